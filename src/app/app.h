@@ -1,0 +1,146 @@
+/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, ...).
+ *
+ * Every protocol is one table row (vg_app_ops_t) registered in app_registry.c's list; nothing
+ * else in the program switches on protocols. A parser receives the in-order bytes of one
+ * direction of a flow (TCP: from the stream stage after reassembly; UDP: each datagram's payload)
+ * and keeps per-flow state that it owns. It produces transactions (an HTTP request/response pair,
+ * a DNS query or response, a TLS handshake, SSH banners) which the output stage logs through the
+ * row's log_tx callback and the detect stage inspects through get_buffer.
+ *
+ * Threads: all parser state belongs to one flow, hence to one worker; no locks. The ops table
+ * itself is immutable after start-up.
+ */
+#ifndef VG_APP_APP_H
+#define VG_APP_APP_H
+
+#include "common/common.h"
+#include "common/json.h"
+#include "common/stats.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Directions, from the flow's point of view. */
+enum { VG_DIR_TOSERVER = 0, VG_DIR_TOCLIENT = 1 };
+
+/* Protocol ids. 0 is "unknown / not yet detected". */
+enum vg_app_proto {
+    VG_APP_UNKNOWN = 0,
+    VG_APP_HTTP,
+    VG_APP_DNS,
+    VG_APP_TLS,
+    VG_APP_SSH,
+    VG_APP_FAILED, /* detection gave up on this flow */
+    VG_APP_MAX,
+};
+
+/* Buffers a transaction exposes to the signature engine (Suricata's sticky buffer names). */
+enum vg_app_buf {
+    VG_BUF_HTTP_URI,            /* http.uri (normalised) */
+    VG_BUF_HTTP_URI_RAW,        /* http.uri.raw */
+    VG_BUF_HTTP_METHOD,
+    VG_BUF_HTTP_HOST,           /* http.host (lowercased, port stripped) */
+    VG_BUF_HTTP_HOST_RAW,
+    VG_BUF_HTTP_USER_AGENT,
+    VG_BUF_HTTP_HEADER,         /* http.header: all request headers, "Name: value\r\n" normalised */
+    VG_BUF_HTTP_HEADER_RAW,
+    VG_BUF_HTTP_HEADER_NAMES,
+    VG_BUF_HTTP_COOKIE,
+    VG_BUF_HTTP_CONTENT_TYPE,
+    VG_BUF_HTTP_CONTENT_LEN,
+    VG_BUF_HTTP_REFERER,
+    VG_BUF_HTTP_REQUEST_LINE,
+    VG_BUF_HTTP_REQUEST_BODY,
+    VG_BUF_HTTP_PROTOCOL,
+    VG_BUF_HTTP_START,
+    VG_BUF_HTTP_STAT_CODE,
+    VG_BUF_HTTP_STAT_MSG,
+    VG_BUF_HTTP_RESPONSE_LINE,
+    VG_BUF_HTTP_RESPONSE_HEADER,  /* response headers (http.header in to_client rules) */
+    VG_BUF_HTTP_RESPONSE_HEADER_RAW,
+    VG_BUF_HTTP_RESPONSE_BODY,    /* file.data / http.response_body (decompressed) */
+    VG_BUF_HTTP_SERVER,
+    VG_BUF_HTTP_LOCATION,
+    VG_BUF_DNS_QUERY,             /* dns.query: first query name, dotted */
+    VG_BUF_TLS_SNI,
+    VG_BUF_TLS_CERT_SUBJECT,
+    VG_BUF_TLS_CERT_ISSUER,
+    VG_BUF_TLS_CERT_SERIAL,
+    VG_BUF_TLS_CERT_FINGERPRINT,
+    VG_BUF_TLS_VERSION,
+    VG_BUF_JA3_HASH,
+    VG_BUF_JA3_STRING,
+    VG_BUF_JA3S_HASH,
+    VG_BUF_JA3S_STRING,
+    VG_BUF_JA4_HASH,
+    VG_BUF_SSH_PROTO,
+    VG_BUF_SSH_SOFTWARE,
+    VG_BUF_MAX,
+};
+
+/* What a parser may report back while parsing. Owned by the caller (the worker). */
+typedef struct vg_app_ctx {
+    vg_time_t now;              /* packet time */
+    /* Record an app-layer anomaly (EVE anomaly type "applayer", event e.g. "REQUEST_FIELD_TOO_LONG"
+     * for http). The callback may be NULL in unit tests. */
+    void (*anomaly)(void *user, enum vg_app_proto proto, const char *event);
+    void *user;
+    const struct vg_app_config *cfg;
+} vg_app_ctx_t;
+
+typedef struct vg_app_config {
+    uint32_t http_request_body_limit;   /* bytes of request body kept for inspection */
+    uint32_t http_response_body_limit;  /* bytes of (decompressed) response body kept */
+    uint32_t max_tx_per_flow;           /* transactions kept unlogged per flow before dropping */
+} vg_app_config_t;
+
+void vg_app_config_defaults(vg_app_config_t *cfg);
+
+/* Result of feeding bytes to a parser. */
+enum vg_app_parse_result {
+    VG_APP_PARSE_OK = 0,
+    VG_APP_PARSE_ERROR = -1, /* the stream is not this protocol any more; stop parsing the flow */
+};
+
+typedef struct vg_app_ops {
+    const char *name;          /* EVE app_proto name: "http", "dns", "tls", "ssh" */
+    enum vg_app_proto id;
+    bool over_tcp, over_udp;
+    const uint16_t *ports;     /* port hints (0-terminated), may be NULL */
+    /* Probe the first bytes of one direction. Returns 1 (mine), 0 (not mine), -1 (need more). */
+    int (*probe)(const uint8_t *data, size_t len, int dir);
+    void *(*state_new)(bool over_tcp);
+    void (*state_free)(void *state);
+    /* Feed in-order bytes of one direction (TCP: a chunk of the stream; UDP: one datagram). */
+    enum vg_app_parse_result (*parse)(void *state, int dir, const uint8_t *data, size_t len,
+                                      vg_app_ctx_t *ctx);
+    /* Gap in the stream (lost bytes); parsers resynchronise or give up. May be NULL. */
+    void (*gap)(void *state, int dir, size_t len);
+    /* Transactions: index i of [0, tx_count). A transaction is complete when neither side will
+     * add to it. Once logged (vg_app_tx_logged) it may be freed by the parser. */
+    uint64_t (*tx_count)(void *state);            /* total ever created (ids are 0..n-1) */
+    void *(*tx_get)(void *state, uint64_t tx_id); /* NULL when freed/not present */
+    bool (*tx_complete)(void *tx, bool flow_end);
+    /* Write the EVE object for this tx: the caller has written the common header and an open
+     * key named by `name`; log_tx writes exactly one JSON value (usually an object). */
+    void (*log_tx)(void *tx, vg_jw_t *w);
+    /* Release transactions with id < upto that the caller no longer needs. */
+    void (*tx_release)(void *state, uint64_t upto);
+    /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse
+     * call on this state. */
+    bool (*get_buffer)(void *tx, enum vg_app_buf buf, const uint8_t **data, size_t *len);
+} vg_app_ops_t;
+
+/* The registered protocols, and lookup. */
+const vg_app_ops_t *vg_app_ops(enum vg_app_proto id);
+const vg_app_ops_t *vg_app_ops_by_name(const char *name);
+const char *vg_app_proto_name(enum vg_app_proto id);
+
+/* Port-independent detection over the first bytes of a direction: tries the protocols whose
+ * ports match first (hint), then all others. Returns the protocol, VG_APP_UNKNOWN when more data
+ * is needed, or VG_APP_FAILED when no parser recognises it. */
+enum vg_app_proto vg_app_detect(bool tcp, uint16_t sp, uint16_t dp, const uint8_t *data,
+                                size_t len, int dir);
+
+#endif

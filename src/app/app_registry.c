@@ -1,0 +1,84 @@
+/* app_registry.c — the list of application protocols, and detection over it.
+ *
+ * Adding a protocol: write app_<proto>.c exporting one vg_app_ops_t, add it to `protocols` below
+ * and to the enum in app.h. Nothing else switches on protocols.
+ */
+#include "app/app.h"
+
+#include <string.h>
+
+extern const vg_app_ops_t vg_app_http_ops;
+extern const vg_app_ops_t vg_app_dns_ops;
+extern const vg_app_ops_t vg_app_tls_ops;
+extern const vg_app_ops_t vg_app_ssh_ops;
+
+static const vg_app_ops_t *const protocols[] = {
+    &vg_app_http_ops,
+    &vg_app_tls_ops,
+    &vg_app_ssh_ops,
+    &vg_app_dns_ops,
+};
+
+void vg_app_config_defaults(vg_app_config_t *cfg)
+{
+    cfg->http_request_body_limit = 100 * 1024;
+    cfg->http_response_body_limit = 100 * 1024;
+    cfg->max_tx_per_flow = 512;
+}
+
+const vg_app_ops_t *vg_app_ops(enum vg_app_proto id)
+{
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+        if (protocols[i]->id == id)
+            return protocols[i];
+    return NULL;
+}
+
+const vg_app_ops_t *vg_app_ops_by_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+        if (strcmp(protocols[i]->name, name) == 0)
+            return protocols[i];
+    return NULL;
+}
+
+const char *vg_app_proto_name(enum vg_app_proto id)
+{
+    if (id == VG_APP_FAILED)
+        return "failed";
+    const vg_app_ops_t *o = vg_app_ops(id);
+    return o ? o->name : "unknown";
+}
+
+static bool port_hint(const vg_app_ops_t *o, uint16_t sp, uint16_t dp)
+{
+    if (!o->ports)
+        return false;
+    for (const uint16_t *p = o->ports; *p; p++)
+        if (*p == sp || *p == dp)
+            return true;
+    return false;
+}
+
+enum vg_app_proto vg_app_detect(bool tcp, uint16_t sp, uint16_t dp, const uint8_t *data,
+                                size_t len, int dir)
+{
+    size_t n = sizeof protocols / sizeof protocols[0];
+    bool need_more = false;
+    /* Two passes: protocols whose port matches first, then the rest. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const vg_app_ops_t *o = protocols[i];
+            if (!o->probe || (tcp ? !o->over_tcp : !o->over_udp))
+                continue;
+            if (port_hint(o, sp, dp) != (pass == 0))
+                continue;
+            int r = o->probe(data, len, dir);
+            if (r == 1)
+                return o->id;
+            if (r < 0)
+                need_more = true;
+        }
+    }
+    return need_more ? VG_APP_UNKNOWN : VG_APP_FAILED;
+}

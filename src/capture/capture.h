@@ -1,0 +1,47 @@
+/* capture.h — reading packets from capture files (pcap and pcapng, through libpcap).
+ *
+ * A vg_capture_t reads a list of files in the order given, as one stream of packets numbered from
+ * 1. Used by the reader thread only (not thread-safe). The packet bytes returned are borrowed
+ * until the next call to vg_capture_next().
+ */
+#ifndef VG_CAPTURE_CAPTURE_H
+#define VG_CAPTURE_CAPTURE_H
+
+#include "decode/packet.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vg_capture vg_capture_t;
+
+enum vg_capture_result {
+    VG_CAPTURE_OK = 0,      /* *p holds the next packet */
+    VG_CAPTURE_END = 1,     /* all files read */
+    VG_CAPTURE_ERROR = -1,  /* a file could not be opened or is damaged; see vg_capture_error() */
+};
+
+/* Opens nothing yet: checks that every file exists and is readable and that its link type is one
+ * Vigil decodes (Ethernet, raw IP, Linux SLL/SLL2, BSD NULL/loopback). On failure returns NULL
+ * and writes a one-line reason naming the file into err. */
+vg_capture_t *vg_capture_open_files(const char *const *files, size_t n_files, char *err,
+                                    size_t err_len);
+void vg_capture_free(vg_capture_t *c);
+
+/* The next packet; fills the capture block of *p (ts, pcap_cnt, data, caplen, wirelen, linktype,
+ * file_idx) and clears the rest. On VG_CAPTURE_ERROR the packets before the damage have been
+ * returned; the error names the file and the packet number or byte offset. Reading stops at the
+ * first damaged file (its remaining packets cannot be trusted to be framed correctly), but the
+ * caller may call again to go on with the next file. */
+enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p);
+const char *vg_capture_error(const vg_capture_t *c);
+
+/* Total bytes of all input files, and bytes consumed so far (for the progress line). */
+uint64_t vg_capture_total_bytes(const vg_capture_t *c);
+uint64_t vg_capture_bytes_done(const vg_capture_t *c);
+const char *vg_capture_file_name(const vg_capture_t *c, uint16_t file_idx);
+
+/* True when Vigil decodes this DLT link type. */
+bool vg_capture_linktype_supported(int dlt);
+
+#endif

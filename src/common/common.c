@@ -1,0 +1,80 @@
+/* common.c — checked allocation and address formatting. */
+#include "common/common.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(size_t n)
+{
+    vg_log(VG_LOG_ERROR, "out of memory allocating %zu bytes", n);
+    abort();
+}
+
+void *vg_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *vg_xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p)
+        oom(n * sz);
+    return p;
+}
+
+void *vg_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *vg_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = vg_xmalloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static size_t put_u8_dec(char *o, unsigned v)
+{
+    size_t n = 0;
+    if (v >= 100)
+        o[n++] = (char)('0' + v / 100);
+    if (v >= 10)
+        o[n++] = (char)('0' + (v / 10) % 10);
+    o[n++] = (char)('0' + v % 10);
+    return n;
+}
+
+size_t vg_addr_format(const vg_addr_t *a, int ip_ver, char *out)
+{
+    size_t n = 0;
+    if (ip_ver == 4) {
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                out[n++] = '.';
+            n += put_u8_dec(out + n, a->b[i]);
+        }
+    } else {
+        for (int i = 0; i < 16; i += 2) {
+            if (i)
+                out[n++] = ':';
+            out[n++] = hexdig[a->b[i] >> 4];
+            out[n++] = hexdig[a->b[i] & 15];
+            out[n++] = hexdig[a->b[i + 1] >> 4];
+            out[n++] = hexdig[a->b[i + 1] & 15];
+        }
+    }
+    out[n] = '\0';
+    return n;
+}

@@ -1,0 +1,40 @@
+/* common.h — the few types and helpers every stage shares.
+ *
+ * Depends on nothing else in Vigil. Thread-safe except where a function says otherwise.
+ */
+#ifndef VG_COMMON_COMMON_H
+#define VG_COMMON_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define VG_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define VG_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define VG_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VG_MUST_CHECK __attribute__((warn_unused_result))
+
+/* An IP address. IPv4 lives in b[0..3] with b[4..15] zero; the family says which. */
+typedef struct vg_addr {
+    uint8_t b[16];
+} vg_addr_t;
+
+/* Packet time: microseconds since the Unix epoch. All timeouts and windows use packet time. */
+typedef uint64_t vg_time_t;
+#define VG_USEC_PER_SEC 1000000ULL
+
+/* Allocation that aborts with a message on failure. For start-up and control paths only:
+ * the packet path allocates from capped pools and counts failures instead. */
+void *vg_xmalloc(size_t n);
+void *vg_xcalloc(size_t n, size_t sz);
+void *vg_xrealloc(void *p, size_t n);
+char *vg_xstrdup(const char *s);
+
+/* Format an address as Suricata writes it: dotted quad, or IPv6 in full uncompressed form
+ * ("2001:0db8:0000:...") as Suricata does unless ipv6-compress is set.
+ * Returns the length written (without NUL); out needs 40 bytes. */
+size_t vg_addr_format(const vg_addr_t *a, int ip_ver, char *out);
+
+#endif

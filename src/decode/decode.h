@@ -1,0 +1,57 @@
+/* decode.h — from captured bytes to decoded headers (L2 to L4), with IP fragment reassembly.
+ *
+ * One vg_decoder_t per worker thread (it owns the fragment reassembly state and the counters).
+ * Decoding never fails: malformed or truncated headers are recorded as anomaly events on the
+ * packet (p->events) and in the counters, and the packet is still passed on with what could be
+ * decoded. Anomaly names follow Suricata's ("ipv4.trunc_pkt" is written in EVE as
+ * "decoder.ipv4.trunc_pkt" and counted as stats "decoder.event.ipv4.trunc_pkt").
+ */
+#ifndef VG_DECODE_DECODE_H
+#define VG_DECODE_DECODE_H
+
+#include "common/stats.h"
+#include "decode/packet.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct vg_decode_config {
+    bool checksum_validate;     /* -k all (true) / -k none (false) */
+    uint64_t defrag_memcap;     /* bytes held for fragment reassembly in total, per decoder */
+    uint32_t defrag_max_trackers;
+    uint32_t defrag_timeout_s;  /* packet time after which an incomplete datagram is dropped */
+} vg_decode_config_t;
+
+void vg_decode_config_defaults(vg_decode_config_t *cfg);
+
+typedef struct vg_decoder vg_decoder_t;
+
+vg_decoder_t *vg_decoder_new(const vg_decode_config_t *cfg);
+void vg_decoder_free(vg_decoder_t *d);
+
+enum vg_decode_result {
+    VG_DECODE_OK = 0,   /* headers decoded (possibly with anomalies recorded) */
+    VG_DECODE_HELD = 1, /* an IP fragment was stored; no L4 for this packet */
+};
+
+/* Decodes p->data per p->linktype. When a fragment completes a datagram, p is rewritten to the
+ * reassembled packet (flag VG_PKT_REASSEMBLED), whose bytes are owned by d and valid until the
+ * next call. */
+enum vg_decode_result vg_decode_packet(vg_decoder_t *d, vg_packet_t *p);
+
+/* Expire incomplete fragment trackers older than the timeout at packet time now. */
+void vg_decode_tick(vg_decoder_t *d, vg_time_t now);
+
+/* Counters: one table for all decoders (same names in every thread), values per decoder. */
+const vg_stats_table_t *vg_decode_stats_table(void);
+const uint64_t *vg_decode_stats_values(const vg_decoder_t *d);
+
+/* The anomaly event name for a code in p->events, e.g. "ipv4.trunc_pkt". */
+const char *vg_decode_event_name(uint16_t code);
+
+/* Minimal parse used by the reader thread to pick a worker: the outermost IP pair (src, dst) of
+ * the packet, hashed symmetrically with the VLAN ids. Fragments of one datagram and both
+ * directions of a flow land on the same worker. Returns 0 for non-IP packets. */
+uint64_t vg_decode_worker_hash(const vg_packet_t *p);
+
+#endif

@@ -1,0 +1,188 @@
+/* capture_file.c — packets from pcap and pcapng files through libpcap.
+ *
+ * Files are read one after the other as one numbered stream. libpcap detects pcap vs pcapng and
+ * the byte order; we only check the link type. A damaged file (truncated record, bad block) is
+ * reported with its name, the number of the packet that could not be read and the byte offset
+ * where reading stopped; the packets before it have already been handed out.
+ */
+#include "capture/capture.h"
+#include "common/common.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct vg_capture {
+    char **files;
+    size_t n_files;
+    size_t cur;           /* index of the open file, or n_files when done */
+    pcap_t *pcap;
+    int linktype;
+    uint64_t pcap_cnt;    /* packets handed out in the whole run */
+    uint64_t file_pkts;   /* packets handed out from the current file */
+    uint64_t total_bytes;
+    uint64_t done_bytes;  /* bytes of the files already finished */
+    char err[512];
+};
+
+bool vg_capture_linktype_supported(int dlt)
+{
+    switch (dlt) {
+    case DLT_EN10MB:
+    case DLT_RAW:
+    case 101:        /* LINKTYPE_RAW */
+    case 228:        /* LINKTYPE_IPV4 */
+    case 229:        /* LINKTYPE_IPV6 */
+    case DLT_LINUX_SLL:
+    case 276:        /* LINKTYPE_LINUX_SLL2 */
+    case DLT_NULL:
+    case DLT_LOOP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static pcap_t *open_one(const char *path, char *err, size_t err_len)
+{
+    char ebuf[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    if (!p) {
+        snprintf(err, err_len, "%s: cannot read capture: %s", path, ebuf);
+        return NULL;
+    }
+    int dlt = pcap_datalink(p);
+    if (!vg_capture_linktype_supported(dlt)) {
+        const char *name = pcap_datalink_val_to_name(dlt);
+        snprintf(err, err_len, "%s: unsupported link type %d (%s)", path, dlt, name ? name : "unknown");
+        pcap_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+vg_capture_t *vg_capture_open_files(const char *const *files, size_t n_files, char *err,
+                                    size_t err_len)
+{
+    if (n_files == 0) {
+        snprintf(err, err_len, "no capture file given");
+        return NULL;
+    }
+    vg_capture_t *c = vg_xcalloc(1, sizeof *c);
+    c->files = vg_xcalloc(n_files, sizeof(char *));
+    c->n_files = n_files;
+    for (size_t i = 0; i < n_files; i++) {
+        c->files[i] = vg_xstrdup(files[i]);
+        struct stat st;
+        if (stat(files[i], &st) != 0) {
+            snprintf(err, err_len, "%s: %s", files[i], strerror(errno));
+            vg_capture_free(c);
+            return NULL;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(err, err_len, "%s: is a directory, not a capture file", files[i]);
+            vg_capture_free(c);
+            return NULL;
+        }
+        c->total_bytes += (uint64_t)st.st_size;
+        /* Open each once up front so that an unreadable file or unknown link type fails the run
+         * before anything is written. */
+        pcap_t *p = open_one(files[i], err, err_len);
+        if (!p) {
+            vg_capture_free(c);
+            return NULL;
+        }
+        pcap_close(p);
+    }
+    c->cur = 0;
+    return c;
+}
+
+void vg_capture_free(vg_capture_t *c)
+{
+    if (!c)
+        return;
+    if (c->pcap)
+        pcap_close(c->pcap);
+    for (size_t i = 0; i < c->n_files; i++)
+        free(c->files[i]);
+    free(c->files);
+    free(c);
+}
+
+static uint64_t file_offset(const vg_capture_t *c)
+{
+    if (!c->pcap)
+        return 0;
+    FILE *f = pcap_file(c->pcap);
+    long off = f ? ftell(f) : -1;
+    return off > 0 ? (uint64_t)off : 0;
+}
+
+static void finish_file(vg_capture_t *c)
+{
+    struct stat st;
+    if (stat(c->files[c->cur], &st) == 0)
+        c->done_bytes += (uint64_t)st.st_size;
+    pcap_close(c->pcap);
+    c->pcap = NULL;
+    c->cur++;
+}
+
+enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p)
+{
+    for (;;) {
+        if (c->cur >= c->n_files)
+            return VG_CAPTURE_END;
+        if (!c->pcap) {
+            c->pcap = open_one(c->files[c->cur], c->err, sizeof c->err);
+            if (!c->pcap) {
+                c->cur++;
+                return VG_CAPTURE_ERROR;
+            }
+            c->linktype = pcap_datalink(c->pcap);
+            c->file_pkts = 0;
+        }
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int r = pcap_next_ex(c->pcap, &h, &data);
+        if (r == 1) {
+            memset(p, 0, sizeof *p);
+            p->ts = (vg_time_t)h->ts.tv_sec * VG_USEC_PER_SEC + (vg_time_t)h->ts.tv_usec;
+            p->pcap_cnt = ++c->pcap_cnt;
+            p->data = data;
+            p->caplen = h->caplen;
+            p->wirelen = h->len;
+            p->linktype = c->linktype;
+            p->file_idx = (uint16_t)c->cur;
+            c->file_pkts++;
+            return VG_CAPTURE_OK;
+        }
+        if (r == PCAP_ERROR_BREAK) { /* end of this file */
+            finish_file(c);
+            continue;
+        }
+        snprintf(c->err, sizeof c->err,
+                 "%s: damaged capture at packet %llu of this file (byte offset %llu): %s",
+                 c->files[c->cur], (unsigned long long)c->file_pkts + 1,
+                 (unsigned long long)file_offset(c), pcap_geterr(c->pcap));
+        finish_file(c);
+        return VG_CAPTURE_ERROR;
+    }
+}
+
+const char *vg_capture_error(const vg_capture_t *c) { return c->err; }
+uint64_t vg_capture_total_bytes(const vg_capture_t *c) { return c->total_bytes; }
+
+uint64_t vg_capture_bytes_done(const vg_capture_t *c)
+{
+    return c->done_bytes + file_offset(c);
+}
+
+const char *vg_capture_file_name(const vg_capture_t *c, uint16_t file_idx)
+{
+    return file_idx < c->n_files ? c->files[file_idx] : "";
+}

@@ -1,0 +1,443 @@
+/* config.c — the known-key table, YAML flattening (libyaml) and --set/--var handling. */
+#include "common/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+enum key_type { T_BOOL, T_UINT, T_SIZE, T_STR };
+
+typedef struct key_def {
+    const char *key;
+    enum key_type type;
+    const char *def;
+    const char *doc;
+} key_def_t;
+
+/* Every key Vigil knows. Defaults are sized for a 2-core, few-GiB sensor; docs/CONFIG.md lists
+ * them with their meaning. */
+static const key_def_t keys[] = {
+    {"sensor-name", T_STR, NULL, "name of this sensor in events (default: host name)"},
+    {"default-log-dir", T_STR, ".", "log directory when -l is not given"},
+    {"runmode.workers", T_UINT, "0", "worker threads; 0 = one per core"},
+    {"capture.checksum-validation", T_BOOL, "true", "validate IP/TCP/UDP checksums (-k)"},
+    {"stream.midstream", T_BOOL, "false", "pick up TCP sessions that started before capture"},
+    {"stream.memcap", T_SIZE, "64mb", "buffered TCP segment bytes per worker"},
+    {"stream.reassembly.depth", T_SIZE, "1mb", "bytes reassembled per direction of a session"},
+    {"flow.memcap", T_SIZE, "128mb", "flow table memory per worker"},
+    {"flow.timeouts.default.new", T_UINT, "30", NULL},
+    {"flow.timeouts.default.established", T_UINT, "300", NULL},
+    {"flow.timeouts.tcp.new", T_UINT, "60", NULL},
+    {"flow.timeouts.tcp.established", T_UINT, "600", NULL},
+    {"flow.timeouts.tcp.closed", T_UINT, "60", NULL},
+    {"flow.timeouts.udp.new", T_UINT, "30", NULL},
+    {"flow.timeouts.udp.established", T_UINT, "300", NULL},
+    {"flow.timeouts.icmp.new", T_UINT, "30", NULL},
+    {"flow.timeouts.icmp.established", T_UINT, "300", NULL},
+    {"defrag.memcap", T_SIZE, "32mb", "bytes held for IP fragment reassembly per worker"},
+    {"defrag.trackers", T_UINT, "65535", "datagrams in reassembly per worker"},
+    {"defrag.timeout", T_UINT, "60", "seconds of packet time before an incomplete datagram is dropped"},
+    {"app-layer.protocols.http.request-body-limit", T_SIZE, "100kb", NULL},
+    {"app-layer.protocols.http.response-body-limit", T_SIZE, "100kb", NULL},
+    {"outputs.eve.enabled", T_BOOL, "true", NULL},
+    {"outputs.eve.filename", T_STR, "eve.json", NULL},
+    {"outputs.eve.types.flow", T_BOOL, "true", "write flow events"},
+    {"outputs.eve.types.anomaly", T_BOOL, "true", "write anomaly events"},
+    {"outputs.eve.types.stats", T_BOOL, "true", "write stats events"},
+    {"outputs.eve.types.app", T_BOOL, "true", "write http/dns/tls/ssh events"},
+    {"stats.interval", T_UINT, "8", "seconds (wall clock) between periodic stats events"},
+    {"detect.enabled", T_BOOL, "true", "signature detection (--disable-detection sets false)"},
+    {"default-rule-path", T_STR, NULL, "folder for relative rule file names"},
+    {"classification-file", T_STR, NULL, "classification.config"},
+    {"threshold-file", T_STR, NULL, "threshold.config"},
+};
+
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+typedef struct var {
+    char *name;
+    char *value;
+    int kind; /* 0 address, 1 port */
+} var_t;
+
+struct vg_config {
+    char *vals[N_KEYS];
+    var_t *vars;
+    size_t n_vars, cap_vars;
+};
+
+/* Suricata's default variables (suricata.yaml as shipped). */
+static const char *const default_addr[][2] = {
+    {"HOME_NET", "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]"},
+    {"EXTERNAL_NET", "!$HOME_NET"},
+    {"HTTP_SERVERS", "$HOME_NET"},
+    {"SMTP_SERVERS", "$HOME_NET"},
+    {"SQL_SERVERS", "$HOME_NET"},
+    {"DNS_SERVERS", "$HOME_NET"},
+    {"TELNET_SERVERS", "$HOME_NET"},
+    {"AIM_SERVERS", "$EXTERNAL_NET"},
+    {"DC_SERVERS", "$HOME_NET"},
+    {"DNP3_SERVER", "$HOME_NET"},
+    {"DNP3_CLIENT", "$HOME_NET"},
+    {"MODBUS_CLIENT", "$HOME_NET"},
+    {"MODBUS_SERVER", "$HOME_NET"},
+    {"ENIP_CLIENT", "$HOME_NET"},
+    {"ENIP_SERVER", "$HOME_NET"},
+};
+static const char *const default_port[][2] = {
+    {"HTTP_PORTS", "80"},          {"SHELLCODE_PORTS", "!80"}, {"ORACLE_PORTS", "1521"},
+    {"SSH_PORTS", "22"},           {"DNP3_PORTS", "20000"},    {"MODBUS_PORTS", "502"},
+    {"FILE_DATA_PORTS", "[$HTTP_PORTS,110,143]"}, {"FTP_PORTS", "21"},
+    {"GENEVE_PORTS", "6081"},      {"VXLAN_PORTS", "4789"},    {"TEREDO_PORTS", "3544"},
+};
+
+static int find_key(const char *key)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void put_var(vg_config_t *c, const char *name, const char *value, int kind)
+{
+    for (size_t i = 0; i < c->n_vars; i++) {
+        if (strcmp(c->vars[i].name, name) == 0) {
+            free(c->vars[i].value);
+            c->vars[i].value = vg_xstrdup(value);
+            c->vars[i].kind = kind;
+            return;
+        }
+    }
+    if (c->n_vars == c->cap_vars) {
+        c->cap_vars = c->cap_vars ? c->cap_vars * 2 : 32;
+        c->vars = vg_xrealloc(c->vars, c->cap_vars * sizeof *c->vars);
+    }
+    c->vars[c->n_vars].name = vg_xstrdup(name);
+    c->vars[c->n_vars].value = vg_xstrdup(value);
+    c->vars[c->n_vars].kind = kind;
+    c->n_vars++;
+}
+
+vg_config_t *vg_config_new(void)
+{
+    vg_config_t *c = vg_xcalloc(1, sizeof *c);
+    for (size_t i = 0; i < N_KEYS; i++)
+        c->vals[i] = keys[i].def ? vg_xstrdup(keys[i].def) : NULL;
+    for (size_t i = 0; i < VG_ARRAY_LEN(default_addr); i++)
+        put_var(c, default_addr[i][0], default_addr[i][1], 0);
+    for (size_t i = 0; i < VG_ARRAY_LEN(default_port); i++)
+        put_var(c, default_port[i][0], default_port[i][1], 1);
+    return c;
+}
+
+void vg_config_free(vg_config_t *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < N_KEYS; i++)
+        free(c->vals[i]);
+    for (size_t i = 0; i < c->n_vars; i++) {
+        free(c->vars[i].name);
+        free(c->vars[i].value);
+    }
+    free(c->vars);
+    free(c);
+}
+
+int vg_config_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0)
+        return -1;
+    while (isspace((unsigned char)*end))
+        end++;
+    uint64_t mul = 1;
+    if (!strcasecmp(end, "kb") || !strcasecmp(end, "k") || !strcasecmp(end, "kib"))
+        mul = 1024;
+    else if (!strcasecmp(end, "mb") || !strcasecmp(end, "m") || !strcasecmp(end, "mib"))
+        mul = 1024 * 1024;
+    else if (!strcasecmp(end, "gb") || !strcasecmp(end, "g") || !strcasecmp(end, "gib"))
+        mul = 1024ULL * 1024 * 1024;
+    else if (*end)
+        return -1;
+    *out = (uint64_t)(v * (double)mul);
+    return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1", "enabled"};
+    static const char *const no[] = {"false", "no", "off", "0", "disabled"};
+    for (size_t i = 0; i < 5; i++) {
+        if (!strcasecmp(v, yes[i])) {
+            *out = true;
+            return 0;
+        }
+        if (!strcasecmp(v, no[i])) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int set_vars_key(vg_config_t *c, const char *key, const char *value)
+{
+    static const char ag[] = "vars.address-groups.", pg[] = "vars.port-groups.";
+    if (!strncmp(key, ag, sizeof ag - 1) && key[sizeof ag - 1]) {
+        put_var(c, key + sizeof ag - 1, value, 0);
+        return 1;
+    }
+    if (!strncmp(key, pg, sizeof pg - 1) && key[sizeof pg - 1]) {
+        put_var(c, key + sizeof pg - 1, value, 1);
+        return 1;
+    }
+    return 0;
+}
+
+int vg_config_set(vg_config_t *c, const char *key, const char *value, char *err, size_t err_len)
+{
+    if (set_vars_key(c, key, value))
+        return 0;
+    int k = find_key(key);
+    if (k < 0) {
+        snprintf(err, err_len, "unknown configuration key '%s' (see docs/CONFIG.md)", key);
+        return -1;
+    }
+    bool b;
+    uint64_t u;
+    char *end;
+    switch (keys[k].type) {
+    case T_BOOL:
+        if (parse_bool(value, &b)) {
+            snprintf(err, err_len, "%s: expected true or false, got '%s'", key, value);
+            return -1;
+        }
+        value = b ? "true" : "false";
+        break;
+    case T_UINT:
+        errno = 0;
+        u = strtoull(value, &end, 10);
+        (void)u;
+        if (end == value || *end || errno || value[0] == '-') {
+            snprintf(err, err_len, "%s: expected a whole number, got '%s'", key, value);
+            return -1;
+        }
+        break;
+    case T_SIZE:
+        if (vg_config_parse_size(value, &u)) {
+            snprintf(err, err_len, "%s: expected a size such as 64mb, got '%s'", key, value);
+            return -1;
+        }
+        break;
+    case T_STR:
+        break;
+    }
+    free(c->vals[k]);
+    c->vals[k] = vg_xstrdup(value);
+    return 0;
+}
+
+int vg_config_set_var(vg_config_t *c, const char *name, const char *value, char *err,
+                      size_t err_len)
+{
+    for (const char *p = name; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-') {
+            snprintf(err, err_len, "--var: bad variable name '%s'", name);
+            return -1;
+        }
+    }
+    if (!*name) {
+        snprintf(err, err_len, "--var: empty variable name");
+        return -1;
+    }
+    int kind = -1;
+    for (size_t i = 0; i < c->n_vars; i++)
+        if (strcmp(c->vars[i].name, name) == 0)
+            kind = c->vars[i].kind;
+    if (kind < 0) {
+        size_t n = strlen(name);
+        kind = (n > 6 && !strcmp(name + n - 6, "_PORTS")) || (n > 5 && !strcmp(name + n - 5, "_PORT")) ? 1 : 0;
+    }
+    put_var(c, name, value, kind);
+    return 0;
+}
+
+bool vg_config_bool(const vg_config_t *c, const char *key)
+{
+    int k = find_key(key);
+    return k >= 0 && c->vals[k] && strcmp(c->vals[k], "true") == 0;
+}
+
+uint64_t vg_config_uint(const vg_config_t *c, const char *key)
+{
+    int k = find_key(key);
+    if (k < 0 || !c->vals[k])
+        return 0;
+    uint64_t v = 0;
+    if (keys[k].type == T_SIZE)
+        vg_config_parse_size(c->vals[k], &v);
+    else
+        v = strtoull(c->vals[k], NULL, 10);
+    return v;
+}
+
+const char *vg_config_str(const vg_config_t *c, const char *key)
+{
+    int k = find_key(key);
+    return k >= 0 ? c->vals[k] : NULL;
+}
+
+size_t vg_config_vars(const vg_config_t *c, int kind, const char **names, const char **values,
+                      size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_vars; i++) {
+        if (c->vars[i].kind != kind)
+            continue;
+        if (n < cap) {
+            names[n] = c->vars[i].name;
+            values[n] = c->vars[i].value;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* --- YAML: walk the document, keeping the path of mapping keys, and set each scalar. --- */
+
+typedef struct ystate {
+    vg_config_t *c;
+    const char *path;
+    char *err;
+    size_t err_len;
+} ystate_t;
+
+static int walk(ystate_t *st, yaml_parser_t *p, char *prefix, size_t plen);
+
+static int yerr(ystate_t *st, const yaml_event_t *ev, const char *msg, const char *detail)
+{
+    snprintf(st->err, st->err_len, "%s:%zu: %s%s", st->path, (size_t)ev->start_mark.line + 1, msg,
+             detail ? detail : "");
+    return -1;
+}
+
+/* Reads one value after a key; prefix holds the dotted path so far. */
+static int walk_value(ystate_t *st, yaml_parser_t *p, yaml_event_t *ev, char *prefix, size_t plen)
+{
+    char msg[512];
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT: {
+        if (plen == 0)
+            return yerr(st, ev, "a scalar at the top level", NULL);
+        char e2[400];
+        if (vg_config_set(st->c, prefix, (const char *)ev->data.scalar.value, e2, sizeof e2))
+            return yerr(st, ev, e2, NULL);
+        return 0;
+    }
+    case YAML_MAPPING_START_EVENT:
+        return walk(st, p, prefix, plen);
+    case YAML_SEQUENCE_START_EVENT:
+        snprintf(msg, sizeof msg, "'%s': lists are not supported for this key", prefix);
+        return yerr(st, ev, msg, NULL);
+    default:
+        return yerr(st, ev, "unexpected YAML construct", NULL);
+    }
+}
+
+static int next_event(ystate_t *st, yaml_parser_t *p, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(p, ev)) {
+        snprintf(st->err, st->err_len, "%s:%zu: YAML error: %s", st->path,
+                 (size_t)p->problem_mark.line + 1, p->problem ? p->problem : "syntax error");
+        return -1;
+    }
+    return 0;
+}
+
+/* Inside a mapping: key/value pairs until MAPPING_END. */
+static int walk(ystate_t *st, yaml_parser_t *p, char *prefix, size_t plen)
+{
+    for (;;) {
+        yaml_event_t ev;
+        if (next_event(st, p, &ev))
+            return -1;
+        if (ev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&ev);
+            return 0;
+        }
+        if (ev.type != YAML_SCALAR_EVENT) {
+            int r = yerr(st, &ev, "expected a key", NULL);
+            yaml_event_delete(&ev);
+            return r;
+        }
+        const char *k = (const char *)ev.data.scalar.value;
+        size_t klen = strlen(k);
+        if (plen + klen + 2 > 512) {
+            int r = yerr(st, &ev, "key path too long", NULL);
+            yaml_event_delete(&ev);
+            return r;
+        }
+        size_t nlen = plen;
+        if (plen)
+            prefix[nlen++] = '.';
+        memcpy(prefix + nlen, k, klen + 1);
+        nlen += klen;
+        yaml_event_delete(&ev);
+        yaml_event_t val;
+        if (next_event(st, p, &val))
+            return -1;
+        int r = walk_value(st, p, &val, prefix, nlen);
+        yaml_event_delete(&val);
+        prefix[plen] = '\0';
+        if (r)
+            return r;
+    }
+}
+
+int vg_config_load_yaml(vg_config_t *c, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_file(&p, f);
+    ystate_t st = {c, path, err, err_len};
+    char prefix[512] = "";
+    int rc = 0;
+    bool done = false;
+    while (!done && rc == 0) {
+        yaml_event_t ev;
+        if (next_event(&st, &p, &ev)) {
+            rc = -1;
+            break;
+        }
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_MAPPING_START_EVENT:
+            rc = walk(&st, &p, prefix, 0);
+            break;
+        case YAML_STREAM_START_EVENT:
+        case YAML_DOCUMENT_START_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+            break;
+        default:
+            rc = yerr(&st, &ev, "the configuration must be a mapping of keys", NULL);
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    return rc;
+}

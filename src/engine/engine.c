@@ -1,0 +1,405 @@
+/* engine.c — run set-up, the reader loop, the output thread, stats and progress. */
+#include "engine/engine_int.h"
+#include "capture/capture.h"
+#include "common/common.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- merged stats table --- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t find_name(const stats_merge_t *sm, const char *name)
+{
+    const char **hit = bsearch(&name, sm->names, sm->n, sizeof *sm->names, cmp_str);
+    return (size_t)(hit - sm->names);
+}
+
+/* Sorting the dotted names keeps every prefix group contiguous (what vg_stats_write needs) and
+ * lets two stages share a section ("tcp.*" from decode and stream). */
+static void stats_merge_init(stats_merge_t *sm)
+{
+    const vg_stats_table_t *tabs[] = {vg_decode_stats_table(), vg_flow_stats_table()};
+    size_t total = 0;
+    for (size_t t = 0; t < VG_ARRAY_LEN(tabs); t++)
+        total += tabs[t]->n;
+    sm->names = vg_xcalloc(total, sizeof *sm->names);
+    size_t n = 0;
+    for (size_t t = 0; t < VG_ARRAY_LEN(tabs); t++)
+        for (size_t i = 0; i < tabs[t]->n; i++)
+            sm->names[n++] = tabs[t]->names[i];
+    qsort(sm->names, n, sizeof *sm->names, cmp_str);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || strcmp(sm->names[u - 1], sm->names[i]) != 0)
+            sm->names[u++] = sm->names[i];
+    sm->n = u;
+    sm->table.names = sm->names;
+    sm->table.n = u;
+    sm->n_decode = tabs[0]->n;
+    sm->map_decode = vg_xcalloc(sm->n_decode + 1, sizeof(size_t));
+    for (size_t i = 0; i < sm->n_decode; i++)
+        sm->map_decode[i] = find_name(sm, tabs[0]->names[i]);
+    sm->n_flow = tabs[1]->n;
+    sm->map_flow = vg_xcalloc(sm->n_flow + 1, sizeof(size_t));
+    for (size_t i = 0; i < sm->n_flow; i++)
+        sm->map_flow[i] = find_name(sm, tabs[1]->names[i]);
+}
+
+static void stats_merge_fini(stats_merge_t *sm)
+{
+    free(sm->names);
+    free(sm->map_decode);
+    free(sm->map_flow);
+}
+
+/* --- output thread --- */
+
+typedef struct out_ctx {
+    run_t *run;
+    int fd;
+    double start_wall;
+    int write_error;
+    uint64_t events;
+} out_ctx_t;
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Sum the workers' latest snapshots (final == true: after they all finished). */
+static void write_stats(out_ctx_t *o, bool final)
+{
+    run_t *r = o->run;
+    if (!r->log_stats || o->fd < 0)
+        return;
+    uint64_t *sum = vg_xcalloc(r->sm.n ? r->sm.n : 1, sizeof(uint64_t));
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        worker_t *w = &r->workers[i];
+        pthread_mutex_lock(&w->snap_mu);
+        for (size_t k = 0; k < r->sm.n; k++)
+            sum[k] += w->snap[k];
+        pthread_mutex_unlock(&w->snap_mu);
+    }
+    vg_buf_t b;
+    vg_buf_init(&b, 8192);
+    vg_jw_t jw;
+    vg_jw_init(&jw, &b);
+    char ts[VG_TIME_STR_LEN];
+    vg_time_t t = atomic_load(&r->last_ts);
+    size_t tn = vg_time_format(t, ts);
+    vg_jw_obj_open(&jw);
+    vg_jw_key(&jw, "timestamp");
+    vg_jw_strn(&jw, ts, tn);
+    vg_jw_kv_str(&jw, "event_type", "stats");
+    if (r->eve.sensor_name)
+        vg_jw_kv_str(&jw, "host", r->eve.sensor_name);
+    vg_jw_key(&jw, "stats");
+    vg_jw_obj_open(&jw);
+    vg_jw_kv_uint(&jw, "uptime", (uint64_t)(now_wall() - o->start_wall));
+    vg_jw_kv_bool(&jw, "final", final);
+    vg_stats_write(&jw, &r->sm.table, sum);
+    vg_jw_obj_close(&jw);
+    vg_jw_obj_close(&jw);
+    vg_buf_putc(&b, '\n');
+    if (write_all(o->fd, b.data, b.len))
+        o->write_error = errno;
+    o->events++;
+    vg_buf_fini(&b);
+    free(sum);
+}
+
+static void *output_main(void *arg)
+{
+    out_ctx_t *o = arg;
+    run_t *r = o->run;
+    uint64_t interval = vg_config_uint(r->opts->cfg, "stats.interval");
+    double next_stats = o->start_wall + (double)(interval ? interval : 8);
+    for (;;) {
+        bool finished;
+        evblock_t *b = evq_next(&r->evq, 200, &finished);
+        if (b) {
+            if (o->fd >= 0 && !o->write_error && write_all(o->fd, b->buf.data, b->buf.len))
+                o->write_error = errno;
+            o->events += b->n_events;
+            evq_release(&r->evq, b);
+        }
+        if (finished)
+            break;
+        if (interval && now_wall() >= next_stats) {
+            /* Ask for fresh snapshots; they arrive with the workers' next batches. */
+            atomic_fetch_add(&r->stats_epoch, 1);
+            write_stats(o, false);
+            next_stats = now_wall() + (double)interval;
+        }
+    }
+    return NULL;
+}
+
+/* --- reader --- */
+
+static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bool done)
+{
+    double el = now_wall() - t0;
+    uint64_t tot = vg_capture_total_bytes(cap), got = vg_capture_bytes_done(cap);
+    uint64_t pk = atomic_load(&r->packets);
+    double pct = tot ? 100.0 * (double)got / (double)tot : 100.0;
+    fprintf(stderr, "\r\033[K%5.1f%%  %.1f/%.1f MB  %llu pkts  %.0f kpkt/s  %.1f Mbit/s%s",
+            done ? 100.0 : pct, (double)got / 1e6, (double)tot / 1e6, (unsigned long long)pk,
+            el > 0 ? (double)pk / el / 1e3 : 0.0,
+            el > 0 ? (double)atomic_load(&r->bytes) * 8 / el / 1e6 : 0.0, done ? "\n" : "");
+}
+
+typedef struct reader {
+    run_t *run;
+    batch_t **cur;         /* current batch per worker */
+    vg_time_t tick_sec;    /* packet-time second of the last tick */
+} reader_t;
+
+static batch_t *reader_batch(reader_t *rd, unsigned wi)
+{
+    if (!rd->cur[wi]) {
+        batch_t *b = vg_ring_pop(rd->run->workers[wi].back);
+        b->n = b->used = 0;
+        b->has_tick = false;
+        rd->cur[wi] = b;
+    }
+    return rd->cur[wi];
+}
+
+static void reader_push(reader_t *rd, unsigned wi)
+{
+    if (rd->cur[wi]) {
+        vg_ring_push(rd->run->workers[wi].in, rd->cur[wi]);
+        rd->cur[wi] = NULL;
+    }
+}
+
+/* At each new second of packet time every worker gets a tick at the same point of its packet
+ * sequence, so flow timeouts do not depend on how traffic is split between workers. */
+static void reader_tick(reader_t *rd, vg_time_t ts)
+{
+    for (unsigned i = 0; i < rd->run->n_workers; i++) {
+        batch_t *b = reader_batch(rd, i);
+        b->has_tick = true;
+        b->tick = ts;
+        reader_push(rd, i);
+    }
+}
+
+static void reader_add(reader_t *rd, const vg_packet_t *p)
+{
+    run_t *r = rd->run;
+    vg_time_t sec = p->ts / VG_USEC_PER_SEC;
+    if (sec > rd->tick_sec) {
+        if (rd->tick_sec)
+            reader_tick(rd, p->ts);
+        rd->tick_sec = sec;
+    }
+    unsigned wi = r->n_workers > 1 ? (unsigned)(vg_decode_worker_hash(p) % r->n_workers) : 0;
+    batch_t *b = reader_batch(rd, wi);
+    uint32_t len = p->caplen > BATCH_BYTES ? BATCH_BYTES : p->caplen;
+    if (b->n == BATCH_PKTS || BATCH_BYTES - b->used < len) {
+        reader_push(rd, wi);
+        b = reader_batch(rd, wi);
+    }
+    pkt_slot_t *s = &b->p[b->n++];
+    s->ts = p->ts;
+    s->pcap_cnt = p->pcap_cnt;
+    s->caplen = len;
+    s->wirelen = p->wirelen;
+    s->linktype = p->linktype;
+    s->file_idx = p->file_idx;
+    s->off = b->used;
+    memcpy(b->data + b->used, p->data, len);
+    b->used += (len + 7u) & ~7u;
+    if (b->used > BATCH_BYTES)
+        b->used = BATCH_BYTES;
+}
+
+static unsigned default_workers(const vg_config_t *cfg)
+{
+    unsigned n = (unsigned)vg_config_uint(cfg, "runmode.workers");
+    if (n)
+        return n;
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    return c > 0 ? (unsigned)c : 1;
+}
+
+static void run_config(run_t *r, const vg_config_t *cfg)
+{
+    vg_decode_config_defaults(&r->dec_cfg);
+    r->dec_cfg.checksum_validate = vg_config_bool(cfg, "capture.checksum-validation");
+    r->dec_cfg.defrag_memcap = vg_config_uint(cfg, "defrag.memcap");
+    r->dec_cfg.defrag_max_trackers = (uint32_t)vg_config_uint(cfg, "defrag.trackers");
+    r->dec_cfg.defrag_timeout_s = (uint32_t)vg_config_uint(cfg, "defrag.timeout");
+    vg_flow_config_defaults(&r->flow_cfg);
+    r->flow_cfg.memcap = vg_config_uint(cfg, "flow.memcap");
+    static const char *const kinds[] = {"tcp", "udp", "icmp", "default"};
+    static const char *const states[] = {"new", "established", "closed"};
+    for (int k = 0; k < 4; k++) {
+        for (int s = 0; s < 3; s++) {
+            char key[64];
+            snprintf(key, sizeof key, "flow.timeouts.%s.%s", kinds[k], states[s]);
+            uint64_t v = vg_config_uint(cfg, key);
+            if (v || vg_config_str(cfg, key))
+                r->flow_cfg.timeout[k][s] = (uint32_t)v;
+            else if (s == 2)
+                r->flow_cfg.timeout[k][s] = r->flow_cfg.timeout[k][0];
+        }
+    }
+    r->eve.community_id = true;
+    r->eve.community_id_seed = 0;
+    r->eve.sensor_name = vg_config_str(cfg, "sensor-name");
+    r->log_flow = vg_config_bool(cfg, "outputs.eve.types.flow");
+    r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
+    r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");
+}
+
+static int open_eve(const vg_run_opts_t *o, char *err, size_t err_len)
+{
+    if (!vg_config_bool(o->cfg, "outputs.eve.enabled"))
+        return -2;
+    if (mkdir(o->logdir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "%s: cannot create log directory: %s", o->logdir, strerror(errno));
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", o->logdir, vg_config_str(o->cfg, "outputs.eve.filename"));
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+    return fd;
+}
+
+int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t n_files,
+                        vg_run_result_t *res, char *err, size_t err_len)
+{
+    memset(res, 0, sizeof *res);
+    vg_capture_t *cap = vg_capture_open_files(files, n_files, err, err_len);
+    if (!cap)
+        return -1;
+    int fd = open_eve(o, err, err_len);
+    if (fd == -1) {
+        vg_capture_free(cap);
+        return -1;
+    }
+    run_t *r = vg_xcalloc(1, sizeof *r);
+    r->opts = o;
+    run_config(r, o->cfg);
+    r->n_workers = o->workers ? o->workers : default_workers(o->cfg);
+    if (r->n_workers > 64)
+        r->n_workers = 64;
+    stats_merge_init(&r->sm);
+    evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers);
+    r->workers = vg_xcalloc(r->n_workers, sizeof(worker_t));
+    for (unsigned i = 0; i < r->n_workers; i++)
+        if (worker_start(r, &r->workers[i], i) != 0) {
+            vg_log(VG_LOG_ERROR, "cannot start worker thread %u", i);
+            abort();
+        }
+    out_ctx_t oc = {.run = r, .fd = fd < 0 ? -1 : fd, .start_wall = now_wall()};
+    pthread_t out_th;
+    pthread_create(&out_th, NULL, output_main, &oc);
+
+    reader_t rd = {.run = r, .cur = vg_xcalloc(r->n_workers, sizeof(batch_t *))};
+    double t0 = now_wall(), last_draw = t0;
+    vg_packet_t p;
+    int rc = 0;
+    for (;;) {
+        enum vg_capture_result cr = vg_capture_next(cap, &p);
+        if (cr == VG_CAPTURE_END)
+            break;
+        if (cr == VG_CAPTURE_ERROR) {
+            if (o->progress)
+                fputc('\n', stderr);
+            vg_log(VG_LOG_ERROR, "%s", vg_capture_error(cap));
+            res->capture_errors++;
+            rc = 1;
+            continue; /* go on with the next file */
+        }
+        if (!res->first_ts || p.ts < res->first_ts)
+            res->first_ts = p.ts;
+        if (p.ts > res->last_ts)
+            res->last_ts = p.ts;
+        atomic_store_explicit(&r->last_ts, res->last_ts, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->packets, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->bytes, p.wirelen, memory_order_relaxed);
+        reader_add(&rd, &p);
+        if (o->progress && (p.pcap_cnt & 4095) == 0) {
+            double now = now_wall();
+            if (now - last_draw > 0.25) {
+                progress_line(cap, r, t0, false);
+                last_draw = now;
+            }
+        }
+    }
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        reader_push(&rd, i);
+        vg_ring_close(r->workers[i].in);
+    }
+    for (unsigned i = 0; i < r->n_workers; i++)
+        worker_join(&r->workers[i]);
+    pthread_join(out_th, NULL);
+    write_stats(&oc, true);
+    if (o->progress)
+        progress_line(cap, r, t0, true);
+
+    res->packets = atomic_load(&r->packets);
+    res->bytes = atomic_load(&r->bytes);
+    res->events = oc.events;
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        res->flows += r->workers[i].counters[W_FLOW_EVENTS];
+        res->anomalies += r->workers[i].counters[W_ANOMALIES];
+        res->alerts += r->workers[i].counters[W_ALERTS];
+    }
+    res->seconds = now_wall() - t0;
+    if (oc.write_error) {
+        snprintf(err, err_len, "%s: write error: %s", o->logdir, strerror(oc.write_error));
+        vg_log(VG_LOG_ERROR, "%s", err);
+        rc = -1;
+    }
+    if (fd >= 0 && fsync(fd) != 0 && errno != EINVAL)
+        vg_log(VG_LOG_WARN, "fsync of eve.json failed: %s", strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    for (unsigned i = 0; i < r->n_workers; i++)
+        worker_fini(&r->workers[i]);
+    free(r->workers);
+    free(rd.cur);
+    evq_fini(&r->evq);
+    stats_merge_fini(&r->sm);
+    free(r);
+    vg_capture_free(cap);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* engine.h — the running pipeline: a reader thread, worker threads and one output thread.
+ *
+ *   reader ──batches──▶ worker 0..N-1 ──event blocks──▶ output ──▶ LOGDIR/eve.json
+ *
+ * The reader reads captures and sends each packet, copied once into a batch, to the worker that
+ * owns its outermost IP pair (vg_decode_worker_hash). Each worker decodes, tracks flows, streams
+ * and application protocols for its share, and formats events into blocks of JSON lines. The
+ * output thread writes blocks in arrival order and the periodic stats.
+ *
+ * Determinism: timeouts run on packet time only, and the reader delivers a time tick to every
+ * worker at the same position relative to each worker's packets (at each new second of packet
+ * time), so the set of events does not depend on the number of workers (their order in the file
+ * does). Emergency eviction under a full flow table is the exception: it depends on each worker's
+ * share (documented in docs/ARCHITECTURE.md).
+ */
+#ifndef VG_ENGINE_ENGINE_H
+#define VG_ENGINE_ENGINE_H
+
+#include "common/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vg_run_opts {
+    const vg_config_t *cfg;
+    const char *logdir;
+    unsigned workers;       /* 0: one per core */
+    bool progress;          /* draw the progress line on stderr */
+} vg_run_opts_t;
+
+typedef struct vg_run_result {
+    uint64_t packets, bytes, flows, events, anomalies, alerts;
+    uint64_t first_ts, last_ts;
+    int capture_errors;     /* damaged files (the run is partial) */
+    double seconds;
+} vg_run_result_t;
+
+/* Runs the pipeline over the files. Returns 0 when everything was read, 1 when a file was
+ * damaged (partial run; the error was printed), -1 when the run could not start (err says why). */
+int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t n_files,
+                        vg_run_result_t *res, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,93 @@
+/* engine_int.h — private to src/engine: batches, workers and the run. */
+#ifndef VG_ENGINE_ENGINE_INT_H
+#define VG_ENGINE_ENGINE_INT_H
+
+#include "common/config.h"
+#include "common/json.h"
+#include "common/ring.h"
+#include "common/stats.h"
+#include "decode/decode.h"
+#include "engine/engine.h"
+#include "engine/evq.h"
+#include "flow/flow.h"
+#include "output/output.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define BATCH_PKTS 256
+#define BATCH_BYTES (512 * 1024)
+#define BATCHES_PER_WORKER 16
+#define EVBLOCK_FLUSH (192 * 1024)
+
+typedef struct pkt_slot {
+    vg_time_t ts;
+    uint64_t pcap_cnt;
+    uint32_t caplen, wirelen, off;
+    int linktype;
+    uint16_t file_idx;
+} pkt_slot_t;
+
+typedef struct batch {
+    uint32_t n, used;
+    bool has_tick;
+    vg_time_t tick;          /* after the packets: expire flows at this packet time */
+    pkt_slot_t p[BATCH_PKTS];
+    uint8_t data[BATCH_BYTES];
+} batch_t;
+
+/* Worker-side counters of the engine itself. */
+enum { W_EVENTS, W_ANOMALIES, W_ALERTS, W_FLOW_EVENTS, W_N };
+
+struct run;
+
+typedef struct worker {
+    unsigned id;
+    struct run *run;
+    pthread_t th;
+    vg_ring_t *in;           /* batches from the reader */
+    vg_ring_t *back;         /* empty batches back to the reader */
+    vg_decoder_t *dec;
+    vg_flow_table_t *flows;
+    evblock_t *cur;
+    vg_jw_t jw;
+    vg_buf_t line;
+    vg_time_t now;
+    uint64_t counters[W_N];
+    /* stats snapshot for the output thread's periodic stats */
+    pthread_mutex_t snap_mu;
+    uint64_t *snap;
+    unsigned snap_epoch;
+} worker_t;
+
+/* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
+typedef struct stats_merge {
+    const char **names;
+    size_t n;
+    vg_stats_table_t table;
+    size_t *map_decode, *map_flow;
+    size_t n_decode, n_flow;
+} stats_merge_t;
+
+typedef struct run {
+    const vg_run_opts_t *opts;
+    vg_decode_config_t dec_cfg;
+    vg_flow_config_t flow_cfg;
+    vg_eve_opts_t eve;
+    bool log_flow, log_anomaly, log_stats;
+    unsigned n_workers;
+    worker_t *workers;
+    evq_t evq;
+    stats_merge_t sm;
+    atomic_uint stats_epoch;  /* bumped by the output thread to ask workers for a snapshot */
+    atomic_ullong last_ts;    /* latest packet time read */
+    atomic_ullong packets, bytes;
+} run_t;
+
+int worker_start(run_t *r, worker_t *w, unsigned id);
+void worker_join(worker_t *w);
+void worker_fini(worker_t *w);
+/* Fills out (r->sm.n values) with this worker's counters (worker thread only, or after join). */
+void worker_collect(const worker_t *w, uint64_t *out);
+
+#endif

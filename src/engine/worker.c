@@ -1,0 +1,166 @@
+/* worker.c — one worker thread: decode, flow tracking and event formatting for its share of the
+ * traffic. Everything here is single-threaded per worker; the only shared things are the event
+ * queue and the stats snapshot (both behind their own mutexes). */
+#include "engine/engine_int.h"
+#include "common/common.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- event lines --- */
+
+static void ev_begin(worker_t *w)
+{
+    if (!w->cur)
+        w->cur = evq_get_free(&w->run->evq);
+    vg_jw_init(&w->jw, &w->cur->buf);
+}
+
+static void ev_end(worker_t *w)
+{
+    vg_buf_putc(&w->cur->buf, '\n');
+    w->cur->n_events++;
+    w->counters[W_EVENTS]++;
+    if (w->cur->buf.len >= EVBLOCK_FLUSH) {
+        evq_submit(&w->run->evq, w->cur);
+        w->cur = NULL;
+    }
+}
+
+static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason)
+{
+    worker_t *w = user;
+    if (w->run->log_flow) {
+        ev_begin(w);
+        vg_eve_flow(&w->jw, &w->run->eve, f, reason, NULL, NULL);
+        ev_end(w);
+        w->counters[W_FLOW_EVENTS]++;
+    }
+}
+
+/* --- packets --- */
+
+static void log_decode_anomalies(worker_t *w, const vg_packet_t *p)
+{
+    char name[96];
+    for (uint8_t i = 0; i < p->n_events; i++) {
+        w->counters[W_ANOMALIES]++;
+        if (!w->run->log_anomaly)
+            continue;
+        snprintf(name, sizeof name, "decoder.%s", vg_decode_event_name(p->events[i]));
+        ev_begin(w);
+        vg_eve_anomaly_packet(&w->jw, &w->run->eve, p, "decode", name);
+        ev_end(w);
+    }
+}
+
+static void process_packet(worker_t *w, vg_packet_t *p)
+{
+    enum vg_decode_result dr = vg_decode_packet(w->dec, p);
+    log_decode_anomalies(w, p);
+    if (dr == VG_DECODE_HELD)
+        return;
+    int dir;
+    vg_flow_t *f = vg_flow_lookup(w->flows, p, &dir);
+    (void)f;
+}
+
+static void snapshot_if_asked(worker_t *w)
+{
+    unsigned e = atomic_load_explicit(&w->run->stats_epoch, memory_order_relaxed);
+    if (e == w->snap_epoch)
+        return;
+    pthread_mutex_lock(&w->snap_mu);
+    worker_collect(w, w->snap);
+    w->snap_epoch = e;
+    pthread_mutex_unlock(&w->snap_mu);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    batch_t *b;
+    while ((b = vg_ring_pop(w->in)) != NULL) {
+        for (uint32_t i = 0; i < b->n; i++) {
+            const pkt_slot_t *s = &b->p[i];
+            vg_packet_t p;
+            memset(&p, 0, sizeof p);
+            p.ts = s->ts;
+            p.pcap_cnt = s->pcap_cnt;
+            p.data = b->data + s->off;
+            p.caplen = s->caplen;
+            p.wirelen = s->wirelen;
+            p.linktype = s->linktype;
+            p.file_idx = s->file_idx;
+            if (p.ts > w->now)
+                w->now = p.ts;
+            process_packet(w, &p);
+        }
+        if (b->has_tick) {
+            if (b->tick > w->now)
+                w->now = b->tick;
+            vg_flow_table_tick(w->flows, b->tick);
+            vg_decode_tick(w->dec, b->tick);
+        }
+        vg_ring_push(w->back, b);
+        snapshot_if_asked(w);
+    }
+    /* End of input: every remaining flow ends with reason "shutdown", as Suricata does. */
+    vg_flow_table_flush(w->flows, VG_FLOW_END_SHUTDOWN);
+    if (w->cur && w->cur->buf.len) {
+        evq_submit(&w->run->evq, w->cur);
+        w->cur = NULL;
+    }
+    pthread_mutex_lock(&w->snap_mu);
+    worker_collect(w, w->snap);
+    pthread_mutex_unlock(&w->snap_mu);
+    evq_producer_done(&w->run->evq);
+    return NULL;
+}
+
+void worker_collect(const worker_t *w, uint64_t *out)
+{
+    const stats_merge_t *sm = &w->run->sm;
+    memset(out, 0, sm->n * sizeof *out);
+    const uint64_t *dv = vg_decode_stats_values(w->dec);
+    for (size_t i = 0; i < sm->n_decode; i++)
+        out[sm->map_decode[i]] += dv[i];
+    const uint64_t *fv = vg_flow_stats_values(w->flows);
+    for (size_t i = 0; i < sm->n_flow; i++)
+        out[sm->map_flow[i]] += fv[i];
+}
+
+int worker_start(run_t *r, worker_t *w, unsigned id)
+{
+    memset(w, 0, sizeof *w);
+    w->id = id;
+    w->run = r;
+    w->in = vg_ring_new(BATCHES_PER_WORKER * 2);
+    w->back = vg_ring_new(BATCHES_PER_WORKER * 2);
+    for (int i = 0; i < BATCHES_PER_WORKER; i++)
+        vg_ring_push(w->back, vg_xmalloc(sizeof(batch_t)));
+    w->dec = vg_decoder_new(&r->dec_cfg);
+    w->flows = vg_flow_table_new(&r->flow_cfg, on_flow_end, w);
+    w->snap = vg_xcalloc(r->sm.n ? r->sm.n : 1, sizeof(uint64_t));
+    pthread_mutex_init(&w->snap_mu, NULL);
+    return pthread_create(&w->th, NULL, worker_main, w);
+}
+
+void worker_join(worker_t *w) { pthread_join(w->th, NULL); }
+
+void worker_fini(worker_t *w)
+{
+    batch_t *b;
+    while ((b = vg_ring_try_pop(w->back)) != NULL)
+        free(b);
+    while ((b = vg_ring_try_pop(w->in)) != NULL)
+        free(b);
+    vg_ring_free(w->in);
+    vg_ring_free(w->back);
+    vg_flow_table_free(w->flows);
+    vg_decoder_free(w->dec);
+    pthread_mutex_destroy(&w->snap_mu);
+    free(w->snap);
+}

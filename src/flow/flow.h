@@ -1,0 +1,105 @@
+/* flow.h — bidirectional flows: the table that tracks them, their timeouts, and their ids.
+ *
+ * One vg_flow_table_t per worker thread; the reader sends every packet of a flow (both directions)
+ * to the same worker, so the table needs no locks. Time is packet time only: a flow times out
+ * when packet time passes its last packet plus the timeout of its protocol and state, so a file
+ * gives the same flows as the same traffic live.
+ *
+ * Memory: flows come from a pool that grows in chunks up to cfg.memcap bytes; when it is full the
+ * oldest flows are ended early ("emergency eviction", counted as flow.emerg_mode_entered and
+ * flow.memcap_evictions in stats) so a flood of spoofed sources cannot exhaust memory.
+ *
+ * Lifetime: a vg_flow_t is owned by its table; pointers to it are valid until the next call of
+ * vg_flow_lookup() or vg_flow_table_tick() on that table, which may end and recycle flows (the
+ * end callback sees the flow before it is recycled).
+ */
+#ifndef VG_FLOW_FLOW_H
+#define VG_FLOW_FLOW_H
+
+#include "common/stats.h"
+#include "decode/packet.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum vg_flow_state { VG_FLOW_NEW = 0, VG_FLOW_ESTABLISHED, VG_FLOW_CLOSED };
+enum vg_flow_end_reason { VG_FLOW_END_TIMEOUT = 0, VG_FLOW_END_FORCED, VG_FLOW_END_SHUTDOWN };
+
+typedef struct vg_flow {
+    /* Key. Side 0 is the initiator ("client", toserver direction), side 1 the responder. */
+    vg_addr_t addr[2];
+    uint16_t port[2];
+    uint8_t proto;
+    uint8_t ip_ver;
+    uint8_t n_vlan;
+    uint8_t state;          /* enum vg_flow_state */
+    uint16_t vlan[VG_PKT_MAX_VLAN];
+    uint32_t hash;          /* symmetric hash of the key (part of flow_id) */
+
+    vg_time_t start, last;  /* first and last packet time */
+    uint64_t pkts[2], bytes[2];
+    uint8_t tcp_flags[2];   /* TCP flags seen per direction, OR-ed */
+    uint8_t icmp_type[2], icmp_code[2]; /* first ICMP type/code per direction */
+    uint8_t dir_seen;       /* bit 0: a packet toserver, bit 1: toclient */
+    bool alerted;
+    uint16_t app_proto;     /* enum vg_app_proto */
+    uint8_t app_detect_done[2];
+
+    /* Per-flow state of later stages, owned by them; freed through the table's free hook. */
+    void *tcp;
+    void *app;
+
+    /* table internals */
+    uint32_t _next;         /* bucket chain */
+    uint32_t _lprev, _lnext;/* timeout list links */
+    uint8_t _tclass;        /* timeout class (list) */
+    uint8_t _in_use;
+    uint32_t _idx;          /* own slot index */
+} vg_flow_t;
+
+typedef struct vg_flow_config {
+    uint64_t memcap;               /* bytes for flow structs and table per worker */
+    /* seconds, by class: [proto kind][state]; proto kind 0 tcp, 1 udp, 2 icmp, 3 other */
+    uint32_t timeout[4][3];
+} vg_flow_config_t;
+
+void vg_flow_config_defaults(vg_flow_config_t *cfg);
+
+typedef struct vg_flow_table vg_flow_table_t;
+
+/* Called when a flow ends (timeout, eviction, shutdown), before it is recycled; the hook logs it
+ * and frees the per-flow state of later stages (f->tcp, f->app). */
+typedef void (*vg_flow_end_fn)(void *user, vg_flow_t *f, enum vg_flow_end_reason reason);
+
+vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn on_end, void *user);
+/* Ends every flow (reason shutdown) and frees the table. */
+void vg_flow_table_free(vg_flow_table_t *t);
+
+/* Finds or creates the flow of a decoded IP packet (TCP, UDP, ICMP or other IP protocol).
+ * *dir is set to VG_DIR_TOSERVER (0) when the packet comes from the initiator, 1 otherwise.
+ * Updates packet/byte counters, flags and last-seen time. Returns NULL when the packet has no
+ * flow (not IP). */
+vg_flow_t *vg_flow_lookup(vg_flow_table_t *t, const vg_packet_t *p, int *dir);
+
+/* Marks a flow's protocol state (decides its timeout class). */
+void vg_flow_set_state(vg_flow_table_t *t, vg_flow_t *f, enum vg_flow_state st);
+
+/* Ends flows whose timeout has passed at packet time now. */
+void vg_flow_table_tick(vg_flow_table_t *t, vg_time_t now);
+
+/* Ends all flows with the given reason. */
+void vg_flow_table_flush(vg_flow_table_t *t, enum vg_flow_end_reason reason);
+
+/* Suricata-compatible 51-bit flow id (start time bits and the flow hash). */
+uint64_t vg_flow_id(const vg_flow_t *f);
+
+/* Community ID v1 ("1:base64") with the given seed; out needs 64 bytes. Returns length. */
+size_t vg_flow_community_id(const vg_flow_t *f, uint16_t seed, char *out);
+
+const vg_stats_table_t *vg_flow_stats_table(void);
+const uint64_t *vg_flow_stats_values(const vg_flow_table_t *t);
+
+const char *vg_flow_state_name(enum vg_flow_state st);
+const char *vg_flow_reason_name(enum vg_flow_end_reason r);
+
+#endif

@@ -1,0 +1,428 @@
+/* flow_table.c — the per-worker flow table.
+ *
+ * Workload: on attack traffic most flows are one to three packets (spoofed SYNs, scans), so flow
+ * creation and expiry are the hot path, not lookup of long flows. Hence:
+ *  - flows come from a pool of fixed-size slots grown in chunks up to the memcap, recycled through
+ *    a free list: no malloc per flow;
+ *  - buckets are chains of slot indices (uint32), sized once for the largest pool the memcap allows;
+ *  - expiry needs no scan: each timeout class (protocol kind x state) has one timeout value, so a
+ *    list per class kept in order of last activity (a packet moves its flow to the tail) has its
+ *    oldest flow at the head. A tick pops expired heads; eviction under memory pressure pops the
+ *    oldest head over all classes.
+ */
+#include "flow/flow.h"
+#include "common/common.h"
+#include "common/hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 4096u
+#define NIL 0u /* slot indices are 1-based so that 0 means none */
+#define N_CLASSES 12
+
+enum {
+    C_TOTAL, C_ACTIVE, C_TCP, C_UDP, C_ICMP4, C_ICMP6, C_OTHER, C_MEMCAP, C_EMERG, C_MEMUSE,
+    C_END_NEW, C_END_EST, C_END_CLOSED, C_REASON_TIMEOUT, C_REASON_FORCED, C_REASON_SHUTDOWN,
+    C_N
+};
+
+static const char *const stat_names[C_N] = {
+    "flow.total", "flow.active", "flow.tcp", "flow.udp", "flow.icmpv4", "flow.icmpv6",
+    "flow.other", "flow.memcap", "flow.emerg_mode_entered", "flow.memuse",
+    "flow.end.state.new", "flow.end.state.established", "flow.end.state.closed",
+    "flow.end.reason.timeout", "flow.end.reason.forced", "flow.end.reason.shutdown",
+};
+static const vg_stats_table_t stats_table = {stat_names, C_N};
+
+typedef struct tlist {
+    uint32_t head, tail;
+} tlist_t;
+
+struct vg_flow_table {
+    vg_flow_config_t cfg;
+    vg_flow_end_fn on_end;
+    void *user;
+    vg_flow_t **chunks;   /* chunk k holds slots k*CHUNK+1 .. (k+1)*CHUNK */
+    uint32_t n_chunks, max_chunks;
+    uint32_t n_slots;     /* slots allocated */
+    uint32_t free_head;   /* free list through _next */
+    uint32_t *buckets;
+    uint32_t bucket_mask;
+    tlist_t lists[N_CLASSES];
+    uint64_t stats[C_N];
+    bool in_emergency;
+};
+
+void vg_flow_config_defaults(vg_flow_config_t *cfg)
+{
+    cfg->memcap = 128ULL << 20;
+    static const uint32_t t[4][3] = {{60, 600, 60}, {30, 300, 30}, {30, 300, 30}, {30, 300, 30}};
+    memcpy(cfg->timeout, t, sizeof t);
+}
+
+static inline vg_flow_t *slot(const vg_flow_table_t *t, uint32_t idx)
+{
+    uint32_t i = idx - 1;
+    return &t->chunks[i / CHUNK][i % CHUNK];
+}
+
+vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn on_end, void *user)
+{
+    vg_flow_table_t *t = vg_xcalloc(1, sizeof *t);
+    t->cfg = *cfg;
+    t->on_end = on_end;
+    t->user = user;
+    uint64_t max_flows = cfg->memcap / (sizeof(vg_flow_t) + 2 * sizeof(uint32_t));
+    if (max_flows < CHUNK)
+        max_flows = CHUNK;
+    if (max_flows > (1u << 30))
+        max_flows = 1u << 30;
+    t->max_chunks = (uint32_t)((max_flows + CHUNK - 1) / CHUNK);
+    t->chunks = vg_xcalloc(t->max_chunks, sizeof *t->chunks);
+    uint32_t nb = 1024;
+    while (nb < max_flows)
+        nb <<= 1;
+    t->buckets = vg_xcalloc(nb, sizeof(uint32_t)); /* zero pages: untouched buckets cost nothing */
+    t->bucket_mask = nb - 1;
+    t->stats[C_MEMUSE] = (uint64_t)nb * sizeof(uint32_t);
+    return t;
+}
+
+const vg_stats_table_t *vg_flow_stats_table(void) { return &stats_table; }
+const uint64_t *vg_flow_stats_values(const vg_flow_table_t *t) { return t->stats; }
+
+const char *vg_flow_state_name(enum vg_flow_state st)
+{
+    static const char *const n[] = {"new", "established", "closed"};
+    return st <= VG_FLOW_CLOSED ? n[st] : "unknown";
+}
+
+const char *vg_flow_reason_name(enum vg_flow_end_reason r)
+{
+    static const char *const n[] = {"timeout", "forced", "shutdown"};
+    return r <= VG_FLOW_END_SHUTDOWN ? n[r] : "unknown";
+}
+
+/* --- keys --- */
+
+static inline int proto_kind(uint8_t proto)
+{
+    switch (proto) {
+    case 6: return 0;
+    case 17: return 1;
+    case 1:
+    case 58: return 2;
+    default: return 3;
+    }
+}
+
+static inline bool icmp_is_echo(uint8_t proto, uint8_t type)
+{
+    if (proto == 1)
+        return type == 0 || type == 8;
+    return type == 128 || type == 129;
+}
+
+/* Ports of a packet as the flow key uses them: TCP/UDP ports; for ICMP echo both "ports" are the
+ * echo id so that request and reply meet; other protocols and other ICMP types use 0. */
+static inline void pkt_ports(const vg_packet_t *p, uint16_t *sp, uint16_t *dp)
+{
+    if (p->proto == 6 || p->proto == 17 || p->proto == 132) {
+        *sp = p->sp;
+        *dp = p->dp;
+    } else if ((p->proto == 1 || p->proto == 58) && icmp_is_echo(p->proto, p->icmp_type)) {
+        *sp = *dp = p->icmp_id;
+    } else {
+        *sp = *dp = 0;
+    }
+}
+
+static inline uint32_t key_hash(const vg_packet_t *p, uint16_t sp, uint16_t dp)
+{
+    uint64_t a = vg_hash_bytes(p->src.b, 16, sp);
+    uint64_t b = vg_hash_bytes(p->dst.b, 16, dp);
+    uint64_t h = (a + b) ^ ((uint64_t)p->proto << 40) ^ ((uint64_t)p->vlan[0] << 16) ^ p->vlan[1];
+    return (uint32_t)vg_hash_mix64(h);
+}
+
+static inline bool addr_eq(const vg_addr_t *a, const vg_addr_t *b)
+{
+    return memcmp(a->b, b->b, 16) == 0;
+}
+
+/* 0 when p matches f from the initiator side, 1 from the responder side, -1 no match. */
+static inline int key_match(const vg_flow_t *f, const vg_packet_t *p, uint16_t sp, uint16_t dp)
+{
+    if (f->proto != p->proto || f->ip_ver != p->ip_ver || f->n_vlan != p->n_vlan ||
+        f->vlan[0] != p->vlan[0] || f->vlan[1] != p->vlan[1])
+        return -1;
+    if (f->port[0] == sp && f->port[1] == dp && addr_eq(&f->addr[0], &p->src) &&
+        addr_eq(&f->addr[1], &p->dst))
+        return 0;
+    if (f->port[0] == dp && f->port[1] == sp && addr_eq(&f->addr[0], &p->dst) &&
+        addr_eq(&f->addr[1], &p->src))
+        return 1;
+    return -1;
+}
+
+/* --- timeout lists --- */
+
+static inline uint8_t tclass_of(const vg_flow_t *f)
+{
+    return (uint8_t)(proto_kind(f->proto) * 3 + f->state);
+}
+
+static inline uint32_t class_timeout(const vg_flow_table_t *t, uint8_t c)
+{
+    return t->cfg.timeout[c / 3][c % 3];
+}
+
+static void list_remove(vg_flow_table_t *t, uint32_t idx)
+{
+    vg_flow_t *f = slot(t, idx);
+    tlist_t *l = &t->lists[f->_tclass];
+    if (f->_lprev)
+        slot(t, f->_lprev)->_lnext = f->_lnext;
+    else
+        l->head = f->_lnext;
+    if (f->_lnext)
+        slot(t, f->_lnext)->_lprev = f->_lprev;
+    else
+        l->tail = f->_lprev;
+    f->_lprev = f->_lnext = NIL;
+}
+
+static void list_append(vg_flow_table_t *t, uint32_t idx)
+{
+    vg_flow_t *f = slot(t, idx);
+    tlist_t *l = &t->lists[f->_tclass];
+    f->_lnext = NIL;
+    f->_lprev = l->tail;
+    if (l->tail)
+        slot(t, l->tail)->_lnext = idx;
+    else
+        l->head = idx;
+    l->tail = idx;
+}
+
+/* --- slots --- */
+
+static bool grow(vg_flow_table_t *t)
+{
+    if (t->n_chunks >= t->max_chunks)
+        return false;
+    vg_flow_t *c = calloc(CHUNK, sizeof *c);
+    if (!c)
+        return false;
+    t->chunks[t->n_chunks++] = c;
+    uint32_t base = t->n_slots;
+    for (uint32_t i = CHUNK; i > 0; i--) {
+        c[i - 1]._next = t->free_head;
+        t->free_head = base + i;
+    }
+    t->n_slots += CHUNK;
+    t->stats[C_MEMUSE] += (uint64_t)CHUNK * sizeof(vg_flow_t);
+    return true;
+}
+
+/* Ends flow idx: unlinks it from its bucket and list, calls the end hook, frees the slot. */
+static void end_flow(vg_flow_table_t *t, uint32_t idx, enum vg_flow_end_reason reason)
+{
+    vg_flow_t *f = slot(t, idx);
+    uint32_t *pp = &t->buckets[f->hash & t->bucket_mask];
+    while (*pp && *pp != idx)
+        pp = &slot(t, *pp)->_next;
+    if (*pp)
+        *pp = f->_next;
+    list_remove(t, idx);
+    t->stats[C_END_NEW + f->state]++;
+    t->stats[C_REASON_TIMEOUT + reason]++;
+    if (t->on_end)
+        t->on_end(t->user, f, reason);
+    memset(f, 0, sizeof *f);
+    f->_next = t->free_head;
+    t->free_head = idx;
+    t->stats[C_ACTIVE]--;
+}
+
+/* End the least recently active flow over all classes with the given reason. */
+static bool evict_oldest_reason(vg_flow_table_t *t, enum vg_flow_end_reason reason)
+{
+    uint32_t best = NIL;
+    vg_time_t best_last = 0;
+    for (int c = 0; c < N_CLASSES; c++) {
+        uint32_t h = t->lists[c].head;
+        if (h && (best == NIL || slot(t, h)->last < best_last)) {
+            best = h;
+            best_last = slot(t, h)->last;
+        }
+    }
+    if (best == NIL)
+        return false;
+    end_flow(t, best, reason);
+    return true;
+}
+
+/* Under memory pressure: end the least recently active flow early. */
+static bool evict_oldest(vg_flow_table_t *t) { return evict_oldest_reason(t, VG_FLOW_END_FORCED); }
+
+static uint32_t alloc_slot(vg_flow_table_t *t)
+{
+    if (!t->free_head && !grow(t)) {
+        t->stats[C_MEMCAP]++;
+        if (!t->in_emergency) {
+            t->in_emergency = true;
+            t->stats[C_EMERG]++;
+        }
+        if (!evict_oldest(t))
+            return NIL;
+    } else if (t->in_emergency && t->free_head) {
+        t->in_emergency = false;
+    }
+    uint32_t idx = t->free_head;
+    t->free_head = slot(t, idx)->_next;
+    return idx;
+}
+
+static bool is_expired(const vg_flow_table_t *t, const vg_flow_t *f, vg_time_t now)
+{
+    return now > f->last + (vg_time_t)class_timeout(t, f->_tclass) * VG_USEC_PER_SEC;
+}
+
+static void update(vg_flow_table_t *t, uint32_t idx, const vg_packet_t *p, int dir)
+{
+    vg_flow_t *f = slot(t, idx);
+    f->pkts[dir]++;
+    f->bytes[dir] += p->wirelen;
+    if (p->ts > f->last)
+        f->last = p->ts;
+    f->dir_seen |= (uint8_t)(1u << dir);
+    if (p->proto == 6) {
+        f->tcp_flags[dir] |= p->tcp_flags;
+    } else if ((p->proto == 1 || p->proto == 58) && f->pkts[dir] == 1) {
+        f->icmp_type[dir] = p->icmp_type;
+        f->icmp_code[dir] = p->icmp_code;
+    }
+    /* UDP/ICMP/other: established once both directions were seen (Suricata's rule). TCP state
+     * is set by the stream stage through vg_flow_set_state. */
+    list_remove(t, idx);
+    if (p->proto != 6 && f->state == VG_FLOW_NEW && f->dir_seen == 3) {
+        f->state = VG_FLOW_ESTABLISHED;
+        f->_tclass = tclass_of(f);
+    }
+    list_append(t, idx);
+}
+
+vg_flow_t *vg_flow_lookup(vg_flow_table_t *t, const vg_packet_t *p, int *dir)
+{
+    if (p->ip_ver != 4 && p->ip_ver != 6)
+        return NULL;
+    uint16_t sp, dp;
+    pkt_ports(p, &sp, &dp);
+    uint32_t h = key_hash(p, sp, dp);
+    uint32_t *bucket = &t->buckets[h & t->bucket_mask];
+    for (uint32_t idx = *bucket; idx; idx = slot(t, idx)->_next) {
+        vg_flow_t *f = slot(t, idx);
+        if (f->hash != h)
+            continue;
+        int d = key_match(f, p, sp, dp);
+        if (d < 0)
+            continue;
+        if (is_expired(t, f, p->ts)) {
+            end_flow(t, idx, VG_FLOW_END_TIMEOUT);
+            break; /* a new flow with the same key starts below */
+        }
+        /* A new TCP SYN on a closed session starts a new flow (port reuse). */
+        if (p->proto == 6 && f->state == VG_FLOW_CLOSED &&
+            (p->tcp_flags & (VG_TCP_SYN | VG_TCP_ACK)) == VG_TCP_SYN) {
+            end_flow(t, idx, VG_FLOW_END_FORCED);
+            break;
+        }
+        update(t, idx, p, d);
+        *dir = d;
+        return f;
+    }
+    uint32_t idx = alloc_slot(t);
+    if (!idx)
+        return NULL;
+    bucket = &t->buckets[h & t->bucket_mask]; /* eviction may have changed the chain */
+    vg_flow_t *f = slot(t, idx);
+    memset(f, 0, sizeof *f);
+    /* The initiator is the sender of the first packet, except that a TCP SYN-ACK seen first
+     * (the SYN was missed) makes its receiver the initiator. */
+    bool reverse = p->proto == 6 && (p->tcp_flags & (VG_TCP_SYN | VG_TCP_ACK)) == (VG_TCP_SYN | VG_TCP_ACK);
+    int d = reverse ? 1 : 0;
+    f->addr[d] = p->src;
+    f->addr[1 - d] = p->dst;
+    f->port[d] = sp;
+    f->port[1 - d] = dp;
+    f->proto = p->proto;
+    f->ip_ver = p->ip_ver;
+    f->n_vlan = p->n_vlan;
+    f->vlan[0] = p->vlan[0];
+    f->vlan[1] = p->vlan[1];
+    f->hash = h;
+    f->start = f->last = p->ts;
+    f->_in_use = 1;
+    f->_idx = idx;
+    f->state = VG_FLOW_NEW;
+    f->_tclass = tclass_of(f);
+    f->_next = *bucket;
+    *bucket = idx;
+    list_append(t, idx);
+    t->stats[C_TOTAL]++;
+    t->stats[C_ACTIVE]++;
+    switch (p->proto) {
+    case 6: t->stats[C_TCP]++; break;
+    case 17: t->stats[C_UDP]++; break;
+    case 1: t->stats[C_ICMP4]++; break;
+    case 58: t->stats[C_ICMP6]++; break;
+    default: t->stats[C_OTHER]++;
+    }
+    update(t, idx, p, d);
+    *dir = d;
+    return f;
+}
+
+void vg_flow_set_state(vg_flow_table_t *t, vg_flow_t *f, enum vg_flow_state st)
+{
+    if (f->state == st)
+        return;
+    uint32_t idx = f->_idx;
+    list_remove(t, idx);
+    f->state = (uint8_t)st;
+    f->_tclass = tclass_of(f);
+    list_append(t, idx);
+}
+
+void vg_flow_table_tick(vg_flow_table_t *t, vg_time_t now)
+{
+    for (int c = 0; c < N_CLASSES; c++) {
+        while (t->lists[c].head) {
+            uint32_t idx = t->lists[c].head;
+            if (!is_expired(t, slot(t, idx), now))
+                break;
+            end_flow(t, idx, VG_FLOW_END_TIMEOUT);
+        }
+    }
+}
+
+void vg_flow_table_flush(vg_flow_table_t *t, enum vg_flow_end_reason reason)
+{
+    /* End in order of last activity, oldest first, so output is stable. */
+    while (evict_oldest_reason(t, reason))
+        ;
+}
+
+void vg_flow_table_free(vg_flow_table_t *t)
+{
+    if (!t)
+        return;
+    vg_flow_table_flush(t, VG_FLOW_END_SHUTDOWN);
+    for (uint32_t k = 0; k < t->n_chunks; k++)
+        free(t->chunks[k]);
+    free(t->chunks);
+    free(t->buckets);
+    free(t);
+}

@@ -1,0 +1,51 @@
+/* main.c — `vigil SUBCOMMAND ...`: dispatch only; each subcommand lives in src/vigil_<name>.c. */
+#include "common/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int vigil_read_main(int argc, char **argv);
+/* Provided by src/vigil_rules.c (signature engine); weak so the program builds without it. */
+__attribute__((weak)) int vigil_rules_main(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  read [-r] FILE...   analyse capture files (pcap, pcapng); write LOGDIR/eve.json\n"
+            "  rules check FILE... parse and compile rule files; print loaded/failed counts\n"
+            "  version             print the version\n"
+            "\n"
+            "`vigil COMMAND --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "read"))
+        return vigil_read_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rules")) {
+        if (!vigil_rules_main) {
+            vg_log(VG_LOG_ERROR, "this build has no signature engine");
+            return 2;
+        }
+        return vigil_rules_main(argc - 1, argv + 1);
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("vigil %s\n", VG_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    vg_log(VG_LOG_ERROR, "unknown command '%s'", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,46 @@
+/* output.h — EVE JSON records, written field by field into a vg_jw_t (no document tree).
+ *
+ * Field names are exactly Suricata's, so EveBox, Filebeat, Wazuh or Splunk read Vigil's eve.json
+ * unchanged. Each function writes one complete JSON object (one event); the caller adds the
+ * newline and hands the line to the output thread. Thread-safe (no shared state); one writer per
+ * thread.
+ */
+#ifndef VG_OUTPUT_OUTPUT_H
+#define VG_OUTPUT_OUTPUT_H
+
+#include "common/json.h"
+#include "decode/packet.h"
+#include "flow/flow.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct vg_eve_opts {
+    bool community_id;      /* add community_id to flow-linked events (default true) */
+    uint16_t community_id_seed;
+    const char *sensor_name;/* "host" field when set */
+} vg_eve_opts_t;
+
+/* Opens the event object and writes the common header for an event tied to a flow:
+ * timestamp, flow_id, [pcap_cnt], event_type, vlan, addresses/ports oriented by dir
+ * (VG_DIR_TOSERVER: src = initiator), proto, community_id, [app_proto].
+ * The object stays open: the caller adds its members and calls vg_jw_obj_close(). */
+void vg_eve_begin_flow(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_type, vg_time_t ts,
+                       const vg_flow_t *f, int dir, uint64_t pcap_cnt, const char *app_proto);
+
+/* Same for an event tied to a packet only (no flow, e.g. a decode anomaly of a non-IP packet). */
+void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_type,
+                         const vg_packet_t *p);
+
+/* The complete EVE "flow" event of a flow that ended. tcp_state may be NULL for non-TCP. */
+void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
+                 enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state);
+
+/* An "anomaly" event: type "decode", "stream" or "applayer"; event as Suricata names it. */
+void vg_eve_anomaly_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_packet_t *p,
+                           const char *type, const char *event);
+
+/* Suricata's protocol names: "TCP", "UDP", "ICMP", "IPv6-ICMP", or the number as a string. */
+const char *vg_eve_proto_name(uint8_t proto, char tmp[8]);
+
+#endif

@@ -1,0 +1,189 @@
+/* vigil_read.c — `vigil read`: analyse capture files with Suricata's command-line shape. */
+#include "common/common.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "engine/engine.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void read_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil read [-r] FILE... [options]\n"
+            "\n"
+            "  -r, --pcap FILE          a capture file (pcap or pcapng); plain arguments too\n"
+            "  -l, --log-dir DIR        where eve.json goes (default: the configured\n"
+            "                           default-log-dir, else the current directory)\n"
+            "  -S, --rules FILE         load this rule file (repeatable)\n"
+            "  -c, --config FILE        YAML configuration (docs/CONFIG.md)\n"
+            "  -k, --checksum-checks none|all\n"
+            "                           validate checksums (all, the default) or not (none)\n"
+            "      --set KEY=VALUE      set a configuration key (e.g. stream.midstream=true)\n"
+            "      --var NAME=VALUE     set an address or port variable (e.g. HOME_NET=[10.0.0.0/8])\n"
+            "      --workers N          worker threads (default: one per core)\n"
+            "      --disable-detection  no signature matching\n"
+            "      --no-progress        no progress line even on a terminal\n"
+            "  -q, --quiet              no summary at the end\n"
+            "\n"
+            "Exit status: 0 all input read; 1 a capture was damaged (the rest was processed);\n"
+            "2 bad usage, configuration or input that could not be opened.\n");
+}
+
+static int split_kv(const char *arg, const char *opt, char *key, size_t klen, const char **val)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || (size_t)(eq - arg) >= klen) {
+        vg_log(VG_LOG_ERROR, "%s expects KEY=VALUE, got '%s'", opt, arg);
+        return -1;
+    }
+    memcpy(key, arg, (size_t)(eq - arg));
+    key[eq - arg] = '\0';
+    *val = eq + 1;
+    return 0;
+}
+
+static void print_summary(const vg_run_result_t *r, const char *logdir)
+{
+    double s = r->seconds > 0 ? r->seconds : 1e-9;
+    printf("vigil: %llu packets (%.1f MB) in %.2f s: %.0f kpkt/s, %.1f Mbit/s\n",
+           (unsigned long long)r->packets, (double)r->bytes / 1e6, r->seconds,
+           (double)r->packets / s / 1e3, (double)r->bytes * 8 / s / 1e6);
+    printf("vigil: %llu flows, %llu anomalies, %llu alerts, %llu events written to %s/eve.json\n",
+           (unsigned long long)r->flows, (unsigned long long)r->anomalies,
+           (unsigned long long)r->alerts, (unsigned long long)r->events, logdir);
+    if (r->capture_errors)
+        printf("vigil: PARTIAL: %d capture file(s) were damaged; see the errors above\n",
+               r->capture_errors);
+}
+
+int vigil_read_main(int argc, char **argv)
+{
+    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP };
+    static const struct option longopts[] = {
+        {"pcap", required_argument, NULL, 'r'},
+        {"log-dir", required_argument, NULL, 'l'},
+        {"rules", required_argument, NULL, 'S'},
+        {"config", required_argument, NULL, 'c'},
+        {"checksum-checks", required_argument, NULL, 'k'},
+        {"set", required_argument, NULL, O_SET},
+        {"var", required_argument, NULL, O_VAR},
+        {"workers", required_argument, NULL, O_WORKERS},
+        {"disable-detection", no_argument, NULL, O_NODETECT},
+        {"no-progress", no_argument, NULL, O_NOPROGRESS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char **files = vg_xcalloc((size_t)argc + 1, sizeof(char *));
+    size_t n_files = 0;
+    const char **rules = vg_xcalloc((size_t)argc + 1, sizeof(char *));
+    size_t n_rules = 0;
+    const char *logdir = NULL, *config = NULL, *checksum = NULL;
+    bool quiet = false, progress = true, no_detect = false;
+    unsigned workers = 0;
+    /* --set/--var are applied after the config file, in order; keep them. */
+    const char **sets = vg_xcalloc((size_t)argc + 1, sizeof(char *));
+    int *set_is_var = vg_xcalloc((size_t)argc + 1, sizeof(int));
+    size_t n_sets = 0;
+    vg_config_t *cfg = NULL;
+    int rc = 2;
+    char err[1024];
+
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "-r:l:S:c:k:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case 1: /* a plain argument: a capture file */
+        case 'r': files[n_files++] = optarg; break;
+        case 'l': logdir = optarg; break;
+        case 'S': rules[n_rules++] = optarg; break;
+        case 'c': config = optarg; break;
+        case 'k': checksum = optarg; break;
+        case O_SET: sets[n_sets] = optarg; set_is_var[n_sets++] = 0; break;
+        case O_VAR: sets[n_sets] = optarg; set_is_var[n_sets++] = 1; break;
+        case O_WORKERS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 64) {
+                vg_log(VG_LOG_ERROR, "--workers expects a number from 1 to 64, got '%s'", optarg);
+                goto out;
+            }
+            workers = (unsigned)v;
+            break;
+        }
+        case O_NODETECT: no_detect = true; break;
+        case O_NOPROGRESS: progress = false; break;
+        case 'q': quiet = true; break;
+        case O_HELP: read_usage(stdout); rc = 0; goto out;
+        default: read_usage(stderr); goto out;
+        }
+    }
+    if (n_files == 0) {
+        vg_log(VG_LOG_ERROR, "read: no capture file given (vigil read FILE...)");
+        goto out;
+    }
+    cfg = vg_config_new();
+    if (config && vg_config_load_yaml(cfg, config, err, sizeof err)) {
+        vg_log(VG_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (checksum) {
+        if (strcmp(checksum, "none") && strcmp(checksum, "all")) {
+            vg_log(VG_LOG_ERROR, "-k expects none or all, got '%s'", checksum);
+            goto out;
+        }
+        vg_config_set(cfg, "capture.checksum-validation", strcmp(checksum, "all") ? "false" : "true",
+                      err, sizeof err);
+    }
+    for (size_t i = 0; i < n_sets; i++) {
+        char key[256];
+        const char *val;
+        if (split_kv(sets[i], set_is_var[i] ? "--var" : "--set", key, sizeof key, &val))
+            goto out;
+        int r = set_is_var[i] ? vg_config_set_var(cfg, key, val, err, sizeof err)
+                              : vg_config_set(cfg, key, val, err, sizeof err);
+        if (r) {
+            vg_log(VG_LOG_ERROR, "%s", err);
+            goto out;
+        }
+    }
+    if (no_detect)
+        vg_config_set(cfg, "detect.enabled", "false", err, sizeof err);
+    for (size_t i = 0; i < n_rules; i++) {
+        if (access(rules[i], R_OK) != 0) {
+            vg_log(VG_LOG_ERROR, "%s: cannot read rule file", rules[i]);
+            goto out;
+        }
+    }
+    if (n_rules && !no_detect)
+        vg_log(VG_LOG_WARN, "signature matching is not part of this build yet: %zu rule file(s) "
+                            "checked for readability only, no alerts will be raised", n_rules);
+    if (!logdir)
+        logdir = vg_config_str(cfg, "default-log-dir");
+    vg_run_opts_t ro = {
+        .cfg = cfg,
+        .logdir = logdir,
+        .workers = workers,
+        .progress = progress && isatty(STDERR_FILENO),
+    };
+    vg_run_result_t res;
+    int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
+    if (r < 0) {
+        vg_log(VG_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (!quiet)
+        print_summary(&res, logdir);
+    rc = r;
+out:
+    vg_config_free(cfg);
+    free(files);
+    free(rules);
+    free(sets);
+    free(set_is_var);
+    return rc;
+}

@@ -1,0 +1,205 @@
+/* Tests for flow/flow_table.c and flow/flow_id.c: direction, reversal on a SYN-ACK first,
+ * timeouts in packet time, port reuse, eviction at the memcap, and the identifiers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flow/flow.h"
+
+typedef struct ended {
+    int n;
+    int reasons[3];
+    vg_flow_t last;
+} ended_t;
+
+static void on_end(void *user, vg_flow_t *f, enum vg_flow_end_reason r)
+{
+    ended_t *e = user;
+    e->n++;
+    e->reasons[r]++;
+    e->last = *f;
+}
+
+static vg_packet_t pkt(const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t proto,
+                       uint8_t flags, vg_time_t ts)
+{
+    vg_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.ip_ver = strchr(src, ':') ? 6 : 4;
+    inet_pton(p.ip_ver == 4 ? AF_INET : AF_INET6, src, p.src.b);
+    inet_pton(p.ip_ver == 4 ? AF_INET : AF_INET6, dst, p.dst.b);
+    p.sp = sp;
+    p.dp = dp;
+    p.proto = proto;
+    p.tcp_flags = flags;
+    p.ts = ts;
+    p.wirelen = 60;
+    return p;
+}
+
+static vg_flow_table_t *table(ended_t *e, uint64_t memcap)
+{
+    vg_flow_config_t cfg;
+    vg_flow_config_defaults(&cfg);
+    if (memcap)
+        cfg.memcap = memcap;
+    memset(e, 0, sizeof *e);
+    return vg_flow_table_new(&cfg, on_end, e);
+}
+
+static void test_directions(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    int dir;
+    vg_packet_t a = pkt("10.0.0.1", 1234, "10.0.0.2", 80, 6, VG_TCP_SYN, 1000000);
+    vg_flow_t *f = vg_flow_lookup(t, &a, &dir);
+    assert_non_null(f);
+    assert_int_equal(dir, 0);
+    vg_packet_t b = pkt("10.0.0.2", 80, "10.0.0.1", 1234, 6, VG_TCP_SYN | VG_TCP_ACK, 1000100);
+    vg_flow_t *g = vg_flow_lookup(t, &b, &dir);
+    assert_ptr_equal(f, g);
+    assert_int_equal(dir, 1);
+    assert_int_equal(f->pkts[0], 1);
+    assert_int_equal(f->pkts[1], 1);
+    assert_int_equal(f->tcp_flags[1], VG_TCP_SYN | VG_TCP_ACK);
+    /* another port is another flow */
+    vg_packet_t c = pkt("10.0.0.1", 1235, "10.0.0.2", 80, 6, VG_TCP_SYN, 1000200);
+    assert_ptr_not_equal(vg_flow_lookup(t, &c, &dir), f);
+    /* same ports over UDP is another flow */
+    vg_packet_t d = pkt("10.0.0.1", 1234, "10.0.0.2", 80, 17, 0, 1000300);
+    assert_ptr_not_equal(vg_flow_lookup(t, &d, &dir), f);
+    assert_int_equal(vg_flow_stats_values(t)[0], 3); /* flow.total */
+    vg_flow_table_free(t);
+    assert_int_equal(e.n, 3);
+    assert_int_equal(e.reasons[VG_FLOW_END_SHUTDOWN], 3);
+}
+
+static void test_synack_first_reverses(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    int dir;
+    vg_packet_t a = pkt("10.0.0.2", 80, "10.0.0.1", 1234, 6, VG_TCP_SYN | VG_TCP_ACK, 1000000);
+    vg_flow_t *f = vg_flow_lookup(t, &a, &dir);
+    assert_int_equal(dir, 1);
+    assert_int_equal(f->port[0], 1234);
+    assert_int_equal(f->port[1], 80);
+    vg_flow_table_free(t);
+}
+
+static void test_udp_established_and_timeout(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    int dir;
+    vg_packet_t q = pkt("10.0.0.1", 5353, "8.8.8.8", 53, 17, 0, 10 * 1000000ULL);
+    vg_flow_t *f = vg_flow_lookup(t, &q, &dir);
+    assert_int_equal(f->state, VG_FLOW_NEW);
+    vg_packet_t r = pkt("8.8.8.8", 53, "10.0.0.1", 5353, 17, 0, 10 * 1000000ULL + 5000);
+    vg_flow_lookup(t, &r, &dir);
+    assert_int_equal(f->state, VG_FLOW_ESTABLISHED);
+    /* established UDP times out after 300 s of packet time, not before */
+    vg_flow_table_tick(t, 300 * 1000000ULL);
+    assert_int_equal(e.n, 0);
+    vg_flow_table_tick(t, 311 * 1000000ULL);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.reasons[VG_FLOW_END_TIMEOUT], 1);
+    assert_int_equal(e.last.pkts[0] + e.last.pkts[1], 2);
+    /* a packet after the timeout without a tick starts a new flow and ends the old one */
+    vg_packet_t a = pkt("10.0.0.1", 1, "10.0.0.9", 2, 17, 0, 400 * 1000000ULL);
+    vg_flow_lookup(t, &a, &dir);
+    vg_packet_t b = pkt("10.0.0.1", 1, "10.0.0.9", 2, 17, 0, 500 * 1000000ULL);
+    vg_flow_t *g = vg_flow_lookup(t, &b, &dir);
+    assert_int_equal(e.n, 2);
+    assert_int_equal(g->pkts[0], 1);
+    assert_int_equal(g->start, 500 * 1000000ULL);
+    vg_flow_table_free(t);
+}
+
+static void test_tcp_port_reuse(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    int dir;
+    vg_packet_t a = pkt("10.0.0.1", 1234, "10.0.0.2", 80, 6, VG_TCP_SYN, 1000000);
+    vg_flow_t *f = vg_flow_lookup(t, &a, &dir);
+    vg_flow_set_state(t, f, VG_FLOW_CLOSED);
+    vg_packet_t b = pkt("10.0.0.1", 1234, "10.0.0.2", 80, 6, VG_TCP_SYN, 2000000);
+    f = vg_flow_lookup(t, &b, &dir);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(f->pkts[0], 1);
+    vg_flow_table_free(t);
+}
+
+static void test_memcap_eviction(void **state)
+{
+    (void)state;
+    ended_t e;
+    /* the smallest pool is one chunk of 4096 flows */
+    vg_flow_table_t *t = table(&e, 1);
+    int dir;
+    char ip[32];
+    for (int i = 0; i < 10000; i++) {
+        snprintf(ip, sizeof ip, "1.2.%d.%d", i / 250, i % 250 + 1);
+        vg_packet_t p = pkt(ip, 40000, "10.0.0.1", 80, 6, VG_TCP_SYN, 1000000 + (vg_time_t)i);
+        assert_non_null(vg_flow_lookup(t, &p, &dir));
+    }
+    assert_int_equal(e.n, 10000 - 4096);
+    assert_int_equal(e.reasons[VG_FLOW_END_FORCED], 10000 - 4096);
+    /* the oldest went first: the last evicted is number 10000-4096-1 */
+    assert_int_equal(e.last.start, 1000000 + 10000 - 4096 - 1);
+    const uint64_t *st = vg_flow_stats_values(t);
+    assert_int_equal(st[0], 10000); /* total */
+    assert_int_equal(st[1], 4096);  /* active */
+    vg_flow_table_free(t);
+    assert_int_equal(e.n, 10000);
+}
+
+static void test_ids(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    int dir;
+    /* the Community ID specification's example */
+    vg_packet_t a = pkt("128.232.110.120", 34855, "66.35.250.204", 80, 6, VG_TCP_SYN, 1000000);
+    vg_flow_t *f = vg_flow_lookup(t, &a, &dir);
+    char cid[64];
+    vg_flow_community_id(f, 0, cid);
+    assert_string_equal(cid, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    /* same id from the other direction's first packet */
+    vg_packet_t b = pkt("66.35.250.204", 80, "128.232.110.120", 34855, 6, VG_TCP_ACK, 1000000);
+    ended_t e2;
+    vg_flow_table_t *t2 = table(&e2, 0);
+    vg_flow_t *g = vg_flow_lookup(t2, &b, &dir);
+    char cid2[64];
+    vg_flow_community_id(g, 0, cid2);
+    assert_string_equal(cid, cid2);
+    /* flow_id: 51 bits, deterministic */
+    assert_true(vg_flow_id(f) < (1ULL << 51));
+    assert_int_equal(vg_flow_id(f), vg_flow_id(g));
+    vg_flow_table_free(t);
+    vg_flow_table_free(t2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_directions),
+        cmocka_unit_test(test_synack_first_reverses),
+        cmocka_unit_test(test_udp_established_and_timeout),
+        cmocka_unit_test(test_tcp_port_reuse),
+        cmocka_unit_test(test_memcap_eviction),
+        cmocka_unit_test(test_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,180 @@
+/* http_int.h — private types of the HTTP/1.x parser (app_http.c, http_parse.c, http_body.c,
+ * http_uri.c). Include only from src/app/http_*.c and app_http.c.
+ *
+ * Model. One vg_http_state_t per flow holds a queue of transactions (vg_http_tx_t), oldest
+ * first. The request side appends a tx per request line; the response side pairs each response
+ * with the oldest tx that has no response yet (pipelining). Each direction runs its own
+ * byte-driven state machine (vg_http_dir_t) so data may arrive in any fragmentation: lines are
+ * accumulated in a bounded buffer, bodies are consumed straight from the input.
+ *
+ * Bounds. A line keeps at most VG_HTTP_MAX_LINE bytes, a message at most VG_HTTP_MAX_HDR_BYTES
+ * of header text and VG_HTTP_MAX_HEADERS distinct headers; bodies keep at most the configured
+ * limit (after decompression); the queue holds at most cfg->max_tx_per_flow transactions.
+ * Anything beyond is dropped and reported as an anomaly.
+ */
+#ifndef VG_APP_HTTP_INT_H
+#define VG_APP_HTTP_INT_H
+
+#include "app/app.h"
+#include "common/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#define VG_HTTP_MAX_LINE (16u * 1024u)      /* bytes kept of one request/status/header line */
+#define VG_HTTP_MAX_HDR_BYTES (64u * 1024u) /* header bytes kept per message */
+#define VG_HTTP_MAX_HEADERS 256u            /* distinct headers kept per message */
+#define VG_HTTP_MAX_PENDING (64u * 1024u)   /* request bytes held while a CONNECT waits */
+#define VG_HTTP_BOMB_RATIO 100u             /* decoded/encoded ratio that counts as a bomb */
+
+/* An owned byte string; p is NUL-terminated (not counted in len) or NULL when absent. */
+typedef struct vg_http_str {
+    uint8_t *p;
+    size_t len;
+} vg_http_str_t;
+
+typedef struct vg_http_header {
+    vg_http_str_t name;
+    vg_http_str_t value; /* trimmed; repeated headers are joined with ", " as libhtp does */
+} vg_http_header_t;
+
+enum vg_http_enc { VG_HTTP_ENC_NONE = 0, VG_HTTP_ENC_GZIP, VG_HTTP_ENC_DEFLATE };
+
+/* A message body as kept for inspection: de-chunked and decompressed, capped at `limit`. */
+typedef struct vg_http_body {
+    vg_buf_t data;          /* kept bytes, at most limit */
+    uint64_t message_len;   /* bytes on the wire, chunk framing included (EVE "length") */
+    uint64_t entity_len;    /* bytes after de-chunking and decoding that were produced */
+    uint64_t encoded_in;    /* compressed bytes given to zlib */
+    uint32_t limit;
+    enum vg_http_enc enc;
+    enum { VG_HTTP_Z_IDLE = 0, VG_HTTP_Z_ACTIVE, VG_HTTP_Z_ENDED, VG_HTTP_Z_FAILED,
+           VG_HTTP_Z_CAPPED } z_mode;
+    uint8_t peek[2];        /* deflate: first bytes, to tell zlib-wrapped from raw deflate */
+    uint8_t n_peek;
+    bool truncated;         /* some bytes were not kept because of the limit */
+    z_stream zs;
+} vg_http_body_t;
+
+/* One side of a transaction: headers (bounded) and body. */
+typedef struct vg_http_msg {
+    vg_http_header_t *hdrs;
+    uint32_t n_hdrs, cap_hdrs;
+    uint32_t n_dropped;     /* headers not kept (count or byte cap) */
+    size_t hdr_bytes;       /* name+value bytes kept, against VG_HTTP_MAX_HDR_BYTES */
+    vg_buf_t raw;           /* raw header block as received (bounded), for *.raw buffers */
+    int32_t last_hdr;       /* header a folded line continues, -1 when none */
+    bool warned_count, warned_bytes;
+    vg_http_body_t body;
+    /* framing, as read from the headers */
+    bool has_cl, cl_invalid, te_present, te_chunked;
+    uint64_t cl;
+} vg_http_msg_t;
+
+typedef struct vg_http_tx {
+    uint64_t id;
+    /* request */
+    vg_http_str_t method, uri_raw, protocol, request_line;
+    vg_http_str_t uri_norm;      /* libhtp-style normalised path?query#fragment */
+    vg_http_str_t host;          /* lowercased, port stripped (URI authority or Host header) */
+    vg_http_str_t host_raw;      /* Host header value as sent */
+    int port;                    /* from URI authority or Host header, -1 when absent */
+    bool is_09;                  /* simple request: no headers, response is a raw body */
+    bool is_head, is_connect;
+    bool has_request;            /* false for a response that matched no request */
+    bool req_hdrs_done, req_done;
+    vg_http_msg_t req;
+    /* response */
+    vg_http_str_t res_protocol, status_str, status_msg, response_line;
+    int status;                  /* 0 when absent or not numeric */
+    bool res_started, res_hdrs_done, res_done;
+    bool seen_100;
+    vg_http_msg_t res;
+    /* lazily built detection buffers (valid once the matching headers are complete) */
+    vg_buf_t cache[VG_BUF_MAX];
+    bool cached[VG_BUF_MAX];
+    bool released;          /* caller released it while a parser still fills it */
+} vg_http_tx_t;
+
+/* Per-direction parser states. */
+enum vg_http_pstate {
+    VG_HTTP_P_LINE = 0,     /* request line / status line (empty lines skipped) */
+    VG_HTTP_P_HEADERS,
+    VG_HTTP_P_BODY_CL,      /* `remaining` bytes of body */
+    VG_HTTP_P_CHUNK_LEN,
+    VG_HTTP_P_CHUNK_DATA,   /* `remaining` bytes of chunk */
+    VG_HTTP_P_CHUNK_END,    /* CRLF after chunk data */
+    VG_HTTP_P_TRAILERS,
+    VG_HTTP_P_BODY_CLOSE,   /* response body until the connection closes */
+    VG_HTTP_P_CONNECT_WAIT, /* request side: CONNECT sent, waiting for the server's answer */
+    VG_HTTP_P_IGNORE,       /* tunnel, or data after an HTTP/0.9 request: not HTTP any more */
+};
+
+typedef struct vg_http_dir {
+    enum vg_http_pstate st;
+    vg_buf_t line;          /* current line without its terminator, at most VG_HTTP_MAX_LINE */
+    bool line_long;         /* current line overflowed (reported once per line) */
+    bool line_cr;           /* current line ended in CRLF (else bare LF) */
+    uint64_t remaining;
+    vg_http_tx_t *tx;       /* tx this direction is filling; NULL between messages */
+} vg_http_dir_t;
+
+typedef struct vg_http_state {
+    vg_http_tx_t **txs;     /* open transactions, oldest first */
+    size_t n_txs, cap_txs;
+    uint64_t next_id;       /* tx_count */
+    uint64_t n_dropped_tx;  /* transactions dropped because the queue was full */
+    vg_http_dir_t dir[2];
+    vg_buf_t pending;       /* request bytes received while a CONNECT waits for its answer */
+    bool pending_capped;
+    vg_buf_t out;           /* scratch */
+} vg_http_state_t;
+
+/* --- http_parse.c --- */
+void vg_http_parse_dir(vg_http_state_t *s, int dir, const uint8_t *data, size_t len,
+                       vg_app_ctx_t *ctx);
+/* Bytes lost in one direction: skipped inside a sized body, else the direction stops. */
+void vg_http_gap(vg_http_state_t *s, int dir, size_t len);
+void vg_http_dir_fini(vg_http_dir_t *d);
+
+/* --- app_http.c (transaction queue) --- */
+vg_http_tx_t *vg_http_tx_new(vg_http_state_t *s, vg_app_ctx_t *ctx);
+vg_http_tx_t *vg_http_tx_for_response(vg_http_state_t *s);
+void vg_http_anomaly(vg_app_ctx_t *ctx, const char *event);
+
+/* --- http_log.c --- */
+void vg_http_log_tx(void *tx, vg_jw_t *w);
+
+/* --- http_body.c --- */
+void vg_http_body_init(vg_http_body_t *b, uint32_t limit);
+void vg_http_body_fini(vg_http_body_t *b);
+/* Choose the decoder from a Content-Encoding value (gzip, x-gzip, deflate, x-deflate). */
+void vg_http_body_set_encoding(vg_http_body_t *b, const uint8_t *v, size_t n);
+/* Add de-chunked body bytes; wire bytes are counted separately by the caller. */
+void vg_http_body_add(vg_http_body_t *b, const uint8_t *p, size_t n, vg_app_ctx_t *ctx);
+/* A hole in the body: a compressed stream cannot continue, so decoding stops. */
+void vg_http_body_gap(vg_http_body_t *b);
+
+/* --- http_uri.c --- */
+/* Normalise a request URI the way libhtp's IDS personality does (without lowercasing). */
+void vg_http_uri_normalize(const uint8_t *uri, size_t len, bool is_connect, vg_buf_t *out);
+/* Host of an absolute URI ("http://Host:80/x") or an authority ("host:443"); false if none. */
+bool vg_http_uri_authority(const uint8_t *uri, size_t len, bool is_connect,
+                           const uint8_t **auth, size_t *auth_len);
+/* Split "host[:port]" (IPv6 in brackets) into a normalised host and a port.
+ * *port is -1 when absent, -2 when present but invalid. */
+void vg_http_host_parse(const uint8_t *p, size_t n, vg_buf_t *host, int *port);
+
+/* --- helpers shared by the files --- */
+void vg_http_str_set(vg_http_str_t *s, const void *p, size_t n);
+void vg_http_str_free(vg_http_str_t *s);
+bool vg_http_ieq(const uint8_t *a, size_t an, const char *b);
+const vg_http_header_t *vg_http_msg_find(const vg_http_msg_t *m, const char *name);
+void vg_http_msg_init(vg_http_msg_t *m, uint32_t body_limit);
+void vg_http_msg_fini(vg_http_msg_t *m);
+/* Drop headers, raw block and body (an interim 1xx response is forgotten this way). */
+void vg_http_msg_reset(vg_http_msg_t *m);
+
+#endif

@@ -1,0 +1,772 @@
+/* http_parse.c — the per-direction HTTP/1.x state machines.
+ *
+ * Both directions share one loop (vg_http_parse_dir): line states collect bytes up to LF into a
+ * bounded line buffer, body states consume input directly. Message framing follows RFC 9112
+ * section 6.3, in this order:
+ *   response to HEAD, 1xx, 204, 304            -> no body
+ *   2xx to CONNECT, 101                         -> tunnel: both directions stop parsing
+ *   Transfer-Encoding with "chunked"            -> chunked (Content-Length ignored)
+ *   Content-Length                              -> that many bytes
+ *   otherwise: request -> no body; response -> body until the connection closes
+ * Malformed input is reported with libhtp/Suricata event names and parsing goes on with the
+ * most permissive reading, as libhtp does.
+ */
+#include "app/http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define EV(dir, req, res) ((dir) == VG_DIR_TOSERVER ? (req) : (res))
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+void vg_http_str_set(vg_http_str_t *s, const void *p, size_t n)
+{
+    free(s->p);
+    s->p = vg_xmalloc(n + 1);
+    if (n)
+        memcpy(s->p, p, n);
+    s->p[n] = 0;
+    s->len = n;
+}
+
+void vg_http_str_free(vg_http_str_t *s)
+{
+    free(s->p);
+    s->p = NULL;
+    s->len = 0;
+}
+
+bool vg_http_ieq(const uint8_t *a, size_t an, const char *b)
+{
+    size_t bn = strlen(b);
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++) {
+        uint8_t x = a[i], y = (uint8_t)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x += 32;
+        if (y >= 'A' && y <= 'Z')
+            y += 32;
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+static bool is_ws(uint8_t c) { return c == ' ' || c == '\t'; }
+
+static void trim(const uint8_t **p, size_t *n)
+{
+    while (*n && is_ws((*p)[0]))
+        (*p)++, (*n)--;
+    while (*n && is_ws((*p)[*n - 1]))
+        (*n)--;
+}
+
+const vg_http_header_t *vg_http_msg_find(const vg_http_msg_t *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->n_hdrs; i++)
+        if (vg_http_ieq(m->hdrs[i].name.p, m->hdrs[i].name.len, name))
+            return &m->hdrs[i];
+    return NULL;
+}
+
+void vg_http_msg_init(vg_http_msg_t *m, uint32_t body_limit)
+{
+    memset(m, 0, sizeof *m);
+    m->last_hdr = -1;
+    vg_http_body_init(&m->body, body_limit);
+}
+
+void vg_http_msg_fini(vg_http_msg_t *m)
+{
+    for (uint32_t i = 0; i < m->n_hdrs; i++) {
+        vg_http_str_free(&m->hdrs[i].name);
+        vg_http_str_free(&m->hdrs[i].value);
+    }
+    free(m->hdrs);
+    vg_buf_fini(&m->raw);
+    vg_http_body_fini(&m->body);
+}
+
+void vg_http_msg_reset(vg_http_msg_t *m)
+{
+    uint32_t limit = m->body.limit;
+    vg_http_msg_fini(m);
+    vg_http_msg_init(m, limit);
+}
+
+/* ---- headers ------------------------------------------------------------------------------ */
+
+static bool is_token(uint8_t c)
+{
+    return c > 32 && c < 127 && !strchr("()<>@,;:\\\"/[]?={}", c);
+}
+
+static void add_raw(vg_http_msg_t *m, const vg_http_dir_t *d)
+{
+    size_t need = d->line.len + (d->line_cr ? 2 : 1);
+    if (m->raw.len + need > VG_HTTP_MAX_HDR_BYTES)
+        return;
+    vg_buf_append(&m->raw, d->line.data, d->line.len);
+    vg_buf_append(&m->raw, d->line_cr ? "\r\n" : "\n", d->line_cr ? 2 : 1);
+}
+
+/* Parse a Content-Length value: digits with optional surrounding whitespace. */
+static bool parse_cl(const uint8_t *p, size_t n, uint64_t *out)
+{
+    trim(&p, &n);
+    if (n == 0 || n > 18)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool has_token_ci(const uint8_t *p, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok);
+    for (size_t i = 0; i + tl <= n; i++)
+        if (vg_http_ieq(p + i, tl, tok))
+            return true;
+    return false;
+}
+
+/* Headers that decide framing are honoured even when the header itself cannot be kept. */
+static void framing_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_t nl,
+                           const uint8_t *val, size_t vl, vg_app_ctx_t *ctx)
+{
+    if (vg_http_ieq(name, nl, "content-length")) {
+        uint64_t v;
+        if (!parse_cl(val, vl, &v)) {
+            m->cl_invalid = true;
+            vg_http_anomaly(ctx, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
+                                    "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
+        } else if (m->has_cl && v != m->cl) {
+            vg_http_anomaly(ctx, EV(dir, "DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST",
+                                    "DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
+        } else {
+            m->has_cl = true;
+            m->cl = v;
+        }
+    } else if (vg_http_ieq(name, nl, "transfer-encoding")) {
+        m->te_present = true;
+        if (has_token_ci(val, vl, "chunked"))
+            m->te_chunked = true;
+    } else if (vg_http_ieq(name, nl, "content-encoding")) {
+        vg_http_body_set_encoding(&m->body, val, vl);
+    }
+}
+
+static void append_value(vg_http_msg_t *m, vg_http_header_t *h, const char *sep,
+                         const uint8_t *v, size_t vl, int dir, vg_app_ctx_t *ctx)
+{
+    size_t sl = strlen(sep);
+    if (m->hdr_bytes + sl + vl > VG_HTTP_MAX_HDR_BYTES) {
+        if (!m->warned_bytes)
+            vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
+        m->warned_bytes = true;
+        m->n_dropped++;
+        return;
+    }
+    uint8_t *nv = vg_xrealloc(h->value.p, h->value.len + sl + vl + 1);
+    memcpy(nv + h->value.len, sep, sl);
+    memcpy(nv + h->value.len + sl, v, vl);
+    h->value.len += sl + vl;
+    nv[h->value.len] = 0;
+    h->value.p = nv;
+    m->hdr_bytes += sl + vl;
+}
+
+static void store_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_t nl,
+                         const uint8_t *val, size_t vl, vg_app_ctx_t *ctx)
+{
+    for (uint32_t i = 0; i < m->n_hdrs; i++) {
+        if (m->hdrs[i].name.len == nl &&
+            strncasecmp((const char *)m->hdrs[i].name.p, (const char *)name, nl) == 0) {
+            m->last_hdr = (int32_t)i;
+            append_value(m, &m->hdrs[i], ", ", val, vl, dir, ctx);
+            return;
+        }
+    }
+    m->last_hdr = -1;
+    if (m->n_hdrs >= VG_HTTP_MAX_HEADERS) {
+        if (!m->warned_count)
+            vg_http_anomaly(ctx, EV(dir, "REQUEST_TOO_MANY_HEADERS", "RESPONSE_TOO_MANY_HEADERS"));
+        m->warned_count = true;
+        m->n_dropped++;
+        return;
+    }
+    if (m->hdr_bytes + nl + vl > VG_HTTP_MAX_HDR_BYTES) {
+        if (!m->warned_bytes)
+            vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
+        m->warned_bytes = true;
+        m->n_dropped++;
+        return;
+    }
+    if (m->n_hdrs == m->cap_hdrs) {
+        m->cap_hdrs = m->cap_hdrs ? m->cap_hdrs * 2 : 16;
+        m->hdrs = vg_xrealloc(m->hdrs, m->cap_hdrs * sizeof *m->hdrs);
+    }
+    vg_http_header_t *h = &m->hdrs[m->n_hdrs];
+    memset(h, 0, sizeof *h);
+    vg_http_str_set(&h->name, name, nl);
+    vg_http_str_set(&h->value, val, vl);
+    m->hdr_bytes += nl + vl;
+    m->last_hdr = (int32_t)m->n_hdrs++;
+}
+
+/* One header (or trailer) line; `line` has no terminator and is not empty. */
+static void header_line(vg_http_msg_t *m, int dir, const uint8_t *line, size_t n, bool trailer,
+                        vg_app_ctx_t *ctx)
+{
+    if (is_ws(line[0])) {
+        trim(&line, &n);
+        if (m->last_hdr >= 0) {
+            append_value(m, &m->hdrs[m->last_hdr], " ", line, n, dir, ctx);
+            return;
+        }
+        vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_FIELD_FOLDING",
+                                "INVALID_RESPONSE_FIELD_FOLDING"));
+        if (n == 0)
+            return;
+    }
+    const uint8_t *colon = memchr(line, ':', n);
+    const uint8_t *name = line, *val = line + n;
+    size_t nl = n, vl = 0;
+    if (!colon) {
+        vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_MISSING_COLON", "RESPONSE_FIELD_MISSING_COLON"));
+    } else {
+        nl = (size_t)(colon - line);
+        val = colon + 1;
+        vl = n - nl - 1;
+    }
+    size_t raw_nl = nl;
+    trim(&name, &nl);
+    trim(&val, &vl);
+    bool bad = nl == 0 || nl != raw_nl;
+    for (size_t i = 0; i < nl && !bad; i++)
+        bad = !is_token(name[i]);
+    if (bad && colon)
+        vg_http_anomaly(ctx, EV(dir, "REQUEST_HEADER_INVALID", "RESPONSE_HEADER_INVALID"));
+    if (!trailer)
+        framing_header(m, dir, name, nl, val, vl, ctx);
+    store_header(m, dir, name, nl, val, vl, ctx);
+}
+
+/* ---- message boundaries ------------------------------------------------------------------- */
+
+static vg_http_msg_t *cur_msg(vg_http_dir_t *d, int dir)
+{
+    return dir == VG_DIR_TOSERVER ? &d->tx->req : &d->tx->res;
+}
+
+static void body_bytes(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n, vg_app_ctx_t *ctx)
+{
+    vg_http_msg_t *m = cur_msg(d, dir);
+    m->body.message_len += n;
+    vg_http_body_add(&m->body, p, n, ctx);
+}
+
+/* Both directions stop parsing: a CONNECT tunnel or a protocol upgrade is not HTTP. */
+static void tunnel(vg_http_state_t *s)
+{
+    for (int i = 0; i < 2; i++) {
+        vg_http_dir_t *d = &s->dir[i];
+        if (d->tx) {
+            if (i == VG_DIR_TOSERVER)
+                d->tx->req_done = true;
+            else
+                d->tx->res_done = true;
+        }
+        d->tx = NULL;
+        d->st = VG_HTTP_P_IGNORE;
+    }
+    vg_buf_fini(&s->pending);
+}
+
+static void request_done(vg_http_dir_t *d)
+{
+    vg_http_tx_t *tx = d->tx;
+    tx->req_done = true;
+    d->tx = NULL;
+    /* A CONNECT must wait for the answer: 2xx turns the connection into a tunnel. */
+    d->st = tx->is_connect && !tx->res_hdrs_done ? VG_HTTP_P_CONNECT_WAIT : VG_HTTP_P_LINE;
+}
+
+static void response_done(vg_http_dir_t *d)
+{
+    d->tx->res_done = true;
+    d->tx = NULL;
+    d->st = VG_HTTP_P_LINE;
+}
+
+static void msg_done(vg_http_dir_t *d, int dir)
+{
+    if (dir == VG_DIR_TOSERVER)
+        request_done(d);
+    else
+        response_done(d);
+}
+
+/* The CONNECT was refused: what the client sent meanwhile is HTTP again. */
+static void connect_refused(vg_http_state_t *s, vg_app_ctx_t *ctx)
+{
+    vg_http_dir_t *rq = &s->dir[VG_DIR_TOSERVER];
+    if (rq->st != VG_HTTP_P_CONNECT_WAIT)
+        return;
+    rq->st = VG_HTTP_P_LINE;
+    vg_buf_t held = s->pending;
+    vg_buf_init(&s->pending, 0);
+    if (held.len)
+        vg_http_parse_dir(s, VG_DIR_TOSERVER, (const uint8_t *)held.data, held.len, ctx);
+    vg_buf_fini(&held);
+}
+
+static void hold_pending(vg_http_state_t *s, const uint8_t *p, size_t n)
+{
+    size_t room = VG_HTTP_MAX_PENDING - s->pending.len;
+    if (n > room)
+        s->pending_capped = true;
+    vg_buf_append(&s->pending, p, n < room ? n : room);
+}
+
+/* ---- request side ------------------------------------------------------------------------- */
+
+static void resolve_host(vg_http_tx_t *tx, vg_app_ctx_t *ctx)
+{
+    const vg_http_header_t *hh = vg_http_msg_find(&tx->req, "host");
+    const uint8_t *auth = NULL;
+    size_t al = 0;
+    bool uri_host = vg_http_uri_authority(tx->uri_raw.p, tx->uri_raw.len, tx->is_connect, &auth,
+                                          &al) && al > 0;
+    vg_buf_t h, h2;
+    int port = -1, port2 = -1;
+    vg_buf_init(&h, 0);
+    vg_buf_init(&h2, 0);
+    if (hh)
+        vg_http_str_set(&tx->host_raw, hh->value.p, hh->value.len);
+    else if (uri_host)
+        vg_http_str_set(&tx->host_raw, auth, al);
+    if (uri_host) {
+        vg_http_host_parse(auth, al, &h, &port);
+        if (port == -2 || h.len == 0)
+            vg_http_anomaly(ctx, "REQUEST_URI_HOST_INVALID");
+        if (hh) {
+            vg_http_host_parse(hh->value.p, hh->value.len, &h2, &port2);
+            if (h2.len != h.len || (h.len && memcmp(h.data, h2.data, h.len) != 0))
+                vg_http_anomaly(ctx, "HOST_HEADER_AMBIGUOUS");
+        }
+    } else if (hh) {
+        vg_http_host_parse(hh->value.p, hh->value.len, &h, &port);
+        if (port == -2 || h.len == 0)
+            vg_http_anomaly(ctx, "REQUEST_HEADER_HOST_INVALID");
+    } else if (!tx->is_09 && vg_http_ieq(tx->protocol.p, tx->protocol.len, "HTTP/1.1")) {
+        vg_http_anomaly(ctx, "MISSING_HOST_HEADER");
+    }
+    if (h.len)
+        vg_http_str_set(&tx->host, h.data, h.len);
+    tx->port = port > 0 ? port : -1;
+    vg_buf_fini(&h);
+    vg_buf_fini(&h2);
+}
+
+static bool starts_http(const uint8_t *p, size_t n)
+{
+    return n >= 5 && vg_http_ieq(p, 5, "HTTP/");
+}
+
+/* Split "METHOD SP URI SP PROTOCOL". The protocol is the last token, so a URI with spaces in it
+ * is kept whole (libhtp reads it the same way); one token after the method means HTTP/0.9. */
+static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx)
+{
+    const uint8_t *p = (const uint8_t *)d->line.data;
+    size_t n = d->line.len, i = 0;
+    while (i < n && is_ws(p[i]))
+        i++;
+    if (i == n)
+        return; /* empty lines between requests are ignored */
+    if (i)
+        vg_http_anomaly(ctx, "REQUEST_LINE_LEADING_WHITESPACE");
+    vg_http_tx_t *tx = vg_http_tx_new(s, ctx);
+    vg_http_str_set(&tx->request_line, p, n);
+    size_t ms = i;
+    while (i < n && !is_ws(p[i]))
+        i++;
+    vg_http_str_set(&tx->method, p + ms, i - ms);
+    size_t sep = i;
+    while (i < n && is_ws(p[i]))
+        i++;
+    if (i < n && (i - sep != 1 || p[sep] != ' '))
+        vg_http_anomaly(ctx, "METHOD_DELIM_NON_COMPLIANT");
+    size_t e = n, k;
+    while (e > i && is_ws(p[e - 1]))
+        e--;
+    for (k = e; k > i && !is_ws(p[k - 1]); k--)
+        ;
+    if (k > i) {
+        size_t ue = k;
+        while (ue > i && is_ws(p[ue - 1]))
+            ue--;
+        if (k - ue != 1 || p[ue] != ' ')
+            vg_http_anomaly(ctx, "URI_DELIM_NON_COMPLIANT");
+        vg_http_str_set(&tx->uri_raw, p + i, ue - i);
+        vg_http_str_set(&tx->protocol, p + k, e - k);
+        if (!starts_http(p + k, e - k))
+            vg_http_anomaly(ctx, "REQUEST_LINE_INVALID");
+    } else {
+        vg_http_str_set(&tx->uri_raw, p + i, e - i);
+        tx->is_09 = true;
+        if (e == i)
+            vg_http_anomaly(ctx, "REQUEST_LINE_INCOMPLETE");
+    }
+    tx->is_head = tx->method.len == 4 && memcmp(tx->method.p, "HEAD", 4) == 0;
+    tx->is_connect = tx->method.len == 7 && memcmp(tx->method.p, "CONNECT", 7) == 0;
+    vg_http_uri_normalize(tx->uri_raw.p, tx->uri_raw.len, tx->is_connect, &s->out);
+    vg_http_str_set(&tx->uri_norm, s->out.data, s->out.len);
+    if (tx->is_09) {
+        /* A simple request has no headers and nothing may follow it on this connection. */
+        tx->req_hdrs_done = tx->req_done = true;
+        resolve_host(tx, ctx);
+        d->st = VG_HTTP_P_IGNORE;
+        return;
+    }
+    d->tx = tx;
+    d->st = VG_HTTP_P_HEADERS;
+}
+
+static void req_headers_done(vg_http_dir_t *d, vg_app_ctx_t *ctx)
+{
+    vg_http_tx_t *tx = d->tx;
+    vg_http_msg_t *m = &tx->req;
+    tx->req_hdrs_done = true;
+    resolve_host(tx, ctx);
+    if (m->te_present && !m->te_chunked)
+        vg_http_anomaly(ctx, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
+    if (m->te_chunked) {
+        d->st = VG_HTTP_P_CHUNK_LEN;
+    } else if (m->has_cl && m->cl > 0) {
+        d->remaining = m->cl;
+        d->st = VG_HTTP_P_BODY_CL;
+    } else {
+        request_done(d);
+    }
+}
+
+/* ---- response side ------------------------------------------------------------------------ */
+
+/* The transaction a new response belongs to: the one waiting after a 1xx, else the oldest
+ * request without a response; a response nobody asked for gets a transaction of its own. */
+static vg_http_tx_t *pair_response(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx)
+{
+    if (d->tx)
+        return d->tx;
+    vg_http_tx_t *tx = vg_http_tx_for_response(s);
+    if (!tx) {
+        vg_http_anomaly(ctx, "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST");
+        tx = vg_http_tx_new(s, ctx);
+        tx->has_request = false;
+        tx->req_hdrs_done = tx->req_done = true;
+    }
+    tx->res_started = true;
+    d->tx = tx;
+    return tx;
+}
+
+/* An HTTP/0.9 request gets a bare body, no status line or headers. */
+static bool start_09_response(vg_http_state_t *s, vg_http_dir_t *d)
+{
+    vg_http_tx_t *tx = d->tx ? NULL : vg_http_tx_for_response(s);
+    if (!tx || !tx->is_09)
+        return false;
+    tx->res_started = tx->res_hdrs_done = true;
+    d->tx = tx;
+    d->st = VG_HTTP_P_BODY_CLOSE;
+    return true;
+}
+
+static size_t next_token(const uint8_t *p, size_t n, size_t *i)
+{
+    while (*i < n && is_ws(p[*i]))
+        (*i)++;
+    size_t st = *i;
+    while (*i < n && !is_ws(p[*i]))
+        (*i)++;
+    return st;
+}
+
+static void response_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx)
+{
+    const uint8_t *p = (const uint8_t *)d->line.data;
+    size_t n = d->line.len, i = 0;
+    while (i < n && is_ws(p[i]))
+        i++;
+    if (i == n)
+        return;
+    vg_http_tx_t *tx = pair_response(s, d, ctx);
+    if (!starts_http(p + i, n - i)) {
+        /* Not a status line: like libhtp, take everything as a body that ends with the flow. */
+        vg_http_anomaly(ctx, "RESPONSE_INVALID_PROTOCOL");
+        tx->res_hdrs_done = true;
+        d->st = VG_HTTP_P_BODY_CLOSE;
+        body_bytes(d, VG_DIR_TOCLIENT, p, n, ctx);
+        if (d->line_cr)
+            body_bytes(d, VG_DIR_TOCLIENT, (const uint8_t *)"\r\n", 2, ctx);
+        else
+            body_bytes(d, VG_DIR_TOCLIENT, (const uint8_t *)"\n", 1, ctx);
+        return;
+    }
+    vg_http_str_set(&tx->response_line, p, n);
+    size_t ps = next_token(p, n, &i);
+    vg_http_str_set(&tx->res_protocol, p + ps, i - ps);
+    size_t ss = next_token(p, n, &i);
+    vg_http_str_set(&tx->status_str, p + ss, i - ss);
+    while (i < n && is_ws(p[i]))
+        i++;
+    size_t e = n;
+    while (e > i && is_ws(p[e - 1]))
+        e--;
+    vg_http_str_set(&tx->status_msg, p + i, e - i);
+    const uint8_t *sc = tx->status_str.p;
+    bool ok = tx->status_str.len == 3;
+    for (size_t k = 0; ok && k < 3; k++)
+        ok = sc[k] >= '0' && sc[k] <= '9';
+    tx->status = ok ? (sc[0] - '0') * 100 + (sc[1] - '0') * 10 + (sc[2] - '0') : 0;
+    if (!ok || tx->status < 100)
+        vg_http_anomaly(ctx, "RESPONSE_INVALID_STATUS");
+    d->st = VG_HTTP_P_HEADERS;
+}
+
+static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx)
+{
+    vg_http_tx_t *tx = d->tx;
+    vg_http_msg_t *m = &tx->res;
+    int st = tx->status;
+    if (st >= 100 && st < 200 && st != 101) {
+        /* Interim response: forget it and wait for the final one for the same request. */
+        if (st == 100 && tx->seen_100)
+            vg_http_anomaly(ctx, "100_CONTINUE_ALREADY_SEEN");
+        tx->seen_100 |= st == 100;
+        vg_http_msg_reset(m);
+        d->st = VG_HTTP_P_LINE;
+        return;
+    }
+    tx->res_hdrs_done = true;
+    if (st == 101 || (tx->is_connect && st >= 200 && st < 300)) {
+        tx->res_done = true;
+        tunnel(s);
+        return;
+    }
+    if (m->te_present && !m->te_chunked)
+        vg_http_anomaly(ctx, "INVALID_TRANSFER_ENCODING_VALUE_IN_RESPONSE");
+    if (tx->is_head || st == 204 || st == 304) {
+        response_done(d);
+    } else if (m->te_chunked) {
+        d->st = VG_HTTP_P_CHUNK_LEN;
+    } else if (m->has_cl) {
+        d->remaining = m->cl;
+        if (m->cl)
+            d->st = VG_HTTP_P_BODY_CL;
+        else
+            response_done(d);
+    } else {
+        d->st = VG_HTTP_P_BODY_CLOSE;
+    }
+    if (tx->is_connect)
+        connect_refused(s, ctx);
+}
+
+/* ---- chunked ------------------------------------------------------------------------------ */
+
+static void chunk_len_line(vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
+{
+    const uint8_t *p = (const uint8_t *)d->line.data;
+    size_t n = d->line.len, i = 0;
+    trim(&p, &n);
+    if (n == 0)
+        return; /* tolerated, as libhtp does */
+    uint64_t v = 0;
+    for (; i < n && i < 16; i++) {
+        int h = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
+                : (p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f' ? (p[i] | 0x20) - 'a' + 10
+                                                               : -1;
+        if (h < 0)
+            break;
+        v = v << 4 | (uint64_t)h;
+    }
+    size_t j = i;
+    while (j < n && is_ws(p[j]))
+        j++;
+    if (i == 0 || (j < n && p[j] != ';')) {
+        vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN"));
+        if (dir == VG_DIR_TOSERVER) {
+            request_done(d);
+        } else {
+            /* Keep going as a body that ends with the connection, this line included. */
+            vg_http_body_add(&d->tx->res.body, (const uint8_t *)d->line.data, d->line.len, ctx);
+            d->st = VG_HTTP_P_BODY_CLOSE;
+        }
+        return;
+    }
+    if (v == 0) {
+        d->st = VG_HTTP_P_TRAILERS;
+    } else {
+        d->remaining = v;
+        d->st = VG_HTTP_P_CHUNK_DATA;
+    }
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+static void on_line(vg_http_state_t *s, vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
+{
+    const uint8_t *p = (const uint8_t *)d->line.data;
+    size_t n = d->line.len;
+    switch (d->st) {
+    case VG_HTTP_P_LINE:
+        if (dir == VG_DIR_TOSERVER)
+            request_line(s, d, ctx);
+        else
+            response_line(s, d, ctx);
+        break;
+    case VG_HTTP_P_HEADERS:
+        add_raw(cur_msg(d, dir), d);
+        if (n > 0)
+            header_line(cur_msg(d, dir), dir, p, n, false, ctx);
+        else if (dir == VG_DIR_TOSERVER)
+            req_headers_done(d, ctx);
+        else
+            res_headers_done(s, d, ctx);
+        break;
+    case VG_HTTP_P_TRAILERS:
+        if (n == 0) {
+            msg_done(d, dir);
+        } else {
+            header_line(cur_msg(d, dir), dir, p, n, true, ctx);
+            memset(d->tx->cached, 0, sizeof d->tx->cached);
+        }
+        break;
+    case VG_HTTP_P_CHUNK_LEN:
+        chunk_len_line(d, dir, ctx);
+        break;
+    case VG_HTTP_P_CHUNK_END:
+        d->st = VG_HTTP_P_CHUNK_LEN; /* whatever sits before the LF is skipped, as in libhtp */
+        break;
+    default:
+        break;
+    }
+}
+
+/* Collect bytes up to LF into d->line (bounded). Returns bytes consumed. */
+static size_t take_line(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n, bool *done,
+                        vg_app_ctx_t *ctx)
+{
+    const uint8_t *lf = memchr(p, '\n', n);
+    size_t body = lf ? (size_t)(lf - p) : n;
+    size_t room = VG_HTTP_MAX_LINE - d->line.len;
+    size_t keep = body < room ? body : room;
+    vg_buf_append(&d->line, p, keep);
+    if (keep < body && !d->line_long) {
+        d->line_long = true;
+        vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
+    }
+    *done = lf != NULL;
+    if (*done) {
+        d->line_cr = d->line.len && d->line.data[d->line.len - 1] == '\r';
+        if (d->line_cr)
+            d->line.len--;
+    }
+    return body + (lf ? 1 : 0);
+}
+
+static bool framing_line(enum vg_http_pstate st)
+{
+    return st == VG_HTTP_P_CHUNK_LEN || st == VG_HTTP_P_CHUNK_END || st == VG_HTTP_P_TRAILERS;
+}
+
+static size_t body_state(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n,
+                         vg_app_ctx_t *ctx)
+{
+    size_t take = d->remaining < n ? (size_t)d->remaining : n;
+    body_bytes(d, dir, p, take, ctx);
+    d->remaining -= take;
+    if (d->remaining == 0) {
+        if (d->st == VG_HTTP_P_BODY_CL)
+            msg_done(d, dir);
+        else
+            d->st = VG_HTTP_P_CHUNK_END;
+    }
+    return take;
+}
+
+void vg_http_parse_dir(vg_http_state_t *s, int dir, const uint8_t *data, size_t len,
+                       vg_app_ctx_t *ctx)
+{
+    vg_http_dir_t *d = &s->dir[dir];
+    size_t i = 0;
+    while (i < len) {
+        switch (d->st) {
+        case VG_HTTP_P_IGNORE:
+            return;
+        case VG_HTTP_P_CONNECT_WAIT:
+            hold_pending(s, data + i, len - i);
+            return;
+        case VG_HTTP_P_BODY_CLOSE:
+            body_bytes(d, dir, data + i, len - i, ctx);
+            return;
+        case VG_HTTP_P_BODY_CL:
+        case VG_HTTP_P_CHUNK_DATA:
+            i += body_state(d, dir, data + i, len - i, ctx);
+            break;
+        default: {
+            if (d->st == VG_HTTP_P_LINE && dir == VG_DIR_TOCLIENT && d->line.len == 0 &&
+                start_09_response(s, d))
+                break;
+            bool done;
+            size_t used = take_line(d, dir, data + i, len - i, &done, ctx);
+            if (framing_line(d->st))
+                cur_msg(d, dir)->body.message_len += used;
+            i += used;
+            if (done) {
+                on_line(s, d, dir, ctx);
+                d->line.len = 0;
+                d->line_long = false;
+            }
+        }
+        }
+    }
+}
+
+void vg_http_gap(vg_http_state_t *s, int dir, size_t len)
+{
+    vg_http_dir_t *d = &s->dir[dir];
+    bool in_body = d->st == VG_HTTP_P_BODY_CL || d->st == VG_HTTP_P_CHUNK_DATA;
+    if (in_body && len < d->remaining) {
+        /* The hole lies inside a body of known size: skip it, stop decoding, stay in sync. */
+        d->remaining -= len;
+        vg_http_msg_t *m = cur_msg(d, dir);
+        m->body.message_len += len;
+        vg_http_body_gap(&m->body);
+        return;
+    }
+    if (d->st == VG_HTTP_P_BODY_CLOSE) {
+        cur_msg(d, dir)->body.message_len += len;
+        return;
+    }
+    /* Lost framing: this direction cannot be resynchronised reliably. */
+    if (d->tx)
+        msg_done(d, dir);
+    d->st = VG_HTTP_P_IGNORE;
+}
+
+void vg_http_dir_fini(vg_http_dir_t *d)
+{
+    vg_buf_fini(&d->line);
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `vigil read` on captures made here (pktlib.py, vigil-gen).
+
+usage: test_read.py --vigil PATH --gen PATH CASE
+Each CASE is one CTest test (label e2e). A case raises AssertionError with what differed.
+"""
+import argparse
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pktlib as P  # noqa: E402
+
+ARGS = None
+TMP = None
+
+
+def vigil(*args, logdir=None, expect=0):
+    cmd = [ARGS.vigil, "read"] + list(args)
+    if logdir:
+        cmd += ["-l", logdir]
+    env = dict(os.environ, TZ="UTC")
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    if expect is not None and r.returncode != expect:
+        raise AssertionError("exit %d (wanted %d): %s\nstdout: %s\nstderr: %s"
+                             % (r.returncode, expect, " ".join(cmd), r.stdout, r.stderr))
+    return r
+
+
+def events(logdir, etype=None):
+    out = []
+    with open(os.path.join(logdir, "eve.json")) as f:
+        for n, line in enumerate(f, 1):
+            ev = json.loads(line)  # every line must be valid JSON
+            if etype is None or ev["event_type"] == etype:
+                out.append(ev)
+    return out
+
+
+def fresh(name):
+    d = os.path.join(TMP, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+def case_workers_equal():
+    """Events must not depend on the number of workers (compared sorted, stats left out)."""
+    pcap = os.path.join(TMP, "mix.pcap")
+    subprocess.run([ARGS.gen, "--flows", "3000", "--seed", "7", "-o", pcap], check=True,
+                   capture_output=True)
+    results = {}
+    for n in (1, 2, 3):
+        d = fresh("w%d" % n)
+        vigil(pcap, "--workers", str(n), logdir=d)
+        lines = sorted(json.dumps(e, sort_keys=True) for e in events(d)
+                       if e["event_type"] != "stats")
+        results[n] = lines
+    assert len(results[1]) > 3000, "expected flow events for every generated flow"
+    for n in (2, 3):
+        if results[n] != results[1]:
+            a, b = set(results[1]), set(results[n])
+            raise AssertionError("workers=%d differs from workers=1: %d only in 1, %d only in %d"
+                                 "\nfirst: %s" % (n, len(a - b), len(b - a), n,
+                                                   sorted(a - b)[:1] or sorted(b - a)[:1]))
+
+
+def case_flow_event():
+    """One TCP conversation and one UDP exchange give exactly the expected flow events."""
+    c = P.TcpConv("10.0.0.1", 40000, "192.0.2.10", 80).handshake()
+    c.send(True, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").send(False, b"HTTP/1.1 200 OK\r\n\r\n")
+    c.close()
+    pk = c.pkts + [
+        (c.ts + 10, P.frame(17, "10.0.0.1", "198.51.100.1", sport=5555, dport=53, payload=b"q" * 20)),
+        (c.ts + 20, P.frame(17, "198.51.100.1", "10.0.0.1", sport=53, dport=5555, payload=b"r" * 40)),
+    ]
+    pcap = os.path.join(TMP, "one.pcap")
+    P.write_pcap(pcap, pk)
+    d = fresh("one")
+    vigil(pcap, logdir=d)
+    flows = sorted(events(d, "flow"), key=lambda e: e["proto"])
+    assert len(flows) == 2, flows
+    t, u = flows
+    assert (t["src_ip"], t["src_port"], t["dest_ip"], t["dest_port"], t["proto"]) == \
+        ("10.0.0.1", 40000, "192.0.2.10", 80, "TCP"), t
+    assert t["flow"]["pkts_toserver"] == 6 and t["flow"]["pkts_toclient"] == 4, t["flow"]
+    assert t["flow"]["bytes_toserver"] == sum(len(p[1]) for p in c.pkts if p[1][26:30] == bytes([10, 0, 0, 1]))
+    assert t["flow"]["reason"] == "shutdown" and t["flow"]["alerted"] is False
+    assert t["tcp"]["tcp_flags"] == "1b" and t["tcp"]["syn"] and t["tcp"]["fin"], t["tcp"]
+    assert t["timestamp"] == "2020-09-13T12:26:40.000000+0000", t["timestamp"]
+    assert t["flow"]["start"] == t["timestamp"]
+    assert t["community_id"].startswith("1:") and t["flow_id"] < 2 ** 51
+    assert u["proto"] == "UDP" and u["flow"]["state"] == "established", u
+    assert u["flow"]["pkts_toserver"] == 1 and u["flow"]["pkts_toclient"] == 1
+    stats = events(d, "stats")
+    assert stats and stats[-1]["stats"]["decoder"]["pkts"] == len(pk), stats[-1]
+    assert stats[-1]["stats"]["flow"]["total"] == 2
+
+
+def case_linktypes():
+    """Ethernet, raw IP, SLL, SLL2, NULL/loopback and pcapng all decode to the same flow."""
+    ip = P.ip_packet(6, "10.1.1.1", "10.2.2.2", sport=1111, dport=2222, flags=0x02)
+    ip6 = P.ip_packet(17, "2001:db8::1", "2001:db8::2", sport=53, dport=5353, payload=b"x")
+    sll = lambda p, et: bytes.fromhex("0000000100060001020304050000") + et.to_bytes(2, "big") + p
+    sll2 = lambda p, et: (et.to_bytes(2, "big") + b"\0\0" + (2).to_bytes(4, "big") +
+                          (1).to_bytes(2, "big") + b"\x00\x06" + bytes(8) + p)
+    null = lambda p, fam: fam.to_bytes(4, "little") + p
+    variants = {
+        "eth": (1, P.eth(ip), P.eth(ip6, 0x86DD)),
+        "raw": (101, ip, ip6),
+        "sll": (113, sll(ip, 0x0800), sll(ip6, 0x86DD)),
+        "sll2": (276, sll2(ip, 0x0800), sll2(ip6, 0x86DD)),
+        "null": (0, null(ip, 2), null(ip6, 30)),
+    }
+    for name, (dlt, a, b) in variants.items():
+        for fmt in ("pcap", "pcapng"):
+            path = os.path.join(TMP, "lt_%s.%s" % (name, fmt))
+            pk = [(1_600_000_000_000_000, a), (1_600_000_000_000_100, b)]
+            (P.write_pcap if fmt == "pcap" else P.write_pcapng)(path, pk, linktype=dlt)
+            d = fresh("lt_" + name + fmt)
+            vigil(path, logdir=d)
+            fl = sorted((e["src_ip"], e["dest_ip"], e["proto"]) for e in events(d, "flow"))
+            assert fl == [("10.1.1.1", "10.2.2.2", "TCP"),
+                          ("2001:0db8:0000:0000:0000:0000:0000:0001",
+                           "2001:0db8:0000:0000:0000:0000:0000:0002", "UDP")], (name, fmt, fl)
+            assert not events(d, "anomaly"), (name, fmt, events(d, "anomaly"))
+
+
+def case_several_files():
+    """Files are read in the order given, numbered as one stream (pcap_cnt)."""
+    a = os.path.join(TMP, "a.pcap")
+    b = os.path.join(TMP, "b.pcapng")
+    P.write_pcap(a, [(1_600_000_000_000_000, P.frame(17, "10.0.0.1", "10.0.0.2", sport=1, dport=2))])
+    P.write_pcapng(b, [(1_600_000_001_000_000, P.frame(17, "10.0.0.3", "10.0.0.4", sport=1, dport=2)),
+                       (1_600_000_001_000_001, P.eth(b"\x45\x00"))])
+    d = fresh("multi")
+    vigil("-r", a, "-r", b, logdir=d)
+    an = events(d, "anomaly")
+    assert len(an) == 1 and an[0]["pcap_cnt"] == 3, an
+    assert an[0]["anomaly"]["type"] == "decode" and an[0]["anomaly"]["event"].startswith("decoder.ipv4."), an
+    assert len(events(d, "flow")) == 2
+
+
+def case_damaged_capture():
+    """A truncated capture: what comes before the damage is processed, exit status 1, the error
+    names the file and the packet."""
+    pk = [(1_600_000_000_000_000 + i, P.frame(17, "10.0.0.1", "10.0.0.%d" % (i + 2), sport=1, dport=2,
+                                              payload=b"z" * 100)) for i in range(5)]
+    path = os.path.join(TMP, "trunc.pcap")
+    P.write_pcap(path, pk)
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[:-60])  # cut into the last record
+    d = fresh("trunc")
+    r = vigil(path, logdir=d, expect=1)
+    assert "trunc.pcap" in r.stderr and "packet 5" in r.stderr, r.stderr
+    assert len(events(d, "flow")) == 4
+    assert "PARTIAL" in r.stdout
+
+
+def case_bad_usage():
+    """One-line errors and exit status 2, nothing written."""
+    good = os.path.join(TMP, "good.pcap")
+    P.write_pcap(good, [(1_600_000_000_000_000, P.frame(17, "10.0.0.1", "10.0.0.2", sport=1, dport=2))])
+    d = fresh("bad")
+    r = vigil(os.path.join(TMP, "missing.pcap"), logdir=d, expect=2)
+    assert "missing.pcap" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = vigil(good, "--set", "stream.nonsense=1", logdir=d, expect=2)
+    assert "stream.nonsense" in r.stderr, r.stderr
+    r = vigil(good, "-k", "sometimes", logdir=d, expect=2)
+    r = vigil(TMP, logdir=d, expect=2)  # a directory
+    notpcap = os.path.join(TMP, "notpcap.pcap")
+    open(notpcap, "w").write("hello, not a capture\n")
+    r = vigil(notpcap, logdir=d, expect=2)
+    assert "notpcap.pcap" in r.stderr, r.stderr
+    dlt = os.path.join(TMP, "dlt.pcap")
+    P.write_pcap(dlt, [(1, b"\0" * 20)], linktype=147)
+    r = vigil(dlt, logdir=d, expect=2)
+    assert "unsupported link type 147" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(d, "eve.json")), "nothing may be written on a usage error"
+    r = vigil(good, "--set", "stream.midstream=true", "--var", "HOME_NET=[10.0.0.0/8]", logdir=d)
+
+
+def case_anomalies():
+    """Malformed headers become decode anomalies, counted in stats, and the run goes on."""
+    good = P.frame(17, "10.0.0.1", "10.0.0.2", sport=1, dport=2, payload=b"ok")
+    bad_ip_len = P.eth(P.ipv4("10.0.0.1", "10.0.0.2", 17, b"\0" * 8, total_len=200))
+    short_eth = bytes(10)
+    short_tcp = P.eth(P.ipv4("10.0.0.1", "10.0.0.2", 6, b"\0" * 8))
+    pk = [(1_600_000_000_000_000 + i, p) for i, p in enumerate([good, bad_ip_len, short_eth, short_tcp, good])]
+    path = os.path.join(TMP, "anom.pcap")
+    P.write_pcap(path, pk)
+    d = fresh("anom")
+    vigil(path, logdir=d)
+    an = events(d, "anomaly")
+    assert [a["pcap_cnt"] for a in an] == [2, 3, 4], an
+    names = [a["anomaly"]["event"] for a in an]
+    assert all(n.startswith("decoder.") for n in names), names
+    st = events(d, "stats")[-1]["stats"]["decoder"]
+    assert st["pkts"] == 5 and st["invalid"] >= 3, st
+
+
+CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
+
+
+def main():
+    global ARGS, TMP
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigil", required=True)
+    ap.add_argument("--gen", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    ARGS = ap.parse_args()
+    TMP = tempfile.mkdtemp(prefix="vigil-e2e-")
+    try:
+        CASES[ARGS.case]()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    print("ok", ARGS.case)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@
 #define VG_DECODE_DECODE_H
 
 #include "common/stats.h"
+#include "decode/decode_events.h"
 #include "decode/packet.h"
 
 #include <stdbool.h>
@@ -48,6 +49,10 @@ const uint64_t *vg_decode_stats_values(const vg_decoder_t *d);
 
 /* The anomaly event name for a code in p->events, e.g. "ipv4.trunc_pkt". */
 const char *vg_decode_event_name(uint16_t code);
+
+/* The code for an event name ("ipv4.trunc_pkt", also accepted with the "decoder." prefix);
+ * VG_DEV_NONE (0) when unknown. Linear scan: for setup (rule parsing), not per packet. */
+uint16_t vg_decode_event_by_name(const char *name);
 
 /* Minimal parse used by the reader thread to pick a worker: the outermost IP pair (src, dst) of
  * the packet, hashed symmetrically with the VLAN ids. Fragments of one datagram and both

@@ -1,0 +1,152 @@
+/* decode_tunnel.c — encapsulations: GRE, VXLAN, IP-in-IP.
+ *
+ * The packet keeps a single set of L3/L4 fields: an inner IP header that decodes overwrites the
+ * outer one's (addresses, ports, l3/l4, proto) and sets VG_PKT_TUNNELLED. Suricata instead makes a
+ * pseudo-packet per inner layer; we don't. Each step adds one layer; past VG_DECODE_MAX_LAYERS the
+ * packet gets "too_many_layers".
+ *
+ * GRE (RFC 2784/2890, version 0; RFC 1701 routing):
+ *   0 | C R K S s recur:3 | A flags:4 ver:3 | protocol type:16 |
+ *     [checksum:16 offset:16 if C or R] [key:32 if K] [sequence:32 if S] [SREs if R]
+ *   Payloads: 0x0800 IPv4, 0x86DD IPv6, 0x6558 transparent Ethernet bridging.
+ * GRE version 1 (PPTP, RFC 2637): header checked (key required, protocol 0x880B) but the PPP
+ *   payload is not decoded.
+ * VXLAN (RFC 7348), UDP port 4789: | flags:8 (I=0x08) | reserved:24 | VNI:24 | reserved:8 |
+ *   followed by an Ethernet frame.
+ * IP-in-IP: IPv4 protocol 4 / IPv6 next header 4 (IPv4 inside), protocol 41 (IPv6 inside)
+ *   (RFC 2003, RFC 2473, RFC 4213).
+ */
+#include "decode/decode_int.h"
+
+enum {
+    GRE_C = 0x80, GRE_R = 0x40, GRE_K = 0x20, GRE_S = 0x10, GRE_SSR = 0x08, GRE_RECUR = 0x07,
+    GRE1_A = 0x80, GRE_FLAGS = 0x78, GRE_VER = 0x07,
+};
+
+/* Source route entries (RFC 1701): af:16 offset:8 length:8 data, ending with af 0 length 0.
+ * Returns the header length after them, or 0 when malformed. */
+static size_t gre_sre_end(const vg_rd_t *r, size_t off)
+{
+    for (;;) {
+        if (!vg_rd_has(r, off + 4))
+            return 0;
+        uint16_t af = vg_rd_be16(r, off);
+        uint8_t len = vg_rd_u8(r, off + 3);
+        off += 4 + (size_t)len;
+        if (af == 0 && len == 0)
+            return off;
+        if (!vg_rd_has(r, off))
+            return 0;
+    }
+}
+
+static int gre_v1(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r)
+{
+    uint8_t b0 = vg_rd_u8(r, 0), b1 = vg_rd_u8(r, 1);
+    uint16_t ev = VG_DEV_NONE;
+    if (b0 & GRE_C)
+        ev = VG_DEV_GRE_VERSION1_CHKSUM;
+    else if (b0 & GRE_R)
+        ev = VG_DEV_GRE_VERSION1_ROUTE;
+    else if (b0 & GRE_SSR)
+        ev = VG_DEV_GRE_VERSION1_SSR;
+    else if (b0 & GRE_RECUR)
+        ev = VG_DEV_GRE_VERSION1_RECUR;
+    else if (b1 & GRE_FLAGS)
+        ev = VG_DEV_GRE_VERSION1_FLAGS;
+    else if (!(b0 & GRE_K))
+        ev = VG_DEV_GRE_VERSION1_NO_KEY;
+    else if (vg_rd_be16(r, 2) != 0x880B)
+        ev = VG_DEV_GRE_VERSION1_WRONG_PROTOCOL;
+    else if (!vg_rd_has(r, 8 + ((b0 & GRE_S) ? 4 : 0) + ((b1 & GRE1_A) ? 4 : 0)))
+        ev = VG_DEV_GRE_VERSION1_HDR_TOO_BIG;
+    if (ev != VG_DEV_NONE)
+        vg_dec_invalid(d, p, ev);
+    return VG_DECODE_OK;
+}
+
+int vg_dec_gre(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
+{
+    if (!vg_rd_has(&r, 4)) {
+        vg_dec_invalid(d, p, VG_DEV_GRE_PKT_TOO_SMALL);
+        return VG_DECODE_OK;
+    }
+    d->stats[VG_DS_GRE]++;
+    uint8_t b0 = vg_rd_u8(&r, 0), b1 = vg_rd_u8(&r, 1);
+    uint8_t ver = b1 & GRE_VER;
+    if (ver == 1)
+        return gre_v1(d, p, &r);
+    if (ver != 0) {
+        vg_dec_invalid(d, p, VG_DEV_GRE_WRONG_VERSION);
+        return VG_DECODE_OK;
+    }
+    if (b0 & GRE_RECUR) {
+        vg_dec_invalid(d, p, VG_DEV_GRE_VERSION0_RECUR);
+        return VG_DECODE_OK;
+    }
+    if (b1 & 0xF8) {
+        vg_dec_invalid(d, p, VG_DEV_GRE_VERSION0_FLAGS);
+        return VG_DECODE_OK;
+    }
+    size_t hl = 4 + ((b0 & (GRE_C | GRE_R)) ? 4 : 0) + ((b0 & GRE_K) ? 4 : 0) +
+                ((b0 & GRE_S) ? 4 : 0);
+    if (!vg_rd_has(&r, hl)) {
+        vg_dec_invalid(d, p, VG_DEV_GRE_VERSION0_HDR_TOO_BIG);
+        return VG_DECODE_OK;
+    }
+    if (b0 & GRE_R) {
+        hl = gre_sre_end(&r, hl);
+        if (!hl) {
+            vg_dec_invalid(d, p, VG_DEV_GRE_VERSION0_MALFORMED_SRE_HDR);
+            return VG_DECODE_OK;
+        }
+    }
+    vg_rd_t in = vg_rd_from(&r, hl);
+    uint16_t type = vg_rd_be16(&r, 2);
+    if (type != 0x0800 && type != 0x86DD && type != 0x6558)
+        return VG_DECODE_OK;
+    if (vg_dec_too_deep(d, p, depth))
+        return VG_DECODE_OK;
+    d->in_tunnel = true;
+    if (type == 0x6558)
+        return vg_dec_ethernet(d, p, in, depth + 1);
+    return vg_dec_ethertype(d, p, type, in, depth + 1, false);
+}
+
+int vg_dec_vxlan(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
+{
+    if (vg_dec_too_deep(d, p, depth))
+        return VG_DECODE_OK;
+    d->stats[VG_DS_VXLAN]++;
+    vg_rd_t eth = vg_rd_from(&r, 8);
+    if (vg_rd_has(&eth, 14)) {
+        uint16_t t = vg_rd_be16(&eth, 12);
+        if (t != 0x0800 && t != 0x86DD && t != 0x0806 && t != 0x8100 && t != 0x88A8)
+            vg_dec_event(d, p, VG_DEV_VXLAN_UNKNOWN_PAYLOAD_TYPE);
+    }
+    d->in_tunnel = true;
+    return vg_dec_ethernet(d, p, eth, depth + 1);
+}
+
+int vg_dec_ipip(vg_decoder_t *d, vg_packet_t *p, int inner_ver, vg_rd_t r, unsigned depth)
+{
+    if (vg_dec_too_deep(d, p, depth))
+        return VG_DECODE_OK;
+    if (p->ip_ver == 6) { /* outer IPv6: Suricata's ipv4_in_ipv6 / ipv6_in_ipv6 checks */
+        size_t min = inner_ver == 4 ? 20 : 40;
+        bool v4 = inner_ver == 4;
+        d->stats[v4 ? VG_DS_IPV4_IN_IPV6 : VG_DS_IPV6_IN_IPV6]++;
+        if (!vg_rd_has(&r, min)) {
+            vg_dec_invalid(d, p, v4 ? VG_DEV_IPV4_IN_IPV6_PKT_TOO_SMALL
+                                    : VG_DEV_IPV6_IN_IPV6_PKT_TOO_SMALL);
+            return VG_DECODE_OK;
+        }
+        if (vg_rd_u8(&r, 0) >> 4 != inner_ver) {
+            vg_dec_invalid(d, p, v4 ? VG_DEV_IPV4_IN_IPV6_WRONG_IP_VER
+                                    : VG_DEV_IPV6_IN_IPV6_WRONG_IP_VER);
+            return VG_DECODE_OK;
+        }
+    }
+    d->in_tunnel = true;
+    return inner_ver == 4 ? vg_dec_ipv4(d, p, r, depth + 1) : vg_dec_ipv6(d, p, r, depth + 1);
+}

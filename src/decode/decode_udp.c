@@ -1,0 +1,49 @@
+/* decode_udp.c — UDP (RFC 768), with VXLAN detection on port 4789.
+ *
+ *   0                16               31
+ *   | source port:16 | dest port:16    |
+ *   | length:16      | checksum:16     |   length includes this 8-byte header
+ * Checks, as Suricata: 8 bytes (udp.pkt_too_small), length >= 8 (udp.hlen_too_small), length
+ * not beyond the IP payload (udp.pkt_too_small), length equal to the IP payload
+ * (udp.hlen_invalid). Checksum 0 means "none" over IPv4; over IPv6 it is always verified.
+ */
+#include "decode/decode_int.h"
+
+#define VXLAN_PORT 4789
+
+int vg_dec_udp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
+{
+    if (!vg_rd_has(&r, 8)) {
+        vg_dec_invalid(d, p, VG_DEV_UDP_PKT_TOO_SMALL);
+        return VG_DECODE_OK;
+    }
+    size_t ulen = vg_rd_be16(&r, 4);
+    if (ulen < 8) {
+        vg_dec_invalid(d, p, VG_DEV_UDP_HLEN_TOO_SMALL);
+        return VG_DECODE_OK;
+    }
+    if (ulen > r.len) {
+        vg_dec_invalid(d, p, VG_DEV_UDP_PKT_TOO_SMALL);
+        return VG_DECODE_OK;
+    }
+    if (ulen != r.len) {
+        vg_dec_invalid(d, p, VG_DEV_UDP_HLEN_INVALID);
+        return VG_DECODE_OK;
+    }
+    d->stats[VG_DS_UDP]++;
+    p->sp = vg_rd_be16(&r, 0);
+    p->dp = vg_rd_be16(&r, 2);
+    vg_rd_t pl = vg_rd_from(&r, 8);
+    p->payload = pl.p;
+    p->payload_len = (uint32_t)pl.len;
+    uint16_t stored = vg_rd_be16(&r, 6);
+    if (d->cfg.checksum_validate && (stored != 0 || p->ip_ver == 6) &&
+        vg_csum_fold(vg_csum_add(vg_csum_pseudo(p, 17, (uint32_t)r.len), r.p, r.len)) != 0) {
+        p->flags |= VG_PKT_L4_CSUM_BAD;
+        d->stats[VG_DS_CSUM_UDP]++;
+    }
+    /* VXLAN (RFC 7348): 8-byte header whose flags have the I bit (0x08) set. */
+    if (p->dp == VXLAN_PORT && vg_rd_has(&pl, 8) && (vg_rd_u8(&pl, 0) & 0x08))
+        return vg_dec_vxlan(d, p, pl, depth);
+    return VG_DECODE_OK;
+}

@@ -1,5 +1,6 @@
 /* engine.c — run set-up, the reader loop, the output thread, stats and progress. */
 #include "engine/engine_int.h"
+#include "engine/worker_app.h"
 #include "capture/capture.h"
 #include "common/common.h"
 #include "common/log.h"
@@ -38,15 +39,18 @@ static size_t find_name(const stats_merge_t *sm, const char *name)
  * lets two stages share a section ("tcp.*" from decode and stream). */
 static void stats_merge_init(stats_merge_t *sm)
 {
-    const vg_stats_table_t *tabs[] = {vg_decode_stats_table(), vg_flow_stats_table()};
+    sm->src[SRC_DECODE] = vg_decode_stats_table();
+    sm->src[SRC_FLOW] = vg_flow_stats_table();
+    sm->src[SRC_STREAM] = vg_stream_stats_table();
+    sm->src[SRC_APP] = wapp_stats_table();
     size_t total = 0;
-    for (size_t t = 0; t < VG_ARRAY_LEN(tabs); t++)
-        total += tabs[t]->n;
-    sm->names = vg_xcalloc(total, sizeof *sm->names);
+    for (int t = 0; t < SRC_N; t++)
+        total += sm->src[t]->n;
+    sm->names = vg_xcalloc(total + 1, sizeof *sm->names);
     size_t n = 0;
-    for (size_t t = 0; t < VG_ARRAY_LEN(tabs); t++)
-        for (size_t i = 0; i < tabs[t]->n; i++)
-            sm->names[n++] = tabs[t]->names[i];
+    for (int t = 0; t < SRC_N; t++)
+        for (size_t i = 0; i < sm->src[t]->n; i++)
+            sm->names[n++] = sm->src[t]->names[i];
     qsort(sm->names, n, sizeof *sm->names, cmp_str);
     size_t u = 0;
     for (size_t i = 0; i < n; i++)
@@ -55,21 +59,18 @@ static void stats_merge_init(stats_merge_t *sm)
     sm->n = u;
     sm->table.names = sm->names;
     sm->table.n = u;
-    sm->n_decode = tabs[0]->n;
-    sm->map_decode = vg_xcalloc(sm->n_decode + 1, sizeof(size_t));
-    for (size_t i = 0; i < sm->n_decode; i++)
-        sm->map_decode[i] = find_name(sm, tabs[0]->names[i]);
-    sm->n_flow = tabs[1]->n;
-    sm->map_flow = vg_xcalloc(sm->n_flow + 1, sizeof(size_t));
-    for (size_t i = 0; i < sm->n_flow; i++)
-        sm->map_flow[i] = find_name(sm, tabs[1]->names[i]);
+    for (int t = 0; t < SRC_N; t++) {
+        sm->map[t] = vg_xcalloc(sm->src[t]->n + 1, sizeof(size_t));
+        for (size_t i = 0; i < sm->src[t]->n; i++)
+            sm->map[t][i] = find_name(sm, sm->src[t]->names[i]);
+    }
 }
 
 static void stats_merge_fini(stats_merge_t *sm)
 {
     free(sm->names);
-    free(sm->map_decode);
-    free(sm->map_flow);
+    for (int t = 0; t < SRC_N; t++)
+        free(sm->map[t]);
 }
 
 /* --- output thread --- */
@@ -284,6 +285,7 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->log_flow = vg_config_bool(cfg, "outputs.eve.types.flow");
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");
+    r->log_app = vg_config_bool(cfg, "outputs.eve.types.app");
 }
 
 static int open_eve(const vg_run_opts_t *o, char *err, size_t err_len)

@@ -11,6 +11,8 @@
 #include "engine/evq.h"
 #include "flow/flow.h"
 #include "output/output.h"
+#include "stream/stream.h"
+#include "app/app.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,6 +51,14 @@ typedef struct worker {
     vg_ring_t *back;         /* empty batches back to the reader */
     vg_decoder_t *dec;
     vg_flow_table_t *flows;
+    vg_stream_ctx_t *stream;
+    vg_app_config_t app_cfg;
+    vg_app_ctx_t actx;
+    uint64_t *app_counters;  /* wapp_stats_table() order */
+    /* what is being processed, for events raised from callbacks */
+    vg_flow_t *cur_flow;
+    const vg_packet_t *cur_pkt;
+    int cur_dir;
     evblock_t *cur;
     vg_jw_t jw;
     vg_buf_t line;
@@ -61,12 +71,13 @@ typedef struct worker {
 } worker_t;
 
 /* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
+enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_N };
 typedef struct stats_merge {
     const char **names;
     size_t n;
     vg_stats_table_t table;
-    size_t *map_decode, *map_flow;
-    size_t n_decode, n_flow;
+    const vg_stats_table_t *src[SRC_N];
+    size_t *map[SRC_N];
 } stats_merge_t;
 
 typedef struct run {
@@ -74,7 +85,7 @@ typedef struct run {
     vg_decode_config_t dec_cfg;
     vg_flow_config_t flow_cfg;
     vg_eve_opts_t eve;
-    bool log_flow, log_anomaly, log_stats;
+    bool log_flow, log_anomaly, log_stats, log_app;
     unsigned n_workers;
     worker_t *workers;
     evq_t evq;
@@ -83,6 +94,11 @@ typedef struct run {
     atomic_ullong last_ts;    /* latest packet time read */
     atomic_ullong packets, bytes;
 } run_t;
+
+/* Event lines from a worker: begin opens a JSON writer on the current block, end terminates the
+ * line and hands full blocks to the output thread. */
+void worker_ev_begin(worker_t *w);
+void worker_ev_end(worker_t *w);
 
 int worker_start(run_t *r, worker_t *w, unsigned id);
 void worker_join(worker_t *w);

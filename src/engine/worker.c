@@ -2,6 +2,7 @@
  * traffic. Everything here is single-threaded per worker; the only shared things are the event
  * queue and the stats snapshot (both behind their own mutexes). */
 #include "engine/engine_int.h"
+#include "engine/worker_app.h"
 #include "common/common.h"
 #include "common/log.h"
 
@@ -11,14 +12,14 @@
 
 /* --- event lines --- */
 
-static void ev_begin(worker_t *w)
+void worker_ev_begin(worker_t *w)
 {
     if (!w->cur)
         w->cur = evq_get_free(&w->run->evq);
     vg_jw_init(&w->jw, &w->cur->buf);
 }
 
-static void ev_end(worker_t *w)
+void worker_ev_end(worker_t *w)
 {
     vg_buf_putc(&w->cur->buf, '\n');
     w->cur->n_events++;
@@ -32,11 +33,16 @@ static void ev_end(worker_t *w)
 static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason)
 {
     worker_t *w = user;
+    wapp_flow_end(w, f);
     if (w->run->log_flow) {
-        ev_begin(w);
-        vg_eve_flow(&w->jw, &w->run->eve, f, reason, NULL, NULL);
-        ev_end(w);
+        worker_ev_begin(w);
+        vg_eve_flow(&w->jw, &w->run->eve, f, reason, wapp_app_proto_name(f), wapp_tcp_state(f));
+        worker_ev_end(w);
         w->counters[W_FLOW_EVENTS]++;
+    }
+    if (f->tcp) {
+        vg_stream_session_free(w->stream, f->tcp);
+        f->tcp = NULL;
     }
 }
 
@@ -50,9 +56,9 @@ static void log_decode_anomalies(worker_t *w, const vg_packet_t *p)
         if (!w->run->log_anomaly)
             continue;
         snprintf(name, sizeof name, "decoder.%s", vg_decode_event_name(p->events[i]));
-        ev_begin(w);
+        worker_ev_begin(w);
         vg_eve_anomaly_packet(&w->jw, &w->run->eve, p, "decode", name);
-        ev_end(w);
+        worker_ev_end(w);
     }
 }
 
@@ -64,7 +70,8 @@ static void process_packet(worker_t *w, vg_packet_t *p)
         return;
     int dir;
     vg_flow_t *f = vg_flow_lookup(w->flows, p, &dir);
-    (void)f;
+    if (f)
+        wapp_packet(w, f, p, dir);
 }
 
 static void snapshot_if_asked(worker_t *w)
@@ -124,12 +131,15 @@ void worker_collect(const worker_t *w, uint64_t *out)
 {
     const stats_merge_t *sm = &w->run->sm;
     memset(out, 0, sm->n * sizeof *out);
-    const uint64_t *dv = vg_decode_stats_values(w->dec);
-    for (size_t i = 0; i < sm->n_decode; i++)
-        out[sm->map_decode[i]] += dv[i];
-    const uint64_t *fv = vg_flow_stats_values(w->flows);
-    for (size_t i = 0; i < sm->n_flow; i++)
-        out[sm->map_flow[i]] += fv[i];
+    const uint64_t *vals[SRC_N] = {
+        [SRC_DECODE] = vg_decode_stats_values(w->dec),
+        [SRC_FLOW] = vg_flow_stats_values(w->flows),
+        [SRC_STREAM] = vg_stream_stats_values(w->stream),
+        [SRC_APP] = w->app_counters,
+    };
+    for (int s = 0; s < SRC_N; s++)
+        for (size_t i = 0; i < sm->src[s]->n; i++)
+            out[sm->map[s][i]] += vals[s][i];
 }
 
 int worker_start(run_t *r, worker_t *w, unsigned id)
@@ -143,6 +153,7 @@ int worker_start(run_t *r, worker_t *w, unsigned id)
         vg_ring_push(w->back, vg_xmalloc(sizeof(batch_t)));
     w->dec = vg_decoder_new(&r->dec_cfg);
     w->flows = vg_flow_table_new(&r->flow_cfg, on_flow_end, w);
+    wapp_init(w);
     w->snap = vg_xcalloc(r->sm.n ? r->sm.n : 1, sizeof(uint64_t));
     pthread_mutex_init(&w->snap_mu, NULL);
     return pthread_create(&w->th, NULL, worker_main, w);
@@ -160,6 +171,7 @@ void worker_fini(worker_t *w)
     vg_ring_free(w->in);
     vg_ring_free(w->back);
     vg_flow_table_free(w->flows);
+    wapp_fini(w);
     vg_decoder_free(w->dec);
     pthread_mutex_destroy(&w->snap_mu);
     free(w->snap);

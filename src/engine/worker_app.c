@@ -1,0 +1,328 @@
+/* worker_app.c — streams and application protocols inside a worker (see worker_app.h).
+ *
+ * Detection: the first bytes of each direction are kept (up to PROBE_MAX) and offered to
+ * vg_app_detect() until a parser claims them or all decline. When one direction is detected the
+ * parser gets the bytes kept so far for both directions, then everything that follows. If no
+ * parser claims either direction, the flow's app_proto is "failed" and nothing more is kept.
+ * Logging: transactions are logged in id order once complete (or at flow end), then released.
+ */
+#include "engine/worker_app.h"
+#include "common/common.h"
+#include "engine/engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBE_MAX 512
+
+typedef struct app_flow {
+    const vg_app_ops_t *ops;
+    void *state;
+    uint64_t next_log;
+    bool failed;              /* no parser wants this flow */
+    bool dead;                /* the parser gave up (parse error) */
+    bool dir_failed[2];
+    uint16_t probe_len[2];
+    uint8_t probe[2][PROBE_MAX];
+} app_flow_t;
+
+enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_N };
+static const char *a_names[A_N];
+static const char *a_sorted[A_N];
+static size_t a_n;
+static size_t a_map[A_N]; /* counter index -> position in the published table, or SIZE_MAX */
+static vg_stats_table_t a_table;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Built once at start (before threads), names live for the program. */
+const vg_stats_table_t *wapp_stats_table(void)
+{
+    if (a_table.names)
+        return &a_table;
+    static char storage[A_N][48];
+    for (int id = 1; id < VG_APP_FAILED; id++) {
+        const char *n = vg_app_proto_name((enum vg_app_proto)id);
+        snprintf(storage[A_FLOW + id], 48, "app_layer.flow.%s", n);
+        snprintf(storage[A_TX + id], 48, "app_layer.tx.%s", n);
+        a_names[A_FLOW + id] = storage[A_FLOW + id];
+        a_names[A_TX + id] = storage[A_TX + id];
+    }
+    a_names[A_FAILED] = "app_layer.flow.failed_tcp";
+    for (size_t i = 0; i < A_N; i++)
+        if (a_names[i])
+            a_sorted[a_n++] = a_names[i];
+    qsort(a_sorted, a_n, sizeof *a_sorted, cmp_str);
+    for (size_t i = 0; i < A_N; i++) {
+        a_map[i] = SIZE_MAX;
+        for (size_t k = 0; a_names[i] && k < a_n; k++)
+            if (a_sorted[k] == a_names[i])
+                a_map[i] = k;
+    }
+    a_table.names = a_sorted;
+    a_table.n = a_n;
+    return &a_table;
+}
+
+static void count(worker_t *w, size_t idx)
+{
+    if (a_map[idx] != SIZE_MAX)
+        w->app_counters[a_map[idx]]++;
+}
+
+/* --- events --- */
+
+static void app_anomaly(void *user, enum vg_app_proto proto, const char *event)
+{
+    worker_t *w = user;
+    vg_flow_t *f = w->cur_flow;
+    w->counters[W_ANOMALIES]++;
+    if (!w->run->log_anomaly || !f)
+        return;
+    worker_ev_begin(w);
+    vg_eve_begin_flow(&w->jw, &w->run->eve, "anomaly", w->cur_pkt ? w->cur_pkt->ts : f->last, f,
+                      0, w->cur_pkt ? w->cur_pkt->pcap_cnt : 0, vg_app_proto_name(proto));
+    vg_jw_key(&w->jw, "anomaly");
+    vg_jw_obj_open(&w->jw);
+    vg_jw_kv_str(&w->jw, "app_proto", vg_app_proto_name(proto));
+    vg_jw_kv_str(&w->jw, "type", "applayer");
+    vg_jw_kv_str(&w->jw, "event", event);
+    vg_jw_kv_str(&w->jw, "layer", "proto_parser");
+    vg_jw_obj_close(&w->jw);
+    vg_jw_obj_close(&w->jw);
+    worker_ev_end(w);
+}
+
+static void stream_event(void *user, const char *event)
+{
+    worker_t *w = user;
+    vg_flow_t *f = w->cur_flow;
+    w->counters[W_ANOMALIES]++;
+    if (!w->run->log_anomaly || !f)
+        return;
+    worker_ev_begin(w);
+    vg_eve_begin_flow(&w->jw, &w->run->eve, "anomaly", w->cur_pkt ? w->cur_pkt->ts : f->last, f,
+                      w->cur_dir, w->cur_pkt ? w->cur_pkt->pcap_cnt : 0, NULL);
+    vg_jw_key(&w->jw, "anomaly");
+    vg_jw_obj_open(&w->jw);
+    vg_jw_kv_str(&w->jw, "type", "stream");
+    vg_jw_kv_str(&w->jw, "event", event);
+    vg_jw_obj_close(&w->jw);
+    vg_jw_obj_close(&w->jw);
+    worker_ev_end(w);
+}
+
+static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
+{
+    const vg_app_ops_t *o = a->ops;
+    if (!o || !a->state || !o->tx_count)
+        return;
+    uint64_t n = o->tx_count(a->state);
+    uint64_t start = a->next_log;
+    while (a->next_log < n) {
+        void *tx = o->tx_get(a->state, a->next_log);
+        if (tx) {
+            if (!o->tx_complete(tx, flow_end))
+                break;
+            if (w->run->log_app && o->log_tx) {
+                worker_ev_begin(w);
+                vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,
+                                  w->cur_pkt ? w->cur_pkt->ts : f->last, f, 0,
+                                  w->cur_pkt ? w->cur_pkt->pcap_cnt : 0, NULL);
+                vg_jw_kv_uint(&w->jw, "tx_id", a->next_log);
+                vg_jw_key(&w->jw, o->name);
+                o->log_tx(tx, &w->jw);
+                vg_jw_obj_close(&w->jw);
+                worker_ev_end(w);
+            }
+            count(w, A_TX + o->id);
+        }
+        a->next_log++;
+    }
+    if (a->next_log > start && o->tx_release)
+        o->tx_release(a->state, a->next_log);
+}
+
+/* --- feeding --- */
+
+static void start_parser(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_proto id)
+{
+    a->ops = vg_app_ops(id);
+    if (!a->ops || !a->ops->state_new) {
+        a->failed = true;
+        return;
+    }
+    a->state = a->ops->state_new(f->proto == 6);
+    f->app_proto = (uint16_t)id;
+    count(w, A_FLOW + id);
+}
+
+static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
+{
+    if (a->dead || !a->state || !n)
+        return;
+    w->actx.now = w->cur_pkt ? w->cur_pkt->ts : f->last;
+    if (a->ops->parse(a->state, dir, d, n, &w->actx) == VG_APP_PARSE_ERROR)
+        a->dead = true;
+}
+
+static app_flow_t *app_of(vg_flow_t *f)
+{
+    if (!f->app)
+        f->app = vg_xcalloc(1, sizeof(app_flow_t));
+    return f->app;
+}
+
+/* In-order bytes of one direction (TCP role dir, or the datagram direction for UDP). */
+static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t n)
+{
+    app_flow_t *a = app_of(f);
+    if (a->failed || a->dead)
+        return;
+    if (a->state) {
+        feed(w, f, a, dir, d, n);
+        log_txs(w, f, a, false);
+        return;
+    }
+    if (a->dir_failed[dir])
+        return;
+    bool tcp = f->proto == 6;
+    size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
+    memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
+    a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + keep);
+    enum vg_app_proto id = vg_app_detect(tcp, f->port[0], f->port[1], a->probe[dir],
+                                         a->probe_len[dir], dir);
+    if (id == VG_APP_UNKNOWN && a->probe_len[dir] < PROBE_MAX && tcp)
+        return; /* wait for more bytes */
+    if (id == VG_APP_UNKNOWN || id == VG_APP_FAILED) {
+        a->dir_failed[dir] = true;
+        if (a->dir_failed[0] && a->dir_failed[1]) {
+            a->failed = true;
+            f->app_proto = VG_APP_FAILED;
+            count(w, A_FAILED);
+        }
+        if (!tcp)
+            a->dir_failed[dir] = false; /* UDP: each datagram is probed on its own */
+        if (!tcp)
+            a->probe_len[dir] = 0;
+        return;
+    }
+    start_parser(w, f, a, id);
+    if (!a->state)
+        return;
+    /* Replay what was kept: the other direction's bytes first when it started earlier is not
+     * known, so the toserver side goes first (requests before responses). */
+    if (tcp) {
+        for (int d2 = 0; d2 < 2; d2++) {
+            if (d2 == dir) {
+                /* the bytes beyond what the probe buffer holds come from this call */
+                feed(w, f, a, dir, a->probe[dir], a->probe_len[dir] - keep);
+                feed(w, f, a, dir, d, n);
+            } else {
+                feed(w, f, a, d2, a->probe[d2], a->probe_len[d2]);
+            }
+        }
+    } else {
+        feed(w, f, a, dir, d, n);
+    }
+    log_txs(w, f, a, false);
+}
+
+static void cb_data(void *user, int dir, const uint8_t *d, size_t n)
+{
+    worker_t *w = user;
+    on_data(w, w->cur_flow, dir, d, n);
+}
+
+static void cb_gap(void *user, int dir, size_t len)
+{
+    worker_t *w = user;
+    app_flow_t *a = w->cur_flow->app;
+    if (a && a->state && a->ops->gap)
+        a->ops->gap(a->state, dir, len);
+}
+
+static const vg_stream_cb_t stream_cb = {cb_data, cb_gap, stream_event};
+
+void wapp_init(worker_t *w)
+{
+    vg_stream_config_t sc;
+    vg_stream_config_defaults(&sc);
+    const vg_config_t *cfg = w->run->opts->cfg;
+    sc.midstream = vg_config_bool(cfg, "stream.midstream");
+    sc.memcap = vg_config_uint(cfg, "stream.memcap");
+    sc.reassembly_depth = (uint32_t)VG_MIN(vg_config_uint(cfg, "stream.reassembly.depth"), UINT32_MAX);
+    w->stream = vg_stream_ctx_new(&sc);
+    vg_app_config_defaults(&w->app_cfg);
+    w->app_cfg.http_request_body_limit =
+        (uint32_t)vg_config_uint(cfg, "app-layer.protocols.http.request-body-limit");
+    w->app_cfg.http_response_body_limit =
+        (uint32_t)vg_config_uint(cfg, "app-layer.protocols.http.response-body-limit");
+    w->actx.anomaly = app_anomaly;
+    w->actx.user = w;
+    w->actx.cfg = &w->app_cfg;
+    w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
+}
+
+void wapp_fini(worker_t *w)
+{
+    vg_stream_ctx_free(w->stream);
+    free(w->app_counters);
+}
+
+void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
+{
+    w->cur_flow = f;
+    w->cur_pkt = p;
+    w->cur_dir = dir;
+    if (p->proto == 6) {
+        if (!f->tcp)
+            f->tcp = vg_stream_session_new(w->stream);
+        if (f->tcp) {
+            vg_stream_packet(w->stream, f->tcp, p, dir, &stream_cb, w);
+            static const enum vg_flow_state map[] = {VG_FLOW_NEW, VG_FLOW_ESTABLISHED,
+                                                     VG_FLOW_CLOSED};
+            vg_flow_set_state(w->flows, f, map[vg_stream_timeout_class(f->tcp)]);
+        }
+    } else if (p->proto == 17 && p->payload_len && !(p->flags & VG_PKT_INVALID)) {
+        on_data(w, f, dir, p->payload, p->payload_len);
+    }
+    w->cur_pkt = NULL;
+}
+
+void wapp_flow_end(worker_t *w, vg_flow_t *f)
+{
+    const vg_packet_t *saved = w->cur_pkt;
+    vg_flow_t *saved_f = w->cur_flow;
+    w->cur_pkt = NULL;
+    w->cur_flow = f;
+    if (f->tcp)
+        vg_stream_flow_end(w->stream, f->tcp, &stream_cb, w);
+    app_flow_t *a = f->app;
+    if (a) {
+        log_txs(w, f, a, true);
+        if (a->state && a->ops->state_free)
+            a->ops->state_free(a->state);
+        free(a);
+        f->app = NULL;
+    }
+    w->cur_pkt = saved;
+    w->cur_flow = saved_f;
+}
+
+/* Called by the flow event writer before the session is freed. */
+const char *wapp_app_proto_name(const vg_flow_t *f)
+{
+    if (f->app_proto == VG_APP_UNKNOWN)
+        return NULL;
+    return vg_app_proto_name((enum vg_app_proto)f->app_proto);
+}
+
+const char *wapp_tcp_state(const vg_flow_t *f)
+{
+    return f->tcp ? vg_stream_state_name(f->tcp) : NULL;
+}

@@ -1,0 +1,25 @@
+/* worker_app.h (engine-internal) — the glue between flows, the stream stage and the app layer
+ * inside one worker: protocol detection on the first bytes of each direction, feeding parsers,
+ * logging completed transactions and app/stream anomalies, and tearing it all down at flow end. */
+#ifndef VG_ENGINE_WORKER_APP_H
+#define VG_ENGINE_WORKER_APP_H
+
+#include "app/app.h"
+#include "flow/flow.h"
+#include "stream/stream.h"
+
+struct worker;
+
+/* Counters of this glue: app_layer.flow.<proto>, app_layer.tx.<proto>, app_layer.flow.failed. */
+const vg_stats_table_t *wapp_stats_table(void);
+
+void wapp_init(struct worker *w);
+void wapp_fini(struct worker *w);
+/* A decoded packet of flow f (dir = flow direction). */
+void wapp_packet(struct worker *w, vg_flow_t *f, const vg_packet_t *p, int dir);
+/* Flow f ends: flush the stream, log what is left, free per-flow state. */
+void wapp_flow_end(struct worker *w, vg_flow_t *f);
+const char *wapp_app_proto_name(const vg_flow_t *f);
+const char *wapp_tcp_state(const vg_flow_t *f);
+
+#endif

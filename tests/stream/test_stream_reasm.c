@@ -359,6 +359,30 @@ static void test_storm_bounded(void **state)
     h_fini(&h);
 }
 
+/* Many tiny segments must cost linear time: in order without ACKs (retention grows, then gives
+ * way at the window limit), and in reverse order (one coalesced range that keeps growing). */
+static void test_many_small_segments(void **state)
+{
+    enum { N = 200000 };
+    harness_t h;
+    setup(&h, NULL);
+    for (uint32_t i = 0; i < N; i++)
+        cseg(&h, i, "x");
+    assert_int_equal(h.out[0].len, N);
+    assert_true(h_stat(&h, "tcp.reassembly_memuse") <= 2u * (1u << 20) + 4096);
+    h_fini(&h);
+
+    setup(&h, NULL);
+    for (uint32_t i = N - 1; i > 0; i--)
+        h_send(&h, S2C, F_PA, SI + 1 + i, CI + 1, "y");
+    assert_int_equal(h.out[1].len, 0);
+    h_send(&h, S2C, F_PA, SI + 1, CI + 1, "Y");
+    assert_int_equal(h.out[1].len, N);
+    assert_int_equal(h.data_calls[1], 1);
+    assert_int_equal(h.out[1].data[0], 'Y');
+    h_fini(&h);
+}
+
 /* Property: any mix of reordered, duplicated and overlapping segments carrying the true bytes
  * reassembles to exactly the stream, and memory is all returned. */
 static uint32_t rng_next(uint32_t *x)
@@ -454,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_before_stream_start),
         cmocka_unit_test(test_storm_bounded),
+        cmocka_unit_test(test_many_small_segments),
         cmocka_unit_test(test_random_segments),
         cmocka_unit_test(test_random_hostile),
     };

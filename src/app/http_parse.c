@@ -748,12 +748,18 @@ void vg_http_gap(vg_http_state_t *s, int dir, size_t len)
 {
     vg_http_dir_t *d = &s->dir[dir];
     bool in_body = d->st == VG_HTTP_P_BODY_CL || d->st == VG_HTTP_P_CHUNK_DATA;
-    if (in_body && len < d->remaining) {
+    if (in_body && len <= d->remaining) {
         /* The hole lies inside a body of known size: skip it, stop decoding, stay in sync. */
-        d->remaining -= len;
         vg_http_msg_t *m = cur_msg(d, dir);
+        d->remaining -= len;
         m->body.message_len += len;
         vg_http_body_gap(&m->body);
+        if (d->remaining == 0) {
+            if (d->st == VG_HTTP_P_BODY_CL)
+                msg_done(d, dir);
+            else
+                d->st = VG_HTTP_P_CHUNK_END;
+        }
         return;
     }
     if (d->st == VG_HTTP_P_BODY_CLOSE) {

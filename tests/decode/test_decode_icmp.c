@@ -1,0 +1,2 @@
+#include "dtest.h"
+int main(void) { return 0; }

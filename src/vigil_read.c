@@ -27,6 +27,8 @@ static void read_usage(FILE *f)
             "      --workers N          worker threads (default: one per core)\n"
             "      --disable-detection  no signature matching\n"
             "      --no-progress        no progress line even on a terminal\n"
+            "      --stage read|decode|flow|all\n"
+            "                           stop after this stage (for benchmarks; default all)\n"
             "  -q, --quiet              no summary at the end\n"
             "\n"
             "Exit status: 0 all input read; 1 a capture was damaged (the rest was processed);\n"
@@ -62,7 +64,7 @@ static void print_summary(const vg_run_result_t *r, const char *logdir)
 
 int vigil_read_main(int argc, char **argv)
 {
-    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP };
+    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE };
     static const struct option longopts[] = {
         {"pcap", required_argument, NULL, 'r'},
         {"log-dir", required_argument, NULL, 'l'},
@@ -76,6 +78,7 @@ int vigil_read_main(int argc, char **argv)
         {"no-progress", no_argument, NULL, O_NOPROGRESS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, O_HELP},
+        {"stage", required_argument, NULL, O_STAGE},
         {NULL, 0, NULL, 0},
     };
     const char **files = vg_xcalloc((size_t)argc + 1, sizeof(char *));
@@ -85,6 +88,7 @@ int vigil_read_main(int argc, char **argv)
     const char *logdir = NULL, *config = NULL, *checksum = NULL;
     bool quiet = false, progress = true, no_detect = false;
     unsigned workers = 0;
+    enum vg_stage stage = VG_STAGE_ALL;
     /* --set/--var are applied after the config file, in order; keep them. */
     const char **sets = vg_xcalloc((size_t)argc + 1, sizeof(char *));
     int *set_is_var = vg_xcalloc((size_t)argc + 1, sizeof(int));
@@ -116,6 +120,16 @@ int vigil_read_main(int argc, char **argv)
             break;
         }
         case O_NODETECT: no_detect = true; break;
+        case O_STAGE:
+            if (!strcmp(optarg, "read")) stage = VG_STAGE_READ;
+            else if (!strcmp(optarg, "decode")) stage = VG_STAGE_DECODE;
+            else if (!strcmp(optarg, "flow")) stage = VG_STAGE_FLOW;
+            else if (!strcmp(optarg, "all")) stage = VG_STAGE_ALL;
+            else {
+                vg_log(VG_LOG_ERROR, "--stage expects read, decode, flow or all, got '%s'", optarg);
+                goto out;
+            }
+            break;
         case O_NOPROGRESS: progress = false; break;
         case 'q': quiet = true; break;
         case O_HELP: read_usage(stdout); rc = 0; goto out;
@@ -169,6 +183,7 @@ int vigil_read_main(int argc, char **argv)
         .logdir = logdir,
         .workers = workers,
         .progress = progress && isatty(STDERR_FILENO),
+        .stage = stage,
     };
     vg_run_result_t res;
     int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);

@@ -23,6 +23,8 @@ static inline void vg_buf_reset(vg_buf_t *b) { b->len = 0; }
 
 static inline void vg_buf_append(vg_buf_t *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (b->cap - b->len < n)
         vg_buf_reserve(b, n);
     memcpy(b->data + b->len, p, n);

@@ -357,7 +357,8 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         atomic_store_explicit(&r->last_ts, res->last_ts, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->packets, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->bytes, p.wirelen, memory_order_relaxed);
-        reader_add(&rd, &p);
+        if (o->stage != VG_STAGE_READ)
+            reader_add(&rd, &p);
         if (o->progress && (p.pcap_cnt & 4095) == 0) {
             double now = now_wall();
             if (now - last_draw > 0.25) {

@@ -22,11 +22,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How far down the pipeline packets go (for benchmarks; normal runs use VG_STAGE_ALL). */
+enum vg_stage {
+    VG_STAGE_ALL = 0,
+    VG_STAGE_READ,   /* the reader reads the captures; nothing is dispatched */
+    VG_STAGE_DECODE, /* workers decode (and log decode anomalies) */
+    VG_STAGE_FLOW,   /* + flow tracking and flow events; no stream, app layer or detection */
+};
+
 typedef struct vg_run_opts {
     const vg_config_t *cfg;
     const char *logdir;
     unsigned workers;       /* 0: one per core */
     bool progress;          /* draw the progress line on stderr */
+    enum vg_stage stage;
 } vg_run_opts_t;
 
 typedef struct vg_run_result {

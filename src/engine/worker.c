@@ -66,11 +66,11 @@ static void process_packet(worker_t *w, vg_packet_t *p)
 {
     enum vg_decode_result dr = vg_decode_packet(w->dec, p);
     log_decode_anomalies(w, p);
-    if (dr == VG_DECODE_HELD)
+    if (dr == VG_DECODE_HELD || w->run->opts->stage == VG_STAGE_DECODE)
         return;
     int dir;
     vg_flow_t *f = vg_flow_lookup(w->flows, p, &dir);
-    if (f)
+    if (f && w->run->opts->stage != VG_STAGE_FLOW)
         wapp_packet(w, f, p, dir);
 }
 

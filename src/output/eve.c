@@ -94,10 +94,10 @@ void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_t
     write_vlan(w, p->n_vlan, p->vlan);
     if (p->ip_ver == 4 || p->ip_ver == 6) {
         kv_addr(w, "src_ip", &p->src, p->ip_ver);
-        if (has_ports(p->proto) && p->l4)
+        if (has_ports(p->proto) && p->l4 && !(p->flags & VG_PKT_INVALID))
             vg_jw_kv_uint(w, "src_port", p->sp);
         kv_addr(w, "dest_ip", &p->dst, p->ip_ver);
-        if (has_ports(p->proto) && p->l4)
+        if (has_ports(p->proto) && p->l4 && !(p->flags & VG_PKT_INVALID))
             vg_jw_kv_uint(w, "dest_port", p->dp);
         vg_jw_kv_str(w, "proto", vg_eve_proto_name(p->proto, tmp));
     }

@@ -90,7 +90,7 @@ def case_flow_event():
     t, u = flows
     assert (t["src_ip"], t["src_port"], t["dest_ip"], t["dest_port"], t["proto"]) == \
         ("10.0.0.1", 40000, "192.0.2.10", 80, "TCP"), t
-    assert t["flow"]["pkts_toserver"] == 6 and t["flow"]["pkts_toclient"] == 4, t["flow"]
+    assert t["flow"]["pkts_toserver"] == 5 and t["flow"]["pkts_toclient"] == 3, t["flow"]
     assert t["flow"]["bytes_toserver"] == sum(len(p[1]) for p in c.pkts if p[1][26:30] == bytes([10, 0, 0, 1]))
     assert t["flow"]["reason"] == "shutdown" and t["flow"]["alerted"] is False
     assert t["tcp"]["tcp_flags"] == "1b" and t["tcp"]["syn"] and t["tcp"]["fin"], t["tcp"]

@@ -11,17 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const vg_app_config_t *cfg_or_default(const vg_app_ctx_t *ctx)
+/* The flow's configuration, or the defaults when a caller (a unit test) gives none. */
+static vg_app_config_t config_of(const vg_app_ctx_t *ctx)
 {
-    static vg_app_config_t defaults;
-    static bool init;
+    vg_app_config_t c;
     if (ctx && ctx->cfg)
-        return ctx->cfg;
-    if (!init) {
-        vg_app_config_defaults(&defaults);
-        init = true;
-    }
-    return &defaults;
+        return *ctx->cfg;
+    vg_app_config_defaults(&c);
+    return c;
 }
 
 void vg_http_anomaly(vg_app_ctx_t *ctx, const char *event)
@@ -121,8 +118,8 @@ static void queue_remove(vg_http_state_t *s, size_t i)
 
 vg_http_tx_t *vg_http_tx_new(vg_http_state_t *s, vg_app_ctx_t *ctx)
 {
-    const vg_app_config_t *cfg = cfg_or_default(ctx);
-    size_t max = cfg->max_tx_per_flow > 2 ? cfg->max_tx_per_flow : 2;
+    const vg_app_config_t cfg = config_of(ctx);
+    size_t max = cfg.max_tx_per_flow > 2 ? cfg.max_tx_per_flow : 2;
     for (size_t i = 0; s->n_txs >= max && i < s->n_txs;) {
         if (tx_busy(s, s->txs[i])) {
             i++;
@@ -139,8 +136,8 @@ vg_http_tx_t *vg_http_tx_new(vg_http_state_t *s, vg_app_ctx_t *ctx)
     tx->id = s->next_id++;
     tx->port = -1;
     tx->has_request = true;
-    vg_http_msg_init(&tx->req, cfg->http_request_body_limit);
-    vg_http_msg_init(&tx->res, cfg->http_response_body_limit);
+    vg_http_msg_init(&tx->req, cfg.http_request_body_limit);
+    vg_http_msg_init(&tx->res, cfg.http_response_body_limit);
     s->txs[s->n_txs++] = tx;
     return tx;
 }

@@ -33,6 +33,7 @@ typedef struct harness {
     size_t gaps[2];      /* gap callbacks per role */
     size_t gap_bytes[2];
     size_t data_calls[2];
+    size_t data_bytes[2];
     char events[4096];   /* "name,name," */
     size_t n_events;
 } harness_t;
@@ -43,6 +44,7 @@ static inline void h_on_data(void *user, int dir, const uint8_t *data, size_t le
     assert_true(len > 0);
     vg_buf_append(&h->out[dir], data, len);
     h->data_calls[dir]++;
+    h->data_bytes[dir] += len;
 }
 
 static inline void h_on_gap(void *user, int dir, size_t len)

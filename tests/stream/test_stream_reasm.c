@@ -1,6 +1,7 @@
 /* test_stream_reasm.c — reassembly: ordering, retransmissions, overlaps, wrap-around, gaps,
  * depth and memory limits, and hostile segment patterns. */
 #include "stream_harness.h"
+#include "stream/stream_int.h"
 
 #define CI 1000u /* client ISN: data offset k is at sequence CI + 1 + k */
 #define SI 5000u
@@ -426,36 +427,66 @@ static void test_random_segments(void **state)
     }
 }
 
-/* Property: hostile random segments (random bytes, random offsets near and far, random ACKs)
- * never break the invariants: output length equals the final offset, memory stays under the cap. */
+/* Property: hostile random input (random bytes, offsets near and far, random ACKs, FINs and RSTs,
+ * both directions, tight limits) never breaks the invariants: each direction's output (data plus
+ * gaps) is exactly its next offset, memory stays under the cap, and all of it comes back. */
+static void hostile_round(const vg_stream_config_t *cfg, uint32_t *rng, const uint8_t *junk,
+                          uint32_t junk_len)
+{
+    harness_t h;
+    setup(&h, cfg);
+    for (int n = 0; n < 4000; n++) {
+        uint32_t r = rng_next(rng);
+        int dir = (r >> 8) & 1;
+        uint32_t base = dir ? SI + 1 : CI + 1, peer = dir ? CI + 1 : SI + 1;
+        /* Mostly near the direction's current position (back or ahead), sometimes anywhere. */
+        uint32_t next = (uint32_t)h.s->half[dir].next_off;
+        uint32_t off = (r & 7) ? next - VG_MIN(next, 3000u) + rng_next(rng) % 30000
+                               : rng_next(rng);
+        uint32_t len = rng_next(rng) % junk_len;
+        uint32_t jo = rng_next(rng) % (junk_len - len + 1);
+        uint32_t peer_next = (uint32_t)h.s->half[!dir].next_off;
+        uint32_t ack = peer + peer_next + ((r & 0x30) == 0x30 ? rng_next(rng) % 4000 : 0);
+        uint8_t fl = F_PA;
+        if ((r & 0xFF0000) == 0xFF0000)
+            fl |= F_F;
+        if (n > 3900 && (r & 0x3F00) == 0x3F00)
+            fl = F_R | F_A;
+        h_sendn(&h, dir, fl, base + off, ack, junk + jo, len);
+        assert_true(!cfg->memcap || h_stat(&h, "tcp.reassembly_memuse") <= cfg->memcap);
+        for (int role = 0; role < 2; role++)
+            assert_int_equal(h.data_bytes[role] + h.gap_bytes[role], h.s->half[role].next_off);
+    }
+    if (getenv("STREAM_TEST_VERBOSE"))
+        print_message("data %zu/%zu gaps %zu/%zu overlaps %lu diff %lu memdrop %lu full %lu\n",
+                      h.data_bytes[0], h.data_bytes[1], h.gap_bytes[0], h.gap_bytes[1],
+                      (unsigned long)h_stat(&h, "tcp.overlap"),
+                      (unsigned long)h_stat(&h, "tcp.overlap_diff_data"),
+                      (unsigned long)h_stat(&h, "tcp.segment_memcap_drop"),
+                      (unsigned long)h_stat(&h, "tcp.insert_data_normal_fail"));
+    h_end(&h);
+    for (int role = 0; role < 2; role++)
+        assert_int_equal(h.data_bytes[role] + h.gap_bytes[role], h.s->half[role].next_off);
+    assert_int_equal(h_stat(&h, "tcp.reassembly_memuse"), 0);
+    h_fini(&h);
+}
+
 static void test_random_hostile(void **state)
 {
-    vg_stream_config_t cfg;
-    vg_stream_config_defaults(&cfg);
-    cfg.memcap = 256 * 1024;
-    cfg.max_ranges = 128;
-    cfg.reassembly_depth = 0;
     uint32_t rng = 0xBEEFu;
     static uint8_t junk[2048];
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (uint8_t)rng_next(&rng);
-    for (int round = 0; round < 10; round++) {
-        harness_t h;
-        setup(&h, &cfg);
-        for (int n = 0; n < 5000; n++) {
-            uint32_t r = rng_next(&rng);
-            uint32_t off = (r & 1) ? rng_next(&rng) % 200000 : rng_next(&rng);
-            uint32_t len = rng_next(&rng) % sizeof junk;
-            uint32_t jo = rng_next(&rng) % (sizeof junk - len + 1);
-            if ((r & 0x30) == 0x30)
-                h_send(&h, S2C, F_A, SI + 1, CI + 1 + rng_next(&rng) % 300000, NULL);
-            else
-                h_sendn(&h, C2S, F_PA, CI + 1 + off, SI + 1, junk + jo, len);
-            assert_true(h_stat(&h, "tcp.reassembly_memuse") <= cfg.memcap);
+    for (int round = 0; round < 24; round++) {
+        vg_stream_config_t cfg;
+        vg_stream_config_defaults(&cfg);
+        switch (round % 4) {
+        case 0: cfg.memcap = 256 * 1024; cfg.max_ranges = 128; cfg.reassembly_depth = 0; break;
+        case 1: cfg.memcap = 8192; cfg.max_ranges = 4; cfg.window_limit = 4096; break;
+        case 2: cfg.reassembly_depth = 5000; cfg.window_limit = 70000; break;
+        default: cfg.memcap = 0; cfg.max_ranges = 1; cfg.reassembly_depth = 0; break;
         }
-        h_end(&h);
-        assert_int_equal(h_stat(&h, "tcp.reassembly_memuse"), 0);
-        h_fini(&h);
+        hostile_round(&cfg, &rng, junk, sizeof junk);
     }
 }
 

@@ -66,7 +66,10 @@ static void process_packet(worker_t *w, vg_packet_t *p)
 {
     enum vg_decode_result dr = vg_decode_packet(w->dec, p);
     log_decode_anomalies(w, p);
-    if (dr == VG_DECODE_HELD || w->run->opts->stage == VG_STAGE_DECODE)
+    /* An invalid packet (malformed header) gets no flow, as in Suricata: its addresses or ports
+     * cannot be trusted. It was counted and logged as an anomaly above. */
+    if (dr == VG_DECODE_HELD || (p->flags & VG_PKT_INVALID) ||
+        w->run->opts->stage == VG_STAGE_DECODE)
         return;
     int dir;
     vg_flow_t *f = vg_flow_lookup(w->flows, p, &dir);

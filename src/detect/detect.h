@@ -1,0 +1,184 @@
+/* detect.h — the signature engine's public API: load Suricata-language rules into a ruleset,
+ * report what was skipped and why, and evaluate one rule against one packet's buffers.
+ *
+ * Loading (start-up, one thread): vg_ruleset_new(), optional vg_ruleset_set_var() /
+ * vg_ruleset_load_classification() / vg_ruleset_load_threshold_config(), then
+ * vg_ruleset_load_file() per file. A rule that uses a keyword the engine does not implement with
+ * its real semantics is skipped and reported (never loaded half-understood); the rest load.
+ *
+ * Matching (workers): the ruleset is immutable after loading and may be shared read-only. Each
+ * worker owns a vg_detect_thread_t (PCRE2 match data, transform scratch, counters).
+ * vg_detect_eval_rule() is the naive reference evaluator: it checks header, packet keywords,
+ * flow state conditions and every inspection list with Suricata's semantics. Per-flow state
+ * (flowbits/flowint: vg_flowvars_t) and per-host state (vg_threshold_table_t) are defined here;
+ * the flow stage will own them (one vg_flowvars_t per flow) — that integration comes later.
+ *
+ * The rule representation itself is in detect/rule.h.
+ */
+#ifndef VG_DETECT_DETECT_H
+#define VG_DETECT_DETECT_H
+
+#include "decode/packet.h"
+#include "detect/rule.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vg_ruleset vg_ruleset_t;
+
+/* ---- diagnostics ---- */
+
+enum { VG_DIAG_FAILED = 1, /* syntax or semantic error */
+       VG_DIAG_SKIPPED = 2 /* valid Suricata, but uses something Vigil does not implement */ };
+
+typedef struct vg_rule_diag {
+    const char *file;           /* borrowed from the ruleset */
+    uint32_t line, col;         /* col: 1-based column of the offending option/token, 0 = n/a */
+    uint32_t sid;               /* 0 when not parsed yet */
+    int kind;                   /* VG_DIAG_* */
+    const char *reason;         /* groupable ("unsupported keyword 'xbits'"), interned */
+    const char *detail;         /* specific message */
+} vg_rule_diag_t;
+
+/* ---- ruleset ---- */
+
+/* A new empty ruleset with Suricata's default address/port variables. Aborts on OOM. */
+vg_ruleset_t *vg_ruleset_new(void);
+void vg_ruleset_free(vg_ruleset_t *rs); /* NULL is a no-op */
+
+/* Define or override a variable (NAME without '$', e.g. "HOME_NET", "[10.0.0.0/8]"). Affects
+ * rules loaded afterwards. Returns 0, or -1 for an invalid name. */
+int vg_ruleset_set_var(vg_ruleset_t *rs, const char *name, const char *value);
+/* "NAME=VALUE" form (the CLI's --var). */
+int vg_ruleset_set_var_assign(vg_ruleset_t *rs, const char *assign);
+const char *vg_ruleset_get_var(const vg_ruleset_t *rs, const char *name);
+
+/* Whether PCRE2 JIT is used (default true). Call before loading. */
+void vg_ruleset_set_pcre_jit(vg_ruleset_t *rs, bool on);
+
+/* classification.config: "config classification: shortname,long description,priority".
+ * Returns the number of classes read, or -1 when the file cannot be opened (err filled).
+ * Malformed lines are counted in *n_bad (may be NULL). Load before the rules. */
+int vg_ruleset_load_classification(vg_ruleset_t *rs, const char *path, int *n_bad, char *err,
+                                   size_t errlen);
+int vg_ruleset_load_classification_str(vg_ruleset_t *rs, const char *text, int *n_bad);
+
+/* threshold.config: threshold / event_filter / rate_filter / suppress lines. threshold and
+ * event_filter entries override a rule's own threshold; suppress entries are checked with
+ * vg_ruleset_is_suppressed(). rate_filter lines are counted in *n_bad as unsupported.
+ * Returns entries read or -1 when the file cannot be opened. */
+int vg_ruleset_load_threshold_config(vg_ruleset_t *rs, const char *path, int *n_bad, char *err,
+                                     size_t errlen);
+int vg_ruleset_load_threshold_str(vg_ruleset_t *rs, const char *text, int *n_bad);
+
+/* Load a rules file: one rule per line, '\' continues a line, '#' comments. Returns the number
+ * of rules loaded, or -1 when the file cannot be read (err filled). Per-rule failures are
+ * recorded as diagnostics and do not stop loading. */
+int vg_ruleset_load_file(vg_ruleset_t *rs, const char *path, char *err, size_t errlen);
+/* Same for text in memory; name is used as the file name in diagnostics. */
+int vg_ruleset_load_str(vg_ruleset_t *rs, const char *text, const char *name);
+/* Parse one rule. Returns the loaded rule (owned by rs) or NULL; on NULL the reason is the last
+ * diagnostic. */
+const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const char *file,
+                                     uint32_t line);
+
+uint32_t vg_ruleset_count(const vg_ruleset_t *rs);
+const vg_rule_t *vg_ruleset_rule(const vg_ruleset_t *rs, uint32_t i);
+uint32_t vg_ruleset_n_failed(const vg_ruleset_t *rs);
+uint32_t vg_ruleset_n_skipped(const vg_ruleset_t *rs);
+uint32_t vg_ruleset_n_diags(const vg_ruleset_t *rs);
+const vg_rule_diag_t *vg_ruleset_diag(const vg_ruleset_t *rs, uint32_t i);
+/* Interned flowbit / flowint names: ids are 0..n-1. */
+uint32_t vg_ruleset_n_flowbits(const vg_ruleset_t *rs);
+const char *vg_ruleset_flowbit_name(const vg_ruleset_t *rs, uint32_t id);
+uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs);
+/* Classification lookup by short name; NULL when unknown. */
+const char *vg_ruleset_class_desc(const vg_ruleset_t *rs, const char *name, int *priority);
+
+/* threshold.config suppress: true when an alert of r on p must not be emitted. */
+bool vg_ruleset_is_suppressed(const vg_ruleset_t *rs, const vg_rule_t *r, const vg_packet_t *p);
+/* The effective threshold of r (threshold.config overrides the rule's); type NONE if none. */
+vg_threshold_t vg_ruleset_threshold(const vg_ruleset_t *rs, const vg_rule_t *r);
+
+/* ---- per-flow variables (flowbits, flowint) ---- */
+
+typedef struct vg_flowvars {
+    uint32_t n_bits;
+    uint64_t *bits;             /* n_bits bits */
+    uint32_t n_ints;
+    uint32_t *ints;
+    uint64_t *int_set;          /* n_ints bits: value present */
+} vg_flowvars_t;
+
+/* Sized for rs's interned names. Aborts on OOM (flow integration will pool these). */
+vg_flowvars_t *vg_flowvars_new(const vg_ruleset_t *rs);
+void vg_flowvars_free(vg_flowvars_t *fv);
+bool vg_flowvars_isset(const vg_flowvars_t *fv, uint32_t id);
+void vg_flowvars_set(vg_flowvars_t *fv, uint32_t id, bool on);
+
+/* ---- evaluation ---- */
+
+/* vg_detect_input_t.flow bits */
+enum {
+    VG_DIN_HAS_FLOW = 1u << 0,  /* the packet belongs to a tracked flow */
+    VG_DIN_ESTABLISHED = 1u << 1,
+    VG_DIN_TOSERVER = 1u << 2,  /* packet direction */
+    VG_DIN_TOCLIENT = 1u << 3,
+    VG_DIN_STREAM = 1u << 4,    /* `stream` holds reassembled data */
+};
+
+/* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is
+ * absent (a rule inspecting it does not match); a present buffer may have length 0. */
+typedef struct vg_detect_input {
+    const vg_packet_t *pkt;     /* header fields (addresses, ports, ttl, flags, icmp...); may be
+                                 * NULL: header and packet keywords are then not checked */
+    const uint8_t *buf[VG_DBUF_MAX];
+    uint32_t len[VG_DBUF_MAX];  /* buf[VG_DBUF_PAYLOAD] = packet payload */
+    const uint8_t *stream;      /* reassembled stream data for payload lists (may be NULL) */
+    uint32_t stream_len;
+    uint32_t flow;              /* VG_DIN_* */
+    uint8_t app_proto;          /* enum vg_app_proto detected on the flow */
+    const vg_flowvars_t *fv;    /* NULL: no flowbit set, no flowint present */
+} vg_detect_input_t;
+
+typedef struct vg_detect_thread vg_detect_thread_t;
+
+typedef struct vg_detect_counters {
+    uint64_t pcre_calls, pcre_limit_hits, recursion_limit_hits;
+} vg_detect_counters_t;
+
+vg_detect_thread_t *vg_detect_thread_new(void);
+void vg_detect_thread_free(vg_detect_thread_t *t);
+const vg_detect_counters_t *vg_detect_thread_counters(const vg_detect_thread_t *t);
+
+/* Evaluate r against in. True when the whole rule matches (header, packet keywords, flow,
+ * flowbit/flowint conditions, every inspection list). Does not change any state: apply the
+ * rule's flowbit/flowint actions with vg_detect_apply_actions() and thresholds with
+ * vg_threshold_check() afterwards. Thread-safe with one t per thread. */
+bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in);
+/* Just the inspection lists (content, pcre, byte_*, isdataat/bsize/urilen with transforms). */
+bool vg_detect_eval_lists(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in);
+
+/* After a match: flowbits set/unset/toggle and flowint +,-,= on fv. */
+void vg_detect_apply_actions(const vg_rule_t *r, vg_flowvars_t *fv);
+/* Whether r's alert is to be emitted (true) given its effective alert-suppression policy. */
+bool vg_detect_should_alert(const vg_rule_t *r);
+
+/* ---- thresholds (per rule / per host) ---- */
+
+typedef struct vg_threshold_table vg_threshold_table_t;
+vg_threshold_table_t *vg_threshold_table_new(uint32_t max_entries);
+void vg_threshold_table_free(vg_threshold_table_t *t);
+/* r matched packet p at time now with effective threshold thr: true when an alert is to be
+ * emitted (threshold/limit/both) or, for detection_filter, when the match counts. */
+bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_threshold_t *thr,
+                        const vg_packet_t *p, vg_time_t now);
+
+/* ---- CLI ---- */
+
+/* `vigil rules check FILE... [--json] [--var NAME=VALUE]... [--classification FILE]
+ *  [--threshold FILE]`. argv[0] is "rules". Returns the process exit code. */
+int vigil_rules_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,293 @@
+/* rule.h — the in-memory form of one signature, as the parser leaves it for the evaluators.
+ *
+ * Built by rule_parse.c (via vg_ruleset_load_*), read by eval.c (the naive reference evaluator)
+ * and later by the Hyperscan prefilter. Everything a matcher needs is resolved at load time:
+ * buffers are enum ids, keywords are tagged unions, flowbit/flowint names are interned to small
+ * integer ids, addresses and ports are sorted range sets — no string compares at match time.
+ *
+ * Lifetime: a vg_rule_t and everything it points to live in its ruleset's arena and are
+ * immutable once the ruleset is loaded; they die with vg_ruleset_free(). Read-only from any
+ * thread.
+ */
+#ifndef VG_DETECT_RULE_H
+#define VG_DETECT_RULE_H
+
+#include "app/app.h"
+#include "common/common.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Buffers a rule can inspect: the app-layer sticky buffers (enum vg_app_buf, same values) plus
+ * the packet/stream payload. */
+enum {
+    VG_DBUF_PAYLOAD = VG_BUF_MAX, /* pkt_data / plain content: packet payload or stream data */
+    VG_DBUF_MAX,
+};
+
+enum vg_rule_action {
+    VG_ACT_ALERT, VG_ACT_PASS, VG_ACT_DROP, VG_ACT_REJECT,
+    VG_ACT_REJECTSRC, VG_ACT_REJECTDST, VG_ACT_REJECTBOTH,
+};
+
+/* vg_rule_t.l4: which transport protocols the header allows (bit set). */
+enum {
+    VG_L4_TCP = 1u << 0, VG_L4_UDP = 1u << 1, VG_L4_ICMP4 = 1u << 2, VG_L4_ICMP6 = 1u << 3,
+    VG_L4_OTHER = 1u << 4, /* any other IP protocol (header "ip") */
+    VG_L4_ANY = 0x1f,
+};
+
+/* vg_rule_t.flags */
+enum {
+    VG_RULE_BIDIR = 1u << 0,      /* <> */
+    VG_RULE_TCP_PKT = 1u << 1,    /* header tcp-pkt: packet payload only */
+    VG_RULE_TCP_STREAM = 1u << 2, /* header tcp-stream: stream data only */
+    VG_RULE_NOALERT = 1u << 3,    /* flowbits:noalert / noalert */
+    VG_RULE_SAMEIP = 1u << 4,
+    VG_RULE_TARGET_SRC = 1u << 5, /* target:src_ip */
+    VG_RULE_TARGET_DST = 1u << 6, /* target:dest_ip */
+    VG_RULE_HAS_FP = 1u << 7,     /* a content carries fast_pattern */
+};
+
+/* flow: keyword bits (vg_rule_t.flow). */
+enum {
+    VG_FLOW_ESTABLISHED = 1u << 0, VG_FLOW_NOT_ESTABLISHED = 1u << 1, VG_FLOW_STATELESS = 1u << 2,
+    VG_FLOW_TOSERVER = 1u << 3, VG_FLOW_TOCLIENT = 1u << 4,
+    VG_FLOW_ONLY_STREAM = 1u << 5, VG_FLOW_NO_STREAM = 1u << 6,
+};
+
+/* --- address and port sets --------------------------------------------------------------- */
+
+typedef struct vg_ip6_range { uint8_t lo[16], hi[16]; } vg_ip6_range_t;
+typedef struct vg_ip4_range { uint32_t lo, hi; } vg_ip4_range_t; /* host order, inclusive */
+
+/* A resolved address expression: sorted, disjoint, merged ranges per family. Shared between
+ * rules that spell the same expression. */
+typedef struct vg_addr_set {
+    bool any4, any6; /* whole family (fast path; ranges then empty) */
+    uint32_t n4, n6;
+    vg_ip4_range_t *r4;
+    vg_ip6_range_t *r6;
+} vg_addr_set_t;
+
+typedef struct vg_port_range { uint16_t lo, hi; } vg_port_range_t;
+typedef struct vg_port_set {
+    bool any;
+    uint32_t n;
+    vg_port_range_t *r; /* sorted, disjoint */
+} vg_port_set_t;
+
+bool vg_addr_set_match(const vg_addr_set_t *s, const vg_addr_t *a, int ip_ver);
+bool vg_port_set_match(const vg_port_set_t *s, uint16_t port);
+
+/* --- integer comparisons (dsize, bsize, urilen, ttl, itype, ...) -------------------------- */
+
+enum vg_cmp_mode { VG_CMP_EQ, VG_CMP_NE, VG_CMP_LT, VG_CMP_LE, VG_CMP_GT, VG_CMP_GE,
+                   VG_CMP_RANGE /* lo < v < hi */, VG_CMP_NRANGE /* !(lo < v < hi) */ };
+typedef struct vg_cmp {
+    uint8_t mode;
+    uint64_t a, b;
+} vg_cmp_t;
+
+static inline bool vg_cmp_eval(const vg_cmp_t *c, uint64_t v)
+{
+    switch (c->mode) {
+    case VG_CMP_EQ: return v == c->a;
+    case VG_CMP_NE: return v != c->a;
+    case VG_CMP_LT: return v < c->a;
+    case VG_CMP_LE: return v <= c->a;
+    case VG_CMP_GT: return v > c->a;
+    case VG_CMP_GE: return v >= c->a;
+    case VG_CMP_RANGE: return v > c->a && v < c->b;
+    case VG_CMP_NRANGE: return !(v > c->a && v < c->b);
+    }
+    return false;
+}
+
+/* --- the inspection chain of one buffer ------------------------------------------------- */
+
+enum vg_sm_type {
+    VG_SM_CONTENT, VG_SM_PCRE, VG_SM_BYTE_TEST, VG_SM_BYTE_JUMP, VG_SM_BYTE_EXTRACT,
+    VG_SM_BYTE_MATH, VG_SM_ISDATAAT, VG_SM_BSIZE, VG_SM_URILEN,
+};
+
+/* vg_content_t.flags */
+enum {
+    VG_CT_NOCASE = 1u << 0, VG_CT_NEGATED = 1u << 1,
+    VG_CT_DEPTH = 1u << 2, VG_CT_OFFSET = 1u << 3, VG_CT_DISTANCE = 1u << 4, VG_CT_WITHIN = 1u << 5,
+    VG_CT_STARTSWITH = 1u << 6, VG_CT_ENDSWITH = 1u << 7,
+    VG_CT_FAST_PATTERN = 1u << 8, VG_CT_FP_ONLY = 1u << 9, VG_CT_FP_CHOP = 1u << 10,
+    VG_CT_RAWBYTES = 1u << 11,
+    VG_CT_DEPTH_VAR = 1u << 12, VG_CT_OFFSET_VAR = 1u << 13,  /* value is a byte_extract slot */
+    VG_CT_DISTANCE_VAR = 1u << 14, VG_CT_WITHIN_VAR = 1u << 15,
+    /* A later keyword is relative to this content and can succeed at a later occurrence, so a
+     * failure downstream retries this content at its next match (Suricata's WITHIN_NEXT). */
+    VG_CT_RETRY_NEXT = 1u << 16,
+};
+
+typedef struct vg_content {
+    const uint8_t *pat;   /* the bytes (nocase: as written; the evaluator folds case) */
+    uint32_t len;
+    uint32_t flags;
+    int32_t offset, depth, distance, within; /* or byte_extract slots with the *_VAR flags */
+    uint16_t fp_off, fp_len;                 /* fast_pattern:x,y */
+} vg_content_t;
+
+enum { VG_PCRE_RELATIVE = 1u << 0, VG_PCRE_NEGATED = 1u << 1, VG_PCRE_RELATIVE_NEXT = 1u << 2 };
+typedef struct vg_pcre {
+    void *code;           /* pcre2_code_8 * (owned by the ruleset) */
+    const char *source;   /* as written, for reports */
+    uint32_t flags;
+    uint32_t opts;        /* PCRE2 compile options used */
+} vg_pcre_t;
+
+/* byte_* flags */
+enum {
+    VG_BYTE_RELATIVE = 1u << 0, VG_BYTE_LITTLE = 1u << 1, VG_BYTE_STRING = 1u << 2,
+    VG_BYTE_DCE = 1u << 3, VG_BYTE_NEGOP = 1u << 4, VG_BYTE_BITMASK = 1u << 5,
+    VG_BYTE_BEGIN = 1u << 6, VG_BYTE_END = 1u << 7, VG_BYTE_ALIGN = 1u << 8,
+    VG_BYTE_OFFSET_VAR = 1u << 9, VG_BYTE_VALUE_VAR = 1u << 10, VG_BYTE_NBYTES_VAR = 1u << 11,
+};
+enum vg_byte_op { VG_BOP_LT, VG_BOP_GT, VG_BOP_EQ, VG_BOP_AND, VG_BOP_XOR, VG_BOP_GE, VG_BOP_LE };
+enum vg_math_op { VG_MOP_ADD, VG_MOP_SUB, VG_MOP_MUL, VG_MOP_DIV, VG_MOP_SHL, VG_MOP_SHR };
+
+typedef struct vg_byte {
+    uint32_t flags;
+    uint8_t nbytes;       /* or slot with VG_BYTE_NBYTES_VAR */
+    uint8_t base;         /* 8, 10, 16 for string */
+    uint8_t op;           /* byte_test: vg_byte_op; byte_math: vg_math_op */
+    uint8_t slot;         /* byte_extract / byte_math result slot */
+    int32_t offset;       /* or slot with VG_BYTE_OFFSET_VAR */
+    uint64_t value;       /* byte_test value / byte_math rvalue, or slot with VG_BYTE_VALUE_VAR */
+    uint32_t multiplier;  /* byte_jump / byte_extract; 1 when unset */
+    int32_t post_offset;  /* byte_jump */
+    uint32_t align;       /* byte_extract align (2 or 4) */
+    uint32_t bitmask;
+    uint8_t bitmask_shift;
+} vg_byte_t;
+
+enum { VG_ISDATAAT_RELATIVE = 1u << 0, VG_ISDATAAT_NEGATED = 1u << 1, VG_ISDATAAT_VAR = 1u << 2 };
+typedef struct vg_isdataat { uint32_t flags; uint32_t value; } vg_isdataat_t;
+
+typedef struct vg_sm {
+    uint8_t type; /* vg_sm_type */
+    union {
+        vg_content_t content;
+        vg_pcre_t pcre;
+        vg_byte_t byte;
+        vg_isdataat_t isdataat;
+        vg_cmp_t cmp; /* bsize, urilen */
+    } u;
+} vg_sm_t;
+
+enum vg_xform_type {
+    VG_XF_DOTPREFIX, VG_XF_STRIP_WHITESPACE, VG_XF_COMPRESS_WHITESPACE, VG_XF_TO_LOWERCASE,
+    VG_XF_TO_UPPERCASE, VG_XF_URL_DECODE, VG_XF_TO_MD5, VG_XF_TO_SHA1, VG_XF_TO_SHA256,
+    VG_XF_XOR, VG_XF_HEADER_LOWERCASE,
+};
+#define VG_MAX_XFORMS 8
+typedef struct vg_xform {
+    uint8_t type;
+    uint8_t key_len;      /* xor */
+    const uint8_t *key;
+} vg_xform_t;
+
+/* vg_rule_list_t.flags */
+enum {
+    VG_LIST_ALT_BUF = 1u << 0, /* also inspect alt_buf (direction-dependent buffers) */
+};
+
+/* One inspection list: a buffer (after transforms) and the keywords evaluated on it in order. */
+typedef struct vg_rule_list {
+    uint8_t buf;          /* VG_BUF_* or VG_DBUF_PAYLOAD */
+    uint8_t alt_buf;      /* with VG_LIST_ALT_BUF: the to-client twin (response header/body) */
+    uint8_t flags;
+    uint8_t n_xform;
+    vg_xform_t xform[VG_MAX_XFORMS];
+    uint32_t n_sm;
+    vg_sm_t *sm;
+} vg_rule_list_t;
+
+/* --- packet keywords ------------------------------------------------------------------- */
+
+enum vg_pm_type {
+    VG_PM_TTL, VG_PM_DSIZE, VG_PM_ITYPE, VG_PM_ICODE, VG_PM_ICMP_ID, VG_PM_ICMP_SEQ,
+    VG_PM_IP_PROTO, VG_PM_IP_ID, VG_PM_TCP_SEQ, VG_PM_TCP_ACK, VG_PM_WINDOW, VG_PM_TCP_MSS,
+    VG_PM_FLAGS, VG_PM_FRAGBITS, VG_PM_TLS_VERSION,
+};
+/* flags/fragbits modifier */
+enum { VG_BITS_EXACT, VG_BITS_PLUS /* + all of, others allowed */, VG_BITS_ANY /* * */,
+       VG_BITS_NOT /* ! none of */ };
+typedef struct vg_pkt_match {
+    uint8_t type;          /* vg_pm_type */
+    uint8_t bits_mode;     /* flags/fragbits */
+    uint8_t bits, mask;    /* flags/fragbits: wanted bits, ignored bits */
+    vg_cmp_t cmp;
+} vg_pkt_match_t;
+
+/* --- flow state keywords ----------------------------------------------------------------- */
+
+enum vg_fb_cmd { VG_FB_SET, VG_FB_UNSET, VG_FB_TOGGLE, VG_FB_ISSET, VG_FB_ISNOTSET };
+typedef struct vg_flowbit {
+    uint8_t cmd;
+    uint8_t n;             /* names ORed (isset/isnotset a|b) */
+    uint32_t *ids;         /* interned ids, see vg_ruleset_flowbit_name() */
+} vg_flowbit_t;
+
+enum vg_fi_op { VG_FI_ADD, VG_FI_SUB, VG_FI_SET, VG_FI_EQ, VG_FI_NE, VG_FI_LT, VG_FI_GT,
+                VG_FI_LE, VG_FI_GE, VG_FI_ISSET, VG_FI_NOTSET };
+typedef struct vg_flowint {
+    uint8_t op;
+    bool value_is_var;
+    uint32_t id;           /* interned flowint id */
+    uint32_t value;        /* number, or flowint id when value_is_var */
+} vg_flowint_t;
+
+enum vg_thr_type { VG_THR_NONE, VG_THR_LIMIT, VG_THR_THRESHOLD, VG_THR_BOTH, VG_THR_DETECTION };
+enum vg_thr_track { VG_TRACK_SRC, VG_TRACK_DST, VG_TRACK_RULE, VG_TRACK_BOTH };
+typedef struct vg_threshold {
+    uint8_t type, track;
+    uint32_t count, seconds;
+} vg_threshold_t;
+
+typedef struct vg_reference { const char *system, *value; } vg_reference_t;
+
+/* --- the rule ----------------------------------------------------------------------------- */
+
+typedef struct vg_rule {
+    uint32_t id;                /* index in the ruleset */
+    uint32_t sid, gid, rev;
+    int priority;               /* from priority:, else the classtype's, else 3 */
+    uint8_t action;             /* vg_rule_action */
+    uint8_t l4;                 /* VG_L4_* */
+    uint8_t app_proto;          /* enum vg_app_proto; VG_APP_UNKNOWN = none required */
+    uint16_t flags;             /* VG_RULE_* */
+    uint8_t flow;               /* VG_FLOW_* */
+
+    const vg_addr_set_t *src, *dst;
+    const vg_port_set_t *sp, *dp;
+
+    const char *msg;
+    const char *classtype;      /* short name or NULL */
+    const char *class_desc;     /* long description (classification.config) or NULL */
+    const char *metadata;       /* raw metadata text (joined), or NULL */
+    uint32_t n_refs;
+    vg_reference_t *refs;
+
+    uint32_t n_lists;
+    vg_rule_list_t *lists;      /* all must match */
+    uint32_t n_pm;
+    vg_pkt_match_t *pm;         /* all must match */
+    uint32_t n_flowbits;
+    vg_flowbit_t *flowbits;     /* conditions checked, actions applied after a match */
+    uint32_t n_flowints;
+    vg_flowint_t *flowints;
+    vg_threshold_t threshold;   /* threshold: or detection_filter: (type NONE when absent) */
+    uint8_t n_byte_vars;        /* byte_extract/byte_math slots used */
+
+    const char *file;           /* where it was read */
+    uint32_t line;
+    const char *text;           /* the rule as written (without leading action spacing) */
+} vg_rule_t;
+
+#endif

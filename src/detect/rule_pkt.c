@@ -1,0 +1,406 @@
+/* rule_pkt.c — packet-header keywords (ttl, dsize, flags, fragbits, itype, ...), flow,
+ * flowbits, flowint, threshold/detection_filter and target.
+ *
+ * Packet keywords become vg_pkt_match_t rows evaluated against vg_packet_t fields; flow state
+ * keywords intern their variable names to small ids so the per-flow state is a bit array.
+ */
+#include "detect/rule_int.h"
+
+#include <ctype.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t pm_max(int type)
+{
+    switch (type) {
+    case VG_PM_TTL: case VG_PM_ITYPE: case VG_PM_ICODE: case VG_PM_IP_PROTO: return 255;
+    case VG_PM_TCP_SEQ: case VG_PM_TCP_ACK: return UINT32_MAX;
+    default: return 65535;
+    }
+}
+
+int vg_kw_pkt_cmp(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    vg_cmp_t c;
+    if (!vg_parse_cmp(vg_unquote(val), pm_max(kw->arg), &c))
+        return VG_PC_SYNTAX(pc, "invalid %s value '%s'", kw->name, val);
+    /* dsize on an app-layer rule is still the packet payload size, as in Suricata */
+    vg_pc_add_pm(pc, (uint8_t)kw->arg)->cmp = c;
+    return 0;
+}
+
+int vg_kw_ip_proto(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    char *v = vg_trim(val);
+    char prefix[3] = "";
+    size_t pl = 0;
+    while (pl < 2 && (v[pl] == '!' || v[pl] == '<' || v[pl] == '>'))
+        pl++;
+    memcpy(prefix, v, pl);
+    prefix[pl] = 0;
+    char *name = vg_trim(v + pl);
+    char num[16];
+    if (!isdigit((unsigned char)name[0])) {
+        static const struct { const char *n; int p; } names[] = {
+            {"icmp", 1}, {"igmp", 2}, {"ipip", 4}, {"tcp", 6}, {"udp", 17}, {"ipv6", 41},
+            {"gre", 47}, {"esp", 50}, {"ah", 51}, {"ipv6-icmp", 58}, {"icmpv6", 58},
+            {"ospf", 89}, {"pim", 103}, {"vrrp", 112}, {"sctp", 132},
+        };
+        int p = -1;
+        for (size_t i = 0; i < VG_ARRAY_LEN(names); i++)
+            if (strcasecmp(name, names[i].n) == 0)
+                p = names[i].p;
+        if (p < 0) {
+            const struct protoent *pe = getprotobyname(name);
+            if (!pe)
+                return VG_PC_SYNTAX(pc, "ip_proto: unknown protocol '%s'", name);
+            p = pe->p_proto;
+        }
+        snprintf(num, sizeof(num), "%s%d", prefix, p);
+    } else {
+        snprintf(num, sizeof(num), "%s%.10s", prefix, name);
+    }
+    vg_cmp_t c;
+    if (!vg_parse_cmp(num, 255, &c))
+        return VG_PC_SYNTAX(pc, "invalid ip_proto '%s'", val);
+    vg_pc_add_pm(pc, VG_PM_IP_PROTO)->cmp = c;
+    return 0;
+}
+
+static int flag_bit(char ch)
+{
+    switch (toupper((unsigned char)ch)) {
+    case 'F': return VG_TCP_FIN;
+    case 'S': return VG_TCP_SYN;
+    case 'R': return VG_TCP_RST;
+    case 'P': return VG_TCP_PSH;
+    case 'A': return VG_TCP_ACK;
+    case 'U': return VG_TCP_URG;
+    case 'C': case '1': return VG_TCP_CWR;
+    case 'E': case '2': return VG_TCP_ECE;
+    case '0': return 0;
+    default: return -1;
+    }
+}
+
+/* flags:[+*!]SA[+*!][,mask] */
+int vg_kw_flags(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    char *mask = vg_split(val, ',');
+    vg_pkt_match_t pm = {.type = VG_PM_FLAGS, .bits_mode = VG_BITS_EXACT};
+    bool have_mod = false;
+    for (char *p = vg_trim(val); *p; p++) {
+        if (*p == '+' || *p == '*' || *p == '!') {
+            if (have_mod)
+                return VG_PC_SYNTAX(pc, "flags: more than one modifier");
+            have_mod = true;
+            pm.bits_mode = *p == '+' ? VG_BITS_PLUS : *p == '*' ? VG_BITS_ANY : VG_BITS_NOT;
+            continue;
+        }
+        int b = flag_bit(*p);
+        if (b < 0)
+            return VG_PC_SYNTAX(pc, "flags: invalid flag '%c'", *p);
+        pm.bits |= (uint8_t)b;
+    }
+    if (mask) {
+        for (char *p = vg_trim(mask); *p; p++) {
+            int b = flag_bit(*p);
+            if (b <= 0)
+                return VG_PC_SYNTAX(pc, "flags: invalid mask flag '%c'", *p);
+            pm.mask |= (uint8_t)b;
+        }
+    }
+    if (!(pc->r->l4 & VG_L4_TCP))
+        return VG_PC_SYNTAX(pc, "flags needs a TCP rule");
+    *vg_pc_add_pm(pc, VG_PM_FLAGS) = pm;
+    return 0;
+}
+
+/* fragbits:[+*!]MDR — on the IPv4 flags field (R reserved, D don't fragment, M more). */
+int vg_kw_fragbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    vg_pkt_match_t pm = {.type = VG_PM_FRAGBITS, .bits_mode = VG_BITS_EXACT};
+    bool have_mod = false;
+    for (char *p = vg_trim(val); *p; p++) {
+        switch (*p) {
+        case '+': case '*': case '!':
+            if (have_mod)
+                return VG_PC_SYNTAX(pc, "fragbits: more than one modifier");
+            have_mod = true;
+            pm.bits_mode = *p == '+' ? VG_BITS_PLUS : *p == '*' ? VG_BITS_ANY : VG_BITS_NOT;
+            break;
+        case 'M': pm.bits |= 0x20; break; /* bits of the high byte of frag_off */
+        case 'D': pm.bits |= 0x40; break;
+        case 'R': pm.bits |= 0x80; break;
+        default: return VG_PC_SYNTAX(pc, "fragbits: invalid flag '%c'", *p);
+        }
+    }
+    if (!pm.bits)
+        return VG_PC_SYNTAX(pc, "fragbits needs at least one of M, D, R");
+    *vg_pc_add_pm(pc, VG_PM_FRAGBITS) = pm;
+    return 0;
+}
+
+int vg_kw_sameip(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    (void)val;
+    pc->r->flags |= VG_RULE_SAMEIP;
+    return 0;
+}
+
+/* tls.version:1.2 — compared with the VG_BUF_TLS_VERSION buffer (see eval.c). */
+int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    static const struct { const char *s; uint16_t v; } vers[] = {
+        {"1.0", 0x0301}, {"1.1", 0x0302}, {"1.2", 0x0303}, {"1.3", 0x0304},
+        {"3.0", 0x0300}, {"ssl3", 0x0300}, {"sslv3", 0x0300},
+    };
+    char *v = vg_unquote(val);
+    uint64_t num = 0;
+    size_t i;
+    for (i = 0; i < VG_ARRAY_LEN(vers); i++)
+        if (strcasecmp(v, vers[i].s) == 0)
+            break;
+    if (i < VG_ARRAY_LEN(vers))
+        num = vers[i].v;
+    else if (!vg_parse_u64(v, &num) || num > 0xffff)
+        return VG_PC_SYNTAX(pc, "tls.version: invalid version '%s'", v);
+    if (pc->r->app_proto != VG_APP_TLS && pc->r->app_proto != VG_APP_UNKNOWN)
+        return VG_PC_SYNTAX(pc, "tls.version in a non-TLS rule");
+    pc->r->app_proto = VG_APP_TLS;
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_TLS_VERSION);
+    pm->cmp.mode = VG_CMP_EQ;
+    pm->cmp.a = num;
+    return 0;
+}
+
+int vg_kw_flow(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    static const struct { const char *s; uint8_t bit; } opts[] = {
+        {"established", VG_FLOW_ESTABLISHED}, {"not_established", VG_FLOW_NOT_ESTABLISHED},
+        {"stateless", VG_FLOW_STATELESS}, {"to_server", VG_FLOW_TOSERVER},
+        {"from_client", VG_FLOW_TOSERVER}, {"to_client", VG_FLOW_TOCLIENT},
+        {"from_server", VG_FLOW_TOCLIENT}, {"only_stream", VG_FLOW_ONLY_STREAM},
+        {"no_stream", VG_FLOW_NO_STREAM},
+    };
+    char *p = val;
+    while (p) {
+        char *rest = vg_split(p, ',');
+        char *o = vg_trim(p);
+        size_t i;
+        for (i = 0; i < VG_ARRAY_LEN(opts); i++)
+            if (strcmp(o, opts[i].s) == 0)
+                break;
+        if (i == VG_ARRAY_LEN(opts)) {
+            if (strcmp(o, "only_frag") == 0 || strcmp(o, "no_frag") == 0)
+                return vg_pc_fail(pc, VG_DIAG_SKIPPED, "unsupported flow option only_frag/no_frag",
+                                  "flow:%s is not implemented", o);
+            return VG_PC_SYNTAX(pc, "flow: unknown option '%s'", o);
+        }
+        if (pc->r->flow & opts[i].bit)
+            return VG_PC_SYNTAX(pc, "flow: option '%s' given twice", o);
+        pc->r->flow |= opts[i].bit;
+        p = rest;
+    }
+    uint8_t f = pc->r->flow;
+    if ((f & VG_FLOW_TOSERVER) && (f & VG_FLOW_TOCLIENT))
+        return VG_PC_SYNTAX(pc, "flow: to_server and to_client exclude each other");
+    if ((f & VG_FLOW_ESTABLISHED) && (f & (VG_FLOW_NOT_ESTABLISHED | VG_FLOW_STATELESS)))
+        return VG_PC_SYNTAX(pc, "flow: established conflicts with not_established/stateless");
+    if ((f & VG_FLOW_ONLY_STREAM) && (f & VG_FLOW_NO_STREAM))
+        return VG_PC_SYNTAX(pc, "flow: only_stream and no_stream exclude each other");
+    return 0;
+}
+
+static bool valid_var_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (isspace((unsigned char)*s) || *s == ',' || *s == ';')
+            return false;
+    return true;
+}
+
+int vg_kw_flowbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    char *name = vg_split(val, ',');
+    char *cmd = vg_trim(val);
+    if (strcmp(cmd, "noalert") == 0) {
+        if (name)
+            return VG_PC_SYNTAX(pc, "flowbits:noalert takes no name");
+        pc->r->flags |= VG_RULE_NOALERT;
+        return 0;
+    }
+    static const struct { const char *s; uint8_t c; } cmds[] = {
+        {"set", VG_FB_SET}, {"unset", VG_FB_UNSET}, {"toggle", VG_FB_TOGGLE},
+        {"isset", VG_FB_ISSET}, {"isnotset", VG_FB_ISNOTSET},
+    };
+    size_t i;
+    for (i = 0; i < VG_ARRAY_LEN(cmds); i++)
+        if (strcmp(cmd, cmds[i].s) == 0)
+            break;
+    if (i == VG_ARRAY_LEN(cmds))
+        return VG_PC_SYNTAX(pc, "flowbits: unknown command '%s'", cmd);
+    if (!name || !*vg_trim(name))
+        return VG_PC_SYNTAX(pc, "flowbits:%s needs a name", cmd);
+    name = vg_trim(name);
+    bool cond = cmds[i].c == VG_FB_ISSET || cmds[i].c == VG_FB_ISNOTSET;
+    uint32_t ids[16];
+    uint8_t n = 0;
+    char *p = name;
+    while (p) {
+        char *rest = NULL;
+        char *bar = strchr(p, '|');
+        if (bar) {
+            if (!cond)
+                return VG_PC_SYNTAX(pc, "flowbits:%s takes a single name", cmd);
+            *bar = 0;
+            rest = bar + 1;
+        }
+        char *nm = vg_trim(p);
+        if (strchr(nm, '&'))
+            return VG_PC_SYNTAX(pc, "flowbits: '&' groups are not supported");
+        if (!valid_var_name(nm) || n == 16)
+            return VG_PC_SYNTAX(pc, "flowbits: invalid name '%s'", nm);
+        ids[n++] = vg_rs_flowbit_id(pc->rs, nm, strlen(nm));
+        p = rest;
+    }
+    vg_pscratch_t *s = pc->s;
+    if (s->n_fb == s->cap_fb) {
+        s->cap_fb = s->cap_fb ? s->cap_fb * 2 : 4;
+        s->fb = vg_xrealloc(s->fb, s->cap_fb * sizeof(*s->fb));
+    }
+    vg_flowbit_t *fb = &s->fb[s->n_fb++];
+    fb->cmd = cmds[i].c;
+    fb->n = n;
+    fb->ids = vg_arena_dup(&pc->rs->arena, ids, n * sizeof(*ids));
+    return 0;
+}
+
+int vg_kw_noalert(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    (void)val;
+    pc->r->flags |= VG_RULE_NOALERT;
+    return 0;
+}
+
+int vg_kw_flowint(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    char *a[3] = {val, NULL, NULL};
+    a[1] = vg_split(a[0], ',');
+    if (a[1])
+        a[2] = vg_split(a[1], ',');
+    for (int i = 0; i < 3; i++)
+        if (a[i])
+            a[i] = vg_trim(a[i]);
+    if (!a[1])
+        return VG_PC_SYNTAX(pc, "flowint needs name, operator[, value]");
+    static const struct { const char *s; uint8_t op; bool needs_val; } ops[] = {
+        {"+", VG_FI_ADD, true}, {"-", VG_FI_SUB, true}, {"=", VG_FI_SET, true},
+        {"==", VG_FI_EQ, true}, {"!=", VG_FI_NE, true}, {"<", VG_FI_LT, true},
+        {">", VG_FI_GT, true}, {"<=", VG_FI_LE, true}, {">=", VG_FI_GE, true},
+        {"isset", VG_FI_ISSET, false}, {"notset", VG_FI_NOTSET, false},
+        {"isnotset", VG_FI_NOTSET, false},
+    };
+    size_t i;
+    for (i = 0; i < VG_ARRAY_LEN(ops); i++)
+        if (strcmp(a[1], ops[i].s) == 0)
+            break;
+    if (i == VG_ARRAY_LEN(ops))
+        return VG_PC_SYNTAX(pc, "flowint: invalid operator '%s'", a[1]);
+    if (ops[i].needs_val != (a[2] != NULL) || !valid_var_name(a[0]))
+        return VG_PC_SYNTAX(pc, "flowint: invalid arguments");
+    vg_flowint_t fi = {.op = ops[i].op, .id = vg_rs_flowint_id(pc->rs, a[0], strlen(a[0]))};
+    if (a[2]) {
+        uint64_t u;
+        if (vg_parse_u64(a[2], &u) && u <= UINT32_MAX) {
+            fi.value = (uint32_t)u;
+        } else if (valid_var_name(a[2]) && !isdigit((unsigned char)a[2][0])) {
+            fi.value_is_var = true;
+            fi.value = vg_rs_flowint_id(pc->rs, a[2], strlen(a[2]));
+        } else {
+            return VG_PC_SYNTAX(pc, "flowint: invalid value '%s'", a[2]);
+        }
+    }
+    vg_pscratch_t *s = pc->s;
+    if (s->n_fi == s->cap_fi) {
+        s->cap_fi = s->cap_fi ? s->cap_fi * 2 : 4;
+        s->fi = vg_xrealloc(s->fi, s->cap_fi * sizeof(*s->fi));
+    }
+    s->fi[s->n_fi++] = fi;
+    return 0;
+}
+
+/* threshold: type limit|threshold|both, track by_src|by_dst|by_rule|by_both, count N, seconds M
+ * detection_filter: track by_src|by_dst|by_rule|by_both, count N, seconds M */
+int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    bool df = kw->arg == 1;
+    if (pc->r->threshold.type != VG_THR_NONE)
+        return VG_PC_SYNTAX(pc, "only one threshold or detection_filter per rule");
+    vg_threshold_t t = {.type = df ? VG_THR_DETECTION : VG_THR_NONE, .track = 255};
+    bool have_count = false, have_secs = false;
+    char *p = val;
+    while (p) {
+        char *rest = vg_split(p, ',');
+        char *k = vg_trim(p), *v = k;
+        while (*v && !isspace((unsigned char)*v))
+            v++;
+        if (*v)
+            *v++ = 0;
+        v = vg_trim(v);
+        uint64_t u;
+        if (strcmp(k, "type") == 0 && !df) {
+            if (strcmp(v, "limit") == 0) t.type = VG_THR_LIMIT;
+            else if (strcmp(v, "threshold") == 0) t.type = VG_THR_THRESHOLD;
+            else if (strcmp(v, "both") == 0) t.type = VG_THR_BOTH;
+            else return VG_PC_SYNTAX(pc, "%s: invalid type '%s'", kw->name, v);
+        } else if (strcmp(k, "track") == 0) {
+            if (strcmp(v, "by_src") == 0) t.track = VG_TRACK_SRC;
+            else if (strcmp(v, "by_dst") == 0) t.track = VG_TRACK_DST;
+            else if (strcmp(v, "by_rule") == 0) t.track = VG_TRACK_RULE;
+            else if (strcmp(v, "by_both") == 0) t.track = VG_TRACK_BOTH;
+            else if (strcmp(v, "by_flow") == 0)
+                return vg_pc_fail(pc, VG_DIAG_SKIPPED, "unsupported threshold track by_flow",
+                                  "%s track by_flow is not implemented", kw->name);
+            else return VG_PC_SYNTAX(pc, "%s: invalid track '%s'", kw->name, v);
+        } else if (strcmp(k, "count") == 0 && vg_parse_u64(v, &u) && u <= UINT32_MAX) {
+            t.count = (uint32_t)u;
+            have_count = true;
+        } else if (strcmp(k, "seconds") == 0 && vg_parse_u64(v, &u) && u <= UINT32_MAX) {
+            t.seconds = (uint32_t)u;
+            have_secs = true;
+        } else {
+            return VG_PC_SYNTAX(pc, "%s: invalid option '%s'", kw->name, k);
+        }
+        p = rest;
+    }
+    if (t.type == VG_THR_NONE || t.track == 255 || !have_count || !have_secs || t.count == 0)
+        return VG_PC_SYNTAX(pc, "%s needs %strack, count and seconds", kw->name,
+                            df ? "" : "type, ");
+    pc->r->threshold = t;
+    return 0;
+}
+
+int vg_kw_target(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    if (strcmp(val, "src_ip") == 0)
+        pc->r->flags |= VG_RULE_TARGET_SRC;
+    else if (strcmp(val, "dest_ip") == 0)
+        pc->r->flags |= VG_RULE_TARGET_DST;
+    else
+        return VG_PC_SYNTAX(pc, "target must be src_ip or dest_ip");
+    return 0;
+}

@@ -103,8 +103,8 @@ static int check_nbytes(vg_pctx_t *pc, const char *kw, vg_byte_t *b, bool base_s
         /* 0 = as many digits as the buffer holds (Suricata's string extraction) */
         if (!(b->flags & VG_BYTE_NBYTES_VAR) && b->nbytes > 23)
             return VG_PC_SYNTAX(pc, "%s: string extraction takes 0 to 23 bytes", kw);
-    } else if (!(b->flags & VG_BYTE_NBYTES_VAR) && (b->nbytes < 1 || b->nbytes > 8)) {
-        return VG_PC_SYNTAX(pc, "%s: binary extraction takes 1 to 8 bytes", kw);
+    } else if (!(b->flags & VG_BYTE_NBYTES_VAR) && b->nbytes > 8) {
+        return VG_PC_SYNTAX(pc, "%s: binary extraction takes 0 to 8 bytes", kw);
     }
     return 0;
 }

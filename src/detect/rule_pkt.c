@@ -268,7 +268,7 @@ int vg_kw_flowbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         }
         char *nm = vg_trim(p);
         if (strchr(nm, '&'))
-            return VG_PC_SYNTAX(pc, "flowbits: '&' groups are not supported");
+            return vg_pc_fail(pc, VG_DIAG_SKIPPED, "unsupported flowbits '&' (AND) group", "flowbits %s with an '&' group is not implemented", cmd);
         if (!valid_var_name(nm) || n == 16)
             return VG_PC_SYNTAX(pc, "flowbits: invalid name '%s'", nm);
         ids[n++] = vg_rs_flowbit_id(pc->rs, nm, strlen(nm));

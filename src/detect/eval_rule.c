@@ -1,0 +1,405 @@
+/* eval_rule.c — rule-level evaluation for the reference evaluator: header (protocol,
+ * addresses, ports, direction), packet keywords, flow keyword, flowbit/flowint conditions,
+ * transforms, then every inspection list (eval.c). Also the post-match actions
+ * (flowbits set/unset/toggle, flowint arithmetic) and the per-flow variable store.
+ */
+#include "detect/eval_int.h"
+#include "detect/rule_int.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- transforms ---- */
+
+static bool is_ws(uint8_t c) { return isspace(c) != 0; }
+
+static int hexv(uint8_t c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static void xform_one(const vg_xform_t *x, const uint8_t *in, uint32_t n, vg_buf_t *o)
+{
+    vg_buf_reset(o);
+    vg_buf_reserve(o, (size_t)n + 64);
+    uint8_t *w = (uint8_t *)o->data;
+    size_t k = 0;
+    switch (x->type) {
+    case VG_XF_DOTPREFIX:
+        w[k++] = '.';
+        memcpy(w + k, in, n);
+        k += n;
+        break;
+    case VG_XF_STRIP_WHITESPACE:
+        for (uint32_t i = 0; i < n; i++)
+            if (!is_ws(in[i]))
+                w[k++] = in[i];
+        break;
+    case VG_XF_COMPRESS_WHITESPACE: /* a run of whitespace keeps its first character */
+        for (uint32_t i = 0; i < n; i++) {
+            w[k++] = in[i];
+            if (is_ws(in[i]))
+                while (i + 1 < n && is_ws(in[i + 1]))
+                    i++;
+        }
+        break;
+    case VG_XF_TO_LOWERCASE:
+    case VG_XF_HEADER_LOWERCASE:
+        for (uint32_t i = 0; i < n; i++)
+            w[k++] = (uint8_t)tolower(in[i]);
+        break;
+    case VG_XF_TO_UPPERCASE:
+        for (uint32_t i = 0; i < n; i++)
+            w[k++] = (uint8_t)toupper(in[i]);
+        break;
+    case VG_XF_URL_DECODE:
+        for (uint32_t i = 0; i < n; i++) {
+            int hi, lo;
+            if (in[i] == '%' && i + 2 < n &&
+                (hi = hexv(in[i + 1])) >= 0 && (lo = hexv(in[i + 2])) >= 0) {
+                w[k++] = (uint8_t)(hi << 4 | lo);
+                i += 2;
+            } else {
+                w[k++] = in[i] == '+' ? ' ' : in[i];
+            }
+        }
+        break;
+    case VG_XF_XOR:
+        for (uint32_t i = 0; i < n; i++)
+            w[k++] = in[i] ^ x->key[i % x->key_len];
+        break;
+    case VG_XF_TO_MD5:
+    case VG_XF_TO_SHA1:
+    case VG_XF_TO_SHA256: {
+        const EVP_MD *md = x->type == VG_XF_TO_MD5 ? EVP_md5()
+                           : x->type == VG_XF_TO_SHA1 ? EVP_sha1() : EVP_sha256();
+        unsigned int dl = 0;
+        EVP_Digest(in, n, w, &dl, md, NULL);
+        k = dl;
+        break;
+    }
+    }
+    o->len = k;
+}
+
+const uint8_t *vg_detect_transform(vg_detect_thread_t *t, const vg_rule_list_t *l,
+                                   const uint8_t *buf, uint32_t *len)
+{
+    for (uint8_t i = 0; i < l->n_xform; i++) {
+        vg_buf_t *o = &t->xf[i & 1];
+        xform_one(&l->xform[i], buf, *len, o);
+        buf = (const uint8_t *)o->data;
+        *len = (uint32_t)o->len;
+    }
+    return buf;
+}
+
+/* ---- lists ---- */
+
+static bool eval_on(vg_detect_thread_t *t, const vg_rule_list_t *l, const uint8_t *b, uint32_t n,
+                    uint64_t *vars)
+{
+    if (!b)
+        return false;
+    b = vg_detect_transform(t, l, b, &n);
+    return vg_detect_inspect_buffer(t, l, b, n, vars);
+}
+
+static bool eval_list(vg_detect_thread_t *t, const vg_rule_t *r, const vg_rule_list_t *l,
+                      const vg_detect_input_t *in, uint64_t *vars)
+{
+    if (l->buf == VG_DBUF_PAYLOAD) {
+        bool pkt = !(r->flags & VG_RULE_TCP_STREAM) && !(r->flow & VG_FLOW_ONLY_STREAM);
+        bool stream = !(r->flags & VG_RULE_TCP_PKT) && !(r->flow & VG_FLOW_NO_STREAM);
+        if (pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars))
+            return true;
+        return stream && in->stream && eval_on(t, l, in->stream, in->stream_len, vars);
+    }
+    if (eval_on(t, l, in->buf[l->buf], in->len[l->buf], vars))
+        return true;
+    return (l->flags & VG_LIST_ALT_BUF) && eval_on(t, l, in->buf[l->alt_buf],
+                                                   in->len[l->alt_buf], vars);
+}
+
+bool vg_detect_eval_lists(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in)
+{
+    uint64_t vars[VG_MAX_BYTE_VARS] = {0};
+    for (uint32_t i = 0; i < r->n_lists; i++)
+        if (!eval_list(t, r, &r->lists[i], in, vars))
+            return false;
+    return true;
+}
+
+/* ---- header and packet keywords ---- */
+
+static uint8_t l4_bit(uint8_t proto)
+{
+    switch (proto) {
+    case 6: return VG_L4_TCP;
+    case 17: return VG_L4_UDP;
+    case 1: return VG_L4_ICMP4;
+    case 58: return VG_L4_ICMP6;
+    default: return VG_L4_OTHER;
+    }
+}
+
+static bool side_match(const vg_rule_t *r, const vg_packet_t *p, bool swap, bool ports)
+{
+    const vg_addr_t *s = swap ? &p->dst : &p->src, *d = swap ? &p->src : &p->dst;
+    uint16_t sp = swap ? p->dp : p->sp, dp = swap ? p->sp : p->dp;
+    if (!vg_addr_set_match(r->src, s, p->ip_ver) || !vg_addr_set_match(r->dst, d, p->ip_ver))
+        return false;
+    if (!ports)
+        return true;
+    return vg_port_set_match(r->sp, sp) && vg_port_set_match(r->dp, dp);
+}
+
+static bool header_match(const vg_rule_t *r, const vg_packet_t *p)
+{
+    if (!(r->l4 & l4_bit(p->proto)))
+        return false;
+    bool ports = p->proto == 6 || p->proto == 17;
+    if (side_match(r, p, false, ports))
+        return true;
+    return (r->flags & VG_RULE_BIDIR) && side_match(r, p, true, ports);
+}
+
+static bool bits_match(uint8_t mode, uint8_t have, uint8_t want)
+{
+    switch (mode) {
+    case VG_BITS_EXACT: return have == want;
+    case VG_BITS_PLUS: return (have & want) == want;
+    case VG_BITS_ANY: return (have & want) != 0;
+    case VG_BITS_NOT: return (have & want) == 0;
+    }
+    return false;
+}
+
+static bool tls_version(const vg_detect_input_t *in, uint64_t *v)
+{
+    const uint8_t *b = in->buf[VG_BUF_TLS_VERSION];
+    uint32_t n = in->len[VG_BUF_TLS_VERSION];
+    if (!b)
+        return false;
+    if (n == 2) { /* wire form */
+        *v = (uint64_t)b[0] << 8 | b[1];
+        return true;
+    }
+    /* text form: "1.2", "TLS 1.2", "TLSv1.2" */
+    uint32_t i = 0;
+    while (i < n && !isdigit(b[i]))
+        i++;
+    if (i + 3 > n || b[i + 1] != '.' || !isdigit(b[i + 2]))
+        return false;
+    int maj = b[i] - '0', min = b[i + 2] - '0';
+    *v = maj == 1 ? 0x0301u + (unsigned)min : 0x0300;
+    return true;
+}
+
+static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_detect_input_t *in)
+{
+    uint64_t v;
+    bool tcp = p->proto == 6, icmp = p->proto == 1 || p->proto == 58;
+    switch (m->type) {
+    case VG_PM_TTL: v = p->ttl; break;
+    case VG_PM_DSIZE: v = p->payload_len; break;
+    case VG_PM_ITYPE: if (!icmp) return false; v = p->icmp_type; break;
+    case VG_PM_ICODE: if (!icmp) return false; v = p->icmp_code; break;
+    case VG_PM_ICMP_ID: if (!icmp) return false; v = p->icmp_id; break;
+    case VG_PM_ICMP_SEQ: if (!icmp) return false; v = p->icmp_seq; break;
+    case VG_PM_IP_PROTO: v = p->proto; break;
+    case VG_PM_IP_ID: if (p->ip_ver != 4) return false; v = p->ip_id; break;
+    case VG_PM_TCP_SEQ: if (!tcp) return false; v = p->tcp_seq; break;
+    case VG_PM_TCP_ACK: if (!tcp) return false; v = p->tcp_ack; break;
+    case VG_PM_WINDOW: if (!tcp) return false; v = p->tcp_win; break;
+    case VG_PM_TCP_MSS: if (!tcp || p->tcp_mss == 0) return false; v = p->tcp_mss; break;
+    case VG_PM_FLAGS:
+        if (!tcp)
+            return false;
+        return bits_match(m->bits_mode, (uint8_t)(p->tcp_flags & ~m->mask), m->bits);
+    case VG_PM_FRAGBITS:
+        if (p->ip_ver != 4 || !p->l3 || p->l3_len < 8)
+            return false;
+        return bits_match(m->bits_mode, p->l3[6] & 0xe0, m->bits);
+    case VG_PM_TLS_VERSION:
+        if (!tls_version(in, &v))
+            return false;
+        break;
+    default:
+        return false;
+    }
+    return vg_cmp_eval(&m->cmp, v);
+}
+
+static bool flow_match(const vg_rule_t *r, const vg_detect_input_t *in)
+{
+    uint8_t f = r->flow;
+    if (!f)
+        return true;
+    if ((f & VG_FLOW_ESTABLISHED) && !(in->flow & VG_DIN_ESTABLISHED))
+        return false;
+    if ((f & VG_FLOW_NOT_ESTABLISHED) && (in->flow & VG_DIN_ESTABLISHED))
+        return false;
+    if ((f & VG_FLOW_TOSERVER) && !(in->flow & VG_DIN_TOSERVER))
+        return false;
+    if ((f & VG_FLOW_TOCLIENT) && !(in->flow & VG_DIN_TOCLIENT))
+        return false;
+    return true;
+}
+
+/* ---- flow variables ---- */
+
+vg_flowvars_t *vg_flowvars_new(const vg_ruleset_t *rs)
+{
+    vg_flowvars_t *fv = vg_xcalloc(1, sizeof(*fv));
+    fv->n_bits = rs->n_flowbit_names;
+    fv->bits = vg_xcalloc((fv->n_bits + 63) / 64 + 1, sizeof(uint64_t));
+    fv->n_ints = rs->n_flowint_names;
+    fv->ints = vg_xcalloc(fv->n_ints + 1, sizeof(uint32_t));
+    fv->int_set = vg_xcalloc((fv->n_ints + 63) / 64 + 1, sizeof(uint64_t));
+    return fv;
+}
+
+void vg_flowvars_free(vg_flowvars_t *fv)
+{
+    if (!fv)
+        return;
+    free(fv->bits);
+    free(fv->ints);
+    free(fv->int_set);
+    free(fv);
+}
+
+bool vg_flowvars_isset(const vg_flowvars_t *fv, uint32_t id)
+{
+    return fv && id < fv->n_bits && (fv->bits[id / 64] >> (id % 64) & 1);
+}
+
+void vg_flowvars_set(vg_flowvars_t *fv, uint32_t id, bool on)
+{
+    if (!fv || id >= fv->n_bits)
+        return;
+    if (on)
+        fv->bits[id / 64] |= 1ULL << (id % 64);
+    else
+        fv->bits[id / 64] &= ~(1ULL << (id % 64));
+}
+
+static bool int_get(const vg_flowvars_t *fv, uint32_t id, uint32_t *v)
+{
+    if (!fv || id >= fv->n_ints || !(fv->int_set[id / 64] >> (id % 64) & 1))
+        return false;
+    *v = fv->ints[id];
+    return true;
+}
+
+static bool flowvar_conditions(const vg_rule_t *r, const vg_flowvars_t *fv)
+{
+    for (uint32_t i = 0; i < r->n_flowbits; i++) {
+        const vg_flowbit_t *b = &r->flowbits[i];
+        if (b->cmd != VG_FB_ISSET && b->cmd != VG_FB_ISNOTSET)
+            continue;
+        bool any = false; /* names are ORed */
+        for (uint8_t k = 0; k < b->n && !any; k++)
+            any = (b->cmd == VG_FB_ISSET) == vg_flowvars_isset(fv, b->ids[k]);
+        if (!any)
+            return false;
+    }
+    for (uint32_t i = 0; i < r->n_flowints; i++) {
+        const vg_flowint_t *f = &r->flowints[i];
+        uint32_t cur, want = f->value;
+        bool set = int_get(fv, f->id, &cur);
+        if (f->op == VG_FI_ADD || f->op == VG_FI_SUB || f->op == VG_FI_SET)
+            continue;
+        if (f->op == VG_FI_ISSET || f->op == VG_FI_NOTSET) {
+            if (set != (f->op == VG_FI_ISSET))
+                return false;
+            continue;
+        }
+        if (!set || (f->value_is_var && !int_get(fv, f->value, &want)))
+            return false;
+        bool ok = false;
+        switch (f->op) {
+        case VG_FI_EQ: ok = cur == want; break;
+        case VG_FI_NE: ok = cur != want; break;
+        case VG_FI_LT: ok = cur < want; break;
+        case VG_FI_GT: ok = cur > want; break;
+        case VG_FI_LE: ok = cur <= want; break;
+        case VG_FI_GE: ok = cur >= want; break;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void vg_detect_apply_actions(const vg_rule_t *r, vg_flowvars_t *fv)
+{
+    if (!fv)
+        return;
+    for (uint32_t i = 0; i < r->n_flowbits; i++) {
+        const vg_flowbit_t *b = &r->flowbits[i];
+        for (uint8_t k = 0; k < b->n; k++) {
+            if (b->cmd == VG_FB_SET)
+                vg_flowvars_set(fv, b->ids[k], true);
+            else if (b->cmd == VG_FB_UNSET)
+                vg_flowvars_set(fv, b->ids[k], false);
+            else if (b->cmd == VG_FB_TOGGLE)
+                vg_flowvars_set(fv, b->ids[k], !vg_flowvars_isset(fv, b->ids[k]));
+        }
+    }
+    for (uint32_t i = 0; i < r->n_flowints; i++) {
+        const vg_flowint_t *f = &r->flowints[i];
+        if (f->op != VG_FI_ADD && f->op != VG_FI_SUB && f->op != VG_FI_SET)
+            continue;
+        if (f->id >= fv->n_ints)
+            continue;
+        uint32_t v = f->value, cur = 0;
+        if (f->value_is_var && !int_get(fv, f->value, &v))
+            continue;
+        bool set = int_get(fv, f->id, &cur);
+        if (f->op == VG_FI_SET)
+            cur = v;
+        else if (f->op == VG_FI_ADD)
+            cur = set ? cur + v : v;
+        else
+            cur = set ? cur - v : 0u - v;
+        fv->ints[f->id] = cur;
+        fv->int_set[f->id / 64] |= 1ULL << (f->id % 64);
+    }
+}
+
+bool vg_detect_should_alert(const vg_rule_t *r) { return !(r->flags & VG_RULE_NOALERT); }
+
+/* ---- the rule ---- */
+
+bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in)
+{
+    const vg_packet_t *p = in->pkt;
+    if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
+        return false;
+    if (p) {
+        if (!header_match(r, p))
+            return false;
+        if ((r->flags & VG_RULE_SAMEIP) && memcmp(&p->src, &p->dst, sizeof(p->src)) != 0)
+            return false;
+    }
+    for (uint32_t i = 0; i < r->n_pm; i++) {
+        if (r->pm[i].type == VG_PM_TLS_VERSION) {
+            vg_packet_t none;
+            memset(&none, 0, sizeof(none));
+            if (!pm_match(&r->pm[i], p ? p : &none, in))
+                return false;
+        } else if (p && !pm_match(&r->pm[i], p, in)) {
+            return false;
+        }
+    }
+    if (!flow_match(r, in) || !flowvar_conditions(r, in->fv))
+        return false;
+    return vg_detect_eval_lists(t, r, in);
+}

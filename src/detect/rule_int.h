@@ -168,6 +168,7 @@ typedef struct vg_pctx {
     bool legacy_used;           /* http_uri-style modifier used */
     int n_fp;
     bool has_classtype_prio;
+    uint32_t classtype_col;     /* for the unknown-classtype diagnostic */
 
     char byte_vars[VG_MAX_BYTE_VARS][32];
     uint8_t n_byte_vars;

@@ -39,6 +39,7 @@ int vg_kw_classtype(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     if (pc->r->classtype)
         return VG_PC_SYNTAX(pc, "classtype given twice");
     pc->r->classtype = vg_rs_intern(pc->rs, v, strlen(v));
+    pc->classtype_col = pc->col;
     return 0;
 }
 

@@ -394,6 +394,7 @@ static int finalize(vg_pctx_t *pc)
     if (r->classtype) {
         int prio = 0;
         r->class_desc = vg_ruleset_class_desc(rs, r->classtype, &prio);
+        pc->col = pc->classtype_col;
         if (!r->class_desc)
             return VG_PC_SYNTAX(pc, "unknown classtype '%s'", r->classtype);
         if (!pc->has_classtype_prio)

@@ -1,0 +1,445 @@
+/* test_eval.c — the reference evaluator, keyword by keyword, against Suricata's semantics:
+ * content windows, relative matching with retries, pcre flags and limits, byte_*, isdataat,
+ * bsize/dsize/urilen, transforms, header and packet keywords, flow variables, thresholds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "detect/detect.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static vg_ruleset_t *rs;
+static vg_detect_thread_t *th;
+
+static int setup(void **st)
+{
+    (void)st;
+    rs = vg_ruleset_new();
+    th = vg_detect_thread_new();
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    vg_detect_thread_free(th);
+    vg_ruleset_free(rs);
+    return 0;
+}
+
+static const vg_rule_t *rule(const char *opts)
+{
+    char txt[2048];
+    snprintf(txt, sizeof(txt), "alert tcp any any -> any any (%s sid:%u;)", opts,
+             vg_ruleset_count(rs) + vg_ruleset_n_diags(rs) + 1);
+    const vg_rule_t *r = vg_ruleset_add_rule(rs, txt, "t", 1);
+    if (!r)
+        fail_msg("rule did not load: %s: %s", opts,
+                 vg_ruleset_diag(rs, vg_ruleset_n_diags(rs) - 1)->detail);
+    return r;
+}
+
+/* payload-only evaluation (no packet header) */
+static bool pay(const char *opts, const char *data, size_t n)
+{
+    const vg_rule_t *r = rule(opts);
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof(in));
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)data;
+    in.len[VG_DBUF_PAYLOAD] = (uint32_t)n;
+    return vg_detect_eval_rule(th, r, &in);
+}
+#define P(opts, s) pay(opts, s, sizeof(s) - 1)
+
+static bool buf(const char *opts, int b, const char *data)
+{
+    const vg_rule_t *r = rule(opts);
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof(in));
+    in.buf[b] = (const uint8_t *)data;
+    in.len[b] = (uint32_t)strlen(data);
+    return vg_detect_eval_rule(th, r, &in);
+}
+
+static void test_content_basic(void **st)
+{
+    (void)st;
+    assert_true(P("content:\"abc\";", "xxabcxx"));
+    assert_false(P("content:\"ABC\";", "xxabcxx"));
+    assert_true(P("content:\"ABC\"; nocase;", "xxabcxx"));
+    assert_true(P("content:\"|00 01|z\";", "a\x00\x01z"));
+    assert_true(P("content:!\"zzz\";", "abc"));
+    assert_false(P("content:!\"abc\";", "xabc"));
+    assert_false(P("content:\"abc\";", ""));
+}
+
+static void test_content_depth_offset(void **st)
+{
+    (void)st;
+    assert_true(P("content:\"abc\"; depth:3;", "abcd"));
+    assert_false(P("content:\"abc\"; depth:3;", "xabc"));
+    /* depth counts from offset (Suricata stores offset+depth) */
+    assert_true(P("content:\"abc\"; offset:2; depth:3;", "xxabc"));
+    assert_false(P("content:\"abc\"; offset:2; depth:3;", "xxxabc"));
+    assert_false(P("content:\"abc\"; offset:1;", "abcx"));
+    assert_true(P("content:\"ab\"; startswith;", "abx"));
+    assert_false(P("content:\"ab\"; startswith;", "xab"));
+    assert_true(P("content:\"ab\"; endswith;", "xxab"));
+    assert_false(P("content:\"ab\"; endswith;", "abx"));
+    /* endswith looks at later occurrences */
+    assert_true(P("content:\"ab\"; endswith;", "abxab"));
+    /* negated content with depth: absent within the window matches */
+    assert_true(P("content:!\"ab\"; depth:3;", "xxxab"));
+    assert_false(P("content:!\"ab\"; depth:3;", "xab"));
+}
+
+static void test_content_relative(void **st)
+{
+    (void)st;
+    assert_true(P("content:\"a\"; content:\"c\"; distance:1;", "abc"));
+    assert_false(P("content:\"a\"; content:\"c\"; distance:2;", "abc"));
+    assert_true(P("content:\"a\"; content:\"b\"; within:1;", "ab"));
+    assert_false(P("content:\"a\"; content:\"c\"; within:1;", "abc"));
+    assert_true(P("content:\"a\"; content:\"c\"; distance:1; within:1;", "abc"));
+    /* negative distance looks back */
+    assert_true(P("content:\"bc\"; content:\"ab\"; distance:-3; within:2;", "abc"));
+    /* retry: the first "a" fails the within, the second succeeds */
+    assert_true(P("content:\"a\"; content:\"b\"; within:1;", "axxab"));
+    /* three-level retry */
+    assert_true(P("content:\"a\"; content:\"b\"; within:1; content:\"c\"; within:1;",
+                  "abxabyabc"));
+    assert_false(P("content:\"a\"; content:\"b\"; within:1; content:\"c\"; within:1;",
+                   "abxabyab"));
+    /* relative negated content */
+    assert_true(P("content:\"a\"; content:!\"b\"; within:1;", "ac"));
+    assert_false(P("content:\"a\"; content:!\"b\"; within:1;", "ab"));
+    /* relative + endswith */
+    assert_true(P("content:\"a\"; content:\"z\"; distance:0; endswith;", "a-z-z"));
+    /* relative to the last match, not the first */
+    assert_false(P("content:\"x\"; content:\"y\"; content:\"x\"; distance:0; within:1;", "xyz"));
+}
+
+static void test_isdataat(void **st)
+{
+    (void)st;
+    assert_true(P("isdataat:3;", "abcd"));
+    assert_false(P("isdataat:4;", "abcd"));
+    assert_true(P("isdataat:!4;", "abcd"));
+    assert_true(P("content:\"ab\"; isdataat:2,relative;", "abcd"));
+    assert_false(P("content:\"ab\"; isdataat:3,relative;", "abcd"));
+    assert_true(P("content:\"ab\"; isdataat:!1,relative;", "xab"));
+    /* relative isdataat retries the content */
+    assert_true(P("content:\"ab\"; isdataat:3,relative;", "abxabcde"));
+}
+
+static void test_pcre_eval(void **st)
+{
+    (void)st;
+    assert_true(P("pcre:\"/a.c/\";", "xxabcxx"));
+    assert_false(P("pcre:\"/A.C/\";", "xxabcxx"));
+    assert_true(P("pcre:\"/A.C/i\";", "xxabcxx"));
+    assert_false(P("pcre:\"/^abc/\";", "xabc"));
+    assert_true(P("pcre:!\"/zzz/\";", "abc"));
+    assert_false(P("pcre:!\"/abc/\";", "xabc"));
+    assert_true(P("pcre:\"/a\\nb/s\";", "a\nb"));
+    assert_true(P("pcre:\"/^b/m\";", "a\nb"));
+    /* relative: anchored at the end of the previous match */
+    assert_true(P("content:\"GET \"; pcre:\"/^\\/x/R\";", "GET /x"));
+    assert_false(P("content:\"GET \"; pcre:\"/^\\/x/R\";", "GET  /x"));
+    /* pcre followed by a relative content: retried at the next pcre match */
+    assert_true(P("pcre:\"/a\\d/\"; content:\"z\"; within:1;", "a1xa2z"));
+    assert_false(P("pcre:\"/a\\d/\"; content:\"z\"; within:1;", "a1xa2y"));
+    /* content followed by a relative pcre: the content is retried */
+    assert_true(P("content:\"k=\"; pcre:\"/^\\d+/R\";", "k=x k=12"));
+}
+
+static void test_pcre_limits(void **st)
+{
+    (void)st;
+    char data[64];
+    memset(data, 'a', sizeof(data));
+    data[sizeof(data) - 1] = 'c';
+    assert_false(pay("pcre:\"/(a+)+$/\";", data, sizeof(data)));
+    const vg_detect_counters_t *c = vg_detect_thread_counters(th);
+    assert_true(c->pcre_limit_hits >= 1);
+    assert_true(c->pcre_calls >= 1);
+}
+
+static void test_byte_test(void **st)
+{
+    (void)st;
+    assert_true(P("byte_test:2,=,258,0;", "\x01\x02"));
+    assert_true(P("byte_test:2,=,513,0,little;", "\x01\x02"));
+    assert_true(P("byte_test:2,>,257,0;", "\x01\x02"));
+    assert_false(P("byte_test:2,<,258,0;", "\x01\x02"));
+    assert_true(P("byte_test:2,!=,1,0;", "\x01\x02"));
+    assert_true(P("byte_test:1,&,2,1;", "\x00\x02"));
+    assert_false(P("byte_test:3,=,0,0;", "\x01\x02"));       /* beyond the buffer */
+    assert_true(P("byte_test:3,=,123,0,string,dec;", "123x"));
+    assert_true(P("byte_test:2,=,255,0,string,hex;", "ffx"));
+    assert_true(P("byte_test:0,=,0,0,string,dec;", "0"));      /* nbytes 0: all digits */
+    assert_false(P("byte_test:2,=,1,0,string,dec;", "xx"));
+    assert_true(P("byte_test:2,=,15,0,bitmask 0x0f00;", "\x0f\xff"));
+    assert_true(P("content:\"L\"; byte_test:1,=,7,0,relative;", "xL\x07"));
+    assert_false(P("content:\"L\"; byte_test:1,=,7,1,relative;", "xL\x07"));
+    /* relative byte_test retries the content */
+    assert_true(P("content:\"L\"; byte_test:1,=,7,0,relative;", "L\x01L\x07"));
+}
+
+static void test_byte_jump_extract_math(void **st)
+{
+    (void)st;
+    /* jump over a 2-byte length then match */
+    assert_true(P("byte_jump:1,0; content:\"Z\"; within:1;", "\x02xxZ"));
+    assert_false(P("byte_jump:1,0; content:\"Z\"; within:1;", "\x01xxZ"));
+    assert_true(P("byte_jump:1,0,multiplier 2; content:\"Z\"; within:1;", "\x01xxZ"));
+    assert_true(P("byte_jump:1,0,align; content:\"Z\"; within:1;", "\x01xxxxZ"));
+    assert_true(P("byte_jump:1,0,from_beginning; content:\"Z\"; within:1;", "\x02xZ"));
+    assert_true(P("byte_jump:1,0,post_offset 1; content:\"Z\"; within:1;", "\x01xxZ"));
+    assert_true(P("byte_jump:0,0,from_end,post_offset -1; content:\"Z\"; within:1;", "abcZ"));
+    assert_false(P("byte_jump:1,0;", "\x09xx"));               /* beyond the end */
+    assert_true(P("byte_jump:1,0;", "\x02xx"));                 /* exactly at the end */
+    assert_true(P("byte_jump:2,0,string,dec; content:\"Z\"; within:1;", "03abcZ"));
+    /* byte_extract feeds depth / distance / byte_test */
+    assert_true(P("byte_extract:1,0,n; content:\"Z\"; distance:n; within:1;", "\x02xxZ"));
+    assert_false(P("byte_extract:1,0,n; content:\"Z\"; distance:n; within:1;", "\x01xxZ"));
+    assert_true(P("byte_extract:1,0,n; content:\"ab\"; depth:n;", "\x03" "ab"));
+    assert_false(P("byte_extract:1,0,n; content:\"ab\"; depth:n;", "\x01" "ab"));
+    assert_true(P("byte_extract:1,0,n; byte_test:1,=,n,0,relative;", "\x05\x05"));
+    assert_true(P("byte_extract:1,0,n,multiplier 2; byte_test:1,=,n,1;", "\x02\x04"));
+    assert_true(P("byte_extract:2,0,n,string,dec; isdataat:!n,relative;", "05abc"));
+    /* byte_math */
+    assert_true(P("byte_math:bytes 1,offset 0,oper +,rvalue 3,result s; byte_test:1,=,s,1;",
+                  "\x02\x05"));
+    assert_true(P("byte_math:bytes 1,offset 0,oper <<,rvalue 2,result s; byte_test:1,=,s,1;",
+                  "\x02\x08"));
+    assert_false(P("byte_math:bytes 1,offset 0,oper /,rvalue 0,result s;", "\x02"));
+}
+
+static void test_sizes(void **st)
+{
+    (void)st;
+    assert_true(buf("http.uri; bsize:3;", VG_BUF_HTTP_URI, "/ab"));
+    assert_false(buf("http.uri; bsize:>3;", VG_BUF_HTTP_URI, "/ab"));
+    assert_true(buf("http.uri; bsize:2<>5;", VG_BUF_HTTP_URI, "/ab"));
+    assert_true(buf("http.uri; content:\"/a\"; bsize:<=10;", VG_BUF_HTTP_URI, "/ab"));
+    assert_true(buf("urilen:3;", VG_BUF_HTTP_URI, "/ab"));
+    assert_false(buf("urilen:>3;", VG_BUF_HTTP_URI, "/ab"));
+    assert_false(buf("urilen:3,raw;", VG_BUF_HTTP_URI, "/ab")); /* raw buffer absent */
+    /* dsize needs the packet */
+    const vg_rule_t *r = rule("dsize:4;");
+    vg_packet_t p;
+    memset(&p, 0, sizeof(p));
+    p.ip_ver = 4;
+    p.proto = 6;
+    p.payload_len = 4;
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof(in));
+    in.pkt = &p;
+    assert_true(vg_detect_eval_rule(th, r, &in));
+    p.payload_len = 5;
+    assert_false(vg_detect_eval_rule(th, r, &in));
+}
+
+static void test_transforms(void **st)
+{
+    (void)st;
+    assert_true(buf("dns.query; dotprefix; content:\".evil.com\"; endswith;", VG_BUF_DNS_QUERY,
+                    "evil.com"));
+    assert_true(buf("dns.query; dotprefix; content:\".evil.com\"; endswith;", VG_BUF_DNS_QUERY,
+                    "a.evil.com"));
+    assert_false(buf("dns.query; dotprefix; content:\".evil.com\"; endswith;", VG_BUF_DNS_QUERY,
+                     "notevil.com"));
+    assert_true(buf("http.uri; to_lowercase; content:\"abc\";", VG_BUF_HTTP_URI, "/ABC"));
+    assert_true(buf("http.uri; to_uppercase; content:\"ABC\";", VG_BUF_HTTP_URI, "/abc"));
+    assert_true(buf("http.uri; strip_whitespace; content:\"abc\";", VG_BUF_HTTP_URI, "a b\tc"));
+    assert_true(buf("http.uri; compress_whitespace; content:\"a b\";", VG_BUF_HTTP_URI, "a   b"));
+    assert_true(buf("http.uri; url_decode; content:\"/a b?\";", VG_BUF_HTTP_URI, "/a+b%3F"));
+    assert_true(buf("http.uri; url_decode; content:\"%zz\";", VG_BUF_HTTP_URI, "%zz"));
+    /* md5("abc") = 900150983cd24fb0d6963f7d28e17f72 */
+    assert_true(buf("http.uri; to_md5; content:\"|90 01 50 98 3c d2 4f b0 d6 96 3f 7d 28 e1 7f 72|\";"
+                    " bsize:16;", VG_BUF_HTTP_URI, "abc"));
+    assert_true(buf("http.uri; xor:\"01\"; content:\"``\";", VG_BUF_HTTP_URI, "aa"));
+    /* transforms stack in order */
+    assert_true(buf("http.host; strip_whitespace; dotprefix; content:\".ab\"; bsize:3;",
+                    VG_BUF_HTTP_HOST, " a b"));
+}
+
+static void test_app_buffers(void **st)
+{
+    (void)st;
+    assert_true(buf("content:\"/adm\"; http_uri; nocase;", VG_BUF_HTTP_URI, "/ADMIN"));
+    assert_true(buf("http.uri; content:\"/adm\"; nocase;", VG_BUF_HTTP_URI, "/ADMIN"));
+    assert_true(buf("pcre:\"/^\\/adm/Ui\";", VG_BUF_HTTP_URI, "/ADMIN"));
+    assert_false(buf("http.uri; content:\"x\";", VG_BUF_HTTP_HOST, "x"));
+    /* http.header without a direction also inspects the response headers */
+    assert_true(buf("http.header; content:\"Server: x\";", VG_BUF_HTTP_RESPONSE_HEADER,
+                    "Server: x\r\n"));
+    assert_true(buf("file_data; content:\"MZ\";", VG_BUF_HTTP_RESPONSE_BODY, "MZ\x90"));
+    assert_true(buf("file_data; content:\"MZ\";", VG_BUF_HTTP_REQUEST_BODY, "MZ\x90"));
+    /* lists are ANDed */
+    const vg_rule_t *r = rule("http.method; content:\"POST\"; http.uri; content:\"/x\";");
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof(in));
+    in.buf[VG_BUF_HTTP_METHOD] = (const uint8_t *)"POST";
+    in.len[VG_BUF_HTTP_METHOD] = 4;
+    assert_false(vg_detect_eval_rule(th, r, &in));
+    in.buf[VG_BUF_HTTP_URI] = (const uint8_t *)"/x";
+    in.len[VG_BUF_HTTP_URI] = 2;
+    assert_true(vg_detect_eval_rule(th, r, &in));
+}
+
+static vg_packet_t mkpkt(const char *src, uint16_t sp, const char *dst, uint16_t dp)
+{
+    vg_packet_t p;
+    memset(&p, 0, sizeof(p));
+    p.ip_ver = 4;
+    p.proto = 6;
+    inet_pton(AF_INET, src, p.src.b);
+    inet_pton(AF_INET, dst, p.dst.b);
+    p.sp = sp;
+    p.dp = dp;
+    p.ttl = 64;
+    p.tcp_flags = VG_TCP_SYN | VG_TCP_ACK;
+    return p;
+}
+
+static void test_header_and_packet(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = vg_ruleset_add_rule(
+        rs, "alert tcp $HOME_NET any -> $EXTERNAL_NET 80 (flags:SA; ttl:64; sid:900;)", "t", 1);
+    assert_non_null(r);
+    vg_packet_t p = mkpkt("192.168.1.2", 1234, "8.8.8.8", 80);
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof(in));
+    in.pkt = &p;
+    assert_true(vg_detect_eval_rule(th, r, &in));
+    p.dp = 81;
+    assert_false(vg_detect_eval_rule(th, r, &in));
+    p = mkpkt("8.8.8.8", 80, "192.168.1.2", 1234); /* reverse: not bidirectional */
+    assert_false(vg_detect_eval_rule(th, r, &in));
+    p = mkpkt("192.168.1.2", 1234, "8.8.8.8", 80);
+    p.tcp_flags = VG_TCP_SYN;
+    assert_false(vg_detect_eval_rule(th, r, &in));
+    r = vg_ruleset_add_rule(rs, "alert tcp 10.0.0.1 any <> 10.0.0.2 22 (flags:S+; sid:901;)", "t", 1);
+    p = mkpkt("10.0.0.2", 22, "10.0.0.1", 5555);
+    p.tcp_flags = VG_TCP_SYN | VG_TCP_ECE;
+    assert_true(vg_detect_eval_rule(th, r, &in));
+    p.proto = 17;
+    assert_false(vg_detect_eval_rule(th, r, &in));
+    r = vg_ruleset_add_rule(rs, "alert icmp any any -> any any (itype:8; icode:0; sid:902;)", "t", 1);
+    p = mkpkt("1.1.1.1", 0, "2.2.2.2", 0);
+    p.proto = 1;
+    p.icmp_type = 8;
+    assert_true(vg_detect_eval_rule(th, r, &in));
+    p.icmp_type = 0;
+    assert_false(vg_detect_eval_rule(th, r, &in));
+}
+
+static void test_flow_and_flowvars(void **st)
+{
+    (void)st;
+    const vg_rule_t *setter = rule("flow:established,to_server; content:\"login\"; "
+                                   "flowbits:set,auth; flowbits:noalert; flowint:n,+,1;");
+    const vg_rule_t *checker = rule("flowbits:isset,other|auth; flowint:n,>=,2; content:\"x\";");
+    vg_flowvars_t *fv = vg_flowvars_new(rs);
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof(in));
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"login x";
+    in.len[VG_DBUF_PAYLOAD] = 7;
+    in.fv = fv;
+    assert_false(vg_detect_eval_rule(th, setter, &in)); /* not established */
+    in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOSERVER;
+    assert_true(vg_detect_eval_rule(th, setter, &in));
+    assert_false(vg_detect_should_alert(setter));
+    assert_false(vg_detect_eval_rule(th, checker, &in));
+    vg_detect_apply_actions(setter, fv);
+    assert_false(vg_detect_eval_rule(th, checker, &in)); /* n == 1 */
+    vg_detect_apply_actions(setter, fv);
+    assert_true(vg_detect_eval_rule(th, checker, &in));
+    in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOCLIENT;
+    assert_false(vg_detect_eval_rule(th, setter, &in));
+    const vg_rule_t *unset = rule("flowbits:isnotset,auth;");
+    assert_false(vg_detect_eval_rule(th, unset, &in));
+    vg_flowvars_free(fv);
+}
+
+static void test_threshold_table(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = rule("threshold:type limit, track by_src, count 2, seconds 10;");
+    vg_threshold_table_t *t = vg_threshold_table_new(128);
+    vg_packet_t a = mkpkt("1.1.1.1", 1, "2.2.2.2", 2), b = mkpkt("1.1.1.9", 1, "2.2.2.2", 2);
+    vg_threshold_t thr = vg_ruleset_threshold(rs, r);
+    vg_time_t s = VG_USEC_PER_SEC;
+    assert_true(vg_threshold_check(t, r, &thr, &a, 1 * s));
+    assert_true(vg_threshold_check(t, r, &thr, &a, 2 * s));
+    assert_false(vg_threshold_check(t, r, &thr, &a, 3 * s));
+    assert_true(vg_threshold_check(t, r, &thr, &b, 3 * s));  /* another source */
+    assert_true(vg_threshold_check(t, r, &thr, &a, 20 * s)); /* new window */
+    vg_threshold_t every3 = {VG_THR_THRESHOLD, VG_TRACK_RULE, 3, 60};
+    const vg_rule_t *r2 = rule("content:\"q\";");
+    assert_false(vg_threshold_check(t, r2, &every3, &a, s));
+    assert_false(vg_threshold_check(t, r2, &every3, &a, s));
+    assert_true(vg_threshold_check(t, r2, &every3, &a, s));
+    assert_false(vg_threshold_check(t, r2, &every3, &a, s));
+    vg_threshold_t df = {VG_THR_DETECTION, VG_TRACK_DST, 2, 60};
+    const vg_rule_t *r3 = rule("content:\"w\";");
+    assert_false(vg_threshold_check(t, r3, &df, &a, s));
+    assert_false(vg_threshold_check(t, r3, &df, &a, s));
+    assert_true(vg_threshold_check(t, r3, &df, &a, s));
+    assert_true(vg_threshold_check(t, r3, &df, &a, s));
+    vg_threshold_t both = {VG_THR_BOTH, VG_TRACK_SRC, 2, 60};
+    const vg_rule_t *r4 = rule("content:\"v\";");
+    assert_false(vg_threshold_check(t, r4, &both, &a, s));
+    assert_true(vg_threshold_check(t, r4, &both, &a, s));
+    assert_false(vg_threshold_check(t, r4, &both, &a, s));
+    vg_threshold_table_free(t);
+}
+
+static void test_stream_and_pkt(void **st)
+{
+    (void)st;
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof(in));
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"cd";
+    in.len[VG_DBUF_PAYLOAD] = 2;
+    in.stream = (const uint8_t *)"abcd";
+    in.stream_len = 4;
+    assert_true(vg_detect_eval_rule(th, rule("content:\"bc\";"), &in));
+    assert_false(vg_detect_eval_rule(th, rule("flow:no_stream; content:\"bc\";"), &in));
+    const vg_rule_t *r = vg_ruleset_add_rule(rs, "alert tcp-pkt any any -> any any "
+                                                 "(content:\"bc\"; sid:950;)", "t", 1);
+    assert_false(vg_detect_eval_rule(th, r, &in));
+    r = vg_ruleset_add_rule(rs, "alert tcp-stream any any -> any any (content:\"bc\"; sid:951;)",
+                            "t", 1);
+    assert_true(vg_detect_eval_rule(th, r, &in));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_content_basic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_content_depth_offset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_content_relative, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_isdataat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcre_eval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcre_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_byte_test, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_byte_jump_extract_math, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transforms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_and_packet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_and_flowvars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threshold_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_and_pkt, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

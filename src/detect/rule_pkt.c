@@ -381,6 +381,9 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         } else if (strcmp(k, "seconds") == 0 && vg_parse_u64(v, &u) && u <= UINT32_MAX) {
             t.seconds = (uint32_t)u;
             have_secs = true;
+        } else if (strcmp(k, "unique_on") == 0) {
+            return vg_pc_fail(pc, VG_DIAG_SKIPPED, "unsupported detection_filter unique_on",
+                              "%s unique_on (Suricata 8) is not implemented", kw->name);
         } else {
             return VG_PC_SYNTAX(pc, "%s: invalid option '%s'", kw->name, k);
         }

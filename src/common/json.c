@@ -57,12 +57,21 @@ void vg_jw_arr_close(vg_jw_t *w) { close_level(w, ']'); }
 
 void vg_jw_key(vg_jw_t *w, const char *key)
 {
-    sep(w);
-    vg_buf_putc(w->b, '"');
-    vg_buf_puts(w->b, key); /* keys are program constants: no escaping needed */
-    vg_buf_putc(w->b, '"');
-    vg_buf_putc(w->b, ':');
-    w->has_item |= AFTER_KEY_BIT;
+    size_t n = strlen(key); /* keys are program constants: no escaping needed */
+    vg_buf_t *b = w->b;
+    if (b->cap - b->len < n + 4)
+        vg_buf_reserve(b, n + 4);
+    char *p = b->data + b->len;
+    uint64_t bit = 1ULL << w->depth;
+    if (w->has_item & bit)
+        *p++ = ',';
+    w->has_item |= bit | AFTER_KEY_BIT;
+    *p++ = '"';
+    memcpy(p, key, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    b->len = (size_t)(p - b->data);
 }
 
 /* Length of a valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
@@ -96,15 +105,35 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* 1 for the bytes that are copied as they are: printable ASCII except '"' and '\\'. */
+static const unsigned char plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2F: '"' */
+    R16(1), R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5F: '\\' */
+    R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70-0x7F: DEL */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+#undef R16
+};
+
 void vg_json_escape(vg_buf_t *b, const void *sv, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = sv;
+    size_t i0 = 0;
+    while (i0 < n && plain[s[i0]])
+        i0++;
+    if (i0 == n) { /* the usual case: nothing to escape */
+        vg_buf_append(b, s, n);
+        return;
+    }
     vg_buf_reserve(b, n + 2);
     size_t run = 0; /* start of the current run of bytes that need no escaping */
-    for (size_t i = 0; i < n;) {
+    for (size_t i = i0; i < n;) {
         unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        if (plain[c]) {
             i++;
             continue;
         }
@@ -145,25 +174,26 @@ void vg_json_escape(vg_buf_t *b, const void *sv, size_t n)
 void vg_jw_strn(vg_jw_t *w, const void *s, size_t n)
 {
     value_prefix(w);
-    vg_buf_putc(w->b, '"');
-    vg_json_escape(w->b, s, n);
-    vg_buf_putc(w->b, '"');
+    vg_buf_t *b = w->b;
+    if (b->cap - b->len < n + 2)
+        vg_buf_reserve(b, n + 2);
+    b->data[b->len++] = '"';
+    vg_json_escape(b, s, n);
+    vg_buf_putc(b, '"');
 }
 
 void vg_jw_str(vg_jw_t *w, const char *s) { vg_jw_strn(w, s, strlen(s)); }
 
 void vg_jw_uint(vg_jw_t *w, uint64_t v)
 {
-    char tmp[24];
+    char tmp[20];
     size_t n = 0;
     value_prefix(w);
     do {
-        tmp[n++] = (char)('0' + v % 10);
+        tmp[19 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    vg_buf_reserve(w->b, n);
-    while (n)
-        w->b->data[w->b->len++] = tmp[--n];
+    vg_buf_append(w->b, tmp + 20 - n, n);
 }
 
 void vg_jw_int(vg_jw_t *w, int64_t v)

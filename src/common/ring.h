@@ -16,6 +16,11 @@ typedef struct vg_ring vg_ring_t;
 vg_ring_t *vg_ring_new(size_t cap);
 void vg_ring_free(vg_ring_t *r);
 
+/* A consumer that has to sleep in vg_ring_pop() is woken when n items are queued (or the ring is
+ * closed, or after a 2 ms timeout with at least one item) instead of at the first item: fewer
+ * wake-ups when the producer is the slower side. Default 1. Set before use. */
+void vg_ring_set_wake_at(vg_ring_t *r, size_t n);
+
 /* Producer: enqueue, waiting while full. */
 void vg_ring_push(vg_ring_t *r, void *item);
 /* Producer: enqueue without waiting; false when full. */

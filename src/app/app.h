@@ -108,6 +108,10 @@ typedef struct vg_app_ops {
     enum vg_app_proto id;
     bool over_tcp, over_udp;
     const uint16_t *ports;     /* port hints (0-terminated), may be NULL */
+    /* Only probe when a port matches the hints (like Suricata's detection-ports for DNS): a
+     * protocol without a signature in its first bytes would otherwise claim unrelated traffic
+     * (mDNS, NetBIOS name service, industrial protocols over TCP). */
+    bool needs_port;
     /* Probe the first bytes of one direction. Returns 1 (mine), 0 (not mine), -1 (need more). */
     int (*probe)(const uint8_t *data, size_t len, int dir);
     void *(*state_new)(bool over_tcp);
@@ -125,6 +129,9 @@ typedef struct vg_app_ops {
     /* Write the EVE object for this tx: the caller has written the common header and an open
      * key named by `name`; log_tx writes exactly one JSON value (usually an object). */
     void (*log_tx)(void *tx, vg_jw_t *w);
+    /* Direction of the message a transaction logs (VG_DIR_TOSERVER or VG_DIR_TOCLIENT), for the
+     * event's src/dest orientation; NULL means a request/response pair logged client → server. */
+    int (*tx_dir)(void *tx);
     /* Release transactions with id < upto that the caller no longer needs. */
     void (*tx_release)(void *state, uint64_t upto);
     /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse

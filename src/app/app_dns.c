@@ -88,7 +88,9 @@ typedef struct dns_state {
     uint32_t n_pending;
 } dns_state_t;
 
-static const uint16_t dns_ports[] = {53, 5353, 0};
+/* 53 only: mDNS (5353) and NetBIOS (137) share the wire format but are other protocols, which
+ * Suricata does not log as dns either. */
+static const uint16_t dns_ports[] = {53, 0};
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -808,12 +810,19 @@ static bool dns_get_buffer(void *txp, enum vg_app_buf buf, const uint8_t **data,
     return false;
 }
 
+static int dns_tx_dir(void *txv)
+{
+    const dns_tx_t *tx = txv;
+    return tx->is_response ? VG_DIR_TOCLIENT : VG_DIR_TOSERVER;
+}
+
 const vg_app_ops_t vg_app_dns_ops = {
     .name = "dns",
     .id = VG_APP_DNS,
     .over_tcp = true,
     .over_udp = true,
     .ports = dns_ports,
+    .needs_port = true,
     .probe = dns_probe_any,
     .state_new = dns_state_new,
     .state_free = dns_state_free,
@@ -824,5 +833,6 @@ const vg_app_ops_t vg_app_dns_ops = {
     .tx_complete = dns_tx_complete,
     .log_tx = dns_log_tx,
     .tx_release = dns_tx_release,
+    .tx_dir = dns_tx_dir,
     .get_buffer = dns_get_buffer,
 };

@@ -71,7 +71,10 @@ enum vg_app_proto vg_app_detect(bool tcp, uint16_t sp, uint16_t dp, const uint8_
             const vg_app_ops_t *o = protocols[i];
             if (!o->probe || (tcp ? !o->over_tcp : !o->over_udp))
                 continue;
-            if (port_hint(o, sp, dp) != (pass == 0))
+            bool hint = port_hint(o, sp, dp);
+            if (hint != (pass == 0))
+                continue;
+            if (o->needs_port && !hint)
                 continue;
             int r = o->probe(data, len, dir);
             if (r == 1)

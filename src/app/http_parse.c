@@ -383,8 +383,10 @@ static bool starts_http(const uint8_t *p, size_t n)
     return n >= 5 && vg_http_ieq(p, 5, "HTTP/");
 }
 
-/* Split "METHOD SP URI SP PROTOCOL". The protocol is the last token, so a URI with spaces in it
- * is kept whole (libhtp reads it the same way); one token after the method means HTTP/0.9. */
+/* Split "METHOD SP URI SP PROTOCOL" as libhtp does (so http.uri matches Suricata's): the URI ends
+ * at the first space (0x20); only when there is none but another whitespace byte is, that byte
+ * ends it. Whatever follows, after whitespace, is the protocol, even when it is not "HTTP/x.y"
+ * (then REQUEST_LINE_INVALID). Nothing after the URI means HTTP/0.9. */
 static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx)
 {
     const uint8_t *p = (const uint8_t *)d->line.data;
@@ -406,25 +408,32 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
         i++;
     if (i < n && (i - sep != 1 || p[sep] != ' '))
         vg_http_anomaly(ctx, "METHOD_DELIM_NON_COMPLIANT");
-    size_t e = n, k;
-    while (e > i && is_ws(p[e - 1]))
+    size_t us = i, ue = i;
+    bool odd_ws = false;
+    while (ue < n && p[ue] != ' ') {
+        odd_ws |= is_ws(p[ue]);
+        ue++;
+    }
+    if (odd_ws) {
+        vg_http_anomaly(ctx, "URI_DELIM_NON_COMPLIANT");
+        if (ue == n) /* no space at all: the first other whitespace byte ends the URI */
+            for (ue = us; ue < n && !is_ws(p[ue]); ue++)
+                ;
+    }
+    vg_http_str_set(&tx->uri_raw, p + us, ue - us);
+    size_t ps = ue;
+    while (ps < n && is_ws(p[ps]))
+        ps++;
+    size_t e = n;
+    while (e > ps && is_ws(p[e - 1]))
         e--;
-    for (k = e; k > i && !is_ws(p[k - 1]); k--)
-        ;
-    if (k > i) {
-        size_t ue = k;
-        while (ue > i && is_ws(p[ue - 1]))
-            ue--;
-        if (k - ue != 1 || p[ue] != ' ')
-            vg_http_anomaly(ctx, "URI_DELIM_NON_COMPLIANT");
-        vg_http_str_set(&tx->uri_raw, p + i, ue - i);
-        vg_http_str_set(&tx->protocol, p + k, e - k);
-        if (!starts_http(p + k, e - k))
+    if (ps < e) {
+        vg_http_str_set(&tx->protocol, p + ps, e - ps);
+        if (!starts_http(p + ps, e - ps))
             vg_http_anomaly(ctx, "REQUEST_LINE_INVALID");
     } else {
-        vg_http_str_set(&tx->uri_raw, p + i, e - i);
         tx->is_09 = true;
-        if (e == i)
+        if (ue == us)
             vg_http_anomaly(ctx, "REQUEST_LINE_INCOMPLETE");
     }
     tx->is_head = tx->method.len == 4 && memcmp(tx->method.p, "HEAD", 4) == 0;

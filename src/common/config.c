@@ -25,6 +25,7 @@ static const key_def_t keys[] = {
     {"runmode.workers", T_UINT, "0", "worker threads; 0 = one per core"},
     {"capture.checksum-validation", T_BOOL, "true", "validate IP/TCP/UDP checksums (-k)"},
     {"stream.midstream", T_BOOL, "false", "pick up TCP sessions that started before capture"},
+    {"stream.async-oneside", T_BOOL, "false", "accept TCP sessions where only one side is seen"},
     {"stream.memcap", T_SIZE, "64mb", "buffered TCP segment bytes per worker"},
     {"stream.reassembly.depth", T_SIZE, "1mb", "bytes reassembled per direction of a session"},
     {"flow.memcap", T_SIZE, "128mb", "flow table memory per worker"},

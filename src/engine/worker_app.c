@@ -131,7 +131,8 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
             if (w->run->log_app && o->log_tx) {
                 worker_ev_begin(w);
                 vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,
-                                  w->cur_pkt ? w->cur_pkt->ts : f->last, f, 0,
+                                  w->cur_pkt ? w->cur_pkt->ts : f->last, f,
+                                  o->tx_dir ? o->tx_dir(tx) : VG_DIR_TOSERVER,
                                   w->cur_pkt ? w->cur_pkt->pcap_cnt : 0, NULL);
                 vg_jw_kv_uint(&w->jw, "tx_id", a->next_log);
                 vg_jw_key(&w->jw, o->name);
@@ -254,6 +255,7 @@ void wapp_init(worker_t *w)
     vg_stream_config_defaults(&sc);
     const vg_config_t *cfg = w->run->opts->cfg;
     sc.midstream = vg_config_bool(cfg, "stream.midstream");
+    sc.async_oneside = vg_config_bool(cfg, "stream.async-oneside");
     sc.memcap = vg_config_uint(cfg, "stream.memcap");
     sc.reassembly_depth = (uint32_t)VG_MIN(vg_config_uint(cfg, "stream.reassembly.depth"), UINT32_MAX);
     w->stream = vg_stream_ctx_new(&sc);

@@ -705,7 +705,7 @@ static void test_malformed_events(void **state)
         {0, "GET / HTTP/1.1\r\n\r\n", "MISSING_HOST_HEADER"},
         {0, "  GET / HTTP/1.1\r\nHost: h\r\n\r\n", "REQUEST_LINE_LEADING_WHITESPACE"},
         {0, "GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n", "METHOD_DELIM_NON_COMPLIANT"},
-        {0, "GET /  HTTP/1.1\r\nHost: h\r\n\r\n", "URI_DELIM_NON_COMPLIANT"},
+        {0, "GET /\tHTTP/1.1\r\nHost: h\r\n\r\n", "URI_DELIM_NON_COMPLIANT"},
         {0, "GET / FOO/1.1\r\nHost: h\r\n\r\n", "REQUEST_LINE_INVALID"},
         {0, "GET\r\n", "REQUEST_LINE_INCOMPLETE"},
         {0, "GET / HTTP/1.1\r\n Host: h\r\n\r\n", "INVALID_REQUEST_FIELD_FOLDING"},

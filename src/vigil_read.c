@@ -2,7 +2,9 @@
 #include "common/common.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "detect/detect_engine.h"
 #include "engine/engine.h"
+#include "vigil_rules_load.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -94,6 +96,7 @@ int vigil_read_main(int argc, char **argv)
     int *set_is_var = vg_xcalloc((size_t)argc + 1, sizeof(int));
     size_t n_sets = 0;
     vg_config_t *cfg = NULL;
+    vg_detect_engine_t *detect = NULL;
     int rc = 2;
     char err[1024];
 
@@ -167,15 +170,8 @@ int vigil_read_main(int argc, char **argv)
     }
     if (no_detect)
         vg_config_set(cfg, "detect.enabled", "false", err, sizeof err);
-    for (size_t i = 0; i < n_rules; i++) {
-        if (access(rules[i], R_OK) != 0) {
-            vg_log(VG_LOG_ERROR, "%s: cannot read rule file", rules[i]);
-            goto out;
-        }
-    }
-    if (n_rules && !no_detect)
-        vg_log(VG_LOG_WARN, "signature matching is not part of this build yet: %zu rule file(s) "
-                            "checked for readability only, no alerts will be raised", n_rules);
+    if (stage == VG_STAGE_ALL && vigil_rules_build(cfg, rules, n_rules, &detect) != 0)
+        goto out;
     if (!logdir)
         logdir = vg_config_str(cfg, "default-log-dir");
     vg_run_opts_t ro = {
@@ -184,6 +180,7 @@ int vigil_read_main(int argc, char **argv)
         .workers = workers,
         .progress = progress && isatty(STDERR_FILENO),
         .stage = stage,
+        .detect = detect,
     };
     vg_run_result_t res;
     int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
@@ -195,6 +192,7 @@ int vigil_read_main(int argc, char **argv)
         print_summary(&res, logdir);
     rc = r;
 out:
+    vg_detect_engine_free(detect);
     vg_config_free(cfg);
     free(files);
     free(rules);

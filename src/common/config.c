@@ -51,7 +51,7 @@ static const key_def_t keys[] = {
     {"outputs.eve.types.app", T_BOOL, "true", "write http/dns/tls/ssh events"},
     {"stats.interval", T_UINT, "8", "seconds (wall clock) between periodic stats events"},
     {"detect.enabled", T_BOOL, "true", "signature detection (--disable-detection sets false)"},
-    {"default-rule-path", T_STR, NULL, "folder for relative rule file names"},
+    {"detect.cache-dir", T_STR, NULL, "compiled pattern databases (default ~/.cache/vigil)"},
     {"classification-file", T_STR, NULL, "classification.config"},
     {"threshold-file", T_STR, NULL, "threshold.config"},
 };

@@ -233,3 +233,13 @@ void vg_jw_raw(vg_jw_t *w, const char *s, size_t n)
     value_prefix(w);
     vg_buf_append(w->b, s, n);
 }
+
+void vg_jw_keyn(vg_jw_t *w, const void *key, size_t n)
+{
+    vg_jw_key(w, "");
+    w->b->len -= 3; /* undo the empty `"":` and write the escaped key instead */
+    vg_buf_putc(w->b, '"');
+    vg_json_escape(w->b, key, n);
+    vg_buf_putc(w->b, '"');
+    vg_buf_putc(w->b, ':');
+}

@@ -26,6 +26,8 @@ void vg_jw_arr_open(vg_jw_t *w);
 void vg_jw_arr_close(vg_jw_t *w);
 /* A member key; the next value call writes its value. */
 void vg_jw_key(vg_jw_t *w, const char *key);
+/* A member key that comes from data (escaped). */
+void vg_jw_keyn(vg_jw_t *w, const void *key, size_t n);
 void vg_jw_str(vg_jw_t *w, const char *s);
 void vg_jw_strn(vg_jw_t *w, const void *s, size_t n);
 void vg_jw_uint(vg_jw_t *w, uint64_t v);

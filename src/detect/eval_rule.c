@@ -114,8 +114,8 @@ static bool eval_list(vg_detect_thread_t *t, const vg_rule_t *r, const vg_rule_l
                       const vg_detect_input_t *in, uint64_t *vars)
 {
     if (l->buf == VG_DBUF_PAYLOAD) {
-        bool pkt = !(r->flags & VG_RULE_TCP_STREAM) && !(r->flow & VG_FLOW_ONLY_STREAM);
-        bool stream = !(r->flags & VG_RULE_TCP_PKT) && !(r->flow & VG_FLOW_NO_STREAM);
+        bool pkt = !(r->flags & VG_RULE_TCP_STREAM) && !(r->flow & VG_RFLOW_ONLY_STREAM);
+        bool stream = !(r->flags & VG_RULE_TCP_PKT) && !(r->flow & VG_RFLOW_NO_STREAM);
         if (pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars))
             return true;
         return stream && in->stream && eval_on(t, l, in->stream, in->stream_len, vars);
@@ -241,13 +241,13 @@ static bool flow_match(const vg_rule_t *r, const vg_detect_input_t *in)
     uint8_t f = r->flow;
     if (!f)
         return true;
-    if ((f & VG_FLOW_ESTABLISHED) && !(in->flow & VG_DIN_ESTABLISHED))
+    if ((f & VG_RFLOW_ESTABLISHED) && !(in->flow & VG_DIN_ESTABLISHED))
         return false;
-    if ((f & VG_FLOW_NOT_ESTABLISHED) && (in->flow & VG_DIN_ESTABLISHED))
+    if ((f & VG_RFLOW_NOT_ESTABLISHED) && (in->flow & VG_DIN_ESTABLISHED))
         return false;
-    if ((f & VG_FLOW_TOSERVER) && !(in->flow & VG_DIN_TOSERVER))
+    if ((f & VG_RFLOW_TOSERVER) && !(in->flow & VG_DIN_TOSERVER))
         return false;
-    if ((f & VG_FLOW_TOCLIENT) && !(in->flow & VG_DIN_TOCLIENT))
+    if ((f & VG_RFLOW_TOCLIENT) && !(in->flow & VG_DIN_TOCLIENT))
         return false;
     return true;
 }

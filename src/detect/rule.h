@@ -51,9 +51,9 @@ enum {
 
 /* flow: keyword bits (vg_rule_t.flow). */
 enum {
-    VG_FLOW_ESTABLISHED = 1u << 0, VG_FLOW_NOT_ESTABLISHED = 1u << 1, VG_FLOW_STATELESS = 1u << 2,
-    VG_FLOW_TOSERVER = 1u << 3, VG_FLOW_TOCLIENT = 1u << 4,
-    VG_FLOW_ONLY_STREAM = 1u << 5, VG_FLOW_NO_STREAM = 1u << 6,
+    VG_RFLOW_ESTABLISHED = 1u << 0, VG_RFLOW_NOT_ESTABLISHED = 1u << 1, VG_RFLOW_STATELESS = 1u << 2,
+    VG_RFLOW_TOSERVER = 1u << 3, VG_RFLOW_TOCLIENT = 1u << 4,
+    VG_RFLOW_ONLY_STREAM = 1u << 5, VG_RFLOW_NO_STREAM = 1u << 6,
 };
 
 /* --- address and port sets --------------------------------------------------------------- */

@@ -320,7 +320,7 @@ static void mark_relative(vg_blist_t *l)
 static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
 {
     uint8_t flow = pc->r->flow;
-    bool tc = flow & VG_FLOW_TOCLIENT, ts = flow & VG_FLOW_TOSERVER;
+    bool tc = flow & VG_RFLOW_TOCLIENT, ts = flow & VG_RFLOW_TOSERVER;
     uint8_t resp;
     if (l->buf == VG_BUF_HTTP_HEADER)
         resp = VG_BUF_HTTP_RESPONSE_HEADER;

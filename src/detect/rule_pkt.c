@@ -184,11 +184,11 @@ int vg_kw_flow(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     (void)kw;
     static const struct { const char *s; uint8_t bit; } opts[] = {
-        {"established", VG_FLOW_ESTABLISHED}, {"not_established", VG_FLOW_NOT_ESTABLISHED},
-        {"stateless", VG_FLOW_STATELESS}, {"to_server", VG_FLOW_TOSERVER},
-        {"from_client", VG_FLOW_TOSERVER}, {"to_client", VG_FLOW_TOCLIENT},
-        {"from_server", VG_FLOW_TOCLIENT}, {"only_stream", VG_FLOW_ONLY_STREAM},
-        {"no_stream", VG_FLOW_NO_STREAM},
+        {"established", VG_RFLOW_ESTABLISHED}, {"not_established", VG_RFLOW_NOT_ESTABLISHED},
+        {"stateless", VG_RFLOW_STATELESS}, {"to_server", VG_RFLOW_TOSERVER},
+        {"from_client", VG_RFLOW_TOSERVER}, {"to_client", VG_RFLOW_TOCLIENT},
+        {"from_server", VG_RFLOW_TOCLIENT}, {"only_stream", VG_RFLOW_ONLY_STREAM},
+        {"no_stream", VG_RFLOW_NO_STREAM},
     };
     char *p = val;
     while (p) {
@@ -210,11 +210,11 @@ int vg_kw_flow(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         p = rest;
     }
     uint8_t f = pc->r->flow;
-    if ((f & VG_FLOW_TOSERVER) && (f & VG_FLOW_TOCLIENT))
+    if ((f & VG_RFLOW_TOSERVER) && (f & VG_RFLOW_TOCLIENT))
         return VG_PC_SYNTAX(pc, "flow: to_server and to_client exclude each other");
-    if ((f & VG_FLOW_ESTABLISHED) && (f & (VG_FLOW_NOT_ESTABLISHED | VG_FLOW_STATELESS)))
+    if ((f & VG_RFLOW_ESTABLISHED) && (f & (VG_RFLOW_NOT_ESTABLISHED | VG_RFLOW_STATELESS)))
         return VG_PC_SYNTAX(pc, "flow: established conflicts with not_established/stateless");
-    if ((f & VG_FLOW_ONLY_STREAM) && (f & VG_FLOW_NO_STREAM))
+    if ((f & VG_RFLOW_ONLY_STREAM) && (f & VG_RFLOW_NO_STREAM))
         return VG_PC_SYNTAX(pc, "flow: only_stream and no_stream exclude each other");
     return 0;
 }

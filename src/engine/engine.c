@@ -44,6 +44,7 @@ static void stats_merge_init(stats_merge_t *sm)
     sm->src[SRC_FLOW] = vg_flow_stats_table();
     sm->src[SRC_STREAM] = vg_stream_stats_table();
     sm->src[SRC_APP] = wapp_stats_table();
+    sm->src[SRC_DETECT] = vg_detect_stats_table();
     size_t total = 0;
     for (int t = 0; t < SRC_N; t++)
         total += sm->src[t]->n;

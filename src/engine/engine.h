@@ -18,6 +18,8 @@
 
 #include "common/config.h"
 
+struct vg_detect_engine;
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +38,7 @@ typedef struct vg_run_opts {
     unsigned workers;       /* 0: one per core */
     bool progress;          /* draw the progress line on stderr */
     enum vg_stage stage;
+    const struct vg_detect_engine *detect; /* NULL: no signature matching */
 } vg_run_opts_t;
 
 typedef struct vg_run_result {

@@ -13,6 +13,8 @@
 #include "output/output.h"
 #include "stream/stream.h"
 #include "app/app.h"
+#include "common/buf.h"
+#include "detect/detect_engine.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -59,6 +61,13 @@ typedef struct worker {
     vg_flow_t *cur_flow;
     const vg_packet_t *cur_pkt;
     int cur_dir;
+    /* signature matching */
+    vg_detect_ctx_t *detect;
+    vg_buf_t chunk;          /* stream bytes delivered while processing the current packet */
+    int chunk_dir;
+    const vg_app_ops_t *cur_ops; /* transaction being inspected (alerts log its object) */
+    void *cur_tx;
+    uint64_t cur_tx_id;
     evblock_t *cur;
     vg_jw_t jw;
     vg_buf_t line;
@@ -71,7 +80,7 @@ typedef struct worker {
 } worker_t;
 
 /* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
-enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_N };
+enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_N };
 typedef struct stats_merge {
     const char **names;
     size_t n;

@@ -142,9 +142,10 @@ void worker_collect(const worker_t *w, uint64_t *out)
         [SRC_FLOW] = vg_flow_stats_values(w->flows),
         [SRC_STREAM] = vg_stream_stats_values(w->stream),
         [SRC_APP] = w->app_counters,
+        [SRC_DETECT] = w->detect ? vg_detect_stats_values(w->detect) : NULL,
     };
     for (int s = 0; s < SRC_N; s++)
-        for (size_t i = 0; i < sm->src[s]->n; i++)
+        for (size_t i = 0; vals[s] && i < sm->src[s]->n; i++)
             out[sm->map[s][i]] += vals[s][i];
 }
 

@@ -74,6 +74,8 @@ static void count(worker_t *w, size_t idx)
         w->app_counters[a_map[idx]]++;
 }
 
+static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id);
+
 /* --- events --- */
 
 static void app_anomaly(void *user, enum vg_app_proto proto, const char *event)
@@ -128,6 +130,7 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
         if (tx) {
             if (!o->tx_complete(tx, flow_end))
                 break;
+            detect_tx(w, f, o, tx, a->next_log);
             if (w->run->log_app && o->log_tx) {
                 worker_ev_begin(w);
                 vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,
@@ -146,6 +149,122 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
     }
     if (a->next_log > start && o->tx_release)
         o->tx_release(a->state, a->next_log);
+}
+
+/* --- signatures --- */
+
+static bool flow_established(const vg_flow_t *f)
+{
+    return f->state != VG_FLOW_NEW;
+}
+
+static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
+{
+    if (!f->detect) {
+        const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->run->opts->detect);
+        if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs))
+            return NULL;
+        f->detect = vg_flowvars_new(rs);
+    }
+    return f->detect;
+}
+
+static void on_alert(void *user, const vg_rule_t *r, int dir)
+{
+    worker_t *w = user;
+    vg_flow_t *f = w->cur_flow;
+    w->counters[W_ALERTS]++;
+    if (f)
+        f->alerted = true;
+    vg_eve_alert_t a = {
+        .rule = r,
+        .flow = f,
+        .pkt = w->cur_pkt,
+        .dir = dir,
+        .ts = w->cur_pkt ? w->cur_pkt->ts : (f ? f->last : 0),
+        .pcap_cnt = w->cur_pkt ? w->cur_pkt->pcap_cnt : 0,
+        .app_proto = f ? wapp_app_proto_name(f) : NULL,
+    };
+    if (w->cur_tx) {
+        a.has_tx = true;
+        a.tx_id = w->cur_tx_id;
+        a.app_name = w->cur_ops->name;
+        a.log_tx = w->cur_ops->log_tx;
+        a.tx = w->cur_tx;
+    }
+    worker_ev_begin(w);
+    vg_eve_alert(&w->jw, &w->run->eve, &a);
+    worker_ev_end(w);
+}
+
+/* A header-only packet for transaction inspection, oriented for direction dir. */
+static void tx_header(const vg_flow_t *f, int dir, vg_packet_t *h)
+{
+    memset(h, 0, sizeof *h);
+    int s = dir ? 1 : 0;
+    h->ip_ver = f->ip_ver;
+    h->proto = f->proto;
+    h->src = f->addr[s];
+    h->dst = f->addr[1 - s];
+    h->sp = f->port[s];
+    h->dp = f->port[1 - s];
+    h->n_vlan = f->n_vlan;
+}
+
+static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id)
+{
+    if (!w->detect || !o->get_buffer)
+        return;
+    vg_detect_input_t in[2];
+    vg_packet_t hdr[2];
+    memset(in, 0, sizeof in);
+    for (int b = 0; b < VG_BUF_MAX; b++) {
+        const uint8_t *d;
+        size_t n;
+        if (o->get_buffer(tx, (enum vg_app_buf)b, &d, &n)) {
+            in[0].buf[b] = d ? d : (const uint8_t *)"";
+            in[0].len[b] = (uint32_t)VG_MIN(n, UINT32_MAX);
+        }
+    }
+    in[1] = in[0];
+    for (int d = 0; d < 2; d++) {
+        tx_header(f, d, &hdr[d]);
+        in[d].pkt = &hdr[d];
+        in[d].app_proto = (uint8_t)f->app_proto;
+        in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
+                     (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
+    }
+    w->cur_ops = o;
+    w->cur_tx = tx;
+    w->cur_tx_id = id;
+    vg_detect_tx(w->detect, &in[0], &in[1], flowvars_of(w, f),
+                 w->cur_pkt ? w->cur_pkt->ts : f->last, on_alert, w);
+    w->cur_tx = NULL;
+    w->cur_ops = NULL;
+}
+
+static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
+{
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof in);
+    in.pkt = p;
+    if (p->payload && !(p->flags & VG_PKT_INVALID)) {
+        in.buf[VG_DBUF_PAYLOAD] = p->payload;
+        in.len[VG_DBUF_PAYLOAD] = p->payload_len;
+    }
+    if (w->chunk.len) {
+        in.stream = (const uint8_t *)w->chunk.data;
+        in.stream_len = (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX);
+        in.flow |= VG_DIN_STREAM;
+    }
+    vg_flowvars_t *fv = NULL;
+    if (f) {
+        in.app_proto = (uint8_t)f->app_proto;
+        in.flow |= VG_DIN_HAS_FLOW | (dir ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
+                   (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
+        fv = flowvars_of(w, f);
+    }
+    vg_detect_packet(w->detect, &in, fv, dir, p->ts, on_alert, w);
 }
 
 /* --- feeding --- */
@@ -236,6 +355,9 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
 static void cb_data(void *user, int dir, const uint8_t *d, size_t n)
 {
     worker_t *w = user;
+    /* Keep what this packet made available in its own direction for stream inspection. */
+    if (w->detect && w->cur_pkt && dir == w->cur_dir && w->chunk.len < (1u << 20))
+        vg_buf_append(&w->chunk, d, n);
     on_data(w, w->cur_flow, dir, d, n);
 }
 
@@ -268,12 +390,17 @@ void wapp_init(worker_t *w)
     w->actx.user = w;
     w->actx.cfg = &w->app_cfg;
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
+    if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL)
+        w->detect = vg_detect_ctx_new(w->run->opts->detect);
+    vg_buf_init(&w->chunk, 0);
 }
 
 void wapp_fini(worker_t *w)
 {
     vg_stream_ctx_free(w->stream);
     free(w->app_counters);
+    vg_detect_ctx_free(w->detect);
+    vg_buf_fini(&w->chunk);
 }
 
 void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
@@ -281,6 +408,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     w->cur_flow = f;
     w->cur_pkt = p;
     w->cur_dir = dir;
+    vg_buf_reset(&w->chunk);
     if (p->proto == 6) {
         if (!f->tcp)
             f->tcp = vg_stream_session_new(w->stream);
@@ -293,6 +421,8 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     } else if (p->proto == 17 && p->payload_len && !(p->flags & VG_PKT_INVALID)) {
         on_data(w, f, dir, p->payload, p->payload_len);
     }
+    if (w->detect)
+        detect_packet(w, f, p, dir);
     w->cur_pkt = NULL;
 }
 
@@ -311,6 +441,10 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
             a->ops->state_free(a->state);
         free(a);
         f->app = NULL;
+    }
+    if (f->detect) {
+        vg_flowvars_free(f->detect);
+        f->detect = NULL;
     }
     w->cur_pkt = saved;
     w->cur_flow = saved_f;

@@ -48,6 +48,7 @@ typedef struct vg_flow {
     /* Per-flow state of later stages, owned by them; freed through the table's free hook. */
     void *tcp;
     void *app;
+    void *detect;           /* flowbits/flowints (vg_flowvars_t), owned by the engine */
 
     /* table internals */
     uint32_t _next;         /* bucket chain */

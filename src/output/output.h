@@ -10,6 +10,7 @@
 
 #include "common/json.h"
 #include "decode/packet.h"
+#include "detect/rule.h"
 #include "flow/flow.h"
 
 #include <stdbool.h>
@@ -39,6 +40,28 @@ void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
 /* An "anomaly" event: type "decode", "stream" or "applayer"; event as Suricata names it. */
 void vg_eve_anomaly_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_packet_t *p,
                            const char *type, const char *event);
+
+/* One alert, as the worker knows it. */
+typedef struct vg_eve_alert {
+    const vg_rule_t *rule;
+    const vg_flow_t *flow;      /* NULL for a packet without a flow (then pkt is used) */
+    const vg_packet_t *pkt;
+    int dir;                    /* direction of the inspected data: 0 client→server */
+    vg_time_t ts;
+    uint64_t pcap_cnt;
+    const char *app_proto;      /* flow's app_proto name or NULL */
+    /* the transaction whose buffers matched, logged under its protocol's key */
+    bool has_tx;
+    uint64_t tx_id;
+    const char *app_name;
+    void (*log_tx)(void *tx, vg_jw_t *w);
+    void *tx;
+} vg_eve_alert_t;
+
+/* The EVE "alert" event (a complete object). */
+void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a);
+/* The fast.log line of the same alert, appended to b. */
+void vg_fast_alert(vg_buf_t *b, const vg_eve_alert_t *a);
 
 /* Suricata's protocol names: "TCP", "UDP", "ICMP", "IPv6-ICMP", or the number as a string. */
 const char *vg_eve_proto_name(uint8_t proto, char tmp[8]);

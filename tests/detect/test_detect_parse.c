@@ -224,7 +224,7 @@ static void test_sticky_and_legacy(void **st)
         if (l->buf == VG_DBUF_PAYLOAD) seen |= 8;
     }
     assert_int_equal(seen, 15);
-    assert_int_equal(r->flow, VG_FLOW_ESTABLISHED | VG_FLOW_TOSERVER);
+    assert_int_equal(r->flow, VG_RFLOW_ESTABLISHED | VG_RFLOW_TOSERVER);
     /* a legacy modifier inside a sticky buffer is an error */
     assert_null(parse("alert http any any -> any any (http.uri; content:\"a\"; http_uri; sid:26;)"));
     /* transforms, and the direction of http.header / file.data */

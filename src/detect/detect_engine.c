@@ -1,0 +1,472 @@
+/* detect_engine.c — rule groups, candidate selection through prefilters, ordered verification,
+ * flowbit actions, thresholds and suppression (see detect_engine.h).
+ *
+ * Groups: packet rules by transport (TCP, UDP, ICMPv4, ICMPv6, other IP; an `ip` rule is in all
+ * five), prefiltered on the payload; transaction rules by application protocol, each assigned to
+ * the buffer of its best content (the fast_pattern one, else the longest) and prefiltered there.
+ * Within a group, rules carry their position in Suricata's evaluation order; candidates are
+ * marked in a per-thread bitmap, sorted by that position and verified one by one.
+ */
+#include "detect/detect_engine.h"
+#include "common/common.h"
+#include "common/log.h"
+#include "detect/prefilter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { G_TCP, G_UDP, G_ICMP4, G_ICMP6, G_OTHER, G_PKT_N };
+
+typedef struct pf_slot {
+    vg_prefilter_t *pf;      /* NULL: every rule of the slot is a candidate */
+    int buf;
+    uint32_t n;
+    uint32_t *pos;           /* prefilter index -> position in the group */
+    const vg_rule_t **rules; /* what the prefilter was built over */
+} pf_slot_t;
+
+typedef struct group {
+    uint32_t n;              /* rules in evaluation order */
+    const vg_rule_t **rules;
+    uint32_t n_always;       /* positions always evaluated */
+    uint32_t *always;
+    uint32_t n_slots;
+    pf_slot_t *slots;
+} group_t;
+
+struct vg_detect_engine {
+    vg_ruleset_t *rs;
+    group_t pkt[G_PKT_N];
+    group_t tx[VG_APP_MAX];
+    uint32_t max_group;
+};
+
+enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT, S_N };
+static const char *const stat_names[S_N] = {
+    "detect.alert", "detect.alerts_suppressed", "detect.alerts_thresholded",
+    "detect.candidates", "detect.evals", "detect.pcre_limit_hits",
+};
+static const vg_stats_table_t stats_table = {stat_names, S_N};
+
+struct vg_detect_ctx {
+    const vg_detect_engine_t *e;
+    vg_detect_thread_t *t;
+    vg_prefilter_scratch_t *pfs;
+    vg_threshold_table_t *thr;
+    uint8_t *mark;           /* max_group bytes */
+    uint32_t *cand;          /* max_group entries */
+    uint32_t *scan;          /* max_group entries: prefilter output */
+    uint8_t *tx_done;        /* per position: already alerted in this tx */
+    uint64_t stats[S_N];
+};
+
+/* ---- classification ---- */
+
+static enum vg_app_proto buf_proto(int b)
+{
+    if (b >= VG_BUF_HTTP_URI && b <= VG_BUF_HTTP_LOCATION)
+        return VG_APP_HTTP;
+    if (b == VG_BUF_DNS_QUERY)
+        return VG_APP_DNS;
+    if (b >= VG_BUF_TLS_SNI && b <= VG_BUF_JA4_HASH)
+        return VG_APP_TLS;
+    if (b == VG_BUF_SSH_PROTO || b == VG_BUF_SSH_SOFTWARE)
+        return VG_APP_SSH;
+    return VG_APP_UNKNOWN;
+}
+
+/* The application protocol whose transactions a rule inspects, or UNKNOWN for packet rules. */
+static enum vg_app_proto tx_proto_of(const vg_rule_t *r)
+{
+    bool payload = false;
+    enum vg_app_proto p = VG_APP_UNKNOWN;
+    for (uint32_t i = 0; i < r->n_lists; i++) {
+        if (r->lists[i].buf == VG_DBUF_PAYLOAD)
+            payload = true;
+        else if (p == VG_APP_UNKNOWN)
+            p = buf_proto(r->lists[i].buf);
+    }
+    for (uint32_t i = 0; i < r->n_pm; i++)
+        if (r->pm[i].type == VG_PM_TLS_VERSION && p == VG_APP_UNKNOWN)
+            p = VG_APP_TLS;
+    if (p != VG_APP_UNKNOWN)
+        return r->app_proto != VG_APP_UNKNOWN ? (enum vg_app_proto)r->app_proto : p;
+    /* An application-protocol rule with no buffer at all is a transaction rule too (one alert
+     * per transaction, not one per packet). */
+    if (!payload && r->app_proto != VG_APP_UNKNOWN && r->app_proto < VG_APP_FAILED)
+        return (enum vg_app_proto)r->app_proto;
+    return VG_APP_UNKNOWN;
+}
+
+/* Suricata's ordering: action (pass, drop, reject, alert), then rules that set flowbits before
+ * rules that read them, then priority, then sid. */
+static int flowbit_rank(const vg_rule_t *r)
+{
+    bool sets = false, reads = false;
+    for (uint32_t i = 0; i < r->n_flowbits; i++) {
+        uint8_t c = r->flowbits[i].cmd;
+        if (c == VG_FB_ISSET || c == VG_FB_ISNOTSET)
+            reads = true;
+        else
+            sets = true;
+    }
+    return sets && !reads ? 0 : sets ? 1 : reads ? 2 : 3;
+}
+
+static int action_rank(const vg_rule_t *r)
+{
+    switch (r->action) {
+    case VG_ACT_PASS: return 0;
+    case VG_ACT_DROP: return 1;
+    case VG_ACT_ALERT: return 3;
+    default: return 2;
+    }
+}
+
+static int cmp_rule_order(const void *a, const void *b)
+{
+    const vg_rule_t *x = *(const vg_rule_t *const *)a, *y = *(const vg_rule_t *const *)b;
+    int d = action_rank(x) - action_rank(y);
+    if (!d)
+        d = flowbit_rank(x) - flowbit_rank(y);
+    if (!d)
+        d = x->priority - y->priority;
+    if (!d)
+        d = x->sid < y->sid ? -1 : x->sid > y->sid;
+    if (!d)
+        d = x->id < y->id ? -1 : x->id > y->id;
+    return d;
+}
+
+/* The list whose content feeds the prefilter: one with a fast_pattern content, else the one
+ * with the longest non-negated content; lists under transforms only as a last resort. */
+static int best_list(const vg_rule_t *r, bool payload_only)
+{
+    int best = -1;
+    long best_score = -1;
+    for (uint32_t i = 0; i < r->n_lists; i++) {
+        const vg_rule_list_t *l = &r->lists[i];
+        if (payload_only != (l->buf == VG_DBUF_PAYLOAD))
+            continue;
+        for (uint32_t k = 0; k < l->n_sm; k++) {
+            if (l->sm[k].type != VG_SM_CONTENT)
+                continue;
+            const vg_content_t *c = &l->sm[k].u.content;
+            if (c->flags & VG_CT_NEGATED)
+                continue;
+            long score = (long)c->len + ((c->flags & VG_CT_FAST_PATTERN) ? 100000 : 0) -
+                         (l->n_xform ? 50000 : 0);
+            if (score > best_score) {
+                best_score = score;
+                best = (int)i;
+            }
+        }
+    }
+    return best;
+}
+
+static void build_slot(pf_slot_t *s, int buf, const char *cache_dir, const char *what)
+{
+    s->buf = buf;
+    char err[256] = "";
+    s->pf = s->n ? vg_prefilter_build(s->rules, s->n, buf, cache_dir, err, sizeof err) : NULL;
+    if (s->n && !s->pf)
+        vg_log(VG_LOG_WARN, "detect: no prefilter for %s (%u rules; all are verified): %s", what,
+               s->n, err);
+}
+
+/* Fills g->slots from the rules of g (positions 0..n-1). payload: the packet groups. */
+static void build_group(group_t *g, bool payload, const char *cache_dir, const char *what)
+{
+    pf_slot_t slots[VG_DBUF_MAX];
+    memset(slots, 0, sizeof slots);
+    g->always = vg_xcalloc(g->n + 1, sizeof(uint32_t));
+    int *assign = vg_xcalloc(g->n + 1, sizeof(int));
+    for (uint32_t i = 0; i < g->n; i++) {
+        int li = best_list(g->rules[i], payload);
+        assign[i] = li < 0 ? -1 : g->rules[i]->lists[li].buf;
+        if (assign[i] < 0)
+            g->always[g->n_always++] = i;
+        else
+            slots[assign[i]].n++;
+    }
+    for (int b = 0; b < VG_DBUF_MAX; b++) {
+        if (!slots[b].n)
+            continue;
+        slots[b].rules = vg_xcalloc(slots[b].n, sizeof(vg_rule_t *));
+        slots[b].pos = vg_xcalloc(slots[b].n, sizeof(uint32_t));
+        slots[b].n = 0;
+    }
+    for (uint32_t i = 0; i < g->n; i++) {
+        if (assign[i] < 0)
+            continue;
+        pf_slot_t *s = &slots[assign[i]];
+        s->rules[s->n] = g->rules[i];
+        s->pos[s->n++] = i;
+    }
+    g->slots = vg_xcalloc(VG_DBUF_MAX, sizeof(pf_slot_t));
+    for (int b = 0; b < VG_DBUF_MAX; b++) {
+        if (!slots[b].n)
+            continue;
+        g->slots[g->n_slots] = slots[b];
+        build_slot(&g->slots[g->n_slots], b, cache_dir, what);
+        g->n_slots++;
+    }
+    free(assign);
+}
+
+static void group_add(group_t *g, const vg_rule_t *r)
+{
+    g->rules = vg_xrealloc(g->rules, (g->n + 1) * sizeof(*g->rules));
+    g->rules[g->n++] = r;
+}
+
+vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir)
+{
+    vg_detect_engine_t *e = vg_xcalloc(1, sizeof *e);
+    e->rs = rs;
+    uint32_t n = vg_ruleset_count(rs);
+    for (uint32_t i = 0; i < n; i++) {
+        const vg_rule_t *r = vg_ruleset_rule(rs, i);
+        enum vg_app_proto tp = tx_proto_of(r);
+        if (tp != VG_APP_UNKNOWN) {
+            group_add(&e->tx[tp], r);
+            continue;
+        }
+        static const uint8_t l4bit[G_PKT_N] = {VG_L4_TCP, VG_L4_UDP, VG_L4_ICMP4, VG_L4_ICMP6,
+                                               VG_L4_OTHER};
+        for (int g = 0; g < G_PKT_N; g++)
+            if (r->l4 & l4bit[g])
+                group_add(&e->pkt[g], r);
+    }
+    static const char *const pkt_names[G_PKT_N] = {"tcp packets", "udp packets", "icmp packets",
+                                                   "icmpv6 packets", "other ip packets"};
+    for (int g = 0; g < G_PKT_N; g++) {
+        if (e->pkt[g].n)
+            qsort(e->pkt[g].rules, e->pkt[g].n, sizeof(vg_rule_t *), cmp_rule_order);
+        build_group(&e->pkt[g], true, cache_dir, pkt_names[g]);
+        e->max_group = VG_MAX(e->max_group, e->pkt[g].n);
+    }
+    for (int p = 0; p < VG_APP_MAX; p++) {
+        if (e->tx[p].n)
+            qsort(e->tx[p].rules, e->tx[p].n, sizeof(vg_rule_t *), cmp_rule_order);
+        build_group(&e->tx[p], false, cache_dir, vg_app_proto_name((enum vg_app_proto)p));
+        e->max_group = VG_MAX(e->max_group, e->tx[p].n);
+    }
+    return e;
+}
+
+static void group_free(group_t *g)
+{
+    for (uint32_t s = 0; s < g->n_slots; s++) {
+        vg_prefilter_free(g->slots[s].pf);
+        free(g->slots[s].rules);
+        free(g->slots[s].pos);
+    }
+    free(g->slots);
+    free(g->rules);
+    free(g->always);
+}
+
+void vg_detect_engine_free(vg_detect_engine_t *e)
+{
+    if (!e)
+        return;
+    for (int g = 0; g < G_PKT_N; g++)
+        group_free(&e->pkt[g]);
+    for (int p = 0; p < VG_APP_MAX; p++)
+        group_free(&e->tx[p]);
+    vg_ruleset_free(e->rs);
+    free(e);
+}
+
+const vg_ruleset_t *vg_detect_engine_ruleset(const vg_detect_engine_t *e) { return e->rs; }
+
+vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e)
+{
+    vg_detect_ctx_t *c = vg_xcalloc(1, sizeof *c);
+    c->e = e;
+    c->t = vg_detect_thread_new();
+    c->pfs = vg_prefilter_scratch_new();
+    c->thr = vg_threshold_table_new(65536);
+    size_t m = e->max_group + 1;
+    c->mark = vg_xcalloc(m, 1);
+    c->tx_done = vg_xcalloc(m, 1);
+    c->cand = vg_xcalloc(m, sizeof(uint32_t));
+    c->scan = vg_xcalloc(m, sizeof(uint32_t));
+    return c;
+}
+
+void vg_detect_ctx_free(vg_detect_ctx_t *c)
+{
+    if (!c)
+        return;
+    vg_detect_thread_free(c->t);
+    vg_prefilter_scratch_free(c->pfs);
+    vg_threshold_table_free(c->thr);
+    free(c->mark);
+    free(c->tx_done);
+    free(c->cand);
+    free(c->scan);
+    free(c);
+}
+
+const vg_stats_table_t *vg_detect_stats_table(void) { return &stats_table; }
+
+const uint64_t *vg_detect_stats_values(vg_detect_ctx_t *c)
+{
+    c->stats[S_PCRE_LIMIT] = vg_detect_thread_counters(c->t)->pcre_limit_hits;
+    return c->stats;
+}
+
+/* ---- candidates ---- */
+
+static void mark_pos(vg_detect_ctx_t *c, uint32_t *n, uint32_t pos)
+{
+    if (!c->mark[pos]) {
+        c->mark[pos] = 1;
+        c->cand[(*n)++] = pos;
+    }
+}
+
+static void scan_slot(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, size_t len,
+                      uint32_t *n)
+{
+    if (!s->pf) {
+        for (uint32_t i = 0; i < s->n; i++)
+            mark_pos(c, n, s->pos[i]);
+        return;
+    }
+    size_t k = vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
+    for (size_t i = 0; i < k; i++)
+        mark_pos(c, n, s->pos[c->scan[i]]);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the candidates into evaluation order and clears the marks. */
+static void finish_candidates(vg_detect_ctx_t *c, uint32_t n)
+{
+    qsort(c->cand, n, sizeof(uint32_t), cmp_u32);
+    for (uint32_t i = 0; i < n; i++)
+        c->mark[c->cand[i]] = 0;
+    c->stats[S_CANDIDATES] += n;
+}
+
+/* ---- verification ---- */
+
+/* Returns true when the rule's alert is to be emitted after a match (noalert, suppression,
+ * thresholds), applying its flowbit/flowint actions in any case. */
+static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_t *p,
+                        vg_flowvars_t *fv, vg_time_t now)
+{
+    const vg_ruleset_t *rs = c->e->rs;
+    vg_threshold_t thr = vg_ruleset_threshold(rs, r);
+    if (thr.type == VG_THR_DETECTION && !vg_threshold_check(c->thr, r, &thr, p, now))
+        return false; /* detection_filter: the match does not count yet (no actions either) */
+    if (fv)
+        vg_detect_apply_actions(r, fv);
+    if (!vg_detect_should_alert(r))
+        return false;
+    if (p && vg_ruleset_is_suppressed(rs, r, p)) {
+        c->stats[S_SUPPRESSED]++;
+        return false;
+    }
+    if (thr.type != VG_THR_NONE && thr.type != VG_THR_DETECTION &&
+        !vg_threshold_check(c->thr, r, &thr, p, now)) {
+        c->stats[S_THRESHOLDED]++;
+        return false;
+    }
+    return true;
+}
+
+static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_input_t *in,
+                     vg_flowvars_t *fv)
+{
+    vg_detect_input_t cur = *in;
+    cur.fv = fv;
+    c->stats[S_EVALS]++;
+    return vg_detect_eval_rule(c->t, r, &cur);
+}
+
+void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
+                      vg_time_t now, vg_detect_alert_fn cb, void *user)
+{
+    const vg_packet_t *p = in->pkt;
+    int g;
+    switch (p ? p->proto : 0) {
+    case 6: g = G_TCP; break;
+    case 17: g = G_UDP; break;
+    case 1: g = G_ICMP4; break;
+    case 58: g = G_ICMP6; break;
+    default: g = G_OTHER;
+    }
+    const group_t *grp = &c->e->pkt[g];
+    if (!grp->n)
+        return;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < grp->n_always; i++)
+        mark_pos(c, &n, grp->always[i]);
+    for (uint32_t s = 0; s < grp->n_slots; s++) {
+        const pf_slot_t *sl = &grp->slots[s];
+        if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD])
+            scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n);
+        if (in->stream && in->stream_len)
+            scan_slot(c, sl, in->stream, in->stream_len, &n);
+    }
+    finish_candidates(c, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const vg_rule_t *r = grp->rules[c->cand[i]];
+        if (!eval_one(c, r, in, fv))
+            continue;
+        if (after_match(c, r, p, fv, now)) {
+            c->stats[S_ALERT]++;
+            cb(user, r, dir);
+        }
+        if (r->action == VG_ACT_PASS)
+            break;
+    }
+}
+
+void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
+                  const vg_detect_input_t *in_tc, vg_flowvars_t *fv, vg_time_t now,
+                  vg_detect_alert_fn cb, void *user)
+{
+    uint8_t proto = in_ts->app_proto;
+    if (proto >= VG_APP_MAX)
+        return;
+    const group_t *grp = &c->e->tx[proto];
+    if (!grp->n)
+        return;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < grp->n_always; i++)
+        mark_pos(c, &n, grp->always[i]);
+    for (uint32_t s = 0; s < grp->n_slots; s++) {
+        const pf_slot_t *sl = &grp->slots[s];
+        if (in_ts->buf[sl->buf])
+            scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n);
+    }
+    finish_candidates(c, n);
+    const vg_detect_input_t *ins[2] = {in_ts, in_tc};
+    for (int d = 0; d < 2; d++) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t pos = c->cand[i];
+            if (c->tx_done[pos])
+                continue;
+            const vg_rule_t *r = grp->rules[pos];
+            if (!eval_one(c, r, ins[d], fv))
+                continue;
+            c->tx_done[pos] = 1;
+            if (after_match(c, r, ins[d]->pkt, fv, now)) {
+                c->stats[S_ALERT]++;
+                cb(user, r, d);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        c->tx_done[c->cand[i]] = 0;
+}

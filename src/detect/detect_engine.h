@@ -1,0 +1,57 @@
+/* detect_engine.h — the signature engine at run time: a loaded ruleset organised for matching,
+ * and the two inspection points the workers call.
+ *
+ *  - vg_detect_packet(): every decoded packet of a flow (and packets without a flow): rules that
+ *    inspect no application buffer — header-only rules, packet keywords, payload/stream content.
+ *  - vg_detect_tx(): a completed application transaction (HTTP request+response, DNS message,
+ *    TLS handshake, SSH banners): rules that inspect its buffers (http.uri, dns.query, tls.sni,
+ *    ...). Each rule alerts at most once per transaction.
+ *
+ * Candidates come from one Hyperscan prefilter per rule group and buffer (prefilter.h); each
+ * candidate is verified in full by vg_detect_eval_rule(). Rules are evaluated in Suricata's
+ * order (action, flowbit setters before readers, priority, sid) so flowbits set by one rule are
+ * seen by the next within the same packet.
+ *
+ * Threads: the engine is immutable once built and shared by all workers; each worker owns a
+ * vg_detect_ctx_t (scratch, threshold table, counters).
+ */
+#ifndef VG_DETECT_DETECT_ENGINE_H
+#define VG_DETECT_DETECT_ENGINE_H
+
+#include "detect/detect.h"
+
+typedef struct vg_detect_engine vg_detect_engine_t;
+typedef struct vg_detect_ctx vg_detect_ctx_t;
+
+/* Takes ownership of rs. cache_dir: where compiled pattern databases are kept (NULL: none).
+ * Never fails for lack of Hyperscan: a group whose prefilter cannot be built evaluates all its
+ * rules (slower, same result); that is reported through vg_log. */
+vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir);
+void vg_detect_engine_free(vg_detect_engine_t *e);
+const vg_ruleset_t *vg_detect_engine_ruleset(const vg_detect_engine_t *e);
+
+vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e);
+void vg_detect_ctx_free(vg_detect_ctx_t *c);
+
+/* Called for each alert: the rule, and the direction of the inspected data (VG_DIR_TOSERVER:
+ * the alert's source is the flow's client). */
+typedef void (*vg_detect_alert_fn)(void *user, const vg_rule_t *r, int dir);
+
+/* Packet rules over one packet. in->pkt is the packet; in->buf[VG_DBUF_PAYLOAD] its payload;
+ * in->stream the in-order stream bytes this packet made available (may be NULL). fv: the flow's
+ * variables (NULL without a flow). dir: the packet's direction in its flow. */
+void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
+                      vg_time_t now, vg_detect_alert_fn cb, void *user);
+
+/* Transaction rules. in_ts / in_tc: the same buffers with the header oriented client→server and
+ * server→client (pkt, flow flags). Rules are tried on in_ts first, then on in_tc. */
+void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
+                  const vg_detect_input_t *in_tc, vg_flowvars_t *fv, vg_time_t now,
+                  vg_detect_alert_fn cb, void *user);
+
+/* Counters: "detect.alert", "detect.alerts_suppressed", "detect.candidates", "detect.evals",
+ * "detect.pcre_limit_hits", ... */
+const vg_stats_table_t *vg_detect_stats_table(void);
+const uint64_t *vg_detect_stats_values(vg_detect_ctx_t *c);
+
+#endif

@@ -2,8 +2,8 @@
  * scanned once per buffer; the rules whose fast pattern occurs (plus the "always" rules) are the
  * candidates the engine verifies with vg_detect_eval_rule().
  *
- * Build. Each rule contributes at most one literal, chosen from its untransformed lists on the
- * buffer (see pick_pattern()). Identical literals (same bytes after case folding for caseless
+ * Build. Each rule contributes at most one literal, chosen from its lists on the buffer that
+ * are untransformed or only under case mappings / dotprefix (see vg_pf_pick_pattern()). Identical literals (same bytes after case folding for caseless
  * ones, same flags) are compiled once: Hyperscan ids are *pattern* indices and a CSR table maps
  * a pattern to the rules that chose it. ET Open has many rules sharing a pattern, so this cuts
  * compile time and the callbacks per scan (one per distinct pattern, HS_FLAG_SINGLEMATCH).
@@ -88,58 +88,89 @@ static bool list_on(const vg_rule_list_t *l, int buf)
     return l->buf == buf || ((l->flags & VG_LIST_ALT_BUF) && l->alt_buf == buf);
 }
 
-/* Whether a list's contents can be looked for in the untransformed buffer. Case mappings keep
- * every byte in place, so a content of such a list occurs in the raw data case-insensitively;
- * any other transform (url_decode, strip_whitespace, hashes, xor, dotprefix) moves or changes
- * bytes and makes the list unusable. *caseless is set when the pattern must be caseless. */
-static bool list_usable(const vg_rule_list_t *l, bool *caseless)
+/* How a list's transforms relate its contents to the raw buffer. Case mappings keep every byte
+ * in place, so a content occurs in the raw data case-insensitively. dotprefix puts a '.' in
+ * front (and commutes with case mappings): a content that matched partly inside those dots
+ * still has the rest, after its first leading dots (at most one per dotprefix), in the raw data.
+ * Any other transform (url_decode, whitespace, hashes, xor) moves or rewrites bytes, so the
+ * list is unusable. */
+typedef struct xf_view {
+    bool caseless;
+    uint32_t dots;
+} xf_view_t;
+
+static bool list_usable(const vg_rule_list_t *l, xf_view_t *v)
 {
-    *caseless = false;
+    v->caseless = false;
+    v->dots = 0;
     for (uint8_t i = 0; i < l->n_xform; i++) {
-        uint8_t t = l->xform[i].type;
-        if (t != VG_XF_TO_LOWERCASE && t != VG_XF_TO_UPPERCASE && t != VG_XF_HEADER_LOWERCASE)
+        switch (l->xform[i].type) {
+        case VG_XF_TO_LOWERCASE:
+        case VG_XF_TO_UPPERCASE:
+        case VG_XF_HEADER_LOWERCASE:
+            v->caseless = true;
+            break;
+        case VG_XF_DOTPREFIX:
+            v->dots++;
+            break;
+        default:
             return false;
-        *caseless = true;
+        }
     }
     return true;
 }
 
+/* The part of c that must occur in the raw buffer: its fast_pattern:x,y chop if any, without
+ * the leading dots a dotprefix may have supplied. False when nothing is left. */
+static bool content_window(const vg_content_t *c, const xf_view_t *v, vg_pf_pattern_t *out)
+{
+    uint32_t s = 0, e = c->len;
+    if ((c->flags & VG_CT_FAST_PATTERN) && (c->flags & VG_CT_FP_CHOP) && c->fp_len > 0 &&
+        (uint32_t)c->fp_off + c->fp_len <= c->len) {
+        s = c->fp_off;
+        e = s + c->fp_len;
+    }
+    uint32_t dots = 0;
+    while (dots < v->dots && dots < c->len && c->pat[dots] == '.')
+        dots++;
+    if (s < dots)
+        s = dots;
+    if (s >= e)
+        return false;
+    out->pat = c->pat + s;
+    out->len = e - s;
+    out->caseless = v->caseless || (c->flags & VG_CT_NOCASE);
+    return true;
+}
+
 /* One rule's literal on buf: the non-negated content marked fast_pattern (chopped by
- * fast_pattern:x,y), else the longest non-negated content (first of equal length). Every
- * positive content must occur in the buffer for the list to match, so any of them is a sound
- * prefilter; the choice only affects selectivity. False: the rule is an "always" rule. */
+ * fast_pattern:x,y), else the longest non-negated content (first of equal length), from the
+ * lists on buf whose transforms allow it. Every positive content must occur in the buffer for
+ * its list to match, so any of them is a sound prefilter; the choice only affects
+ * selectivity. False: the rule is an "always" rule. */
 bool vg_pf_pick_pattern(const vg_rule_t *r, int buf, vg_pf_pattern_t *out)
 {
-    const vg_content_t *best = NULL;
-    bool best_ci = false;
+    bool found = false, found_fp = false;
     for (uint32_t li = 0; li < r->n_lists; li++) {
         const vg_rule_list_t *l = &r->lists[li];
-        bool ci;
-        if (!list_on(l, buf) || !list_usable(l, &ci))
+        xf_view_t v;
+        if (!list_on(l, buf) || !list_usable(l, &v))
             continue;
         for (uint32_t k = 0; k < l->n_sm; k++) {
             const vg_content_t *c = &l->sm[k].u.content;
-            if (l->sm[k].type != VG_SM_CONTENT || (c->flags & VG_CT_NEGATED) || c->len == 0)
+            vg_pf_pattern_t p;
+            if (l->sm[k].type != VG_SM_CONTENT || (c->flags & VG_CT_NEGATED) ||
+                !content_window(c, &v, &p))
                 continue;
             bool fp = c->flags & VG_CT_FAST_PATTERN;
-            bool best_fp = best && (best->flags & VG_CT_FAST_PATTERN);
-            if (!best || (fp && !best_fp) || (fp == best_fp && c->len > best->len)) {
-                best = c;
-                best_ci = ci;
+            if (!found || (fp && !found_fp) || (fp == found_fp && p.len > out->len)) {
+                *out = p;
+                found = true;
+                found_fp = fp;
             }
         }
     }
-    if (!best)
-        return false;
-    out->pat = best->pat;
-    out->len = best->len;
-    if ((best->flags & VG_CT_FAST_PATTERN) && (best->flags & VG_CT_FP_CHOP) &&
-        (uint32_t)best->fp_off + best->fp_len <= best->len && best->fp_len > 0) {
-        out->pat = best->pat + best->fp_off;
-        out->len = best->fp_len;
-    }
-    out->caseless = best_ci || (best->flags & VG_CT_NOCASE);
-    return true;
+    return found;
 }
 
 /* ---- build ---- */

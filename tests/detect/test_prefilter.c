@@ -193,15 +193,23 @@ static void test_transforms(void **st)
     /* 4: a transformed list and a plain one on the same buffer: the plain one is used */
     ADDH("http.uri; content:\"plain\"; http.uri; url_decode; content:\"dec\";");
     ADDH("http.uri; content:\"xyz\";");                     /* 5 */
+    ADDH("http.uri; dotprefix; content:\".evil.com\"; endswith;");  /* 6: "evil.com" */
+    ADDH("http.uri; dotprefix; content:\".\";");             /* 7: nothing left: always */
+    ADDH("http.uri; dotprefix; content:\".x\"; fast_pattern:0,1;"); /* 8: "": always */
     vg_prefilter_t *pf = BUILD(VG_BUF_HTTP_URI);
-    assert_int_equal(vg_prefilter_n_always(pf), 2);
-    assert_int_equal(vg_prefilter_n_patterns(pf), 4);
-    expect(pf, "/index", 0, 1, -1);
-    expect(pf, "/ABC", 0, 1, 2, -1);
-    expect(pf, "/xy", 0, 1, 3, -1);
-    expect(pf, "/plain/dec", 0, 1, 4, -1);
-    expect(pf, "/dec", 0, 1, -1);
-    expect(pf, "/XYZ", 0, 1, 3, -1);
+    assert_int_equal(vg_prefilter_n_always(pf), 4);
+    assert_int_equal(vg_prefilter_n_patterns(pf), 5);
+    vg_pf_pattern_t p;
+    assert_true(vg_pf_pick_pattern(vg_ruleset_rule(rs, 6), VG_BUF_HTTP_URI, &p));
+    assert_int_equal(p.len, 8);
+    assert_memory_equal(p.pat, "evil.com", 8);
+    expect(pf, "/index", 0, 1, 7, 8, -1);
+    expect(pf, "/ABC", 0, 1, 2, 7, 8, -1);
+    expect(pf, "/xy", 0, 1, 3, 7, 8, -1);
+    expect(pf, "/plain/dec", 0, 1, 4, 7, 8, -1);
+    expect(pf, "/dec", 0, 1, 7, 8, -1);
+    expect(pf, "/XYZ", 0, 1, 3, 7, 8, -1);
+    expect(pf, "evil.com", 0, 1, 6, 7, 8, -1);
     vg_prefilter_free(pf);
 }
 
@@ -434,7 +442,7 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)((rng_state >> 11) % n);
 }
 
-static const char alpha[] = "abcAB d";
+static const char alpha[] = "abcAB d.";
 
 static void rand_word(char *w, uint32_t len)
 {
@@ -482,7 +490,8 @@ static size_t rand_content(char *o, size_t cap, bool first, bool *fp_used)
 static void rand_rule(char *txt, size_t cap, uint32_t sid, bool http)
 {
     static const char *xf[] = { "", "", "", "to_lowercase; ", "to_uppercase; ",
-                                "strip_whitespace; ", "compress_whitespace; " };
+                                "strip_whitespace; ", "compress_whitespace; ", "dotprefix; ",
+                                "dotprefix; to_lowercase; ", "dotprefix; dotprefix; " };
     char opts[1024];
     size_t n = 0;
     if (http)

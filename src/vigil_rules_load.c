@@ -116,9 +116,12 @@ int vigil_rules_build(const vg_config_t *cfg, const char *const *files, size_t n
             vg_ruleset_free(rs);
             return -1;
         }
-        if (vg_ruleset_count(rs) == before) {
-            vg_log(VG_LOG_ERROR, "%s: no rule could be loaded (%u rejected)", files[i],
-                   vg_ruleset_n_diags(rs) - diags);
+        uint32_t rejected = vg_ruleset_n_diags(rs) - diags;
+        if (vg_ruleset_count(rs) == before && rejected == 0) {
+            /* only comments (rule sets ship files whose rules are all disabled) */
+            vg_log(VG_LOG_WARN, "%s: no active rule in this file", files[i]);
+        } else if (vg_ruleset_count(rs) == before) {
+            vg_log(VG_LOG_ERROR, "%s: no rule could be loaded (%u rejected)", files[i], rejected);
             report(rs, n_files);
             vg_ruleset_free(rs);
             return -1;

@@ -44,6 +44,7 @@ static const key_def_t keys[] = {
     {"app-layer.protocols.http.request-body-limit", T_SIZE, "100kb", NULL},
     {"app-layer.protocols.http.response-body-limit", T_SIZE, "100kb", NULL},
     {"outputs.eve.enabled", T_BOOL, "true", NULL},
+    {"outputs.fast.enabled", T_BOOL, "true", "write LOGDIR/fast.log (one line per alert)"},
     {"outputs.eve.filename", T_STR, "eve.json", NULL},
     {"outputs.eve.types.flow", T_BOOL, "true", "write flow events"},
     {"outputs.eve.types.anomaly", T_BOOL, "true", "write anomaly events"},

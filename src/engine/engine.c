@@ -289,6 +289,7 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");
     r->log_app = vg_config_bool(cfg, "outputs.eve.types.app");
+    pthread_mutex_init(&r->fast_mu, NULL);
 }
 
 static int open_eve(const vg_run_opts_t *o, char *err, size_t err_len)
@@ -339,6 +340,13 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         r->n_workers = 64;
     stats_merge_init(&r->sm);
     evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers);
+    if (o->detect && vg_config_bool(o->cfg, "outputs.fast.enabled")) {
+        char fpath[4096];
+        snprintf(fpath, sizeof fpath, "%s/fast.log", o->logdir);
+        r->fast = fopen(fpath, "a");
+        if (!r->fast)
+            vg_log(VG_LOG_WARN, "%s: %s; fast.log is off", fpath, strerror(errno));
+    }
     r->workers = vg_xcalloc(r->n_workers, sizeof(worker_t));
     for (unsigned i = 0; i < r->n_workers; i++)
         if (worker_start(r, &r->workers[i], i) != 0) {
@@ -413,6 +421,9 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         close(fd);
     for (unsigned i = 0; i < r->n_workers; i++)
         worker_fini(&r->workers[i]);
+    if (r->fast && fclose(r->fast) != 0)
+        vg_log(VG_LOG_ERROR, "fast.log: write error: %s", strerror(errno));
+    pthread_mutex_destroy(&r->fast_mu);
     free(r->workers);
     free(rd.cur);
     evq_fini(&r->evq);

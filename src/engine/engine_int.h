@@ -17,6 +17,7 @@
 #include "detect/detect_engine.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 
 #define BATCH_PKTS 256
@@ -63,7 +64,8 @@ typedef struct worker {
     int cur_dir;
     /* signature matching */
     vg_detect_ctx_t *detect;
-    vg_buf_t chunk;          /* stream bytes delivered while processing the current packet */
+    vg_buf_t chunk;
+    vg_buf_t fast_line;      /* scratch for one fast.log line */          /* stream bytes delivered while processing the current packet */
     int chunk_dir;
     const vg_app_ops_t *cur_ops; /* transaction being inspected (alerts log its object) */
     void *cur_tx;
@@ -95,6 +97,9 @@ typedef struct run {
     vg_flow_config_t flow_cfg;
     vg_eve_opts_t eve;
     bool log_flow, log_anomaly, log_stats, log_app;
+    /* fast.log: alerts are rare, so workers append under a mutex through stdio buffering */
+    FILE *fast;
+    pthread_mutex_t fast_mu;
     unsigned n_workers;
     worker_t *workers;
     evq_t evq;
@@ -108,6 +113,8 @@ typedef struct run {
  * line and hands full blocks to the output thread. */
 void worker_ev_begin(worker_t *w);
 void worker_ev_end(worker_t *w);
+/* Append a fast.log line (no-op when fast.log is off). */
+void worker_fast_log(worker_t *w, const char *line, size_t len);
 
 int worker_start(run_t *r, worker_t *w, unsigned id);
 void worker_join(worker_t *w);

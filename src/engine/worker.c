@@ -149,6 +149,16 @@ void worker_collect(const worker_t *w, uint64_t *out)
             out[sm->map[s][i]] += vals[s][i];
 }
 
+void worker_fast_log(worker_t *w, const char *line, size_t len)
+{
+    run_t *r = w->run;
+    if (!r->fast)
+        return;
+    pthread_mutex_lock(&r->fast_mu);
+    fwrite(line, 1, len, r->fast);
+    pthread_mutex_unlock(&r->fast_mu);
+}
+
 int worker_start(run_t *r, worker_t *w, unsigned id)
 {
     memset(w, 0, sizeof *w);

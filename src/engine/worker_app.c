@@ -195,6 +195,12 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     worker_ev_begin(w);
     vg_eve_alert(&w->jw, &w->run->eve, &a);
     worker_ev_end(w);
+    if (w->run->fast) {
+        vg_buf_t *fb = &w->fast_line;
+        vg_buf_reset(fb);
+        vg_fast_alert(fb, &a);
+        worker_fast_log(w, fb->data, fb->len);
+    }
 }
 
 /* A header-only packet for transaction inspection, oriented for direction dir. */
@@ -393,6 +399,7 @@ void wapp_init(worker_t *w)
     if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL)
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
     vg_buf_init(&w->chunk, 0);
+    vg_buf_init(&w->fast_line, 256);
 }
 
 void wapp_fini(worker_t *w)
@@ -401,6 +408,7 @@ void wapp_fini(worker_t *w)
     free(w->app_counters);
     vg_detect_ctx_free(w->detect);
     vg_buf_fini(&w->chunk);
+    vg_buf_fini(&w->fast_line);
 }
 
 void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)

@@ -1,4 +1,5 @@
 /* vigil_read.c — `vigil read`: analyse capture files with Suricata's command-line shape. */
+#include "capture/capture.h"
 #include "common/common.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -170,6 +171,14 @@ int vigil_read_main(int argc, char **argv)
     }
     if (no_detect)
         vg_config_set(cfg, "detect.enabled", "false", err, sizeof err);
+    /* Check the captures before the (slower, chattier) rule loading, so a bad file name is
+     * reported alone and at once. */
+    vg_capture_t *probe = vg_capture_open_files(files, n_files, err, sizeof err);
+    if (!probe) {
+        vg_log(VG_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    vg_capture_free(probe);
     if (stage == VG_STAGE_ALL && vigil_rules_build(cfg, rules, n_rules, &detect) != 0)
         goto out;
     if (!logdir)

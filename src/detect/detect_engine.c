@@ -20,6 +20,7 @@ enum { G_TCP, G_UDP, G_ICMP4, G_ICMP6, G_OTHER, G_PKT_N };
 typedef struct pf_slot {
     vg_prefilter_t *pf;      /* NULL: every rule of the slot is a candidate */
     int buf;
+    int alt_buf;             /* the to-client twin some of its lists also inspect, or -1 */
     uint32_t n;
     uint32_t *pos;           /* prefilter index -> position in the group */
     const vg_rule_t **rules; /* what the prefilter was built over */
@@ -180,15 +181,21 @@ static void build_group(group_t *g, bool payload, const char *cache_dir, const c
 {
     pf_slot_t slots[VG_DBUF_MAX];
     memset(slots, 0, sizeof slots);
+    for (int b = 0; b < VG_DBUF_MAX; b++)
+        slots[b].alt_buf = -1;
     g->always = vg_xcalloc(g->n + 1, sizeof(uint32_t));
     int *assign = vg_xcalloc(g->n + 1, sizeof(int));
     for (uint32_t i = 0; i < g->n; i++) {
         int li = best_list(g->rules[i], payload);
         assign[i] = li < 0 ? -1 : g->rules[i]->lists[li].buf;
-        if (assign[i] < 0)
+        if (assign[i] < 0) {
             g->always[g->n_always++] = i;
-        else
+        } else {
             slots[assign[i]].n++;
+            const vg_rule_list_t *l = &g->rules[i]->lists[li];
+            if (l->flags & VG_LIST_ALT_BUF)
+                slots[assign[i]].alt_buf = l->alt_buf;
+        }
     }
     for (int b = 0; b < VG_DBUF_MAX; b++) {
         if (!slots[b].n)
@@ -413,6 +420,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         mark_pos(c, &n, grp->always[i]);
     for (uint32_t s = 0; s < grp->n_slots; s++) {
         const pf_slot_t *sl = &grp->slots[s];
+        if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
+            scan_slot(c, sl, (const uint8_t *)"", 0, &n); /* its "always" rules */
         if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD])
             scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n);
         if (in->stream && in->stream_len)
@@ -447,8 +456,12 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
         mark_pos(c, &n, grp->always[i]);
     for (uint32_t s = 0; s < grp->n_slots; s++) {
         const pf_slot_t *sl = &grp->slots[s];
+        /* The same buffers serve both directions; a list that also inspects its to-client
+         * twin (response headers for http.header, ...) is scanned there too. */
         if (in_ts->buf[sl->buf])
             scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n);
+        if (sl->alt_buf >= 0 && in_ts->buf[sl->alt_buf])
+            scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n);
     }
     finish_candidates(c, n);
     const vg_detect_input_t *ins[2] = {in_ts, in_tc};

@@ -7,14 +7,20 @@ scripts/setup-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
 mkdir -p samples vigil-logs
-build/vigil-gen --flows 2000 --seed 1 -o samples/sample.pcap
-rm -f vigil-logs/eve.json
-build/vigil read samples/sample.pcap -l vigil-logs
+build/vigil-gen --flows 2000 --seed 1 -o samples/background.pcap   # ordinary traffic
+python3 scripts/make_attacks.py samples/attacks.pcap                 # attacks on a made-up network
+rm -f vigil-logs/eve.json vigil-logs/fast.log
+build/vigil read samples/background.pcap samples/attacks.pcap -l vigil-logs
 echo
 echo "Events by type in vigil-logs/eve.json:"
 python3 - <<'PY'
 import json, collections
-c = collections.Counter(json.loads(l)["event_type"] for l in open("vigil-logs/eve.json"))
-for k, v in sorted(c.items(), key=lambda kv: -kv[1]):
+ev = [json.loads(l) for l in open("vigil-logs/eve.json")]
+for k, v in collections.Counter(e["event_type"] for e in ev).most_common():
     print(f"  {k:10} {v}")
+print("\nAlerts (vigil-logs/fast.log has one line each):")
+for (sig, src, dst), n in collections.Counter(
+        (e["alert"]["signature"], e["src_ip"], e["dest_ip"]) for e in ev
+        if e["event_type"] == "alert").most_common():
+    print(f"  {n:3}  {sig}  {src} -> {dst}")
 PY

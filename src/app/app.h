@@ -97,6 +97,28 @@ typedef struct vg_app_config {
 
 void vg_app_config_defaults(vg_app_config_t *cfg);
 
+/* A file carried by a transaction (Suricata's file tracking): an HTTP response body, a PUT or
+ * POST body, a multipart part with a filename. Logged as an EVE "fileinfo" event. */
+enum vg_app_file_state {
+    VG_APP_FILE_OPEN = 0,   /* still receiving data */
+    VG_APP_FILE_CLOSED,     /* complete */
+    VG_APP_FILE_TRUNCATED,  /* ended early: flow ended, body limit reached */
+    VG_APP_FILE_ERROR,
+};
+
+typedef struct vg_app_file {
+    const uint8_t *name;    /* as the protocol names it (not NUL-terminated) */
+    size_t name_len;
+    int dir;                /* VG_DIR_TOSERVER (upload) or VG_DIR_TOCLIENT (download) */
+    uint64_t size;          /* bytes of file data seen (decoded) */
+    bool gaps;              /* bytes were lost in the stream */
+    enum vg_app_file_state state;
+    const uint8_t *data;    /* the first data_len bytes of the file, when kept (may be NULL) */
+    size_t data_len;
+} vg_app_file_t;
+
+const char *vg_app_file_state_name(enum vg_app_file_state st);
+
 /* Result of feeding bytes to a parser. */
 enum vg_app_parse_result {
     VG_APP_PARSE_OK = 0,
@@ -137,6 +159,10 @@ typedef struct vg_app_ops {
     /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse
      * call on this state. */
     bool (*get_buffer)(void *tx, enum vg_app_buf buf, const uint8_t **data, size_t *len);
+    /* Files of a transaction, index i of [0, n): fills *out and returns true, false past the
+     * last one. flow_end says the flow is over (a file still open is then closed or truncated
+     * the way Suricata closes it). Borrowed like get_buffer. May be NULL (no files). */
+    bool (*tx_file)(void *tx, size_t i, bool flow_end, vg_app_file_t *out);
 } vg_app_ops_t;
 
 /* The registered protocols, and lookup. */

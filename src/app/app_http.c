@@ -77,7 +77,7 @@ static void *http_state_new(bool over_tcp)
 static void tx_free(vg_http_tx_t *tx)
 {
     vg_http_str_t *strs[] = {&tx->method,      &tx->uri_raw,    &tx->protocol,
-                             &tx->request_line, &tx->uri_norm,   &tx->host,
+                             &tx->request_line, &tx->uri_norm,   &tx->host, &tx->path,
                              &tx->host_raw,    &tx->res_protocol, &tx->status_str,
                              &tx->status_msg,  &tx->response_line};
     for (size_t i = 0; i < VG_ARRAY_LEN(strs); i++)
@@ -386,4 +386,5 @@ const vg_app_ops_t vg_app_http_ops = {
     .log_tx = vg_http_log_tx,
     .tx_release = http_tx_release,
     .get_buffer = http_get_buffer,
+    .tx_file = vg_http_tx_file,
 };

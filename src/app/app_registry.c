@@ -26,6 +26,17 @@ void vg_app_config_defaults(vg_app_config_t *cfg)
     cfg->max_tx_per_flow = 512;
 }
 
+const char *vg_app_file_state_name(enum vg_app_file_state st)
+{
+    switch (st) {
+    case VG_APP_FILE_OPEN: return "OPEN";
+    case VG_APP_FILE_CLOSED: return "CLOSED";
+    case VG_APP_FILE_TRUNCATED: return "TRUNCATED";
+    case VG_APP_FILE_ERROR: return "ERROR";
+    }
+    return "UNKNOWN";
+}
+
 const vg_app_ops_t *vg_app_ops(enum vg_app_proto id)
 {
     for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)

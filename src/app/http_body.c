@@ -168,6 +168,7 @@ void vg_http_body_add(vg_http_body_t *b, const uint8_t *p, size_t n, vg_app_ctx_
 void vg_http_body_gap(vg_http_body_t *b)
 {
     b->truncated = true;
+    b->gaps = true;
     if (b->enc != VG_HTTP_ENC_NONE && b->z_mode != VG_HTTP_Z_FAILED)
         z_stop(b, VG_HTTP_Z_ENDED);
 }

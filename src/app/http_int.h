@@ -27,6 +27,7 @@
 #define VG_HTTP_MAX_HDR_BYTES (64u * 1024u) /* header bytes kept per message */
 #define VG_HTTP_MAX_HEADERS 256u            /* distinct headers kept per message */
 #define VG_HTTP_MAX_PENDING (64u * 1024u)   /* request bytes held while a CONNECT waits */
+#define VG_HTTP_MAX_FILES 16u             /* files reported per transaction */
 #define VG_HTTP_BOMB_RATIO 100u             /* decoded/encoded ratio that counts as a bomb */
 
 /* An owned byte string; p is NUL-terminated (not counted in len) or NULL when absent. */
@@ -54,7 +55,8 @@ typedef struct vg_http_body {
            VG_HTTP_Z_CAPPED } z_mode;
     uint8_t peek[2];        /* deflate: first bytes, to tell zlib-wrapped from raw deflate */
     uint8_t n_peek;
-    bool truncated;         /* some bytes were not kept because of the limit */
+    bool truncated;         /* some bytes were not kept because of the limit (or a gap) */
+    bool gaps;              /* bytes of the body were lost in the stream */
     z_stream zs;
 } vg_http_body_t;
 
@@ -78,6 +80,7 @@ typedef struct vg_http_tx {
     /* request */
     vg_http_str_t method, uri_raw, protocol, request_line;
     vg_http_str_t uri_norm;      /* libhtp-style normalised path?query#fragment */
+    vg_http_str_t path;          /* the normalised path alone (libhtp's parsed_uri->path) */
     vg_http_str_t host;          /* lowercased, port stripped (URI authority or Host header) */
     vg_http_str_t host_raw;      /* Host header value as sent */
     int port;                    /* from URI authority or Host header, -1 when absent */
@@ -91,7 +94,11 @@ typedef struct vg_http_tx {
     int status;                  /* 0 when absent or not numeric */
     bool res_started, res_hdrs_done, res_done;
     bool seen_100;
+    bool res_until_close;        /* the response body ends with the connection */
     vg_http_msg_t res;
+    /* files (see http_file.c), rebuilt on each enumeration */
+    vg_app_file_t files[VG_HTTP_MAX_FILES];
+    size_t n_files;
     /* lazily built detection buffers (valid once the matching headers are complete) */
     vg_buf_t cache[VG_BUF_MAX];
     bool cached[VG_BUF_MAX];
@@ -143,6 +150,12 @@ void vg_http_dir_fini(vg_http_dir_t *d);
 vg_http_tx_t *vg_http_tx_new(vg_http_state_t *s, vg_app_ctx_t *ctx);
 vg_http_tx_t *vg_http_tx_for_response(vg_http_state_t *s);
 void vg_http_anomaly(vg_app_ctx_t *ctx, const char *event);
+
+/* --- http_file.c --- */
+/* The transaction's files as Suricata tracks them (app.h tx_file). */
+bool vg_http_tx_file(void *tx, size_t i, bool flow_end, vg_app_file_t *out);
+/* The filename= parameter of a Content-Disposition value, parsed as Suricata does. */
+bool vg_http_cd_filename(const uint8_t *v, size_t n, const uint8_t **fn, size_t *fl);
 
 /* --- http_log.c --- */
 void vg_http_log_tx(void *tx, vg_jw_t *w);

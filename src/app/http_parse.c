@@ -440,6 +440,14 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
     tx->is_connect = tx->method.len == 7 && memcmp(tx->method.p, "CONNECT", 7) == 0;
     vg_http_uri_normalize(tx->uri_raw.p, tx->uri_raw.len, tx->is_connect, &s->out);
     vg_http_str_set(&tx->uri_norm, s->out.data, s->out.len);
+    if (!tx->is_connect && tx->uri_raw.len) {
+        size_t pl = 0;
+        while (pl < tx->uri_raw.len && tx->uri_raw.p[pl] != '?' && tx->uri_raw.p[pl] != '#')
+            pl++;
+        vg_http_uri_normalize(tx->uri_raw.p, pl, false, &s->out);
+        if (s->out.len)
+            vg_http_str_set(&tx->path, s->out.data, s->out.len);
+    }
     if (tx->is_09) {
         /* A simple request has no headers and nothing may follow it on this connection. */
         tx->req_hdrs_done = tx->req_done = true;
@@ -496,6 +504,7 @@ static bool start_09_response(vg_http_state_t *s, vg_http_dir_t *d)
     if (!tx || !tx->is_09)
         return false;
     tx->res_started = tx->res_hdrs_done = true;
+    tx->res_until_close = true;
     d->tx = tx;
     d->st = VG_HTTP_P_BODY_CLOSE;
     return true;
@@ -524,6 +533,7 @@ static void response_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ct
         /* Not a status line: like libhtp, take everything as a body that ends with the flow. */
         vg_http_anomaly(ctx, "RESPONSE_INVALID_PROTOCOL");
         tx->res_hdrs_done = true;
+        tx->res_until_close = true;
         d->st = VG_HTTP_P_BODY_CLOSE;
         body_bytes(d, VG_DIR_TOCLIENT, p, n, ctx);
         if (d->line_cr)
@@ -586,6 +596,7 @@ static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t 
         else
             response_done(d);
     } else {
+        tx->res_until_close = true;
         d->st = VG_HTTP_P_BODY_CLOSE;
     }
     if (tx->is_connect)
@@ -620,6 +631,7 @@ static void chunk_len_line(vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
         } else {
             /* Keep going as a body that ends with the connection, this line included. */
             vg_http_body_add(&d->tx->res.body, (const uint8_t *)d->line.data, d->line.len, ctx);
+            d->tx->res_until_close = true;
             d->st = VG_HTTP_P_BODY_CLOSE;
         }
         return;

@@ -9,6 +9,7 @@
 #include "engine/worker_app.h"
 #include "common/common.h"
 #include "engine/engine_int.h"
+#include "output/eve_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,31 @@ static void stream_event(void *user, const char *event)
     worker_ev_end(w);
 }
 
+/* The transaction's files, one "fileinfo" event each, written when the transaction is. */
+static void log_files(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
+                      bool flow_end)
+{
+    if (!o->tx_file)
+        return;
+    vg_app_file_t file;
+    for (size_t i = 0; o->tx_file(tx, i, flow_end, &file); i++) {
+        vg_eve_file_t e = {
+            .flow = f,
+            .ts = w->cur_pkt ? w->cur_pkt->ts : f->last,
+            .pcap_cnt = w->cur_pkt ? w->cur_pkt->pcap_cnt : 0,
+            .app_proto = o->name,
+            .tx_id = id,
+            .app_name = o->name,
+            .log_tx = o->log_tx,
+            .tx = tx,
+            .file = &file,
+        };
+        worker_ev_begin(w);
+        vg_eve_fileinfo(&w->jw, &w->run->eve, &e);
+        worker_ev_end(w);
+    }
+}
+
 static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
 {
     const vg_app_ops_t *o = a->ops;
@@ -143,6 +169,8 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
                 vg_jw_obj_close(&w->jw);
                 worker_ev_end(w);
             }
+            if (w->run->log_app)
+                log_files(w, f, o, tx, a->next_log, flow_end);
             count(w, A_TX + o->id);
         }
         a->next_log++;

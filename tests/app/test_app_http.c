@@ -1003,6 +1003,86 @@ static void test_mutation_smoke(void **state)
     free(buf);
 }
 
+/* ---- files (fileinfo) --------------------------------------------------------------------- */
+
+static void assert_file(fx_t *f, void *t, size_t i, bool flow_end, int dir, const char *name,
+                        uint64_t size, enum vg_app_file_state st)
+{
+    vg_app_file_t file;
+    assert_true(f->ops->tx_file(t, i, flow_end, &file));
+    assert_int_equal(file.dir, dir);
+    if (file.name_len != strlen(name) || memcmp(file.name, name, file.name_len) != 0)
+        fail_msg("file %zu: name \"%.*s\" want \"%s\"", i, (int)file.name_len,
+                 (const char *)file.name, name);
+    assert_int_equal(file.size, size);
+    assert_int_equal(file.state, st);
+}
+
+static void test_files(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < VG_ARRAY_LEN(steps); k++) {
+        /* download named by Content-Disposition; the URI path otherwise */
+        fx_t *f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /a/b%2Ec/file.bin?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+                                  "GET /dl/x.exe HTTP/1.1\r\nHost: h\r\n\r\n"
+                                  "GET /empty HTTP/1.1\r\nHost: h\r\n\r\n", steps[k]);
+        feeds(f, VG_DIR_TOCLIENT,
+              "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+              "Content-Disposition: attachment; filename=\"e i.txt\"\r\n\r\nabc"
+              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\n\r\n"
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", steps[k]);
+        vg_app_file_t file;
+        assert_file(f, tx(f, 0), 0, false, VG_DIR_TOCLIENT, "e i.txt", 3, VG_APP_FILE_CLOSED);
+        assert_false(f->ops->tx_file(tx(f, 0), 1, false, &file));
+        assert_file(f, tx(f, 1), 0, false, VG_DIR_TOCLIENT, "/dl/x.exe", 4, VG_APP_FILE_CLOSED);
+        assert_false(f->ops->tx_file(tx(f, 2), 0, false, &file)); /* no body, no file */
+        fx_free(f);
+
+        /* a body cut by the flow's end: truncated, unless it ends with the connection */
+        f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /p/q.txt HTTP/1.1\r\nHost: h\r\n\r\n"
+                                  "GET /r HTTP/1.0\r\n\r\n", steps[k]);
+        feeds(f, VG_DIR_TOCLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"
+                                  "HTTP/1.0 200 OK\r\n\r\nuntil close", steps[k]);
+        assert_file(f, tx(f, 0), 0, true, VG_DIR_TOCLIENT, "/p/q.txt", 10, VG_APP_FILE_CLOSED);
+        assert_file(f, tx(f, 1), 0, false, VG_DIR_TOCLIENT, "/r", 11, VG_APP_FILE_OPEN);
+        assert_file(f, tx(f, 1), 0, true, VG_DIR_TOCLIENT, "/r", 11, VG_APP_FILE_CLOSED);
+        fx_free(f);
+
+        f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /t HTTP/1.1\r\nHost: h\r\n\r\n", steps[k]);
+        feeds(f, VG_DIR_TOCLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123", steps[k]);
+        assert_file(f, tx(f, 0), 0, true, VG_DIR_TOCLIENT, "/t", 4, VG_APP_FILE_TRUNCATED);
+        fx_free(f);
+
+        /* uploads: a PUT body, a multipart POST with two files and a plain field */
+        f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "PUT /up/a.txt HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"
+              "POST /form HTTP/1.1\r\nHost: h\r\n"
+              "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 230\r\n\r\n"
+              "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"one.txt\"\r\n"
+              "Content-Type: text/plain\r\n\r\nONE\r\n"
+              "--XyZ\r\nContent-Disposition: form-data; name=\"v\"\r\n\r\nval\r\n"
+              "--XyZ\r\nContent-Disposition: form-data; filename=two.bin\r\n\r\n22\r\n--XyZ--\r\n",
+              steps[k]);
+        assert_file(f, tx(f, 0), 0, false, VG_DIR_TOSERVER, "/up/a.txt", 2, VG_APP_FILE_CLOSED);
+        assert_file(f, tx(f, 1), 0, false, VG_DIR_TOSERVER, "one.txt", 3, VG_APP_FILE_CLOSED);
+        assert_file(f, tx(f, 1), 1, false, VG_DIR_TOSERVER, "two.bin", 2, VG_APP_FILE_CLOSED);
+        assert_false(f->ops->tx_file(tx(f, 1), 2, false, &file));
+        fx_free(f);
+    }
+    /* Content-Disposition as Suricata reads it */
+    const uint8_t *fn;
+    size_t fl;
+    const char *cd = "inline ; FileName=\"a;b.txt\"";
+    assert_true(vg_http_cd_filename((const uint8_t *)cd, strlen(cd), &fn, &fl));
+    assert_int_equal(fl, 7);
+    assert_memory_equal(fn, "a;b.txt", 7);
+    cd = "attachment";
+    assert_false(vg_http_cd_filename((const uint8_t *)cd, strlen(cd), &fn, &fl));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1110,7 @@ int main(void)
         cmocka_unit_test(test_gap),
         cmocka_unit_test(test_fragmentation_invariance),
         cmocka_unit_test(test_mutation_smoke),
+        cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,12 @@
  * random steps. The mix (by flow count): HTTP sessions with responses of 0.2-60 KB, TLS-like
  * sessions, DNS queries and answers, SSH banners with data, SYN probes of a port scan (answered by
  * RST or unanswered), ICMP echo, and a few 802.1Q-tagged flows. Deterministic for a given --seed.
+ *
+ * --mix web (the default) is that mix: ~9 packets per flow, ~500 bytes per packet.
+ * --mix attack is shaped like the attack captures PERFORMANCE.md describes (~3 packets per flow,
+ * a few hundred bytes per packet): mostly scan probes and spoofed SYNs, DNS, unanswered or
+ * answered pings, and a minority of short HTTP/TLS/SSH sessions. Flow set-up, expiry and the flow
+ * event dominate its cost, as on real attack traffic.
  */
 #include "pcapw.h"
 
@@ -43,6 +49,8 @@ typedef struct flow {
 static pcapw_t *out;
 static uint64_t now_us = 1700000000ULL * 1000000ULL;
 static uint64_t bytes_written;
+static int mix_attack;
+static uint64_t packets_written;
 
 static void emit(const pkt_spec_t *s)
 {
@@ -50,6 +58,7 @@ static void emit(const pkt_spec_t *s)
     size_t n = pkt_build(s, buf, sizeof buf);
     pcapw_write(out, now_us, buf, n);
     bytes_written += n + 16;
+    packets_written++;
     now_us += rnd_range(1, 400);
 }
 
@@ -91,7 +100,10 @@ static void flow_init(flow_t *f)
 {
     memset(f, 0, sizeof *f);
     uint32_t r = rnd() % 100;
-    f->kind = r < 35 ? K_HTTP : r < 50 ? K_TLS : r < 75 ? K_DNS : r < 80 ? K_SSH : r < 95 ? K_SCAN : K_ICMP;
+    if (mix_attack)
+        f->kind = r < 10 ? K_HTTP : r < 14 ? K_TLS : r < 38 ? K_DNS : r < 40 ? K_SSH : r < 86 ? K_SCAN : K_ICMP;
+    else
+        f->kind = r < 35 ? K_HTTP : r < 50 ? K_TLS : r < 75 ? K_DNS : r < 80 ? K_SSH : r < 95 ? K_SCAN : K_ICMP;
     int inbound = rnd() % 3 == 0;
     random_ip(f->cli, !inbound);
     random_ip(f->srv, inbound);
@@ -104,6 +116,10 @@ static void flow_init(flow_t *f)
     f->icmp_id = (uint16_t)rnd();
     f->resp_len = rnd_range(200, rnd() % 4 ? 8000 : 60000);
     f->n_data = rnd_range(2, 12);
+    if (mix_attack) {
+        f->resp_len = rnd_range(100, 12000);
+        f->n_data = rnd_range(1, 4);
+    }
 }
 
 static void step_http(flow_t *f)
@@ -272,7 +288,8 @@ static void step_icmp(flow_t *f)
     s.payload = data;
     s.payload_len = sizeof data;
     emit(&s);
-    if (++f->step == 4)
+    /* attack mix: a ping sweep, one echo (half of them answered) per target */
+    if (++f->step == (mix_attack ? (f->icmp_id & 1) + 1 : 4))
         f->done = 1;
 }
 
@@ -282,9 +299,10 @@ int main(int argc, char **argv)
     const char *path = NULL;
     unsigned window = 64;
     static const struct option lo[] = {{"flows", 1, 0, 'f'}, {"size", 1, 0, 's'}, {"seed", 1, 0, 'S'},
-                                       {"window", 1, 0, 'w'}, {"output", 1, 0, 'o'}, {0, 0, 0, 0}};
+                                       {"window", 1, 0, 'w'}, {"output", 1, 0, 'o'},
+                                       {"mix", 1, 0, 'm'}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "f:s:S:w:o:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:s:S:w:o:m:", lo, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'f': flows = strtoull(optarg, NULL, 10); break;
@@ -298,8 +316,17 @@ int main(int argc, char **argv)
         case 'S': seed = strtoull(optarg, NULL, 10); break;
         case 'w': window = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'o': path = optarg; break;
+        case 'm':
+            if (!strcmp(optarg, "attack"))
+                mix_attack = 1;
+            else if (strcmp(optarg, "web") != 0) {
+                fprintf(stderr, "vigil-gen: --mix expects web or attack\n");
+                return 2;
+            }
+            break;
         default:
-            fprintf(stderr, "usage: vigil-gen [--flows N | --size 1G] [--seed S] [--window W] -o FILE\n");
+            fprintf(stderr, "usage: vigil-gen [--flows N | --size 1G] [--seed S] [--window W] "
+                            "[--mix web|attack] -o FILE\n");
             return 2;
         }
     }
@@ -343,7 +370,8 @@ int main(int argc, char **argv)
     }
     pcapw_close(out);
     free(act);
-    fprintf(stderr, "vigil-gen: %s: %llu flows, %.1f MB\n", path, (unsigned long long)finished,
+    fprintf(stderr, "vigil-gen: %s: %llu flows, %llu packets, %.1f MB\n", path,
+            (unsigned long long)finished, (unsigned long long)packets_written,
             (double)bytes_written / 1e6);
     return 0;
 }

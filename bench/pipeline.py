@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
 """Packet-path benchmark: read-only, decode, decode+flow and the full pipeline, per worker count,
-on a synthetic capture (bench/out/synthetic.pcap, made by vigil-gen when missing).
+on synthetic captures made by vigil-gen (bench/out/synthetic-<mix>-<size>.pcap, made when missing).
 
-usage: bench/pipeline.py [--build build] [--size 1G] [--runs 3] [--workers 1,2] [--md FILE]
-Prints a Markdown table (median of --runs whole-process runs; rates from the packets and bytes
-the run reports) and the ratios the issue asks for. Run it on an otherwise idle machine.
+usage: bench/pipeline.py [--build build] [--size 1G] [--mix web,attack] [--runs 5]
+                         [--workers 1,2] [--pcap FILE]
+
+Mixes (vigil-gen --mix): "web" is ~9 packets per flow, ~520 bytes per packet (HTTP/TLS sessions
+dominate the bytes); "attack" is ~3 packets per flow, ~290 bytes per packet, like the attack
+captures in PERFORMANCE.md (flow set-up, expiry and flow events dominate).
+
+Runs are interleaved (every configuration once, then again, --runs times) so that a burst of load
+from elsewhere on the machine hits all configurations alike; the table gives medians of
+whole-process wall time. Before and after, a two-thread spin test measures how much of the
+machine's 2 CPUs this process actually gets: if it is well below 2.0 the host is busy and the
+worker-scaling ratio is not meaningful. Prints Markdown.
 """
 import argparse
 import os
@@ -14,10 +23,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+STAGES = ["read", "decode", "flow", "all"]
 
 
 def run(vigil, pcap, stage, workers):
@@ -31,51 +42,91 @@ def run(vigil, pcap, stage, workers):
     if r.returncode != 0:
         sys.exit("failed: %s\n%s" % (" ".join(cmd), r.stderr))
     m = re.search(r"vigil: (\d+) packets \(([\d.]+) MB\)", r.stdout)
-    return el, int(m.group(1)), float(m.group(2)) * 1e6
+    f = re.search(r"vigil: (\d+) flows", r.stdout)
+    return el, int(m.group(1)), float(m.group(2)) * 1e6, int(f.group(1)) if f else 0
+
+
+def cpus_available(seconds=0.3):
+    """CPU seconds two busy processes get per wall second (2.0 on an idle 2-core machine)."""
+    code = "import time\nt=time.process_time()+%f\nwhile time.process_time()<t: pass\n" % seconds
+    t0 = time.perf_counter()
+    ps = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(2)]
+    for p in ps:
+        p.wait()
+    return 2 * seconds / (time.perf_counter() - t0)
+
+
+def ensure_pcap(build, mix, size):
+    pcap = os.path.join(HERE, "out", "synthetic-%s-%s.pcap" % (mix, size))
+    if not os.path.exists(pcap):
+        os.makedirs(os.path.dirname(pcap), exist_ok=True)
+        subprocess.run([os.path.join(build, "vigil-gen"), "--size", size, "--seed", "1",
+                        "--window", "512", "--mix", mix, "-o", pcap], check=True)
+    return pcap
+
+
+def bench(vigil, pcap, workers, runs):
+    configs = [(s, w) for s in STAGES for w in (workers if s != "read" else [1])]
+    times = {c: [] for c in configs}
+    info = {}
+    for _ in range(runs):
+        for c in configs:
+            el, pk, by, fl = run(vigil, pcap, *c)
+            times[c].append(el)
+            info["packets"], info["bytes"] = pk, by
+            if c[0] == "flow":
+                info["flows"] = fl
+    return {c: statistics.median(v) for c, v in times.items()}, info
+
+
+def report(name, pcap, med, info, workers):
+    pk, by = info["packets"], info["bytes"]
+    print("### %s: `%s`" % (name, os.path.relpath(pcap, ROOT)))
+    print()
+    print("%.0f MB, %d packets (%.0f bytes/packet), %d flows (%.1f packets/flow)" % (
+        os.path.getsize(pcap) / 1e6, pk, by / pk, info.get("flows", 0),
+        pk / info["flows"] if info.get("flows") else 0))
+    print()
+    print("| stage | workers | seconds | Mpkt/s | Gbit/s | rate vs read |")
+    print("|---|---|---|---|---|---|")
+    rd = med[("read", 1)]
+    for (stage, w), t in med.items():
+        print("| %s | %d | %.3f | %.2f | %.2f | %.0f%% |" % (
+            stage, w, t, pk / t / 1e6, by * 8 / t / 1e9, 100 * rd / t))
+    print()
+    for w in workers:
+        print("- decode+flow, %d worker(s): **%.0f%%** of the read-only rate (target >= 70%%)" % (
+            w, 100 * rd / med[("flow", w)]))
+    if len(workers) > 1:
+        hi = workers[-1]
+        for stage in ("decode", "flow", "all"):
+            print("- %s: %d workers / 1 worker = **%.2fx** (target >= 1.8x)" % (
+                stage, hi, med[(stage, 1)] / med[(stage, hi)]))
+    print()
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--size", default="1G")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--mix", default="web,attack")
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--workers", default="1,2")
-    ap.add_argument("--pcap")
+    ap.add_argument("--pcap", help="a capture of your own instead of the synthetic ones")
     a = ap.parse_args()
     vigil = os.path.join(a.build, "vigil")
-    pcap = a.pcap or os.path.join(HERE, "out", "synthetic-%s.pcap" % a.size)
-    if not os.path.exists(pcap):
-        os.makedirs(os.path.dirname(pcap), exist_ok=True)
-        subprocess.run([os.path.join(a.build, "vigil-gen"), "--size", a.size, "--seed", "1",
-                        "--window", "512", "-o", pcap], check=True)
-    rows = {}
-    stages = ["read", "decode", "flow", "all"]
     workers = [int(w) for w in a.workers.split(",")]
-    for stage in stages:
-        for w in workers if stage != "read" else [1]:
-            times = []
-            for _ in range(a.runs):
-                el, pk, by = run(vigil, pcap, stage, w)
-                times.append(el)
-            t = statistics.median(times)
-            rows[(stage, w)] = (t, pk / t, by * 8 / t / 1e9)
-    size = os.path.getsize(pcap)
-    print("Capture: %s (%.0f MB, %d packets); median of %d runs; `%s`" % (
-        os.path.basename(pcap), size / 1e6, pk, a.runs, " ".join(sys.argv)))
+    jobs = [("capture", a.pcap)] if a.pcap else [
+        (mix, ensure_pcap(a.build, mix, a.size)) for mix in a.mix.split(",")]
+    before = cpus_available()
+    results = [(name, pcap) + bench(vigil, pcap, workers, a.runs) for name, pcap in jobs]
+    after = cpus_available()
+    print("`%s` — median of %d interleaved runs; CPUs available to a 2-thread spin test: "
+          "%.2f before, %.2f after (2.00 = idle 2-core machine)" % (
+              " ".join(["bench/pipeline.py"] + sys.argv[1:]), a.runs, before, after))
     print()
-    print("| stage | workers | seconds | Mpkt/s | Gbit/s |")
-    print("|---|---|---|---|---|")
-    for (stage, w), (t, pps, gbps) in rows.items():
-        print("| %s | %d | %.2f | %.2f | %.2f |" % (stage, w, t, pps / 1e6, gbps))
-    print()
-    rd = rows[("read", 1)][1]
-    for w in workers:
-        print("- decode+flow with %d worker(s): %.0f%% of the read-only rate" % (
-            w, 100 * rows[("flow", w)][1] / rd))
-    if len(workers) > 1:
-        for stage in ("decode", "flow", "all"):
-            print("- %s: %d workers / 1 worker = %.2fx" % (
-                stage, workers[-1], rows[(stage, workers[-1])][1] / rows[(stage, 1)][1]))
+    for name, pcap, med, info in results:
+        report(name, pcap, med, info, workers)
 
 
 if __name__ == "__main__":

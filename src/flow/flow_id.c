@@ -19,7 +19,7 @@
  * set-up cost ~5,000 instructions, a third of writing a whole flow event. */
 static inline uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 
-static void sha1_short(const uint8_t *msg, size_t n, uint8_t out[20])
+static void sha1_short_scalar(const uint8_t *msg, size_t n, uint8_t out[20])
 {
     uint8_t blk[64] = {0};
     memcpy(blk, msg, n);
@@ -67,6 +67,79 @@ static void sha1_short(const uint8_t *msg, size_t n, uint8_t out[20])
         out[4 * k + 3] = (uint8_t)h[k];
     }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* The same with the x86 SHA extensions (one block: ~100 cycles instead of ~1,900 instructions;
+ * a flow event's Community ID was ~9% of the flow stage on attack traffic). */
+__attribute__((target("sha,ssse3,sse4.1"))) static void sha1_short_ni(const uint8_t *msg, size_t n,
+                                                                        uint8_t out[20])
+{
+    uint8_t blk[64] = {0};
+    memcpy(blk, msg, n);
+    blk[n] = 0x80;
+    uint64_t bits = (uint64_t)n * 8;
+    for (int i = 0; i < 8; i++)
+        blk[63 - i] = (uint8_t)(bits >> (8 * i));
+    const __m128i mask = _mm_set_epi64x(0x0001020304050607ULL, 0x08090a0b0c0d0e0fULL);
+    __m128i abcd = _mm_set_epi32(0x67452301, (int)0xEFCDAB89, (int)0x98BADCFE, 0x10325476);
+    __m128i abcd_save = abcd, e_save = _mm_set_epi32((int)0xC3D2E1F0, 0, 0, 0);
+    __m128i e[2] = {e_save, e_save};
+    __m128i m[4];
+    for (int i = 0; i < 4; i++)
+        m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blk + 16 * i)), mask);
+#define G(g, F)                                                                                    \
+    do {                                                                                           \
+        if ((g) == 0)                                                                              \
+            e[0] = _mm_add_epi32(e[0], m[0]);                                                      \
+        else                                                                                       \
+            e[(g) & 1] = _mm_sha1nexte_epu32(e[(g) & 1], m[(g) % 4]);                              \
+        e[((g) + 1) & 1] = abcd;                                                                   \
+        if ((g) >= 3 && (g) <= 18)                                                                 \
+            m[((g) + 1) % 4] = _mm_sha1msg2_epu32(m[((g) + 1) % 4], m[(g) % 4]);                   \
+        abcd = _mm_sha1rnds4_epu32(abcd, e[(g) & 1], F);                                           \
+        if ((g) >= 1 && (g) <= 16)                                                                 \
+            m[((g) + 3) % 4] = _mm_sha1msg1_epu32(m[((g) + 3) % 4], m[(g) % 4]);                   \
+        if ((g) >= 2 && (g) <= 17)                                                                 \
+            m[((g) + 2) % 4] = _mm_xor_si128(m[((g) + 2) % 4], m[(g) % 4]);                        \
+    } while (0)
+    G(0, 0); G(1, 0); G(2, 0); G(3, 0); G(4, 0);
+    G(5, 1); G(6, 1); G(7, 1); G(8, 1); G(9, 1);
+    G(10, 2); G(11, 2); G(12, 2); G(13, 2); G(14, 2);
+    G(15, 3); G(16, 3); G(17, 3); G(18, 3); G(19, 3);
+#undef G
+    __m128i e0 = _mm_sha1nexte_epu32(e[0], e_save);
+    abcd = _mm_add_epi32(abcd, abcd_save);
+    uint32_t h[5];
+    h[0] = (uint32_t)_mm_extract_epi32(abcd, 3);
+    h[1] = (uint32_t)_mm_extract_epi32(abcd, 2);
+    h[2] = (uint32_t)_mm_extract_epi32(abcd, 1);
+    h[3] = (uint32_t)_mm_extract_epi32(abcd, 0);
+    h[4] = (uint32_t)_mm_extract_epi32(e0, 3);
+    for (int k = 0; k < 5; k++) {
+        out[4 * k] = (uint8_t)(h[k] >> 24);
+        out[4 * k + 1] = (uint8_t)(h[k] >> 16);
+        out[4 * k + 2] = (uint8_t)(h[k] >> 8);
+        out[4 * k + 3] = (uint8_t)h[k];
+    }
+}
+
+static void sha1_short(const uint8_t *msg, size_t n, uint8_t out[20])
+{
+    static int have_ni = -1; /* benign race: every thread computes the same value */
+    if (have_ni < 0)
+        have_ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+    if (have_ni)
+        sha1_short_ni(msg, n, out);
+    else
+        sha1_short_scalar(msg, n, out);
+}
+#else
+static void sha1_short(const uint8_t *msg, size_t n, uint8_t out[20])
+{
+    sha1_short_scalar(msg, n, out);
+}
+#endif
 
 /* Standard base64 with padding; returns the length written (NUL-terminated). */
 static size_t base64(const uint8_t *in, size_t n, char *out)

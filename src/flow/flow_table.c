@@ -4,7 +4,10 @@
  * creation and expiry are the hot path, not lookup of long flows. Hence:
  *  - flows come from a pool of fixed-size slots grown in chunks up to the memcap, recycled through
  *    a free list: no malloc per flow;
- *  - buckets are chains of slot indices (uint32), sized once for the largest pool the memcap allows;
+ *  - buckets are chains of slot indices (uint32), about as many buckets as slots: the array
+ *    doubles (and is rehashed) when the pool grows, instead of being sized once for the largest
+ *    pool the memcap allows (1 M buckets, 4 MB per worker). The bucket load is still the main
+ *    cost of a lookup on attack traffic (a cache miss per packet);
  *  - expiry needs no scan: each timeout class (protocol kind x state) has one timeout value, so a
  *    list per class kept in order of last activity (a packet moves its flow to the tail) has its
  *    oldest flow at the head. A tick pops expired heads; eviction under memory pressure pops the
@@ -49,6 +52,7 @@ struct vg_flow_table {
     uint32_t free_head;   /* free list through _next */
     uint32_t *buckets;
     uint32_t bucket_mask;
+    uint32_t max_buckets;
     tlist_t lists[N_CLASSES];
     uint64_t stats[C_N];
     bool in_emergency;
@@ -83,7 +87,9 @@ vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn o
     uint32_t nb = 1024;
     while (nb < max_flows)
         nb <<= 1;
-    t->buckets = vg_xcalloc(nb, sizeof(uint32_t)); /* zero pages: untouched buckets cost nothing */
+    t->max_buckets = nb;
+    nb = CHUNK;
+    t->buckets = vg_xcalloc(nb, sizeof(uint32_t));
     t->bucket_mask = nb - 1;
     t->stats[C_MEMUSE] = (uint64_t)nb * sizeof(uint32_t);
     return t;
@@ -208,6 +214,25 @@ static void list_append(vg_flow_table_t *t, uint32_t idx)
 
 /* --- slots --- */
 
+static void rehash(vg_flow_table_t *t, uint32_t nb)
+{
+    uint32_t *nbk = calloc(nb, sizeof(uint32_t));
+    if (!nbk)
+        return; /* keep the smaller array: longer chains, still correct */
+    uint32_t mask = nb - 1;
+    for (uint32_t idx = 1; idx <= t->n_slots; idx++) {
+        vg_flow_t *f = slot(t, idx);
+        if (!f->_in_use)
+            continue;
+        f->_next = nbk[f->hash & mask];
+        nbk[f->hash & mask] = idx;
+    }
+    t->stats[C_MEMUSE] += (uint64_t)(nb - (t->bucket_mask + 1)) * sizeof(uint32_t);
+    free(t->buckets);
+    t->buckets = nbk;
+    t->bucket_mask = mask;
+}
+
 static bool grow(vg_flow_table_t *t)
 {
     if (t->n_chunks >= t->max_chunks)
@@ -223,6 +248,8 @@ static bool grow(vg_flow_table_t *t)
     }
     t->n_slots += CHUNK;
     t->stats[C_MEMUSE] += (uint64_t)CHUNK * sizeof(vg_flow_t);
+    if (t->n_slots > t->bucket_mask + 1 && t->bucket_mask + 1 < t->max_buckets)
+        rehash(t, (t->bucket_mask + 1) * 2);
     return true;
 }
 

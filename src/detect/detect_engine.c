@@ -26,6 +26,20 @@ typedef struct pf_slot {
     const vg_rule_t **rules; /* what the prefilter was built over */
 } pf_slot_t;
 
+/* Address index for packet rules without a fast pattern (IP reputation lists and other
+ * header-only rules, about 1,200 in ET Open): each rule is keyed on the side of its header that
+ * covers fewer IPv4 addresses; the key ranges are cut into elementary segments, each with the
+ * sorted rules covering it, so a packet finds its candidates with one binary search per address
+ * instead of testing every such rule. A rule whose key side also has IPv6 addresses is listed
+ * for IPv6 packets as well (ET's Tor lists are IPv6-only). Rules whose sets are both "any" and
+ * bidirectional rules are simply always evaluated. */
+typedef struct addr_index {
+    uint32_t n_seg;
+    uint32_t *seg_lo;        /* segment i covers [seg_lo[i], seg_lo[i+1]) (last: to 2^32) */
+    uint32_t *seg_off;       /* rules of segment i: pos[seg_off[i] .. seg_off[i+1]) */
+    uint32_t *pos;
+} addr_index_t;
+
 typedef struct group {
     uint32_t n;              /* rules in evaluation order */
     const vg_rule_t **rules;
@@ -33,6 +47,9 @@ typedef struct group {
     uint32_t *always;
     uint32_t n_slots;
     pf_slot_t *slots;
+    addr_index_t by_src, by_dst; /* packet groups: header-only rules keyed by address */
+    uint32_t n_v6;           /* indexed rules whose key side has IPv6 addresses: for IPv6 */
+    uint32_t *v6;
 } group_t;
 
 struct vg_detect_engine {
@@ -54,7 +71,9 @@ struct vg_detect_ctx {
     vg_detect_thread_t *t;
     vg_prefilter_scratch_t *pfs;
     vg_threshold_table_t *thr;
-    uint8_t *mark;           /* max_group bytes */
+    uint64_t *mark;          /* candidate bitset over group positions */
+    uint32_t mark_lo, mark_hi; /* words touched since the last finish */
+    const vg_packet_t *pre;  /* packet for the port pre-check of packet rules, or NULL */
     uint32_t *cand;          /* max_group entries */
     uint32_t *scan;          /* max_group entries: prefilter output */
     uint8_t *tx_done;        /* per position: already alerted in this tx */
@@ -176,6 +195,149 @@ static void build_slot(pf_slot_t *s, int buf, const char *cache_dir, const char 
                s->n, err);
 }
 
+static uint64_t v4_size(const vg_addr_set_t *a)
+{
+    if (a->any4)
+        return 1ULL << 32;
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < a->n4; i++)
+        n += (uint64_t)a->r4[i].hi - a->r4[i].lo + 1;
+    return n;
+}
+
+typedef struct bound {
+    uint64_t at;      /* address where a range starts (or ends + 1) */
+    uint32_t pos;
+    int start;        /* 1 start, 0 end */
+} bound_t;
+
+static int cmp_bound(const void *a, const void *b)
+{
+    const bound_t *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->start - y->start; /* ends before starts at the same address */
+}
+
+/* Builds the index from (set, pos) pairs. */
+static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, const uint32_t *pos,
+                        uint32_t n)
+{
+    size_t nb = 0;
+    for (uint32_t i = 0; i < n; i++)
+        nb += 2 * (size_t)sets[i]->n4;
+    bound_t *b = vg_xcalloc(nb + 1, sizeof *b);
+    nb = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t k = 0; k < sets[i]->n4; k++) {
+            b[nb++] = (bound_t){sets[i]->r4[k].lo, pos[i], 1};
+            b[nb++] = (bound_t){(uint64_t)sets[i]->r4[k].hi + 1, pos[i], 0};
+        }
+    }
+    qsort(b, nb, sizeof *b, cmp_bound);
+    /* Sweep: the active rule set changes at each boundary; emit a segment per distinct address. */
+    uint32_t *active = vg_xcalloc(n + 1, sizeof(uint32_t)); /* counts per rule index i */
+    uint32_t *pos_to_i = NULL;
+    uint32_t maxpos = 0;
+    for (uint32_t i = 0; i < n; i++)
+        maxpos = VG_MAX(maxpos, pos[i]);
+    pos_to_i = vg_xcalloc(maxpos + 1, sizeof(uint32_t));
+    for (uint32_t i = 0; i < n; i++)
+        pos_to_i[pos[i]] = i;
+    size_t cap_seg = 16, cap_pos = 64, n_pos = 0;
+    ix->seg_lo = vg_xcalloc(cap_seg, sizeof(uint32_t));
+    ix->seg_off = vg_xcalloc(cap_seg + 1, sizeof(uint32_t));
+    ix->pos = vg_xcalloc(cap_pos, sizeof(uint32_t));
+    ix->n_seg = 0;
+    uint32_t n_active = 0;
+    for (size_t k = 0; k < nb;) {
+        uint64_t at = b[k].at;
+        while (k < nb && b[k].at == at) {
+            uint32_t i = pos_to_i[b[k].pos];
+            if (b[k].start) {
+                if (active[i]++ == 0)
+                    n_active++;
+            } else if (--active[i] == 0) {
+                n_active--;
+            }
+            k++;
+        }
+        if (at > 0xFFFFFFFFULL)
+            break;
+        if (ix->n_seg + 1 >= cap_seg) {
+            cap_seg *= 2;
+            ix->seg_lo = vg_xrealloc(ix->seg_lo, cap_seg * sizeof(uint32_t));
+            ix->seg_off = vg_xrealloc(ix->seg_off, (cap_seg + 1) * sizeof(uint32_t));
+        }
+        ix->seg_lo[ix->n_seg] = (uint32_t)at;
+        ix->seg_off[ix->n_seg] = (uint32_t)n_pos;
+        ix->n_seg++;
+        if (n_pos + n_active > cap_pos) {
+            while (n_pos + n_active > cap_pos)
+                cap_pos *= 2;
+            ix->pos = vg_xrealloc(ix->pos, cap_pos * sizeof(uint32_t));
+        }
+        /* rules in position order: active[] is indexed by i, positions ascend with i */
+        for (uint32_t i = 0; i < n && n_active; i++)
+            if (active[i])
+                ix->pos[n_pos++] = pos[i];
+    }
+    if (!ix->seg_off)
+        ix->seg_off = vg_xcalloc(1, sizeof(uint32_t));
+    ix->seg_off[ix->n_seg] = (uint32_t)n_pos;
+    free(active);
+    free(pos_to_i);
+    free(b);
+}
+
+static void index_free(addr_index_t *ix)
+{
+    free(ix->seg_lo);
+    free(ix->seg_off);
+    free(ix->pos);
+}
+
+/* Candidates of the index for an IPv4 address (big-endian bytes). */
+static void index_lookup(vg_detect_ctx_t *c, const addr_index_t *ix, const vg_addr_t *a,
+                         uint32_t *n);
+
+/* Moves header-only rules of a packet group from its always list into the address indexes. */
+static void build_addr_index(group_t *g)
+{
+    const vg_addr_set_t **ss = vg_xcalloc(g->n_always + 1, sizeof(*ss));
+    const vg_addr_set_t **ds = vg_xcalloc(g->n_always + 1, sizeof(*ds));
+    uint32_t *sp = vg_xcalloc(g->n_always + 1, sizeof(uint32_t));
+    uint32_t *dp = vg_xcalloc(g->n_always + 1, sizeof(uint32_t));
+    uint32_t ns = 0, nd = 0, keep = 0;
+    g->v6 = vg_xcalloc(g->n_always + 1, sizeof(uint32_t));
+    for (uint32_t k = 0; k < g->n_always; k++) {
+        uint32_t pos = g->always[k];
+        const vg_rule_t *r = g->rules[pos];
+        uint64_t s4 = v4_size(r->src), d4 = v4_size(r->dst);
+        bool v6_src = r->src->any6 || r->src->n6, v6_dst = r->dst->any6 || r->dst->n6;
+        if ((r->flags & VG_RULE_BIDIR) || (s4 == (1ULL << 32) && d4 == (1ULL << 32))) {
+            g->always[keep++] = pos;
+        } else if (s4 <= d4) {
+            ss[ns] = r->src;
+            sp[ns++] = pos;
+            if (v6_src)
+                g->v6[g->n_v6++] = pos;
+        } else {
+            ds[nd] = r->dst;
+            dp[nd++] = pos;
+            if (v6_dst)
+                g->v6[g->n_v6++] = pos;
+        }
+    }
+    g->n_always = keep;
+    index_build(&g->by_src, ss, sp, ns);
+    index_build(&g->by_dst, ds, dp, nd);
+    free(ss);
+    free(ds);
+    free(sp);
+    free(dp);
+}
+
 /* Fills g->slots from the rules of g (positions 0..n-1). payload: the packet groups. */
 static void build_group(group_t *g, bool payload, const char *cache_dir, const char *what)
 {
@@ -252,6 +414,7 @@ vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir
         if (e->pkt[g].n)
             qsort(e->pkt[g].rules, e->pkt[g].n, sizeof(vg_rule_t *), cmp_rule_order);
         build_group(&e->pkt[g], true, cache_dir, pkt_names[g]);
+        build_addr_index(&e->pkt[g]);
         e->max_group = VG_MAX(e->max_group, e->pkt[g].n);
     }
     for (int p = 0; p < VG_APP_MAX; p++) {
@@ -273,6 +436,9 @@ static void group_free(group_t *g)
     free(g->slots);
     free(g->rules);
     free(g->always);
+    index_free(&g->by_src);
+    index_free(&g->by_dst);
+    free(g->v6);
 }
 
 void vg_detect_engine_free(vg_detect_engine_t *e)
@@ -297,7 +463,8 @@ vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e)
     c->pfs = vg_prefilter_scratch_new();
     c->thr = vg_threshold_table_new(65536);
     size_t m = e->max_group + 1;
-    c->mark = vg_xcalloc(m, 1);
+    c->mark = vg_xcalloc(m / 64 + 2, sizeof(uint64_t));
+    c->mark_lo = UINT32_MAX;
     c->tx_done = vg_xcalloc(m, 1);
     c->cand = vg_xcalloc(m, sizeof(uint32_t));
     c->scan = vg_xcalloc(m, sizeof(uint32_t));
@@ -328,12 +495,27 @@ const uint64_t *vg_detect_stats_values(vg_detect_ctx_t *c)
 
 /* ---- candidates ---- */
 
+/* Ports of a packet rule against the packet, before the full header check: most prefilter hits
+ * of short payload patterns belong to rules for other ports. */
+static bool ports_ok(const vg_rule_t *r, const vg_packet_t *p)
+{
+    if (r->flags & VG_RULE_BIDIR || (p->proto != 6 && p->proto != 17))
+        return true;
+    return vg_port_set_match(r->sp, p->sp) && vg_port_set_match(r->dp, p->dp);
+}
+
 static void mark_pos(vg_detect_ctx_t *c, uint32_t *n, uint32_t pos)
 {
-    if (!c->mark[pos]) {
-        c->mark[pos] = 1;
-        c->cand[(*n)++] = pos;
-    }
+    uint32_t w = pos / 64;
+    uint64_t bit = 1ULL << (pos % 64);
+    if (c->mark[w] & bit)
+        return;
+    c->mark[w] |= bit;
+    if (w < c->mark_lo)
+        c->mark_lo = w;
+    if (w > c->mark_hi)
+        c->mark_hi = w;
+    (*n)++;
 }
 
 static void scan_slot(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, size_t len,
@@ -345,23 +527,52 @@ static void scan_slot(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, 
         return;
     }
     size_t k = vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
-    for (size_t i = 0; i < k; i++)
+    for (size_t i = 0; i < k; i++) {
+        if (c->pre && !ports_ok(s->rules[c->scan[i]], c->pre))
+            continue;
         mark_pos(c, n, s->pos[c->scan[i]]);
+    }
 }
 
-static int cmp_u32(const void *a, const void *b)
+static void index_lookup(vg_detect_ctx_t *c, const addr_index_t *ix, const vg_addr_t *a,
+                         uint32_t *n)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    if (!ix->n_seg)
+        return;
+    uint32_t v = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 |
+                 a->b[3];
+    uint32_t lo = 0, hi = ix->n_seg;
+    while (hi - lo > 1) { /* last segment whose start <= v */
+        uint32_t mid = (lo + hi) / 2;
+        if (ix->seg_lo[mid] <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (ix->seg_lo[lo] > v)
+        return;
+    for (uint32_t k = ix->seg_off[lo]; k < ix->seg_off[lo + 1]; k++)
+        mark_pos(c, n, ix->pos[k]);
 }
 
-/* Sorts the candidates into evaluation order and clears the marks. */
+/* Lists the marked positions in ascending (= evaluation) order into c->cand and clears the
+ * marks. Walking the touched words of the bitset is cheaper than sorting. */
 static void finish_candidates(vg_detect_ctx_t *c, uint32_t n)
 {
-    qsort(c->cand, n, sizeof(uint32_t), cmp_u32);
-    for (uint32_t i = 0; i < n; i++)
-        c->mark[c->cand[i]] = 0;
-    c->stats[S_CANDIDATES] += n;
+    uint32_t k = 0;
+    if (n) {
+        for (uint32_t w = c->mark_lo; w <= c->mark_hi; w++) {
+            uint64_t bits = c->mark[w];
+            c->mark[w] = 0;
+            while (bits) {
+                c->cand[k++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+            }
+        }
+    }
+    c->mark_lo = UINT32_MAX;
+    c->mark_hi = 0;
+    c->stats[S_CANDIDATES] += k;
 }
 
 /* ---- verification ---- */
@@ -391,13 +602,11 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
     return true;
 }
 
-static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_input_t *in,
-                     vg_flowvars_t *fv)
+/* in->fv must already be the flow's variables (they change as rules match). */
+static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_input_t *in)
 {
-    vg_detect_input_t cur = *in;
-    cur.fv = fv;
     c->stats[S_EVALS]++;
-    return vg_detect_eval_rule(c->t, r, &cur);
+    return vg_detect_eval_rule(c->t, r, in);
 }
 
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
@@ -416,8 +625,16 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     if (!grp->n)
         return;
     uint32_t n = 0;
+    c->pre = p;
     for (uint32_t i = 0; i < grp->n_always; i++)
         mark_pos(c, &n, grp->always[i]);
+    if (p && p->ip_ver == 4) {
+        index_lookup(c, &grp->by_src, &p->src, &n);
+        index_lookup(c, &grp->by_dst, &p->dst, &n);
+    } else {
+        for (uint32_t i = 0; i < grp->n_v6; i++)
+            mark_pos(c, &n, grp->v6[i]);
+    }
     for (uint32_t s = 0; s < grp->n_slots; s++) {
         const pf_slot_t *sl = &grp->slots[s];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
@@ -427,10 +644,15 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         if (in->stream && in->stream_len)
             scan_slot(c, sl, in->stream, in->stream_len, &n);
     }
+    c->pre = NULL;
     finish_candidates(c, n);
+    if (!n)
+        return;
+    vg_detect_input_t cur = *in; /* one copy per packet, with the flow's live variables */
+    cur.fv = fv;
     for (uint32_t i = 0; i < n; i++) {
         const vg_rule_t *r = grp->rules[c->cand[i]];
-        if (!eval_one(c, r, in, fv))
+        if (!eval_one(c, r, &cur))
             continue;
         if (after_match(c, r, p, fv, now)) {
             c->stats[S_ALERT]++;
@@ -464,14 +686,18 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n);
     }
     finish_candidates(c, n);
-    const vg_detect_input_t *ins[2] = {in_ts, in_tc};
+    if (!n)
+        return;
+    vg_detect_input_t cur[2] = {*in_ts, *in_tc};
+    cur[0].fv = cur[1].fv = fv;
+    const vg_detect_input_t *ins[2] = {&cur[0], &cur[1]};
     for (int d = 0; d < 2; d++) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t pos = c->cand[i];
             if (c->tx_done[pos])
                 continue;
             const vg_rule_t *r = grp->rules[pos];
-            if (!eval_one(c, r, ins[d], fv))
+            if (!eval_one(c, r, ins[d]))
                 continue;
             c->tx_done[pos] = 1;
             if (after_match(c, r, ins[d]->pkt, fv, now)) {

@@ -176,12 +176,19 @@ static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bo
 {
     double el = now_wall() - t0;
     uint64_t tot = vg_capture_total_bytes(cap), got = vg_capture_bytes_done(cap);
-    uint64_t pk = atomic_load(&r->packets);
+    uint64_t pk = atomic_load(&r->packets), flows = 0, alerts = 0;
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        flows += atomic_load_explicit(&r->workers[i].prog_flows, memory_order_relaxed);
+        alerts += atomic_load_explicit(&r->workers[i].prog_alerts, memory_order_relaxed);
+    }
     double pct = tot ? 100.0 * (double)got / (double)tot : 100.0;
-    fprintf(stderr, "\r\033[K%5.1f%%  %.1f/%.1f MB  %llu pkts  %.0f kpkt/s  %.1f Mbit/s%s",
+    fprintf(stderr,
+            "\r\033[K%5.1f%%  %.1f/%.1f MB  %llu pkts  %.0f kpkt/s  %.1f Mbit/s  %llu flows  "
+            "%llu alerts%s",
             done ? 100.0 : pct, (double)got / 1e6, (double)tot / 1e6, (unsigned long long)pk,
             el > 0 ? (double)pk / el / 1e3 : 0.0,
-            el > 0 ? (double)atomic_load(&r->bytes) * 8 / el / 1e6 : 0.0, done ? "\n" : "");
+            el > 0 ? (double)atomic_load(&r->bytes) * 8 / el / 1e6 : 0.0,
+            (unsigned long long)flows, (unsigned long long)alerts, done ? "\n" : "");
 }
 
 typedef struct reader {

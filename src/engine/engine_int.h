@@ -75,6 +75,8 @@ typedef struct worker {
     vg_buf_t line;
     vg_time_t now;
     uint64_t counters[W_N];
+    /* published once per batch for the progress line (read by the reader thread) */
+    atomic_ullong prog_flows, prog_alerts;
     /* stats snapshot for the output thread's periodic stats */
     pthread_mutex_t snap_mu;
     uint64_t *snap;

@@ -119,6 +119,8 @@ static void *worker_main(void *arg)
         }
         vg_ring_push(w->back, b);
         snapshot_if_asked(w);
+        atomic_store_explicit(&w->prog_flows, w->counters[W_FLOW_EVENTS], memory_order_relaxed);
+        atomic_store_explicit(&w->prog_alerts, w->counters[W_ALERTS], memory_order_relaxed);
     }
     /* End of input: every remaining flow ends with reason "shutdown", as Suricata does. */
     vg_flow_table_flush(w->flows, VG_FLOW_END_SHUTDOWN);

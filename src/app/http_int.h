@@ -41,23 +41,43 @@ typedef struct vg_http_header {
     vg_http_str_t value; /* trimmed; repeated headers are joined with ", " as libhtp does */
 } vg_http_header_t;
 
-enum vg_http_enc { VG_HTTP_ENC_NONE = 0, VG_HTTP_ENC_GZIP, VG_HTTP_ENC_DEFLATE };
+enum vg_http_enc { VG_HTTP_ENC_NONE = 0, VG_HTTP_ENC_GZIP, VG_HTTP_ENC_DEFLATE,
+                   VG_HTTP_ENC_ZLIB };
+
+#define VG_HTTP_MAX_LAYERS 3u /* content-coding layers decoded (libhtp's decompress-layer-limit) */
+
+/* One content-coding layer of a body (see http_body.c). */
+typedef struct vg_http_zlayer {
+    enum vg_http_enc enc;   /* current guess; a failing decoder is retried as another */
+    uint8_t restarts;
+    bool active;            /* zs initialised */
+    bool pass;              /* gave up decoding: bytes go through unchanged */
+    bool dead;              /* failed after producing output: nothing more comes out */
+    bool ended;             /* the compressed stream ended; trailing bytes are ignored */
+    /* gzip header, parsed by hand so that odd flags or checksums do not stop decoding */
+    uint8_t gz_state, gz_flags, gz_n;
+    uint16_t gz_skip;
+    uint8_t gz_buf[10];
+    bool produced;          /* this decoder gave output since it (re)started */
+    bool hist_over;         /* the input since the (re)start did not fit in hist */
+    uint16_t hist_n;
+    uint8_t hist[256];      /* input since the (re)start, replayed when the guess changes */
+    z_stream zs;
+} vg_http_zlayer_t;
 
 /* A message body as kept for inspection: de-chunked and decompressed, capped at `limit`. */
 typedef struct vg_http_body {
     vg_buf_t data;          /* kept bytes, at most limit */
     uint64_t message_len;   /* bytes on the wire, chunk framing included (EVE "length") */
     uint64_t entity_len;    /* bytes after de-chunking and decoding that were produced */
-    uint64_t encoded_in;    /* compressed bytes given to zlib */
+    uint64_t encoded_in;    /* compressed bytes given to the decoders */
     uint32_t limit;
-    enum vg_http_enc enc;
-    enum { VG_HTTP_Z_IDLE = 0, VG_HTTP_Z_ACTIVE, VG_HTTP_Z_ENDED, VG_HTTP_Z_FAILED,
-           VG_HTTP_Z_CAPPED } z_mode;
-    uint8_t peek[2];        /* deflate: first bytes, to tell zlib-wrapped from raw deflate */
-    uint8_t n_peek;
+    uint8_t n_layers;       /* decoders, applied from layer[0] (last coding listed) outwards */
+    bool failed_reported;   /* GZIP_DECOMPRESSION_FAILED raised */
+    bool capped;            /* decoding stopped for good at the limit */
     bool truncated;         /* some bytes were not kept because of the limit (or a gap) */
     bool gaps;              /* bytes of the body were lost in the stream */
-    z_stream zs;
+    vg_http_zlayer_t layer[VG_HTTP_MAX_LAYERS];
 } vg_http_body_t;
 
 /* One side of a transaction: headers (bounded) and body. */
@@ -124,6 +144,8 @@ typedef struct vg_http_dir {
     vg_buf_t line;          /* current line without its terminator, at most VG_HTTP_MAX_LINE */
     bool line_long;         /* current line overflowed (reported once per line) */
     bool line_cr;           /* current line ended in CRLF (else bare LF) */
+    bool cr_pending;        /* response line so far ends with a CR that ended the chunk */
+    int peek;               /* byte after the line just completed in this chunk, -1 if none */
     uint64_t remaining;
     vg_http_tx_t *tx;       /* tx this direction is filling; NULL between messages */
 } vg_http_dir_t;
@@ -163,7 +185,7 @@ void vg_http_log_tx(void *tx, vg_jw_t *w);
 /* --- http_body.c --- */
 void vg_http_body_init(vg_http_body_t *b, uint32_t limit);
 void vg_http_body_fini(vg_http_body_t *b);
-/* Choose the decoder from a Content-Encoding value (gzip, x-gzip, deflate, x-deflate). */
+/* Choose the decoders from a (merged) Content-Encoding value, as libhtp does. */
 void vg_http_body_set_encoding(vg_http_body_t *b, const uint8_t *v, size_t n);
 /* Add de-chunked body bytes; wire bytes are counted separately by the caller. */
 void vg_http_body_add(vg_http_body_t *b, const uint8_t *p, size_t n, vg_app_ctx_t *ctx);

@@ -140,10 +140,41 @@ static bool has_token_ci(const uint8_t *p, size_t n, const char *tok)
 }
 
 /* Headers that decide framing are honoured even when the header itself cannot be kept. */
+/* Header name equality as libhtp's get_nocase_nozero: case-insensitive, NUL bytes ignored. */
+static bool name_is(const uint8_t *n, size_t nl, const char *w)
+{
+    size_t j = 0, wl = strlen(w);
+    for (size_t i = 0; i < nl; i++) {
+        if (n[i] == 0)
+            continue;
+        uint8_t c = n[i] >= 'A' && n[i] <= 'Z' ? (uint8_t)(n[i] + 32) : n[i];
+        if (j >= wl || c != (uint8_t)w[j])
+            return false;
+        j++;
+    }
+    return j == wl;
+}
+
+static const vg_http_header_t *find_nozero(const vg_http_msg_t *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->n_hdrs; i++)
+        if (name_is(m->hdrs[i].name.p, m->hdrs[i].name.len, name))
+            return &m->hdrs[i];
+    return NULL;
+}
+
+/* Content-Encoding is read once the headers are complete, from the merged value. */
+static void set_coding(vg_http_msg_t *m)
+{
+    const vg_http_header_t *h = find_nozero(m, "content-encoding");
+    if (h)
+        vg_http_body_set_encoding(&m->body, h->value.p, h->value.len);
+}
+
 static void framing_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_t nl,
                            const uint8_t *val, size_t vl, vg_app_ctx_t *ctx)
 {
-    if (vg_http_ieq(name, nl, "content-length")) {
+    if (name_is(name, nl, "content-length")) {
         uint64_t v;
         if (!parse_cl(val, vl, &v)) {
             m->cl_invalid = true;
@@ -156,12 +187,10 @@ static void framing_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_
             m->has_cl = true;
             m->cl = v;
         }
-    } else if (vg_http_ieq(name, nl, "transfer-encoding")) {
+    } else if (name_is(name, nl, "transfer-encoding")) {
         m->te_present = true;
         if (has_token_ci(val, vl, "chunked"))
             m->te_chunked = true;
-    } else if (vg_http_ieq(name, nl, "content-encoding")) {
-        vg_http_body_set_encoding(&m->body, val, vl);
     }
 }
 
@@ -465,6 +494,7 @@ static void req_headers_done(vg_http_dir_t *d, vg_app_ctx_t *ctx)
     vg_http_msg_t *m = &tx->req;
     tx->req_hdrs_done = true;
     resolve_host(tx, ctx);
+    set_coding(m);
     if (m->te_present && !m->te_chunked)
         vg_http_anomaly(ctx, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
     if (m->te_chunked) {
@@ -524,12 +554,16 @@ static void response_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ct
 {
     const uint8_t *p = (const uint8_t *)d->line.data;
     size_t n = d->line.len, i = 0;
-    while (i < n && is_ws(p[i]))
+    while (i < n && (is_ws(p[i]) || p[i] == 0 || p[i] == '\r' || p[i] == '\n' || p[i] == 0x0b ||
+                     p[i] == 0x0c))
         i++;
     if (i == n)
-        return;
+        return; /* empty or whitespace line: ignored */
+    bool http = n - i >= 4 && vg_http_ieq(p + i, 4, "http");
+    if (!http && d->peek >= 0 && (d->peek == 'H' || n <= 2))
+        return; /* junk before a status line that follows: skipped, as libhtp does */
     vg_http_tx_t *tx = pair_response(s, d, ctx);
-    if (!starts_http(p + i, n - i)) {
+    if (!http) {
         /* Not a status line: like libhtp, take everything as a body that ends with the flow. */
         vg_http_anomaly(ctx, "RESPONSE_INVALID_PROTOCOL");
         tx->res_hdrs_done = true;
@@ -568,24 +602,29 @@ static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t 
     vg_http_tx_t *tx = d->tx;
     vg_http_msg_t *m = &tx->res;
     int st = tx->status;
-    if (st >= 100 && st < 200 && st != 101) {
-        /* Interim response: forget it and wait for the final one for the same request. */
-        if (st == 100 && tx->seen_100)
+    bool has_cl = m->has_cl || m->cl_invalid;
+    /* As libhtp: only 100 is interim, and not when it announces a body (Content-Length > 0). */
+    if (st == 100 && !m->te_present && !(m->has_cl && m->cl > 0)) {
+        if (tx->seen_100)
             vg_http_anomaly(ctx, "100_CONTINUE_ALREADY_SEEN");
-        tx->seen_100 |= st == 100;
+        tx->seen_100 = true;
         vg_http_msg_reset(m);
         d->st = VG_HTTP_P_LINE;
         return;
     }
     tx->res_hdrs_done = true;
-    if (st == 101 || (tx->is_connect && st >= 200 && st < 300)) {
+    set_coding(m);
+    if ((st == 101 && !m->te_present && !has_cl) ||
+        (tx->is_connect && st >= 200 && st < 300)) {
         tx->res_done = true;
         tunnel(s);
         return;
     }
     if (m->te_present && !m->te_chunked)
         vg_http_anomaly(ctx, "INVALID_TRANSFER_ENCODING_VALUE_IN_RESPONSE");
-    if (tx->is_head || st == 204 || st == 304) {
+    /* 1xx, 204 and 304 have no body, unless the headers announce one: browsers read it. */
+    bool no_body_status = (st >= 100 && st < 200) || st == 204 || st == 304;
+    if (tx->is_head || (no_body_status && !m->te_present && !has_cl)) {
         response_done(d);
     } else if (m->te_chunked) {
         d->st = VG_HTTP_P_CHUNK_LEN;
@@ -605,35 +644,51 @@ static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t 
 
 /* ---- chunked ------------------------------------------------------------------------------ */
 
+static bool chunk_ctl(uint8_t c)
+{
+    return c == '\r' || c == '\n' || c == ' ' || c == '\t' || c == 0x0b || c == 0x0c;
+}
+
+static int hexv(uint8_t c)
+{
+    return c >= '0' && c <= '9'                   ? c - '0'
+           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                    : -1;
+}
+
+/* libhtp's chunk length: control characters (CR LF SP HT VT FF) first, then hex digits;
+ * whatever follows the digits is ignored (extensions, junk). A line of control characters only
+ * is skipped; a length above 2^31-1 is ignored too. */
 static void chunk_len_line(vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
 {
     const uint8_t *p = (const uint8_t *)d->line.data;
     size_t n = d->line.len, i = 0;
-    trim(&p, &n);
-    if (n == 0)
+    while (i < n && chunk_ctl(p[i]))
+        i++;
+    if (i == n)
         return; /* tolerated, as libhtp does */
     uint64_t v = 0;
-    for (; i < n && i < 16; i++) {
-        int h = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
-                : (p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f' ? (p[i] | 0x20) - 'a' + 10
-                                                               : -1;
-        if (h < 0)
-            break;
-        v = v << 4 | (uint64_t)h;
-    }
-    size_t j = i;
-    while (j < n && is_ws(p[j]))
-        j++;
-    if (i == 0 || (j < n && p[j] != ';')) {
+    size_t digits = 0;
+    for (; i < n && hexv(p[i]) >= 0; i++, digits++)
+        if (v <= 0x7fffffffu)
+            v = v << 4 | (uint64_t)hexv(p[i]);
+    if (digits == 0) {
         vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN"));
         if (dir == VG_DIR_TOSERVER) {
             request_done(d);
         } else {
             /* Keep going as a body that ends with the connection, this line included. */
-            vg_http_body_add(&d->tx->res.body, (const uint8_t *)d->line.data, d->line.len, ctx);
+            vg_http_body_add(&d->tx->res.body, p, n, ctx);
+            vg_http_body_add(&d->tx->res.body, (const uint8_t *)(d->line_cr ? "\r\n" : "\n"),
+                             d->line_cr ? 2 : 1, ctx);
             d->tx->res_until_close = true;
             d->st = VG_HTTP_P_BODY_CLOSE;
         }
+        return;
+    }
+    if (v > 0x7fffffffu) {
+        /* libhtp ignores such a line and keeps reading lengths */
+        vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN"));
         return;
     }
     if (v == 0) {
@@ -642,6 +697,18 @@ static void chunk_len_line(vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
         d->remaining = v;
         d->st = VG_HTTP_P_CHUNK_DATA;
     }
+}
+
+/* Before a chunk length line is complete: data that cannot start one (control characters then
+ * a non-hex byte) makes the rest of the response a body that ends with the connection. */
+static bool chunk_len_invalid(const uint8_t *p, size_t n)
+{
+    if (memchr(p, '\n', n))
+        return false;
+    size_t i = 0;
+    while (i < n && chunk_ctl(p[i]))
+        i++;
+    return i < n && hexv(p[i]) < 0;
 }
 
 /* ---- the loop ----------------------------------------------------------------------------- */
@@ -685,26 +752,63 @@ static void on_line(vg_http_state_t *s, vg_http_dir_t *d, int dir, vg_app_ctx_t 
     }
 }
 
-/* Collect bytes up to LF into d->line (bounded). Returns bytes consumed. */
-static size_t take_line(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n, bool *done,
-                        vg_app_ctx_t *ctx)
+static void line_append(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n, vg_app_ctx_t *ctx)
 {
-    const uint8_t *lf = memchr(p, '\n', n);
-    size_t body = lf ? (size_t)(lf - p) : n;
     size_t room = VG_HTTP_MAX_LINE - d->line.len;
-    size_t keep = body < room ? body : room;
+    size_t keep = n < room ? n : room;
     vg_buf_append(&d->line, p, keep);
-    if (keep < body && !d->line_long) {
+    if (keep < n && !d->line_long) {
         d->line_long = true;
         vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
     }
-    *done = lf != NULL;
-    if (*done) {
-        d->line_cr = d->line.len && d->line.data[d->line.len - 1] == '\r';
-        if (d->line_cr)
-            d->line.len--;
+}
+
+/* Collect bytes up to LF into d->line (bounded). Returns bytes consumed.
+ * Response status and header lines (cr_eol) end as libhtp's response parser ends them: CRLF,
+ * LF, a lone CR, or LF CR (when that CR is not the start of a CRLF). */
+static size_t take_line(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n, bool *done,
+                        bool cr_eol, vg_app_ctx_t *ctx)
+{
+    *done = false;
+    if (cr_eol && d->cr_pending) {
+        /* the previous chunk ended with a CR: it ends the line either way */
+        d->cr_pending = false;
+        d->line_cr = true;
+        *done = true;
+        return p[0] == '\n' ? 1 : 0;
     }
-    return body + (lf ? 1 : 0);
+    size_t k = 0;
+    if (cr_eol) {
+        while (k < n && p[k] != '\n' && p[k] != '\r')
+            k++;
+    } else {
+        const uint8_t *lf = memchr(p, '\n', n);
+        k = lf ? (size_t)(lf - p) : n;
+    }
+    if (k == n) {
+        line_append(d, dir, p, n, ctx);
+        return n;
+    }
+    if (p[k] == '\r') {
+        /* only reached with cr_eol */
+        line_append(d, dir, p, k, ctx);
+        d->line_cr = true;
+        if (k + 1 == n) {
+            d->cr_pending = true;
+            return n;
+        }
+        *done = true;
+        return k + (p[k + 1] == '\n' ? 2 : 1);
+    }
+    line_append(d, dir, p, k, ctx);
+    *done = true;
+    d->line_cr = d->line.len && d->line.data[d->line.len - 1] == '\r';
+    if (d->line_cr)
+        d->line.len--;
+    size_t used = k + 1;
+    if (cr_eol && !d->line_cr && used + 1 < n && p[used] == '\r' && p[used + 1] != '\n')
+        used++; /* LF CR */
+    return used;
 }
 
 static bool framing_line(enum vg_http_pstate st)
@@ -750,12 +854,25 @@ void vg_http_parse_dir(vg_http_state_t *s, int dir, const uint8_t *data, size_t 
             if (d->st == VG_HTTP_P_LINE && dir == VG_DIR_TOCLIENT && d->line.len == 0 &&
                 start_09_response(s, d))
                 break;
+            if (d->st == VG_HTTP_P_CHUNK_LEN && dir == VG_DIR_TOCLIENT && d->line.len == 0 &&
+                !d->cr_pending && chunk_len_invalid(data + i, len - i)) {
+                vg_http_anomaly(ctx, "INVALID_RESPONSE_CHUNK_LEN");
+                d->tx->res_until_close = true;
+                d->st = VG_HTTP_P_BODY_CLOSE;
+                break;
+            }
             bool done;
-            size_t used = take_line(d, dir, data + i, len - i, &done, ctx);
+            bool cr_eol = dir == VG_DIR_TOCLIENT &&
+                          (d->st == VG_HTTP_P_LINE || d->st == VG_HTTP_P_HEADERS ||
+                           d->st == VG_HTTP_P_TRAILERS);
+            if (!cr_eol)
+                d->cr_pending = false;
+            size_t used = take_line(d, dir, data + i, len - i, &done, cr_eol, ctx);
             if (framing_line(d->st))
                 cur_msg(d, dir)->body.message_len += used;
             i += used;
             if (done) {
+                d->peek = i < len ? data[i] : -1;
                 on_line(s, d, dir, ctx);
                 d->line.len = 0;
                 d->line_long = false;

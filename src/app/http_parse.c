@@ -163,6 +163,36 @@ static const vg_http_header_t *find_nozero(const vg_http_msg_t *m, const char *n
     return NULL;
 }
 
+/* Case-insensitive substring search ignoring NUL bytes in the haystack (index_of_nocase_nozero). */
+static bool contains_nozero(const uint8_t *p, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        for (size_t k = i; k < n && j < wl; k++) {
+            if (p[k] == 0)
+                continue;
+            uint8_t c = p[k] >= 'A' && p[k] <= 'Z' ? (uint8_t)(p[k] + 32) : p[k];
+            if (c != (uint8_t)w[j])
+                break;
+            j++;
+        }
+        if (j == wl)
+            return true;
+    }
+    return false;
+}
+
+/* Transfer-Encoding decides from the complete (merged, unfolded) value, as libhtp does. */
+static void set_transfer_coding(vg_http_msg_t *m)
+{
+    const vg_http_header_t *h = find_nozero(m, "transfer-encoding");
+    if (!h)
+        return;
+    m->te_present = true;
+    m->te_chunked = contains_nozero(h->value.p, h->value.len, "chunked");
+}
+
 /* Content-Encoding is read once the headers are complete, from the merged value. */
 static void set_coding(vg_http_msg_t *m)
 {
@@ -495,6 +525,7 @@ static void req_headers_done(vg_http_dir_t *d, vg_app_ctx_t *ctx)
     tx->req_hdrs_done = true;
     resolve_host(tx, ctx);
     set_coding(m);
+    set_transfer_coding(m);
     if (m->te_present && !m->te_chunked)
         vg_http_anomaly(ctx, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
     if (m->te_chunked) {
@@ -602,6 +633,7 @@ static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t 
     vg_http_tx_t *tx = d->tx;
     vg_http_msg_t *m = &tx->res;
     int st = tx->status;
+    set_transfer_coding(m);
     bool has_cl = m->has_cl || m->cl_invalid;
     /* As libhtp: only 100 is interim, and not when it announces a body (Content-Length > 0). */
     if (st == 100 && !m->te_present && !(m->has_cl && m->cl > 0)) {

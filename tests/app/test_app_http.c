@@ -1099,6 +1099,52 @@ static void test_files(void **state)
     assert_false(vg_http_cd_filename((const uint8_t *)cd, strlen(cd), &fn, &fl));
 }
 
+/* Evasions from noxxi's HTTP evader, read as libhtp reads them. */
+static void test_evasions(void **state)
+{
+    (void)state;
+    static const char *const responses[] = {
+        /* folded Transfer-Encoding, NUL inside the value */
+        "HTTP/1.1 200 ok\r\nTransfer-Encoding: \r\n chunked\r\n\r\n4\r\nEICA\r\n0\r\n\r\n",
+        "HTTP/1.1 200 ok\r\nTransfer-Encoding: chu\0nked\r\n\r\n4\r\nEICA\r\n0\r\n\r\n",
+        /* junk after the chunk length, control characters before it */
+        "HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n2x\r\nEI\r\n\x0b" "2\r\nCA\r\n0\r\n\r\n",
+        /* lone CR line ends, junk line before the status line */
+        "foobar\r\nHTTP/1.1 200 ok\rContent-Length: 4\r\n\r\nEICA",
+        /* 204 with a body, two layers of deflate over plain text (decoding fails, passes) */
+        "HTTP/1.1 204 ok\r\nContent-Length: 4\r\n\r\nEICA",
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(responses); i++) {
+        fx_t *f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /e HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+        size_t n = strlen(responses[i]);
+        if (i == 1)
+            n = 62; /* has a NUL */
+        feed(f, VG_DIR_TOCLIENT, responses[i], n, 0);
+        assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICA");
+        fx_free(f);
+    }
+    /* plain text announced as two layers of deflate: every guess fails, it passes through */
+    static const char eicar[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+    FOR_STEPS {
+        fx_t *f = fx_new();
+        exchange_compressed(f, "deflate, deflate", (const uint8_t *)eicar, strlen(eicar), step);
+        if (step == 0)
+            assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, eicar);
+        fx_free(f);
+    }
+    /* gzip inside deflate ("Content-Encoding: gzip, deflate" means gzip first) */
+    uint8_t g[256], z[256];
+    size_t gn = compress_with("EICAR", 5, g, sizeof g, 31);
+    size_t zn = compress_with(g, gn, z, sizeof z, -15);
+    FOR_STEPS {
+        fx_t *f = fx_new();
+        exchange_compressed(f, "gzip, deflate", z, zn, step);
+        assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICAR");
+        fx_free(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1127,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_fragmentation_invariance),
         cmocka_unit_test(test_mutation_smoke),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_evasions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -654,12 +654,15 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         const vg_rule_t *r = grp->rules[c->cand[i]];
         if (!eval_one(c, r, &cur))
             continue;
+        if (r->action == VG_ACT_PASS) { /* a pass rule ends inspection and is not an alert */
+            if (fv)
+                vg_detect_apply_actions(r, fv);
+            break;
+        }
         if (after_match(c, r, p, fv, now)) {
             c->stats[S_ALERT]++;
             cb(user, r, dir);
         }
-        if (r->action == VG_ACT_PASS)
-            break;
     }
 }
 

@@ -745,6 +745,14 @@ static bool chunk_len_invalid(const uint8_t *p, size_t n)
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
+static bool ws_only(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_ws(p[i]))
+            return false;
+    return true;
+}
+
 static void on_line(vg_http_state_t *s, vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
 {
     const uint8_t *p = (const uint8_t *)d->line.data;
@@ -758,6 +766,13 @@ static void on_line(vg_http_state_t *s, vg_http_dir_t *d, int dir, vg_app_ctx_t 
         break;
     case VG_HTTP_P_HEADERS:
         add_raw(cur_msg(d, dir), d);
+        if (n > 0 && dir == VG_DIR_TOCLIENT && !d->line_cr && ws_only(p, n)) {
+            /* libhtp: an empty folding line ended by a lone LF ends the headers, or is
+             * swallowed when an LF (the real end) follows; one ended by CRLF is a fold */
+            if (d->peek == '\n')
+                break;
+            n = 0;
+        }
         if (n > 0)
             header_line(cur_msg(d, dir), dir, p, n, false, ctx);
         else if (dir == VG_DIR_TOSERVER)

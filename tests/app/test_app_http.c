@@ -1113,6 +1113,9 @@ static void test_evasions(void **state)
         "foobar\r\nHTTP/1.1 200 ok\rContent-Length: 4\r\n\r\nEICA",
         /* 204 with a body, two layers of deflate over plain text (decoding fails, passes) */
         "HTTP/1.1 204 ok\r\nContent-Length: 4\r\n\r\nEICA",
+        /* an empty folding line ended by LF ends the headers */
+        "HTTP/1.1 200 ok\r\nContent-Length: 4\n \nEICA",
+        "HTTP/1.1 200 ok\r\nContent-Length: 4\n \n\nEICA",
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(responses); i++) {
         fx_t *f = fx_new();

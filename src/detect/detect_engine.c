@@ -685,6 +685,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
          * twin (response headers for http.header, ...) is scanned there too. */
         if (in_ts->buf[sl->buf])
             scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n);
+        if (in_tc->buf[sl->buf] && in_tc->buf[sl->buf] != in_ts->buf[sl->buf])
+            scan_slot(c, sl, in_tc->buf[sl->buf], in_tc->len[sl->buf], &n);
         if (sl->alt_buf >= 0 && in_ts->buf[sl->alt_buf])
             scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n);
     }

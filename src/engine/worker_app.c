@@ -261,6 +261,15 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         }
     }
     in[1] = in[0];
+    /* Rules that mix a plain content with transaction buffers ("alert dns ... content:|..|;
+     * dns.query; ...") see the payload of the packet that completed the transaction, in that
+     * packet's direction (for DNS over UDP: the message itself). */
+    const vg_packet_t *cp = w->cur_pkt;
+    if (cp && cp->payload && cp->payload_len && !(cp->flags & VG_PKT_INVALID)) {
+        int pd = w->cur_dir ? 1 : 0;
+        in[pd].buf[VG_DBUF_PAYLOAD] = cp->payload;
+        in[pd].len[VG_DBUF_PAYLOAD] = cp->payload_len;
+    }
     for (int d = 0; d < 2; d++) {
         tx_header(f, d, &hdr[d]);
         in[d].pkt = &hdr[d];

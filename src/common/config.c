@@ -55,6 +55,13 @@ static const key_def_t keys[] = {
     {"detect.cache-dir", T_STR, NULL, "compiled pattern databases (default ~/.cache/vigil)"},
     {"classification-file", T_STR, NULL, "classification.config"},
     {"threshold-file", T_STR, NULL, "threshold.config"},
+    {"attribution.enabled", T_BOOL, "true", "categories, roles, certainty and geo on alerts"},
+    {"attribution.databases", T_STR, NULL,
+     "comma-separated geo databases (.mmdb, tor geoip, iptoasn TSV, RIR delegated); "
+     "default /usr/share/tor/geoip,/usr/share/tor/geoip6"},
+    {"attribution.categories-file", T_STR, NULL, "extra category rules (docs/ATTRIBUTION.md)"},
+    {"attribution.verify-databases", T_BOOL, "true", "check every MMDB record when opening"},
+    {"attribution.cache-entries", T_UINT, "1024", "per-thread geo lookup cache (prefixes)"},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

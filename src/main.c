@@ -7,6 +7,7 @@
 int vigil_read_main(int argc, char **argv);
 /* Provided by src/vigil_rules.c (signature engine); weak so the program builds without it. */
 __attribute__((weak)) int vigil_rules_main(int argc, char **argv);
+int vigil_geo_main(int argc, char **argv); /* src/vigil_geo.c */
 
 static void usage(FILE *f)
 {
@@ -16,6 +17,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  read [-r] FILE...   analyse capture files (pcap, pcapng); write LOGDIR/eve.json\n"
             "  rules check FILE... parse and compile rule files; print loaded/failed counts\n"
+            "  geo ADDRESS...      country, ASN and organisation from the geo databases\n"
             "  version             print the version\n"
             "\n"
             "`vigil COMMAND --help` describes each command.\n");
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
         }
         return vigil_rules_main(argc - 1, argv + 1);
     }
+    if (!strcmp(cmd, "geo"))
+        return vigil_geo_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("vigil %s\n", VG_VERSION);
         return 0;

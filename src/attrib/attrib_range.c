@@ -277,7 +277,8 @@ static int finish(loader_t *l)
 {
     vg_rtable_t *t = l->t;
     for (int fam = 0; fam < 2; fam++) {
-        qsort(t->r[fam], t->n[fam], sizeof(vg_rrange_t), cmp_range);
+        if (t->n[fam])
+            qsort(t->r[fam], t->n[fam], sizeof(vg_rrange_t), cmp_range);
         for (size_t i = 0; i < t->n[fam]; i++) {
             const vg_rrange_t *r = &t->r[fam][i];
             char a[INET6_ADDRSTRLEN];

@@ -1,0 +1,9 @@
+/* fuzz_app_ssh.c — the SSH parser over TCP: chunks of both directions, transactions walked,
+ * logged and checked as fuzz_app.h describes. Input: chunks only (no prefix). */
+#include "fuzz_app.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_app_run(VG_APP_SSH, true, data, size);
+    return 0;
+}

@@ -175,7 +175,10 @@ int vg_config_parse_size(const char *s, uint64_t *out)
         mul = 1024ULL * 1024 * 1024;
     else if (*end)
         return -1;
-    *out = (uint64_t)(v * (double)mul);
+    double bytes = v * (double)mul;
+    if (!(bytes < 18446744073709551616.0)) /* 2^64; also NaN and inf: the cast is undefined */
+        return -1;
+    *out = (uint64_t)bytes;
     return 0;
 }
 

@@ -148,6 +148,9 @@ typedef struct vg_app_ops {
     uint64_t (*tx_count)(void *state);            /* total ever created (ids are 0..n-1) */
     void *(*tx_get)(void *state, uint64_t tx_id); /* NULL when freed/not present */
     bool (*tx_complete)(void *tx, bool flow_end);
+    /* Optional: one side of the transaction is complete (the request for VG_DIR_TOSERVER), so
+     * rules on that side can be inspected before the other side arrives, as Suricata does. */
+    bool (*tx_side_done)(void *tx, int dir);
     /* Write the EVE object for this tx: the caller has written the common header and an open
      * key named by `name`; log_tx writes exactly one JSON value (usually an object). */
     void (*log_tx)(void *tx, vg_jw_t *w);

@@ -185,6 +185,12 @@ static bool http_tx_complete(void *txp, bool flow_end)
     return flow_end || (tx->req_done && tx->res_done);
 }
 
+static bool http_tx_side_done(void *txp, int dir)
+{
+    const vg_http_tx_t *tx = txp;
+    return dir == VG_DIR_TOSERVER ? tx->req_done : tx->res_done;
+}
+
 /* Released transactions still being filled by a parser are hidden and freed once let go. */
 static void http_tx_release(void *state, uint64_t upto)
 {
@@ -383,6 +389,7 @@ const vg_app_ops_t vg_app_http_ops = {
     .tx_count = http_tx_count,
     .tx_get = http_tx_get,
     .tx_complete = http_tx_complete,
+    .tx_side_done = http_tx_side_done,
     .log_tx = vg_http_log_tx,
     .tx_release = http_tx_release,
     .get_buffer = http_get_buffer,

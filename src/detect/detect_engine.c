@@ -685,7 +685,7 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
          * twin (response headers for http.header, ...) is scanned there too. */
         if (in_ts->buf[sl->buf])
             scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n);
-        if (in_tc->buf[sl->buf] && in_tc->buf[sl->buf] != in_ts->buf[sl->buf])
+        if (in_tc && in_tc->buf[sl->buf] && in_tc->buf[sl->buf] != in_ts->buf[sl->buf])
             scan_slot(c, sl, in_tc->buf[sl->buf], in_tc->len[sl->buf], &n);
         if (sl->alt_buf >= 0 && in_ts->buf[sl->alt_buf])
             scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n);
@@ -693,10 +693,10 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
     finish_candidates(c, n);
     if (!n)
         return;
-    vg_detect_input_t cur[2] = {*in_ts, *in_tc};
+    vg_detect_input_t cur[2] = {*in_ts, *(in_tc ? in_tc : in_ts)};
     cur[0].fv = cur[1].fv = fv;
     const vg_detect_input_t *ins[2] = {&cur[0], &cur[1]};
-    for (int d = 0; d < 2; d++) {
+    for (int d = 0; d < (in_tc ? 2 : 1); d++) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t pos = c->cand[i];
             if (c->tx_done[pos])

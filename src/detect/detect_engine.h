@@ -44,7 +44,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
                       vg_time_t now, vg_detect_alert_fn cb, void *user);
 
 /* Transaction rules. in_ts / in_tc: the same buffers with the header oriented client→server and
- * server→client (pkt, flow flags). Rules are tried on in_ts first, then on in_tc. */
+ * server→client (pkt, flow flags). Rules are tried on in_ts first, then on in_tc; in_tc NULL:
+ * only the client→server side (inspection when the request is complete). */
 void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                   const vg_detect_input_t *in_tc, vg_flowvars_t *fv, vg_time_t now,
                   vg_detect_alert_fn cb, void *user);

@@ -21,6 +21,11 @@ typedef struct app_flow {
     const vg_app_ops_t *ops;
     void *state;
     uint64_t next_log;
+    uint64_t next_req;        /* next transaction whose request side is to be inspected */
+    /* (transaction, rule) pairs that already alerted: a transaction is inspected when its
+     * request is complete and again when it is complete, and alerts once per rule */
+    struct { uint64_t tx; uint32_t rule; } *alerted;
+    size_t n_alerted, cap_alerted;
     bool failed;              /* no parser wants this flow */
     bool dead;                /* the parser gave up (parse error) */
     bool dir_failed[2];
@@ -75,7 +80,8 @@ static void count(worker_t *w, size_t idx)
         w->app_counters[a_map[idx]]++;
 }
 
-static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id);
+static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
+                      bool request_only);
 
 /* --- events --- */
 
@@ -151,12 +157,24 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
         return;
     uint64_t n = o->tx_count(a->state);
     uint64_t start = a->next_log;
+    if (o->tx_side_done && w->detect) {
+        if (a->next_req < a->next_log)
+            a->next_req = a->next_log;
+        while (a->next_req < n) {
+            void *tx = o->tx_get(a->state, a->next_req);
+            if (tx && !o->tx_side_done(tx, VG_DIR_TOSERVER))
+                break;
+            if (tx)
+                detect_tx(w, f, o, tx, a->next_req, true);
+            a->next_req++;
+        }
+    }
     while (a->next_log < n) {
         void *tx = o->tx_get(a->state, a->next_log);
         if (tx) {
             if (!o->tx_complete(tx, flow_end))
                 break;
-            detect_tx(w, f, o, tx, a->next_log);
+            detect_tx(w, f, o, tx, a->next_log, false);
             if (w->run->log_app && o->log_tx) {
                 worker_ev_begin(w);
                 vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,
@@ -177,6 +195,13 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
     }
     if (a->next_log > start && o->tx_release)
         o->tx_release(a->state, a->next_log);
+    if (a->next_log > start) { /* forget the alerts of transactions that are gone */
+        size_t k = 0;
+        for (size_t i = 0; i < a->n_alerted; i++)
+            if (a->alerted[i].tx >= a->next_log)
+                a->alerted[k++] = a->alerted[i];
+        a->n_alerted = k;
+    }
 }
 
 /* --- signatures --- */
@@ -197,10 +222,30 @@ static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
     return f->detect;
 }
 
+/* True when rule r already alerted on the transaction being inspected; records it otherwise. */
+static bool tx_already_alerted(worker_t *w, const vg_rule_t *r)
+{
+    app_flow_t *a = w->cur_flow ? w->cur_flow->app : NULL;
+    if (!w->cur_tx || !a)
+        return false;
+    for (size_t i = 0; i < a->n_alerted; i++)
+        if (a->alerted[i].tx == w->cur_tx_id && a->alerted[i].rule == r->id)
+            return true;
+    if (a->n_alerted == a->cap_alerted) {
+        a->cap_alerted = a->cap_alerted ? 2 * a->cap_alerted : 8;
+        a->alerted = vg_xrealloc(a->alerted, a->cap_alerted * sizeof(*a->alerted));
+    }
+    a->alerted[a->n_alerted].tx = w->cur_tx_id;
+    a->alerted[a->n_alerted++].rule = r->id;
+    return false;
+}
+
 static void on_alert(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
     vg_flow_t *f = w->cur_flow;
+    if (tx_already_alerted(w, r))
+        return;
     w->counters[W_ALERTS]++;
     if (f)
         f->alerted = true;
@@ -245,7 +290,8 @@ static void tx_header(const vg_flow_t *f, int dir, vg_packet_t *h)
     h->n_vlan = f->n_vlan;
 }
 
-static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id)
+static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
+                      bool request_only)
 {
     if (!w->detect || !o->get_buffer)
         return;
@@ -280,7 +326,7 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
     w->cur_ops = o;
     w->cur_tx = tx;
     w->cur_tx_id = id;
-    vg_detect_tx(w->detect, &in[0], &in[1], flowvars_of(w, f),
+    vg_detect_tx(w->detect, &in[0], request_only ? NULL : &in[1], flowvars_of(w, f),
                  w->cur_pkt ? w->cur_pkt->ts : f->last, on_alert, w);
     w->cur_tx = NULL;
     w->cur_ops = NULL;
@@ -484,6 +530,7 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         log_txs(w, f, a, true);
         if (a->state && a->ops->state_free)
             a->ops->state_free(a->state);
+        free(a->alerted);
         free(a);
         f->app = NULL;
     }

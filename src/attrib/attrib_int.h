@@ -69,7 +69,7 @@ void vg_netset_fini(vg_netset_t *s);
 /* --- categories (attrib_cat.c) ------------------------------------------------------------ */
 
 enum { VG_CATK_CLASSTYPE, VG_CATK_MSG_PREFIX, VG_CATK_MSG_CONTAINS, VG_CATK_METADATA };
-#define VG_CAT_EXFIL_ROW (-1)
+#define VG_CAT_EXFIL_ROW (-2)
 
 typedef struct vg_catrule {
     int kind;              /* VG_CATK_* */

@@ -442,9 +442,10 @@ static bool starts_http(const uint8_t *p, size_t n)
     return n >= 5 && vg_http_ieq(p, 5, "HTTP/");
 }
 
-/* Split "METHOD SP URI SP PROTOCOL" as libhtp does (so http.uri matches Suricata's): the URI ends
- * at the first space (0x20); only when there is none but another whitespace byte is, that byte
- * ends it. Whatever follows, after whitespace, is the protocol, even when it is not "HTTP/x.y"
+/* Split "METHOD SP URI SP PROTOCOL" as Suricata does (so http.uri matches its): when the line ends
+ * in an "HTTP/x.y" token, the URI is everything before it (spaces included, Suricata 8); else, as
+ * libhtp, the URI ends at the first space (0x20), or when there is none but another whitespace
+ * byte is, at that byte. Whatever follows, after whitespace, is the protocol, even when it is not "HTTP/x.y"
  * (then REQUEST_LINE_INVALID). Nothing after the URI means HTTP/0.9. */
 static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx)
 {
@@ -469,6 +470,23 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
         vg_http_anomaly(ctx, "METHOD_DELIM_NON_COMPLIANT");
     size_t us = i, ue = i;
     bool odd_ws = false;
+    /* Suricata 8 (htp-rs) keeps spaces inside the URI when the line ends in an "HTTP/x.y"
+     * token: then the URI is everything between the method and that token. */
+    size_t le = n, lk;
+    while (le > us && is_ws(p[le - 1]))
+        le--;
+    for (lk = le; lk > us && !is_ws(p[lk - 1]); lk--)
+        ;
+    if (lk > us && starts_http(p + lk, le - lk)) {
+        ue = lk;
+        while (ue > us && is_ws(p[ue - 1]))
+            ue--;
+        for (size_t q = us; q < lk; q++) /* the URI and its delimiter before the protocol */
+            odd_ws |= is_ws(p[q]) && p[q] != ' ';
+        if (odd_ws)
+            vg_http_anomaly(ctx, "URI_DELIM_NON_COMPLIANT");
+        goto have_uri;
+    }
     while (ue < n && p[ue] != ' ') {
         odd_ws |= is_ws(p[ue]);
         ue++;
@@ -479,6 +497,7 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
             for (ue = us; ue < n && !is_ws(p[ue]); ue++)
                 ;
     }
+have_uri:
     vg_http_str_set(&tx->uri_raw, p + us, ue - us);
     size_t ps = ue;
     while (ps < n && is_ws(p[ps]))

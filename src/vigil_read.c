@@ -3,6 +3,7 @@
 #include "common/common.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "attrib/attrib.h"
 #include "detect/detect_engine.h"
 #include "engine/engine.h"
 #include "vigil_rules_load.h"
@@ -98,6 +99,7 @@ int vigil_read_main(int argc, char **argv)
     size_t n_sets = 0;
     vg_config_t *cfg = NULL;
     vg_detect_engine_t *detect = NULL;
+    vg_attrib_t *attrib = NULL;
     int rc = 2;
     char err[1024];
 
@@ -181,6 +183,13 @@ int vigil_read_main(int argc, char **argv)
     vg_capture_free(probe);
     if (stage == VG_STAGE_ALL && vigil_rules_build(cfg, rules, n_rules, &detect) != 0)
         goto out;
+    if (detect && vg_config_bool(cfg, "attribution.enabled")) {
+        attrib = vg_attrib_new_config(cfg, err, sizeof err);
+        if (!attrib) {
+            vg_log(VG_LOG_ERROR, "%s", err);
+            goto out;
+        }
+    }
     if (!logdir)
         logdir = vg_config_str(cfg, "default-log-dir");
     vg_run_opts_t ro = {
@@ -190,6 +199,7 @@ int vigil_read_main(int argc, char **argv)
         .progress = progress && isatty(STDERR_FILENO),
         .stage = stage,
         .detect = detect,
+        .attrib = attrib,
     };
     vg_run_result_t res;
     int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
@@ -202,6 +212,7 @@ int vigil_read_main(int argc, char **argv)
     rc = r;
 out:
     vg_detect_engine_free(detect);
+    vg_attrib_free(attrib);
     vg_config_free(cfg);
     free(files);
     free(rules);

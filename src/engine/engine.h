@@ -19,6 +19,7 @@
 #include "common/config.h"
 
 struct vg_detect_engine;
+struct vg_attrib;
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +40,7 @@ typedef struct vg_run_opts {
     bool progress;          /* draw the progress line on stderr */
     enum vg_stage stage;
     const struct vg_detect_engine *detect; /* NULL: no signature matching */
+    const struct vg_attrib *attrib;        /* NULL: no attribution on alerts */
 } vg_run_opts_t;
 
 typedef struct vg_run_result {

@@ -14,6 +14,7 @@
 #include "stream/stream.h"
 #include "app/app.h"
 #include "common/buf.h"
+#include "attrib/attrib.h"
 #include "detect/detect_engine.h"
 
 #include <pthread.h>
@@ -64,6 +65,7 @@ typedef struct worker {
     int cur_dir;
     /* signature matching */
     vg_detect_ctx_t *detect;
+    vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_buf_t chunk;
     vg_buf_t fast_line;      /* scratch for one fast.log line */          /* stream bytes delivered while processing the current packet */
     int chunk_dir;

@@ -258,6 +258,17 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         .pcap_cnt = w->cur_pkt ? w->cur_pkt->pcap_cnt : 0,
         .app_proto = f ? wapp_app_proto_name(f) : NULL,
     };
+    vg_attrib_result_t ar;
+    if (w->attrib && f) {
+        vg_attrib_input_t ai;
+        const vg_tcp_session_t *s = f->tcp;
+        bool reversed = s && vg_stream_is_reversed(s);
+        bool verified = s && vg_stream_handshake_complete(s) && !vg_stream_is_midstream(s);
+        vg_attrib_input_from_flow(&ai, f, dir, reversed, verified);
+        vg_attrib_alert(w->attrib, &ai, r, &ar);
+        a.attrib = w->run->opts->attrib;
+        a.attrib_res = &ar;
+    }
     if (w->cur_tx) {
         a.has_tx = true;
         a.tx_id = w->cur_tx_id;
@@ -481,6 +492,8 @@ void wapp_init(worker_t *w)
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
     if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL)
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
+    if (w->detect && w->run->opts->attrib)
+        w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     vg_buf_init(&w->chunk, 0);
     vg_buf_init(&w->fast_line, 256);
 }
@@ -490,6 +503,7 @@ void wapp_fini(worker_t *w)
     vg_stream_ctx_free(w->stream);
     free(w->app_counters);
     vg_detect_ctx_free(w->detect);
+    vg_attrib_ctx_free(w->attrib);
     vg_buf_fini(&w->chunk);
     vg_buf_fini(&w->fast_line);
 }

@@ -103,6 +103,8 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
     if (r->metadata)
         write_metadata(w, r->metadata);
     vg_jw_obj_close(w);
+    if (a->attrib && a->attrib_res)
+        vg_attrib_json_write(w, a->attrib, a->attrib_res);
     if (a->app_name && a->log_tx && a->tx) {
         vg_jw_key(w, a->app_name);
         a->log_tx(a->tx, w);

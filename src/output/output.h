@@ -10,6 +10,7 @@
 
 #include "common/json.h"
 #include "decode/packet.h"
+#include "attrib/attrib.h"
 #include "detect/rule.h"
 #include "flow/flow.h"
 
@@ -56,6 +57,9 @@ typedef struct vg_eve_alert {
     const char *app_name;
     void (*log_tx)(void *tx, vg_jw_t *w);
     void *tx;
+    /* Vigil's attribution ("vigil" object), when attrib is set */
+    const vg_attrib_t *attrib;
+    const vg_attrib_result_t *attrib_res;
 } vg_eve_alert_t;
 
 /* The EVE "alert" event (a complete object). */

@@ -5,8 +5,10 @@ the same captures (../shared/corpus/expected/suricata7-et-open-alerts.tsv).
 For every capture named in the corpus (Ethernet captures, as the reference was made), runs
 `vigil read -k none -S <every ET rules file>` and compares the set of (capture, sid) pairs, and the
 alert counts per pair. Prints agreement and every difference; the differences are explained in
-docs/ET_PARITY.md. Exit 77 when the corpus is absent. Exit 0 always otherwise: the figure is a
-measurement to track, not a gate (the reference itself can be wrong).
+docs/ET_PARITY.md. The agreement is a measurement to track, not a gate (the reference itself can
+be wrong). It is a gate that every alert carries Vigil's attribution (category, certainty, both
+ends, and a country — "??" when unknown — for the external end): exit 1 otherwise. Exit 77 when
+the corpus is absent.
 
 usage: et_parity.py --vigil PATH [--corpus DIR] [--report FILE]
 """
@@ -42,6 +44,7 @@ def main():
                    for p in glob.glob(os.path.join(a.corpus, "pcaps", "**", "*"), recursive=True)
                    if p.endswith((".pcap", ".pcapng")))
     got = collections.Counter()
+    unattributed = []
     work = tempfile.mkdtemp(prefix="vigil-et-")
     cmd_rules = []
     for r in rules:
@@ -58,6 +61,13 @@ def main():
             e = json.loads(line)
             if e.get("event_type") == "alert":
                 got[(rel, e["alert"]["signature_id"])] += 1
+                v = e.get("vigil") or {}
+                ends = [v.get("attacker") or {}, v.get("victim") or {}]
+                ok = (v.get("category") and v.get("certainty") in ("verified", "spoofable") and
+                      all(x.get("ip") for x in ends) and
+                      all("country" in x for x in ends if x.get("home") is False))
+                if not ok:
+                    unattributed.append("%s sid %d: %s" % (rel, e["alert"]["signature_id"], v))
         shutil.rmtree(d, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     ws, gs = set(want), set(got)
@@ -75,11 +85,14 @@ def main():
     for k in sorted(both):
         if want[k] != got[k]:
             lines.append("count differs: %s sid %d Suricata %d Vigil %d" % (k[0], k[1], want[k], got[k]))
+    lines.append("alerts without complete attribution (category, certainty, both ends, geo of "
+                 "the external end): %d" % len(unattributed))
+    lines += ["  " + u for u in unattributed[:20]]
     text = "\n".join(lines)
     print(text)
     if a.report:
         open(a.report, "w").write(text + "\n")
-    return 0
+    return 1 if unattributed else 0
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     vg_decode_config_t dcfg;
     vg_decode_config_defaults(&dcfg);
+    dcfg.defrag_max_trackers = 64; /* setup cost; fragments are fuzz_defrag.c's job */
     vg_decoder_t *d = vg_decoder_new(&dcfg);
     vg_packet_t p;
     for (int i = 0; i < 100000; i++) {

@@ -553,6 +553,10 @@ alert tcp any any -> any any (msg:"multi line"; \
 # a comment
 alert tcp-pkt any any -> any any (msg:"event"; decode-event:ipv4.trunc_pkt; stream-event:3whs_synack_with_wrong_ack; app-layer-event:http.request_field_too_long; sid:21;)
 alert tcp any any -> any any (msg:"bad"; content:; sid:22;)
+alert ip any any -> any any (msg:"ip"; fragbits:M+D; sameip; target:dest_ip; sid:23;)
+alert tls any any -> any any (msg:"tls version"; tls.version:1.2; flowbits:noalert; noalert; sid:24;)
+alert tcp any any -> any any (msg:"bitmask"; byte_test:2,&,0x0f,0,bitmask 0xff00; sid:25;)
+alert tcp any any -> any any (msg:"hex"; content:"|de ad BE EF|"; content:!"|0a|"; sid:26;)
 alert tcp any any -> any any (msg:"noterm"; content:"x"
 """
 

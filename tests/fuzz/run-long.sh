@@ -18,6 +18,8 @@ harnesses="${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_s
 declare -A dict=([app_http]=http [app_dns]=dns [app_tls]=tls [app_ssh]=ssh [rules]=rules
                  [config]=config [pcap]=pcap)
 mkdir -p "$bin/artifacts" "$bin/logs"
+stamp="$bin/logs/.started"
+touch "$stamp"
 
 run_one() {
     local h="$1" d=()
@@ -51,5 +53,6 @@ for h in $harnesses; do
     printf '%-10s %10s %8s %8s %s\n' "$h" "${eps:-?}" "${cov:-?}" "${ft:-?}" \
         "$(ls "$bin/work-long/$h" | wc -l) files"
 done
-ls "$bin"/artifacts/ 2>/dev/null | grep -E 'crash|leak|timeout|oom' && exit 1
+found=$(find "$bin/artifacts" -type f -newer "$stamp" | grep -E 'crash|leak|timeout|oom')
+[ -n "$found" ] && { echo "new findings:"; echo "$found"; exit 1; }
 exit 0

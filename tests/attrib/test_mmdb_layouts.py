@@ -39,7 +39,8 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmdb_writer import METADATA_MARKER, MMDBWriter, Pointer, T_MAP, UInt16, _ctrl, encode  # noqa: E402
+from mmdb_writer import (METADATA_MARKER, MMDBWriter, Pointer, T_MAP, UInt16, UInt64,  # noqa: E402
+                         _ctrl, encode)
 
 VIGIL = None
 VERBOSE = False
@@ -82,11 +83,16 @@ def expect(results, addr, want):
 
 # --- database builders --------------------------------------------------------------------------
 
-def dbip_country(path, ip_version=6, record_size=24, city=False):
+def dbip_country(path, ip_version=6, record_size=24, city=False, pad=0):
+    """pad: an unused bytes value of that size first in the data section, so that records and
+    pointers get large offsets (28-bit records then use the shared middle nibble, pointers
+    their longer forms)."""
     w = MMDBWriter(ip_version=ip_version, record_size=record_size,
                    database_type="DBIP-City-Lite" if city else "DBIP-Country-Lite",
                    build_epoch=epoch(2024, 5, 1),
                    description={"en": "IP to City Lite" if city else "IP to Country Lite"})
+    if pad:
+        w.add_data(encode(b"\0" * pad))
     eu = Pointer(w.add_data({"code": "EU", "geoname_id": 6255148, "names": {"en": "Europe"}}))
     oc = Pointer(w.add_data({"code": "OC", "geoname_id": 6255151, "names": {"en": "Oceania"}}))
 
@@ -121,6 +127,8 @@ def dbip_asn(path, ip_version=6, record_size=28):
                             "autonomous_system_organization": "Cloudflare, Inc."})
     w.insert("34.64.0.0/10", {"autonomous_system_number": 396982,
                               "autonomous_system_organization": "Google LLC"})
+    w.insert("9.9.9.0/24", {"autonomous_system_number": UInt64(19281),  # other writers' uint64
+                            "autonomous_system_organization": "Quad9"})
     if ip_version == 6:
         w.insert("2003::/19", dtag)
     return w.write(path)
@@ -162,8 +170,10 @@ def label(path, date):
 
 
 def test_dbip_country(tmp):
-    for ipv, rs in ((6, 24), (6, 28), (6, 32), (4, 24)):
-        db = dbip_country(os.path.join(tmp, f"dbip-country-lite-v{ipv}-{rs}.mmdb"), ipv, rs)
+    for ipv, rs, pad in ((6, 24, 0), (6, 28, 1 << 24), (6, 32, 4096), (4, 24, 0),
+                         (4, 28, 600000)):
+        db = dbip_country(os.path.join(tmp, f"dbip-country-lite-v{ipv}-{rs}.mmdb"), ipv, rs,
+                          pad=pad)
         lab = label(db, "2024-05-01")
         addrs = ["81.2.69.1", "81.2.69.170", "81.2.69.191", "81.2.69.192", "81.2.70.1",
                  "1.0.0.255", "2.160.0.0", "2.175.255.255", "2.176.0.0", "10.0.0.1",
@@ -199,7 +209,7 @@ def test_dbip_asn(tmp):
         db = dbip_asn(os.path.join(tmp, f"dbip-asn-lite-v{ipv}-{rs}.mmdb"), ipv, rs)
         lab = label(db, "2024-06-01")
         r = geo([db], ["2.170.3.4", "81.2.69.200", "1.0.0.1", "34.127.255.255", "34.128.0.0",
-                       "2003:0:1::1", "2001:db8::1"])
+                       "9.9.9.9", "2003:0:1::1", "2001:db8::1"])
         dtag = {"country": "??", "asn": 3320, "as_org": "Deutsche Telekom AG", "asn_db": lab}
         expect(r, "2.170.3.4", dtag)
         expect(r, "81.2.69.200", {"country": "??", "asn": 20712,
@@ -209,6 +219,7 @@ def test_dbip_asn(tmp):
         expect(r, "34.127.255.255", {"country": "??", "asn": 396982, "as_org": "Google LLC",
                                      "asn_db": lab})
         expect(r, "34.128.0.0", {"country": "??"})
+        expect(r, "9.9.9.9", {"country": "??", "asn": 19281, "as_org": "Quad9", "asn_db": lab})
         expect(r, "2003:0:1::1", dtag if ipv == 6 else {"country": "??"})
         expect(r, "2001:db8::1", {"country": "??"})
 

@@ -1,5 +1,6 @@
 /* config.c — the known-key table, YAML flattening (libyaml) and --set/--var handling. */
 #include "common/config.h"
+#include "common/default_vars.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -78,31 +79,6 @@ struct vg_config {
     size_t n_vars, cap_vars;
 };
 
-/* Suricata's default variables (suricata.yaml as shipped). */
-static const char *const default_addr[][2] = {
-    {"HOME_NET", "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]"},
-    {"EXTERNAL_NET", "!$HOME_NET"},
-    {"HTTP_SERVERS", "$HOME_NET"},
-    {"SMTP_SERVERS", "$HOME_NET"},
-    {"SQL_SERVERS", "$HOME_NET"},
-    {"DNS_SERVERS", "$HOME_NET"},
-    {"TELNET_SERVERS", "$HOME_NET"},
-    {"AIM_SERVERS", "$EXTERNAL_NET"},
-    {"DC_SERVERS", "$HOME_NET"},
-    {"DNP3_SERVER", "$HOME_NET"},
-    {"DNP3_CLIENT", "$HOME_NET"},
-    {"MODBUS_CLIENT", "$HOME_NET"},
-    {"MODBUS_SERVER", "$HOME_NET"},
-    {"ENIP_CLIENT", "$HOME_NET"},
-    {"ENIP_SERVER", "$HOME_NET"},
-};
-static const char *const default_port[][2] = {
-    {"HTTP_PORTS", "80"},          {"SHELLCODE_PORTS", "!80"}, {"ORACLE_PORTS", "1521"},
-    {"SSH_PORTS", "22"},           {"DNP3_PORTS", "20000"},    {"MODBUS_PORTS", "502"},
-    {"FILE_DATA_PORTS", "[$HTTP_PORTS,110,143]"}, {"FTP_PORTS", "21"},
-    {"GENEVE_PORTS", "6081"},      {"VXLAN_PORTS", "4789"},    {"TEREDO_PORTS", "3544"},
-};
-
 static int find_key(const char *key)
 {
     for (size_t i = 0; i < N_KEYS; i++)
@@ -136,10 +112,8 @@ vg_config_t *vg_config_new(void)
     vg_config_t *c = vg_xcalloc(1, sizeof *c);
     for (size_t i = 0; i < N_KEYS; i++)
         c->vals[i] = keys[i].def ? vg_xstrdup(keys[i].def) : NULL;
-    for (size_t i = 0; i < VG_ARRAY_LEN(default_addr); i++)
-        put_var(c, default_addr[i][0], default_addr[i][1], 0);
-    for (size_t i = 0; i < VG_ARRAY_LEN(default_port); i++)
-        put_var(c, default_port[i][0], default_port[i][1], 1);
+    for (size_t i = 0; i < vg_n_default_vars; i++)
+        put_var(c, vg_default_vars[i].name, vg_default_vars[i].value, vg_default_vars[i].is_port);
     return c;
 }
 

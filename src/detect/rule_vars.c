@@ -1,41 +1,12 @@
 /* rule_vars.c — address/port variables (with Suricata's shipped defaults), string interning and
  * the flowbit/flowint name tables. Everything is hashed, so a 25k-rule load never scans lists.
  */
+#include "common/default_vars.h"
 #include "detect/rule_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The vars section of Suricata's suricata.yaml, as shipped. */
-static const struct { const char *name, *value; } default_vars[] = {
-    {"HOME_NET", "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]"},
-    {"EXTERNAL_NET", "!$HOME_NET"},
-    {"HTTP_SERVERS", "$HOME_NET"},
-    {"SMTP_SERVERS", "$HOME_NET"},
-    {"SQL_SERVERS", "$HOME_NET"},
-    {"DNS_SERVERS", "$HOME_NET"},
-    {"TELNET_SERVERS", "$HOME_NET"},
-    {"AIM_SERVERS", "$EXTERNAL_NET"},
-    {"DC_SERVERS", "$HOME_NET"},
-    {"DNP3_SERVER", "$HOME_NET"},
-    {"DNP3_CLIENT", "$HOME_NET"},
-    {"MODBUS_CLIENT", "$HOME_NET"},
-    {"MODBUS_SERVER", "$HOME_NET"},
-    {"ENIP_CLIENT", "$HOME_NET"},
-    {"ENIP_SERVER", "$HOME_NET"},
-    {"HTTP_PORTS", "80"},
-    {"SHELLCODE_PORTS", "!80"},
-    {"ORACLE_PORTS", "1521"},
-    {"SSH_PORTS", "22"},
-    {"DNP3_PORTS", "20000"},
-    {"MODBUS_PORTS", "502"},
-    {"FILE_DATA_PORTS", "[$HTTP_PORTS,110,143]"},
-    {"FTP_PORTS", "21"},
-    {"GENEVE_PORTS", "6081"},
-    {"VXLAN_PORTS", "4789"},
-    {"TEREDO_PORTS", "3544"},
-};
 
 static void clear_caches(vg_ruleset_t *rs)
 {
@@ -97,8 +68,8 @@ const char *vg_ruleset_get_var(const vg_ruleset_t *rs, const char *name)
 
 void vg_rs_vars_defaults(vg_ruleset_t *rs)
 {
-    for (size_t i = 0; i < VG_ARRAY_LEN(default_vars); i++)
-        vg_ruleset_set_var(rs, default_vars[i].name, default_vars[i].value);
+    for (size_t i = 0; i < vg_n_default_vars; i++)
+        vg_ruleset_set_var(rs, vg_default_vars[i].name, vg_default_vars[i].value);
 }
 
 const char *vg_rs_intern(vg_ruleset_t *rs, const char *s, size_t n)

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
+#include "apptest.h"
 
 /* ---- message builder -------------------------------------------------------------------- */
 
@@ -64,67 +65,14 @@ static void rdlen_fix(mb_t *m, size_t at)
 
 /* ---- harness ----------------------------------------------------------------------------- */
 
-static char events[64][32];
-static int n_events;
-
-static void on_anomaly(void *user, enum vg_app_proto proto, const char *ev)
-{
-    (void)user;
-    assert_int_equal(proto, VG_APP_DNS);
-    if (n_events < 64)
-        snprintf(events[n_events++], sizeof events[0], "%s", ev);
-}
-
-static bool saw(const char *ev)
-{
-    for (int i = 0; i < n_events; i++)
-        if (strcmp(events[i], ev) == 0)
-            return true;
-    return false;
-}
-
-static vg_app_config_t cfg;
-static vg_app_ctx_t ctx;
-
 static int setup(void **st)
 {
     (void)st;
-    n_events = 0;
-    vg_app_config_defaults(&cfg);
-    memset(&ctx, 0, sizeof ctx);
-    ctx.anomaly = on_anomaly;
-    ctx.cfg = &cfg;
+    apptest_setup(VG_APP_DNS);
     return 0;
 }
 
 static const vg_app_ops_t *ops(void) { return vg_app_ops(VG_APP_DNS); }
-
-static json_t *log_json(void *tx)
-{
-    vg_buf_t b;
-    vg_jw_t w;
-    vg_buf_init(&b, 256);
-    vg_jw_init(&w, &b);
-    ops()->log_tx(tx, &w);
-    json_error_t err;
-    json_t *j = json_loadb(b.data, b.len, JSON_ALLOW_NUL, &err);
-    if (!j)
-        fail_msg("bad JSON: %.*s (%s)", (int)b.len, b.data, err.text);
-    vg_buf_fini(&b);
-    return j;
-}
-
-static char *log_str(void *tx)
-{
-    vg_buf_t b;
-    vg_jw_t w;
-    vg_buf_init(&b, 256);
-    vg_jw_init(&w, &b);
-    ops()->log_tx(tx, &w);
-    char *s = strndup(b.data, b.len);
-    vg_buf_fini(&b);
-    return s;
-}
 
 static const char *jstr(json_t *j, const char *path)
 {
@@ -139,7 +87,7 @@ static json_t *jat(json_t *j, const char *arr, size_t i)
 
 static void *parse_udp(void *s, int dir, const mb_t *m)
 {
-    assert_int_equal(ops()->parse(s, dir, m->b, m->n, &ctx), VG_APP_PARSE_OK);
+    assert_int_equal(ops()->parse(s, dir, m->b, m->n, &apptest.ctx), VG_APP_PARSE_OK);
     uint64_t n = ops()->tx_count(s);
     return n ? ops()->tx_get(s, n - 1) : NULL;
 }
@@ -198,7 +146,7 @@ static void test_udp_query(void **s_)
     void *tx = parse_udp(s, VG_DIR_TOSERVER, &m);
     assert_non_null(tx);
     assert_true(ops()->tx_complete(tx, false));
-    json_t *j = log_json(tx);
+    json_t *j = apptest_log_json(tx);
     assert_int_equal(json_integer_value(json_object_get(j, "version")), 3);
     assert_string_equal(jstr(j, "type"), "request");
     assert_int_equal(json_integer_value(json_object_get(j, "id")), 28390);
@@ -218,7 +166,7 @@ static void test_udp_query(void **s_)
     assert_int_equal(n, strlen("code.msdn.microsoft.com"));
     assert_memory_equal(d, "code.msdn.microsoft.com", n);
     assert_false(ops()->get_buffer(tx, VG_BUF_TLS_SNI, &d, &n));
-    assert_int_equal(n_events, 0);
+    assert_int_equal(apptest.n_events, 0);
     ops()->state_free(s);
 }
 
@@ -228,8 +176,8 @@ static void test_udp_response_sections(void **s_)
     mb_t m;
     response_full(&m);
     void *s = ops()->state_new(false);
-    json_t *j = log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
-    assert_int_equal(n_events, 0);
+    json_t *j = apptest_log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
+    assert_int_equal(apptest.n_events, 0);
     assert_string_equal(jstr(j, "type"), "response");
     assert_string_equal(jstr(j, "flags"), "8180");
     assert_true(json_is_true(json_object_get(j, "qr")));
@@ -283,8 +231,8 @@ static void test_other_rdata(void **s_)
     raw(&m, "\x02h2", 3); rdlen_fix(&m, at);
     ptr(&m, 12); at = rr(&m, 4242, 10); raw(&m, "xyz", 3); rdlen_fix(&m, at);
     void *s = ops()->state_new(false);
-    json_t *j = log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
-    assert_int_equal(n_events, 0);
+    json_t *j = apptest_log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
+    assert_int_equal(apptest.n_events, 0);
     assert_true(json_is_true(json_object_get(j, "aa")));
     assert_string_equal(jstr(jat(j, "queries", 0), "rrtype"), "ANY");
     assert_string_equal(jstr(jat(j, "answers", 0), "rrtype"), "MX");
@@ -321,20 +269,20 @@ static void test_compression_loop(void **s_)
     u16(&m, 1); u16(&m, 1);
     void *s = ops()->state_new(false);
     void *tx = parse_udp(s, VG_DIR_TOSERVER, &m);
-    assert_true(saw("INFINITE_LOOP"));
-    json_t *j = log_json(tx);
+    assert_true(apptest_saw("INFINITE_LOOP"));
+    json_t *j = apptest_log_json(tx);
     assert_string_equal(jstr(jat(j, "queries", 0), "rrname"), "");
     assert_string_equal(jstr(jat(j, "queries", 0), "rrtype"), "A");
     json_decref(j);
     /* Two labels pointing at each other, with text in between. */
-    n_events = 0;
+    apptest.n_events = 0;
     hdr(&m, 2, 0x0100, 1, 0, 0, 0);
     u8(&m, 1); raw(&m, "a", 1); ptr(&m, 16);   /* 12: "a" then -> 16 */
     u8(&m, 1); raw(&m, "b", 1); ptr(&m, 12);   /* 16: "b" then -> 12 */
     u16(&m, 1); u16(&m, 1);
     tx = parse_udp(s, VG_DIR_TOSERVER, &m);
     assert_non_null(tx);
-    assert_true(saw("INFINITE_LOOP") || saw("NAME_TOO_LONG") || saw("MALFORMED_DATA"));
+    assert_true(apptest_saw("INFINITE_LOOP") || apptest_saw("NAME_TOO_LONG") || apptest_saw("MALFORMED_DATA"));
     ops()->state_free(s);
 }
 
@@ -347,8 +295,8 @@ static void test_pointer_out_of_bounds(void **s_)
     u16(&m, 1); u16(&m, 1);
     void *s = ops()->state_new(false);
     void *tx = parse_udp(s, VG_DIR_TOSERVER, &m);
-    assert_true(saw("MALFORMED_DATA"));
-    json_t *j = log_json(tx);
+    assert_true(apptest_saw("MALFORMED_DATA"));
+    json_t *j = apptest_log_json(tx);
     assert_null(json_object_get(j, "queries"));
     json_decref(j);
     ops()->state_free(s);
@@ -368,9 +316,9 @@ static void test_name_too_long(void **s_)
     u16(&m, 28); u16(&m, 1);
     void *s = ops()->state_new(false);
     void *tx = parse_udp(s, VG_DIR_TOSERVER, &m);
-    assert_true(saw("NAME_TOO_LONG"));
-    assert_false(saw("MALFORMED_DATA"));
-    json_t *j = log_json(tx);
+    assert_true(apptest_saw("NAME_TOO_LONG"));
+    assert_false(apptest_saw("MALFORMED_DATA"));
+    json_t *j = apptest_log_json(tx);
     const char *q = jstr(jat(j, "queries", 0), "rrname");
     assert_true(strlen(q) <= 253);
     assert_string_equal(jstr(jat(j, "queries", 0), "rrtype"), "AAAA"); /* parsing went on */
@@ -386,43 +334,43 @@ static void test_bad_label_and_truncation(void **s_)
     hdr(&m, 5, 0x0100, 1, 0, 0, 0);
     u8(&m, 0x45); raw(&m, "abcde", 5); u8(&m, 0); u16(&m, 1); u16(&m, 1);
     parse_udp(s, VG_DIR_TOSERVER, &m);
-    assert_true(saw("MALFORMED_DATA"));
+    assert_true(apptest_saw("MALFORMED_DATA"));
 
     /* Answer whose rdlength runs past the end: the question is kept. */
-    n_events = 0;
+    apptest.n_events = 0;
     hdr(&m, 6, 0x8180, 1, 2, 0, 0);
     name(&m, "a.b"); u16(&m, 1); u16(&m, 1);
     ptr(&m, 12); size_t at = rr(&m, 1, 1); raw(&m, "\1\2\3\4", 4); rdlen_fix(&m, at);
     ptr(&m, 12); rr(&m, 1, 1); m.b[m.n - 1] = 200; raw(&m, "\1\2", 2);
-    json_t *j = log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
-    assert_true(saw("MALFORMED_DATA"));
+    json_t *j = apptest_log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
+    assert_true(apptest_saw("MALFORMED_DATA"));
     assert_string_equal(jstr(jat(j, "queries", 0), "rrname"), "a.b");
     assert_int_equal(json_array_size(json_object_get(j, "answers")), 1);
     json_decref(j);
 
     /* A record with a 5-byte rdata: anomaly, the record is logged without rdata. */
-    n_events = 0;
+    apptest.n_events = 0;
     hdr(&m, 7, 0x8180, 0, 1, 0, 0);
     name(&m, "x"); at = rr(&m, 1, 1); raw(&m, "\1\2\3\4\5", 5); rdlen_fix(&m, at);
-    j = log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
-    assert_true(saw("MALFORMED_DATA"));
+    j = apptest_log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
+    assert_true(apptest_saw("MALFORMED_DATA"));
     assert_null(json_object_get(jat(j, "answers", 0), "rdata"));
     json_decref(j);
 
     /* Authority truncated. */
-    n_events = 0;
+    apptest.n_events = 0;
     hdr(&m, 8, 0x8180, 0, 0, 1, 0);
     name(&m, "x"); u16(&m, 6);
     parse_udp(s, VG_DIR_TOCLIENT, &m);
-    assert_true(saw("INVALID_AUTHORITIES"));
+    assert_true(apptest_saw("INVALID_AUTHORITIES"));
 
     /* Too short for a header: no transaction. */
-    n_events = 0;
+    apptest.n_events = 0;
     uint64_t before = ops()->tx_count(s);
-    assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, (const uint8_t *)"\1\2\3", 3, &ctx),
+    assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, (const uint8_t *)"\1\2\3", 3, &apptest.ctx),
                      VG_APP_PARSE_OK);
     assert_int_equal(ops()->tx_count(s), before);
-    assert_true(saw("MALFORMED_DATA"));
+    assert_true(apptest_saw("MALFORMED_DATA"));
     ops()->state_free(s);
 }
 
@@ -433,24 +381,24 @@ static void test_direction_and_z(void **s_)
     void *s = ops()->state_new(false);
     query_a(&m, 9, "x.y");
     parse_udp(s, VG_DIR_TOCLIENT, &m);
-    assert_true(saw("NOT_A_RESPONSE"));
+    assert_true(apptest_saw("NOT_A_RESPONSE"));
     response_full(&m);
     parse_udp(s, VG_DIR_TOSERVER, &m);
-    assert_true(saw("NOT_A_REQUEST"));
+    assert_true(apptest_saw("NOT_A_REQUEST"));
     query_a(&m, 10, "x.y");
     m.b[3] |= 0x40;
-    json_t *j = log_json(parse_udp(s, VG_DIR_TOSERVER, &m));
-    assert_true(saw("Z_FLAG_SET"));
+    json_t *j = apptest_log_json(parse_udp(s, VG_DIR_TOSERVER, &m));
+    assert_true(apptest_saw("Z_FLAG_SET"));
     assert_true(json_is_true(json_object_get(j, "z")));
     json_decref(j);
     /* opcode and rcode */
     hdr(&m, 11, 0x8000 | (2 << 11) | 3, 0, 0, 0, 0);
-    j = log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
+    j = apptest_log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
     assert_int_equal(json_integer_value(json_object_get(j, "opcode")), 2);
     assert_string_equal(jstr(j, "rcode"), "NXDOMAIN");
     json_decref(j);
     hdr(&m, 12, 0x800d, 0, 0, 0, 0);
-    j = log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
+    j = apptest_log_json(parse_udp(s, VG_DIR_TOCLIENT, &m));
     assert_string_equal(jstr(j, "rcode"), "13");
     json_decref(j);
     ops()->state_free(s);
@@ -477,12 +425,12 @@ static void test_tcp_framing(void **s_)
         void *s = ops()->state_new(true);
         for (size_t off = 0; off < n; off += steps[k]) {
             size_t len = VG_MIN(steps[k], n - off);
-            assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, stream + off, len, &ctx),
+            assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, stream + off, len, &apptest.ctx),
                              VG_APP_PARSE_OK);
         }
         assert_int_equal(ops()->tx_count(s), 2);
         for (int t = 0; t < 2; t++) {
-            char *got = log_str(ops()->tx_get(s, (uint64_t)t));
+            char *got = apptest_log_str(ops()->tx_get(s, (uint64_t)t));
             if (!ref[t])
                 ref[t] = got;
             else {
@@ -498,7 +446,7 @@ static void test_tcp_framing(void **s_)
     free(ref[1]);
     /* A truncated message at flow end stays buffered and is freed with the state. */
     void *s = ops()->state_new(true);
-    ops()->parse(s, VG_DIR_TOCLIENT, stream, 10, &ctx);
+    ops()->parse(s, VG_DIR_TOCLIENT, stream, 10, &apptest.ctx);
     assert_int_equal(ops()->tx_count(s), 0);
     ops()->gap(s, VG_DIR_TOCLIENT, 100);
     ops()->state_free(s);
@@ -521,16 +469,16 @@ static void test_release_and_flood(void **s_)
     assert_null(ops()->tx_get(s, 3));
     ops()->state_free(s);
 
-    cfg.max_tx_per_flow = 2;
+    apptest.cfg.max_tx_per_flow = 2;
     s = ops()->state_new(false);
     for (int i = 0; i < 4; i++) {
         query_a(&m, (unsigned)i, "a.b");
-        ops()->parse(s, VG_DIR_TOSERVER, m.b, m.n, &ctx);
+        ops()->parse(s, VG_DIR_TOSERVER, m.b, m.n, &apptest.ctx);
     }
     assert_int_equal(ops()->tx_count(s), 2);
-    assert_true(saw("FLOODED"));
+    assert_true(apptest_saw("FLOODED"));
     ops()->tx_release(s, 2);
-    ops()->parse(s, VG_DIR_TOSERVER, m.b, m.n, &ctx);
+    ops()->parse(s, VG_DIR_TOSERVER, m.b, m.n, &apptest.ctx);
     assert_int_equal(ops()->tx_count(s), 3);
     ops()->state_free(s);
 }
@@ -559,7 +507,7 @@ static void test_fuzz(void **s_)
     mb_t base, m;
     response_full(&base);
     srand(1234);
-    ctx.anomaly = NULL;
+    apptest.ctx.anomaly = NULL;
     for (int it = 0; it < 20000; it++) {
         m = base;
         int muts = 1 + rand() % 4;
@@ -574,12 +522,12 @@ static void test_fuzz(void **s_)
             fr[0] = (uint8_t)(m.n >> 8); fr[1] = (uint8_t)m.n;
             memcpy(fr + 2, m.b, m.n);
             for (size_t off = 0; off < m.n + 2; off += 3)
-                ops()->parse(s, it % 4 == 1, fr + off, VG_MIN(3, m.n + 2 - off), &ctx);
+                ops()->parse(s, it % 4 == 1, fr + off, VG_MIN(3, m.n + 2 - off), &apptest.ctx);
         } else {
-            ops()->parse(s, it % 4 == 0, m.b, m.n, &ctx);
+            ops()->parse(s, it % 4 == 0, m.b, m.n, &apptest.ctx);
         }
         for (uint64_t t = 0; t < ops()->tx_count(s); t++)
-            json_decref(log_json(ops()->tx_get(s, t)));
+            json_decref(apptest_log_json(ops()->tx_get(s, t)));
         ops()->state_free(s);
     }
 }

@@ -12,61 +12,16 @@
 #include <jansson.h>
 
 #include "app/app.h"
-
-static char events[64][40];
-static int n_events;
-
-static void on_anomaly(void *user, enum vg_app_proto proto, const char *ev)
-{
-    (void)user;
-    assert_int_equal(proto, VG_APP_SSH);
-    if (n_events < 64)
-        snprintf(events[n_events++], sizeof events[0], "%s", ev);
-}
-
-static bool saw(const char *ev)
-{
-    for (int i = 0; i < n_events; i++)
-        if (strcmp(events[i], ev) == 0)
-            return true;
-    return false;
-}
-
-static vg_app_ctx_t ctx;
+#include "apptest.h"
 
 static int setup(void **st)
 {
     (void)st;
-    n_events = 0;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.anomaly = on_anomaly;
+    apptest_setup(VG_APP_SSH);
     return 0;
 }
 
 static const vg_app_ops_t *ops(void) { return vg_app_ops(VG_APP_SSH); }
-
-static char *log_str(void *tx)
-{
-    vg_buf_t b;
-    vg_jw_t w;
-    vg_buf_init(&b, 256);
-    vg_jw_init(&w, &b);
-    ops()->log_tx(tx, &w);
-    char *s = strndup(b.data, b.len);
-    vg_buf_fini(&b);
-    return s;
-}
-
-static json_t *log_json(void *tx)
-{
-    char *s = log_str(tx);
-    json_error_t err;
-    json_t *j = json_loadb(s, strlen(s), JSON_ALLOW_NUL, &err);
-    if (!j)
-        fail_msg("bad JSON: %s (%s)", s, err.text);
-    free(s);
-    return j;
-}
 
 static const char *jpath(json_t *j, const char *side, const char *k)
 {
@@ -78,7 +33,7 @@ static void feed(void *s, int dir, const void *p, size_t n, size_t step)
 {
     const uint8_t *b = p;
     for (size_t off = 0; off < n; off += step)
-        assert_int_equal(ops()->parse(s, dir, b + off, VG_MIN(step, n - off), &ctx),
+        assert_int_equal(ops()->parse(s, dir, b + off, VG_MIN(step, n - off), &apptest.ctx),
                          VG_APP_PARSE_OK);
 }
 
@@ -127,7 +82,7 @@ static void test_banners(void **s_)
         assert_true(ops()->tx_complete(tx, true));
         feed(s, VG_DIR_TOCLIENT, sv.b, sv.n, steps[k]);
         assert_true(ops()->tx_complete(tx, false));
-        char *got = log_str(tx);
+        char *got = apptest_log_str(tx);
         if (!ref)
             ref = got;
         else {
@@ -143,7 +98,7 @@ static void test_banners(void **s_)
     assert_string_equal(jpath(j, "server", "software_version"), "OpenSSH_3.1p1");
     json_decref(j);
     free(ref);
-    assert_int_equal(n_events, 0);
+    assert_int_equal(apptest.n_events, 0);
 }
 
 static void test_buffers(void **s_)
@@ -164,7 +119,7 @@ static void test_buffers(void **s_)
     assert_int_equal(n, 3);
     assert_memory_equal(d, "2.0", 3);
     assert_false(ops()->get_buffer(tx, VG_BUF_TLS_SNI, &d, &n));
-    json_t *j = log_json(tx);
+    json_t *j = apptest_log_json(tx);
     assert_null(json_object_get(json_object_get(j, "client"), "comment"));
     json_decref(j);
     ops()->tx_release(s, 1);
@@ -186,12 +141,12 @@ static void test_long_banner(void **s_)
     char *ref = NULL;
     size_t steps[] = {4096, 1, 13};
     for (size_t k = 0; k < VG_ARRAY_LEN(steps); k++) {
-        n_events = 0;
+        apptest.n_events = 0;
         void *s = ops()->state_new(true);
         feed(s, VG_DIR_TOSERVER, c.b, c.n, steps[k]);
-        assert_true(saw("LONG_BANNER"));
-        assert_false(saw("INVALID_RECORD_LENGTH")); /* the rest of the line was skipped */
-        char *got = log_str(ops()->tx_get(s, 0));
+        assert_true(apptest_saw("LONG_BANNER"));
+        assert_false(apptest_saw("INVALID_RECORD_LENGTH")); /* the rest of the line was skipped */
+        char *got = apptest_log_str(ops()->tx_get(s, 0));
         if (!ref)
             ref = got;
         else {
@@ -211,31 +166,31 @@ static void test_invalid(void **s_)
     (void)s_;
     void *s = ops()->state_new(true);
     feed(s, VG_DIR_TOSERVER, "hello there\r\nSSH-2.0-x\r\n", 24, 24);
-    assert_true(saw("INVALID_BANNER"));
-    json_t *j = log_json(ops()->tx_get(s, 0));
+    assert_true(apptest_saw("INVALID_BANNER"));
+    json_t *j = apptest_log_json(ops()->tx_get(s, 0));
     assert_null(json_object_get(j, "client"));
     json_decref(j);
     ops()->state_free(s);
 
-    n_events = 0;
+    apptest.n_events = 0;
     s = ops()->state_new(true);
     feed(s, VG_DIR_TOCLIENT, "SSH-2.0\r\n", 9, 1);
-    assert_true(saw("INVALID_BANNER"));
+    assert_true(apptest_saw("INVALID_BANNER"));
     ops()->state_free(s);
 
     /* Endless pre-banner lines from a "server". */
-    n_events = 0;
+    apptest.n_events = 0;
     s = ops()->state_new(true);
     for (int i = 0; i < 100; i++)
         feed(s, VG_DIR_TOCLIENT, "noise\n", 6, 6);
-    assert_true(saw("INVALID_BANNER"));
+    assert_true(apptest_saw("INVALID_BANNER"));
     ops()->state_free(s);
 
     /* Packet with an absurd length. */
-    n_events = 0;
+    apptest.n_events = 0;
     s = ops()->state_new(true);
     feed(s, VG_DIR_TOSERVER, "SSH-2.0-x\r\n\xff\xff\xff\xff\x04\x14", 17, 17);
-    assert_true(saw("INVALID_RECORD_LENGTH"));
+    assert_true(apptest_saw("INVALID_RECORD_LENGTH"));
     feed(s, VG_DIR_TOSERVER, "anything", 8, 8);
     ops()->gap(s, VG_DIR_TOCLIENT, 5);
     ops()->state_free(s);
@@ -257,7 +212,7 @@ static void test_fuzz(void **s_)
     stream_t base, m;
     build(&base, "SSH-2.0-OpenSSH_9.6\r\n");
     srand(7);
-    ctx.anomaly = NULL;
+    apptest.ctx.anomaly = NULL;
     for (int it = 0; it < 5000; it++) {
         m = base;
         int muts = 1 + rand() % 5;
@@ -267,11 +222,11 @@ static void test_fuzz(void **s_)
         size_t off = 0;
         while (off < m.n) {
             size_t r = 1 + (size_t)rand() % 64, k = VG_MIN(r, m.n - off);
-            ops()->parse(s, it % 2, m.b + off, k, &ctx);
+            ops()->parse(s, it % 2, m.b + off, k, &apptest.ctx);
             off += k;
         }
         if (ops()->tx_get(s, 0))
-            json_decref(log_json(ops()->tx_get(s, 0)));
+            json_decref(apptest_log_json(ops()->tx_get(s, 0)));
         ops()->state_free(s);
     }
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
+#include "apptest.h"
 
 /* TLS 1.2: SNI www.example.test, ALPN h2,http/1.1; server picks h2 and sends the certificate
  * "C=US, ST=WA, O=Vigil Test, CN=localhost", serial 0x00E1A2B3C4D5E6F7. */
@@ -295,63 +296,14 @@ static const uint8_t tls13_server[] = {
 
 /* ---- harness ----------------------------------------------------------------------------- */
 
-static char events[64][40];
-static int n_events;
-
-static void on_anomaly(void *user, enum vg_app_proto proto, const char *ev)
-{
-    (void)user;
-    assert_int_equal(proto, VG_APP_TLS);
-    if (n_events < 64)
-        snprintf(events[n_events++], sizeof events[0], "%s", ev);
-}
-
-static bool saw(const char *ev)
-{
-    for (int i = 0; i < n_events; i++)
-        if (strcmp(events[i], ev) == 0)
-            return true;
-    return false;
-}
-
-static vg_app_config_t cfg;
-static vg_app_ctx_t ctx;
-
 static int setup(void **st)
 {
     (void)st;
-    n_events = 0;
-    vg_app_config_defaults(&cfg);
-    memset(&ctx, 0, sizeof ctx);
-    ctx.anomaly = on_anomaly;
-    ctx.cfg = &cfg;
+    apptest_setup(VG_APP_TLS);
     return 0;
 }
 
 static const vg_app_ops_t *ops(void) { return vg_app_ops(VG_APP_TLS); }
-
-static char *log_str(void *tx)
-{
-    vg_buf_t b;
-    vg_jw_t w;
-    vg_buf_init(&b, 256);
-    vg_jw_init(&w, &b);
-    ops()->log_tx(tx, &w);
-    char *s = strndup(b.data, b.len);
-    vg_buf_fini(&b);
-    return s;
-}
-
-static json_t *log_json(void *tx)
-{
-    char *s = log_str(tx);
-    json_error_t err;
-    json_t *j = json_loadb(s, strlen(s), JSON_ALLOW_NUL, &err);
-    if (!j)
-        fail_msg("bad JSON: %s (%s)", s, err.text);
-    free(s);
-    return j;
-}
 
 static const char *jstr(json_t *j, const char *k)
 {
@@ -362,7 +314,7 @@ static const char *jstr(json_t *j, const char *k)
 static void feed(void *s, int dir, const uint8_t *p, size_t n, size_t step)
 {
     for (size_t off = 0; off < n; off += step)
-        assert_int_equal(ops()->parse(s, dir, p + off, VG_MIN(step, n - off), &ctx),
+        assert_int_equal(ops()->parse(s, dir, p + off, VG_MIN(step, n - off), &apptest.ctx),
                          VG_APP_PARSE_OK);
 }
 
@@ -459,7 +411,7 @@ static void foxio_hello(mb_t *m)
 
 static void check_tls12(void *tx)
 {
-    json_t *j = log_json(tx);
+    json_t *j = apptest_log_json(tx);
     assert_string_equal(jstr(j, "subject"), "C=US, ST=WA, O=Vigil Test, CN=localhost");
     assert_string_equal(jstr(j, "issuerdn"), "C=US, ST=WA, O=Vigil Test, CN=localhost");
     assert_string_equal(jstr(j, "serial"), "00:E1:A2:B3:C4:D5:E6:F7");
@@ -504,7 +456,7 @@ static void test_tls12_handshake(void **s_)
     assert_true(ops()->tx_complete(tx, false));
     feed(s, VG_DIR_TOSERVER, tls12_client + first, sizeof tls12_client - first, 4096);
     check_tls12(tx);
-    assert_int_equal(n_events, 0);
+    assert_int_equal(apptest.n_events, 0);
     assert_buf(tx, VG_BUF_TLS_SNI, "www.example.test");
     assert_buf(tx, VG_BUF_TLS_CERT_SUBJECT, "C=US, ST=WA, O=Vigil Test, CN=localhost");
     assert_buf(tx, VG_BUF_TLS_CERT_SERIAL, "00:E1:A2:B3:C4:D5:E6:F7");
@@ -551,7 +503,7 @@ static void test_tls12_chunking(void **s_)
                 sv += n;
             }
         }
-        char *got = log_str(ops()->tx_get(s, 0));
+        char *got = apptest_log_str(ops()->tx_get(s, 0));
         if (!ref) {
             ref = got;
             check_tls12(ops()->tx_get(s, 0));
@@ -562,7 +514,7 @@ static void test_tls12_chunking(void **s_)
         ops()->state_free(s);
     }
     free(ref);
-    assert_int_equal(n_events, 0);
+    assert_int_equal(apptest.n_events, 0);
 }
 
 static void test_tls13_handshake(void **s_)
@@ -575,8 +527,8 @@ static void test_tls13_handshake(void **s_)
     void *tx = ops()->tx_get(s, 0);
     assert_true(ops()->tx_complete(tx, false));
     feed(s, VG_DIR_TOSERVER, tls13_client + first, sizeof tls13_client - first, 9);
-    json_t *j = log_json(tx);
-    assert_int_equal(n_events, 0);
+    json_t *j = apptest_log_json(tx);
+    assert_int_equal(apptest.n_events, 0);
     assert_string_equal(jstr(j, "version"), "TLS 1.3");
     assert_string_equal(jstr(j, "sni"), "www.example.test");
     assert_null(json_object_get(j, "subject")); /* encrypted in TLS 1.3 */
@@ -605,7 +557,7 @@ static void test_ja4_foxio_example(void **s_)
     assert_true(ops()->get_buffer(tx, VG_BUF_JA3_STRING, &d, &n));
     assert_null(memmem(d, n, "2570", 4));  /* 0x0a0a */
     assert_null(memmem(d, n, "6682", 4));  /* 0x1a1a */
-    assert_int_equal(n_events, 0);
+    assert_int_equal(apptest.n_events, 0);
     ops()->state_free(s);
 }
 
@@ -634,7 +586,7 @@ static void test_ja4_minimal(void **s_)
     assert_buf(tx, VG_BUF_JA3_STRING, "769,47,,,");
     assert_false(ops()->get_buffer(tx, VG_BUF_TLS_SNI, &d, &n));
     assert_false(ops()->get_buffer(tx, VG_BUF_TLS_VERSION, &d, &n));
-    json_t *j = log_json(tx);
+    json_t *j = apptest_log_json(tx);
     assert_string_equal(jstr(j, "version"), "UNDETERMINED");
     json_decref(j);
     ops()->state_free(s);
@@ -713,7 +665,7 @@ static void test_session_resumed(void **s_)
     feed(s, VG_DIR_TOCLIENT, sv.b, sv.n, 1);
     void *tx = ops()->tx_get(s, 0);
     assert_true(ops()->tx_complete(tx, false));
-    json_t *j = log_json(tx);
+    json_t *j = apptest_log_json(tx);
     assert_true(json_is_true(json_object_get(j, "session_resumed")));
     assert_string_equal(jstr(j, "version"), "TLS 1.2");
     assert_null(json_object_get(j, "server_alpns"));
@@ -730,13 +682,13 @@ static void test_bad_records(void **s_)
     const uint8_t *cases[] = {bad_type, bad_ver, bad_len};
     const char *ev[] = {"INVALID_RECORD_TYPE", "INVALID_RECORD_VERSION", "INVALID_RECORD_LENGTH"};
     for (int i = 0; i < 3; i++) {
-        n_events = 0;
+        apptest.n_events = 0;
         void *s = ops()->state_new(true);
-        assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, cases[i], 6, &ctx), VG_APP_PARSE_ERROR);
-        assert_true(saw(ev[i]));
+        assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, cases[i], 6, &apptest.ctx), VG_APP_PARSE_ERROR);
+        assert_true(apptest_saw(ev[i]));
         assert_int_equal(ops()->tx_count(s), 0);
         /* more data after the error is ignored */
-        assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, tls12_client, 50, &ctx), VG_APP_PARSE_OK);
+        assert_int_equal(ops()->parse(s, VG_DIR_TOSERVER, tls12_client, 50, &apptest.ctx), VG_APP_PARSE_OK);
         ops()->state_free(s);
     }
 }
@@ -751,7 +703,7 @@ static void test_oversized_handshake(void **s_)
     for (int i = 0; i < 1000; i++) u8(&m, 0x55);
     void *s = ops()->state_new(true);
     feed(s, VG_DIR_TOSERVER, m.b, m.n, 100);
-    assert_true(saw("HANDSHAKE_INVALID_LENGTH"));
+    assert_true(apptest_saw("HANDSHAKE_INVALID_LENGTH"));
     /* the rest of the oversized message, 17 records of 16000 bytes of filler + remainder */
     static uint8_t filler[16005];
     size_t left = (1 << 20) - 1000;
@@ -785,9 +737,9 @@ static void test_garbage_certificate(void **s_)
     void *s = ops()->state_new(true);
     feed(s, VG_DIR_TOCLIENT, m.b, m.n, 2);
     void *tx = ops()->tx_get(s, 0);
-    assert_true(saw("INVALID_CERTIFICATE"));
+    assert_true(apptest_saw("INVALID_CERTIFICATE"));
     assert_true(ops()->tx_complete(tx, false)); /* ServerHelloDone */
-    json_t *j = log_json(tx);
+    json_t *j = apptest_log_json(tx);
     assert_null(json_object_get(j, "subject"));
     assert_null(json_object_get(j, "ja3"));
     assert_string_equal(jstr(j, "version"), "TLS 1.2");
@@ -795,7 +747,7 @@ static void test_garbage_certificate(void **s_)
     ops()->state_free(s);
 
     /* Certificate list length that disagrees with the message. */
-    n_events = 0;
+    apptest.n_events = 0;
     m.n = 0;
     body = hs_begin(&m, 11);
     u24(&m, 500);
@@ -803,7 +755,7 @@ static void test_garbage_certificate(void **s_)
     hs_end(&m, body);
     s = ops()->state_new(true);
     feed(s, VG_DIR_TOCLIENT, m.b, m.n, m.n);
-    assert_true(saw("CERTIFICATE_INVALID_LENGTH"));
+    assert_true(apptest_saw("CERTIFICATE_INVALID_LENGTH"));
     ops()->state_free(s);
 }
 
@@ -817,14 +769,14 @@ static void test_bad_hellos(void **s_)
     t.b[5 + 4 + 2 + 32 + 1 + 32] = 0x7F;
     void *s = ops()->state_new(true);
     feed(s, VG_DIR_TOSERVER, t.b, t.n, t.n);
-    assert_true(saw("INVALID_HANDSHAKE_MESSAGE"));
-    json_t *j = log_json(ops()->tx_get(s, 0));
+    assert_true(apptest_saw("INVALID_HANDSHAKE_MESSAGE"));
+    json_t *j = apptest_log_json(ops()->tx_get(s, 0));
     assert_non_null(json_object_get(j, "ja4"));
     json_decref(j);
     ops()->state_free(s);
 
     /* SNI with a non-host_name type, and a second SNI extension. */
-    n_events = 0;
+    apptest.n_events = 0;
     mb_t c = {.n = 0};
     size_t at, body = hs_begin(&c, 1);
     u16(&c, 0x0303);
@@ -839,19 +791,19 @@ static void test_bad_hellos(void **s_)
     hs_end(&c, body);
     s = ops()->state_new(true);
     feed(s, VG_DIR_TOSERVER, c.b, c.n, c.n);
-    assert_true(saw("INVALID_SNI_TYPE"));
-    assert_true(saw("MULTIPLE_SNI_EXTENSIONS"));
+    assert_true(apptest_saw("INVALID_SNI_TYPE"));
+    assert_true(apptest_saw("MULTIPLE_SNI_EXTENSIONS"));
     assert_buf(ops()->tx_get(s, 0), VG_BUF_TLS_SNI, "xyz");
     ops()->state_free(s);
 
     /* ServerHello sent by the client: anomaly, ignored. */
-    n_events = 0;
+    apptest.n_events = 0;
     t.n = 0;
     uint8_t sid[1] = {0};
     server_hello(&t, sid, 0);
     s = ops()->state_new(true);
     feed(s, VG_DIR_TOSERVER, t.b, t.n, t.n);
-    assert_true(saw("INVALID_HANDSHAKE_MESSAGE"));
+    assert_true(apptest_saw("INVALID_HANDSHAKE_MESSAGE"));
     ops()->state_free(s);
 }
 
@@ -862,8 +814,8 @@ static void test_heartbeat_and_gap(void **s_)
     void *s = ops()->state_new(true);
     feed(s, VG_DIR_TOSERVER, hb, sizeof hb, 1);
     feed(s, VG_DIR_TOSERVER, hb, sizeof hb, sizeof hb);
-    assert_true(saw("HEARTBEAT_MESSAGE"));
-    assert_int_equal(n_events, 1);
+    assert_true(apptest_saw("HEARTBEAT_MESSAGE"));
+    assert_int_equal(apptest.n_events, 1);
     ops()->gap(s, VG_DIR_TOCLIENT, 10);
     feed(s, VG_DIR_TOCLIENT, tls12_server, sizeof tls12_server, sizeof tls12_server);
     assert_int_equal(ops()->tx_count(s), 0);
@@ -889,7 +841,7 @@ static void test_fuzz(void **s_)
     (void)s_;
     static uint8_t c[sizeof tls12_client], sv[sizeof tls12_server];
     srand(99);
-    ctx.anomaly = NULL;
+    apptest.ctx.anomaly = NULL;
     for (int it = 0; it < 3000; it++) {
         memcpy(c, tls12_client, sizeof c);
         memcpy(sv, tls12_server, sizeof sv);
@@ -903,13 +855,13 @@ static void test_fuzz(void **s_)
         while (ci < sizeof c || si < sizeof sv) {
             size_t ra = 1 + (size_t)rand() % 300, rb = 1 + (size_t)rand() % 300;
             size_t a = VG_MIN(ra, sizeof c - ci), b = VG_MIN(rb, sizeof sv - si);
-            if (a) ops()->parse(s, VG_DIR_TOSERVER, c + ci, a, &ctx);
-            if (b) ops()->parse(s, VG_DIR_TOCLIENT, sv + si, b, &ctx);
+            if (a) ops()->parse(s, VG_DIR_TOSERVER, c + ci, a, &apptest.ctx);
+            if (b) ops()->parse(s, VG_DIR_TOCLIENT, sv + si, b, &apptest.ctx);
             ci += a, si += b;
         }
         if (ops()->tx_count(s)) {
             void *tx = ops()->tx_get(s, 0);
-            json_decref(log_json(tx));
+            json_decref(apptest_log_json(tx));
             const uint8_t *d;
             size_t n;
             for (int b = VG_BUF_TLS_SNI; b <= VG_BUF_JA4_HASH; b++)

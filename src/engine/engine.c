@@ -83,7 +83,41 @@ typedef struct out_ctx {
     double start_wall;
     int write_error;
     uint64_t events;
+    bool *sink_failed;      /* per sink: failed once, no more calls */
+    const char *failed_sink;
 } out_ctx_t;
+
+static void sink_fail(out_ctx_t *o, size_t i)
+{
+    const vg_sink_t *s = &o->run->opts->sinks[i];
+    o->sink_failed[i] = true;
+    if (!o->failed_sink)
+        o->failed_sink = s->name;
+    vg_log(VG_LOG_ERROR, "output %s failed; the run goes on without it", s->name);
+}
+
+/* Hand every line of data (complete lines) to the sinks, then ask them to commit. */
+static void feed_sinks(out_ctx_t *o, const char *data, size_t len, bool commit, bool final)
+{
+    const vg_run_opts_t *ro = o->run->opts;
+    for (size_t i = 0; i < ro->n_sinks; i++) {
+        const vg_sink_t *s = &ro->sinks[i];
+        if (o->sink_failed[i])
+            continue;
+        const char *p = data, *end = data + len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            if (n && s->event(s->ctx, p, n) != 0) {
+                sink_fail(o, i);
+                break;
+            }
+            p += n + 1;
+        }
+        if (!o->sink_failed[i] && commit && s->commit && s->commit(s->ctx, final) != 0)
+            sink_fail(o, i);
+    }
+}
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -104,8 +138,11 @@ static int write_all(int fd, const char *p, size_t n)
 static void write_stats(out_ctx_t *o, bool final)
 {
     run_t *r = o->run;
-    if (!r->log_stats || o->fd < 0)
+    if (!r->log_stats || o->fd < 0) {
+        if (final)
+            feed_sinks(o, "", 0, true, true);
         return;
+    }
     uint64_t *sum = vg_xcalloc(r->sm.n ? r->sm.n : 1, sizeof(uint64_t));
     for (unsigned i = 0; i < r->n_workers; i++) {
         worker_t *w = &r->workers[i];
@@ -137,6 +174,7 @@ static void write_stats(out_ctx_t *o, bool final)
     vg_buf_putc(&b, '\n');
     if (write_all(o->fd, b.data, b.len))
         o->write_error = errno;
+    feed_sinks(o, b.data, b.len, true, final);
     o->events++;
     vg_buf_fini(&b);
     free(sum);
@@ -155,6 +193,7 @@ static void *output_main(void *arg)
         if (b) {
             if (o->fd >= 0 && !o->write_error && write_all(o->fd, b->buf.data, b->buf.len))
                 o->write_error = errno;
+            feed_sinks(o, b->buf.data, b->buf.len, true, false);
             o->events += b->n_events;
             evq_release(&r->evq, b);
         }
@@ -360,7 +399,8 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
             vg_log(VG_LOG_ERROR, "cannot start worker thread %u", i);
             abort();
         }
-    out_ctx_t oc = {.run = r, .fd = fd < 0 ? -1 : fd, .start_wall = now_wall()};
+    out_ctx_t oc = {.run = r, .fd = fd < 0 ? -1 : fd, .start_wall = now_wall(),
+                    .sink_failed = vg_xcalloc(o->n_sinks + 1, sizeof(bool))};
     pthread_t out_th;
     pthread_create(&out_th, NULL, output_main, &oc);
 
@@ -421,7 +461,11 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         snprintf(err, err_len, "%s: write error: %s", o->logdir, strerror(oc.write_error));
         vg_log(VG_LOG_ERROR, "%s", err);
         rc = -1;
+    } else if (oc.failed_sink) {
+        snprintf(err, err_len, "output %s failed (see above); eve.json is complete", oc.failed_sink);
+        rc = -1;
     }
+    free(oc.sink_failed);
     if (fd >= 0 && fsync(fd) != 0 && errno != EINVAL)
         vg_log(VG_LOG_WARN, "fsync of eve.json failed: %s", strerror(errno));
     if (fd >= 0)

@@ -33,6 +33,20 @@ enum vg_stage {
     VG_STAGE_FLOW,   /* + flow tracking and flow events; no stream, app layer or detection */
 };
 
+/* A consumer of the event stream beside eve.json (the event store, the evidence ledger, ...).
+ * Its functions run on the output thread, in the order events are written to eve.json, so a
+ * sink sees exactly the lines of eve.json, each once. */
+typedef struct vg_sink {
+    const char *name;                 /* for error messages */
+    void *ctx;
+    /* One event line (a complete JSON object, no newline). Non-zero: the sink failed; the run
+     * goes on without it and ends with an error naming it. */
+    int (*event)(void *ctx, const char *line, size_t len);
+    /* Called after each block of events and once at the end (final == true): make everything
+     * given so far durable. Non-zero: failed, as above. May be NULL. */
+    int (*commit)(void *ctx, bool final);
+} vg_sink_t;
+
 typedef struct vg_run_opts {
     const vg_config_t *cfg;
     const char *logdir;
@@ -41,6 +55,8 @@ typedef struct vg_run_opts {
     enum vg_stage stage;
     const struct vg_detect_engine *detect; /* NULL: no signature matching */
     const struct vg_attrib *attrib;        /* NULL: no attribution on alerts */
+    const vg_sink_t *sinks;                /* consumers beside eve.json, in this order */
+    size_t n_sinks;
 } vg_run_opts_t;
 
 typedef struct vg_run_result {

@@ -50,6 +50,10 @@ enum vg_app_buf {
     VG_BUF_HTTP_CONTENT_TYPE,
     VG_BUF_HTTP_CONTENT_LEN,
     VG_BUF_HTTP_REFERER,
+    VG_BUF_HTTP_ACCEPT,           /* request header values (Suricata's http.accept, ...) */
+    VG_BUF_HTTP_ACCEPT_ENC,
+    VG_BUF_HTTP_ACCEPT_LANG,
+    VG_BUF_HTTP_CONNECTION,       /* request Connection header, else the response's */
     VG_BUF_HTTP_REQUEST_LINE,
     VG_BUF_HTTP_REQUEST_BODY,
     VG_BUF_HTTP_PROTOCOL,
@@ -74,6 +78,7 @@ enum vg_app_buf {
     VG_BUF_JA3S_HASH,
     VG_BUF_JA3S_STRING,
     VG_BUF_JA4_HASH,
+    VG_BUF_TLS_CERTS,             /* tls.certs: one DER certificate per instance (multi-buffer) */
     VG_BUF_SSH_PROTO,
     VG_BUF_SSH_SOFTWARE,
     VG_BUF_MAX,
@@ -162,6 +167,11 @@ typedef struct vg_app_ops {
     /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse
      * call on this state. */
     bool (*get_buffer)(void *tx, enum vg_app_buf buf, const uint8_t **data, size_t *len);
+    /* Multi-buffers (Suricata's term: a buffer with several instances, e.g. tls.certs): instance
+     * idx of buf, false past the last one. get_buffer() returns instance 0 of such a buffer.
+     * May be NULL (the protocol has none). Borrowed like get_buffer. */
+    bool (*get_buffer_multi)(void *tx, enum vg_app_buf buf, uint32_t idx, const uint8_t **data,
+                             size_t *len);
     /* Files of a transaction, index i of [0, n): fills *out and returns true, false past the
      * last one. flow_end says the flow is over (a file still open is then closed or truncated
      * the way Suricata closes it). Borrowed like get_buffer. May be NULL (no files). */

@@ -299,6 +299,9 @@ static const vg_http_str_t *request_field(const vg_http_tx_t *tx, enum vg_app_bu
     case VG_BUF_HTTP_HOST_RAW: return &tx->host_raw;
     case VG_BUF_HTTP_USER_AGENT: return hdr_value(&tx->req, "user-agent");
     case VG_BUF_HTTP_REFERER: return hdr_value(&tx->req, "referer");
+    case VG_BUF_HTTP_ACCEPT: return hdr_value(&tx->req, "accept");
+    case VG_BUF_HTTP_ACCEPT_ENC: return hdr_value(&tx->req, "accept-encoding");
+    case VG_BUF_HTTP_ACCEPT_LANG: return hdr_value(&tx->req, "accept-language");
     default: return NULL;
     }
 }
@@ -357,6 +360,7 @@ static bool http_get_buffer(void *txp, enum vg_app_buf buf, const uint8_t **data
     case VG_BUF_HTTP_COOKIE: v = either(tx, "cookie", "set-cookie"); break;
     case VG_BUF_HTTP_CONTENT_TYPE: v = either(tx, "content-type", "content-type"); break;
     case VG_BUF_HTTP_CONTENT_LEN: v = either(tx, "content-length", "content-length"); break;
+    case VG_BUF_HTTP_CONNECTION: v = either(tx, "connection", "connection"); break;
     case VG_BUF_HTTP_STAT_CODE:
     case VG_BUF_HTTP_STAT_MSG:
     case VG_BUF_HTTP_RESPONSE_LINE:

@@ -23,6 +23,7 @@
 
 #define TLS_HS_MAX (64 * 1024)         /* largest handshake message reassembled */
 #define TLS_RECORD_MAX (16384 + 2048)  /* TLSCiphertext limit */
+#define TLS_CHAIN_MAX 16               /* certificates of a chain kept for tls.certs */
 
 enum { REC_CCS = 20, REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HEARTBEAT = 24 };
 enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11, HS_SERVER_HELLO_DONE = 14 };
@@ -31,6 +32,10 @@ typedef struct tls_tx {
     bool done;
     bool resumed;
     unsigned n_certs;               /* certificates in the server's chain */
+    /* the chain's DER certificates for tls.certs: concatenated, cert i at [off[i], off[i+1]) */
+    vg_buf_t chain;
+    uint32_t chain_off[TLS_CHAIN_MAX + 1];
+    unsigned n_chain;               /* kept (at most TLS_CHAIN_MAX) */
     bool cert_invalid;
     tls_client_hello_t ch;
     tls_server_hello_t sh;
@@ -98,6 +103,7 @@ static void tx_free(tls_tx_t *tx)
     tls_client_hello_fini(&tx->ch);
     tls_server_hello_fini(&tx->sh);
     tls_cert_fini(&tx->cert);
+    vg_buf_fini(&tx->chain);
     vg_buf_fini(&tx->ja3);
     vg_buf_fini(&tx->ja3s);
     free(tx);
@@ -149,12 +155,19 @@ static void on_certificate(tls_tx_t *tx, const uint8_t *p, size_t n, vg_app_ctx_
         return;
     }
     tx->n_certs = 0;
+    tx->n_chain = 0;
+    tx->chain.len = 0;
+    tx->chain_off[0] = 0;
     while (list.n) {
         size_t len = tls_rd_u24(&list);
         tls_rd_t der = tls_rd_sub(&list, len);
         if (list.err) {
             tls_anomaly(ctx, "CERTIFICATE_INVALID_LENGTH");
             return;
+        }
+        if (tx->n_chain < TLS_CHAIN_MAX) { /* bounded by the 64 KiB handshake message */
+            vg_buf_append(&tx->chain, der.p, der.n);
+            tx->chain_off[++tx->n_chain] = (uint32_t)tx->chain.len;
         }
         if (tx->n_certs++ == 0 && !tls_cert_parse(&tx->cert, der.p, der.n)) {
             tx->cert_invalid = true;
@@ -520,8 +533,25 @@ static bool tls_get_buffer(void *txp, enum vg_app_buf buf, const uint8_t **data,
     case VG_BUF_JA3S_STRING:
         return tx->sh.seen && out_str(tx->ja3s.data, tx->ja3s.len, data, len);
     case VG_BUF_JA4_HASH: return tx->ch.seen && out_str(tx->ja4, strlen(tx->ja4), data, len);
+    case VG_BUF_TLS_CERTS:
+        if (!tx->n_chain)
+            return false;
+        *data = (const uint8_t *)tx->chain.data;
+        *len = tx->chain_off[1];
+        return true;
     default: return false;
     }
+}
+
+static bool tls_get_buffer_multi(void *txp, enum vg_app_buf buf, uint32_t idx,
+                                 const uint8_t **data, size_t *len)
+{
+    const tls_tx_t *tx = txp;
+    if (buf != VG_BUF_TLS_CERTS || idx >= tx->n_chain)
+        return false;
+    *data = (const uint8_t *)tx->chain.data + tx->chain_off[idx];
+    *len = tx->chain_off[idx + 1] - tx->chain_off[idx];
+    return true;
 }
 
 const vg_app_ops_t vg_app_tls_ops = {
@@ -541,4 +571,5 @@ const vg_app_ops_t vg_app_tls_ops = {
     .log_tx = tls_log_tx,
     .tx_release = tls_tx_release,
     .get_buffer = tls_get_buffer,
+    .get_buffer_multi = tls_get_buffer_multi,
 };

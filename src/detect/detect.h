@@ -140,6 +140,13 @@ typedef struct vg_detect_input {
     uint32_t flow;              /* VG_DIN_* */
     uint8_t app_proto;          /* enum vg_app_proto detected on the flow */
     const vg_flowvars_t *fv;    /* NULL: no flowbit set, no flowint present */
+    /* One multi-buffer (several instances of buffer multi_buf, e.g. each certificate of
+     * tls.certs): a rule inspecting it matches when it matches with any one instance in
+     * buf[multi_buf]. n_multi == 0: none (buf[] holds what there is). */
+    uint32_t n_multi;
+    uint8_t multi_buf;
+    const uint8_t *const *multi;
+    const uint32_t *multi_len;
 } vg_detect_input_t;
 
 typedef struct vg_detect_thread vg_detect_thread_t;

@@ -88,7 +88,7 @@ static enum vg_app_proto buf_proto(int b)
         return VG_APP_HTTP;
     if (b == VG_BUF_DNS_QUERY)
         return VG_APP_DNS;
-    if (b >= VG_BUF_TLS_SNI && b <= VG_BUF_JA4_HASH)
+    if (b >= VG_BUF_TLS_SNI && b <= VG_BUF_TLS_CERTS)
         return VG_APP_TLS;
     if (b == VG_BUF_SSH_PROTO || b == VG_BUF_SSH_SOFTWARE)
         return VG_APP_SSH;
@@ -666,6 +666,32 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     }
 }
 
+static bool uses_buf(const vg_rule_t *r, unsigned buf)
+{
+    for (uint32_t i = 0; i < r->n_lists; i++)
+        if (r->lists[i].buf == buf)
+            return true;
+    return false;
+}
+
+/* A transaction rule; with a multi-buffer, once per instance until one matches. */
+static bool eval_tx_rule(vg_detect_ctx_t *c, const vg_rule_t *r, vg_detect_input_t *in)
+{
+    if (in->n_multi <= 1 || !uses_buf(r, in->multi_buf))
+        return eval_one(c, r, in);
+    const uint8_t *b0 = in->buf[in->multi_buf];
+    uint32_t l0 = in->len[in->multi_buf];
+    bool hit = false;
+    for (uint32_t k = 0; k < in->n_multi && !hit; k++) {
+        in->buf[in->multi_buf] = in->multi[k];
+        in->len[in->multi_buf] = in->multi_len[k];
+        hit = eval_one(c, r, in);
+    }
+    in->buf[in->multi_buf] = b0;
+    in->len[in->multi_buf] = l0;
+    return hit;
+}
+
 void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                   const vg_detect_input_t *in_tc, vg_flowvars_t *fv, vg_time_t now,
                   vg_detect_alert_fn cb, void *user)
@@ -681,6 +707,11 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
         mark_pos(c, &n, grp->always[i]);
     for (uint32_t s = 0; s < grp->n_slots; s++) {
         const pf_slot_t *sl = &grp->slots[s];
+        if (in_ts->n_multi && sl->buf == in_ts->multi_buf) { /* every instance */
+            for (uint32_t k = 0; k < in_ts->n_multi; k++)
+                scan_slot(c, sl, in_ts->multi[k], in_ts->multi_len[k], &n);
+            continue;
+        }
         /* The same buffers serve both directions; a list that also inspects its to-client
          * twin (response headers for http.header, ...) is scanned there too. */
         if (in_ts->buf[sl->buf])
@@ -702,7 +733,7 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             if (c->tx_done[pos])
                 continue;
             const vg_rule_t *r = grp->rules[pos];
-            if (!eval_one(c, r, ins[d]))
+            if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
             c->tx_done[pos] = 1;
             if (after_match(c, r, ins[d]->pkt, fv, now)) {

@@ -80,6 +80,8 @@ static void count(worker_t *w, size_t idx)
         w->app_counters[a_map[idx]]++;
 }
 
+#define MULTI_MAX 16
+
 static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
                       bool request_only);
 
@@ -301,6 +303,8 @@ static void tx_header(const vg_flow_t *f, int dir, vg_packet_t *h)
     h->n_vlan = f->n_vlan;
 }
 
+#define MULTI_MAX 16
+
 static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
                       bool request_only)
 {
@@ -316,6 +320,22 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
             in[0].buf[b] = d ? d : (const uint8_t *)"";
             in[0].len[b] = (uint32_t)VG_MIN(n, UINT32_MAX);
         }
+    }
+    /* The multi-buffer (only tls.certs so far): every instance, up to MULTI_MAX. */
+    const uint8_t *mb[MULTI_MAX];
+    uint32_t mlen[MULTI_MAX];
+    if (o->get_buffer_multi) {
+        uint32_t k = 0;
+        const uint8_t *d;
+        size_t n;
+        while (k < MULTI_MAX && o->get_buffer_multi(tx, VG_BUF_TLS_CERTS, k, &d, &n)) {
+            mb[k] = d;
+            mlen[k++] = (uint32_t)VG_MIN(n, UINT32_MAX);
+        }
+        in[0].n_multi = k;
+        in[0].multi_buf = VG_BUF_TLS_CERTS;
+        in[0].multi = mb;
+        in[0].multi_len = mlen;
     }
     in[1] = in[0];
     /* Rules that mix a plain content with transaction buffers ("alert dns ... content:|..|;

@@ -744,6 +744,19 @@ static void test_garbage_certificate(void **s_)
     assert_null(json_object_get(j, "ja3"));
     assert_string_equal(jstr(j, "version"), "TLS 1.2");
     json_decref(j);
+    /* tls.certs still sees both certificates as they were sent, one instance each */
+    const uint8_t *d;
+    size_t n;
+    assert_true(ops()->get_buffer_multi(tx, VG_BUF_TLS_CERTS, 0, &d, &n));
+    assert_int_equal(n, 20);
+    assert_memory_equal(d, "\x30\x82\xff\xffgarbage-garbage!", 20);
+    assert_true(ops()->get_buffer_multi(tx, VG_BUF_TLS_CERTS, 1, &d, &n));
+    assert_int_equal(n, 5);
+    assert_memory_equal(d, "\x30\x03\x02\x01\x00", 5);
+    assert_false(ops()->get_buffer_multi(tx, VG_BUF_TLS_CERTS, 2, &d, &n));
+    assert_false(ops()->get_buffer_multi(tx, VG_BUF_TLS_SNI, 0, &d, &n));
+    assert_true(ops()->get_buffer(tx, VG_BUF_TLS_CERTS, &d, &n)); /* instance 0 */
+    assert_int_equal(n, 20);
     ops()->state_free(s);
 
     /* Certificate list length that disagrees with the message. */

@@ -178,6 +178,50 @@ static void test_tx_once_and_direction(void **state)
     vg_detect_engine_free(e);
 }
 
+/* A multi-buffer (tls.certs): the rule matches when all its contents match within one
+ * instance, never across two; the prefilter scans every instance. */
+static void test_multi_buffer(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert tls any any -> any any (msg:\"one cert\"; tls.certs; content:\"evil\"; content:\"corp\"; distance:0; sid:1;)\n"
+        "alert tls any any -> any any (msg:\"split\"; tls.certs; content:\"alpha\"; content:\"omega\"; sid:2;)\n"
+        "alert tls any any -> any any (msg:\"sni\"; tls.sni; content:\"x.test\"; sid:3;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_packet_t tc = tcp_pkt("10.0.0.2", 443, "10.0.0.1", 1234, "");
+    const uint8_t *certs[3] = {(const uint8_t *)"alpha-leaf", (const uint8_t *)"omega-mid",
+                               (const uint8_t *)"root evil corp"};
+    const uint32_t lens[3] = {10, 9, 14};
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof in);
+    in.pkt = &tc;
+    in.app_proto = VG_APP_TLS;
+    in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOCLIENT;
+    in.buf[VG_BUF_TLS_CERTS] = certs[0];
+    in.len[VG_BUF_TLS_CERTS] = lens[0];
+    in.buf[VG_BUF_TLS_SNI] = (const uint8_t *)"x.test";
+    in.len[VG_BUF_TLS_SNI] = 6;
+    in.n_multi = 3;
+    in.multi_buf = VG_BUF_TLS_CERTS;
+    in.multi = certs;
+    in.multi_len = lens;
+    hits_t h = {0};
+    vg_detect_tx(c, &in, NULL, NULL, 1000000, on_alert, &h);
+    /* sid 1: both contents in the third certificate; sid 2: "alpha" and "omega" are in two
+     * different certificates, so no match; sid 3 is not a multi-buffer rule */
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.sid[0] + h.sid[1], 1 + 3);
+    assert_true(h.sid[0] != 2 && h.sid[1] != 2);
+    /* only the first instance: sid 1 no longer matches */
+    in.n_multi = 1;
+    h.n = 0;
+    vg_detect_tx(c, &in, NULL, NULL, 1000000, on_alert, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 3);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 static void test_threshold_limit(void **state)
 {
     (void)state;
@@ -202,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_pass_stops),
         cmocka_unit_test(test_address_index),
         cmocka_unit_test(test_tx_once_and_direction),
+        cmocka_unit_test(test_multi_buffer),
         cmocka_unit_test(test_threshold_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "common/common.h"
 #include "common/log.h"
 #include "detect/prefilter.h"
+#include "detect/prefilter_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,15 @@ typedef struct addr_index {
     uint32_t *pos;
 } addr_index_t;
 
+/* Port index for header-only TCP/UDP rules whose destination (else source) port set is small
+ * (ET's "flags:S to port 22" scan rules and the like): a packet looks its port up instead of
+ * evaluating every such rule. off has 65537 entries: port p's rules are pos[off[p]..off[p+1]). */
+#define PORT_INDEX_MAX 256   /* ports a rule may name to be indexed by port */
+typedef struct port_index {
+    uint32_t *off;
+    uint32_t *pos;
+} port_index_t;
+
 typedef struct group {
     uint32_t n;              /* rules in evaluation order */
     const vg_rule_t **rules;
@@ -50,6 +60,7 @@ typedef struct group {
     addr_index_t by_src, by_dst; /* packet groups: header-only rules keyed by address */
     uint32_t n_v6;           /* indexed rules whose key side has IPv6 addresses: for IPv6 */
     uint32_t *v6;
+    port_index_t by_dp, by_sp; /* TCP/UDP groups: header-only rules keyed by a small port set */
 } group_t;
 
 struct vg_detect_engine {
@@ -162,24 +173,26 @@ static int cmp_rule_order(const void *a, const void *b)
  * with the longest non-negated content; lists under transforms only as a last resort. */
 static int best_list(const vg_rule_t *r, bool payload_only)
 {
+    /* The list whose buffer gives the best prefilter literal: a fast_pattern one, else the
+     * longest. A list whose transforms hide its contents from the raw buffer gives none
+     * (vg_pf_pick_pattern decides, as the prefilter itself does). */
     int best = -1;
     long best_score = -1;
     for (uint32_t i = 0; i < r->n_lists; i++) {
         const vg_rule_list_t *l = &r->lists[i];
         if (payload_only != (l->buf == VG_DBUF_PAYLOAD))
             continue;
-        for (uint32_t k = 0; k < l->n_sm; k++) {
-            if (l->sm[k].type != VG_SM_CONTENT)
-                continue;
-            const vg_content_t *c = &l->sm[k].u.content;
-            if (c->flags & VG_CT_NEGATED)
-                continue;
-            long score = (long)c->len + ((c->flags & VG_CT_FAST_PATTERN) ? 100000 : 0) -
-                         (l->n_xform ? 50000 : 0);
-            if (score > best_score) {
-                best_score = score;
-                best = (int)i;
-            }
+        vg_pf_pattern_t p;
+        if (!vg_pf_pick_pattern(r, l->buf, &p))
+            continue;
+        bool fp = false;
+        for (uint32_t k = 0; k < l->n_sm; k++)
+            if (l->sm[k].type == VG_SM_CONTENT && (l->sm[k].u.content.flags & VG_CT_FAST_PATTERN))
+                fp = true;
+        long score = (long)p.len + (fp ? 100000 : 0);
+        if (score > best_score) {
+            best_score = score;
+            best = (int)i;
         }
     }
     return best;
@@ -301,9 +314,50 @@ static void index_free(addr_index_t *ix)
 static void index_lookup(vg_detect_ctx_t *c, const addr_index_t *ix, const vg_addr_t *a,
                          uint32_t *n);
 
-/* Moves header-only rules of a packet group from its always list into the address indexes. */
-static void build_addr_index(group_t *g)
+static uint32_t port_count(const vg_port_set_t *ps)
 {
+    if (ps->any)
+        return 65536;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ps->n; i++)
+        n += (uint32_t)ps->r[i].hi - ps->r[i].lo + 1;
+    return n;
+}
+
+/* Builds a port index over the rules at positions pos[0..n) keyed by their port sets. */
+static void port_index_build(port_index_t *ix, const vg_port_set_t *const *sets,
+                             const uint32_t *pos, uint32_t n)
+{
+    if (!n)
+        return;
+    ix->off = vg_xcalloc(65537, sizeof(uint32_t));
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < sets[i]->n; k++)
+            for (uint32_t p = sets[i]->r[k].lo; p <= sets[i]->r[k].hi; p++) {
+                ix->off[p + 1]++;
+                total++;
+            }
+    for (uint32_t p = 0; p < 65536; p++)
+        ix->off[p + 1] += ix->off[p];
+    ix->pos = vg_xcalloc(total + 1, sizeof(uint32_t));
+    uint32_t *fill = vg_xcalloc(65536, sizeof(uint32_t));
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < sets[i]->n; k++)
+            for (uint32_t p = sets[i]->r[k].lo; p <= sets[i]->r[k].hi; p++)
+                ix->pos[ix->off[p] + fill[p]++] = pos[i];
+    free(fill);
+}
+
+/* Moves header-only rules of a packet group from its always list into the port indexes (TCP
+ * and UDP groups, when ports is set) and the address indexes. */
+static void build_addr_index(group_t *g, bool ports)
+{
+    const vg_port_set_t **pds = vg_xcalloc(g->n_always + 1, sizeof(*pds));
+    const vg_port_set_t **pss = vg_xcalloc(g->n_always + 1, sizeof(*pss));
+    uint32_t *pdp = vg_xcalloc(g->n_always + 1, sizeof(uint32_t));
+    uint32_t *psp = vg_xcalloc(g->n_always + 1, sizeof(uint32_t));
+    uint32_t npd = 0, nps = 0;
     const vg_addr_set_t **ss = vg_xcalloc(g->n_always + 1, sizeof(*ss));
     const vg_addr_set_t **ds = vg_xcalloc(g->n_always + 1, sizeof(*ds));
     uint32_t *sp = vg_xcalloc(g->n_always + 1, sizeof(uint32_t));
@@ -315,7 +369,13 @@ static void build_addr_index(group_t *g)
         const vg_rule_t *r = g->rules[pos];
         uint64_t s4 = v4_size(r->src), d4 = v4_size(r->dst);
         bool v6_src = r->src->any6 || r->src->n6, v6_dst = r->dst->any6 || r->dst->n6;
-        if ((r->flags & VG_RULE_BIDIR) || (s4 == (1ULL << 32) && d4 == (1ULL << 32))) {
+        if (ports && !(r->flags & VG_RULE_BIDIR) && port_count(r->dp) <= PORT_INDEX_MAX) {
+            pds[npd] = r->dp;
+            pdp[npd++] = pos;
+        } else if (ports && !(r->flags & VG_RULE_BIDIR) && port_count(r->sp) <= PORT_INDEX_MAX) {
+            pss[nps] = r->sp;
+            psp[nps++] = pos;
+        } else if ((r->flags & VG_RULE_BIDIR) || (s4 == (1ULL << 32) && d4 == (1ULL << 32))) {
             g->always[keep++] = pos;
         } else if (s4 <= d4) {
             ss[ns] = r->src;
@@ -332,6 +392,12 @@ static void build_addr_index(group_t *g)
     g->n_always = keep;
     index_build(&g->by_src, ss, sp, ns);
     index_build(&g->by_dst, ds, dp, nd);
+    port_index_build(&g->by_dp, pds, pdp, npd);
+    port_index_build(&g->by_sp, pss, psp, nps);
+    free(pds);
+    free(pss);
+    free(pdp);
+    free(psp);
     free(ss);
     free(ds);
     free(sp);
@@ -414,7 +480,7 @@ vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir
         if (e->pkt[g].n)
             qsort(e->pkt[g].rules, e->pkt[g].n, sizeof(vg_rule_t *), cmp_rule_order);
         build_group(&e->pkt[g], true, cache_dir, pkt_names[g]);
-        build_addr_index(&e->pkt[g]);
+        build_addr_index(&e->pkt[g], g == G_TCP || g == G_UDP);
         e->max_group = VG_MAX(e->max_group, e->pkt[g].n);
     }
     for (int p = 0; p < VG_APP_MAX; p++) {
@@ -438,6 +504,10 @@ static void group_free(group_t *g)
     free(g->always);
     index_free(&g->by_src);
     index_free(&g->by_dst);
+    free(g->by_dp.off);
+    free(g->by_dp.pos);
+    free(g->by_sp.off);
+    free(g->by_sp.pos);
     free(g->v6);
 }
 
@@ -628,6 +698,12 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     c->pre = p;
     for (uint32_t i = 0; i < grp->n_always; i++)
         mark_pos(c, &n, grp->always[i]);
+    if (p && grp->by_dp.off)
+        for (uint32_t k = grp->by_dp.off[p->dp]; k < grp->by_dp.off[p->dp + 1]; k++)
+            mark_pos(c, &n, grp->by_dp.pos[k]);
+    if (p && grp->by_sp.off)
+        for (uint32_t k = grp->by_sp.off[p->sp]; k < grp->by_sp.off[p->sp + 1]; k++)
+            mark_pos(c, &n, grp->by_sp.pos[k]);
     if (p && p->ip_ver == 4) {
         index_lookup(c, &grp->by_src, &p->src, &n);
         index_lookup(c, &grp->by_dst, &p->dst, &n);
@@ -635,13 +711,18 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         for (uint32_t i = 0; i < grp->n_v6; i++)
             mark_pos(c, &n, grp->v6[i]);
     }
+    /* In-order TCP data usually arrives as exactly this packet's payload: the same bytes give
+     * the same candidates, so they are scanned once (both are still inspected in full). */
+    bool stream_is_payload = in->stream && in->buf[VG_DBUF_PAYLOAD] &&
+                             in->stream_len == in->len[VG_DBUF_PAYLOAD] &&
+                             memcmp(in->stream, in->buf[VG_DBUF_PAYLOAD], in->stream_len) == 0;
     for (uint32_t s = 0; s < grp->n_slots; s++) {
         const pf_slot_t *sl = &grp->slots[s];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
             scan_slot(c, sl, (const uint8_t *)"", 0, &n); /* its "always" rules */
         if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD])
             scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n);
-        if (in->stream && in->stream_len)
+        if (in->stream && in->stream_len && !stream_is_payload)
             scan_slot(c, sl, in->stream, in->stream_len, &n);
     }
     c->pre = NULL;

@@ -61,6 +61,14 @@ typedef struct group {
     uint32_t n_v6;           /* indexed rules whose key side has IPv6 addresses: for IPv6 */
     uint32_t *v6;
     port_index_t by_dp, by_sp; /* TCP/UDP groups: header-only rules keyed by a small port set */
+    /* Packet groups: payload prefilters split the way Suricata splits its rule groups, so a
+     * packet scans only literals of rules that could match it: rules naming a small set of
+     * destination (else source) ports get one prefilter per port (ports with the same rules
+     * share it); the rest are split by flow direction (a rule without one is in both). */
+    int pay_dir[2];          /* slot index of the to-server / to-client payload slot, or -1 */
+    uint32_t *dp_slot;       /* 65536 entries: 1 + slot index, 0: none (NULL: no port slots) */
+    uint32_t *sp_slot;
+    uint32_t cap_slots;
 } group_t;
 
 struct vg_detect_engine {
@@ -405,49 +413,148 @@ static void build_addr_index(group_t *g, bool ports)
 }
 
 /* Fills g->slots from the rules of g (positions 0..n-1). payload: the packet groups. */
-static void build_group(group_t *g, bool payload, const char *cache_dir, const char *what)
+#define PORT_SLOT_MAX 64  /* ports a payload rule may name to get port-keyed prefilters */
+
+/* Adds a slot over the rules at group positions pos[0..n) to g (n > 0). */
+static int add_slot(group_t *g, int buf, const uint32_t *pos, uint32_t n, const char *cache_dir,
+                    const char *what)
 {
-    pf_slot_t slots[VG_DBUF_MAX];
-    memset(slots, 0, sizeof slots);
-    for (int b = 0; b < VG_DBUF_MAX; b++)
-        slots[b].alt_buf = -1;
+    if (g->n_slots == g->cap_slots) {
+        g->cap_slots = g->cap_slots ? 2 * g->cap_slots : 8;
+        g->slots = vg_xrealloc(g->slots, g->cap_slots * sizeof(pf_slot_t));
+    }
+    pf_slot_t *sl = &g->slots[g->n_slots];
+    memset(sl, 0, sizeof *sl);
+    sl->alt_buf = -1;
+    sl->n = n;
+    sl->rules = vg_xcalloc(n, sizeof(vg_rule_t *));
+    sl->pos = vg_xcalloc(n, sizeof(uint32_t));
+    for (uint32_t i = 0; i < n; i++) {
+        sl->pos[i] = pos[i];
+        sl->rules[i] = g->rules[pos[i]];
+    }
+    build_slot(sl, buf, cache_dir, what);
+    return (int)g->n_slots++;
+}
+
+/* Port-keyed slots for one side (dst or src ports) of the rules at pos[0..n). */
+static void add_port_slots(group_t *g, bool dst, const uint32_t *pos, uint32_t n,
+                           const char *cache_dir, const char *what)
+{
+    if (!n)
+        return;
+    uint32_t *off = vg_xcalloc(65537, sizeof(uint32_t));
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const vg_port_set_t *ps = dst ? g->rules[pos[i]]->dp : g->rules[pos[i]]->sp;
+        for (uint32_t k = 0; k < ps->n; k++)
+            for (uint32_t p = ps->r[k].lo; p <= ps->r[k].hi; p++, total++)
+                off[p + 1]++;
+    }
+    for (uint32_t p = 0; p < 65536; p++)
+        off[p + 1] += off[p];
+    uint32_t *list = vg_xcalloc(total + 1, sizeof(uint32_t));
+    uint32_t *fill = vg_xcalloc(65536, sizeof(uint32_t));
+    for (uint32_t i = 0; i < n; i++) { /* ascending positions within each port's list */
+        const vg_port_set_t *ps = dst ? g->rules[pos[i]]->dp : g->rules[pos[i]]->sp;
+        for (uint32_t k = 0; k < ps->n; k++)
+            for (uint32_t p = ps->r[k].lo; p <= ps->r[k].hi; p++)
+                list[off[p] + fill[p]++] = pos[i];
+    }
+    free(fill);
+    uint32_t *map = vg_xcalloc(65536, sizeof(uint32_t));
+    uint32_t *first_port = vg_xcalloc(65536, sizeof(uint32_t)); /* per slot: a port using it */
+    int base = (int)g->n_slots;
+    for (uint32_t p = 0; p < 65536; p++) {
+        uint32_t cnt = off[p + 1] - off[p];
+        if (!cnt)
+            continue;
+        int found = -1; /* a slot already built over exactly these rules */
+        for (int sI = base; sI < (int)g->n_slots && found < 0; sI++) {
+            uint32_t q = first_port[sI - base];
+            if (off[q + 1] - off[q] == cnt &&
+                !memcmp(list + off[q], list + off[p], cnt * sizeof(uint32_t)))
+                found = sI;
+        }
+        if (found < 0) {
+            found = add_slot(g, VG_DBUF_PAYLOAD, list + off[p], cnt, cache_dir, what);
+            first_port[found - base] = p;
+        }
+        map[p] = (uint32_t)found + 1;
+    }
+    if (dst)
+        g->dp_slot = map;
+    else
+        g->sp_slot = map;
+    free(first_port);
+    free(list);
+    free(off);
+}
+
+static void build_group(group_t *g, bool payload, bool ports, const char *cache_dir,
+                        const char *what)
+{
+    uint32_t *nb = vg_xcalloc(VG_DBUF_MAX, sizeof(uint32_t));
+    uint32_t **lists = vg_xcalloc(VG_DBUF_MAX, sizeof(uint32_t *));
+    int *alt = vg_xcalloc(VG_DBUF_MAX, sizeof(int));
+    for (int b = 0; b < VG_DBUF_MAX; b++) {
+        alt[b] = -1;
+        lists[b] = vg_xcalloc(g->n + 1, sizeof(uint32_t));
+    }
     g->always = vg_xcalloc(g->n + 1, sizeof(uint32_t));
-    int *assign = vg_xcalloc(g->n + 1, sizeof(int));
+    g->pay_dir[0] = g->pay_dir[1] = -1;
     for (uint32_t i = 0; i < g->n; i++) {
         int li = best_list(g->rules[i], payload);
-        assign[i] = li < 0 ? -1 : g->rules[i]->lists[li].buf;
-        if (assign[i] < 0) {
+        if (li < 0) {
             g->always[g->n_always++] = i;
-        } else {
-            slots[assign[i]].n++;
-            const vg_rule_list_t *l = &g->rules[i]->lists[li];
-            if (l->flags & VG_LIST_ALT_BUF)
-                slots[assign[i]].alt_buf = l->alt_buf;
+            continue;
         }
+        const vg_rule_list_t *l = &g->rules[i]->lists[li];
+        lists[l->buf][nb[l->buf]++] = i;
+        if (l->flags & VG_LIST_ALT_BUF)
+            alt[l->buf] = l->alt_buf;
     }
     for (int b = 0; b < VG_DBUF_MAX; b++) {
-        if (!slots[b].n)
+        if (!nb[b])
             continue;
-        slots[b].rules = vg_xcalloc(slots[b].n, sizeof(vg_rule_t *));
-        slots[b].pos = vg_xcalloc(slots[b].n, sizeof(uint32_t));
-        slots[b].n = 0;
-    }
-    for (uint32_t i = 0; i < g->n; i++) {
-        if (assign[i] < 0)
+        if (!payload || b != VG_DBUF_PAYLOAD) {
+            int k = add_slot(g, b, lists[b], nb[b], cache_dir, what);
+            g->slots[k].alt_buf = alt[b];
             continue;
-        pf_slot_t *s = &slots[assign[i]];
-        s->rules[s->n] = g->rules[i];
-        s->pos[s->n++] = i;
+        }
+        uint32_t n = nb[b], ndp = 0, nsp = 0, nts = 0, ntc = 0;
+        uint32_t *dps = vg_xcalloc(n, sizeof(uint32_t)), *sps = vg_xcalloc(n, sizeof(uint32_t));
+        uint32_t *ts = vg_xcalloc(n, sizeof(uint32_t)), *tc = vg_xcalloc(n, sizeof(uint32_t));
+        for (uint32_t i = 0; i < n; i++) {
+            const vg_rule_t *r = g->rules[lists[b][i]];
+            bool bidir = r->flags & VG_RULE_BIDIR;
+            if (ports && !bidir && port_count(r->dp) <= PORT_SLOT_MAX) {
+                dps[ndp++] = lists[b][i];
+            } else if (ports && !bidir && port_count(r->sp) <= PORT_SLOT_MAX) {
+                sps[nsp++] = lists[b][i];
+            } else {
+                if (!(r->flow & VG_RFLOW_TOCLIENT))
+                    ts[nts++] = lists[b][i];
+                if (!(r->flow & VG_RFLOW_TOSERVER))
+                    tc[ntc++] = lists[b][i];
+            }
+        }
+        if (nts)
+            g->pay_dir[0] = add_slot(g, b, ts, nts, cache_dir, what);
+        if (ntc)
+            g->pay_dir[1] = add_slot(g, b, tc, ntc, cache_dir, what);
+        add_port_slots(g, true, dps, ndp, cache_dir, what);
+        add_port_slots(g, false, sps, nsp, cache_dir, what);
+        free(dps);
+        free(sps);
+        free(ts);
+        free(tc);
     }
-    g->slots = vg_xcalloc(VG_DBUF_MAX, sizeof(pf_slot_t));
-    for (int b = 0; b < VG_DBUF_MAX; b++) {
-        if (!slots[b].n)
-            continue;
-        g->slots[g->n_slots] = slots[b];
-        build_slot(&g->slots[g->n_slots], b, cache_dir, what);
-        g->n_slots++;
-    }
-    free(assign);
+    for (int b = 0; b < VG_DBUF_MAX; b++)
+        free(lists[b]);
+    free(lists);
+    free(nb);
+    free(alt);
 }
 
 static void group_add(group_t *g, const vg_rule_t *r)
@@ -479,14 +586,14 @@ vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir
     for (int g = 0; g < G_PKT_N; g++) {
         if (e->pkt[g].n)
             qsort(e->pkt[g].rules, e->pkt[g].n, sizeof(vg_rule_t *), cmp_rule_order);
-        build_group(&e->pkt[g], true, cache_dir, pkt_names[g]);
+        build_group(&e->pkt[g], true, g == G_TCP || g == G_UDP, cache_dir, pkt_names[g]);
         build_addr_index(&e->pkt[g], g == G_TCP || g == G_UDP);
         e->max_group = VG_MAX(e->max_group, e->pkt[g].n);
     }
     for (int p = 0; p < VG_APP_MAX; p++) {
         if (e->tx[p].n)
             qsort(e->tx[p].rules, e->tx[p].n, sizeof(vg_rule_t *), cmp_rule_order);
-        build_group(&e->tx[p], false, cache_dir, vg_app_proto_name((enum vg_app_proto)p));
+        build_group(&e->tx[p], false, false, cache_dir, vg_app_proto_name((enum vg_app_proto)p));
         e->max_group = VG_MAX(e->max_group, e->tx[p].n);
     }
     return e;
@@ -508,6 +615,8 @@ static void group_free(group_t *g)
     free(g->by_dp.pos);
     free(g->by_sp.off);
     free(g->by_sp.pos);
+    free(g->dp_slot);
+    free(g->sp_slot);
     free(g->v6);
 }
 
@@ -716,8 +825,18 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     bool stream_is_payload = in->stream && in->buf[VG_DBUF_PAYLOAD] &&
                              in->stream_len == in->len[VG_DBUF_PAYLOAD] &&
                              memcmp(in->stream, in->buf[VG_DBUF_PAYLOAD], in->stream_len) == 0;
-    for (uint32_t s = 0; s < grp->n_slots; s++) {
-        const pf_slot_t *sl = &grp->slots[s];
+    int pick[4], n_pick = 0; /* the payload slots that apply to this packet */
+    bool ts = in->flow & VG_DIN_TOSERVER, tc = in->flow & VG_DIN_TOCLIENT;
+    if (grp->pay_dir[0] >= 0 && (ts || !tc))
+        pick[n_pick++] = grp->pay_dir[0];
+    if (grp->pay_dir[1] >= 0 && (tc || !ts))
+        pick[n_pick++] = grp->pay_dir[1];
+    if (p && grp->dp_slot && grp->dp_slot[p->dp])
+        pick[n_pick++] = grp->dp_slot[p->dp] - 1;
+    if (p && grp->sp_slot && grp->sp_slot[p->sp])
+        pick[n_pick++] = grp->sp_slot[p->sp] - 1;
+    for (int s = 0; s < n_pick; s++) {
+        const pf_slot_t *sl = &grp->slots[pick[s]];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
             scan_slot(c, sl, (const uint8_t *)"", 0, &n); /* its "always" rules */
         if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD])

@@ -85,6 +85,64 @@ static void test_payload_ports_and_order(void **state)
     vg_detect_engine_free(e);
 }
 
+/* Payload prefilters are split by destination port, source port and flow direction (and
+ * header-only rules are indexed by port): each rule must still fire exactly where its header
+ * and flow keywords say, whichever prefilter it sits in. */
+static void test_split_prefilters(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert tcp any any -> any 445 (msg:\"dport\"; flow:to_server; content:\"smbattack\"; sid:1;)\n"
+        "alert tcp any any -> any [139,445] (msg:\"dport list\"; content:\"smbattack\"; sid:2;)\n"
+        "alert tcp any 80 -> any any (msg:\"sport\"; flow:to_client; content:\"smbattack\"; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"to client\"; flow:to_client; content:\"smbattack\"; sid:4;)\n"
+        "alert tcp any any -> any any (msg:\"to server\"; flow:to_server; content:\"smbattack\"; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"any dir\"; content:\"smbattack\"; sid:6;)\n"
+        "alert tcp any any <> any 445 (msg:\"bidir\"; content:\"smbattack\"; sid:7;)\n"
+        "alert tcp any any -> any 22 (msg:\"hdr only\"; flags:S; sid:8;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    struct { const char *src; uint16_t sp; const char *dst; uint16_t dp; uint32_t dir;
+             uint32_t want; } cases[] = {
+        /* to-server packet to 445: 1, 2, 5, 6, 7 */
+        {"10.0.0.1", 1234, "10.0.0.2", 445, VG_DIN_TOSERVER, 1u << 1 | 1u << 2 | 1u << 5 | 1u << 6 | 1u << 7},
+        /* to-server to 139: 2, 5, 6 */
+        {"10.0.0.1", 1234, "10.0.0.2", 139, VG_DIN_TOSERVER, 1u << 2 | 1u << 5 | 1u << 6},
+        /* to-client from 80: 3, 4, 6 */
+        {"10.0.0.2", 80, "10.0.0.1", 1234, VG_DIN_TOCLIENT, 1u << 3 | 1u << 4 | 1u << 6},
+        /* to-client from 445: 4, 6, 7 (bidirectional header) */
+        {"10.0.0.2", 445, "10.0.0.1", 1234, VG_DIN_TOCLIENT, 1u << 4 | 1u << 6 | 1u << 7},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        vg_packet_t p = tcp_pkt(cases[k].src, cases[k].sp, cases[k].dst, cases[k].dp,
+                                "xx smbattack xx");
+        vg_detect_input_t in;
+        memset(&in, 0, sizeof in);
+        in.pkt = &p;
+        in.buf[VG_DBUF_PAYLOAD] = p.payload;
+        in.len[VG_DBUF_PAYLOAD] = p.payload_len;
+        in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | cases[k].dir;
+        hits_t h = {0};
+        vg_detect_packet(c, &in, NULL, cases[k].dir == VG_DIN_TOCLIENT, 1000000, on_alert, &h);
+        uint32_t got = 0;
+        for (int i = 0; i < h.n; i++)
+            got |= 1u << h.sid[i];
+        assert_int_equal(got, cases[k].want);
+    }
+    /* the header-only rule through the port index: a SYN to 22 only */
+    vg_packet_t syn = tcp_pkt("10.0.0.1", 1234, "10.0.0.2", 22, "");
+    syn.tcp_flags = 0x02;
+    hits_t h = {0};
+    run_pkt(c, &syn, NULL, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 8);
+    syn.dp = 23;
+    h.n = 0;
+    run_pkt(c, &syn, NULL, &h);
+    assert_int_equal(h.n, 0);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 static void test_pass_stops(void **state)
 {
     (void)state;
@@ -247,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_address_index),
         cmocka_unit_test(test_tx_once_and_direction),
         cmocka_unit_test(test_multi_buffer),
+        cmocka_unit_test(test_split_prefilters),
         cmocka_unit_test(test_threshold_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

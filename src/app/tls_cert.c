@@ -109,10 +109,43 @@ static void format_time(const ASN1_TIME *t, char out[24])
         out[0] = '\0';
 }
 
-bool tls_cert_parse(tls_cert_info_t *ci, const uint8_t *der, size_t n)
+/* Parsing a certificate with libcrypto costs ~0.2 M instructions (OpenSSL 3 decodes the public
+ * key too), and the same few certificates come back on every connection to the same servers.
+ * Each thread keeps the formatted fields of its last CERT_CACHE certificates, keyed by the
+ * SHA-1 of the DER (which the fingerprint needs anyway) and its length; a certificate whose
+ * fields do not fit an entry is simply parsed every time. Fixed-size, no heap: nothing to free
+ * when a thread ends. Unparseable DER is remembered too (it fails the same way again). */
+#define CERT_CACHE 64
+#define CERT_FIELD 448
+typedef struct cert_slot {
+    uint8_t sha1[20];
+    uint32_t der_len;       /* 0: empty slot */
+    bool valid;
+    uint16_t n_subject, n_issuer, n_serial;
+    char subject[CERT_FIELD], issuer[CERT_FIELD], serial[128];
+    char notbefore[24], notafter[24];
+} cert_slot_t;
+static _Thread_local cert_slot_t cert_cache[CERT_CACHE];
+
+static bool slot_put(char *dst, uint16_t *dn, size_t cap, const tls_bytes_t *b)
 {
-    if (n == 0 || n > 0x7FFFFFFF)
+    if (b->n > cap)
         return false;
+    if (b->n)
+        memcpy(dst, b->p, b->n);
+    *dn = b->set ? (uint16_t)b->n : UINT16_MAX; /* UINT16_MAX: absent */
+    return true;
+}
+
+static void slot_get(tls_bytes_t *b, const char *src, uint16_t n)
+{
+    if (n != UINT16_MAX)
+        tls_bytes_set(b, src, n);
+}
+
+static bool parse_der(tls_cert_info_t *ci, const uint8_t *der, size_t n, const uint8_t *md,
+                      unsigned ml)
+{
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)n);
     if (!x) {
@@ -125,14 +158,50 @@ bool tls_cert_parse(tls_cert_info_t *ci, const uint8_t *der, size_t n)
     format_serial(x, &ci->serial);
     format_time(X509_get0_notBefore(x), ci->notbefore);
     format_time(X509_get0_notAfter(x), ci->notafter);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int ml = 0;
-    if (EVP_Digest(der, n, md, &ml, EVP_sha1(), NULL))
+    if (ml)
         format_hex(&ci->fingerprint, md, ml, false);
     X509_free(x);
     ERR_clear_error();
     ci->parsed = true;
     return true;
+}
+
+bool tls_cert_parse(tls_cert_info_t *ci, const uint8_t *der, size_t n)
+{
+    if (n == 0 || n > 0x7FFFFFFF)
+        return false;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int ml = 0;
+    if (!EVP_Digest(der, n, md, &ml, EVP_sha1(), NULL) || ml != 20)
+        return parse_der(ci, der, n, NULL, 0);
+    cert_slot_t *sl = &cert_cache[(md[0] | (unsigned)md[1] << 8) % CERT_CACHE];
+    if (sl->der_len == n && memcmp(sl->sha1, md, 20) == 0) {
+        if (!sl->valid)
+            return false;
+        tls_cert_fini(ci);
+        slot_get(&ci->subject, sl->subject, sl->n_subject);
+        slot_get(&ci->issuer, sl->issuer, sl->n_issuer);
+        slot_get(&ci->serial, sl->serial, sl->n_serial);
+        memcpy(ci->notbefore, sl->notbefore, sizeof ci->notbefore);
+        memcpy(ci->notafter, sl->notafter, sizeof ci->notafter);
+        format_hex(&ci->fingerprint, md, ml, false);
+        ci->parsed = true;
+        return true;
+    }
+    bool ok = parse_der(ci, der, n, md, ml);
+    sl->der_len = 0;
+    sl->valid = ok;
+    if (ok && !(slot_put(sl->subject, &sl->n_subject, sizeof sl->subject, &ci->subject) &&
+                slot_put(sl->issuer, &sl->n_issuer, sizeof sl->issuer, &ci->issuer) &&
+                slot_put(sl->serial, &sl->n_serial, sizeof sl->serial, &ci->serial)))
+        return ok; /* too long to keep: left empty */
+    if (ok) {
+        memcpy(sl->notbefore, ci->notbefore, sizeof sl->notbefore);
+        memcpy(sl->notafter, ci->notafter, sizeof sl->notafter);
+    }
+    memcpy(sl->sha1, md, 20);
+    sl->der_len = (uint32_t)n;
+    return ok;
 }
 
 void tls_cert_fini(tls_cert_info_t *ci)

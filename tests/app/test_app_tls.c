@@ -479,6 +479,29 @@ static void test_tls12_handshake(void **s_)
     ops()->state_free(s);
 }
 
+/* The same certificate again (another connection to the same server) comes from the per-thread
+ * cache of parsed certificates: every field must be the same as when it was parsed. */
+static void test_cert_cache(void **s_)
+{
+    (void)s_;
+    for (int round = 0; round < 3; round++) {
+        void *s = ops()->state_new(true);
+        size_t first = rec_len(tls12_client);
+        feed(s, VG_DIR_TOSERVER, tls12_client, first, first);
+        feed(s, VG_DIR_TOCLIENT, tls12_server, sizeof tls12_server, 7);
+        void *tx = ops()->tx_get(s, 0);
+        assert_buf(tx, VG_BUF_TLS_CERT_SUBJECT, "C=US, ST=WA, O=Vigil Test, CN=localhost");
+        assert_buf(tx, VG_BUF_TLS_CERT_SERIAL, "00:E1:A2:B3:C4:D5:E6:F7");
+        json_t *j = apptest_log_json(tx);
+        assert_non_null(json_object_get(j, "notbefore"));
+        assert_non_null(json_object_get(j, "notafter"));
+        assert_non_null(json_object_get(j, "issuerdn"));
+        assert_int_equal(strlen(jstr(j, "fingerprint")), 59);
+        json_decref(j);
+        ops()->state_free(s);
+    }
+}
+
 /* Byte-at-a-time and odd chunk sizes, directions interleaved: identical log. */
 static void test_tls12_chunking(void **s_)
 {
@@ -898,6 +921,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_records, setup),
         cmocka_unit_test_setup(test_oversized_handshake, setup),
         cmocka_unit_test_setup(test_garbage_certificate, setup),
+        cmocka_unit_test_setup(test_cert_cache, setup),
         cmocka_unit_test_setup(test_bad_hellos, setup),
         cmocka_unit_test_setup(test_heartbeat_and_gap, setup),
         cmocka_unit_test_setup(test_probe, setup),

@@ -306,6 +306,22 @@ static unsigned default_workers(const vg_config_t *cfg)
     return c > 0 ? (unsigned)c : 1;
 }
 
+/* Memory caps are for the whole process, as in Suricata's configuration: each worker gets an
+ * equal share (it owns its tables; sharing one budget would cost a lock per allocation). */
+static uint64_t share(uint64_t total, unsigned n, uint64_t floor)
+{
+    uint64_t v = total / (n ? n : 1);
+    return v < floor && total >= floor ? floor : v;
+}
+
+static void split_caps(run_t *r)
+{
+    unsigned n = r->n_workers;
+    r->flow_cfg.memcap = share(r->flow_cfg.memcap, n, 1u << 20);
+    r->dec_cfg.defrag_memcap = share(r->dec_cfg.defrag_memcap, n, 64u << 10);
+    r->dec_cfg.defrag_max_trackers = (uint32_t)share(r->dec_cfg.defrag_max_trackers, n, 64);
+}
+
 static void run_config(run_t *r, const vg_config_t *cfg)
 {
     vg_decode_config_defaults(&r->dec_cfg);
@@ -384,6 +400,7 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     r->n_workers = o->workers ? o->workers : default_workers(o->cfg);
     if (r->n_workers > 64)
         r->n_workers = 64;
+    split_caps(r);
     stats_merge_init(&r->sm);
     evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers);
     if (o->detect && vg_config_bool(o->cfg, "outputs.fast.enabled")) {

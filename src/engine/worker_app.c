@@ -498,7 +498,10 @@ void wapp_init(worker_t *w)
     const vg_config_t *cfg = w->run->opts->cfg;
     sc.midstream = vg_config_bool(cfg, "stream.midstream");
     sc.async_oneside = vg_config_bool(cfg, "stream.async-oneside");
-    sc.memcap = vg_config_uint(cfg, "stream.memcap");
+    /* process-wide caps, an equal share per worker (see split_caps in engine.c) */
+    unsigned nw = w->run->n_workers ? w->run->n_workers : 1;
+    sc.memcap = vg_config_uint(cfg, "stream.memcap") / nw;
+    sc.ssn_memcap = vg_config_uint(cfg, "stream.session-memcap") / nw;
     sc.reassembly_depth = (uint32_t)VG_MIN(vg_config_uint(cfg, "stream.reassembly.depth"), UINT32_MAX);
     w->stream = vg_stream_ctx_new(&sc);
     vg_app_config_defaults(&w->app_cfg);

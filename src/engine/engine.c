@@ -134,6 +134,29 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Resident memory of the process now and at its peak (VmRSS / VmHWM, Linux), in bytes; false
+ * where /proc is not available. The peak is what the memory caps are meant to bound. */
+static bool read_rss(uint64_t *rss, uint64_t *peak)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return false;
+    char line[256];
+    int got = 0;
+    unsigned long long v;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %llu kB", &v) == 1) {
+            *rss = (uint64_t)v << 10;
+            got |= 1;
+        } else if (sscanf(line, "VmHWM: %llu kB", &v) == 1) {
+            *peak = (uint64_t)v << 10;
+            got |= 2;
+        }
+    }
+    fclose(f);
+    return got == 3;
+}
+
 /* Sum the workers' latest snapshots (final == true: after they all finished). */
 static void write_stats(out_ctx_t *o, bool final)
 {
@@ -169,6 +192,14 @@ static void write_stats(out_ctx_t *o, bool final)
     vg_jw_kv_uint(&jw, "uptime", (uint64_t)(now_wall() - o->start_wall));
     vg_jw_kv_bool(&jw, "final", final);
     vg_stats_write(&jw, &r->sm.table, sum);
+    uint64_t rss, peak;
+    if (read_rss(&rss, &peak)) {
+        vg_jw_key(&jw, "memory");
+        vg_jw_obj_open(&jw);
+        vg_jw_kv_uint(&jw, "rss", rss);
+        vg_jw_kv_uint(&jw, "rss_peak", peak);
+        vg_jw_obj_close(&jw);
+    }
     vg_jw_obj_close(&jw);
     vg_jw_obj_close(&jw);
     vg_buf_putc(&b, '\n');

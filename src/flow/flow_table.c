@@ -82,7 +82,9 @@ vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn o
         max_flows = CHUNK;
     if (max_flows > (1u << 30))
         max_flows = 1u << 30;
-    t->max_chunks = (uint32_t)((max_flows + CHUNK - 1) / CHUNK);
+    /* whole chunks only, rounded down, so that the slots and their buckets stay under the cap
+     * (one chunk at least: a cap below ~1.3 MB is rounded up to it) */
+    t->max_chunks = (uint32_t)(max_flows / CHUNK);
     t->chunks = vg_xcalloc(t->max_chunks, sizeof *t->chunks);
     uint32_t nb = 1024;
     while (nb < max_flows)

@@ -13,6 +13,10 @@ ctest --preset dev "$@"
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
 ctest --preset release -L adversarial
+# The multi-worker pipeline under ThreadSanitizer (label tsan: workers_equal, the flood).
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j"$(nproc)" --target vigil vigil-gen
+ctest --preset tsan
 # Fuzzing (tests/fuzz, docs/FUZZING.md): the harnesses built with clang, libFuzzer, ASan and
 # UBSan in build-fuzz; every saved input replayed and each harness fuzzed for 15 s (about two
 # minutes in all on 2 cores). VG_SKIP_FUZZ=1 leaves it out.

@@ -12,6 +12,7 @@
  */
 #include "flow/flow.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* SHA-1 of a message of at most 55 bytes (one block): the Community ID input is at most 40.
@@ -126,10 +127,14 @@ __attribute__((target("sha,ssse3,sse4.1"))) static void sha1_short_ni(const uint
 
 static void sha1_short(const uint8_t *msg, size_t n, uint8_t out[20])
 {
-    static int have_ni = -1; /* benign race: every thread computes the same value */
-    if (have_ni < 0)
-        have_ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
-    if (have_ni)
+    /* every thread computes the same value; relaxed atomics make that well defined */
+    static _Atomic int have_ni = -1;
+    int ni = atomic_load_explicit(&have_ni, memory_order_relaxed);
+    if (ni < 0) {
+        ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        atomic_store_explicit(&have_ni, ni, memory_order_relaxed);
+    }
+    if (ni)
         sha1_short_ni(msg, n, out);
     else
         sha1_short_scalar(msg, n, out);

@@ -242,6 +242,9 @@ def case_fragments():
     assert g(st, "defrag.max_trackers_reached") + g(st, "defrag.memcap_exceeded") > 0, \
         g(st, "defrag")
     assert g(st, "defrag.ipv4.fragments") > 0
+    # the gauges of the caps' use, summed over workers, stay within the process-wide caps
+    assert 0 < g(st, "defrag.memuse") <= 2 * MB, g(st, "defrag")
+    assert 0 < g(st, "defrag.trackers") <= 2000, g(st, "defrag")
     check_rss("fragments", rss, 2 * MB, *sets)
     report("fragments (never complete, overlapping)", total, secs, rss)
 

@@ -43,6 +43,8 @@ static const key_def_t keys[] = {
     {"defrag.memcap", T_SIZE, "32mb", "bytes held for IP fragment reassembly, all workers together"},
     {"defrag.trackers", T_UINT, "65535", "datagrams in reassembly, all workers together"},
     {"defrag.timeout", T_UINT, "60", "seconds of packet time before an incomplete datagram is dropped"},
+    {"app-layer.memcap", T_SIZE, "128mb",
+     "parser state (transactions, headers, bodies, decompressors), all workers together"},
     {"app-layer.protocols.http.request-body-limit", T_SIZE, "100kb", NULL},
     {"app-layer.protocols.http.response-body-limit", T_SIZE, "100kb", NULL},
     {"outputs.eve.enabled", T_BOOL, "true", NULL},

@@ -401,7 +401,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     if (rc)
         goto bad_tx;
 
-    const char *bucket = (tmax - tmin) > (int64_t)72 * 3600 * 1000000 ? "%Y-%m-%d" : "%Y-%m-%dT%H:00Z";
+    const char *bucket = (tmax - tmin) > (int64_t)72 * 3600 * 1000000 ? "%Y-%m-%d" : "%Y-%m-%dT%H:00:00Z";
     sql = xprintf(
         "SELECT strftime('%s', ts/1000000, 'unixepoch') AS bucket, category, count(*) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"

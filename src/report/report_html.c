@@ -2,8 +2,10 @@
  * here (bars, a time series, a world map of origins), no script and no external request. Every
  * table row links its evidence to the evidence index at the end of the page. */
 #include "report/report.h"
+#include "store/store.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,38 +101,51 @@ static void bars(vg_buf_t *b, const vg_rtable_t *t, const char *label, const cha
     vg_buf_puts(b, "</figcaption></figure>\n");
 }
 
-/* Time series: one line per category over the buckets. */
+/* Time series: one line per category over every bucket from the first to the last (buckets
+ * without alerts are zeros), x proportional to time. */
 static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
 {
     int bi = vg_report_col(t, "bucket"), ci = vg_report_col(t, "category"),
         vi = vg_report_col(t, "alerts");
     if (bi < 0 || ci < 0 || vi < 0 || !t->n_rows)
         return;
-    /* buckets are sorted; collect distinct buckets and categories */
-    const char **bk = calloc(t->n_rows, sizeof *bk), **cat = calloc(t->n_rows, sizeof *cat);
-    size_t nb = 0, nc = 0;
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN, step = 0;
+    const char **cat = calloc(t->n_rows, sizeof *cat);
+    size_t nc = 0;
     for (size_t k = 0; k < t->n_rows; k++) {
         const char *x = t->rows[k].cells[bi].s, *c = t->rows[k].cells[ci].s;
-        if (!nb || strcmp(bk[nb - 1], x))
-            bk[nb++] = x;
+        int64_t us;
+        if (!x || !c || !vg_store_parse_time(x, strlen(x), &us)) {
+            free(cat);
+            return;
+        }
+        step = strlen(x) == 10 ? 86400LL * 1000000 : 3600LL * 1000000;
+        if (us < t0)
+            t0 = us;
+        if (us > t1)
+            t1 = us;
         size_t j;
         for (j = 0; j < nc && strcmp(cat[j], c); j++)
             ;
         if (j == nc)
             cat[nc++] = c;
     }
+    size_t nb = (size_t)((t1 - t0) / step) + 1;
+    if (nb > 20000) { /* more than ~2 years of hours cannot be drawn usefully */
+        free(cat);
+        return;
+    }
     double *v = calloc(nb * nc + 1, sizeof *v);
     double top = 1;
-    size_t bpos = 0;
     for (size_t k = 0; k < t->n_rows; k++) {
-        while (strcmp(bk[bpos], t->rows[k].cells[bi].s))
-            bpos++;
-        size_t j;
+        int64_t us;
+        vg_store_parse_time(t->rows[k].cells[bi].s, strlen(t->rows[k].cells[bi].s), &us);
+        size_t x = (size_t)((us - t0) / step), j;
         for (j = 0; strcmp(cat[j], t->rows[k].cells[ci].s); j++)
             ;
-        v[bpos * nc + j] = num(&t->rows[k].cells[vi]);
-        if (v[bpos * nc + j] > top)
-            top = v[bpos * nc + j];
+        v[x * nc + j] = num(&t->rows[k].cells[vi]);
+        if (v[x * nc + j] > top)
+            top = v[x * nc + j];
     }
     int w = 760, h = 260, l = 50, r = 180, tp = 10, bt = 40;
     double pw = w - l - r, ph = h - tp - bt;
@@ -143,32 +158,40 @@ static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
     bp(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>", l, tp, l, tp + ph);
     bp(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f</text>", l - 4, tp + 10, top);
     bp(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">0</text>", l - 4, tp + ph);
+    const char *first = NULL, *last = NULL;
+    for (size_t k = 0; k < t->n_rows; k++) {
+        const char *x = t->rows[k].cells[bi].s;
+        if (!first || strcmp(x, first) < 0)
+            first = x;
+        if (!last || strcmp(x, last) > 0)
+            last = x;
+    }
     bp(b, "<text x=\"%d\" y=\"%d\">", l, h - 12);
-    esc(b, bk[0]);
+    esc(b, first);
     bp(b, "</text><text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">", l + pw, h - 12);
-    esc(b, bk[nb - 1]);
+    esc(b, last);
     vg_buf_puts(b, "</text>");
     for (size_t j = 0; j < nc; j++) {
         const char *col = palette[j % 10];
-        bp(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
-        for (size_t x = 0; x < nb; x++) {
-            double px = l + (nb > 1 ? pw * (double)x / (double)(nb - 1) : pw / 2);
-            double py = tp + ph - ph * v[x * nc + j] / top;
-            bp(b, "%.1f,%.1f ", px, py);
-        }
-        vg_buf_puts(b, "\"/>");
-        if (nb == 1)
+        if (nb > 1) {
+            bp(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
+            for (size_t x = 0; x < nb; x++)
+                bp(b, "%.1f,%.1f ", l + pw * (double)x / (double)(nb - 1),
+                   tp + ph - ph * v[x * nc + j] / top);
+            vg_buf_puts(b, "\"/>");
+        } else {
             bp(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>", l + pw / 2,
                tp + ph - ph * v[j] / top, col);
+        }
         bp(b, "<rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.1f\" "
               "y=\"%d\">",
            l + pw + 12, tp + 4 + (int)j * 16, col, l + pw + 26, tp + 13 + (int)j * 16);
         esc(b, cat[j]);
         vg_buf_puts(b, "</text>");
     }
-    vg_buf_puts(b, "</svg><figcaption>Attack alerts per bucket and category</figcaption></figure>\n");
+    bp(b, "</svg><figcaption>Attack alerts per %s and category (UTC)</figcaption></figure>\n",
+       step == 3600LL * 1000000 ? "hour" : "day");
     free(v);
-    free(bk);
     free(cat);
 }
 
@@ -327,7 +350,7 @@ static void table_html(vg_buf_t *b, const vg_rtable_t *t)
         vg_buf_puts(b, "<p class=\"none\">(none)</p></section>\n");
         return;
     }
-    bp(b, "<table data-table=\"%s\"><thead><tr>", t->id);
+    bp(b, "<div class=\"scroll\"><table data-table=\"%s\"><thead><tr>", t->id);
     for (size_t c = 0; c < t->n_cols; c++) {
         vg_buf_puts(b, "<th>");
         esc(b, t->cols[c]);
@@ -360,7 +383,7 @@ static void table_html(vg_buf_t *b, const vg_rtable_t *t)
         }
         vg_buf_puts(b, "</tr>\n");
     }
-    vg_buf_puts(b, "</tbody></table></section>\n");
+    vg_buf_puts(b, "</tbody></table></div></section>\n");
 }
 
 void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
@@ -377,7 +400,7 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
                 "td.ev a{color:#555}p.unit{color:#555;font-style:italic}"
                 "figure{margin:.5em 0}figcaption{color:#555;font-size:12px}"
                 "svg.chart text{font:11px system-ui,sans-serif;fill:#333}svg.chart text.cc{font-size:9px}"
-                "nav a{margin-right:.8em}tr:target{background:#fff3b0}"
+                "div.scroll{overflow-x:auto}nav a{margin-right:.8em}tr:target{background:#fff3b0}"
                 "</style></head><body>\n<h1>Vigil report</h1>\n<p>");
     bp(b, "Generated %s by vigil %s", r->generated_at, VG_VERSION);
     if (r->filter.store_label) {

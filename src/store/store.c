@@ -1134,10 +1134,22 @@ int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_su
         }
         fail(s, "end of run");
     }
+    set_err(err, err_len, s->path, s->db, sqlite3_errcode(s->db), "the run could not be recorded");
     if (s->in_tx) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->in_tx = false;
     }
-    set_err(err, err_len, s->path, s->db, sqlite3_errcode(s->db), "the run could not be recorded");
+    /* Say at least that the run failed (it stays 'running', also not counted, if even this
+     * cannot be written). */
+    char now[32];
+    iso_now(now, sizeof now);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "UPDATE runs SET status='failed', finished_at=?2 WHERE id=?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, s->run_id);
+        sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
     return -1;
 }

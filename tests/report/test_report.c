@@ -248,7 +248,7 @@ static void test_timeline(void **st)
     vg_report_filter_t f = {0};
     vg_report_t *r = build(&f);
     /* 1 day + a bit: hourly buckets */
-    assert_string_equal(cell(r, "timeline", "bucket", "2024-01-02T00:00Z", "alerts"), "2");
+    assert_string_equal(cell(r, "timeline", "bucket", "2024-01-02T00:00:00Z", "alerts"), "2");
     const vg_rtable_t *t = vg_report_table(r, "timeline");
     int64_t sum = 0;
     for (size_t i = 0; i < t->n_rows; i++)

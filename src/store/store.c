@@ -1,6 +1,7 @@
 /* store.c — opening the store, the sink that fills it from EVE lines, incidents, and the end of
  * a run (totals, status, rerun rule). docs/STORE.md describes the tables and the units. */
 #include "store/store_int.h"
+#include "store/store_json.h"
 #include "common/common.h"
 #include "common/log.h"
 
@@ -35,7 +36,7 @@ enum {
 };
 
 static const char *const stmt_sql[ST_MAX] = {
-    [ST_SIG_FIND] = "SELECT id FROM signatures WHERE gid=?1 AND sid=?2 AND rev=?3 AND msg=?4",
+    [ST_SIG_FIND] = "SELECT id, family FROM signatures WHERE gid=?1 AND sid=?2 AND rev=?3 AND msg=?4",
     [ST_SIG_INS] = "INSERT INTO signatures(gid,sid,rev,msg,classtype,severity,family,cves) "
                    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
     [ST_ALERT] = "INSERT INTO alerts(run_id,ts,sig_id,category,counted,certainty,role_by,action,"
@@ -45,10 +46,12 @@ static const char *const stmt_sql[ST_MAX] = {
                  "victim_org,incident_id,evidence_ref,evidence_sha256) VALUES(?1,?2,?3,?4,?5,?6,"
                  "?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,"
                  "?27,?28,?29,?30,?31)",
-    [ST_INC_INS] = "INSERT INTO incidents(run_id,category,attacker_ip,victim_ip,family,start_ts,"
-                   "end_ts,alerts,first_alert,last_alert) VALUES(?1,?2,?3,?4,?5,?6,?7,0,0,0)",
-    [ST_INC_UPD] = "UPDATE incidents SET start_ts=?2,end_ts=?3,alerts=?4,first_alert=?5,"
-                   "last_alert=?6 WHERE id=?1",
+    [ST_INC_INS] = "SELECT coalesce(max(id),0)+1 FROM incidents",
+    [ST_INC_UPD] = "INSERT INTO incidents(id,start_ts,end_ts,alerts,first_alert,last_alert,run_id,"
+                   "category,attacker_ip,victim_ip,family) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+                   " ON CONFLICT(id) DO UPDATE SET start_ts=excluded.start_ts,"
+                   "end_ts=excluded.end_ts,alerts=excluded.alerts,first_alert=excluded.first_alert,"
+                   "last_alert=excluded.last_alert",
     [ST_FLOW] = "INSERT INTO flows(run_id,flow_id,start_ts,end_ts,proto,app_proto,src_ip,src_port,"
                 "dest_ip,dest_port,pkts_toserver,pkts_toclient,bytes_toserver,bytes_toclient,state,"
                 "reason,alerted,community_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -60,6 +63,7 @@ typedef struct sigc {
     uint64_t hash;
     int64_t id;
     char *key;
+    char *family;
 } sigc_t;
 #define SIG_CAP (1u << 14)
 
@@ -78,9 +82,13 @@ struct vg_store {
     vg_store_run_summary_t sum;
     inc_t *inc;
     uint32_t n_inc;
+    int64_t next_inc;          /* next incident id (set under the write lock) */
+    uint32_t *dirty;           /* slots of incidents changed since the last flush */
+    uint32_t n_dirty;
     uint64_t inc_resets;
     int64_t max_ts;
     sigc_t *sig;
+    vg_sjson_t *js;            /* the current line, read flat (store_json.c) */
     bool failed;
 };
 
@@ -136,7 +144,7 @@ sqlite3 *vg_store_open_db(const char *path, bool create, bool readonly, char *er
     rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, &msg);
     if (rc == SQLITE_OK && !readonly)
         rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                              "PRAGMA foreign_keys=OFF", NULL, NULL, &msg);
+                              "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         set_err(err, err_len, path, db, rc, NULL);
         sqlite3_free(msg);
@@ -198,11 +206,15 @@ void vg_store_close(vg_store_t *s)
     sqlite3_close(s->db);
     inc_clear(s);
     free(s->inc);
+    free(s->dirty);
     if (s->sig)
-        for (uint32_t i = 0; i < SIG_CAP; i++)
+        for (uint32_t i = 0; i < SIG_CAP; i++) {
             free(s->sig[i].key);
+            free(s->sig[i].family);
+        }
     free(s->sig);
     free(s->stats_json);
+    free(s->js);
     free(s->path);
     free(s);
 }
@@ -407,31 +419,67 @@ static int tx_begin(vg_store_t *s)
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "begin");
     s->in_tx = true;
+    /* Incident ids are given here, under the write lock, and written at the commit. */
+    sqlite3_stmt *q = s->st[ST_INC_INS];
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        int64_t next = sqlite3_column_int64(q, 0);
+        if (next > s->next_inc)
+            s->next_inc = next;
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW)
+        return fail(s, "incident ids");
+    return 0;
+}
+
+/* Writes one incident (insert or update by id); the key holds "cat\x1fatt\x1fvic\x1ffam". */
+static int flush_one(vg_store_t *s, inc_t *x)
+{
+    sqlite3_stmt *u = s->st[ST_INC_UPD];
+    sqlite3_bind_int64(u, 1, x->id);
+    sqlite3_bind_int64(u, 2, x->start);
+    sqlite3_bind_int64(u, 3, x->end);
+    sqlite3_bind_int64(u, 4, (int64_t)x->alerts);
+    sqlite3_bind_int64(u, 5, x->first_alert);
+    sqlite3_bind_int64(u, 6, x->last_alert);
+    sqlite3_bind_int64(u, 7, s->run_id);
+    const char *p = x->key;
+    for (int i = 0; i < 4; i++) {
+        const char *e = i < 3 ? strchr(p, '\x1f') : p + strlen(p);
+        if (!e)
+            e = p + strlen(p);
+        sqlite3_bind_text(u, 8 + i, p, (int)(e - p), SQLITE_STATIC);
+        p = *e ? e + 1 : e;
+    }
+    int rc = sqlite3_step(u);
+    sqlite3_reset(u);
+    if (rc != SQLITE_DONE)
+        return fail(s, "incident update");
+    x->dirty = false;
     return 0;
 }
 
 static int flush_incidents(vg_store_t *s)
 {
-    if (!s->inc)
-        return 0;
-    sqlite3_stmt *u = s->st[ST_INC_UPD];
-    for (uint32_t i = 0; i < INC_CAP; i++) {
-        inc_t *x = &s->inc[i];
-        if (!x->key || !x->dirty)
-            continue;
-        sqlite3_bind_int64(u, 1, x->id);
-        sqlite3_bind_int64(u, 2, x->start);
-        sqlite3_bind_int64(u, 3, x->end);
-        sqlite3_bind_int64(u, 4, (int64_t)x->alerts);
-        sqlite3_bind_int64(u, 5, x->first_alert);
-        sqlite3_bind_int64(u, 6, x->last_alert);
-        int rc = sqlite3_step(u);
-        sqlite3_reset(u);
-        if (rc != SQLITE_DONE)
-            return fail(s, "incident update");
-        x->dirty = false;
+    for (uint32_t i = 0; i < s->n_dirty; i++) {
+        inc_t *x = &s->inc[s->dirty[i]];
+        if (x->key && x->dirty && flush_one(s, x))
+            return -1;
     }
+    s->n_dirty = 0;
     return 0;
+}
+
+static void mark_dirty(vg_store_t *s, inc_t *x)
+{
+    if (x->dirty)
+        return;
+    /* A slot flushed alone (an expired incident) may be listed twice; never overflow. */
+    if (s->n_dirty == INC_CAP)
+        flush_incidents(s);
+    x->dirty = true;
+    s->dirty[s->n_dirty++] = (uint32_t)(x - s->inc);
 }
 
 static int tx_commit(vg_store_t *s)
@@ -534,11 +582,16 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
     s->window_us = (int64_t)ri->incident_window_s * 1000000;
     s->flows = ri->flows;
     s->batch_rows = ri->batch_rows ? ri->batch_rows : 20000;
-    if (!s->inc)
+    if (!s->inc) {
         s->inc = vg_xcalloc(INC_CAP, sizeof(inc_t));
+        s->dirty = vg_xcalloc(INC_CAP, sizeof(uint32_t));
+    }
     inc_clear(s);
+    s->n_dirty = 0;
     if (!s->sig)
         s->sig = vg_xcalloc(SIG_CAP, sizeof(sigc_t));
+    if (!s->js)
+        s->js = vg_xmalloc(sizeof(vg_sjson_t));
     memset(&s->sum, 0, sizeof s->sum);
     s->sum.run_id = s->run_id;
     return s->run_id;
@@ -552,12 +605,6 @@ static const char *jstr(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int64_t jint(json_t *o, const char *k, int64_t def)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
-}
-
 static void bind_str(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -566,20 +613,22 @@ static void bind_str(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_int_or_null(sqlite3_stmt *st, int i, json_t *o, const char *k)
+static void bind_int(sqlite3_stmt *st, int i, const vg_sjson_t *j, const char *path)
 {
-    json_t *v = json_object_get(o, k);
-    if (json_is_integer(v))
-        sqlite3_bind_int64(st, i, (int64_t)json_integer_value(v));
+    int64_t v;
+    if (vg_sjson_int(j, path, &v))
+        sqlite3_bind_int64(st, i, v);
     else
         sqlite3_bind_null(st, i);
 }
 
-/* flow_id: an unsigned 64-bit in EVE; stored as its signed bit pattern would break ordering,
- * so values above INT64_MAX are stored as text (never seen: Vigil's ids are 51-bit). */
-static void bind_flow_id(sqlite3_stmt *st, int i, json_t *o)
+static void bind_bool(sqlite3_stmt *st, int i, const vg_sjson_t *j, const char *path)
 {
-    bind_int_or_null(st, i, o, "flow_id");
+    int v = vg_sjson_bool(j, path);
+    if (v >= 0)
+        sqlite3_bind_int(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 /* Appends normalised CVE ids ("CVE-2021-44228") found in s to the set in buf (comma list). */
@@ -612,10 +661,13 @@ static void add_cves(const char *s, char *buf, size_t blen)
     }
 }
 
-static int64_t sig_id(vg_store_t *s, json_t *alert, json_t *meta, const char *msg)
+/* The signature row of an alert (cached by gid:sid:rev:msg), with its family. */
+static sigc_t *sig_of(vg_store_t *s, vg_sjson_t *j, const char *msg)
 {
-    int64_t gid = jint(alert, "gid", 1), sid = jint(alert, "signature_id", 0),
-            rev = jint(alert, "rev", 0);
+    int64_t gid = 1, sid = 0, rev = 0;
+    vg_sjson_int(j, "alert.gid", &gid);
+    vg_sjson_int(j, "alert.signature_id", &sid);
+    vg_sjson_int(j, "alert.rev", &rev);
     char key[1200];
     int kl = snprintf(key, sizeof key, "%lld:%lld:%lld:%s", (long long)gid, (long long)sid,
                       (long long)rev, msg);
@@ -624,18 +676,31 @@ static int64_t sig_id(vg_store_t *s, json_t *alert, json_t *meta, const char *ms
     uint64_t hh = fnv(key, (size_t)kl);
     sigc_t *c = &s->sig[hh & (SIG_CAP - 1)];
     if (c->key && c->hash == hh && !strcmp(c->key, key))
-        return c->id;
+        return c;
     sqlite3_stmt *f = s->st[ST_SIG_FIND];
     sqlite3_bind_int64(f, 1, gid);
     sqlite3_bind_int64(f, 2, sid);
     sqlite3_bind_int64(f, 3, rev);
     sqlite3_bind_text(f, 4, msg, -1, SQLITE_STATIC);
     int rc = sqlite3_step(f);
-    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(f, 0) : 0;
+    int64_t id = 0;
+    char fam[512] = "";
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(f, 0);
+        const unsigned char *t = sqlite3_column_text(f, 1);
+        snprintf(fam, sizeof fam, "%s", t ? (const char *)t : "");
+    }
     sqlite3_reset(f);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return fail(s, "signature lookup");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail(s, "signature lookup");
+        return NULL;
+    }
     if (!id) {
+        /* A new signature: its metadata object decides the family and adds CVEs. */
+        json_t *meta = NULL;
+        const vg_sjson_leaf_t *ml = vg_sjson_get(j, "alert.metadata");
+        if (ml && ml->type == 'o')
+            meta = json_loadb(ml->v, ml->n, 0, NULL);
         const char *fam_meta = NULL;
         const char *fk[] = {"malware_family", "signature_family", "family"};
         for (size_t i = 0; i < 3 && !fam_meta; i++) {
@@ -643,7 +708,7 @@ static int64_t sig_id(vg_store_t *s, json_t *alert, json_t *meta, const char *ms
             if (json_is_array(a) && json_array_size(a) && json_is_string(json_array_get(a, 0)))
                 fam_meta = json_string_value(json_array_get(a, 0));
         }
-        char fam[512], cves[1024] = "";
+        char cves[1024] = "";
         vg_store_family(msg, fam_meta, fam, sizeof fam);
         add_cves(msg, cves, sizeof cves);
         const char *key_ = NULL;
@@ -657,27 +722,32 @@ static int64_t sig_id(vg_store_t *s, json_t *alert, json_t *meta, const char *ms
             if (!strncasecmp(key_, "cve", 3))
                 add_cves(key_, cves, sizeof cves);
         }
+        json_decref(meta);
         sqlite3_stmt *in = s->st[ST_SIG_INS];
         sqlite3_bind_int64(in, 1, gid);
         sqlite3_bind_int64(in, 2, sid);
         sqlite3_bind_int64(in, 3, rev);
         sqlite3_bind_text(in, 4, msg, -1, SQLITE_STATIC);
-        bind_str(in, 5, jstr(alert, "category"));
-        bind_int_or_null(in, 6, alert, "severity");
+        bind_str(in, 5, vg_sjson_str(j, "alert.category"));
+        bind_int(in, 6, j, "alert.severity");
         sqlite3_bind_text(in, 7, fam, -1, SQLITE_STATIC);
         bind_str(in, 8, *cves ? cves : NULL);
         rc = sqlite3_step(in);
         sqlite3_reset(in);
-        if (rc != SQLITE_DONE)
-            return fail(s, "signature insert");
+        if (rc != SQLITE_DONE) {
+            fail(s, "signature insert");
+            return NULL;
+        }
         id = sqlite3_last_insert_rowid(s->db);
         s->pending++;
     }
     free(c->key);
+    free(c->family);
     c->key = vg_xstrdup(key);
+    c->family = vg_xstrdup(fam);
     c->hash = hh;
     c->id = id;
-    return id;
+    return c;
 }
 
 static void inc_make_room(vg_store_t *s)
@@ -733,8 +803,8 @@ static inc_t *incident_for(vg_store_t *s, const char *cat, const char *att, cons
             /* Inside the window around [start, end]: the same incident. */
             if (ts + s->window_us >= x->start && ts <= x->end + s->window_us)
                 return x;
-            /* Expired: this slot becomes the new incident of the key. */
-            if (flush_incidents(s))
+            /* Expired: write it out; this slot becomes the new incident of the key. */
+            if (x->dirty && flush_one(s, x))
                 return NULL;
             goto fresh;
         }
@@ -749,116 +819,88 @@ static inc_t *incident_for(vg_store_t *s, const char *cat, const char *att, cons
     s->n_inc++;
 fresh:;
     inc_t *x = &s->inc[j];
-    sqlite3_stmt *in = s->st[ST_INC_INS];
-    sqlite3_bind_int64(in, 1, s->run_id);
-    sqlite3_bind_text(in, 2, cat, -1, SQLITE_STATIC);
-    sqlite3_bind_text(in, 3, att, -1, SQLITE_STATIC);
-    sqlite3_bind_text(in, 4, vic, -1, SQLITE_STATIC);
-    sqlite3_bind_text(in, 5, fam, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(in, 6, ts);
-    sqlite3_bind_int64(in, 7, ts);
-    int rc = sqlite3_step(in);
-    sqlite3_reset(in);
-    if (rc != SQLITE_DONE) {
-        fail(s, "incident insert");
-        return NULL;
-    }
-    x->id = sqlite3_last_insert_rowid(s->db);
+    x->id = s->next_inc++;
     x->start = x->end = ts;
     x->alerts = 0;
     x->first_alert = x->last_alert = 0;
-    x->dirty = true;
+    x->dirty = false;
+    mark_dirty(s, x);
     s->sum.incidents++;
     return x;
 }
 
-static void bind_end(sqlite3_stmt *st, int base, json_t *e)
+/* ip, port, home, country, asn, org of one end ("vigil.attacker" / "vigil.victim"). */
+typedef struct end_paths {
+    const char *port, *home, *country, *asn, *org, *pkt_port;
+} end_paths_t;
+static const end_paths_t attacker_paths = {"vigil.attacker.port", "vigil.attacker.home",
+                                           "vigil.attacker.country", "vigil.attacker.asn",
+                                           "vigil.attacker.as_org", "src_port"};
+static const end_paths_t victim_paths = {"vigil.victim.port", "vigil.victim.home",
+                                         "vigil.victim.country", "vigil.victim.asn",
+                                         "vigil.victim.as_org", "dest_port"};
+
+static void bind_end(sqlite3_stmt *st, int base, vg_sjson_t *j, const end_paths_t *p, const char *ip)
 {
-    /* ip, port, home, country, asn, org */
-    bind_str(st, base, jstr(e, "ip"));
-    bind_int_or_null(st, base + 1, e, "port");
-    json_t *h = json_object_get(e, "home");
-    if (json_is_boolean(h))
-        sqlite3_bind_int(st, base + 2, json_is_true(h));
-    else
-        sqlite3_bind_null(st, base + 2);
-    bind_str(st, base + 3, jstr(e, "country"));
-    bind_int_or_null(st, base + 4, e, "asn");
-    bind_str(st, base + 5, jstr(e, "as_org"));
+    bind_str(st, base, ip);
+    bind_int(st, base + 1, j, vg_sjson_get(j, p->port) ? p->port : p->pkt_port);
+    bind_bool(st, base + 2, j, p->home);
+    bind_str(st, base + 3, vg_sjson_str(j, p->country));
+    bind_int(st, base + 4, j, p->asn);
+    bind_str(st, base + 5, vg_sjson_str(j, p->org));
 }
 
-static int store_alert(vg_store_t *s, json_t *ev, int64_t ts)
+static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
 {
-    json_t *alert = json_object_get(ev, "alert");
-    json_t *vg = json_object_get(ev, "vigil");
-    if (!json_is_object(alert))
+    const vg_sjson_leaf_t *al = vg_sjson_get(j, "alert");
+    if (!al || al->type != 'o')
         return 1;
-    const char *msg = jstr(alert, "signature");
-    json_t *meta = json_object_get(alert, "metadata");
-    int64_t sig = sig_id(s, alert, meta, msg ? msg : "");
-    if (sig < 0)
+    const char *msg = vg_sjson_str(j, "alert.signature");
+    sigc_t *sig = sig_of(s, j, msg ? msg : "");
+    if (!sig)
         return -1;
-    json_t *att = json_object_get(vg, "attacker"), *vic = json_object_get(vg, "victim");
-    const char *cat = jstr(vg, "category");
+    const char *cat = vg_sjson_str(j, "vigil.category");
     if (!cat)
         cat = "unattributed"; /* attribution off: still stored, counted as its own category */
-    const char *att_ip = jstr(att, "ip"), *vic_ip = jstr(vic, "ip");
+    const char *att_ip = vg_sjson_str(j, "vigil.attacker.ip"),
+               *vic_ip = vg_sjson_str(j, "vigil.victim.ip");
     if (!att_ip)
-        att_ip = jstr(ev, "src_ip");
+        att_ip = vg_sjson_str(j, "src_ip");
     if (!vic_ip)
-        vic_ip = jstr(ev, "dest_ip");
-    char fam[512];
-    {
-        /* The family as stored for the signature (read back from the cache row's key is
-         * not possible; recompute the same way). */
-        const char *fam_meta = NULL;
-        const char *fk[] = {"malware_family", "signature_family", "family"};
-        for (size_t i = 0; i < 3 && !fam_meta; i++) {
-            json_t *a = json_object_get(meta, fk[i]);
-            if (json_is_array(a) && json_array_size(a) && json_is_string(json_array_get(a, 0)))
-                fam_meta = json_string_value(json_array_get(a, 0));
-        }
-        vg_store_family(msg ? msg : "", fam_meta, fam, sizeof fam);
-    }
-    inc_t *inc = incident_for(s, cat, att_ip ? att_ip : "", vic_ip ? vic_ip : "", fam, ts);
+        vic_ip = vg_sjson_str(j, "dest_ip");
+    inc_t *inc = incident_for(s, cat, att_ip ? att_ip : "", vic_ip ? vic_ip : "", sig->family, ts);
     if (!inc)
         return -1;
 
     sqlite3_stmt *st = s->st[ST_ALERT];
     sqlite3_bind_int64(st, 1, s->run_id);
     sqlite3_bind_int64(st, 2, ts);
-    sqlite3_bind_int64(st, 3, sig);
+    sqlite3_bind_int64(st, 3, sig->id);
     sqlite3_bind_text(st, 4, cat, -1, SQLITE_STATIC);
-    json_t *counted = json_object_get(vg, "counted");
-    sqlite3_bind_int(st, 5, json_is_boolean(counted) ? json_is_true(counted) : 1);
-    bind_str(st, 6, jstr(vg, "certainty"));
-    bind_str(st, 7, jstr(vg, "role_by"));
-    bind_str(st, 8, jstr(alert, "action"));
-    bind_str(st, 9, jstr(ev, "proto"));
-    bind_str(st, 10, jstr(ev, "app_proto"));
-    bind_str(st, 11, jstr(ev, "src_ip"));
-    bind_int_or_null(st, 12, ev, "src_port");
-    bind_str(st, 13, jstr(ev, "dest_ip"));
-    bind_int_or_null(st, 14, ev, "dest_port");
-    bind_flow_id(st, 15, ev);
-    bind_str(st, 16, jstr(ev, "community_id"));
-    bind_end(st, 17, att);
-    if (!att) {
-        bind_str(st, 17, att_ip);
-        bind_int_or_null(st, 18, ev, "src_port");
-    }
-    bind_end(st, 23, vic);
-    if (!vic) {
-        bind_str(st, 23, vic_ip);
-        bind_int_or_null(st, 24, ev, "dest_port");
-    }
+    int counted = vg_sjson_bool(j, "vigil.counted");
+    sqlite3_bind_int(st, 5, counted >= 0 ? counted : strcmp(cat, "policy-info") != 0);
+    bind_str(st, 6, vg_sjson_str(j, "vigil.certainty"));
+    bind_str(st, 7, vg_sjson_str(j, "vigil.role_by"));
+    bind_str(st, 8, vg_sjson_str(j, "alert.action"));
+    bind_str(st, 9, vg_sjson_str(j, "proto"));
+    bind_str(st, 10, vg_sjson_str(j, "app_proto"));
+    bind_str(st, 11, vg_sjson_str(j, "src_ip"));
+    bind_int(st, 12, j, "src_port");
+    bind_str(st, 13, vg_sjson_str(j, "dest_ip"));
+    bind_int(st, 14, j, "dest_port");
+    bind_int(st, 15, j, "flow_id");
+    bind_str(st, 16, vg_sjson_str(j, "community_id"));
+    bind_end(st, 17, j, &attacker_paths, att_ip);
+    bind_end(st, 23, j, &victim_paths, vic_ip);
     sqlite3_bind_int64(st, 29, inc->id);
     /* Evidence (issue 7's ledger): a reference and a content hash when the event carries them;
      * an evidence object in another shape is kept whole as the reference. */
-    json_t *evd = json_object_get(ev, "evidence");
-    const char *eref = NULL, *esha = NULL;
+    const vg_sjson_leaf_t *evl = vg_sjson_get(j, "evidence");
     char *edump = NULL;
-    if (json_is_object(evd)) {
+    json_t *evd = NULL;
+    const char *eref = NULL, *esha = NULL;
+    if (evl && evl->type == 'o') {
+        evd = json_loadb(evl->v, evl->n, 0, NULL);
         const char *rk[] = {"ref", "id", "reference", "path", "file"};
         for (size_t i = 0; i < 5 && !eref; i++)
             eref = jstr(evd, rk[i]);
@@ -867,14 +909,15 @@ static int store_alert(vg_store_t *s, json_t *ev, int64_t ts)
             esha = jstr(evd, "hash");
         if (!eref)
             eref = edump = json_dumps(evd, JSON_COMPACT);
-    } else if (json_is_string(evd)) {
-        eref = json_string_value(evd);
+    } else if (evl && evl->type == 's') {
+        eref = vg_sjson_str(j, "evidence");
     }
     bind_str(st, 30, eref);
     bind_str(st, 31, esha);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     free(edump);
+    json_decref(evd);
     if (rc != SQLITE_DONE)
         return fail(s, "alert insert");
     int64_t id = sqlite3_last_insert_rowid(s->db);
@@ -886,43 +929,42 @@ static int store_alert(vg_store_t *s, json_t *ev, int64_t ts)
         inc->start = ts;
     if (ts > inc->end)
         inc->end = ts;
-    inc->dirty = true;
+    mark_dirty(s, inc);
     s->sum.alerts++;
     s->pending++;
     return 0;
 }
 
-static int store_flow(vg_store_t *s, json_t *ev, int64_t ts)
+static int store_flow(vg_store_t *s, vg_sjson_t *j, int64_t ts)
 {
-    json_t *fl = json_object_get(ev, "flow");
-    bool alerted = json_is_true(json_object_get(fl, "alerted"));
-    if (s->flows == VG_STORE_FLOWS_NONE || (s->flows == VG_STORE_FLOWS_ALERTED && !alerted))
+    int alerted = vg_sjson_bool(j, "flow.alerted");
+    if (s->flows == VG_STORE_FLOWS_NONE || (s->flows == VG_STORE_FLOWS_ALERTED && alerted != 1))
         return 0;
     sqlite3_stmt *st = s->st[ST_FLOW];
     int64_t t0 = ts, t1 = ts;
-    const char *a = jstr(fl, "start"), *b = jstr(fl, "end");
+    const char *a = vg_sjson_str(j, "flow.start"), *b = vg_sjson_str(j, "flow.end");
     if (a)
         vg_store_parse_time(a, strlen(a), &t0);
     if (b)
         vg_store_parse_time(b, strlen(b), &t1);
     sqlite3_bind_int64(st, 1, s->run_id);
-    bind_flow_id(st, 2, ev);
+    bind_int(st, 2, j, "flow_id");
     sqlite3_bind_int64(st, 3, t0);
     sqlite3_bind_int64(st, 4, t1);
-    bind_str(st, 5, jstr(ev, "proto"));
-    bind_str(st, 6, jstr(ev, "app_proto"));
-    bind_str(st, 7, jstr(ev, "src_ip"));
-    bind_int_or_null(st, 8, ev, "src_port");
-    bind_str(st, 9, jstr(ev, "dest_ip"));
-    bind_int_or_null(st, 10, ev, "dest_port");
-    bind_int_or_null(st, 11, fl, "pkts_toserver");
-    bind_int_or_null(st, 12, fl, "pkts_toclient");
-    bind_int_or_null(st, 13, fl, "bytes_toserver");
-    bind_int_or_null(st, 14, fl, "bytes_toclient");
-    bind_str(st, 15, jstr(fl, "state"));
-    bind_str(st, 16, jstr(fl, "reason"));
-    sqlite3_bind_int(st, 17, alerted);
-    bind_str(st, 18, jstr(ev, "community_id"));
+    bind_str(st, 5, vg_sjson_str(j, "proto"));
+    bind_str(st, 6, vg_sjson_str(j, "app_proto"));
+    bind_str(st, 7, vg_sjson_str(j, "src_ip"));
+    bind_int(st, 8, j, "src_port");
+    bind_str(st, 9, vg_sjson_str(j, "dest_ip"));
+    bind_int(st, 10, j, "dest_port");
+    bind_int(st, 11, j, "flow.pkts_toserver");
+    bind_int(st, 12, j, "flow.pkts_toclient");
+    bind_int(st, 13, j, "flow.bytes_toserver");
+    bind_int(st, 14, j, "flow.bytes_toclient");
+    bind_str(st, 15, vg_sjson_str(j, "flow.state"));
+    bind_str(st, 16, vg_sjson_str(j, "flow.reason"));
+    sqlite3_bind_int(st, 17, alerted == 1);
+    bind_str(st, 18, vg_sjson_str(j, "community_id"));
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -942,11 +984,13 @@ static uint64_t path_u64(json_t *o, const char *dotted)
     return json_is_integer(o) ? (uint64_t)json_integer_value(o) : 0;
 }
 
-static void store_stats(vg_store_t *s, json_t *ev)
+static void store_stats(vg_store_t *s, const vg_sjson_leaf_t *l)
 {
-    json_t *st = json_object_get(ev, "stats");
-    if (!json_is_object(st))
+    json_t *st = json_loadb(l->v, l->n, 0, NULL);
+    if (!json_is_object(st)) {
+        json_decref(st);
         return;
+    }
     free(s->stats_json);
     s->stats_json = json_dumps(st, JSON_COMPACT);
     /* Drops: packets, segments and sessions given up under the memory caps. */
@@ -955,6 +999,7 @@ static void store_stats(vg_store_t *s, json_t *ev)
                path_u64(st, "capture.kernel_drops");
     s->flow_total = path_u64(st, "flow.total");
     s->gaps = path_u64(st, "tcp.reassembly_gap");
+    json_decref(st);
 }
 
 /* The event type from the line's start without parsing it: most lines are not stored. */
@@ -989,49 +1034,46 @@ int vg_store_sink_event(void *ctx, const char *line, size_t len)
         return 0;
     if (t == 2 && s->flows == VG_STORE_FLOWS_ALERTED && !memmem(line, len, "\"alerted\":true", 14))
         return 0;
-    json_error_t je;
-    json_t *ev = json_loadb(line, len, 0, &je);
-    if (!ev || !json_is_object(ev)) {
+    vg_sjson_t *j = s->js;
+    if (vg_sjson_parse(j, line, len)) {
         if (s->sum.lines_skipped++ < 5)
-            vg_log(VG_LOG_WARN, "store %s: an event line is not JSON (%s at column %d); not stored",
-                   s->path, je.text, je.column);
-        json_decref(ev);
+            vg_log(VG_LOG_WARN, "store %s: an event line is not well-formed JSON; not stored: %.80s",
+                   s->path, line);
         return 0;
     }
     if (t < 0) {
-        const char *et = jstr(ev, "event_type");
+        const char *et = vg_sjson_str(j, "event_type");
         t = !et ? 0 : !strcmp(et, "alert") ? 1 : !strcmp(et, "flow") ? 2 : !strcmp(et, "stats") ? 3 : 0;
+        if (!t)
+            return 0;
     }
-    int rc = 0;
     if (t == 3) {
-        store_stats(s, ev);
-        json_decref(ev);
+        const vg_sjson_leaf_t *l = vg_sjson_get(j, "stats");
+        if (l && l->type == 'o')
+            store_stats(s, l);
         return 0;
     }
     int64_t ts = 0;
-    const char *tss = jstr(ev, "timestamp");
-    if (t && (!tss || !vg_store_parse_time(tss, strlen(tss), &ts))) {
+    const char *tss = vg_sjson_str(j, "timestamp");
+    if (!tss || !vg_store_parse_time(tss, strlen(tss), &ts)) {
         if (s->sum.lines_skipped++ < 5)
             vg_log(VG_LOG_WARN, "store %s: an event without a valid timestamp; not stored", s->path);
-        json_decref(ev);
         return 0;
     }
     if (ts > s->max_ts)
         s->max_ts = ts;
-    if (t && tx_begin(s)) {
-        json_decref(ev);
+    if (tx_begin(s))
         return -1;
-    }
+    int rc = 0;
     if (t == 1) {
-        rc = store_alert(s, ev, ts);
+        rc = store_alert(s, j, ts);
         if (rc > 0) {
             s->sum.lines_skipped++;
             rc = 0;
         }
     } else if (t == 2) {
-        rc = store_flow(s, ev, ts);
+        rc = store_flow(s, j, ts);
     }
-    json_decref(ev);
     if (!rc && s->pending >= s->batch_rows)
         rc = tx_commit(s);
     return rc;

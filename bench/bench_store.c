@@ -2,7 +2,11 @@
  * `vigil report`'s time over the resulting store, in every format.
  *
  *   vigil-bench-store --alerts N --store PATH [--block 256] [--attackers 20000] [--victims 2000]
- *                     [--no-report]
+ *                     [--distinct] [--no-report]
+ *
+ * Default traffic: campaigns (16 attackers active at a time, each hitting 4 victims with one
+ * rule, spread over a year); --distinct: random attacker, victim and rule for every alert, so
+ * nearly every alert opens its own incident (the store's worst case).
  *
  * Alert lines are made in advance, a block at a time, in the shape `vigil read` writes them
  * (with the attribution object); only the sink calls (event per line, commit per block) are
@@ -34,6 +38,8 @@ static uint64_t next(void)
     return rng;
 }
 
+static bool g_distinct;
+
 static const char *const cats[] = {"exploitation-attempt", "scanning", "command-and-control",
                                    "denial-of-service", "brute-force", "webshell-backdoor",
                                    "malware-infection", "policy-info"};
@@ -42,16 +48,27 @@ static const char *const ccs[] = {"CN", "US", "RU", "NL", "BR", "DE", "IN", "VN"
 static int make_line(char *out, size_t n, uint64_t i, uint64_t n_alerts, unsigned attackers,
                      unsigned victims)
 {
-    /* a year of packet time from 2024-01-01, in alert order */
-    int64_t t = 1704067200LL + (int64_t)(i * (365ull * 86400) / (n_alerts ? n_alerts : 1));
+    /* 10 million alerts a year (one every 3.15 s) from 2024-01-01, in alert order */
+    (void)n_alerts;
+    int64_t t = 1704067200LL + (int64_t)(i * 3153600ull / 1000000ull);
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
     char ts[40];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     uint64_t r = next();
-    unsigned a = (unsigned)(r % attackers), v = (unsigned)((r >> 20) % victims);
-    unsigned c = (unsigned)((r >> 40) % 8), sid = 2000000 + (unsigned)((r >> 44) % 200);
+    unsigned a, v, c, sid;
+    if (g_distinct) { /* worst case: (almost) every alert its own incident */
+        a = (unsigned)(r % attackers);
+        v = (unsigned)((r >> 20) % victims);
+        c = (unsigned)((r >> 40) % 8);
+        sid = 2000000 + (unsigned)((r >> 44) % 200);
+    } else { /* campaigns: 16 attackers active at a time, each on 4 victims with one rule */
+        a = (unsigned)((i / 2000 + (r % 16)) % attackers);
+        v = (unsigned)((a * 7u + (unsigned)((r >> 20) % 4)) % victims);
+        c = a % 8;
+        sid = 2000000 + a % 200;
+    }
     const char *cc = ccs[a % 10];
     bool spoof = c == 3;
     return snprintf(
@@ -95,11 +112,13 @@ int main(int argc, char **argv)
             attackers = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--victims") && i + 1 < argc)
             victims = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--distinct"))
+            g_distinct = true;
         else if (!strcmp(argv[i], "--no-report"))
             report = false;
         else {
             fprintf(stderr, "usage: vigil-bench-store --alerts N --store PATH [--block B] "
-                            "[--attackers A] [--victims V] [--no-report]\n");
+                            "[--attackers A] [--victims V] [--distinct] [--no-report]\n");
             return 2;
         }
     }
@@ -152,7 +171,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "\r%llu alerts", (unsigned long long)i);
         }
         vg_store_run_end_t e = {.packets = n * 10, .first_ts = 1704067200ull * 1000000,
-                                .last_ts = (1704067200ull + 365 * 86400) * 1000000};
+                                .last_ts = (1704067200ull + n * 3153600ull / 1000000ull) * 1000000};
         vg_store_run_summary_t sum;
         double t0 = now();
         if (vg_store_end_run(s, &e, &sum, err, sizeof err)) {

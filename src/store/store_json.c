@@ -96,34 +96,34 @@ static const char *skip_value(const char *p, const char *e, int depth)
     return skip_scalar(p, e);
 }
 
-static uint32_t path_hash(const char *p, size_t n)
+/* Paths are known by their 64-bit FNV-1a hash only, computed as the walk goes down (the hash
+ * of "a.b" continues that of "a"); lookups hash the dotted path the same way. */
+#define FNV0 14695981039346656037ull
+static uint64_t fnv_more(uint64_t h, const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 16777619u;
+        h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
     return h;
 }
 
-static int add(vg_sjson_t *j, const char *path, size_t pl, const char *v, size_t n, char type,
-               bool esc)
+static void add(vg_sjson_t *j, uint64_t h, const char *v, size_t n, char type, bool esc)
 {
-    if (j->n == VG_SJSON_MAX || j->path_used + pl + 1 > sizeof j->paths)
-        return 0; /* more leaves than we look at: ignore the rest */
-    vg_sjson_leaf_t *l = &j->leaf[j->n++];
-    l->h = path_hash(path, pl);
-    l->path = j->paths + j->path_used;
-    memcpy(j->paths + j->path_used, path, pl);
-    j->paths[j->path_used + pl] = '\0';
-    j->path_used += pl + 1;
+    if (j->n == VG_SJSON_MAX)
+        return; /* more leaves than we look at: ignore the rest */
+    unsigned idx = j->n++;
+    vg_sjson_leaf_t *l = &j->leaf[idx];
+    l->h = h;
     l->v = v;
     l->n = n;
     l->type = type;
     l->esc = esc;
-    return 0;
+    unsigned s = (unsigned)(h ^ (h >> 29)) & (VG_SJSON_SLOTS - 1);
+    while (j->slot[s])
+        s = (s + 1) & (VG_SJSON_SLOTS - 1);
+    j->slot[s] = (uint8_t)(idx + 1);
 }
 
-static const char *object(vg_sjson_t *j, const char *p, const char *e, char *path, size_t pl,
-                          int level)
+static const char *object(vg_sjson_t *j, const char *p, const char *e, uint64_t ph, int level)
 {
     p = ws(p + 1, e);
     if (p < e && *p == '}')
@@ -135,13 +135,8 @@ static const char *object(vg_sjson_t *j, const char *p, const char *e, char *pat
         const char *k = p + 1, *ke = str_end(k, e, &esc);
         if (!ke)
             return NULL;
-        size_t kl = (size_t)(ke - k), npl = pl;
-        if (npl + kl + 2 < VG_SJSON_PATH) {
-            if (npl)
-                path[npl++] = '.';
-            memcpy(path + npl, k, kl);
-            npl += kl;
-        }
+        uint64_t h = level ? fnv_more(ph, ".", 1) : ph;
+        h = fnv_more(h, k, (size_t)(ke - k));
         p = ws(ke + 1, e);
         if (p >= e || *p != ':')
             return NULL;
@@ -150,28 +145,28 @@ static const char *object(vg_sjson_t *j, const char *p, const char *e, char *pat
             return NULL;
         const char *v = p;
         if (*p == '{') {
-            const char *end = level < 2 ? object(j, p, e, path, npl, level + 1)
+            const char *end = level < 2 ? object(j, p, e, h, level + 1)
                                         : skip_container(p, e, level);
             if (!end)
                 return NULL;
-            add(j, path, npl, v, (size_t)(end - v), 'o', false);
+            add(j, h, v, (size_t)(end - v), 'o', false);
             p = end;
         } else if (*p == '[') {
             if (!(p = skip_container(p, e, level)))
                 return NULL;
-            add(j, path, npl, v, (size_t)(p - v), 'a', false);
+            add(j, h, v, (size_t)(p - v), 'a', false);
         } else if (*p == '"') {
             bool vesc = false;
             const char *ve = str_end(p + 1, e, &vesc);
             if (!ve)
                 return NULL;
-            add(j, path, npl, p + 1, (size_t)(ve - p - 1), 's', vesc);
+            add(j, h, p + 1, (size_t)(ve - p - 1), 's', vesc);
             p = ve + 1;
         } else {
             if (!(p = skip_scalar(p, e)))
                 return NULL;
-            add(j, path, npl, v, (size_t)(p - v),
-                *v == 't' || *v == 'f' ? 'b' : *v == 'n' ? 'z' : 'n', false);
+            add(j, h, v, (size_t)(p - v), *v == 't' || *v == 'f' ? 'b' : *v == 'n' ? 'z' : 'n',
+                false);
         }
         p = ws(p, e);
         if (p < e && *p == ',') {
@@ -187,13 +182,12 @@ static const char *object(vg_sjson_t *j, const char *p, const char *e, char *pat
 int vg_sjson_parse(vg_sjson_t *j, const char *line, size_t len)
 {
     j->n = 0;
-    j->path_used = 0;
     j->arena_used = 0;
+    memset(j->slot, 0, sizeof j->slot);
     const char *e = line + len, *p = ws(line, e);
     if (p >= e || *p != '{')
         return -1;
-    char path[VG_SJSON_PATH];
-    p = object(j, p, e, path, 0, 0);
+    p = object(j, p, e, FNV0, 0);
     if (!p || ws(p, e) != e)
         return -1;
     return 0;
@@ -201,10 +195,14 @@ int vg_sjson_parse(vg_sjson_t *j, const char *line, size_t len)
 
 const vg_sjson_leaf_t *vg_sjson_get(const vg_sjson_t *j, const char *path)
 {
-    uint32_t h = path_hash(path, strlen(path));
-    for (unsigned i = 0; i < j->n; i++)
-        if (j->leaf[i].h == h && !strcmp(j->leaf[i].path, path))
-            return &j->leaf[i];
+    uint64_t h = fnv_more(FNV0, path, strlen(path));
+    unsigned s = (unsigned)(h ^ (h >> 29)) & (VG_SJSON_SLOTS - 1);
+    while (j->slot[s]) {
+        const vg_sjson_leaf_t *l = &j->leaf[j->slot[s] - 1];
+        if (l->h == h)
+            return l;
+        s = (s + 1) & (VG_SJSON_SLOTS - 1);
+    }
     return NULL;
 }
 

@@ -6,12 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VG_SJSON_MAX 160
-#define VG_SJSON_PATH 128
+#define VG_SJSON_MAX 160   /* leaves kept per line (the rest are not looked at) */
+#define VG_SJSON_SLOTS 512 /* hash slots, > 2 x VG_SJSON_MAX */
 
 typedef struct vg_sjson_leaf {
-    const char *path;   /* "alert.signature" */
-    uint32_t h;         /* FNV-1a of path */
+    uint64_t h;         /* FNV-1a of the dotted path ("alert.signature") */
     const char *v;      /* span in the line: string content without quotes, else the value */
     size_t n;
     char type;          /* s string, n number, b boolean, z null, o object, a array */
@@ -21,8 +20,8 @@ typedef struct vg_sjson_leaf {
 typedef struct vg_sjson {
     unsigned n;
     vg_sjson_leaf_t leaf[VG_SJSON_MAX];
-    size_t path_used, arena_used;
-    char paths[8192];
+    size_t arena_used;
+    uint8_t slot[VG_SJSON_SLOTS]; /* leaf index + 1 by hash; 0 empty */
     char arena[16384];  /* unescaped strings of the current line */
 } vg_sjson_t;
 

@@ -3,6 +3,7 @@
  * alert columns (roles, geo, evidence), the rerun rule, time and family parsing. */
 #include "store_fixture.h"
 #include "store/store_int.h"
+#include "store/store_json.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -350,6 +351,33 @@ static void test_family(void **st)
     assert_string_equal(f, "Emotet");
 }
 
+static void test_flat_json(void **st)
+{
+    (void)st;
+    static vg_sjson_t j;
+    const char *l = "{\"a\":1,\"s\":\"x\\\"y\\u00e9\\ud83d\\ude00\\n\",\"o\":{\"b\":true,\"c\":{\"d\":-5,"
+                    "\"deep\":{\"z\":1}},\"arr\":[1,{\"q\":2},\"]\"]},\"n\":null}";
+    assert_int_equal(vg_sjson_parse(&j, l, strlen(l)), 0);
+    int64_t v;
+    assert_true(vg_sjson_int(&j, "a", &v));
+    assert_int_equal(v, 1);
+    assert_string_equal(vg_sjson_str(&j, "s"), "x\"y\xc3\xa9\xf0\x9f\x98\x80\n");
+    assert_int_equal(vg_sjson_bool(&j, "o.b"), 1);
+    assert_true(vg_sjson_int(&j, "o.c.d", &v));
+    assert_int_equal(v, -5);
+    assert_non_null(vg_sjson_get(&j, "o.c.deep"));      /* third level: kept whole */
+    assert_null(vg_sjson_get(&j, "o.c.deep.z"));        /* not entered */
+    assert_int_equal(vg_sjson_get(&j, "o.arr")->type, 'a');
+    assert_null(vg_sjson_get(&j, "o.arr.q"));
+    assert_int_equal(vg_sjson_get(&j, "n")->type, 'z');
+    assert_null(vg_sjson_str(&j, "a"));                  /* not a string */
+    assert_null(vg_sjson_get(&j, "missing"));
+    const char *bad[] = {"", "[]", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":tru}", "{\"a\":\"x}",
+                         "{\"a\":1} x", "{\"a\" 1}", "{\"a\":[1,2}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(vg_sjson_parse(&j, bad[i], strlen(bad[i])), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_failed_run_not_counted),
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_family),
+        cmocka_unit_test(test_flat_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,9 +114,21 @@ void vg_report_cell_text(const vg_rcell_t *c, char *out, size_t n)
 
 /* Runs sql and appends a table with its rows. Columns named ev_first/ev_last become the row's
  * evidence. Returns -1 (err) on an SQL error. */
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *title,
                      const char *unit, const char *note, const char *sql, char *err, size_t err_len)
 {
+    /* VIGIL_REPORT_TIMING=1: each table's query time on stderr (for bench/RESULTS.md). */
+    static int timing = -1;
+    if (timing < 0)
+        timing = getenv("VIGIL_REPORT_TIMING") != NULL;
+    double t0 = timing ? mono() : 0;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         char what[128];
@@ -175,6 +187,8 @@ static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *ti
         }
     }
     free(map);
+    if (timing)
+        fprintf(stderr, "report: table %-20s %8.3f s, %zu rows\n", id, mono() - t0, t->n_rows);
     if (rc != SQLITE_DONE) {
         char what[128];
         snprintf(what, sizeof what, "report table %s", id);

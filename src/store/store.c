@@ -142,9 +142,6 @@ sqlite3 *vg_store_open_db(const char *path, bool create, bool readonly, char *er
     /* The first read proves it is a database at all (a text file fails here). */
     char *msg = NULL;
     rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, &msg);
-    if (rc == SQLITE_OK && !readonly)
-        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                              "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         set_err(err, err_len, path, db, rc, NULL);
         sqlite3_free(msg);
@@ -166,10 +163,26 @@ vg_store_t *vg_store_open(const char *path, bool create, char *err, size_t err_l
         sqlite3_close(db);
         return NULL;
     }
+    if (v == 0 && !create) {
+        snprintf(err, err_len, "%s: an empty database, not a Vigil store (vigil read --store "
+                 "makes one)", path);
+        sqlite3_close(db);
+        return NULL;
+    }
     if (v > VG_STORE_SCHEMA_VERSION) {
         snprintf(err, err_len,
                  "%s: made by a newer Vigil (store schema %d; this vigil %s knows up to %d); "
                  "use that version or another --store", path, v, VG_VERSION, VG_STORE_SCHEMA_VERSION);
+        sqlite3_close(db);
+        return NULL;
+    }
+    /* A store (or a new file): WAL, and commits durable against a crash of the process. */
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                              "PRAGMA cache_size=-65536", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        set_err(err, err_len, path, db, rc, NULL);
+        sqlite3_free(msg);
         sqlite3_close(db);
         return NULL;
     }

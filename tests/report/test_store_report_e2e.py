@@ -228,6 +228,14 @@ def main():
         open(junk, "w").write("x" * 4096)
         r = run([a.vigil, "report", junk], ok=(2,))
         check("not an SQLite database" in r.stderr, "junk store message: %r" % r.stderr)
+        corrupt = os.path.join(tmp, "corrupt.db")
+        shutil.copy(store, corrupt)
+        with open(corrupt, "r+b") as f:  # the pages after the first: schema intact, data not
+            f.seek(4096)
+            f.write(b"\xa5" * (os.path.getsize(corrupt) - 4096))
+        r = run([a.vigil, "report", corrupt, "-o", target], ok=(2,))
+        check("corrupt" in r.stderr or "malformed" in r.stderr, "corrupt store message: %r" % r.stderr)
+        check(open(target).read() == "old", "no half-written report from a corrupt store")
         r = run([a.vigil, "report", os.path.join(tmp, "nope.db")], ok=(2,))
         check("no such store" in r.stderr, "missing store message: %r" % r.stderr)
         if not FAILED:

@@ -5,6 +5,7 @@
 #include "store/store_int.h"
 #include "store/store_json.h"
 
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +114,14 @@ static void test_refusals(void **st)
     sqlite3_close(db);
     assert_null(vg_store_open(path, false, err, sizeof err));
     assert_non_null(strstr(err, "not a Vigil store"));
+    /* an empty file: refused and left as it was */
+    fx_tmp_store(path, sizeof path);
+    fclose(fopen(path, "w"));
+    assert_null(vg_store_open(path, false, err, sizeof err));
+    assert_non_null(strstr(err, "not a Vigil store"));
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
     /* missing, not created */
     fx_tmp_store(path, sizeof path);
     assert_null(vg_store_open(path, false, err, sizeof err));

@@ -61,12 +61,33 @@ static inline int fx_alert_line(char *out, size_t n, const fx_alert_t *a)
         a->evidence ? ",\"evidence\":" : "", a->evidence ? a->evidence : "");
 }
 
-/* A store in a fresh temporary directory; path written into out. */
+static char fx_dirs[64][40];
+static int fx_n_dirs;
+
+static void fx_cleanup(void)
+{
+    static const char *const names[] = {"vigil.db", "vigil.db-wal", "vigil.db-shm",
+                                        "vigil.db-journal"};
+    char p[96];
+    for (int i = 0; i < fx_n_dirs; i++) {
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            snprintf(p, sizeof p, "%s/%s", fx_dirs[i], names[k]);
+            unlink(p);
+        }
+        rmdir(fx_dirs[i]);
+    }
+}
+
+/* A store in a fresh temporary directory (removed at exit); path written into out. */
 static inline void fx_tmp_store(char *out, size_t n)
 {
     char dir[] = "/tmp/vigil-store-test-XXXXXX";
     if (!mkdtemp(dir))
         abort();
+    if (fx_n_dirs == 0)
+        atexit(fx_cleanup);
+    if (fx_n_dirs < 64)
+        snprintf(fx_dirs[fx_n_dirs++], sizeof fx_dirs[0], "%s", dir);
     snprintf(out, n, "%s/vigil.db", dir);
 }
 

@@ -25,6 +25,7 @@ static void report_usage(FILE *f)
             "      --category SLUG   alerts of this category only (e.g. command-and-control)\n"
             "      --country CC      alerts whose attacker is in this country (ISO alpha-2, ?? unknown)\n"
             "      --top N           rows of the top-N tables (default 25)\n"
+            "      --tables ID,...   only these tables (ids as in the JSON: overview,categories,...)\n"
             "  -f, --format html|md|csv|json\n"
             "                        default: from the -o file's extension, else md\n"
             "  -o, --output FILE     write there (complete or not at all); default stdout\n"
@@ -67,7 +68,7 @@ static int write_atomic(const char *path, const vg_buf_t *b)
 
 int vigil_report_main(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_SENSOR, O_CATEGORY, O_COUNTRY, O_TOP, O_HELP };
+    enum { O_FROM = 256, O_TO, O_SENSOR, O_CATEGORY, O_COUNTRY, O_TOP, O_HELP, O_TABLES };
     static const struct option longopts[] = {
         {"store", required_argument, NULL, 's'},   {"log-dir", required_argument, NULL, 'l'},
         {"format", required_argument, NULL, 'f'},  {"output", required_argument, NULL, 'o'},
@@ -76,6 +77,7 @@ int vigil_report_main(int argc, char **argv)
         {"category", required_argument, NULL, O_CATEGORY},
         {"country", required_argument, NULL, O_COUNTRY},
         {"top", required_argument, NULL, O_TOP},   {"help", no_argument, NULL, O_HELP},
+        {"tables", required_argument, NULL, O_TABLES},
         {NULL, 0, NULL, 0},
     };
     const char *store = NULL, *logdir = NULL, *fmt_s = NULL, *out = NULL;
@@ -116,6 +118,7 @@ int vigil_report_main(int argc, char **argv)
         case O_SENSOR: flt.sensor = optarg; break;
         case O_CATEGORY: flt.category = optarg; break;
         case O_COUNTRY: flt.country = optarg; break;
+        case O_TABLES: flt.tables = optarg; break;
         case O_TOP: {
             char *e;
             long v = strtol(optarg, &e, 10);

@@ -128,6 +128,19 @@ static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *ti
     static int timing = -1;
     if (timing < 0)
         timing = getenv("VIGIL_REPORT_TIMING") != NULL;
+    if (r->filter.tables) {
+        size_t il = strlen(id);
+        const char *p = r->filter.tables;
+        bool want = false;
+        while (*p && !want) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            want = n == il && !memcmp(p, id, il);
+            p += n + (e ? 1 : 0);
+        }
+        if (!want)
+            return 0;
+    }
     double t0 = timing ? mono() : 0;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -614,7 +627,8 @@ bad:
 
 void vg_report_print_run_summary(sqlite3 *db, int64_t run_id, FILE *f)
 {
-    vg_report_filter_t flt = {.run_id = run_id, .top = 5};
+    vg_report_filter_t flt = {.run_id = run_id, .top = 5,
+                              .tables = "categories,origins_country,statements"};
     char err[512];
     vg_report_t *r = vg_report_build(db, &flt, err, sizeof err);
     if (!r) {

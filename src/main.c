@@ -8,6 +8,7 @@ int vigil_read_main(int argc, char **argv);
 /* Provided by src/vigil_rules.c (signature engine); weak so the program builds without it. */
 __attribute__((weak)) int vigil_rules_main(int argc, char **argv);
 int vigil_geo_main(int argc, char **argv); /* src/vigil_geo.c */
+int vigil_report_main(int argc, char **argv); /* src/vigil_report.c */
 
 static void usage(FILE *f)
 {
@@ -18,6 +19,7 @@ static void usage(FILE *f)
             "  read [-r] FILE...   analyse capture files (pcap, pcapng); write LOGDIR/eve.json\n"
             "  rules check FILE... parse and compile rule files; print loaded/failed counts\n"
             "  geo ADDRESS...      country, ASN and organisation from the geo databases\n"
+            "  report [STORE]      the picture of an event store: html, md, csv or json\n"
             "  version             print the version\n"
             "\n"
             "`vigil COMMAND --help` describes each command.\n");
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "geo"))
         return vigil_geo_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return vigil_report_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("vigil %s\n", VG_VERSION);
         return 0;

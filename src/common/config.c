@@ -66,6 +66,11 @@ static const key_def_t keys[] = {
     {"attribution.categories-file", T_STR, NULL, "extra category rules (docs/ATTRIBUTION.md)"},
     {"attribution.verify-databases", T_BOOL, "true", "check every MMDB record when opening"},
     {"attribution.cache-entries", T_UINT, "1024", "per-thread geo lookup cache (prefixes)"},
+    {"store.enabled", T_BOOL, "true", "write alerts, incidents and run metadata to the store"},
+    {"store.path", T_STR, NULL, "the store's SQLite file (--store; default LOGDIR/vigil.db)"},
+    {"store.incident-window", T_UINT, "3600",
+     "seconds: alerts of one (category, attacker, victim, family) closer than this are one incident"},
+    {"store.flows", T_STR, "alerted", "flow summaries kept in the store: all, alerted or none"},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

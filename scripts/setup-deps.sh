@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
       libpcap-dev libssl-dev zlib1g-dev libpcre2-dev libhyperscan-dev libyaml-dev libjansson-dev
-      libcmocka-dev libmaxminddb-dev tor-geoipdb python3 python3-yaml tshark
+      libcmocka-dev libmaxminddb-dev libsodium-dev tor-geoipdb python3 python3-yaml tshark
       clang libclang-rt-dev)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -42,6 +42,7 @@ typedef struct vstate {
     size_t n, cap;
     entry_t *e;
     size_t ne;
+    bool interrupted; /* a run did not end with a final checkpoint */
 } vstate_t;
 
 static void add(vstate_t *v, enum sev s, const char *kind, uint64_t seq, size_t line,
@@ -285,8 +286,9 @@ static int pick_key(const vg_verify_opts_t *o, vstate_t *v, uint8_t pk[32], char
 
 /* Returns the highest entry a valid checkpoint signs (0: none). */
 static uint64_t check_signatures(vstate_t *v, const uint8_t pk[32], const char *key_src,
-                                 size_t *n_cp, bool *last_final)
+                                 size_t *n_cp, bool *last_final, uint64_t *last_cp_head)
 {
+    *last_cp_head = 0;
     char kid[17];
     vg_key_id(pk, kid);
     uint64_t signed_through = 0;
@@ -299,6 +301,10 @@ static uint64_t check_signatures(vstate_t *v, const uint8_t pk[32], const char *
         if (strcmp(e->type, "checkpoint"))
             continue;
         (*n_cp)++;
+        /* the tail is what no checkpoint covers, valid or not: the ones that do not verify are
+         * reported on their own */
+        if (juint(e->j, "head_seq") > *last_cp_head)
+            *last_cp_head = juint(e->j, "head_seq");
         const char *ek = jstr(e->j, "key_id"), *sig_hex = jstr(e->j, "sig");
         uint64_t head = juint(e->j, "head_seq");
         bool final = json_is_true(json_object_get(e->j, "final"));
@@ -332,27 +338,37 @@ static uint64_t check_signatures(vstate_t *v, const uint8_t pk[32], const char *
     return signed_through;
 }
 
-static void check_tail(vstate_t *v, uint64_t signed_through, bool last_final)
+static void check_tail(vstate_t *v, uint64_t covered, bool last_final)
 {
     if (!v->ne)
         return;
+    /* a run that started while the one before had not ended with a final checkpoint */
+    for (size_t i = 1; i < v->ne; i++)
+        if (!strcmp(v->e[i].type, "open") &&
+            (strcmp(v->e[i - 1].type, "checkpoint") ||
+             !json_is_true(json_object_get(v->e[i - 1].j, "final"))))
+            v->interrupted = true;
+    const entry_t *end = &v->e[v->ne - 1];
+    if (strcmp(end->type, "checkpoint") || !json_is_true(json_object_get(end->j, "final")))
+        v->interrupted = true;
     const entry_t *last = &v->e[v->ne - 1];
     size_t first_unsigned = 0;
     for (size_t i = 0; i < v->ne; i++)
-        if (v->e[i].seq > signed_through + 1 ||
-            (v->e[i].seq == signed_through + 1 && strcmp(v->e[i].type, "checkpoint"))) {
+        if (v->e[i].seq > covered + 1 ||
+            (v->e[i].seq == covered + 1 && strcmp(v->e[i].type, "checkpoint"))) {
             first_unsigned = i + 1;
             break;
         }
     if (first_unsigned) {
         const entry_t *f = &v->e[first_unsigned - 1];
         add(v, SEV_INCOMPLETE, "unsigned_tail", f->seq, f->line, NULL,
-            "unsigned tail: entries %llu to %llu (lines %zu to %zu) come after the last valid "
+            "unsigned tail: entries %llu to %llu (lines %zu to %zu) come after the last "
             "checkpoint (entry %llu): the run was interrupted (crash, kill) or the ledger was "
             "cut; they are chained but not signed", (unsigned long long)f->seq,
             (unsigned long long)last->seq, f->line, last->line,
-            (unsigned long long)signed_through);
-    } else if (!last_final) {
+            (unsigned long long)covered + 1);
+    } else if (!last_final && !strcmp(last->type, "checkpoint") &&
+               !json_is_true(json_object_get(last->j, "final"))) {
         add(v, SEV_INCOMPLETE, "not_final", last->seq, last->line, NULL,
             "the ledger ends at a checkpoint that is not final (entry %llu, line %zu): the run did "
             "not finish, or the entries after it were cut off", (unsigned long long)last->seq,
@@ -444,7 +460,16 @@ static size_t check_files(vstate_t *v, const char *evdir)
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
             !strcmp(de->d_name, VG_LEDGER_FILE))
             continue;
-        if (!find_named(nm, nn, de->d_name))
+        if (find_named(nm, nn, de->d_name))
+            continue;
+        /* A run killed between creating a file (at the alert, in a worker) and recording the
+         * alert (on the output thread) leaves a file no entry names: when a run was interrupted
+         * that is the likelier cause, reported as incomplete; otherwise it was added. */
+        if (v->interrupted)
+            add(v, SEV_INCOMPLETE, "file_orphaned", 0, 0, de->d_name,
+                "file %s: no ledger entry names it: left by an interrupted run before its alert "
+                "was recorded (or added after the fact)", de->d_name);
+        else
             add(v, SEV_TAMPERED, "file_added", 0, 0, de->d_name,
                 "file %s: no ledger entry names it (added after the fact)", de->d_name);
     }
@@ -567,8 +592,9 @@ int vg_verify(const vg_verify_opts_t *o, FILE *out)
     check_chain(&v);
     size_t n_cp;
     bool last_final;
-    uint64_t signed_through = check_signatures(&v, pk, key_src, &n_cp, &last_final);
-    check_tail(&v, signed_through, last_final);
+    uint64_t covered;
+    uint64_t signed_through = check_signatures(&v, pk, key_src, &n_cp, &last_final, &covered);
+    check_tail(&v, covered, last_final);
     size_t files = check_files(&v, evdir);
     long alerts = check_eve(&v, o->logdir);
     bool tampered = false, incomplete = false;

@@ -418,7 +418,7 @@ static size_t check_files(vstate_t *v, const char *evdir)
         if (al && !x->alert)
             x->alert = e;
     }
-    char path[4096];
+    char path[8192];
     for (size_t i = 0; i < nn; i++) {
         named_t *x = &nm[i];
         snprintf(path, sizeof path, "%s/%s", evdir, x->file);
@@ -483,7 +483,7 @@ static size_t check_files(vstate_t *v, const char *evdir)
  * there is no eve.json. */
 static long check_eve(vstate_t *v, const char *logdir)
 {
-    char path[4096];
+    char path[8192];
     snprintf(path, sizeof path, "%s/eve.json", logdir);
     FILE *f = fopen(path, "rb");
     if (!f)

@@ -15,13 +15,17 @@
 #define FLUSH_AT (64 * 1024) /* buffered file bytes before an append */
 #define PCAP_SNAPLEN 262144u
 
-enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_RING_DROPS, S_TRUNCATED,
-       S_WRITE_ERRORS, S_N };
+enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_RING_EVICTIONS, S_RING_DROPS,
+       S_TRUNCATED, S_WRITE_ERRORS, S_N };
 static const char *const s_names[S_N] = {
     "evidence.files", "evidence.flows_untracked", "evidence.linktype_skips", "evidence.packets",
-    "evidence.ring_memcap_drops", "evidence.truncated", "evidence.write_errors",
+    "evidence.ring_evictions", "evidence.ring_memcap_drops", "evidence.truncated",
+    "evidence.write_errors",
 };
 static const vg_stats_table_t s_table = {s_names, S_N};
+
+#define POOL_MIN_SHIFT 7  /* 128 bytes */
+#define POOL_CLASSES 13   /* up to 2^19: more than PCAP_SNAPLEN */
 
 typedef struct slot {
     vg_time_t ts;
@@ -41,21 +45,36 @@ typedef struct afile {
     bool sealed, truncated, werr;
 } afile_t;
 
+/* Per-flow state. Rings that hold memory are on the context's LRU list (least recently given a
+ * packet first): when the memcap is reached the stalest rings are released to make room, so the
+ * memory goes to flows that are active (finished flows wait for their timeout with theirs). */
 typedef struct eflow {
+    struct eflow *lru_prev, *lru_next;
+    slot_t *slots;           /* NULL: no ring memory */
     uint32_t n, head;        /* ring: packets held, next position */
     int linktype;
-    uint64_t dropped;
+    uint64_t dropped;        /* packets lost to the memcap (not kept, or released) */
     afile_t *af;
-    slot_t slots[];
 } eflow_t;
 
 struct vg_evid_ctx {
     vg_evid_config_t cfg;
     char *dir;
     uint64_t used;
+    eflow_t *lru_head, *lru_tail;
+    /* Released ring buffers kept for reuse, by size class (2^k bytes): rings are filled and
+     * released at a high rate and malloc/free was most of the cost. They count in used. */
+    void *pool[POOL_CLASSES];
+    uint64_t pooled;
     uint64_t counters[S_N];
     bool logged_error;
 };
+
+/* A flow that got no state (the memcap), so it is counted once and not retried per packet. */
+static char untracked_mark;
+#define UNTRACKED ((void *)&untracked_mark)
+
+static void pool_shrink(vg_evid_ctx_t *c, uint64_t n);
 
 vg_evid_ctx_t *vg_evid_ctx_new(const vg_evid_config_t *cfg)
 {
@@ -74,25 +93,154 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
 {
     if (!c)
         return;
+    pool_shrink(c, UINT64_MAX);
     free(c->dir);
     free(c);
 }
 
 uint64_t vg_evid_mem_used(const vg_evid_ctx_t *c) { return c->used; }
+uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c) { return c->used - c->pooled; }
 const vg_stats_table_t *vg_evid_stats_table(void) { return &s_table; }
 const uint64_t *vg_evid_stats_values(const vg_evid_ctx_t *c) { return c->counters; }
 
-static size_t eflow_size(const vg_evid_ctx_t *c)
+static size_t slots_size(const vg_evid_ctx_t *c) { return c->cfg.ring_packets * sizeof(slot_t); }
+
+static unsigned size_class(size_t n)
 {
-    return sizeof(eflow_t) + c->cfg.ring_packets * sizeof(slot_t);
+    unsigned k = 0;
+    while (((size_t)1 << (k + POOL_MIN_SHIFT)) < n)
+        k++;
+    return k;
 }
 
-static bool mem_take(vg_evid_ctx_t *c, uint64_t n)
+static size_t class_size(unsigned k) { return (size_t)1 << (k + POOL_MIN_SHIFT); }
+
+/* Frees pooled buffers until n bytes are released or the pool is empty. */
+static void pool_shrink(vg_evid_ctx_t *c, uint64_t n)
 {
-    if (c->used + n > c->cfg.memcap)
+    for (unsigned k = POOL_CLASSES; k-- > 0 && n;) {
+        while (c->pool[k] && n) {
+            void *b = c->pool[k];
+            memcpy(&c->pool[k], b, sizeof(void *));
+            free(b);
+            size_t sz = class_size(k);
+            c->pooled -= sz;
+            c->used -= sz;
+            n = n > sz ? n - sz : 0;
+        }
+    }
+}
+
+static void pool_put(vg_evid_ctx_t *c, void *b, size_t cap)
+{
+    if (!b)
+        return;
+    unsigned k = size_class(cap);
+    memcpy(b, &c->pool[k], sizeof(void *));
+    c->pool[k] = b;
+    c->pooled += cap;
+}
+
+static void lru_unlink(vg_evid_ctx_t *c, eflow_t *ef)
+{
+    if (ef->lru_prev)
+        ef->lru_prev->lru_next = ef->lru_next;
+    else if (c->lru_head == ef)
+        c->lru_head = ef->lru_next;
+    if (ef->lru_next)
+        ef->lru_next->lru_prev = ef->lru_prev;
+    else if (c->lru_tail == ef)
+        c->lru_tail = ef->lru_prev;
+    ef->lru_prev = ef->lru_next = NULL;
+}
+
+static void lru_append(vg_evid_ctx_t *c, eflow_t *ef)
+{
+    ef->lru_prev = c->lru_tail;
+    ef->lru_next = NULL;
+    if (c->lru_tail)
+        c->lru_tail->lru_next = ef;
+    else
+        c->lru_head = ef;
+    c->lru_tail = ef;
+}
+
+/* Releases a flow's ring (buffers and slot array) and takes it off the LRU list. */
+static void ring_free(vg_evid_ctx_t *c, eflow_t *ef)
+{
+    if (!ef->slots)
+        return;
+    for (uint32_t i = 0; i < c->cfg.ring_packets; i++)
+        pool_put(c, ef->slots[i].data, ef->slots[i].cap);
+    pool_put(c, ef->slots, class_size(size_class(slots_size(c))));
+    ef->slots = NULL;
+    ef->n = ef->head = 0;
+    lru_unlink(c, ef);
+}
+
+/* Releases the stalest ring (not self's) into the pool. False when there is none. */
+static bool evict_one(vg_evid_ctx_t *c, const eflow_t *self)
+{
+    eflow_t *old = c->lru_head;
+    if (!old || old == self)
         return false;
-    c->used += n;
+    old->dropped += old->n;
+    c->counters[S_RING_EVICTIONS]++;
+    ring_free(c, old);
     return true;
+}
+
+/* Makes room for n more bytes under the memcap: stale rings go to the pool (whose buffers the
+ * caller may then reuse) unless the pool already holds a quarter of the memcap, in which case
+ * pooled buffers are freed. */
+static bool make_room(vg_evid_ctx_t *c, uint64_t n, const eflow_t *self)
+{
+    if (c->used + n <= c->cfg.memcap)
+        return true;
+    if (c->pooled <= c->cfg.memcap / 4 && evict_one(c, self))
+        return false; /* progress: the caller looks again */
+    if (c->pooled) {
+        pool_shrink(c, c->used + n - c->cfg.memcap);
+        return false;
+    }
+    return evict_one(c, self) ? false : (c->used + n <= c->cfg.memcap);
+}
+
+/* Takes n bytes of the memcap (for memory that is not a pooled ring buffer). */
+static bool mem_take(vg_evid_ctx_t *c, uint64_t n, const eflow_t *self)
+{
+    for (;;) {
+        if (c->used + n <= c->cfg.memcap) {
+            c->used += n;
+            return true;
+        }
+        uint64_t before = c->used + c->pooled + c->counters[S_RING_EVICTIONS];
+        make_room(c, n, self);
+        if (c->used + c->pooled + c->counters[S_RING_EVICTIONS] == before)
+            return false; /* nothing more to release */
+    }
+}
+
+/* A ring buffer of class k: from the pool, else newly allocated within the memcap. */
+static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
+{
+    size_t sz = class_size(k);
+    for (;;) {
+        void *b = c->pool[k];
+        if (b) {
+            memcpy(&c->pool[k], b, sizeof(void *));
+            c->pooled -= sz;
+            return b;
+        }
+        if (c->used + sz <= c->cfg.memcap) {
+            c->used += sz;
+            return vg_xmalloc(sz);
+        }
+        uint64_t before = c->used + c->pooled + c->counters[S_RING_EVICTIONS];
+        make_room(c, sz, self);
+        if (c->used + c->pooled + c->counters[S_RING_EVICTIONS] == before)
+            return NULL;
+    }
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -115,10 +263,11 @@ static void io_error(vg_evid_ctx_t *c, afile_t *af, const char *what)
     }
 }
 
-/* Appends the buffered bytes to the file (and fsyncs it when sync). */
-static void flush_file(vg_evid_ctx_t *c, afile_t *af, bool sync)
+/* Appends the buffered bytes to the file. No fsync here (it would stall the worker): the ledger
+ * makes the file system durable (syncfs) before each checkpoint that covers the file's entry. */
+static void flush_file(vg_evid_ctx_t *c, afile_t *af)
 {
-    if (!af->olen && !sync)
+    if (!af->olen)
         return;
     crypto_hash_sha256_update(&af->sha, af->obuf, af->olen);
     char path[4096];
@@ -142,8 +291,6 @@ static void flush_file(vg_evid_ctx_t *c, afile_t *af, bool sync)
         p += w;
         n -= (size_t)w;
     }
-    if (sync && fsync(fd) != 0)
-        io_error(c, af, "fsync");
     if (close(fd) != 0)
         io_error(c, af, "close");
     af->olen = 0;
@@ -179,13 +326,13 @@ static void put_record(vg_evid_ctx_t *c, afile_t *af, vg_time_t ts, uint64_t pca
     af->last_idx = af->packets;
     c->counters[S_PACKETS]++;
     if (af->olen >= FLUSH_AT)
-        flush_file(c, af, false);
+        flush_file(c, af);
 }
 
 static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
 {
     afile_t *af = ef->af;
-    flush_file(c, af, true);
+    flush_file(c, af);
     unsigned char md[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&af->sha, md);
     af->sealed = true;
@@ -208,27 +355,16 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
 static eflow_t *eflow_get(vg_evid_ctx_t *c, void **slot, int linktype)
 {
     if (*slot)
-        return *slot;
-    size_t sz = eflow_size(c);
-    if (!mem_take(c, sz)) {
+        return *slot == UNTRACKED ? NULL : *slot;
+    if (!mem_take(c, sizeof(eflow_t), NULL)) {
         c->counters[S_FLOWS_UNTRACKED]++;
+        *slot = UNTRACKED;
         return NULL;
     }
-    eflow_t *ef = vg_xcalloc(1, sz);
+    eflow_t *ef = vg_xcalloc(1, sizeof *ef);
     ef->linktype = linktype;
     *slot = ef;
     return ef;
-}
-
-static void ring_free(vg_evid_ctx_t *c, eflow_t *ef)
-{
-    for (uint32_t i = 0; i < c->cfg.ring_packets; i++) {
-        c->used -= ef->slots[i].cap;
-        free(ef->slots[i].data);
-        ef->slots[i].data = NULL;
-        ef->slots[i].cap = 0;
-    }
-    ef->n = 0;
 }
 
 bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid_sealed_t *out)
@@ -254,15 +390,28 @@ bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid
     }
     /* into the ring: overwrite the oldest when full */
     uint32_t k = c->cfg.ring_packets;
+    if (!ef->slots) {
+        ef->slots = buf_get(c, size_class(slots_size(c)), ef);
+        if (!ef->slots) {
+            ef->dropped++;
+            c->counters[S_RING_DROPS]++;
+            return false;
+        }
+        memset(ef->slots, 0, slots_size(c));
+        lru_append(c, ef);
+    } else if (c->lru_tail != ef) {
+        lru_unlink(c, ef);
+        lru_append(c, ef);
+    }
     slot_t *s = &ef->slots[ef->head];
     if (s->cap < p->caplen) {
-        uint32_t ncap = p->caplen < 128 ? 128 : p->caplen;
+        unsigned cls = size_class(p->caplen);
         /* the slot's old buffer goes anyway */
-        c->used -= s->cap;
-        free(s->data);
+        pool_put(c, s->data, s->cap);
         s->data = NULL;
         s->cap = 0;
-        if (!mem_take(c, ncap)) {
+        s->data = buf_get(c, cls, ef);
+        if (!s->data) {
             /* not kept: the ring loses its oldest packet too (its buffer was freed) */
             if (ef->n == k)
                 ef->n--;
@@ -270,8 +419,7 @@ bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid
             c->counters[S_RING_DROPS]++;
             return false;
         }
-        s->data = vg_xmalloc(ncap);
-        s->cap = ncap;
+        s->cap = (uint32_t)class_size(cls);
     }
     memcpy(s->data, p->data, p->caplen);
     s->ts = p->ts;
@@ -309,7 +457,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
                    vg_evid_ref_t *ref)
 {
     eflow_t *ef = *slot;
-    if (!ef)
+    if (!ef || ef == UNTRACKED)
         return false;
     afile_t *af = ef->af;
     if (af) {
@@ -339,7 +487,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     obuf_put(c, af, gh, sizeof gh);
     uint32_t k = c->cfg.ring_packets;
     uint32_t first = (ef->head + k - ef->n) % k;
-    for (uint32_t i = 0; i < ef->n; i++) {
+    for (uint32_t i = 0; ef->slots && i < ef->n; i++) {
         const slot_t *s = &ef->slots[(first + i) % k];
         put_record(c, af, s->ts, s->pcap_cnt, s->data, s->caplen, s->wirelen);
     }
@@ -352,7 +500,8 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
 bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)
 {
     eflow_t *ef = *slot;
-    if (!ef)
+    *slot = NULL;
+    if (!ef || ef == UNTRACKED)
         return false;
     bool sealed_now = false;
     afile_t *af = ef->af;
@@ -366,8 +515,7 @@ bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)
         free(af);
     }
     ring_free(c, ef);
-    c->used -= eflow_size(c);
+    c->used -= sizeof *ef;
     free(ef);
-    *slot = NULL;
     return sealed_now;
 }

@@ -66,8 +66,10 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
 /* The flow ended: frees its state. Returns true when a file was sealed now (*out filled). */
 bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out);
 
-/* Bytes in use (ring packets, buffers, per-flow state) — for tests. */
+/* Bytes counted against the memcap (ring packets, buffers, per-flow state, and released ring
+ * buffers kept for reuse), and the part of it flows hold — for tests. */
 uint64_t vg_evid_mem_used(const vg_evid_ctx_t *c);
+uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c);
 
 const vg_stats_table_t *vg_evid_stats_table(void);
 const uint64_t *vg_evid_stats_values(const vg_evid_ctx_t *c);

@@ -65,7 +65,7 @@ static const key_def_t keys[] = {
     {"attribution.verify-databases", T_BOOL, "true", "check every MMDB record when opening"},
     {"attribution.cache-entries", T_UINT, "1024", "per-thread geo lookup cache (prefixes)"},
     {"evidence.enabled", T_BOOL, "false", "pcaps of alerted flows and the signed ledger (docs/EVIDENCE.md)"},
-    {"evidence.ring-packets", T_UINT, "16", "latest packets kept per flow before its first alert"},
+    {"evidence.ring-packets", T_UINT, "8", "latest packets kept per flow before its first alert"},
     {"evidence.memcap", T_SIZE, "64mb", "ring and write-buffer memory, all workers together"},
     {"evidence.max-packets", T_UINT, "10000", "packets per evidence file (then it is sealed)"},
     {"evidence.max-bytes", T_SIZE, "16mb", "bytes per evidence file (then it is sealed)"},

@@ -294,8 +294,18 @@ static const char *jstr(json_t *o, const char *k)
 int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
 {
     vg_ledger_t *l = ctx;
-    bool is_alert = memmem(line, len, "\"event_type\":\"alert\"", 20) != NULL;
-    bool is_evid = !is_alert && memmem(line, len, "\"event_type\":\"evidence\"", 23) != NULL;
+    /* event_type comes within the first members of every EVE line (after timestamp, flow_id,
+     * pcap_cnt): look there only, this runs on every line */
+    static const char key[] = "\"event_type\":\"";
+    const char *et = memmem(line, len < 256 ? len : 256, key, sizeof key - 1);
+    if (!et)
+        et = memmem(line, len, key, sizeof key - 1);
+    if (!et)
+        return 0;
+    et += sizeof key - 1;
+    size_t rest = len - (size_t)(et - line);
+    bool is_alert = rest > 6 && !memcmp(et, "alert\"", 6);
+    bool is_evid = !is_alert && rest > 9 && !memcmp(et, "evidence\"", 9);
     if (!is_alert && !is_evid)
         return 0;
     json_error_t je;

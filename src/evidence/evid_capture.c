@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static const char *const s_names[S_N] = {
 static const vg_stats_table_t s_table = {s_names, S_N};
 
 #define POOL_MIN_SHIFT 7  /* 128 bytes */
-#define POOL_CLASSES 13   /* up to 2^19: more than PCAP_SNAPLEN */
+#define POOL_CLASSES 12   /* up to 2^18 = PCAP_SNAPLEN */
+#define SLAB_SIZE (512u * 1024)
 
 typedef struct slot {
     vg_time_t ts;
@@ -60,12 +62,17 @@ typedef struct eflow {
 struct vg_evid_ctx {
     vg_evid_config_t cfg;
     char *dir;
-    uint64_t used;
     eflow_t *lru_head, *lru_tail;
-    /* Released ring buffers kept for reuse, by size class (2^k bytes): rings are filled and
-     * released at a high rate and malloc/free was most of the cost. They count in used. */
+    /* Ring buffers come from slabs mapped for this context (not the heap: a pool of small
+     * buffers held in the heap fragmented it and slowed every other malloc of the worker) and go
+     * back to a free list per size class (2^k bytes) for reuse; slabs are unmapped at the end.
+     * Slabs take at most 3/4 of the memcap; per-flow state and file buffers the rest. */
     void *pool[POOL_CLASSES];
-    uint64_t pooled;
+    uint64_t pooled;         /* bytes on the free lists */
+    void *slabs;             /* list of slabs (first word: next) */
+    uint8_t *carve;          /* unused end of the newest slab */
+    size_t carve_left;
+    uint64_t slab_bytes, ring_bytes, other_bytes;
     uint64_t counters[S_N];
     bool logged_error;
 };
@@ -73,8 +80,6 @@ struct vg_evid_ctx {
 /* A flow that got no state (the memcap), so it is counted once and not retried per packet. */
 static char untracked_mark;
 #define UNTRACKED ((void *)&untracked_mark)
-
-static void pool_shrink(vg_evid_ctx_t *c, uint64_t n);
 
 vg_evid_ctx_t *vg_evid_ctx_new(const vg_evid_config_t *cfg)
 {
@@ -93,13 +98,18 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
 {
     if (!c)
         return;
-    pool_shrink(c, UINT64_MAX);
+    while (c->slabs) {
+        void *next;
+        memcpy(&next, c->slabs, sizeof next);
+        munmap(c->slabs, SLAB_SIZE);
+        c->slabs = next;
+    }
     free(c->dir);
     free(c);
 }
 
-uint64_t vg_evid_mem_used(const vg_evid_ctx_t *c) { return c->used; }
-uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c) { return c->used - c->pooled; }
+uint64_t vg_evid_mem_used(const vg_evid_ctx_t *c) { return c->slab_bytes + c->other_bytes; }
+uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c) { return c->ring_bytes + c->other_bytes; }
 const vg_stats_table_t *vg_evid_stats_table(void) { return &s_table; }
 const uint64_t *vg_evid_stats_values(const vg_evid_ctx_t *c) { return c->counters; }
 
@@ -115,22 +125,6 @@ static unsigned size_class(size_t n)
 
 static size_t class_size(unsigned k) { return (size_t)1 << (k + POOL_MIN_SHIFT); }
 
-/* Frees pooled buffers until n bytes are released or the pool is empty. */
-static void pool_shrink(vg_evid_ctx_t *c, uint64_t n)
-{
-    for (unsigned k = POOL_CLASSES; k-- > 0 && n;) {
-        while (c->pool[k] && n) {
-            void *b = c->pool[k];
-            memcpy(&c->pool[k], b, sizeof(void *));
-            free(b);
-            size_t sz = class_size(k);
-            c->pooled -= sz;
-            c->used -= sz;
-            n = n > sz ? n - sz : 0;
-        }
-    }
-}
-
 static void pool_put(vg_evid_ctx_t *c, void *b, size_t cap)
 {
     if (!b)
@@ -139,7 +133,10 @@ static void pool_put(vg_evid_ctx_t *c, void *b, size_t cap)
     memcpy(b, &c->pool[k], sizeof(void *));
     c->pool[k] = b;
     c->pooled += cap;
+    c->ring_bytes -= cap;
 }
+
+static bool evict_one(vg_evid_ctx_t *c, const eflow_t *self);
 
 static void lru_unlink(vg_evid_ctx_t *c, eflow_t *ef)
 {
@@ -190,55 +187,59 @@ static bool evict_one(vg_evid_ctx_t *c, const eflow_t *self)
     return true;
 }
 
-/* Makes room for n more bytes under the memcap: stale rings go to the pool (whose buffers the
- * caller may then reuse) unless the pool already holds a quarter of the memcap, in which case
- * pooled buffers are freed. */
-static bool make_room(vg_evid_ctx_t *c, uint64_t n, const eflow_t *self)
+/* Takes n bytes of the memcap for per-flow state or file buffers. */
+static bool mem_take(vg_evid_ctx_t *c, uint64_t n)
 {
-    if (c->used + n <= c->cfg.memcap)
-        return true;
-    if (c->pooled <= c->cfg.memcap / 4 && evict_one(c, self))
-        return false; /* progress: the caller looks again */
-    if (c->pooled) {
-        pool_shrink(c, c->used + n - c->cfg.memcap);
+    if (c->slab_bytes + c->other_bytes + n > c->cfg.memcap)
         return false;
-    }
-    return evict_one(c, self) ? false : (c->used + n <= c->cfg.memcap);
+    c->other_bytes += n;
+    return true;
 }
 
-/* Takes n bytes of the memcap (for memory that is not a pooled ring buffer). */
-static bool mem_take(vg_evid_ctx_t *c, uint64_t n, const eflow_t *self)
-{
-    for (;;) {
-        if (c->used + n <= c->cfg.memcap) {
-            c->used += n;
-            return true;
-        }
-        uint64_t before = c->used + c->pooled + c->counters[S_RING_EVICTIONS];
-        make_room(c, n, self);
-        if (c->used + c->pooled + c->counters[S_RING_EVICTIONS] == before)
-            return false; /* nothing more to release */
-    }
-}
-
-/* A ring buffer of class k: from the pool, else newly allocated within the memcap. */
+/* A ring buffer of class k: from the free list, else carved from a slab (a new one while the
+ * slabs are under 3/4 of the memcap), else the stalest rings are released until one is free. */
 static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
 {
+    if (k >= POOL_CLASSES)
+        return NULL;
     size_t sz = class_size(k);
     for (;;) {
         void *b = c->pool[k];
         if (b) {
             memcpy(&c->pool[k], b, sizeof(void *));
             c->pooled -= sz;
+            c->ring_bytes += sz;
             return b;
         }
-        if (c->used + sz <= c->cfg.memcap) {
-            c->used += sz;
-            return vg_xmalloc(sz);
+        if (c->carve_left >= sz) {
+            b = c->carve;
+            c->carve += sz;
+            c->carve_left -= sz;
+            c->ring_bytes += sz;
+            return b;
         }
-        uint64_t before = c->used + c->pooled + c->counters[S_RING_EVICTIONS];
-        make_room(c, sz, self);
-        if (c->used + c->pooled + c->counters[S_RING_EVICTIONS] == before)
+        if (c->slab_bytes + SLAB_SIZE <= c->cfg.memcap / 4 * 3 &&
+            c->slab_bytes + c->other_bytes + SLAB_SIZE <= c->cfg.memcap) {
+            void *m = mmap(NULL, SLAB_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+            if (m != MAP_FAILED) {
+                /* what is left of the old slab goes to the free lists */
+                for (unsigned j = POOL_CLASSES; j-- > 0;)
+                    while (c->carve_left >= class_size(j)) {
+                        c->ring_bytes += class_size(j);
+                        pool_put(c, c->carve, class_size(j));
+                        c->carve += class_size(j);
+                        c->carve_left -= class_size(j);
+                    }
+                memcpy(m, &c->slabs, sizeof(void *));
+                c->slabs = m;
+                c->slab_bytes += SLAB_SIZE;
+                c->carve = (uint8_t *)m + 64;
+                c->carve_left = SLAB_SIZE - 64;
+                continue;
+            }
+        }
+        if (!evict_one(c, self))
             return NULL;
     }
 }
@@ -302,7 +303,7 @@ static void obuf_put(vg_evid_ctx_t *c, afile_t *af, const void *d, size_t n)
         size_t nc = af->ocap ? af->ocap : 4096;
         while (nc < af->olen + n)
             nc *= 2;
-        c->used += nc - af->ocap; /* bounded by FLUSH_AT + one packet per alerted flow */
+        c->other_bytes += nc - af->ocap; /* see put_record: bounded */
         af->obuf = vg_xrealloc(af->obuf, nc);
         af->ocap = nc;
     }
@@ -325,8 +326,15 @@ static void put_record(vg_evid_ctx_t *c, afile_t *af, vg_time_t ts, uint64_t pca
     af->last_cnt = pcap_cnt;
     af->last_idx = af->packets;
     c->counters[S_PACKETS]++;
-    if (af->olen >= FLUSH_AT)
+    bool over = c->slab_bytes + c->other_bytes > c->cfg.memcap;
+    if (af->olen >= FLUSH_AT || over)
         flush_file(c, af);
+    if (over) { /* many alerted flows at once: no buffering until there is room again */
+        c->other_bytes -= af->ocap;
+        free(af->obuf);
+        af->obuf = NULL;
+        af->ocap = 0;
+    }
 }
 
 static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
@@ -336,7 +344,7 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
     unsigned char md[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&af->sha, md);
     af->sealed = true;
-    c->used -= af->ocap;
+    c->other_bytes -= af->ocap;
     free(af->obuf);
     af->obuf = NULL;
     af->ocap = 0;
@@ -356,7 +364,7 @@ static eflow_t *eflow_get(vg_evid_ctx_t *c, void **slot, int linktype)
 {
     if (*slot)
         return *slot == UNTRACKED ? NULL : *slot;
-    if (!mem_take(c, sizeof(eflow_t), NULL)) {
+    if (!mem_take(c, sizeof(eflow_t))) {
         c->counters[S_FLOWS_UNTRACKED]++;
         *slot = UNTRACKED;
         return NULL;
@@ -468,7 +476,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
         return true;
     }
     af = vg_xcalloc(1, sizeof *af);
-    c->used += sizeof *af;
+    c->other_bytes += sizeof *af;
     ef->af = af;
     if (!create_file(c, af, flow_id)) {
         af->name[0] = '\0';
@@ -510,12 +518,12 @@ bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)
             seal(c, ef, out);
             sealed_now = true;
         }
-        c->used -= af->ocap + sizeof *af;
+        c->other_bytes -= af->ocap + sizeof *af;
         free(af->obuf);
         free(af);
     }
     ring_free(c, ef);
-    c->used -= sizeof *ef;
+    c->other_bytes -= sizeof *ef;
     free(ef);
     return sealed_now;
 }

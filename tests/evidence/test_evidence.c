@@ -110,7 +110,7 @@ static void test_ring_then_file(void **st)
         assert_false(vg_evid_packet(c, &slot, &p, &s));
     }
     /* ring memory: 4 packets at most, whatever came before */
-    assert_true(vg_evid_mem_used(c) < 4 * 128 + 1024);
+    assert_true(vg_evid_mem_flows(c) < 4 * 128 + 1024);
     vg_evid_ref_t ref;
     assert_true(vg_evid_alert(c, &slot, 42, 10, &ref));
     assert_string_equal(ref.file, "flow-42.pcap");
@@ -163,32 +163,41 @@ static void test_memcap(void **st)
     (void)st;
     char dir[300];
     subdir(dir, sizeof dir, "memcap");
-    vg_evid_config_t cfg = {.ring_packets = 8, .memcap = 6000, .max_packets = 1000,
+    /* 4 MB: 3 MB of ring slabs; 400 flows x 8 packets of 1500 bytes (2 KB buffers) need 6.4 */
+    vg_evid_config_t cfg = {.ring_packets = 8, .memcap = 4 << 20, .max_packets = 1000,
                             .max_bytes = 1 << 20, .dir = dir};
     vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
-    void *slots[20] = {0};
+    enum { NF = 400 };
+    void **slots = calloc(NF, sizeof(void *));
     uint8_t buf[1500];
     vg_evid_sealed_t s;
-    for (uint64_t i = 1; i <= 200; i++) {
-        vg_packet_t p = mkpkt(buf, 1000, i);
-        vg_evid_packet(c, &slots[i % 20], &p, &s);
-        assert_true(vg_evid_mem_used(c) <= cfg.memcap);
-    }
+    uint64_t cnt = 0;
+    for (int round = 0; round < 8; round++)
+        for (int f = 0; f < NF; f++) {
+            vg_packet_t p = mkpkt(buf, 1500, ++cnt);
+            vg_evid_packet(c, &slots[f], &p, &s);
+            assert_true(vg_evid_mem_used(c) <= cfg.memcap);
+        }
     const vg_stats_table_t *t = vg_evid_stats_table();
     const uint64_t *v = vg_evid_stats_values(c);
-    uint64_t evictions = 0;
-    for (size_t i = 0; i < t->n; i++)
+    uint64_t evictions = 0, untracked = 0;
+    for (size_t i = 0; i < t->n; i++) {
         if (!strcmp(t->names[i], "evidence.ring_evictions"))
             evictions = v[i];
-    assert_true(evictions > 0); /* ~5 packets of 1000 bytes fit, 200 came from 20 flows */
+        if (!strcmp(t->names[i], "evidence.flows_untracked"))
+            untracked = v[i];
+    }
+    assert_true(evictions > 0);
+    assert_int_equal(untracked, 0);
     /* the stalest rings went: the flow that just had a packet still has it, and its alert
-     * writes it */
+     * writes it as the file's last packet */
     vg_evid_ref_t ref;
-    assert_true(vg_evid_alert(c, &slots[200 % 20], 5, 200, &ref));
-    assert_int_equal(ref.packet, 1);
-    for (int i = 0; i < 20; i++)
-        vg_evid_flow_end(c, &slots[i], &s);
+    assert_true(vg_evid_alert(c, &slots[NF - 1], 5, cnt, &ref));
+    assert_true(ref.packet >= 1);
+    for (int f = 0; f < NF; f++)
+        vg_evid_flow_end(c, &slots[f], &s);
     assert_int_equal(vg_evid_mem_flows(c), 0);
+    free(slots);
     vg_evid_ctx_free(c);
 }
 

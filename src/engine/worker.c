@@ -30,7 +30,7 @@ void worker_ev_end(worker_t *w)
     }
 }
 
-/* The "evidence" event: a flow's evidence file is complete (flushed, fsync'd, hashed); the ledger
+/* The "evidence" event: a flow's evidence file is complete (written, closed, hashed); the ledger
  * records it when the output thread reaches this line. */
 static void log_evidence(worker_t *w, const vg_flow_t *f, const vg_evid_sealed_t *s)
 {

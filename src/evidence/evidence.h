@@ -2,13 +2,13 @@
  * flow's first alert a pcap under LOGDIR/evidence/ with the ring and the rest of the flow.
  *
  * One vg_evid_ctx_t per worker thread (no locks). Per-flow state hangs off the flow (a void *
- * slot the worker passes in) and is freed by vg_evid_flow_end(). Memory: ring packets and the
- * per-flow write buffers of one worker stay within cfg.memcap; a packet that does not fit is not
- * kept and is counted (evidence.ring_memcap_drops).
+ * slot the worker passes in) and is freed by vg_evid_flow_end(). Memory: rings, per-flow state
+ * and write buffers of one worker stay within cfg.memcap; ring buffers come from slabs of the
+ * context, and the least recently active rings are released when it is full (counted).
  *
  * Files: "flow-<flow_id>.pcap" (a "-N" suffix when the name is taken, e.g. a second run into the
  * same log directory). Written with open/append/close per flush, so no file descriptor stays
- * open per flow. A file is sealed (flushed, fsync'd, SHA-256 final) when its flow ends or when it
+ * open per flow. A file is sealed (written, closed, SHA-256 final) when its flow ends or when it
  * reaches the per-file cap; the caller then emits the "evidence" event that the ledger records.
  * See docs/EVIDENCE.md. */
 #ifndef VG_EVIDENCE_EVIDENCE_H

@@ -9,7 +9,8 @@
  * sequence number and hash of the entry before it; "final" at the end of a run).
  *
  * The writer is a vg_sink_t: it sees the EVE lines on the output thread, in order; entries are
- * written and fdatasync'd in commit(). Nothing is rewritten: a crash leaves at most entries
+ * written in commit(); before a checkpoint the file system is synced (syncfs), the checkpoint
+ * written and the ledger fdatasync'd. Nothing is rewritten: a crash leaves at most entries
  * after the last checkpoint (an unsigned tail), which vg_verify() reports as such. */
 #ifndef VG_EVIDENCE_LEDGER_H
 #define VG_EVIDENCE_LEDGER_H

@@ -6,6 +6,7 @@
 #include "attrib/attrib.h"
 #include "detect/detect_engine.h"
 #include "engine/engine.h"
+#include "evidence/ledger.h"
 #include "vigil_rules_load.h"
 #include "vigil_store.h"
 
@@ -31,6 +32,8 @@ static void read_usage(FILE *f)
             "      --var NAME=VALUE     set an address or port variable (e.g. HOME_NET=[10.0.0.0/8])\n"
             "      --workers N          worker threads (default: one per core)\n"
             "      --disable-detection  no signature matching\n"
+            "      --evidence           keep the pcaps of alerted flows and the signed ledger\n"
+            "                           in LOGDIR/evidence (evidence.enabled=true)\n"
             "      --no-progress        no progress line even on a terminal\n"
             "      --stage read|decode|flow|all\n"
             "                           stop after this stage (for benchmarks; default all)\n"
@@ -71,7 +74,8 @@ static void print_summary(const vg_run_result_t *r, const char *logdir)
 
 int vigil_read_main(int argc, char **argv)
 {
-    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_STORE };
+    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_STORE,
+           O_EVIDENCE };
     static const struct option longopts[] = {
         {"pcap", required_argument, NULL, 'r'},
         {"log-dir", required_argument, NULL, 'l'},
@@ -87,6 +91,7 @@ int vigil_read_main(int argc, char **argv)
         {"help", no_argument, NULL, O_HELP},
         {"stage", required_argument, NULL, O_STAGE},
         {"store", required_argument, NULL, O_STORE},
+        {"evidence", no_argument, NULL, O_EVIDENCE},
         {NULL, 0, NULL, 0},
     };
     const char **files = vg_xcalloc((size_t)argc + 1, sizeof(char *));
@@ -97,7 +102,7 @@ int vigil_read_main(int argc, char **argv)
     vigil_store_run_t *store = NULL;
     vg_sink_t sinks[4];
     size_t n_sinks = 0;
-    bool quiet = false, progress = true, no_detect = false;
+    bool quiet = false, progress = true, no_detect = false, evidence = false;
     unsigned workers = 0;
     enum vg_stage stage = VG_STAGE_ALL;
     /* --set/--var are applied after the config file, in order; keep them. */
@@ -107,6 +112,7 @@ int vigil_read_main(int argc, char **argv)
     vg_config_t *cfg = NULL;
     vg_detect_engine_t *detect = NULL;
     vg_attrib_t *attrib = NULL;
+    vg_ledger_t *ledger = NULL;
     int rc = 2;
     char err[1024];
 
@@ -133,6 +139,7 @@ int vigil_read_main(int argc, char **argv)
             break;
         }
         case O_NODETECT: no_detect = true; break;
+        case O_EVIDENCE: evidence = true; break;
         case O_STAGE:
             if (!strcmp(optarg, "read")) stage = VG_STAGE_READ;
             else if (!strcmp(optarg, "decode")) stage = VG_STAGE_DECODE;
@@ -181,6 +188,8 @@ int vigil_read_main(int argc, char **argv)
     }
     if (no_detect)
         vg_config_set(cfg, "detect.enabled", "false", err, sizeof err);
+    if (evidence)
+        vg_config_set(cfg, "evidence.enabled", "true", err, sizeof err);
     /* Check the captures before the (slower, chattier) rule loading, so a bad file name is
      * reported alone and at once. */
     vg_capture_t *probe = vg_capture_open_files(files, n_files, err, sizeof err);
@@ -200,6 +209,23 @@ int vigil_read_main(int argc, char **argv)
     }
     if (!logdir)
         logdir = vg_config_str(cfg, "default-log-dir");
+    /* The evidence ledger: a sink on the output thread (src/evidence/ledger.h). */
+    if (detect && vg_config_bool(cfg, "evidence.enabled")) {
+        vg_ledger_opts_t lo = {
+            .logdir = logdir,
+            .key_dir = vg_config_str(cfg, "evidence.key-dir"),
+            .sensor = vg_config_str(cfg, "sensor-name"),
+            .cp_entries = vg_config_uint(cfg, "evidence.checkpoint-entries"),
+            .cp_seconds = vg_config_uint(cfg, "evidence.checkpoint-interval"),
+        };
+        ledger = vg_ledger_open(&lo, err, sizeof err);
+        if (!ledger) {
+            vg_log(VG_LOG_ERROR, "%s", err);
+            goto out;
+        }
+        sinks[n_sinks++] = (vg_sink_t){"evidence ledger", ledger, vg_ledger_sink_event,
+                                       vg_ledger_sink_commit};
+    }
     if (stage == VG_STAGE_ALL) {
         bool store_off;
         store = vigil_store_start(cfg, store_path, logdir, files, n_files, detect, attrib,
@@ -240,6 +266,7 @@ out:
         vg_run_result_t none = {0};
         vigil_store_finish(store, &none, -1, true);
     }
+    vg_ledger_close(ledger);
     vg_detect_engine_free(detect);
     vg_attrib_free(attrib);
     vg_config_free(cfg);

@@ -71,6 +71,14 @@ static const key_def_t keys[] = {
     {"store.incident-window", T_UINT, "3600",
      "seconds: alerts of one (category, attacker, victim, family) closer than this are one incident"},
     {"store.flows", T_STR, "alerted", "flow summaries kept in the store: all, alerted or none"},
+    {"evidence.enabled", T_BOOL, "false", "pcaps of alerted flows and the signed ledger (docs/EVIDENCE.md)"},
+    {"evidence.ring-packets", T_UINT, "8", "latest packets kept per flow before its first alert"},
+    {"evidence.memcap", T_SIZE, "64mb", "ring and write-buffer memory, all workers together"},
+    {"evidence.max-packets", T_UINT, "10000", "packets per evidence file (then it is sealed)"},
+    {"evidence.max-bytes", T_SIZE, "16mb", "bytes per evidence file (then it is sealed)"},
+    {"evidence.checkpoint-entries", T_UINT, "1000", "ledger entries between signed checkpoints"},
+    {"evidence.checkpoint-interval", T_UINT, "60", "seconds between signed checkpoints"},
+    {"evidence.key-dir", T_STR, NULL, "signing key directory (default ~/.config/vigil)"},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

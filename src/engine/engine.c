@@ -45,6 +45,7 @@ static void stats_merge_init(stats_merge_t *sm)
     sm->src[SRC_STREAM] = vg_stream_stats_table();
     sm->src[SRC_APP] = wapp_stats_table();
     sm->src[SRC_DETECT] = vg_detect_stats_table();
+    sm->src[SRC_EVIDENCE] = vg_evid_stats_table();
     size_t total = 0;
     for (int t = 0; t < SRC_N; t++)
         total += sm->src[t]->n;
@@ -351,6 +352,7 @@ static void split_caps(run_t *r)
     r->flow_cfg.memcap = share(r->flow_cfg.memcap, n, 1u << 20);
     r->dec_cfg.defrag_memcap = share(r->dec_cfg.defrag_memcap, n, 64u << 10);
     r->dec_cfg.defrag_max_trackers = (uint32_t)share(r->dec_cfg.defrag_max_trackers, n, 64);
+    r->evid_cfg.memcap = share(r->evid_cfg.memcap, n, 1u << 20);
 }
 
 static void run_config(run_t *r, const vg_config_t *cfg)
@@ -382,6 +384,16 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");
     r->log_app = vg_config_bool(cfg, "outputs.eve.types.app");
+    r->evidence = vg_config_bool(cfg, "evidence.enabled") && r->opts->detect &&
+                  r->opts->stage == VG_STAGE_ALL;
+    snprintf(r->evid_dir, sizeof r->evid_dir, "%s/evidence", r->opts->logdir);
+    r->evid_cfg = (vg_evid_config_t){
+        .ring_packets = (uint32_t)VG_MIN(vg_config_uint(cfg, "evidence.ring-packets"), 4096),
+        .memcap = vg_config_uint(cfg, "evidence.memcap"),
+        .max_packets = vg_config_uint(cfg, "evidence.max-packets"),
+        .max_bytes = vg_config_uint(cfg, "evidence.max-bytes"),
+        .dir = r->evid_dir,
+    };
     pthread_mutex_init(&r->fast_mu, NULL);
 }
 
@@ -432,6 +444,14 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     if (r->n_workers > 64)
         r->n_workers = 64;
     split_caps(r);
+    if (r->evidence && mkdir(r->evid_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "%s: cannot create directory: %s", r->evid_dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(r);
+        vg_capture_free(cap);
+        return -1;
+    }
     stats_merge_init(&r->sm);
     evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers);
     if (o->detect && vg_config_bool(o->cfg, "outputs.fast.enabled")) {

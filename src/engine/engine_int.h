@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "attrib/attrib.h"
 #include "detect/detect_engine.h"
+#include "evidence/evidence.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -68,6 +69,7 @@ typedef struct worker {
     /* signature matching */
     vg_detect_ctx_t *detect;
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
+    vg_evid_ctx_t *evid;          /* NULL without evidence capture */
     vg_buf_t chunk;
     vg_buf_t fast_line;      /* scratch for one fast.log line */          /* stream bytes delivered while processing the current packet */
     int chunk_dir;
@@ -88,7 +90,7 @@ typedef struct worker {
 } worker_t;
 
 /* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
-enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_N };
+enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_EVIDENCE, SRC_N };
 typedef struct stats_merge {
     const char **names;
     size_t n;
@@ -103,6 +105,10 @@ typedef struct run {
     vg_flow_config_t flow_cfg;
     vg_eve_opts_t eve;
     bool log_flow, log_anomaly, log_stats, log_app;
+    /* evidence capture (src/evidence): on when evidence.enabled and detection runs */
+    bool evidence;
+    vg_evid_config_t evid_cfg;
+    char evid_dir[4096];
     /* fast.log: alerts are rare, so workers append under a mutex through stdio buffering */
     FILE *fast;
     pthread_mutex_t fast_mu;

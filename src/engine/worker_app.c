@@ -296,6 +296,11 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         a.log_tx = w->cur_ops->log_tx;
         a.tx = w->cur_tx;
     }
+    vg_evid_ref_t eref;
+    if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
+        a.evidence_file = eref.file;
+        a.evidence_packet = eref.packet;
+    }
     worker_ev_begin(w);
     vg_eve_alert(&w->jw, &w->run->eve, &a);
     worker_ev_end(w);

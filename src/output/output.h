@@ -60,6 +60,11 @@ typedef struct vg_eve_alert {
     /* Vigil's attribution ("vigil" object), when attrib is set */
     const vg_attrib_t *attrib;
     const vg_attrib_result_t *attrib_res;
+    /* an extra member written after the rest (the behavioural detectors' "behave" object):
+     * extra_json is the JSON text of one value */
+    const char *extra_key;
+    const char *extra_json;
+    size_t extra_len;
 } vg_eve_alert_t;
 
 /* The EVE "alert" event (a complete object). */

@@ -10,6 +10,9 @@
  *   horizontal (sid 1002): >= scan.hosts distinct hosts, most probes to one port (ICMP: hosts);
  *   slow       (sid 1003): >= scan.slow-targets distinct host:port pairs over scan.slow-window.
  * Each fires once per episode: an episode ends when the source has been quiet for a window.
+ * A source's first probe only marks it in a doorkeeper (its table entry starts with the second
+ * probe), so a flood of spoofed one-packet sources leaves the table alone; the counts start one
+ * probe late.
  */
 #include "behave/behave_int.h"
 #include "common/hash.h"
@@ -54,22 +57,33 @@ typedef struct scan_ent {
 
 struct scan_state {
     vg_btab_t t;
+    /* Doorkeeper: a source gets a table entry at its second probe. A flood of spoofed sources,
+     * each seen once, then only overwrites these 8-byte slots instead of filling (and
+     * touching the memory of) the table. */
+    uint64_t *door;
+    size_t door_n;
 };
 
 struct scan_state *scan_new(vg_behave_t *b)
 {
     struct scan_state *s = vg_xcalloc(1, sizeof *s);
     vg_btab_init(&s->t, b->cfg.table_size, sizeof(scan_ent_t), &b->c[BC_EVICTIONS]);
+    s->door_n = b->cfg.table_size;
+    s->door = vg_xcalloc(s->door_n, sizeof *s->door);
     return s;
 }
 
 void scan_free(struct scan_state *s)
 {
     vg_btab_fini(&s->t);
+    free(s->door);
     free(s);
 }
 
-size_t scan_bytes(const struct scan_state *s) { return vg_btab_bytes(&s->t); }
+size_t scan_bytes(const struct scan_state *s)
+{
+    return vg_btab_bytes(&s->t) + s->door_n * sizeof *s->door;
+}
 
 /* The probe technique, or -1 when the flow is a conversation. */
 static int probe_kind(const vg_behave_cfg_t *cfg, const vg_behave_obs_t *o)
@@ -172,6 +186,12 @@ void scan_observe(vg_behave_t *b, struct scan_state *s, const vg_behave_obs_t *o
     memcpy(key, o->src.b, 16);
     key[16] = o->proto == 58 ? 1 : o->proto;
     key[17] = o->ip_ver;
+    uint64_t kh = vg_hash_bytes(key, sizeof key, 0x646f6f72) | 1;
+    uint64_t *slot = &s->door[kh % s->door_n];
+    if (*slot != kh) {
+        *slot = kh; /* first probe seen of this source: remembered, not yet counted */
+        return;
+    }
     bool created;
     scan_ent_t *e = vg_btab_get(&s->t, key, sizeof key, o->ts, &created);
     vg_time_t win = (vg_time_t)c->scan_window * VG_USEC_PER_SEC;

@@ -96,7 +96,7 @@ static int probe_kind(const vg_behave_cfg_t *cfg, const vg_behave_obs_t *o)
                 return TECH_CONNECT;
             return -1;
         }
-        if (o->pkts[0] > 4)
+        if (o->pkts[0] == 0 || o->pkts[0] > 4)
             return -1;   /* a retrying client or a flow we joined late, not a probe */
         if ((c & 0x3f) == 0)
             return TECH_NULL;

@@ -129,6 +129,10 @@ void engine_behave_flow(worker_t *w, const vg_flow_t *f)
     /* the client's side: the stream stage's when a handshake proves it; an unanswered SYN-ACK
      * (TCP reflection) stays with its sender as the flow's source */
     int c = hs && vg_stream_is_reversed(s) ? 1 : 0;
+    /* a one-sided flow seen only in the to-client direction (the flow table took a lone SYN-ACK
+     * for an answer): its sender is the source */
+    if (f->pkts[c] == 0 && f->pkts[1 - c] > 0)
+        c = 1 - c;
     o.kind = VG_BOBS_FLOW;
     o.ts = f->start;
     o.last = f->last;

@@ -2,6 +2,7 @@
  * detectors and the alert plumbing they share. */
 #include "behave/behave_int.h"
 #include "common/hash.h"
+#include "common/log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ void vg_behave_cfg_defaults(vg_behave_cfg_t *c)
 {
     memset(c, 0, sizeof *c);
     c->enabled = true;
-    c->table_size = 65536;
+    c->table_size = 32768;
     c->max_epoch_obs = 1000000;
     c->scan_on = true;
     c->scan_window = 60;
@@ -167,10 +168,17 @@ void vg_hll_add(vg_hll_t *h, uint64_t hash)
 
 uint32_t vg_hll_count(const vg_hll_t *h)
 {
+    static double pow2neg[66]; /* 2^-r; registers hold at most 64 - P + 1 */
+    static _Atomic int ready;
+    if (!atomic_load_explicit(&ready, memory_order_acquire)) {
+        for (int r = 0; r < 66; r++)
+            pow2neg[r] = ldexp(1.0, -r); /* same values from any thread: a benign repeat */
+        atomic_store_explicit(&ready, 1, memory_order_release);
+    }
     double sum = 0;
     unsigned zeros = 0;
     for (unsigned i = 0; i < VG_HLL_M; i++) {
-        sum += ldexp(1.0, -(int)h->r[i]);
+        sum += pow2neg[h->r[i] < 66 ? h->r[i] : 65];
         zeros += h->r[i] == 0;
     }
     double m = VG_HLL_M, alpha = 0.7213 / (1.0 + 1.079 / m);
@@ -182,6 +190,10 @@ uint32_t vg_hll_count(const vg_hll_t *h)
 
 /* --- the bounded table ------------------------------------------------------------------- */
 
+/* Per set, one cache line of tags: the hashes of its 4 entries (0: free) and 4 doorkeeper
+ * slots, so a lookup or an admission that misses costs one cache miss, not one per entry. */
+#define TAGS_PER_SET 8
+
 void vg_btab_init(vg_btab_t *t, size_t entries, size_t esz, uint64_t *evictions)
 {
     size_t sets = 1;
@@ -191,48 +203,108 @@ void vg_btab_init(vg_btab_t *t, size_t entries, size_t esz, uint64_t *evictions)
     t->esz = (esz + 7) & ~(size_t)7;
     t->mem = vg_xcalloc(sets * VG_BTAB_WAYS, t->esz);
     t->evictions = evictions;
+    void *tags = NULL;
+    if (posix_memalign(&tags, 64, sets * TAGS_PER_SET * sizeof(uint64_t)) != 0) {
+        vg_log(VG_LOG_ERROR, "out of memory (behave tables)");
+        abort();
+    }
+    memset(tags, 0, sets * TAGS_PER_SET * sizeof(uint64_t));
+    t->door = tags;
 }
 
 void vg_btab_fini(vg_btab_t *t)
 {
     free(t->mem);
+    free(t->door);
     t->mem = NULL;
+    t->door = NULL;
 }
 
-size_t vg_btab_bytes(const vg_btab_t *t) { return t->nsets * VG_BTAB_WAYS * t->esz; }
+size_t vg_btab_bytes(const vg_btab_t *t)
+{
+    return t->nsets * (VG_BTAB_WAYS * t->esz + TAGS_PER_SET * sizeof(uint64_t));
+}
+
+static uint64_t key_hash(const void *key, size_t klen)
+{
+    return vg_hash_bytes(key, klen, 0x6265686176650000ull) | 1; /* never 0 (free) */
+}
+
+static vg_bent_t *find(vg_btab_t *t, uint64_t h, const uint64_t *tags, const void *key,
+                       size_t klen, size_t set)
+{
+    for (unsigned i = 0; i < VG_BTAB_WAYS; i++) {
+        if (tags[i] != h)
+            continue;
+        vg_bent_t *e = (vg_bent_t *)(t->mem + (set * VG_BTAB_WAYS + i) * t->esz);
+        if (e->klen == klen && !memcmp(e->key, key, klen))
+            return e;
+    }
+    return NULL;
+}
+
+void vg_btab_prefetch(const vg_btab_t *t, const void *key, size_t klen)
+{
+    if (klen > VG_BKEY_MAX)
+        klen = VG_BKEY_MAX;
+    uint64_t h = key_hash(key, klen);
+    __builtin_prefetch(t->door + (h & (t->nsets - 1)) * TAGS_PER_SET);
+}
+
+bool vg_btab_admit(vg_btab_t *t, const void *key, size_t klen)
+{
+    if (klen > VG_BKEY_MAX)
+        klen = VG_BKEY_MAX;
+    uint64_t h = key_hash(key, klen);
+    size_t set = h & (t->nsets - 1);
+    uint64_t *tags = t->door + set * TAGS_PER_SET;
+    uint64_t *slot = &tags[VG_BTAB_WAYS + ((h >> 40) & (VG_BTAB_WAYS - 1))];
+    if (*slot == h || find(t, h, tags, key, klen, set))
+        return true;
+    *slot = h;
+    return false;
+}
 
 void *vg_btab_get(vg_btab_t *t, const void *key, size_t klen, vg_time_t now, bool *created)
 {
     if (klen > VG_BKEY_MAX)
         klen = VG_BKEY_MAX;
-    uint64_t h = vg_hash_bytes(key, klen, 0x6265686176650000ull);
-    uint8_t *set = t->mem + (h & (t->nsets - 1)) * VG_BTAB_WAYS * t->esz;
-    vg_bent_t *victim = NULL;
-    for (unsigned i = 0; i < VG_BTAB_WAYS; i++) {
-        vg_bent_t *e = (vg_bent_t *)(set + i * t->esz);
-        if (e->used && e->hash == h && e->klen == klen && !memcmp(e->key, key, klen)) {
-            if (now > e->seen)
-                e->seen = now;
-            *created = false;
-            return e;
-        }
-        if (!e->used) {
-            if (!victim || victim->used)
-                victim = e;
-        } else if (!victim || (victim->used && e->seen < victim->seen)) {
-            victim = e;
-        }
+    uint64_t h = key_hash(key, klen);
+    size_t set = h & (t->nsets - 1);
+    uint64_t *tags = t->door + set * TAGS_PER_SET;
+    vg_bent_t *e = find(t, h, tags, key, klen, set);
+    if (e) {
+        if (now > e->seen)
+            e->seen = now;
+        *created = false;
+        return e;
     }
-    if (victim->used && t->evictions)
-        (*t->evictions)++;
-    memset(victim, 0, t->esz);
-    victim->used = 1;
-    victim->hash = h;
-    victim->klen = (uint8_t)klen;
-    memcpy(victim->key, key, klen);
-    victim->seen = now;
+    int victim = -1;
+    for (unsigned i = 0; i < VG_BTAB_WAYS && victim < 0; i++)
+        if (!tags[i])
+            victim = (int)i;
+    if (victim < 0) { /* the set is full: evict the entry seen least recently */
+        vg_time_t oldest = UINT64_MAX;
+        for (unsigned i = 0; i < VG_BTAB_WAYS; i++) {
+            vg_bent_t *x = (vg_bent_t *)(t->mem + (set * VG_BTAB_WAYS + i) * t->esz);
+            if (x->seen < oldest) {
+                oldest = x->seen;
+                victim = (int)i;
+            }
+        }
+        if (t->evictions)
+            (*t->evictions)++;
+    }
+    e = (vg_bent_t *)(t->mem + (set * VG_BTAB_WAYS + (unsigned)victim) * t->esz);
+    memset(e, 0, t->esz);
+    e->used = 1;
+    e->hash = h;
+    e->klen = (uint8_t)klen;
+    memcpy(e->key, key, klen);
+    e->seen = now;
+    tags[victim] = h;
     *created = true;
-    return victim;
+    return e;
 }
 
 /* --- shared helpers ---------------------------------------------------------------------- */
@@ -376,6 +448,16 @@ void vg_behave_observe(vg_behave_t *b, const vg_behave_obs_t *o, const char *nam
         if (b->brute)
             brute_observe(b, b->brute, o, names);
     }
+}
+
+void vg_behave_prefetch(vg_behave_t *b, const vg_behave_obs_t *o)
+{
+    if (o->kind != VG_BOBS_FLOW)
+        return;
+    if (b->scan)
+        scan_prefetch(b->scan, o);
+    if (b->flood)
+        flood_prefetch(b, b->flood, o);
 }
 
 void vg_behave_finish(vg_behave_t *b)

@@ -144,6 +144,8 @@ void vg_behave_free(vg_behave_t *b);
 /* One observation; names is the arena that o->name_off points into (DNS). Observations should
  * come roughly in time order (the pipe sorts each epoch). */
 void vg_behave_observe(vg_behave_t *b, const vg_behave_obs_t *o, const char *names);
+/* Optional: a hint that o will be observed soon (prefetches table lines; no effect otherwise). */
+void vg_behave_prefetch(vg_behave_t *b, const vg_behave_obs_t *o);
 /* End of input: detectors that judge whole histories (beaconing, exfiltration) decide now. */
 void vg_behave_finish(vg_behave_t *b);
 

@@ -90,6 +90,8 @@ void beacon_observe(vg_behave_t *b, struct beacon_state *s, const vg_behave_obs_
     key[33] = (uint8_t)o->dp;
     key[34] = o->proto;
     key[35] = o->ip_ver;
+    if (!vg_btab_admit(&s->t, key, sizeof key))
+        return; /* an endpoint called once takes no entry (its first call is not timed) */
     bool created;
     beacon_ent_t *e = vg_btab_get(&s->t, key, sizeof key, o->ts, &created);
     e->calls++;

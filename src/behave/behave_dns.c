@@ -134,6 +134,8 @@ void dnst_observe(vg_behave_t *b, struct dns_state_b *s, const vg_behave_obs_t *
     memcpy(key + 16, &dh, 8);
     key[24] = o->ip_ver;
     key[25] = 0;
+    if (!vg_btab_admit(&s->t, key, sizeof key))
+        return; /* a domain looked up once (most of them) takes no entry */
     bool created;
     dns_ent_t *e = vg_btab_get(&s->t, key, sizeof key, o->ts, &created);
     vg_time_t win = (vg_time_t)c->dns_window * VG_USEC_PER_SEC;

@@ -61,6 +61,9 @@ void exfil_observe(vg_behave_t *b, struct exfil_state *s, const vg_behave_obs_t 
     memcpy(key, in_a->b, 16);
     memcpy(key + 16, ex_a->b, 16);
     key[32] = o->ip_ver;
+    /* a pair whose first flow is small waits for a second one before it takes an entry */
+    if (sent < c->exfil_bytes / 64 && !vg_btab_admit(&s->t, key, sizeof key))
+        return;
     bool created;
     exfil_ent_t *e = vg_btab_get(&s->t, key, sizeof key, o->ts, &created);
     vg_time_t win = (vg_time_t)c->exfil_window * VG_USEC_PER_SEC;

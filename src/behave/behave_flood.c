@@ -85,6 +85,23 @@ static int flood_class(const vg_behave_cfg_t *c, const vg_behave_obs_t *o)
     return -1;
 }
 
+static void make_key(uint8_t key[18], const vg_behave_obs_t *o, int cl)
+{
+    memcpy(key, o->dst.b, 16);
+    key[16] = (uint8_t)cl;
+    key[17] = o->ip_ver;
+}
+
+void flood_prefetch(vg_behave_t *b, struct flood_state *s, const vg_behave_obs_t *o)
+{
+    int cl = flood_class(&b->cfg, o);
+    if (cl < 0)
+        return;
+    uint8_t key[18];
+    make_key(key, o, cl);
+    vg_btab_prefetch(&s->t, key, sizeof key);
+}
+
 void flood_observe(vg_behave_t *b, struct flood_state *s, const vg_behave_obs_t *o,
                    const char *names)
 {
@@ -94,9 +111,11 @@ void flood_observe(vg_behave_t *b, struct flood_state *s, const vg_behave_obs_t 
     if (cl < 0)
         return;
     uint8_t key[18];
-    memcpy(key, o->dst.b, 16);
-    key[16] = (uint8_t)cl;
-    key[17] = o->ip_ver;
+    make_key(key, o, cl);
+    /* a victim of one flow is no flood: its first flow only marks it (a flood is counted from
+     * its second flow on; its first flow's packets are added below once admitted) */
+    if (o->pkts[0] < c->flood_min_packets / 4 && !vg_btab_admit(&s->t, key, sizeof key))
+        return;
     bool created;
     flood_ent_t *e = vg_btab_get(&s->t, key, sizeof key, o->ts, &created);
     vg_time_t win = (vg_time_t)c->flood_window * VG_USEC_PER_SEC;

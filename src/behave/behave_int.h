@@ -8,6 +8,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
+struct scan_state;
+struct flood_state;
+
 /* --- HyperLogLog: 2^7 registers of one byte (about 9% standard error; exact-ish below ~100
  * through linear counting). --- */
 #define VG_HLL_P 7
@@ -36,6 +39,7 @@ typedef struct vg_btab {
     uint8_t *mem;
     size_t esz, nsets;
     uint64_t *evictions;     /* counter to bump */
+    uint64_t *door;          /* per set: 4 entry tags and 4 doorkeeper slots (one line) */
 } vg_btab_t;
 
 void vg_btab_init(vg_btab_t *t, size_t entries, size_t esz, uint64_t *evictions);
@@ -43,6 +47,14 @@ void vg_btab_fini(vg_btab_t *t);
 size_t vg_btab_bytes(const vg_btab_t *t);
 /* Finds or creates the entry of key (zeroed beyond the header when created, *created set). */
 void *vg_btab_get(vg_btab_t *t, const void *key, size_t klen, vg_time_t now, bool *created);
+/* Doorkeeper: true when key may get an entry — it already has one, or it was seen once before.
+ * A key's first sighting only takes an 8-byte slot, so keys seen once (spoofed sources, one-off
+ * lookups) never fill the table nor make its memory resident. */
+bool vg_btab_admit(vg_btab_t *t, const void *key, size_t klen);
+/* Asks the CPU to fetch key's tag line ahead of a lookup (the tables are larger than caches). */
+void vg_btab_prefetch(const vg_btab_t *t, const void *key, size_t klen);
+void scan_prefetch(struct scan_state *s, const vg_behave_obs_t *o);
+void flood_prefetch(vg_behave_t *b, struct flood_state *s, const vg_behave_obs_t *o);
 
 /* --- counters --- */
 enum {

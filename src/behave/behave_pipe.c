@@ -113,8 +113,11 @@ static void *behave_main(void *arg)
                 p->refs[k++] = (ref_t){&ep[i]->o[j], ep[i]->names};
         if (total)
             qsort(p->refs, total, sizeof *p->refs, ref_cmp);
-        for (size_t j = 0; j < total; j++)
+        for (size_t j = 0; j < total; j++) {
+            if (j + 8 < total)
+                vg_behave_prefetch(p->b, p->refs[j + 8].o);
             vg_behave_observe(p->b, p->refs[j].o, p->refs[j].names);
+        }
         vg_behave_epoch_done(p->b, dropped);
         pthread_mutex_lock(&p->mu);
         for (unsigned i = 0; i < p->n; i++)

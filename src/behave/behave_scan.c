@@ -57,33 +57,22 @@ typedef struct scan_ent {
 
 struct scan_state {
     vg_btab_t t;
-    /* Doorkeeper: a source gets a table entry at its second probe. A flood of spoofed sources,
-     * each seen once, then only overwrites these 8-byte slots instead of filling (and
-     * touching the memory of) the table. */
-    uint64_t *door;
-    size_t door_n;
 };
 
 struct scan_state *scan_new(vg_behave_t *b)
 {
     struct scan_state *s = vg_xcalloc(1, sizeof *s);
     vg_btab_init(&s->t, b->cfg.table_size, sizeof(scan_ent_t), &b->c[BC_EVICTIONS]);
-    s->door_n = b->cfg.table_size;
-    s->door = vg_xcalloc(s->door_n, sizeof *s->door);
     return s;
 }
 
 void scan_free(struct scan_state *s)
 {
     vg_btab_fini(&s->t);
-    free(s->door);
     free(s);
 }
 
-size_t scan_bytes(const struct scan_state *s)
-{
-    return vg_btab_bytes(&s->t) + s->door_n * sizeof *s->door;
-}
+size_t scan_bytes(const struct scan_state *s) { return vg_btab_bytes(&s->t); }
 
 /* The probe technique, or -1 when the flow is a conversation. */
 static int probe_kind(const vg_behave_cfg_t *cfg, const vg_behave_obs_t *o)
@@ -174,6 +163,20 @@ static void fire(vg_behave_t *b, scan_ent_t *e, const vg_behave_sig_t *sig, cons
                     verified);
 }
 
+static void make_key(uint8_t key[18], const vg_behave_obs_t *o)
+{
+    memcpy(key, o->src.b, 16);
+    key[16] = o->proto == 58 ? 1 : o->proto;
+    key[17] = o->ip_ver;
+}
+
+void scan_prefetch(struct scan_state *s, const vg_behave_obs_t *o)
+{
+    uint8_t key[18];
+    make_key(key, o);
+    vg_btab_prefetch(&s->t, key, sizeof key);
+}
+
 void scan_observe(vg_behave_t *b, struct scan_state *s, const vg_behave_obs_t *o,
                   const char *names)
 {
@@ -183,15 +186,9 @@ void scan_observe(vg_behave_t *b, struct scan_state *s, const vg_behave_obs_t *o
         return;
     const vg_behave_cfg_t *c = &b->cfg;
     uint8_t key[18];
-    memcpy(key, o->src.b, 16);
-    key[16] = o->proto == 58 ? 1 : o->proto;
-    key[17] = o->ip_ver;
-    uint64_t kh = vg_hash_bytes(key, sizeof key, 0x646f6f72) | 1;
-    uint64_t *slot = &s->door[kh % s->door_n];
-    if (*slot != kh) {
-        *slot = kh; /* first probe seen of this source: remembered, not yet counted */
-        return;
-    }
+    make_key(key, o);
+    if (!vg_btab_admit(&s->t, key, sizeof key))
+        return; /* first probe seen of this source: remembered, not yet counted */
     bool created;
     scan_ent_t *e = vg_btab_get(&s->t, key, sizeof key, o->ts, &created);
     vg_time_t win = (vg_time_t)c->scan_window * VG_USEC_PER_SEC;
@@ -252,9 +249,16 @@ void scan_observe(vg_behave_t *b, struct scan_state *s, const vg_behave_obs_t *o
         e->host_addr = o->dst;
     maj_add(&e->mport, port);
 
+    /* distinct counts never exceed the probes: only estimate when a threshold is reachable */
+    bool ports_apply = o->proto == 6 || o->proto == 17;
+    bool need_v = ports_apply && !(e->alerted & A_VERT) && e->probes >= c->scan_ports;
+    bool need_h = !(e->alerted & A_HORIZ) && e->probes >= c->scan_hosts;
+    bool need_s = !(e->alerted & (A_SLOW | A_VERT | A_HORIZ)) && c->scan_slow_targets &&
+                  e->slow_probes >= c->scan_slow_targets;
+    if (!need_v && !need_h && !need_s)
+        return;
     uint32_t hosts = vg_hll_count(&e->hosts), ports = vg_hll_count(&e->ports);
     uint32_t pairs = vg_hll_count(&e->pairs);
-    bool ports_apply = o->proto == 6 || o->proto == 17;
     if (ports_apply && !(e->alerted & A_VERT) && ports >= c->scan_ports &&
         e->mhost.hits * 2 >= e->probes) {
         e->alerted |= A_VERT;

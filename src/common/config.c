@@ -66,7 +66,7 @@ static const key_def_t keys[] = {
     {"attribution.cache-entries", T_UINT, "1024", "per-thread geo lookup cache (prefixes)"},
     /* behavioural detectors (docs/BEHAVE.md): windows in seconds of packet time */
     {"behave.enabled", T_BOOL, "true", "behavioural detectors (scans, floods, brute force, ...)"},
-    {"behave.table-size", T_UINT, "65536", "entries per detector table (least recent evicted)"},
+    {"behave.table-size", T_UINT, "32768", "entries per detector table (least recent evicted)"},
     {"behave.max-epoch-observations", T_UINT, "1000000", "observations per second of packet time kept for the detectors"},
     {"behave.scan.enabled", T_BOOL, "true", NULL},
     {"behave.scan.window", T_UINT, "60", NULL},

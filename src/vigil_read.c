@@ -200,7 +200,9 @@ int vigil_read_main(int argc, char **argv)
     vg_capture_free(probe);
     if (stage == VG_STAGE_ALL && vigil_rules_build(cfg, rules, n_rules, &detect) != 0)
         goto out;
-    if (detect && vg_config_bool(cfg, "attribution.enabled")) {
+    /* attribution serves signature alerts and the behavioural detectors' alerts */
+    bool behave = stage == VG_STAGE_ALL && vg_config_bool(cfg, "behave.enabled");
+    if ((detect || behave) && vg_config_bool(cfg, "attribution.enabled")) {
         attrib = vg_attrib_new_config(cfg, err, sizeof err);
         if (!attrib) {
             vg_log(VG_LOG_ERROR, "%s", err);

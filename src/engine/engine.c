@@ -1,6 +1,7 @@
 /* engine.c — run set-up, the reader loop, the output thread, stats and progress. */
 #include "engine/engine_int.h"
 #include "engine/worker_app.h"
+#include "engine/engine_behave.h"
 #include "capture/capture.h"
 #include "common/common.h"
 #include "common/log.h"
@@ -46,6 +47,7 @@ static void stats_merge_init(stats_merge_t *sm)
     sm->src[SRC_APP] = wapp_stats_table();
     sm->src[SRC_DETECT] = vg_detect_stats_table();
     sm->src[SRC_EVIDENCE] = vg_evid_stats_table();
+    sm->src[SRC_BEHAVE] = vg_behave_stats_table();
     size_t total = 0;
     for (int t = 0; t < SRC_N; t++)
         total += sm->src[t]->n;
@@ -175,6 +177,7 @@ static void write_stats(out_ctx_t *o, bool final)
             sum[k] += w->snap[k];
         pthread_mutex_unlock(&w->snap_mu);
     }
+    engine_behave_stats(r->behave, &r->sm, sum);
     vg_buf_t b;
     vg_buf_init(&b, 8192);
     vg_jw_t jw;
@@ -452,8 +455,17 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         vg_capture_free(cap);
         return -1;
     }
+    if (engine_behave_new(r, &r->behave, err, err_len) != 0) {
+        free(r);
+        if (fd >= 0)
+            close(fd);
+        vg_capture_free(cap);
+        return -1;
+    }
     stats_merge_init(&r->sm);
-    evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers);
+    evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers + (r->behave ? 1 : 0));
+    if (r->behave)
+        engine_behave_start(r->behave, r->n_workers);
     if (o->detect && vg_config_bool(o->cfg, "outputs.fast.enabled")) {
         char fpath[4096];
         snprintf(fpath, sizeof fpath, "%s/fast.log", o->logdir);
@@ -511,6 +523,8 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     }
     for (unsigned i = 0; i < r->n_workers; i++)
         worker_join(&r->workers[i]);
+    if (r->behave)
+        engine_behave_join(r->behave);
     pthread_join(out_th, NULL);
     write_stats(&oc, true);
     if (o->progress)
@@ -524,6 +538,7 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         res->anomalies += r->workers[i].counters[W_ANOMALIES];
         res->alerts += r->workers[i].counters[W_ALERTS];
     }
+    res->alerts += engine_behave_alerts(r->behave);
     res->seconds = now_wall() - t0;
     if (oc.write_error) {
         snprintf(err, err_len, "%s: write error: %s", o->logdir, strerror(oc.write_error));
@@ -544,6 +559,7 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         vg_log(VG_LOG_ERROR, "fast.log: write error: %s", strerror(errno));
     pthread_mutex_destroy(&r->fast_mu);
     free(r->workers);
+    engine_behave_free(r->behave);
     free(rd.cur);
     evq_fini(&r->evq);
     stats_merge_fini(&r->sm);

@@ -47,6 +47,7 @@ typedef struct batch {
 enum { W_EVENTS, W_ANOMALIES, W_ALERTS, W_FLOW_EVENTS, W_N };
 
 struct run;
+typedef struct engine_behave engine_behave_t; /* engine_behave.h */
 
 typedef struct worker {
     unsigned id;
@@ -90,7 +91,7 @@ typedef struct worker {
 } worker_t;
 
 /* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
-enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_EVIDENCE, SRC_N };
+enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_EVIDENCE, SRC_BEHAVE, SRC_N };
 typedef struct stats_merge {
     const char **names;
     size_t n;
@@ -119,6 +120,7 @@ typedef struct run {
     atomic_uint stats_epoch;  /* bumped by the output thread to ask workers for a snapshot */
     atomic_ullong last_ts;    /* latest packet time read */
     atomic_ullong packets, bytes;
+    engine_behave_t *behave;  /* behavioural detectors, NULL when off */
 } run_t;
 
 /* Event lines from a worker: begin opens a JSON writer on the current block, end terminates the

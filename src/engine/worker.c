@@ -3,6 +3,7 @@
  * queue and the stats snapshot (both behind their own mutexes). */
 #include "engine/engine_int.h"
 #include "engine/worker_app.h"
+#include "engine/engine_behave.h"
 #include "common/common.h"
 #include "common/log.h"
 
@@ -60,6 +61,8 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
     vg_evid_sealed_t sealed;
     if (w->evid && vg_evid_flow_end(w->evid, &f->evidence, &sealed))
         log_evidence(w, f, &sealed);
+    if (w->run->behave)
+        engine_behave_flow(w, f);
     if (w->run->log_flow) {
         worker_ev_begin(w);
         vg_eve_flow(&w->jw, &w->run->eve, f, reason, wapp_app_proto_name(f), wapp_tcp_state(f));
@@ -145,6 +148,8 @@ static void *worker_main(void *arg)
                 w->now = b->tick;
             vg_flow_table_tick(w->flows, b->tick);
             vg_decode_tick(w->dec, b->tick);
+            if (w->run->behave)
+                engine_behave_epoch(w);
         }
         vg_ring_push(w->back, b);
         snapshot_if_asked(w);
@@ -153,6 +158,8 @@ static void *worker_main(void *arg)
     }
     /* End of input: every remaining flow ends with reason "shutdown", as Suricata does. */
     vg_flow_table_flush(w->flows, VG_FLOW_END_SHUTDOWN);
+    if (w->run->behave)
+        engine_behave_close(w);
     if (w->cur && w->cur->buf.len) {
         evq_submit(&w->run->evq, w->cur);
         w->cur = NULL;
@@ -175,6 +182,7 @@ void worker_collect(const worker_t *w, uint64_t *out)
         [SRC_APP] = w->app_counters,
         [SRC_DETECT] = w->detect ? vg_detect_stats_values(w->detect) : NULL,
         [SRC_EVIDENCE] = w->evid ? vg_evid_stats_values(w->evid) : NULL,
+        [SRC_BEHAVE] = NULL, /* the behave thread's, added by the output side */
     };
     for (int s = 0; s < SRC_N; s++)
         for (size_t i = 0; vals[s] && i < sm->src[s]->n; i++)

@@ -7,6 +7,7 @@
  * Logging: transactions are logged in id order once complete (or at flow end), then released.
  */
 #include "engine/worker_app.h"
+#include "engine/engine_behave.h"
 #include "common/common.h"
 #include "engine/engine_int.h"
 #include "output/eve_file.h"
@@ -193,6 +194,8 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
             if (!o->tx_complete(tx, flow_end))
                 break;
             detect_tx(w, f, o, tx, a->next_log, false);
+            if (w->run->behave)
+                engine_behave_tx(w, f, o, tx, w->cur_pkt ? w->cur_pkt->ts : f->last);
             if (w->run->log_app && o->log_tx) {
                 worker_ev_begin(w);
                 vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,

@@ -64,6 +64,11 @@ typedef struct vg_eve_alert {
      * the alerting packet (0: none), when evidence capture is on */
     const char *evidence_file;
     uint64_t evidence_packet;
+    /* an extra member written after the rest (the behavioural detectors' "behave" object):
+     * extra_json is the JSON text of one value */
+    const char *extra_key;
+    const char *extra_json;
+    size_t extra_len;
 } vg_eve_alert_t;
 
 /* The EVE "alert" event (a complete object). */

@@ -6,6 +6,7 @@
 #include "attrib/attrib.h"
 #include "detect/detect_engine.h"
 #include "engine/engine.h"
+#include "vigil_live.h"
 #include "vigil_rules_load.h"
 
 #include <getopt.h>
@@ -66,9 +67,12 @@ static void print_summary(const vg_run_result_t *r, const char *logdir)
                r->capture_errors);
 }
 
+/* `vigil read` and `vigil live` (argv[0] == "live") share this: the same options mean the same
+ * thing and the same outputs are set up; live adds interfaces, --bpf and --user. */
 int vigil_read_main(int argc, char **argv)
 {
-    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE };
+    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_BPF, O_USER };
+    const bool live = argc > 0 && !strcmp(argv[0], "live");
     static const struct option longopts[] = {
         {"pcap", required_argument, NULL, 'r'},
         {"log-dir", required_argument, NULL, 'l'},
@@ -83,6 +87,9 @@ int vigil_read_main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, O_HELP},
         {"stage", required_argument, NULL, O_STAGE},
+        {"interface", required_argument, NULL, 'i'},
+        {"bpf", required_argument, NULL, O_BPF},
+        {"user", required_argument, NULL, O_USER},
         {NULL, 0, NULL, 0},
     };
     const char **files = vg_xcalloc((size_t)argc + 1, sizeof(char *));
@@ -100,12 +107,14 @@ int vigil_read_main(int argc, char **argv)
     vg_config_t *cfg = NULL;
     vg_detect_engine_t *detect = NULL;
     vg_attrib_t *attrib = NULL;
+    const char **ifaces = vg_xcalloc((size_t)argc + 1, sizeof(char *));
+    vigil_live_args_t la = {.ifaces = ifaces};
     int rc = 2;
     char err[1024];
 
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "-r:l:S:c:k:q", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-r:l:S:c:k:qi:", longopts, NULL)) != -1) {
         switch (c) {
         case 1: /* a plain argument: a capture file */
         case 'r': files[n_files++] = optarg; break;
@@ -138,11 +147,24 @@ int vigil_read_main(int argc, char **argv)
             break;
         case O_NOPROGRESS: progress = false; break;
         case 'q': quiet = true; break;
-        case O_HELP: read_usage(stdout); rc = 0; goto out;
-        default: read_usage(stderr); goto out;
+        case 'i': ifaces[la.n_ifaces++] = optarg; break;
+        case O_BPF: la.bpf = optarg; break;
+        case O_USER: la.user = optarg; break;
+        case O_HELP: live ? vigil_live_usage(stdout) : read_usage(stdout); rc = 0; goto out;
+        default: live ? vigil_live_usage(stderr) : read_usage(stderr); goto out;
         }
     }
-    if (n_files == 0) {
+    if (live && (n_files || !la.n_ifaces || stage != VG_STAGE_ALL)) {
+        vg_log(VG_LOG_ERROR, "live: %s", n_files ? "capture files are for `vigil read`"
+                                         : !la.n_ifaces ? "no interface given (vigil live -i IFACE)"
+                                                        : "--stage is for `vigil read`");
+        goto out;
+    }
+    if (!live && (la.n_ifaces || la.bpf || la.user)) {
+        vg_log(VG_LOG_ERROR, "read: -i, --bpf and --user are for `vigil live`");
+        goto out;
+    }
+    if (!live && n_files == 0) {
         vg_log(VG_LOG_ERROR, "read: no capture file given (vigil read FILE...)");
         goto out;
     }
@@ -175,8 +197,8 @@ int vigil_read_main(int argc, char **argv)
         vg_config_set(cfg, "detect.enabled", "false", err, sizeof err);
     /* Check the captures before the (slower, chattier) rule loading, so a bad file name is
      * reported alone and at once. */
-    vg_capture_t *probe = vg_capture_open_files(files, n_files, err, sizeof err);
-    if (!probe) {
+    vg_capture_t *probe = live ? NULL : vg_capture_open_files(files, n_files, err, sizeof err);
+    if (!live && !probe) {
         vg_log(VG_LOG_ERROR, "%s", err);
         goto out;
     }
@@ -201,6 +223,10 @@ int vigil_read_main(int argc, char **argv)
         .detect = detect,
         .attrib = attrib,
     };
+    if (live) {
+        rc = vigil_live_run(&ro, &la, quiet);
+        goto out;
+    }
     vg_run_result_t res;
     int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
     if (r < 0) {
@@ -215,6 +241,7 @@ out:
     vg_attrib_free(attrib);
     vg_config_free(cfg);
     free(files);
+    free(ifaces);
     free(rules);
     free(sets);
     free(set_is_var);

@@ -192,6 +192,13 @@ static void write_stats(out_ctx_t *o, bool final)
     vg_jw_kv_uint(&jw, "uptime", (uint64_t)(now_wall() - o->start_wall));
     vg_jw_kv_bool(&jw, "final", final);
     vg_stats_write(&jw, &r->sm.table, sum);
+    if (r->live) { /* Suricata's names; no other stage counts under "capture" */
+        vg_jw_key(&jw, "capture");
+        vg_jw_obj_open(&jw);
+        vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->k_packets));
+        vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->k_drops));
+        vg_jw_obj_close(&jw);
+    }
     uint64_t rss, peak;
     if (read_rss(&rss, &peak)) {
         vg_jw_key(&jw, "memory");
@@ -251,6 +258,17 @@ static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bo
         flows += atomic_load_explicit(&r->workers[i].prog_flows, memory_order_relaxed);
         alerts += atomic_load_explicit(&r->workers[i].prog_alerts, memory_order_relaxed);
     }
+    if (r->live) {
+        uint64_t kp = atomic_load(&r->k_packets), kd = atomic_load(&r->k_drops);
+        fprintf(stderr,
+                "\r\033[K%llu pkts  %llu kernel drops (%.2f%%)  %.0f kpkt/s  %.1f Mbit/s  "
+                "%llu flows  %llu alerts%s",
+                (unsigned long long)pk, (unsigned long long)kd,
+                kp ? 100.0 * (double)kd / (double)kp : 0.0, el > 0 ? (double)pk / el / 1e3 : 0.0,
+                el > 0 ? (double)atomic_load(&r->bytes) * 8 / el / 1e6 : 0.0,
+                (unsigned long long)flows, (unsigned long long)alerts, done ? "\n" : "");
+        return;
+    }
     double pct = tot ? 100.0 * (double)got / (double)tot : 100.0;
     fprintf(stderr,
             "\r\033[K%5.1f%%  %.1f/%.1f MB  %llu pkts  %.0f kpkt/s  %.1f Mbit/s  %llu flows  "
@@ -296,6 +314,34 @@ static void reader_tick(reader_t *rd, vg_time_t ts)
         b->tick = ts;
         reader_push(rd, i);
     }
+}
+
+/* Live, quiet link: the wall clock stands in for packet time, so flows still time out. Kernel
+ * timestamps are wall clock too, so the two agree. */
+static void reader_idle(reader_t *rd)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    vg_time_t now = (vg_time_t)ts.tv_sec * VG_USEC_PER_SEC + (vg_time_t)(ts.tv_nsec / 1000);
+    vg_time_t sec = now / VG_USEC_PER_SEC;
+    if (sec > rd->tick_sec && now > atomic_load(&rd->run->last_ts)) {
+        reader_tick(rd, now);
+        rd->tick_sec = sec;
+        atomic_store(&rd->run->last_ts, now);
+    }
+}
+
+static void kernel_stats(vg_capture_t *cap, run_t *r)
+{
+    uint64_t kp = 0, kd = 0;
+    for (size_t i = 0; i < vg_capture_n_ifaces(cap); i++) {
+        uint64_t p, d;
+        vg_capture_kernel_stats(cap, i, &p, &d);
+        kp += p;
+        kd += d;
+    }
+    atomic_store(&r->k_packets, kp);
+    atomic_store(&r->k_drops, kd);
 }
 
 static void reader_add(reader_t *rd, const vg_packet_t *p)
@@ -416,17 +462,25 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
                         vg_run_result_t *res, char *err, size_t err_len)
 {
     memset(res, 0, sizeof *res);
-    tune_malloc();
     vg_capture_t *cap = vg_capture_open_files(files, n_files, err, err_len);
     if (!cap)
         return -1;
+    int rc = vg_engine_run_capture(o, cap, res, err, err_len);
+    vg_capture_free(cap);
+    return rc;
+}
+
+int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_result_t *res,
+                          char *err, size_t err_len)
+{
+    memset(res, 0, sizeof *res);
+    tune_malloc();
     int fd = open_eve(o, err, err_len);
-    if (fd == -1) {
-        vg_capture_free(cap);
+    if (fd == -1)
         return -1;
-    }
     run_t *r = vg_xcalloc(1, sizeof *r);
     r->opts = o;
+    r->live = vg_capture_is_live(cap);
     run_config(r, o->cfg);
     r->n_workers = o->workers ? o->workers : default_workers(o->cfg);
     if (r->n_workers > 64)
@@ -453,13 +507,29 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     pthread_create(&out_th, NULL, output_main, &oc);
 
     reader_t rd = {.run = r, .cur = vg_xcalloc(r->n_workers, sizeof(batch_t *))};
-    double t0 = now_wall(), last_draw = t0;
+    double t0 = now_wall(), last_draw = t0, last_kstats = t0;
     vg_packet_t p;
     int rc = 0;
+    bool stopping = false;
     for (;;) {
+        if (o->stop && *o->stop && !stopping) {
+            vg_capture_stop(cap);
+            stopping = true;
+        }
         enum vg_capture_result cr = vg_capture_next(cap, &p);
         if (cr == VG_CAPTURE_END)
             break;
+        if (cr == VG_CAPTURE_IDLE) {
+            reader_idle(&rd);
+            double now = now_wall();
+            kernel_stats(cap, r);
+            last_kstats = now;
+            if (o->progress && now - last_draw > 0.25) {
+                progress_line(cap, r, t0, false);
+                last_draw = now;
+            }
+            continue;
+        }
         if (cr == VG_CAPTURE_ERROR) {
             if (o->progress)
                 fputc('\n', stderr);
@@ -477,14 +547,20 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         atomic_fetch_add_explicit(&r->bytes, p.wirelen, memory_order_relaxed);
         if (o->stage != VG_STAGE_READ)
             reader_add(&rd, &p);
-        if (o->progress && (p.pcap_cnt & 4095) == 0) {
+        if ((p.pcap_cnt & 4095) == 0 && (o->progress || r->live)) {
             double now = now_wall();
-            if (now - last_draw > 0.25) {
+            if (r->live && now - last_kstats > 1.0) {
+                kernel_stats(cap, r);
+                last_kstats = now;
+            }
+            if (o->progress && now - last_draw > 0.25) {
                 progress_line(cap, r, t0, false);
                 last_draw = now;
             }
         }
     }
+    if (r->live)
+        kernel_stats(cap, r);
     for (unsigned i = 0; i < r->n_workers; i++) {
         reader_push(&rd, i);
         vg_ring_close(r->workers[i].in);
@@ -499,6 +575,8 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     res->packets = atomic_load(&r->packets);
     res->bytes = atomic_load(&r->bytes);
     res->events = oc.events;
+    res->kernel_packets = atomic_load(&r->k_packets);
+    res->kernel_drops = atomic_load(&r->k_drops);
     for (unsigned i = 0; i < r->n_workers; i++) {
         res->flows += r->workers[i].counters[W_FLOW_EVENTS];
         res->anomalies += r->workers[i].counters[W_ANOMALIES];
@@ -528,6 +606,5 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     evq_fini(&r->evq);
     stats_merge_fini(&r->sm);
     free(r);
-    vg_capture_free(cap);
     return rc;
 }

@@ -21,6 +21,7 @@
 struct vg_detect_engine;
 struct vg_attrib;
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,12 +58,16 @@ typedef struct vg_run_opts {
     const struct vg_attrib *attrib;        /* NULL: no attribution on alerts */
     const vg_sink_t *sinks;                /* consumers beside eve.json, in this order */
     size_t n_sinks;
+    /* Live runs: when *stop becomes non-zero (a signal handler), capture stops, the rings are
+     * drained and every flow ends with reason "shutdown". NULL: run to the end of the input. */
+    const volatile sig_atomic_t *stop;
 } vg_run_opts_t;
 
 typedef struct vg_run_result {
     uint64_t packets, bytes, flows, events, anomalies, alerts;
     uint64_t first_ts, last_ts;
     int capture_errors;     /* damaged files (the run is partial) */
+    uint64_t kernel_packets, kernel_drops; /* live: the sockets' counters, all interfaces */
     double seconds;
 } vg_run_result_t;
 
@@ -70,5 +75,13 @@ typedef struct vg_run_result {
  * damaged (partial run; the error was printed), -1 when the run could not start (err says why). */
 int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t n_files,
                         vg_run_result_t *res, char *err, size_t err_len);
+
+/* Runs the pipeline over an opened capture (files or interfaces, capture/capture.h); the capture
+ * stays the caller's. Live captures run until *o->stop; a quiet link still advances time (a
+ * housekeeping tick each second of wall clock), kernel counters go into the stats events as
+ * capture.kernel_packets / capture.kernel_drops. Returns as vg_engine_run_files. */
+struct vg_capture;
+int vg_engine_run_capture(const vg_run_opts_t *o, struct vg_capture *cap, vg_run_result_t *res,
+                          char *err, size_t err_len);
 
 #endif

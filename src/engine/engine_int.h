@@ -111,6 +111,10 @@ typedef struct run {
     atomic_uint stats_epoch;  /* bumped by the output thread to ask workers for a snapshot */
     atomic_ullong last_ts;    /* latest packet time read */
     atomic_ullong packets, bytes;
+    /* live capture: workers hand their event blocks over at each tick (else a quiet link keeps
+     * events back); kernel counters, summed over interfaces, published by the reader */
+    bool live;
+    atomic_ullong k_packets, k_drops;
 } run_t;
 
 /* Event lines from a worker: begin opens a JSON writer on the current block, end terminates the

@@ -116,6 +116,10 @@ static void *worker_main(void *arg)
                 w->now = b->tick;
             vg_flow_table_tick(w->flows, b->tick);
             vg_decode_tick(w->dec, b->tick);
+            if (w->run->live && w->cur && w->cur->buf.len) {
+                evq_submit(&w->run->evq, w->cur);
+                w->cur = NULL;
+            }
         }
         vg_ring_push(w->back, b);
         snapshot_if_asked(w);

@@ -1,0 +1,25 @@
+/* vigil_live.h — `vigil live`: the parts of the live sensor that `vigil read` does not have
+ * (interfaces, privileges, signals). The command line, configuration, rules and sinks are
+ * shared with `vigil read` (src/vigil_read.c parses both), so every output wired there is wired
+ * for live capture too. */
+#ifndef VG_VIGIL_LIVE_H
+#define VG_VIGIL_LIVE_H
+
+#include "engine/engine.h"
+
+#include <stdio.h>
+
+typedef struct vigil_live_args {
+    const char *const *ifaces;
+    size_t n_ifaces;
+    const char *bpf;    /* --bpf; NULL: the configured capture.bpf-filter, if any */
+    const char *user;   /* --user; NULL: the configured run-as.user, if any */
+} vigil_live_args_t;
+
+void vigil_live_usage(FILE *f);
+
+/* Opens the interfaces, drops privileges, runs the engine until SIGINT/SIGTERM and prints the
+ * summary unless quiet. Returns the exit status (0 clean stop; 2 could not start). */
+int vigil_live_run(const vg_run_opts_t *ro, const vigil_live_args_t *a, bool quiet);
+
+#endif

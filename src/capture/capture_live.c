@@ -374,7 +374,18 @@ vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t
     return vg_capture_wrap_live(l);
 }
 
-void vg_live_stop(vg_live_t *l) { l->stopping = true; }
+/* Stop: a filter that accepts nothing, so the kernel delivers (and counts) no more packets, then
+ * the rings are drained. What the counters say was received is then exactly what was handed
+ * out (plus the drops). */
+void vg_live_stop(vg_live_t *l)
+{
+    l->stopping = true;
+    struct sock_filter none = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog fp = {.len = 1, .filter = &none};
+    for (size_t i = 0; i < l->n_ifs; i++)
+        if (!l->ifs[i].pcap && l->ifs[i].fd >= 0)
+            setsockopt(l->ifs[i].fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
+}
 const char *vg_live_error(const vg_live_t *l) { return l->err; }
 size_t vg_live_n_ifaces(const vg_live_t *l) { return l->n_ifs; }
 const char *vg_live_iface_name(const vg_live_t *l, size_t i)

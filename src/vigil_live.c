@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
@@ -109,6 +110,18 @@ int vigil_live_run(const vg_run_opts_t *ro_in, const vigil_live_args_t *a, bool 
     }
     const char *user = a->user ? a->user : vg_config_str(cfg, "run-as.user");
     if (user && *user && drop_privileges(user) != 0) {
+        vg_capture_free(cap);
+        return 2;
+    }
+    /* Say now, not after the first events, when the log directory cannot be written. */
+    if (mkdir(ro_in->logdir, 0755) != 0 && errno != EEXIST) {
+        vg_log(VG_LOG_ERROR, "%s: cannot create log directory: %s", ro_in->logdir, strerror(errno));
+        vg_capture_free(cap);
+        return 2;
+    }
+    if (access(ro_in->logdir, W_OK | X_OK) != 0) {
+        vg_log(VG_LOG_ERROR, "%s: log directory not writable%s%s: %s", ro_in->logdir,
+               user ? " by user " : "", user ? user : "", strerror(errno));
         vg_capture_free(cap);
         return 2;
     }

@@ -215,7 +215,7 @@ def wait_for(pred, timeout, what):
 
 # --- cases ---------------------------------------------------------------------------------
 
-def case_equals_read(bed):
+def case_equals_read(bed, method="af-packet"):
     """At a rate with no kernel drops, flows (5-tuple and counts), alerts (sid and addresses)
     and anomalies equal what `vigil read` writes for the same captures."""
     rules = write("a.rules", RULES_A)
@@ -225,7 +225,8 @@ def case_equals_read(bed):
     ref = fresh("ref")
     vigil_read(ref, "-S", rules, "--workers", "1", gen, web)
     live_dir = fresh("live")
-    lv = Live(bed, live_dir, "-S", rules, "--workers", "2", "--set", "stats.interval=1")
+    lv = Live(bed, live_dir, "-S", rules, "--workers", "2", "--set", "stats.interval=1",
+              "--set", "capture.method=" + method)
     bed.replay([gen, web], pps=3000)
     time.sleep(1.5)
     out = lv.stop()
@@ -251,6 +252,35 @@ def case_equals_read(bed):
     reasons = collections.Counter(e["flow"]["reason"] for e in events(live_dir, "flow"))
     assert set(reasons) <= {"shutdown", "timeout"}, reasons
     print("equal: %d flows, %d alerts, kernel %s" % (sum(fl.values()), sum(al.values()), cap))
+
+
+def case_equals_read_pcap(bed):
+    """The same through the libpcap fallback (capture.method=pcap)."""
+    case_equals_read(bed, "pcap")
+
+
+def case_user(bed):
+    """--user: the sockets are opened as root, then the process runs as that user."""
+    d = fresh("user")
+    r = bed.run_in(ARGS.vigil, "live", "-i", "vrx", "-l", d, "--user", "nobody", check=False)
+    assert r.returncode == 2 and d + ": " in r.stderr and "Permission denied" in r.stderr, r
+    os.chmod(TMP, 0o755)
+    os.chmod(d, 0o777)
+    lv = Live(bed, d, "--disable-detection", "--user", "nobody")
+    with open("/proc/%d/status" % lv.p.pid) as f:
+        uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+    import pwd
+    want = str(pwd.getpwnam("nobody").pw_uid)
+    assert uids == [want] * 4, "uids %s, want %s" % (uids, want)
+    pc = os.path.join(TMP, "u.pcap")
+    P.write_pcap(pc, [(1_700_000_000_000_000, P.frame(17, "10.7.0.1", "10.7.0.2", sport=1, dport=2,
+                                                      payload=b"x"))])
+    bed.replay([pc], pps=100)
+    time.sleep(0.5)
+    lv.stop()
+    assert len(events(d, "flow")) == 1
+    r = bed.run_in(ARGS.vigil, "live", "-i", "vrx", "-l", d, "--user", "no-such-user-x", check=False)
+    assert r.returncode == 2 and "no-such-user-x: no such user" in r.stderr, r
 
 
 def case_idle_tick(bed):

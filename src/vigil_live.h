@@ -14,6 +14,8 @@ typedef struct vigil_live_args {
     size_t n_ifaces;
     const char *bpf;    /* --bpf; NULL: the configured capture.bpf-filter, if any */
     const char *user;   /* --user; NULL: the configured run-as.user, if any */
+    const char *const *rules; /* -S files, read again at each reload */
+    size_t n_rules;
 } vigil_live_args_t;
 
 void vigil_live_usage(FILE *f);
@@ -21,5 +23,8 @@ void vigil_live_usage(FILE *f);
 /* Opens the interfaces, drops privileges, runs the engine until SIGINT/SIGTERM and prints the
  * summary unless quiet. Returns the exit status (0 clean stop; 2 could not start). */
 int vigil_live_run(const vg_run_opts_t *ro, const vigil_live_args_t *a, bool quiet);
+
+/* `vigil rules reload [-l LOGDIR | --socket PATH]`: asks a running `vigil live` to reload. */
+int vigil_rules_reload_main(int argc, char **argv);
 
 #endif

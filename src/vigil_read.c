@@ -224,6 +224,8 @@ int vigil_read_main(int argc, char **argv)
         .attrib = attrib,
     };
     if (live) {
+        la.rules = rules;
+        la.n_rules = n_rules;
         rc = vigil_live_run(&ro, &la, quiet);
         goto out;
     }

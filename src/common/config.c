@@ -32,6 +32,8 @@ static const key_def_t keys[] = {
     {"af-packet.ring-size", T_SIZE, "64mb", "vigil live: ring memory per interface"},
     {"af-packet.block-size", T_SIZE, "1mb", "vigil live: ring block (multiple of the page size)"},
     {"af-packet.block-timeout", T_UINT, "10", "vigil live: ms before a partly filled block is read"},
+    {"unix-command.enabled", T_BOOL, "true", "vigil live: control socket for `vigil rules reload`"},
+    {"unix-command.filename", T_STR, NULL, "vigil live: control socket path (default LOGDIR/vigil.socket)"},
     {"run-as.user", T_STR, NULL, "vigil live: user to switch to after opening interfaces (--user)"},
     {"stream.midstream", T_BOOL, "false", "pick up TCP sessions that started before capture"},
     {"stream.async-oneside", T_BOOL, "false", "accept TCP sessions where only one side is seen"},

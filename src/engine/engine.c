@@ -157,6 +157,30 @@ static bool read_rss(uint64_t *rss, uint64_t *peak)
     return got == 3;
 }
 
+/* The counters with detect.engines[] / detect.reloads[] (Suricata's place for reloads) inside
+ * the "detect" object: the sorted table is written in three parts around the detect.* names. */
+static void write_counters_with_engines(vg_jw_t *jw, run_t *r, const uint64_t *sum)
+{
+    const stats_merge_t *sm = &r->sm;
+    size_t a = 0, b;
+    while (a < sm->n && strncmp(sm->names[a], "detect.", 7) < 0)
+        a++;
+    for (b = a; b < sm->n && strncmp(sm->names[b], "detect.", 7) == 0; b++)
+        ;
+    const char **inner = vg_xcalloc(b - a + 1, sizeof *inner);
+    for (size_t i = a; i < b; i++)
+        inner[i - a] = sm->names[i] + 7;
+    vg_stats_table_t head = {sm->names, a}, mid = {inner, b - a}, tail = {sm->names + b, sm->n - b};
+    vg_stats_write(jw, &head, sum);
+    vg_jw_key(jw, "detect");
+    vg_jw_obj_open(jw);
+    vg_stats_write(jw, &mid, sum + a);
+    reload_write_stats(r->opts->reload, jw);
+    vg_jw_obj_close(jw);
+    vg_stats_write(jw, &tail, sum + b);
+    free(inner);
+}
+
 /* Sum the workers' latest snapshots (final == true: after they all finished). */
 static void write_stats(out_ctx_t *o, bool final)
 {
@@ -191,7 +215,10 @@ static void write_stats(out_ctx_t *o, bool final)
     vg_jw_obj_open(&jw);
     vg_jw_kv_uint(&jw, "uptime", (uint64_t)(now_wall() - o->start_wall));
     vg_jw_kv_bool(&jw, "final", final);
-    vg_stats_write(&jw, &r->sm.table, sum);
+    if (r->opts->reload)
+        write_counters_with_engines(&jw, r, sum);
+    else
+        vg_stats_write(&jw, &r->sm.table, sum);
     if (r->live) { /* Suricata's names; no other stage counts under "capture" */
         vg_jw_key(&jw, "capture");
         vg_jw_obj_open(&jw);
@@ -291,6 +318,8 @@ static batch_t *reader_batch(reader_t *rd, unsigned wi)
         batch_t *b = vg_ring_pop(rd->run->workers[wi].back);
         b->n = b->used = 0;
         b->has_tick = false;
+        /* a batch is begun and ended on one side of a rule swap (reader_reload) */
+        b->gen = atomic_load_explicit(&rd->run->detect_gen, memory_order_relaxed);
         rd->cur[wi] = b;
     }
     return rd->cur[wi];
@@ -329,6 +358,34 @@ static void reader_idle(reader_t *rd)
         rd->tick_sec = sec;
         atomic_store(&rd->run->last_ts, now);
     }
+}
+
+/* Rule reload, between packets: publish an offered engine; once every worker acknowledged it,
+ * let the old one go. Workers switch at the first batch that carries the new generation. */
+static void reader_reload(reader_t *rd, unsigned *swapping)
+{
+    run_t *r = rd->run;
+    vg_reloader_t *rl = r->opts->reload;
+    if (*swapping) {
+        for (unsigned i = 0; i < r->n_workers; i++)
+            if (atomic_load_explicit(&r->workers[i].detect_ack, memory_order_acquire) != *swapping)
+                return;
+        reload_moved(rl);
+        *swapping = 0;
+    }
+    if (!reload_has_pending(rl))
+        return;
+    const vg_detect_engine_t *e = reload_take(rl);
+    if (!e)
+        return;
+    /* Batches begun before the swap go with the old engine; the next ones carry the new
+     * generation, so the switch falls exactly between two packets read. */
+    for (unsigned i = 0; i < r->n_workers; i++)
+        reader_push(rd, i);
+    unsigned g = atomic_load(&r->detect_gen) + 1;
+    atomic_store_explicit(&r->detect_cur, e, memory_order_release);
+    atomic_store_explicit(&r->detect_gen, g, memory_order_release);
+    *swapping = g;
 }
 
 static void kernel_stats(vg_capture_t *cap, run_t *r)
@@ -511,11 +568,18 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     vg_packet_t p;
     int rc = 0;
     bool stopping = false;
+    unsigned swapping = 0; /* generation being handed to the workers */
+    bool can_reload = o->reload && o->detect && o->stage == VG_STAGE_ALL;
+    if (o->reload)
+        reload_attach(o->reload, can_reload ? o->detect : NULL);
+    atomic_store(&r->detect_cur, o->detect);
     for (;;) {
         if (o->stop && *o->stop && !stopping) {
             vg_capture_stop(cap);
             stopping = true;
         }
+        if (can_reload && (swapping || reload_has_pending(o->reload)))
+            reader_reload(&rd, &swapping);
         enum vg_capture_result cr = vg_capture_next(cap, &p);
         if (cr == VG_CAPTURE_END)
             break;
@@ -567,6 +631,8 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     }
     for (unsigned i = 0; i < r->n_workers; i++)
         worker_join(&r->workers[i]);
+    if (swapping) /* the workers are gone: nobody uses the old engine */
+        reload_moved(o->reload);
     pthread_join(out_th, NULL);
     write_stats(&oc, true);
     if (o->progress)
@@ -592,6 +658,8 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         rc = -1;
     }
     free(oc.sink_failed);
+    if (o->reload)
+        reload_detach(o->reload);
     if (fd >= 0 && fsync(fd) != 0 && errno != EINVAL)
         vg_log(VG_LOG_WARN, "fsync of eve.json failed: %s", strerror(errno));
     if (fd >= 0)

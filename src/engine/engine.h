@@ -26,6 +26,24 @@ struct vg_attrib;
 #include <stddef.h>
 #include <stdint.h>
 
+/* Rule reload under traffic (reload.c). A control thread builds a new signature engine beside
+ * the running one and offers it; the engine hands it to the workers between batches (each makes
+ * its thread context for it at its next batch) and frees the old engine once every worker has
+ * moved. Every attempt, failed ones too, is listed in the stats events (detect.engines[] for the
+ * engine in use, detect.reloads[] for the attempts). Flow variables (flowbits) of flows open at
+ * the swap start again empty, and per-worker threshold state starts again. */
+typedef struct vg_reloader vg_reloader_t;
+vg_reloader_t *vg_reloader_new(void);
+/* After the run: frees the engines it was given. */
+void vg_reloader_free(vg_reloader_t *rl);
+/* Offers e (ownership passes) and waits up to timeout_ms for every worker to use it. Returns 0
+ * (in use), 1 (offered, not every worker moved yet), -1 (no run with detection: e freed); msg
+ * says which, with the rule counts. Thread-safe. */
+int vg_reloader_offer(vg_reloader_t *rl, struct vg_detect_engine *e, int timeout_ms, char *msg,
+                      size_t msg_len);
+/* Records a reload that failed (the running rules stay). */
+void vg_reloader_failed(vg_reloader_t *rl, const char *why);
+
 /* How far down the pipeline packets go (for benchmarks; normal runs use VG_STAGE_ALL). */
 enum vg_stage {
     VG_STAGE_ALL = 0,
@@ -61,6 +79,8 @@ typedef struct vg_run_opts {
     /* Live runs: when *stop becomes non-zero (a signal handler), capture stops, the rings are
      * drained and every flow ends with reason "shutdown". NULL: run to the end of the input. */
     const volatile sig_atomic_t *stop;
+    /* Live runs: where new rule sets come from (NULL: no reload). */
+    vg_reloader_t *reload;
 } vg_run_opts_t;
 
 typedef struct vg_run_result {

@@ -37,6 +37,7 @@ typedef struct pkt_slot {
 typedef struct batch {
     uint32_t n, used;
     bool has_tick;
+    unsigned gen;            /* rule engine generation for these packets (reload.c) */
     vg_time_t tick;          /* after the packets: expire flows at this packet time */
     pkt_slot_t p[BATCH_PKTS];
     uint8_t data[BATCH_BYTES];
@@ -65,6 +66,10 @@ typedef struct worker {
     int cur_dir;
     /* signature matching */
     vg_detect_ctx_t *detect;
+    const vg_detect_engine_t *detect_engine; /* the engine detect was made for */
+    unsigned detect_gen;                     /* its generation (reload.c) */
+    atomic_uint detect_ack;                  /* detect_gen, published for the reader */
+    uint64_t *detect_base;                   /* counters of contexts freed by reloads */
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_buf_t chunk;
     vg_buf_t fast_line;      /* scratch for one fast.log line */          /* stream bytes delivered while processing the current packet */
@@ -115,7 +120,20 @@ typedef struct run {
      * events back); kernel counters, summed over interfaces, published by the reader */
     bool live;
     atomic_ullong k_packets, k_drops;
+    /* rule reload: the engine workers should use, and its generation */
+    _Atomic(const vg_detect_engine_t *) detect_cur;
+    atomic_uint detect_gen;
 } run_t;
+
+/* reload.c, engine side (reader and output threads) */
+void reload_attach(vg_reloader_t *rl, const vg_detect_engine_t *initial);
+void reload_detach(vg_reloader_t *rl);
+bool reload_has_pending(const vg_reloader_t *rl);
+const vg_detect_engine_t *reload_take(vg_reloader_t *rl);
+void reload_moved(vg_reloader_t *rl);
+void reload_write_stats(vg_reloader_t *rl, vg_jw_t *jw);
+/* worker_app.c: move the worker to run->detect_cur (at a batch boundary). */
+void wapp_detect_swap(worker_t *w, unsigned gen);
 
 /* Event lines from a worker: begin opens a JSON writer on the current block, end terminates the
  * line and hands full blocks to the output thread. */

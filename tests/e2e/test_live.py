@@ -373,6 +373,73 @@ def case_stop_under_traffic(bed):
     print("stop: %d packets in %d flows, kernel %s, reasons %s" % (in_flows, len(fl), cap, reasons))
 
 
+def ts_usec(iso):
+    """EVE timestamp (2024-01-02T03:04:05.123456+0000) to microseconds since the epoch."""
+    import datetime
+    t = datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return int(t.timestamp()) * 1_000_000 + t.microsecond
+
+
+def case_reload(bed):
+    """Reload under traffic: through the control socket a set that adds gamma and removes beta;
+    then a broken file (refused, the running set stays, the reply says why); then SIGHUP back to
+    the first set. No kernel drops; each rule fires exactly in the periods its set was in use."""
+    rules = write("live.rules", RULES_A)
+    web, _ = http_pcap("rl.pcap", ["alpha", "beta", "gamma"], 4)
+    d = fresh("reload")
+    lv = Live(bed, d, "-S", rules, "--workers", "2", "--set", "stats.interval=1")
+    rp = bed.popen(["tcpreplay", "-q", "-i", "vtx", "--pps=1500", "--loop=0", web],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2)
+        write("live.rules", RULES_B)
+        r = subprocess.run([ARGS.vigil, "rules", "reload", "-l", d], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0 and r.stdout.startswith("ok "), r
+        time.sleep(2)
+        write("live.rules", "alert http any any -> any any (msg:\"broken\"; nosuchkeyword; sid:5;)\n")
+        r = subprocess.run([ARGS.vigil, "rules", "reload", "-l", d], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 1 and "running rules stay" in r.stdout, r
+        time.sleep(1.5)
+        write("live.rules", RULES_A)
+        lv.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "engine 2 in use" in lv.stderr(), 20, "the SIGHUP reload")
+        time.sleep(2)
+    finally:
+        rp.kill()
+        rp.wait()
+    time.sleep(0.5)
+    lv.stop()
+    final = [s for s in stats_events(d) if s["final"]][0]
+    assert final["capture"]["kernel_drops"] == 0, final["capture"]
+    rel = final["detect"]["reloads"]
+    assert [x["ok"] for x in rel] == [True, False, True], rel
+    assert rel[0]["rules_loaded"] == 2 and rel[2]["rules_loaded"] == 2, rel
+    assert "nosuchkeyword" in rel[1]["error"] or "broken" in rel[1]["error"] or rel[1]["error"], rel
+    eng = final["detect"]["engines"]
+    assert len(eng) == 1 and eng[0]["id"] == 2 and eng[0]["rules_loaded"] == 2, eng
+    t1, t2 = ts_usec(rel[0]["time"]), ts_usec(rel[2]["time"])
+    slack = 300_000  # packets already queued in batches at a swap
+    by = collections.defaultdict(list)
+    for e in events(d, "alert"):
+        by[e["alert"]["signature_id"]].append(ts_usec(e["timestamp"]))
+    for sid in (1000001, 1000002, 1000003):
+        assert by[sid], "sid %d never fired: %s" % (sid, {k: len(v) for k, v in by.items()})
+    # alpha: in every period
+    assert any(t < t1 for t in by[1000001]) and any(t1 < t < t2 for t in by[1000001]) and \
+        any(t > t2 for t in by[1000001])
+    # beta: before the first reload and after the SIGHUP one, never between
+    mid_beta = [t for t in by[1000002] if t1 + slack < t < t2 - slack]
+    assert not mid_beta, "removed rule fired %d times after the swap" % len(mid_beta)
+    assert any(t > t2 + slack for t in by[1000002]), "beta back after SIGHUP"
+    # gamma: only between the reloads
+    out_gamma = [t for t in by[1000003] if t < t1 - slack or t > t2 + slack]
+    assert not out_gamma, "gamma outside its period: %s (t1 %d t2 %d)" % ([t - t1 for t in out_gamma], t1, t2)
+    assert any(t1 + slack < t < t2 - slack for t in by[1000003]), "added rule fired after swap"
+    print("reload: alerts %s" % {k: len(v) for k, v in by.items()})
+
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 

@@ -15,6 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef VIGIL_DEFAULT_CONFIG
+#define VIGIL_DEFAULT_CONFIG "/etc/vigil/vigil.yaml"
+#endif
+
 static void read_usage(FILE *f)
 {
     fprintf(f,
@@ -167,6 +171,11 @@ int vigil_read_main(int argc, char **argv)
     if (!live && n_files == 0) {
         vg_log(VG_LOG_ERROR, "read: no capture file given (vigil read FILE...)");
         goto out;
+    }
+    /* A service runs `vigil live` with the shipped configuration path (dist/vigil.yaml). */
+    if (live && !config && access(VIGIL_DEFAULT_CONFIG, R_OK) == 0) {
+        config = VIGIL_DEFAULT_CONFIG;
+        vg_log(VG_LOG_INFO, "configuration: %s", config);
     }
     cfg = vg_config_new();
     if (config && vg_config_load_yaml(cfg, config, err, sizeof err)) {

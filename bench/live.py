@@ -90,17 +90,22 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
     errp = os.path.join(logd, "stderr.txt")
     errf = open(errp, "w")
     cmd = ["ip", "netns", "exec", bed.ns, a.vigil, "live", "-i", "vrx", "-l", logd, "-k", "none",
-           "--no-progress", "--workers", str(workers), "--set", "stats.interval=0"] + rules
+           "--no-progress", "--workers", str(workers), "--set", "stats.interval=0",
+           "--set", "af-packet.ring-size=" + a.ring] + rules
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True, env=env)
     t0 = time.time()
     while "capturing on" not in open(errp).read():
         if p.poll() is not None or time.time() - t0 > 300:
             sys.exit("vigil live did not start: " + open(errp).read())
         time.sleep(0.2)
-    r = sh("ip", "netns", "exec", bed.ns, "tcpreplay", "-i", "vtx", "--mbps=%g" % rate, pcap)
+    speed = ["--topspeed"] if rate == 0 else ["--mbps=%g" % rate]
+    r = sh("ip", "netns", "exec", bed.ns, "tcpreplay", "-i", "vtx", *speed, pcap)
     sent = failed = 0
+    mbps = 0.0
     for line in r.stdout.splitlines():
         line = line.strip()
+        if line.startswith("Rated:"):
+            mbps = float(line.split(",")[1].split()[0])
         if line.startswith("Successful packets:"):
             sent = int(line.split()[-1])
         if line.startswith("Failed packets:"):
@@ -114,7 +119,7 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
     st = final_stats(logd)
     al = alerts_of(logd)
     shutil.rmtree(logd, ignore_errors=True)
-    return {"sent": sent, "failed": failed, "kp": st["capture"]["kernel_packets"],
+    return {"sent": sent, "failed": failed, "mbps": mbps, "kp": st["capture"]["kernel_packets"],
             "kd": st["capture"]["kernel_drops"], "alerts": al}
 
 
@@ -132,7 +137,10 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "corpus"))
     ap.add_argument("--pcap")
-    ap.add_argument("--rates", default="50,100,200,400,800")
+    ap.add_argument("--rates", default="100,200,400,800,1600,0",
+                    help="Mbit/s asked of tcpreplay; 0 = --topspeed")
+    ap.add_argument("--ring", default="8mb",
+                    help="af-packet.ring-size: smaller than the capture, or nothing can drop")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--rules", default="none,et")
@@ -152,8 +160,10 @@ def main():
     print("capture %s: %s packets, %s" % (os.path.basename(pcap), info.get("Number of packets"),
                                           info.get("Data size")))
     print("command: `sudo python3 bench/live.py %s`\n" % " ".join(sys.argv[1:]))
-    print("| workers | rules | Mbit/s | runs: kernel drops / kernel packets | alerts live / read |")
-    print("|---|---|---|---|---|")
+    print("ring %s per interface; rate: asked of tcpreplay (top = --topspeed) and achieved (median)\n"
+          % a.ring)
+    print("| workers | rules | Mbit/s asked | achieved | runs: kernel drops / kernel packets | alerts live / read |")
+    print("|---|---|---|---|---|---|")
     best = {}
     bed = Bed()
     try:
@@ -175,8 +185,10 @@ def main():
                     same = " ".join("%d/%d%s" % (sum(r["alerts"].values()), sum(ref.values()),
                                                  "" if r["alerts"] == ref else "≠") for r in runs)
                     fails = sum(r["failed"] for r in runs)
-                    print("| %d | %s | %g | %s%s | %s |" % (
-                        w, "ET Open" if rules_name == "et" else "none", rate, drops,
+                    ach = sorted(r["mbps"] for r in runs)[len(runs) // 2]
+                    print("| %d | %s | %s | %.0f | %s%s | %s |" % (
+                        w, "ET Open" if rules_name == "et" else "none",
+                        "top" if rate == 0 else "%g" % rate, ach, drops,
                         " (tcpreplay failed %d)" % fails if fails else "", same), flush=True)
                     if all(r["kd"] == 0 for r in runs):
                         best[(w, rules_name)] = rate
@@ -187,8 +199,9 @@ def main():
         shutil.rmtree(cache, ignore_errors=True)
     print()
     for (w, rn), rate in sorted(best.items()):
-        print("- %d worker(s), %s: no kernel drops up to %g Mbit/s" % (
-            w, "ET Open" if rn == "et" else "no rules", rate))
+        print("- %d worker(s), %s: no kernel drops up to %s" % (
+            w, "ET Open" if rn == "et" else "no rules",
+            "tcpreplay's top speed" if rate == 0 else "%g Mbit/s" % rate))
 
 
 if __name__ == "__main__":

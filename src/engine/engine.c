@@ -224,6 +224,16 @@ static void write_stats(out_ctx_t *o, bool final)
         vg_jw_obj_open(&jw);
         vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->k_packets));
         vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->k_drops));
+        vg_jw_key(&jw, "interfaces");
+        vg_jw_arr_open(&jw);
+        for (size_t i = 0; i < r->n_ifs; i++) {
+            vg_jw_obj_open(&jw);
+            vg_jw_kv_str(&jw, "name", r->ifs[i].name);
+            vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->ifs[i].packets));
+            vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->ifs[i].drops));
+            vg_jw_obj_close(&jw);
+        }
+        vg_jw_arr_close(&jw);
         vg_jw_obj_close(&jw);
     }
     uint64_t rss, peak;
@@ -394,6 +404,8 @@ static void kernel_stats(vg_capture_t *cap, run_t *r)
     for (size_t i = 0; i < vg_capture_n_ifaces(cap); i++) {
         uint64_t p, d;
         vg_capture_kernel_stats(cap, i, &p, &d);
+        atomic_store(&r->ifs[i].packets, p);
+        atomic_store(&r->ifs[i].drops, d);
         kp += p;
         kd += d;
     }
@@ -538,6 +550,10 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     run_t *r = vg_xcalloc(1, sizeof *r);
     r->opts = o;
     r->live = vg_capture_is_live(cap);
+    r->n_ifs = vg_capture_n_ifaces(cap);
+    r->ifs = vg_xcalloc(r->n_ifs + 1, sizeof *r->ifs);
+    for (size_t i = 0; i < r->n_ifs; i++)
+        r->ifs[i].name = vg_capture_iface_name(cap, i);
     run_config(r, o->cfg);
     r->n_workers = o->workers ? o->workers : default_workers(o->cfg);
     if (r->n_workers > 64)
@@ -673,6 +689,7 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     free(rd.cur);
     evq_fini(&r->evq);
     stats_merge_fini(&r->sm);
+    free(r->ifs);
     free(r);
     return rc;
 }

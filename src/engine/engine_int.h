@@ -120,6 +120,8 @@ typedef struct run {
      * events back); kernel counters, summed over interfaces, published by the reader */
     bool live;
     atomic_ullong k_packets, k_drops;
+    size_t n_ifs;                       /* the same per interface */
+    struct run_if { const char *name; atomic_ullong packets, drops; } *ifs;
     /* rule reload: the engine workers should use, and its generation */
     _Atomic(const vg_detect_engine_t *) detect_cur;
     atomic_uint detect_gen;

@@ -239,6 +239,8 @@ def case_equals_read(bed, method="af-packet"):
     assert cap["kernel_packets"] == n_total, "kernel saw %d packets, replayed %d" % (
         cap["kernel_packets"], n_total)
     assert len(st) >= 2, "periodic stats events with capture counters, got %d" % len(st)
+    assert [(i["name"], i["kernel_packets"], i["kernel_drops"]) for i in cap["interfaces"]] == \
+        [("vrx", n_total, 0)], cap
     fr, fl = flows(ref), flows(live_dir)
     assert sum(fr.values()) > 400, "reference has the flows"
     if fr != fl:

@@ -285,6 +285,47 @@ def case_user(bed):
     assert r.returncode == 2 and "no-such-user-x: no such user" in r.stderr, r
 
 
+def case_link_down(bed):
+    """The interface goes down during the run: reported, retried, capture resumes when it comes
+    back; nothing crashes and what is replayed afterwards is all there."""
+    gen = gen_pcap("gen_ld.pcap", 150, 21)
+    ref = fresh("ld_ref")
+    vigil_read(ref, "--disable-detection", gen)
+    d = fresh("ld")
+    lv = Live(bed, d, "--disable-detection")
+    sh("ip", "-n", bed.ns, "link", "set", "vrx", "down")
+    wait_for(lambda: "vrx: capture interrupted" in lv.stderr(), 10, "the link-down report")
+    time.sleep(0.5)
+    sh("ip", "-n", bed.ns, "link", "set", "vrx", "up")
+    bed.replay([gen], pps=3000)
+    time.sleep(1)
+    lv.stop()
+    assert "vrx: capture resumed" in lv.stderr(), lv.stderr()
+    assert flows(d) == flows(ref), "flows after the link came back differ from vigil read"
+
+
+def case_two_interfaces(bed):
+    """-i twice: both interfaces feed one engine; kernel counters per interface."""
+    sh("ip", "-n", bed.ns, "link", "add", "vtx2", "type", "veth", "peer", "name", "vrx2")
+    for i in ("vtx2", "vrx2"):
+        bed.run_in("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % i)
+        sh("ip", "-n", bed.ns, "link", "set", i, "up")
+    g1 = gen_pcap("g1.pcap", 100, 31)
+    g2, n2 = http_pcap("g2.pcap", ["x"], 20, cport=41000)
+    ref = fresh("two_ref")
+    vigil_read(ref, "--disable-detection", g1, g2)
+    d = fresh("two")
+    lv = Live(bed, d, "--disable-detection", "-i", "vrx2", "--set", "capture.method=af-packet")
+    bed.replay([g1], pps=3000)
+    bed.run_in("tcpreplay", "-q", "-i", "vtx2", "--pps=3000", g2)
+    time.sleep(1)
+    lv.stop()
+    assert flows(d) == flows(ref), "flows from two interfaces differ from vigil read of both"
+    final = [s for s in stats_events(d) if s["final"]][0]["capture"]
+    per = {i["name"]: i["kernel_packets"] for i in final["interfaces"]}
+    assert per == {"vrx": count_pcap(g1), "vrx2": n2}, per
+
+
 def case_idle_tick(bed):
     """On a quiet link the housekeeping tick advances time: flows time out and their events are
     written while vigil keeps running."""

@@ -54,39 +54,26 @@ void vigil_live_usage(FILE *f)
             "or the filter could not be opened, or bad usage or configuration.\n");
 }
 
-static int drop_privileges(const char *user)
+static int drop_privileges(const char *user, char *err, size_t err_len)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
-        vg_log(VG_LOG_ERROR, "--user %s: no such user", user);
+        snprintf(err, err_len, "--user %s: no such user", user);
         return -1;
     }
     if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
         setuid(pw->pw_uid) != 0) {
-        vg_log(VG_LOG_ERROR, "--user %s: cannot switch user: %s", user, strerror(errno));
+        snprintf(err, err_len, "--user %s: cannot switch user: %s", user, strerror(errno));
         return -1;
     }
     if (pw->pw_uid != 0 && setuid(0) == 0) {
-        vg_log(VG_LOG_ERROR, "--user %s: privileges could be regained; stopping", user);
+        snprintf(err, err_len, "--user %s: privileges could be regained; stopping", user);
         return -1;
     }
     vg_log(VG_LOG_INFO, "running as user %s", user);
     return 0;
 }
 
-static void print_summary(const vg_run_result_t *r, const char *logdir)
-{
-    double s = r->seconds > 0 ? r->seconds : 1e-9;
-    printf("vigil: %llu packets (%.1f MB) in %.2f s: %.0f kpkt/s, %.1f Mbit/s\n",
-           (unsigned long long)r->packets, (double)r->bytes / 1e6, r->seconds,
-           (double)r->packets / s / 1e3, (double)r->bytes * 8 / s / 1e6);
-    printf("vigil: kernel: %llu packets, %llu drops (%.3f%%)\n",
-           (unsigned long long)r->kernel_packets, (unsigned long long)r->kernel_drops,
-           r->kernel_packets ? 100.0 * (double)r->kernel_drops / (double)r->kernel_packets : 0.0);
-    printf("vigil: %llu flows, %llu anomalies, %llu alerts, %llu events written to %s/eve.json\n",
-           (unsigned long long)r->flows, (unsigned long long)r->anomalies,
-           (unsigned long long)r->alerts, (unsigned long long)r->events, logdir);
-}
 
 struct control {
     const vg_config_t *cfg;
@@ -101,12 +88,14 @@ struct control {
 
 typedef struct control control_t;
 static control_t *control_new(const vg_config_t *cfg, const vigil_live_args_t *a, const char *logdir);
-static int control_start(control_t *c);
+static int control_start(control_t *c, char *err, size_t err_len);
 static void control_stop(control_t *c);
 
-int vigil_live_run(const vg_run_opts_t *ro_in, const vigil_live_args_t *a, bool quiet)
+int vigil_live_run(const vg_run_opts_t *ro_in, const vigil_live_args_t *a, vg_run_result_t *res,
+                   char *err, size_t err_len)
 {
     const vg_config_t *cfg = ro_in->cfg;
+    memset(res, 0, sizeof *res);
     vg_live_config_t lc = {
         .ifaces = a->ifaces,
         .n_ifaces = a->n_ifaces,
@@ -119,7 +108,6 @@ int vigil_live_run(const vg_run_opts_t *ro_in, const vigil_live_args_t *a, bool 
         .bpf = a->bpf ? a->bpf : vg_config_str(cfg, "capture.bpf-filter"),
         .poll_ms = 100,
     };
-    char err[1024];
     /* Stop signals are caught before the sockets open, so none is lost in between. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -127,52 +115,45 @@ int vigil_live_run(const vg_run_opts_t *ro_in, const vigil_live_args_t *a, bool 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    vg_capture_t *cap = vg_capture_open_live(&lc, err, sizeof err);
-    if (!cap) {
-        vg_log(VG_LOG_ERROR, "%s", err);
-        return 2;
-    }
+    vg_capture_t *cap = vg_capture_open_live(&lc, err, err_len);
+    if (!cap)
+        return -1;
     const char *user = a->user ? a->user : vg_config_str(cfg, "run-as.user");
-    if (user && *user && drop_privileges(user) != 0) {
+    if (user && *user && drop_privileges(user, err, err_len) != 0) {
         vg_capture_free(cap);
-        return 2;
+        return -1;
     }
     /* Say now, not after the first events, when the log directory cannot be written. */
     if (mkdir(ro_in->logdir, 0755) != 0 && errno != EEXIST) {
-        vg_log(VG_LOG_ERROR, "%s: cannot create log directory: %s", ro_in->logdir, strerror(errno));
+        snprintf(err, err_len, "%s: cannot create log directory: %s", ro_in->logdir,
+                 strerror(errno));
         vg_capture_free(cap);
-        return 2;
+        return -1;
     }
     if (access(ro_in->logdir, W_OK | X_OK) != 0) {
-        vg_log(VG_LOG_ERROR, "%s: log directory not writable%s%s: %s", ro_in->logdir,
-               user ? " by user " : "", user ? user : "", strerror(errno));
+        snprintf(err, err_len, "%s: log directory not writable%s%s: %s", ro_in->logdir,
+                 user ? " by user " : "", user ? user : "", strerror(errno));
         vg_capture_free(cap);
-        return 2;
+        return -1;
     }
-    vg_log(VG_LOG_INFO, "capturing on %zu interface(s) (%s); SIGINT or SIGTERM stops",
-           lc.n_ifaces, lc.method ? lc.method : "af-packet");
     vg_run_opts_t ro = *ro_in;
     ro.stop = &g_stop;
     control_t *ctl = control_new(cfg, a, ro.logdir);
     ro.reload = ctl->rl;
-    if (control_start(ctl) != 0) {
+    if (control_start(ctl, err, err_len) != 0) {
         vg_capture_free(cap);
+        vg_reloader_free(ctl->rl);
         free(ctl);
-        return 2;
+        return -1;
     }
-    vg_run_result_t res;
-    int r = vg_engine_run_capture(&ro, cap, &res, err, sizeof err);
+    vg_log(VG_LOG_INFO, "capturing on %zu interface(s) (%s); SIGINT or SIGTERM stops",
+           lc.n_ifaces, lc.method ? lc.method : "af-packet");
+    int r = vg_engine_run_capture(&ro, cap, res, err, err_len);
     control_stop(ctl);
     vg_capture_free(cap);
     vg_reloader_free(ctl->rl);
     free(ctl);
-    if (r < 0) {
-        vg_log(VG_LOG_ERROR, "%s", err);
-        return 2;
-    }
-    if (!quiet)
-        print_summary(&res, ro.logdir);
-    return 0;
+    return r;
 }
 
 /* --- rule reload: SIGHUP and the control socket --- */
@@ -291,13 +272,13 @@ static int control_socket_path(const vg_config_t *cfg, const char *logdir, char 
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
-static int control_start(control_t *c)
+static int control_start(control_t *c, char *err, size_t err_len)
 {
     c->lfd = -1;
     if (vg_config_bool(c->cfg, "unix-command.enabled")) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (control_socket_path(c->cfg, c->logdir, c->path, sizeof sa.sun_path)) {
-            vg_log(VG_LOG_ERROR, "control socket path too long (unix-command.filename)");
+            snprintf(err, err_len, "control socket path too long (unix-command.filename)");
             return -1;
         }
         memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
@@ -305,7 +286,7 @@ static int control_start(control_t *c)
         int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
             close(probe);
-            vg_log(VG_LOG_ERROR, "%s: another vigil is listening there", c->path);
+            snprintf(err, err_len, "%s: another vigil is listening there", c->path);
             return -1;
         }
         if (probe >= 0)
@@ -314,7 +295,8 @@ static int control_start(control_t *c)
         c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
             chmod(c->path, 0660) != 0 || listen(c->lfd, 4) != 0) {
-            vg_log(VG_LOG_ERROR, "%s: cannot open the control socket: %s", c->path, strerror(errno));
+            snprintf(err, err_len, "%s: cannot open the control socket: %s", c->path,
+                     strerror(errno));
             if (c->lfd >= 0)
                 close(c->lfd);
             c->lfd = -1;
@@ -326,7 +308,15 @@ static int control_start(control_t *c)
     sa.sa_handler = on_hup;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGHUP, &sa, NULL);
-    return pthread_create(&c->th, NULL, control_main, c) == 0 ? 0 : -1;
+    if (pthread_create(&c->th, NULL, control_main, c) != 0) {
+        snprintf(err, err_len, "cannot start the control thread");
+        if (c->lfd >= 0) {
+            close(c->lfd);
+            unlink(c->path);
+        }
+        return -1;
+    }
+    return 0;
 }
 
 static void control_stop(control_t *c)

@@ -20,9 +20,11 @@ typedef struct vigil_live_args {
 
 void vigil_live_usage(FILE *f);
 
-/* Opens the interfaces, drops privileges, runs the engine until SIGINT/SIGTERM and prints the
- * summary unless quiet. Returns the exit status (0 clean stop; 2 could not start). */
-int vigil_live_run(const vg_run_opts_t *ro, const vigil_live_args_t *a, bool quiet);
+/* Opens the interfaces, drops privileges, starts the control socket and runs the engine until
+ * SIGINT/SIGTERM, with ro's outputs (the caller sets them up as for files). Returns as
+ * vg_engine_run_files: 0 clean stop, -1 could not start or an output failed (err says why). */
+int vigil_live_run(const vg_run_opts_t *ro, const vigil_live_args_t *a, vg_run_result_t *res,
+                   char *err, size_t err_len);
 
 /* `vigil rules reload [-l LOGDIR | --socket PATH]`: asks a running `vigil live` to reload. */
 int vigil_rules_reload_main(int argc, char **argv);

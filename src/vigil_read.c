@@ -57,12 +57,17 @@ static int split_kv(const char *arg, const char *opt, char *key, size_t klen, co
     return 0;
 }
 
-static void print_summary(const vg_run_result_t *r, const char *logdir)
+static void print_summary(const vg_run_result_t *r, const char *logdir, bool live)
 {
     double s = r->seconds > 0 ? r->seconds : 1e-9;
     printf("vigil: %llu packets (%.1f MB) in %.2f s: %.0f kpkt/s, %.1f Mbit/s\n",
            (unsigned long long)r->packets, (double)r->bytes / 1e6, r->seconds,
            (double)r->packets / s / 1e3, (double)r->bytes * 8 / s / 1e6);
+    if (live)
+        printf("vigil: kernel: %llu packets, %llu drops (%.3f%%)\n",
+               (unsigned long long)r->kernel_packets, (unsigned long long)r->kernel_drops,
+               r->kernel_packets ? 100.0 * (double)r->kernel_drops / (double)r->kernel_packets
+                                 : 0.0);
     printf("vigil: %llu flows, %llu anomalies, %llu alerts, %llu events written to %s/eve.json\n",
            (unsigned long long)r->flows, (unsigned long long)r->anomalies,
            (unsigned long long)r->alerts, (unsigned long long)r->events, logdir);
@@ -232,20 +237,17 @@ int vigil_read_main(int argc, char **argv)
         .detect = detect,
         .attrib = attrib,
     };
-    if (live) {
-        la.rules = rules;
-        la.n_rules = n_rules;
-        rc = vigil_live_run(&ro, &la, quiet);
-        goto out;
-    }
+    la.rules = rules;
+    la.n_rules = n_rules;
     vg_run_result_t res;
-    int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
+    int r = live ? vigil_live_run(&ro, &la, &res, err, sizeof err)
+                 : vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
     if (r < 0) {
         vg_log(VG_LOG_ERROR, "%s", err);
         goto out;
     }
     if (!quiet)
-        print_summary(&res, logdir);
+        print_summary(&res, logdir, live);
     rc = r;
 out:
     vg_detect_engine_free(detect);

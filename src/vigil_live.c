@@ -22,12 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t g_stop;
+/* Set by signal handlers, read by other threads: lock-free atomics (async-signal-safe). */
+static atomic_int g_stop;
 
 static void on_stop(int sig)
 {
     (void)sig;
-    g_stop = 1;
+    atomic_store(&g_stop, 1);
 }
 
 void vigil_live_usage(FILE *f)
@@ -158,12 +159,12 @@ int vigil_live_run(const vg_run_opts_t *ro_in, const vigil_live_args_t *a, vg_ru
 
 /* --- rule reload: SIGHUP and the control socket --- */
 
-static volatile sig_atomic_t g_hup;
+static atomic_int g_hup;
 
 static void on_hup(int sig)
 {
     (void)sig;
-    g_hup = 1;
+    atomic_store(&g_hup, 1);
 }
 
 
@@ -243,8 +244,7 @@ static void *control_main(void *arg)
     control_t *c = arg;
     pthread_setname_np(pthread_self(), "vg-control");
     while (!atomic_load(&c->quit)) {
-        if (g_hup) {
-            g_hup = 0;
+        if (atomic_exchange(&g_hup, 0)) {
             char msg[1024];
             do_reload(c, msg, sizeof msg);
         }

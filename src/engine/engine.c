@@ -590,7 +590,7 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         reload_attach(o->reload, can_reload ? o->detect : NULL);
     atomic_store(&r->detect_cur, o->detect);
     for (;;) {
-        if (o->stop && *o->stop && !stopping) {
+        if (o->stop && atomic_load_explicit(o->stop, memory_order_relaxed) && !stopping) {
             vg_capture_stop(cap);
             stopping = true;
         }

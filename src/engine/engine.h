@@ -21,7 +21,7 @@
 struct vg_detect_engine;
 struct vg_attrib;
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,9 +76,10 @@ typedef struct vg_run_opts {
     const struct vg_attrib *attrib;        /* NULL: no attribution on alerts */
     const vg_sink_t *sinks;                /* consumers beside eve.json, in this order */
     size_t n_sinks;
-    /* Live runs: when *stop becomes non-zero (a signal handler), capture stops, the rings are
-     * drained and every flow ends with reason "shutdown". NULL: run to the end of the input. */
-    const volatile sig_atomic_t *stop;
+    /* Live runs: when *stop becomes non-zero (set by a signal handler: a lock-free atomic),
+     * capture stops, the rings are drained and every flow ends with reason "shutdown". NULL:
+     * run to the end of the input. */
+    const atomic_int *stop;
     /* Live runs: where new rule sets come from (NULL: no reload). */
     vg_reloader_t *reload;
 } vg_run_opts_t;

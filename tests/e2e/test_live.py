@@ -447,7 +447,10 @@ def case_reload(bed):
         time.sleep(1.5)
         write("live.rules", RULES_A)
         lv.p.send_signal(signal.SIGHUP)
-        wait_for(lambda: "engine 2 in use" in lv.stderr(), 20, "the SIGHUP reload")
+        try:
+            wait_for(lambda: "engine 2 in use" in lv.stderr(), 60, "the SIGHUP reload")
+        except AssertionError as e:
+            raise AssertionError("%s; vigil said:\n%s" % (e, lv.stderr()))
         time.sleep(2)
     finally:
         rp.kill()

@@ -384,6 +384,14 @@ def case_bad_interface(bed):
     assert r.returncode == 2 and "dn0: interface is down" in r.stderr, r
     r = bed.run_in(ARGS.vigil, "live", "-l", d, check=False)
     assert r.returncode == 2 and "no interface" in r.stderr, r
+    # a ring that cannot be allocated, a block size the kernel cannot use
+    r = bed.run_in(ARGS.vigil, "live", "-i", "vrx", "-l", d, "--disable-detection",
+                   "--set", "af-packet.ring-size=4096gb", check=False)
+    assert r.returncode == 2 and "vrx: cannot allocate a ring" in r.stderr, r
+    r = bed.run_in(ARGS.vigil, "live", "-i", "vrx", "-l", d, "--disable-detection",
+                   "--set", "af-packet.block-size=1000", check=False)
+    assert r.returncode == 2 and "not a multiple of the page size" in r.stderr, r
+    assert not os.path.exists(os.path.join(d, "eve.json")), "nothing written on a failed start"
 
 
 def case_stop_under_traffic(bed):

@@ -128,6 +128,8 @@ static void *worker_main(void *arg)
     pthread_setname_np(pthread_self(), name);
     batch_t *b;
     while ((b = vg_ring_pop(w->in)) != NULL) {
+        if (b->gen != w->detect_gen) /* a rule reload: switch between batches */
+            wapp_detect_swap(w, b->gen);
         for (uint32_t i = 0; i < b->n; i++) {
             const pkt_slot_t *s = &b->p[i];
             vg_packet_t p;
@@ -150,6 +152,10 @@ static void *worker_main(void *arg)
             vg_decode_tick(w->dec, b->tick);
             if (w->run->behave)
                 engine_behave_epoch(w);
+            if (w->run->live && w->cur && w->cur->buf.len) {
+                evq_submit(&w->run->evq, w->cur);
+                w->cur = NULL;
+            }
         }
         vg_ring_push(w->back, b);
         snapshot_if_asked(w);
@@ -187,6 +193,8 @@ void worker_collect(const worker_t *w, uint64_t *out)
     for (int s = 0; s < SRC_N; s++)
         for (size_t i = 0; vals[s] && i < sm->src[s]->n; i++)
             out[sm->map[s][i]] += vals[s][i];
+    for (size_t i = 0; w->detect_base && i < sm->src[SRC_DETECT]->n; i++)
+        out[sm->map[SRC_DETECT][i]] += w->detect_base[i];
 }
 
 void worker_fast_log(worker_t *w, const char *line, size_t len)
@@ -238,4 +246,5 @@ void worker_fini(worker_t *w)
     vg_decoder_free(w->dec);
     pthread_mutex_destroy(&w->snap_mu);
     free(w->snap);
+    free(w->detect_base);
 }

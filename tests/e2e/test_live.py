@@ -285,6 +285,11 @@ def case_user(bed):
     assert r.returncode == 2 and "no-such-user-x: no such user" in r.stderr, r
 
 
+def case_stop_under_traffic_pcap(bed):
+    """The same through libpcap."""
+    case_stop_under_traffic(bed, "pcap")
+
+
 def case_link_down(bed):
     """The interface goes down during the run: reported, retried, capture resumes when it comes
     back; nothing crashes and what is replayed afterwards is all there."""
@@ -394,12 +399,12 @@ def case_bad_interface(bed):
     assert not os.path.exists(os.path.join(d, "eve.json")), "nothing written on a failed start"
 
 
-def case_stop_under_traffic(bed):
+def case_stop_under_traffic(bed, method="af-packet"):
     """SIGTERM in the middle of a replay: exit 0, every packet the sockets delivered is in a
     flow event (nothing held back), every flow ended."""
     gen = gen_pcap("gen_stop.pcap", 2000, 9)
     d = fresh("stop")
-    lv = Live(bed, d, "--disable-detection", "--workers", "2")
+    lv = Live(bed, d, "--disable-detection", "--workers", "2", "--set", "capture.method=" + method)
     rp = bed.popen(["tcpreplay", "-q", "-i", "vtx", "--pps=20000", "--loop=50", gen],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(2.5)

@@ -73,7 +73,9 @@ class Bed:
         return sh("ip", "netns", "exec", self.ns, *cmd, check=check)
 
     def popen(self, cmd, **kw):
-        return subprocess.Popen(["ip", "netns", "exec", self.ns] + cmd, **kw)
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns] + cmd, **kw)
+        RUNNING.append(p)
+        return p
 
     def replay(self, pcaps, pps=3000, loop=1):
         r = self.run_in("tcpreplay", "-q", "-i", "vtx", "--pps=%d" % pps, "--loop=%d" % loop, *pcaps)
@@ -81,6 +83,9 @@ class Bed:
 
     def close(self):
         sh("ip", "netns", "del", self.ns, check=False)
+
+
+RUNNING = []  # processes to kill if a case fails half-way (the namespace goes, they would not)
 
 
 class Live:
@@ -521,6 +526,10 @@ def main():
         print("ok")
         return 0
     finally:
+        for p in RUNNING:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         if bed:
             bed.close()
         shutil.rmtree(TMP, ignore_errors=True)

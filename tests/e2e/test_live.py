@@ -336,6 +336,30 @@ def case_two_interfaces(bed):
     assert per == {"vrx": count_pcap(g1), "vrx2": n2}, per
 
 
+SET_GRO = """
+import ctypes, fcntl, socket, struct, sys
+ev = ctypes.create_string_buffer(struct.pack("II", 0x2c, 1), 8)  # ETHTOOL_SGRO, on
+ifr = struct.pack("16sP", sys.argv[1].encode(), ctypes.addressof(ev)) + bytes(16)
+fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).fileno(), 0x8946, ifr)  # SIOCETHTOOL
+"""
+
+
+def case_gro_warning(bed):
+    """An interface with GRO on gets a warning at start naming it and the ethtool command."""
+    d = fresh("gro")
+    lv = Live(bed, d, "--disable-detection")
+    lv.stop()
+    assert "offload" not in lv.stderr(), lv.stderr()
+    r = bed.run_in(sys.executable, "-c", SET_GRO, "vrx", check=False)
+    if r.returncode != 0:
+        print("GRO cannot be turned on here (%s); the warning is not checked" % r.stderr.strip())
+        return
+    lv = Live(bed, fresh("gro2"), "--disable-detection")
+    lv.stop()
+    assert "vrx: gro offload is on" in lv.stderr() and "ethtool -K vrx gro off" in lv.stderr(), \
+        lv.stderr()
+
+
 def case_idle_tick(bed):
     """On a quiet link the housekeeping tick advances time: flows time out and their events are
     written while vigil keeps running."""

@@ -340,7 +340,8 @@ SET_GRO = """
 import ctypes, fcntl, socket, struct, sys
 ev = ctypes.create_string_buffer(struct.pack("II", 0x2c, 1), 8)  # ETHTOOL_SGRO, on
 ifr = struct.pack("16sP", sys.argv[1].encode(), ctypes.addressof(ev)) + bytes(16)
-fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).fileno(), 0x8946, ifr)  # SIOCETHTOOL
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+fcntl.ioctl(s.fileno(), 0x8946, ifr)  # SIOCETHTOOL
 """
 
 

@@ -6,8 +6,10 @@
 #include "attrib/attrib.h"
 #include "detect/detect_engine.h"
 #include "engine/engine.h"
+#include "evidence/ledger.h"
 #include "vigil_live.h"
 #include "vigil_rules_load.h"
+#include "vigil_store.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -35,9 +37,13 @@ static void read_usage(FILE *f)
             "      --var NAME=VALUE     set an address or port variable (e.g. HOME_NET=[10.0.0.0/8])\n"
             "      --workers N          worker threads (default: one per core)\n"
             "      --disable-detection  no signature matching\n"
+            "      --evidence           keep the pcaps of alerted flows and the signed ledger\n"
+            "                           in LOGDIR/evidence (evidence.enabled=true)\n"
             "      --no-progress        no progress line even on a terminal\n"
             "      --stage read|decode|flow|all\n"
             "                           stop after this stage (for benchmarks; default all)\n"
+            "      --store PATH         the event store to add this run to (default\n"
+            "                           LOGDIR/vigil.db; docs/STORE.md; `vigil report` reads it)\n"
             "  -q, --quiet              no summary at the end\n"
             "\n"
             "Exit status: 0 all input read; 1 a capture was damaged (the rest was processed);\n"
@@ -80,7 +86,8 @@ static void print_summary(const vg_run_result_t *r, const char *logdir, bool liv
  * thing and the same outputs are set up; live adds interfaces, --bpf and --user. */
 int vigil_read_main(int argc, char **argv)
 {
-    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_BPF, O_USER };
+    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_STORE,
+           O_EVIDENCE, O_BPF, O_USER };
     const bool live = argc > 0 && !strcmp(argv[0], "live");
     static const struct option longopts[] = {
         {"pcap", required_argument, NULL, 'r'},
@@ -96,6 +103,8 @@ int vigil_read_main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, O_HELP},
         {"stage", required_argument, NULL, O_STAGE},
+        {"store", required_argument, NULL, O_STORE},
+        {"evidence", no_argument, NULL, O_EVIDENCE},
         {"interface", required_argument, NULL, 'i'},
         {"bpf", required_argument, NULL, O_BPF},
         {"user", required_argument, NULL, O_USER},
@@ -105,8 +114,11 @@ int vigil_read_main(int argc, char **argv)
     size_t n_files = 0;
     const char **rules = vg_xcalloc((size_t)argc + 1, sizeof(char *));
     size_t n_rules = 0;
-    const char *logdir = NULL, *config = NULL, *checksum = NULL;
-    bool quiet = false, progress = true, no_detect = false;
+    const char *logdir = NULL, *config = NULL, *checksum = NULL, *store_path = NULL;
+    vigil_store_run_t *store = NULL;
+    vg_sink_t sinks[4];
+    size_t n_sinks = 0;
+    bool quiet = false, progress = true, no_detect = false, evidence = false;
     unsigned workers = 0;
     enum vg_stage stage = VG_STAGE_ALL;
     /* --set/--var are applied after the config file, in order; keep them. */
@@ -116,6 +128,7 @@ int vigil_read_main(int argc, char **argv)
     vg_config_t *cfg = NULL;
     vg_detect_engine_t *detect = NULL;
     vg_attrib_t *attrib = NULL;
+    vg_ledger_t *ledger = NULL;
     const char **ifaces = vg_xcalloc((size_t)argc + 1, sizeof(char *));
     vigil_live_args_t la = {.ifaces = ifaces};
     int rc = 2;
@@ -144,6 +157,7 @@ int vigil_read_main(int argc, char **argv)
             break;
         }
         case O_NODETECT: no_detect = true; break;
+        case O_EVIDENCE: evidence = true; break;
         case O_STAGE:
             if (!strcmp(optarg, "read")) stage = VG_STAGE_READ;
             else if (!strcmp(optarg, "decode")) stage = VG_STAGE_DECODE;
@@ -155,6 +169,7 @@ int vigil_read_main(int argc, char **argv)
             }
             break;
         case O_NOPROGRESS: progress = false; break;
+        case O_STORE: store_path = optarg; break;
         case 'q': quiet = true; break;
         case 'i': ifaces[la.n_ifaces++] = optarg; break;
         case O_BPF: la.bpf = optarg; break;
@@ -209,6 +224,8 @@ int vigil_read_main(int argc, char **argv)
     }
     if (no_detect)
         vg_config_set(cfg, "detect.enabled", "false", err, sizeof err);
+    if (evidence)
+        vg_config_set(cfg, "evidence.enabled", "true", err, sizeof err);
     /* Check the captures before the (slower, chattier) rule loading, so a bad file name is
      * reported alone and at once. */
     vg_capture_t *probe = live ? NULL : vg_capture_open_files(files, n_files, err, sizeof err);
@@ -219,7 +236,9 @@ int vigil_read_main(int argc, char **argv)
     vg_capture_free(probe);
     if (stage == VG_STAGE_ALL && vigil_rules_build(cfg, rules, n_rules, &detect) != 0)
         goto out;
-    if (detect && vg_config_bool(cfg, "attribution.enabled")) {
+    /* attribution serves signature alerts and the behavioural detectors' alerts */
+    bool behave = stage == VG_STAGE_ALL && vg_config_bool(cfg, "behave.enabled");
+    if ((detect || behave) && vg_config_bool(cfg, "attribution.enabled")) {
         attrib = vg_attrib_new_config(cfg, err, sizeof err);
         if (!attrib) {
             vg_log(VG_LOG_ERROR, "%s", err);
@@ -228,6 +247,32 @@ int vigil_read_main(int argc, char **argv)
     }
     if (!logdir)
         logdir = vg_config_str(cfg, "default-log-dir");
+    /* The evidence ledger: a sink on the output thread (src/evidence/ledger.h). */
+    if (detect && vg_config_bool(cfg, "evidence.enabled")) {
+        vg_ledger_opts_t lo = {
+            .logdir = logdir,
+            .key_dir = vg_config_str(cfg, "evidence.key-dir"),
+            .sensor = vg_config_str(cfg, "sensor-name"),
+            .cp_entries = vg_config_uint(cfg, "evidence.checkpoint-entries"),
+            .cp_seconds = vg_config_uint(cfg, "evidence.checkpoint-interval"),
+        };
+        ledger = vg_ledger_open(&lo, err, sizeof err);
+        if (!ledger) {
+            vg_log(VG_LOG_ERROR, "%s", err);
+            goto out;
+        }
+        sinks[n_sinks++] = (vg_sink_t){"evidence ledger", ledger, vg_ledger_sink_event,
+                                       vg_ledger_sink_commit};
+    }
+    if (stage == VG_STAGE_ALL) {
+        bool store_off;
+        store = vigil_store_start(cfg, store_path, logdir, files, n_files, detect, attrib,
+                                  &store_off);
+        if (!store && !store_off)
+            goto out;
+        if (store)
+            sinks[n_sinks++] = vigil_store_sink(store);
+    }
     vg_run_opts_t ro = {
         .cfg = cfg,
         .logdir = logdir,
@@ -236,20 +281,33 @@ int vigil_read_main(int argc, char **argv)
         .stage = stage,
         .detect = detect,
         .attrib = attrib,
+        .sinks = sinks,
+        .n_sinks = n_sinks,
     };
     la.rules = rules;
     la.n_rules = n_rules;
     vg_run_result_t res;
     int r = live ? vigil_live_run(&ro, &la, &res, err, sizeof err)
                  : vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
-    if (r < 0) {
+    if (r < 0)
         vg_log(VG_LOG_ERROR, "%s", err);
-        goto out;
-    }
-    if (!quiet)
+    else if (!quiet)
         print_summary(&res, logdir, live);
+    if (store) {
+        vigil_store_run_t *st = store;
+        store = NULL;
+        if (vigil_store_finish(st, &res, r, quiet) != 0 && r >= 0)
+            r = -1;
+    }
+    if (r < 0)
+        goto out;
     rc = r;
 out:
+    if (store) {
+        vg_run_result_t none = {0};
+        vigil_store_finish(store, &none, -1, true);
+    }
+    vg_ledger_close(ledger);
     vg_detect_engine_free(detect);
     vg_attrib_free(attrib);
     vg_config_free(cfg);

@@ -1,6 +1,7 @@
 /* engine.c — run set-up, the reader loop, the output thread, stats and progress. */
 #include "engine/engine_int.h"
 #include "engine/worker_app.h"
+#include "engine/engine_behave.h"
 #include "capture/capture.h"
 #include "common/common.h"
 #include "common/log.h"
@@ -45,6 +46,8 @@ static void stats_merge_init(stats_merge_t *sm)
     sm->src[SRC_STREAM] = vg_stream_stats_table();
     sm->src[SRC_APP] = wapp_stats_table();
     sm->src[SRC_DETECT] = vg_detect_stats_table();
+    sm->src[SRC_EVIDENCE] = vg_evid_stats_table();
+    sm->src[SRC_BEHAVE] = vg_behave_stats_table();
     size_t total = 0;
     for (int t = 0; t < SRC_N; t++)
         total += sm->src[t]->n;
@@ -198,6 +201,7 @@ static void write_stats(out_ctx_t *o, bool final)
             sum[k] += w->snap[k];
         pthread_mutex_unlock(&w->snap_mu);
     }
+    engine_behave_stats(r->behave, &r->sm, sum);
     vg_buf_t b;
     vg_buf_init(&b, 8192);
     vg_jw_t jw;
@@ -472,6 +476,7 @@ static void split_caps(run_t *r)
     r->flow_cfg.memcap = share(r->flow_cfg.memcap, n, 1u << 20);
     r->dec_cfg.defrag_memcap = share(r->dec_cfg.defrag_memcap, n, 64u << 10);
     r->dec_cfg.defrag_max_trackers = (uint32_t)share(r->dec_cfg.defrag_max_trackers, n, 64);
+    r->evid_cfg.memcap = share(r->evid_cfg.memcap, n, 1u << 20);
 }
 
 static void run_config(run_t *r, const vg_config_t *cfg)
@@ -503,6 +508,16 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");
     r->log_app = vg_config_bool(cfg, "outputs.eve.types.app");
+    r->evidence = vg_config_bool(cfg, "evidence.enabled") && r->opts->detect &&
+                  r->opts->stage == VG_STAGE_ALL;
+    snprintf(r->evid_dir, sizeof r->evid_dir, "%s/evidence", r->opts->logdir);
+    r->evid_cfg = (vg_evid_config_t){
+        .ring_packets = (uint32_t)VG_MIN(vg_config_uint(cfg, "evidence.ring-packets"), 4096),
+        .memcap = vg_config_uint(cfg, "evidence.memcap"),
+        .max_packets = vg_config_uint(cfg, "evidence.max-packets"),
+        .max_bytes = vg_config_uint(cfg, "evidence.max-bytes"),
+        .dir = r->evid_dir,
+    };
     pthread_mutex_init(&r->fast_mu, NULL);
 }
 
@@ -565,8 +580,25 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     if (r->n_workers > 64)
         r->n_workers = 64;
     split_caps(r);
+    if (r->evidence && mkdir(r->evid_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "%s: cannot create directory: %s", r->evid_dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(r);
+        vg_capture_free(cap);
+        return -1;
+    }
+    if (engine_behave_new(r, &r->behave, err, err_len) != 0) {
+        free(r);
+        if (fd >= 0)
+            close(fd);
+        vg_capture_free(cap);
+        return -1;
+    }
     stats_merge_init(&r->sm);
-    evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers);
+    evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers + (r->behave ? 1 : 0));
+    if (r->behave)
+        engine_behave_start(r->behave, r->n_workers);
     if (o->detect && vg_config_bool(o->cfg, "outputs.fast.enabled")) {
         char fpath[4096];
         snprintf(fpath, sizeof fpath, "%s/fast.log", o->logdir);
@@ -654,6 +686,8 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     }
     for (unsigned i = 0; i < r->n_workers; i++)
         worker_join(&r->workers[i]);
+    if (r->behave)
+        engine_behave_join(r->behave);
     if (swapping) /* the workers are gone: nobody uses the old engine */
         reload_moved(o->reload);
     pthread_join(out_th, NULL);
@@ -671,6 +705,7 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         res->anomalies += r->workers[i].counters[W_ANOMALIES];
         res->alerts += r->workers[i].counters[W_ALERTS];
     }
+    res->alerts += engine_behave_alerts(r->behave);
     res->seconds = now_wall() - t0;
     if (oc.write_error) {
         snprintf(err, err_len, "%s: write error: %s", o->logdir, strerror(oc.write_error));
@@ -693,6 +728,7 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         vg_log(VG_LOG_ERROR, "fast.log: write error: %s", strerror(errno));
     pthread_mutex_destroy(&r->fast_mu);
     free(r->workers);
+    engine_behave_free(r->behave);
     free(rd.cur);
     evq_fini(&r->evq);
     stats_merge_fini(&r->sm);

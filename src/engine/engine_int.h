@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "attrib/attrib.h"
 #include "detect/detect_engine.h"
+#include "evidence/evidence.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ typedef struct batch {
 enum { W_EVENTS, W_ANOMALIES, W_ALERTS, W_FLOW_EVENTS, W_N };
 
 struct run;
+typedef struct engine_behave engine_behave_t; /* engine_behave.h */
 
 typedef struct worker {
     unsigned id;
@@ -60,6 +62,8 @@ typedef struct worker {
     vg_app_config_t app_cfg;
     vg_app_ctx_t actx;
     uint64_t *app_counters;  /* wapp_stats_table() order */
+    uint64_t app_memuse;     /* bytes held by this worker's parser states (state_memuse) */
+    uint64_t app_memcap;     /* this worker's share of app-layer.memcap; 0 = none */
     /* what is being processed, for events raised from callbacks */
     vg_flow_t *cur_flow;
     const vg_packet_t *cur_pkt;
@@ -71,6 +75,7 @@ typedef struct worker {
     atomic_uint detect_ack;                  /* detect_gen, published for the reader */
     uint64_t *detect_base;                   /* counters of contexts freed by reloads */
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
+    vg_evid_ctx_t *evid;          /* NULL without evidence capture */
     vg_buf_t chunk;
     vg_buf_t fast_line;      /* scratch for one fast.log line */          /* stream bytes delivered while processing the current packet */
     int chunk_dir;
@@ -91,7 +96,7 @@ typedef struct worker {
 } worker_t;
 
 /* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
-enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_N };
+enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_EVIDENCE, SRC_BEHAVE, SRC_N };
 typedef struct stats_merge {
     const char **names;
     size_t n;
@@ -106,6 +111,10 @@ typedef struct run {
     vg_flow_config_t flow_cfg;
     vg_eve_opts_t eve;
     bool log_flow, log_anomaly, log_stats, log_app;
+    /* evidence capture (src/evidence): on when evidence.enabled and detection runs */
+    bool evidence;
+    vg_evid_config_t evid_cfg;
+    char evid_dir[4096];
     /* fast.log: alerts are rare, so workers append under a mutex through stdio buffering */
     FILE *fast;
     pthread_mutex_t fast_mu;
@@ -116,6 +125,7 @@ typedef struct run {
     atomic_uint stats_epoch;  /* bumped by the output thread to ask workers for a snapshot */
     atomic_ullong last_ts;    /* latest packet time read */
     atomic_ullong packets, bytes;
+    engine_behave_t *behave;  /* behavioural detectors, NULL when off */
     /* live capture: workers hand their event blocks over at each tick (else a quiet link keeps
      * events back); kernel counters, summed over interfaces, published by the reader */
     bool live;

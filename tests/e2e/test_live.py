@@ -290,6 +290,37 @@ def case_user(bed):
     assert r.returncode == 2 and "no-such-user-x: no such user" in r.stderr, r
 
 
+def case_stop_outputs(bed):
+    """SIGTERM during a replay with the store and the evidence ledger on (the sinks shared with
+    `vigil read`): exit 0, the store's run is complete with the packets processed, and
+    `vigil verify` passes on the evidence."""
+    import sqlite3
+    rules = write("o.rules", RULES_A)
+    web, _ = http_pcap("o.pcap", ["alpha", "beta"], 30)
+    d = fresh("outs")
+    keys = os.path.join(TMP, "keys")
+    sh(ARGS.vigil, "keygen", "--out", keys)
+    store = os.path.join(d, "store.db")
+    lv = Live(bed, d, "-S", rules, "--evidence", "--store", store,
+              "--set", "evidence.key-dir=" + keys)
+    rp = bed.popen(["tcpreplay", "-q", "-i", "vtx", "--pps=2000", "--loop=20", web],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    lv.stop(signal.SIGTERM)
+    rp.kill()
+    rp.wait()
+    final = [s for s in stats_events(d) if s["final"]][0]["capture"]
+    n_alerts = len(events(d, "alert"))
+    assert n_alerts > 0
+    r = sh(ARGS.vigil, "verify", d, check=False)
+    assert r.returncode == 0 and "OK" in r.stdout, r
+    db = sqlite3.connect(store)
+    status, packets = db.execute("SELECT status, packets FROM runs").fetchone()
+    assert status == "complete" and packets == final["kernel_packets"] - final["kernel_drops"], \
+        (status, packets, final)
+    print("outputs: %d alerts, verify ok, store run complete with %d packets" % (n_alerts, packets))
+
+
 def case_stop_under_traffic_pcap(bed):
     """The same through libpcap."""
     case_stop_under_traffic(bed, "pcap")

@@ -382,8 +382,9 @@ void vg_live_stop(vg_live_t *l)
     l->stopping = true;
     struct sock_filter none = BPF_STMT(BPF_RET | BPF_K, 0);
     struct sock_fprog fp = {.len = 1, .filter = &none};
+    /* libpcap's descriptor is its packet socket on Linux: the same filter stops it */
     for (size_t i = 0; i < l->n_ifs; i++)
-        if (!l->ifs[i].pcap && l->ifs[i].fd >= 0)
+        if (l->ifs[i].fd >= 0)
             setsockopt(l->ifs[i].fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
 }
 const char *vg_live_error(const vg_live_t *l) { return l->err; }

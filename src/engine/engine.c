@@ -290,7 +290,7 @@ static void *output_main(void *arg)
 
 /* --- reader --- */
 
-static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bool done)
+static void progress_line(const vg_capture_t *cap, run_t *r, double t0, bool done)
 {
     double el = now_wall() - t0;
     uint64_t tot = vg_capture_total_bytes(cap), got = vg_capture_bytes_done(cap);
@@ -299,15 +299,21 @@ static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bo
         flows += atomic_load_explicit(&r->workers[i].prog_flows, memory_order_relaxed);
         alerts += atomic_load_explicit(&r->workers[i].prog_alerts, memory_order_relaxed);
     }
-    if (r->live) {
+    if (r->live) { /* rates over the last interval: a sensor runs for months */
         uint64_t kp = atomic_load(&r->k_packets), kd = atomic_load(&r->k_drops);
+        uint64_t by = atomic_load(&r->bytes);
+        double now = now_wall(), dt = now - (r->prog_t > 0 ? r->prog_t : t0);
         fprintf(stderr,
-                "\r\033[K%llu pkts  %llu kernel drops (%.2f%%)  %.0f kpkt/s  %.1f Mbit/s  "
+                "\r\033[K%llu pkts  %llu kernel drops (%.2f%%)  %.0f pkt/s  %.1f Mbit/s  "
                 "%llu flows  %llu alerts%s",
                 (unsigned long long)pk, (unsigned long long)kd,
-                kp ? 100.0 * (double)kd / (double)kp : 0.0, el > 0 ? (double)pk / el / 1e3 : 0.0,
-                el > 0 ? (double)atomic_load(&r->bytes) * 8 / el / 1e6 : 0.0,
+                kp ? 100.0 * (double)kd / (double)kp : 0.0,
+                dt > 0 ? (double)(pk - r->prog_pk) / dt : 0.0,
+                dt > 0 ? (double)(by - r->prog_bytes) * 8 / dt / 1e6 : 0.0,
                 (unsigned long long)flows, (unsigned long long)alerts, done ? "\n" : "");
+        r->prog_t = now;
+        r->prog_pk = pk;
+        r->prog_bytes = by;
         return;
     }
     double pct = tot ? 100.0 * (double)got / (double)tot : 100.0;
@@ -659,7 +665,8 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         atomic_fetch_add_explicit(&r->bytes, p.wirelen, memory_order_relaxed);
         if (o->stage != VG_STAGE_READ)
             reader_add(&rd, &p);
-        if ((p.pcap_cnt & 4095) == 0 && (o->progress || r->live)) {
+        /* live: look at the clock often enough for a slow link (kernel counters, progress) */
+        if ((p.pcap_cnt & (r->live ? 63 : 4095)) == 0 && (o->progress || r->live)) {
             double now = now_wall();
             if (r->live && now - last_kstats > 1.0) {
                 kernel_stats(cap, r);

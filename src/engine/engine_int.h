@@ -132,6 +132,8 @@ typedef struct run {
     atomic_ullong k_packets, k_drops;
     size_t n_ifs;                       /* the same per interface */
     struct run_if { const char *name; atomic_ullong packets, drops; } *ifs;
+    double prog_t;                      /* live progress line: the last draw (reader only) */
+    uint64_t prog_pk, prog_bytes;
     /* rule reload: the engine workers should use, and its generation */
     _Atomic(const vg_detect_engine_t *) detect_cur;
     atomic_uint detect_gen;

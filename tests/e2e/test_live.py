@@ -73,7 +73,9 @@ class Bed:
         return sh("ip", "netns", "exec", self.ns, *cmd, check=check)
 
     def popen(self, cmd, **kw):
-        return subprocess.Popen(["ip", "netns", "exec", self.ns] + cmd, **kw)
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns] + cmd, **kw)
+        RUNNING.append(p)
+        return p
 
     def replay(self, pcaps, pps=3000, loop=1):
         r = self.run_in("tcpreplay", "-q", "-i", "vtx", "--pps=%d" % pps, "--loop=%d" % loop, *pcaps)
@@ -81,6 +83,9 @@ class Bed:
 
     def close(self):
         sh("ip", "netns", "del", self.ns, check=False)
+
+
+RUNNING = []  # processes to kill if a case fails half-way (the namespace goes, they would not)
 
 
 class Live:
@@ -285,6 +290,42 @@ def case_user(bed):
     assert r.returncode == 2 and "no-such-user-x: no such user" in r.stderr, r
 
 
+def case_stop_outputs(bed):
+    """SIGTERM during a replay with the store and the evidence ledger on (the sinks shared with
+    `vigil read`): exit 0, the store's run is complete with the packets processed, and
+    `vigil verify` passes on the evidence."""
+    import sqlite3
+    rules = write("o.rules", RULES_A)
+    web, _ = http_pcap("o.pcap", ["alpha", "beta"], 30)
+    d = fresh("outs")
+    keys = os.path.join(TMP, "keys")
+    sh(ARGS.vigil, "keygen", "--out", keys)
+    store = os.path.join(d, "store.db")
+    lv = Live(bed, d, "-S", rules, "--evidence", "--store", store,
+              "--set", "evidence.key-dir=" + keys)
+    rp = bed.popen(["tcpreplay", "-q", "-i", "vtx", "--pps=2000", "--loop=20", web],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    lv.stop(signal.SIGTERM)
+    rp.kill()
+    rp.wait()
+    final = [s for s in stats_events(d) if s["final"]][0]["capture"]
+    n_alerts = len(events(d, "alert"))
+    assert n_alerts > 0
+    r = sh(ARGS.vigil, "verify", d, check=False)
+    assert r.returncode == 0 and "OK" in r.stdout, r
+    db = sqlite3.connect(store)
+    status, packets = db.execute("SELECT status, packets FROM runs").fetchone()
+    assert status == "complete" and packets == final["kernel_packets"] - final["kernel_drops"], \
+        (status, packets, final)
+    print("outputs: %d alerts, verify ok, store run complete with %d packets" % (n_alerts, packets))
+
+
+def case_stop_under_traffic_pcap(bed):
+    """The same through libpcap."""
+    case_stop_under_traffic(bed, "pcap")
+
+
 def case_link_down(bed):
     """The interface goes down during the run: reported, retried, capture resumes when it comes
     back; nothing crashes and what is replayed afterwards is all there."""
@@ -324,6 +365,31 @@ def case_two_interfaces(bed):
     final = [s for s in stats_events(d) if s["final"]][0]["capture"]
     per = {i["name"]: i["kernel_packets"] for i in final["interfaces"]}
     assert per == {"vrx": count_pcap(g1), "vrx2": n2}, per
+
+
+SET_GRO = """
+import ctypes, fcntl, socket, struct, sys
+ev = ctypes.create_string_buffer(struct.pack("II", 0x2c, 1), 8)  # ETHTOOL_SGRO, on
+ifr = struct.pack("16sP", sys.argv[1].encode(), ctypes.addressof(ev)) + bytes(16)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+fcntl.ioctl(s.fileno(), 0x8946, ifr)  # SIOCETHTOOL
+"""
+
+
+def case_gro_warning(bed):
+    """An interface with GRO on gets a warning at start naming it and the ethtool command."""
+    d = fresh("gro")
+    lv = Live(bed, d, "--disable-detection")
+    lv.stop()
+    assert "offload" not in lv.stderr(), lv.stderr()
+    r = bed.run_in(sys.executable, "-c", SET_GRO, "vrx", check=False)
+    if r.returncode != 0:
+        print("GRO cannot be turned on here (%s); the warning is not checked" % r.stderr.strip())
+        return
+    lv = Live(bed, fresh("gro2"), "--disable-detection")
+    lv.stop()
+    assert "vrx: gro offload is on" in lv.stderr() and "ethtool -K vrx gro off" in lv.stderr(), \
+        lv.stderr()
 
 
 def case_idle_tick(bed):
@@ -394,12 +460,12 @@ def case_bad_interface(bed):
     assert not os.path.exists(os.path.join(d, "eve.json")), "nothing written on a failed start"
 
 
-def case_stop_under_traffic(bed):
+def case_stop_under_traffic(bed, method="af-packet"):
     """SIGTERM in the middle of a replay: exit 0, every packet the sockets delivered is in a
     flow event (nothing held back), every flow ended."""
     gen = gen_pcap("gen_stop.pcap", 2000, 9)
     d = fresh("stop")
-    lv = Live(bed, d, "--disable-detection", "--workers", "2")
+    lv = Live(bed, d, "--disable-detection", "--workers", "2", "--set", "capture.method=" + method)
     rp = bed.popen(["tcpreplay", "-q", "-i", "vtx", "--pps=20000", "--loop=50", gen],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(2.5)
@@ -516,6 +582,10 @@ def main():
         print("ok")
         return 0
     finally:
+        for p in RUNNING:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         if bed:
             bed.close()
         shutil.rmtree(TMP, ignore_errors=True)

@@ -29,6 +29,19 @@ static void put(const char *path, const uint8_t *p, size_t n)
         abort();
 }
 
+static void cleanup(void)
+{
+    static const char *const names[] = {"evidence/ledger.jsonl", "evidence/flow-1.pcap",
+                                        "evidence/flow-2.pcap", "evidence", "eve.json",
+                                        "sensor.pub", ""};
+    char path[192];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (remove(path) != 0 && errno != ENOENT)
+            (void)rmdir(path);
+    }
+}
+
 static void setup(void)
 {
     vg_log_set_level(VG_LOG_ERROR);
@@ -57,6 +70,7 @@ static void setup(void)
     put(pub, (const uint8_t *)line, (size_t)n);
     snprintf(ledger, sizeof ledger, "%s/ledger.jsonl", ev);
     snprintf(eve, sizeof eve, "%s/eve.json", dir);
+    atexit(cleanup);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

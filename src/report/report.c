@@ -329,10 +329,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     int64_t n_alerts = 0, n_runs = 0, tmin = 0, tmax = 0;
-    if (scalar_i64(db, "SELECT count(*) FROM fa", &n_alerts) ||
-        scalar_i64(db, "SELECT count(*) FROM fr", &n_runs) ||
+    if (scalar_i64(db, "SELECT count(*) FROM fr", &n_runs) ||
         scalar_i64(db, "SELECT coalesce(min(ts),0) FROM fa", &tmin) ||
-        scalar_i64(db, "SELECT coalesce(max(ts),0) FROM fa", &tmax)) {
+        scalar_i64(db, "SELECT coalesce(max(ts),0) FROM fa", &tmax) ||
+        scalar_i64(db, "SELECT EXISTS(SELECT 1 FROM fa)", &n_alerts)) {
         explain(err, err_len, db, "report");
         goto bad_tx;
     }
@@ -349,7 +349,16 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     int rc;
     /* overview and data quality */
     sql = xprintf(
-        "SELECT 'runs' AS metric, (SELECT count(*) FROM fr) AS value, 'runs counted (complete or partial)' AS unit"
+        /* everything about the alerts in one pass */
+        "WITH agg AS MATERIALIZED (SELECT count(*) AS n, coalesce(sum(counted),0) AS nc,"
+        " count(DISTINCT CASE WHEN counted=1 THEN incident_id END) AS inc,"
+        " count(DISTINCT CASE WHEN counted=1 THEN attacker_ip END) AS att,"
+        " count(DISTINCT CASE WHEN counted=1 AND " EXTERNAL " THEN attacker_ip END) AS ext,"
+        " count(DISTINCT CASE WHEN counted=1 AND " EXTERNAL " AND attacker_country='\?\?' THEN attacker_ip END) AS unk,"
+        " count(DISTINCT CASE WHEN counted=1 THEN victim_ip END) AS vic,"
+        " round(avg(CASE WHEN counted=1 THEN (CASE WHEN certainty='verified' THEN 1.0 ELSE 0.0 END) END), 4) AS ver,"
+        " min(ts) AS t0, max(ts) AS t1 FROM fa)"
+        " SELECT 'runs' AS metric, (SELECT count(*) FROM fr) AS value, 'runs counted (complete or partial)' AS unit"
         " UNION ALL SELECT 'runs_partial', (SELECT count(*) FROM fr WHERE status='partial'), 'runs with a damaged capture'"
         " UNION ALL SELECT 'runs_not_counted', (SELECT count(*) FROM main.runs WHERE status IN ('running','failed')), 'runs unfinished or failed (rows not counted)'"
         " UNION ALL SELECT 'runs_superseded', (SELECT count(*) FROM main.runs WHERE status='superseded'), 'earlier runs of a capture set analysed again (rows replaced)'"
@@ -364,16 +373,16 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " UNION ALL SELECT 'rules_loaded', (SELECT max(rules_loaded) FROM fr), 'rules (largest of the runs)'"
         " UNION ALL SELECT 'rules_failed', (SELECT max(rules_failed) FROM fr), 'rules that failed to load (largest of the runs)'"
         " UNION ALL SELECT 'geo_databases', (SELECT group_concat(DISTINCT j.value) FROM fr, json_each(fr.geo_dbs) j), 'geo database builds used'"
-        " UNION ALL SELECT 'alerts', (SELECT count(*) FROM fa), 'alerts (all categories)'"
-        " UNION ALL SELECT 'attack_alerts', (SELECT count(*) FROM fa WHERE counted=1), 'alerts counted as attacks (not policy-info)'"
-        " UNION ALL SELECT 'incidents', (SELECT count(DISTINCT incident_id) FROM fa WHERE counted=1), 'incidents of attack alerts'"
-        " UNION ALL SELECT 'attackers', (SELECT count(DISTINCT attacker_ip) FROM fa WHERE counted=1), 'distinct attacker addresses'"
-        " UNION ALL SELECT 'external_attackers', (SELECT count(DISTINCT attacker_ip) FROM fa WHERE counted=1 AND " EXTERNAL "), 'distinct attacker addresses outside the home networks'"
-        " UNION ALL SELECT 'victims', (SELECT count(DISTINCT victim_ip) FROM fa WHERE counted=1), 'distinct victim addresses'"
-        " UNION ALL SELECT 'verified_share', (SELECT " VERIFIED " FROM fa WHERE counted=1), 'attack alerts whose attacker completed a TCP handshake'"
-        " UNION ALL SELECT 'unattributable_share', (SELECT round(1.0*count(DISTINCT CASE WHEN attacker_country='\?\?' THEN attacker_ip END)/max(count(DISTINCT attacker_ip),1), 4) FROM fa WHERE counted=1 AND " EXTERNAL "), 'external attacker addresses with no country in the geo databases'"
-        " UNION ALL SELECT 'first_alert', (SELECT " ISO("min(ts)") " FROM fa), 'time (UTC)'"
-        " UNION ALL SELECT 'last_alert', (SELECT " ISO("max(ts)") " FROM fa), 'time (UTC)'",
+        " UNION ALL SELECT 'alerts', (SELECT n FROM agg), 'alerts (all categories)'"
+        " UNION ALL SELECT 'attack_alerts', (SELECT nc FROM agg), 'alerts counted as attacks (not policy-info)'"
+        " UNION ALL SELECT 'incidents', (SELECT inc FROM agg), 'incidents of attack alerts'"
+        " UNION ALL SELECT 'attackers', (SELECT att FROM agg), 'distinct attacker addresses'"
+        " UNION ALL SELECT 'external_attackers', (SELECT ext FROM agg), 'distinct attacker addresses outside the home networks'"
+        " UNION ALL SELECT 'victims', (SELECT vic FROM agg), 'distinct victim addresses'"
+        " UNION ALL SELECT 'verified_share', (SELECT ver FROM agg), 'attack alerts whose attacker completed a TCP handshake'"
+        " UNION ALL SELECT 'unattributable_share', (SELECT round(1.0*unk/max(ext,1), 4) FROM agg), 'external attacker addresses with no country in the geo databases'"
+        " UNION ALL SELECT 'first_alert', (SELECT " ISO("t0") " FROM agg), 'time (UTC)'"
+        " UNION ALL SELECT 'last_alert', (SELECT " ISO("t1") " FROM agg), 'time (UTC)'",
         hi, lo);
     rc = add_table(r, db, "overview", "Overview and data quality", "see each row",
                    "Whole-run figures (packets, drops) are for the runs that overlap the period.",

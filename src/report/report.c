@@ -90,6 +90,21 @@ int vg_report_col(const vg_rtable_t *t, const char *key)
     return -1;
 }
 
+void vg_report_time(int64_t us, char *out, size_t n)
+{
+    int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    int64_t frac = us - sec * 1000000;
+    time_t t = (time_t)sec;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac)
+        snprintf(out, n, "%s.%06lldZ", base, (long long)frac);
+    else
+        snprintf(out, n, "%sZ", base);
+}
+
 void vg_report_cell_text(const vg_rcell_t *c, char *out, size_t n)
 {
     switch (c->kind) {

@@ -416,10 +416,15 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
     const vg_report_filter_t *f = &r->filter;
     if (f->sensor || f->category || f->country || f->has_from || f->has_to) {
         vg_buf_puts(b, " Filter:");
-        if (f->has_from)
-            bp(b, " from %lld µs", (long long)f->from_us);
-        if (f->has_to)
-            bp(b, " to %lld µs", (long long)f->to_us);
+        char t[48];
+        if (f->has_from) {
+            vg_report_time(f->from_us, t, sizeof t);
+            bp(b, " from %s", t);
+        }
+        if (f->has_to) {
+            vg_report_time(f->to_us, t, sizeof t);
+            bp(b, " to %s (excluded)", t);
+        }
         if (f->sensor) {
             vg_buf_puts(b, " sensor ");
             esc(b, f->sensor);

@@ -71,7 +71,7 @@ static void fx_cleanup(void)
     char p[96];
     for (int i = 0; i < fx_n_dirs; i++) {
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-            snprintf(p, sizeof p, "%s/%s", fx_dirs[i], names[k]);
+            snprintf(p, sizeof p, "%.39s/%.20s", fx_dirs[i], names[k]);
             unlink(p);
         }
         rmdir(fx_dirs[i]);

@@ -674,11 +674,12 @@ void vg_report_print_run_summary(sqlite3 *db, int64_t run_id, FILE *f)
     }
     t = vg_report_table(r, "origins_country");
     if (t && t->n_rows) {
-        fprintf(f, "vigil: top origins (incidents, attackers):");
+        fprintf(f, "vigil: top origins:");
         for (size_t i = 0; i < t->n_rows && i < 5; i++) {
             vg_report_cell_text(&t->rows[i].cells[vg_report_col(t, "incidents")], a, sizeof a);
             vg_report_cell_text(&t->rows[i].cells[vg_report_col(t, "attackers")], b, sizeof b);
-            fprintf(f, "%s %s %s, %s", i ? ";" : "", t->rows[i].cells[0].s, a, b);
+            fprintf(f, "%s %s (%s incidents, %s attackers)", i ? "," : "", t->rows[i].cells[0].s,
+                    a, b);
         }
         fputc('\n', f);
     }

@@ -141,6 +141,9 @@ int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int eng
             vg_log(VG_LOG_INFO,
                    "store: these captures were already in %s (run %lld); this run replaces it",
                    r->path, (long long)sum.superseded_run);
+        if (sum.lines_skipped)
+            vg_log(VG_LOG_WARN, "store: %llu event line(s) could not be stored (the first are "
+                   "named above); eve.json has them", (unsigned long long)sum.lines_skipped);
         if (sum.overlap_warning)
             vg_log(VG_LOG_WARN,
                    "store: some (not all) of these captures are also in an earlier run of %s; "

@@ -157,6 +157,10 @@ static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *ti
             return 0;
     }
     double t0 = timing ? mono() : 0;
+    if (r->filter.progress) {
+        fprintf(stderr, "\r\033[Kreport: table %zu (%s)...", r->n_tables + 1, id);
+        fflush(stderr);
+    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         char what[128];
@@ -641,8 +645,12 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
             goto bad_tx;
     }
     exec(db, "COMMIT", err, err_len, "end");
+    if (f->progress)
+        fprintf(stderr, "\r\033[K");
     return r;
 bad_tx:
+    if (f->progress)
+        fprintf(stderr, "\r\033[K");
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 bad:
     vg_report_free(r);

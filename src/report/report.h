@@ -28,6 +28,7 @@ typedef struct vg_report_filter {
     unsigned top;            /* rows of the "top" tables (0: 25) */
     const char *store_label; /* shown in the header (the store path) */
     const char *tables;      /* comma-separated table ids to build; NULL: all */
+    bool progress;           /* a progress line on stderr (only set on a terminal) */
 } vg_report_filter_t;
 
 enum vg_report_format { VG_REPORT_JSON, VG_REPORT_MD, VG_REPORT_CSV, VG_REPORT_HTML };

@@ -375,6 +375,8 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " count(DISTINCT CASE WHEN counted=1 AND " EXTERNAL " THEN attacker_ip END) AS ext,"
         " count(DISTINCT CASE WHEN counted=1 AND " EXTERNAL " AND attacker_country='\?\?' THEN attacker_ip END) AS unk,"
         " count(DISTINCT CASE WHEN counted=1 THEN victim_ip END) AS vic,"
+        " count(DISTINCT CASE WHEN victim_home=1 AND (category IN ('command-and-control','malware-infection','webshell-backdoor') OR role_by='c2') THEN victim_ip END) AS comp,"
+        " count(DISTINCT CASE WHEN victim_home=1 AND " EXTERNAL " AND (category='command-and-control' OR role_by='c2') THEN attacker_ip END) AS c2,"
         " round(avg(CASE WHEN counted=1 THEN (CASE WHEN certainty='verified' THEN 1.0 ELSE 0.0 END) END), 4) AS ver,"
         " min(ts) AS t0, max(ts) AS t1 FROM fa)"
         " SELECT 'runs' AS metric, (SELECT count(*) FROM fr) AS value, 'runs counted (complete or partial)' AS unit"
@@ -398,6 +400,8 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " UNION ALL SELECT 'attackers', (SELECT att FROM agg), 'distinct attacker addresses'"
         " UNION ALL SELECT 'external_attackers', (SELECT ext FROM agg), 'distinct attacker addresses outside the home networks'"
         " UNION ALL SELECT 'victims', (SELECT vic FROM agg), 'distinct victim addresses'"
+        " UNION ALL SELECT 'compromised_hosts', (SELECT comp FROM agg), 'internal hosts victim of command-and-control, malware infection or a backdoor'"
+        " UNION ALL SELECT 'external_controllers', (SELECT c2 FROM agg), 'distinct external command-and-control addresses reaching internal hosts'"
         " UNION ALL SELECT 'verified_share', (SELECT ver FROM agg), 'attack alerts whose attacker completed a TCP handshake'"
         " UNION ALL SELECT 'unattributable_share', (SELECT round(1.0*unk/max(ext,1), 4) FROM agg), 'external attacker addresses with no country in the geo databases'"
         " UNION ALL SELECT 'first_alert', (SELECT " ISO("t0") " FROM agg), 'time (UTC)'"
@@ -456,14 +460,19 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     if (rc)
         goto bad_tx;
 
-    const char *bucket = (tmax - tmin) > (int64_t)72 * 3600 * 1000000 ? "%Y-%m-%d" : "%Y-%m-%dT%H:00:00Z";
+    int64_t span = tmax - tmin;
+    int gran = span <= (int64_t)72 * 3600 * 1000000 ? 0 : span <= (int64_t)92 * 86400 * 1000000 ? 1 : 2;
+    static const char *const bucket_fmt[] = {"%Y-%m-%dT%H:00:00Z", "%Y-%m-%d", "%Y-%m"};
+    static const char *const bucket_unit[] = {"alerts per hour (UTC)", "alerts per day (UTC)",
+                                              "alerts per month (UTC)"};
+    const char *bucket = bucket_fmt[gran];
     sql = xprintf(
         "SELECT strftime('%s', ts/1000000, 'unixepoch') AS bucket, category, count(*) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " min(id) AS ev_first, max(id) AS ev_last FROM fa WHERE counted=1 GROUP BY bucket, category ORDER BY bucket, category",
         bucket);
     rc = add_table(r, db, "timeline", "Category × time",
-                   bucket[8] ? "alerts per hour (UTC)" : "alerts per day (UTC)",
+                   bucket_unit[gran],
                    "An incident spanning two buckets is counted in both.", sql, err, err_len);
     free(sql);
     if (rc)
@@ -471,6 +480,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 
     sql = xprintf(
         "SELECT CASE WHEN attacker_home=1 THEN 'home' ELSE attacker_country END AS country, count(*) AS alerts,"
+        " round(1.0*count(*)/(SELECT count(*) FROM fa WHERE counted=1), 4) AS share,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " count(DISTINCT victim_ip) AS victims, " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share,"
         " CASE WHEN avg(CASE WHEN certainty='spoofable' THEN 1.0 ELSE 0.0 END) > 0.5 THEN 'spoofable' ELSE '' END AS flag,"
@@ -577,6 +587,17 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " FROM fa WHERE category='scanning' GROUP BY attacker_ip ORDER BY hosts DESC, alerts DESC, scanner LIMIT %u", top);
     rc = add_table(r, db, "scanning", "Scanning", "alerts; distinct hosts and ports probed", NULL, sql,
                    err, err_len);
+    free(sql);
+    if (rc)
+        goto bad_tx;
+
+    sql = xprintf(
+        "SELECT coalesce(proto,'') AS proto, victim_port AS port, count(*) AS alerts,"
+        " count(DISTINCT attacker_ip) AS scanners, count(DISTINCT victim_ip) AS hosts,"
+        " group_concat(DISTINCT attacker_country) AS scanner_countries, min(id) AS ev_first, max(id) AS ev_last"
+        " FROM fa WHERE category='scanning' GROUP BY 1, 2 ORDER BY scanners DESC, alerts DESC, port LIMIT %u", top);
+    rc = add_table(r, db, "scanning_ports", "Scanning: ports probed", "alerts; distinct scanners and hosts",
+                   NULL, sql, err, err_len);
     free(sql);
     if (rc)
         goto bad_tx;

@@ -155,6 +155,9 @@ static void test_overview_and_totals(void **st)
     /* incidents: c2 4 (different victims/attackers), log4j 1, sqli 2, webshell 1, scan 4 + 1
      * (run 2: one victim, two ports, 1 s apart), flood 5 */
     assert_string_equal(cell(r, "overview", "metric", "incidents", "value"), "18");
+    /* C2 victims 10.0.0.1-3 and the web shell's 10.0.0.7; controllers .1, .2 and 203.0.113.5 */
+    assert_string_equal(cell(r, "overview", "metric", "compromised_hosts", "value"), "4");
+    assert_string_equal(cell(r, "overview", "metric", "external_controllers", "value"), "3");
 
     assert_string_equal(cell(r, "categories", "category", "command-and-control", "alerts"), "4");
     assert_string_equal(cell(r, "categories", "category", "exploitation-attempt", "alerts"), "5");
@@ -178,6 +181,7 @@ static void test_origins(void **st)
     assert_string_equal(cell(r, "origins_country", "country", "BR", "alerts"), "6");
     assert_string_equal(cell(r, "origins_country", "country", "BR", "attackers"), "6");
     assert_string_equal(cell(r, "origins_country", "country", "BR", "spoofable_share"), "0.8333");
+    assert_string_equal(cell(r, "origins_country", "country", "BR", "share"), "0.2857"); /* 6/21 */
     assert_string_equal(cell(r, "origins_country", "country", "BR", "flag"), "spoofable");
     assert_string_equal(cell(r, "origins_country", "country", "NL", "flag"), "");
     assert_string_equal(cell(r, "origins_country", "country", "??", "attackers"), "1");
@@ -230,6 +234,9 @@ static void test_targets_exploits_scans_dos_attackers(void **st)
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "hosts"), "5");
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "ports"), "4");
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "incidents"), "5");
+    assert_string_equal(cell(r, "scanning_ports", "port", "22", "alerts"), "2");
+    assert_string_equal(cell(r, "scanning_ports", "port", "22", "hosts"), "2");
+    assert_string_equal(cell(r, "scanning_ports", "port", "443", "scanners"), "1");
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "alerts"), "6");
     assert_string_equal(cell(r, "dos", "target", "10.0.0.53", "sources"), "5");
     assert_string_equal(cell(r, "dos", "target", "10.0.0.53", "spoofable_share"), "1");
@@ -402,8 +409,8 @@ static void test_formats_agree(void **st)
         off += (size_t)snprintf(line + off, sizeof line - off, q ? ",\"%s\"" : ",%s", txt);
     }
     assert_non_null(strstr(c.data, line));
-    assert_non_null(strstr(m.data, "| BR | 6 | 6 | 6 | 2 | 0.1667 | 0.8333 | spoofable |"));
-    assert_non_null(strstr(h.data, "<td>BR</td><td class=\"n\">6</td><td class=\"n\">6</td>"));
+    assert_non_null(strstr(m.data, "| BR | 6 | 0.2857 | 6 | 6 | 2 | 0.1667 | 0.8333 | spoofable |"));
+    assert_non_null(strstr(h.data, "<td>BR</td><td class=\"n\">6</td><td class=\"n\">0.2857</td><td class=\"n\">6</td>"));
     /* HTML: self-contained, with charts */
     for (const char *p = h.data; (p = strstr(p, "http")) != NULL; p++)
         assert_memory_equal(p, "http://www.w3.org/2000/svg", 26); /* only the SVG namespace */

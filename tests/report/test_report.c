@@ -264,6 +264,42 @@ static void test_timeline(void **st)
     vg_report_free(r);
 }
 
+/* Beyond 92 days the timeline counts months. */
+static void test_timeline_months(void **st)
+{
+    (void)st;
+    char path[256], err[256];
+    fx_tmp_store(path, sizeof path);
+    vg_store_t *s = vg_store_open(path, true, err, sizeof err);
+    assert_true(fx_begin(s, "77", 3600) > 0);
+    const int64_t days[] = {0, 1, 40, 100};
+    for (size_t i = 0; i < 4; i++) {
+        fx_alert_t a = {.t = days[i] * 86400, .sid = 1, .category = "scanning",
+                        .att = "192.0.2.1", .vic = "10.0.0.1", .vic_home = 1};
+        assert_int_equal(fx_feed(s, &a), 0);
+    }
+    vg_store_run_summary_t sum;
+    assert_int_equal(fx_end(s, &sum), 0);
+    vg_report_filter_t f = {.tables = "timeline"};
+    vg_report_t *r = vg_report_build(vg_store_db(s), &f, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(r->n_tables, 1);
+    const vg_rtable_t *t = vg_report_table(r, "timeline");
+    assert_string_equal(t->unit, "alerts per month (UTC)");
+    assert_int_equal(t->n_rows, 3);
+    assert_string_equal(cell(r, "timeline", "bucket", "2024-01", "alerts"), "2");
+    assert_string_equal(cell(r, "timeline", "bucket", "2024-02", "alerts"), "1");
+    assert_string_equal(cell(r, "timeline", "bucket", "2024-04", "alerts"), "1");
+    vg_buf_t h;
+    vg_buf_init(&h, 1 << 14);
+    vg_report_render(r, VG_REPORT_HTML, &h);
+    vg_buf_putc(&h, '\0');
+    assert_non_null(strstr(h.data, "per month and category"));
+    vg_buf_fini(&h);
+    vg_report_free(r);
+    vg_store_close(s);
+}
+
 static void test_evidence_index(void **st)
 {
     (void)st;
@@ -442,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_c2_and_statements),
         cmocka_unit_test(test_targets_exploits_scans_dos_attackers),
         cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_timeline_months),
         cmocka_unit_test(test_evidence_index),
         cmocka_unit_test(test_filters_and_empty),
         cmocka_unit_test(test_formats_agree),

@@ -10,6 +10,7 @@ __attribute__((weak)) int vigil_rules_main(int argc, char **argv);
 int vigil_geo_main(int argc, char **argv); /* src/vigil_geo.c */
 int vigil_keygen_main(int argc, char **argv); /* src/vigil_evidence.c */
 int vigil_verify_main(int argc, char **argv); /* src/vigil_evidence.c */
+int vigil_evidence_main(int argc, char **argv); /* src/vigil_evidence.c */
 
 static void usage(FILE *f)
 {
@@ -22,6 +23,8 @@ static void usage(FILE *f)
             "  geo ADDRESS...      country, ASN and organisation from the geo databases\n"
             "  keygen [--out DIR]  make the sensor's Ed25519 key pair (evidence ledger)\n"
             "  verify LOGDIR       check an evidence ledger, its signatures and pcaps\n"
+            "  evidence export LOGDIR --out DIR\n"
+            "                      a bundle of alerts, pcaps and ledger for another machine\n"
             "  version             print the version\n"
             "\n"
             "`vigil COMMAND --help` describes each command.\n");
@@ -49,6 +52,8 @@ int main(int argc, char **argv)
         return vigil_keygen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return vigil_verify_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "evidence"))
+        return vigil_evidence_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("vigil %s\n", VG_VERSION);
         return 0;

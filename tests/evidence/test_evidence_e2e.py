@@ -8,7 +8,8 @@
           detected and named (kind, entry, file) with the right exit status. Bad input: a private
           key readable by others, a public key of the wrong size, a ledger of another sensor.
           The pcap of the long flow holds the last ring-packets packets before the alert, then
-          the rest, and the alert's packet index points at the alerting request.
+          the rest, and the alert's packet index points at the alerting request. Export: a bundle
+          of one flow and one of a period verify elsewhere; a changed pcap in it is found.
   crash:  SIGKILL during a run: verify reports only an incomplete state (unsigned tail, unsealed
           files), every entry before it checks, and every alert entry is in eve.json.
 usage: test_evidence_e2e.py --vigil PATH [--gen PATH] tamper|crash
@@ -151,6 +152,7 @@ def tamper(a):
             data = open(os.path.join(run, "evidence", ev["file"]), "rb").read()
             t.check(hashlib.sha256(data).hexdigest() == sealed["sha256"] and
                     len(data) == sealed["size"], "the evidence event's hash and size are the file's")
+        other = os.path.join(tmp, "otherkeys")
         rc, rep = t.verify(run)
         t.check(rc == 0 and rep["status"] == "ok" and rep["problems"] == [] and
                 rep["files_checked"] == 7 and rep["alerts_checked"] == 7,
@@ -249,7 +251,6 @@ def tamper(a):
             write_lines(d, out)
         case("forged_checkpoints", forged, 1, ["bad_signature"])
 
-        other = os.path.join(tmp, "otherkeys")
         subprocess.run([a.vigil, "keygen", "--out", other], check=True, capture_output=True)
         case("wrong_pubkey", lambda d: None, 1, ["wrong_key"], pub=os.path.join(other, "sensor.pub"))
 
@@ -275,6 +276,47 @@ def tamper(a):
             s = open(p).read().replace("EVID exploit", "EVID exploiT", 1)
             open(p, "w").write(s)
         case("eve_alert_altered", eve_altered, 1, ["alert_not_in_eve"])
+
+        # --- export: a bundle another machine verifies ---
+        ev_alerts = [e for e in entries if e["type"] == "alert"]
+        pick = ev_alerts[2]
+        b1 = os.path.join(tmp, "bundle_flow")
+        r = subprocess.run([a.vigil, "evidence", "export", run, "--out", b1, "--flow",
+                            str(pick["flow_id"]), "--pubkey", os.path.join(t.keys, "sensor.pub")],
+                           capture_output=True, text=True)
+        t.check(r.returncode == 0, "export by flow: %d %r" % (r.returncode, r.stderr))
+        moved = os.path.join(tmp, "elsewhere", "b")  # as if copied to another machine
+        shutil.copytree(b1, moved)
+        bfiles = sorted(os.listdir(os.path.join(moved, "evidence")))
+        t.check(bfiles == sorted([pick["file"], "ledger.jsonl"]), "bundle files: %s" % bfiles)
+        t.check(len(open(os.path.join(moved, "eve.json")).readlines()) == 1, "one alert in the bundle")
+        env = dict(os.environ, HOME=os.path.join(tmp, "elsewhere"), XDG_CONFIG_HOME="")
+        r = subprocess.run([a.vigil, "verify", moved, "--json"], capture_output=True, text=True,
+                           env=env)
+        rep = json.loads(r.stdout) if r.stdout else {}
+        t.check(r.returncode == 0 and rep.get("files_checked") == 1 and
+                rep.get("alerts_checked") == 1, "the bundle verifies elsewhere: %d %s" % (r.returncode, rep))
+        rc, rep = t.verify(moved, os.path.join(other, "sensor.pub"))
+        t.check(rc == 1 and {p["kind"] for p in rep["problems"]} == {"wrong_key"},
+                "the bundle against another key: %d %s" % (rc, rep["problems"]))
+        p = os.path.join(moved, "evidence", pick["file"])
+        bb = bytearray(open(p, "rb").read())
+        bb[30] ^= 0xff
+        open(p, "wb").write(bytes(bb))
+        rc, rep = t.verify(moved)
+        t.check(rc == 1 and {p["kind"] for p in rep["problems"]} == {"file_changed"},
+                "a changed pcap in the bundle: %d %s" % (rc, rep["problems"]))
+        # by period: the alerts from the 4th on
+        b2 = os.path.join(tmp, "bundle_period")
+        r = subprocess.run([a.vigil, "evidence", "export", run, "--out", b2, "--from",
+                            ev_alerts[3]["timestamp"]], capture_output=True, text=True)
+        rc, rep = t.verify(b2)
+        want = len([e for e in ev_alerts if e["timestamp"] >= ev_alerts[3]["timestamp"]])
+        t.check(r.returncode == 0 and rc == 0 and rep["alerts_checked"] == want and
+                rep["files_checked"] == want, "export by period: %d %d %s" % (r.returncode, rc, rep))
+        r = subprocess.run([a.vigil, "evidence", "export", run, "--out", os.path.join(tmp, "b3"),
+                            "--flow", "12345"], capture_output=True, text=True)
+        t.check(r.returncode == 1 and "no alert" in r.stderr, "export of nothing: %r" % r.stderr)
 
         # --- bad input ---
         os.chmod(os.path.join(t.keys, "sensor.key"), 0o644)

@@ -4,8 +4,9 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
       libpcap-dev libssl-dev zlib1g-dev libpcre2-dev libhyperscan-dev libyaml-dev libjansson-dev
-      libcmocka-dev libmaxminddb-dev libsodium-dev tor-geoipdb python3 python3-yaml tshark
-      clang libclang-rt-dev)
+      libcmocka-dev libmaxminddb-dev libsqlite3-dev libsodium-dev tor-geoipdb python3 python3-yaml
+      tshark clang libclang-rt-dev
+      chromium)   # the HTML report test renders it headless (tests/report)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "evidence/ledger.h"
 #include "vigil_rules_load.h"
+#include "vigil_store.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ static void read_usage(FILE *f)
             "      --no-progress        no progress line even on a terminal\n"
             "      --stage read|decode|flow|all\n"
             "                           stop after this stage (for benchmarks; default all)\n"
+            "      --store PATH         the event store to add this run to (default\n"
+            "                           LOGDIR/vigil.db; docs/STORE.md; `vigil report` reads it)\n"
             "  -q, --quiet              no summary at the end\n"
             "\n"
             "Exit status: 0 all input read; 1 a capture was damaged (the rest was processed);\n"
@@ -71,7 +74,8 @@ static void print_summary(const vg_run_result_t *r, const char *logdir)
 
 int vigil_read_main(int argc, char **argv)
 {
-    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_EVIDENCE };
+    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_STORE,
+           O_EVIDENCE };
     static const struct option longopts[] = {
         {"pcap", required_argument, NULL, 'r'},
         {"log-dir", required_argument, NULL, 'l'},
@@ -86,6 +90,7 @@ int vigil_read_main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, O_HELP},
         {"stage", required_argument, NULL, O_STAGE},
+        {"store", required_argument, NULL, O_STORE},
         {"evidence", no_argument, NULL, O_EVIDENCE},
         {NULL, 0, NULL, 0},
     };
@@ -93,7 +98,10 @@ int vigil_read_main(int argc, char **argv)
     size_t n_files = 0;
     const char **rules = vg_xcalloc((size_t)argc + 1, sizeof(char *));
     size_t n_rules = 0;
-    const char *logdir = NULL, *config = NULL, *checksum = NULL;
+    const char *logdir = NULL, *config = NULL, *checksum = NULL, *store_path = NULL;
+    vigil_store_run_t *store = NULL;
+    vg_sink_t sinks[4];
+    size_t n_sinks = 0;
     bool quiet = false, progress = true, no_detect = false, evidence = false;
     unsigned workers = 0;
     enum vg_stage stage = VG_STAGE_ALL;
@@ -143,6 +151,7 @@ int vigil_read_main(int argc, char **argv)
             }
             break;
         case O_NOPROGRESS: progress = false; break;
+        case O_STORE: store_path = optarg; break;
         case 'q': quiet = true; break;
         case O_HELP: read_usage(stdout); rc = 0; goto out;
         default: read_usage(stderr); goto out;
@@ -201,8 +210,6 @@ int vigil_read_main(int argc, char **argv)
     if (!logdir)
         logdir = vg_config_str(cfg, "default-log-dir");
     /* The evidence ledger: a sink on the output thread (src/evidence/ledger.h). */
-    vg_sink_t sinks[1];
-    size_t n_sinks = 0;
     if (detect && vg_config_bool(cfg, "evidence.enabled")) {
         vg_ledger_opts_t lo = {
             .logdir = logdir,
@@ -219,6 +226,15 @@ int vigil_read_main(int argc, char **argv)
         sinks[n_sinks++] = (vg_sink_t){"evidence ledger", ledger, vg_ledger_sink_event,
                                        vg_ledger_sink_commit};
     }
+    if (stage == VG_STAGE_ALL) {
+        bool store_off;
+        store = vigil_store_start(cfg, store_path, logdir, files, n_files, detect, attrib,
+                                  &store_off);
+        if (!store && !store_off)
+            goto out;
+        if (store)
+            sinks[n_sinks++] = vigil_store_sink(store);
+    }
     vg_run_opts_t ro = {
         .cfg = cfg,
         .logdir = logdir,
@@ -232,14 +248,24 @@ int vigil_read_main(int argc, char **argv)
     };
     vg_run_result_t res;
     int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
-    if (r < 0) {
+    if (r < 0)
         vg_log(VG_LOG_ERROR, "%s", err);
-        goto out;
-    }
-    if (!quiet)
+    else if (!quiet)
         print_summary(&res, logdir);
+    if (store) {
+        vigil_store_run_t *st = store;
+        store = NULL;
+        if (vigil_store_finish(st, &res, r, quiet) != 0 && r >= 0)
+            r = -1;
+    }
+    if (r < 0)
+        goto out;
     rc = r;
 out:
+    if (store) {
+        vg_run_result_t none = {0};
+        vigil_store_finish(store, &none, -1, true);
+    }
     vg_ledger_close(ledger);
     vg_detect_engine_free(detect);
     vg_attrib_free(attrib);

@@ -60,6 +60,8 @@ typedef struct worker {
     vg_app_config_t app_cfg;
     vg_app_ctx_t actx;
     uint64_t *app_counters;  /* wapp_stats_table() order */
+    uint64_t app_memuse;     /* bytes held by this worker's parser states (state_memuse) */
+    uint64_t app_memcap;     /* this worker's share of app-layer.memcap; 0 = none */
     /* what is being processed, for events raised from callbacks */
     vg_flow_t *cur_flow;
     const vg_packet_t *cur_pkt;

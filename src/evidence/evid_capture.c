@@ -67,7 +67,8 @@ struct vg_evid_ctx {
      * buffers held in the heap fragmented it and slowed every other malloc of the worker) and go
      * back to a free list per size class (2^k bytes) for reuse; slabs are unmapped at the end.
      * Slabs take at most 3/4 of the memcap; per-flow state and file buffers the rest. */
-    void *pool[POOL_CLASSES];
+    struct { void **v; size_t n, cap; } pool[POOL_CLASSES]; /* stacks: releasing a ring does
+                                                              * not touch its (cold) buffers */
     uint64_t pooled;         /* bytes on the free lists */
     void *slabs;             /* list of slabs (first word: next) */
     uint8_t *carve;          /* unused end of the newest slab */
@@ -98,6 +99,8 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
 {
     if (!c)
         return;
+    for (unsigned k = 0; k < POOL_CLASSES; k++)
+        free(c->pool[k].v);
     while (c->slabs) {
         void *next;
         memcpy(&next, c->slabs, sizeof next);
@@ -130,8 +133,11 @@ static void pool_put(vg_evid_ctx_t *c, void *b, size_t cap)
     if (!b)
         return;
     unsigned k = size_class(cap);
-    memcpy(b, &c->pool[k], sizeof(void *));
-    c->pool[k] = b;
+    if (c->pool[k].n == c->pool[k].cap) {
+        c->pool[k].cap = c->pool[k].cap ? 2 * c->pool[k].cap : 64;
+        c->pool[k].v = vg_xrealloc(c->pool[k].v, c->pool[k].cap * sizeof(void *));
+    }
+    c->pool[k].v[c->pool[k].n++] = b;
     c->pooled += cap;
     c->ring_bytes -= cap;
 }
@@ -204,9 +210,8 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
         return NULL;
     size_t sz = class_size(k);
     for (;;) {
-        void *b = c->pool[k];
+        void *b = c->pool[k].n ? c->pool[k].v[--c->pool[k].n] : NULL;
         if (b) {
-            memcpy(&c->pool[k], b, sizeof(void *));
             c->pooled -= sz;
             c->ring_bytes += sz;
             return b;

@@ -657,7 +657,7 @@ int vg_verify(const vg_verify_opts_t *o, FILE *out)
         return 2;
     }
     uint8_t pk[32];
-    char key_src[4300];
+    char key_src[8400];
     int rc = 2;
     if (pick_key(o, &v, pk, key_src, sizeof key_src, out))
         goto done;

@@ -32,6 +32,7 @@ struct vg_ledger {
     vg_buf_t out;            /* entries not yet written */
     vg_buf_t tmp;
     bool failed;
+    bool finished;           /* the final checkpoint was written */
 };
 
 static double mono_now(void)
@@ -281,6 +282,7 @@ vg_ledger_t *vg_ledger_open(const vg_ledger_opts_t *o, char *err, size_t err_len
     }
     return l;
 fail:
+    l->failed = true;
     vg_ledger_close(l);
     return NULL;
 }
@@ -379,6 +381,7 @@ int vg_ledger_sink_commit(void *ctx, bool final)
     }
     if (l->out.len && write_out(l, cp))
         goto fail;
+    l->finished = final;
     return 0;
 fail:
     l->failed = true;
@@ -391,6 +394,10 @@ void vg_ledger_close(vg_ledger_t *l)
 {
     if (!l)
         return;
+    /* a run that stopped before its end (e.g. it could not start) still closes its entries
+     * with a final checkpoint; a failed ledger is left as it is (verify reports its tail) */
+    if (l->fd >= 0 && !l->finished && !l->failed && l->seq)
+        vg_ledger_sink_commit(l, true);
     if (l->fd >= 0)
         close(l->fd);
     sodium_memzero(l->sk, sizeof l->sk);

@@ -45,6 +45,7 @@ typedef struct afile {
     uint64_t packets, size;  /* in the file, buffered bytes included */
     uint64_t last_cnt, last_idx;
     bool sealed, truncated, werr;
+    char final_hex[65];      /* once sealed */
 } afile_t;
 
 /* Per-flow state. Rings that hold memory are on the context's LRU list (least recently given a
@@ -356,6 +357,7 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
     memset(out, 0, sizeof *out);
     snprintf(out->file, sizeof out->file, "%s", af->name);
     sodium_bin2hex(out->sha256, sizeof out->sha256, md, sizeof md);
+    memcpy(af->final_hex, out->sha256, sizeof af->final_hex);
     out->size = af->size;
     out->packets = af->packets;
     out->truncated = af->truncated;
@@ -466,6 +468,27 @@ static bool create_file(vg_evid_ctx_t *c, afile_t *af, uint64_t flow_id)
     return false;
 }
 
+/* The alert's reference: file, packet index, and the hash of the file so far (written out
+ * first, so the bytes it covers are in the file before the alert event exists). */
+static void alert_ref(vg_evid_ctx_t *c, afile_t *af, uint64_t pcap_cnt, vg_evid_ref_t *ref)
+{
+    snprintf(ref->file, sizeof ref->file, "%s", af->name);
+    ref->packet = (pcap_cnt && af->last_cnt == pcap_cnt) ? af->last_idx : 0;
+    ref->bytes = 0;
+    ref->sha256[0] = '\0';
+    if (af->sealed) {
+        memcpy(ref->sha256, af->final_hex, sizeof ref->sha256);
+    } else {
+        flush_file(c, af);
+        crypto_hash_sha256_state st = af->sha;
+        unsigned char md[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256_final(&st, md);
+        sodium_bin2hex(ref->sha256, sizeof ref->sha256, md, sizeof md);
+    }
+    if (!af->werr && ref->sha256[0])
+        ref->bytes = af->size;
+}
+
 bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,
                    vg_evid_ref_t *ref)
 {
@@ -476,8 +499,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     if (af) {
         if (!af->name[0])
             return false; /* the file could not be created */
-        snprintf(ref->file, sizeof ref->file, "%s", af->name);
-        ref->packet = (pcap_cnt && af->last_cnt == pcap_cnt) ? af->last_idx : 0;
+        alert_ref(c, af, pcap_cnt, ref);
         return true;
     }
     af = vg_xcalloc(1, sizeof *af);
@@ -505,8 +527,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
         put_record(c, af, s->ts, s->pcap_cnt, s->data, s->caplen, s->wirelen);
     }
     ring_free(c, ef);
-    snprintf(ref->file, sizeof ref->file, "%s", af->name);
-    ref->packet = (pcap_cnt && af->last_cnt == pcap_cnt) ? af->last_idx : 0;
+    alert_ref(c, af, pcap_cnt, ref);
     return true;
 }
 

@@ -340,6 +340,11 @@ int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
             json_t *pk = json_object_get(ev, "packet");
             if (json_is_integer(pk))
                 vg_jw_kv_uint(&jw, "packet", (uint64_t)json_integer_value(pk));
+            json_t *by = json_object_get(ev, "bytes");
+            if (json_is_integer(by) && jstr(ev, "sha256")) {
+                vg_jw_kv_uint(&jw, "bytes", (uint64_t)json_integer_value(by));
+                vg_jw_kv_str(&jw, "sha256", jstr(ev, "sha256"));
+            }
         }
     } else {
         const char *file = json_is_object(ev) ? jstr(ev, "file") : NULL;

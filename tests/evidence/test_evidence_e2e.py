@@ -153,6 +153,12 @@ def tamper(a):
             t.check(hashlib.sha256(data).hexdigest() == sealed["sha256"] and
                     len(data) == sealed["size"], "the evidence event's hash and size are the file's")
         other = os.path.join(tmp, "otherkeys")
+        for e in alerts:  # each alert's hash of the file as it was then: a prefix of the file
+            ev = e["evidence"]
+            data = open(os.path.join(run, "evidence", ev["file"]), "rb").read()
+            t.check(ev.get("bytes", 0) > 24 and
+                    hashlib.sha256(data[:ev["bytes"]]).hexdigest() == ev.get("sha256"),
+                    "alert's evidence bytes/sha256 are the file's prefix: %s" % ev)
         rc, rep = t.verify(run)
         t.check(rc == 0 and rep["status"] == "ok" and rep["problems"] == [] and
                 rep["files_checked"] == 7 and rep["alerts_checked"] == 7,
@@ -190,6 +196,20 @@ def tamper(a):
             open(p, "wb").write(bytes(b))
             return files[2]
         case("pcap_byte", flip_pcap, 1, ["file_changed"], extra=named("file_changed", file=lambda f: f))
+
+        def flip_early(d):
+            # a byte inside what the alert already hashed (the ring part): found twice, by the
+            # sealed file's hash and by the alert's prefix hash
+            p = os.path.join(d, "evidence", files[3])
+            b = bytearray(open(p, "rb").read())
+            b[40] ^= 0x01
+            open(p, "wb").write(bytes(b))
+            return files[3]
+
+        def two_findings(rep, f):
+            ps = [p for p in rep["problems"] if p.get("file") == f]
+            t.check(len(ps) == 2, "early byte: the file and the alert's prefix both named: %s" % ps)
+        case("pcap_early_byte", flip_early, 1, ["file_changed"], extra=two_findings)
 
         def entry_byte(d):
             ls = ledger_lines(d)

@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  read [-r] FILE...   analyse capture files (pcap, pcapng); write LOGDIR/eve.json\n"
+            "  live -i IFACE...    capture on network interfaces until SIGINT/SIGTERM\n"
             "  rules check FILE... parse and compile rule files; print loaded/failed counts\n"
             "  geo ADDRESS...      country, ASN and organisation from the geo databases\n"
             "  report [STORE]      the picture of an event store: html, md, csv or json\n"
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "read"))
+    if (!strcmp(cmd, "read") || !strcmp(cmd, "live")) /* one parser: src/vigil_read.c */
         return vigil_read_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules")) {
         if (!vigil_rules_main) {

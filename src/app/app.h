@@ -182,6 +182,10 @@ typedef struct vg_app_ops {
     bool (*tx_file)(void *tx, size_t i, bool flow_end, vg_app_file_t *out);
 } vg_app_ops_t;
 
+/* DNS: the record type of a request transaction's first question; 0 for a response or none
+ * (the behavioural DNS-tunnel detector counts TXT/NULL queries). */
+uint16_t vg_app_dns_qtype(const void *dns_tx);
+
 /* The registered protocols, and lookup. */
 const vg_app_ops_t *vg_app_ops(enum vg_app_proto id);
 const vg_app_ops_t *vg_app_ops_by_name(const char *name);

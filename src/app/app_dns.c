@@ -810,6 +810,17 @@ static bool dns_get_buffer(void *txp, enum vg_app_buf buf, const uint8_t **data,
     return false;
 }
 
+uint16_t vg_app_dns_qtype(const void *txv)
+{
+    const dns_tx_t *tx = txv;
+    if (tx->is_response)
+        return 0;
+    for (uint32_t i = 0; i < tx->n_rr; i++)
+        if (tx->rr[i].section == SEC_QUERY)
+            return tx->rr[i].type;
+    return 0;
+}
+
 static int dns_tx_dir(void *txv)
 {
     const dns_tx_t *tx = txv;

@@ -38,6 +38,7 @@ typedef struct pkt_slot {
 typedef struct batch {
     uint32_t n, used;
     bool has_tick;
+    unsigned gen;            /* rule engine generation for these packets (reload.c) */
     vg_time_t tick;          /* after the packets: expire flows at this packet time */
     pkt_slot_t p[BATCH_PKTS];
     uint8_t data[BATCH_BYTES];
@@ -47,6 +48,7 @@ typedef struct batch {
 enum { W_EVENTS, W_ANOMALIES, W_ALERTS, W_FLOW_EVENTS, W_N };
 
 struct run;
+typedef struct engine_behave engine_behave_t; /* engine_behave.h */
 
 typedef struct worker {
     unsigned id;
@@ -68,6 +70,10 @@ typedef struct worker {
     int cur_dir;
     /* signature matching */
     vg_detect_ctx_t *detect;
+    const vg_detect_engine_t *detect_engine; /* the engine detect was made for */
+    unsigned detect_gen;                     /* its generation (reload.c) */
+    atomic_uint detect_ack;                  /* detect_gen, published for the reader */
+    uint64_t *detect_base;                   /* counters of contexts freed by reloads */
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_evid_ctx_t *evid;          /* NULL without evidence capture */
     vg_buf_t chunk;
@@ -90,7 +96,7 @@ typedef struct worker {
 } worker_t;
 
 /* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
-enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_EVIDENCE, SRC_N };
+enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_EVIDENCE, SRC_BEHAVE, SRC_N };
 typedef struct stats_merge {
     const char **names;
     size_t n;
@@ -119,7 +125,29 @@ typedef struct run {
     atomic_uint stats_epoch;  /* bumped by the output thread to ask workers for a snapshot */
     atomic_ullong last_ts;    /* latest packet time read */
     atomic_ullong packets, bytes;
+    engine_behave_t *behave;  /* behavioural detectors, NULL when off */
+    /* live capture: workers hand their event blocks over at each tick (else a quiet link keeps
+     * events back); kernel counters, summed over interfaces, published by the reader */
+    bool live;
+    atomic_ullong k_packets, k_drops;
+    size_t n_ifs;                       /* the same per interface */
+    struct run_if { const char *name; atomic_ullong packets, drops; } *ifs;
+    double prog_t;                      /* live progress line: the last draw (reader only) */
+    uint64_t prog_pk, prog_bytes;
+    /* rule reload: the engine workers should use, and its generation */
+    _Atomic(const vg_detect_engine_t *) detect_cur;
+    atomic_uint detect_gen;
 } run_t;
+
+/* reload.c, engine side (reader and output threads) */
+void reload_attach(vg_reloader_t *rl, const vg_detect_engine_t *initial);
+void reload_detach(vg_reloader_t *rl);
+bool reload_has_pending(const vg_reloader_t *rl);
+const vg_detect_engine_t *reload_take(vg_reloader_t *rl);
+void reload_moved(vg_reloader_t *rl);
+void reload_write_stats(vg_reloader_t *rl, vg_jw_t *jw);
+/* worker_app.c: move the worker to run->detect_cur (at a batch boundary). */
+void wapp_detect_swap(worker_t *w, unsigned gen);
 
 /* Event lines from a worker: begin opens a JSON writer on the current block, end terminates the
  * line and hands full blocks to the output thread. */

@@ -3,6 +3,7 @@
  * queue and the stats snapshot (both behind their own mutexes). */
 #include "engine/engine_int.h"
 #include "engine/worker_app.h"
+#include "engine/engine_behave.h"
 #include "common/common.h"
 #include "common/log.h"
 
@@ -60,6 +61,8 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
     vg_evid_sealed_t sealed;
     if (w->evid && vg_evid_flow_end(w->evid, &f->evidence, &sealed))
         log_evidence(w, f, &sealed);
+    if (w->run->behave)
+        engine_behave_flow(w, f);
     if (w->run->log_flow) {
         worker_ev_begin(w);
         vg_eve_flow(&w->jw, &w->run->eve, f, reason, wapp_app_proto_name(f), wapp_tcp_state(f));
@@ -125,6 +128,8 @@ static void *worker_main(void *arg)
     pthread_setname_np(pthread_self(), name);
     batch_t *b;
     while ((b = vg_ring_pop(w->in)) != NULL) {
+        if (b->gen != w->detect_gen) /* a rule reload: switch between batches */
+            wapp_detect_swap(w, b->gen);
         for (uint32_t i = 0; i < b->n; i++) {
             const pkt_slot_t *s = &b->p[i];
             vg_packet_t p;
@@ -145,6 +150,12 @@ static void *worker_main(void *arg)
                 w->now = b->tick;
             vg_flow_table_tick(w->flows, b->tick);
             vg_decode_tick(w->dec, b->tick);
+            if (w->run->behave)
+                engine_behave_epoch(w);
+            if (w->run->live && w->cur && w->cur->buf.len) {
+                evq_submit(&w->run->evq, w->cur);
+                w->cur = NULL;
+            }
         }
         vg_ring_push(w->back, b);
         snapshot_if_asked(w);
@@ -153,6 +164,8 @@ static void *worker_main(void *arg)
     }
     /* End of input: every remaining flow ends with reason "shutdown", as Suricata does. */
     vg_flow_table_flush(w->flows, VG_FLOW_END_SHUTDOWN);
+    if (w->run->behave)
+        engine_behave_close(w);
     if (w->cur && w->cur->buf.len) {
         evq_submit(&w->run->evq, w->cur);
         w->cur = NULL;
@@ -175,10 +188,13 @@ void worker_collect(const worker_t *w, uint64_t *out)
         [SRC_APP] = w->app_counters,
         [SRC_DETECT] = w->detect ? vg_detect_stats_values(w->detect) : NULL,
         [SRC_EVIDENCE] = w->evid ? vg_evid_stats_values(w->evid) : NULL,
+        [SRC_BEHAVE] = NULL, /* the behave thread's, added by the output side */
     };
     for (int s = 0; s < SRC_N; s++)
         for (size_t i = 0; vals[s] && i < sm->src[s]->n; i++)
             out[sm->map[s][i]] += vals[s][i];
+    for (size_t i = 0; w->detect_base && i < sm->src[SRC_DETECT]->n; i++)
+        out[sm->map[SRC_DETECT][i]] += w->detect_base[i];
 }
 
 void worker_fast_log(worker_t *w, const char *line, size_t len)
@@ -230,4 +246,5 @@ void worker_fini(worker_t *w)
     vg_decoder_free(w->dec);
     pthread_mutex_destroy(&w->snap_mu);
     free(w->snap);
+    free(w->detect_base);
 }

@@ -7,6 +7,7 @@
  * Logging: transactions are logged in id order once complete (or at flow end), then released.
  */
 #include "engine/worker_app.h"
+#include "engine/engine_behave.h"
 #include "common/common.h"
 #include "engine/engine_int.h"
 #include "output/eve_file.h"
@@ -193,6 +194,8 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
             if (!o->tx_complete(tx, flow_end))
                 break;
             detect_tx(w, f, o, tx, a->next_log, false);
+            if (w->run->behave)
+                engine_behave_tx(w, f, o, tx, w->cur_pkt ? w->cur_pkt->ts : f->last);
             if (w->run->log_app && o->log_tx) {
                 worker_ev_begin(w);
                 vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,
@@ -231,15 +234,40 @@ static bool flow_established(const vg_flow_t *f)
     return f->state != VG_FLOW_NEW;
 }
 
+/* f->detect: the flow's variables, tagged with the engine generation they were sized for (a
+ * rule reload renumbers flowbits: variables of an older generation start again empty). */
+typedef struct flow_detect {
+    vg_flowvars_t *fv;
+    unsigned gen;
+} flow_detect_t;
+
+static void flow_detect_free(vg_flow_t *f)
+{
+    flow_detect_t *fd = f->detect;
+    if (fd) {
+        vg_flowvars_free(fd->fv);
+        free(fd);
+        f->detect = NULL;
+    }
+}
+
 static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
 {
-    if (!f->detect) {
-        const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->run->opts->detect);
+    flow_detect_t *fd = f->detect;
+    if (fd && fd->gen != w->detect_gen) {
+        flow_detect_free(f);
+        fd = NULL;
+    }
+    if (!fd) {
+        const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
         if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs))
             return NULL;
-        f->detect = vg_flowvars_new(rs);
+        fd = vg_xmalloc(sizeof *fd);
+        fd->fv = vg_flowvars_new(rs);
+        fd->gen = w->detect_gen;
+        f->detect = fd;
     }
-    return f->detect;
+    return fd->fv;
 }
 
 /* True when rule r already alerted on the transaction being inspected; records it otherwise. */
@@ -550,12 +578,37 @@ void wapp_init(worker_t *w)
     w->actx.user = w;
     w->actx.cfg = &w->app_cfg;
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
-    if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL)
+    if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL) {
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
+        w->detect_engine = w->run->opts->detect;
+    }
     if (w->detect && w->run->opts->attrib)
         w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     vg_buf_init(&w->chunk, 0);
     vg_buf_init(&w->fast_line, 256);
+}
+
+void wapp_detect_swap(worker_t *w, unsigned gen)
+{
+    const vg_detect_engine_t *e = atomic_load_explicit(&w->run->detect_cur, memory_order_acquire);
+    if (w->detect) { /* keep its counters: the stats are for the whole run */
+        const vg_stats_table_t *t = vg_detect_stats_table();
+        const uint64_t *v = vg_detect_stats_values(w->detect);
+        if (!w->detect_base)
+            w->detect_base = vg_xcalloc(t->n + 1, sizeof(uint64_t));
+        for (size_t i = 0; i < t->n; i++)
+            w->detect_base[i] += v[i];
+        vg_detect_ctx_free(w->detect);
+        w->detect = NULL;
+    }
+    if (e) {
+        w->detect = vg_detect_ctx_new(e);
+        if (!w->attrib && w->run->opts->attrib)
+            w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
+    }
+    w->detect_engine = e;
+    w->detect_gen = gen;
+    atomic_store_explicit(&w->detect_ack, gen, memory_order_release);
 }
 
 void wapp_fini(worker_t *w)
@@ -611,10 +664,7 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         free(a);
         f->app = NULL;
     }
-    if (f->detect) {
-        vg_flowvars_free(f->detect);
-        f->detect = NULL;
-    }
+    flow_detect_free(f);
     w->cur_pkt = saved;
     w->cur_flow = saved_f;
 }

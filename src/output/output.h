@@ -66,6 +66,11 @@ typedef struct vg_eve_alert {
     uint64_t evidence_packet;
     uint64_t evidence_bytes;        /* the file's first bytes as of the alert (0: unknown)... */
     const char *evidence_sha256;    /* ...and their SHA-256 */
+    /* an extra member written after the rest (the behavioural detectors' "behave" object):
+     * extra_json is the JSON text of one value */
+    const char *extra_key;
+    const char *extra_json;
+    size_t extra_len;
 } vg_eve_alert_t;
 
 /* The EVE "alert" event (a complete object). */

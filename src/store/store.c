@@ -508,6 +508,12 @@ static int tx_commit(vg_store_t *s)
     return 0;
 }
 
+/* qsort hands the comparator pointers to the elements (char **), not the strings. */
+static int cmp_hex_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* --- the run --- */
 
 int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *err, size_t err_len)
@@ -522,7 +528,7 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
     char **h = vg_xcalloc(ri->n_captures + 1, sizeof(char *));
     for (size_t i = 0; i < ri->n_captures; i++)
         h[i] = (char *)ri->captures[i].sha256;
-    qsort(h, ri->n_captures, sizeof(char *), (int (*)(const void *, const void *))strcmp);
+    qsort(h, ri->n_captures, sizeof(char *), cmp_hex_ptr);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     EVP_DigestInit_ex(c, EVP_sha256(), NULL);
     for (size_t i = 0; i < ri->n_captures; i++) {

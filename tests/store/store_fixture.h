@@ -68,7 +68,7 @@ static void fx_cleanup(void)
 {
     static const char *const names[] = {"vigil.db", "vigil.db-wal", "vigil.db-shm",
                                         "vigil.db-journal"};
-    char p[96];
+    char p[4200]; /* sized for any path gcc -O2 can imagine in fx_dirs */
     for (int i = 0; i < fx_n_dirs; i++) {
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
             snprintf(p, sizeof p, "%s/%s", fx_dirs[i], names[k]);

@@ -33,6 +33,7 @@ struct vg_ledger {
     vg_buf_t tmp;
     bool failed;
     bool finished;           /* the final checkpoint was written */
+    uint64_t partial_len;    /* an incomplete last line found at open (a killed write) */
 };
 
 static double mono_now(void)
@@ -174,6 +175,7 @@ static int continue_chain(vg_ledger_t *l, char *err, size_t err_len)
         vg_buf_putc(&l->out, '\n');
         char *nl = memrchr(buf, '\n', end);
         end = nl ? (size_t)(nl - buf) + 1 : 0;
+        l->partial_len = want - end;
     }
     if (end == 0) {
         free(buf);
@@ -275,6 +277,8 @@ vg_ledger_t *vg_ledger_open(const vg_ledger_opts_t *o, char *err, size_t err_len
     vg_jw_kv_str(&jw, "version", VG_VERSION);
     vg_jw_kv_str(&jw, "key_id", l->key_id);
     vg_jw_kv_str(&jw, "public_key", pk_hex);
+    if (l->partial_len) /* the line before this entry: verify reports it as a cut write */
+        vg_jw_kv_uint(&jw, "after_partial_line", l->partial_len);
     entry_end(l, &jw);
     if (write_out(l, true)) {
         snprintf(err, err_len, "%s: cannot write", l->path);

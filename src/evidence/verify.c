@@ -45,6 +45,8 @@ typedef struct vstate {
     size_t ne;
     bool interrupted; /* a run did not end with a final checkpoint */
     bool bundle;      /* an exported bundle: a segment of a ledger, some of its alerts */
+    struct { size_t line, len; } *damaged;
+    size_t n_damaged;
 } vstate_t;
 
 static void add(vstate_t *v, enum sev s, const char *kind, uint64_t seq, size_t line,
@@ -187,8 +189,10 @@ static void parse_lines(vstate_t *v, char *data, size_t len)
         const char *type = j ? jstr(j, "type") : NULL;
         const char *h = j ? jstr(j, "hash") : NULL, *pr = j ? jstr(j, "prev") : NULL;
         if (!shape || !json_is_integer(seq) || !type || !h || !pr || strlen(pr) != 64) {
-            add(v, SEV_TAMPERED, "entry_damaged", 0, line, NULL,
-                "line %zu: not a valid ledger entry (damaged or altered)", line);
+            /* judged after parsing: the next run may have recorded it as a cut write */
+            v->damaged = vg_xrealloc(v->damaged, (v->n_damaged + 1) * sizeof *v->damaged);
+            v->damaged[v->n_damaged].line = line;
+            v->damaged[v->n_damaged++].len = n;
             json_decref(j);
         } else {
             v->e = vg_xrealloc(v->e, (v->ne + 1) * sizeof *v->e);
@@ -203,6 +207,29 @@ static void parse_lines(vstate_t *v, char *data, size_t len)
             e->j = j;
         }
         p = nl + 1;
+    }
+}
+
+/* A damaged line directly followed by an "open" entry that names its length is a write a killed
+ * run left incomplete (the next run ended the line and went on); any other is tampering. */
+static void judge_damaged(vstate_t *v)
+{
+    for (size_t d = 0; d < v->n_damaged; d++) {
+        size_t line = v->damaged[d].line, len = v->damaged[d].len;
+        const entry_t *next = NULL;
+        for (size_t i = 0; i < v->ne && !next; i++)
+            if (v->e[i].line == line + 1)
+                next = &v->e[i];
+        json_t *pl = next && !strcmp(next->type, "open") ? json_object_get(next->j, "after_partial_line")
+                                                        : NULL;
+        if (json_is_integer(pl) && (size_t)json_integer_value(pl) == len && next->hash_ok)
+            add(v, SEV_INCOMPLETE, "truncated_line", 0, line, NULL,
+                "line %zu: an incomplete entry (%zu bytes) left by a run killed while writing; "
+                "the next run (entry %llu) recorded it and went on", line, len,
+                (unsigned long long)next->seq);
+        else
+            add(v, SEV_TAMPERED, "entry_damaged", 0, line, NULL,
+                "line %zu: not a valid ledger entry (damaged or altered)", line);
     }
 }
 
@@ -700,6 +727,7 @@ int vg_verify(const vg_verify_opts_t *o, FILE *out)
             json_decref(v.e[i].j);
         free(v.e);
         free(v.p);
+        free(v.damaged);
         return 2;
     }
     uint8_t pk[32];
@@ -709,6 +737,7 @@ int vg_verify(const vg_verify_opts_t *o, FILE *out)
         goto done;
     char kid[17];
     vg_key_id(pk, kid);
+    judge_damaged(&v);
     check_chain(&v);
     size_t n_cp;
     bool last_final;
@@ -750,6 +779,7 @@ done:
         json_decref(v.e[i].j);
     free(v.e);
     free(v.p);
+    free(v.damaged);
     free(data);
     return rc;
 }

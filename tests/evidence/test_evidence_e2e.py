@@ -291,6 +291,27 @@ def tamper(a):
         # the cut line was the last evidence entry: its file is now unsealed too
         case("tail_cut_mid_line", cut_mid_line, 3, ["unsigned_tail", "truncated_line", "file_unsealed"])
 
+        # a write cut short (the final checkpoint half written), then another run: it ends the
+        # line, says so in its open entry, and verify calls it a cut write (incomplete)
+        d = os.path.join(tmp, "cut_then_run")
+        shutil.copytree(run, d)
+        lp = os.path.join(d, "evidence", "ledger.jsonl")
+        data = open(lp, "rb").read()
+        open(lp, "wb").write(data[:-30])
+        r = t.read([pcap], d, check=False)
+        rc, rep = t.verify(d)
+        kinds = {p["kind"] for p in rep["problems"]}
+        t.check(r.returncode == 0 and rc == 3 and kinds == {"truncated_line"},
+                "a cut write, then a run: %d %d %s" % (r.returncode, rc, rep["problems"]))
+        # the same damaged line without the next run's record of it: tampering
+        ls = open(lp).read().splitlines()
+        bad = next(i for i, l in enumerate(ls) if not l.endswith('"}'))
+        del ls[bad + 1]
+        open(lp, "w").write("\n".join(ls) + "\n")
+        rc, rep = t.verify(d)
+        t.check(rc == 1 and "entry_damaged" in {p["kind"] for p in rep["problems"]},
+                "a damaged line nobody recorded: %d %s" % (rc, rep["problems"]))
+
         def eve_altered(d):
             p = os.path.join(d, "eve.json")
             s = open(p).read().replace("EVID exploit", "EVID exploiT", 1)

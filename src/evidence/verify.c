@@ -644,7 +644,7 @@ static long check_eve(vstate_t *v, const char *logdir)
     }
     free(line);
     fclose(f);
-    if (nh) /* (qsort and bsearch want a non-null array even when empty) */
+    if (nh) /* h is NULL when eve.json has no alert: qsort and bsearch must not see it */
         qsort(h, nh, 32, cmp_hash);
     long checked = 0;
     for (size_t i = 0; i < v->ne; i++) {

@@ -531,9 +531,22 @@ static int open_eve(const vg_run_opts_t *o, char *err, size_t err_len)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", o->logdir, vg_config_str(o->cfg, "outputs.eve.filename"));
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0)
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
         snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        return fd;
+    }
+    /* A run killed mid-write leaves a partial last line: end it, or this run's first event
+     * would be glued to it (and lost to every reader, the evidence ledger's check included). */
+    struct stat st;
+    char last;
+    if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 &&
+        last != '\n') {
+        vg_log(VG_LOG_WARN, "%s: the last line is incomplete (an interrupted run); it is ended "
+               "there and this run's events start on a new line", path);
+        if (write(fd, "\n", 1) != 1)
+            vg_log(VG_LOG_WARN, "%s: %s", path, strerror(errno));
+    }
     return fd;
 }
 

@@ -92,11 +92,18 @@ int vg_report_col(const vg_rtable_t *t, const char *key)
 
 void vg_report_time(int64_t us, char *out, size_t n)
 {
-    int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-    int64_t frac = us - sec * 1000000;
+    /* floor division without negating (a store may hold INT64_MIN) */
+    int64_t sec = us / 1000000, frac = us % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        sec--;
+    }
     time_t t = (time_t)sec;
     struct tm tm;
-    gmtime_r(&t, &tm);
+    if (!gmtime_r(&t, &tm)) { /* a year no calendar function represents */
+        snprintf(out, n, "%s", "invalid-time");
+        return;
+    }
     char base[32];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
     if (frac)

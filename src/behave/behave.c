@@ -30,6 +30,7 @@ void vg_behave_cfg_defaults(vg_behave_cfg_t *c)
     c->enabled = true;
     c->table_size = 32768;
     c->max_epoch_obs = 1000000;
+    c->max_epoch_single = 131072;
     c->scan_on = true;
     c->scan_window = 60;
     c->scan_ports = 25;
@@ -108,6 +109,7 @@ int vg_behave_cfg_load(vg_behave_cfg_t *c, const vg_config_t *cfg, char *err, si
     c->enabled = vg_config_bool(cfg, "behave.enabled");
     c->table_size = u32(cfg, "behave.table-size");
     c->max_epoch_obs = vg_config_uint(cfg, "behave.max-epoch-observations");
+    c->max_epoch_single = vg_config_uint(cfg, "behave.max-epoch-single-packet");
     c->scan_on = vg_config_bool(cfg, "behave.scan.enabled");
     c->scan_window = u32(cfg, "behave.scan.window");
     c->scan_ports = u32(cfg, "behave.scan.ports");

@@ -184,7 +184,7 @@ void dnst_observe(vg_behave_t *b, struct dns_state_b *s, const vg_behave_obs_t *
     vg_jw_key(w, "mean_entropy");
     vg_jw_double(w, round(e->sum_entropy / e->queries * 100) / 100);
     vg_jw_kv_uint(w, "txt_null_queries", e->odd_types);
-    double span = vg_behave_secs(o->ts - e->win_start);
+    double span = vg_behave_secs(o->ts > e->win_start ? o->ts - e->win_start : 0);
     vg_jw_key(w, "seconds");
     vg_jw_double(w, span);
     vg_behave_raise(b, BC_ALERTS_DNS, &sig_dns, o->ts, &o->src, &o->dst, o->ip_ver, o->sp, o->dp,

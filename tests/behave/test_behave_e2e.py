@@ -402,6 +402,14 @@ def case_disabled():
     silent(al, "behave.enabled=false")
 
 
+def case_bad_config():
+    pcap = os.path.join(TMP, "bad.pcap")
+    P.write_pcap(pcap, vertical_scan(3))
+    r = subprocess.run([ARGS.vigil, "read", pcap, "-l", os.path.join(TMP, "bad-out"), "-q",
+                        "--set", "behave.brute-force.ports=22,ssh"], capture_output=True, text=True)
+    assert r.returncode != 0 and "behave.brute-force.ports" in r.stderr, (r.returncode, r.stderr)
+
+
 def everything():
     pk = vertical_scan(100) + horizontal_scan(60, src="203.0.113.9") + udp_scan(40, src="203.0.113.10")
     pk += ssh_sessions(15) + http_401(25) + syn_flood(8000, 4000) + udp_flood(6000, 2000)

@@ -402,6 +402,24 @@ def case_disabled():
     silent(al, "behave.enabled=false")
 
 
+def case_generated_web():
+    """vigil-gen's web mix (HTTP, TLS, DNS, SSH sessions between many hosts): nothing fires."""
+    if not ARGS.gen:
+        raise AssertionError("--gen is required for this case")
+    pcap = os.path.join(TMP, "web.pcap")
+    subprocess.run([ARGS.gen, "--size", "24M", "--seed", "3", "--mix", "web", "-o", pcap],
+                   check=True, capture_output=True)
+    out = os.path.join(TMP, "web-out")
+    r = subprocess.run([ARGS.vigil, "read", pcap, "-l", out, "-q", "--no-progress", "-k", "none"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    evs = [json.loads(l) for l in open(os.path.join(out, "eve.json"))]
+    al = [e for e in evs if e["event_type"] == "alert" and e["alert"]["gid"] == 9]
+    stats = [e for e in evs if e["event_type"] == "stats"][-1]["stats"]["behave"]
+    assert stats["obs"] > 1000, stats
+    silent(al, "vigil-gen web mix")
+
+
 def case_bad_config():
     pcap = os.path.join(TMP, "bad.pcap")
     P.write_pcap(pcap, vertical_scan(3))
@@ -486,6 +504,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigil", required=True)
     ap.add_argument("--sanitized", action="store_true")
+    ap.add_argument("--gen", help="vigil-gen (for generated_web)")
     ap.add_argument("case", choices=sorted(CASES))
     ARGS = ap.parse_args()
     TMP = tempfile.mkdtemp(prefix="vigil-behave-")

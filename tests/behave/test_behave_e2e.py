@@ -8,6 +8,7 @@ the same alerts.
 usage: test_behave_e2e.py --vigil PATH [--sanitized] CASE
 """
 import argparse
+import ipaddress
 import json
 import os
 import random
@@ -333,6 +334,29 @@ def case_flood_udp():
     check_roles(a, "198.51.100.9", "10.0.0.53", "spoofable", "denial-of-service")
     al, _ = run(udp_flood(6000, 200), "udpflood-below")
     silent(al, "200 packets/s")
+
+
+def case_flood_icmp():
+    pk = [(T0 + i * 500, P.frame(1, "198.51.100.11", "10.0.0.54", icmp_type=8,
+                               icmp_rest=struct.pack("!HH", 9, i & 0xFFFF), payload=b"x" * 56))
+          for i in range(6000)]
+    al, _ = run(pk, "icmpflood")
+    a = one(al, 3003)
+    assert a["behave"]["kind"] == "icmp" and a["behave"]["rate"] >= 1000, a["behave"]
+    check_roles(a, "198.51.100.11", "10.0.0.54", "spoofable", "denial-of-service")
+    assert len(al) == 1, [x["alert"]["signature"] for x in al]
+
+
+def case_scan_ipv6():
+    pk = []
+    for i in range(60):
+        pk += syn_probe(T0 + i * 10_000, "2001:db8::66", "2001:db8:1::20", 40000, 1 + i)
+    al, _ = run(pk, "scan6")
+    a = one(al, 1001)
+    full = lambda x: ipaddress.ip_address(x).exploded  # EVE writes IPv6 in full, as Suricata
+    assert a["src_ip"] == full("2001:db8::66") and a["dest_ip"] == full("2001:db8:1::20"), a
+    assert a["behave"]["ports"] >= 25, a["behave"]
+    assert len(al) == 1, al
 
 
 def case_flood_amplification():

@@ -80,7 +80,7 @@ static const key_def_t keys[] = {
     {"behave.brute-force.attempts", T_UINT, "10", "short sessions to one authentication service"},
     {"behave.brute-force.max-session", T_UINT, "60", "seconds: longer sessions are not attempts"},
     {"behave.brute-force.http-failures", T_UINT, "20", "HTTP 401/403 responses to one client"},
-    {"behave.brute-force.ports", T_STR, "21,22,23,110,143,465,587,993,995,1433,3306,3389,5432,5900", NULL},
+    {"behave.brute-force.ports", T_STR, "21,22,23,110,143,465,587,993,995,1433,1521,3306,3389,5432,5900,5985,5986,6379,27017", NULL},
     {"behave.flood.enabled", T_BOOL, "true", NULL},
     {"behave.flood.window", T_UINT, "10", NULL},
     {"behave.flood.pps", T_UINT, "1000", "packets per second towards one victim"},

@@ -31,7 +31,7 @@ void vg_behave_cfg_defaults(vg_behave_cfg_t *c)
     c->enabled = true;
     c->table_size = 32768;
     c->max_epoch_obs = 1000000;
-    c->max_epoch_single = 131072;
+    c->max_epoch_single = 65536;
     c->scan_on = true;
     c->scan_window = 60;
     c->scan_ports = 25;

@@ -68,7 +68,7 @@ static const key_def_t keys[] = {
     {"behave.enabled", T_BOOL, "true", "behavioural detectors (scans, floods, brute force, ...)"},
     {"behave.table-size", T_UINT, "32768", "entries per detector table (least recent evicted)"},
     {"behave.max-epoch-observations", T_UINT, "1000000", "observations per second of packet time kept for the detectors"},
-    {"behave.max-epoch-single-packet", T_UINT, "131072", "of which flows of a single packet (a spoofed flood's)"},
+    {"behave.max-epoch-single-packet", T_UINT, "65536", "of which flows of a single packet (a spoofed flood's)"},
     {"behave.scan.enabled", T_BOOL, "true", NULL},
     {"behave.scan.window", T_UINT, "60", NULL},
     {"behave.scan.ports", T_UINT, "25", "distinct ports probed on one host (vertical scan)"},

@@ -498,7 +498,9 @@ def case_spoofed_flood_memory():
     al, stats = run(pk, "spoofmem", "--set", "behave.table-size=4096", "--set",
                     "flow.memcap=16mb")
     b = stats["behave"]
-    assert b["obs"] >= n * 0.9, b
+    # every flow is observed or counted as dropped (single-packet flows beyond the per-second
+    # cap, mostly at the end-of-input flush)
+    assert b["obs"] + b["obs_dropped"] == n and b["obs"] >= n // 2, b
     assert b["memory"] <= 6 * 4096 * 1024, b  # 6 tables of 4096 entries of at most 1 KiB
     # the same settings on a few packets: the detectors' tables have the same size
     _, small = run(syn_flood(10, 10, seed=8), "spoofmem-small", "--set", "behave.table-size=4096",

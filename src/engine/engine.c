@@ -254,6 +254,7 @@ static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bo
         flows += atomic_load_explicit(&r->workers[i].prog_flows, memory_order_relaxed);
         alerts += atomic_load_explicit(&r->workers[i].prog_alerts, memory_order_relaxed);
     }
+    alerts += engine_behave_alerts(r->behave);
     double pct = tot ? 100.0 * (double)got / (double)tot : 100.0;
     fprintf(stderr,
             "\r\033[K%5.1f%%  %.1f/%.1f MB  %llu pkts  %.0f kpkt/s  %.1f Mbit/s  %llu flows  "

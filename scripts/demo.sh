@@ -24,3 +24,11 @@ for (sig, src, dst), n in collections.Counter(
         if e["event_type"] == "alert").most_common():
     print(f"  {n:3}  {sig}  {src} -> {dst}")
 PY
+# The quantified picture from the event store (vigil-logs/vigil.db; docs/STORE.md): Markdown
+# shown here up to the origins, and the same report with charts as one offline HTML file.
+build/vigil report vigil-logs -o vigil-logs/report.md
+build/vigil report vigil-logs -o vigil-logs/report.html
+build/vigil report vigil-logs -o vigil-logs/report.json
+echo
+echo "From vigil-logs/report.md (all of it there; with charts in vigil-logs/report.html):"
+awk '/^## Origins by autonomous system/ {exit} {print "  " $0}' vigil-logs/report.md

@@ -2,10 +2,11 @@
 # Installs the Debian packages Vigil builds and tests with, when any is missing.
 # Used by the README's two commands and by CI; safe to run again.
 set -euo pipefail
-PKGS=(build-essential cmake ninja-build pkg-config
+PKGS=(build-essential cmake ninja-build pkg-config iproute2 tcpreplay
       libpcap-dev libssl-dev zlib1g-dev libpcre2-dev libhyperscan-dev libyaml-dev libjansson-dev
-      libcmocka-dev libmaxminddb-dev tor-geoipdb python3 python3-yaml tshark
-      clang libclang-rt-dev)
+      libcmocka-dev libmaxminddb-dev libsqlite3-dev libsodium-dev tor-geoipdb python3 python3-yaml
+      tshark clang libclang-rt-dev
+      chromium)   # the HTML report test renders it headless (tests/report)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,9 @@ int vigil_read_main(int argc, char **argv);
 /* Provided by src/vigil_rules.c (signature engine); weak so the program builds without it. */
 __attribute__((weak)) int vigil_rules_main(int argc, char **argv);
 int vigil_geo_main(int argc, char **argv); /* src/vigil_geo.c */
+int vigil_report_main(int argc, char **argv); /* src/vigil_report.c */
+int vigil_keygen_main(int argc, char **argv); /* src/vigil_evidence.c */
+int vigil_verify_main(int argc, char **argv); /* src/vigil_evidence.c */
 
 static void usage(FILE *f)
 {
@@ -16,8 +19,12 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  read [-r] FILE...   analyse capture files (pcap, pcapng); write LOGDIR/eve.json\n"
+            "  live -i IFACE...    capture on network interfaces until SIGINT/SIGTERM\n"
             "  rules check FILE... parse and compile rule files; print loaded/failed counts\n"
             "  geo ADDRESS...      country, ASN and organisation from the geo databases\n"
+            "  report [STORE]      the picture of an event store: html, md, csv or json\n"
+            "  keygen [--out DIR]  make the sensor's Ed25519 key pair (evidence ledger)\n"
+            "  verify LOGDIR       check an evidence ledger, its signatures and pcaps\n"
             "  version             print the version\n"
             "\n"
             "`vigil COMMAND --help` describes each command.\n");
@@ -30,7 +37,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "read"))
+    if (!strcmp(cmd, "read") || !strcmp(cmd, "live")) /* one parser: src/vigil_read.c */
         return vigil_read_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules")) {
         if (!vigil_rules_main) {
@@ -41,6 +48,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "geo"))
         return vigil_geo_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return vigil_report_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keygen"))
+        return vigil_keygen_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify"))
+        return vigil_verify_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("vigil %s\n", VG_VERSION);
         return 0;

@@ -6,13 +6,20 @@
 #include "attrib/attrib.h"
 #include "detect/detect_engine.h"
 #include "engine/engine.h"
+#include "evidence/ledger.h"
+#include "vigil_live.h"
 #include "vigil_rules_load.h"
+#include "vigil_store.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifndef VIGIL_DEFAULT_CONFIG
+#define VIGIL_DEFAULT_CONFIG "/etc/vigil/vigil.yaml"
+#endif
 
 static void read_usage(FILE *f)
 {
@@ -30,9 +37,13 @@ static void read_usage(FILE *f)
             "      --var NAME=VALUE     set an address or port variable (e.g. HOME_NET=[10.0.0.0/8])\n"
             "      --workers N          worker threads (default: one per core)\n"
             "      --disable-detection  no signature matching\n"
+            "      --evidence           keep the pcaps of alerted flows and the signed ledger\n"
+            "                           in LOGDIR/evidence (evidence.enabled=true)\n"
             "      --no-progress        no progress line even on a terminal\n"
             "      --stage read|decode|flow|all\n"
             "                           stop after this stage (for benchmarks; default all)\n"
+            "      --store PATH         the event store to add this run to (default\n"
+            "                           LOGDIR/vigil.db; docs/STORE.md; `vigil report` reads it)\n"
             "  -q, --quiet              no summary at the end\n"
             "\n"
             "Exit status: 0 all input read; 1 a capture was damaged (the rest was processed);\n"
@@ -52,12 +63,17 @@ static int split_kv(const char *arg, const char *opt, char *key, size_t klen, co
     return 0;
 }
 
-static void print_summary(const vg_run_result_t *r, const char *logdir)
+static void print_summary(const vg_run_result_t *r, const char *logdir, bool live)
 {
     double s = r->seconds > 0 ? r->seconds : 1e-9;
     printf("vigil: %llu packets (%.1f MB) in %.2f s: %.0f kpkt/s, %.1f Mbit/s\n",
            (unsigned long long)r->packets, (double)r->bytes / 1e6, r->seconds,
            (double)r->packets / s / 1e3, (double)r->bytes * 8 / s / 1e6);
+    if (live)
+        printf("vigil: kernel: %llu packets, %llu drops (%.3f%%)\n",
+               (unsigned long long)r->kernel_packets, (unsigned long long)r->kernel_drops,
+               r->kernel_packets ? 100.0 * (double)r->kernel_drops / (double)r->kernel_packets
+                                 : 0.0);
     printf("vigil: %llu flows, %llu anomalies, %llu alerts, %llu events written to %s/eve.json\n",
            (unsigned long long)r->flows, (unsigned long long)r->anomalies,
            (unsigned long long)r->alerts, (unsigned long long)r->events, logdir);
@@ -66,9 +82,13 @@ static void print_summary(const vg_run_result_t *r, const char *logdir)
                r->capture_errors);
 }
 
+/* `vigil read` and `vigil live` (argv[0] == "live") share this: the same options mean the same
+ * thing and the same outputs are set up; live adds interfaces, --bpf and --user. */
 int vigil_read_main(int argc, char **argv)
 {
-    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE };
+    enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_STORE,
+           O_EVIDENCE, O_BPF, O_USER };
+    const bool live = argc > 0 && !strcmp(argv[0], "live");
     static const struct option longopts[] = {
         {"pcap", required_argument, NULL, 'r'},
         {"log-dir", required_argument, NULL, 'l'},
@@ -83,14 +103,22 @@ int vigil_read_main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, O_HELP},
         {"stage", required_argument, NULL, O_STAGE},
+        {"store", required_argument, NULL, O_STORE},
+        {"evidence", no_argument, NULL, O_EVIDENCE},
+        {"interface", required_argument, NULL, 'i'},
+        {"bpf", required_argument, NULL, O_BPF},
+        {"user", required_argument, NULL, O_USER},
         {NULL, 0, NULL, 0},
     };
     const char **files = vg_xcalloc((size_t)argc + 1, sizeof(char *));
     size_t n_files = 0;
     const char **rules = vg_xcalloc((size_t)argc + 1, sizeof(char *));
     size_t n_rules = 0;
-    const char *logdir = NULL, *config = NULL, *checksum = NULL;
-    bool quiet = false, progress = true, no_detect = false;
+    const char *logdir = NULL, *config = NULL, *checksum = NULL, *store_path = NULL;
+    vigil_store_run_t *store = NULL;
+    vg_sink_t sinks[4];
+    size_t n_sinks = 0;
+    bool quiet = false, progress = true, no_detect = false, evidence = false;
     unsigned workers = 0;
     enum vg_stage stage = VG_STAGE_ALL;
     /* --set/--var are applied after the config file, in order; keep them. */
@@ -100,12 +128,15 @@ int vigil_read_main(int argc, char **argv)
     vg_config_t *cfg = NULL;
     vg_detect_engine_t *detect = NULL;
     vg_attrib_t *attrib = NULL;
+    vg_ledger_t *ledger = NULL;
+    const char **ifaces = vg_xcalloc((size_t)argc + 1, sizeof(char *));
+    vigil_live_args_t la = {.ifaces = ifaces};
     int rc = 2;
     char err[1024];
 
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "-r:l:S:c:k:q", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-r:l:S:c:k:qi:", longopts, NULL)) != -1) {
         switch (c) {
         case 1: /* a plain argument: a capture file */
         case 'r': files[n_files++] = optarg; break;
@@ -126,6 +157,7 @@ int vigil_read_main(int argc, char **argv)
             break;
         }
         case O_NODETECT: no_detect = true; break;
+        case O_EVIDENCE: evidence = true; break;
         case O_STAGE:
             if (!strcmp(optarg, "read")) stage = VG_STAGE_READ;
             else if (!strcmp(optarg, "decode")) stage = VG_STAGE_DECODE;
@@ -137,14 +169,33 @@ int vigil_read_main(int argc, char **argv)
             }
             break;
         case O_NOPROGRESS: progress = false; break;
+        case O_STORE: store_path = optarg; break;
         case 'q': quiet = true; break;
-        case O_HELP: read_usage(stdout); rc = 0; goto out;
-        default: read_usage(stderr); goto out;
+        case 'i': ifaces[la.n_ifaces++] = optarg; break;
+        case O_BPF: la.bpf = optarg; break;
+        case O_USER: la.user = optarg; break;
+        case O_HELP: live ? vigil_live_usage(stdout) : read_usage(stdout); rc = 0; goto out;
+        default: live ? vigil_live_usage(stderr) : read_usage(stderr); goto out;
         }
     }
-    if (n_files == 0) {
+    if (live && (n_files || !la.n_ifaces || stage != VG_STAGE_ALL)) {
+        vg_log(VG_LOG_ERROR, "live: %s", n_files ? "capture files are for `vigil read`"
+                                         : !la.n_ifaces ? "no interface given (vigil live -i IFACE)"
+                                                        : "--stage is for `vigil read`");
+        goto out;
+    }
+    if (!live && (la.n_ifaces || la.bpf || la.user)) {
+        vg_log(VG_LOG_ERROR, "read: -i, --bpf and --user are for `vigil live`");
+        goto out;
+    }
+    if (!live && n_files == 0) {
         vg_log(VG_LOG_ERROR, "read: no capture file given (vigil read FILE...)");
         goto out;
+    }
+    /* A service runs `vigil live` with the shipped configuration path (dist/vigil.yaml). */
+    if (live && !config && access(VIGIL_DEFAULT_CONFIG, R_OK) == 0) {
+        config = VIGIL_DEFAULT_CONFIG;
+        vg_log(VG_LOG_INFO, "configuration: %s", config);
     }
     cfg = vg_config_new();
     if (config && vg_config_load_yaml(cfg, config, err, sizeof err)) {
@@ -173,10 +224,12 @@ int vigil_read_main(int argc, char **argv)
     }
     if (no_detect)
         vg_config_set(cfg, "detect.enabled", "false", err, sizeof err);
+    if (evidence)
+        vg_config_set(cfg, "evidence.enabled", "true", err, sizeof err);
     /* Check the captures before the (slower, chattier) rule loading, so a bad file name is
      * reported alone and at once. */
-    vg_capture_t *probe = vg_capture_open_files(files, n_files, err, sizeof err);
-    if (!probe) {
+    vg_capture_t *probe = live ? NULL : vg_capture_open_files(files, n_files, err, sizeof err);
+    if (!live && !probe) {
         vg_log(VG_LOG_ERROR, "%s", err);
         goto out;
     }
@@ -194,6 +247,32 @@ int vigil_read_main(int argc, char **argv)
     }
     if (!logdir)
         logdir = vg_config_str(cfg, "default-log-dir");
+    /* The evidence ledger: a sink on the output thread (src/evidence/ledger.h). */
+    if (detect && vg_config_bool(cfg, "evidence.enabled")) {
+        vg_ledger_opts_t lo = {
+            .logdir = logdir,
+            .key_dir = vg_config_str(cfg, "evidence.key-dir"),
+            .sensor = vg_config_str(cfg, "sensor-name"),
+            .cp_entries = vg_config_uint(cfg, "evidence.checkpoint-entries"),
+            .cp_seconds = vg_config_uint(cfg, "evidence.checkpoint-interval"),
+        };
+        ledger = vg_ledger_open(&lo, err, sizeof err);
+        if (!ledger) {
+            vg_log(VG_LOG_ERROR, "%s", err);
+            goto out;
+        }
+        sinks[n_sinks++] = (vg_sink_t){"evidence ledger", ledger, vg_ledger_sink_event,
+                                       vg_ledger_sink_commit};
+    }
+    if (stage == VG_STAGE_ALL) {
+        bool store_off;
+        store = vigil_store_start(cfg, store_path, logdir, files, n_files, detect, attrib,
+                                  &store_off);
+        if (!store && !store_off)
+            goto out;
+        if (store)
+            sinks[n_sinks++] = vigil_store_sink(store);
+    }
     vg_run_opts_t ro = {
         .cfg = cfg,
         .logdir = logdir,
@@ -202,21 +281,38 @@ int vigil_read_main(int argc, char **argv)
         .stage = stage,
         .detect = detect,
         .attrib = attrib,
+        .sinks = sinks,
+        .n_sinks = n_sinks,
     };
+    la.rules = rules;
+    la.n_rules = n_rules;
     vg_run_result_t res;
-    int r = vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
-    if (r < 0) {
+    int r = live ? vigil_live_run(&ro, &la, &res, err, sizeof err)
+                 : vg_engine_run_files(&ro, files, n_files, &res, err, sizeof err);
+    if (r < 0)
         vg_log(VG_LOG_ERROR, "%s", err);
-        goto out;
+    else if (!quiet)
+        print_summary(&res, logdir, live);
+    if (store) {
+        vigil_store_run_t *st = store;
+        store = NULL;
+        if (vigil_store_finish(st, &res, r, quiet) != 0 && r >= 0)
+            r = -1;
     }
-    if (!quiet)
-        print_summary(&res, logdir);
+    if (r < 0)
+        goto out;
     rc = r;
 out:
+    if (store) {
+        vg_run_result_t none = {0};
+        vigil_store_finish(store, &none, -1, true);
+    }
+    vg_ledger_close(ledger);
     vg_detect_engine_free(detect);
     vg_attrib_free(attrib);
     vg_config_free(cfg);
     free(files);
+    free(ifaces);
     free(rules);
     free(sets);
     free(set_is_var);

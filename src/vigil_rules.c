@@ -15,10 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* src/vigil_live.c; weak so that this file also builds alone (tests/detect). */
+__attribute__((weak)) int vigil_rules_reload_main(int argc, char **argv);
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil rules check FILE... [--json] [--var NAME=VALUE]...\n"
-               "                         [--classification FILE] [--threshold FILE] [--no-jit]\n");
+               "                         [--classification FILE] [--threshold FILE] [--no-jit]\n"
+               "       vigil rules reload [-l LOGDIR | --socket PATH]   (a running `vigil live`)\n");
 }
 
 typedef struct reason_count {
@@ -307,6 +311,8 @@ int vigil_rules_main(int argc, char **argv)
     }
     if (strcmp(argv[1], "check") == 0)
         return rules_check(argc - 2, argv + 2);
+    if (strcmp(argv[1], "reload") == 0 && vigil_rules_reload_main) /* src/vigil_live.c */
+        return vigil_rules_reload_main(argc - 1, argv + 1);
     fprintf(stderr, "vigil rules: unknown subcommand '%s'\n", argv[1]);
     usage(stderr);
     return 2;

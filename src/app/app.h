@@ -164,6 +164,10 @@ typedef struct vg_app_ops {
     int (*tx_dir)(void *tx);
     /* Release transactions with id < upto that the caller no longer needs. */
     void (*tx_release)(void *state, uint64_t upto);
+    /* Bytes the state holds now: its structures, transactions and buffers (capacity, not
+     * length), and an estimate for library state it owns (zlib streams). The worker sums it over
+     * its flows against app-layer.memcap. O(transactions) at most; may be NULL (then 0). */
+    size_t (*state_memuse)(const void *state);
     /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse
      * call on this state. */
     bool (*get_buffer)(void *tx, enum vg_app_buf buf, const uint8_t **data, size_t *len);

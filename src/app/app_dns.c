@@ -827,6 +827,18 @@ static int dns_tx_dir(void *txv)
     return tx->is_response ? VG_DIR_TOCLIENT : VG_DIR_TOSERVER;
 }
 
+static size_t dns_state_memuse(const void *state)
+{
+    const dns_state_t *st = state;
+    size_t n = sizeof *st + st->cap_tx * sizeof *st->txs;
+    for (int d = 0; d < 2; d++)
+        if (st->fr[d].buf)
+            n += 2 + 65535;
+    for (size_t i = 0; i < st->n_tx; i++)
+        n += sizeof *st->txs[i] + st->txs[i]->cap_rr * sizeof(dns_rr_t) + st->txs[i]->strs.cap;
+    return n;
+}
+
 const vg_app_ops_t vg_app_dns_ops = {
     .name = "dns",
     .id = VG_APP_DNS,
@@ -844,6 +856,7 @@ const vg_app_ops_t vg_app_dns_ops = {
     .tx_complete = dns_tx_complete,
     .log_tx = dns_log_tx,
     .tx_release = dns_tx_release,
+    .state_memuse = dns_state_memuse,
     .tx_dir = dns_tx_dir,
     .get_buffer = dns_get_buffer,
 };

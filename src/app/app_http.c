@@ -104,6 +104,47 @@ static void http_state_free(void *state)
     free(s);
 }
 
+/* zlib's inflate state and 32 KiB window, allocated by inflateInit2 (an estimate: zlib does
+ * not report it). */
+#define ZLIB_INFLATE_BYTES (7u * 1024 + 32u * 1024)
+
+static size_t str_mem(const vg_http_str_t *s) { return s->p ? s->len + 1 : 0; }
+
+static size_t msg_mem(const vg_http_msg_t *m)
+{
+    size_t n = m->cap_hdrs * sizeof *m->hdrs + m->raw.cap + m->body.data.cap;
+    for (uint32_t i = 0; i < m->n_hdrs; i++)
+        n += str_mem(&m->hdrs[i].name) + str_mem(&m->hdrs[i].value);
+    for (unsigned i = 0; i < VG_HTTP_MAX_LAYERS; i++)
+        if (m->body.layer[i].active)
+            n += ZLIB_INFLATE_BYTES;
+    return n;
+}
+
+static size_t tx_mem(const vg_http_tx_t *tx)
+{
+    const vg_http_str_t *strs[] = {&tx->method,      &tx->uri_raw,    &tx->protocol,
+                                   &tx->request_line, &tx->uri_norm,   &tx->host, &tx->path,
+                                   &tx->host_raw,    &tx->res_protocol, &tx->status_str,
+                                   &tx->status_msg,  &tx->response_line};
+    size_t n = sizeof *tx + msg_mem(&tx->req) + msg_mem(&tx->res);
+    for (size_t i = 0; i < VG_ARRAY_LEN(strs); i++)
+        n += str_mem(strs[i]);
+    for (int i = 0; i < VG_BUF_MAX; i++)
+        n += tx->cache[i].cap;
+    return n;
+}
+
+static size_t http_state_memuse(const void *state)
+{
+    const vg_http_state_t *s = state;
+    size_t n = sizeof *s + s->cap_txs * sizeof *s->txs + s->pending.cap + s->out.cap +
+               s->dir[0].line.cap + s->dir[1].line.cap;
+    for (size_t i = 0; i < s->n_txs; i++)
+        n += tx_mem(s->txs[i]);
+    return n;
+}
+
 static bool tx_busy(const vg_http_state_t *s, const vg_http_tx_t *tx)
 {
     return s->dir[0].tx == tx || s->dir[1].tx == tx;
@@ -396,6 +437,7 @@ const vg_app_ops_t vg_app_http_ops = {
     .tx_side_done = http_tx_side_done,
     .log_tx = vg_http_log_tx,
     .tx_release = http_tx_release,
+    .state_memuse = http_state_memuse,
     .get_buffer = http_get_buffer,
     .tx_file = vg_http_tx_file,
 };

@@ -278,6 +278,12 @@ static bool ssh_get_buffer(void *txp, enum vg_app_buf buf, const uint8_t **data,
     return false;
 }
 
+static size_t ssh_state_memuse(const void *state)
+{
+    const ssh_state_t *st = state;
+    return sizeof *st + (st->tx ? sizeof *st->tx : 0);
+}
+
 const vg_app_ops_t vg_app_ssh_ops = {
     .name = "ssh",
     .id = VG_APP_SSH,
@@ -294,5 +300,6 @@ const vg_app_ops_t vg_app_ssh_ops = {
     .tx_complete = ssh_tx_complete,
     .log_tx = ssh_log_tx,
     .tx_release = ssh_tx_release,
+    .state_memuse = ssh_state_memuse,
     .get_buffer = ssh_get_buffer,
 };

@@ -554,6 +554,30 @@ static bool tls_get_buffer_multi(void *txp, enum vg_app_buf buf, uint32_t idx,
     return true;
 }
 
+static size_t u16v_mem(const tls_u16v_t *v) { return v->v ? v->n * sizeof *v->v : 0; }
+static size_t bytes_mem(const tls_bytes_t *b) { return b->p ? b->n : 0; }
+
+static size_t tls_state_memuse(const void *state)
+{
+    const tls_state_t *st = state;
+    size_t n = sizeof *st;
+    for (int d = 0; d < 2; d++)
+        if (st->d[d].hs)
+            n += TLS_HS_MAX + 4;
+    const tls_tx_t *tx = st->tx;
+    if (tx) {
+        const tls_client_hello_t *ch = &tx->ch;
+        n += sizeof *tx + tx->chain.cap + tx->ja3.cap + tx->ja3s.cap;
+        n += u16v_mem(&ch->ciphers) + u16v_mem(&ch->exts) + u16v_mem(&ch->groups) +
+             u16v_mem(&ch->sigalgs) + u16v_mem(&ch->versions) + bytes_mem(&ch->ecpf) +
+             bytes_mem(&ch->sni) + bytes_mem(&ch->alpn);
+        n += u16v_mem(&tx->sh.exts) + bytes_mem(&tx->sh.alpn);
+        n += bytes_mem(&tx->cert.subject) + bytes_mem(&tx->cert.issuer) +
+             bytes_mem(&tx->cert.serial) + bytes_mem(&tx->cert.fingerprint);
+    }
+    return n;
+}
+
 const vg_app_ops_t vg_app_tls_ops = {
     .name = "tls",
     .id = VG_APP_TLS,
@@ -570,6 +594,7 @@ const vg_app_ops_t vg_app_tls_ops = {
     .tx_complete = tls_tx_complete,
     .log_tx = tls_log_tx,
     .tx_release = tls_tx_release,
+    .state_memuse = tls_state_memuse,
     .get_buffer = tls_get_buffer,
     .get_buffer_multi = tls_get_buffer_multi,
 };

@@ -1,4 +1,5 @@
-/* capture.h — reading packets from capture files (pcap and pcapng, through libpcap).
+/* capture.h — reading packets from capture files (pcap and pcapng, through libpcap) or from
+ * network interfaces (AF_PACKET TPACKET_V3 rings, or libpcap live capture as a fallback).
  *
  * A vg_capture_t reads a list of files in the order given, as one stream of packets numbered from
  * 1. Used by the reader thread only (not thread-safe). The packet bytes returned are borrowed
@@ -19,6 +20,7 @@ enum vg_capture_result {
     VG_CAPTURE_OK = 0,      /* *p holds the next packet */
     VG_CAPTURE_END = 1,     /* all files read */
     VG_CAPTURE_ERROR = -1,  /* a file could not be opened or is damaged; see vg_capture_error() */
+    VG_CAPTURE_IDLE = 2,    /* live only: no packet arrived within the poll interval */
 };
 
 /* Opens nothing yet: checks that every file exists and is readable and that its link type is one
@@ -40,6 +42,37 @@ const char *vg_capture_error(const vg_capture_t *c);
 uint64_t vg_capture_total_bytes(const vg_capture_t *c);
 uint64_t vg_capture_bytes_done(const vg_capture_t *c);
 const char *vg_capture_file_name(const vg_capture_t *c, uint16_t file_idx);
+
+/* --- live capture (capture_live.c) ---
+ * One capture over one or more interfaces, read by one thread (the engine's reader). Packets are
+ * stamped with the kernel's receive time (wall clock). vg_capture_next() waits at most
+ * poll_ms and returns VG_CAPTURE_IDLE on a quiet link, so the caller can advance time. */
+typedef struct vg_live_config {
+    const char *const *ifaces;
+    size_t n_ifaces;
+    const char *method;     /* "af-packet" (default) or "pcap" (libpcap live capture) */
+    uint64_t ring_size;     /* bytes of ring per interface (AF_PACKET) / kernel buffer (pcap) */
+    uint32_t block_size;    /* TPACKET_V3 block size (a multiple of the page size) */
+    uint32_t block_timeout_ms; /* a partly filled block is handed over after this long */
+    uint32_t snaplen;
+    bool promisc;
+    const char *bpf;        /* NULL: every packet */
+    unsigned poll_ms;       /* longest wait in vg_capture_next() before VG_CAPTURE_IDLE */
+} vg_live_config_t;
+
+/* Opens every interface (needs CAP_NET_RAW; the caller may drop privileges afterwards). On
+ * failure returns NULL with a one-line reason naming the interface or the BPF expression. Warns
+ * (vg_log) when an interface merges packets (GRO/LRO). */
+vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t err_len);
+bool vg_capture_is_live(const vg_capture_t *c);
+/* Live: stop waiting for traffic; the following calls return what the rings still hold, then
+ * VG_CAPTURE_END. */
+void vg_capture_stop(vg_capture_t *c);
+/* Live: number of interfaces, and each one's name and kernel counters since it was opened
+ * (packets seen by the socket, including those dropped for lack of ring space; drops). */
+size_t vg_capture_n_ifaces(const vg_capture_t *c);
+const char *vg_capture_iface_name(const vg_capture_t *c, size_t i);
+void vg_capture_kernel_stats(vg_capture_t *c, size_t i, uint64_t *packets, uint64_t *drops);
 
 /* True when Vigil decodes this DLT link type. */
 bool vg_capture_linktype_supported(int dlt);

@@ -6,6 +6,7 @@
  * where reading stopped; the packets before it have already been handed out.
  */
 #include "capture/capture.h"
+#include "capture/capture_int.h"
 #include "common/common.h"
 
 #include <errno.h>
@@ -25,8 +26,34 @@ struct vg_capture {
     uint64_t file_pkts;   /* packets handed out from the current file */
     uint64_t total_bytes;
     uint64_t done_bytes;  /* bytes of the files already finished */
+    vg_live_t *live;      /* live capture (capture_live.c); the fields above are unused */
     char err[512];
 };
+
+vg_capture_t *vg_capture_wrap_live(vg_live_t *l)
+{
+    vg_capture_t *c = vg_xcalloc(1, sizeof *c);
+    c->live = l;
+    return c;
+}
+
+bool vg_capture_is_live(const vg_capture_t *c) { return c->live != NULL; }
+void vg_capture_stop(vg_capture_t *c)
+{
+    if (c->live)
+        vg_live_stop(c->live);
+}
+size_t vg_capture_n_ifaces(const vg_capture_t *c) { return c->live ? vg_live_n_ifaces(c->live) : 0; }
+const char *vg_capture_iface_name(const vg_capture_t *c, size_t i)
+{
+    return c->live ? vg_live_iface_name(c->live, i) : "";
+}
+void vg_capture_kernel_stats(vg_capture_t *c, size_t i, uint64_t *packets, uint64_t *drops)
+{
+    *packets = *drops = 0;
+    if (c->live)
+        vg_live_kernel_stats(c->live, i, packets, drops);
+}
 
 bool vg_capture_linktype_supported(int dlt)
 {
@@ -105,6 +132,7 @@ void vg_capture_free(vg_capture_t *c)
 {
     if (!c)
         return;
+    vg_live_free(c->live);
     if (c->pcap)
         pcap_close(c->pcap);
     for (size_t i = 0; i < c->n_files; i++)
@@ -134,6 +162,8 @@ static void finish_file(vg_capture_t *c)
 
 enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p)
 {
+    if (c->live)
+        return vg_live_next(c->live, p);
     for (;;) {
         if (c->cur >= c->n_files)
             return VG_CAPTURE_END;
@@ -174,15 +204,22 @@ enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p)
     }
 }
 
-const char *vg_capture_error(const vg_capture_t *c) { return c->err; }
+const char *vg_capture_error(const vg_capture_t *c)
+{
+    return c->live ? vg_live_error(c->live) : c->err;
+}
 uint64_t vg_capture_total_bytes(const vg_capture_t *c) { return c->total_bytes; }
 
 uint64_t vg_capture_bytes_done(const vg_capture_t *c)
 {
+    if (c->live)
+        return 0;
     return c->done_bytes + file_offset(c);
 }
 
 const char *vg_capture_file_name(const vg_capture_t *c, uint16_t file_idx)
 {
+    if (c->live)
+        return vg_live_iface_name(c->live, file_idx);
     return file_idx < c->n_files ? c->files[file_idx] : "";
 }

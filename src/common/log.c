@@ -9,6 +9,17 @@ static enum vg_log_level g_level = VG_LOG_INFO;
 
 void vg_log_set_level(enum vg_log_level lvl) { g_level = lvl; }
 
+static _Thread_local char *t_cap;
+static _Thread_local size_t t_cap_len;
+
+void vg_log_capture(char *buf, size_t len)
+{
+    t_cap = buf;
+    t_cap_len = len;
+    if (buf && len)
+        buf[0] = '\0';
+}
+
 void vg_log(enum vg_log_level lvl, const char *fmt, ...)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
@@ -25,6 +36,8 @@ void vg_log(enum vg_log_level lvl, const char *fmt, ...)
     size_t len = (size_t)n + (size_t)m;
     if (len > sizeof line - 2)
         len = sizeof line - 2;
+    if (lvl == VG_LOG_ERROR && t_cap && t_cap_len)
+        snprintf(t_cap, t_cap_len, "%.*s", (int)(len - (size_t)n), line + n);
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;

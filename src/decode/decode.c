@@ -62,7 +62,12 @@ void vg_decoder_free(vg_decoder_t *d)
     free(d);
 }
 
-const uint64_t *vg_decode_stats_values(const vg_decoder_t *d) { return d->stats; }
+const uint64_t *vg_decode_stats_values(vg_decoder_t *d)
+{
+    d->stats[VG_DS_DEFRAG_MEMUSE] = d->defrag ? vg_defrag_memuse(d->defrag) : 0;
+    d->stats[VG_DS_DEFRAG_TRACKERS] = d->defrag ? vg_defrag_trackers_in_use(d->defrag) : 0;
+    return d->stats;
+}
 
 void vg_decode_tick(vg_decoder_t *d, vg_time_t now) { vg_defrag_expire(d, now); }
 

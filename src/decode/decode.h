@@ -45,7 +45,9 @@ void vg_decode_tick(vg_decoder_t *d, vg_time_t now);
 
 /* Counters: one table for all decoders (same names in every thread), values per decoder. */
 const vg_stats_table_t *vg_decode_stats_table(void);
-const uint64_t *vg_decode_stats_values(const vg_decoder_t *d);
+/* The counters, indexed as vg_decode_stats_names(); the gauges (defrag.memuse, defrag.trackers)
+ * are refreshed by this call, so call it from the decoder's own thread. */
+const uint64_t *vg_decode_stats_values(vg_decoder_t *d);
 
 /* The anomaly event name for a code in p->events, e.g. "ipv4.trunc_pkt". */
 const char *vg_decode_event_name(uint16_t code);

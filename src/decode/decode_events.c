@@ -54,6 +54,8 @@ static const char *const stat_names[VG_DS_COUNT] = {
     [VG_DS_DEFRAG_MAX_FRAG_HITS] = "defrag.max_frag_hits",
     [VG_DS_DEFRAG_MAX_TRACKERS_REACHED] = "defrag.max_trackers_reached",
     [VG_DS_DEFRAG_MEMCAP_EXCEEDED] = "defrag.memcap_exceeded",
+    [VG_DS_DEFRAG_MEMUSE] = "defrag.memuse",
+    [VG_DS_DEFRAG_TRACKERS] = "defrag.trackers",
 };
 
 static const vg_stats_table_t stats_table = {stat_names, VG_DS_COUNT};

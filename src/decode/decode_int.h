@@ -58,6 +58,8 @@ enum vg_dstat {
     VG_DS_DEFRAG_MAX_FRAG_HITS,
     VG_DS_DEFRAG_MAX_TRACKERS_REACHED,
     VG_DS_DEFRAG_MEMCAP_EXCEEDED,
+    VG_DS_DEFRAG_MEMUSE,   /* gauge: bytes of fragment blocks held (counted against the memcap) */
+    VG_DS_DEFRAG_TRACKERS, /* gauge: datagrams in reassembly (against defrag.trackers) */
     VG_DS_COUNT
 };
 
@@ -156,6 +158,7 @@ enum vg_frag_result vg_defrag_insert(vg_decoder_t *d, vg_packet_t *p, const vg_f
 void vg_defrag_expire(vg_decoder_t *d, vg_time_t now);
 /* Trackers and bytes currently held (for tests and docs). */
 size_t vg_defrag_trackers_in_use(const vg_defrag_t *df);
+size_t vg_defrag_memuse(const vg_defrag_t *df);
 size_t vg_defrag_bytes_in_use(const vg_defrag_t *df);
 
 /* Where in d->reasm_buf a datagram reassembled from the fragment at frag_l3 (inside p->data)

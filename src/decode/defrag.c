@@ -208,6 +208,7 @@ void vg_defrag_free(vg_defrag_t *df)
 }
 
 size_t vg_defrag_trackers_in_use(const vg_defrag_t *df) { return df->n_trackers; }
+size_t vg_defrag_memuse(const vg_defrag_t *df) { return df->slab_bytes; }
 size_t vg_defrag_bytes_in_use(const vg_defrag_t *df) { return df->blks_used * BLK_SIZE; }
 
 /* ---- trackers ---- */

@@ -46,6 +46,7 @@ static void stats_merge_init(stats_merge_t *sm)
     sm->src[SRC_STREAM] = vg_stream_stats_table();
     sm->src[SRC_APP] = wapp_stats_table();
     sm->src[SRC_DETECT] = vg_detect_stats_table();
+    sm->src[SRC_EVIDENCE] = vg_evid_stats_table();
     sm->src[SRC_BEHAVE] = vg_behave_stats_table();
     size_t total = 0;
     for (int t = 0; t < SRC_N; t++)
@@ -159,6 +160,30 @@ static bool read_rss(uint64_t *rss, uint64_t *peak)
     return got == 3;
 }
 
+/* The counters with detect.engines[] / detect.reloads[] (Suricata's place for reloads) inside
+ * the "detect" object: the sorted table is written in three parts around the detect.* names. */
+static void write_counters_with_engines(vg_jw_t *jw, run_t *r, const uint64_t *sum)
+{
+    const stats_merge_t *sm = &r->sm;
+    size_t a = 0, b;
+    while (a < sm->n && strncmp(sm->names[a], "detect.", 7) < 0)
+        a++;
+    for (b = a; b < sm->n && strncmp(sm->names[b], "detect.", 7) == 0; b++)
+        ;
+    const char **inner = vg_xcalloc(b - a + 1, sizeof *inner);
+    for (size_t i = a; i < b; i++)
+        inner[i - a] = sm->names[i] + 7;
+    vg_stats_table_t head = {sm->names, a}, mid = {inner, b - a}, tail = {sm->names + b, sm->n - b};
+    vg_stats_write(jw, &head, sum);
+    vg_jw_key(jw, "detect");
+    vg_jw_obj_open(jw);
+    vg_stats_write(jw, &mid, sum + a);
+    reload_write_stats(r->opts->reload, jw);
+    vg_jw_obj_close(jw);
+    vg_stats_write(jw, &tail, sum + b);
+    free(inner);
+}
+
 /* Sum the workers' latest snapshots (final == true: after they all finished). */
 static void write_stats(out_ctx_t *o, bool final)
 {
@@ -194,7 +219,27 @@ static void write_stats(out_ctx_t *o, bool final)
     vg_jw_obj_open(&jw);
     vg_jw_kv_uint(&jw, "uptime", (uint64_t)(now_wall() - o->start_wall));
     vg_jw_kv_bool(&jw, "final", final);
-    vg_stats_write(&jw, &r->sm.table, sum);
+    if (r->opts->reload)
+        write_counters_with_engines(&jw, r, sum);
+    else
+        vg_stats_write(&jw, &r->sm.table, sum);
+    if (r->live) { /* Suricata's names; no other stage counts under "capture" */
+        vg_jw_key(&jw, "capture");
+        vg_jw_obj_open(&jw);
+        vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->k_packets));
+        vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->k_drops));
+        vg_jw_key(&jw, "interfaces");
+        vg_jw_arr_open(&jw);
+        for (size_t i = 0; i < r->n_ifs; i++) {
+            vg_jw_obj_open(&jw);
+            vg_jw_kv_str(&jw, "name", r->ifs[i].name);
+            vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->ifs[i].packets));
+            vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->ifs[i].drops));
+            vg_jw_obj_close(&jw);
+        }
+        vg_jw_arr_close(&jw);
+        vg_jw_obj_close(&jw);
+    }
     uint64_t rss, peak;
     if (read_rss(&rss, &peak)) {
         vg_jw_key(&jw, "memory");
@@ -245,7 +290,7 @@ static void *output_main(void *arg)
 
 /* --- reader --- */
 
-static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bool done)
+static void progress_line(const vg_capture_t *cap, run_t *r, double t0, bool done)
 {
     double el = now_wall() - t0;
     uint64_t tot = vg_capture_total_bytes(cap), got = vg_capture_bytes_done(cap);
@@ -255,6 +300,23 @@ static void progress_line(const vg_capture_t *cap, const run_t *r, double t0, bo
         alerts += atomic_load_explicit(&r->workers[i].prog_alerts, memory_order_relaxed);
     }
     alerts += engine_behave_alerts(r->behave);
+    if (r->live) { /* rates over the last interval: a sensor runs for months */
+        uint64_t kp = atomic_load(&r->k_packets), kd = atomic_load(&r->k_drops);
+        uint64_t by = atomic_load(&r->bytes);
+        double now = now_wall(), dt = now - (r->prog_t > 0 ? r->prog_t : t0);
+        fprintf(stderr,
+                "\r\033[K%llu pkts  %llu kernel drops (%.2f%%)  %.0f pkt/s  %.1f Mbit/s  "
+                "%llu flows  %llu alerts%s",
+                (unsigned long long)pk, (unsigned long long)kd,
+                kp ? 100.0 * (double)kd / (double)kp : 0.0,
+                dt > 0 ? (double)(pk - r->prog_pk) / dt : 0.0,
+                dt > 0 ? (double)(by - r->prog_bytes) * 8 / dt / 1e6 : 0.0,
+                (unsigned long long)flows, (unsigned long long)alerts, done ? "\n" : "");
+        r->prog_t = now;
+        r->prog_pk = pk;
+        r->prog_bytes = by;
+        return;
+    }
     double pct = tot ? 100.0 * (double)got / (double)tot : 100.0;
     fprintf(stderr,
             "\r\033[K%5.1f%%  %.1f/%.1f MB  %llu pkts  %.0f kpkt/s  %.1f Mbit/s  %llu flows  "
@@ -277,6 +339,8 @@ static batch_t *reader_batch(reader_t *rd, unsigned wi)
         batch_t *b = vg_ring_pop(rd->run->workers[wi].back);
         b->n = b->used = 0;
         b->has_tick = false;
+        /* a batch is begun and ended on one side of a rule swap (reader_reload) */
+        b->gen = atomic_load_explicit(&rd->run->detect_gen, memory_order_relaxed);
         rd->cur[wi] = b;
     }
     return rd->cur[wi];
@@ -300,6 +364,64 @@ static void reader_tick(reader_t *rd, vg_time_t ts)
         b->tick = ts;
         reader_push(rd, i);
     }
+}
+
+/* Live, quiet link: the wall clock stands in for packet time, so flows still time out. Kernel
+ * timestamps are wall clock too, so the two agree. */
+static void reader_idle(reader_t *rd)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    vg_time_t now = (vg_time_t)ts.tv_sec * VG_USEC_PER_SEC + (vg_time_t)(ts.tv_nsec / 1000);
+    vg_time_t sec = now / VG_USEC_PER_SEC;
+    if (sec > rd->tick_sec && now > atomic_load(&rd->run->last_ts)) {
+        reader_tick(rd, now);
+        rd->tick_sec = sec;
+        atomic_store(&rd->run->last_ts, now);
+    }
+}
+
+/* Rule reload, between packets: publish an offered engine; once every worker acknowledged it,
+ * let the old one go. Workers switch at the first batch that carries the new generation. */
+static void reader_reload(reader_t *rd, unsigned *swapping)
+{
+    run_t *r = rd->run;
+    vg_reloader_t *rl = r->opts->reload;
+    if (*swapping) {
+        for (unsigned i = 0; i < r->n_workers; i++)
+            if (atomic_load_explicit(&r->workers[i].detect_ack, memory_order_acquire) != *swapping)
+                return;
+        reload_moved(rl);
+        *swapping = 0;
+    }
+    if (!reload_has_pending(rl))
+        return;
+    const vg_detect_engine_t *e = reload_take(rl);
+    if (!e)
+        return;
+    /* Batches begun before the swap go with the old engine; the next ones carry the new
+     * generation, so the switch falls exactly between two packets read. */
+    for (unsigned i = 0; i < r->n_workers; i++)
+        reader_push(rd, i);
+    unsigned g = atomic_load(&r->detect_gen) + 1;
+    atomic_store_explicit(&r->detect_cur, e, memory_order_release);
+    atomic_store_explicit(&r->detect_gen, g, memory_order_release);
+    *swapping = g;
+}
+
+static void kernel_stats(vg_capture_t *cap, run_t *r)
+{
+    uint64_t kp = 0, kd = 0;
+    for (size_t i = 0; i < vg_capture_n_ifaces(cap); i++) {
+        uint64_t p, d;
+        vg_capture_kernel_stats(cap, i, &p, &d);
+        atomic_store(&r->ifs[i].packets, p);
+        atomic_store(&r->ifs[i].drops, d);
+        kp += p;
+        kd += d;
+    }
+    atomic_store(&r->k_packets, kp);
+    atomic_store(&r->k_drops, kd);
 }
 
 static void reader_add(reader_t *rd, const vg_packet_t *p)
@@ -355,6 +477,7 @@ static void split_caps(run_t *r)
     r->flow_cfg.memcap = share(r->flow_cfg.memcap, n, 1u << 20);
     r->dec_cfg.defrag_memcap = share(r->dec_cfg.defrag_memcap, n, 64u << 10);
     r->dec_cfg.defrag_max_trackers = (uint32_t)share(r->dec_cfg.defrag_max_trackers, n, 64);
+    r->evid_cfg.memcap = share(r->evid_cfg.memcap, n, 1u << 20);
 }
 
 static void run_config(run_t *r, const vg_config_t *cfg)
@@ -386,6 +509,16 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");
     r->log_app = vg_config_bool(cfg, "outputs.eve.types.app");
+    r->evidence = vg_config_bool(cfg, "evidence.enabled") && r->opts->detect &&
+                  r->opts->stage == VG_STAGE_ALL;
+    snprintf(r->evid_dir, sizeof r->evid_dir, "%s/evidence", r->opts->logdir);
+    r->evid_cfg = (vg_evid_config_t){
+        .ring_packets = (uint32_t)VG_MIN(vg_config_uint(cfg, "evidence.ring-packets"), 4096),
+        .memcap = vg_config_uint(cfg, "evidence.memcap"),
+        .max_packets = vg_config_uint(cfg, "evidence.max-packets"),
+        .max_bytes = vg_config_uint(cfg, "evidence.max-bytes"),
+        .dir = r->evid_dir,
+    };
     pthread_mutex_init(&r->fast_mu, NULL);
 }
 
@@ -420,27 +553,47 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
                         vg_run_result_t *res, char *err, size_t err_len)
 {
     memset(res, 0, sizeof *res);
-    tune_malloc();
     vg_capture_t *cap = vg_capture_open_files(files, n_files, err, err_len);
     if (!cap)
         return -1;
+    int rc = vg_engine_run_capture(o, cap, res, err, err_len);
+    vg_capture_free(cap);
+    return rc;
+}
+
+int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_result_t *res,
+                          char *err, size_t err_len)
+{
+    memset(res, 0, sizeof *res);
+    tune_malloc();
     int fd = open_eve(o, err, err_len);
-    if (fd == -1) {
-        vg_capture_free(cap);
+    if (fd == -1)
         return -1;
-    }
     run_t *r = vg_xcalloc(1, sizeof *r);
     r->opts = o;
+    r->live = vg_capture_is_live(cap);
+    r->n_ifs = vg_capture_n_ifaces(cap);
+    r->ifs = vg_xcalloc(r->n_ifs + 1, sizeof *r->ifs);
+    for (size_t i = 0; i < r->n_ifs; i++)
+        r->ifs[i].name = vg_capture_iface_name(cap, i);
     run_config(r, o->cfg);
     r->n_workers = o->workers ? o->workers : default_workers(o->cfg);
     if (r->n_workers > 64)
         r->n_workers = 64;
     split_caps(r);
+    if (r->evidence && mkdir(r->evid_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "%s: cannot create directory: %s", r->evid_dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(r->ifs);
+        free(r);
+        return -1; /* the capture stays the caller's */
+    }
     if (engine_behave_new(r, &r->behave, err, err_len) != 0) {
+        free(r->ifs);
         free(r);
         if (fd >= 0)
             close(fd);
-        vg_capture_free(cap);
         return -1;
     }
     stats_merge_init(&r->sm);
@@ -466,13 +619,36 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     pthread_create(&out_th, NULL, output_main, &oc);
 
     reader_t rd = {.run = r, .cur = vg_xcalloc(r->n_workers, sizeof(batch_t *))};
-    double t0 = now_wall(), last_draw = t0;
+    double t0 = now_wall(), last_draw = t0, last_kstats = t0;
     vg_packet_t p;
     int rc = 0;
+    bool stopping = false;
+    unsigned swapping = 0; /* generation being handed to the workers */
+    bool can_reload = o->reload && o->detect && o->stage == VG_STAGE_ALL;
+    if (o->reload)
+        reload_attach(o->reload, can_reload ? o->detect : NULL);
+    atomic_store(&r->detect_cur, o->detect);
     for (;;) {
+        if (o->stop && atomic_load_explicit(o->stop, memory_order_relaxed) && !stopping) {
+            vg_capture_stop(cap);
+            stopping = true;
+        }
+        if (can_reload && (swapping || reload_has_pending(o->reload)))
+            reader_reload(&rd, &swapping);
         enum vg_capture_result cr = vg_capture_next(cap, &p);
         if (cr == VG_CAPTURE_END)
             break;
+        if (cr == VG_CAPTURE_IDLE) {
+            reader_idle(&rd);
+            double now = now_wall();
+            kernel_stats(cap, r);
+            last_kstats = now;
+            if (o->progress && now - last_draw > 0.25) {
+                progress_line(cap, r, t0, false);
+                last_draw = now;
+            }
+            continue;
+        }
         if (cr == VG_CAPTURE_ERROR) {
             if (o->progress)
                 fputc('\n', stderr);
@@ -490,14 +666,21 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         atomic_fetch_add_explicit(&r->bytes, p.wirelen, memory_order_relaxed);
         if (o->stage != VG_STAGE_READ)
             reader_add(&rd, &p);
-        if (o->progress && (p.pcap_cnt & 4095) == 0) {
+        /* live: look at the clock often enough for a slow link (kernel counters, progress) */
+        if ((p.pcap_cnt & (r->live ? 63 : 4095)) == 0 && (o->progress || r->live)) {
             double now = now_wall();
-            if (now - last_draw > 0.25) {
+            if (r->live && now - last_kstats > 1.0) {
+                kernel_stats(cap, r);
+                last_kstats = now;
+            }
+            if (o->progress && now - last_draw > 0.25) {
                 progress_line(cap, r, t0, false);
                 last_draw = now;
             }
         }
     }
+    if (r->live)
+        kernel_stats(cap, r);
     for (unsigned i = 0; i < r->n_workers; i++) {
         reader_push(&rd, i);
         vg_ring_close(r->workers[i].in);
@@ -506,6 +689,8 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         worker_join(&r->workers[i]);
     if (r->behave)
         engine_behave_join(r->behave);
+    if (swapping) /* the workers are gone: nobody uses the old engine */
+        reload_moved(o->reload);
     pthread_join(out_th, NULL);
     write_stats(&oc, true);
     if (o->progress)
@@ -514,6 +699,8 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     res->packets = atomic_load(&r->packets);
     res->bytes = atomic_load(&r->bytes);
     res->events = oc.events;
+    res->kernel_packets = atomic_load(&r->k_packets);
+    res->kernel_drops = atomic_load(&r->k_drops);
     for (unsigned i = 0; i < r->n_workers; i++) {
         res->flows += r->workers[i].counters[W_FLOW_EVENTS];
         res->anomalies += r->workers[i].counters[W_ANOMALIES];
@@ -530,6 +717,8 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
         rc = -1;
     }
     free(oc.sink_failed);
+    if (o->reload)
+        reload_detach(o->reload);
     if (fd >= 0 && fsync(fd) != 0 && errno != EINVAL)
         vg_log(VG_LOG_WARN, "fsync of eve.json failed: %s", strerror(errno));
     if (fd >= 0)
@@ -544,7 +733,7 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
     free(rd.cur);
     evq_fini(&r->evq);
     stats_merge_fini(&r->sm);
+    free(r->ifs);
     free(r);
-    vg_capture_free(cap);
     return rc;
 }

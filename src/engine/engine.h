@@ -21,9 +21,28 @@
 struct vg_detect_engine;
 struct vg_attrib;
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Rule reload under traffic (reload.c). A control thread builds a new signature engine beside
+ * the running one and offers it; the engine hands it to the workers between batches (each makes
+ * its thread context for it at its next batch) and frees the old engine once every worker has
+ * moved. Every attempt, failed ones too, is listed in the stats events (detect.engines[] for the
+ * engine in use, detect.reloads[] for the attempts). Flow variables (flowbits) of flows open at
+ * the swap start again empty, and per-worker threshold state starts again. */
+typedef struct vg_reloader vg_reloader_t;
+vg_reloader_t *vg_reloader_new(void);
+/* After the run: frees the engines it was given. */
+void vg_reloader_free(vg_reloader_t *rl);
+/* Offers e (ownership passes) and waits up to timeout_ms for every worker to use it. Returns 0
+ * (in use), 1 (offered, not every worker moved yet), -1 (no run with detection: e freed); msg
+ * says which, with the rule counts. Thread-safe. */
+int vg_reloader_offer(vg_reloader_t *rl, struct vg_detect_engine *e, int timeout_ms, char *msg,
+                      size_t msg_len);
+/* Records a reload that failed (the running rules stay). */
+void vg_reloader_failed(vg_reloader_t *rl, const char *why);
 
 /* How far down the pipeline packets go (for benchmarks; normal runs use VG_STAGE_ALL). */
 enum vg_stage {
@@ -57,12 +76,19 @@ typedef struct vg_run_opts {
     const struct vg_attrib *attrib;        /* NULL: no attribution on alerts */
     const vg_sink_t *sinks;                /* consumers beside eve.json, in this order */
     size_t n_sinks;
+    /* Live runs: when *stop becomes non-zero (set by a signal handler: a lock-free atomic),
+     * capture stops, the rings are drained and every flow ends with reason "shutdown". NULL:
+     * run to the end of the input. */
+    const atomic_int *stop;
+    /* Live runs: where new rule sets come from (NULL: no reload). */
+    vg_reloader_t *reload;
 } vg_run_opts_t;
 
 typedef struct vg_run_result {
     uint64_t packets, bytes, flows, events, anomalies, alerts;
     uint64_t first_ts, last_ts;
     int capture_errors;     /* damaged files (the run is partial) */
+    uint64_t kernel_packets, kernel_drops; /* live: the sockets' counters, all interfaces */
     double seconds;
 } vg_run_result_t;
 
@@ -70,5 +96,13 @@ typedef struct vg_run_result {
  * damaged (partial run; the error was printed), -1 when the run could not start (err says why). */
 int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t n_files,
                         vg_run_result_t *res, char *err, size_t err_len);
+
+/* Runs the pipeline over an opened capture (files or interfaces, capture/capture.h); the capture
+ * stays the caller's. Live captures run until *o->stop; a quiet link still advances time (a
+ * housekeeping tick each second of wall clock), kernel counters go into the stats events as
+ * capture.kernel_packets / capture.kernel_drops. Returns as vg_engine_run_files. */
+struct vg_capture;
+int vg_engine_run_capture(const vg_run_opts_t *o, struct vg_capture *cap, vg_run_result_t *res,
+                          char *err, size_t err_len);
 
 #endif

@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "attrib/attrib.h"
 #include "detect/detect_engine.h"
+#include "evidence/evidence.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ typedef struct pkt_slot {
 typedef struct batch {
     uint32_t n, used;
     bool has_tick;
+    unsigned gen;            /* rule engine generation for these packets (reload.c) */
     vg_time_t tick;          /* after the packets: expire flows at this packet time */
     pkt_slot_t p[BATCH_PKTS];
     uint8_t data[BATCH_BYTES];
@@ -60,13 +62,20 @@ typedef struct worker {
     vg_app_config_t app_cfg;
     vg_app_ctx_t actx;
     uint64_t *app_counters;  /* wapp_stats_table() order */
+    uint64_t app_memuse;     /* bytes held by this worker's parser states (state_memuse) */
+    uint64_t app_memcap;     /* this worker's share of app-layer.memcap; 0 = none */
     /* what is being processed, for events raised from callbacks */
     vg_flow_t *cur_flow;
     const vg_packet_t *cur_pkt;
     int cur_dir;
     /* signature matching */
     vg_detect_ctx_t *detect;
+    const vg_detect_engine_t *detect_engine; /* the engine detect was made for */
+    unsigned detect_gen;                     /* its generation (reload.c) */
+    atomic_uint detect_ack;                  /* detect_gen, published for the reader */
+    uint64_t *detect_base;                   /* counters of contexts freed by reloads */
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
+    vg_evid_ctx_t *evid;          /* NULL without evidence capture */
     vg_buf_t chunk;
     vg_buf_t fast_line;      /* scratch for one fast.log line */          /* stream bytes delivered while processing the current packet */
     int chunk_dir;
@@ -87,7 +96,7 @@ typedef struct worker {
 } worker_t;
 
 /* The merged counter table: every stage's names, sorted, with a map from each stage's index. */
-enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_BEHAVE, SRC_N };
+enum { SRC_DECODE, SRC_FLOW, SRC_STREAM, SRC_APP, SRC_DETECT, SRC_EVIDENCE, SRC_BEHAVE, SRC_N };
 typedef struct stats_merge {
     const char **names;
     size_t n;
@@ -102,6 +111,10 @@ typedef struct run {
     vg_flow_config_t flow_cfg;
     vg_eve_opts_t eve;
     bool log_flow, log_anomaly, log_stats, log_app;
+    /* evidence capture (src/evidence): on when evidence.enabled and detection runs */
+    bool evidence;
+    vg_evid_config_t evid_cfg;
+    char evid_dir[4096];
     /* fast.log: alerts are rare, so workers append under a mutex through stdio buffering */
     FILE *fast;
     pthread_mutex_t fast_mu;
@@ -113,7 +126,28 @@ typedef struct run {
     atomic_ullong last_ts;    /* latest packet time read */
     atomic_ullong packets, bytes;
     engine_behave_t *behave;  /* behavioural detectors, NULL when off */
+    /* live capture: workers hand their event blocks over at each tick (else a quiet link keeps
+     * events back); kernel counters, summed over interfaces, published by the reader */
+    bool live;
+    atomic_ullong k_packets, k_drops;
+    size_t n_ifs;                       /* the same per interface */
+    struct run_if { const char *name; atomic_ullong packets, drops; } *ifs;
+    double prog_t;                      /* live progress line: the last draw (reader only) */
+    uint64_t prog_pk, prog_bytes;
+    /* rule reload: the engine workers should use, and its generation */
+    _Atomic(const vg_detect_engine_t *) detect_cur;
+    atomic_uint detect_gen;
 } run_t;
+
+/* reload.c, engine side (reader and output threads) */
+void reload_attach(vg_reloader_t *rl, const vg_detect_engine_t *initial);
+void reload_detach(vg_reloader_t *rl);
+bool reload_has_pending(const vg_reloader_t *rl);
+const vg_detect_engine_t *reload_take(vg_reloader_t *rl);
+void reload_moved(vg_reloader_t *rl);
+void reload_write_stats(vg_reloader_t *rl, vg_jw_t *jw);
+/* worker_app.c: move the worker to run->detect_cur (at a batch boundary). */
+void wapp_detect_swap(worker_t *w, unsigned gen);
 
 /* Event lines from a worker: begin opens a JSON writer on the current block, end terminates the
  * line and hands full blocks to the output thread. */

@@ -31,10 +31,36 @@ void worker_ev_end(worker_t *w)
     }
 }
 
+/* The "evidence" event: a flow's evidence file is complete (written, closed, hashed); the ledger
+ * records it when the output thread reaches this line. */
+static void log_evidence(worker_t *w, const vg_flow_t *f, const vg_evid_sealed_t *s)
+{
+    worker_ev_begin(w);
+    vg_eve_begin_flow(&w->jw, &w->run->eve, "evidence", w->cur_pkt ? w->cur_pkt->ts : f->last, f,
+                      0, 0, NULL);
+    vg_jw_key(&w->jw, "evidence");
+    vg_jw_obj_open(&w->jw);
+    vg_jw_kv_str(&w->jw, "file", s->file);
+    vg_jw_kv_str(&w->jw, "sha256", s->sha256);
+    vg_jw_kv_uint(&w->jw, "size", s->size);
+    vg_jw_kv_uint(&w->jw, "packets", s->packets);
+    vg_jw_kv_bool(&w->jw, "truncated", s->truncated);
+    if (s->ring_dropped)
+        vg_jw_kv_uint(&w->jw, "ring_dropped", s->ring_dropped);
+    if (s->write_error)
+        vg_jw_kv_bool(&w->jw, "write_error", true);
+    vg_jw_obj_close(&w->jw);
+    vg_jw_obj_close(&w->jw);
+    worker_ev_end(w);
+}
+
 static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason)
 {
     worker_t *w = user;
     wapp_flow_end(w, f);
+    vg_evid_sealed_t sealed;
+    if (w->evid && vg_evid_flow_end(w->evid, &f->evidence, &sealed))
+        log_evidence(w, f, &sealed);
     if (w->run->behave)
         engine_behave_flow(w, f);
     if (w->run->log_flow) {
@@ -76,6 +102,9 @@ static void process_packet(worker_t *w, vg_packet_t *p)
         return;
     int dir;
     vg_flow_t *f = vg_flow_lookup(w->flows, p, &dir);
+    vg_evid_sealed_t sealed;
+    if (f && w->evid && vg_evid_packet(w->evid, &f->evidence, p, &sealed))
+        log_evidence(w, f, &sealed);
     if (f && w->run->opts->stage != VG_STAGE_FLOW)
         wapp_packet(w, f, p, dir);
 }
@@ -99,6 +128,8 @@ static void *worker_main(void *arg)
     pthread_setname_np(pthread_self(), name);
     batch_t *b;
     while ((b = vg_ring_pop(w->in)) != NULL) {
+        if (b->gen != w->detect_gen) /* a rule reload: switch between batches */
+            wapp_detect_swap(w, b->gen);
         for (uint32_t i = 0; i < b->n; i++) {
             const pkt_slot_t *s = &b->p[i];
             vg_packet_t p;
@@ -121,6 +152,10 @@ static void *worker_main(void *arg)
             vg_decode_tick(w->dec, b->tick);
             if (w->run->behave)
                 engine_behave_epoch(w);
+            if (w->run->live && w->cur && w->cur->buf.len) {
+                evq_submit(&w->run->evq, w->cur);
+                w->cur = NULL;
+            }
         }
         vg_ring_push(w->back, b);
         snapshot_if_asked(w);
@@ -152,11 +187,14 @@ void worker_collect(const worker_t *w, uint64_t *out)
         [SRC_STREAM] = vg_stream_stats_values(w->stream),
         [SRC_APP] = w->app_counters,
         [SRC_DETECT] = w->detect ? vg_detect_stats_values(w->detect) : NULL,
+        [SRC_EVIDENCE] = w->evid ? vg_evid_stats_values(w->evid) : NULL,
         [SRC_BEHAVE] = NULL, /* the behave thread's, added by the output side */
     };
     for (int s = 0; s < SRC_N; s++)
         for (size_t i = 0; vals[s] && i < sm->src[s]->n; i++)
             out[sm->map[s][i]] += vals[s][i];
+    for (size_t i = 0; w->detect_base && i < sm->src[SRC_DETECT]->n; i++)
+        out[sm->map[SRC_DETECT][i]] += w->detect_base[i];
 }
 
 void worker_fast_log(worker_t *w, const char *line, size_t len)
@@ -184,6 +222,8 @@ int worker_start(run_t *r, worker_t *w, unsigned id)
     w->dec = vg_decoder_new(&r->dec_cfg);
     w->flows = vg_flow_table_new(&r->flow_cfg, on_flow_end, w);
     wapp_init(w);
+    if (r->evidence)
+        w->evid = vg_evid_ctx_new(&r->evid_cfg);
     w->snap = vg_xcalloc(r->sm.n ? r->sm.n : 1, sizeof(uint64_t));
     pthread_mutex_init(&w->snap_mu, NULL);
     return pthread_create(&w->th, NULL, worker_main, w);
@@ -201,8 +241,10 @@ void worker_fini(worker_t *w)
     vg_ring_free(w->in);
     vg_ring_free(w->back);
     vg_flow_table_free(w->flows);
+    vg_evid_ctx_free(w->evid);
     wapp_fini(w);
     vg_decoder_free(w->dec);
     pthread_mutex_destroy(&w->snap_mu);
     free(w->snap);
+    free(w->detect_base);
 }

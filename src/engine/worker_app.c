@@ -27,6 +27,7 @@ typedef struct app_flow {
      * request is complete and again when it is complete, and alerts once per rule */
     struct { uint64_t tx; uint32_t rule; } *alerted;
     size_t n_alerted, cap_alerted;
+    size_t mem;               /* the state's memuse when last asked, counted in app_memuse */
     bool failed;              /* no parser wants this flow */
     bool dead;                /* the parser gave up (parse error) */
     bool dir_failed[2];
@@ -34,7 +35,7 @@ typedef struct app_flow {
     uint8_t probe[2][PROBE_MAX];
 } app_flow_t;
 
-enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_N };
+enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_MEMUSE, A_MEMCAP, A_N };
 static const char *a_names[A_N];
 static const char *a_sorted[A_N];
 static size_t a_n;
@@ -60,6 +61,8 @@ const vg_stats_table_t *wapp_stats_table(void)
         a_names[A_TX + id] = storage[A_TX + id];
     }
     a_names[A_FAILED] = "app_layer.flow.failed_tcp";
+    a_names[A_MEMUSE] = "app_layer.memuse";          /* gauge */
+    a_names[A_MEMCAP] = "app_layer.memcap_exceeded"; /* flows left unparsed */
     for (size_t i = 0; i < A_N; i++)
         if (a_names[i])
             a_sorted[a_n++] = a_names[i];
@@ -80,6 +83,19 @@ static void count(worker_t *w, size_t idx)
     if (a_map[idx] != SIZE_MAX)
         w->app_counters[a_map[idx]]++;
 }
+
+/* Brings the worker's app-layer memory total up to date with one state's own count. */
+static void mem_refresh(worker_t *w, app_flow_t *a)
+{
+    if (!a->state || !a->ops->state_memuse)
+        return;
+    size_t m = a->ops->state_memuse(a->state);
+    w->app_memuse = w->app_memuse - a->mem + m;
+    a->mem = m;
+    if (a_map[A_MEMUSE] != SIZE_MAX)
+        w->app_counters[a_map[A_MEMUSE]] = w->app_memuse;
+}
+
 
 #define MULTI_MAX 16
 
@@ -198,8 +214,10 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
         }
         a->next_log++;
     }
-    if (a->next_log > start && o->tx_release)
+    if (a->next_log > start && o->tx_release) {
         o->tx_release(a->state, a->next_log);
+        mem_refresh(w, a);
+    }
     if (a->next_log > start) { /* forget the alerts of transactions that are gone */
         size_t k = 0;
         for (size_t i = 0; i < a->n_alerted; i++)
@@ -216,15 +234,40 @@ static bool flow_established(const vg_flow_t *f)
     return f->state != VG_FLOW_NEW;
 }
 
+/* f->detect: the flow's variables, tagged with the engine generation they were sized for (a
+ * rule reload renumbers flowbits: variables of an older generation start again empty). */
+typedef struct flow_detect {
+    vg_flowvars_t *fv;
+    unsigned gen;
+} flow_detect_t;
+
+static void flow_detect_free(vg_flow_t *f)
+{
+    flow_detect_t *fd = f->detect;
+    if (fd) {
+        vg_flowvars_free(fd->fv);
+        free(fd);
+        f->detect = NULL;
+    }
+}
+
 static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
 {
-    if (!f->detect) {
-        const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->run->opts->detect);
+    flow_detect_t *fd = f->detect;
+    if (fd && fd->gen != w->detect_gen) {
+        flow_detect_free(f);
+        fd = NULL;
+    }
+    if (!fd) {
+        const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
         if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs))
             return NULL;
-        f->detect = vg_flowvars_new(rs);
+        fd = vg_xmalloc(sizeof *fd);
+        fd->fv = vg_flowvars_new(rs);
+        fd->gen = w->detect_gen;
+        f->detect = fd;
     }
-    return f->detect;
+    return fd->fv;
 }
 
 /* True when rule r already alerted on the transaction being inspected; records it otherwise. */
@@ -280,6 +323,11 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         a.app_name = w->cur_ops->name;
         a.log_tx = w->cur_ops->log_tx;
         a.tx = w->cur_tx;
+    }
+    vg_evid_ref_t eref;
+    if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
+        a.evidence_file = eref.file;
+        a.evidence_packet = eref.packet;
     }
     worker_ev_begin(w);
     vg_eve_alert(&w->jw, &w->run->eve, &a);
@@ -394,6 +442,13 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
 
 static void start_parser(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_proto id)
 {
+    /* Over the cap, new flows get no parser (as Suricata's HTTP memcap refuses new state):
+     * flows already parsed keep going, each within its own per-flow limits. */
+    if (w->app_memcap && w->app_memuse >= w->app_memcap) {
+        a->failed = true;
+        count(w, A_MEMCAP);
+        return;
+    }
     a->ops = vg_app_ops(id);
     if (!a->ops || !a->ops->state_new) {
         a->failed = true;
@@ -402,6 +457,7 @@ static void start_parser(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_p
     a->state = a->ops->state_new(f->proto == 6);
     f->app_proto = (uint16_t)id;
     count(w, A_FLOW + id);
+    mem_refresh(w, a);
 }
 
 static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
@@ -411,6 +467,7 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
     w->actx.now = w->cur_pkt ? w->cur_pkt->ts : f->last;
     if (a->ops->parse(a->state, dir, d, n, &w->actx) == VG_APP_PARSE_ERROR)
         a->dead = true;
+    mem_refresh(w, a);
 }
 
 static app_flow_t *app_of(vg_flow_t *f)
@@ -488,8 +545,10 @@ static void cb_gap(void *user, int dir, size_t len)
 {
     worker_t *w = user;
     app_flow_t *a = w->cur_flow->app;
-    if (a && a->state && a->ops->gap)
+    if (a && a->state && a->ops->gap) {
         a->ops->gap(a->state, dir, len);
+        mem_refresh(w, a);
+    }
 }
 
 static const vg_stream_cb_t stream_cb = {cb_data, cb_gap, stream_event};
@@ -512,16 +571,42 @@ void wapp_init(worker_t *w)
         (uint32_t)vg_config_uint(cfg, "app-layer.protocols.http.request-body-limit");
     w->app_cfg.http_response_body_limit =
         (uint32_t)vg_config_uint(cfg, "app-layer.protocols.http.response-body-limit");
+    w->app_memcap = vg_config_uint(cfg, "app-layer.memcap") / nw;
     w->actx.anomaly = app_anomaly;
     w->actx.user = w;
     w->actx.cfg = &w->app_cfg;
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
-    if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL)
+    if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL) {
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
+        w->detect_engine = w->run->opts->detect;
+    }
     if (w->detect && w->run->opts->attrib)
         w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     vg_buf_init(&w->chunk, 0);
     vg_buf_init(&w->fast_line, 256);
+}
+
+void wapp_detect_swap(worker_t *w, unsigned gen)
+{
+    const vg_detect_engine_t *e = atomic_load_explicit(&w->run->detect_cur, memory_order_acquire);
+    if (w->detect) { /* keep its counters: the stats are for the whole run */
+        const vg_stats_table_t *t = vg_detect_stats_table();
+        const uint64_t *v = vg_detect_stats_values(w->detect);
+        if (!w->detect_base)
+            w->detect_base = vg_xcalloc(t->n + 1, sizeof(uint64_t));
+        for (size_t i = 0; i < t->n; i++)
+            w->detect_base[i] += v[i];
+        vg_detect_ctx_free(w->detect);
+        w->detect = NULL;
+    }
+    if (e) {
+        w->detect = vg_detect_ctx_new(e);
+        if (!w->attrib && w->run->opts->attrib)
+            w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
+    }
+    w->detect_engine = e;
+    w->detect_gen = gen;
+    atomic_store_explicit(&w->detect_ack, gen, memory_order_release);
 }
 
 void wapp_fini(worker_t *w)
@@ -570,14 +655,14 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         log_txs(w, f, a, true);
         if (a->state && a->ops->state_free)
             a->ops->state_free(a->state);
+        w->app_memuse -= a->mem;
+        if (a_map[A_MEMUSE] != SIZE_MAX)
+            w->app_counters[a_map[A_MEMUSE]] = w->app_memuse;
         free(a->alerted);
         free(a);
         f->app = NULL;
     }
-    if (f->detect) {
-        vg_flowvars_free(f->detect);
-        f->detect = NULL;
-    }
+    flow_detect_free(f);
     w->cur_pkt = saved;
     w->cur_flow = saved_f;
 }

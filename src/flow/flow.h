@@ -49,6 +49,7 @@ typedef struct vg_flow {
     void *tcp;
     void *app;
     void *detect;           /* flowbits/flowints (vg_flowvars_t), owned by the engine */
+    void *evidence;         /* packet ring / evidence file (src/evidence), owned by the engine */
 
     /* table internals */
     uint32_t _next;         /* bucket chain */

@@ -70,6 +70,7 @@ static void sha1_short_scalar(const uint8_t *msg, size_t n, uint8_t out[20])
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 /* The same with the x86 SHA extensions (one block: ~100 cycles instead of ~1,900 instructions;
  * a flow event's Community ID was ~9% of the flow stage on attack traffic). */
@@ -131,7 +132,11 @@ static void sha1_short(const uint8_t *msg, size_t n, uint8_t out[20])
     static _Atomic int have_ni = -1;
     int ni = atomic_load_explicit(&have_ni, memory_order_relaxed);
     if (ni < 0) {
-        ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        /* CPUID directly: clang 14's __builtin_cpu_supports does not know "sha".
+         * SSE4.1 is leaf 1 ECX bit 19; SHA is leaf 7 (subleaf 0) EBX bit 29. */
+        unsigned a, b, c, d;
+        ni = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) &&
+             __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
         atomic_store_explicit(&have_ni, ni, memory_order_relaxed);
     }
     if (ni)

@@ -125,6 +125,14 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
         vg_jw_strn(w, ts, n);
         vg_jw_obj_close(w);
     }
+    if (a->evidence_file) {
+        vg_jw_key(w, "evidence");
+        vg_jw_obj_open(w);
+        vg_jw_kv_str(w, "file", a->evidence_file);
+        if (a->evidence_packet)
+            vg_jw_kv_uint(w, "packet", a->evidence_packet);
+        vg_jw_obj_close(w);
+    }
     if (a->extra_key && a->extra_json) {
         vg_jw_key(w, a->extra_key);
         vg_jw_raw(w, a->extra_json, a->extra_len);

@@ -60,6 +60,10 @@ typedef struct vg_eve_alert {
     /* Vigil's attribution ("vigil" object), when attrib is set */
     const vg_attrib_t *attrib;
     const vg_attrib_result_t *attrib_res;
+    /* evidence pcap of the flow (relative to LOGDIR/evidence) and the 1-based index in it of
+     * the alerting packet (0: none), when evidence capture is on */
+    const char *evidence_file;
+    uint64_t evidence_packet;
     /* an extra member written after the rest (the behavioural detectors' "behave" object):
      * extra_json is the JSON text of one value */
     const char *extra_key;

@@ -242,6 +242,9 @@ def case_fragments():
     assert g(st, "defrag.max_trackers_reached") + g(st, "defrag.memcap_exceeded") > 0, \
         g(st, "defrag")
     assert g(st, "defrag.ipv4.fragments") > 0
+    # the gauges of the caps' use, summed over workers, stay within the process-wide caps
+    assert 0 < g(st, "defrag.memuse") <= 2 * MB, g(st, "defrag")
+    assert 0 < g(st, "defrag.trackers") <= 2000, g(st, "defrag")
     check_rss("fragments", rss, 2 * MB, *sets)
     report("fragments (never complete, overlapping)", total, secs, rss)
 
@@ -357,6 +360,29 @@ def tcp_session(w, cli, srv, sp, dp, ts, client_data, server_data, seg=1400):
     return ts
 
 
+def open_session(w, cli, srv, sp, dp, ts, client_data, seg=1400):
+    """A TCP session whose client sends client_data (each segment acknowledged) and then
+    neither side says more: the flow stays open until the end of the capture."""
+    seq_c, seq_s = 1000, 9000
+
+    def add(fr, to, a, b, s, ack, fl, data=b""):
+        nonlocal ts
+        ts += 5
+        w.add(ts, ETH + ip4(fr, to, 6, tcp(a, b, s, ack, fl, data)))
+
+    add(cli, srv, sp, dp, seq_c, 0, 0x02)
+    add(srv, cli, dp, sp, seq_s, seq_c + 1, 0x12)
+    seq_c += 1
+    seq_s += 1
+    add(cli, srv, sp, dp, seq_c, seq_s, 0x10)
+    for i in range(0, len(client_data), seg):
+        d = client_data[i:i + seg]
+        add(cli, srv, sp, dp, seq_c, seq_s, 0x18, d)
+        seq_c += len(d)
+        add(srv, cli, dp, sp, seq_s, seq_c, 0x10)
+    return ts
+
+
 def case_http():
     """HTTP with tens of thousands of request headers, and a response whose chunked body never
     ends (a megabyte of one-byte chunks): bounded by the body limits, no crash."""
@@ -369,11 +395,23 @@ def case_http():
     req2 = b"GET /chunks HTTP/1.1\r\nHost: a.test\r\n\r\n"
     body = b"1\r\nX\r\n" * ((1 << 20) // 6) + b"ffffffffffff\r\n" + b"Y" * 5000
     resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body
-    tcp_session(w, cli, srv, 40002, 80, ts, req2, resp)
+    ts = tcp_session(w, cli, srv, 40002, 80, ts, req2, resp)
+    # 400 connections that each leave a request with 10 KB of headers unfinished: the parser
+    # states pile up until app-layer.memcap refuses new ones
+    partial = b"GET /open HTTP/1.1\r\nHost: a.test\r\n" + headers[:10000]
+    for i in range(400):
+        ts = open_session(w, a4("10.3.%d.%d" % (1 + i // 200, 1 + i % 200)), srv, 41000, 80, ts,
+                          partial)
     w.close()
-    st, ev, secs, rss = run(path, "app-layer.protocols.http.response-body-limit=64kb")
+    st, ev, secs, rss = run(path, "app-layer.protocols.http.response-body-limit=64kb",
+                            "app-layer.memcap=2mb")
     assert g(st, "decoder.pkts") == w.n
     assert len(ev.get("http", [])) >= 2, "http transactions missing"
+    assert g(st, "app_layer.memcap_exceeded") > 0, g(st, "app_layer")
+    assert g(st, "app_layer.flow.http") + g(st, "app_layer.memcap_exceeded") >= 402
+    # every state's bytes were given back when its flow ended: the gauge is 0 at the end
+    assert g(st, "app_layer.memuse") == 0, g(st, "app_layer")
+    print("http: app_layer", json.dumps(g(st, "app_layer")))
     check_rss("http", rss, 0)
     report("http (30k headers, endless chunked body)", w.n, secs, rss)
 

@@ -1108,7 +1108,7 @@ static void test_evasions(void **state)
         "HTTP/1.1 200 ok\r\nTransfer-Encoding: \r\n chunked\r\n\r\n4\r\nEICA\r\n0\r\n\r\n",
         "HTTP/1.1 200 ok\r\nTransfer-Encoding: chu\0nked\r\n\r\n4\r\nEICA\r\n0\r\n\r\n",
         /* junk after the chunk length, control characters before it */
-        "HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n2x\r\nEI\r\n\x0b" "2\r\nCA\r\n0\r\n\r\n",
+        "HTTP/1.1 200 ok\r\nTransfer-Encoding: chunked\r\n\r\n2x\r\nEI\r\n\0132\r\nCA\r\n0\r\n\r\n",
         /* lone CR line ends, junk line before the status line */
         "foobar\r\nHTTP/1.1 200 ok\rContent-Length: 4\r\n\r\nEICA",
         /* 204 with a body, two layers of deflate over plain text (decoding fails, passes) */

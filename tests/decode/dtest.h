@@ -52,7 +52,7 @@ static inline bool dt_has(const vg_packet_t *p, const char *name)
     return false;
 }
 
-static inline uint64_t dt_stat(const vg_decoder_t *d, const char *name)
+static inline uint64_t dt_stat(vg_decoder_t *d, const char *name)
 {
     const vg_stats_table_t *t = vg_decode_stats_table();
     for (size_t i = 0; i < t->n; i++)

@@ -7,6 +7,7 @@
 #
 #   tests/fuzz/coverage.sh                # seeds only
 #   WITH_LONG=1 tests/fuzz/coverage.sh    # seeds + long-run corpora
+#   FUZZ_HARNESSES="geo" tests/fuzz/coverage.sh   # some harnesses only
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -31,10 +32,11 @@ declare -A files=(
   [rules]="$(ls "$root"/src/detect/rule_*.c "$root"/src/detect/classification.c "$root"/src/detect/threshold.c)"
   [config]="$root/src/common/config.c"
   [pcap]="$root/src/capture/capture_file.c"
+  [geo]="$root/src/attrib/attrib_geo.c $root/src/attrib/attrib_range.c"
 )
 mkdir -p "$build/prof"
 printf '%-9s %-24s %-24s %s\n' harness "lines (covered/total)" "branches (covered/total)" "functions"
-for h in decode defrag stream app_http app_dns app_tls app_ssh rules config pcap; do
+for h in ${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_ssh rules config pcap geo}; do
     inputs=("$here/corpus/$h" "$here/crashes/$h")
     long="$root/build-fuzz/tests/fuzz/work-long/$h"
     [ "${WITH_LONG:-0}" = 1 ] && [ -d "$long" ] && inputs+=("$long")

@@ -130,6 +130,10 @@ static void fz_app_run(enum vg_app_proto proto, bool over_tcp, const uint8_t *da
         }
         ctx.now += 1000;
         fz_app_txs(o, st, &next, false);
+        /* the memory count walks every transaction and buffer: it must read only live state,
+         * and a state always holds at least its own struct */
+        if (o->state_memuse && o->state_memuse(st) == 0)
+            abort();
     }
     fz_app_txs(o, st, &next, true);
     o->state_free(st);

@@ -720,15 +720,61 @@ def gen_dicts():
                        b"\x06\x03\x55\x04\x03", b"\x06\x03\x55\x1d\x11", b"\x03\x04", b"\x13\x01"])
     write_dict("ssh", ["SSH-2.0-", "SSH-1.99-", "SSH-1.5-", "\r\n", "OpenSSH_", b"\x14",
                        b"\x15", b"\x00\x00\x00\x0c\x0a\x15", "curve25519-sha256", "ssh-ed25519"])
+    write_dict("geo", [b"\xab\xcd\xefMaxMind.com", "binary_format_major_version",
+                       "binary_format_minor_version", "build_epoch", "database_type", "ip_version",
+                       "node_count", "record_size", "languages", "description", "country",
+                       "iso_code", "autonomous_system_number", "autonomous_system_organization",
+                       "registered_country", "city", "names", "en", "ipv4", "ipv6", "asn",
+                       "allocated", "assigned", "summary", "\t", "|", ","])
     write_dict("pcap", [b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
                         b"\x0a\x0d\x0d\x0a", b"\x4d\x3c\x2b\x1a", b"\x01\x00\x00\x00",
                         b"\x06\x00\x00\x00", b"\x02\x00\x04\x00", b"\xff\xff\x00\x00",
                         b"\x08\x00", b"\x86\xdd"])
 
 
+def gen_geo():
+    """Geo databases: MMDB files from tests/attrib/mmdb_writer.py and the three text range
+    formats (tor geoip/geoip6, iptoasn TSV, RIR delegated), written here."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "attrib"))
+    import ipaddress
+    import tempfile
+    from mmdb_writer import MMDBWriter
+    out = corpora.setdefault("geo", [])
+    for ver, rs in ((4, 24), (6, 28), (6, 32)):
+        w = MMDBWriter(ip_version=ver, database_type="GeoLite2-City", record_size=rs,
+                       build_epoch=1700000000)
+        w.insert(ipaddress.ip_network("81.2.69.0/24" if ver == 4 else "::81.2.69.0/120"),
+                 {"country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+                  "city": {"names": {"en": "London"}}})
+        w.insert(ipaddress.ip_network("1.0.0.0/24" if ver == 4 else "::1.0.0.0/120"),
+                 {"autonomous_system_number": 13335,
+                  "autonomous_system_organization": "CLOUDFLARENET"})
+        if ver == 6:
+            w.insert(ipaddress.ip_network("2001:db8::/32"),
+                     {"country": {"iso_code": "DE"}, "registered_country": {"iso_code": "FR"}})
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "x.mmdb")
+            w.write(path)
+            with open(path, "rb") as f:
+                out.append(("mmdb_v%d_rs%d" % (ver, rs), f.read()))
+    out.append(("tor_v4", b"# comment\n16777216,16777471,AU\n16777472,16778239,CN\n"
+                          b"3758096384,3758096639,??\n"))
+    out.append(("tor_v6", b"2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n"))
+    out.append(("iptoasn", b"1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET\n"
+                           b"1.0.1.0\t1.0.3.255\t0\tNone\tNot routed\n"
+                           b"2001:db8::\t2001:db8::ffff\t64500\tDE\tExample AS\n"))
+    out.append(("rir", b"2|ripencc|20240501|5|19830705|20240430|+0100\n"
+                       b"ripencc|*|ipv4|*|3|summary\n"
+                       b"ripencc|DE|ipv4|2.160.0.0|1048576|20100712|allocated|x\n"
+                       b"ripencc|FR|ipv4|5.39.0.0|768|20120326|assigned|y\n"
+                       b"ripencc||ipv4|5.40.0.0|256||available|\n"
+                       b"ripencc|NL|ipv6|2001:610::|32|19990819|allocated|z\n"
+                       b"ripencc|EU|asn|1|1|19930901|allocated|w\n"))
+
+
 def main():
     for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_rules,
-              gen_config, gen_pcap):
+              gen_config, gen_pcap, gen_geo):
         g()
     total = 0
     for h, items in corpora.items():

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Cost of evidence capture and the ledger: throughput with --evidence over without, on a vigil-gen
+# capture where one rule alerts on ~1% of the flows (HTTP to one host and path: 35% HTTP x 1/5
+# hosts x 1/7 paths). Medians of RUNS interleaved runs of the release build, start-up included
+# (the same in both modes apart from loading the key).
+# usage: bench/evidence.sh [RUNS] [FLOWS]   env: LOGBASE=DIR (where the log directories go,
+#        default /tmp; /dev/shm takes the file system out), EXTRA="--set evidence.ring-packets=4"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+FLOWS=${2:-100000}
+OUT=bench/out
+mkdir -p "$OUT"
+PCAP=$OUT/evidence-$FLOWS.pcap
+[ -f "$PCAP" ] || build/vigil-gen --flows "$FLOWS" -o "$PCAP" >/dev/null
+RULES=$OUT/evidence-1pct.rules
+cat > "$RULES" <<'R'
+alert http any any -> any any (msg:"bench: 1% of flows"; flow:established,to_server; http.uri; content:"/login.php"; http.host; content:"mail.example.net"; sid:1; rev:1;)
+R
+KEYS=$(mktemp -d)
+build/vigil keygen --out "$KEYS" >/dev/null
+LOG=$(mktemp -d -p "${LOGBASE:-/tmp}")
+t() {
+  rm -rf "$LOG"/*
+  /usr/bin/time -f %e build/vigil read "$PCAP" -l "$LOG" -S "$RULES" -q -k none --workers 2 \
+    --set evidence.key-dir="$KEYS" ${EXTRA:-} "$@" 2>&1 >/dev/null | tail -1
+}
+for i in $(seq "$RUNS"); do
+  echo "off $(t)"
+  echo "on $(t --evidence)"
+done > "$OUT/evidence-times.txt"
+rm -rf "$LOG"; mkdir -p "$LOG"
+build/vigil read "$PCAP" -l "$LOG" -S "$RULES" -q -k none --workers 2 --evidence \
+  --set evidence.key-dir="$KEYS" ${EXTRA:-} >/dev/null 2>&1
+flows=$(grep -c '"event_type":"flow"' "$LOG/eve.json")
+alerted=$(grep -c '"event_type":"evidence"' "$LOG/eve.json")
+files=$(ls "$LOG/evidence" | grep -c pcap)
+entries=$(wc -l < "$LOG/evidence/ledger.jsonl")
+build/vigil verify "$LOG" --pubkey "$KEYS/sensor.pub" >/dev/null && ok=verified || ok="VERIFY FAILED"
+rm -rf "$LOG" "$KEYS"
+python3 - "$OUT/evidence-times.txt" "$flows" "$alerted" "$files" "$entries" "$ok" "$PCAP" <<'PY'
+import os, statistics, sys
+d = {"on": [], "off": []}
+for line in open(sys.argv[1]):
+    m, s = line.split()
+    d[m].append(float(s))
+on, off = statistics.median(d["on"]), statistics.median(d["off"])
+flows, alerted, files, entries, ok, pcap = sys.argv[2:8]
+print("%s (%.0f MB): %s flows, %s alerted (%.2f%%), %s pcaps, %s ledger entries, %s" %
+      (pcap, os.path.getsize(pcap) / 1e6, flows, alerted, 100 * int(alerted) / int(flows), files, entries, ok))
+print("log under %s, %s" % (os.environ.get("LOGBASE", "/tmp"), os.environ.get("EXTRA", "defaults")))
+print("median of %d: evidence off %.2f s, on %.2f s; throughput with/without %.1f%%, cost %.1f%%" %
+      (len(d["on"]), off, on, 100 * off / on, 100 * (on - off) / off))
+PY

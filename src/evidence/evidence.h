@@ -1,0 +1,77 @@
+/* evidence.h — the packets behind alerts: a small ring of each flow's latest packets, and on the
+ * flow's first alert a pcap under LOGDIR/evidence/ with the ring and the rest of the flow.
+ *
+ * One vg_evid_ctx_t per worker thread (no locks). Per-flow state hangs off the flow (a void *
+ * slot the worker passes in) and is freed by vg_evid_flow_end(). Memory: rings, per-flow state
+ * and write buffers of one worker stay within cfg.memcap; ring buffers come from slabs of the
+ * context, and the least recently active rings are released when it is full (counted).
+ *
+ * Files: "flow-<flow_id>.pcap" (a "-N" suffix when the name is taken, e.g. a second run into the
+ * same log directory). Written with open/append/close per flush, so no file descriptor stays
+ * open per flow. A file is sealed (written, closed, SHA-256 final) when its flow ends or when it
+ * reaches the per-file cap; the caller then emits the "evidence" event that the ledger records.
+ * See docs/EVIDENCE.md. */
+#ifndef VG_EVIDENCE_EVIDENCE_H
+#define VG_EVIDENCE_EVIDENCE_H
+
+#include "common/stats.h"
+#include "decode/packet.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vg_evid_config {
+    uint32_t ring_packets;  /* latest packets kept per flow before any alert (>= 1) */
+    uint64_t memcap;        /* bytes of ring packets and write buffers, this worker */
+    uint64_t max_packets;   /* per file: the file is sealed when it holds this many packets */
+    uint64_t max_bytes;     /* per file: ... or this many bytes */
+    const char *dir;        /* LOGDIR/evidence (must exist) */
+} vg_evid_config_t;
+
+typedef struct vg_evid_ctx vg_evid_ctx_t;
+
+/* Where an alert's packets are: file name (relative to the evidence directory) and the 1-based
+ * index in it of the packet that raised the alert (0: not in the file, e.g. an alert at flow
+ * end, or after the file reached its cap). */
+typedef struct vg_evid_ref {
+    char file[64];
+    uint64_t packet;
+} vg_evid_ref_t;
+
+/* A sealed file, for the "evidence" event. */
+typedef struct vg_evid_sealed {
+    char file[64];
+    char sha256[65];        /* hex */
+    uint64_t size, packets;
+    bool truncated;         /* the per-file cap was reached: later packets are not in it */
+    uint64_t ring_dropped;  /* packets of this flow not kept because of the memcap */
+    bool write_error;       /* the file could not be written completely (logged) */
+} vg_evid_sealed_t;
+
+vg_evid_ctx_t *vg_evid_ctx_new(const vg_evid_config_t *cfg);
+void vg_evid_ctx_free(vg_evid_ctx_t *c);
+
+/* Keeps packet p of the flow whose state is *slot (created on first use): into the ring, or
+ * appended to the flow's file once it alerted. Returns true when this packet made the file reach
+ * its cap: the file was sealed and *out describes it (emit the evidence event). */
+bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid_sealed_t *out);
+
+/* An alert on the flow: on the first one the file is created and the ring written to it.
+ * pcap_cnt is the alerting packet's (0 when none). Returns false when there is no evidence for
+ * this flow (no state: memcap, or the file could not be created — logged and counted). */
+bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,
+                   vg_evid_ref_t *ref);
+
+/* The flow ended: frees its state. Returns true when a file was sealed now (*out filled). */
+bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out);
+
+/* Bytes counted against the memcap (ring packets, buffers, per-flow state, and released ring
+ * buffers kept for reuse), and the part of it flows hold — for tests. */
+uint64_t vg_evid_mem_used(const vg_evid_ctx_t *c);
+uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c);
+
+const vg_stats_table_t *vg_evid_stats_table(void);
+const uint64_t *vg_evid_stats_values(const vg_evid_ctx_t *c);
+
+#endif

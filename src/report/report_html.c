@@ -1,0 +1,454 @@
+/* report_html.c — the model as one self-contained HTML page: inline CSS, inline SVG charts drawn
+ * here (bars, a time series, a world map of origins), no script and no external request. Every
+ * table row links its evidence to the evidence index at the end of the page. */
+#include "report/report.h"
+#include "store/store.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void bp(vg_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bp(vg_buf_t *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof tmp) {
+        vg_buf_append(b, tmp, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    vg_buf_append(b, big, (size_t)n);
+    free(big);
+}
+
+static void esc(vg_buf_t *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': vg_buf_puts(b, "&lt;"); break;
+        case '>': vg_buf_puts(b, "&gt;"); break;
+        case '&': vg_buf_puts(b, "&amp;"); break;
+        case '"': vg_buf_puts(b, "&quot;"); break;
+        case '\'': vg_buf_puts(b, "&#39;"); break;
+        default: vg_buf_putc(b, *s);
+        }
+    }
+}
+
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+static double num(const vg_rcell_t *c)
+{
+    return c->kind == VG_RK_INT ? (double)c->i : c->kind == VG_RK_REAL ? c->d : 0;
+}
+
+static const char *txt(const vg_rcell_t *c, char *buf, size_t n)
+{
+    vg_report_cell_text(c, buf, n);
+    return buf;
+}
+
+/* Horizontal bars: label column, value column, at most max rows. */
+static void bars(vg_buf_t *b, const vg_rtable_t *t, const char *label, const char *value,
+                 size_t max, const char *caption)
+{
+    int li = vg_report_col(t, label), vi = vg_report_col(t, value);
+    if (li < 0 || vi < 0 || !t->n_rows)
+        return;
+    size_t n = t->n_rows < max ? t->n_rows : max;
+    double top = 0;
+    for (size_t k = 0; k < n; k++)
+        if (num(&t->rows[k].cells[vi]) > top)
+            top = num(&t->rows[k].cells[vi]);
+    if (top <= 0)
+        top = 1;
+    int rowh = 22, w = 760, lw = 220, h = (int)n * rowh + 30;
+    bp(b, "<figure><svg class=\"chart bars\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+          "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"bars\"><title>",
+       w, h, w, h);
+    esc(b, caption);
+    vg_buf_puts(b, "</title>");
+    char t1[512], t2[64];
+    for (size_t k = 0; k < n; k++) {
+        double v = num(&t->rows[k].cells[vi]);
+        int y = 8 + (int)k * rowh;
+        double bw = (w - lw - 80) * v / top;
+        bp(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", lw - 6, y + 14);
+        txt(&t->rows[k].cells[li], t1, sizeof t1);
+        if (strlen(t1) > 34)
+            strcpy(t1 + 31, "...");
+        esc(b, *t1 ? t1 : "(none)");
+        bp(b, "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>", lw, y + 2,
+           bw < 1 && v > 0 ? 1.0 : bw, rowh - 6, palette[0]);
+        bp(b, "<text x=\"%.1f\" y=\"%d\">%s</text>", lw + bw + 4, y + 14,
+           txt(&t->rows[k].cells[vi], t2, sizeof t2));
+    }
+    vg_buf_puts(b, "</svg><figcaption>");
+    esc(b, caption);
+    vg_buf_puts(b, "</figcaption></figure>\n");
+}
+
+/* Time series: one line per category over every bucket from the first to the last (buckets
+ * without alerts are zeros), x proportional to time. */
+static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
+{
+    int bi = vg_report_col(t, "bucket"), ci = vg_report_col(t, "category"),
+        vi = vg_report_col(t, "alerts");
+    if (bi < 0 || ci < 0 || vi < 0 || !t->n_rows)
+        return;
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN, step = 0;
+    const char **cat = calloc(t->n_rows, sizeof *cat);
+    size_t nc = 0;
+    for (size_t k = 0; k < t->n_rows; k++) {
+        const char *x = t->rows[k].cells[bi].s, *c = t->rows[k].cells[ci].s;
+        int64_t us;
+        if (!x || !c || !vg_store_parse_time(x, strlen(x), &us)) {
+            free(cat);
+            return;
+        }
+        step = strlen(x) == 10 ? 86400LL * 1000000 : 3600LL * 1000000;
+        if (us < t0)
+            t0 = us;
+        if (us > t1)
+            t1 = us;
+        size_t j;
+        for (j = 0; j < nc && strcmp(cat[j], c); j++)
+            ;
+        if (j == nc)
+            cat[nc++] = c;
+    }
+    size_t nb = (size_t)((t1 - t0) / step) + 1;
+    if (nb > 20000) { /* more than ~2 years of hours cannot be drawn usefully */
+        free(cat);
+        return;
+    }
+    double *v = calloc(nb * nc + 1, sizeof *v);
+    double top = 1;
+    for (size_t k = 0; k < t->n_rows; k++) {
+        int64_t us;
+        vg_store_parse_time(t->rows[k].cells[bi].s, strlen(t->rows[k].cells[bi].s), &us);
+        size_t x = (size_t)((us - t0) / step), j;
+        for (j = 0; strcmp(cat[j], t->rows[k].cells[ci].s); j++)
+            ;
+        v[x * nc + j] = num(&t->rows[k].cells[vi]);
+        if (v[x * nc + j] > top)
+            top = v[x * nc + j];
+    }
+    int w = 760, h = 260, l = 50, r = 180, tp = 10, bt = 40;
+    double pw = w - l - r, ph = h - tp - bt;
+    bp(b, "<figure><svg class=\"chart series\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+          "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"series\">"
+          "<title>Attack alerts over time by category</title>",
+       w, h, w, h);
+    bp(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", l, tp + ph, l + pw,
+       tp + ph);
+    bp(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>", l, tp, l, tp + ph);
+    bp(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f</text>", l - 4, tp + 10, top);
+    bp(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">0</text>", l - 4, tp + ph);
+    const char *first = NULL, *last = NULL;
+    for (size_t k = 0; k < t->n_rows; k++) {
+        const char *x = t->rows[k].cells[bi].s;
+        if (!first || strcmp(x, first) < 0)
+            first = x;
+        if (!last || strcmp(x, last) > 0)
+            last = x;
+    }
+    bp(b, "<text x=\"%d\" y=\"%d\">", l, h - 12);
+    esc(b, first);
+    bp(b, "</text><text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">", l + pw, h - 12);
+    esc(b, last);
+    vg_buf_puts(b, "</text>");
+    for (size_t j = 0; j < nc; j++) {
+        const char *col = palette[j % 10];
+        if (nb > 1) {
+            bp(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
+            for (size_t x = 0; x < nb; x++)
+                bp(b, "%.1f,%.1f ", l + pw * (double)x / (double)(nb - 1),
+                   tp + ph - ph * v[x * nc + j] / top);
+            vg_buf_puts(b, "\"/>");
+        } else {
+            bp(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>", l + pw / 2,
+               tp + ph - ph * v[j] / top, col);
+        }
+        bp(b, "<rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.1f\" "
+              "y=\"%d\">",
+           l + pw + 12, tp + 4 + (int)j * 16, col, l + pw + 26, tp + 13 + (int)j * 16);
+        esc(b, cat[j]);
+        vg_buf_puts(b, "</text>");
+    }
+    bp(b, "</svg><figcaption>Attack alerts per %s and category (UTC)</figcaption></figure>\n",
+       step == 3600LL * 1000000 ? "hour" : "day");
+    free(v);
+    free(cat);
+}
+
+/* Approximate centroids (latitude, longitude) of countries, for placing origin bubbles. */
+static const struct { const char cc[3]; float lat, lon; } centroids[] = {
+    {"AE", 24, 54}, {"AF", 33, 66}, {"AL", 41, 20}, {"AM", 40, 45}, {"AO", -12, 18}, {"AR", -34, -64},
+    {"AT", 47.5, 14}, {"AU", -25, 134}, {"AZ", 40.5, 48}, {"BA", 44, 18}, {"BD", 24, 90},
+    {"BE", 50.8, 4.5}, {"BG", 42.7, 25}, {"BR", -10, -52}, {"BY", 53.5, 28}, {"CA", 58, -100},
+    {"CH", 46.8, 8.2}, {"CL", -33, -71}, {"CN", 35, 103}, {"CO", 4, -73}, {"CU", 21.5, -79},
+    {"CY", 35, 33}, {"CZ", 49.8, 15.5}, {"DE", 51, 10}, {"DK", 56, 10}, {"DZ", 28, 2}, {"EC", -1.5, -78},
+    {"EE", 58.7, 25}, {"EG", 26.5, 30}, {"ES", 40, -4}, {"ET", 9, 39}, {"FI", 64, 26}, {"FR", 46.5, 2.5},
+    {"GB", 54, -2}, {"GE", 42, 43.5}, {"GH", 8, -1}, {"GR", 39, 22}, {"HK", 22.3, 114.2},
+    {"HR", 45.2, 15.5}, {"HU", 47, 19.5}, {"ID", -2, 118}, {"IE", 53.2, -8}, {"IL", 31, 35},
+    {"IN", 22, 79}, {"IQ", 33, 44}, {"IR", 32.5, 54}, {"IS", 65, -18}, {"IT", 42.8, 12.5},
+    {"JP", 36.5, 138.5}, {"KE", 0.5, 38}, {"KG", 41.5, 75}, {"KH", 12.5, 105}, {"KP", 40, 127},
+    {"KR", 36.5, 128}, {"KZ", 48, 67}, {"LB", 33.9, 35.9}, {"LK", 7.8, 80.7}, {"LT", 55.3, 24},
+    {"LU", 49.8, 6.1}, {"LV", 57, 25}, {"MA", 32, -6}, {"MD", 47.2, 28.5}, {"MK", 41.6, 21.7},
+    {"MM", 21, 96}, {"MN", 46.8, 103}, {"MX", 23.5, -102}, {"MY", 3.5, 102}, {"NG", 9.5, 8},
+    {"NL", 52.2, 5.5}, {"NO", 62, 10}, {"NP", 28.3, 84}, {"NZ", -41.5, 172.5}, {"PA", 8.5, -80},
+    {"PE", -9.5, -75}, {"PH", 12.5, 122}, {"PK", 30, 70}, {"PL", 52, 19.5}, {"PT", 39.6, -8},
+    {"PY", -23.3, -58}, {"QA", 25.3, 51.2}, {"RO", 46, 25}, {"RS", 44, 20.8}, {"RU", 60, 95},
+    {"SA", 24, 45}, {"SC", -4.6, 55.5}, {"SE", 62, 15.5}, {"SG", 1.35, 103.8}, {"SI", 46.1, 14.8},
+    {"SK", 48.7, 19.5}, {"SY", 35, 38.5}, {"TH", 15.5, 101}, {"TN", 34, 9.5}, {"TR", 39, 35},
+    {"TW", 23.7, 121}, {"TZ", -6.3, 35}, {"UA", 49, 31.5}, {"US", 39.5, -98.5}, {"UY", -32.8, -56},
+    {"UZ", 41.5, 64}, {"VE", 7, -66}, {"VN", 16, 107}, {"ZA", -29, 24.5}, {"ZW", -19, 29.8},
+};
+
+/* Coarse continent outlines (longitude, latitude pairs) as a backdrop. */
+static const char *const continents[] = {
+    /* North America */
+    "-168,66 -160,71 -140,70 -120,73 -95,72 -80,73 -62,66 -55,52 -66,44 -76,35 -81,25 -90,29 "
+    "-97,26 -97,18 -87,15 -83,9 -78,8 -86,13 -95,16 -105,20 -112,29 -117,32 -124,40 -124,48 "
+    "-135,58 -152,60 -165,60",
+    /* Greenland */
+    "-55,60 -44,60 -20,70 -18,80 -40,83 -62,80 -70,77 -58,70",
+    /* South America */
+    "-78,8 -72,12 -62,10 -50,0 -35,-6 -39,-15 -48,-26 -58,-38 -65,-42 -68,-55 -74,-50 -72,-35 "
+    "-71,-18 -76,-14 -81,-5 -80,1",
+    /* Europe */
+    "-10,36 -9,43 -2,44 -4,48 2,51 8,54 10,57 5,62 15,69 25,71 40,68 45,60 40,50 30,45 28,41 "
+    "22,37 15,38 12,44 6,43 0,39",
+    /* Africa */
+    "-17,21 -10,30 -5,36 10,37 20,32 32,31 34,27 43,12 51,12 40,-3 40,-15 33,-26 27,-34 19,-35 "
+    "12,-17 13,-6 9,4 -8,4 -15,10",
+    /* Asia */
+    "26,40 36,36 35,30 43,13 52,17 57,25 66,25 73,20 78,8 85,20 92,22 98,15 100,5 104,1 109,12 "
+    "107,21 118,24 122,31 121,40 127,35 130,43 141,47 143,52 137,54 142,60 155,59 163,61 180,66 "
+    "180,70 140,72 110,77 75,73 60,70 45,68 40,50 30,45",
+    /* Australia */
+    "114,-22 122,-18 131,-12 137,-12 142,-11 146,-19 153,-26 150,-37 141,-38 130,-32 116,-35 "
+    "114,-30",
+};
+
+static void worldmap(vg_buf_t *b, const vg_rtable_t *t)
+{
+    int ci = vg_report_col(t, "country"), vi = vg_report_col(t, "incidents"),
+        ai = vg_report_col(t, "attackers");
+    if (ci < 0 || vi < 0 || !t->n_rows)
+        return;
+    int w = 760, h = 380;
+    double top = 1;
+    for (size_t k = 0; k < t->n_rows; k++)
+        if (num(&t->rows[k].cells[vi]) > top)
+            top = num(&t->rows[k].cells[vi]);
+    bp(b, "<figure><svg class=\"chart map\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+          "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"map\">"
+          "<title>Origins of attacks by country (incidents)</title>"
+          "<rect width=\"%d\" height=\"%d\" fill=\"#eef4fa\"/>",
+       w, h, w, h, w, h);
+    for (int lon = -150; lon <= 150; lon += 30)
+        bp(b, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d6e2ee\"/>",
+           (lon + 180) * w / 360.0, (lon + 180) * w / 360.0, h);
+    for (int lat = -60; lat <= 60; lat += 30)
+        bp(b, "<line x1=\"0\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#d6e2ee\"/>",
+           (90 - lat) * h / 180.0, w, (90 - lat) * h / 180.0);
+    for (size_t c = 0; c < sizeof continents / sizeof continents[0]; c++) {
+        vg_buf_puts(b, "<polygon fill=\"#cfd8c4\" stroke=\"#aab59c\" points=\"");
+        const char *p = continents[c];
+        while (*p) {
+            char *e;
+            double lon = strtod(p, &e);
+            if (*e != ',')
+                break;
+            double lat = strtod(e + 1, &e);
+            bp(b, "%.1f,%.1f ", (lon + 180) * w / 360.0, (90 - lat) * h / 180.0);
+            p = e;
+            while (*p == ' ')
+                p++;
+        }
+        vg_buf_puts(b, "\"/>");
+    }
+    vg_buf_t unplaced;
+    vg_buf_init(&unplaced, 128);
+    char t1[64], t2[64];
+    for (size_t k = 0; k < t->n_rows; k++) {
+        const char *cc = t->rows[k].cells[ci].s ? t->rows[k].cells[ci].s : "";
+        double v = num(&t->rows[k].cells[vi]);
+        size_t j;
+        for (j = 0; j < sizeof centroids / sizeof centroids[0] && strcmp(centroids[j].cc, cc); j++)
+            ;
+        if (j == sizeof centroids / sizeof centroids[0]) {
+            bp(&unplaced, "%s%s %s", unplaced.len ? ", " : "", cc, txt(&t->rows[k].cells[vi], t1, sizeof t1));
+            continue;
+        }
+        double x = (centroids[j].lon + 180) * w / 360.0, y = (90 - centroids[j].lat) * h / 180.0;
+        double r = 4 + 22 * sqrt(v / top);
+        bp(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.6\" "
+              "stroke=\"#7a1010\"><title>%s: %s incidents, %s attackers</title></circle>",
+           x, y, r, palette[1], cc, txt(&t->rows[k].cells[vi], t1, sizeof t1),
+           ai >= 0 ? txt(&t->rows[k].cells[ai], t2, sizeof t2) : "");
+        bp(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"cc\">%s</text>", x,
+           y + 4, cc);
+    }
+    vg_buf_puts(b, "</svg><figcaption>Origins by country: circle area ∝ incidents (placed at an "
+                   "approximate centre of the country)");
+    if (unplaced.len) {
+        vg_buf_puts(b, "; not on the map: ");
+        vg_buf_putc(&unplaced, '\0');
+        esc(b, unplaced.data);
+    }
+    vg_buf_puts(b, "</figcaption></figure>\n");
+    vg_buf_fini(&unplaced);
+}
+
+static void table_html(vg_buf_t *b, const vg_rtable_t *t)
+{
+    char cell[8192];
+    bp(b, "<section id=\"t-%s\"><h2>", t->id);
+    esc(b, t->title);
+    vg_buf_puts(b, "</h2><p class=\"unit\">");
+    if (*t->unit) {
+        vg_buf_puts(b, "Unit: ");
+        esc(b, t->unit);
+        vg_buf_puts(b, ". ");
+    }
+    esc(b, t->note);
+    vg_buf_puts(b, "</p>\n");
+    if (!strcmp(t->id, "categories"))
+        bars(b, t, "category", "alerts", 12, "Alerts by category");
+    else if (!strcmp(t->id, "timeline"))
+        timeseries(b, t);
+    else if (!strcmp(t->id, "origins_country")) {
+        worldmap(b, t);
+        bars(b, t, "country", "incidents", 15, "Incidents by country of origin");
+    } else if (!strcmp(t->id, "origins_asn"))
+        bars(b, t, "org", "incidents", 15, "Incidents by autonomous system");
+    else if (!strcmp(t->id, "c2_countries"))
+        bars(b, t, "country", "internal_hosts", 15, "Internal hosts reached by controllers, by country");
+    else if (!strcmp(t->id, "top_attackers"))
+        bars(b, t, "attacker", "incidents", 15, "Incidents by attacker");
+    else if (!strcmp(t->id, "exploit_cves"))
+        bars(b, t, "cve", "alerts", 15, "Alerts by CVE");
+    else if (!strcmp(t->id, "targets_hosts"))
+        bars(b, t, "host", "incidents", 15, "Incidents by internal host");
+    if (!t->n_rows) {
+        vg_buf_puts(b, "<p class=\"none\">(none)</p></section>\n");
+        return;
+    }
+    bp(b, "<div class=\"scroll\"><table data-table=\"%s\"><thead><tr>", t->id);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        vg_buf_puts(b, "<th>");
+        esc(b, t->cols[c]);
+        vg_buf_puts(b, "</th>");
+    }
+    if (t->has_evidence)
+        vg_buf_puts(b, "<th>evidence</th>");
+    vg_buf_puts(b, "</tr></thead><tbody>\n");
+    bool is_ev = !strcmp(t->id, "evidence");
+    for (size_t k = 0; k < t->n_rows; k++) {
+        const vg_rrow_t *row = &t->rows[k];
+        if (is_ev && row->cells[0].kind == VG_RK_INT)
+            bp(b, "<tr id=\"ev-%lld\">", (long long)row->cells[0].i);
+        else
+            vg_buf_puts(b, "<tr>");
+        for (size_t c = 0; c < t->n_cols; c++) {
+            const vg_rcell_t *x = &row->cells[c];
+            vg_buf_puts(b, x->kind == VG_RK_INT || x->kind == VG_RK_REAL ? "<td class=\"n\">" : "<td>");
+            vg_report_cell_text(x, cell, sizeof cell);
+            esc(b, cell);
+            vg_buf_puts(b, "</td>");
+        }
+        if (t->has_evidence) {
+            vg_buf_puts(b, "<td class=\"ev\">");
+            if (row->ev_first)
+                bp(b, "<a href=\"#ev-%lld\">%lld</a>", (long long)row->ev_first, (long long)row->ev_first);
+            if (row->ev_last && row->ev_last != row->ev_first)
+                bp(b, " <a href=\"#ev-%lld\">%lld</a>", (long long)row->ev_last, (long long)row->ev_last);
+            vg_buf_puts(b, "</td>");
+        }
+        vg_buf_puts(b, "</tr>\n");
+    }
+    vg_buf_puts(b, "</tbody></table></div></section>\n");
+}
+
+void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
+{
+    vg_buf_puts(b,
+                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                "<title>Vigil report</title><style>"
+                "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}"
+                "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}"
+                "table{border-collapse:collapse;margin:.5em 0;font-size:13px}"
+                "th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
+                "th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+                "td.ev a{color:#555}p.unit{color:#555;font-style:italic}"
+                "figure{margin:.5em 0}figcaption{color:#555;font-size:12px}"
+                "svg.chart text{font:11px system-ui,sans-serif;fill:#333}svg.chart text.cc{font-size:9px}"
+                "div.scroll{overflow-x:auto}nav a{margin-right:.8em}tr:target{background:#fff3b0}"
+                "</style></head><body>\n<h1>Vigil report</h1>\n<p>");
+    bp(b, "Generated %s by vigil %s", r->generated_at, VG_VERSION);
+    if (r->filter.store_label) {
+        vg_buf_puts(b, " from <code>");
+        esc(b, r->filter.store_label);
+        vg_buf_puts(b, "</code>");
+    }
+    vg_buf_puts(b, ". Alerts from ");
+    esc(b, *r->period_from ? r->period_from : "-");
+    vg_buf_puts(b, " to ");
+    esc(b, *r->period_to ? r->period_to : "-");
+    vg_buf_puts(b, ".");
+    const vg_report_filter_t *f = &r->filter;
+    if (f->sensor || f->category || f->country || f->has_from || f->has_to) {
+        vg_buf_puts(b, " Filter:");
+        if (f->has_from)
+            bp(b, " from %lld µs", (long long)f->from_us);
+        if (f->has_to)
+            bp(b, " to %lld µs", (long long)f->to_us);
+        if (f->sensor) {
+            vg_buf_puts(b, " sensor ");
+            esc(b, f->sensor);
+        }
+        if (f->category) {
+            vg_buf_puts(b, " category ");
+            esc(b, f->category);
+        }
+        if (f->country) {
+            vg_buf_puts(b, " country ");
+            esc(b, f->country);
+        }
+        vg_buf_puts(b, ".");
+    }
+    vg_buf_puts(b, "</p>\n<p class=\"unit\">Units: alerts are alert events stored; incidents are "
+                   "alerts of one (category, attacker, victim, signature family) less than the "
+                   "incident window apart; attackers, victims, hosts, controllers and sources are "
+                   "distinct addresses. Evidence: the first and last alert a row counts, listed in "
+                   "the evidence index.</p>\n");
+    if (r->empty)
+        vg_buf_puts(b, "<p><strong>Nothing in this period: no run and no alert matched.</strong></p>\n");
+    vg_buf_puts(b, "<nav>");
+    for (size_t i = 0; i < r->n_tables; i++) {
+        bp(b, "<a href=\"#t-%s\">", r->tables[i].id);
+        esc(b, r->tables[i].title);
+        vg_buf_puts(b, "</a>");
+    }
+    vg_buf_puts(b, "</nav>\n");
+    for (size_t i = 0; i < r->n_tables; i++)
+        table_html(b, &r->tables[i]);
+    vg_buf_puts(b, "</body></html>\n");
+}

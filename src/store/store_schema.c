@@ -1,0 +1,151 @@
+/* store_schema.c — the store's schema, its versions and the migrations between them.
+ *
+ * schema_version holds one row per applied version. A store made by a newer Vigil (a version
+ * above VG_STORE_SCHEMA_VERSION) is refused, never written. Migrations run in one transaction
+ * each, so a store is always at exactly one version. */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Version 1: runs, captures, signatures, incidents, alerts, flows. */
+const char *const vg_store_schema_v1 =
+    "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL,"
+    " vigil_version TEXT NOT NULL);"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, sensor TEXT NOT NULL, vigil_version TEXT,"
+    " logdir TEXT, started_at TEXT NOT NULL, finished_at TEXT,"
+    " status TEXT NOT NULL CHECK(status IN ('running','complete','partial','failed','superseded')),"
+    " superseded_by INTEGER, capture_set TEXT NOT NULL, first_ts INTEGER, last_ts INTEGER,"
+    " packets INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+    " drops INTEGER NOT NULL DEFAULT 0, flows INTEGER NOT NULL DEFAULT 0,"
+    " gaps INTEGER NOT NULL DEFAULT 0, rules_loaded INTEGER, rules_failed INTEGER,"
+    " geo_dbs TEXT, incident_window INTEGER NOT NULL, stats TEXT);"
+    "CREATE TABLE captures(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+    " path TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL);"
+    "CREATE INDEX captures_sha ON captures(sha256);"
+    "CREATE TABLE signatures(id INTEGER PRIMARY KEY, gid INTEGER NOT NULL, sid INTEGER NOT NULL,"
+    " rev INTEGER NOT NULL, msg TEXT NOT NULL, classtype TEXT, severity INTEGER, family TEXT NOT NULL,"
+    " cves TEXT, UNIQUE(gid, sid, rev, msg));"
+    "CREATE TABLE incidents(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, category TEXT NOT NULL,"
+    " attacker_ip TEXT NOT NULL, victim_ip TEXT NOT NULL, family TEXT NOT NULL,"
+    " start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, alerts INTEGER NOT NULL,"
+    " first_alert INTEGER NOT NULL, last_alert INTEGER NOT NULL);"
+    "CREATE INDEX incidents_run ON incidents(run_id);"
+    "CREATE TABLE alerts(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    " sig_id INTEGER NOT NULL REFERENCES signatures(id), category TEXT NOT NULL,"
+    " counted INTEGER NOT NULL, certainty TEXT, role_by TEXT, action TEXT, proto TEXT,"
+    " app_proto TEXT, src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER,"
+    " flow_id INTEGER, community_id TEXT,"
+    " attacker_ip TEXT, attacker_port INTEGER, attacker_home INTEGER, attacker_country TEXT,"
+    " attacker_asn INTEGER, attacker_org TEXT,"
+    " victim_ip TEXT, victim_port INTEGER, victim_home INTEGER, victim_country TEXT,"
+    " victim_asn INTEGER, victim_org TEXT, incident_id INTEGER);"
+    "CREATE INDEX alerts_run ON alerts(run_id);"
+    "CREATE INDEX alerts_ts ON alerts(ts);"
+    "CREATE TABLE flows(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, flow_id INTEGER,"
+    " start_ts INTEGER, end_ts INTEGER, proto TEXT, app_proto TEXT, src_ip TEXT, src_port INTEGER,"
+    " dest_ip TEXT, dest_port INTEGER, pkts_toserver INTEGER, pkts_toclient INTEGER,"
+    " bytes_toserver INTEGER, bytes_toclient INTEGER, state TEXT, reason TEXT,"
+    " alerted INTEGER, community_id TEXT);"
+    "CREATE INDEX flows_run ON flows(run_id);"
+    "CREATE INDEX flows_flow ON flows(flow_id);";
+
+/* Version 2: an evidence reference on each alert (the evidence ledger, docs/STORE.md). */
+static const char *const schema_v2 =
+    "ALTER TABLE alerts ADD COLUMN evidence_ref TEXT;"
+    "ALTER TABLE alerts ADD COLUMN evidence_sha256 TEXT;";
+
+static const char *const migrations[VG_STORE_SCHEMA_VERSION + 1] = {
+    [1] = NULL, /* vg_store_schema_v1 (not a constant expression) */
+    [2] = schema_v2,
+};
+
+int vg_store_read_version(sqlite3 *db, int *version, char *err, size_t err_len)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                                "name='schema_version'",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(err, err_len, "%s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int has = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (!has) {
+        /* Tables but no version table: not a Vigil store. */
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) !=
+                SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW) {
+            snprintf(err, err_len, "%s", sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            return -1;
+        }
+        int n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (n) {
+            snprintf(err, err_len, "an SQLite database but not a Vigil store (no schema_version)");
+            return -1;
+        }
+        *version = 0;
+        return 0;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version),0) FROM schema_version", -1, &st,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(err, err_len, "%s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int apply(sqlite3 *db, int version, const char *sql, char *err, size_t err_len)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    /* Someone else may have migrated while we waited for the lock. */
+    int cur;
+    if (vg_store_read_version(db, &cur, err, err_len)) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (cur >= version) {
+        if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+            goto fail;
+        return 0;
+    }
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        goto fail_rb;
+    char ins[256];
+    snprintf(ins, sizeof ins,
+             "INSERT INTO schema_version VALUES(%d, strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ','now'), '%s')",
+             version, VG_VERSION);
+    if (sqlite3_exec(db, ins, NULL, NULL, &msg) != SQLITE_OK)
+        goto fail_rb;
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail_rb;
+    return 0;
+fail_rb:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+    snprintf(err, err_len, "migration to schema %d failed: %s", version,
+             msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+int vg_store_migrate(sqlite3 *db, int from, int to, char *err, size_t err_len)
+{
+    for (int v = from + 1; v <= to; v++) {
+        const char *sql = v == 1 ? vg_store_schema_v1 : migrations[v];
+        if (apply(db, v, sql, err, err_len))
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,200 @@
+/* vigil_report.c — `vigil report`: the quantified picture of a store, in html, md, csv or json. */
+#include "common/buf.h"
+#include "common/log.h"
+#include "report/report.h"
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void report_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil report [STORE|LOGDIR] [options]\n"
+            "\n"
+            "  -s, --store PATH      the store (default: LOGDIR/vigil.db)\n"
+            "  -l, --log-dir DIR     a log directory whose vigil.db is the store\n"
+            "      --from TIME       alerts at or after TIME (2024-05-01 or 2024-05-01T10:00:00Z)\n"
+            "      --to TIME         alerts before TIME; a date alone includes that whole day\n"
+            "      --sensor NAME     runs of this sensor only\n"
+            "      --category SLUG   alerts of this category only (e.g. command-and-control)\n"
+            "      --country CC      alerts whose attacker is in this country (ISO alpha-2, ?? unknown)\n"
+            "      --top N           rows of the top-N tables (default 25)\n"
+            "      --tables ID,...   only these tables (ids as in the JSON: overview,categories,...)\n"
+            "  -f, --format html|md|csv|json\n"
+            "                        default: from the -o file's extension, else md\n"
+            "  -o, --output FILE     write there (complete or not at all); default stdout\n"
+            "\n"
+            "Tables, units and the rerun rule: docs/STORE.md.\n"
+            "Exit status: 0 written (an empty period is reported as such); 2 bad usage, a store\n"
+            "that cannot be read, or the output cannot be written.\n");
+}
+
+static int parse_fmt(const char *s, enum vg_report_format *f)
+{
+    if (!strcmp(s, "html") || !strcmp(s, "htm")) *f = VG_REPORT_HTML;
+    else if (!strcmp(s, "md") || !strcmp(s, "markdown")) *f = VG_REPORT_MD;
+    else if (!strcmp(s, "csv")) *f = VG_REPORT_CSV;
+    else if (!strcmp(s, "json")) *f = VG_REPORT_JSON;
+    else return -1;
+    return 0;
+}
+
+static int write_atomic(const char *path, const vg_buf_t *b)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        vg_log(VG_LOG_ERROR, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    size_t w = fwrite(b->data, 1, b->len, f);
+    int e = (w != b->len || fflush(f) != 0 || fsync(fileno(f)) != 0) ? errno : 0;
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    if (e || rename(tmp, path) != 0) {
+        vg_log(VG_LOG_ERROR, "%s: %s", path, strerror(e ? e : errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int vigil_report_main(int argc, char **argv)
+{
+    enum { O_FROM = 256, O_TO, O_SENSOR, O_CATEGORY, O_COUNTRY, O_TOP, O_HELP, O_TABLES };
+    static const struct option longopts[] = {
+        {"store", required_argument, NULL, 's'},   {"log-dir", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},  {"output", required_argument, NULL, 'o'},
+        {"from", required_argument, NULL, O_FROM}, {"to", required_argument, NULL, O_TO},
+        {"sensor", required_argument, NULL, O_SENSOR},
+        {"category", required_argument, NULL, O_CATEGORY},
+        {"country", required_argument, NULL, O_COUNTRY},
+        {"top", required_argument, NULL, O_TOP},   {"help", no_argument, NULL, O_HELP},
+        {"tables", required_argument, NULL, O_TABLES},
+        {NULL, 0, NULL, 0},
+    };
+    const char *store = NULL, *logdir = NULL, *fmt_s = NULL, *out = NULL;
+    vg_report_filter_t flt = {0};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "-s:l:f:o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 1:
+        case 's':
+            if (store || logdir) {
+                vg_log(VG_LOG_ERROR, "report: one store at a time ('%s')", optarg);
+                return 2;
+            }
+            store = optarg;
+            break;
+        case 'l': logdir = optarg; break;
+        case 'f': fmt_s = optarg; break;
+        case 'o': out = optarg; break;
+        case O_FROM:
+        case O_TO: {
+            int64_t us;
+            size_t n = strlen(optarg);
+            if (!vg_store_parse_time(optarg, n, &us)) {
+                vg_log(VG_LOG_ERROR, "--%s expects a date or time (2024-05-01, "
+                       "2024-05-01T10:00:00Z), got '%s'", c == O_FROM ? "from" : "to", optarg);
+                return 2;
+            }
+            if (c == O_FROM) {
+                flt.has_from = true;
+                flt.from_us = us;
+            } else {
+                flt.has_to = true;
+                flt.to_us = n == 10 ? us + 86400LL * 1000000 : us; /* a date: the whole day */
+            }
+            break;
+        }
+        case O_SENSOR: flt.sensor = optarg; break;
+        case O_CATEGORY: flt.category = optarg; break;
+        case O_COUNTRY: flt.country = optarg; break;
+        case O_TABLES: flt.tables = optarg; break;
+        case O_TOP: {
+            char *e;
+            long v = strtol(optarg, &e, 10);
+            if (*e || v < 1 || v > 100000) {
+                vg_log(VG_LOG_ERROR, "--top expects a number from 1 to 100000, got '%s'", optarg);
+                return 2;
+            }
+            flt.top = (unsigned)v;
+            break;
+        }
+        case O_HELP: report_usage(stdout); return 0;
+        default: report_usage(stderr); return 2;
+        }
+    }
+    if (flt.has_from && flt.has_to && flt.to_us <= flt.from_us) {
+        vg_log(VG_LOG_ERROR, "report: --to is not after --from");
+        return 2;
+    }
+    char path[4096];
+    struct stat sb;
+    if (store && stat(store, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        logdir = store;
+        store = NULL;
+    }
+    if (store)
+        snprintf(path, sizeof path, "%s", store);
+    else
+        snprintf(path, sizeof path, "%s/vigil.db", logdir ? logdir : ".");
+    enum vg_report_format fmt = VG_REPORT_MD;
+    if (fmt_s) {
+        if (parse_fmt(fmt_s, &fmt)) {
+            vg_log(VG_LOG_ERROR, "--format expects html, md, csv or json, got '%s'", fmt_s);
+            return 2;
+        }
+    } else if (out) {
+        const char *dot = strrchr(out, '.');
+        if (!dot || parse_fmt(dot + 1, &fmt)) {
+            vg_log(VG_LOG_ERROR, "report: cannot tell the format from '%s'; give --format", out);
+            return 2;
+        }
+    }
+    char err[1024];
+    vg_store_t *st = vg_store_open(path, false, err, sizeof err);
+    sqlite3 *ro = NULL;
+    if (!st) {
+        /* A store we may not write (another user's, a read-only medium): read it as it is. */
+        if (access(path, R_OK) == 0 && access(path, W_OK) != 0)
+            ro = vg_store_open_db(path, false, true, err, sizeof err);
+        if (!ro) {
+            vg_log(VG_LOG_ERROR, "%s", err);
+            return 2;
+        }
+    }
+    flt.store_label = path;
+    vg_report_t *r = vg_report_build(st ? vg_store_db(st) : ro, &flt, err, sizeof err);
+    if (!r) {
+        vg_log(VG_LOG_ERROR, "%s: %s", path, err);
+        vg_store_close(st);
+        sqlite3_close(ro);
+        return 2;
+    }
+    if (r->empty)
+        vg_log(VG_LOG_WARN, "report: nothing in %s matches this period and filter", path);
+    vg_buf_t b;
+    vg_buf_init(&b, 1 << 16);
+    vg_report_render(r, fmt, &b);
+    int rc = 0;
+    if (out) {
+        rc = write_atomic(out, &b) ? 2 : 0;
+    } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+        vg_log(VG_LOG_ERROR, "report: cannot write to stdout: %s", strerror(errno));
+        rc = 2;
+    }
+    vg_buf_fini(&b);
+    vg_report_free(r);
+    vg_store_close(st);
+    sqlite3_close(ro);
+    return rc;
+}

@@ -1,0 +1,158 @@
+/* vigil_store.c — the store in `vigil read`: run description, sink, end of run, summary. */
+#include "vigil_store.h"
+#include "attrib/attrib.h"
+#include "common/common.h"
+#include "common/log.h"
+#include "detect/detect.h"
+#include "detect/detect_engine.h"
+#include "report/report.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct vigil_store_run {
+    vg_store_t *st;
+    char path[4096];
+};
+
+vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, const char *logdir,
+                                     const char *const *files, size_t n_files,
+                                     const struct vg_detect_engine *detect,
+                                     const struct vg_attrib *attrib, bool *disabled)
+{
+    *disabled = false;
+    if (!path && !vg_config_bool(cfg, "store.enabled")) {
+        *disabled = true;
+        return NULL;
+    }
+    const char *fl = vg_config_str(cfg, "store.flows");
+    enum vg_store_flows flows;
+    if (!strcmp(fl, "all"))
+        flows = VG_STORE_FLOWS_ALL;
+    else if (!strcmp(fl, "alerted"))
+        flows = VG_STORE_FLOWS_ALERTED;
+    else if (!strcmp(fl, "none"))
+        flows = VG_STORE_FLOWS_NONE;
+    else {
+        vg_log(VG_LOG_ERROR, "store.flows expects all, alerted or none, got '%s'", fl);
+        return NULL;
+    }
+    vigil_store_run_t *r = vg_xcalloc(1, sizeof *r);
+    if (!path)
+        path = vg_config_str(cfg, "store.path");
+    if (path)
+        snprintf(r->path, sizeof r->path, "%s", path);
+    else {
+        if (mkdir(logdir, 0755) != 0 && errno != EEXIST) {
+            vg_log(VG_LOG_ERROR, "%s: cannot create log directory: %s", logdir, strerror(errno));
+            free(r);
+            return NULL;
+        }
+        snprintf(r->path, sizeof r->path, "%s/vigil.db", logdir);
+    }
+    char err[1024];
+    vg_store_capture_t *caps = vg_xcalloc(n_files + 1, sizeof *caps);
+    for (size_t i = 0; i < n_files; i++) {
+        caps[i].path = files[i];
+        if (vg_store_sha256_file(files[i], caps[i].sha256, &caps[i].size, err, sizeof err)) {
+            vg_log(VG_LOG_ERROR, "%s", err);
+            free(caps);
+            free(r);
+            return NULL;
+        }
+    }
+    r->st = vg_store_open(r->path, true, err, sizeof err);
+    if (!r->st) {
+        vg_log(VG_LOG_ERROR, "%s", err);
+        free(caps);
+        free(r);
+        return NULL;
+    }
+    char host[256] = "";
+    const char *sensor = vg_config_str(cfg, "sensor-name");
+    if (!sensor) {
+        if (gethostname(host, sizeof host - 1) != 0)
+            snprintf(host, sizeof host, "unknown");
+        sensor = host;
+    }
+    const char *geo[64];
+    size_t n_geo = 0;
+    if (attrib)
+        for (size_t i = 0; i < vg_attrib_n_dbs(attrib) && n_geo < 64; i++)
+            geo[n_geo++] = vg_attrib_db_label(attrib, i);
+    uint32_t loaded = 0, failed = 0;
+    if (detect) {
+        const vg_ruleset_t *rs = vg_detect_engine_ruleset(detect);
+        loaded = vg_ruleset_count(rs);
+        failed = vg_ruleset_n_failed(rs);
+    }
+    vg_store_run_info_t ri = {
+        .sensor = sensor,
+        .logdir = logdir,
+        .captures = caps,
+        .n_captures = n_files,
+        .rules_loaded = loaded,
+        .rules_failed = failed,
+        .geo_dbs = geo,
+        .n_geo_dbs = n_geo,
+        .incident_window_s = vg_config_uint(cfg, "store.incident-window"),
+        .flows = flows,
+    };
+    int64_t id = vg_store_begin_run(r->st, &ri, err, sizeof err);
+    free(caps);
+    if (id < 0) {
+        vg_log(VG_LOG_ERROR, "%s", err);
+        vg_store_close(r->st);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+vg_sink_t vigil_store_sink(vigil_store_run_t *r)
+{
+    return (vg_sink_t){.name = "store", .ctx = r->st, .event = vg_store_sink_event,
+                       .commit = vg_store_sink_commit};
+}
+
+int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int engine_rc, bool quiet)
+{
+    vg_store_run_end_t e = {
+        .packets = res->packets,
+        .bytes = res->bytes,
+        .first_ts = res->first_ts,
+        .last_ts = res->last_ts,
+        .capture_errors = res->capture_errors,
+        .failed = engine_rc < 0,
+    };
+    vg_store_run_summary_t sum;
+    char err[1024];
+    int rc = 0;
+    if (vg_store_end_run(r->st, &e, &sum, err, sizeof err)) {
+        vg_log(VG_LOG_ERROR, "%s", err);
+        rc = -1;
+    } else {
+        if (sum.superseded_run)
+            vg_log(VG_LOG_INFO,
+                   "store: these captures were already in %s (run %lld); this run replaces it",
+                   r->path, (long long)sum.superseded_run);
+        if (sum.overlap_warning)
+            vg_log(VG_LOG_WARN,
+                   "store: some (not all) of these captures are also in an earlier run of %s; "
+                   "their alerts are counted twice in reports (docs/STORE.md)", r->path);
+        if (!quiet && engine_rc >= 0) {
+            printf("vigil: store %s: run %lld, %llu alerts in %llu incidents, %llu flows\n",
+                   r->path, (long long)sum.run_id, (unsigned long long)sum.alerts,
+                   (unsigned long long)sum.incidents, (unsigned long long)sum.flows);
+            vg_report_print_run_summary(vg_store_db(r->st), sum.run_id, stdout);
+        }
+    }
+    vg_store_close(r->st);
+    free(r);
+    return rc;
+}

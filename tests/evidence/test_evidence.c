@@ -1,0 +1,394 @@
+/* test_evidence.c — the evidence stage: per-flow ring bounds and the memcap, the pcap of an
+ * alerted flow (ring then the rest, caps, SHA-256), keys (mode, size, no overwrite), and the
+ * ledger's chain and signatures checked by vg_verify on ledgers written here. */
+#include "evidence/evidence.h"
+#include "evidence/ledger.h"
+
+#include <sodium.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static int setup(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/vg_test_evidence.XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void subdir(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", tmpdir, name);
+    mkdir(out, 0755);
+}
+
+static vg_packet_t mkpkt(uint8_t *buf, uint32_t len, uint64_t cnt)
+{
+    memset(buf, (int)(cnt & 0xff), len);
+    vg_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.data = buf;
+    p.caplen = p.wirelen = len;
+    p.ts = 1600000000000000ull + cnt * 1000;
+    p.pcap_cnt = cnt;
+    p.linktype = 1;
+    return p;
+}
+
+/* Reads a pcap written by the evidence stage: record count and each record's first byte. */
+static int read_pcap(const char *path, uint8_t *first, int max, uint32_t *linktype)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t gh[24];
+    assert_int_equal(fread(gh, 1, 24, f), 24);
+    assert_int_equal(gh[0] | gh[1] << 8 | gh[2] << 16 | (uint32_t)gh[3] << 24, 0xa1b2c3d4u);
+    *linktype = gh[20];
+    int n = 0;
+    uint8_t rh[16];
+    while (fread(rh, 1, 16, f) == 16) {
+        uint32_t incl = rh[8] | rh[9] << 8 | rh[10] << 16 | (uint32_t)rh[11] << 24;
+        uint8_t *d = malloc(incl);
+        assert_int_equal(fread(d, 1, incl, f), incl);
+        if (n < max)
+            first[n] = d[0];
+        free(d);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void file_sha(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    crypto_hash_sha256_state s;
+    crypto_hash_sha256_init(&s);
+    unsigned char b[4096], md[32];
+    size_t n;
+    while ((n = fread(b, 1, sizeof b, f)) > 0)
+        crypto_hash_sha256_update(&s, b, n);
+    fclose(f);
+    crypto_hash_sha256_final(&s, md);
+    sodium_bin2hex(hex, 65, md, 32);
+}
+
+static void test_ring_then_file(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "ring");
+    vg_evid_config_t cfg = {.ring_packets = 4, .memcap = 1 << 20, .max_packets = 1000,
+                            .max_bytes = 1 << 20, .dir = dir};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    void *slot = NULL;
+    uint8_t buf[100];
+    vg_evid_sealed_t s;
+    for (uint64_t i = 1; i <= 10; i++) {
+        vg_packet_t p = mkpkt(buf, 60, i);
+        assert_false(vg_evid_packet(c, &slot, &p, &s));
+    }
+    /* ring memory: 4 packets at most, whatever came before */
+    assert_true(vg_evid_mem_flows(c) < 4 * 128 + 1024);
+    vg_evid_ref_t ref;
+    assert_true(vg_evid_alert(c, &slot, 42, 10, &ref));
+    assert_string_equal(ref.file, "flow-42.pcap");
+    assert_int_equal(ref.packet, 4); /* packets 7..10 from the ring: the alerting one is 4th */
+    for (uint64_t i = 11; i <= 13; i++) {
+        vg_packet_t p = mkpkt(buf, 60, i);
+        assert_false(vg_evid_packet(c, &slot, &p, &s));
+    }
+    assert_true(vg_evid_alert(c, &slot, 42, 13, &ref));
+    assert_int_equal(ref.packet, 7);
+    assert_true(vg_evid_flow_end(c, &slot, &s));
+    assert_null(slot);
+    assert_int_equal(vg_evid_mem_flows(c), 0);
+    assert_int_equal(s.packets, 7);
+    assert_false(s.truncated);
+    char path[400], hex[65];
+    snprintf(path, sizeof path, "%s/%s", dir, s.file);
+    uint8_t first[16];
+    uint32_t lt;
+    assert_int_equal(read_pcap(path, first, 16, &lt), 7);
+    assert_int_equal(lt, 1);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(first[i], 7 + i); /* oldest first, nothing lost after the alert */
+    file_sha(path, hex);
+    assert_string_equal(hex, s.sha256);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal((uint64_t)sb.st_size, s.size);
+    /* a second flow with the same id gets another name */
+    for (uint64_t i = 1; i <= 2; i++) {
+        vg_packet_t p = mkpkt(buf, 60, i);
+        vg_evid_packet(c, &slot, &p, &s);
+    }
+    assert_true(vg_evid_alert(c, &slot, 42, 0, &ref));
+    assert_string_equal(ref.file, "flow-42-1.pcap");
+    assert_int_equal(ref.packet, 0);
+    assert_true(vg_evid_flow_end(c, &slot, &s));
+    /* a flow that never alerted leaves no file and no memory */
+    vg_packet_t p = mkpkt(buf, 60, 1);
+    vg_evid_packet(c, &slot, &p, &s);
+    assert_false(vg_evid_flow_end(c, &slot, &s));
+    assert_int_equal(vg_evid_mem_flows(c), 0);
+    const uint64_t *v = vg_evid_stats_values(c);
+    assert_int_equal(v[0], 2); /* evidence.files */
+    vg_evid_ctx_free(c);
+}
+
+static void test_memcap(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "memcap");
+    /* 4 MB: 3 MB of ring slabs; 400 flows x 8 packets of 1500 bytes (2 KB buffers) need 6.4 */
+    vg_evid_config_t cfg = {.ring_packets = 8, .memcap = 4 << 20, .max_packets = 1000,
+                            .max_bytes = 1 << 20, .dir = dir};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    enum { NF = 400 };
+    void **slots = calloc(NF, sizeof(void *));
+    uint8_t buf[1500];
+    vg_evid_sealed_t s;
+    uint64_t cnt = 0;
+    for (int round = 0; round < 8; round++)
+        for (int f = 0; f < NF; f++) {
+            vg_packet_t p = mkpkt(buf, 1500, ++cnt);
+            vg_evid_packet(c, &slots[f], &p, &s);
+            assert_true(vg_evid_mem_used(c) <= cfg.memcap);
+        }
+    const vg_stats_table_t *t = vg_evid_stats_table();
+    const uint64_t *v = vg_evid_stats_values(c);
+    uint64_t evictions = 0, untracked = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!strcmp(t->names[i], "evidence.ring_evictions"))
+            evictions = v[i];
+        if (!strcmp(t->names[i], "evidence.flows_untracked"))
+            untracked = v[i];
+    }
+    assert_true(evictions > 0);
+    assert_int_equal(untracked, 0);
+    /* the stalest rings went: the flow that just had a packet still has it, and its alert
+     * writes it as the file's last packet */
+    vg_evid_ref_t ref;
+    assert_true(vg_evid_alert(c, &slots[NF - 1], 5, cnt, &ref));
+    assert_true(ref.packet >= 1);
+    for (int f = 0; f < NF; f++)
+        vg_evid_flow_end(c, &slots[f], &s);
+    assert_int_equal(vg_evid_mem_flows(c), 0);
+    free(slots);
+    vg_evid_ctx_free(c);
+}
+
+static void test_file_cap(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "cap");
+    vg_evid_config_t cfg = {.ring_packets = 2, .memcap = 1 << 20, .max_packets = 5,
+                            .max_bytes = 1 << 20, .dir = dir};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    void *slot = NULL;
+    uint8_t buf[100];
+    vg_evid_sealed_t s;
+    vg_evid_ref_t ref;
+    vg_packet_t p = mkpkt(buf, 60, 1);
+    vg_evid_packet(c, &slot, &p, &s);
+    assert_true(vg_evid_alert(c, &slot, 7, 1, &ref));
+    int sealed_at = 0;
+    for (uint64_t i = 2; i <= 10; i++) {
+        p = mkpkt(buf, 60, i);
+        if (vg_evid_packet(c, &slot, &p, &s)) {
+            assert_int_equal(sealed_at, 0);
+            sealed_at = (int)i;
+        }
+    }
+    assert_int_equal(sealed_at, 6);
+    assert_true(s.truncated);
+    assert_int_equal(s.packets, 5);
+    assert_true(vg_evid_alert(c, &slot, 7, 9, &ref)); /* still names the file, no index */
+    assert_int_equal(ref.packet, 0);
+    assert_false(vg_evid_flow_end(c, &slot, &s)); /* already sealed */
+    vg_evid_ctx_free(c);
+}
+
+static void test_keys(void **st)
+{
+    (void)st;
+    char dir[300], path[400], err[512];
+    snprintf(dir, sizeof dir, "%s/keys/sub", tmpdir);
+    assert_int_equal(vg_keygen(dir, err, sizeof err), 0);
+    assert_int_not_equal(vg_keygen(dir, err, sizeof err), 0);
+    assert_non_null(strstr(err, "refusing to overwrite"));
+    snprintf(path, sizeof path, "%s/%s", dir, VG_KEY_SECRET_FILE);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    uint8_t sk[64], pk[32], pk2[32];
+    assert_int_equal(vg_key_load_secret(path, sk, pk, err, sizeof err), 0);
+    char ppath[400];
+    snprintf(ppath, sizeof ppath, "%s/%s", dir, VG_KEY_PUBLIC_FILE);
+    assert_int_equal(vg_key_load_public(ppath, pk2, err, sizeof err), 0);
+    assert_memory_equal(pk, pk2, 32);
+    chmod(path, 0644);
+    assert_int_not_equal(vg_key_load_secret(path, sk, pk, err, sizeof err), 0);
+    assert_non_null(strstr(err, "0600"));
+    chmod(path, 0600);
+    /* the public key given as the private one: wrong kind */
+    assert_int_not_equal(vg_key_load_public(path, pk2, err, sizeof err), 0);
+    truncate(ppath, 40);
+    assert_int_not_equal(vg_key_load_public(ppath, pk2, err, sizeof err), 0);
+    assert_non_null(strstr(err, "wrong size"));
+}
+
+static const char *ALERT =
+    "{\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,\"event_type\":\"alert\","
+    "\"alert\":{\"signature_id\":1},\"evidence\":{\"file\":\"flow-42.pcap\",\"packet\":3}}";
+
+/* Writes a ledger: n alert lines, checkpoint every cp entries, final commit. */
+static void write_ledger(const char *logdir, const char *keydir, int n, uint64_t cp)
+{
+    char err[512];
+    vg_ledger_opts_t o = {.logdir = logdir, .key_dir = keydir, .sensor = "t", .cp_entries = cp};
+    vg_ledger_t *l = vg_ledger_open(&o, err, sizeof err);
+    assert_non_null(l);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(vg_ledger_sink_event(l, ALERT, strlen(ALERT)), 0);
+        assert_int_equal(vg_ledger_sink_commit(l, false), 0);
+    }
+    assert_int_equal(vg_ledger_sink_commit(l, true), 0);
+    vg_ledger_close(l);
+}
+
+static int run_verify(const char *logdir, const char *pub)
+{
+    FILE *devnull = fopen("/dev/null", "w");
+    vg_verify_opts_t o = {.logdir = logdir, .pubkey = pub};
+    int rc = vg_verify(&o, devnull);
+    fclose(devnull);
+    return rc;
+}
+
+static void rewrite_line(const char *path, int lineno, const char *from, const char *to)
+{
+    FILE *f = fopen(path, "rb");
+    char *lines[256];
+    int n = 0;
+    size_t cap = 0;
+    char *l = NULL;
+    while (getline(&l, &cap, f) > 0 && n < 256) {
+        lines[n++] = l;
+        l = NULL;
+        cap = 0;
+    }
+    free(l);
+    fclose(f);
+    f = fopen(path, "wb");
+    for (int i = 0; i < n; i++) {
+        char *hit = (i + 1 == lineno && from) ? strstr(lines[i], from) : NULL;
+        if (hit) {
+            fwrite(lines[i], 1, (size_t)(hit - lines[i]), f);
+            fputs(to, f);
+            fputs(hit + strlen(from), f);
+        } else if (!(i + 1 == lineno && !from)) {
+            fputs(lines[i], f);
+        }
+        free(lines[i]);
+    }
+    fclose(f);
+}
+
+static void test_ledger_chain_and_signatures(void **st)
+{
+    (void)st;
+    char logdir[300], keydir[300], pub[400], ledger[600], evdir[400], pcap[600];
+    subdir(logdir, sizeof logdir, "led");
+    snprintf(keydir, sizeof keydir, "%s/ledkeys", tmpdir);
+    snprintf(pub, sizeof pub, "%s/%s", keydir, VG_KEY_PUBLIC_FILE);
+    write_ledger(logdir, keydir, 5, 2); /* a key is made on first use */
+    snprintf(evdir, sizeof evdir, "%s/evidence", logdir);
+    snprintf(ledger, sizeof ledger, "%s/%s", evdir, VG_LEDGER_FILE);
+    snprintf(pcap, sizeof pcap, "%s/flow-42.pcap", evdir);
+    FILE *pf = fopen(pcap, "w");
+    fclose(pf);
+    /* the alert entries name flow-42.pcap, never sealed: incomplete, not tampered */
+    assert_int_equal(run_verify(logdir, pub), 3);
+    /* a second run appends and continues the chain */
+    write_ledger(logdir, keydir, 2, 0);
+    assert_int_equal(run_verify(logdir, pub), 3);
+    /* ledger shape: run 1 open, 5 alerts, 4 checkpoints; run 2 open, 2 alerts, final */
+    FILE *f = fopen(ledger, "r");
+    char line[2048];
+    int n = 0, cps = 0;
+    while (fgets(line, sizeof line, f)) {
+        n++;
+        if (strstr(line, "\"type\":\"checkpoint\""))
+            cps++;
+        char hex[65];
+        line[strcspn(line, "\n")] = '\0';
+        assert_true(vg_ledger_line_hash(line, strlen(line), hex));
+        assert_non_null(strstr(line, hex));
+    }
+    fclose(f);
+    assert_int_equal(cps, 5); /* the open entry counts: after 2, 4, 6 entries and two finals */
+    assert_int_equal(n, (1 + 5 + 4) + (1 + 2 + 1));
+    /* an alert's signature id changed: entry 2 altered */
+    rewrite_line(ledger, 2, "\"signature_id\":1", "\"signature_id\":2");
+    assert_int_equal(run_verify(logdir, pub), 1);
+    rewrite_line(ledger, 2, "\"signature_id\":2", "\"signature_id\":1");
+    assert_int_equal(run_verify(logdir, pub), 3);
+    /* another key: the signatures fail */
+    char other[300], opub[400];
+    snprintf(other, sizeof other, "%s/otherkeys", tmpdir);
+    char err[256];
+    assert_int_equal(vg_keygen(other, err, sizeof err), 0);
+    snprintf(opub, sizeof opub, "%s/%s", other, VG_KEY_PUBLIC_FILE);
+    assert_int_equal(run_verify(logdir, opub), 1);
+    /* the ledger refuses a run with another sensor's key */
+    vg_ledger_opts_t o = {.logdir = logdir, .key_dir = other, .sensor = "t"};
+    assert_null(vg_ledger_open(&o, err, sizeof err));
+    assert_non_null(strstr(err, "another sensor"));
+    /* with its file in place and sealed... there is no sealing here: the file added is named */
+    snprintf(pcap, sizeof pcap, "%s/stray.pcap", evdir);
+    f = fopen(pcap, "w");
+    fputs("x", f);
+    fclose(f);
+    assert_int_equal(run_verify(logdir, pub), 1);
+    unlink(pcap);
+    /* an entry removed */
+    rewrite_line(ledger, 4, NULL, NULL);
+    assert_int_equal(run_verify(logdir, pub), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ring_then_file),
+        cmocka_unit_test(test_memcap),
+        cmocka_unit_test(test_file_cap),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_ledger_chain_and_signatures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -68,6 +68,7 @@ typedef struct vg_behave_cfg {
     /* DNS tunnelling */
     bool dns_on;
     uint32_t dns_window, dns_queries, dns_unique, dns_min_length, dns_txt;
+    char dns_ignore[512];          /* registered domains never judged, comma-separated */
     /* bulk exfiltration */
     bool exfil_on;
     uint32_t exfil_window, exfil_ratio;

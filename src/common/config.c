@@ -125,6 +125,7 @@ static const key_def_t keys[] = {
     {"behave.dns-tunnel.unique", T_UINT, "15", "distinct subdomains"},
     {"behave.dns-tunnel.min-length", T_UINT, "20", "mean subdomain length"},
     {"behave.dns-tunnel.txt", T_UINT, "20", "TXT/NULL/KEY queries (instead of long names)"},
+    {"behave.dns-tunnel.ignore-domains", T_STR, "googlevideo.com,googlesyndication.com,doubleclick.net,akamaiedge.net,akamaihd.net,cloudfront.net,amazonaws.com,windowsupdate.com,office.com,spotify.com", "registered domains never judged (content networks with hashed hostnames)"},
     {"behave.exfil.enabled", T_BOOL, "true", NULL},
     {"behave.exfil.window", T_UINT, "3600", NULL},
     {"behave.exfil.bytes", T_SIZE, "50mb", "bytes sent by an internal host to one external host"},

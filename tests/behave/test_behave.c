@@ -337,6 +337,16 @@ static void test_dns_tunnel(void **st)
     queries(b, 200, "%s.example.com", 1, false); /* the same short name again and again */
     assert_int_equal(g.n, 0);
     vg_behave_free(b);
+    /* hashed hostnames of an ignored content network: silent; the same with the list emptied */
+    b = mk(&c, &g);
+    queries(b, 50, "%s.safeframe.googlesyndication.com", 1, true);
+    assert_int_equal(g.n, 0);
+    vg_behave_free(b);
+    c.dns_ignore[0] = 0;
+    b = mk(&c, &g);
+    queries(b, 50, "%s.safeframe.googlesyndication.com", 1, true);
+    assert_int_equal(count_sid(&g, 5001), 1);
+    vg_behave_free(b);
 }
 
 /* --- exfiltration --- */

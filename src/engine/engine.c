@@ -299,6 +299,7 @@ static void progress_line(const vg_capture_t *cap, run_t *r, double t0, bool don
         flows += atomic_load_explicit(&r->workers[i].prog_flows, memory_order_relaxed);
         alerts += atomic_load_explicit(&r->workers[i].prog_alerts, memory_order_relaxed);
     }
+    alerts += engine_behave_alerts(r->behave);
     if (r->live) { /* rates over the last interval: a sensor runs for months */
         uint64_t kp = atomic_load(&r->k_packets), kd = atomic_load(&r->k_drops);
         uint64_t by = atomic_load(&r->bytes);
@@ -597,15 +598,15 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         snprintf(err, err_len, "%s: cannot create directory: %s", r->evid_dir, strerror(errno));
         if (fd >= 0)
             close(fd);
+        free(r->ifs);
         free(r);
-        vg_capture_free(cap);
-        return -1;
+        return -1; /* the capture stays the caller's */
     }
     if (engine_behave_new(r, &r->behave, err, err_len) != 0) {
+        free(r->ifs);
         free(r);
         if (fd >= 0)
             close(fd);
-        vg_capture_free(cap);
         return -1;
     }
     stats_merge_init(&r->sm);

@@ -11,6 +11,7 @@ int vigil_geo_main(int argc, char **argv); /* src/vigil_geo.c */
 int vigil_report_main(int argc, char **argv); /* src/vigil_report.c */
 int vigil_keygen_main(int argc, char **argv); /* src/vigil_evidence.c */
 int vigil_verify_main(int argc, char **argv); /* src/vigil_evidence.c */
+int vigil_serve_main(int argc, char **argv);  /* src/vigil_serve.c */
 
 static void usage(FILE *f)
 {
@@ -25,6 +26,7 @@ static void usage(FILE *f)
             "  report [STORE]      the picture of an event store: html, md, csv or json\n"
             "  keygen [--out DIR]  make the sensor's Ed25519 key pair (evidence ledger)\n"
             "  verify LOGDIR       check an evidence ledger, its signatures and pcaps\n"
+            "  serve [STORE]       web dashboard and read-only JSON API over a store\n"
             "  version             print the version\n"
             "\n"
             "`vigil COMMAND --help` describes each command.\n");
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
         return vigil_keygen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return vigil_verify_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return vigil_serve_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("vigil %s\n", VG_VERSION);
         return 0;

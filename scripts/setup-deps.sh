@@ -6,7 +6,8 @@ PKGS=(build-essential cmake ninja-build pkg-config iproute2 tcpreplay
       libpcap-dev libssl-dev zlib1g-dev libpcre2-dev libhyperscan-dev libyaml-dev libjansson-dev
       libcmocka-dev libmaxminddb-dev libsqlite3-dev libsodium-dev tor-geoipdb python3 python3-yaml
       tshark clang libclang-rt-dev
-      chromium)   # the HTML report test renders it headless (tests/report)
+      chromium    # the HTML report test renders it headless (tests/report)
+      libmicrohttpd-dev wrk)   # vigil serve's HTTP server; its load benchmark (bench/serve.py)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,6 +27,7 @@ static void serve_usage(FILE *f)
             "                          form); made (mode 0600) when FILE does not exist. Needed\n"
             "                          for any address that is not loopback\n"
             "      --threads N         request threads (default 2)\n"
+            "      --timeout S         close a connection idle or stalled for S seconds (15)\n"
             "\n"
             "Endpoints, security and limits: docs/WEB.md. Stops on SIGINT or SIGTERM.\n"
             "Exit status: 0 stopped by a signal; 2 bad usage, a store that cannot be read, or\n"
@@ -113,15 +114,16 @@ static int load_token(const char *path, char *tok, size_t n)
 
 int vigil_serve_main(int argc, char **argv)
 {
-    enum { O_LISTEN = 256, O_TOKEN, O_THREADS, O_HELP };
+    enum { O_LISTEN = 256, O_TOKEN, O_THREADS, O_TIMEOUT, O_HELP };
     static const struct option longopts[] = {
         {"store", required_argument, NULL, 's'},      {"log-dir", required_argument, NULL, 'l'},
         {"listen", required_argument, NULL, O_LISTEN}, {"token-file", required_argument, NULL, O_TOKEN},
-        {"threads", required_argument, NULL, O_THREADS}, {"help", no_argument, NULL, O_HELP},
+        {"threads", required_argument, NULL, O_THREADS}, {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *store = NULL, *logdir = NULL, *listen = "127.0.0.1:8080", *token_file = NULL;
-    unsigned threads = 2;
+    unsigned threads = 2, timeout = 15;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "-s:l:", longopts, NULL)) != -1) {
@@ -145,6 +147,16 @@ int vigil_serve_main(int argc, char **argv)
                 return 2;
             }
             threads = (unsigned)v;
+            break;
+        }
+        case O_TIMEOUT: {
+            char *e;
+            long v = strtol(optarg, &e, 10);
+            if (*e || v < 1 || v > 3600) {
+                vg_log(VG_LOG_ERROR, "--timeout expects seconds from 1 to 3600, got '%s'", optarg);
+                return 2;
+            }
+            timeout = (unsigned)v;
             break;
         }
         case O_HELP: serve_usage(stdout); return 0;
@@ -184,7 +196,8 @@ int vigil_serve_main(int argc, char **argv)
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     vg_web_opts_t o = {.store_path = path, .store_label = path, .logdir = logdir, .addr = addr,
-                       .port = port, .token = token_file ? token : NULL, .threads = threads};
+                       .port = port, .token = token_file ? token : NULL, .threads = threads,
+                       .timeout_s = timeout};
     char err[1024];
     vg_web_t *w = vg_web_start(&o, err, sizeof err);
     if (!w) {

@@ -21,3 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+# The dashboard's front-end packages (vigil serve: map shapes, d3-geo, topojson-client; and
+# playwright-core for its browser test), pinned by web/package-lock.json and embedded in the
+# binary at build time. Without npm the page has no map and the browser test skips.
+WEB="$(dirname "$0")/../web"
+if command -v npm >/dev/null && [ ! -f "$WEB/node_modules/.package-lock.json" ]; then
+  (cd "$WEB" && npm ci --no-audit --no-fund --ignore-scripts >&2) ||
+    echo "setup: npm ci in web/ failed: vigil serve is built without its map" >&2
+fi

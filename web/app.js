@@ -73,7 +73,14 @@ async function api(path, params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") q.set(k, v);
   const url = "/api/v1/" + path + (q.toString() ? "?" + q : "");
-  const r = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+  let r;
+  for (let tries = 0; ; tries++) {
+    r = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    /* 503 with Retry-After: the report is being built (a large store takes a while) */
+    if (r.status !== 503 || !r.headers.get("Retry-After") || tries > 600) break;
+    $("live").textContent = "building the report for this view…";
+    await new Promise((ok) => setTimeout(ok, 1000 * (+r.headers.get("Retry-After") || 2)));
+  }
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
   if (!r.ok) throw new Error((body && body.error) || ("HTTP " + r.status));

@@ -367,6 +367,19 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
                                 f.r.sensor, f.r.category, f.r.country, f.r.top);
     size_t len = 0;
     char *doc = vg_web_cache_get(rq->w, key, &len);
+    bool same = false;
+    if (!doc && !vg_web_build_claim(rq->w, key, &same)) {
+        /* Someone builds it (or every build slot is taken): wait a little, then look again. */
+        if (vg_web_build_wait(rq->w, key, same ? 1500 : 200))
+            doc = vg_web_cache_get(rq->w, key, &len);
+        if (!doc) {
+            vg_web_error(rq, 503, same ? "the report for these filters is being built; retry "
+                         "shortly" : "other reports are being built; retry shortly");
+            vg_web_header(rq, "Retry-After", "2");
+            sqlite3_free(key);
+            return;
+        }
+    }
     vg_web_header(rq, "X-Vigil-Generation", "%s", gen);
     if (doc) {
         rq->status = 200;
@@ -382,6 +395,7 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
     char err[1024];
     vg_report_t *r = vg_report_build(db, &f.r, err, sizeof err);
     if (!r) {
+        vg_web_build_done(rq->w, key);
         vg_web_error(rq, 503, "store unavailable: %s", err);
         sqlite3_free(key);
         return;
@@ -391,7 +405,8 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
     vg_buf_reset(&rq->body);
     vg_report_render(r, VG_REPORT_JSON, &rq->body);
     vg_report_free(r);
-    vg_web_cache_put(rq->w, key, rq->body.data, rq->body.len);
+    vg_web_cache_put(rq->w, key, rq->body.data, rq->body.len); /* before waiters wake */
+    vg_web_build_done(rq->w, key);
     vg_web_header(rq, "X-Vigil-Cache", "miss");
     sqlite3_free(key);
 }

@@ -22,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #define CACHE_SLOTS 32
+#define BUILDS_MAX 8
 #define LOGIN_MAX 1024
 #define COOKIE "vigil_token"
 
@@ -43,6 +45,9 @@ struct vg_web {
     pthread_mutex_t mu;
     struct cache_slot cache[CACHE_SLOTS];
     uint64_t tick;
+    char *building[BUILDS_MAX]; /* keys of reports being built now */
+    unsigned max_builds;
+    pthread_cond_t built; /* signalled when a build ends */
 };
 
 /* Per connection: the body of POST /login while it arrives. */
@@ -132,6 +137,71 @@ void vg_web_cache_put(vg_web_t *w, const char *key, const char *doc, size_t len)
     victim->len = len;
     victim->used = ++w->tick;
     pthread_mutex_unlock(&w->mu);
+}
+
+/* One build per key at a time, and at most max_builds at once (threads - 1), so a slow report
+ * never takes every thread: a request that finds its report being built, or no build slot free,
+ * is answered 503 with Retry-After and the page retries. */
+bool vg_web_build_claim(vg_web_t *w, const char *key, bool *same)
+{
+    bool ok = false;
+    *same = false;
+    pthread_mutex_lock(&w->mu);
+    unsigned n = 0;
+    int free_slot = -1;
+    for (int i = 0; i < BUILDS_MAX; i++) {
+        if (!w->building[i]) {
+            if (free_slot < 0)
+                free_slot = i;
+            continue;
+        }
+        n++;
+        if (!strcmp(w->building[i], key))
+            *same = true;
+    }
+    if (!*same && n < w->max_builds && free_slot >= 0) {
+        w->building[free_slot] = vg_xstrdup(key);
+        ok = true;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return ok;
+}
+
+void vg_web_build_done(vg_web_t *w, const char *key)
+{
+    pthread_mutex_lock(&w->mu);
+    for (int i = 0; i < BUILDS_MAX; i++) {
+        if (w->building[i] && !strcmp(w->building[i], key)) {
+            free(w->building[i]);
+            w->building[i] = NULL;
+            break;
+        }
+    }
+    pthread_cond_broadcast(&w->built);
+    pthread_mutex_unlock(&w->mu);
+}
+
+bool vg_web_build_wait(vg_web_t *w, const char *key, unsigned ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->mu);
+    bool busy = true;
+    while (busy) {
+        busy = false;
+        for (int i = 0; i < BUILDS_MAX && !busy; i++)
+            busy = w->building[i] && !strcmp(w->building[i], key);
+        if (busy && pthread_cond_timedwait(&w->built, &w->mu, &until) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return !busy;
 }
 
 /* --- answers --- */
@@ -499,11 +569,14 @@ static void web_free(vg_web_t *w)
         free(w->cache[i].key);
         free(w->cache[i].doc);
     }
+    for (size_t i = 0; i < BUILDS_MAX; i++)
+        free(w->building[i]);
     free((char *)w->o.store_path);
     free((char *)w->o.store_label);
     free((char *)w->o.logdir);
     free((char *)w->o.addr);
     pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->built);
     pthread_key_delete(w->dbkey);
     free(w);
 }
@@ -541,7 +614,11 @@ vg_web_t *vg_web_start(const vg_web_opts_t *o, char *err, size_t err_len)
         w->auth = true;
         SHA256((const unsigned char *)o->token, strlen(o->token), w->token_hash);
     }
+    w->max_builds = w->o.threads > 1 ? w->o.threads - 1 : 1;
+    if (w->max_builds > BUILDS_MAX)
+        w->max_builds = BUILDS_MAX;
     pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->built, NULL);
     pthread_key_create(&w->dbkey, db_close);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      (v6 ? MHD_USE_IPv6 : 0);

@@ -46,6 +46,12 @@ struct sqlite3 *vg_web_db(vg_web_t *w, char *err, size_t err_len);
  * or NULL. */
 char *vg_web_cache_get(vg_web_t *w, const char *key, size_t *len);
 void vg_web_cache_put(vg_web_t *w, const char *key, const char *doc, size_t len);
+/* Claims the build of report key: false when it is being built (*same) or every build slot is
+ * taken; then answer 503 with Retry-After. vg_web_build_done after a successful claim. */
+bool vg_web_build_claim(vg_web_t *w, const char *key, bool *same);
+void vg_web_build_done(vg_web_t *w, const char *key);
+/* Waits at most ms for the build of key to end; true when it is not being built (any more). */
+bool vg_web_build_wait(vg_web_t *w, const char *key, unsigned ms);
 
 void vg_web_error(vg_web_req_t *rq, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

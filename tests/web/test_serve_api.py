@@ -103,6 +103,15 @@ def main():
             st, h2, doc2 = srv.json("/api/v1/report?" + qs(f))
             check(h2.get("x-vigil-cache") == "hit" and strip(doc2) == strip(cli),
                   "report %s: the cached answer is the same document" % f)
+        # many requests at once for a report not built yet: one build, every answer the same
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            res = list(ex.map(lambda _: srv.json("/api/v1/report?country=US&top=3"), range(32)))
+        cli = strip(report_cli(a.vigil, store, {"country": "US", "top": "3"}))
+        check(all(st == 200 and strip(d) == cli for st, _, d in res),
+              "32 concurrent requests: all 200 with the report (%s)" % sorted({st for st, _, _ in res}))
+        check(sum(h.get("x-vigil-cache") == "miss" for _, h, _ in res) == 1,
+              "32 concurrent requests: built once (%d misses)" % sum(h.get("x-vigil-cache") == "miss" for _, h, _ in res))
         full = report_cli(a.vigil, store, {})
         ov = overview(full)
         check(ov["alerts"] == 10, "the store has the report test's 10 counted alerts")

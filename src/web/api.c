@@ -365,13 +365,12 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
     char *key = sqlite3_mprintf("%s|%d:%lld|%d:%lld|%Q|%Q|%Q|%u", gen, f.r.has_from,
                                 (long long)f.r.from_us, f.r.has_to, (long long)f.r.to_us,
                                 f.r.sensor, f.r.category, f.r.country, f.r.top);
-    size_t len = 0;
-    char *doc = vg_web_cache_get(rq->w, key, &len);
+    vg_web_doc_t *doc = vg_web_cache_get(rq->w, key);
     bool same = false;
     if (!doc && !vg_web_build_claim(rq->w, key, &same)) {
         /* Someone builds it (or every build slot is taken): wait a little, then look again. */
         if (vg_web_build_wait(rq->w, key, same ? 1500 : 200))
-            doc = vg_web_cache_get(rq->w, key, &len);
+            doc = vg_web_cache_get(rq->w, key);
         if (!doc) {
             vg_web_error(rq, 503, same ? "the report for these filters is being built; retry "
                          "shortly" : "other reports are being built; retry shortly");
@@ -384,9 +383,7 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
     if (doc) {
         rq->status = 200;
         rq->ctype = "application/json; charset=utf-8";
-        vg_buf_reset(&rq->body);
-        vg_buf_append(&rq->body, doc, len);
-        free(doc);
+        rq->doc = doc;
         sqlite3_free(key);
         vg_web_header(rq, "X-Vigil-Cache", "hit");
         return;
@@ -405,7 +402,9 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
     vg_buf_reset(&rq->body);
     vg_report_render(r, VG_REPORT_JSON, &rq->body);
     vg_report_free(r);
-    vg_web_cache_put(rq->w, key, rq->body.data, rq->body.len); /* before waiters wake */
+    vg_web_doc_t *d = vg_web_doc_new(rq->body.data, rq->body.len);
+    vg_web_cache_put(rq->w, key, d); /* before waiters wake */
+    vg_web_doc_unref(d);
     vg_web_build_done(rq->w, key);
     vg_web_header(rq, "X-Vigil-Cache", "miss");
     sqlite3_free(key);

@@ -18,6 +18,7 @@
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,8 @@
 #define COOKIE "vigil_token"
 
 struct cache_slot {
-    char *key, *doc;
-    size_t len;
+    char *key;
+    vg_web_doc_t *doc;
     uint64_t used;
 };
 
@@ -93,16 +94,32 @@ sqlite3 *vg_web_db(vg_web_t *w, char *err, size_t err_len)
 
 /* --- report cache --- */
 
-char *vg_web_cache_get(vg_web_t *w, const char *key, size_t *len)
+vg_web_doc_t *vg_web_doc_new(const char *p, size_t n)
 {
-    char *out = NULL;
+    vg_web_doc_t *d = vg_xmalloc(sizeof *d + n + 1);
+    atomic_init(&d->refs, 1);
+    d->len = n;
+    memcpy(d->data, p, n);
+    d->data[n] = '\0';
+    return d;
+}
+
+void vg_web_doc_unref(void *p)
+{
+    vg_web_doc_t *d = p;
+    if (d && atomic_fetch_sub(&d->refs, 1) == 1)
+        free(d);
+}
+
+vg_web_doc_t *vg_web_cache_get(vg_web_t *w, const char *key)
+{
+    vg_web_doc_t *out = NULL;
     pthread_mutex_lock(&w->mu);
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         struct cache_slot *s = &w->cache[i];
         if (s->key && !strcmp(s->key, key)) {
-            out = vg_xmalloc(s->len + 1);
-            memcpy(out, s->doc, s->len + 1);
-            *len = s->len;
+            out = s->doc;
+            atomic_fetch_add(&out->refs, 1);
             s->used = ++w->tick;
             break;
         }
@@ -111,9 +128,9 @@ char *vg_web_cache_get(vg_web_t *w, const char *key, size_t *len)
     return out;
 }
 
-void vg_web_cache_put(vg_web_t *w, const char *key, const char *doc, size_t len)
+void vg_web_cache_put(vg_web_t *w, const char *key, vg_web_doc_t *doc)
 {
-    if (len > (8u << 20)) /* a huge document (top=100000) is not kept */
+    if (doc->len > (32u << 20)) /* a huge document (top=1000 on a big store) is not kept */
         return;
     pthread_mutex_lock(&w->mu);
     struct cache_slot *victim = &w->cache[0];
@@ -129,12 +146,10 @@ void vg_web_cache_put(vg_web_t *w, const char *key, const char *doc, size_t len)
             break;
     }
     free(victim->key);
-    free(victim->doc);
+    vg_web_doc_unref(victim->doc);
     victim->key = vg_xstrdup(key);
-    victim->doc = vg_xmalloc(len + 1);
-    memcpy(victim->doc, doc, len);
-    victim->doc[len] = '\0';
-    victim->len = len;
+    atomic_fetch_add(&doc->refs, 1);
+    victim->doc = doc;
     victim->used = ++w->tick;
     pthread_mutex_unlock(&w->mu);
 }
@@ -228,6 +243,8 @@ void vg_web_error(vg_web_req_t *rq, int status, const char *fmt, ...)
     rq->status = status;
     rq->ctype = "application/json; charset=utf-8";
     rq->body_static = NULL;
+    vg_web_doc_unref(rq->doc);
+    rq->doc = NULL;
     vg_buf_reset(&rq->body);
     vg_jw_t jw;
     vg_jw_init(&jw, &rq->body);
@@ -420,7 +437,13 @@ static void route(vg_web_req_t *rq, struct MHD_Connection *c, struct conn_state 
 static enum MHD_Result send_answer(struct MHD_Connection *c, vg_web_req_t *rq)
 {
     struct MHD_Response *r;
-    if (rq->body_static) {
+    if (rq->doc) {
+        r = MHD_create_response_from_buffer_with_free_callback_cls(
+            rq->doc->len, rq->doc->data, vg_web_doc_unref, rq->doc);
+        if (!r)
+            vg_web_doc_unref(rq->doc);
+        vg_buf_fini(&rq->body);
+    } else if (rq->body_static) {
         r = MHD_create_response_from_buffer(rq->body_static_len, (void *)rq->body_static,
                                             MHD_RESPMEM_PERSISTENT);
         vg_buf_fini(&rq->body);
@@ -567,7 +590,7 @@ static void web_free(vg_web_t *w)
 {
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         free(w->cache[i].key);
-        free(w->cache[i].doc);
+        vg_web_doc_unref(w->cache[i].doc);
     }
     for (size_t i = 0; i < BUILDS_MAX; i++)
         free(w->building[i]);

@@ -5,6 +5,7 @@
 #include "common/buf.h"
 #include "web/web.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,15 @@ struct sqlite3;
 
 #define VG_WEB_MAX_ARGS 16
 #define VG_WEB_MAX_HDRS 6
+
+/* A report document shared by the cache and the answers sending it (reference counted). */
+typedef struct vg_web_doc {
+    _Atomic unsigned refs;
+    size_t len;
+    char data[];
+} vg_web_doc_t;
+vg_web_doc_t *vg_web_doc_new(const char *p, size_t n); /* one reference */
+void vg_web_doc_unref(void *doc);
 
 typedef struct vg_web_arg {
     const char *k, *v;
@@ -29,6 +39,7 @@ typedef struct vg_web_req {
     const char *ctype;
     bool cacheable;     /* static asset: may be cached by the browser */
     const void *body_static; /* a body not to be freed (embedded asset) */
+    vg_web_doc_t *doc;       /* a shared body (one reference, given to the response) */
     size_t body_static_len;
     vg_buf_t body;
     struct {
@@ -42,10 +53,10 @@ typedef struct vg_web_req {
 const vg_web_opts_t *vg_web_opts(const vg_web_t *w);
 /* The calling thread's read-only connection (opened on first use). NULL with err. */
 struct sqlite3 *vg_web_db(vg_web_t *w, char *err, size_t err_len);
-/* Report documents by canonical query and store generation (small LRU). Returns a malloc'd copy
- * or NULL. */
-char *vg_web_cache_get(vg_web_t *w, const char *key, size_t *len);
-void vg_web_cache_put(vg_web_t *w, const char *key, const char *doc, size_t len);
+/* Report documents by canonical query and store generation (small LRU). get returns a new
+ * reference or NULL; put takes a reference of its own. */
+vg_web_doc_t *vg_web_cache_get(vg_web_t *w, const char *key);
+void vg_web_cache_put(vg_web_t *w, const char *key, vg_web_doc_t *doc);
 /* Claims the build of report key: false when it is being built (*same) or every build slot is
  * taken; then answer 503 with Retry-After. vg_web_build_done after a successful claim. */
 bool vg_web_build_claim(vg_web_t *w, const char *key, bool *same);

@@ -536,6 +536,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
+    /* A client that went away before its answer was sent is its own business. */
+    if (strstr(msg, "no longer available") || strstr(msg, "connection was closed") ||
+        strstr(msg, "Connection reset"))
+        return;
     vg_log(VG_LOG_WARN, "serve: %s", msg);
 }
 

@@ -9,8 +9,12 @@ cmake --build --preset release -j"$(nproc)"
 mkdir -p samples vigil-logs
 build/vigil-gen --flows 2000 --seed 1 -o samples/background.pcap   # ordinary traffic
 python3 scripts/make_attacks.py samples/attacks.pcap                 # attacks on a made-up network
-rm -f vigil-logs/eve.json vigil-logs/fast.log
-build/vigil read samples/background.pcap samples/attacks.pcap -l vigil-logs
+# A fresh start each time (a store shared across runs keeps earlier runs: docs/STORE.md).
+rm -rf vigil-logs/eve.json vigil-logs/fast.log vigil-logs/vigil.db* vigil-logs/evidence
+# --evidence: the packets of every alerted flow and the signed ledger (docs/EVIDENCE.md); the
+# demo keeps its signing key beside the logs rather than in ~/.config/vigil.
+build/vigil read samples/background.pcap samples/attacks.pcap -l vigil-logs \
+    --evidence --set evidence.key-dir=vigil-logs/keys
 echo
 echo "Events by type in vigil-logs/eve.json:"
 python3 - <<'PY'
@@ -32,3 +36,7 @@ build/vigil report vigil-logs -o vigil-logs/report.json
 echo
 echo "From vigil-logs/report.md (all of it there; with charts in vigil-logs/report.html):"
 awk '/^## Origins by autonomous system/ {exit} {print "  " $0}' vigil-logs/report.md
+echo
+echo "Evidence: $(ls vigil-logs/evidence | grep -c '\.pcap$') pcaps of alerted flows and a signed ledger; anyone"
+echo "with vigil-logs/keys/sensor.pub can check them:"
+build/vigil verify vigil-logs --pubkey vigil-logs/keys/sensor.pub | sed 's/^/  /'

@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int vigil_keygen_main(int argc, char **argv)
@@ -86,4 +87,62 @@ int vigil_verify_main(int argc, char **argv)
     }
     o.logdir = argv[optind];
     return vg_verify(&o, stdout);
+}
+
+/* `vigil evidence export LOGDIR --out DIR [--from TS] [--to TS] [--flow ID]... [--pubkey FILE]` */
+int vigil_evidence_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "export") != 0) {
+        fprintf(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
+                "usage: vigil evidence export LOGDIR --out DIR [--from TIME] [--to TIME]\n"
+                "                              [--flow FLOW_ID]... [--pubkey FILE]\n\n"
+                "Writes a bundle another machine can check with `vigil verify DIR`: the selected\n"
+                "alerts (eve.json), their pcaps, the ledger segment that chains them to a signed\n"
+                "checkpoint, and the public key. TIME is compared with the alerts' timestamps as\n"
+                "eve.json writes them (a prefix such as 2026-12-06 works).\n");
+        return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+    }
+    argc--;
+    argv++;
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"flow", required_argument, NULL, 'F'},
+        {"pubkey", required_argument, NULL, 'k'},
+        {NULL, 0, NULL, 0},
+    };
+    vg_export_opts_t o = {0};
+    uint64_t *flows = calloc((size_t)argc + 1, sizeof *flows);
+    optind = 1;
+    int c, rc = 2;
+    while ((c = getopt_long(argc, argv, "o:f:t:F:k:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.out = optarg; break;
+        case 'f': o.from = optarg; break;
+        case 't': o.to = optarg; break;
+        case 'k': o.pubkey = optarg; break;
+        case 'F': {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || end == optarg) {
+                vg_log(VG_LOG_ERROR, "evidence export: --flow expects a flow id, got '%s'", optarg);
+                goto out;
+            }
+            flows[o.n_flows++] = v;
+            break;
+        }
+        default: goto out;
+        }
+    }
+    if (optind != argc - 1 || !o.out) {
+        vg_log(VG_LOG_ERROR, "evidence export: expects LOGDIR and --out DIR");
+        goto out;
+    }
+    o.logdir = argv[optind];
+    o.flows = flows;
+    rc = vg_evidence_export(&o, stdout);
+out:
+    free(flows);
+    return rc;
 }

@@ -173,6 +173,7 @@ int vigil_report_main(int argc, char **argv)
         }
     }
     flt.store_label = path;
+    flt.progress = isatty(STDERR_FILENO);
     vg_report_t *r = vg_report_build(st ? vg_store_db(st) : ro, &flt, err, sizeof err);
     if (!r) {
         vg_log(VG_LOG_ERROR, "%s: %s", path, err);

@@ -12,13 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 struct vigil_store_run {
     vg_store_t *st;
     char path[4096];
+    /* The captures' SHA-256 (rerun rule) is computed by a thread while the run goes on. */
+    vg_store_capture_t *caps;
+    size_t n_caps;
+    pthread_t hasher;
+    bool hashing;
+    char hash_err[1024]; /* "" when every file was hashed */
 };
+
+static void *hash_main(void *arg)
+{
+    vigil_store_run_t *r = arg;
+    for (size_t i = 0; i < r->n_caps; i++)
+        if (vg_store_sha256_file(r->caps[i].path, r->caps[i].sha256, &r->caps[i].size, r->hash_err,
+                                 sizeof r->hash_err))
+            break;
+    return NULL;
+}
 
 vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, const char *logdir,
                                      const char *const *files, size_t n_files,
@@ -56,20 +73,9 @@ vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, c
         snprintf(r->path, sizeof r->path, "%s/vigil.db", logdir);
     }
     char err[1024];
-    vg_store_capture_t *caps = vg_xcalloc(n_files + 1, sizeof *caps);
-    for (size_t i = 0; i < n_files; i++) {
-        caps[i].path = files[i];
-        if (vg_store_sha256_file(files[i], caps[i].sha256, &caps[i].size, err, sizeof err)) {
-            vg_log(VG_LOG_ERROR, "%s", err);
-            free(caps);
-            free(r);
-            return NULL;
-        }
-    }
     r->st = vg_store_open(r->path, true, err, sizeof err);
     if (!r->st) {
         vg_log(VG_LOG_ERROR, "%s", err);
-        free(caps);
         free(r);
         return NULL;
     }
@@ -94,8 +100,6 @@ vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, c
     vg_store_run_info_t ri = {
         .sensor = sensor,
         .logdir = logdir,
-        .captures = caps,
-        .n_captures = n_files,
         .rules_loaded = loaded,
         .rules_failed = failed,
         .geo_dbs = geo,
@@ -104,13 +108,19 @@ vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, c
         .flows = flows,
     };
     int64_t id = vg_store_begin_run(r->st, &ri, err, sizeof err);
-    free(caps);
     if (id < 0) {
         vg_log(VG_LOG_ERROR, "%s", err);
         vg_store_close(r->st);
         free(r);
         return NULL;
     }
+    r->caps = vg_xcalloc(n_files + 1, sizeof *r->caps);
+    r->n_caps = n_files;
+    for (size_t i = 0; i < n_files; i++)
+        r->caps[i].path = files[i];
+    r->hashing = pthread_create(&r->hasher, NULL, hash_main, r) == 0;
+    if (!r->hashing)
+        hash_main(r);
     return r;
 }
 
@@ -122,7 +132,15 @@ vg_sink_t vigil_store_sink(vigil_store_run_t *r)
 
 int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int engine_rc, bool quiet)
 {
+    if (r->hashing)
+        pthread_join(r->hasher, NULL);
+    bool hashed = !r->hash_err[0];
+    if (!hashed)
+        vg_log(VG_LOG_WARN, "store: %s; the run is stored without its captures' hashes, so a "
+               "rerun of them will not be recognised", r->hash_err);
     vg_store_run_end_t e = {
+        .captures = hashed ? r->caps : NULL,
+        .n_captures = hashed ? r->n_caps : 0,
         .packets = res->packets,
         .bytes = res->bytes,
         .first_ts = res->first_ts,
@@ -141,6 +159,9 @@ int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int eng
             vg_log(VG_LOG_INFO,
                    "store: these captures were already in %s (run %lld); this run replaces it",
                    r->path, (long long)sum.superseded_run);
+        if (sum.lines_skipped)
+            vg_log(VG_LOG_WARN, "store: %llu event line(s) could not be stored (the first are "
+                   "named above); eve.json has them", (unsigned long long)sum.lines_skipped);
         if (sum.overlap_warning)
             vg_log(VG_LOG_WARN,
                    "store: some (not all) of these captures are also in an earlier run of %s; "
@@ -153,6 +174,7 @@ int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int eng
         }
     }
     vg_store_close(r->st);
+    free(r->caps);
     free(r);
     return rc;
 }

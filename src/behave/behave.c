@@ -11,11 +11,17 @@
 
 /* --- configuration ----------------------------------------------------------------------- */
 
-static const uint16_t def_brute_ports[] = {21, 22, 23, 110, 143, 465, 587, 993, 995, 1433,
-                                           3306, 3389, 5432, 5900};
+static const uint16_t def_brute_ports[] = {21,   22,   23,   110,  143,  465,  587,  993,  995,
+                                           1433, 1521, 3306, 3389, 5432, 5900, 5985, 5986, 6379,
+                                           27017};
 static const uint16_t def_amp_ports[] = {17,   19,   53,   69,    111,   123,   137,  161,
                                          389,  500,  520,  1434,  1900,  3283,  3702, 4500,
                                          5353, 5683, 10001, 11211, 37810, 47808};
+/* Content and advertising networks whose hostnames carry hashes (many long, unique subdomains
+ * under one domain, the shape of a tunnel). */
+#define DEF_DNS_IGNORE                                                                            \
+    "googlevideo.com,googlesyndication.com,doubleclick.net,akamaiedge.net,akamaihd.net,"          \
+    "cloudfront.net,amazonaws.com,windowsupdate.com,office.com,spotify.com"
 static const uint16_t def_beacon_ignore[] = {53, 67, 68, 123, 137, 138, 5353};
 
 #define COPY_PORTS(dst, n, src)                                                                   \
@@ -30,6 +36,7 @@ void vg_behave_cfg_defaults(vg_behave_cfg_t *c)
     c->enabled = true;
     c->table_size = 32768;
     c->max_epoch_obs = 1000000;
+    c->max_epoch_single = 65536;
     c->scan_on = true;
     c->scan_window = 60;
     c->scan_ports = 25;
@@ -61,6 +68,7 @@ void vg_behave_cfg_defaults(vg_behave_cfg_t *c)
     c->dns_unique = 15;
     c->dns_min_length = 20;
     c->dns_txt = 20;
+    snprintf(c->dns_ignore, sizeof c->dns_ignore, "%s", DEF_DNS_IGNORE);
     c->exfil_on = true;
     c->exfil_window = 3600;
     c->exfil_ratio = 10;
@@ -108,6 +116,7 @@ int vg_behave_cfg_load(vg_behave_cfg_t *c, const vg_config_t *cfg, char *err, si
     c->enabled = vg_config_bool(cfg, "behave.enabled");
     c->table_size = u32(cfg, "behave.table-size");
     c->max_epoch_obs = vg_config_uint(cfg, "behave.max-epoch-observations");
+    c->max_epoch_single = vg_config_uint(cfg, "behave.max-epoch-single-packet");
     c->scan_on = vg_config_bool(cfg, "behave.scan.enabled");
     c->scan_window = u32(cfg, "behave.scan.window");
     c->scan_ports = u32(cfg, "behave.scan.ports");
@@ -136,6 +145,13 @@ int vg_behave_cfg_load(vg_behave_cfg_t *c, const vg_config_t *cfg, char *err, si
     c->dns_unique = u32(cfg, "behave.dns-tunnel.unique");
     c->dns_min_length = u32(cfg, "behave.dns-tunnel.min-length");
     c->dns_txt = u32(cfg, "behave.dns-tunnel.txt");
+    const char *ign = vg_config_str(cfg, "behave.dns-tunnel.ignore-domains");
+    if (ign && strlen(ign) >= sizeof c->dns_ignore) {
+        snprintf(err, err_len, "behave.dns-tunnel.ignore-domains: longer than %zu characters",
+                 sizeof c->dns_ignore - 1);
+        return -1;
+    }
+    snprintf(c->dns_ignore, sizeof c->dns_ignore, "%s", ign ? ign : "");
     c->exfil_on = vg_config_bool(cfg, "behave.exfil.enabled");
     c->exfil_window = u32(cfg, "behave.exfil.window");
     c->exfil_ratio = u32(cfg, "behave.exfil.ratio");

@@ -43,6 +43,7 @@ typedef struct vg_behave_cfg {
     bool enabled;
     uint32_t table_size;           /* entries per detector table */
     uint64_t max_epoch_obs;        /* observations per epoch, all workers together */
+    uint64_t max_epoch_single;     /* of which flows of one packet (probes, spoofed packets) */
     /* port scans */
     bool scan_on;
     uint32_t scan_window, scan_ports, scan_hosts;
@@ -67,6 +68,7 @@ typedef struct vg_behave_cfg {
     /* DNS tunnelling */
     bool dns_on;
     uint32_t dns_window, dns_queries, dns_unique, dns_min_length, dns_txt;
+    char dns_ignore[512];          /* registered domains never judged, comma-separated */
     /* bulk exfiltration */
     bool exfil_on;
     uint32_t exfil_window, exfil_ratio;

@@ -98,7 +98,7 @@ void brute_observe(vg_behave_t *b, struct brute_state *s, const vg_behave_obs_t 
     vg_jw_kv_str(w, "kind", http ? "http_auth_failures" : "sessions");
     vg_jw_kv_uint(w, "attempts", e->attempts);
     vg_jw_kv_uint(w, "service_port", o->dp);
-    double span = vg_behave_secs(o->ts - e->win_start);
+    double span = vg_behave_secs(o->ts > e->win_start ? o->ts - e->win_start : 0);
     vg_jw_key(w, "seconds");
     vg_jw_double(w, span);
     vg_jw_key(w, "rate");

@@ -103,6 +103,23 @@ static double entropy(const char *s, size_t n)
     return h;
 }
 
+/* dom (not NUL-terminated) is one of the comma-separated names of list (case-insensitive). */
+static bool ignored(const char *list, const char *dom, size_t n)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        if ((size_t)(e - p) == n && !strncasecmp(p, dom, n))
+            return true;
+        p = e;
+    }
+    return false;
+}
+
 static bool odd_type(uint16_t t) { return t == 10 || t == 16 || t == 25 || t >= 65280; }
 
 void dnst_observe(vg_behave_t *b, struct dns_state_b *s, const vg_behave_obs_t *o,
@@ -121,6 +138,8 @@ void dnst_observe(vg_behave_t *b, struct dns_state_b *s, const vg_behave_obs_t *
     const char *dom = name + rs;
     size_t dom_len = n - (size_t)rs;
     if (dom_len >= 4 && !strncasecmp(dom + dom_len - 4, "arpa", 4))
+        return;
+    if (ignored(c->dns_ignore, dom, dom_len))
         return;
     size_t sub_len = (size_t)rs - 1;
     uint8_t key[26];
@@ -184,7 +203,7 @@ void dnst_observe(vg_behave_t *b, struct dns_state_b *s, const vg_behave_obs_t *
     vg_jw_key(w, "mean_entropy");
     vg_jw_double(w, round(e->sum_entropy / e->queries * 100) / 100);
     vg_jw_kv_uint(w, "txt_null_queries", e->odd_types);
-    double span = vg_behave_secs(o->ts - e->win_start);
+    double span = vg_behave_secs(o->ts > e->win_start ? o->ts - e->win_start : 0);
     vg_jw_key(w, "seconds");
     vg_jw_double(w, span);
     vg_behave_raise(b, BC_ALERTS_DNS, &sig_dns, o->ts, &o->src, &o->dst, o->ip_ver, o->sp, o->dp,

@@ -1,7 +1,7 @@
 /* behave_pipe.c — observations from the workers to the one behave thread, epoch by epoch.
  *
  * Each producer (worker) fills its current epoch; at each tick it closes the epoch into its
- * queue (at most two closed epochs wait; a producer further ahead waits, so memory stays bounded
+ * queue (at most one closed epoch waits; a producer further ahead waits, so memory stays bounded
  * and a slow behave thread slows the workers rather than growing queues). The behave thread
  * takes epoch k of every producer, sorts the union (vg_behave_obs_cmp) and feeds the detectors,
  * so the order they see does not depend on how traffic was split between workers. Every worker
@@ -13,11 +13,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#define QUEUE_MAX 2
+#define QUEUE_MAX 1
 
 typedef struct epoch {
     vg_behave_obs_t *o;
     size_t n, cap;
+    size_t n_single;        /* single-packet flows among them */
     char *names;
     size_t nlen, ncap;
     uint64_t dropped;
@@ -43,6 +44,7 @@ struct vg_behave_pipe {
     unsigned n;
     producer_t *p;
     size_t cap_per_epoch;   /* observations per producer epoch */
+    size_t cap_single;      /* of which single-packet flows */
     pthread_mutex_t mu;
     pthread_cond_t data, space;
     pthread_t th;
@@ -122,7 +124,7 @@ static void *behave_main(void *arg)
         pthread_mutex_lock(&p->mu);
         for (unsigned i = 0; i < p->n; i++)
             if (ep[i]) {
-                ep[i]->n = ep[i]->nlen = 0;
+                ep[i]->n = ep[i]->nlen = ep[i]->n_single = 0;
                 ep[i]->dropped = 0;
                 ep[i]->final = false;
                 ep[i]->next = p->p[i].free;
@@ -150,6 +152,8 @@ vg_behave_pipe_t *vg_behave_pipe_start(vg_behave_t *b, unsigned n_producers,
         p->p[i].cur = epoch_new();
     uint64_t cap = b->cfg.max_epoch_obs / p->n;
     p->cap_per_epoch = cap < 1024 ? 1024 : (size_t)cap;
+    cap = b->cfg.max_epoch_single / p->n;
+    p->cap_single = cap < 1024 ? 1024 : (size_t)cap;
     p->done = done;
     p->user = user;
     pthread_mutex_init(&p->mu, NULL);
@@ -166,7 +170,10 @@ void vg_behave_pipe_add(vg_behave_pipe_t *p, unsigned prod, const vg_behave_obs_
                         const char *name, size_t name_len)
 {
     epoch_t *e = p->p[prod].cur;
-    if (e->n == p->cap_per_epoch) {
+    /* A flood of spoofed packets makes one flow per packet: those flows have their own, lower
+     * cap, so they cannot crowd out real conversations nor hold much memory. */
+    bool single = o->kind == VG_BOBS_FLOW && o->pkts[0] + o->pkts[1] <= 1;
+    if (e->n == p->cap_per_epoch || (single && e->n_single == p->cap_single)) {
         e->dropped++;
         atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
         return;
@@ -177,6 +184,7 @@ void vg_behave_pipe_add(vg_behave_pipe_t *p, unsigned prod, const vg_behave_obs_
             e->cap = p->cap_per_epoch;
         e->o = vg_xrealloc(e->o, e->cap * sizeof *e->o);
     }
+    e->n_single += single;
     vg_behave_obs_t *d = &e->o[e->n++];
     *d = *o;
     d->name_len = 0;

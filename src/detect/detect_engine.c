@@ -13,6 +13,7 @@
 #include "detect/prefilter.h"
 #include "detect/prefilter_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,8 +72,17 @@ typedef struct group {
     uint32_t cap_slots;
 } group_t;
 
+/* Threshold and detection_filter state is the engine's, shared by every worker's context: a
+ * source's matches land on different workers (they own IP pairs, not hosts), and Suricata
+ * counts them per host for the whole process. Only matched rules with a threshold reach it. */
+typedef struct thr_shared {
+    pthread_mutex_t mu;
+    vg_threshold_table_t *t;
+} thr_shared_t;
+
 struct vg_detect_engine {
     vg_ruleset_t *rs;
+    thr_shared_t *thr;
     group_t pkt[G_PKT_N];
     group_t tx[VG_APP_MAX];
     uint32_t max_group;
@@ -89,7 +99,6 @@ struct vg_detect_ctx {
     const vg_detect_engine_t *e;
     vg_detect_thread_t *t;
     vg_prefilter_scratch_t *pfs;
-    vg_threshold_table_t *thr;
     uint64_t *mark;          /* candidate bitset over group positions */
     uint32_t mark_lo, mark_hi; /* words touched since the last finish */
     const vg_packet_t *pre;  /* packet for the port pre-check of packet rules, or NULL */
@@ -566,6 +575,9 @@ static void group_add(group_t *g, const vg_rule_t *r)
 vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir)
 {
     vg_detect_engine_t *e = vg_xcalloc(1, sizeof *e);
+    e->thr = vg_xcalloc(1, sizeof *e->thr);
+    pthread_mutex_init(&e->thr->mu, NULL);
+    e->thr->t = vg_threshold_table_new(65536);
     e->rs = rs;
     uint32_t n = vg_ruleset_count(rs);
     for (uint32_t i = 0; i < n; i++) {
@@ -629,6 +641,11 @@ void vg_detect_engine_free(vg_detect_engine_t *e)
     for (int p = 0; p < VG_APP_MAX; p++)
         group_free(&e->tx[p]);
     vg_ruleset_free(e->rs);
+    if (e->thr) {
+        vg_threshold_table_free(e->thr->t);
+        pthread_mutex_destroy(&e->thr->mu);
+        free(e->thr);
+    }
     free(e);
 }
 
@@ -640,7 +657,6 @@ vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e)
     c->e = e;
     c->t = vg_detect_thread_new();
     c->pfs = vg_prefilter_scratch_new();
-    c->thr = vg_threshold_table_new(65536);
     size_t m = e->max_group + 1;
     c->mark = vg_xcalloc(m / 64 + 2, sizeof(uint64_t));
     c->mark_lo = UINT32_MAX;
@@ -656,7 +672,6 @@ void vg_detect_ctx_free(vg_detect_ctx_t *c)
         return;
     vg_detect_thread_free(c->t);
     vg_prefilter_scratch_free(c->pfs);
-    vg_threshold_table_free(c->thr);
     free(c->mark);
     free(c->tx_done);
     free(c->cand);
@@ -758,12 +773,22 @@ static void finish_candidates(vg_detect_ctx_t *c, uint32_t n)
 
 /* Returns true when the rule's alert is to be emitted after a match (noalert, suppression,
  * thresholds), applying its flowbit/flowint actions in any case. */
+static bool thr_check(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_threshold_t *thr,
+                      const vg_packet_t *p, vg_time_t now)
+{
+    thr_shared_t *s = c->e->thr;
+    pthread_mutex_lock(&s->mu);
+    bool ok = vg_threshold_check(s->t, r, thr, p, now);
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
 static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_t *p,
                         vg_flowvars_t *fv, vg_time_t now)
 {
     const vg_ruleset_t *rs = c->e->rs;
     vg_threshold_t thr = vg_ruleset_threshold(rs, r);
-    if (thr.type == VG_THR_DETECTION && !vg_threshold_check(c->thr, r, &thr, p, now))
+    if (thr.type == VG_THR_DETECTION && !thr_check(c, r, &thr, p, now))
         return false; /* detection_filter: the match does not count yet (no actions either) */
     if (fv)
         vg_detect_apply_actions(r, fv);
@@ -774,7 +799,7 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
         return false;
     }
     if (thr.type != VG_THR_NONE && thr.type != VG_THR_DETECTION &&
-        !vg_threshold_check(c->thr, r, &thr, p, now)) {
+        !thr_check(c, r, &thr, p, now)) {
         c->stats[S_THRESHOLDED]++;
         return false;
     }

@@ -8,7 +8,7 @@
  *
  * The table is a fixed-size open-addressing hash (capped memory, no allocation per packet);
  * when a probe run is full, the entry with the oldest window is replaced. Not thread-safe: the
- * flow integration will give each worker its own table or shard by tracked address.
+ * detect engine keeps one table for all workers behind a mutex (detect_engine.c).
  */
 #include "detect/detect.h"
 
@@ -91,7 +91,9 @@ bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_th
         memcpy(key + 16, p->dst.b, 16);
     thr_ent_t *e = lookup(t, r->id, thr->track, key);
     vg_time_t win = (vg_time_t)thr->seconds * VG_USEC_PER_SEC;
-    if (!e->started || now - e->start > win) {
+    /* Workers run a little apart in packet time, so a match may come from before the window's
+     * start: it belongs to that window (only a later match can open the next one). */
+    if (!e->started || (now > e->start && now - e->start > win)) {
         e->started = true;
         e->start = now;
         e->count = 0;

@@ -299,6 +299,7 @@ static void progress_line(const vg_capture_t *cap, run_t *r, double t0, bool don
         flows += atomic_load_explicit(&r->workers[i].prog_flows, memory_order_relaxed);
         alerts += atomic_load_explicit(&r->workers[i].prog_alerts, memory_order_relaxed);
     }
+    alerts += engine_behave_alerts(r->behave);
     if (r->live) { /* rates over the last interval: a sensor runs for months */
         uint64_t kp = atomic_load(&r->k_packets), kd = atomic_load(&r->k_drops);
         uint64_t by = atomic_load(&r->bytes);
@@ -531,9 +532,22 @@ static int open_eve(const vg_run_opts_t *o, char *err, size_t err_len)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", o->logdir, vg_config_str(o->cfg, "outputs.eve.filename"));
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0)
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
         snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        return fd;
+    }
+    /* A run killed mid-write leaves a partial last line: end it, or this run's first event
+     * would be glued to it (and lost to every reader, the evidence ledger's check included). */
+    struct stat st;
+    char last;
+    if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 &&
+        last != '\n') {
+        vg_log(VG_LOG_WARN, "%s: the last line is incomplete (an interrupted run); it is ended "
+               "there and this run's events start on a new line", path);
+        if (write(fd, "\n", 1) != 1)
+            vg_log(VG_LOG_WARN, "%s: %s", path, strerror(errno));
+    }
     return fd;
 }
 
@@ -584,15 +598,15 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         snprintf(err, err_len, "%s: cannot create directory: %s", r->evid_dir, strerror(errno));
         if (fd >= 0)
             close(fd);
+        free(r->ifs);
         free(r);
-        vg_capture_free(cap);
-        return -1;
+        return -1; /* the capture stays the caller's */
     }
     if (engine_behave_new(r, &r->behave, err, err_len) != 0) {
+        free(r->ifs);
         free(r);
         if (fd >= 0)
             close(fd);
-        vg_capture_free(cap);
         return -1;
     }
     stats_merge_init(&r->sm);

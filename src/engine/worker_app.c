@@ -328,6 +328,8 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
         a.evidence_file = eref.file;
         a.evidence_packet = eref.packet;
+        a.evidence_bytes = eref.bytes;
+        a.evidence_sha256 = eref.sha256;
     }
     worker_ev_begin(w);
     vg_eve_alert(&w->jw, &w->run->eve, &a);

@@ -45,6 +45,7 @@ typedef struct afile {
     uint64_t packets, size;  /* in the file, buffered bytes included */
     uint64_t last_cnt, last_idx;
     bool sealed, truncated, werr;
+    char final_hex[65];      /* once sealed */
 } afile_t;
 
 /* Per-flow state. Rings that hold memory are on the context's LRU list (least recently given a
@@ -67,7 +68,8 @@ struct vg_evid_ctx {
      * buffers held in the heap fragmented it and slowed every other malloc of the worker) and go
      * back to a free list per size class (2^k bytes) for reuse; slabs are unmapped at the end.
      * Slabs take at most 3/4 of the memcap; per-flow state and file buffers the rest. */
-    void *pool[POOL_CLASSES];
+    struct { void **v; size_t n, cap; } pool[POOL_CLASSES]; /* stacks: releasing a ring does
+                                                              * not touch its (cold) buffers */
     uint64_t pooled;         /* bytes on the free lists */
     void *slabs;             /* list of slabs (first word: next) */
     uint8_t *carve;          /* unused end of the newest slab */
@@ -98,6 +100,8 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
 {
     if (!c)
         return;
+    for (unsigned k = 0; k < POOL_CLASSES; k++)
+        free(c->pool[k].v);
     while (c->slabs) {
         void *next;
         memcpy(&next, c->slabs, sizeof next);
@@ -130,8 +134,11 @@ static void pool_put(vg_evid_ctx_t *c, void *b, size_t cap)
     if (!b)
         return;
     unsigned k = size_class(cap);
-    memcpy(b, &c->pool[k], sizeof(void *));
-    c->pool[k] = b;
+    if (c->pool[k].n == c->pool[k].cap) {
+        c->pool[k].cap = c->pool[k].cap ? 2 * c->pool[k].cap : 64;
+        c->pool[k].v = vg_xrealloc(c->pool[k].v, c->pool[k].cap * sizeof(void *));
+    }
+    c->pool[k].v[c->pool[k].n++] = b;
     c->pooled += cap;
     c->ring_bytes -= cap;
 }
@@ -204,9 +211,8 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
         return NULL;
     size_t sz = class_size(k);
     for (;;) {
-        void *b = c->pool[k];
+        void *b = c->pool[k].n ? c->pool[k].v[--c->pool[k].n] : NULL;
         if (b) {
-            memcpy(&c->pool[k], b, sizeof(void *));
             c->pooled -= sz;
             c->ring_bytes += sz;
             return b;
@@ -351,6 +357,7 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
     memset(out, 0, sizeof *out);
     snprintf(out->file, sizeof out->file, "%s", af->name);
     sodium_bin2hex(out->sha256, sizeof out->sha256, md, sizeof md);
+    memcpy(af->final_hex, out->sha256, sizeof af->final_hex);
     out->size = af->size;
     out->packets = af->packets;
     out->truncated = af->truncated;
@@ -461,6 +468,27 @@ static bool create_file(vg_evid_ctx_t *c, afile_t *af, uint64_t flow_id)
     return false;
 }
 
+/* The alert's reference: file, packet index, and the hash of the file so far (written out
+ * first, so the bytes it covers are in the file before the alert event exists). */
+static void alert_ref(vg_evid_ctx_t *c, afile_t *af, uint64_t pcap_cnt, vg_evid_ref_t *ref)
+{
+    snprintf(ref->file, sizeof ref->file, "%s", af->name);
+    ref->packet = (pcap_cnt && af->last_cnt == pcap_cnt) ? af->last_idx : 0;
+    ref->bytes = 0;
+    ref->sha256[0] = '\0';
+    if (af->sealed) {
+        memcpy(ref->sha256, af->final_hex, sizeof ref->sha256);
+    } else {
+        flush_file(c, af);
+        crypto_hash_sha256_state st = af->sha;
+        unsigned char md[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256_final(&st, md);
+        sodium_bin2hex(ref->sha256, sizeof ref->sha256, md, sizeof md);
+    }
+    if (!af->werr && ref->sha256[0])
+        ref->bytes = af->size;
+}
+
 bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,
                    vg_evid_ref_t *ref)
 {
@@ -471,8 +499,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     if (af) {
         if (!af->name[0])
             return false; /* the file could not be created */
-        snprintf(ref->file, sizeof ref->file, "%s", af->name);
-        ref->packet = (pcap_cnt && af->last_cnt == pcap_cnt) ? af->last_idx : 0;
+        alert_ref(c, af, pcap_cnt, ref);
         return true;
     }
     af = vg_xcalloc(1, sizeof *af);
@@ -500,8 +527,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
         put_record(c, af, s->ts, s->pcap_cnt, s->data, s->caplen, s->wirelen);
     }
     ring_free(c, ef);
-    snprintf(ref->file, sizeof ref->file, "%s", af->name);
-    ref->packet = (pcap_cnt && af->last_cnt == pcap_cnt) ? af->last_idx : 0;
+    alert_ref(c, af, pcap_cnt, ref);
     return true;
 }
 

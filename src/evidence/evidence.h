@@ -37,6 +37,10 @@ typedef struct vg_evid_ctx vg_evid_ctx_t;
 typedef struct vg_evid_ref {
     char file[64];
     uint64_t packet;
+    /* the file as it is at the alert: its first `bytes` bytes (already written to it: they never
+     * change, the file only grows) have this SHA-256; bytes 0 when unknown (write error) */
+    uint64_t bytes;
+    char sha256[65];
 } vg_evid_ref_t;
 
 /* A sealed file, for the "evidence" event. */
@@ -57,7 +61,8 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c);
  * its cap: the file was sealed and *out describes it (emit the evidence event). */
 bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid_sealed_t *out);
 
-/* An alert on the flow: on the first one the file is created and the ring written to it.
+/* An alert on the flow: on the first one the file is created and the ring written to it. What
+ * the file holds so far is written out (so a crash cannot leave it shorter than ref->bytes).
  * pcap_cnt is the alerting packet's (0 when none). Returns false when there is no evidence for
  * this flow (no state: memcap, or the file could not be created — logged and counted). */
 bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,

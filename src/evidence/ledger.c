@@ -32,6 +32,8 @@ struct vg_ledger {
     vg_buf_t out;            /* entries not yet written */
     vg_buf_t tmp;
     bool failed;
+    bool finished;           /* the final checkpoint was written */
+    uint64_t partial_len;    /* an incomplete last line found at open (a killed write) */
 };
 
 static double mono_now(void)
@@ -173,6 +175,7 @@ static int continue_chain(vg_ledger_t *l, char *err, size_t err_len)
         vg_buf_putc(&l->out, '\n');
         char *nl = memrchr(buf, '\n', end);
         end = nl ? (size_t)(nl - buf) + 1 : 0;
+        l->partial_len = want - end;
     }
     if (end == 0) {
         free(buf);
@@ -274,6 +277,8 @@ vg_ledger_t *vg_ledger_open(const vg_ledger_opts_t *o, char *err, size_t err_len
     vg_jw_kv_str(&jw, "version", VG_VERSION);
     vg_jw_kv_str(&jw, "key_id", l->key_id);
     vg_jw_kv_str(&jw, "public_key", pk_hex);
+    if (l->partial_len) /* the line before this entry: verify reports it as a cut write */
+        vg_jw_kv_uint(&jw, "after_partial_line", l->partial_len);
     entry_end(l, &jw);
     if (write_out(l, true)) {
         snprintf(err, err_len, "%s: cannot write", l->path);
@@ -281,6 +286,7 @@ vg_ledger_t *vg_ledger_open(const vg_ledger_opts_t *o, char *err, size_t err_len
     }
     return l;
 fail:
+    l->failed = true;
     vg_ledger_close(l);
     return NULL;
 }
@@ -338,6 +344,11 @@ int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
             json_t *pk = json_object_get(ev, "packet");
             if (json_is_integer(pk))
                 vg_jw_kv_uint(&jw, "packet", (uint64_t)json_integer_value(pk));
+            json_t *by = json_object_get(ev, "bytes");
+            if (json_is_integer(by) && jstr(ev, "sha256")) {
+                vg_jw_kv_uint(&jw, "bytes", (uint64_t)json_integer_value(by));
+                vg_jw_kv_str(&jw, "sha256", jstr(ev, "sha256"));
+            }
         }
     } else {
         const char *file = json_is_object(ev) ? jstr(ev, "file") : NULL;
@@ -379,6 +390,7 @@ int vg_ledger_sink_commit(void *ctx, bool final)
     }
     if (l->out.len && write_out(l, cp))
         goto fail;
+    l->finished = final;
     return 0;
 fail:
     l->failed = true;
@@ -391,6 +403,10 @@ void vg_ledger_close(vg_ledger_t *l)
 {
     if (!l)
         return;
+    /* a run that stopped before its end (e.g. it could not start) still closes its entries
+     * with a final checkpoint; a failed ledger is left as it is (verify reports its tail) */
+    if (l->fd >= 0 && !l->finished && !l->failed && l->seq)
+        vg_ledger_sink_commit(l, true);
     if (l->fd >= 0)
         close(l->fd);
     sodium_memzero(l->sk, sizeof l->sk);

@@ -82,4 +82,23 @@ typedef struct vg_verify_opts {
  * 2 the ledger cannot be checked at all (missing, or no usable key). */
 int vg_verify(const vg_verify_opts_t *o, FILE *out);
 
+/* --- export --- */
+
+typedef struct vg_export_opts {
+    const char *logdir;
+    const char *out;          /* the bundle directory (must not exist) */
+    const char *from, *to;    /* alert timestamps, compared as written in eve.json (a prefix such
+                                 as "2026-12-06" works); NULL: open */
+    const uint64_t *flows;    /* flow ids; none: every flow */
+    size_t n_flows;
+    const char *pubkey;       /* copied into the bundle; NULL: the default key directory's, else
+                                 the key the ledger names */
+} vg_export_opts_t;
+
+/* Writes a self-contained bundle that vg_verify() checks: bundle.json (what was selected), the
+ * ledger segment from the first selected entry to the checkpoint after the last one, the
+ * selected alerts' EVE lines (eve.json), their pcaps and the public key. Returns 0, 1 when no
+ * alert matched, 2 on error (message on stderr). */
+int vg_evidence_export(const vg_export_opts_t *o, FILE *out);
+
 #endif

@@ -34,6 +34,7 @@ typedef struct entry {
     const char *type;
     char hash[65], prev[65];
     bool hash_ok;
+    bool scope;        /* files and eve.json are checked for it (a bundle: the selected alerts) */
     json_t *j;
 } entry_t;
 
@@ -43,6 +44,9 @@ typedef struct vstate {
     entry_t *e;
     size_t ne;
     bool interrupted; /* a run did not end with a final checkpoint */
+    bool bundle;      /* an exported bundle: a segment of a ledger, some of its alerts */
+    struct { size_t line, len; } *damaged;
+    size_t n_damaged;
 } vstate_t;
 
 static void add(vstate_t *v, enum sev s, const char *kind, uint64_t seq, size_t line,
@@ -107,6 +111,31 @@ static bool sha256_file(const char *path, char hex[65], uint64_t *size)
     return ok;
 }
 
+/* SHA-256 of the first n bytes of a file; *got: how many there were. */
+static bool sha256_prefix(const char *path, uint64_t n, char hex[65], uint64_t *got)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    unsigned char buf[65536];
+    *got = 0;
+    while (*got < n) {
+        size_t want = n - *got < sizeof buf ? (size_t)(n - *got) : sizeof buf;
+        size_t r = fread(buf, 1, want, f);
+        if (!r)
+            break;
+        crypto_hash_sha256_update(&st, buf, r);
+        *got += r;
+    }
+    fclose(f);
+    unsigned char md[32];
+    crypto_hash_sha256_final(&st, md);
+    sodium_bin2hex(hex, 65, md, sizeof md);
+    return true;
+}
+
 static const char *jstr(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
@@ -160,8 +189,10 @@ static void parse_lines(vstate_t *v, char *data, size_t len)
         const char *type = j ? jstr(j, "type") : NULL;
         const char *h = j ? jstr(j, "hash") : NULL, *pr = j ? jstr(j, "prev") : NULL;
         if (!shape || !json_is_integer(seq) || !type || !h || !pr || strlen(pr) != 64) {
-            add(v, SEV_TAMPERED, "entry_damaged", 0, line, NULL,
-                "line %zu: not a valid ledger entry (damaged or altered)", line);
+            /* judged after parsing: the next run may have recorded it as a cut write */
+            v->damaged = vg_xrealloc(v->damaged, (v->n_damaged + 1) * sizeof *v->damaged);
+            v->damaged[v->n_damaged].line = line;
+            v->damaged[v->n_damaged++].len = n;
             json_decref(j);
         } else {
             v->e = vg_xrealloc(v->e, (v->ne + 1) * sizeof *v->e);
@@ -172,9 +203,33 @@ static void parse_lines(vstate_t *v, char *data, size_t len)
             snprintf(e->hash, sizeof e->hash, "%s", h);
             snprintf(e->prev, sizeof e->prev, "%s", pr);
             e->hash_ok = !strcmp(calc, h);
+            e->scope = true;
             e->j = j;
         }
         p = nl + 1;
+    }
+}
+
+/* A damaged line directly followed by an "open" entry that names its length is a write a killed
+ * run left incomplete (the next run ended the line and went on); any other is tampering. */
+static void judge_damaged(vstate_t *v)
+{
+    for (size_t d = 0; d < v->n_damaged; d++) {
+        size_t line = v->damaged[d].line, len = v->damaged[d].len;
+        const entry_t *next = NULL;
+        for (size_t i = 0; i < v->ne && !next; i++)
+            if (v->e[i].line == line + 1)
+                next = &v->e[i];
+        json_t *pl = next && !strcmp(next->type, "open") ? json_object_get(next->j, "after_partial_line")
+                                                        : NULL;
+        if (json_is_integer(pl) && (size_t)json_integer_value(pl) == len && next->hash_ok)
+            add(v, SEV_INCOMPLETE, "truncated_line", 0, line, NULL,
+                "line %zu: an incomplete entry (%zu bytes) left by a run killed while writing; "
+                "the next run (entry %llu) recorded it and went on", line, len,
+                (unsigned long long)next->seq);
+        else
+            add(v, SEV_TAMPERED, "entry_damaged", 0, line, NULL,
+                "line %zu: not a valid ledger entry (damaged or altered)", line);
     }
 }
 
@@ -188,6 +243,10 @@ static void check_chain(vstate_t *v)
     char prev[65];
     memset(prev, '0', 64);
     prev[64] = '\0';
+    if (v->bundle && v->ne) { /* a segment: it starts where the export cut it */
+        expected = v->e[0].seq;
+        memcpy(prev, v->e[0].prev, 65);
+    }
     bool skip_link = false; /* the entry before was out of place: its link says nothing */
     for (size_t i = 0; i < v->ne; i++) {
         entry_t *e = &v->e[i];
@@ -241,6 +300,51 @@ static void check_chain(vstate_t *v)
     free(seqs);
 }
 
+/* An exported bundle (LOGDIR/bundle.json): the ledger is a segment and only the selected alerts,
+ * their files and their sealing entries are checked against files and eve.json. */
+static int load_bundle(vstate_t *v, const char *logdir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/bundle.json", logdir);
+    if (access(path, F_OK) != 0)
+        return 0;
+    json_error_t je;
+    json_t *b = json_load_file(path, 0, &je);
+    json_t *al = b ? json_object_get(b, "alerts") : NULL;
+    if (!json_is_array(al)) {
+        fprintf(stderr, "vigil verify: %s: not a bundle description (line %d: %s)\n", path,
+                je.line, b ? "no \"alerts\" array" : je.text);
+        json_decref(b);
+        return -1;
+    }
+    v->bundle = true;
+    const char **files = vg_xcalloc(v->ne + 1, sizeof *files);
+    size_t nf = 0;
+    for (size_t i = 0; i < v->ne; i++) {
+        entry_t *e = &v->e[i];
+        e->scope = false;
+        if (strcmp(e->type, "alert"))
+            continue;
+        size_t k;
+        json_t *x;
+        json_array_foreach(al, k, x)
+            if (json_is_integer(x) && (uint64_t)json_integer_value(x) == e->seq)
+                e->scope = true;
+        if (e->scope && jstr(e->j, "file"))
+            files[nf++] = jstr(e->j, "file");
+    }
+    for (size_t i = 0; i < v->ne; i++) {
+        entry_t *e = &v->e[i];
+        const char *f = strcmp(e->type, "evidence") ? NULL : jstr(e->j, "file");
+        for (size_t k = 0; f && k < nf; k++)
+            if (!strcmp(files[k], f))
+                e->scope = true;
+    }
+    free(files);
+    json_decref(b);
+    return 0;
+}
+
 /* Key: the given file, else the default directory's, else the one the ledger names. */
 static int pick_key(const vg_verify_opts_t *o, vstate_t *v, uint8_t pk[32], char *src,
                     size_t src_len, FILE *out)
@@ -254,7 +358,19 @@ static int pick_key(const vg_verify_opts_t *o, vstate_t *v, uint8_t pk[32], char
         snprintf(src, src_len, "%s", o->pubkey);
         return 0;
     }
-    char dir[4096], path[4200];
+    char dir[4096], path[8200];
+    snprintf(path, sizeof path, "%s/%s", o->logdir, VG_KEY_PUBLIC_FILE);
+    if (v->bundle && access(path, F_OK) == 0) {
+        if (vg_key_load_public(path, pk, err, sizeof err)) {
+            fprintf(stderr, "vigil verify: %s\n", err);
+            return -1;
+        }
+        snprintf(src, src_len, "%s (the bundle's own copy)", path);
+        if (!o->json)
+            fprintf(out, "note: checking against the public key inside the bundle; make sure it "
+                    "is the sensor's (or give --pubkey)\n");
+        return 0;
+    }
     if (vg_key_default_dir(dir, sizeof dir) == 0) {
         snprintf(path, sizeof path, "%s/%s", dir, VG_KEY_PUBLIC_FILE);
         if (access(path, F_OK) == 0) {
@@ -351,6 +467,8 @@ static void check_tail(vstate_t *v, uint64_t covered, bool last_final)
     const entry_t *end = &v->e[v->ne - 1];
     if (strcmp(end->type, "checkpoint") || !json_is_true(json_object_get(end->j, "final")))
         v->interrupted = true;
+    if (v->bundle) /* a segment ends at any checkpoint; files in it are all named */
+        v->interrupted = false;
     const entry_t *last = &v->e[v->ne - 1];
     size_t first_unsigned = 0;
     for (size_t i = 0; i < v->ne; i++)
@@ -367,7 +485,7 @@ static void check_tail(vstate_t *v, uint64_t covered, bool last_final)
             "cut; they are chained but not signed", (unsigned long long)f->seq,
             (unsigned long long)last->seq, f->line, last->line,
             (unsigned long long)covered + 1);
-    } else if (!last_final && !strcmp(last->type, "checkpoint") &&
+    } else if (!last_final && !v->bundle && !strcmp(last->type, "checkpoint") &&
                !json_is_true(json_object_get(last->j, "final"))) {
         add(v, SEV_INCOMPLETE, "not_final", last->seq, last->line, NULL,
             "the ledger ends at a checkpoint that is not final (entry %llu, line %zu): the run did "
@@ -397,7 +515,7 @@ static size_t check_files(vstate_t *v, const char *evdir)
     for (size_t i = 0; i < v->ne; i++) {
         const entry_t *e = &v->e[i];
         bool ev = !strcmp(e->type, "evidence"), al = !strcmp(e->type, "alert");
-        const char *file = (ev || al) ? jstr(e->j, "file") : NULL;
+        const char *file = (ev || al) && e->scope ? jstr(e->j, "file") : NULL;
         if (!file)
             continue;
         if (strchr(file, '/') || !strcmp(file, "..")) {
@@ -454,6 +572,26 @@ static size_t check_files(vstate_t *v, const char *evdir)
                 want ? want : "none", (unsigned long long)size, (unsigned long long)want_size);
         }
     }
+    /* each alert recorded the file as it was then: its first bytes must still be those (this
+     * covers files a crash left unsealed too) */
+    for (size_t i = 0; i < v->ne; i++) {
+        const entry_t *e = &v->e[i];
+        const char *file = strcmp(e->type, "alert") || !e->scope ? NULL : jstr(e->j, "file");
+        const char *want = file ? jstr(e->j, "sha256") : NULL;
+        uint64_t n = want ? juint(e->j, "bytes") : 0;
+        if (!n || strchr(file, '/'))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", evdir, file);
+        char hex[65];
+        uint64_t got;
+        if (!sha256_prefix(path, n, hex, &got))
+            continue; /* missing: reported above */
+        if (got < n || strcmp(hex, want) != 0)
+            add(v, SEV_TAMPERED, "file_changed", e->seq, e->line, file,
+                "file %s: its first %llu bytes, as the alert of entry %llu (line %zu) recorded "
+                "them, %s", file, (unsigned long long)n, (unsigned long long)e->seq, e->line,
+                got < n ? "are no longer all there (cut)" : "differ (SHA-256 mismatch)");
+    }
     DIR *d = opendir(evdir);
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
@@ -506,18 +644,19 @@ static long check_eve(vstate_t *v, const char *logdir)
     }
     free(line);
     fclose(f);
-    qsort(h, nh, 32, cmp_hash);
+    if (nh) /* h is NULL when eve.json has no alert: qsort and bsearch must not see it */
+        qsort(h, nh, 32, cmp_hash);
     long checked = 0;
     for (size_t i = 0; i < v->ne; i++) {
         const entry_t *e = &v->e[i];
-        const char *hex = strcmp(e->type, "alert") ? NULL : jstr(e->j, "eve_sha256");
+        const char *hex = strcmp(e->type, "alert") || !e->scope ? NULL : jstr(e->j, "eve_sha256");
         unsigned char want[32];
         size_t bl;
         if (!hex)
             continue;
         checked++;
         if (sodium_hex2bin(want, 32, hex, strlen(hex), NULL, &bl, NULL) != 0 || bl != 32 ||
-            !bsearch(want, h, nh, 32, cmp_hash))
+            !nh || !bsearch(want, h, nh, 32, cmp_hash))
             add(v, SEV_TAMPERED, "alert_not_in_eve", e->seq, e->line, NULL,
                 "entry %llu (line %zu): its alert is not in eve.json (the alert line was altered "
                 "or removed)", (unsigned long long)e->seq, e->line);
@@ -582,13 +721,23 @@ int vg_verify(const vg_verify_opts_t *o, FILE *out)
     }
     vstate_t v = {0};
     parse_lines(&v, data, len);
+    if (load_bundle(&v, o->logdir) != 0) {
+        free(data);
+        for (size_t i = 0; i < v.ne; i++)
+            json_decref(v.e[i].j);
+        free(v.e);
+        free(v.p);
+        free(v.damaged);
+        return 2;
+    }
     uint8_t pk[32];
-    char key_src[4300];
+    char key_src[8400];
     int rc = 2;
     if (pick_key(o, &v, pk, key_src, sizeof key_src, out))
         goto done;
     char kid[17];
     vg_key_id(pk, kid);
+    judge_damaged(&v);
     check_chain(&v);
     size_t n_cp;
     bool last_final;
@@ -630,6 +779,7 @@ done:
         json_decref(v.e[i].j);
     free(v.e);
     free(v.p);
+    free(v.damaged);
     free(data);
     return rc;
 }

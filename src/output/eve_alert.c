@@ -131,6 +131,10 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
         vg_jw_kv_str(w, "file", a->evidence_file);
         if (a->evidence_packet)
             vg_jw_kv_uint(w, "packet", a->evidence_packet);
+        if (a->evidence_bytes && a->evidence_sha256) {
+            vg_jw_kv_uint(w, "bytes", a->evidence_bytes);
+            vg_jw_kv_str(w, "sha256", a->evidence_sha256);
+        }
         vg_jw_obj_close(w);
     }
     if (a->extra_key && a->extra_json) {

@@ -64,6 +64,8 @@ typedef struct vg_eve_alert {
      * the alerting packet (0: none), when evidence capture is on */
     const char *evidence_file;
     uint64_t evidence_packet;
+    uint64_t evidence_bytes;        /* the file's first bytes as of the alert (0: unknown)... */
+    const char *evidence_sha256;    /* ...and their SHA-256 */
     /* an extra member written after the rest (the behavioural detectors' "behave" object):
      * extra_json is the JSON text of one value */
     const char *extra_key;

@@ -90,6 +90,28 @@ int vg_report_col(const vg_rtable_t *t, const char *key)
     return -1;
 }
 
+void vg_report_time(int64_t us, char *out, size_t n)
+{
+    /* floor division without negating (a store may hold INT64_MIN) */
+    int64_t sec = us / 1000000, frac = us % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        sec--;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) { /* a year no calendar function represents */
+        snprintf(out, n, "%s", "invalid-time");
+        return;
+    }
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac)
+        snprintf(out, n, "%s.%06lldZ", base, (long long)frac);
+    else
+        snprintf(out, n, "%sZ", base);
+}
+
 void vg_report_cell_text(const vg_rcell_t *c, char *out, size_t n)
 {
     switch (c->kind) {
@@ -142,6 +164,10 @@ static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *ti
             return 0;
     }
     double t0 = timing ? mono() : 0;
+    if (r->filter.progress) {
+        fprintf(stderr, "\r\033[Kreport: table %zu (%s)...", r->n_tables + 1, id);
+        fflush(stderr);
+    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         char what[128];
@@ -329,10 +355,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     int64_t n_alerts = 0, n_runs = 0, tmin = 0, tmax = 0;
-    if (scalar_i64(db, "SELECT count(*) FROM fa", &n_alerts) ||
-        scalar_i64(db, "SELECT count(*) FROM fr", &n_runs) ||
+    if (scalar_i64(db, "SELECT count(*) FROM fr", &n_runs) ||
         scalar_i64(db, "SELECT coalesce(min(ts),0) FROM fa", &tmin) ||
-        scalar_i64(db, "SELECT coalesce(max(ts),0) FROM fa", &tmax)) {
+        scalar_i64(db, "SELECT coalesce(max(ts),0) FROM fa", &tmax) ||
+        scalar_i64(db, "SELECT EXISTS(SELECT 1 FROM fa)", &n_alerts)) {
         explain(err, err_len, db, "report");
         goto bad_tx;
     }
@@ -349,7 +375,18 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     int rc;
     /* overview and data quality */
     sql = xprintf(
-        "SELECT 'runs' AS metric, (SELECT count(*) FROM fr) AS value, 'runs counted (complete or partial)' AS unit"
+        /* everything about the alerts in one pass */
+        "WITH agg AS MATERIALIZED (SELECT count(*) AS n, coalesce(sum(counted),0) AS nc,"
+        " count(DISTINCT CASE WHEN counted=1 THEN incident_id END) AS inc,"
+        " count(DISTINCT CASE WHEN counted=1 THEN attacker_ip END) AS att,"
+        " count(DISTINCT CASE WHEN counted=1 AND " EXTERNAL " THEN attacker_ip END) AS ext,"
+        " count(DISTINCT CASE WHEN counted=1 AND " EXTERNAL " AND attacker_country='\?\?' THEN attacker_ip END) AS unk,"
+        " count(DISTINCT CASE WHEN counted=1 THEN victim_ip END) AS vic,"
+        " count(DISTINCT CASE WHEN victim_home=1 AND (category IN ('command-and-control','malware-infection','webshell-backdoor') OR role_by='c2') THEN victim_ip END) AS comp,"
+        " count(DISTINCT CASE WHEN victim_home=1 AND " EXTERNAL " AND (category='command-and-control' OR role_by='c2') THEN attacker_ip END) AS c2,"
+        " round(avg(CASE WHEN counted=1 THEN (CASE WHEN certainty='verified' THEN 1.0 ELSE 0.0 END) END), 4) AS ver,"
+        " min(ts) AS t0, max(ts) AS t1 FROM fa)"
+        " SELECT 'runs' AS metric, (SELECT count(*) FROM fr) AS value, 'runs counted (complete or partial)' AS unit"
         " UNION ALL SELECT 'runs_partial', (SELECT count(*) FROM fr WHERE status='partial'), 'runs with a damaged capture'"
         " UNION ALL SELECT 'runs_not_counted', (SELECT count(*) FROM main.runs WHERE status IN ('running','failed')), 'runs unfinished or failed (rows not counted)'"
         " UNION ALL SELECT 'runs_superseded', (SELECT count(*) FROM main.runs WHERE status='superseded'), 'earlier runs of a capture set analysed again (rows replaced)'"
@@ -364,16 +401,18 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " UNION ALL SELECT 'rules_loaded', (SELECT max(rules_loaded) FROM fr), 'rules (largest of the runs)'"
         " UNION ALL SELECT 'rules_failed', (SELECT max(rules_failed) FROM fr), 'rules that failed to load (largest of the runs)'"
         " UNION ALL SELECT 'geo_databases', (SELECT group_concat(DISTINCT j.value) FROM fr, json_each(fr.geo_dbs) j), 'geo database builds used'"
-        " UNION ALL SELECT 'alerts', (SELECT count(*) FROM fa), 'alerts (all categories)'"
-        " UNION ALL SELECT 'attack_alerts', (SELECT count(*) FROM fa WHERE counted=1), 'alerts counted as attacks (not policy-info)'"
-        " UNION ALL SELECT 'incidents', (SELECT count(DISTINCT incident_id) FROM fa WHERE counted=1), 'incidents of attack alerts'"
-        " UNION ALL SELECT 'attackers', (SELECT count(DISTINCT attacker_ip) FROM fa WHERE counted=1), 'distinct attacker addresses'"
-        " UNION ALL SELECT 'external_attackers', (SELECT count(DISTINCT attacker_ip) FROM fa WHERE counted=1 AND " EXTERNAL "), 'distinct attacker addresses outside the home networks'"
-        " UNION ALL SELECT 'victims', (SELECT count(DISTINCT victim_ip) FROM fa WHERE counted=1), 'distinct victim addresses'"
-        " UNION ALL SELECT 'verified_share', (SELECT " VERIFIED " FROM fa WHERE counted=1), 'attack alerts whose attacker completed a TCP handshake'"
-        " UNION ALL SELECT 'unattributable_share', (SELECT round(1.0*count(DISTINCT CASE WHEN attacker_country='\?\?' THEN attacker_ip END)/max(count(DISTINCT attacker_ip),1), 4) FROM fa WHERE counted=1 AND " EXTERNAL "), 'external attacker addresses with no country in the geo databases'"
-        " UNION ALL SELECT 'first_alert', (SELECT " ISO("min(ts)") " FROM fa), 'time (UTC)'"
-        " UNION ALL SELECT 'last_alert', (SELECT " ISO("max(ts)") " FROM fa), 'time (UTC)'",
+        " UNION ALL SELECT 'alerts', (SELECT n FROM agg), 'alerts (all categories)'"
+        " UNION ALL SELECT 'attack_alerts', (SELECT nc FROM agg), 'alerts counted as attacks (not policy-info)'"
+        " UNION ALL SELECT 'incidents', (SELECT inc FROM agg), 'incidents of attack alerts'"
+        " UNION ALL SELECT 'attackers', (SELECT att FROM agg), 'distinct attacker addresses'"
+        " UNION ALL SELECT 'external_attackers', (SELECT ext FROM agg), 'distinct attacker addresses outside the home networks'"
+        " UNION ALL SELECT 'victims', (SELECT vic FROM agg), 'distinct victim addresses'"
+        " UNION ALL SELECT 'compromised_hosts', (SELECT comp FROM agg), 'internal hosts victim of command-and-control, malware infection or a backdoor'"
+        " UNION ALL SELECT 'external_controllers', (SELECT c2 FROM agg), 'distinct external command-and-control addresses reaching internal hosts'"
+        " UNION ALL SELECT 'verified_share', (SELECT ver FROM agg), 'attack alerts whose attacker completed a TCP handshake'"
+        " UNION ALL SELECT 'unattributable_share', (SELECT round(1.0*unk/max(ext,1), 4) FROM agg), 'external attacker addresses with no country in the geo databases'"
+        " UNION ALL SELECT 'first_alert', (SELECT " ISO("t0") " FROM agg), 'time (UTC)'"
+        " UNION ALL SELECT 'last_alert', (SELECT " ISO("t1") " FROM agg), 'time (UTC)'",
         hi, lo);
     rc = add_table(r, db, "overview", "Overview and data quality", "see each row",
                    "Whole-run figures (packets, drops) are for the runs that overlap the period.",
@@ -428,14 +467,19 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     if (rc)
         goto bad_tx;
 
-    const char *bucket = (tmax - tmin) > (int64_t)72 * 3600 * 1000000 ? "%Y-%m-%d" : "%Y-%m-%dT%H:00:00Z";
+    int64_t span = tmax - tmin;
+    int gran = span <= (int64_t)72 * 3600 * 1000000 ? 0 : span <= (int64_t)92 * 86400 * 1000000 ? 1 : 2;
+    static const char *const bucket_fmt[] = {"%Y-%m-%dT%H:00:00Z", "%Y-%m-%d", "%Y-%m"};
+    static const char *const bucket_unit[] = {"alerts per hour (UTC)", "alerts per day (UTC)",
+                                              "alerts per month (UTC)"};
+    const char *bucket = bucket_fmt[gran];
     sql = xprintf(
         "SELECT strftime('%s', ts/1000000, 'unixepoch') AS bucket, category, count(*) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " min(id) AS ev_first, max(id) AS ev_last FROM fa WHERE counted=1 GROUP BY bucket, category ORDER BY bucket, category",
         bucket);
     rc = add_table(r, db, "timeline", "Category × time",
-                   bucket[8] ? "alerts per hour (UTC)" : "alerts per day (UTC)",
+                   bucket_unit[gran],
                    "An incident spanning two buckets is counted in both.", sql, err, err_len);
     free(sql);
     if (rc)
@@ -443,6 +487,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 
     sql = xprintf(
         "SELECT CASE WHEN attacker_home=1 THEN 'home' ELSE attacker_country END AS country, count(*) AS alerts,"
+        " round(1.0*count(*)/(SELECT count(*) FROM fa WHERE counted=1), 4) AS share,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " count(DISTINCT victim_ip) AS victims, " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share,"
         " CASE WHEN avg(CASE WHEN certainty='spoofable' THEN 1.0 ELSE 0.0 END) > 0.5 THEN 'spoofable' ELSE '' END AS flag,"
@@ -554,6 +599,17 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
+        "SELECT coalesce(proto,'') AS proto, victim_port AS port, count(*) AS alerts,"
+        " count(DISTINCT attacker_ip) AS scanners, count(DISTINCT victim_ip) AS hosts,"
+        " group_concat(DISTINCT attacker_country) AS scanner_countries, min(id) AS ev_first, max(id) AS ev_last"
+        " FROM fa WHERE category='scanning' GROUP BY 1, 2 ORDER BY scanners DESC, alerts DESC, port LIMIT %u", top);
+    rc = add_table(r, db, "scanning_ports", "Scanning: ports probed", "alerts; distinct scanners and hosts",
+                   NULL, sql, err, err_len);
+    free(sql);
+    if (rc)
+        goto bad_tx;
+
+    sql = xprintf(
         "SELECT victim_ip AS target, count(*) AS alerts, count(DISTINCT incident_id) AS incidents,"
         " count(DISTINCT attacker_ip) AS sources, " SPOOFABLE " AS spoofable_share,"
         " group_concat(DISTINCT attacker_country) AS source_countries,"
@@ -617,8 +673,12 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
             goto bad_tx;
     }
     exec(db, "COMMIT", err, err_len, "end");
+    if (f->progress)
+        fprintf(stderr, "\r\033[K");
     return r;
 bad_tx:
+    if (f->progress)
+        fprintf(stderr, "\r\033[K");
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 bad:
     vg_report_free(r);
@@ -650,11 +710,12 @@ void vg_report_print_run_summary(sqlite3 *db, int64_t run_id, FILE *f)
     }
     t = vg_report_table(r, "origins_country");
     if (t && t->n_rows) {
-        fprintf(f, "vigil: top origins (incidents, attackers):");
+        fprintf(f, "vigil: top origins:");
         for (size_t i = 0; i < t->n_rows && i < 5; i++) {
             vg_report_cell_text(&t->rows[i].cells[vg_report_col(t, "incidents")], a, sizeof a);
             vg_report_cell_text(&t->rows[i].cells[vg_report_col(t, "attackers")], b, sizeof b);
-            fprintf(f, "%s %s %s, %s", i ? ";" : "", t->rows[i].cells[0].s, a, b);
+            fprintf(f, "%s %s (%s incidents, %s attackers)", i ? "," : "", t->rows[i].cells[0].s,
+                    a, b);
         }
         fputc('\n', f);
     }

@@ -28,6 +28,7 @@ typedef struct vg_report_filter {
     unsigned top;            /* rows of the "top" tables (0: 25) */
     const char *store_label; /* shown in the header (the store path) */
     const char *tables;      /* comma-separated table ids to build; NULL: all */
+    bool progress;           /* a progress line on stderr (only set on a terminal) */
 } vg_report_filter_t;
 
 enum vg_report_format { VG_REPORT_JSON, VG_REPORT_MD, VG_REPORT_CSV, VG_REPORT_HTML };
@@ -75,6 +76,9 @@ int vg_report_col(const vg_rtable_t *t, const char *key);
 
 /* Renders the whole model into out (appended). */
 void vg_report_render(const vg_report_t *r, enum vg_report_format fmt, vg_buf_t *out);
+/* Microseconds since the epoch as "2024-01-01T00:00:00Z" (seconds kept, fraction dropped when
+ * zero, else ".ffffff"). */
+void vg_report_time(int64_t us, char *out, size_t n);
 /* One cell as text the way every format writes it ("" for null). */
 void vg_report_cell_text(const vg_rcell_t *c, char *out, size_t n);
 void vg_report_render_html(const vg_report_t *r, vg_buf_t *out);

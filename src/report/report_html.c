@@ -101,6 +101,24 @@ static void bars(vg_buf_t *b, const vg_rtable_t *t, const char *label, const cha
     vg_buf_puts(b, "</figcaption></figure>\n");
 }
 
+/* A timeline bucket ("2024-01-01T05:00:00Z", "2024-01-01", "2024-01") as a position on an
+ * even axis and the axis step: months are counted as months (index * 31 days), so every month
+ * is one step whatever its length. */
+static bool bucket_time(const char *x, int64_t *pos, int64_t *step)
+{
+    size_t n = strlen(x);
+    if (n == 7) {
+        int y, m;
+        if (sscanf(x, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12)
+            return false;
+        *step = 31LL * 86400 * 1000000;
+        *pos = ((int64_t)y * 12 + (m - 1)) * *step;
+        return true;
+    }
+    *step = n == 10 ? 86400LL * 1000000 : 3600LL * 1000000;
+    return vg_store_parse_time(x, n, pos);
+}
+
 /* Time series: one line per category over every bucket from the first to the last (buckets
  * without alerts are zeros), x proportional to time. */
 static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
@@ -115,11 +133,10 @@ static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
     for (size_t k = 0; k < t->n_rows; k++) {
         const char *x = t->rows[k].cells[bi].s, *c = t->rows[k].cells[ci].s;
         int64_t us;
-        if (!x || !c || !vg_store_parse_time(x, strlen(x), &us)) {
+        if (!x || !c || !bucket_time(x, &us, &step)) {
             free(cat);
             return;
         }
-        step = strlen(x) == 10 ? 86400LL * 1000000 : 3600LL * 1000000;
         if (us < t0)
             t0 = us;
         if (us > t1)
@@ -138,8 +155,8 @@ static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
     double *v = calloc(nb * nc + 1, sizeof *v);
     double top = 1;
     for (size_t k = 0; k < t->n_rows; k++) {
-        int64_t us;
-        vg_store_parse_time(t->rows[k].cells[bi].s, strlen(t->rows[k].cells[bi].s), &us);
+        int64_t us, st;
+        bucket_time(t->rows[k].cells[bi].s, &us, &st);
         size_t x = (size_t)((us - t0) / step), j;
         for (j = 0; strcmp(cat[j], t->rows[k].cells[ci].s); j++)
             ;
@@ -190,7 +207,7 @@ static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
         vg_buf_puts(b, "</text>");
     }
     bp(b, "</svg><figcaption>Attack alerts per %s and category (UTC)</figcaption></figure>\n",
-       step == 3600LL * 1000000 ? "hour" : "day");
+       step == 3600LL * 1000000 ? "hour" : step == 86400LL * 1000000 ? "day" : "month");
     free(v);
     free(cat);
 }
@@ -416,10 +433,15 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
     const vg_report_filter_t *f = &r->filter;
     if (f->sensor || f->category || f->country || f->has_from || f->has_to) {
         vg_buf_puts(b, " Filter:");
-        if (f->has_from)
-            bp(b, " from %lld µs", (long long)f->from_us);
-        if (f->has_to)
-            bp(b, " to %lld µs", (long long)f->to_us);
+        char t[48];
+        if (f->has_from) {
+            vg_report_time(f->from_us, t, sizeof t);
+            bp(b, " from %s", t);
+        }
+        if (f->has_to) {
+            vg_report_time(f->to_us, t, sizeof t);
+            bp(b, " to %s (excluded)", t);
+        }
         if (f->sensor) {
             vg_buf_puts(b, " sensor ");
             esc(b, f->sensor);

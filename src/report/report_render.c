@@ -16,10 +16,15 @@ static void filter_json(vg_jw_t *w, const vg_report_t *r)
     const vg_report_filter_t *f = &r->filter;
     vg_jw_key(w, "filter");
     vg_jw_obj_open(w);
-    if (f->has_from)
-        vg_jw_kv_int(w, "from_us", f->from_us);
-    if (f->has_to)
-        vg_jw_kv_int(w, "to_us", f->to_us);
+    char t[48];
+    if (f->has_from) {
+        vg_report_time(f->from_us, t, sizeof t);
+        vg_jw_kv_str(w, "from", t);
+    }
+    if (f->has_to) {
+        vg_report_time(f->to_us, t, sizeof t);
+        vg_jw_kv_str(w, "to", t);
+    }
     if (f->sensor)
         vg_jw_kv_str(w, "sensor", f->sensor);
     if (f->category)
@@ -189,11 +194,15 @@ static void render_md(const vg_report_t *r, vg_buf_t *out)
     if (f->sensor || f->category || f->country || f->has_from || f->has_to) {
         vg_buf_puts(out, ".  \nFilter:");
         if (f->has_from) {
-            snprintf(txt, sizeof txt, " from %lld µs", (long long)f->from_us);
+            char t[48];
+            vg_report_time(f->from_us, t, sizeof t);
+            snprintf(txt, sizeof txt, " from %s", t);
             vg_buf_puts(out, txt);
         }
         if (f->has_to) {
-            snprintf(txt, sizeof txt, " to %lld µs", (long long)f->to_us);
+            char t[48];
+            vg_report_time(f->to_us, t, sizeof t);
+            snprintf(txt, sizeof txt, " to %s (excluded)", t);
             vg_buf_puts(out, txt);
         }
         if (f->sensor) {

@@ -508,32 +508,38 @@ static int tx_commit(vg_store_t *s)
     return 0;
 }
 
-/* qsort hands the comparator pointers to the elements (char **), not the strings. */
-static int cmp_hex_ptr(const void *a, const void *b)
+/* --- the run --- */
+
+static int exec_bind_text(vg_store_t *s, const char *sql, int64_t a, const char *b)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sqlite3_errcode(s->db);
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+}
+
+static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* --- the run --- */
-
-int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *err, size_t err_len)
+/* Records the run's captures and its capture set (SHA-256 over the sorted content hashes; a
+ * file given twice counts once). Inside a transaction. */
+static int record_captures(vg_store_t *s, const vg_store_capture_t *caps, size_t n)
 {
-    for (int i = 0; i < ST_MAX; i++)
-        if (!s->st[i] && sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                            &s->st[i], NULL) != SQLITE_OK) {
-            set_err(err, err_len, s->path, s->db, sqlite3_errcode(s->db), "prepare");
-            return -1;
-        }
-    /* The capture set: SHA-256 over the sorted content hashes. */
-    char **h = vg_xcalloc(ri->n_captures + 1, sizeof(char *));
-    for (size_t i = 0; i < ri->n_captures; i++)
-        h[i] = (char *)ri->captures[i].sha256;
-    qsort(h, ri->n_captures, sizeof(char *), cmp_hex_ptr);
+    const char **h = vg_xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        h[i] = caps[i].sha256;
+    qsort(h, n, sizeof(char *), cmp_str);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-    for (size_t i = 0; i < ri->n_captures; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i && !strcmp(h[i], h[i - 1]))
-            continue; /* the same file given twice is one capture */
+            continue;
         EVP_DigestUpdate(c, h[i], 64);
         EVP_DigestUpdate(c, "\n", 1);
     }
@@ -545,7 +551,31 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
     char set[65];
     for (int i = 0; i < 32; i++)
         snprintf(set + 2 * i, 3, "%02x", md[i]);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO captures(run_id,path,sha256,size) "
+                                       "VALUES(?1,?2,?3,?4)", -1, &st, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, s->run_id);
+        sqlite3_bind_text(st, 2, caps[i].path, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, caps[i].sha256, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, (int64_t)caps[i].size);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK)
+        rc = exec_bind_text(s, "UPDATE runs SET capture_set=?2 WHERE id=?1", s->run_id, set);
+    return rc == SQLITE_OK ? 0 : -1;
+}
 
+int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *err, size_t err_len)
+{
+    for (int i = 0; i < ST_MAX; i++)
+        if (!s->st[i] && sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &s->st[i], NULL) != SQLITE_OK) {
+            set_err(err, err_len, s->path, s->db, sqlite3_errcode(s->db), "prepare");
+            return -1;
+        }
     char now[32];
     iso_now(now, sizeof now);
     /* geo databases as a JSON array of labels */
@@ -568,7 +598,7 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
         sqlite3_bind_text(st, 2, VG_VERSION, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, ri->logdir ? ri->logdir : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, set, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, "", -1, SQLITE_STATIC); /* capture set: record_captures */
         sqlite3_bind_int64(st, 6, ri->rules_loaded);
         sqlite3_bind_int64(st, 7, ri->rules_failed);
         sqlite3_bind_text(st, 8, geo_s, -1, SQLITE_TRANSIENT);
@@ -579,18 +609,8 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
     st = NULL;
     free(geo_s);
     s->run_id = sqlite3_last_insert_rowid(s->db);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(s->db, "INSERT INTO captures(run_id,path,sha256,size) VALUES(?1,?2,?3,?4)",
-                                -1, &st, NULL);
-    for (size_t i = 0; rc == SQLITE_OK && i < ri->n_captures; i++) {
-        sqlite3_bind_int64(st, 1, s->run_id);
-        sqlite3_bind_text(st, 2, ri->captures[i].path, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, ri->captures[i].sha256, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, (int64_t)ri->captures[i].size);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
+    if (rc == SQLITE_OK && ri->n_captures && record_captures(s, ri->captures, ri->n_captures))
+        rc = sqlite3_errcode(s->db);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -1149,14 +1169,16 @@ int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_su
             rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
         }
         sqlite3_finalize(st);
+        if (rc == SQLITE_OK && e->n_captures && record_captures(s, e->captures, e->n_captures))
+            rc = SQLITE_ERROR;
         /* Rerun rule: an earlier counted run of the same capture set is superseded. */
         int64_t old = 0;
         bool overlap = false;
         if (rc == SQLITE_OK && !e->failed) {
             rc = sqlite3_prepare_v2(s->db,
                                     "SELECT id FROM runs WHERE id<>?1 AND status IN "
-                                    "('complete','partial') AND capture_set=(SELECT capture_set "
-                                    "FROM runs WHERE id=?1) ORDER BY id",
+                                    "('complete','partial') AND capture_set<>'' AND capture_set=(SELECT "
+                                    "capture_set FROM runs WHERE id=?1) ORDER BY id",
                                     -1, &st, NULL);
             sqlite3_bind_int64(st, 1, s->run_id);
             int64_t olds[64];

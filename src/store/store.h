@@ -44,7 +44,7 @@ typedef struct vg_store_capture {
 typedef struct vg_store_run_info {
     const char *sensor;                  /* sensor-name, else the host name */
     const char *logdir;
-    const vg_store_capture_t *captures;
+    const vg_store_capture_t *captures;  /* may be given at vg_store_end_run instead */
     size_t n_captures;
     uint32_t rules_loaded, rules_failed;
     const char *const *geo_dbs;          /* "NAME BUILD" labels */
@@ -63,6 +63,9 @@ int vg_store_sink_event(void *s, const char *line, size_t len);
 int vg_store_sink_commit(void *s, bool final);
 
 typedef struct vg_store_run_end {
+    /* The captures, when they were not known at vg_store_begin_run (hashed during the run). */
+    const vg_store_capture_t *captures;
+    size_t n_captures;
     uint64_t packets, bytes;
     uint64_t first_ts, last_ts;          /* packet time, microseconds since the epoch */
     int capture_errors;

@@ -47,8 +47,7 @@ const char *const vg_store_schema_v1 =
     " dest_ip TEXT, dest_port INTEGER, pkts_toserver INTEGER, pkts_toclient INTEGER,"
     " bytes_toserver INTEGER, bytes_toclient INTEGER, state TEXT, reason TEXT,"
     " alerted INTEGER, community_id TEXT);"
-    "CREATE INDEX flows_run ON flows(run_id);"
-    "CREATE INDEX flows_flow ON flows(flow_id);";
+    "CREATE INDEX flows_run ON flows(run_id);";
 
 /* Version 2: an evidence reference on each alert (the evidence ledger, docs/STORE.md). */
 static const char *const schema_v2 =

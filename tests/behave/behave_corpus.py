@@ -7,7 +7,8 @@ folders (never by file name):
   - baseline/: ordinary traffic raises no behavioural alert;
   - no capture raises a flood of behavioural alerts (at most --max-per-capture);
   - scan/, bruteforce/, ddos/: at least one capture of the folder raises the folder's detector
-    (scanning, brute-force, denial-of-service), with the attacker on the alert's sending side.
+    (scanning, brute-force, denial-of-service), with the attacker on the alert's sending side;
+  - a capture that raised alerts raises the same ones with --workers 1 (determinism).
 Exits 77 (skipped) when the corpus is absent. --report FILE writes the table as Markdown.
 
 usage: behave_corpus.py --vigil PATH --corpus DIR [--report FILE] [--workers N]
@@ -40,6 +41,11 @@ def run(vigil, path, workers):
                 if e["event_type"] == "alert" and e["alert"]["gid"] == 9:
                     alerts.append(e)
         return r.returncode, alerts, r.stderr.strip().splitlines()[-1:] if r.returncode else []
+
+
+def alert_key(e):
+    return (e["timestamp"], e["alert"]["signature_id"], e["src_ip"], e["dest_ip"],
+            json.dumps(e["behave"], sort_keys=True))
 
 
 def main():
@@ -76,12 +82,16 @@ def main():
                     v.get("attacker", {}).get("ip", e["src_ip"]),
                     v.get("victim", {}).get("ip", e["dest_ip"])))
                 cat = v.get("category")
-                if EXPECT.get(folder) == cat:
+                if EXPECT.get(folder) == cat and v["attacker"]["ip"] == e["src_ip"]:
                     hit[folder] += 1
             rows.append((rel, len(alerts), "; ".join(summary[:6]) + (" ..." if len(summary) > 6 else "")))
             print("%-70s %3d  %s" % (rel, len(alerts), rows[-1][2]))
             if folder == "baseline" and alerts:
                 failed.append("%s: baseline capture raised %d behave alerts" % (rel, len(alerts)))
+            if alerts:
+                _, again, _ = run(a.vigil, path, 1)
+                if sorted(map(alert_key, again)) != sorted(map(alert_key, alerts)):
+                    failed.append("%s: --workers 1 and %d differ" % (rel, a.workers))
             if len(alerts) > a.max_per_capture:
                 failed.append("%s: %d behave alerts (more than %d)" % (rel, len(alerts),
                                                                        a.max_per_capture))

@@ -337,6 +337,16 @@ static void test_dns_tunnel(void **st)
     queries(b, 200, "%s.example.com", 1, false); /* the same short name again and again */
     assert_int_equal(g.n, 0);
     vg_behave_free(b);
+    /* hashed hostnames of an ignored content network: silent; the same with the list emptied */
+    b = mk(&c, &g);
+    queries(b, 50, "%s.safeframe.googlesyndication.com", 1, true);
+    assert_int_equal(g.n, 0);
+    vg_behave_free(b);
+    c.dns_ignore[0] = 0;
+    b = mk(&c, &g);
+    queries(b, 50, "%s.safeframe.googlesyndication.com", 1, true);
+    assert_int_equal(count_sid(&g, 5001), 1);
+    vg_behave_free(b);
 }
 
 /* --- exfiltration --- */
@@ -447,6 +457,38 @@ static void test_pipe_deterministic(void **st)
     }
 }
 
+/* The per-epoch caps: single-packet flows beyond theirs are dropped and counted, while flows of
+ * real conversations still get in. */
+static void test_pipe_caps(void **st)
+{
+    (void)st;
+    vg_behave_cfg_t c;
+    vg_behave_cfg_defaults(&c);
+    c.max_epoch_single = 1024;
+    got_t g;
+    memset(&g, 0, sizeof g);
+    vg_behave_t *b = vg_behave_new(&c, collect, NULL, &g);
+    vg_behave_pipe_t *p = vg_behave_pipe_start(b, 1, NULL, NULL);
+    for (uint32_t i = 0; i < 5000; i++) {
+        vg_behave_obs_t o = flow(T0 + i, v4(1, (uint8_t)(i >> 8), (uint8_t)i, 1),
+                                 v4(10, 0, 0, 80), 80, 6);
+        vg_behave_pipe_add(p, 0, &o, NULL, 0);
+    }
+    for (uint32_t i = 0; i < 100; i++) {
+        vg_behave_obs_t o = flow(T0 + i, v4(10, 0, 0, 5), v4(198, 51, 100, 1), 443, 6);
+        o.pkts[0] = o.pkts[1] = 5;
+        o.flags = VG_BOBS_HANDSHAKE;
+        vg_behave_pipe_add(p, 0, &o, NULL, 0);
+    }
+    vg_behave_pipe_close(p, 0);
+    vg_behave_pipe_join(p);
+    uint64_t v[BC_N];
+    vg_behave_stats_snapshot(b, v);
+    assert_int_equal(v[BC_OBS], 1024 + 100);
+    assert_int_equal(v[BC_OBS_DROPPED], 5000 - 1024);
+    vg_behave_free(b);
+}
+
 static void test_config_ports(void **st)
 {
     (void)st;
@@ -475,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_exfil),
         cmocka_unit_test(test_tables_bounded),
         cmocka_unit_test(test_pipe_deterministic),
+        cmocka_unit_test(test_pipe_caps),
         cmocka_unit_test(test_config_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@ the same alerts.
 usage: test_behave_e2e.py --vigil PATH [--sanitized] CASE
 """
 import argparse
+import ipaddress
 import json
 import os
 import random
@@ -335,6 +336,29 @@ def case_flood_udp():
     silent(al, "200 packets/s")
 
 
+def case_flood_icmp():
+    pk = [(T0 + i * 500, P.frame(1, "198.51.100.11", "10.0.0.54", icmp_type=8,
+                               icmp_rest=struct.pack("!HH", 9, i & 0xFFFF), payload=b"x" * 56))
+          for i in range(6000)]
+    al, _ = run(pk, "icmpflood")
+    a = one(al, 3003)
+    assert a["behave"]["kind"] == "icmp" and a["behave"]["rate"] >= 1000, a["behave"]
+    check_roles(a, "198.51.100.11", "10.0.0.54", "spoofable", "denial-of-service")
+    assert len(al) == 1, [x["alert"]["signature"] for x in al]
+
+
+def case_scan_ipv6():
+    pk = []
+    for i in range(60):
+        pk += syn_probe(T0 + i * 10_000, "2001:db8::66", "2001:db8:1::20", 40000, 1 + i)
+    al, _ = run(pk, "scan6")
+    a = one(al, 1001)
+    full = lambda x: ipaddress.ip_address(x).exploded  # EVE writes IPv6 in full, as Suricata
+    assert a["src_ip"] == full("2001:db8::66") and a["dest_ip"] == full("2001:db8:1::20"), a
+    assert a["behave"]["ports"] >= 25, a["behave"]
+    assert len(al) == 1, al
+
+
 def case_flood_amplification():
     # many reflectors at a low rate (one response every 10 ms): by the number of reflectors
     al, _ = run(amplification(1000, step=10_000), "amp")
@@ -402,6 +426,32 @@ def case_disabled():
     silent(al, "behave.enabled=false")
 
 
+def case_generated_web():
+    """vigil-gen's web mix (HTTP, TLS, DNS, SSH sessions between many hosts): nothing fires."""
+    if not ARGS.gen:
+        raise AssertionError("--gen is required for this case")
+    pcap = os.path.join(TMP, "web.pcap")
+    subprocess.run([ARGS.gen, "--size", "24M", "--seed", "3", "--mix", "web", "-o", pcap],
+                   check=True, capture_output=True)
+    out = os.path.join(TMP, "web-out")
+    r = subprocess.run([ARGS.vigil, "read", pcap, "-l", out, "-q", "--no-progress", "-k", "none"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    evs = [json.loads(l) for l in open(os.path.join(out, "eve.json"))]
+    al = [e for e in evs if e["event_type"] == "alert" and e["alert"]["gid"] == 9]
+    stats = [e for e in evs if e["event_type"] == "stats"][-1]["stats"]["behave"]
+    assert stats["obs"] > 1000, stats
+    silent(al, "vigil-gen web mix")
+
+
+def case_bad_config():
+    pcap = os.path.join(TMP, "bad.pcap")
+    P.write_pcap(pcap, vertical_scan(3))
+    r = subprocess.run([ARGS.vigil, "read", pcap, "-l", os.path.join(TMP, "bad-out"), "-q",
+                        "--set", "behave.brute-force.ports=22,ssh"], capture_output=True, text=True)
+    assert r.returncode != 0 and "behave.brute-force.ports" in r.stderr, (r.returncode, r.stderr)
+
+
 def everything():
     pk = vertical_scan(100) + horizontal_scan(60, src="203.0.113.9") + udp_scan(40, src="203.0.113.10")
     pk += ssh_sessions(15) + http_401(25) + syn_flood(8000, 4000) + udp_flood(6000, 2000)
@@ -448,7 +498,9 @@ def case_spoofed_flood_memory():
     al, stats = run(pk, "spoofmem", "--set", "behave.table-size=4096", "--set",
                     "flow.memcap=16mb")
     b = stats["behave"]
-    assert b["obs"] >= n * 0.9, b
+    # every flow is observed or counted as dropped (single-packet flows beyond the per-second
+    # cap, mostly at the end-of-input flush)
+    assert b["obs"] + b["obs_dropped"] == n and b["obs"] >= n // 2, b
     assert b["memory"] <= 6 * 4096 * 1024, b  # 6 tables of 4096 entries of at most 1 KiB
     # the same settings on a few packets: the detectors' tables have the same size
     _, small = run(syn_flood(10, 10, seed=8), "spoofmem-small", "--set", "behave.table-size=4096",
@@ -478,6 +530,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigil", required=True)
     ap.add_argument("--sanitized", action="store_true")
+    ap.add_argument("--gen", help="vigil-gen (for generated_web)")
     ap.add_argument("case", choices=sorted(CASES))
     ARGS = ap.parse_args()
     TMP = tempfile.mkdtemp(prefix="vigil-behave-")

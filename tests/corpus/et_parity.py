@@ -51,7 +51,9 @@ def main():
         cmd_rules += ["-S", r]
     for rel in pcaps:
         d = tempfile.mkdtemp(dir=work)
+        # signature alerts only: the behavioural detectors (gid 9) have no Suricata counterpart
         r = subprocess.run([a.vigil, "read", "-k", "none", "--no-progress", "-q",
+                            "--set", "behave.enabled=false",
                             os.path.join(a.corpus, "pcaps", rel), "-l", d] + cmd_rules,
                            capture_output=True, text=True, timeout=1800)
         if r.returncode not in (0, 1):

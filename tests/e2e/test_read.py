@@ -72,6 +72,36 @@ def case_workers_equal():
                                                    sorted(a - b)[:1] or sorted(b - a)[:1]))
 
 
+def case_thresholds_workers():
+    """Thresholds count a host's matches across workers: one source querying 16 resolvers
+    (16 IP pairs, spread over the workers) is limited to one alert per window whatever the
+    number of workers, and a `threshold` (every 5th) counts all 40 matches together."""
+    rules = os.path.join(TMP, "thr.rules")
+    with open(rules, "w") as f:
+        f.write('alert dns any any -> any any (msg:"limit by_src"; dns.query; content:".top"; '
+                'endswith; threshold:type limit, track by_src, count 1, seconds 300; '
+                'sid:9100001; rev:1;)\n'
+                'alert dns any any -> any any (msg:"every 5th by_src"; dns.query; '
+                'content:".top"; endswith; threshold:type threshold, track by_src, count 5, '
+                'seconds 300; sid:9100002; rev:1;)\n')
+    pkts = []
+    t0 = 1_700_000_000_000_000
+    for i in range(40):
+        q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + \
+            b"\x04bad%c\x03top\x00\x00\x01\x00\x01" % (0x61 + i % 26)
+        dst = "198.51.100.%d" % (1 + i % 16)
+        pkts.append((t0 + i * 100_000, P.frame(17, "10.9.9.9", dst, sport=30000 + i, dport=53,
+                                               payload=q)))
+    pcap = os.path.join(TMP, "thr.pcap")
+    P.write_pcap(pcap, pkts)
+    for n in (1, 2, 3):
+        d = fresh("thr%d" % n)
+        vigil(pcap, "-S", rules, "--workers", str(n), logdir=d)
+        sids = collections.Counter(e["alert"]["signature_id"] for e in events(d, "alert"))
+        assert sids[9100001] == 1, "workers=%d: limit by_src gave %d alerts" % (n, sids[9100001])
+        assert sids[9100002] == 8, "workers=%d: every 5th of 40 gave %d" % (n, sids[9100002])
+
+
 def case_flow_event():
     """One TCP conversation and one UDP exchange give exactly the expected flow events."""
     c = P.TcpConv("10.0.0.1", 40000, "192.0.2.10", 80).handshake()

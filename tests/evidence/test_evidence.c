@@ -115,6 +115,17 @@ static void test_ring_then_file(void **st)
     assert_true(vg_evid_alert(c, &slot, 42, 10, &ref));
     assert_string_equal(ref.file, "flow-42.pcap");
     assert_int_equal(ref.packet, 4); /* packets 7..10 from the ring: the alerting one is 4th */
+    /* the file so far is on disk and the alert carries its hash */
+    assert_int_equal(ref.bytes, 24 + 4 * (16 + 60));
+    {
+        char p0[400], h0[65];
+        snprintf(p0, sizeof p0, "%s/%s", dir, ref.file);
+        struct stat sb0;
+        assert_int_equal(stat(p0, &sb0), 0);
+        assert_int_equal((uint64_t)sb0.st_size, ref.bytes);
+        file_sha(p0, h0);
+        assert_string_equal(h0, ref.sha256);
+    }
     for (uint64_t i = 11; i <= 13; i++) {
         vg_packet_t p = mkpkt(buf, 60, i);
         assert_false(vg_evid_packet(c, &slot, &p, &s));
@@ -334,6 +345,15 @@ static void test_ledger_chain_and_signatures(void **st)
     fclose(pf);
     /* the alert entries name flow-42.pcap, never sealed: incomplete, not tampered */
     assert_int_equal(run_verify(logdir, pub), 3);
+    /* an eve.json without any alert (a run killed early): the alert entries are not in it,
+     * and verify says so rather than failing on an empty table */
+    char eve[400];
+    snprintf(eve, sizeof eve, "%s/eve.json", logdir);
+    pf = fopen(eve, "w");
+    fputs("{\"timestamp\":\"x\",\"event_type\":\"flow\"}\n", pf);
+    fclose(pf);
+    assert_int_equal(run_verify(logdir, pub), 1);
+    unlink(eve);
     /* a second run appends and continues the chain */
     write_ledger(logdir, keydir, 2, 0);
     assert_int_equal(run_verify(logdir, pub), 3);

@@ -8,7 +8,8 @@
           detected and named (kind, entry, file) with the right exit status. Bad input: a private
           key readable by others, a public key of the wrong size, a ledger of another sensor.
           The pcap of the long flow holds the last ring-packets packets before the alert, then
-          the rest, and the alert's packet index points at the alerting request.
+          the rest, and the alert's packet index points at the alerting request. Export: a bundle
+          of one flow and one of a period verify elsewhere; a changed pcap in it is found.
   crash:  SIGKILL during a run: verify reports only an incomplete state (unsigned tail, unsealed
           files), every entry before it checks, and every alert entry is in eve.json.
 usage: test_evidence_e2e.py --vigil PATH [--gen PATH] tamper|crash
@@ -151,6 +152,13 @@ def tamper(a):
             data = open(os.path.join(run, "evidence", ev["file"]), "rb").read()
             t.check(hashlib.sha256(data).hexdigest() == sealed["sha256"] and
                     len(data) == sealed["size"], "the evidence event's hash and size are the file's")
+        other = os.path.join(tmp, "otherkeys")
+        for e in alerts:  # each alert's hash of the file as it was then: a prefix of the file
+            ev = e["evidence"]
+            data = open(os.path.join(run, "evidence", ev["file"]), "rb").read()
+            t.check(ev.get("bytes", 0) > 24 and
+                    hashlib.sha256(data[:ev["bytes"]]).hexdigest() == ev.get("sha256"),
+                    "alert's evidence bytes/sha256 are the file's prefix: %s" % ev)
         rc, rep = t.verify(run)
         t.check(rc == 0 and rep["status"] == "ok" and rep["problems"] == [] and
                 rep["files_checked"] == 7 and rep["alerts_checked"] == 7,
@@ -188,6 +196,20 @@ def tamper(a):
             open(p, "wb").write(bytes(b))
             return files[2]
         case("pcap_byte", flip_pcap, 1, ["file_changed"], extra=named("file_changed", file=lambda f: f))
+
+        def flip_early(d):
+            # a byte inside what the alert already hashed (the ring part): found twice, by the
+            # sealed file's hash and by the alert's prefix hash
+            p = os.path.join(d, "evidence", files[3])
+            b = bytearray(open(p, "rb").read())
+            b[40] ^= 0x01
+            open(p, "wb").write(bytes(b))
+            return files[3]
+
+        def two_findings(rep, f):
+            ps = [p for p in rep["problems"] if p.get("file") == f]
+            t.check(len(ps) == 2, "early byte: the file and the alert's prefix both named: %s" % ps)
+        case("pcap_early_byte", flip_early, 1, ["file_changed"], extra=two_findings)
 
         def entry_byte(d):
             ls = ledger_lines(d)
@@ -249,7 +271,6 @@ def tamper(a):
             write_lines(d, out)
         case("forged_checkpoints", forged, 1, ["bad_signature"])
 
-        other = os.path.join(tmp, "otherkeys")
         subprocess.run([a.vigil, "keygen", "--out", other], check=True, capture_output=True)
         case("wrong_pubkey", lambda d: None, 1, ["wrong_key"], pub=os.path.join(other, "sensor.pub"))
 
@@ -270,11 +291,73 @@ def tamper(a):
         # the cut line was the last evidence entry: its file is now unsealed too
         case("tail_cut_mid_line", cut_mid_line, 3, ["unsigned_tail", "truncated_line", "file_unsealed"])
 
+        # a write cut short (the final checkpoint half written), then another run: it ends the
+        # line, says so in its open entry, and verify calls it a cut write (incomplete)
+        d = os.path.join(tmp, "cut_then_run")
+        shutil.copytree(run, d)
+        lp = os.path.join(d, "evidence", "ledger.jsonl")
+        data = open(lp, "rb").read()
+        open(lp, "wb").write(data[:-30])
+        r = t.read([pcap], d, check=False)
+        rc, rep = t.verify(d)
+        kinds = {p["kind"] for p in rep["problems"]}
+        t.check(r.returncode == 0 and rc == 3 and kinds == {"truncated_line"},
+                "a cut write, then a run: %d %d %s" % (r.returncode, rc, rep["problems"]))
+        # the same damaged line without the next run's record of it: tampering
+        ls = open(lp).read().splitlines()
+        bad = next(i for i, l in enumerate(ls) if not l.endswith('"}'))
+        del ls[bad + 1]
+        open(lp, "w").write("\n".join(ls) + "\n")
+        rc, rep = t.verify(d)
+        t.check(rc == 1 and "entry_damaged" in {p["kind"] for p in rep["problems"]},
+                "a damaged line nobody recorded: %d %s" % (rc, rep["problems"]))
+
         def eve_altered(d):
             p = os.path.join(d, "eve.json")
             s = open(p).read().replace("EVID exploit", "EVID exploiT", 1)
             open(p, "w").write(s)
         case("eve_alert_altered", eve_altered, 1, ["alert_not_in_eve"])
+
+        # --- export: a bundle another machine verifies ---
+        ev_alerts = [e for e in entries if e["type"] == "alert"]
+        pick = ev_alerts[2]
+        b1 = os.path.join(tmp, "bundle_flow")
+        r = subprocess.run([a.vigil, "evidence", "export", run, "--out", b1, "--flow",
+                            str(pick["flow_id"]), "--pubkey", os.path.join(t.keys, "sensor.pub")],
+                           capture_output=True, text=True)
+        t.check(r.returncode == 0, "export by flow: %d %r" % (r.returncode, r.stderr))
+        moved = os.path.join(tmp, "elsewhere", "b")  # as if copied to another machine
+        shutil.copytree(b1, moved)
+        bfiles = sorted(os.listdir(os.path.join(moved, "evidence")))
+        t.check(bfiles == sorted([pick["file"], "ledger.jsonl"]), "bundle files: %s" % bfiles)
+        t.check(len(open(os.path.join(moved, "eve.json")).readlines()) == 1, "one alert in the bundle")
+        env = dict(os.environ, HOME=os.path.join(tmp, "elsewhere"), XDG_CONFIG_HOME="")
+        r = subprocess.run([a.vigil, "verify", moved, "--json"], capture_output=True, text=True,
+                           env=env)
+        rep = json.loads(r.stdout) if r.stdout else {}
+        t.check(r.returncode == 0 and rep.get("files_checked") == 1 and
+                rep.get("alerts_checked") == 1, "the bundle verifies elsewhere: %d %s" % (r.returncode, rep))
+        rc, rep = t.verify(moved, os.path.join(other, "sensor.pub"))
+        t.check(rc == 1 and {p["kind"] for p in rep["problems"]} == {"wrong_key"},
+                "the bundle against another key: %d %s" % (rc, rep["problems"]))
+        p = os.path.join(moved, "evidence", pick["file"])
+        bb = bytearray(open(p, "rb").read())
+        bb[30] ^= 0xff
+        open(p, "wb").write(bytes(bb))
+        rc, rep = t.verify(moved)
+        t.check(rc == 1 and {p["kind"] for p in rep["problems"]} == {"file_changed"},
+                "a changed pcap in the bundle: %d %s" % (rc, rep["problems"]))
+        # by period: the alerts from the 4th on
+        b2 = os.path.join(tmp, "bundle_period")
+        r = subprocess.run([a.vigil, "evidence", "export", run, "--out", b2, "--from",
+                            ev_alerts[3]["timestamp"]], capture_output=True, text=True)
+        rc, rep = t.verify(b2)
+        want = len([e for e in ev_alerts if e["timestamp"] >= ev_alerts[3]["timestamp"]])
+        t.check(r.returncode == 0 and rc == 0 and rep["alerts_checked"] == want and
+                rep["files_checked"] == want, "export by period: %d %d %s" % (r.returncode, rc, rep))
+        r = subprocess.run([a.vigil, "evidence", "export", run, "--out", os.path.join(tmp, "b3"),
+                            "--flow", "12345"], capture_output=True, text=True)
+        t.check(r.returncode == 1 and "no alert" in r.stderr, "export of nothing: %r" % r.stderr)
 
         # --- bad input ---
         os.chmod(os.path.join(t.keys, "sensor.key"), 0o644)

@@ -12,6 +12,7 @@ Input framings are the harnesses' (see each fuzz_*.c):
   rules   [mode][classification/threshold text NUL][rules text]
   config  YAML text;  pcap  capture file bytes
 """
+import json
 import os
 import re
 import shutil
@@ -726,6 +727,12 @@ def gen_dicts():
                        "iso_code", "autonomous_system_number", "autonomous_system_organization",
                        "registered_country", "city", "names", "en", "ipv4", "ipv6", "asn",
                        "allocated", "assigned", "summary", "\t", "|", ","])
+    write_dict("ledger", ['"seq":', '"type":', '"open"', '"alert"', '"evidence"', '"checkpoint"',
+                          '"prev":"', '"hash":"', '"sig":"', '"key_id":"', '"head_seq":',
+                          '"final":true', '"final":false', '"file":"', '"sha256":"', '"size":',
+                          '"packets":', '"truncated":', '"eve_sha256":"', '"public_key":"',
+                          '"packet":', "flow-1.pcap", "flow-2.pcap", "0" * 64, "\n", "{", "}",
+                          "../", "/"])
     write_dict("pcap", [b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
                         b"\x0a\x0d\x0d\x0a", b"\x4d\x3c\x2b\x1a", b"\x01\x00\x00\x00",
                         b"\x06\x00\x00\x00", b"\x02\x00\x04\x00", b"\xff\xff\x00\x00",
@@ -772,9 +779,74 @@ def gen_geo():
                        b"ripencc|EU|asn|1|1|19930901|allocated|w\n"))
 
 
+def gen_ledger():
+    """Evidence ledgers as `vigil verify` reads them (tests/fuzz/fuzz_ledger.c): a chain with
+    correct hashes, the two evidence files the harness creates, and checkpoints signed with the
+    harness's fixed key (Ed25519 from 32 bytes of 0x11; needs python's cryptography package);
+    then one eve.json with the alerts, and damaged variants of each kind verify reports."""
+    import hashlib
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+    sk = Ed25519PrivateKey.from_private_bytes(b"\x11" * 32)
+    pk = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_id = hashlib.sha256(pk).hexdigest()[:16]
+    files = {"flow-1.pcap": b"vigil fuzz evidence file 1\n", "flow-2.pcap": b"vigil fuzz evidence file 2\n"}
+    eve_lines = [b'{"timestamp":"2024-01-01T00:00:0%d.000000+0000","flow_id":%d,"event_type":"alert",'
+                 b'"alert":{"signature_id":1}}' % (i, i) for i in (1, 2)]
+
+    def chain(entries):
+        out, prev = [], "0" * 64
+        for seq, (kind, members) in enumerate(entries, 1):
+            if kind == "checkpoint":
+                msg = "vigil-ledger-v1 checkpoint key=%s head=%d hash=%s final=%d" % (
+                    key_id, seq - 1, prev, 1 if members.get("final") else 0)
+                members = dict(time="2024-01-01T00:00:09Z", head_seq=seq - 1,
+                               final=bool(members.get("final")), key_id=key_id,
+                               sig=sk.sign(msg.encode()).hex())
+            body = json.dumps(dict(seq=seq, type=kind, **members, prev=prev),
+                              separators=(",", ":"))
+            h = hashlib.sha256((body[:-1] + "}").encode()).hexdigest()
+            line = body[:-1] + ',"hash":"%s"}' % h
+            out.append(line.encode())
+            prev = h
+        return out
+
+    entries = [("open", dict(time="2024-01-01T00:00:00Z", sensor="fuzz", version="0.1.0",
+                             key_id=key_id, public_key=pk.hex()))]
+    for i in (1, 2):
+        entries.append(("alert", dict(timestamp="2024-01-01T00:00:0%d.000000+0000" % i, flow_id=i,
+                                      signature_id=1,
+                                      eve_sha256=hashlib.sha256(eve_lines[i - 1]).hexdigest(),
+                                      file="flow-%d.pcap" % i, packet=1)))
+    entries.append(("checkpoint", {}))
+    for i in (1, 2):
+        data = files["flow-%d.pcap" % i]
+        entries.append(("evidence", dict(timestamp="2024-01-01T00:00:0%d.000000+0000" % i,
+                                         flow_id=i, file="flow-%d.pcap" % i,
+                                         sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                                         packets=1, truncated=False)))
+    entries.append(("checkpoint", {"final": True}))
+    good = chain(entries)
+    eve = b"\n".join(eve_lines) + b"\n"
+
+    def seed(name, eve_bytes, lines, tail=b"\n"):
+        corpora.setdefault("ledger", []).append(
+            (name, struct.pack(">H", len(eve_bytes)) + eve_bytes + b"\n".join(lines) + tail))
+
+    seed("complete", eve, good)
+    seed("no_eve", b"", good)
+    seed("unsigned_tail", eve, good[:-1])
+    seed("cut_line", eve, good[:-1] + [good[-1][:40]], b"")
+    seed("altered", eve, good[:1] + [good[1].replace(b'"packet":1', b'"packet":2')] + good[2:])
+    seed("reordered", eve, [good[0], good[2], good[1]] + good[3:])
+    seed("removed", eve, good[:2] + good[3:])
+    seed("bad_sig", eve, good[:3] + [good[3].replace(b'"sig":"', b'"sig":"00', 1)] + good[4:])
+    seed("two_runs", eve, good + chain(entries)[0:1])
+
+
 def main():
     for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_rules,
-              gen_config, gen_pcap, gen_geo):
+              gen_config, gen_pcap, gen_geo, gen_ledger):
         g()
     total = 0
     for h, items in corpora.items():

@@ -155,6 +155,9 @@ static void test_overview_and_totals(void **st)
     /* incidents: c2 4 (different victims/attackers), log4j 1, sqli 2, webshell 1, scan 4 + 1
      * (run 2: one victim, two ports, 1 s apart), flood 5 */
     assert_string_equal(cell(r, "overview", "metric", "incidents", "value"), "18");
+    /* C2 victims 10.0.0.1-3 and the web shell's 10.0.0.7; controllers .1, .2 and 203.0.113.5 */
+    assert_string_equal(cell(r, "overview", "metric", "compromised_hosts", "value"), "4");
+    assert_string_equal(cell(r, "overview", "metric", "external_controllers", "value"), "3");
 
     assert_string_equal(cell(r, "categories", "category", "command-and-control", "alerts"), "4");
     assert_string_equal(cell(r, "categories", "category", "exploitation-attempt", "alerts"), "5");
@@ -178,6 +181,7 @@ static void test_origins(void **st)
     assert_string_equal(cell(r, "origins_country", "country", "BR", "alerts"), "6");
     assert_string_equal(cell(r, "origins_country", "country", "BR", "attackers"), "6");
     assert_string_equal(cell(r, "origins_country", "country", "BR", "spoofable_share"), "0.8333");
+    assert_string_equal(cell(r, "origins_country", "country", "BR", "share"), "0.2857"); /* 6/21 */
     assert_string_equal(cell(r, "origins_country", "country", "BR", "flag"), "spoofable");
     assert_string_equal(cell(r, "origins_country", "country", "NL", "flag"), "");
     assert_string_equal(cell(r, "origins_country", "country", "??", "attackers"), "1");
@@ -230,6 +234,9 @@ static void test_targets_exploits_scans_dos_attackers(void **st)
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "hosts"), "5");
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "ports"), "4");
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "incidents"), "5");
+    assert_string_equal(cell(r, "scanning_ports", "port", "22", "alerts"), "2");
+    assert_string_equal(cell(r, "scanning_ports", "port", "22", "hosts"), "2");
+    assert_string_equal(cell(r, "scanning_ports", "port", "443", "scanners"), "1");
     assert_string_equal(cell(r, "scanning", "scanner", "192.0.2.30", "alerts"), "6");
     assert_string_equal(cell(r, "dos", "target", "10.0.0.53", "sources"), "5");
     assert_string_equal(cell(r, "dos", "target", "10.0.0.53", "spoofable_share"), "1");
@@ -255,6 +262,42 @@ static void test_timeline(void **st)
         sum += t->rows[i].cells[vg_report_col(t, "alerts")].i;
     assert_int_equal(sum, 21);
     vg_report_free(r);
+}
+
+/* Beyond 92 days the timeline counts months. */
+static void test_timeline_months(void **st)
+{
+    (void)st;
+    char path[256], err[256];
+    fx_tmp_store(path, sizeof path);
+    vg_store_t *s = vg_store_open(path, true, err, sizeof err);
+    assert_true(fx_begin(s, "77", 3600) > 0);
+    const int64_t days[] = {0, 1, 40, 100};
+    for (size_t i = 0; i < 4; i++) {
+        fx_alert_t a = {.t = days[i] * 86400, .sid = 1, .category = "scanning",
+                        .att = "192.0.2.1", .vic = "10.0.0.1", .vic_home = 1};
+        assert_int_equal(fx_feed(s, &a), 0);
+    }
+    vg_store_run_summary_t sum;
+    assert_int_equal(fx_end(s, &sum), 0);
+    vg_report_filter_t f = {.tables = "timeline"};
+    vg_report_t *r = vg_report_build(vg_store_db(s), &f, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(r->n_tables, 1);
+    const vg_rtable_t *t = vg_report_table(r, "timeline");
+    assert_string_equal(t->unit, "alerts per month (UTC)");
+    assert_int_equal(t->n_rows, 3);
+    assert_string_equal(cell(r, "timeline", "bucket", "2024-01", "alerts"), "2");
+    assert_string_equal(cell(r, "timeline", "bucket", "2024-02", "alerts"), "1");
+    assert_string_equal(cell(r, "timeline", "bucket", "2024-04", "alerts"), "1");
+    vg_buf_t h;
+    vg_buf_init(&h, 1 << 14);
+    vg_report_render(r, VG_REPORT_HTML, &h);
+    vg_buf_putc(&h, '\0');
+    assert_non_null(strstr(h.data, "per month and category"));
+    vg_buf_fini(&h);
+    vg_report_free(r);
+    vg_store_close(s);
 }
 
 static void test_evidence_index(void **st)
@@ -402,8 +445,8 @@ static void test_formats_agree(void **st)
         off += (size_t)snprintf(line + off, sizeof line - off, q ? ",\"%s\"" : ",%s", txt);
     }
     assert_non_null(strstr(c.data, line));
-    assert_non_null(strstr(m.data, "| BR | 6 | 6 | 6 | 2 | 0.1667 | 0.8333 | spoofable |"));
-    assert_non_null(strstr(h.data, "<td>BR</td><td class=\"n\">6</td><td class=\"n\">6</td>"));
+    assert_non_null(strstr(m.data, "| BR | 6 | 0.2857 | 6 | 6 | 2 | 0.1667 | 0.8333 | spoofable |"));
+    assert_non_null(strstr(h.data, "<td>BR</td><td class=\"n\">6</td><td class=\"n\">0.2857</td><td class=\"n\">6</td>"));
     /* HTML: self-contained, with charts */
     for (const char *p = h.data; (p = strstr(p, "http")) != NULL; p++)
         assert_memory_equal(p, "http://www.w3.org/2000/svg", 26); /* only the SVG namespace */
@@ -435,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_c2_and_statements),
         cmocka_unit_test(test_targets_exploits_scans_dos_attackers),
         cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_timeline_months),
         cmocka_unit_test(test_evidence_index),
         cmocka_unit_test(test_filters_and_empty),
         cmocka_unit_test(test_formats_agree),

@@ -126,6 +126,8 @@ def main():
               "summary line names the store and 8 alerts: %r" % r.stdout)
         check("1 control server(s) in NL contacted 1 host(s) in our networks" in r.stdout,
               "summary carries the C2 statement: %r" % r.stdout)
+        check("top origins: BR (6 incidents, 6 attackers), NL (2 incidents, 2 attackers)" in r.stdout,
+              "summary names the top origins: %r" % r.stdout)
         # run 2 accumulates
         run(base + [pb, "-l", os.path.join(tmp, "l2"), "--store", store, "-q"])
         # run 3: capture A again → supersedes run 1
@@ -210,6 +212,11 @@ def main():
         d3 = json.loads(r.stdout)
         check(d3["empty"] is True and overview(d3)["alerts"] == 0, "empty period")
         check("nothing" in r.stderr, "empty period is said: %r" % r.stderr)
+
+        r = run([a.vigil, "report", store, "--format", "json", "--tables", "overview,c2_countries"])
+        d4 = json.loads(r.stdout)
+        check(sorted(d4["tables"]) == ["c2_countries", "overview"] and
+              overview(d4)["alerts"] == 10, "--tables: %s" % sorted(d4["tables"]))
 
         # bad input: newer store, not a store, missing store; the output file is not touched
         newer = os.path.join(tmp, "newer.db")

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct fx_alert {
@@ -28,13 +29,11 @@ typedef struct fx_alert {
 
 static inline int fx_alert_line(char *out, size_t n, const fx_alert_t *a)
 {
-    int64_t t = FX_T0 + a->t;
-    int64_t day = t / 86400, sod = t % 86400;
-    /* days to civil for 2024 only (tests stay in January 2024) */
-    int d = (int)(day - FX_T0 / 86400) + 1;
+    time_t t = (time_t)(FX_T0 + a->t);
+    struct tm tm;
+    gmtime_r(&t, &tm);
     char ts[64];
-    snprintf(ts, sizeof ts, "2024-01-%02dT%02d:%02d:%02d.000000+0000", d, (int)(sod / 3600),
-             (int)(sod / 60 % 60), (int)(sod % 60));
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S.000000+0000", &tm);
     const char *cat = a->category ? a->category : "exploitation-attempt";
     bool counted = strcmp(cat, "policy-info") != 0;
     const char *src = a->att, *dst = a->vic;
@@ -71,7 +70,7 @@ static void fx_cleanup(void)
     char p[4200]; /* sized for any path gcc -O2 can imagine in fx_dirs */
     for (int i = 0; i < fx_n_dirs; i++) {
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-            snprintf(p, sizeof p, "%s/%s", fx_dirs[i], names[k]);
+            snprintf(p, sizeof p, "%.39s/%.20s", fx_dirs[i], names[k]);
             unlink(p);
         }
         rmdir(fx_dirs[i]);

@@ -305,6 +305,42 @@ static void test_rerun_rule(void **st)
     vg_store_close(s);
 }
 
+/* The capture set does not depend on the order of the files, a file named twice counts once,
+ * and captures may be given at the end of the run (hashed while it ran). */
+static void test_capture_set(void **st)
+{
+    (void)st;
+    char path[256], err[256];
+    fx_tmp_store(path, sizeof path);
+    vg_store_capture_t x = {.path = "x.pcap", .size = 1}, y = {.path = "y.pcap", .size = 2};
+    memset(x.sha256, 'a', 64);
+    memset(y.sha256, 'c', 64);
+    vg_store_capture_t sets[3][3] = {{x, y}, {y, x, y}, {y}};
+    size_t ns[3] = {2, 3, 1};
+    vg_store_run_summary_t sum;
+    for (int run = 0; run < 3; run++) {
+        vg_store_t *s = vg_store_open(path, true, err, sizeof err);
+        vg_store_run_info_t ri = {.sensor = "s", .incident_window_s = 60};
+        if (run != 1) {
+            ri.captures = sets[run];
+            ri.n_captures = ns[run];
+        }
+        assert_true(vg_store_begin_run(s, &ri, err, sizeof err) > 0);
+        fx_alert_t a = {.t = 1, .sid = 1, .att = "198.51.100.1", .vic = "10.0.0.1"};
+        assert_int_equal(fx_feed(s, &a), 0);
+        vg_store_run_end_t e = {.packets = 1};
+        if (run == 1) {
+            e.captures = sets[1];
+            e.n_captures = ns[1];
+        }
+        assert_int_equal(vg_store_end_run(s, &e, &sum, err, sizeof err), 0);
+        /* run 2 (y, y, x at the end) supersedes run 1 (x, y); run 3 (y alone) overlaps run 2 */
+        assert_int_equal(sum.superseded_run, run == 1 ? 1 : 0);
+        assert_int_equal(sum.overlap_warning, run == 2);
+        vg_store_close(s);
+    }
+}
+
 static void test_failed_run_not_counted(void **st)
 {
     (void)st;
@@ -398,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_incident_window),
         cmocka_unit_test(test_alert_columns),
         cmocka_unit_test(test_rerun_rule),
+        cmocka_unit_test(test_capture_set),
         cmocka_unit_test(test_failed_run_not_counted),
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_family),

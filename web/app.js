@@ -84,6 +84,8 @@ async function api(path, params) {
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
   if (!r.ok) throw new Error((body && body.error) || ("HTTP " + r.status));
+  /* the last report while the store's new one is built: look again shortly */
+  if (r.headers.get("X-Vigil-Stale") && body) body.__stale = true;
   return body;
 }
 
@@ -420,6 +422,10 @@ async function load() {
     renderTables();
     await renderMap();
     document.body.dataset.loaded = String(Date.now());
+    if (state.report.__stale) {
+      $("live").textContent = "the store changed; building the new report…";
+      setTimeout(load, 3000);
+    }
   } catch (e) {
     showError("The report could not be loaded: " + e.message);
   } finally {

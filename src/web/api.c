@@ -371,6 +371,10 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
         /* Someone builds it (or every build slot is taken): wait a little, then look again. */
         if (vg_web_build_wait(rq->w, key, same ? 1500 : 200))
             doc = vg_web_cache_get(rq->w, key);
+        if (!doc && (doc = vg_web_cache_get_stale(rq->w, strchr(key, '|') + 1))) {
+            /* The store changed and the new report is being built: the last one meanwhile. */
+            vg_web_header(rq, "X-Vigil-Stale", "1");
+        }
         if (!doc) {
             vg_web_error(rq, 503, same ? "the report for these filters is being built; retry "
                          "shortly" : "other reports are being built; retry shortly");

@@ -128,6 +128,25 @@ vg_web_doc_t *vg_web_cache_get(vg_web_t *w, const char *key)
     return out;
 }
 
+vg_web_doc_t *vg_web_cache_get_stale(vg_web_t *w, const char *filter)
+{
+    vg_web_doc_t *out = NULL;
+    uint64_t best = 0;
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        struct cache_slot *s = &w->cache[i];
+        const char *bar = s->key ? strchr(s->key, '|') : NULL;
+        if (bar && !strcmp(bar + 1, filter) && s->used > best) {
+            out = s->doc;
+            best = s->used;
+        }
+    }
+    if (out)
+        atomic_fetch_add(&out->refs, 1);
+    pthread_mutex_unlock(&w->mu);
+    return out;
+}
+
 void vg_web_cache_put(vg_web_t *w, const char *key, vg_web_doc_t *doc)
 {
     if (doc->len > (32u << 20)) /* a huge document (top=1000 on a big store) is not kept */

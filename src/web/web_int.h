@@ -57,6 +57,9 @@ struct sqlite3 *vg_web_db(vg_web_t *w, char *err, size_t err_len);
  * reference or NULL; put takes a reference of its own. */
 vg_web_doc_t *vg_web_cache_get(vg_web_t *w, const char *key);
 void vg_web_cache_put(vg_web_t *w, const char *key, vg_web_doc_t *doc);
+/* Keys are "GENERATION|FILTER": the most recently used document of this filter whatever its
+ * generation (an older store state), or NULL. */
+vg_web_doc_t *vg_web_cache_get_stale(vg_web_t *w, const char *filter);
 /* Claims the build of report key: false when it is being built (*same) or every build slot is
  * taken; then answer 503 with Retry-After. vg_web_build_done after a successful claim. */
 bool vg_web_build_claim(vg_web_t *w, const char *key, bool *same);

@@ -6,7 +6,8 @@ PKGS=(build-essential cmake ninja-build pkg-config iproute2 tcpreplay
       libpcap-dev libssl-dev zlib1g-dev libpcre2-dev libhyperscan-dev libyaml-dev libjansson-dev
       libcmocka-dev libmaxminddb-dev libsqlite3-dev libsodium-dev tor-geoipdb python3 python3-yaml
       tshark clang libclang-rt-dev
-      chromium)   # the HTML report test renders it headless (tests/report)
+      chromium    # the HTML report test renders it headless (tests/report)
+      libmicrohttpd-dev wrk)   # vigil serve's HTTP server; its load benchmark (bench/serve.py)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,4 +20,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   # tshark asks whether non-root users may capture; answer no without a prompt.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+# The dashboard's front-end packages (vigil serve: map shapes, d3-geo, topojson-client; and
+# playwright-core for its browser test), pinned by web/package-lock.json and embedded in the
+# binary at build time. Without npm the page has no map and the browser test skips.
+WEB="$(dirname "$0")/../web"
+if command -v npm >/dev/null && [ ! -f "$WEB/node_modules/.package-lock.json" ]; then
+  (cd "$WEB" && npm ci --no-audit --no-fund --ignore-scripts >&2) ||
+    echo "setup: npm ci in web/ failed: vigil serve is built without its map" >&2
 fi

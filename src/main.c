@@ -11,6 +11,7 @@ int vigil_geo_main(int argc, char **argv); /* src/vigil_geo.c */
 int vigil_report_main(int argc, char **argv); /* src/vigil_report.c */
 int vigil_keygen_main(int argc, char **argv); /* src/vigil_evidence.c */
 int vigil_verify_main(int argc, char **argv); /* src/vigil_evidence.c */
+int vigil_serve_main(int argc, char **argv);  /* src/vigil_serve.c */
 int vigil_evidence_main(int argc, char **argv); /* src/vigil_evidence.c */
 
 static void usage(FILE *f)
@@ -26,6 +27,7 @@ static void usage(FILE *f)
             "  report [STORE]      the picture of an event store: html, md, csv or json\n"
             "  keygen [--out DIR]  make the sensor's Ed25519 key pair (evidence ledger)\n"
             "  verify LOGDIR       check an evidence ledger, its signatures and pcaps\n"
+            "  serve [STORE]       web dashboard and read-only JSON API over a store\n"
             "  evidence export LOGDIR --out DIR\n"
             "                      a bundle of alerts, pcaps and ledger for another machine\n"
             "  version             print the version\n"
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
         return vigil_keygen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return vigil_verify_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return vigil_serve_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "evidence"))
         return vigil_evidence_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

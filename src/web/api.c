@@ -1,0 +1,811 @@
+/* api.c — the read-only JSON API of `vigil serve` (docs/WEB.md).
+ *
+ *   report                     the `vigil report --format json` document (vg_report_build and
+ *                              its JSON renderer; cached per filter and store generation)
+ *   alerts, alerts/ID          alerts of counted runs, newest first, cursor pagination; one alert
+ *   alerts/ID/pcap             its evidence pcap when the ledger names it, with its status
+ *   incidents                  incidents of counted runs, cursor pagination
+ *   status                     the store's generation (changes whenever a run writes)
+ *
+ * Every value from the request is validated, then bound as an SQL parameter (never spliced).
+ * Filters mean what they mean in `vigil report`: counted runs only (complete or partial), alert
+ * time in [from, to), attacker country with '??' for unknown. */
+#include "web/web_int.h"
+#include "common/common.h"
+#include "common/json.h"
+#include "report/report.h"
+#include "store/store_int.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+#define TOP_MAX 1000
+
+typedef struct filt {
+    vg_report_filter_t r;
+    const char *attacker, *victim, *certainty;
+    bool has_asn;
+    int64_t asn, sid, run, incident;
+    int64_t cursor;
+    unsigned limit;
+} filt_t;
+
+static const char *const COMMON[] = {"from", "to", "sensor", "category", "country", NULL};
+
+/* --- validation --- */
+
+static bool parse_uint(const char *s, int64_t max, int64_t *out)
+{
+    if (!*s || strlen(s) > 19)
+        return false;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool slug(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (!n || n > max)
+        return false;
+    for (; *s; s++)
+        if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
+            return false;
+    return true;
+}
+
+static bool is_addr(const char *s)
+{
+    unsigned char b[16];
+    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+/* Parses the filters every endpoint shares, then those in extra (NULL-terminated) that it
+ * allows. false: rq holds the 400. */
+static bool parse_filter(vg_web_req_t *rq, filt_t *f, const char *const *extra)
+{
+    const char *known[VG_WEB_MAX_ARGS + 8];
+    size_t n = 0;
+    for (const char *const *k = COMMON; *k; k++)
+        known[n++] = *k;
+    for (const char *const *k = extra; k && *k; k++)
+        known[n++] = *k;
+    known[n] = NULL;
+    if (!vg_web_args_known(rq, known))
+        return false;
+    memset(f, 0, sizeof *f);
+    f->limit = PAGE_DEFAULT;
+    const char *v;
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "to" : "from";
+        if (!(v = vg_web_arg(rq, name)) || !*v)
+            continue;
+        int64_t us;
+        size_t len = strlen(v);
+        if (len > 40 || !vg_store_parse_time(v, len, &us)) {
+            vg_web_error(rq, 400, "'%s' expects a date or time (2024-05-01, "
+                         "2024-05-01T10:00:00Z)", name);
+            return false;
+        }
+        if (i) {
+            f->r.has_to = true;
+            f->r.to_us = len == 10 ? us + 86400LL * 1000000 : us; /* as vigil report */
+        } else {
+            f->r.has_from = true;
+            f->r.from_us = us;
+        }
+    }
+    if (f->r.has_from && f->r.has_to && f->r.to_us <= f->r.from_us) {
+        vg_web_error(rq, 400, "'to' is not after 'from'");
+        return false;
+    }
+    if ((v = vg_web_arg(rq, "sensor")) && *v) {
+        size_t len = strlen(v);
+        bool ok = len <= 128;
+        for (const char *p = v; ok && *p; p++)
+            ok = (unsigned char)*p >= 0x20 && *p != 0x7f;
+        if (!ok) {
+            vg_web_error(rq, 400, "'sensor' expects a sensor name (printable, at most 128 bytes)");
+            return false;
+        }
+        f->r.sensor = v;
+    }
+    if ((v = vg_web_arg(rq, "category")) && *v) {
+        if (!slug(v, 64)) {
+            vg_web_error(rq, 400, "'category' expects a category slug (e.g. scanning)");
+            return false;
+        }
+        f->r.category = v;
+    }
+    if ((v = vg_web_arg(rq, "country")) && *v) {
+        bool ok = strlen(v) == 2 && ((isupper((unsigned char)v[0]) && isupper((unsigned char)v[1]))
+                                     || !strcmp(v, "??"));
+        if (!ok) {
+            vg_web_error(rq, 400, "'country' expects an ISO 3166 alpha-2 code in capitals, or ??");
+            return false;
+        }
+        f->r.country = v;
+    }
+    if ((v = vg_web_arg(rq, "top")) && *v) {
+        int64_t t;
+        if (!parse_uint(v, TOP_MAX, &t) || t < 1) {
+            vg_web_error(rq, 400, "'top' expects a number from 1 to %d", TOP_MAX);
+            return false;
+        }
+        f->r.top = (unsigned)t;
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "victim" : "attacker";
+        if ((v = vg_web_arg(rq, name)) && *v) {
+            if (!is_addr(v)) {
+                vg_web_error(rq, 400, "'%s' expects an IPv4 or IPv6 address", name);
+                return false;
+            }
+            if (i)
+                f->victim = v;
+            else
+                f->attacker = v;
+        }
+    }
+    if ((v = vg_web_arg(rq, "certainty")) && *v) {
+        if (!slug(v, 32)) {
+            vg_web_error(rq, 400, "'certainty' expects verified, spoofable, ...");
+            return false;
+        }
+        f->certainty = v;
+    }
+    struct {
+        const char *name;
+        int64_t max, *out;
+        bool *has;
+    } nums[] = {
+        {"asn", 4294967295LL, &f->asn, &f->has_asn},
+        {"sid", 4294967295LL, &f->sid, NULL},
+        {"run", INT64_MAX / 2, &f->run, NULL},
+        {"incident", INT64_MAX / 2, &f->incident, NULL},
+        {"cursor", INT64_MAX / 2, &f->cursor, NULL},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (!(v = vg_web_arg(rq, nums[i].name)) || !*v)
+            continue;
+        if (!parse_uint(v, nums[i].max, nums[i].out) || (!nums[i].has && *nums[i].out == 0)) {
+            vg_web_error(rq, 400, "'%s' expects a positive whole number", nums[i].name);
+            return false;
+        }
+        if (nums[i].has)
+            *nums[i].has = true;
+    }
+    if ((v = vg_web_arg(rq, "limit")) && *v) {
+        int64_t l;
+        if (!parse_uint(v, PAGE_MAX, &l) || l < 1) {
+            vg_web_error(rq, 400, "'limit' expects a number from 1 to %d", PAGE_MAX);
+            return false;
+        }
+        f->limit = (unsigned)l;
+    }
+    return true;
+}
+
+/* --- SQL with bound parameters --- */
+
+typedef struct q {
+    vg_buf_t sql;
+    struct {
+        bool is_int;
+        int64_t i;
+        const char *s;
+    } p[24];
+    int n;
+} q_t;
+
+static void q_str(q_t *q, const char *frag, const char *s)
+{
+    vg_buf_puts(&q->sql, frag);
+    q->p[q->n].is_int = false;
+    q->p[q->n++].s = s;
+}
+
+static void q_int(q_t *q, const char *frag, int64_t v)
+{
+    vg_buf_puts(&q->sql, frag);
+    q->p[q->n].is_int = true;
+    q->p[q->n++].i = v;
+}
+
+static sqlite3_stmt *q_prepare(sqlite3 *db, q_t *q)
+{
+    vg_buf_putc(&q->sql, '\0');
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, q->sql.data, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    for (int i = 0; i < q->n; i++) {
+        if (q->p[i].is_int)
+            sqlite3_bind_int64(st, i + 1, q->p[i].i);
+        else
+            sqlite3_bind_text(st, i + 1, q->p[i].s, -1, SQLITE_STATIC);
+    }
+    return st;
+}
+
+static void store_error(vg_web_req_t *rq, sqlite3 *db, const char *what)
+{
+    const char *why = db ? vg_store_explain(sqlite3_extended_errcode(db)) : NULL;
+    vg_web_error(rq, 503, "store unavailable (%s): %s%s%s", what, why ? why : "",
+                 why ? " — " : "", db ? sqlite3_errmsg(db) : "");
+}
+
+/* --- JSON helpers --- */
+
+static void json_begin(vg_web_req_t *rq, vg_jw_t *jw)
+{
+    rq->status = 200;
+    rq->ctype = "application/json; charset=utf-8";
+    vg_buf_reset(&rq->body);
+    vg_jw_init(jw, &rq->body);
+}
+
+static void iso_us(int64_t us, char *out, size_t n)
+{
+    time_t t = (time_t)(us / 1000000);
+    int64_t frac = us % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        t--;
+    }
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char d[32];
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, n, "%s.%06dZ", d, (int)frac);
+}
+
+/* Column c of st as a member k: null, integer or text as stored. */
+static void col(vg_jw_t *jw, sqlite3_stmt *st, int c, const char *k)
+{
+    vg_jw_key(jw, k);
+    switch (sqlite3_column_type(st, c)) {
+    case SQLITE_NULL: vg_jw_null(jw); break;
+    case SQLITE_INTEGER: vg_jw_int(jw, sqlite3_column_int64(st, c)); break;
+    case SQLITE_FLOAT: vg_jw_double(jw, sqlite3_column_double(st, c)); break;
+    default: vg_jw_str(jw, (const char *)sqlite3_column_text(st, c));
+    }
+}
+
+static void col_time(vg_jw_t *jw, sqlite3_stmt *st, int c, const char *k)
+{
+    vg_jw_key(jw, k);
+    if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+        vg_jw_null(jw);
+        return;
+    }
+    char t[48];
+    iso_us(sqlite3_column_int64(st, c), t, sizeof t);
+    vg_jw_str(jw, t);
+}
+
+/* --- the store's generation: changes whenever a run adds rows or ends --- */
+
+static int generation(sqlite3 *db, char *out, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT coalesce(max(id),0) FROM alerts),"
+                           " (SELECT coalesce(max(id),0) FROM incidents),"
+                           " (SELECT count(*) FROM runs),"
+                           " (SELECT coalesce(sum(id * (CASE status WHEN 'running' THEN 1"
+                           " WHEN 'complete' THEN 2 WHEN 'partial' THEN 3 WHEN 'failed' THEN 5"
+                           " ELSE 7 END)),0) FROM runs)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(out, n, "%lld-%lld-%lld-%lld", (long long)sqlite3_column_int64(st, 0),
+                 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
+                 (long long)sqlite3_column_int64(st, 3));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* --- endpoints --- */
+
+static void api_status(vg_web_req_t *rq, sqlite3 *db)
+{
+    static const char *const none[] = {NULL};
+    if (!vg_web_args_known(rq, none))
+        return;
+    char gen[128];
+    if (generation(db, gen, sizeof gen)) {
+        store_error(rq, db, "status");
+        return;
+    }
+    sqlite3_stmt *st = NULL;
+    int running = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM runs WHERE status='running'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        running = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    vg_jw_t jw;
+    json_begin(rq, &jw);
+    vg_jw_obj_open(&jw);
+    vg_jw_kv_str(&jw, "generator", "vigil " VG_VERSION);
+    vg_jw_kv_str(&jw, "store", vg_web_opts(rq->w)->store_label);
+    vg_jw_kv_int(&jw, "schema", VG_STORE_SCHEMA_VERSION);
+    vg_jw_kv_str(&jw, "generation", gen);
+    vg_jw_kv_int(&jw, "runs_running", running);
+    vg_jw_obj_close(&jw);
+    vg_buf_putc(&rq->body, '\n');
+}
+
+static void api_report(vg_web_req_t *rq, sqlite3 *db)
+{
+    static const char *const extra[] = {"top", NULL};
+    filt_t f;
+    if (!parse_filter(rq, &f, extra))
+        return;
+    char gen[128];
+    if (generation(db, gen, sizeof gen)) {
+        store_error(rq, db, "report");
+        return;
+    }
+    char *key = sqlite3_mprintf("%s|%d:%lld|%d:%lld|%Q|%Q|%Q|%u", gen, f.r.has_from,
+                                (long long)f.r.from_us, f.r.has_to, (long long)f.r.to_us,
+                                f.r.sensor, f.r.category, f.r.country, f.r.top);
+    vg_web_doc_t *doc = vg_web_cache_get(rq->w, key);
+    bool same = false;
+    if (!doc && !vg_web_build_claim(rq->w, key, &same)) {
+        /* Someone builds it (or every build slot is taken): wait a little, then look again. */
+        if (vg_web_build_wait(rq->w, key, same ? 1500 : 200))
+            doc = vg_web_cache_get(rq->w, key);
+        if (!doc && (doc = vg_web_cache_get_stale(rq->w, strchr(key, '|') + 1))) {
+            /* The store changed and the new report is being built: the last one meanwhile. */
+            vg_web_header(rq, "X-Vigil-Stale", "1");
+        }
+        if (!doc) {
+            vg_web_error(rq, 503, same ? "the report for these filters is being built; retry "
+                         "shortly" : "other reports are being built; retry shortly");
+            vg_web_header(rq, "Retry-After", "2");
+            sqlite3_free(key);
+            return;
+        }
+    }
+    vg_web_header(rq, "X-Vigil-Generation", "%s", gen);
+    if (doc) {
+        rq->status = 200;
+        rq->ctype = "application/json; charset=utf-8";
+        rq->doc = doc;
+        sqlite3_free(key);
+        vg_web_header(rq, "X-Vigil-Cache", "hit");
+        return;
+    }
+    f.r.store_label = vg_web_opts(rq->w)->store_label;
+    char err[1024];
+    vg_report_t *r = vg_report_build(db, &f.r, err, sizeof err);
+    if (!r) {
+        vg_web_build_done(rq->w, key);
+        vg_web_error(rq, 503, "store unavailable: %s", err);
+        sqlite3_free(key);
+        return;
+    }
+    rq->status = 200;
+    rq->ctype = "application/json; charset=utf-8";
+    vg_buf_reset(&rq->body);
+    vg_report_render(r, VG_REPORT_JSON, &rq->body);
+    vg_report_free(r);
+    vg_web_doc_t *d = vg_web_doc_new(rq->body.data, rq->body.len);
+    vg_web_cache_put(rq->w, key, d); /* before waiters wake */
+    vg_web_doc_unref(d);
+    vg_web_build_done(rq->w, key);
+    vg_web_header(rq, "X-Vigil-Cache", "miss");
+    sqlite3_free(key);
+}
+
+static const char *const ALERT_COLS =
+    "SELECT a.id, a.ts, a.run_id, r.sensor, a.category, a.certainty, a.role_by, a.proto,"
+    " a.app_proto, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.attacker_ip, a.attacker_port,"
+    " coalesce(nullif(a.attacker_country,''),'\?\?'), a.attacker_asn, a.attacker_org,"
+    " a.attacker_home, a.victim_ip, a.victim_port, coalesce(nullif(a.victim_country,''),'\?\?'),"
+    " a.victim_asn, a.victim_org, a.victim_home, s.gid, s.sid, s.rev, s.msg, s.classtype,"
+    " s.severity, s.family, s.cves, a.incident_id, a.flow_id, a.community_id, a.evidence_ref,"
+    " a.evidence_sha256, a.action, a.counted, r.logdir"
+    " FROM alerts a JOIN signatures s ON s.id=a.sig_id JOIN runs r ON r.id=a.run_id";
+
+enum { A_ID, A_TS, A_RUN, A_SENSOR, A_CAT, A_CERT, A_ROLEBY, A_PROTO, A_APP, A_SRC, A_SPORT,
+       A_DST, A_DPORT, A_AIP, A_APORT, A_ACC, A_AASN, A_AORG, A_AHOME, A_VIP, A_VPORT, A_VCC,
+       A_VASN, A_VORG, A_VHOME, A_GID, A_SID, A_REV, A_MSG, A_CLASS, A_SEV, A_FAM, A_CVES,
+       A_INC, A_FLOW, A_CID, A_EVREF, A_EVSHA, A_ACTION, A_COUNTED, A_LOGDIR };
+
+static void party(vg_jw_t *jw, sqlite3_stmt *st, const char *k, int ip)
+{
+    vg_jw_key(jw, k);
+    vg_jw_obj_open(jw);
+    col(jw, st, ip, "ip");
+    col(jw, st, ip + 1, "port");
+    col(jw, st, ip + 2, "country");
+    col(jw, st, ip + 3, "asn");
+    col(jw, st, ip + 4, "org");
+    vg_jw_key(jw, "home");
+    vg_jw_bool(jw, sqlite3_column_int(st, ip + 5) != 0);
+    vg_jw_obj_close(jw);
+}
+
+static void alert_summary(vg_jw_t *jw, sqlite3_stmt *st)
+{
+    col(jw, st, A_ID, "id");
+    col_time(jw, st, A_TS, "time");
+    col(jw, st, A_RUN, "run");
+    col(jw, st, A_SENSOR, "sensor");
+    col(jw, st, A_CAT, "category");
+    col(jw, st, A_CERT, "certainty");
+    col(jw, st, A_SID, "sid");
+    col(jw, st, A_MSG, "signature");
+    party(jw, st, "attacker", A_AIP);
+    party(jw, st, "victim", A_VIP);
+    col(jw, st, A_PROTO, "proto");
+    col(jw, st, A_APP, "app_proto");
+    col(jw, st, A_INC, "incident");
+    col(jw, st, A_EVREF, "evidence");
+}
+
+static void alert_where(q_t *q, const filt_t *f)
+{
+    vg_buf_puts(&q->sql, " WHERE r.status IN ('complete','partial')");
+    if (f->r.has_from)
+        q_int(q, " AND a.ts >= ?", f->r.from_us);
+    if (f->r.has_to)
+        q_int(q, " AND a.ts < ?", f->r.to_us);
+    if (f->r.sensor)
+        q_str(q, " AND r.sensor = ?", f->r.sensor);
+    if (f->r.category)
+        q_str(q, " AND a.category = ?", f->r.category);
+    if (f->r.country)
+        q_str(q, " AND coalesce(nullif(a.attacker_country,''),'\?\?') = ?", f->r.country);
+    if (f->attacker)
+        q_str(q, " AND a.attacker_ip = ?", f->attacker);
+    if (f->victim)
+        q_str(q, " AND a.victim_ip = ?", f->victim);
+    if (f->has_asn)
+        q_int(q, " AND coalesce(a.attacker_asn,0) = ?", f->asn);
+    if (f->sid)
+        q_int(q, " AND s.sid = ?", f->sid);
+    if (f->certainty)
+        q_str(q, " AND a.certainty = ?", f->certainty);
+    if (f->run)
+        q_int(q, " AND a.run_id = ?", f->run);
+    if (f->incident)
+        q_int(q, " AND a.incident_id = ?", f->incident);
+    if (f->cursor)
+        q_int(q, " AND a.id < ?", f->cursor);
+}
+
+/* Writes rows of st (first column: the id) into "items" and the cursor of the next page. */
+typedef void (*row_fn)(vg_jw_t *jw, sqlite3_stmt *st);
+
+static void page(vg_web_req_t *rq, sqlite3 *db, q_t *q, const filt_t *f, const char *items,
+                 row_fn fn)
+{
+    q_int(q, " LIMIT ?", (int64_t)f->limit + 1);
+    sqlite3_stmt *st = q_prepare(db, q);
+    if (!st) {
+        store_error(rq, db, items);
+        return;
+    }
+    vg_jw_t jw;
+    json_begin(rq, &jw);
+    vg_jw_obj_open(&jw);
+    vg_jw_key(&jw, items);
+    vg_jw_arr_open(&jw);
+    unsigned n = 0;
+    int64_t last = 0;
+    bool more = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == f->limit) {
+            more = true;
+            break;
+        }
+        vg_jw_obj_open(&jw);
+        fn(&jw, st);
+        vg_jw_obj_close(&jw);
+        last = sqlite3_column_int64(st, 0);
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_error(rq, db, items);
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_finalize(st);
+    vg_jw_arr_close(&jw);
+    vg_jw_kv_uint(&jw, "count", n);
+    vg_jw_kv_uint(&jw, "limit", f->limit);
+    vg_jw_key(&jw, "next_cursor");
+    if (more) {
+        char c[32];
+        snprintf(c, sizeof c, "%lld", (long long)last);
+        vg_jw_str(&jw, c);
+    } else {
+        vg_jw_null(&jw);
+    }
+    vg_jw_obj_close(&jw);
+    vg_buf_putc(&rq->body, '\n');
+}
+
+static void api_alerts(vg_web_req_t *rq, sqlite3 *db)
+{
+    static const char *const extra[] = {"attacker", "victim", "asn",    "sid",   "certainty",
+                                        "run",      "incident", "cursor", "limit", NULL};
+    filt_t f;
+    if (!parse_filter(rq, &f, extra))
+        return;
+    q_t q = {0};
+    vg_buf_init(&q.sql, 2048);
+    vg_buf_puts(&q.sql, ALERT_COLS);
+    alert_where(&q, &f);
+    vg_buf_puts(&q.sql, " ORDER BY a.id DESC");
+    page(rq, db, &q, &f, "alerts", alert_summary);
+    vg_buf_fini(&q.sql);
+}
+
+static void incident_row(vg_jw_t *jw, sqlite3_stmt *st)
+{
+    col(jw, st, 0, "id");
+    col(jw, st, 1, "run");
+    col(jw, st, 2, "sensor");
+    col(jw, st, 3, "category");
+    col(jw, st, 4, "attacker");
+    col(jw, st, 5, "victim");
+    col(jw, st, 6, "family");
+    col_time(jw, st, 7, "start");
+    col_time(jw, st, 8, "end");
+    col(jw, st, 9, "alerts");
+    col(jw, st, 10, "first_alert");
+    col(jw, st, 11, "last_alert");
+    col(jw, st, 12, "country");
+    col(jw, st, 13, "asn");
+}
+
+static void api_incidents(vg_web_req_t *rq, sqlite3 *db)
+{
+    static const char *const extra[] = {"attacker", "victim", "run", "cursor", "limit", NULL};
+    filt_t f;
+    if (!parse_filter(rq, &f, extra))
+        return;
+    q_t q = {0};
+    vg_buf_init(&q.sql, 2048);
+    vg_buf_puts(&q.sql,
+                "SELECT i.id, i.run_id, r.sensor, i.category, i.attacker_ip, i.victim_ip, i.family,"
+                " i.start_ts, i.end_ts, i.alerts, i.first_alert, i.last_alert,"
+                " coalesce(nullif(a.attacker_country,''),'\?\?'), a.attacker_asn"
+                " FROM incidents i JOIN runs r ON r.id=i.run_id LEFT JOIN alerts a ON"
+                " a.id=i.first_alert WHERE r.status IN ('complete','partial')");
+    if (f.r.has_from)
+        q_int(&q, " AND i.end_ts >= ?", f.r.from_us);
+    if (f.r.has_to)
+        q_int(&q, " AND i.start_ts < ?", f.r.to_us);
+    if (f.r.sensor)
+        q_str(&q, " AND r.sensor = ?", f.r.sensor);
+    if (f.r.category)
+        q_str(&q, " AND i.category = ?", f.r.category);
+    if (f.r.country)
+        q_str(&q, " AND coalesce(nullif(a.attacker_country,''),'\?\?') = ?", f.r.country);
+    if (f.attacker)
+        q_str(&q, " AND i.attacker_ip = ?", f.attacker);
+    if (f.victim)
+        q_str(&q, " AND i.victim_ip = ?", f.victim);
+    if (f.run)
+        q_int(&q, " AND i.run_id = ?", f.run);
+    if (f.cursor)
+        q_int(&q, " AND i.id < ?", f.cursor);
+    vg_buf_puts(&q.sql, " ORDER BY i.id DESC");
+    page(rq, db, &q, &f, "incidents", incident_row);
+    vg_buf_fini(&q.sql);
+}
+
+static void evidence_json(vg_jw_t *jw, const vg_web_evidence_t *ev, int64_t id)
+{
+    vg_jw_obj_open(jw);
+    vg_jw_kv_str(jw, "status", ev->status);
+    vg_jw_key(jw, "sha256");
+    if (*ev->sha)
+        vg_jw_str(jw, ev->sha);
+    else
+        vg_jw_null(jw);
+    vg_jw_key(jw, "ledger_sha256");
+    if (ev->sealed)
+        vg_jw_str(jw, ev->ledger_sha);
+    else
+        vg_jw_null(jw);
+    if (*ev->sha)
+        vg_jw_kv_uint(jw, "size", ev->size);
+    if (ev->named && *ev->sha) {
+        char url[64];
+        snprintf(url, sizeof url, "/api/v1/alerts/%lld/pcap", (long long)id);
+        vg_jw_kv_str(jw, "download", url);
+    }
+    vg_jw_obj_close(jw);
+}
+
+static void api_alert(vg_web_req_t *rq, sqlite3 *db, int64_t id, bool pcap)
+{
+    static const char *const none[] = {NULL};
+    if (!vg_web_args_known(rq, none))
+        return;
+    q_t q = {0};
+    vg_buf_init(&q.sql, 2048);
+    vg_buf_puts(&q.sql, ALERT_COLS);
+    q_int(&q, " WHERE a.id = ? AND r.status IN ('complete','partial')", id);
+    sqlite3_stmt *st = q_prepare(db, &q);
+    vg_buf_fini(&q.sql);
+    if (!st) {
+        store_error(rq, db, "alert");
+        return;
+    }
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE)
+            vg_web_error(rq, 404, "no alert %lld in a counted run", (long long)id);
+        else
+            store_error(rq, db, "alert");
+        sqlite3_finalize(st);
+        return;
+    }
+    const char *ref = (const char *)sqlite3_column_text(st, A_EVREF);
+    const char *logdir = (const char *)sqlite3_column_text(st, A_LOGDIR);
+    vg_web_evidence_t ev = {.status = "none"};
+    char *data = NULL;
+    size_t len = 0;
+    if (ref)
+        vg_web_evidence_check(logdir, vg_web_opts(rq->w)->logdir, ref, &ev, pcap ? &data : NULL,
+                              &len);
+    if (pcap) {
+        if (!ref || !data) {
+            vg_web_error(rq, 404, "no evidence pcap for alert %lld (%s)", (long long)id,
+                         ev.status);
+        } else {
+            rq->status = 200;
+            rq->ctype = "application/vnd.tcpdump.pcap";
+            vg_buf_fini(&rq->body);
+            rq->body.data = data;
+            rq->body.len = rq->body.cap = len;
+            data = NULL;
+            vg_web_header(rq, "Content-Disposition", "attachment; filename=\"%s\"", ref);
+            vg_web_header(rq, "X-Vigil-Evidence-Status", "%s", ev.status);
+            vg_web_header(rq, "X-Vigil-Evidence-SHA256", "%s", ev.sha);
+            if (ev.sealed)
+                vg_web_header(rq, "X-Vigil-Ledger-SHA256", "%s", ev.ledger_sha);
+        }
+        free(data);
+        sqlite3_finalize(st);
+        return;
+    }
+    vg_jw_t jw;
+    json_begin(rq, &jw);
+    vg_jw_obj_open(&jw);
+    col(&jw, st, A_ID, "id");
+    col_time(&jw, st, A_TS, "time");
+    col(&jw, st, A_TS, "ts_us");
+    col(&jw, st, A_RUN, "run");
+    col(&jw, st, A_SENSOR, "sensor");
+    col(&jw, st, A_CAT, "category");
+    vg_jw_key(&jw, "counted");
+    vg_jw_bool(&jw, sqlite3_column_int(st, A_COUNTED) != 0);
+    col(&jw, st, A_CERT, "certainty");
+    col(&jw, st, A_ROLEBY, "role_by");
+    col(&jw, st, A_ACTION, "action");
+    party(&jw, st, "attacker", A_AIP);
+    party(&jw, st, "victim", A_VIP);
+    vg_jw_key(&jw, "rule");
+    vg_jw_obj_open(&jw);
+    col(&jw, st, A_GID, "gid");
+    col(&jw, st, A_SID, "sid");
+    col(&jw, st, A_REV, "rev");
+    col(&jw, st, A_MSG, "signature");
+    col(&jw, st, A_CLASS, "classtype");
+    col(&jw, st, A_SEV, "severity");
+    col(&jw, st, A_FAM, "family");
+    col(&jw, st, A_CVES, "cves");
+    vg_jw_obj_close(&jw);
+    vg_jw_key(&jw, "flow");
+    vg_jw_obj_open(&jw);
+    col(&jw, st, A_FLOW, "flow_id");
+    col(&jw, st, A_CID, "community_id");
+    col(&jw, st, A_PROTO, "proto");
+    col(&jw, st, A_APP, "app_proto");
+    col(&jw, st, A_SRC, "src_ip");
+    col(&jw, st, A_SPORT, "src_port");
+    col(&jw, st, A_DST, "dest_ip");
+    col(&jw, st, A_DPORT, "dest_port");
+    /* The flow's summary when the store kept it (store.flows). */
+    sqlite3_stmt *fs = NULL;
+    if (sqlite3_column_type(st, A_FLOW) != SQLITE_NULL &&
+        sqlite3_prepare_v2(db, "SELECT start_ts, end_ts, pkts_toserver, pkts_toclient,"
+                               " bytes_toserver, bytes_toclient, state, reason FROM flows"
+                               " WHERE run_id=? AND flow_id=? LIMIT 1",
+                           -1, &fs, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(fs, 1, sqlite3_column_int64(st, A_RUN));
+        sqlite3_bind_int64(fs, 2, sqlite3_column_int64(st, A_FLOW));
+        if (sqlite3_step(fs) == SQLITE_ROW) {
+            col_time(&jw, fs, 0, "start");
+            col_time(&jw, fs, 1, "end");
+            col(&jw, fs, 2, "pkts_toserver");
+            col(&jw, fs, 3, "pkts_toclient");
+            col(&jw, fs, 4, "bytes_toserver");
+            col(&jw, fs, 5, "bytes_toclient");
+            col(&jw, fs, 6, "state");
+            col(&jw, fs, 7, "reason");
+        }
+    }
+    sqlite3_finalize(fs);
+    vg_jw_obj_close(&jw);
+    col(&jw, st, A_INC, "incident");
+    vg_jw_key(&jw, "evidence");
+    if (ref) {
+        vg_jw_obj_open(&jw);
+        vg_jw_kv_str(&jw, "file", ref);
+        vg_jw_key(&jw, "verification");
+        evidence_json(&jw, &ev, id);
+        vg_jw_obj_close(&jw);
+    } else {
+        vg_jw_null(&jw);
+    }
+    vg_jw_obj_close(&jw);
+    vg_buf_putc(&rq->body, '\n');
+    sqlite3_finalize(st);
+}
+
+void vg_web_api(vg_web_req_t *rq, const char *path)
+{
+    char err[1024];
+    sqlite3 *db = vg_web_db(rq->w, err, sizeof err);
+    if (!db) {
+        vg_web_error(rq, 503, "store unavailable: %s", err);
+        return;
+    }
+    if (!strcmp(path, "report"))
+        api_report(rq, db);
+    else if (!strcmp(path, "alerts"))
+        api_alerts(rq, db);
+    else if (!strcmp(path, "incidents"))
+        api_incidents(rq, db);
+    else if (!strcmp(path, "status"))
+        api_status(rq, db);
+    else if (!strncmp(path, "alerts/", 7)) {
+        const char *p = path + 7;
+        char num[24];
+        size_t n = strspn(p, "0123456789");
+        int64_t id;
+        if (n == 0 || n >= sizeof num) {
+            vg_web_error(rq, 404, "not found");
+            return;
+        }
+        memcpy(num, p, n);
+        num[n] = '\0';
+        if (!parse_uint(num, INT64_MAX / 2, &id) || id == 0) {
+            vg_web_error(rq, 404, "not found");
+            return;
+        }
+        if (!p[n])
+            api_alert(rq, db, id, false);
+        else if (!strcmp(p + n, "/pcap"))
+            api_alert(rq, db, id, true);
+        else
+            vg_web_error(rq, 404, "not found");
+    } else {
+        vg_web_error(rq, 404, "not found");
+    }
+}

@@ -1,0 +1,489 @@
+/* Vigil dashboard. Every number comes from /api/v1/report (the document `vigil report --format
+ * json` writes) for the current filters; lists and single alerts from /api/v1/alerts. Filters
+ * live in the address's fragment (#country=BR&category=scanning), so a view can be bookmarked.
+ * No request leaves this server: the map data and the libraries are served by vigil. */
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const SVGNS = "http://www.w3.org/2000/svg";
+const FILTER_KEYS = ["from", "to", "sensor", "category", "country"];
+const PALETTE = ["#4f7cac", "#b3261e", "#2e8b57", "#e08a1e", "#7b52ab", "#8c564b", "#c2549d",
+                 "#6b7b8c", "#a8a820", "#1aa2b8"];
+const REFRESH_MS = 5000;
+
+const state = { filters: {}, metric: "alerts", verified: false, gen: null, report: null,
+                alertsQuery: null, alertsCursor: null, world: null, codes: null };
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+  return e;
+}
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  return e;
+}
+
+/* Cell text; shares (keys ending in _share) as percentages. */
+function fmt(v, key) {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "number" && key && key.endsWith("_share")) return (Math.round(v * 1e6) / 1e4) + " %";
+  if (typeof v === "number") return v.toLocaleString("en", { maximumFractionDigits: 4 });
+  return String(v);
+}
+
+/* --- filters in the fragment --- */
+
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  state.filters = {};
+  for (const k of FILTER_KEYS) if (p.get(k)) state.filters[k] = p.get(k);
+  state.metric = ["alerts", "incidents", "attackers"].includes(p.get("metric")) ? p.get("metric") : "alerts";
+  state.verified = p.get("verified") === "1";
+}
+
+function writeHash() {
+  const p = new URLSearchParams();
+  for (const k of FILTER_KEYS) if (state.filters[k]) p.set(k, state.filters[k]);
+  if (state.metric !== "alerts") p.set("metric", state.metric);
+  if (state.verified) p.set("verified", "1");
+  const h = p.toString();
+  if (location.hash.slice(1) !== h) history.replaceState(null, "", h ? "#" + h : location.pathname);
+}
+
+function setFilter(k, v) {
+  if (v === null || state.filters[k] === v) delete state.filters[k];
+  else state.filters[k] = v;
+  writeHash();
+  closeAlerts();
+  load();
+}
+
+/* --- the API --- */
+
+async function api(path, params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") q.set(k, v);
+  const url = "/api/v1/" + path + (q.toString() ? "?" + q : "");
+  let r;
+  for (let tries = 0; ; tries++) {
+    r = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    /* 503 with Retry-After: the report is being built (a large store takes a while) */
+    if (r.status !== 503 || !r.headers.get("Retry-After") || tries > 600) break;
+    $("live").textContent = "building the report for this view…";
+    await new Promise((ok) => setTimeout(ok, 1000 * (+r.headers.get("Retry-After") || 2)));
+  }
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  if (!r.ok) throw new Error((body && body.error) || ("HTTP " + r.status));
+  /* the last report while the store's new one is built: look again shortly */
+  if (r.headers.get("X-Vigil-Stale") && body) body.__stale = true;
+  return body;
+}
+
+function showError(msg) {
+  const e = $("error");
+  e.hidden = !msg;
+  e.textContent = msg || "";
+}
+
+/* --- panels --- */
+
+function rows(t) { return (state.report.tables[t] || { rows: [] }).rows; }
+
+function renderFilters() {
+  const box = $("filters");
+  box.replaceChildren();
+  for (const k of FILTER_KEYS) {
+    if (!state.filters[k]) continue;
+    box.append(el("button", { type: "button", class: "chip", "data-filter": k,
+      "aria-label": "Remove filter " + k + " " + state.filters[k],
+      onclick: () => setFilter(k, null) }, k + ": " + state.filters[k]));
+  }
+  $("from").value = (state.filters.from || "").slice(0, 10);
+  $("to").value = (state.filters.to || "").slice(0, 10);
+}
+
+function renderTotals() {
+  const ov = Object.fromEntries(rows("overview").map((r) => [r.metric, r.value]));
+  const cards = [["attack_alerts", "attack alerts"], ["alerts", "alerts (all)"], ["incidents", "incidents"],
+    ["attackers", "attackers"], ["external_attackers", "external attackers"], ["victims", "victims"],
+    ["verified_share", "verified"]];
+  $("totals").replaceChildren(...cards.map(([k, label]) =>
+    el("div", { class: "card", "data-metric": k }, el("div", { class: "v", text: fmt(ov[k], k) }),
+       el("div", { class: "k", text: label }))));
+  const q = [["drop_share", "drop share"], ["drops", "drops"], ["packets", "packets"],
+    ["rules_loaded", "rules loaded"], ["rules_failed", "rules failed"], ["geo_databases", "geo builds"],
+    ["runs", "runs counted"], ["runs_not_counted", "runs not counted"], ["capture_hours", "capture hours"],
+    ["unattributable_share", "unattributable"], ["first_alert", "first alert"], ["last_alert", "last alert"]];
+  $("quality").replaceChildren(...q.flatMap(([k, label]) =>
+    [el("dt", { text: label }), el("dd", { "data-metric": k, text: fmt(ov[k], k) || "—" })]));
+  $("store").textContent = state.report.store || "";
+  $("gen").textContent = state.report.generator || "vigil";
+}
+
+function catColour(cats, c) { return PALETTE[cats.indexOf(c) % PALETTE.length]; }
+
+function renderTimeline() {
+  const tl = rows("timeline");
+  const box = $("timeline");
+  box.replaceChildren();
+  if (!tl.length) { box.append(el("p", { class: "note", text: "No attack alerts in this period." })); return; }
+  const buckets = [...new Set(tl.map((r) => r.bucket))].sort();
+  const cats = [...new Set(tl.map((r) => r.category))].sort();
+  const tot = {};
+  for (const r of tl) tot[r.bucket] = (tot[r.bucket] || 0) + r.alerts;
+  const max = Math.max(...Object.values(tot), 1);
+  const W = 640, H = 200, L = 40, B = 22, bw = (W - L) / buckets.length;
+  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Attack alerts per time bucket and category" });
+  s.append(svg("line", { x1: L, y1: H - B, x2: W, y2: H - B, stroke: "#999" }));
+  const t0 = svg("text", { x: L - 4, y: 10, "text-anchor": "end", class: "axis" });
+  t0.textContent = fmt(max);
+  s.append(t0);
+  const base = {};
+  buckets.forEach((b, i) => {
+    let y = H - B;
+    for (const c of cats) {
+      const r = tl.find((x) => x.bucket === b && x.category === c);
+      if (!r) continue;
+      const h = (r.alerts / max) * (H - B - 14);
+      const rect = svg("rect", { x: L + i * bw + 1, y: y - h, width: Math.max(bw - 2, 1), height: h,
+        fill: catColour(cats, c), "data-bucket": b, "data-category": c });
+      const tt = svg("title");
+      tt.textContent = `${b} ${c}: ${r.alerts} alerts, ${r.incidents} incidents, ${r.attackers} attackers`;
+      rect.append(tt);
+      s.append(rect);
+      y -= h;
+    }
+    base[b] = y;
+  });
+  for (const i of [0, buckets.length - 1]) {
+    const t = svg("text", { x: L + i * bw + (i ? bw : 0), y: H - 6, class: "axis", "text-anchor": i ? "end" : "start" });
+    t.textContent = buckets[i].replace("T", " ").replace(":00:00Z", "h");
+    s.append(t);
+  }
+  box.append(s, el("div", { class: "keys" }, ...cats.map((c) =>
+    el("span", {}, swatch(catColour(cats, c)), c))));
+}
+
+function swatch(colour) {
+  const s = el("span", { class: "swatch" });
+  s.style.background = colour;
+  return s;
+}
+
+function renderCategories() {
+  const cs = rows("categories");
+  const max = Math.max(...cs.map((r) => r.alerts), 1);
+  const box = el("div", { class: "bars" });
+  for (const r of cs) {
+    const bar = el("div", { class: "bar" });
+    bar.style.width = Math.max(1, (100 * r.alerts) / max) + "%";
+    box.append(el("div", { class: "row" + (state.filters.category === r.category ? " sel" : "") },
+      el("button", { type: "button", class: "linkish", "data-category": r.category,
+        "aria-pressed": String(state.filters.category === r.category),
+        onclick: () => setFilter("category", r.category) }, r.category),
+      el("div", {}, bar), el("span", { class: "n", text: fmt(r.alerts) + " / " + fmt(r.incidents) })));
+  }
+  $("categories").replaceChildren(cs.length ? box : el("p", { class: "note", text: "No alerts." }),
+    el("p", { class: "note", text: "alerts / incidents; choose a category to filter every panel." }));
+}
+
+/* The map: world-atlas country shapes (ISO 3166 numeric ids) → alpha-2 through codes.json. */
+async function loadWorld() {
+  if (state.world !== null) return state.world;
+  try {
+    if (!window.d3 || !window.d3.geoPath || !window.topojson) throw new Error("no map libraries");
+    const [topo, codes] = await Promise.all([
+      fetch("/vendor/countries-110m.json").then((r) => { if (!r.ok) throw new Error("no map"); return r.json(); }),
+      fetch("/vendor/codes.json").then((r) => { if (!r.ok) throw new Error("no codes"); return r.json(); })]);
+    const num2 = {};
+    for (const c of codes) num2[c[2]] = c[0];
+    const fc = topojson.feature(topo, topo.objects.countries);
+    for (const f of fc.features) f.properties.cc = num2[f.id] || "";
+    state.world = fc;
+  } catch (e) {
+    state.world = false;
+  }
+  return state.world;
+}
+
+function mapValue(r) {
+  if (!state.verified) return r[state.metric];
+  /* verified only: the report's attack alerts of the country times its verified share */
+  return Math.round(r.alerts * (r.verified_share || 0));
+}
+
+function shade(t) {
+  const a = [253, 208, 195], b = [140, 20, 16];
+  const c = a.map((x, i) => Math.round(x + (b[i] - x) * t));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+async function renderMap() {
+  const world = await loadWorld();
+  const box = $("map");
+  const note = $("map-note");
+  $("metric").disabled = state.verified;
+  if (!world) {
+    box.replaceChildren(el("p", { class: "note", text: "This build of vigil has no map data (run `npm ci` in web/ before building)." }));
+    return;
+  }
+  const byCc = {};
+  for (const r of rows("origins_country")) byCc[r.country] = r;
+  const vals = Object.values(byCc).map(mapValue).filter((v) => v > 0);
+  const max = Math.max(...vals, 1);
+  const W = 960, H = 480;
+  const proj = d3.geoNaturalEarth1().fitSize([W, H], { type: "Sphere" });
+  const path = d3.geoPath(proj);
+  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "group", "aria-label": "World map of attack origins" });
+  s.append(svg("path", { d: path({ type: "Sphere" }), class: "sea" }));
+  const drawn = new Set();
+  const label = state.verified ? "verified attack alerts" : ({ alerts: "attack alerts", incidents: "incidents", attackers: "distinct attackers" })[state.metric];
+  for (const f of world.features) {
+    const cc = f.properties.cc;
+    const r = byCc[cc];
+    const v = r ? mapValue(r) : 0;
+    const p = svg("path", { d: path(f), "data-cc": cc, "data-value": v });
+    if (v > 0) {
+      drawn.add(cc);
+      p.setAttribute("class", "hit" + (state.filters.country === cc ? " picked" : ""));
+      p.setAttribute("fill", shade(max > 1 ? Math.log(v) / Math.log(max) : 1));
+      p.setAttribute("tabindex", "0");
+      p.setAttribute("role", "button");
+      p.setAttribute("aria-label", `${f.properties.name} (${cc}): ${v} ${label}`);
+      p.addEventListener("click", () => setFilter("country", cc));
+      p.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); setFilter("country", cc); }
+      });
+    } else {
+      p.setAttribute("class", "land");
+    }
+    const t = svg("title");
+    t.textContent = `${f.properties.name}${cc ? " (" + cc + ")" : ""}: ${v} ${label}`;
+    p.append(t);
+    s.append(p);
+  }
+  box.replaceChildren(s, el("div", { class: "legend" }, "1", ...[0, .25, .5, .75, 1].map((t) => {
+    const i = el("i"); i.style.background = shade(t); return i; }), fmt(max) + " " + label));
+  const off = Object.keys(byCc).filter((cc) => !drawn.has(cc) && mapValue(byCc[cc]) > 0);
+  note.textContent = (off.length ? "Not on the map: " + off.map((cc) => `${cc} (${mapValue(byCc[cc])})`).join(", ") + ". " : "") +
+    (state.verified ? "Verified only: each country's attack alerts × its verified share (attacker completed a TCP handshake)." : "");
+}
+
+function table(box, rs, cols, actions) {
+  if (!rs.length) { box.replaceChildren(el("p", { class: "note", text: "Nothing in this view." })); return; }
+  const head = el("tr", {}, ...cols.map((c) => el("th", { scope: "col", class: c.n ? "n" : "", text: c.label })),
+    el("th", { scope: "col", text: "" }));
+  const body = rs.map((r) => {
+    const tr = el("tr", { class: actions.selected && actions.selected(r) ? "sel" : "" });
+    for (const c of cols) {
+      const v = c.key in r ? r[c.key] : "";
+      let cell = fmt(v, c.key);
+      if (c.filter) cell = el("button", { type: "button", class: "linkish", "data-filter-value": String(v),
+        onclick: () => c.filter(r) }, String(v) || "—");
+      tr.append(el("td", { class: c.n ? "n" : "" }, cell));
+    }
+    tr.append(el("td", {}, el("button", { type: "button", class: "linkish", "data-alerts": "1",
+      onclick: () => showAlerts(actions.alerts(r), actions.what(r)) }, "alerts")));
+    return tr;
+  });
+  box.replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, ...body)));
+}
+
+function renderTables() {
+  table($("t-country"), rows("origins_country"), [
+    { key: "country", label: "Country", filter: (r) => setFilter("country", r.country) },
+    { key: "alerts", label: "Alerts", n: 1 }, { key: "incidents", label: "Incidents", n: 1 },
+    { key: "attackers", label: "Attackers", n: 1 }, { key: "victims", label: "Victims", n: 1 },
+    { key: "verified_share", label: "Verified", n: 1 }, { key: "flag", label: "Flag" }],
+    { alerts: (r) => ({ country: r.country === "home" ? undefined : r.country }), what: (r) => "country " + r.country,
+      selected: (r) => state.filters.country === r.country });
+  table($("t-asn"), rows("origins_asn"), [
+    { key: "asn", label: "ASN" }, { key: "org", label: "Organisation" }, { key: "countries", label: "Countries" },
+    { key: "alerts", label: "Alerts", n: 1 }, { key: "incidents", label: "Incidents", n: 1 },
+    { key: "attackers", label: "Attackers", n: 1 }],
+    { alerts: (r) => ({ asn: r.asn }), what: (r) => "ASN " + r.asn });
+  table($("t-target"), rows("targets_hosts"), [
+    { key: "host", label: "Host" }, { key: "alerts", label: "Alerts", n: 1 },
+    { key: "incidents", label: "Incidents", n: 1 }, { key: "attackers", label: "Attackers", n: 1 },
+    { key: "categories", label: "Categories" }],
+    { alerts: (r) => ({ victim: r.host }), what: (r) => "target " + r.host });
+  table($("t-sig"), rows("exploit_signatures"), [
+    { key: "sid", label: "SID" }, { key: "signature", label: "Signature" }, { key: "cves", label: "CVEs" },
+    { key: "alerts", label: "Alerts", n: 1 }, { key: "incidents", label: "Incidents", n: 1 },
+    { key: "attackers", label: "Attackers", n: 1 }],
+    { alerts: (r) => ({ sid: r.sid }), what: (r) => "signature " + r.sid });
+}
+
+/* --- alerts and one alert --- */
+
+function closeAlerts() {
+  $("alerts-panel").hidden = true;
+  $("alert-panel").hidden = true;
+  state.alertsQuery = null;
+}
+
+async function showAlerts(extra, what) {
+  state.alertsQuery = Object.assign({}, state.filters, extra);
+  state.alertsCursor = null;
+  $("alerts-what").textContent = "Alerts of " + what + (Object.keys(state.filters).length ?
+    " within the filters above" : "") + ", newest first.";
+  $("alerts").replaceChildren();
+  $("alerts-panel").hidden = false;
+  await moreAlerts();
+  $("h-alerts").focus();
+}
+
+async function moreAlerts() {
+  const q = Object.assign({ limit: 50, cursor: state.alertsCursor }, state.alertsQuery);
+  let d;
+  try { d = await api("alerts", q); } catch (e) { showError("alerts: " + e.message); return; }
+  let tb = $("alerts").querySelector("tbody");
+  if (!tb) {
+    tb = el("tbody");
+    $("alerts").replaceChildren(el("table", {}, el("thead", {}, el("tr", {},
+      ...["Time", "Signature", "Category", "Attacker", "Country", "Victim", "Certainty", "Evidence", ""]
+        .map((h) => el("th", { scope: "col", text: h })))), tb));
+  }
+  for (const a of d.alerts) {
+    tb.append(el("tr", { "data-alert": a.id },
+      el("td", { text: a.time.replace("T", " ").replace(/\.\d+Z$/, "Z") }), el("td", { text: a.signature }),
+      el("td", { text: a.category }), el("td", { text: a.attacker.ip + (a.attacker.port ? ":" + a.attacker.port : "") }),
+      el("td", { text: a.attacker.country }), el("td", { text: a.victim.ip + (a.victim.port ? ":" + a.victim.port : "") }),
+      el("td", { text: a.certainty || "" }), el("td", { text: a.evidence ? "pcap" : "" }),
+      el("td", {}, el("button", { type: "button", class: "linkish", "data-open-alert": a.id,
+        onclick: () => showAlert(a.id) }, "open"))));
+  }
+  state.alertsCursor = d.next_cursor;
+  $("more").hidden = !d.next_cursor;
+}
+
+async function showAlert(id) {
+  let a;
+  try { a = await api("alerts/" + id); } catch (e) { showError("alert: " + e.message); return; }
+  const party = (p) => `${p.ip}${p.port !== null ? ":" + p.port : ""} — ${p.country}` +
+    (p.asn ? ` AS${p.asn}` : "") + (p.org ? ` ${p.org}` : "") + (p.home ? " (home network)" : "");
+  const items = [["Time", a.time], ["Sensor / run", `${a.sensor} / run ${a.run}`], ["Category", a.category],
+    ["Certainty", `${a.certainty || "—"} (roles by ${a.role_by || "—"})`], ["Attacker", party(a.attacker)],
+    ["Victim", party(a.victim)], ["Rule", `${a.rule.gid}:${a.rule.sid}:${a.rule.rev} ${a.rule.signature}`],
+    ["Classification", `${a.rule.classtype || "—"}, severity ${a.rule.severity ?? "—"}`],
+    ["Family", a.rule.family || "—"], ["CVEs", a.rule.cves || "—"],
+    ["Flow", `${a.flow.proto || ""} ${a.flow.src_ip}:${a.flow.src_port ?? ""} → ${a.flow.dest_ip}:${a.flow.dest_port ?? ""}` +
+      (a.flow.app_proto ? ` (${a.flow.app_proto})` : "") + ` flow ${a.flow.flow_id ?? "—"}`],
+    ["Community id", a.flow.community_id || "—"], ["Incident", a.incident ?? "—"]];
+  if (a.flow.pkts_toserver !== undefined)
+    items.push(["Flow packets", `${a.flow.pkts_toserver} → / ${a.flow.pkts_toclient} ←, ${a.flow.state || ""} ${a.flow.reason || ""}`]);
+  const dl = el("dl", { class: "alert-detail" });
+  for (const [k, v] of items) dl.append(el("dt", { text: k }), el("dd", { text: String(v) }));
+  const ev = a.evidence;
+  if (ev) {
+    const vf = ev.verification;
+    dl.append(el("dt", { text: "Evidence" }), el("dd", {}, ev.file + " — ",
+      el("span", { class: "st-" + vf.status, "data-evidence-status": vf.status, text: vf.status }),
+      vf.sha256 ? el("div", { text: "SHA-256 " + vf.sha256 }) : null,
+      vf.ledger_sha256 ? el("div", { text: "ledger " + vf.ledger_sha256 }) : null));
+  } else {
+    dl.append(el("dt", { text: "Evidence" }), el("dd", { text: "none stored for this alert" }));
+  }
+  const box = $("alert");
+  box.replaceChildren(dl);
+  if (ev && ev.verification.download)
+    box.append(el("a", { class: "download", href: ev.verification.download, download: ev.file,
+      id: "pcap-download" }, "Download pcap"));
+  $("h-alert").textContent = "Alert " + a.id;
+  $("alert-panel").hidden = false;
+  $("h-alert").focus();
+}
+
+/* --- loading and refreshing --- */
+
+let loading = null;
+async function load() {
+  if (loading) { loading.again = true; return; }
+  loading = { again: false };
+  try {
+    renderFilters();
+    const params = Object.assign({}, state.filters);
+    if (params.to && params.to.length === 10) params.to = params.to; /* a date: the whole day */
+    state.report = await api("report", params);
+    showError(null);
+    renderTotals();
+    renderTimeline();
+    renderCategories();
+    renderTables();
+    await renderMap();
+    document.body.dataset.loaded = String(Date.now());
+    if (state.report.__stale) {
+      $("live").textContent = "the store changed; building the new report…";
+      setTimeout(load, 3000);
+    }
+  } catch (e) {
+    showError("The report could not be loaded: " + e.message);
+  } finally {
+    const again = loading.again;
+    loading = null;
+    if (again) load();
+  }
+}
+
+async function poll() {
+  try {
+    const s = await api("status");
+    const live = $("live");
+    live.className = "live" + (s.runs_running ? " on" : "");
+    live.textContent = (s.runs_running ? `live: ${s.runs_running} run(s) writing — ` : "") +
+      "updated " + new Date().toLocaleTimeString("en-GB");
+    if (state.gen !== null && s.generation !== state.gen) {
+      state.gen = s.generation;
+      await load();
+      if (state.alertsQuery && !$("alerts-panel").hidden) {
+        state.alertsCursor = null;
+        $("alerts").replaceChildren();
+        await moreAlerts();
+      }
+    }
+    state.gen = s.generation;
+  } catch (e) {
+    $("live").textContent = "server unreachable: " + e.message;
+  }
+}
+
+function init() {
+  readHash();
+  $("metric").value = state.metric;
+  $("verified").checked = state.verified;
+  $("metric").addEventListener("change", () => { state.metric = $("metric").value; writeHash(); renderMap(); });
+  $("verified").addEventListener("change", () => { state.verified = $("verified").checked; writeHash(); renderMap(); });
+  $("period").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = $("from").value, t = $("to").value;
+    if (f) state.filters.from = f; else delete state.filters.from;
+    if (t) state.filters.to = t; else delete state.filters.to;
+    writeHash();
+    load();
+  });
+  $("more").addEventListener("click", moreAlerts);
+  $("close-alerts").addEventListener("click", closeAlerts);
+  $("close-alert").addEventListener("click", () => { $("alert-panel").hidden = true; });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      if (!$("alert-panel").hidden) $("alert-panel").hidden = true;
+      else if (!$("alerts-panel").hidden) closeAlerts();
+    }
+  });
+  window.addEventListener("hashchange", () => { readHash(); load(); });
+  load();
+  poll();
+  setInterval(poll, REFRESH_MS);
+}
+
+document.addEventListener("DOMContentLoaded", init);

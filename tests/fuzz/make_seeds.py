@@ -733,6 +733,13 @@ def gen_dicts():
                           '"packets":', '"truncated":', '"eve_sha256":"', '"public_key":"',
                           '"packet":', "flow-1.pcap", "flow-2.pcap", "0" * 64, "\n", "{", "}",
                           "../", "/"])
+    write_dict("web", ["GET ", "POST ", "HEAD ", " HTTP/1.1\r\n", " HTTP/1.0\r\n", "\r\n\r\n",
+                       "/api/v1/", "report", "alerts", "incidents", "status", "/pcap", "?", "&",
+                       "=", "%", "from=", "to=", "sensor=", "category=", "country=", "top=",
+                       "limit=", "cursor=", "attacker=", "victim=", "asn=", "sid=", "certainty=",
+                       "run=", "incident=", "Authorization: Bearer ", "fuzz-token",
+                       "Cookie: vigil_token=", "Content-Length: ", "Transfer-Encoding: chunked",
+                       "/login", "/vendor/", "../", "%2e%2e", "%2f", "Host: "])
     write_dict("pcap", [b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
                         b"\x0a\x0d\x0d\x0a", b"\x4d\x3c\x2b\x1a", b"\x01\x00\x00\x00",
                         b"\x06\x00\x00\x00", b"\x02\x00\x04\x00", b"\xff\xff\x00\x00",
@@ -844,9 +851,38 @@ def gen_ledger():
     seed("two_runs", eve, good + chain(entries)[0:1])
 
 
+def gen_web():
+    """HTTP requests to vigil serve (tests/fuzz/fuzz_web.c): [selector][request]; selector bit 0
+    picks the server with a token."""
+    out = corpora.setdefault("web", [])
+    reqs = [
+        (0, b"GET /api/v1/report HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        (0, b"GET /api/v1/report?from=2024-01-01&to=2024-02-01&country=CN&category=scanning&top=5"
+            b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (0, b"GET /api/v1/alerts?limit=10&cursor=99&attacker=10.0.0.1&sid=1&certainty=verified"
+            b" HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/incidents?victim=2001:db8::1&run=1&limit=1000 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/1 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/1/pcap HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/status HTTP/1.0\r\n\r\n"),
+        (0, b"GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n\r\n"),
+        (0, b"GET /vendor/../../vigil.db HTTP/1.1\r\n\r\n"),
+        (0, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"
+            b"GET /app.js HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (1, b"GET /api/v1/report HTTP/1.1\r\nAuthorization: Bearer fuzz-token\r\n\r\n"),
+        (1, b"GET /api/v1/alerts HTTP/1.1\r\nCookie: vigil_token=wrong\r\n\r\n"),
+        (1, b"POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 16\r\n\r\ntoken=fuzz-token"),
+        (1, b"POST /login HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\ntoken\r\n0\r\n\r\n"),
+        (0, b"GET /api/v1/report?from=%ZZ&to=&&=x&country=%00 HTTP/1.1\r\n\r\n"),
+    ]
+    for i, (sel, r) in enumerate(reqs):
+        out.append(("req%02d" % i, bytes([sel]) + r))
+
+
 def main():
     for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_rules,
-              gen_config, gen_pcap, gen_geo, gen_ledger):
+              gen_config, gen_pcap, gen_geo, gen_ledger, gen_web):
         g()
     total = 0
     for h, items in corpora.items():

@@ -11,6 +11,7 @@ int vigil_geo_main(int argc, char **argv); /* src/vigil_geo.c */
 int vigil_report_main(int argc, char **argv); /* src/vigil_report.c */
 int vigil_keygen_main(int argc, char **argv); /* src/vigil_evidence.c */
 int vigil_verify_main(int argc, char **argv); /* src/vigil_evidence.c */
+int vigil_collect_main(int argc, char **argv); /* src/vigil_collect.c */
 
 static void usage(FILE *f)
 {
@@ -25,6 +26,8 @@ static void usage(FILE *f)
             "  report [STORE]      the picture of an event store: html, md, csv or json\n"
             "  keygen [--out DIR]  make the sensor's Ed25519 key pair (evidence ledger)\n"
             "  verify LOGDIR       check an evidence ledger, its signatures and pcaps\n"
+            "  collect --redis URL --pg DSN\n"
+            "                      sensors' events from Redis into PostgreSQL\n"
             "  version             print the version\n"
             "\n"
             "`vigil COMMAND --help` describes each command.\n");
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
         return vigil_report_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "keygen"))
         return vigil_keygen_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "collect"))
+        return vigil_collect_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return vigil_verify_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

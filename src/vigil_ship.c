@@ -41,6 +41,7 @@ vg_ship_t *vigil_ship_start(const vg_config_t *cfg, const char *url, const char 
         .sensor = sensor,
         .spool_dir = dir,
         .spool_max = vg_config_uint(cfg, "outputs.redis.spool-size"),
+        .segment_max = vg_config_uint(cfg, "outputs.redis.segment-size"),
         .timeout_ms = (unsigned)vg_config_uint(cfg, "outputs.redis.timeout"),
         .drain_ms = (unsigned)vg_config_uint(cfg, "outputs.redis.drain-timeout"),
     };

@@ -970,6 +970,8 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
         if (o->idle_exit_s && now - last_work >= o->idle_exit_s)
             break;
     }
+    if (c.rc)
+        trim_stream(&c);
     rc = 0;
 out:
     redis_drop(&c);

@@ -267,7 +267,8 @@ static int recover(vg_ship_t *s, char *err, size_t err_len)
         }
     }
     closedir(d);
-    qsort(firsts, n, sizeof *firsts, cmp_u64);
+    if (n)
+        qsort(firsts, n, sizeof *firsts, cmp_u64);
     for (size_t i = 0; i < n; i++) {
         seg_t g;
         if (scan_segment(s, firsts[i], &g, err, err_len)) {

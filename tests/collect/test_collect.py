@@ -35,9 +35,20 @@ def pcap(name, flows, seed, mix="attack"):
     return p
 
 
+def attacks():
+    """The demo capture of attacks the default rules alert on (scripts/make_attacks.py)."""
+    p = os.path.join(TMP, "attacks.pcap")
+    if not os.path.exists(p):
+        here = os.path.dirname(os.path.abspath(__file__))
+        subprocess.run([sys.executable, os.path.join(here, "..", "..", "scripts",
+                                                     "make_attacks.py"), p], check=True)
+    return p
+
+
 def sensor(name, capture, logdir=None, expect=0, extra=(), url=None):
     logdir = logdir or os.path.join(TMP, name)
-    cmd = [ARGS.vigil, "read", capture, "-l", logdir, "--workers", "2",
+    caps = capture if isinstance(capture, list) else [capture]
+    cmd = [ARGS.vigil, "read"] + caps + ["-l", logdir, "--workers", "2",
            "--redis", url or REDIS.url, "--set", "sensor-name=" + name,
            "--set", "store.enabled=false"] + list(extra)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
@@ -113,7 +124,7 @@ def case_end_to_end():
     PG.start()
     lines = {}
     for name, seed in (("east", 11), ("west", 12)):
-        sensor(name, pcap(name, 1500, seed))
+        sensor(name, [pcap(name, 1500, seed), attacks()])
         lines[name] = eve(os.path.join(TMP, name))
     st = summary(collect("--idle-exit", "2").stdout)
     total = sum(len(v) for v in lines.values())

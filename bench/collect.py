@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Benchmark of central collection (docs/SCALE.md): events/s committed to PostgreSQL by one and
+two `vigil collect` processes, and the sensor's throughput with Redis shipping on vs off.
+
+Starts its own redis-server (loopback) and PostgreSQL cluster (unix socket) like the tests
+(tests/collect/servers.py) and stops them at the end.
+
+usage: bench/collect.py [--vigil build/vigil] [--gen build/vigil-gen] [--flows 100000] [--runs 3]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "collect"))
+import servers  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigil", default=os.path.join(HERE, "..", "build", "vigil"))
+    ap.add_argument("--gen", default=os.path.join(HERE, "..", "build", "vigil-gen"))
+    ap.add_argument("--flows", type=int, default=100000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=5000)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="vigil-bench-collect-")
+    pcap = os.path.join(tmp, "mix.pcap")
+    subprocess.run([a.gen, "--flows", str(a.flows), "--seed", "9", "--mix", "web", "-o", pcap],
+                   check=True, capture_output=True)
+    redis = servers.Redis(tmp)
+    pg = servers.Postgres(tmp)
+    redis.start()
+    pg.start()
+    try:
+        # --- the sensor: shipping off vs on (interleaved runs, medians) ---
+        off, on = [], []
+        n_events = 0
+        for i in range(a.runs):
+            for ship in (False, True):
+                d = os.path.join(tmp, "s%d%s" % (i, "r" if ship else ""))
+                cmd = [a.vigil, "read", pcap, "-l", d, "--workers", "2", "-q", "--no-progress",
+                       "--set", "store.enabled=false", "--set", "sensor-name=bench%d" % i]
+                if ship:
+                    # the run ends once the spool is in Redis (the default drain waits for it)
+                    cmd += ["--redis", redis.url, "--set", "outputs.redis.drain-timeout=60000"]
+                t = time.monotonic()
+                subprocess.run(cmd, check=True, capture_output=True)
+                (on if ship else off).append(time.monotonic() - t)
+                with open(os.path.join(d, "eve.json")) as f:
+                    n_events = sum(1 for _ in f)
+        # --- collectors: one, then two, over the same stream contents ---
+        total = int(redis.cmd("XLEN", "vigil:events"))
+        rates = {}
+        for n_coll in (1, 2):
+            pg.sql("DROP TABLE IF EXISTS events, sensors, sensor_ranges, alert_daily, vigil_schema"
+                   " CASCADE")
+            redis.cmd("XGROUP", "DESTROY", "vigil:events", "g%d" % n_coll)
+            t = time.monotonic()
+            procs = [subprocess.Popen([a.vigil, "collect", "--redis", redis.url, "--pg", pg.dsn,
+                                       "--group", "g%d" % n_coll, "--consumer", "c%d" % k,
+                                       "--batch", str(a.batch), "-q"])
+                     for k in range(n_coll)]
+            while True:
+                try:
+                    got = int(pg.sql("SELECT coalesce(sum(events), 0) FROM sensors") or 0)
+                except AssertionError:
+                    got = 0
+                if got >= total:
+                    break
+                time.sleep(0.05)
+            dt = time.monotonic() - t
+            for p in procs:
+                p.terminate()
+                p.wait()
+            rates[n_coll] = (total, dt)
+        print("events per sensor run: %d (%s flows, --mix web)" % (n_events, a.flows))
+        mo, mn = statistics.median(off), statistics.median(on)
+        print("sensor, shipping off: median %.3f s; on: median %.3f s; on/off throughput %.3f"
+              % (mo, mn, mo / mn))
+        for n_coll, (tot, dt) in rates.items():
+            print("%d collector(s): %d entries committed in %.2f s: %.0f events/s"
+                  % (n_coll, tot, dt, tot / dt))
+        print("two vs one collector: %.2fx" % ((rates[2][0] / rates[2][1]) /
+                                                (rates[1][0] / rates[1][1])))
+        size = pg.sql("SELECT pg_total_relation_size(c.oid) FROM pg_class c WHERE c.relname"
+                      " LIKE 'events_%' ORDER BY 1")
+        tot_bytes = sum(int(x) for x in size.split()) if size else 0
+        print("PostgreSQL: %d bytes for %d events (%.0f bytes/event, indexes included)"
+              % (tot_bytes, rates[2][0], tot_bytes / max(1, rates[2][0])))
+    finally:
+        redis.stop()
+        pg.stop()
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ usage: bench/collect.py [--vigil build/vigil] [--gen build/vigil-gen] [--flows 1
 """
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,9 @@ def main():
     pcap = os.path.join(tmp, "mix.pcap")
     subprocess.run([a.gen, "--flows", str(a.flows), "--seed", "9", "--mix", "web", "-o", pcap],
                    check=True, capture_output=True)
+    def on_term(sig, frame):
+        raise SystemExit("terminated")
+    signal.signal(signal.SIGTERM, on_term)
     redis = servers.Redis(tmp)
     pg = servers.Postgres(tmp)
     redis.start()
@@ -53,25 +57,34 @@ def main():
                 (on if ship else off).append(time.monotonic() - t)
                 with open(os.path.join(d, "eve.json")) as f:
                     n_events = sum(1 for _ in f)
-        # --- collectors: one, then two, over the same stream contents ---
-        total = int(redis.cmd("XLEN", "vigil:events"))
+        # --- collectors: one, then two. Each measurement gets its own stream contents (the
+        # collectors trim what they acknowledged): shipped first with no collector running.
         rates = {}
         for n_coll in (1, 2):
             pg.sql("DROP TABLE IF EXISTS events, sensors, sensor_ranges, alert_daily, vigil_schema"
                    " CASCADE")
-            redis.cmd("XGROUP", "DESTROY", "vigil:events", "g%d" % n_coll)
+            d = os.path.join(tmp, "fill%d" % n_coll)
+            subprocess.run([a.vigil, "read", pcap, "-l", d, "--workers", "2", "-q",
+                            "--no-progress", "--set", "store.enabled=false",
+                            "--set", "sensor-name=fill%d" % n_coll, "--redis", redis.url,
+                            "--set", "outputs.redis.drain-timeout=60000"],
+                           check=True, capture_output=True)
+            with open(os.path.join(d, "eve.json")) as f:
+                total = sum(1 for _ in f)
             t = time.monotonic()
             procs = [subprocess.Popen([a.vigil, "collect", "--redis", redis.url, "--pg", pg.dsn,
-                                       "--group", "g%d" % n_coll, "--consumer", "c%d" % k,
-                                       "--batch", str(a.batch), "-q"])
+                                       "--consumer", "c%d" % k, "--batch", str(a.batch), "-q"])
                      for k in range(n_coll)]
             while True:
                 try:
-                    got = int(pg.sql("SELECT coalesce(sum(events), 0) FROM sensors") or 0)
+                    got = int(pg.sql("SELECT coalesce(sum(events), 0) FROM sensors"
+                                     " WHERE sensor = 'fill%d'" % n_coll) or 0)
                 except AssertionError:
                     got = 0
                 if got >= total:
                     break
+                if redis.proc.poll() is not None or any(p.poll() is not None for p in procs):
+                    sys.exit("bench: a server or collector stopped: redis log:\n" + redis.log())
                 time.sleep(0.05)
             dt = time.monotonic() - t
             for p in procs:

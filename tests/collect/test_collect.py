@@ -368,6 +368,10 @@ def main():
         print("unknown case " + ARGS.case, file=sys.stderr)
         return 2
     TMP = tempfile.mkdtemp(prefix="vigil-collect-")
+
+    def on_term(sig, frame):  # a CTest timeout: still stop the servers
+        raise SystemExit("terminated by signal %d" % sig)
+    signal.signal(signal.SIGTERM, on_term)
     try:
         REDIS = servers.Redis(TMP)
         PG = servers.Postgres(TMP)

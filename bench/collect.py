@@ -51,7 +51,8 @@ def main():
                        "--set", "store.enabled=false", "--set", "sensor-name=bench%d" % i]
                 if ship:
                     # the run ends once the spool is in Redis (the default drain waits for it)
-                    cmd += ["--redis", redis.url, "--set", "outputs.redis.drain-timeout=60000"]
+                    cmd += ["--redis", redis.url, "--set", "outputs.redis.drain-timeout=60000",
+                            "--set", "outputs.redis.stream=bench:sensor"]  # not the collectors'
                 t = time.monotonic()
                 subprocess.run(cmd, check=True, capture_output=True)
                 (on if ship else off).append(time.monotonic() - t)

@@ -231,6 +231,28 @@ static int open_new_segment(vg_ship_t *s, char *err, size_t err_len)
     return 0;
 }
 
+static int64_t get_committed(vg_ship_t *s, redisContext *c);
+
+static uint64_t fresh_start(vg_ship_t *s)
+{
+    char err[512];
+    redisContext *c = vg_redis_connect(&s->url, s->o.timeout_ms, err, sizeof err);
+    int64_t cm = c ? get_committed(s, c) : -1;
+    bool connected = c != NULL;
+    if (c)
+        redisFree(c);
+    if (cm < 0) {
+        vg_log(VG_LOG_WARN, "%s: a new spool numbers from 1, and Redis could not be asked whether "
+               "sensor '%s' shipped before (%s); if it did, the collector will take its events "
+               "for replays (docs/SCALE.md)", s->dir, s->sensor, connected ? "HGET failed" : err);
+        return 0;
+    }
+    if (cm > 0)
+        vg_log(VG_LOG_INFO, "%s: new spool; sensor '%s' continues after %lld, the collector's "
+               "committed mark", s->dir, s->sensor, (long long)cm);
+    return (uint64_t)cm;
+}
+
 static int recover(vg_ship_t *s, char *err, size_t err_len)
 {
     char *sp = path_of(s, "state");
@@ -291,6 +313,25 @@ static int recover(vg_ship_t *s, char *err, size_t err_len)
         s->spool_bytes += g.bytes;
     }
     free(firsts);
+    if (s->trimmed == 0 && (s->n_segs == 0 || (s->n_segs == 1 && s->segs[0].last < s->segs[0].first))) {
+        /* A spool that never held an event. If this sensor name has shipped before (its spool
+         * was lost or moved), the collector's committed mark says where its numbering got to:
+         * go on from there instead of from 1, which the collector would take for replays. */
+        uint64_t cm = fresh_start(s);
+        if (cm) {
+            if (write_state(s, cm)) {
+                snprintf(err, err_len, "%s: cannot write the state file", s->dir);
+                return -1;
+            }
+            s->trimmed = cm;
+            if (s->n_segs) {
+                char *p = seg_path(s, s->segs[0].first);
+                unlink(p);
+                free(p);
+                s->n_segs = 0;
+            }
+        }
+    }
     uint64_t last = s->trimmed;
     if (s->n_segs && s->segs[s->n_segs - 1].last > last)
         last = s->segs[s->n_segs - 1].last;

@@ -8,8 +8,9 @@
  * committed in PostgreSQL; the sender reads it and deletes spool segments wholly below it.
  * So an event leaves the sensor's disk only once PostgreSQL has it, whatever restarts.
  *
- * Sequence numbers start at 1 for a new spool directory and go on across restarts (the spool,
- * or the "state" file once the spool is empty, holds the last one): keep the directory.
+ * Sequence numbers go on across restarts (the spool, or the "state" file once the spool is
+ * empty, holds the last one): keep the directory. A new, empty spool starts after the
+ * collector's committed mark for this sensor name when Redis answers, else at 1.
  * A full spool (spool-size) drops new events: counted, logged, and published in the hash
  * "<stream>:dropped" (field: the sensor). Dropped events get no sequence number.
  */

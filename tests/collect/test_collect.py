@@ -239,6 +239,22 @@ def case_sensor_restart():
     assert [json.loads(x) for x in check_exact_tail] == [json.loads(x) for x in last]
 
 
+def case_new_spool():
+    """A sensor whose spool directory was lost goes on after the collector's committed mark
+    instead of numbering from 1 again (which would be taken for replays)."""
+    REDIS.start()
+    PG.start()
+    sensor("n", pcap("n1", 300, 91))
+    first = eve(os.path.join(TMP, "n"))
+    collect("--idle-exit", "2")
+    shutil.rmtree(os.path.join(TMP, "n", "ship"))
+    d2 = os.path.join(TMP, "n2")
+    r = sensor("n", pcap("n2", 200, 92), logdir=d2)
+    assert "continues after %d" % len(first) in r.stderr, r.stderr
+    collect("--idle-exit", "2")
+    check_exact("n", first + eve(d2))
+
+
 def case_two_collectors():
     """Two collectors in one group share the entries; together they insert each once."""
     REDIS.start()

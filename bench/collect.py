@@ -42,20 +42,25 @@ def main():
     pg.start()
     try:
         # --- the sensor: shipping off vs on (interleaved runs, medians) ---
-        off, on = [], []
+        off, on, spool_only = [], [], []
         n_events = 0
         for i in range(a.runs):
-            for ship in (False, True):
-                d = os.path.join(tmp, "s%d%s" % (i, "r" if ship else ""))
+            for ship in (False, True, "spool"):
+                d = os.path.join(tmp, "s%d%s" % (i, ship))
                 cmd = [a.vigil, "read", pcap, "-l", d, "--workers", "2", "-q", "--no-progress",
                        "--set", "store.enabled=false", "--set", "sensor-name=bench%d" % i]
-                if ship:
+                if ship == "spool":
+                    # the spool alone: Redis unreachable (a closed loopback port), no drain
+                    cmd += ["--redis", "redis://127.0.0.1:1", "--set",
+                            "outputs.redis.drain-timeout=0"]
+                elif ship:
                     # the run ends once the spool is in Redis (the default drain waits for it)
                     cmd += ["--redis", redis.url, "--set", "outputs.redis.drain-timeout=60000",
                             "--set", "outputs.redis.stream=bench:sensor"]  # not the collectors'
                 t = time.monotonic()
                 subprocess.run(cmd, check=True, capture_output=True)
-                (on if ship else off).append(time.monotonic() - t)
+                dt = time.monotonic() - t
+                (spool_only if ship == "spool" else on if ship else off).append(dt)
                 with open(os.path.join(d, "eve.json")) as f:
                     n_events = sum(1 for _ in f)
         # --- collectors: one, then two. Each measurement gets its own stream contents (the
@@ -93,7 +98,9 @@ def main():
                 p.wait()
             rates[n_coll] = (total, dt)
         print("events per sensor run: %d (%s flows, --mix web)" % (n_events, a.flows))
-        mo, mn = statistics.median(off), statistics.median(on)
+        mo, mn, ms = statistics.median(off), statistics.median(on), statistics.median(spool_only)
+        print("sensor, spool only (Redis unreachable): median %.3f s; throughput %.3f of off"
+              % (ms, mo / ms))
         print("sensor, shipping off: median %.3f s; on: median %.3f s; on/off throughput %.3f"
               % (mo, mn, mo / mn))
         for n_coll, (tot, dt) in rates.items():

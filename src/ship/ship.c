@@ -4,8 +4,9 @@
  *   lock                  flock'd by the running sensor (one sensor per spool)
  *   state                 "trimmed N": the last sequence number deleted from the spool
  *   seg-<first seq>.log   lines "SEQ<TAB>EVENT-JSON\n", appended by the output thread
- * The output thread appends and fsyncs (at most every SYNC_MS, always at the final commit);
- * only fsync'd lines are sent, so a sequence number that reached Redis is on disk. The sender
+ * The output thread appends (write() at each commit); the sender thread fsyncs what was written
+ * at most every SYNC_MS, the output thread itself only when it closes a segment and at the
+ * final commit, so the output thread does not wait for the disk. Only fsync'd lines are sent, so a sequence number that reached Redis is on disk. The sender
  * thread owns the Redis connection; the two share the segment list under a mutex. */
 #include "ship/ship.h"
 #include "common/common.h"
@@ -45,14 +46,13 @@ struct vg_ship {
     char *wbuf;
     size_t wlen, wcap;
     uint64_t next_seq;
-    double last_sync;
     bool warned_full, failed;
     /* shared (mu) */
     pthread_mutex_t mu;
     pthread_cond_t cv, cv_drain;
     seg_t *segs;
     size_t n_segs, cap_segs;
-    uint64_t durable_seq, spool_bytes, trimmed, committed, sent_upto;
+    uint64_t written_seq, durable_seq, spool_bytes, trimmed, committed, sent_upto;
     bool connected, stop, draining;
     vg_ship_stats_t st;
     pthread_t th;
@@ -336,7 +336,7 @@ static int recover(vg_ship_t *s, char *err, size_t err_len)
     if (s->n_segs && s->segs[s->n_segs - 1].last > last)
         last = s->segs[s->n_segs - 1].last;
     s->next_seq = last + 1;
-    s->durable_seq = last;
+    s->durable_seq = s->written_seq = last;
     if (s->n_segs && s->segs[s->n_segs - 1].last + 1 == s->next_seq &&
         s->segs[s->n_segs - 1].bytes < s->o.segment_max) {
         char *p = seg_path(s, s->segs[s->n_segs - 1].first);
@@ -542,10 +542,40 @@ static void *sender_main(void *arg)
     uint64_t sent = 0, dropped_published = 0;
     bool logged_down = false;
     char err[512];
+    int sync_fd = -1;
+    uint64_t sync_first = 0;
+    double last_fsync = 0;
+    bool sync_warned = false;
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         double now = now_s();
         bool worked = false;
+        if (s->written_seq > s->durable_seq && now - last_fsync >= SYNC_MS / 1000.0) {
+            /* make what the output thread wrote durable, so that it can be sent */
+            seg_t g = s->segs[s->n_segs - 1];
+            uint64_t wseq = s->written_seq;
+            pthread_mutex_unlock(&s->mu);
+            if (sync_fd < 0 || sync_first != g.first) {
+                if (sync_fd >= 0)
+                    close(sync_fd);
+                char *p = seg_path(s, g.first);
+                sync_fd = open(p, O_RDONLY | O_CLOEXEC);
+                free(p);
+                sync_first = g.first;
+            }
+            bool ok = sync_fd >= 0 && fdatasync(sync_fd) == 0;
+            if (!ok && !sync_warned)
+                vg_log(VG_LOG_WARN, "outputs.redis: spool %s: fsync: %s (retrying)", s->dir,
+                       strerror(errno));
+            sync_warned = !ok;
+            pthread_mutex_lock(&s->mu);
+            last_fsync = now;
+            for (size_t i = 0; ok && i < s->n_segs; i++)
+                if (s->segs[i].first == g.first && s->segs[i].durable < g.bytes)
+                    s->segs[i].durable = g.bytes;
+            if (ok && wseq > s->durable_seq)
+                s->durable_seq = wseq;
+        }
         if (!c && now >= next_try) {
             pthread_mutex_unlock(&s->mu);
             c = vg_redis_connect(&s->url, s->o.timeout_ms, err, sizeof err);
@@ -643,6 +673,8 @@ static void *sender_main(void *arg)
     }
     s->connected = false;
     pthread_mutex_unlock(&s->mu);
+    if (sync_fd >= 0)
+        close(sync_fd);
     if (c)
         redisFree(c);
     reader_reset(&rd);
@@ -696,7 +728,6 @@ vg_ship_t *vg_ship_open(const vg_ship_opts_t *o, char *err, size_t err_len)
     s->st.first_seq = 0;
     s->wcap = 1 << 16;
     s->wbuf = vg_xmalloc(s->wcap);
-    s->last_sync = now_s();
     if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
         snprintf(err, err_len, "outputs.redis: cannot start the sender thread");
         goto fail;
@@ -761,26 +792,26 @@ int vg_ship_sink_commit(void *ctx, bool final)
         seg_t *g = &s->segs[s->n_segs - 1];
         g->bytes += s->wlen;
         g->last = s->next_seq - 1;
+        s->written_seq = g->last;
         s->spool_bytes += s->wlen;
+        pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
         s->wlen = 0;
     }
-    double now = now_s();
     pthread_mutex_lock(&s->mu);
     bool dirty = s->segs[s->n_segs - 1].durable != s->segs[s->n_segs - 1].bytes;
     uint64_t seg_bytes = s->segs[s->n_segs - 1].bytes;
     pthread_mutex_unlock(&s->mu);
-    if (dirty && (final || now - s->last_sync >= SYNC_MS / 1000.0 || seg_bytes >= s->o.segment_max)) {
+    if (dirty && (final || seg_bytes >= s->o.segment_max)) {
         if (fdatasync(s->wfd) != 0) {
             vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: fsync: %s", s->dir, strerror(errno));
             s->failed = true;
             return -1;
         }
-        s->last_sync = now;
         pthread_mutex_lock(&s->mu);
         seg_t *g = &s->segs[s->n_segs - 1];
         g->durable = g->bytes;
-        s->durable_seq = s->next_seq - 1;
+        s->durable_seq = s->written_seq;
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
         if (seg_bytes >= s->o.segment_max) {

@@ -802,7 +802,8 @@ int vg_ship_sink_commit(void *ctx, bool final)
     bool dirty = s->segs[s->n_segs - 1].durable != s->segs[s->n_segs - 1].bytes;
     uint64_t seg_bytes = s->segs[s->n_segs - 1].bytes;
     pthread_mutex_unlock(&s->mu);
-    if (dirty && (final || seg_bytes >= s->o.segment_max)) {
+    bool rotate = seg_bytes >= s->o.segment_max;
+    if ((dirty && final) || rotate) {
         if (fdatasync(s->wfd) != 0) {
             vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: fsync: %s", s->dir, strerror(errno));
             s->failed = true;
@@ -814,7 +815,7 @@ int vg_ship_sink_commit(void *ctx, bool final)
         s->durable_seq = s->written_seq;
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        if (seg_bytes >= s->o.segment_max) {
+        if (rotate) {
             close(s->wfd);
             s->wfd = -1;
             if (open_new_segment(s, err, sizeof err)) {

@@ -536,8 +536,69 @@ static int cmp_span(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The batch in one transaction. Returns 0 (committed), -1 (rolled back; err). */
+/* COPY c->copy into table. -1 with err; *dup when a unique key refused a row. */
+static int copy_in(collector_t *c, const char *sql, bool *dup, char *err, size_t err_len)
+{
+    *dup = false;
+    PGresult *r = PQexec(c->pg, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        pg_msg(c->pg, r, err, err_len);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    if (PQputCopyData(c->pg, c->copy.data, (int)c->copy.len) != 1 ||
+        PQputCopyEnd(c->pg, NULL) != 1) {
+        pg_msg(c->pg, NULL, err, err_len);
+        return -1;
+    }
+    r = PQgetResult(c->pg);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        pg_msg(c->pg, r, err, err_len);
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        *dup = state && !strcmp(state, "23505");
+    }
+    PQclear(r);
+    while ((r = PQgetResult(c->pg)))
+        PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static void fmt_ts(int64_t us, char *t, size_t n)
+{
+    time_t secs = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(t, n, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(t + k, n - k, ".%06d+00", (int)(us % 1000000));
+}
+
+/* The batch in one transaction. Returns 0 (committed), -1 (rolled back; err).
+ *
+ * Fast path: the committed marks and ranges, read under the sensors' row locks, already rule out
+ * every row PostgreSQL has, so the rows are COPY'd straight into events and the rollup is taken
+ * from them. Should the unique key still refuse a row (progress rows edited by hand, ...), the
+ * batch is done again through the staging table with ON CONFLICT DO NOTHING (use_stage). */
+static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage, bool *retry,
+                          char *err, size_t err_len);
+
 static int commit_batch(collector_t *c, row_t *rows, size_t n, char *err, size_t err_len)
+{
+    bool retry = false;
+    int rc = commit_batch_1(c, rows, n, false, &retry, err, err_len);
+    if (rc && retry) {
+        vg_log(VG_LOG_WARN, "collect: %s; writing the batch again, skipping rows already there",
+               err);
+        for (size_t i = 0; i < n; i++)
+            rows[i].skip = rows[i].expired;
+        rc = commit_batch_1(c, rows, n, true, &retry, err, err_len);
+    }
+    return rc;
+}
+
+static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage, bool *retry,
+                          char *err, size_t err_len)
 {
     size_t n_ok = 0;
     while (n_ok < n && !rows[n_ok].reason && !rows[n_ok].gone)
@@ -608,29 +669,62 @@ static int commit_batch(collector_t *c, row_t *rows, size_t n, char *err, size_t
             to_copy++;
         }
     long long inserted = 0;
-    if (to_copy) {
-        PGresult *r = PQexec(c->pg, "COPY stage FROM STDIN");
-        if (PQresultStatus(r) != PGRES_COPY_IN) {
-            pg_msg(c->pg, r, err, err_len);
-            PQclear(r);
+    if (to_copy && !use_stage) {
+        bool dup;
+        if (copy_in(c, "COPY events FROM STDIN", &dup, err, err_len)) {
+            *retry = dup;
             goto fail;
         }
-        PQclear(r);
-        if (PQputCopyData(c->pg, c->copy.data, (int)c->copy.len) != 1 ||
-            PQputCopyEnd(c->pg, NULL) != 1) {
-            pg_msg(c->pg, NULL, err, err_len);
-            goto fail;
-        }
-        r = PQgetResult(c->pg);
-        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            pg_msg(c->pg, r, err, err_len);
-        PQclear(r);
-        while ((r = PQgetResult(c->pg)))
+        inserted = (long long)to_copy;
+        /* the rollup from this batch's alert rows, per sensor */
+        vg_buf_t seqs;
+        vg_buf_init(&seqs, 256);
+        for (size_t s = 0; s < n_ss; s++) {
+            seqs.len = 0;
+            vg_buf_append(&seqs, "{", 1);
+            int64_t lo = INT64_MAX, hi = INT64_MIN;
+            for (size_t k = ss[s].from; k < ss[s].to; k++) {
+                const char *et = rows[k].skip ? NULL : jstr(rows[k].ev, "event_type");
+                if (!et || strcmp(et, "alert"))
+                    continue;
+                char t[24];
+                int tl = snprintf(t, sizeof t, "%s%" PRIu64, seqs.len > 1 ? "," : "", rows[k].seq);
+                vg_buf_append(&seqs, t, (size_t)tl);
+                if (rows[k].ts_us < lo)
+                    lo = rows[k].ts_us;
+                if (rows[k].ts_us > hi)
+                    hi = rows[k].ts_us;
+            }
+            if (seqs.len == 1)
+                continue;
+            vg_buf_append(&seqs, "}", 2);
+            char tlo[64], thi[64];
+            fmt_ts(lo, tlo, sizeof tlo);
+            fmt_ts(hi, thi, sizeof thi);
+            const char *q[4] = {rows[ss[s].from].sensor, seqs.data, tlo, thi};
+            PGresult *r = pg_params(c,
+                "INSERT INTO alert_daily SELECT (ts AT TIME ZONE 'UTC')::date, sensor,"
+                " signature_id, coalesce(signature, ''), coalesce(category, ''),"
+                " coalesce(vigil_category, ''), coalesce(attacker_country, ''), count(*),"
+                " count(*) FILTER (WHERE counted) FROM events"
+                " WHERE sensor = $1 AND seq = ANY($2::bigint[]) AND ts BETWEEN $3 AND $4"
+                " AND event_type = 'alert' AND signature_id IS NOT NULL"
+                " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+                " ON CONFLICT (day, sensor, signature_id, signature, category, vigil_category,"
+                " attacker_country) DO UPDATE SET alerts = alert_daily.alerts + EXCLUDED.alerts,"
+                " counted = alert_daily.counted + EXCLUDED.counted", 4, q, err, err_len);
+            if (!r) {
+                vg_buf_fini(&seqs);
+                goto fail;
+            }
             PQclear(r);
-        if (!ok)
+        }
+        vg_buf_fini(&seqs);
+    } else if (to_copy) {
+        bool dup;
+        if (copy_in(c, "COPY stage FROM STDIN", &dup, err, err_len))
             goto fail;
-        r = PQexec(c->pg,
+        PGresult *r = PQexec(c->pg,
                    "WITH ins AS (INSERT INTO events SELECT * FROM stage ON CONFLICT DO NOTHING"
                    "  RETURNING ts, sensor, event_type, signature_id, signature, category,"
                    "  vigil_category, counted, attacker_country),"

@@ -290,16 +290,20 @@ static int ensure_partition(collector_t *c, int32_t day, char *err, size_t err_l
     fmt_day(day, a, sizeof a, false);
     fmt_day(day + 1, b, sizeof b, false);
     fmt_day(day, name, sizeof name, true);
+    /* separate statements: one multi-statement string is one transaction whose catalog
+     * snapshot predates the lock, and would miss a partition another collector just made */
     snprintf(sql, sizeof sql,
-             "SELECT pg_advisory_lock(%d);"
              "CREATE TABLE IF NOT EXISTS events_%s PARTITION OF events"
-             " FOR VALUES FROM ('%s 00:00:00+00') TO ('%s 00:00:00+00');"
-             "SELECT pg_advisory_unlock(%d)",
-             ADVISORY_PARTITIONS, name, a, b, ADVISORY_PARTITIONS);
-    if (pg_exec(c, sql, err, err_len)) {
-        PQclear(PQexec(c->pg, "SELECT pg_advisory_unlock_all()"));
+             " FOR VALUES FROM ('%s 00:00:00+00') TO ('%s 00:00:00+00')", name, a, b);
+    char lock[64], unlock[64];
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d)", ADVISORY_PARTITIONS);
+    snprintf(unlock, sizeof unlock, "SELECT pg_advisory_unlock(%d)", ADVISORY_PARTITIONS);
+    if (pg_exec(c, lock, err, err_len))
         return -1;
-    }
+    int rc = pg_exec(c, sql, err, err_len);
+    PQclear(PQexec(c->pg, unlock));
+    if (rc)
+        return -1;
     if (c->n_days == c->cap_days) {
         c->cap_days = c->cap_days ? c->cap_days * 2 : 16;
         c->days = vg_xrealloc(c->days, c->cap_days * sizeof *c->days);
@@ -330,11 +334,15 @@ static int retention(collector_t *c, char *err, size_t err_len)
         int32_t day = (int32_t)days_from_civil(y, (unsigned)m, (unsigned)d);
         if (day >= cutoff)
             continue;
-        char sql[256];
-        snprintf(sql, sizeof sql,
-                 "SELECT pg_advisory_lock(%d); DROP TABLE IF EXISTS %s;"
-                 "SELECT pg_advisory_unlock(%d)", ADVISORY_PARTITIONS, name, ADVISORY_PARTITIONS);
-        rc = pg_exec(c, sql, err, err_len);
+        char sql[256], lock[64], unlock[64];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", name);
+        snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d)", ADVISORY_PARTITIONS);
+        snprintf(unlock, sizeof unlock, "SELECT pg_advisory_unlock(%d)", ADVISORY_PARTITIONS);
+        rc = pg_exec(c, lock, err, err_len);
+        if (rc == 0) {
+            rc = pg_exec(c, sql, err, err_len);
+            PQclear(PQexec(c->pg, unlock));
+        }
         if (rc == 0)
             vg_log(VG_LOG_INFO, "collect: retention: dropped partition %s", name);
         for (size_t k = 0; k < c->n_days; k++)

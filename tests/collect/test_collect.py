@@ -255,6 +255,31 @@ def case_new_spool():
     check_exact("n", first + eve(d2))
 
 
+def case_retention():
+    """--retention-days drops whole day partitions older than the retention; events older than
+    it are not stored but count as committed (the sensor may let them go)."""
+    REDIS.start()
+    PG.start()
+    sensor("o", pcap("o", 300, 95))  # generated traffic is dated 2023
+    lines = eve(os.path.join(TMP, "o"))
+    collect("--idle-exit", "1")  # creates the schema and the 2023 partition
+    parts = PG.sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")
+    assert int(parts) >= 1, parts
+    for seq in range(1, 11):  # the same events again: replays, and expired
+        REDIS.cmd("XADD", "vigil:events", "*", "sensor", "o", "seq", seq, "event", lines[seq - 1])
+    st = summary(collect("--idle-exit", "1", "--retention-days", "30").stdout)
+    assert int(PG.sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")) \
+        == 0, "old partitions should be dropped"
+    assert st["inserted"] == 0, st
+    # a new sensor's old events: expired, not inserted, committed
+    sensor("o2", pcap("o2", 100, 96))
+    n2 = len(eve(os.path.join(TMP, "o2")))
+    st = summary(collect("--idle-exit", "1", "--retention-days", "30").stdout)
+    assert st["expired"] == n2 and st["inserted"] == 0, st
+    assert int(REDIS.cmd("HGET", "vigil:events:committed", "o2")) == n2
+    assert PG.sql("SELECT count(*) FROM alert_daily WHERE day < now() - interval '30 days'") == "0"
+
+
 def case_two_collectors():
     """Two collectors in one group share the entries; together they insert each once."""
     REDIS.start()

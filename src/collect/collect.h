@@ -1,8 +1,10 @@
 /* collect.h — `vigil collect`: Redis stream → PostgreSQL (docs/SCALE.md).
  *
  * Reads the stream with a consumer group (XREADGROUP), turns each batch into one PostgreSQL
- * transaction (COPY into a staging table, INSERT ... ON CONFLICT DO NOTHING into the events
- * table, the per-sensor committed mark and the alert rollup), and only after COMMIT XACKs the
+ * transaction (rows not already committed — per-sensor marks read under row locks — COPY'd into
+ * the events table, with a staging table and INSERT ... ON CONFLICT DO NOTHING as the fall-back
+ * when the unique key refuses one; the committed mark; the alert rollup), and only after COMMIT
+ * XACKs the
  * entries and publishes each sensor's committed mark in the hash "<stream>:committed" (the
  * sensors trim their spools up to it). Entries another collector left pending longer than
  * claim_ms are taken over with XAUTOCLAIM. A malformed entry goes to "<stream>:dead" with the

@@ -280,6 +280,46 @@ def case_retention():
     assert PG.sql("SELECT count(*) FROM alert_daily WHERE day < now() - interval '30 days'") == "0"
 
 
+def wait_committed(name, n, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = PG.sql("SELECT coalesce(max(committed), 0) FROM sensors WHERE sensor = '%s'" % name)
+        if got and int(got) >= n:
+            return
+        time.sleep(0.1)
+    raise AssertionError("%s: committed mark did not reach %d" % (name, n))
+
+
+def case_redis_killed():
+    """Redis SIGKILLed and restarted empty (no persistence) under a running collector: the
+    collector makes its group again, the sensor resends what is not known committed, and
+    PostgreSQL ends with every event once."""
+    REDIS.start()
+    PG.start()
+    col = subprocess.Popen(collect_cmd("--consumer", "k"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        spool = os.path.join(TMP, "k1", "ship")
+        sensor("k", pcap("k1", 400, 101), logdir=os.path.join(TMP, "k1"))
+        n1 = len(eve(os.path.join(TMP, "k1")))
+        wait_committed("k", n1)
+        REDIS.kill()
+        REDIS.start()  # same port, nothing kept
+        assert REDIS.cmd("EXISTS", "vigil:events").strip() == "0"
+        d2 = os.path.join(TMP, "k2")
+        sensor("k", pcap("k2", 300, 102), logdir=d2, extra=["--set",
+                                                           "outputs.redis.spool-dir=" + spool])
+        lines = eve(os.path.join(TMP, "k1")) + eve(d2)
+        wait_committed("k", len(lines))
+    finally:
+        col.send_signal(signal.SIGTERM)
+        out, errs = col.communicate(timeout=60)
+    st = summary(out)
+    check_exact("k", lines)
+    assert st["duplicates"] >= n1, ("the first run's events were sent again", st)
+    assert col.returncode == 0, errs
+
+
 def case_two_collectors():
     """Two collectors in one group share the entries; together they insert each once."""
     REDIS.start()

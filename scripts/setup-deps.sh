@@ -6,6 +6,7 @@ PKGS=(build-essential cmake ninja-build pkg-config iproute2 tcpreplay
       libpcap-dev libssl-dev zlib1g-dev libpcre2-dev libhyperscan-dev libyaml-dev libjansson-dev
       libcmocka-dev libmaxminddb-dev libsqlite3-dev libsodium-dev tor-geoipdb python3 python3-yaml
       tshark clang libclang-rt-dev
+      libhiredis-dev libpq-dev redis-server postgresql   # shipping and `vigil collect` (tests start their own servers)
       chromium    # the HTML report test renders it headless (tests/report)
       libmicrohttpd-dev wrk)   # vigil serve's HTTP server; its load benchmark (bench/serve.py)
 missing=()

@@ -13,6 +13,7 @@ int vigil_keygen_main(int argc, char **argv); /* src/vigil_evidence.c */
 int vigil_verify_main(int argc, char **argv); /* src/vigil_evidence.c */
 int vigil_serve_main(int argc, char **argv);  /* src/vigil_serve.c */
 int vigil_evidence_main(int argc, char **argv); /* src/vigil_evidence.c */
+int vigil_collect_main(int argc, char **argv); /* src/vigil_collect.c */
 
 static void usage(FILE *f)
 {
@@ -30,6 +31,8 @@ static void usage(FILE *f)
             "  serve [STORE]       web dashboard and read-only JSON API over a store\n"
             "  evidence export LOGDIR --out DIR\n"
             "                      a bundle of alerts, pcaps and ledger for another machine\n"
+            "  collect --redis URL --pg DSN\n"
+            "                      sensors' events from Redis into PostgreSQL\n"
             "  version             print the version\n"
             "\n"
             "`vigil COMMAND --help` describes each command.\n");
@@ -57,6 +60,8 @@ int main(int argc, char **argv)
         return vigil_report_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "keygen"))
         return vigil_keygen_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "collect"))
+        return vigil_collect_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return vigil_verify_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))

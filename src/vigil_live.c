@@ -49,6 +49,7 @@ void vigil_live_usage(FILE *f)
             "      --disable-detection  no signature matching\n"
             "      --evidence           keep the pcaps of alerted flows and the signed ledger\n"
             "      --store PATH         the event store to add this run to\n"
+            "      --redis URL          also ship every event to this Redis stream (docs/SCALE.md)\n"
             "                           (the same outputs as `vigil read --help` describes)\n"
             "      --no-progress        no progress line even on a terminal\n"
             "  -q, --quiet              no summary at the end\n"

@@ -9,6 +9,7 @@
 #include "evidence/ledger.h"
 #include "vigil_live.h"
 #include "vigil_rules_load.h"
+#include "vigil_ship.h"
 #include "vigil_store.h"
 
 #include <getopt.h>
@@ -44,6 +45,8 @@ static void read_usage(FILE *f)
             "                           stop after this stage (for benchmarks; default all)\n"
             "      --store PATH         the event store to add this run to (default\n"
             "                           LOGDIR/vigil.db; docs/STORE.md; `vigil report` reads it)\n"
+            "      --redis URL          also ship every event to this Redis stream\n"
+            "                           (redis://HOST:PORT; docs/SCALE.md, outputs.redis.*)\n"
             "  -q, --quiet              no summary at the end\n"
             "\n"
             "Exit status: 0 all input read; 1 a capture was damaged (the rest was processed);\n"
@@ -87,7 +90,7 @@ static void print_summary(const vg_run_result_t *r, const char *logdir, bool liv
 int vigil_read_main(int argc, char **argv)
 {
     enum { O_SET = 256, O_VAR, O_WORKERS, O_NODETECT, O_NOPROGRESS, O_HELP, O_STAGE, O_STORE,
-           O_EVIDENCE, O_BPF, O_USER };
+           O_EVIDENCE, O_BPF, O_USER, O_REDIS };
     const bool live = argc > 0 && !strcmp(argv[0], "live");
     static const struct option longopts[] = {
         {"pcap", required_argument, NULL, 'r'},
@@ -108,6 +111,7 @@ int vigil_read_main(int argc, char **argv)
         {"interface", required_argument, NULL, 'i'},
         {"bpf", required_argument, NULL, O_BPF},
         {"user", required_argument, NULL, O_USER},
+        {"redis", required_argument, NULL, O_REDIS},
         {NULL, 0, NULL, 0},
     };
     const char **files = vg_xcalloc((size_t)argc + 1, sizeof(char *));
@@ -116,7 +120,9 @@ int vigil_read_main(int argc, char **argv)
     size_t n_rules = 0;
     const char *logdir = NULL, *config = NULL, *checksum = NULL, *store_path = NULL;
     vigil_store_run_t *store = NULL;
-    vg_sink_t sinks[4];
+    vg_sink_t sinks[5];
+    const char *redis_url = NULL;
+    vg_ship_t *ship = NULL;
     size_t n_sinks = 0;
     bool quiet = false, progress = true, no_detect = false, evidence = false;
     unsigned workers = 0;
@@ -174,6 +180,7 @@ int vigil_read_main(int argc, char **argv)
         case 'i': ifaces[la.n_ifaces++] = optarg; break;
         case O_BPF: la.bpf = optarg; break;
         case O_USER: la.user = optarg; break;
+        case O_REDIS: redis_url = optarg; break;
         case O_HELP: live ? vigil_live_usage(stdout) : read_usage(stdout); rc = 0; goto out;
         default: live ? vigil_live_usage(stderr) : read_usage(stderr); goto out;
         }
@@ -273,6 +280,16 @@ int vigil_read_main(int argc, char **argv)
         if (store)
             sinks[n_sinks++] = vigil_store_sink(store);
     }
+    /* Shipping to Redis (src/ship): last, so it sees what the other sinks accepted. */
+    if (stage == VG_STAGE_ALL) {
+        bool ship_off;
+        ship = vigil_ship_start(cfg, redis_url, logdir, &ship_off);
+        if (!ship && !ship_off)
+            goto out;
+        if (ship)
+            sinks[n_sinks++] = (vg_sink_t){"redis", ship, vg_ship_sink_event,
+                                           vg_ship_sink_commit};
+    }
     vg_run_opts_t ro = {
         .cfg = cfg,
         .logdir = logdir,
@@ -299,10 +316,15 @@ int vigil_read_main(int argc, char **argv)
         if (vigil_store_finish(st, &res, r, quiet) != 0 && r >= 0)
             r = -1;
     }
+    if (ship) {
+        vigil_ship_finish(ship, quiet);
+        ship = NULL;
+    }
     if (r < 0)
         goto out;
     rc = r;
 out:
+    vigil_ship_finish(ship, true);
     if (store) {
         vg_run_result_t none = {0};
         vigil_store_finish(store, &none, -1, true);

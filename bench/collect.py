@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Benchmark of central collection (docs/SCALE.md): events/s committed to PostgreSQL by one and
+two `vigil collect` processes, and the sensor's throughput with Redis shipping on vs off.
+
+Starts its own redis-server (loopback) and PostgreSQL cluster (unix socket) like the tests
+(tests/collect/servers.py) and stops them at the end.
+
+usage: bench/collect.py [--vigil build/vigil] [--gen build/vigil-gen] [--flows 100000] [--runs 3]
+"""
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "collect"))
+import servers  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigil", default=os.path.join(HERE, "..", "build", "vigil"))
+    ap.add_argument("--gen", default=os.path.join(HERE, "..", "build", "vigil-gen"))
+    ap.add_argument("--flows", type=int, default=100000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=5000)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="vigil-bench-collect-")
+    pcap = os.path.join(tmp, "mix.pcap")
+    subprocess.run([a.gen, "--flows", str(a.flows), "--seed", "9", "--mix", "web", "-o", pcap],
+                   check=True, capture_output=True)
+    def on_term(sig, frame):
+        raise SystemExit("terminated")
+    signal.signal(signal.SIGTERM, on_term)
+    redis = servers.Redis(tmp)
+    pg = servers.Postgres(tmp)
+    redis.start()
+    pg.start()
+    try:
+        # --- the sensor: shipping off vs on (interleaved runs, medians) ---
+        off, on, spool_only = [], [], []
+        n_events = 0
+        for i in range(a.runs):
+            for ship in (False, True, "spool"):
+                d = os.path.join(tmp, "s%d%s" % (i, ship))
+                cmd = [a.vigil, "read", pcap, "-l", d, "--workers", "2", "-q", "--no-progress",
+                       "--set", "store.enabled=false", "--set", "sensor-name=bench%d" % i]
+                if ship == "spool":
+                    # the spool alone: Redis unreachable (a closed loopback port), no drain
+                    cmd += ["--redis", "redis://127.0.0.1:1", "--set",
+                            "outputs.redis.drain-timeout=0"]
+                elif ship:
+                    # the run ends once the spool is in Redis (the default drain waits for it)
+                    cmd += ["--redis", redis.url, "--set", "outputs.redis.drain-timeout=60000",
+                            "--set", "outputs.redis.stream=bench:sensor"]  # not the collectors'
+                t = time.monotonic()
+                subprocess.run(cmd, check=True, capture_output=True)
+                dt = time.monotonic() - t
+                (spool_only if ship == "spool" else on if ship else off).append(dt)
+                with open(os.path.join(d, "eve.json")) as f:
+                    n_events = sum(1 for _ in f)
+        # --- collectors: one, then two. Each measurement gets its own stream contents (the
+        # collectors trim what they acknowledged): shipped first with no collector running.
+        rates = {}
+        for n_coll in (1, 2):
+            pg.sql("DROP TABLE IF EXISTS events, sensors, sensor_ranges, alert_daily, vigil_schema"
+                   " CASCADE")
+            d = os.path.join(tmp, "fill%d" % n_coll)
+            subprocess.run([a.vigil, "read", pcap, "-l", d, "--workers", "2", "-q",
+                            "--no-progress", "--set", "store.enabled=false",
+                            "--set", "sensor-name=fill%d" % n_coll, "--redis", redis.url,
+                            "--set", "outputs.redis.drain-timeout=60000"],
+                           check=True, capture_output=True)
+            with open(os.path.join(d, "eve.json")) as f:
+                total = sum(1 for _ in f)
+            t = time.monotonic()
+            procs = [subprocess.Popen([a.vigil, "collect", "--redis", redis.url, "--pg", pg.dsn,
+                                       "--consumer", "c%d" % k, "--batch", str(a.batch), "-q"])
+                     for k in range(n_coll)]
+            while True:
+                try:
+                    got = int(pg.sql("SELECT coalesce(sum(events), 0) FROM sensors"
+                                     " WHERE sensor = 'fill%d'" % n_coll) or 0)
+                except AssertionError:
+                    got = 0
+                if got >= total:
+                    break
+                if redis.proc.poll() is not None or any(p.poll() is not None for p in procs):
+                    sys.exit("bench: a server or collector stopped: redis log:\n" + redis.log())
+                time.sleep(0.05)
+            dt = time.monotonic() - t
+            for p in procs:
+                p.terminate()
+                p.wait()
+            rates[n_coll] = (total, dt)
+        print("events per sensor run: %d (%s flows, --mix web)" % (n_events, a.flows))
+        mo, mn, ms = statistics.median(off), statistics.median(on), statistics.median(spool_only)
+        print("sensor, spool only (Redis unreachable): median %.3f s; throughput %.3f of off"
+              % (ms, mo / ms))
+        print("sensor, shipping off: median %.3f s; on: median %.3f s; on/off throughput %.3f"
+              % (mo, mn, mo / mn))
+        for n_coll, (tot, dt) in rates.items():
+            print("%d collector(s): %d entries committed in %.2f s: %.0f events/s"
+                  % (n_coll, tot, dt, tot / dt))
+        print("two vs one collector: %.2fx" % ((rates[2][0] / rates[2][1]) /
+                                                (rates[1][0] / rates[1][1])))
+        size = pg.sql("SELECT pg_total_relation_size(c.oid) FROM pg_class c WHERE c.relname"
+                      " LIKE 'events_%' ORDER BY 1")
+        tot_bytes = sum(int(x) for x in size.split()) if size else 0
+        print("PostgreSQL: %d bytes for %d events (%.0f bytes/event, indexes included)"
+              % (tot_bytes, rates[2][0], tot_bytes / max(1, rates[2][0])))
+    finally:
+        redis.stop()
+        pg.stop()
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1087 @@
+/* collect.c — `vigil collect`: the consumer-group loop and the batch transaction (collect.h). */
+#include "collect/collect.h"
+#include "common/buf.h"
+#include "common/common.h"
+#include "common/log.h"
+#include "ship/ship.h"
+
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ADVISORY_PARTITIONS 7341201
+#define HOUSEKEEP_S 5.0
+
+typedef struct row {
+    const char *id;          /* stream entry id (in the reply) */
+    const char *sensor;      /* in the reply */
+    uint64_t seq;
+    const char *raw;         /* the event's JSON (in the reply) */
+    size_t raw_len;
+    json_t *ev;
+    int64_t ts_us;
+    int32_t day;             /* days since 1970 (UTC) */
+    const char *reason;      /* set: dead letter */
+    bool gone;               /* deleted from the stream before it was read: only acknowledged */
+    bool skip;               /* already committed or expired: not inserted */
+    bool expired;
+} row_t;
+
+typedef struct collector {
+    const vg_collect_opts_t *o;
+    vg_collect_stats_t *st;
+    vg_redis_url_t url;
+    redisContext *rc;
+    PGconn *pg;
+    char *key_committed, *key_dead;
+    char consumer[300];
+    int32_t *days; /* partitions known to exist */
+    size_t n_days, cap_days;
+    bool pg_down_logged, redis_down_logged;
+    vg_buf_t copy;
+} collector_t;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int32_t today_utc(void) { return (int32_t)(time(NULL) / 86400); }
+
+/* --- timestamps ------------------------------------------------------------------------------ */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+int vg_collect_parse_ts(const char *s, int64_t *us)
+{
+    int y, mo, d, h, mi, se, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || n != 19)
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970)
+        return -1;
+    const char *p = s + 19;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int digits = 0;
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            if (digits < 6) {
+                frac = frac * 10 + (*p - '0');
+                digits++;
+            }
+            p++;
+        }
+        if (!digits)
+            return -1;
+        while (digits++ < 6)
+            frac *= 10;
+    }
+    int off = 0;
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1, oh, om;
+        if (sscanf(p + 1, "%2d%n", &oh, &n) != 1 || n != 2)
+            return -1;
+        p += 3;
+        if (*p == ':')
+            p++;
+        if (sscanf(p, "%2d%n", &om, &n) != 1 || n != 2)
+            return -1;
+        p += 2;
+        off = sign * (oh * 60 + om);
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (int64_t)off * 60;
+    *us = secs * 1000000 + frac;
+    return 0;
+}
+
+static void fmt_day(int32_t day, char *out, size_t n, bool compact)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, compact ? "%Y%m%d" : "%Y-%m-%d", &tm);
+}
+
+/* --- helpers --------------------------------------------------------------------------------- */
+
+static void pg_msg(PGconn *pg, PGresult *r, char *err, size_t err_len)
+{
+    snprintf(err, err_len, "postgresql: %s", r ? PQresultErrorMessage(r) : PQerrorMessage(pg));
+    size_t n = strlen(err);
+    while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        err[--n] = '\0';
+}
+
+static int pg_exec(collector_t *c, const char *sql, char *err, size_t err_len)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    ExecStatusType t = PQresultStatus(r);
+    int rc = 0;
+    if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
+        pg_msg(c->pg, r, err, err_len);
+        rc = -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static PGresult *pg_params(collector_t *c, const char *sql, int n, const char *const *vals,
+                           char *err, size_t err_len)
+{
+    PGresult *r = PQexecParams(c->pg, sql, n, NULL, vals, NULL, NULL, 0);
+    ExecStatusType t = PQresultStatus(r);
+    if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
+        pg_msg(c->pg, r, err, err_len);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *jobj(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_object(v) ? v : NULL;
+}
+
+/* COPY text format: \N for NULL, tabs and newlines and backslashes escaped. */
+static void copy_text(vg_buf_t *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        switch (ch) {
+        case '\\': vg_buf_append(b, "\\\\", 2); break;
+        case '\t': vg_buf_append(b, "\\t", 2); break;
+        case '\n': vg_buf_append(b, "\\n", 2); break;
+        case '\r': vg_buf_append(b, "\\r", 2); break;
+        default: vg_buf_append(b, &ch, 1);
+        }
+    }
+}
+
+static void copy_str(vg_buf_t *b, const char *s, bool last)
+{
+    if (s)
+        copy_text(b, s, strlen(s));
+    else
+        vg_buf_append(b, "\\N", 2);
+    vg_buf_append(b, last ? "\n" : "\t", 1);
+}
+
+static void copy_ip(vg_buf_t *b, const char *s)
+{
+    unsigned char tmp[16];
+    bool ok = s && (inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1);
+    copy_str(b, ok ? s : NULL, false);
+}
+
+static void copy_int(vg_buf_t *b, json_t *v, int64_t lo, int64_t hi)
+{
+    char t[32];
+    if (json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi) {
+        snprintf(t, sizeof t, "%" PRId64, (int64_t)json_integer_value(v));
+        copy_str(b, t, false);
+    } else {
+        copy_str(b, NULL, false);
+    }
+}
+
+/* --- connections ----------------------------------------------------------------------------- */
+
+static int redis_connect(collector_t *c, char *err, size_t err_len)
+{
+    if (c->rc)
+        return 0;
+    c->rc = vg_redis_connect(&c->url, 5000, err, err_len);
+    if (!c->rc)
+        return -1;
+    /* the group reads the stream from its start: nothing written before it existed is missed */
+    redisReply *r = redisCommand(c->rc, "XGROUP CREATE %s %s 0 MKSTREAM", c->o->stream,
+                                 c->o->group);
+    if (!r || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0)) {
+        snprintf(err, err_len, "redis XGROUP CREATE %s %s: %s", c->o->stream, c->o->group,
+                 r ? r->str : c->rc->errstr);
+        if (r)
+            freeReplyObject(r);
+        redisFree(c->rc);
+        c->rc = NULL;
+        return -1;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+static void redis_drop(collector_t *c)
+{
+    if (c->rc)
+        redisFree(c->rc);
+    c->rc = NULL;
+}
+
+static int pg_connect(collector_t *c, char *err, size_t err_len)
+{
+    if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
+        return 0;
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = PQconnectdb(c->o->pg_dsn);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        pg_msg(c->pg, NULL, err, err_len);
+        PQfinish(c->pg);
+        c->pg = NULL;
+        return -1;
+    }
+    PQclear(PQexec(c->pg, "SET client_min_messages = warning"));
+    if (vg_collect_migrate(c->pg, err, err_len) ||
+        pg_exec(c, "CREATE TEMP TABLE stage (LIKE events) ON COMMIT DELETE ROWS", err, err_len)) {
+        PQfinish(c->pg);
+        c->pg = NULL;
+        return -1;
+    }
+    c->n_days = 0; /* partitions: ask again */
+    return 0;
+}
+
+/* --- partitions and retention ---------------------------------------------------------------- */
+
+static bool day_known(collector_t *c, int32_t day)
+{
+    for (size_t i = 0; i < c->n_days; i++)
+        if (c->days[i] == day)
+            return true;
+    return false;
+}
+
+static int ensure_partition(collector_t *c, int32_t day, char *err, size_t err_len)
+{
+    if (day_known(c, day))
+        return 0;
+    char a[16], b[16], name[16], sql[512];
+    fmt_day(day, a, sizeof a, false);
+    fmt_day(day + 1, b, sizeof b, false);
+    fmt_day(day, name, sizeof name, true);
+    /* separate statements: one multi-statement string is one transaction whose catalog
+     * snapshot predates the lock, and would miss a partition another collector just made */
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE IF NOT EXISTS events_%s PARTITION OF events"
+             " FOR VALUES FROM ('%s 00:00:00+00') TO ('%s 00:00:00+00')", name, a, b);
+    char lock[64], unlock[64];
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d)", ADVISORY_PARTITIONS);
+    snprintf(unlock, sizeof unlock, "SELECT pg_advisory_unlock(%d)", ADVISORY_PARTITIONS);
+    if (pg_exec(c, lock, err, err_len))
+        return -1;
+    int rc = pg_exec(c, sql, err, err_len);
+    PQclear(PQexec(c->pg, unlock));
+    if (rc)
+        return -1;
+    if (c->n_days == c->cap_days) {
+        c->cap_days = c->cap_days ? c->cap_days * 2 : 16;
+        c->days = vg_xrealloc(c->days, c->cap_days * sizeof *c->days);
+    }
+    c->days[c->n_days++] = day;
+    return 0;
+}
+
+/* Drops day partitions (and rollup days) older than the retention. */
+static int retention(collector_t *c, char *err, size_t err_len)
+{
+    if (!c->o->retention_days)
+        return 0;
+    int32_t cutoff = today_utc() - (int32_t)c->o->retention_days;
+    PGresult *r = PQexec(c->pg, "SELECT c.relname FROM pg_inherits i JOIN pg_class c"
+                                " ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pg_msg(c->pg, r, err, err_len);
+        PQclear(r);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        const char *name = PQgetvalue(r, i, 0);
+        int y, m, d, n = 0;
+        if (sscanf(name, "events_%4d%2d%2d%n", &y, &m, &d, &n) != 3 || name[n])
+            continue;
+        int32_t day = (int32_t)days_from_civil(y, (unsigned)m, (unsigned)d);
+        if (day >= cutoff)
+            continue;
+        char sql[256], lock[64], unlock[64];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", name);
+        snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d)", ADVISORY_PARTITIONS);
+        snprintf(unlock, sizeof unlock, "SELECT pg_advisory_unlock(%d)", ADVISORY_PARTITIONS);
+        rc = pg_exec(c, lock, err, err_len);
+        if (rc == 0) {
+            rc = pg_exec(c, sql, err, err_len);
+            PQclear(PQexec(c->pg, unlock));
+        }
+        if (rc == 0)
+            vg_log(VG_LOG_INFO, "collect: retention: dropped partition %s", name);
+        for (size_t k = 0; k < c->n_days; k++)
+            if (c->days[k] == day)
+                c->days[k] = c->days[--c->n_days];
+    }
+    PQclear(r);
+    if (rc == 0) {
+        char sql[128], cd[16];
+        fmt_day(cutoff, cd, sizeof cd, false);
+        snprintf(sql, sizeof sql, "DELETE FROM alert_daily WHERE day < '%s'", cd);
+        rc = pg_exec(c, sql, err, err_len);
+    }
+    return rc;
+}
+
+/* Entries every group has acknowledged can leave the stream: below the oldest pending entry of
+ * any group and not after any group's last delivered entry. */
+static void trim_stream(collector_t *c)
+{
+    redisReply *r = redisCommand(c->rc, "XINFO GROUPS %s", c->o->stream);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r)
+            freeReplyObject(r);
+        return;
+    }
+    uint64_t min_ms = UINT64_MAX, min_sq = UINT64_MAX;
+    bool ok = r->elements > 0;
+    for (size_t g = 0; g < r->elements && ok; g++) {
+        redisReply *gi = r->element[g];
+        const char *name = NULL, *last = NULL;
+        long long pending = 0;
+        for (size_t k = 0; k + 1 < gi->elements; k += 2) {
+            const char *key = gi->element[k]->str;
+            redisReply *v = gi->element[k + 1];
+            if (!key)
+                continue;
+            if (!strcmp(key, "name") && v->type == REDIS_REPLY_STRING)
+                name = v->str;
+            else if (!strcmp(key, "last-delivered-id") && v->type == REDIS_REPLY_STRING)
+                last = v->str;
+            else if (!strcmp(key, "pending") && v->type == REDIS_REPLY_INTEGER)
+                pending = v->integer;
+        }
+        if (!name || !last) {
+            ok = false;
+            break;
+        }
+        unsigned long long ms, sq;
+        if (pending > 0) {
+            redisReply *p = redisCommand(c->rc, "XPENDING %s %s", c->o->stream, name);
+            if (!p || p->type != REDIS_REPLY_ARRAY || p->elements < 2 ||
+                p->element[1]->type != REDIS_REPLY_STRING ||
+                sscanf(p->element[1]->str, "%llu-%llu", &ms, &sq) != 2)
+                ok = false;
+            if (p)
+                freeReplyObject(p);
+        } else {
+            if (sscanf(last, "%llu-%llu", &ms, &sq) != 2)
+                ok = false;
+            sq++; /* the first id after it */
+        }
+        if (ok && (ms < min_ms || (ms == min_ms && sq < min_sq))) {
+            min_ms = ms;
+            min_sq = sq;
+        }
+    }
+    freeReplyObject(r);
+    if (!ok || min_ms == UINT64_MAX)
+        return;
+    r = redisCommand(c->rc, "XTRIM %s MINID ~ %llu-%llu", c->o->stream,
+                     (unsigned long long)min_ms, (unsigned long long)min_sq);
+    if (r)
+        freeReplyObject(r);
+}
+
+/* --- one batch -------------------------------------------------------------------------------- */
+
+static int cmp_row(const void *a, const void *b)
+{
+    const row_t *x = a, *y = b;
+    bool xb = x->reason || x->gone, yb = y->reason || y->gone;
+    if (xb != yb)
+        return xb ? 1 : -1;
+    if (xb)
+        return 0;
+    int s = strcmp(x->sensor, y->sensor);
+    if (s)
+        return s;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Parses one stream entry's fields into row. */
+static void parse_entry(redisReply *e, row_t *row, int32_t cutoff)
+{
+    memset(row, 0, sizeof *row);
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING) {
+        row->reason = "malformed reply";
+        row->gone = true;
+        return;
+    }
+    row->id = e->element[0]->str;
+    redisReply *f = e->element[1];
+    if (f->type == REDIS_REPLY_NIL) {
+        row->gone = true;
+        return;
+    }
+    const char *seq = NULL;
+    for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
+        redisReply *key = f->element[k], *v = f->element[k + 1];
+        if (key->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (!strcmp(key->str, "sensor"))
+            row->sensor = v->str;
+        else if (!strcmp(key->str, "seq"))
+            seq = v->str;
+        else if (!strcmp(key->str, "event")) {
+            row->raw = v->str;
+            row->raw_len = v->len;
+        }
+    }
+    if (!row->sensor || !seq || !row->raw) {
+        row->reason = "not a vigil entry (fields sensor, seq and event expected)";
+        return;
+    }
+    size_t sl = strlen(row->sensor);
+    if (sl == 0 || sl > 255) {
+        row->reason = "sensor name empty or longer than 255 bytes";
+        return;
+    }
+    char *end;
+    unsigned long long sq = strtoull(seq, &end, 10);
+    if (*end || end == seq || sq == 0 || sq > INT64_MAX) {
+        row->reason = "seq is not a positive integer";
+        return;
+    }
+    row->seq = sq;
+    json_error_t je;
+    row->ev = json_loadb(row->raw, row->raw_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(row->ev)) {
+        row->reason = "event is not a JSON object";
+        return;
+    }
+    const char *ts = jstr(row->ev, "timestamp");
+    if (!ts || vg_collect_parse_ts(ts, &row->ts_us)) {
+        row->reason = "event has no valid timestamp";
+        return;
+    }
+    if (!jstr(row->ev, "event_type")) {
+        row->reason = "event has no event_type";
+        return;
+    }
+    row->day = (int32_t)(row->ts_us / 1000000 / 86400);
+    if (cutoff && row->day < cutoff)
+        row->expired = row->skip = true;
+}
+
+static void copy_row(vg_buf_t *b, const row_t *r)
+{
+    char t[64];
+    time_t secs = (time_t)(r->ts_us / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(t, sizeof t, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(t + n, sizeof t - n, ".%06d+00", (int)(r->ts_us % 1000000));
+    copy_str(b, t, false);
+    copy_str(b, r->sensor, false);
+    snprintf(t, sizeof t, "%" PRIu64, r->seq);
+    copy_str(b, t, false);
+    json_t *e = r->ev, *al = jobj(e, "alert"), *vg = jobj(e, "vigil");
+    json_t *att = vg ? jobj(vg, "attacker") : NULL, *vic = vg ? jobj(vg, "victim") : NULL;
+    copy_str(b, jstr(e, "event_type"), false);
+    copy_ip(b, jstr(e, "src_ip"));
+    copy_int(b, json_object_get(e, "src_port"), 0, 65535);
+    copy_ip(b, jstr(e, "dest_ip"));
+    copy_int(b, json_object_get(e, "dest_port"), 0, 65535);
+    copy_str(b, jstr(e, "proto"), false);
+    copy_int(b, al ? json_object_get(al, "signature_id") : NULL, 0, INT64_MAX);
+    copy_str(b, al ? jstr(al, "signature") : NULL, false);
+    copy_str(b, al ? jstr(al, "category") : NULL, false);
+    copy_int(b, al ? json_object_get(al, "severity") : NULL, INT32_MIN, INT32_MAX);
+    copy_str(b, vg ? jstr(vg, "category") : NULL, false);
+    json_t *cnt = vg ? json_object_get(vg, "counted") : NULL;
+    copy_str(b, json_is_boolean(cnt) ? (json_is_true(cnt) ? "t" : "f") : NULL, false);
+    copy_ip(b, att ? jstr(att, "ip") : NULL);
+    copy_str(b, att ? jstr(att, "country") : NULL, false);
+    copy_str(b, vic ? jstr(vic, "country") : NULL, false);
+    copy_text(b, r->raw, r->raw_len);
+    vg_buf_append(b, "\n", 1);
+}
+
+typedef struct span {
+    uint64_t lo, hi;
+} span_t;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span_t *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* COPY c->copy into table. -1 with err; *dup when a unique key refused a row. */
+static int copy_in(collector_t *c, const char *sql, bool *dup, char *err, size_t err_len)
+{
+    *dup = false;
+    PGresult *r = PQexec(c->pg, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        pg_msg(c->pg, r, err, err_len);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    if (PQputCopyData(c->pg, c->copy.data, (int)c->copy.len) != 1 ||
+        PQputCopyEnd(c->pg, NULL) != 1) {
+        pg_msg(c->pg, NULL, err, err_len);
+        return -1;
+    }
+    r = PQgetResult(c->pg);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        pg_msg(c->pg, r, err, err_len);
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        *dup = state && !strcmp(state, "23505");
+    }
+    PQclear(r);
+    while ((r = PQgetResult(c->pg)))
+        PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static void fmt_ts(int64_t us, char *t, size_t n)
+{
+    time_t secs = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(t, n, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(t + k, n - k, ".%06d+00", (int)(us % 1000000));
+}
+
+/* The batch in one transaction. Returns 0 (committed), -1 (rolled back; err).
+ *
+ * Fast path: the committed marks and ranges, read under the sensors' row locks, already rule out
+ * every row PostgreSQL has, so the rows are COPY'd straight into events and the rollup is taken
+ * from them. Should the unique key still refuse a row (progress rows edited by hand, ...), the
+ * batch is done again through the staging table with ON CONFLICT DO NOTHING (use_stage). */
+static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage, bool *retry,
+                          char *err, size_t err_len);
+
+static int commit_batch(collector_t *c, row_t *rows, size_t n, char *err, size_t err_len)
+{
+    bool retry = false;
+    int rc = commit_batch_1(c, rows, n, false, &retry, err, err_len);
+    if (rc && retry) {
+        vg_log(VG_LOG_WARN, "collect: %s; writing the batch again, skipping rows already there",
+               err);
+        for (size_t i = 0; i < n; i++)
+            rows[i].skip = rows[i].expired;
+        rc = commit_batch_1(c, rows, n, true, &retry, err, err_len);
+    }
+    return rc;
+}
+
+static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage, bool *retry,
+                          char *err, size_t err_len)
+{
+    size_t n_ok = 0;
+    while (n_ok < n && !rows[n_ok].reason && !rows[n_ok].gone)
+        n_ok++;
+    if (n_ok == 0)
+        return 0;
+    for (size_t i = 0; i < n_ok; i++)
+        if (!rows[i].skip && ensure_partition(c, rows[i].day, err, err_len))
+            return -1;
+    if (pg_exec(c, "BEGIN", err, err_len))
+        return -1;
+    /* per sensor (rows are sorted by sensor, then seq): lock its progress row, skip replays */
+    span_t *spans = NULL;
+    size_t cap_spans = 0;
+    struct sens {
+        size_t from, to;
+        uint64_t committed;
+        size_t n_spans0;
+    } *ss = vg_xcalloc(n_ok, sizeof *ss);
+    size_t n_ss = 0;
+    for (size_t i = 0; i < n_ok;) {
+        size_t j = i;
+        while (j < n_ok && !strcmp(rows[j].sensor, rows[i].sensor))
+            j++;
+        ss[n_ss] = (struct sens){.from = i, .to = j};
+        const char *p[1] = {rows[i].sensor};
+        PGresult *r = pg_params(c, "INSERT INTO sensors (sensor) VALUES ($1) ON CONFLICT DO NOTHING",
+                                1, p, err, err_len);
+        if (!r)
+            goto fail;
+        PQclear(r);
+        r = pg_params(c, "SELECT committed FROM sensors WHERE sensor = $1 FOR UPDATE", 1, p, err,
+                      err_len);
+        if (!r)
+            goto fail;
+        ss[n_ss].committed = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        r = pg_params(c, "SELECT lo, hi FROM sensor_ranges WHERE sensor = $1 ORDER BY lo", 1, p,
+                      err, err_len);
+        if (!r)
+            goto fail;
+        int nr = PQntuples(r);
+        span_t *have = vg_xcalloc((size_t)nr + 1, sizeof *have);
+        for (int k = 0; k < nr; k++) {
+            have[k].lo = strtoull(PQgetvalue(r, k, 0), NULL, 10);
+            have[k].hi = strtoull(PQgetvalue(r, k, 1), NULL, 10);
+        }
+        PQclear(r);
+        for (size_t k = i; k < j; k++) {
+            if (rows[k].seq <= ss[n_ss].committed)
+                rows[k].skip = true;
+            for (int h = 0; h < nr && !rows[k].skip; h++)
+                if (rows[k].seq >= have[h].lo && rows[k].seq <= have[h].hi)
+                    rows[k].skip = true;
+            if (k > i && rows[k].seq == rows[k - 1].seq)
+                rows[k].skip = true; /* the same entry twice in one batch (a resend) */
+        }
+        free(have);
+        n_ss++;
+        i = j;
+    }
+    /* the rows */
+    size_t to_copy = 0;
+    c->copy.len = 0;
+    for (size_t i = 0; i < n_ok; i++)
+        if (!rows[i].skip) {
+            copy_row(&c->copy, &rows[i]);
+            to_copy++;
+        }
+    long long inserted = 0;
+    if (to_copy && !use_stage) {
+        bool dup;
+        if (copy_in(c, "COPY events FROM STDIN", &dup, err, err_len)) {
+            *retry = dup;
+            goto fail;
+        }
+        inserted = (long long)to_copy;
+        /* the rollup from this batch's alert rows, per sensor */
+        vg_buf_t seqs;
+        vg_buf_init(&seqs, 256);
+        for (size_t s = 0; s < n_ss; s++) {
+            seqs.len = 0;
+            vg_buf_append(&seqs, "{", 1);
+            int64_t lo = INT64_MAX, hi = INT64_MIN;
+            for (size_t k = ss[s].from; k < ss[s].to; k++) {
+                const char *et = rows[k].skip ? NULL : jstr(rows[k].ev, "event_type");
+                if (!et || strcmp(et, "alert"))
+                    continue;
+                char t[24];
+                int tl = snprintf(t, sizeof t, "%s%" PRIu64, seqs.len > 1 ? "," : "", rows[k].seq);
+                vg_buf_append(&seqs, t, (size_t)tl);
+                if (rows[k].ts_us < lo)
+                    lo = rows[k].ts_us;
+                if (rows[k].ts_us > hi)
+                    hi = rows[k].ts_us;
+            }
+            if (seqs.len == 1)
+                continue;
+            vg_buf_append(&seqs, "}", 2);
+            char tlo[64], thi[64];
+            fmt_ts(lo, tlo, sizeof tlo);
+            fmt_ts(hi, thi, sizeof thi);
+            const char *q[4] = {rows[ss[s].from].sensor, seqs.data, tlo, thi};
+            PGresult *r = pg_params(c,
+                "INSERT INTO alert_daily SELECT (ts AT TIME ZONE 'UTC')::date, sensor,"
+                " signature_id, coalesce(signature, ''), coalesce(category, ''),"
+                " coalesce(vigil_category, ''), coalesce(attacker_country, ''), count(*),"
+                " count(*) FILTER (WHERE counted) FROM events"
+                " WHERE sensor = $1 AND seq = ANY($2::bigint[]) AND ts BETWEEN $3 AND $4"
+                " AND event_type = 'alert' AND signature_id IS NOT NULL"
+                " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+                " ON CONFLICT (day, sensor, signature_id, signature, category, vigil_category,"
+                " attacker_country) DO UPDATE SET alerts = alert_daily.alerts + EXCLUDED.alerts,"
+                " counted = alert_daily.counted + EXCLUDED.counted", 4, q, err, err_len);
+            if (!r) {
+                vg_buf_fini(&seqs);
+                goto fail;
+            }
+            PQclear(r);
+        }
+        vg_buf_fini(&seqs);
+    } else if (to_copy) {
+        bool dup;
+        if (copy_in(c, "COPY stage FROM STDIN", &dup, err, err_len))
+            goto fail;
+        PGresult *r = PQexec(c->pg,
+                   "WITH ins AS (INSERT INTO events SELECT * FROM stage ON CONFLICT DO NOTHING"
+                   "  RETURNING ts, sensor, event_type, signature_id, signature, category,"
+                   "  vigil_category, counted, attacker_country),"
+                   " roll AS (INSERT INTO alert_daily SELECT (ts AT TIME ZONE 'UTC')::date, sensor,"
+                   "  signature_id, coalesce(signature, ''), coalesce(category, ''),"
+                   "  coalesce(vigil_category, ''), coalesce(attacker_country, ''), count(*),"
+                   "  count(*) FILTER (WHERE counted) FROM ins"
+                   "  WHERE event_type = 'alert' AND signature_id IS NOT NULL"
+                   "  GROUP BY 1, 2, 3, 4, 5, 6, 7"
+                   "  ON CONFLICT (day, sensor, signature_id, signature, category, vigil_category,"
+                   "  attacker_country) DO UPDATE SET alerts = alert_daily.alerts + EXCLUDED.alerts,"
+                   "  counted = alert_daily.counted + EXCLUDED.counted)"
+                   " SELECT count(*) FROM ins");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            pg_msg(c->pg, r, err, err_len);
+            PQclear(r);
+            goto fail;
+        }
+        inserted = atoll(PQgetvalue(r, 0, 0));
+        PQclear(r);
+    }
+    /* each sensor's progress: its committed prefix and the runs above it */
+    for (size_t s = 0; s < n_ss; s++) {
+        const char *sensor = rows[ss[s].from].sensor;
+        const char *p[1] = {sensor};
+        PGresult *r = pg_params(c, "SELECT lo, hi FROM sensor_ranges WHERE sensor = $1", 1, p,
+                                err, err_len);
+        if (!r)
+            goto fail;
+        size_t need = (size_t)PQntuples(r) + (ss[s].to - ss[s].from) + 1;
+        if (need > cap_spans) {
+            cap_spans = need;
+            spans = vg_xrealloc(spans, cap_spans * sizeof *spans);
+        }
+        size_t ns = 0;
+        spans[ns++] = (span_t){0, ss[s].committed};
+        for (int k = 0; k < PQntuples(r); k++)
+            spans[ns++] = (span_t){strtoull(PQgetvalue(r, k, 0), NULL, 10),
+                                   strtoull(PQgetvalue(r, k, 1), NULL, 10)};
+        PQclear(r);
+        for (size_t k = ss[s].from; k < ss[s].to; k++)
+            spans[ns++] = (span_t){rows[k].seq, rows[k].seq};
+        qsort(spans, ns, sizeof *spans, cmp_span);
+        size_t m = 0;
+        for (size_t k = 1; k < ns; k++) {
+            if (spans[k].lo <= spans[m].hi + 1) {
+                if (spans[k].hi > spans[m].hi)
+                    spans[m].hi = spans[k].hi;
+            } else {
+                spans[++m] = spans[k];
+            }
+        }
+        ns = m + 1;
+        ss[s].committed = spans[0].lo == 0 ? spans[0].hi : 0;
+        size_t first = spans[0].lo == 0 ? 1 : 0;
+        r = pg_params(c, "DELETE FROM sensor_ranges WHERE sensor = $1", 1, p, err, err_len);
+        if (!r)
+            goto fail;
+        PQclear(r);
+        for (size_t k = first; k < ns; k++) {
+            char lo[24], hi[24];
+            snprintf(lo, sizeof lo, "%" PRIu64, spans[k].lo);
+            snprintf(hi, sizeof hi, "%" PRIu64, spans[k].hi);
+            const char *q[3] = {sensor, lo, hi};
+            r = pg_params(c, "INSERT INTO sensor_ranges VALUES ($1, $2, $3)", 3, q, err, err_len);
+            if (!r)
+                goto fail;
+            PQclear(r);
+        }
+        char cm[24], ne[24];
+        size_t n_new = 0;
+        for (size_t k = ss[s].from; k < ss[s].to; k++)
+            n_new += !rows[k].skip;
+        snprintf(cm, sizeof cm, "%" PRIu64, ss[s].committed);
+        snprintf(ne, sizeof ne, "%zu", n_new);
+        const char *q[3] = {sensor, cm, ne};
+        r = pg_params(c, "UPDATE sensors SET committed = $2, events = events + $3,"
+                         " last_commit = now() WHERE sensor = $1", 3, q, err, err_len);
+        if (!r)
+            goto fail;
+        PQclear(r);
+    }
+    if (pg_exec(c, "COMMIT", err, err_len))
+        goto fail;
+    c->st->batches++;
+    c->st->inserted += (uint64_t)inserted;
+    for (size_t i = 0; i < n_ok; i++) {
+        if (rows[i].expired)
+            c->st->expired++;
+        else if (rows[i].skip)
+            c->st->duplicates++;
+    }
+    c->st->duplicates += to_copy - (size_t)inserted; /* caught by the unique key */
+    /* tell the sensors (best effort: a lost value only makes a sensor keep and resend more) */
+    for (size_t s = 0; s < n_ss && c->rc; s++)
+        redisAppendCommand(c->rc, "HSET %s %s %llu", c->key_committed, rows[ss[s].from].sensor,
+                           (unsigned long long)ss[s].committed);
+    for (size_t s = 0; s < n_ss && c->rc; s++) {
+        redisReply *r = NULL;
+        if (redisGetReply(c->rc, (void **)&r) != REDIS_OK) {
+            redis_drop(c);
+            break;
+        }
+        freeReplyObject(r);
+    }
+    free(ss);
+    free(spans);
+    return 0;
+fail:
+    PQclear(PQexec(c->pg, "ROLLBACK"));
+    free(ss);
+    free(spans);
+    return -1;
+}
+
+static int dead_letter(collector_t *c, const row_t *r, redisReply *entry)
+{
+    const char *argv[64];
+    size_t lens[64], n = 0;
+    argv[n] = "XADD", lens[n++] = 4;
+    argv[n] = c->key_dead, lens[n++] = strlen(c->key_dead);
+    argv[n] = "*", lens[n++] = 1;
+    argv[n] = "reason", lens[n++] = 6;
+    argv[n] = r->reason, lens[n++] = strlen(r->reason);
+    argv[n] = "id", lens[n++] = 2;
+    argv[n] = r->id ? r->id : "?";
+    lens[n] = strlen(argv[n]);
+    n++;
+    redisReply *f = entry->elements > 1 ? entry->element[1] : NULL;
+    for (size_t k = 0; f && f->type == REDIS_REPLY_ARRAY && k < f->elements && n < 64; k++) {
+        if (f->element[k]->type != REDIS_REPLY_STRING)
+            break;
+        argv[n] = f->element[k]->str;
+        lens[n++] = f->element[k]->len;
+    }
+    if (n % 2 == 0)
+        n--; /* field/value pairs */
+    redisReply *x = redisCommandArgv(c->rc, (int)n, argv, lens);
+    int rc = x && x->type != REDIS_REPLY_ERROR ? 0 : -1;
+    if (x)
+        freeReplyObject(x);
+    return rc;
+}
+
+/* Writes the entries, then acknowledges them. -1: not acknowledged (they stay pending and are
+ * read again). */
+static int process(collector_t *c, redisReply *entries, char *err, size_t err_len)
+{
+    size_t n = entries->elements;
+    if (n == 0)
+        return 0;
+    int32_t cutoff = c->o->retention_days ? today_utc() - (int32_t)c->o->retention_days : 0;
+    row_t *rows = vg_xcalloc(n, sizeof *rows);
+    redisReply **src = vg_xcalloc(n, sizeof *src);
+    for (size_t i = 0; i < n; i++)
+        parse_entry(entries->element[i], &rows[i], cutoff);
+    /* keep the reply element of each row for dead letters: sort a copy with back-pointers */
+    for (size_t i = 0; i < n; i++)
+        src[i] = entries->element[i];
+    qsort(rows, n, sizeof *rows, cmp_row);
+    int rc = commit_batch(c, rows, n, err, err_len);
+    if (rc == 0) {
+        /* dead letters and acknowledgements */
+        const char **argv = vg_xcalloc(n + 3, sizeof *argv);
+        size_t na = 0;
+        argv[na++] = "XACK";
+        argv[na++] = c->o->stream;
+        argv[na++] = c->o->group;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (!rows[i].id)
+                continue;
+            if (rows[i].reason && !rows[i].gone) {
+                redisReply *e = NULL;
+                for (size_t k = 0; k < n && !e; k++)
+                    if (src[k]->type == REDIS_REPLY_ARRAY && src[k]->elements >= 1 &&
+                        src[k]->element[0]->str == rows[i].id)
+                        e = src[k];
+                if (!e || dead_letter(c, &rows[i], e)) {
+                    snprintf(err, err_len, "redis: cannot write to %s", c->key_dead);
+                    rc = -1;
+                    break;
+                }
+                vg_log(VG_LOG_WARN, "collect: entry %s set aside in %s: %s", rows[i].id,
+                       c->key_dead, rows[i].reason);
+                c->st->dead++;
+            }
+            argv[na++] = rows[i].id;
+        }
+        if (rc == 0 && na > 3) {
+            redisReply *x = redisCommandArgv(c->rc, (int)na, argv, NULL);
+            if (!x || x->type == REDIS_REPLY_ERROR) {
+                snprintf(err, err_len, "redis XACK: %s", x ? x->str : c->rc->errstr);
+                rc = -1;
+            }
+            if (x)
+                freeReplyObject(x);
+        }
+        free(argv);
+        c->st->entries += n;
+    }
+    for (size_t i = 0; i < n; i++)
+        json_decref(rows[i].ev);
+    free(rows);
+    free(src);
+    return rc;
+}
+
+/* --- the loop --------------------------------------------------------------------------------- */
+
+int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err, size_t err_len)
+{
+    collector_t c = {.o = o, .st = st};
+    memset(st, 0, sizeof *st);
+    if (vg_redis_url_parse(o->redis_url, &c.url, err, err_len))
+        return -1;
+    size_t kl = strlen(o->stream) + 16;
+    c.key_committed = vg_xmalloc(kl);
+    snprintf(c.key_committed, kl, "%s:committed", o->stream);
+    c.key_dead = vg_xmalloc(kl);
+    snprintf(c.key_dead, kl, "%s:dead", o->stream);
+    if (o->consumer)
+        snprintf(c.consumer, sizeof c.consumer, "%s", o->consumer);
+    else {
+        char host[256] = "collector";
+        gethostname(host, sizeof host - 1);
+        snprintf(c.consumer, sizeof c.consumer, "%s-%d", host, (int)getpid());
+    }
+    int rc = -1;
+    vg_buf_init(&c.copy, 1 << 20);
+    /* the first connections must work: a wrong URL, DSN or password is an error at once */
+    if (redis_connect(&c, err, err_len) || pg_connect(&c, err, err_len))
+        goto out;
+    if (retention(&c, err, err_len))
+        goto out;
+    char batch[16], block[16], idle[16];
+    snprintf(batch, sizeof batch, "%u", o->batch ? o->batch : 5000);
+    snprintf(block, sizeof block, "%u", o->block_ms ? o->block_ms : 1000);
+    snprintf(idle, sizeof idle, "%u", o->claim_ms ? o->claim_ms : 30000);
+    bool own_pending = true; /* first our own pending entries (a restart under the same name) */
+    double last_work = now_s(), last_house = now_s(), last_claim = 0;
+    char claim_cursor[64] = "0-0";
+    while (!(o->stop && atomic_load(o->stop))) {
+        double now = now_s();
+        char e2[1024];
+        if (redis_connect(&c, e2, sizeof e2) || pg_connect(&c, e2, sizeof e2)) {
+            if (!c.redis_down_logged)
+                vg_log(VG_LOG_WARN, "collect: %s; retrying", e2);
+            c.redis_down_logged = true;
+            own_pending = true;
+            sleep(1);
+            continue;
+        }
+        if (c.redis_down_logged)
+            vg_log(VG_LOG_INFO, "collect: connected again");
+        c.redis_down_logged = false;
+        redisReply *r = NULL, *entries = NULL;
+        bool claimed = false;
+        double claim_every = (o->claim_ms ? o->claim_ms : 30000) / 2000.0;
+        if (now - last_claim >= claim_every) {
+            const char *argv[] = {"XAUTOCLAIM", o->stream, o->group, c.consumer, idle,
+                                  claim_cursor, "COUNT", batch};
+            r = redisCommandArgv(c.rc, 8, argv, NULL);
+            if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+                r->element[0]->type == REDIS_REPLY_STRING) {
+                snprintf(claim_cursor, sizeof claim_cursor, "%s", r->element[0]->str);
+                entries = r->element[1];
+                claimed = true;
+                if (!strcmp(claim_cursor, "0-0"))
+                    last_claim = now; /* a full pass; next one later */
+                if (entries->elements)
+                    vg_log(VG_LOG_INFO, "collect: claimed %zu entries pending over %s ms",
+                           entries->elements, idle);
+                st->claimed += entries->elements;
+            } else if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0) {
+                freeReplyObject(r);
+                redis_drop(&c); /* Redis lost the group: make it again */
+                continue;
+            } else {
+                last_claim = now;
+            }
+        }
+        if (!claimed || !entries || entries->elements == 0) {
+            if (r)
+                freeReplyObject(r);
+            const char *argv[] = {"XREADGROUP", "GROUP", o->group, c.consumer, "COUNT", batch,
+                                  "BLOCK", block, "STREAMS", o->stream, own_pending ? "0" : ">"};
+            r = redisCommandArgv(c.rc, 11, argv, NULL);
+            entries = NULL;
+            if (!r) {
+                vg_log(VG_LOG_WARN, "collect: redis: %s; reconnecting", c.rc->errstr);
+                redis_drop(&c);
+                own_pending = true;
+                continue;
+            }
+            if (r->type == REDIS_REPLY_ERROR) {
+                bool nogroup = strncmp(r->str, "NOGROUP", 7) == 0;
+                if (!nogroup)
+                    vg_log(VG_LOG_WARN, "collect: redis XREADGROUP: %s", r->str);
+                freeReplyObject(r);
+                redis_drop(&c); /* NOGROUP: Redis lost the group; connecting makes it again */
+                own_pending = true;
+                if (!nogroup)
+                    sleep(1);
+                continue;
+            }
+            if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
+                entries = r->element[0]->element[1];
+            if (own_pending && (!entries || entries->elements == 0))
+                own_pending = false;
+        }
+        if (entries && entries->elements) {
+            char e3[1024];
+            if (process(&c, entries, e3, sizeof e3)) {
+                vg_log(VG_LOG_WARN, "collect: batch not written (%s); it is read again", e3);
+                if (c.pg && PQstatus(c.pg) != CONNECTION_OK) {
+                    PQfinish(c.pg);
+                    c.pg = NULL;
+                }
+                own_pending = true;
+                freeReplyObject(r);
+                sleep(1);
+                continue;
+            }
+            last_work = now_s();
+        }
+        freeReplyObject(r);
+        now = now_s();
+        if (now - last_house >= HOUSEKEEP_S) {
+            char e4[1024];
+            if (retention(&c, e4, sizeof e4))
+                vg_log(VG_LOG_WARN, "collect: retention: %s", e4);
+            if (c.rc)
+                trim_stream(&c);
+            last_house = now;
+        }
+        if (o->idle_exit_s && now - last_work >= o->idle_exit_s)
+            break;
+    }
+    if (c.rc)
+        trim_stream(&c);
+    rc = 0;
+out:
+    redis_drop(&c);
+    if (c.pg)
+        PQfinish(c.pg);
+    vg_buf_fini(&c.copy);
+    free(c.days);
+    free(c.key_committed);
+    free(c.key_dead);
+    return rc;
+}

@@ -1,0 +1,885 @@
+/* ship.c — the spool and the sender thread (ship.h; the design in docs/SCALE.md).
+ *
+ * Spool directory:
+ *   lock                  flock'd by the running sensor (one sensor per spool)
+ *   state                 "trimmed N": the last sequence number deleted from the spool
+ *   seg-<first seq>.log   lines "SEQ<TAB>EVENT-JSON\n", appended by the output thread
+ * The output thread appends (write() at each commit); the sender thread fsyncs what was written
+ * at most every SYNC_MS, the output thread itself only when it closes a segment and at the
+ * final commit, so the output thread does not wait for the disk. Only fsync'd lines are sent, so a sequence number that reached Redis is on disk. The sender
+ * thread owns the Redis connection; the two share the segment list under a mutex. */
+#include "ship/ship.h"
+#include "common/common.h"
+#include "common/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SYNC_MS 100
+#define SEND_BATCH 1000
+#define POLL_S 0.5
+
+typedef struct seg {
+    uint64_t first, last; /* last < first: no entry yet */
+    uint64_t bytes;       /* written */
+    uint64_t durable;     /* bytes fsync'd (the sender reads up to here) */
+} seg_t;
+
+struct vg_ship {
+    vg_ship_opts_t o;
+    char *stream, *sensor, *dir, *key_committed, *key_dropped;
+    vg_redis_url_t url;
+    int lock_fd;
+    /* output thread */
+    int wfd;
+    char *wbuf;
+    size_t wlen, wcap;
+    uint64_t next_seq;
+    bool warned_full, failed;
+    /* shared (mu) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv, cv_drain;
+    seg_t *segs;
+    size_t n_segs, cap_segs;
+    uint64_t written_seq, durable_seq, spool_bytes, trimmed, committed, sent_upto;
+    bool connected, stop, draining;
+    vg_ship_stats_t st;
+    pthread_t th;
+    bool th_started;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *path_of(const vg_ship_t *s, const char *name)
+{
+    size_t n = strlen(s->dir) + strlen(name) + 2;
+    char *p = vg_xmalloc(n);
+    snprintf(p, n, "%s/%s", s->dir, name);
+    return p;
+}
+
+static char *seg_path(const vg_ship_t *s, uint64_t first)
+{
+    char name[64];
+    snprintf(name, sizeof name, "seg-%020" PRIu64 ".log", first);
+    return path_of(s, name);
+}
+
+static void fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* state: "trimmed N\n", replaced atomically (write, fsync, rename, fsync the directory). */
+static int write_state(vg_ship_t *s, uint64_t trimmed)
+{
+    char *tmp = path_of(s, "state.tmp"), *fin = path_of(s, "state");
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "trimmed %" PRIu64 "\n", trimmed);
+    int rc = -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0 && write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0 && close(fd) == 0) {
+        fd = -1;
+        if (rename(tmp, fin) == 0) {
+            fsync_dir(s->dir);
+            rc = 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        vg_log(VG_LOG_ERROR, "%s: %s", fin, strerror(errno));
+    free(tmp);
+    free(fin);
+    return rc;
+}
+
+static void segs_push(vg_ship_t *s, seg_t g)
+{
+    if (s->n_segs == s->cap_segs) {
+        s->cap_segs = s->cap_segs ? s->cap_segs * 2 : 16;
+        s->segs = vg_xrealloc(s->segs, s->cap_segs * sizeof *s->segs);
+    }
+    s->segs[s->n_segs++] = g;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Scans one segment: its last complete entry and the bytes up to it (a torn tail after a crash
+ * is cut off). -1 on an unreadable or damaged segment (err). */
+static int scan_segment(vg_ship_t *s, uint64_t first, seg_t *g, char *err, size_t err_len)
+{
+    char *p = seg_path(s, first);
+    int fd = open(p, O_RDWR);
+    if (fd < 0) {
+        snprintf(err, err_len, "%s: %s", p, strerror(errno));
+        free(p);
+        return -1;
+    }
+    *g = (seg_t){.first = first, .last = first - 1};
+    size_t cap = 1 << 20, have = 0;
+    char *buf = vg_xmalloc(cap);
+    uint64_t off = 0, expect = first;
+    for (;;) {
+        ssize_t r = read(fd, buf + have, cap - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, err_len, "%s: %s", p, strerror(errno));
+            goto fail;
+        }
+        have += (size_t)r;
+        size_t pos = 0;
+        for (;;) {
+            char *nl = memchr(buf + pos, '\n', have - pos);
+            if (!nl)
+                break;
+            char *e;
+            uint64_t seq = strtoull(buf + pos, &e, 10);
+            if (e == buf + pos || *e != '\t' || seq != expect) {
+                snprintf(err, err_len,
+                         "%s: damaged at byte %" PRIu64 " (expected entry %" PRIu64 ")", p,
+                         off + pos, expect);
+                goto fail;
+            }
+            g->last = seq;
+            expect = seq + 1;
+            pos = (size_t)(nl - buf) + 1;
+        }
+        off += pos;
+        memmove(buf, buf + pos, have - pos);
+        have -= pos;
+        if (r == 0)
+            break;
+        if (have == cap) {
+            cap *= 2;
+            buf = vg_xrealloc(buf, cap);
+        }
+    }
+    if (have) {
+        vg_log(VG_LOG_WARN, "%s: cutting off an incomplete last entry (%zu bytes)", p, have);
+        if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
+            snprintf(err, err_len, "%s: %s", p, strerror(errno));
+            goto fail;
+        }
+    }
+    g->bytes = g->durable = off;
+    free(buf);
+    close(fd);
+    free(p);
+    return 0;
+fail:
+    free(buf);
+    close(fd);
+    free(p);
+    return -1;
+}
+
+static int open_new_segment(vg_ship_t *s, char *err, size_t err_len)
+{
+    char *p = seg_path(s, s->next_seq);
+    s->wfd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (s->wfd < 0) {
+        snprintf(err, err_len, "%s: %s", p, strerror(errno));
+        free(p);
+        return -1;
+    }
+    free(p);
+    fsync_dir(s->dir);
+    pthread_mutex_lock(&s->mu);
+    segs_push(s, (seg_t){.first = s->next_seq, .last = s->next_seq - 1});
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static int64_t get_committed(vg_ship_t *s, redisContext *c);
+
+static uint64_t fresh_start(vg_ship_t *s)
+{
+    char err[512];
+    redisContext *c = vg_redis_connect(&s->url, s->o.timeout_ms, err, sizeof err);
+    int64_t cm = c ? get_committed(s, c) : -1;
+    bool connected = c != NULL;
+    if (c)
+        redisFree(c);
+    if (cm < 0) {
+        vg_log(VG_LOG_WARN, "%s: a new spool numbers from 1, and Redis could not be asked whether "
+               "sensor '%s' shipped before (%s); if it did, the collector will take its events "
+               "for replays (docs/SCALE.md)", s->dir, s->sensor, connected ? "HGET failed" : err);
+        return 0;
+    }
+    if (cm > 0)
+        vg_log(VG_LOG_INFO, "%s: new spool; sensor '%s' continues after %lld, the collector's "
+               "committed mark", s->dir, s->sensor, (long long)cm);
+    return (uint64_t)cm;
+}
+
+static int recover(vg_ship_t *s, char *err, size_t err_len)
+{
+    char *sp = path_of(s, "state");
+    FILE *f = fopen(sp, "r");
+    if (f) {
+        unsigned long long t;
+        if (fscanf(f, "trimmed %llu", &t) != 1) {
+            snprintf(err, err_len, "%s: damaged (expected 'trimmed N')", sp);
+            fclose(f);
+            free(sp);
+            return -1;
+        }
+        s->trimmed = t;
+        fclose(f);
+    }
+    free(sp);
+    DIR *d = opendir(s->dir);
+    if (!d) {
+        snprintf(err, err_len, "%s: %s", s->dir, strerror(errno));
+        return -1;
+    }
+    uint64_t *firsts = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        unsigned long long v;
+        char tail[8];
+        if (sscanf(de->d_name, "seg-%20llu.%7s", &v, tail) == 2 && !strcmp(tail, "log")) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                firsts = vg_xrealloc(firsts, cap * sizeof *firsts);
+            }
+            firsts[n++] = v;
+        }
+    }
+    closedir(d);
+    if (n)
+        qsort(firsts, n, sizeof *firsts, cmp_u64);
+    for (size_t i = 0; i < n; i++) {
+        seg_t g;
+        if (scan_segment(s, firsts[i], &g, err, err_len)) {
+            free(firsts);
+            return -1;
+        }
+        if (g.last < g.first && i + 1 < n) { /* an empty segment before others: leftover */
+            char *p = seg_path(s, g.first);
+            unlink(p);
+            free(p);
+            continue;
+        }
+        if (s->n_segs && g.first != s->segs[s->n_segs - 1].last + 1) {
+            snprintf(err, err_len, "%s: segments do not follow each other (entry %" PRIu64
+                     " after %" PRIu64 ")", s->dir, g.first, s->segs[s->n_segs - 1].last);
+            free(firsts);
+            return -1;
+        }
+        segs_push(s, g);
+        s->spool_bytes += g.bytes;
+    }
+    free(firsts);
+    if (s->trimmed == 0 && (s->n_segs == 0 || (s->n_segs == 1 && s->segs[0].last < s->segs[0].first))) {
+        /* A spool that never held an event. If this sensor name has shipped before (its spool
+         * was lost or moved), the collector's committed mark says where its numbering got to:
+         * go on from there instead of from 1, which the collector would take for replays. */
+        uint64_t cm = fresh_start(s);
+        if (cm) {
+            if (write_state(s, cm)) {
+                snprintf(err, err_len, "%s: cannot write the state file", s->dir);
+                return -1;
+            }
+            s->trimmed = cm;
+            if (s->n_segs) {
+                char *p = seg_path(s, s->segs[0].first);
+                unlink(p);
+                free(p);
+                s->n_segs = 0;
+            }
+        }
+    }
+    uint64_t last = s->trimmed;
+    if (s->n_segs && s->segs[s->n_segs - 1].last > last)
+        last = s->segs[s->n_segs - 1].last;
+    s->next_seq = last + 1;
+    s->durable_seq = s->written_seq = last;
+    if (s->n_segs && s->segs[s->n_segs - 1].last + 1 == s->next_seq &&
+        s->segs[s->n_segs - 1].bytes < s->o.segment_max) {
+        char *p = seg_path(s, s->segs[s->n_segs - 1].first);
+        s->wfd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (s->wfd < 0) {
+            snprintf(err, err_len, "%s: %s", p, strerror(errno));
+            free(p);
+            return -1;
+        }
+        free(p);
+        return 0;
+    }
+    return open_new_segment(s, err, err_len);
+}
+
+/* --- sender thread ------------------------------------------------------------------------- */
+
+typedef struct reader {
+    int fd;
+    uint64_t seg_first;
+    uint64_t off;
+    char *buf;
+    size_t cap;
+} reader_t;
+
+static void reader_reset(reader_t *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+}
+
+typedef struct entry {
+    uint64_t seq;
+    const char *json;
+    size_t len;
+} entry_t;
+
+/* Up to max entries after `sent`, from the durable part of the spool. Returns the count; *used
+ * is how far the reader moves once they are sent. Caller holds no lock. */
+static size_t read_batch(vg_ship_t *s, reader_t *r, uint64_t sent, entry_t *out, size_t max,
+                         uint64_t *used)
+{
+    *used = 0;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        size_t i = 0;
+        if (r->fd >= 0) {
+            while (i < s->n_segs && s->segs[i].first != r->seg_first)
+                i++;
+        } else {
+            while (i < s->n_segs && s->segs[i].last < sent + 1)
+                i++;
+        }
+        if (i == s->n_segs) {
+            pthread_mutex_unlock(&s->mu);
+            reader_reset(r);
+            return 0;
+        }
+        seg_t g = s->segs[i];
+        bool has_next = i + 1 < s->n_segs;
+        pthread_mutex_unlock(&s->mu);
+        if (r->fd < 0) {
+            char *p = seg_path(s, g.first);
+            r->fd = open(p, O_RDONLY | O_CLOEXEC);
+            if (r->fd < 0) {
+                vg_log(VG_LOG_ERROR, "%s: %s", p, strerror(errno));
+                free(p);
+                return 0;
+            }
+            free(p);
+            r->seg_first = g.first;
+            r->off = 0;
+        }
+        if (r->off >= g.durable) {
+            if (has_next && g.durable == g.bytes) { /* closed segment, all read: next one */
+                reader_reset(r);
+                if (g.last > sent)
+                    sent = g.last; /* everything of it was read (and skipped or sent) */
+                continue;
+            }
+            return 0;
+        }
+        size_t want = (size_t)(g.durable - r->off);
+        if (want > r->cap)
+            want = r->cap;
+        for (;;) {
+            ssize_t n = pread(r->fd, r->buf, want, (off_t)r->off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                vg_log(VG_LOG_ERROR, "spool segment %" PRIu64 ": read: %s", g.first,
+                       n < 0 ? strerror(errno) : "short file");
+                reader_reset(r);
+                return 0;
+            }
+            size_t pos = 0, cnt = 0;
+            while (cnt < max) {
+                char *nl = memchr(r->buf + pos, '\n', (size_t)n - pos);
+                if (!nl)
+                    break;
+                char *e;
+                uint64_t seq = strtoull(r->buf + pos, &e, 10);
+                if (seq > sent) {
+                    out[cnt].seq = seq;
+                    out[cnt].json = e + 1;
+                    out[cnt].len = (size_t)(nl - e - 1);
+                    cnt++;
+                }
+                pos = (size_t)(nl - r->buf) + 1;
+            }
+            if (pos == 0) { /* one entry longer than the buffer */
+                r->cap *= 2;
+                r->buf = vg_xrealloc(r->buf, r->cap);
+                want = (size_t)(g.durable - r->off);
+                if (want > r->cap)
+                    want = r->cap;
+                continue;
+            }
+            *used = pos;
+            if (cnt == 0) { /* all already sent: skip ahead */
+                r->off += pos;
+                break;
+            }
+            return cnt;
+        }
+    }
+}
+
+static int64_t get_committed(vg_ship_t *s, redisContext *c)
+{
+    redisReply *r = redisCommand(c, "HGET %s %s", s->key_committed, s->sensor);
+    if (!r)
+        return -1;
+    int64_t v = 0;
+    if (r->type == REDIS_REPLY_STRING)
+        v = (int64_t)strtoull(r->str, NULL, 10);
+    else if (r->type != REDIS_REPLY_NIL)
+        v = -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/* Deletes the segments (never the one being written) wholly at or below s->committed. */
+static void trim(vg_ship_t *s)
+{
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        if (s->n_segs < 2 || s->segs[0].last > s->committed || s->segs[0].last < s->segs[0].first) {
+            pthread_mutex_unlock(&s->mu);
+            return;
+        }
+        seg_t g = s->segs[0];
+        pthread_mutex_unlock(&s->mu);
+        if (write_state(s, g.last))
+            return;
+        char *p = seg_path(s, g.first);
+        if (unlink(p) != 0)
+            vg_log(VG_LOG_WARN, "%s: %s", p, strerror(errno));
+        free(p);
+        pthread_mutex_lock(&s->mu);
+        s->trimmed = g.last;
+        s->spool_bytes -= g.bytes;
+        memmove(s->segs, s->segs + 1, (s->n_segs - 1) * sizeof *s->segs);
+        s->n_segs--;
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+static int send_entries(vg_ship_t *s, redisContext *c, const entry_t *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char seq[24];
+        int sl = snprintf(seq, sizeof seq, "%" PRIu64, e[i].seq);
+        const char *argv[] = {"XADD", s->stream, "*", "sensor", s->sensor, "seq", seq, "event",
+                              e[i].json};
+        size_t lens[] = {4, strlen(s->stream), 1, 6, strlen(s->sensor), 3, (size_t)sl, 5,
+                         e[i].len};
+        redisAppendCommandArgv(c, 9, argv, lens);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+            return -1;
+        if (r->type == REDIS_REPLY_ERROR) {
+            vg_log(VG_LOG_ERROR, "redis XADD %s: %s", s->stream, r->str);
+            rc = -1;
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+static void *sender_main(void *arg)
+{
+    vg_ship_t *s = arg;
+    redisContext *c = NULL;
+    reader_t rd = {.fd = -1, .cap = 1 << 20};
+    rd.buf = vg_xmalloc(rd.cap);
+    entry_t *batch = vg_xcalloc(SEND_BATCH, sizeof *batch);
+    double next_try = 0, last_poll = 0;
+    uint64_t sent = 0, dropped_published = 0;
+    bool logged_down = false;
+    char err[512];
+    int sync_fd = -1;
+    uint64_t sync_first = 0;
+    double last_fsync = 0;
+    bool sync_warned = false;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        double now = now_s();
+        bool worked = false;
+        if (s->written_seq > s->durable_seq && now - last_fsync >= SYNC_MS / 1000.0) {
+            /* make what the output thread wrote durable, so that it can be sent */
+            seg_t g = s->segs[s->n_segs - 1];
+            uint64_t wseq = s->written_seq;
+            pthread_mutex_unlock(&s->mu);
+            if (sync_fd < 0 || sync_first != g.first) {
+                if (sync_fd >= 0)
+                    close(sync_fd);
+                char *p = seg_path(s, g.first);
+                sync_fd = open(p, O_RDONLY | O_CLOEXEC);
+                free(p);
+                sync_first = g.first;
+            }
+            bool ok = sync_fd >= 0 && fdatasync(sync_fd) == 0;
+            if (!ok && !sync_warned)
+                vg_log(VG_LOG_WARN, "outputs.redis: spool %s: fsync: %s (retrying)", s->dir,
+                       strerror(errno));
+            sync_warned = !ok;
+            pthread_mutex_lock(&s->mu);
+            last_fsync = now;
+            for (size_t i = 0; ok && i < s->n_segs; i++)
+                if (s->segs[i].first == g.first && s->segs[i].durable < g.bytes)
+                    s->segs[i].durable = g.bytes;
+            if (ok && wseq > s->durable_seq)
+                s->durable_seq = wseq;
+        }
+        if (!c && now >= next_try) {
+            pthread_mutex_unlock(&s->mu);
+            c = vg_redis_connect(&s->url, s->o.timeout_ms, err, sizeof err);
+            int64_t hwm = c ? get_committed(s, c) : -1;
+            if (c && hwm < 0) {
+                snprintf(err, sizeof err, "redis: HGET %s failed", s->key_committed);
+                redisFree(c);
+                c = NULL;
+            }
+            pthread_mutex_lock(&s->mu);
+            if (!c) {
+                next_try = now + 1.0;
+                if (!logged_down)
+                    vg_log(VG_LOG_WARN, "%s; events stay in the spool %s until it is back", err,
+                           s->dir);
+                logged_down = true;
+            } else {
+                if (logged_down)
+                    vg_log(VG_LOG_INFO, "redis %s:%d: connected; sending the spool",
+                           s->url.host, s->url.port);
+                logged_down = false;
+                s->connected = true;
+                if ((uint64_t)hwm > s->committed)
+                    s->committed = (uint64_t)hwm;
+                /* everything not known committed is sent again: Redis may have lost it */
+                sent = s->committed > s->trimmed ? s->committed : s->trimmed;
+                s->sent_upto = sent;
+                reader_reset(&rd);
+                last_poll = now;
+                worked = true;
+            }
+        }
+        if (c && sent < s->durable_seq) {
+            pthread_mutex_unlock(&s->mu);
+            uint64_t used;
+            size_t n = read_batch(s, &rd, sent, batch, SEND_BATCH, &used);
+            int rc = n ? send_entries(s, c, batch, n) : 0;
+            pthread_mutex_lock(&s->mu);
+            if (rc) {
+                vg_log(VG_LOG_WARN, "redis %s:%d: %s; events stay in the spool", s->url.host,
+                       s->url.port, c->err ? c->errstr : "command failed");
+                logged_down = true;
+                redisFree(c);
+                c = NULL;
+                s->connected = false;
+                next_try = now + 1.0;
+                reader_reset(&rd);
+            } else if (n) {
+                rd.off += used;
+                sent = batch[n - 1].seq;
+                s->sent_upto = sent;
+                s->st.sent += n;
+                worked = true;
+            }
+        }
+        if (c && (now - last_poll >= POLL_S || (s->draining && sent >= s->durable_seq))) {
+            uint64_t dropped = s->st.dropped;
+            pthread_mutex_unlock(&s->mu);
+            int64_t hwm = get_committed(s, c);
+            if (hwm >= 0 && dropped != dropped_published) {
+                redisReply *r = redisCommand(c, "HSET %s %s %llu", s->key_dropped, s->sensor,
+                                             (unsigned long long)dropped);
+                if (r)
+                    freeReplyObject(r);
+                dropped_published = dropped;
+            }
+            pthread_mutex_lock(&s->mu);
+            last_poll = now;
+            if (hwm < 0) {
+                redisFree(c);
+                c = NULL;
+                s->connected = false;
+                next_try = now + 1.0;
+                reader_reset(&rd);
+                continue;
+            }
+            if ((uint64_t)hwm > s->committed)
+                s->committed = (uint64_t)hwm;
+            pthread_mutex_unlock(&s->mu);
+            trim(s);
+            pthread_mutex_lock(&s->mu);
+        }
+        if (s->draining && c && sent >= s->durable_seq)
+            pthread_cond_broadcast(&s->cv_drain);
+        if (!worked) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 50 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        }
+    }
+    s->connected = false;
+    pthread_mutex_unlock(&s->mu);
+    if (sync_fd >= 0)
+        close(sync_fd);
+    if (c)
+        redisFree(c);
+    reader_reset(&rd);
+    free(rd.buf);
+    free(batch);
+    return NULL;
+}
+
+/* --- the sink ------------------------------------------------------------------------------ */
+
+vg_ship_t *vg_ship_open(const vg_ship_opts_t *o, char *err, size_t err_len)
+{
+    vg_ship_t *s = vg_xcalloc(1, sizeof *s);
+    s->o = *o;
+    if (!s->o.segment_max)
+        s->o.segment_max = 8u << 20;
+    s->lock_fd = s->wfd = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    pthread_cond_init(&s->cv_drain, NULL);
+    if (vg_redis_url_parse(o->url, &s->url, err, err_len))
+        goto fail;
+    if (!o->sensor || !o->sensor[0] || strlen(o->sensor) > 255) {
+        snprintf(err, err_len, "outputs.redis: the sensor name must be 1 to 255 bytes");
+        goto fail;
+    }
+    s->stream = vg_xstrdup(o->stream);
+    s->sensor = vg_xstrdup(o->sensor);
+    s->dir = vg_xstrdup(o->spool_dir);
+    size_t kl = strlen(o->stream) + 16;
+    s->key_committed = vg_xmalloc(kl);
+    snprintf(s->key_committed, kl, "%s:committed", o->stream);
+    s->key_dropped = vg_xmalloc(kl);
+    snprintf(s->key_dropped, kl, "%s:dropped", o->stream);
+    if (mkdir(s->dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "%s: cannot create the spool directory: %s", s->dir, strerror(errno));
+        goto fail;
+    }
+    char *lp = path_of(s, "lock");
+    s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, err_len, "%s: %s", lp,
+                 errno == EWOULDBLOCK ? "the spool is in use by another running sensor"
+                                      : strerror(errno));
+        free(lp);
+        goto fail;
+    }
+    free(lp);
+    if (recover(s, err, err_len))
+        goto fail;
+    s->st.first_seq = 0;
+    s->wcap = 1 << 16;
+    s->wbuf = vg_xmalloc(s->wcap);
+    if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
+        snprintf(err, err_len, "outputs.redis: cannot start the sender thread");
+        goto fail;
+    }
+    s->th_started = true;
+    return s;
+fail:
+    vg_ship_close(s);
+    return NULL;
+}
+
+int vg_ship_sink_event(void *ctx, const char *line, size_t len)
+{
+    vg_ship_t *s = ctx;
+    if (s->failed)
+        return -1;
+    size_t need = len + 24;
+    pthread_mutex_lock(&s->mu);
+    bool full = s->spool_bytes + s->wlen + need > s->o.spool_max;
+    if (full)
+        s->st.dropped++;
+    pthread_mutex_unlock(&s->mu);
+    if (full) {
+        if (!s->warned_full)
+            vg_log(VG_LOG_WARN, "outputs.redis: spool %s is full (%" PRIu64 " bytes): new events "
+                   "are dropped from shipping (counted; the local outputs keep them)",
+                   s->dir, s->o.spool_max);
+        s->warned_full = true;
+        return 0;
+    }
+    if (s->wlen + need > s->wcap) {
+        while (s->wlen + need > s->wcap)
+            s->wcap *= 2;
+        s->wbuf = vg_xrealloc(s->wbuf, s->wcap);
+    }
+    int n = snprintf(s->wbuf + s->wlen, 24, "%" PRIu64 "\t", s->next_seq);
+    s->wlen += (size_t)n;
+    memcpy(s->wbuf + s->wlen, line, len);
+    s->wlen += len;
+    s->wbuf[s->wlen++] = '\n';
+    if (!s->st.first_seq)
+        s->st.first_seq = s->next_seq;
+    s->st.last_seq = s->next_seq;
+    s->next_seq++;
+    s->st.spooled++;
+    return 0;
+}
+
+int vg_ship_sink_commit(void *ctx, bool final)
+{
+    vg_ship_t *s = ctx;
+    char err[512];
+    if (s->failed)
+        return -1;
+    if (s->wlen) {
+        if (write_all(s->wfd, s->wbuf, s->wlen) != 0) {
+            vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: %s", s->dir, strerror(errno));
+            s->failed = true;
+            return -1;
+        }
+        pthread_mutex_lock(&s->mu);
+        seg_t *g = &s->segs[s->n_segs - 1];
+        g->bytes += s->wlen;
+        g->last = s->next_seq - 1;
+        s->written_seq = g->last;
+        s->spool_bytes += s->wlen;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        s->wlen = 0;
+    }
+    pthread_mutex_lock(&s->mu);
+    bool dirty = s->segs[s->n_segs - 1].durable != s->segs[s->n_segs - 1].bytes;
+    uint64_t seg_bytes = s->segs[s->n_segs - 1].bytes;
+    pthread_mutex_unlock(&s->mu);
+    bool rotate = seg_bytes >= s->o.segment_max;
+    if ((dirty && final) || rotate) {
+        if (fdatasync(s->wfd) != 0) {
+            vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: fsync: %s", s->dir, strerror(errno));
+            s->failed = true;
+            return -1;
+        }
+        pthread_mutex_lock(&s->mu);
+        seg_t *g = &s->segs[s->n_segs - 1];
+        g->durable = g->bytes;
+        s->durable_seq = s->written_seq;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        if (rotate) {
+            close(s->wfd);
+            s->wfd = -1;
+            if (open_new_segment(s, err, sizeof err)) {
+                vg_log(VG_LOG_ERROR, "outputs.redis: %s", err);
+                s->failed = true;
+                return -1;
+            }
+        }
+    }
+    if (final && s->o.drain_ms) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += s->o.drain_ms / 1000;
+        ts.tv_nsec += (long)(s->o.drain_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&s->mu);
+        s->draining = true;
+        pthread_cond_signal(&s->cv);
+        while (s->sent_upto < s->durable_seq || !s->connected)
+            if (pthread_cond_timedwait(&s->cv_drain, &s->mu, &ts) != 0)
+                break;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return 0;
+}
+
+void vg_ship_get_stats(vg_ship_t *s, vg_ship_stats_t *st)
+{
+    pthread_mutex_lock(&s->mu);
+    *st = s->st;
+    st->committed = s->committed;
+    st->unsent = s->durable_seq > s->sent_upto ? s->durable_seq - s->sent_upto : 0;
+    st->spool_bytes = s->spool_bytes;
+    st->connected = s->connected;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void vg_ship_close(vg_ship_t *s)
+{
+    if (!s)
+        return;
+    if (s->th_started) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = true;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->th, NULL);
+    }
+    if (s->wfd >= 0)
+        close(s->wfd);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->cv_drain);
+    free(s->segs);
+    free(s->wbuf);
+    free(s->stream);
+    free(s->sensor);
+    free(s->dir);
+    free(s->key_committed);
+    free(s->key_dropped);
+    free(s);
+}

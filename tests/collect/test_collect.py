@@ -1,0 +1,485 @@
+#!/usr/bin/env python3
+"""End-to-end tests of shipping (vigil read --redis) and `vigil collect` against real
+redis-server and PostgreSQL servers started here (tests/collect/servers.py: loopback port, unix
+socket, temporary folders; stopped at the end).
+
+usage: test_collect.py --vigil PATH --gen PATH CASE
+Exit 77 (skipped) with the reason when the servers cannot be started here.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
+
+ARGS = None
+TMP = None
+REDIS = None
+PG = None
+
+
+def pcap(name, flows, seed, mix="attack"):
+    p = os.path.join(TMP, name + ".pcap")
+    if not os.path.exists(p):
+        subprocess.run([ARGS.gen, "--flows", str(flows), "--seed", str(seed), "--mix", mix,
+                        "-o", p], check=True, capture_output=True)
+    return p
+
+
+def attacks():
+    """The demo capture of attacks the default rules alert on (scripts/make_attacks.py)."""
+    p = os.path.join(TMP, "attacks.pcap")
+    if not os.path.exists(p):
+        here = os.path.dirname(os.path.abspath(__file__))
+        subprocess.run([sys.executable, os.path.join(here, "..", "..", "scripts",
+                                                     "make_attacks.py"), p], check=True)
+    return p
+
+
+def sensor(name, capture, logdir=None, expect=0, extra=(), url=None):
+    logdir = logdir or os.path.join(TMP, name)
+    caps = capture if isinstance(capture, list) else [capture]
+    cmd = [ARGS.vigil, "read"] + caps + ["-l", logdir, "--workers", "2",
+           "--redis", url or REDIS.url, "--set", "sensor-name=" + name,
+           "--set", "store.enabled=false"] + list(extra)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, TZ="UTC"))
+    if expect is not None and r.returncode != expect:
+        raise AssertionError("exit %d: %s\n%s\n%s" % (r.returncode, " ".join(cmd), r.stdout,
+                                                      r.stderr))
+    return r
+
+
+def eve(logdir):
+    with open(os.path.join(logdir, "eve.json")) as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def collect_cmd(*extra):
+    return [ARGS.vigil, "collect", "--redis", REDIS.url, "--pg", PG.dsn] + list(extra)
+
+
+def collect(*extra, expect=0, timeout=300):
+    r = subprocess.run(collect_cmd(*extra), capture_output=True, text=True, timeout=timeout)
+    if expect is not None and r.returncode != expect:
+        raise AssertionError("collect exit %d: %s\n%s" % (r.returncode, r.stdout, r.stderr))
+    return r
+
+
+def summary(out):
+    m = re.search(r"(\d+) entries in (\d+) batches: (\d+) inserted, (\d+) duplicates, "
+                  r"(\d+) expired, (\d+) dead letters, (\d+) claimed", out)
+    assert m, "no collect summary in: " + out
+    k = ["entries", "batches", "inserted", "duplicates", "expired", "dead", "claimed"]
+    return dict(zip(k, map(int, m.groups())))
+
+
+def seqs(sensor_name):
+    out = PG.sql("SELECT seq FROM events WHERE sensor = '%s' ORDER BY seq" % sensor_name)
+    return [int(x) for x in out.split()] if out else []
+
+
+def check_exact(sensor_name, lines, first_seq=1):
+    """PostgreSQL holds exactly these eve lines for the sensor, numbered from first_seq."""
+    got = seqs(sensor_name)
+    n = len(lines)
+    assert len(got) == len(set(got)), "%s: duplicate sequence numbers" % sensor_name
+    assert got == list(range(first_seq, first_seq + n)), \
+        "%s: %d rows (seq %s..%s), wanted %d from %d" % (
+            sensor_name, len(got), got[:1], got[-1:], n, first_seq)
+    stored = PG.sql("SELECT event::text FROM events WHERE sensor = '%s' ORDER BY seq"
+                    % sensor_name).split("\n")
+    for i, (a, b) in enumerate(zip(stored, lines)):
+        if json.loads(a) != json.loads(b):
+            raise AssertionError("%s seq %d: stored event differs from eve.json line %d"
+                                 % (sensor_name, first_seq + i, i + 1))
+
+
+def stream_seqs(sensor_name):
+    """The sequence numbers of the sensor's entries in stream order."""
+    out = REDIS.cmd("XRANGE", "vigil:events", "-", "+").split("\n")
+    res = []
+    for i, tok in enumerate(out):
+        if tok == "sensor" and i + 3 < len(out) and out[i + 1] == sensor_name \
+                and out[i + 2] == "seq":
+            res.append(int(out[i + 3]))
+    return res
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+def case_end_to_end():
+    """Two sensors, one collector: PostgreSQL holds every eve.json line of each, once, with the
+    alert columns and the rollup matching eve.json."""
+    REDIS.start()
+    PG.start()
+    lines = {}
+    for name, seed in (("east", 11), ("west", 12)):
+        sensor(name, [pcap(name, 1500, seed), attacks()])
+        lines[name] = eve(os.path.join(TMP, name))
+    st = summary(collect("--idle-exit", "2").stdout)
+    total = sum(len(v) for v in lines.values())
+    assert st["inserted"] == total, st
+    for name, ls in lines.items():
+        check_exact(name, ls)
+        alerts = [json.loads(x) for x in ls if '"event_type":"alert"' in x]
+        assert alerts, "the attack mix should raise alerts"
+        n = int(PG.sql("SELECT count(*) FROM events WHERE sensor = '%s' AND event_type = 'alert'"
+                       " AND signature_id IS NOT NULL AND src_ip IS NOT NULL" % name))
+        assert n == len(alerts), (n, len(alerts))
+        roll = int(PG.sql("SELECT coalesce(sum(alerts), 0) FROM alert_daily WHERE sensor = '%s'"
+                          % name))
+        assert roll == len(alerts), ("rollup", roll, len(alerts))
+        by_sid = {}
+        for a in alerts:
+            by_sid[a["alert"]["signature_id"]] = by_sid.get(a["alert"]["signature_id"], 0) + 1
+        got = dict((int(k), int(v)) for k, v in (row.split("|") for row in PG.sql(
+            "SELECT signature_id, sum(alerts) FROM alert_daily WHERE sensor = '%s'"
+            " GROUP BY 1" % name).split("\n")))
+        assert got == by_sid, (got, by_sid)
+        committed = int(REDIS.cmd("HGET", "vigil:events:committed", name))
+        assert committed == len(ls), ("committed mark", committed, len(ls))
+    # the stream is trimmed of what every group acknowledged
+    assert int(REDIS.cmd("XLEN", "vigil:events")) < total
+
+
+def case_kill_collector():
+    """SIGKILL a collector in the middle of its batches; another takes over its pending
+    entries: every event once."""
+    REDIS.start()
+    PG.start()
+    sensor("big", pcap("big", 12000, 21))
+    lines = eve(os.path.join(TMP, "big"))
+    a = subprocess.Popen(collect_cmd("--batch", "700", "--consumer", "a"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            c = int(PG.sql("SELECT coalesce(max(committed), 0) FROM sensors") or 0)
+        except AssertionError:
+            c = 0
+        if c > 0:
+            break
+        time.sleep(0.02)
+    time.sleep(random.uniform(0.0, 0.3))
+    a.send_signal(signal.SIGKILL)
+    a.wait()
+    before = len(seqs("big"))
+    assert before < len(lines), "the collector finished before it was killed; use more events"
+    st = summary(collect("--consumer", "b", "--claim-after", "500", "--idle-exit", "3").stdout)
+    check_exact("big", lines)
+    assert st["inserted"] == len(lines) - before, (st, before)
+    pend = REDIS.cmd("XPENDING", "vigil:events", "vigil-collect").split("\n")
+    assert pend[0] == "0", "entries left pending: " + " ".join(pend)
+    print("killed after %d of %d rows; the second collector claimed %d, duplicates %d"
+          % (before, len(lines), st["claimed"], st["duplicates"]))
+
+
+def case_redis_down():
+    """Redis down while the sensor runs: events wait in the spool and arrive, in order, once
+    Redis is back (sent by the next run, whose own events follow)."""
+    PG.start()
+    r1 = sensor("s", pcap("one", 800, 31), extra=["--set", "outputs.redis.drain-timeout=300"])
+    n1 = len(eve(os.path.join(TMP, "s")))
+    assert re.search(r"%d waiting in the spool" % n1, r1.stdout), r1.stdout
+    assert "stay in the spool" in r1.stderr, r1.stderr
+    REDIS.start()
+    d2 = os.path.join(TMP, "s2")
+    # same spool (state), another log directory for the second capture's eve.json
+    sensor("s", pcap("two", 600, 32), logdir=d2,
+           extra=["--set", "outputs.redis.spool-dir=" + os.path.join(TMP, "s", "ship")])
+    lines = eve(os.path.join(TMP, "s")) + eve(d2)
+    order = stream_seqs("s")
+    assert order == list(range(1, len(lines) + 1)), "stream order: %s..." % order[:5]
+    collect("--idle-exit", "2")
+    check_exact("s", lines)
+
+
+def case_sensor_restart():
+    """A restarted sensor goes on with the next sequence number; a killed one too."""
+    REDIS.start()
+    PG.start()
+    spool = os.path.join(TMP, "spool")
+    ex = ["--set", "outputs.redis.spool-dir=" + spool]
+    all_lines = []
+    for i, seed in enumerate((41, 42)):
+        d = os.path.join(TMP, "run%d" % i)
+        sensor("r", pcap("r%d" % i, 500, seed), logdir=d, extra=ex)
+        all_lines += eve(d)
+    # a sensor SIGKILLed mid-run: the events it spooled keep their numbers, the next run
+    # continues after them
+    d = os.path.join(TMP, "killed")
+    p = subprocess.Popen([ARGS.vigil, "read", pcap("k", 20000, 43), "-l", d, "--workers", "1",
+                          "--redis", REDIS.url, "--set", "sensor-name=r", "--set",
+                          "store.enabled=false"] + ex, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    d3 = os.path.join(TMP, "run3")
+    sensor("r", pcap("r3", 300, 44), logdir=d3, extra=ex)
+    collect("--idle-exit", "2")
+    got = seqs("r")
+    n0 = len(all_lines)
+    assert got[:n0] == list(range(1, n0 + 1)), "first two runs"
+    assert len(got) == len(set(got)) and got == list(range(1, len(got) + 1)), \
+        "numbers must go on without repeating: %s" % got[n0 - 2:n0 + 3]
+    last = eve(d3)
+    check_exact_tail = PG.sql("SELECT event::text FROM events WHERE sensor = 'r' ORDER BY seq"
+                              " DESC LIMIT %d" % len(last)).split("\n")[::-1]
+    assert [json.loads(x) for x in check_exact_tail] == [json.loads(x) for x in last]
+
+
+def case_new_spool():
+    """A sensor whose spool directory was lost goes on after the collector's committed mark
+    instead of numbering from 1 again (which would be taken for replays)."""
+    REDIS.start()
+    PG.start()
+    sensor("n", pcap("n1", 300, 91))
+    first = eve(os.path.join(TMP, "n"))
+    collect("--idle-exit", "2")
+    shutil.rmtree(os.path.join(TMP, "n", "ship"))
+    d2 = os.path.join(TMP, "n2")
+    r = sensor("n", pcap("n2", 200, 92), logdir=d2)
+    assert "continues after %d" % len(first) in r.stderr, r.stderr
+    collect("--idle-exit", "2")
+    check_exact("n", first + eve(d2))
+
+
+def case_retention():
+    """--retention-days drops whole day partitions older than the retention; events older than
+    it are not stored but count as committed (the sensor may let them go)."""
+    REDIS.start()
+    PG.start()
+    sensor("o", pcap("o", 300, 95))  # generated traffic is dated 2023
+    lines = eve(os.path.join(TMP, "o"))
+    collect("--idle-exit", "1")  # creates the schema and the 2023 partition
+    parts = PG.sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")
+    assert int(parts) >= 1, parts
+    for seq in range(1, 11):  # the same events again: replays, and expired
+        REDIS.cmd("XADD", "vigil:events", "*", "sensor", "o", "seq", seq, "event", lines[seq - 1])
+    st = summary(collect("--idle-exit", "1", "--retention-days", "30").stdout)
+    assert int(PG.sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")) \
+        == 0, "old partitions should be dropped"
+    assert st["inserted"] == 0, st
+    # a new sensor's old events: expired, not inserted, committed
+    sensor("o2", pcap("o2", 100, 96))
+    n2 = len(eve(os.path.join(TMP, "o2")))
+    st = summary(collect("--idle-exit", "1", "--retention-days", "30").stdout)
+    assert st["expired"] == n2 and st["inserted"] == 0, st
+    assert int(REDIS.cmd("HGET", "vigil:events:committed", "o2")) == n2
+    assert PG.sql("SELECT count(*) FROM alert_daily WHERE day < now() - interval '30 days'") == "0"
+
+
+def wait_committed(name, n, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = PG.sql("SELECT coalesce(max(committed), 0) FROM sensors WHERE sensor = '%s'" % name)
+        if got and int(got) >= n:
+            return
+        time.sleep(0.1)
+    raise AssertionError("%s: committed mark did not reach %d" % (name, n))
+
+
+def case_redis_killed():
+    """Redis SIGKILLed and restarted empty (no persistence) under a running collector: the
+    collector makes its group again, the sensor resends what is not known committed, and
+    PostgreSQL ends with every event once."""
+    REDIS.start()
+    PG.start()
+    col = subprocess.Popen(collect_cmd("--consumer", "k"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        spool = os.path.join(TMP, "k1", "ship")
+        sensor("k", pcap("k1", 400, 101), logdir=os.path.join(TMP, "k1"))
+        n1 = len(eve(os.path.join(TMP, "k1")))
+        wait_committed("k", n1)
+        REDIS.kill()
+        REDIS.start()  # same port, nothing kept
+        assert REDIS.cmd("EXISTS", "vigil:events").strip() == "0"
+        d2 = os.path.join(TMP, "k2")
+        sensor("k", pcap("k2", 300, 102), logdir=d2, extra=["--set",
+                                                           "outputs.redis.spool-dir=" + spool])
+        lines = eve(os.path.join(TMP, "k1")) + eve(d2)
+        wait_committed("k", len(lines))
+    finally:
+        col.send_signal(signal.SIGTERM)
+        out, errs = col.communicate(timeout=60)
+    st = summary(out)
+    check_exact("k", lines)
+    assert st["duplicates"] >= n1, ("the first run's events were sent again", st)
+    assert col.returncode == 0, errs
+
+
+def case_two_collectors():
+    """Two collectors in one group share the entries; together they insert each once."""
+    REDIS.start()
+    PG.start()
+    sensor("t", pcap("t", 8000, 51))
+    lines = eve(os.path.join(TMP, "t"))
+    procs = [subprocess.Popen(collect_cmd("--batch", "300", "--consumer", c, "--idle-exit", "3"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for c in ("c1", "c2")]
+    outs = [p.communicate(timeout=300) for p in procs]
+    sts = [summary(o[0]) for o in outs]
+    check_exact("t", lines)
+    assert sum(s["inserted"] for s in sts) == len(lines), sts
+    assert all(s["inserted"] > 0 for s in sts), "both collectors should have taken a share: %s" % sts
+    print("shares:", [s["inserted"] for s in sts])
+
+
+def case_replay():
+    """Entries already committed, sent again, insert nothing; foreign entries go to the dead-
+    letter stream with the reason and the rest flows on."""
+    REDIS.start()
+    PG.start()
+    sensor("p", pcap("p", 400, 61))
+    lines = eve(os.path.join(TMP, "p"))
+    collect("--idle-exit", "2")
+    check_exact("p", lines)
+    for seq in range(1, 31):
+        REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", seq, "event", lines[seq - 1])
+    REDIS.cmd("XADD", "vigil:events", "*", "hello", "world")
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", "9999999", "event", "{not json")
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", "-4", "event", lines[0])
+    st = summary(collect("--idle-exit", "2").stdout)
+    assert st["inserted"] == 0 and st["duplicates"] == 30 and st["dead"] == 3, st
+    check_exact("p", lines)
+    dead = REDIS.cmd("XRANGE", "vigil:events:dead", "-", "+")
+    for reason in ("not a vigil entry", "not a JSON object", "seq is not a positive integer"):
+        assert reason in dead, (reason, dead)
+    pend = REDIS.cmd("XPENDING", "vigil:events", "vigil-collect").split("\n")
+    assert pend[0] == "0", pend
+    # progress rows lost (edited by hand): the unique key still refuses the replays
+    PG.sql("DELETE FROM sensor_ranges; UPDATE sensors SET committed = 0")
+    alerts_before = PG.sql("SELECT sum(alerts) FROM alert_daily")
+    for seq in range(1, 21):
+        REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", seq, "event", lines[seq - 1])
+    r = collect("--idle-exit", "2")
+    st = summary(r.stdout)
+    assert st["inserted"] == 0 and st["duplicates"] == 20, (st, r.stderr)
+    assert "writing the batch again" in r.stderr, r.stderr
+    check_exact("p", lines)
+    assert PG.sql("SELECT sum(alerts) FROM alert_daily") == alerts_before
+
+
+def case_spool_full():
+    """A full spool drops new events from shipping: counted and reported; what was spooled
+    arrives, numbered without gaps."""
+    PG.start()
+    r = sensor("f", pcap("f", 2000, 71), extra=["--set", "outputs.redis.spool-size=200kb",
+                                                 "--set", "outputs.redis.drain-timeout=200"])
+    m = re.search(r"redis: (\d+) events spooled", r.stdout)
+    spooled = int(m.group(1))
+    lines = eve(os.path.join(TMP, "f"))
+    assert 0 < spooled < len(lines), (spooled, len(lines))
+    m = re.search(r"(\d+) events were not shipped: the spool was full", r.stderr)
+    assert m and int(m.group(1)) == len(lines) - spooled, r.stderr
+    spool_bytes = sum(os.path.getsize(os.path.join(TMP, "f", "ship", x))
+                      for x in os.listdir(os.path.join(TMP, "f", "ship")) if x.startswith("seg-"))
+    assert spool_bytes <= 200 * 1024, spool_bytes
+    REDIS.start()
+    sensor("f", pcap("empty", 0, 1), logdir=os.path.join(TMP, "f2"),
+           extra=["--set", "outputs.redis.spool-dir=" + os.path.join(TMP, "f", "ship")])
+    collect("--idle-exit", "2")
+    got = seqs("f")
+    n2 = len(eve(os.path.join(TMP, "f2")))
+    assert got == list(range(1, spooled + n2 + 1)), (len(got), spooled, n2)
+    stored = [json.loads(x) for x in PG.sql(
+        "SELECT event::text FROM events WHERE sensor = 'f' AND seq <= %d ORDER BY seq"
+        % spooled).split("\n")]
+    assert stored == [json.loads(x) for x in lines[:spooled]]
+
+
+def case_spool_trim():
+    """Spool segments leave the sensor's disk once the collector reports them committed."""
+    REDIS.start()
+    PG.start()
+    spool = os.path.join(TMP, "tr", "ship")
+    ex = ["--set", "outputs.redis.segment-size=64kb"]
+    sensor("tr", pcap("tr", 1500, 81), extra=ex)
+    segs0 = [x for x in os.listdir(spool) if x.startswith("seg-")]
+    assert len(segs0) > 3, segs0
+    n = len(eve(os.path.join(TMP, "tr")))
+    collect("--idle-exit", "2")
+    sensor("tr", pcap("empty", 0, 1), logdir=os.path.join(TMP, "tr2"),
+           extra=ex + ["--set", "outputs.redis.spool-dir=" + spool])
+    segs1 = [x for x in os.listdir(spool) if x.startswith("seg-")]
+    assert len(segs1) <= 1, segs1
+    with open(os.path.join(spool, "state")) as f:
+        t = int(f.read().split()[1])
+    assert 0 < t <= n, t
+    # the sensor's numbers continue after the trimmed ones
+    sensor("tr", pcap("tr3", 50, 82), logdir=os.path.join(TMP, "tr3"),
+           extra=ex + ["--set", "outputs.redis.spool-dir=" + spool])
+    collect("--idle-exit", "2")
+    got = seqs("tr")
+    assert got == list(range(1, len(got) + 1)) and len(got) > n, (len(got), n)
+
+
+def case_bad_input():
+    """Wrong URL, DSN, unreachable servers and a newer schema: a clear message and exit 2."""
+    REDIS.start()
+    PG.start()
+    r = subprocess.run([ARGS.vigil, "collect", "--redis", "http://x", "--pg", PG.dsn],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "redis URL" in r.stderr, r.stderr
+    r = subprocess.run([ARGS.vigil, "collect", "--redis", "redis://127.0.0.1:%d"
+                        % servers.free_port(), "--pg", PG.dsn], capture_output=True, text=True)
+    assert r.returncode == 2 and "redis 127.0.0.1" in r.stderr, r.stderr
+    r = collect_cmd()
+    r[-1] = PG.dsn.replace("dbname=postgres", "dbname=nosuchdb")
+    r = subprocess.run(r, capture_output=True, text=True)
+    assert r.returncode == 2 and "postgresql:" in r.stderr and "nosuchdb" in r.stderr, r.stderr
+    collect("--idle-exit", "1")
+    PG.sql("UPDATE vigil_schema SET version = 99")
+    r = collect("--idle-exit", "1", expect=2)
+    assert "newer" in r.stderr and "99" in r.stderr, r.stderr
+    r = sensor("b", pcap("b", 10, 1), expect=2, url="redis:/nohost")
+    assert "redis URL" in r.stderr, r.stderr
+
+
+def main():
+    global ARGS, TMP, REDIS, PG
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigil", required=True)
+    ap.add_argument("--gen", required=True)
+    ap.add_argument("case")
+    ARGS = ap.parse_args()
+    fn = globals().get("case_" + ARGS.case)
+    if not fn:
+        print("unknown case " + ARGS.case, file=sys.stderr)
+        return 2
+    TMP = tempfile.mkdtemp(prefix="vigil-collect-")
+
+    def on_term(sig, frame):  # a CTest timeout: still stop the servers
+        raise SystemExit("terminated by signal %d" % sig)
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        REDIS = servers.Redis(TMP)
+        PG = servers.Postgres(TMP)
+        fn()
+    except servers.Skip as e:
+        print("SKIP: " + str(e))
+        return 77
+    finally:
+        if REDIS:
+            REDIS.stop()
+        if PG:
+            PG.stop()
+        shutil.rmtree(TMP, ignore_errors=True)
+    print("ok: " + ARGS.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -435,6 +435,42 @@ static int cmp_row(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* PostgreSQL refuses text that is not UTF-8 (and a whole COPY with it). */
+static bool valid_utf8(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = p[i];
+        size_t k;
+        unsigned cp, min;
+        if (b < 0x80) {
+            if (!b)
+                return false;
+            i++;
+            continue;
+        } else if ((b & 0xe0) == 0xc0) {
+            k = 1, cp = b & 0x1fu, min = 0x80;
+        } else if ((b & 0xf0) == 0xe0) {
+            k = 2, cp = b & 0x0fu, min = 0x800;
+        } else if ((b & 0xf8) == 0xf0) {
+            k = 3, cp = b & 0x07u, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i <= k)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + j] & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
 /* Parses one stream entry's fields into row. */
 static void parse_entry(redisReply *e, row_t *row, int32_t cutoff)
 {
@@ -471,6 +507,10 @@ static void parse_entry(redisReply *e, row_t *row, int32_t cutoff)
     size_t sl = strlen(row->sensor);
     if (sl == 0 || sl > 255) {
         row->reason = "sensor name empty or longer than 255 bytes";
+        return;
+    }
+    if (!valid_utf8((const unsigned char *)row->sensor, sl)) {
+        row->reason = "sensor name is not UTF-8";
         return;
     }
     char *end;

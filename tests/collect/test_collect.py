@@ -351,11 +351,14 @@ def case_replay():
     REDIS.cmd("XADD", "vigil:events", "*", "hello", "world")
     REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", "9999999", "event", "{not json")
     REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", "-4", "event", lines[0])
+    # a sensor name PostgreSQL would refuse (byte 0xff: not UTF-8) must not block the batch
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p\udcff", "seq", "1", "event", lines[0])
     st = summary(collect("--idle-exit", "2").stdout)
-    assert st["inserted"] == 0 and st["duplicates"] == 30 and st["dead"] == 3, st
+    assert st["inserted"] == 0 and st["duplicates"] == 30 and st["dead"] == 4, st
     check_exact("p", lines)
     dead = REDIS.cmd("XRANGE", "vigil:events:dead", "-", "+")
-    for reason in ("not a vigil entry", "not a JSON object", "seq is not a positive integer"):
+    for reason in ("not a vigil entry", "not a JSON object", "seq is not a positive integer",
+                   "sensor name is not UTF-8"):
         assert reason in dead, (reason, dead)
     pend = REDIS.cmd("XPENDING", "vigil:events", "vigil-collect").split("\n")
     assert pend[0] == "0", pend

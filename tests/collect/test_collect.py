@@ -373,6 +373,20 @@ def case_replay():
     assert "writing the batch again" in r.stderr, r.stderr
     check_exact("p", lines)
     assert PG.sql("SELECT sum(alerts) FROM alert_daily") == alerts_before
+    # an entry PostgreSQL refuses (here: a constraint the test adds) is set aside with
+    # PostgreSQL's reason once its batch failed twice; the other entries are written
+    PG.sql("ALTER TABLE events ADD CONSTRAINT test_refuse CHECK (sensor <> 'poison')")
+    for seq in range(1, 6):
+        REDIS.cmd("XADD", "vigil:events", "*", "sensor", "q", "seq", seq, "event", lines[seq - 1])
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "poison", "seq", 1, "event", lines[0])
+    r = collect("--idle-exit", "2")
+    st = summary(r.stdout)
+    assert st["inserted"] == 5 and st["dead"] == 1, (st, r.stderr)
+    assert seqs("q") == [1, 2, 3, 4, 5]
+    dead = REDIS.cmd("XRANGE", "vigil:events:dead", "-", "+")
+    assert "refused by postgresql" in dead and "test_refuse" in dead, dead
+    pend = REDIS.cmd("XPENDING", "vigil:events", "vigil-collect").split("\n")
+    assert pend[0] == "0", pend
 
 
 def case_spool_full():

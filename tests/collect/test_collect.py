@@ -417,6 +417,42 @@ def case_spool_full():
     assert stored == [json.loads(x) for x in lines[:spooled]]
 
 
+def case_slow_consumer():
+    """No collector for a while, Redis up, sensors keep running: the spool stays within its
+    bound (what does not fit is counted), and everything spooled arrives once a collector runs;
+    the next sensor run then frees the spool."""
+    REDIS.start()
+    PG.start()
+    spool = os.path.join(TMP, "slow-spool")
+    ex = ["--set", "outputs.redis.spool-dir=" + spool, "--set", "outputs.redis.spool-size=300kb",
+          "--set", "outputs.redis.segment-size=32kb"]
+    spooled, dropped, lines = 0, 0, []
+    for i in range(3):
+        d = os.path.join(TMP, "slow%d" % i)
+        r = sensor("slow", pcap("slow%d" % i, 400, 111 + i), logdir=d, extra=ex)
+        k = int(re.search(r"redis: (\d+) events spooled", r.stdout).group(1))
+        m = re.search(r"(\d+) events were not shipped", r.stderr)
+        dropped += int(m.group(1)) if m else 0
+        lines += eve(d)
+        spooled += k
+        size = sum(os.path.getsize(os.path.join(spool, x)) for x in os.listdir(spool)
+                   if x.startswith("seg-"))
+        assert size <= 300 * 1024, ("spool over its bound", size)
+    assert dropped > 0, "three runs should overflow a 300 kB spool"
+    collect("--idle-exit", "2")
+    got = seqs("slow")
+    assert got == list(range(1, spooled + 1)), (len(got), spooled)
+    # what arrived is the spooled events, in eve.json order (those that did not fit are absent)
+    stored = [json.loads(x) for x in PG.sql(
+        "SELECT event::text FROM events WHERE sensor = 'slow' ORDER BY seq").split("\n")]
+    it = iter(json.loads(x) for x in lines)
+    assert all(any(ev == e for e in it) for ev in stored), "not a subsequence of eve.json"
+    assert spooled + dropped == len(lines), (spooled, dropped, len(lines))
+    sensor("slow", pcap("empty", 0, 1), logdir=os.path.join(TMP, "slow-end"), extra=ex)
+    segs = [x for x in os.listdir(spool) if x.startswith("seg-")]
+    assert len(segs) <= 1, segs
+
+
 def case_spool_trim():
     """Spool segments leave the sensor's disk once the collector reports them committed."""
     REDIS.start()

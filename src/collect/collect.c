@@ -45,6 +45,7 @@ typedef struct collector {
     int32_t *days; /* partitions known to exist */
     size_t n_days, cap_days;
     bool pg_down_logged, redis_down_logged;
+    unsigned fail_streak; /* batches failed in a row (the same entries, read again) */
     vg_buf_t copy;
 } collector_t;
 
@@ -435,6 +436,42 @@ static int cmp_row(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* PostgreSQL refuses text that is not UTF-8 (and a whole COPY with it). */
+static bool valid_utf8(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = p[i];
+        size_t k;
+        unsigned cp, min;
+        if (b < 0x80) {
+            if (!b)
+                return false;
+            i++;
+            continue;
+        } else if ((b & 0xe0) == 0xc0) {
+            k = 1, cp = b & 0x1fu, min = 0x80;
+        } else if ((b & 0xf0) == 0xe0) {
+            k = 2, cp = b & 0x0fu, min = 0x800;
+        } else if ((b & 0xf8) == 0xf0) {
+            k = 3, cp = b & 0x07u, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i <= k)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + j] & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
 /* Parses one stream entry's fields into row. */
 static void parse_entry(redisReply *e, row_t *row, int32_t cutoff)
 {
@@ -471,6 +508,10 @@ static void parse_entry(redisReply *e, row_t *row, int32_t cutoff)
     size_t sl = strlen(row->sensor);
     if (sl == 0 || sl > 255) {
         row->reason = "sensor name empty or longer than 255 bytes";
+        return;
+    }
+    if (!valid_utf8((const unsigned char *)row->sensor, sl)) {
+        row->reason = "sensor name is not UTF-8";
         return;
     }
     char *end;
@@ -894,7 +935,39 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
         src[i] = entries->element[i];
     qsort(rows, n, sizeof *rows, cmp_row);
     int rc = commit_batch(c, rows, n, err, err_len);
+    char **refused = NULL;
+    if (rc) {
+        c->fail_streak++;
+        /* The same batch failed twice with PostgreSQL still there: find the entries it refuses
+         * one by one (each tried twice), set those aside, write the others. */
+        if (c->fail_streak >= 2 && c->pg && PQstatus(c->pg) == CONNECTION_OK) {
+            vg_log(VG_LOG_WARN, "collect: the batch failed again (%s); writing its entries one "
+                   "by one", err);
+            refused = vg_xcalloc(n, sizeof *refused);
+            rc = 0;
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                if (rows[i].reason || rows[i].gone)
+                    continue;
+                char e1[1024];
+                if (commit_batch(c, &rows[i], 1, e1, sizeof e1) == 0)
+                    continue;
+                usleep(100000);
+                if (commit_batch(c, &rows[i], 1, e1, sizeof e1) == 0)
+                    continue;
+                if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+                    snprintf(err, err_len, "%s", e1);
+                    rc = -1;
+                    break;
+                }
+                size_t l = strlen(e1) + 32;
+                refused[i] = vg_xmalloc(l);
+                snprintf(refused[i], l, "refused by %s", e1);
+                rows[i].reason = refused[i];
+            }
+        }
+    }
     if (rc == 0) {
+        c->fail_streak = 0;
         /* dead letters and acknowledgements */
         const char **argv = vg_xcalloc(n + 3, sizeof *argv);
         size_t na = 0;
@@ -933,8 +1006,12 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
         free(argv);
         c->st->entries += n;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         json_decref(rows[i].ev);
+        if (refused)
+            free(refused[i]);
+    }
+    free(refused);
     free(rows);
     free(src);
     return rc;

@@ -74,7 +74,7 @@ class Redis:
 
     def cmd(self, *args):
         r = subprocess.run([self.cli, "-p", str(self.port)] + [str(a) for a in args],
-                           capture_output=True, text=True, check=True)
+                           capture_output=True, encoding="utf-8", errors="replace", check=True)
         return r.stdout
 
     def stop(self):

@@ -351,11 +351,14 @@ def case_replay():
     REDIS.cmd("XADD", "vigil:events", "*", "hello", "world")
     REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", "9999999", "event", "{not json")
     REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p", "seq", "-4", "event", lines[0])
+    # a sensor name PostgreSQL would refuse (byte 0xff: not UTF-8) must not block the batch
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "p\udcff", "seq", "1", "event", lines[0])
     st = summary(collect("--idle-exit", "2").stdout)
-    assert st["inserted"] == 0 and st["duplicates"] == 30 and st["dead"] == 3, st
+    assert st["inserted"] == 0 and st["duplicates"] == 30 and st["dead"] == 4, st
     check_exact("p", lines)
     dead = REDIS.cmd("XRANGE", "vigil:events:dead", "-", "+")
-    for reason in ("not a vigil entry", "not a JSON object", "seq is not a positive integer"):
+    for reason in ("not a vigil entry", "not a JSON object", "seq is not a positive integer",
+                   "sensor name is not UTF-8"):
         assert reason in dead, (reason, dead)
     pend = REDIS.cmd("XPENDING", "vigil:events", "vigil-collect").split("\n")
     assert pend[0] == "0", pend
@@ -370,6 +373,20 @@ def case_replay():
     assert "writing the batch again" in r.stderr, r.stderr
     check_exact("p", lines)
     assert PG.sql("SELECT sum(alerts) FROM alert_daily") == alerts_before
+    # an entry PostgreSQL refuses (here: a constraint the test adds) is set aside with
+    # PostgreSQL's reason once its batch failed twice; the other entries are written
+    PG.sql("ALTER TABLE events ADD CONSTRAINT test_refuse CHECK (sensor <> 'poison')")
+    for seq in range(1, 6):
+        REDIS.cmd("XADD", "vigil:events", "*", "sensor", "q", "seq", seq, "event", lines[seq - 1])
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "poison", "seq", 1, "event", lines[0])
+    r = collect("--idle-exit", "2")
+    st = summary(r.stdout)
+    assert st["inserted"] == 5 and st["dead"] == 1, (st, r.stderr)
+    assert seqs("q") == [1, 2, 3, 4, 5]
+    dead = REDIS.cmd("XRANGE", "vigil:events:dead", "-", "+")
+    assert "refused by postgresql" in dead and "test_refuse" in dead, dead
+    pend = REDIS.cmd("XPENDING", "vigil:events", "vigil-collect").split("\n")
+    assert pend[0] == "0", pend
 
 
 def case_spool_full():
@@ -398,6 +415,42 @@ def case_spool_full():
         "SELECT event::text FROM events WHERE sensor = 'f' AND seq <= %d ORDER BY seq"
         % spooled).split("\n")]
     assert stored == [json.loads(x) for x in lines[:spooled]]
+
+
+def case_slow_consumer():
+    """No collector for a while, Redis up, sensors keep running: the spool stays within its
+    bound (what does not fit is counted), and everything spooled arrives once a collector runs;
+    the next sensor run then frees the spool."""
+    REDIS.start()
+    PG.start()
+    spool = os.path.join(TMP, "slow-spool")
+    ex = ["--set", "outputs.redis.spool-dir=" + spool, "--set", "outputs.redis.spool-size=300kb",
+          "--set", "outputs.redis.segment-size=32kb"]
+    spooled, dropped, lines = 0, 0, []
+    for i in range(3):
+        d = os.path.join(TMP, "slow%d" % i)
+        r = sensor("slow", pcap("slow%d" % i, 400, 111 + i), logdir=d, extra=ex)
+        k = int(re.search(r"redis: (\d+) events spooled", r.stdout).group(1))
+        m = re.search(r"(\d+) events were not shipped", r.stderr)
+        dropped += int(m.group(1)) if m else 0
+        lines += eve(d)
+        spooled += k
+        size = sum(os.path.getsize(os.path.join(spool, x)) for x in os.listdir(spool)
+                   if x.startswith("seg-"))
+        assert size <= 300 * 1024, ("spool over its bound", size)
+    assert dropped > 0, "three runs should overflow a 300 kB spool"
+    collect("--idle-exit", "2")
+    got = seqs("slow")
+    assert got == list(range(1, spooled + 1)), (len(got), spooled)
+    # what arrived is the spooled events, in eve.json order (those that did not fit are absent)
+    stored = [json.loads(x) for x in PG.sql(
+        "SELECT event::text FROM events WHERE sensor = 'slow' ORDER BY seq").split("\n")]
+    it = iter(json.loads(x) for x in lines)
+    assert all(any(ev == e for e in it) for ev in stored), "not a subsequence of eve.json"
+    assert spooled + dropped == len(lines), (spooled, dropped, len(lines))
+    sensor("slow", pcap("empty", 0, 1), logdir=os.path.join(TMP, "slow-end"), extra=ex)
+    segs = [x for x in os.listdir(spool) if x.startswith("seg-")]
+    assert len(segs) <= 1, segs
 
 
 def case_spool_trim():

@@ -332,8 +332,11 @@ def case_dns():
     report("dns (compression loops, long names)", w.n, secs, rss)
 
 
-def tcp_session(w, cli, srv, sp, dp, ts, client_data, server_data, seg=1400):
-    """Writes a whole TCP session; client_data and server_data are sent in order."""
+def tcp_session(w, cli, srv, sp, dp, ts, client_data, server_data, seg=1400, ack_each=False,
+                close=True):
+    """Writes a TCP session; client_data and server_data are sent in order. ack_each: the server
+    acknowledges each client segment; close=False: no FIN, the flow stays open until the end of
+    the capture."""
     seq_c, seq_s = 1000, 9000
 
     def add(fr, to, a, b, s, ack, fl, data=b""):
@@ -350,36 +353,16 @@ def tcp_session(w, cli, srv, sp, dp, ts, client_data, server_data, seg=1400):
         d = client_data[i:i + seg]
         add(cli, srv, sp, dp, seq_c, seq_s, 0x18, d)
         seq_c += len(d)
+        if ack_each:
+            add(srv, cli, dp, sp, seq_s, seq_c, 0x10)
     for i in range(0, len(server_data), seg):
         d = server_data[i:i + seg]
         add(srv, cli, dp, sp, seq_s, seq_c, 0x18, d)
         seq_s += len(d)
-    add(cli, srv, sp, dp, seq_c, seq_s, 0x11)
-    add(srv, cli, dp, sp, seq_s, seq_c + 1, 0x11)
-    add(cli, srv, sp, dp, seq_c + 1, seq_s + 1, 0x10)
-    return ts
-
-
-def open_session(w, cli, srv, sp, dp, ts, client_data, seg=1400):
-    """A TCP session whose client sends client_data (each segment acknowledged) and then
-    neither side says more: the flow stays open until the end of the capture."""
-    seq_c, seq_s = 1000, 9000
-
-    def add(fr, to, a, b, s, ack, fl, data=b""):
-        nonlocal ts
-        ts += 5
-        w.add(ts, ETH + ip4(fr, to, 6, tcp(a, b, s, ack, fl, data)))
-
-    add(cli, srv, sp, dp, seq_c, 0, 0x02)
-    add(srv, cli, dp, sp, seq_s, seq_c + 1, 0x12)
-    seq_c += 1
-    seq_s += 1
-    add(cli, srv, sp, dp, seq_c, seq_s, 0x10)
-    for i in range(0, len(client_data), seg):
-        d = client_data[i:i + seg]
-        add(cli, srv, sp, dp, seq_c, seq_s, 0x18, d)
-        seq_c += len(d)
-        add(srv, cli, dp, sp, seq_s, seq_c, 0x10)
+    if close:
+        add(cli, srv, sp, dp, seq_c, seq_s, 0x11)
+        add(srv, cli, dp, sp, seq_s, seq_c + 1, 0x11)
+        add(cli, srv, sp, dp, seq_c + 1, seq_s + 1, 0x10)
     return ts
 
 
@@ -400,8 +383,8 @@ def case_http():
     # states pile up until app-layer.memcap refuses new ones
     partial = b"GET /open HTTP/1.1\r\nHost: a.test\r\n" + headers[:10000]
     for i in range(400):
-        ts = open_session(w, a4("10.3.%d.%d" % (1 + i // 200, 1 + i % 200)), srv, 41000, 80, ts,
-                          partial)
+        ts = tcp_session(w, a4("10.3.%d.%d" % (1 + i // 200, 1 + i % 200)), srv, 41000, 80, ts,
+                         partial, b"", ack_each=True, close=False)
     w.close()
     st, ev, secs, rss = run(path, "app-layer.protocols.http.response-body-limit=64kb",
                             "app-layer.memcap=2mb")

@@ -4,6 +4,8 @@
 #include "report/report.h"
 #include "store/store_int.h"
 
+#include "vigil_store.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -138,15 +140,7 @@ int vigil_report_main(int argc, char **argv)
         return 2;
     }
     char path[4096];
-    struct stat sb;
-    if (store && stat(store, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        logdir = store;
-        store = NULL;
-    }
-    if (store)
-        snprintf(path, sizeof path, "%s", store);
-    else
-        snprintf(path, sizeof path, "%s/vigil.db", logdir ? logdir : ".");
+    vigil_store_path(store, logdir, path, sizeof path);
     enum vg_report_format fmt = VG_REPORT_MD;
     if (fmt_s) {
         if (parse_fmt(fmt_s, &fmt)) {

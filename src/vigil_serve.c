@@ -2,6 +2,8 @@
 #include "common/log.h"
 #include "web/web.h"
 
+#include "vigil_store.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -171,15 +173,7 @@ int vigil_serve_main(int argc, char **argv)
         return 2;
     }
     char path[4096];
-    struct stat sb;
-    if (store && stat(store, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        logdir = store;
-        store = NULL;
-    }
-    if (store)
-        snprintf(path, sizeof path, "%s", store);
-    else
-        snprintf(path, sizeof path, "%s/vigil.db", logdir ? logdir : ".");
+    vigil_store_path(store, logdir, path, sizeof path);
     char token[160];
     if (token_file && load_token(token_file, token, sizeof token))
         return 2;

@@ -178,3 +178,16 @@ int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int eng
     free(r);
     return rc;
 }
+
+void vigil_store_path(const char *store, const char *logdir, char *out, size_t n)
+{
+    struct stat sb;
+    if (store && stat(store, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        logdir = store;
+        store = NULL;
+    }
+    if (store)
+        snprintf(out, n, "%s", store);
+    else
+        snprintf(out, n, "%s/vigil.db", logdir ? logdir : ".");
+}

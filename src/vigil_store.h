@@ -19,6 +19,9 @@ vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, c
                                      const struct vg_detect_engine *detect,
                                      const struct vg_attrib *attrib, bool *disabled);
 vg_sink_t vigil_store_sink(vigil_store_run_t *r);
+/* The store file that `vigil report`/`serve` read: STORE (a directory counts as a LOGDIR), else
+ * LOGDIR/vigil.db, else ./vigil.db. */
+void vigil_store_path(const char *store, const char *logdir, char *out, size_t n);
 /* Ends the run (engine_rc as vg_engine_run_files returned) and, unless quiet, prints the run's
  * picture. Returns 0, or -1 when the store failed (printed). Frees r. */
 int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int engine_rc, bool quiet);

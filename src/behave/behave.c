@@ -73,6 +73,11 @@ void vg_behave_cfg_defaults(vg_behave_cfg_t *c)
     c->exfil_window = 3600;
     c->exfil_ratio = 10;
     c->exfil_bytes = 50u << 20;
+    c->icmpt_on = true;
+    c->icmpt_window = 300;
+    c->icmpt_min_packets = 20;
+    c->icmpt_mismatches = 10;
+    c->icmpt_size_changes = 20;
 }
 
 static int parse_ports(const char *key, const char *s, uint16_t *out, size_t *n, char *err,
@@ -156,6 +161,11 @@ int vg_behave_cfg_load(vg_behave_cfg_t *c, const vg_config_t *cfg, char *err, si
     c->exfil_window = u32(cfg, "behave.exfil.window");
     c->exfil_ratio = u32(cfg, "behave.exfil.ratio");
     c->exfil_bytes = vg_config_uint(cfg, "behave.exfil.bytes");
+    c->icmpt_on = vg_config_bool(cfg, "behave.icmp-tunnel.enabled");
+    c->icmpt_window = u32(cfg, "behave.icmp-tunnel.window");
+    c->icmpt_min_packets = u32(cfg, "behave.icmp-tunnel.min-packets");
+    c->icmpt_mismatches = u32(cfg, "behave.icmp-tunnel.mismatches");
+    c->icmpt_size_changes = u32(cfg, "behave.icmp-tunnel.size-changes");
     if (parse_ports("behave.brute-force.ports", vg_config_str(cfg, "behave.brute-force.ports"),
                     c->brute_ports, &c->n_brute_ports, err, err_len) ||
         parse_ports("behave.flood.amplification-ports",
@@ -411,6 +421,7 @@ vg_behave_t *vg_behave_new(const vg_behave_cfg_t *c, vg_behave_alert_fn on_alert
     b->beacon = c->beacon_on ? beacon_new(b) : NULL;
     b->dns = c->dns_on ? dnst_new(b) : NULL;
     b->exfil = c->exfil_on ? exfil_new(b) : NULL;
+    b->icmpt = c->icmpt_on ? icmpt_new(b) : NULL;
     b->c[BC_MEMORY] = vg_behave_memory(b);
     publish(b);
     return b;
@@ -420,7 +431,8 @@ uint64_t vg_behave_memory(const vg_behave_t *b)
 {
     return (b->scan ? scan_bytes(b->scan) : 0) + (b->brute ? brute_bytes(b->brute) : 0) +
            (b->flood ? flood_bytes(b->flood) : 0) + (b->beacon ? beacon_bytes(b->beacon) : 0) +
-           (b->dns ? dnst_bytes(b->dns) : 0) + (b->exfil ? exfil_bytes(b->exfil) : 0);
+           (b->dns ? dnst_bytes(b->dns) : 0) + (b->exfil ? exfil_bytes(b->exfil) : 0) +
+           (b->icmpt ? icmpt_bytes(b->icmpt) : 0);
 }
 
 void vg_behave_free(vg_behave_t *b)
@@ -439,6 +451,8 @@ void vg_behave_free(vg_behave_t *b)
         dnst_free(b->dns);
     if (b->exfil)
         exfil_free(b->exfil);
+    if (b->icmpt)
+        icmpt_free(b->icmpt);
     vg_buf_fini(&b->detail);
     free(b);
 }
@@ -457,6 +471,8 @@ void vg_behave_observe(vg_behave_t *b, const vg_behave_obs_t *o, const char *nam
             beacon_observe(b, b->beacon, o, names);
         if (b->exfil)
             exfil_observe(b, b->exfil, o, names);
+        if (b->icmpt)
+            icmpt_observe(b, b->icmpt, o, names);
     } else if (o->kind == VG_BOBS_DNS) {
         if (b->dns)
             dnst_observe(b, b->dns, o, names);
@@ -488,6 +504,8 @@ void vg_behave_finish(vg_behave_t *b)
         beacon_finish(b, b->beacon);
     if (b->exfil)
         exfil_finish(b, b->exfil);
+    if (b->icmpt)
+        icmpt_finish(b, b->icmpt);
     publish(b);
 }
 
@@ -501,7 +519,8 @@ void vg_behave_epoch_done(vg_behave_t *b, uint64_t dropped)
 
 static const char *const stat_names[BC_N] = {
     "behave.alerts.beacon", "behave.alerts.brute_force", "behave.alerts.dns_tunnel",
-    "behave.alerts.exfil",  "behave.alerts.flood",       "behave.alerts.scan",
+    "behave.alerts.exfil",  "behave.alerts.flood",       "behave.alerts.icmp_tunnel",
+    "behave.alerts.scan",
     "behave.evictions",     "behave.memory",             "behave.obs",
     "behave.obs_dropped",
 };

@@ -1,5 +1,5 @@
 /* behave.h — behavioural detectors: port scans, brute force, floods and reflection, beaconing,
- * DNS tunnelling and bulk exfiltration (docs/BEHAVE.md).
+ * DNS and ICMP tunnelling and bulk exfiltration (docs/BEHAVE.md).
  *
  * Signatures look at one packet or one transaction; these detectors look at what a source does
  * over a window of packet time. They never see packets: workers hand them compact observations
@@ -73,6 +73,9 @@ typedef struct vg_behave_cfg {
     bool exfil_on;
     uint32_t exfil_window, exfil_ratio;
     uint64_t exfil_bytes;
+    /* ICMP tunnels */
+    bool icmpt_on;
+    uint32_t icmpt_window, icmpt_min_packets, icmpt_mismatches, icmpt_size_changes;
 } vg_behave_cfg_t;
 
 /* Built-in defaults (the same as the config table's). */
@@ -103,7 +106,9 @@ typedef struct vg_behave_obs {
     uint8_t icmp_type;       /* first ICMP type from the client */
     uint8_t flags;           /* VG_BOBS_* */
     uint8_t name_len;        /* DNS: qname length (at most 255) */
+    uint16_t echo_mismatch;  /* ICMP echo flow: replies that did not echo a request's payload */
     uint32_t name_off;       /* DNS: offset of the qname in the epoch's name arena */
+    uint16_t echo_size_changes; /* ICMP echo flow: request payload size changes */
 } vg_behave_obs_t;
 
 /* --- alerts ------------------------------------------------------------------------------ */

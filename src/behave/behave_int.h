@@ -59,7 +59,7 @@ void flood_prefetch(vg_behave_t *b, struct flood_state *s, const vg_behave_obs_t
 /* --- counters --- */
 enum {
     BC_ALERTS_BEACON, BC_ALERTS_BRUTE, BC_ALERTS_DNS, BC_ALERTS_EXFIL, BC_ALERTS_FLOOD,
-    BC_ALERTS_SCAN, BC_EVICTIONS, BC_MEMORY, BC_OBS, BC_OBS_DROPPED, BC_N
+    BC_ALERTS_ICMP_TUNNEL, BC_ALERTS_SCAN, BC_EVICTIONS, BC_MEMORY, BC_OBS, BC_OBS_DROPPED, BC_N
 };
 
 typedef struct vg_behave_det vg_behave_det_t;
@@ -80,6 +80,7 @@ struct vg_behave {
     struct beacon_state *beacon;
     struct dns_state_b *dns;
     struct exfil_state *exfil;
+    struct icmpt_state *icmpt;
 };
 
 /* Detail writer: begin opens the "behave" object in b->detail; raise closes it and calls the
@@ -108,6 +109,7 @@ VG_BEHAVE_DETECTOR(brute)
 VG_BEHAVE_DETECTOR(flood)
 VG_BEHAVE_DETECTOR(beacon)
 VG_BEHAVE_DETECTOR(exfil)
+VG_BEHAVE_DETECTOR(icmpt)
 struct dns_state_b *dnst_new(vg_behave_t *b);
 void dnst_free(struct dns_state_b *s);
 size_t dnst_bytes(const struct dns_state_b *s);

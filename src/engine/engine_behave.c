@@ -149,6 +149,8 @@ void engine_behave_flow(worker_t *w, const vg_flow_t *f)
         o.tcp_flags[i] = f->tcp_flags[side];
     }
     o.icmp_type = f->icmp_type[c];
+    o.echo_mismatch = f->echo_mismatch;
+    o.echo_size_changes = f->echo_size_changes;
     if (hs)
         o.flags |= VG_BOBS_HANDSHAKE;
     vg_behave_pipe_add(eb->pipe, w->id, &o, NULL, 0);

@@ -45,6 +45,17 @@ typedef struct vg_flow {
     uint16_t app_proto;     /* enum vg_app_proto */
     uint8_t app_detect_done[2];
 
+    /* ICMP echo flows: whether replies echo their request's payload, as RFC 792 wants and
+     * every ping does (the behave stage's ICMP tunnel detector reads these). 16-bit digests of
+     * the last two request payloads (0: none yet), replies matching neither, and how often the
+     * request payload size changed; counters saturate. */
+    uint16_t echo_req_digest[2];
+    uint16_t echo_mismatch, echo_size_changes, echo_last_size;
+
+    /* table internals (these two here for packing; the rest below) */
+    uint8_t _tclass;        /* timeout class (list) */
+    uint8_t _in_use;
+
     /* Per-flow state of later stages, owned by them; freed through the table's free hook. */
     void *tcp;
     void *app;
@@ -54,8 +65,6 @@ typedef struct vg_flow {
     /* table internals */
     uint32_t _next;         /* bucket chain */
     uint32_t _lprev, _lnext;/* timeout list links */
-    uint8_t _tclass;        /* timeout class (list) */
-    uint8_t _in_use;
     uint32_t _idx;          /* own slot index */
 } vg_flow_t;
 

@@ -132,6 +132,45 @@ static inline bool icmp_is_echo(uint8_t proto, uint8_t type)
     return type == 128 || type == 129;
 }
 
+/* 16-bit digest of an echo payload (FNV-1a over its length and at most 256 captured bytes, never
+ * 0, which means "no request yet"). */
+static uint16_t echo_digest(const vg_packet_t *p)
+{
+    uint32_t n = p->payload_len < 256 ? p->payload_len : 256;
+    uint32_t h = 2166136261u ^ p->payload_len;
+    h *= 16777619u;
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= p->payload[i];
+        h *= 16777619u;
+    }
+    uint16_t d = (uint16_t)(h ^ (h >> 16));
+    return d ? d : 1;
+}
+
+static inline void sat_inc(uint16_t *c)
+{
+    if (*c != UINT16_MAX)
+        (*c)++;
+}
+
+/* A request's payload is remembered (the last two, for pipelined pings); a reply whose payload
+ * is neither was not echoed, which ping never does and ICMP tunnels do all the time. */
+static void echo_check(vg_flow_t *f, const vg_packet_t *p)
+{
+    uint16_t d = echo_digest(p);
+    bool request = p->proto == 1 ? p->icmp_type == 8 : p->icmp_type == 128;
+    if (request) {
+        if (f->echo_req_digest[0] && p->payload_len != f->echo_last_size)
+            sat_inc(&f->echo_size_changes);
+        f->echo_last_size = (uint16_t)(p->payload_len > UINT16_MAX ? UINT16_MAX : p->payload_len);
+        f->echo_req_digest[1] = f->echo_req_digest[0];
+        f->echo_req_digest[0] = d;
+    } else if (f->echo_req_digest[0] && d != f->echo_req_digest[0] &&
+               d != f->echo_req_digest[1]) {
+        sat_inc(&f->echo_mismatch);
+    }
+}
+
 /* Ports of a packet as the flow key uses them: TCP/UDP ports; for ICMP echo both "ports" are the
  * echo id so that request and reply meet; other protocols and other ICMP types use 0. */
 static inline void pkt_ports(const vg_packet_t *p, uint16_t *sp, uint16_t *dp)
@@ -329,9 +368,13 @@ static void update(vg_flow_table_t *t, uint32_t idx, const vg_packet_t *p, int d
     f->dir_seen |= (uint8_t)(1u << dir);
     if (p->proto == 6) {
         f->tcp_flags[dir] |= p->tcp_flags;
-    } else if ((p->proto == 1 || p->proto == 58) && f->pkts[dir] == 1) {
-        f->icmp_type[dir] = p->icmp_type;
-        f->icmp_code[dir] = p->icmp_code;
+    } else if (p->proto == 1 || p->proto == 58) {
+        if (f->pkts[dir] == 1) {
+            f->icmp_type[dir] = p->icmp_type;
+            f->icmp_code[dir] = p->icmp_code;
+        }
+        if (icmp_is_echo(p->proto, p->icmp_type))
+            echo_check(f, p);
     }
     /* UDP/ICMP/other: established once both directions were seen (Suricata's rule). TCP state
      * is set by the stream stage through vg_flow_set_state. */

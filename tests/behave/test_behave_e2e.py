@@ -401,6 +401,55 @@ def case_dns_tunnel():
     silent(al, "ordinary lookups")
 
 
+def echo_session(n, src="10.0.0.60", dst="198.51.100.70", t0=T0, ident=0x1234, seed=4,
+                 tunnel_replies=0, sizes=False, replies=True, pipelined=False):
+    """n echo requests and their replies; the first tunnel_replies replies carry data of their
+    own instead of the request's payload (what ICMP tunnels do); sizes: requests of changing
+    size; pipelined: each reply comes after the next request (a fast ping)."""
+    rnd = random.Random(seed)
+    pk = []
+    for i in range(n):
+        t = t0 + i * 200_000
+        size = 40 + (i * 37) % 900 if sizes else 56
+        # like ping: a timestamp, then a fixed pattern; a tunnel's payload is its data
+        body = struct.pack("!Q", t) + bytes(range(size - 8)) if not sizes else \
+            bytes(rnd.randrange(256) for _ in range(size))
+        rest = struct.pack("!HH", ident, i & 0xFFFF)
+        pk.append((t, P.frame(1, src, dst, icmp_type=8, icmp_rest=rest, payload=body)))
+        if not replies:
+            continue
+        back = bytes(rnd.randrange(256) for _ in range(len(body))) if i < tunnel_replies else body
+        pk.append((t + (250_000 if pipelined else 300), P.frame(1, dst, src, icmp_type=0,
+                                                               icmp_rest=rest, payload=back)))
+    return pk
+
+
+def case_icmp_tunnel():
+    al, _ = run(echo_session(60, tunnel_replies=60), "icmptun")
+    a = one(al, 5002)
+    b = a["behave"]
+    assert b["kind"] == "not_echoed" and b["not_echoed"] == 60 and b["requests"] == 60, b
+    assert b["echo_id"] == 0x1234 and b["flows"] == 1, b
+    check_roles(a, "198.51.100.70", "10.0.0.60", "spoofable", "command-and-control")
+    # requests whose size follows the data, never answered
+    al, _ = run(echo_session(30, sizes=True, replies=False), "icmptun-sizes")
+    b = one(al, 5002)["behave"]
+    assert b["kind"] == "size_changes" and b["size_changes"] == 29 and b["replies"] == 0, b
+    # just below: 9 replies of 40 not echoed; 20 requests of changing size (19 changes)
+    al, _ = run(echo_session(40, tunnel_replies=9), "icmptun-below")
+    silent(al, "9 replies not echoed")
+    al, _ = run(echo_session(20, sizes=True, replies=False), "icmptun-sizes-below")
+    silent(al, "19 size changes")
+    # pings: every reply echoes its request, also when the next request overtakes it
+    al, _ = run(echo_session(200), "ping")
+    silent(al, "ping")
+    al, _ = run(echo_session(200, pipelined=True), "ping-pipelined")
+    silent(al, "pipelined ping")
+    al, _ = run(echo_session(60, tunnel_replies=60), "icmptun-off",
+                "--set", "behave.icmp-tunnel.enabled=false")
+    silent(al, "behave.icmp-tunnel.enabled=false")
+
+
 def case_exfil():
     al, _ = run(upload(3_000_000), "exfil", "--set", "behave.exfil.bytes=2mb")
     a = one(al, 6001)
@@ -456,6 +505,7 @@ def everything():
     pk = vertical_scan(100) + horizontal_scan(60, src="203.0.113.9") + udp_scan(40, src="203.0.113.10")
     pk += ssh_sessions(15) + http_401(25) + syn_flood(8000, 4000) + udp_flood(6000, 2000)
     pk += amplification(1000, step=10_000) + beacon(12, 60, 1.0) + dns_tunnel(60) + upload(3_000_000)
+    pk += echo_session(60, tunnel_replies=60) + echo_session(100, src="10.0.0.61", ident=7)
     pk += normal_traffic()
     return pk
 
@@ -469,7 +519,7 @@ def case_workers_equal():
         al, stats = run(pk, "all", "--set", "behave.exfil.bytes=2mb", workers=w)
         res[w] = sorted(key(a) for a in al)
         assert stats["behave"]["alerts"]["scan"] >= 3, stats["behave"]
-    assert len(res[1]) >= 11, res[1]
+    assert len(res[1]) >= 12, res[1]
     for w in (2, 3):
         if res[w] != res[1]:
             raise AssertionError("workers %d differ from 1:\n%s\n%s" % (w, res[1], res[w]))
@@ -501,7 +551,7 @@ def case_spoofed_flood_memory():
     # every flow is observed or counted as dropped (single-packet flows beyond the per-second
     # cap, mostly at the end-of-input flush)
     assert b["obs"] + b["obs_dropped"] == n and b["obs"] >= n // 2, b
-    assert b["memory"] <= 6 * 4096 * 1024, b  # 6 tables of 4096 entries of at most 1 KiB
+    assert b["memory"] <= 7 * 4096 * 1024, b  # 7 tables of 4096 entries of at most 1 KiB
     # the same settings on a few packets: the detectors' tables have the same size
     _, small = run(syn_flood(10, 10, seed=8), "spoofmem-small", "--set", "behave.table-size=4096",
                    "--set", "flow.memcap=16mb")

@@ -1,5 +1,6 @@
 /* Tests for flow/flow_table.c and flow/flow_id.c: direction, reversal on a SYN-ACK first,
- * timeouts in packet time, port reuse, eviction at the memcap, and the identifiers. */
+ * timeouts in packet time, port reuse, eviction at the memcap, the identifiers, and the echo
+ * payload checks of ICMP echo flows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,56 @@ static void test_ids(void **state)
     vg_flow_table_free(t2);
 }
 
+static vg_packet_t echo(const char *src, const char *dst, uint8_t type, uint16_t id,
+                        const uint8_t *payload, uint32_t len, vg_time_t ts)
+{
+    vg_packet_t p = pkt(src, 0, dst, 0, 1, 0, ts);
+    p.icmp_type = type;
+    p.icmp_id = id;
+    p.payload = payload;
+    p.payload_len = len;
+    return p;
+}
+
+/* Echo flows count replies that echo neither of the last two requests (a pipelined ping is not
+ * counted) and changes of the request payload size. */
+static void test_icmp_echo_checks(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    uint8_t a[64], b[64], c[100];
+    memset(a, 'a', sizeof a);
+    memset(b, 'b', sizeof b);
+    memset(c, 'c', sizeof c);
+    int dir;
+    vg_time_t ts = 1000000;
+    vg_packet_t p = echo("10.0.0.1", "10.0.0.2", 8, 7, a, sizeof a, ts++);
+    vg_flow_t *f = vg_flow_lookup(t, &p, &dir);
+    p = echo("10.0.0.1", "10.0.0.2", 8, 7, b, sizeof b, ts++);     /* overtakes the reply */
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), f);
+    p = echo("10.0.0.2", "10.0.0.1", 0, 7, a, sizeof a, ts++);     /* echo of the first */
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), f);
+    assert_int_equal(dir, 1);
+    p = echo("10.0.0.2", "10.0.0.1", 0, 7, b, sizeof b, ts++);     /* echo of the second */
+    vg_flow_lookup(t, &p, &dir);
+    assert_int_equal(f->echo_mismatch, 0);
+    assert_int_equal(f->echo_size_changes, 0);
+    p = echo("10.0.0.2", "10.0.0.1", 0, 7, c, 64, ts++);           /* data of its own */
+    vg_flow_lookup(t, &p, &dir);
+    assert_int_equal(f->echo_mismatch, 1);
+    p = echo("10.0.0.1", "10.0.0.2", 8, 7, c, sizeof c, ts++);     /* another size */
+    vg_flow_lookup(t, &p, &dir);
+    assert_int_equal(f->echo_size_changes, 1);
+    assert_int_equal(f->echo_mismatch, 1);
+    /* a reply to a request that was never seen is not judged */
+    p = echo("10.0.0.3", "10.0.0.4", 0, 9, c, sizeof c, ts++);
+    vg_flow_t *g = vg_flow_lookup(t, &p, &dir);
+    assert_ptr_not_equal(g, f);
+    assert_int_equal(g->echo_mismatch, 0);
+    vg_flow_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_tcp_port_reuse),
         cmocka_unit_test(test_memcap_eviction),
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_icmp_echo_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ def main():
     ap.add_argument("--gen", default=os.path.join(HERE, "..", "build", "vigil-gen"))
     ap.add_argument("--flows", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--batch", type=int, default=100)
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vigil-bench-collect-")
     pcap = os.path.join(tmp, "mix.pcap")

@@ -32,7 +32,8 @@ static void usage(FILE *f)
             "      --group NAME         consumer group (default vigil-collect)\n"
             "      --stream KEY         the stream (default vigil:events)\n"
             "      --consumer NAME      this collector's name in the group (default HOST-PID)\n"
-            "      --batch N            entries per transaction at most (default 5000)\n"
+            "      --batch N            stream entries per transaction at most (default 100; a\n"
+            "                           sensor's entry carries up to 64 events)\n"
             "      --claim-after MS     take over entries pending this long in another\n"
             "                           collector (default 30000)\n"
             "      --retention-days N   drop day partitions older than N days (default 0: keep)\n"
@@ -73,7 +74,7 @@ int vigil_collect_main(int argc, char **argv)
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
-    vg_collect_opts_t o = {.stream = "vigil:events", .group = "vigil-collect", .batch = 5000,
+    vg_collect_opts_t o = {.stream = "vigil:events", .group = "vigil-collect", .batch = 100,
                            .block_ms = 1000, .claim_ms = 30000, .stop = &g_stop};
     bool quiet = false;
     optind = 1;
@@ -124,9 +125,10 @@ int vigil_collect_main(int argc, char **argv)
         return 2;
     }
     if (!quiet)
-        printf("vigil collect: %llu entries in %llu batches: %llu inserted, %llu duplicates, "
-               "%llu expired, %llu dead letters, %llu claimed\n",
-               (unsigned long long)st.entries, (unsigned long long)st.batches,
+        printf("vigil collect: %llu entries (%llu events) in %llu batches: %llu inserted, "
+               "%llu duplicates, %llu expired, %llu dead letters, %llu claimed\n",
+               (unsigned long long)st.entries, (unsigned long long)st.events,
+               (unsigned long long)st.batches,
                (unsigned long long)st.inserted, (unsigned long long)st.duplicates,
                (unsigned long long)st.expired, (unsigned long long)st.dead,
                (unsigned long long)st.claimed);

@@ -414,7 +414,7 @@ static void trim_stream(collector_t *c)
     freeReplyObject(r);
     if (!ok || min_ms == UINT64_MAX)
         return;
-    r = redisCommand(c->rc, "XTRIM %s MINID ~ %llu-%llu", c->o->stream,
+    r = redisCommand(c->rc, "XTRIM %s MINID %llu-%llu", c->o->stream,
                      (unsigned long long)min_ms, (unsigned long long)min_sq);
     if (r)
         freeReplyObject(r);
@@ -472,55 +472,9 @@ static bool valid_utf8(const unsigned char *p, size_t n)
     return true;
 }
 
-/* Parses one stream entry's fields into row. */
-static void parse_entry(redisReply *e, row_t *row, int32_t cutoff)
+/* An event of an entry: its JSON, timestamp and type. */
+static void parse_event(row_t *row, int32_t cutoff)
 {
-    memset(row, 0, sizeof *row);
-    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING) {
-        row->reason = "malformed reply";
-        row->gone = true;
-        return;
-    }
-    row->id = e->element[0]->str;
-    redisReply *f = e->element[1];
-    if (f->type == REDIS_REPLY_NIL) {
-        row->gone = true;
-        return;
-    }
-    const char *seq = NULL;
-    for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
-        redisReply *key = f->element[k], *v = f->element[k + 1];
-        if (key->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-            continue;
-        if (!strcmp(key->str, "sensor"))
-            row->sensor = v->str;
-        else if (!strcmp(key->str, "seq"))
-            seq = v->str;
-        else if (!strcmp(key->str, "event")) {
-            row->raw = v->str;
-            row->raw_len = v->len;
-        }
-    }
-    if (!row->sensor || !seq || !row->raw) {
-        row->reason = "not a vigil entry (fields sensor, seq and event expected)";
-        return;
-    }
-    size_t sl = strlen(row->sensor);
-    if (sl == 0 || sl > 255) {
-        row->reason = "sensor name empty or longer than 255 bytes";
-        return;
-    }
-    if (!valid_utf8((const unsigned char *)row->sensor, sl)) {
-        row->reason = "sensor name is not UTF-8";
-        return;
-    }
-    char *end;
-    unsigned long long sq = strtoull(seq, &end, 10);
-    if (*end || end == seq || sq == 0 || sq > INT64_MAX) {
-        row->reason = "seq is not a positive integer";
-        return;
-    }
-    row->seq = sq;
     json_error_t je;
     row->ev = json_loadb(row->raw, row->raw_len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(row->ev)) {
@@ -539,6 +493,103 @@ static void parse_entry(redisReply *e, row_t *row, int32_t cutoff)
     row->day = (int32_t)(row->ts_us / 1000000 / 86400);
     if (cutoff && row->day < cutoff)
         row->expired = row->skip = true;
+}
+
+/* The "events" field of a sensor's entry, when it has one (NULL otherwise). */
+static redisReply *events_field(redisReply *e)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    redisReply *f = e->element[1];
+    for (size_t k = 0; k + 1 < f->elements; k += 2)
+        if (f->element[k]->type == REDIS_REPLY_STRING && f->element[k + 1]->type == REDIS_REPLY_STRING &&
+            !strcmp(f->element[k]->str, "events"))
+            return f->element[k + 1];
+    return NULL;
+}
+
+/* How many rows an entry makes: one per event of "events" (one per line), else one. */
+static size_t entry_rows(redisReply *e)
+{
+    redisReply *ev = events_field(e);
+    size_t n = 1;
+    for (size_t i = 0; ev && i < ev->len; i++)
+        n += ev->str[i] == '\n';
+    return n;
+}
+
+/* Parses one stream entry into its rows: a sensor's entry carries consecutive events, the first
+ * with sequence number "seq", one per line in "events" (src/ship); an entry with a single
+ * "event" is read too. An entry that is not a sensor's makes one row with the reason; an event
+ * that is not valid makes its own row's reason, the entry's other events flow on. Returns the
+ * number of rows written (entry_rows(e)). */
+static size_t parse_entry(redisReply *e, row_t *rows, int32_t cutoff)
+{
+    size_t n_rows = entry_rows(e);
+    memset(rows, 0, n_rows * sizeof *rows);
+    row_t *row = &rows[0];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING) {
+        row->reason = "malformed reply";
+        row->gone = true;
+        return 1;
+    }
+    row->id = e->element[0]->str;
+    redisReply *f = e->element[1];
+    if (f->type == REDIS_REPLY_NIL) {
+        row->gone = true;
+        return 1;
+    }
+    const char *seq = NULL, *sensor = NULL;
+    redisReply *one = NULL, *many = NULL;
+    for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
+        redisReply *key = f->element[k], *v = f->element[k + 1];
+        if (key->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (!strcmp(key->str, "sensor"))
+            sensor = v->str;
+        else if (!strcmp(key->str, "seq"))
+            seq = v->str;
+        else if (!strcmp(key->str, "event"))
+            one = v;
+        else if (!strcmp(key->str, "events"))
+            many = v;
+    }
+    const char *why = NULL;
+    unsigned long long sq = 0;
+    if (!sensor || !seq || (!one) == (!many)) {
+        why = "not a vigil entry (fields sensor, seq and event or events expected)";
+    } else {
+        size_t sl = strlen(sensor);
+        char *end;
+        sq = strtoull(seq, &end, 10);
+        if (sl == 0 || sl > 255)
+            why = "sensor name empty or longer than 255 bytes";
+        else if (!valid_utf8((const unsigned char *)sensor, sl))
+            why = "sensor name is not UTF-8";
+        else if (*end || end == seq || sq == 0 || sq > INT64_MAX - n_rows)
+            why = "seq is not a positive integer";
+    }
+    if (why) { /* the whole entry is set aside, as it is */
+        for (size_t i = 1; i < n_rows; i++)
+            rows[i] = (row_t){.id = row->id, .gone = true};
+        row->reason = why;
+        return n_rows;
+    }
+    const char *p = one ? one->str : many->str;
+    const char *end = p + (one ? one->len : many->len);
+    for (size_t i = 0; i < n_rows; i++) {
+        const char *nl = one ? end : memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        rows[i].id = row->id;
+        rows[i].sensor = sensor;
+        rows[i].seq = sq + i;
+        rows[i].raw = p;
+        rows[i].raw_len = (size_t)(nl - p);
+        parse_event(&rows[i], cutoff);
+        p = nl + 1;
+    }
+    return n_rows;
 }
 
 static void copy_row(vg_buf_t *b, const row_t *r)
@@ -902,7 +953,16 @@ static int dead_letter(collector_t *c, const row_t *r, redisReply *entry)
     argv[n] = r->id ? r->id : "?";
     lens[n] = strlen(argv[n]);
     n++;
-    redisReply *f = entry->elements > 1 ? entry->element[1] : NULL;
+    char seq[24];
+    if (r->sensor && r->raw) { /* one event of a sensor's entry: that event alone */
+        snprintf(seq, sizeof seq, "%" PRIu64, r->seq);
+        const char *kv[6] = {"sensor", r->sensor, "seq", seq, "event", r->raw};
+        size_t kl[6] = {6, strlen(r->sensor), 3, strlen(seq), 5, r->raw_len};
+        for (int k = 0; k < 6; k++)
+            argv[n] = kv[k], lens[n++] = kl[k];
+        entry = NULL;
+    }
+    redisReply *f = entry && entry->elements > 1 ? entry->element[1] : NULL;
     for (size_t k = 0; f && f->type == REDIS_REPLY_ARRAY && k < f->elements && n < 64; k++) {
         if (f->element[k]->type != REDIS_REPLY_STRING)
             break;
@@ -922,17 +982,17 @@ static int dead_letter(collector_t *c, const row_t *r, redisReply *entry)
  * read again). */
 static int process(collector_t *c, redisReply *entries, char *err, size_t err_len)
 {
-    size_t n = entries->elements;
-    if (n == 0)
+    size_t n_entries = entries->elements;
+    if (n_entries == 0)
         return 0;
     int32_t cutoff = c->o->retention_days ? today_utc() - (int32_t)c->o->retention_days : 0;
+    size_t n = 0;
+    for (size_t i = 0; i < n_entries; i++)
+        n += entry_rows(entries->element[i]);
     row_t *rows = vg_xcalloc(n, sizeof *rows);
-    redisReply **src = vg_xcalloc(n, sizeof *src);
-    for (size_t i = 0; i < n; i++)
-        parse_entry(entries->element[i], &rows[i], cutoff);
-    /* keep the reply element of each row for dead letters: sort a copy with back-pointers */
-    for (size_t i = 0; i < n; i++)
-        src[i] = entries->element[i];
+    for (size_t i = 0, k = 0; i < n_entries; i++)
+        k += parse_entry(entries->element[i], &rows[k], cutoff);
+    redisReply **src = entries->element; /* for dead letters: the entry of a row, by its id */
     qsort(rows, n, sizeof *rows, cmp_row);
     int rc = commit_batch(c, rows, n, err, err_len);
     char **refused = NULL;
@@ -969,7 +1029,7 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
     if (rc == 0) {
         c->fail_streak = 0;
         /* dead letters and acknowledgements */
-        const char **argv = vg_xcalloc(n + 3, sizeof *argv);
+        const char **argv = vg_xcalloc(n_entries + 3, sizeof *argv);
         size_t na = 0;
         argv[na++] = "XACK";
         argv[na++] = c->o->stream;
@@ -979,7 +1039,7 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
                 continue;
             if (rows[i].reason && !rows[i].gone) {
                 redisReply *e = NULL;
-                for (size_t k = 0; k < n && !e; k++)
+                for (size_t k = 0; k < n_entries && !e; k++)
                     if (src[k]->type == REDIS_REPLY_ARRAY && src[k]->elements >= 1 &&
                         src[k]->element[0]->str == rows[i].id)
                         e = src[k];
@@ -992,8 +1052,11 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
                        c->key_dead, rows[i].reason);
                 c->st->dead++;
             }
-            argv[na++] = rows[i].id;
         }
+        for (size_t k = 0; k < n_entries; k++) /* every entry read, once */
+            if (src[k]->type == REDIS_REPLY_ARRAY && src[k]->elements >= 1 &&
+                src[k]->element[0]->type == REDIS_REPLY_STRING)
+                argv[na++] = src[k]->element[0]->str;
         if (rc == 0 && na > 3) {
             redisReply *x = redisCommandArgv(c->rc, (int)na, argv, NULL);
             if (!x || x->type == REDIS_REPLY_ERROR) {
@@ -1004,7 +1067,8 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
                 freeReplyObject(x);
         }
         free(argv);
-        c->st->entries += n;
+        c->st->entries += n_entries;
+        c->st->events += n;
     }
     for (size_t i = 0; i < n; i++) {
         json_decref(rows[i].ev);
@@ -1013,7 +1077,6 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
     }
     free(refused);
     free(rows);
-    free(src);
     return rc;
 }
 
@@ -1045,7 +1108,7 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
     if (retention(&c, err, err_len))
         goto out;
     char batch[16], block[16], idle[16];
-    snprintf(batch, sizeof batch, "%u", o->batch ? o->batch : 5000);
+    snprintf(batch, sizeof batch, "%u", o->batch ? o->batch : 100);
     snprintf(block, sizeof block, "%u", o->block_ms ? o->block_ms : 1000);
     snprintf(idle, sizeof idle, "%u", o->claim_ms ? o->claim_ms : 30000);
     bool own_pending = true; /* first our own pending entries (a restart under the same name) */

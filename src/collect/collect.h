@@ -23,7 +23,8 @@ typedef struct vg_collect_opts {
     const char *stream;      /* default "vigil:events" */
     const char *group;       /* default "vigil-collect" */
     const char *consumer;    /* default HOST-PID */
-    unsigned batch;          /* entries per read (default 5000) */
+    unsigned batch;          /* stream entries per read and transaction (default 100; a
+                                sensor's entry carries up to VG_SHIP_ENTRY_EVENTS events) */
     unsigned block_ms;       /* XREADGROUP BLOCK (default 1000) */
     unsigned claim_ms;       /* pending this long: claimed from its consumer (default 30000) */
     unsigned retention_days; /* 0: keep everything; else drop day partitions older */
@@ -32,7 +33,7 @@ typedef struct vg_collect_opts {
 } vg_collect_opts_t;
 
 typedef struct vg_collect_stats {
-    uint64_t batches, entries, inserted, duplicates, expired, dead, claimed;
+    uint64_t batches, entries, events, inserted, duplicates, expired, dead, claimed;
 } vg_collect_stats_t;
 
 /* Returns 0 when stopped (or idle), -1 with err when it could not start (bad URL or DSN,

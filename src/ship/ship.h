@@ -23,6 +23,11 @@
 
 typedef struct vg_ship vg_ship_t;
 
+/* A stream entry carries up to this many consecutive events (fields sensor, seq of the first,
+ * events: one JSON document per line), and at most this many bytes of them. */
+#define VG_SHIP_ENTRY_EVENTS 64
+#define VG_SHIP_ENTRY_BYTES (256u * 1024u)
+
 typedef struct vg_ship_opts {
     const char *url;        /* redis://[:PASSWORD@]HOST[:PORT][/DB] */
     const char *stream;     /* stream key, e.g. "vigil:events" */
@@ -37,7 +42,7 @@ typedef struct vg_ship_opts {
 typedef struct vg_ship_stats {
     uint64_t spooled;   /* events appended to the spool by this run */
     uint64_t dropped;   /* events refused by a full spool (this run) */
-    uint64_t sent;      /* entries XADDed by this run (resends included) */
+    uint64_t sent;      /* events XADDed by this run (resends included) */
     uint64_t first_seq, last_seq; /* this run's sequence numbers (0: none) */
     uint64_t committed; /* the collector's committed mark last read */
     uint64_t unsent;    /* durable entries not yet sent at the time of the call */

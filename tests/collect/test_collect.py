@@ -76,10 +76,10 @@ def collect(*extra, expect=0, timeout=300):
 
 
 def summary(out):
-    m = re.search(r"(\d+) entries in (\d+) batches: (\d+) inserted, (\d+) duplicates, "
-                  r"(\d+) expired, (\d+) dead letters, (\d+) claimed", out)
+    m = re.search(r"(\d+) entries \((\d+) events\) in (\d+) batches: (\d+) inserted, "
+                  r"(\d+) duplicates, (\d+) expired, (\d+) dead letters, (\d+) claimed", out)
     assert m, "no collect summary in: " + out
-    k = ["entries", "batches", "inserted", "duplicates", "expired", "dead", "claimed"]
+    k = ["entries", "events", "batches", "inserted", "duplicates", "expired", "dead", "claimed"]
     return dict(zip(k, map(int, m.groups())))
 
 
@@ -105,13 +105,19 @@ def check_exact(sensor_name, lines, first_seq=1):
 
 
 def stream_seqs(sensor_name):
-    """The sequence numbers of the sensor's entries in stream order."""
+    """The sequence numbers of the sensor's events in stream order (an entry carries the
+    sequence number of its first event and its events one per line)."""
     out = REDIS.cmd("XRANGE", "vigil:events", "-", "+").split("\n")
     res = []
     for i, tok in enumerate(out):
-        if tok == "sensor" and i + 3 < len(out) and out[i + 1] == sensor_name \
-                and out[i + 2] == "seq":
-            res.append(int(out[i + 3]))
+        if tok == "sensor" and i + 5 < len(out) and out[i + 1] == sensor_name \
+                and out[i + 2] == "seq" and out[i + 4] == "events":
+            first = int(out[i + 3])
+            # redis-cli prints the field's newlines as they are: count the event lines
+            k = i + 5
+            while k < len(out) and out[k].startswith("{"):
+                res.append(first + (k - i - 5))
+                k += 1
     return res
 
 
@@ -149,7 +155,9 @@ def case_end_to_end():
         committed = int(REDIS.cmd("HGET", "vigil:events:committed", name))
         assert committed == len(ls), ("committed mark", committed, len(ls))
     # the stream is trimmed of what every group acknowledged
-    assert int(REDIS.cmd("XLEN", "vigil:events")) < total
+    assert int(REDIS.cmd("XLEN", "vigil:events")) < st["entries"], st
+    # sensors batch their events: far fewer entries than events
+    assert st["events"] == total and st["entries"] * 8 < total, st
 
 
 def case_kill_collector():
@@ -159,7 +167,7 @@ def case_kill_collector():
     PG.start()
     sensor("big", pcap("big", 12000, 21))
     lines = eve(os.path.join(TMP, "big"))
-    a = subprocess.Popen(collect_cmd("--batch", "700", "--consumer", "a"),
+    a = subprocess.Popen(collect_cmd("--batch", "10", "--consumer", "a"),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -326,7 +334,7 @@ def case_two_collectors():
     PG.start()
     sensor("t", pcap("t", 8000, 51))
     lines = eve(os.path.join(TMP, "t"))
-    procs = [subprocess.Popen(collect_cmd("--batch", "300", "--consumer", c, "--idle-exit", "3"),
+    procs = [subprocess.Popen(collect_cmd("--batch", "5", "--consumer", c, "--idle-exit", "3"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for c in ("c1", "c2")]
     outs = [p.communicate(timeout=300) for p in procs]
@@ -387,6 +395,23 @@ def case_replay():
     assert "refused by postgresql" in dead and "test_refuse" in dead, dead
     pend = REDIS.cmd("XPENDING", "vigil:events", "vigil-collect").split("\n")
     assert pend[0] == "0", pend
+    # an entry of several events (as sensors send them) with a bad event in the middle: that
+    # event alone is set aside, under its own sequence number; its neighbours are written
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "m", "seq", 1, "events",
+              "\n".join([lines[0], lines[1], "{broken", lines[3]]))
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "m", "seq", 5, "events", lines[4])
+    # both forms at once is not an entry of ours
+    REDIS.cmd("XADD", "vigil:events", "*", "sensor", "m", "seq", 6, "event", lines[5],
+              "events", lines[5])
+    r = collect("--idle-exit", "2")
+    st = summary(r.stdout)
+    assert st["entries"] == 3 and st["events"] == 6, (st, r.stderr)
+    assert st["inserted"] == 4 and st["dead"] == 2, (st, r.stderr)
+    assert seqs("m") == [1, 2, 4, 5], seqs("m")
+    dead = REDIS.cmd("XRANGE", "vigil:events:dead", "-", "+").split("\n")
+    i = dead.index("{broken")
+    assert dead[i - 5:i] == ["sensor", "m", "seq", "3", "event"], dead[i - 8:i + 1]
+    assert "not a vigil entry (fields sensor, seq and event or events expected)" in dead, dead
 
 
 def case_spool_full():

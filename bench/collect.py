@@ -9,6 +9,7 @@ usage: bench/collect.py [--vigil build/vigil] [--gen build/vigil-gen] [--flows 1
 """
 import argparse
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -19,6 +20,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "collect"))
 import servers  # noqa: E402
+
+
+def proc_cpu(pid):
+    """user+sys CPU seconds of a running process (from /proc)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main():
@@ -43,6 +56,7 @@ def main():
     try:
         # --- the sensor: shipping off vs on (interleaved runs, medians) ---
         off, on, spool_only = [], [], []
+        cpu = {False: [], True: [], "spool": []}  # sensor CPU (+ redis-server's for shipping)
         n_events = 0
         for i in range(a.runs):
             for ship in (False, True, "spool"):
@@ -58,8 +72,10 @@ def main():
                     cmd += ["--redis", redis.url, "--set", "outputs.redis.drain-timeout=60000",
                             "--set", "outputs.redis.stream=bench:sensor"]  # not the collectors'
                 t = time.monotonic()
+                c0, r0 = children_cpu(), proc_cpu(redis.proc.pid)
                 subprocess.run(cmd, check=True, capture_output=True)
                 dt = time.monotonic() - t
+                cpu[ship].append(children_cpu() - c0 + proc_cpu(redis.proc.pid) - r0)
                 (spool_only if ship == "spool" else on if ship else off).append(dt)
                 with open(os.path.join(d, "eve.json")) as f:
                     n_events = sum(1 for _ in f)
@@ -103,6 +119,10 @@ def main():
               % (ms, mo / ms))
         print("sensor, shipping off: median %.3f s; on: median %.3f s; on/off throughput %.3f"
               % (mo, mn, mo / mn))
+        co, cn, cs = (statistics.median(cpu[k]) for k in (False, True, "spool"))
+        print("CPU (sensor + redis-server), medians: off %.3f s, spool only %.3f s (cost %.1f%%),"
+              " shipping %.3f s (cost %.1f%%)" % (co, cs, 100 * (cs / co - 1), cn,
+                                                  100 * (cn / co - 1)))
         for n_coll, (tot, dt) in rates.items():
             print("%d collector(s): %d entries committed in %.2f s: %.0f events/s"
                   % (n_coll, tot, dt, tot / dt))

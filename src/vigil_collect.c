@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static atomic_int g_stop;
 
@@ -32,6 +33,8 @@ static void usage(FILE *f)
             "      --group NAME         consumer group (default vigil-collect)\n"
             "      --stream KEY         the stream (default vigil:events)\n"
             "      --consumer NAME      this collector's name in the group (default HOST-PID)\n"
+            "      --threads N          collector threads, each a consumer NAME/1..N with its own\n"
+            "                           connections (default: the number of CPUs, at most 8)\n"
             "      --batch N            stream entries per transaction at most (default 100; a\n"
             "                           sensor's entry carries up to 64 events)\n"
             "      --claim-after MS     take over entries pending this long in another\n"
@@ -59,7 +62,7 @@ static int uint_arg(const char *opt, const char *v, unsigned long max, unsigned 
 int vigil_collect_main(int argc, char **argv)
 {
     enum { O_REDIS = 256, O_PG, O_GROUP, O_STREAM, O_CONSUMER, O_BATCH, O_CLAIM, O_RET, O_IDLE,
-           O_HELP };
+           O_THREADS, O_HELP };
     static const struct option longopts[] = {
         {"redis", required_argument, NULL, O_REDIS},
         {"pg", required_argument, NULL, O_PG},
@@ -67,6 +70,7 @@ int vigil_collect_main(int argc, char **argv)
         {"stream", required_argument, NULL, O_STREAM},
         {"consumer", required_argument, NULL, O_CONSUMER},
         {"batch", required_argument, NULL, O_BATCH},
+        {"threads", required_argument, NULL, O_THREADS},
         {"claim-after", required_argument, NULL, O_CLAIM},
         {"retention-days", required_argument, NULL, O_RET},
         {"idle-exit", required_argument, NULL, O_IDLE},
@@ -76,6 +80,10 @@ int vigil_collect_main(int argc, char **argv)
     };
     vg_collect_opts_t o = {.stream = "vigil:events", .group = "vigil-collect", .batch = 100,
                            .block_ms = 1000, .claim_ms = 30000, .stop = &g_stop};
+    /* Threads overlap one batch's parsing with another's commit, and commit batches of
+     * different sensors side by side (batches of one sensor wait for its row lock). */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (unsigned)ncpu;
     bool quiet = false;
     optind = 1;
     int c;
@@ -88,6 +96,10 @@ int vigil_collect_main(int argc, char **argv)
         case O_CONSUMER: o.consumer = optarg; break;
         case O_BATCH:
             if (uint_arg("--batch", optarg, 100000, &o.batch) || !o.batch)
+                return 2;
+            break;
+        case O_THREADS:
+            if (uint_arg("--threads", optarg, 64, &o.threads) || !o.threads)
                 return 2;
             break;
         case O_CLAIM:

@@ -1,5 +1,6 @@
 /* collect.c — `vigil collect`: the consumer-group loop and the batch transaction (collect.h). */
 #include "collect/collect.h"
+#include "collect/evscan.h"
 #include "common/buf.h"
 #include "common/common.h"
 #include "common/log.h"
@@ -8,12 +9,12 @@
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ typedef struct row {
     uint64_t seq;
     const char *raw;         /* the event's JSON (in the reply) */
     size_t raw_len;
-    json_t *ev;
+    ev_cols_t cols;          /* the values of the events table's columns */
     int64_t ts_us;
     int32_t day;             /* days since 1970 (UTC) */
     const char *reason;      /* set: dead letter */
@@ -50,18 +51,16 @@ typedef struct collector {
     vg_buf_t copy;
 } collector_t;
 
-/* --- jansson's memory: an arena per batch ---------------------------------------------------
- * While a batch is parsed, jansson's allocations (each event's tree: many small objects) come
- * from this arena and are released all at once when the batch is done; malloc and free of them
- * were about a third of the collector's CPU. The collector is single-threaded, and jansson's
- * allocation functions are set only for the time of vg_collect_run. */
+/* --- an arena per batch ----------------------------------------------------------------------
+ * The values the scanner unescapes (evscan.h) live until the batch is committed and are released
+ * all at once. Each collector thread has its own. */
 typedef struct arena_chunk {
     struct arena_chunk *next;
     size_t cap, used;
     max_align_t data[];
 } arena_chunk_t;
 
-static arena_chunk_t *arena_first, *arena_cur;
+static _Thread_local arena_chunk_t *arena_first, *arena_cur; /* one per collector thread */
 #define ARENA_CHUNK (4u << 20)
 
 static void *arena_alloc(size_t n)
@@ -92,8 +91,6 @@ static void *arena_alloc(size_t n)
     arena_cur->used += n;
     return p;
 }
-
-static void arena_free(void *p) { (void)p; }
 
 /* Every object of the batch is gone: the memory is used again by the next one. */
 static void arena_reset(void)
@@ -227,19 +224,6 @@ static PGresult *pg_params(collector_t *c, const char *sql, int n, const char *c
     return r;
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static json_t *jobj(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_object(v) ? v : NULL;
-}
-
-/* COPY text format: \N for NULL, tabs and newlines and backslashes escaped. */
 static void copy_text(vg_buf_t *b, const char *s, size_t n)
 {
     vg_buf_reserve(b, 2 * n); /* room for the worst case: every byte escaped */
@@ -273,11 +257,11 @@ static void copy_ip(vg_buf_t *b, const char *s)
     copy_str(b, ok ? s : NULL, false);
 }
 
-static void copy_int(vg_buf_t *b, json_t *v, int64_t lo, int64_t hi)
+static void copy_int(vg_buf_t *b, const ev_val_t *v, int64_t lo, int64_t hi)
 {
     char t[32];
-    if (json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi) {
-        snprintf(t, sizeof t, "%" PRId64, (int64_t)json_integer_value(v));
+    if (v->type == EVV_INT && v->i >= lo && v->i <= hi) {
+        snprintf(t, sizeof t, "%" PRId64, v->i);
         copy_str(b, t, false);
     } else {
         copy_str(b, NULL, false);
@@ -503,57 +487,19 @@ static int cmp_row(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* PostgreSQL refuses text that is not UTF-8 (and a whole COPY with it). */
-static bool valid_utf8(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = p[i];
-        size_t k;
-        unsigned cp, min;
-        if (b < 0x80) {
-            if (!b)
-                return false;
-            i++;
-            continue;
-        } else if ((b & 0xe0) == 0xc0) {
-            k = 1, cp = b & 0x1fu, min = 0x80;
-        } else if ((b & 0xf0) == 0xe0) {
-            k = 2, cp = b & 0x0fu, min = 0x800;
-        } else if ((b & 0xf8) == 0xf0) {
-            k = 3, cp = b & 0x07u, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i <= k)
-            return false;
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + j] & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
 
-/* An event of an entry: its JSON, timestamp and type. */
+/* An event of an entry: its JSON checked, its columns, timestamp and type. */
 static void parse_event(row_t *row, int32_t cutoff)
 {
-    json_error_t je;
-    row->ev = json_loadb(row->raw, row->raw_len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(row->ev)) {
-        row->reason = "event is not a JSON object";
+    row->reason = vg_evscan(row->raw, row->raw_len, &row->cols, arena_alloc);
+    if (row->reason)
         return;
-    }
-    const char *ts = jstr(row->ev, "timestamp");
+    const char *ts = ev_str(&row->cols, EV_TIMESTAMP);
     if (!ts || vg_collect_parse_ts(ts, &row->ts_us)) {
         row->reason = "event has no valid timestamp";
         return;
     }
-    if (!jstr(row->ev, "event_type")) {
+    if (!ev_str(&row->cols, EV_EVENT_TYPE)) {
         row->reason = "event has no event_type";
         return;
     }
@@ -634,7 +580,7 @@ static size_t parse_entry(redisReply *e, row_t *rows, int32_t cutoff)
         sq = strtoull(seq, &end, 10);
         if (sl == 0 || sl > 255)
             why = "sensor name empty or longer than 255 bytes";
-        else if (!valid_utf8((const unsigned char *)sensor, sl))
+        else if (!vg_valid_utf8((const unsigned char *)sensor, sl))
             why = "sensor name is not UTF-8";
         else if (*end || end == seq || sq == 0 || sq > INT64_MAX - n_rows)
             why = "seq is not a positive integer";
@@ -674,24 +620,23 @@ static void copy_row(vg_buf_t *b, const row_t *r)
     copy_str(b, r->sensor, false);
     snprintf(t, sizeof t, "%" PRIu64, r->seq);
     copy_str(b, t, false);
-    json_t *e = r->ev, *al = jobj(e, "alert"), *vg = jobj(e, "vigil");
-    json_t *att = vg ? jobj(vg, "attacker") : NULL, *vic = vg ? jobj(vg, "victim") : NULL;
-    copy_str(b, jstr(e, "event_type"), false);
-    copy_ip(b, jstr(e, "src_ip"));
-    copy_int(b, json_object_get(e, "src_port"), 0, 65535);
-    copy_ip(b, jstr(e, "dest_ip"));
-    copy_int(b, json_object_get(e, "dest_port"), 0, 65535);
-    copy_str(b, jstr(e, "proto"), false);
-    copy_int(b, al ? json_object_get(al, "signature_id") : NULL, 0, INT64_MAX);
-    copy_str(b, al ? jstr(al, "signature") : NULL, false);
-    copy_str(b, al ? jstr(al, "category") : NULL, false);
-    copy_int(b, al ? json_object_get(al, "severity") : NULL, INT32_MIN, INT32_MAX);
-    copy_str(b, vg ? jstr(vg, "category") : NULL, false);
-    json_t *cnt = vg ? json_object_get(vg, "counted") : NULL;
-    copy_str(b, json_is_boolean(cnt) ? (json_is_true(cnt) ? "t" : "f") : NULL, false);
-    copy_ip(b, att ? jstr(att, "ip") : NULL);
-    copy_str(b, att ? jstr(att, "country") : NULL, false);
-    copy_str(b, vic ? jstr(vic, "country") : NULL, false);
+    const ev_cols_t *c = &r->cols;
+    copy_str(b, ev_str(c, EV_EVENT_TYPE), false);
+    copy_ip(b, ev_str(c, EV_SRC_IP));
+    copy_int(b, &c->v[EV_SRC_PORT], 0, 65535);
+    copy_ip(b, ev_str(c, EV_DEST_IP));
+    copy_int(b, &c->v[EV_DEST_PORT], 0, 65535);
+    copy_str(b, ev_str(c, EV_PROTO), false);
+    copy_int(b, &c->v[EV_SIG_ID], 0, INT64_MAX);
+    copy_str(b, ev_str(c, EV_SIGNATURE), false);
+    copy_str(b, ev_str(c, EV_CATEGORY), false);
+    copy_int(b, &c->v[EV_SEVERITY], INT32_MIN, INT32_MAX);
+    copy_str(b, ev_str(c, EV_VG_CATEGORY), false);
+    uint8_t cnt = c->v[EV_COUNTED].type;
+    copy_str(b, cnt == EVV_TRUE ? "t" : cnt == EVV_FALSE ? "f" : NULL, false);
+    copy_ip(b, ev_str(c, EV_ATT_IP));
+    copy_str(b, ev_str(c, EV_ATT_COUNTRY), false);
+    copy_str(b, ev_str(c, EV_VIC_COUNTRY), false);
     copy_text(b, r->raw, r->raw_len);
     vg_buf_append(b, "\n", 1);
 }
@@ -854,7 +799,7 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
             vg_buf_append(&seqs, "{", 1);
             int64_t lo = INT64_MAX, hi = INT64_MIN;
             for (size_t k = ss[s].from; k < ss[s].to; k++) {
-                const char *et = rows[k].skip ? NULL : jstr(rows[k].ev, "event_type");
+                const char *et = rows[k].skip ? NULL : ev_str(&rows[k].cols, EV_EVENT_TYPE);
                 if (!et || strcmp(et, "alert"))
                     continue;
                 char t[24];
@@ -1140,48 +1085,42 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
         c->st->entries += n_entries;
         c->st->events += n;
     }
-    for (size_t i = 0; i < n; i++) {
-        json_decref(rows[i].ev);
-        if (refused)
-            free(refused[i]);
-    }
+    for (size_t i = 0; refused && i < n; i++)
+        free(refused[i]);
     free(refused);
     free(rows);
-    arena_reset(); /* every json_t of the batch was released above */
+    arena_reset(); /* the batch's unescaped values are no longer used */
     return rc;
 }
 
 /* --- the loop --------------------------------------------------------------------------------- */
 
-int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err, size_t err_len)
+/* One collector thread: its own connections, consumer name and statistics. */
+typedef struct worker {
+    collector_t c;
+    vg_collect_stats_t st;
+    pthread_t th;
+    bool started;
+} worker_t;
+
+static void worker_fini(worker_t *w)
 {
-    collector_t c = {.o = o, .st = st};
-    memset(st, 0, sizeof *st);
-    if (vg_redis_url_parse(o->redis_url, &c.url, err, err_len))
-        return -1;
-    size_t kl = strlen(o->stream) + 16;
-    c.key_committed = vg_xmalloc(kl);
-    snprintf(c.key_committed, kl, "%s:committed", o->stream);
-    c.key_dead = vg_xmalloc(kl);
-    snprintf(c.key_dead, kl, "%s:dead", o->stream);
-    if (o->consumer)
-        snprintf(c.consumer, sizeof c.consumer, "%s", o->consumer);
-    else {
-        char host[256] = "collector";
-        gethostname(host, sizeof host - 1);
-        snprintf(c.consumer, sizeof c.consumer, "%s-%d", host, (int)getpid());
-    }
-    int rc = -1;
-    vg_buf_init(&c.copy, 1 << 20);
-    json_malloc_t old_malloc;
-    json_free_t old_free;
-    json_get_alloc_funcs(&old_malloc, &old_free);
-    json_set_alloc_funcs(arena_alloc, arena_free);
-    /* the first connections must work: a wrong URL, DSN or password is an error at once */
-    if (redis_connect(&c, err, err_len) || pg_connect(&c, err, err_len))
-        goto out;
-    if (retention(&c, err, err_len))
-        goto out;
+    collector_t *c = &w->c;
+    redis_drop(c);
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    vg_buf_fini(&c->copy);
+    free(c->days);
+    free(c->key_committed);
+    free(c->key_dead);
+}
+
+/* The consumer-group loop of one thread, until stopped or idle. */
+static void collect_loop(collector_t *c)
+{
+    const vg_collect_opts_t *o = c->o;
+    vg_collect_stats_t *st = c->st;
     char batch[16], block[16], idle[16];
     snprintf(batch, sizeof batch, "%u", o->batch ? o->batch : 100);
     snprintf(block, sizeof block, "%u", o->block_ms ? o->block_ms : 1000);
@@ -1192,24 +1131,24 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
     while (!(o->stop && atomic_load(o->stop))) {
         double now = now_s();
         char e2[1024];
-        if (redis_connect(&c, e2, sizeof e2) || pg_connect(&c, e2, sizeof e2)) {
-            if (!c.redis_down_logged)
+        if (redis_connect(c, e2, sizeof e2) || pg_connect(c, e2, sizeof e2)) {
+            if (!c->redis_down_logged)
                 vg_log(VG_LOG_WARN, "collect: %s; retrying", e2);
-            c.redis_down_logged = true;
+            c->redis_down_logged = true;
             own_pending = true;
             sleep(1);
             continue;
         }
-        if (c.redis_down_logged)
+        if (c->redis_down_logged)
             vg_log(VG_LOG_INFO, "collect: connected again");
-        c.redis_down_logged = false;
+        c->redis_down_logged = false;
         redisReply *r = NULL, *entries = NULL;
         bool claimed = false;
         double claim_every = (o->claim_ms ? o->claim_ms : 30000) / 2000.0;
         if (now - last_claim >= claim_every) {
-            const char *argv[] = {"XAUTOCLAIM", o->stream, o->group, c.consumer, idle,
+            const char *argv[] = {"XAUTOCLAIM", o->stream, o->group, c->consumer, idle,
                                   claim_cursor, "COUNT", batch};
-            r = redisCommandArgv(c.rc, 8, argv, NULL);
+            r = redisCommandArgv(c->rc, 8, argv, NULL);
             if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
                 r->element[0]->type == REDIS_REPLY_STRING) {
                 snprintf(claim_cursor, sizeof claim_cursor, "%s", r->element[0]->str);
@@ -1223,7 +1162,7 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
                 st->claimed += entries->elements;
             } else if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0) {
                 freeReplyObject(r);
-                redis_drop(&c); /* Redis lost the group: make it again */
+                redis_drop(c); /* Redis lost the group: make it again */
                 continue;
             } else {
                 last_claim = now;
@@ -1232,13 +1171,13 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
         if (!claimed || !entries || entries->elements == 0) {
             if (r)
                 freeReplyObject(r);
-            const char *argv[] = {"XREADGROUP", "GROUP", o->group, c.consumer, "COUNT", batch,
+            const char *argv[] = {"XREADGROUP", "GROUP", o->group, c->consumer, "COUNT", batch,
                                   "BLOCK", block, "STREAMS", o->stream, own_pending ? "0" : ">"};
-            r = redisCommandArgv(c.rc, 11, argv, NULL);
+            r = redisCommandArgv(c->rc, 11, argv, NULL);
             entries = NULL;
             if (!r) {
-                vg_log(VG_LOG_WARN, "collect: redis: %s; reconnecting", c.rc->errstr);
-                redis_drop(&c);
+                vg_log(VG_LOG_WARN, "collect: redis: %s; reconnecting", c->rc->errstr);
+                redis_drop(c);
                 own_pending = true;
                 continue;
             }
@@ -1247,7 +1186,7 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
                 if (!nogroup)
                     vg_log(VG_LOG_WARN, "collect: redis XREADGROUP: %s", r->str);
                 freeReplyObject(r);
-                redis_drop(&c); /* NOGROUP: Redis lost the group; connecting makes it again */
+                redis_drop(c); /* NOGROUP: Redis lost the group; connecting makes it again */
                 own_pending = true;
                 if (!nogroup)
                     sleep(1);
@@ -1261,11 +1200,11 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
         }
         if (entries && entries->elements) {
             char e3[1024];
-            if (process(&c, entries, e3, sizeof e3)) {
+            if (process(c, entries, e3, sizeof e3)) {
                 vg_log(VG_LOG_WARN, "collect: batch not written (%s); it is read again", e3);
-                if (c.pg && PQstatus(c.pg) != CONNECTION_OK) {
-                    PQfinish(c.pg);
-                    c.pg = NULL;
+                if (c->pg && PQstatus(c->pg) != CONNECTION_OK) {
+                    PQfinish(c->pg);
+                    c->pg = NULL;
                 }
                 own_pending = true;
                 freeReplyObject(r);
@@ -1278,27 +1217,90 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
         now = now_s();
         if (now - last_house >= HOUSEKEEP_S) {
             char e4[1024];
-            if (retention(&c, e4, sizeof e4))
+            if (retention(c, e4, sizeof e4))
                 vg_log(VG_LOG_WARN, "collect: retention: %s", e4);
-            if (c.rc)
-                trim_stream(&c);
+            if (c->rc)
+                trim_stream(c);
             last_house = now;
         }
         if (o->idle_exit_s && now - last_work >= o->idle_exit_s)
             break;
     }
-    if (c.rc)
-        trim_stream(&c);
+    if (c->rc)
+        trim_stream(c);
+    arena_fini();
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    collect_loop(&w->c);
+    return NULL;
+}
+
+int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err, size_t err_len)
+{
+    memset(st, 0, sizeof *st);
+    vg_redis_url_t url;
+    if (vg_redis_url_parse(o->redis_url, &url, err, err_len))
+        return -1;
+    unsigned n = o->threads ? o->threads : 1;
+    worker_t *ws = vg_xcalloc(n, sizeof *ws);
+    char base[256];
+    if (o->consumer) {
+        snprintf(base, sizeof base, "%s", o->consumer);
+    } else {
+        char host[200] = "collector";
+        gethostname(host, sizeof host - 1);
+        snprintf(base, sizeof base, "%s-%d", host, (int)getpid());
+    }
+    int rc = -1;
+    for (unsigned k = 0; k < n; k++) {
+        collector_t *c = &ws[k].c;
+        c->o = o;
+        c->st = &ws[k].st;
+        c->url = url;
+        size_t kl = strlen(o->stream) + 16;
+        c->key_committed = vg_xmalloc(kl);
+        snprintf(c->key_committed, kl, "%s:committed", o->stream);
+        c->key_dead = vg_xmalloc(kl);
+        snprintf(c->key_dead, kl, "%s:dead", o->stream);
+        /* one consumer per thread: a restart under the same --consumer finds its entries */
+        if (n == 1)
+            snprintf(c->consumer, sizeof c->consumer, "%s", base);
+        else
+            snprintf(c->consumer, sizeof c->consumer, "%s/%u", base, k + 1);
+        vg_buf_init(&c->copy, 1 << 20);
+        /* the first connections must work: a wrong URL, DSN or password is an error at once */
+        if (redis_connect(c, err, err_len) || pg_connect(c, err, err_len))
+            goto out;
+    }
+    if (retention(&ws[0].c, err, err_len))
+        goto out;
+    for (unsigned k = 1; k < n; k++) {
+        if (pthread_create(&ws[k].th, NULL, worker_main, &ws[k]) != 0) {
+            snprintf(err, err_len, "cannot start collector thread %u", k + 1);
+            goto out; /* the threads started stop when *stop is set or they are idle */
+        }
+        ws[k].started = true;
+    }
+    collect_loop(&ws[0].c);
     rc = 0;
 out:
-    json_set_alloc_funcs(old_malloc, old_free);
-    arena_fini();
-    redis_drop(&c);
-    if (c.pg)
-        PQfinish(c.pg);
-    vg_buf_fini(&c.copy);
-    free(c.days);
-    free(c.key_committed);
-    free(c.key_dead);
+    for (unsigned k = 0; k < n; k++) {
+        if (ws[k].started)
+            pthread_join(ws[k].th, NULL);
+        vg_collect_stats_t *t = &ws[k].st;
+        st->batches += t->batches;
+        st->entries += t->entries;
+        st->events += t->events;
+        st->inserted += t->inserted;
+        st->duplicates += t->duplicates;
+        st->expired += t->expired;
+        st->dead += t->dead;
+        st->claimed += t->claimed;
+        worker_fini(&ws[k]);
+    }
+    free(ws);
     return rc;
 }

@@ -343,19 +343,25 @@ def main_live(a, rnd, tmp, check):
                               attacks, filler], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
 
-        # 1. a complete live run: one pass of the captures, then SIGINT
+        def complete_run(logdir, what):
+            """A live run that sees one pass of the captures and is stopped with SIGINT.
+            Returns how long it took to start capturing."""
+            t0 = time.time()
+            p, errf = live(logdir)
+            check(started(errf, p), "%s did not start" % what)
+            startup = time.time() - t0
+            replay(1).wait()
+            time.sleep(1.0)
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=120)
+            errf.seek(0)
+            check(p.returncode == 0, "%s: exit %s %s" % (what, p.returncode, errf.read()[-500:]))
+            errf.close()
+            return startup
+
+        # 1. a complete live run; kills are spread over its start-up time and 4 s of capture
         l1 = os.path.join(tmp, "run1")
-        t0 = time.time()
-        p, errf = live(l1)
-        check(started(errf, p), "first live run did not start")
-        startup = time.time() - t0  # kills are spread over the start-up and 4 s of capture
-        rp = replay(1)
-        rp.wait()
-        time.sleep(1.0)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=120)
-        errf.seek(0)
-        check(p.returncode == 0, "first live run: exit %s %s" % (p.returncode, errf.read()[-500:]))
+        startup = complete_run(l1, "first live run")
         ss = StoreState(t, check, l1)
         vrc1, rep1 = t.verify(l1)
         check(vrc1 == 0, "first live run's ledger: %d %s" % (vrc1, rep1.get("problems")))
@@ -394,15 +400,7 @@ def main_live(a, rnd, tmp, check):
               " kills all landed too early to test anything")
         # 2. a live run stopped cleanly into the killed runs' directory
         before = ss.runs()
-        p, errf = live(lk)
-        check(started(errf, p), "final live run did not start")
-        rp = replay(1)
-        rp.wait()
-        time.sleep(1.0)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=120)
-        errf.seek(0)
-        check(p.returncode == 0, "final live run: exit %s %s" % (p.returncode, errf.read()[-500:]))
+        complete_run(lk, "final live run")
         ov = t.report_alerts()
         c, ok = db(t.store)
         check(ok == "ok", "final: integrity_check says %s" % ok)

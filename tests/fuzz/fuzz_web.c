@@ -260,26 +260,46 @@ static bool first_response_done(const char *out, size_t got)
     return false;
 }
 
+/* A connected socket to the server, -1 (errno set) when none could be made. libFuzzer's -timeout
+ * timer (SIGALRM) can interrupt connect(), which is then never restarted (signal(7)): a new
+ * socket is tried then, a few times. */
+static int connect_to(uint16_t port, long wait_ms)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            return -1;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+            return fd;
+        int e = errno;
+        close(fd);
+        errno = e;
+        if (e != EINTR)
+            return -1;
+    }
+    return -1;
+}
+
 /* Sends req on a new connection; reads the answer into out (NUL-terminated, truncated). Returns
- * the bytes read, -1 when the connection could not be made. */
+ * the bytes read, -1 when the connection could not be made. Calls interrupted by a signal (see
+ * connect_to) are repeated. */
 static ssize_t exchange(uint16_t port, const uint8_t *req, size_t n, char *out, size_t cap,
                         long wait_ms)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    out[0] = '\0';
+    int fd = connect_to(port, wait_ms);
     if (fd < 0)
         return -1;
-    struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
     size_t off = 0;
     while (off < n) {
         ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             break; /* the server may refuse early (oversized): fine */
         off += (size_t)w;
@@ -289,6 +309,8 @@ static ssize_t exchange(uint16_t port, const uint8_t *req, size_t n, char *out, 
     for (;;) {
         char buf[4096];
         ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
         if (r <= 0)
             break;
         size_t k = (size_t)r < cap - 1 - got ? (size_t)r : cap - 1 - got;
@@ -316,14 +338,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char ans[1 << 16];
     /* an incomplete request gets no answer: wait briefly for one */
     ssize_t n = exchange(vg_web_port(srv[which]), data + 1, size - 1, ans, sizeof ans, 150);
-    if (n < 0)
-        abort(); /* the server stopped accepting connections */
+    if (n < 0) { /* the server stopped accepting connections */
+        fprintf(stderr, "fuzz_web: cannot connect: %s\n", strerror(errno));
+        abort();
+    }
     if (n > 0 && strncmp(ans, "HTTP/1.", 7) != 0)
         abort(); /* something that is not an HTTP response */
     static const char ok[] = "GET /api/v1/status HTTP/1.0\r\nAuthorization: Bearer fuzz-token\r\n\r\n";
     n = exchange(vg_web_port(srv[which]), (const uint8_t *)ok, sizeof ok - 1, ans, sizeof ans, 3000);
     if (n <= 0 || (strncmp(ans, "HTTP/1.0 200", 12) != 0 && strncmp(ans, "HTTP/1.1 200", 12) != 0)) {
-        fprintf(stderr, "fuzz_web: the server no longer answers a status request: %.80s\n", ans);
+        fprintf(stderr, "fuzz_web: the server no longer answers a status request: %s\n",
+                n < 0 ? strerror(errno) : n == 0 ? "no answer within 3 s" : ans);
         abort();
     }
     return 0;

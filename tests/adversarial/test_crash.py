@@ -540,7 +540,7 @@ def main_spool(a, rnd, tmp, check):
         kills = torn = down_rounds = full_rounds = col_rounds = 0
         torn_pending = False
         for i in range(a.rounds):
-            # Redis down in every third round, with a spool bound 256 KiB above what the spool
+            # Redis down in every third round, with a spool bound 64 KiB above what the spool
             # holds (it fills), else up; a collector in half the rounds with Redis up, killed
             # at the end of the round
             want_up = i % 3 != 1
@@ -565,7 +565,7 @@ def main_spool(a, rnd, tmp, check):
             errf = open(os.path.join(tmp, "err%d.txt" % i), "w+")
             size = "64mb"
             if not redis_up:
-                size = str(sum(os.path.getsize(f) for f in sp.segments()) + (256 << 10))
+                size = str(sum(os.path.getsize(f) for f in sp.segments()) + (64 << 10))
             p = subprocess.Popen(sensor(logdir, cap, spool_size=size), stdout=subprocess.DEVNULL,
                                  stderr=errf)
             procs.append(p)

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64], ledger[128], eve[128], pub[128];
+static char dir[64], ledger[192], eve[128], pub[128];
 
 static void put(const char *path, const uint8_t *p, size_t n)
 {

@@ -8,6 +8,13 @@
  * whose signatures verify and mutations reach every branch of the checkpoint checks.
  * Invariant: the exit status is one of 0 (verifies), 1 (tampered), 2 (cannot check) or
  * 3 (incomplete), and with --json the report parses as one JSON object.
+ *
+ * Built with FUZZ_BUNDLE defined (fuzz_bundle.c) it fuzzes the reader of an exported bundle
+ * (`vigil evidence export` output, docs/EVIDENCE.md) instead: the input starts with
+ * [flags:1][bundle_len:2][bundle.json bytes], then the same [eve_len:2][eve.json][ledger]; the
+ * directory then holds bundle.json, so vg_verify() reads the ledger as a segment and checks only
+ * the selected alerts. Flags bit 0: no --pubkey, so the key is the bundle's own sensor.pub (the
+ * same fixed key). Invariants as above.
  */
 #include "fuzz_common.h"
 
@@ -20,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64], ledger[128], eve[128], pub[128];
+static char dir[64], ledger[192], eve[128], pub[128];
 
 static void put(const char *path, const uint8_t *p, size_t n)
 {
@@ -33,7 +40,7 @@ static void cleanup(void)
 {
     static const char *const names[] = {"evidence/ledger.jsonl", "evidence/flow-1.pcap",
                                         "evidence/flow-2.pcap", "evidence", "eve.json",
-                                        "sensor.pub", ""};
+                                        "sensor.pub", "bundle.json", ""};
     char path[192];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -47,7 +54,11 @@ static void setup(void)
     vg_log_set_level(VG_LOG_ERROR);
     if (sodium_init() < 0)
         abort();
+#ifdef FUZZ_BUNDLE
+    snprintf(dir, sizeof dir, "/tmp/vigil-fuzz-bundle-%d", (int)getpid());
+#else
     snprintf(dir, sizeof dir, "/tmp/vigil-fuzz-ledger-%d", (int)getpid());
+#endif
     char ev[128], path[192];
     snprintf(ev, sizeof ev, "%s/evidence", dir);
     if ((mkdir(dir, 0700) && errno != EEXIST) || (mkdir(ev, 0700) && errno != EEXIST))
@@ -81,6 +92,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ready = true;
     }
     fz_t f = {data, size};
+    bool own_key = false;
+#ifdef FUZZ_BUNDLE
+    char bundle[128];
+    snprintf(bundle, sizeof bundle, "%s/bundle.json", dir);
+    own_key = fz_u8(&f) & 1;
+    size_t blen;
+    const uint8_t *bj = fz_take(&f, fz_u16(&f), &blen);
+    put(bundle, bj, blen);
+#endif
     size_t elen;
     const uint8_t *e = fz_take(&f, fz_u16(&f), &elen);
     if (elen)
@@ -93,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *o = open_memstream(&out, &out_len);
     if (!o)
         abort();
-    vg_verify_opts_t vo = {.logdir = dir, .pubkey = pub, .json = true};
+    vg_verify_opts_t vo = {.logdir = dir, .pubkey = own_key ? NULL : pub, .json = true};
     int rc = vg_verify(&vo, o);
     fclose(o);
     if (rc < 0 || rc > 3)

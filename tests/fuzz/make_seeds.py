@@ -727,19 +727,30 @@ def gen_dicts():
                        "iso_code", "autonomous_system_number", "autonomous_system_organization",
                        "registered_country", "city", "names", "en", "ipv4", "ipv6", "asn",
                        "allocated", "assigned", "summary", "\t", "|", ","])
-    write_dict("ledger", ['"seq":', '"type":', '"open"', '"alert"', '"evidence"', '"checkpoint"',
-                          '"prev":"', '"hash":"', '"sig":"', '"key_id":"', '"head_seq":',
-                          '"final":true', '"final":false', '"file":"', '"sha256":"', '"size":',
-                          '"packets":', '"truncated":', '"eve_sha256":"', '"public_key":"',
-                          '"packet":', "flow-1.pcap", "flow-2.pcap", "0" * 64, "\n", "{", "}",
-                          "../", "/"])
+    ledger_words = ['"seq":', '"type":', '"open"', '"alert"', '"evidence"', '"checkpoint"',
+                    '"prev":"', '"hash":"', '"sig":"', '"key_id":"', '"head_seq":',
+                    '"final":true', '"final":false', '"file":"', '"sha256":"', '"size":',
+                    '"packets":', '"truncated":', '"eve_sha256":"', '"public_key":"',
+                    '"packet":', "flow-1.pcap", "flow-2.pcap", "0" * 64, "\n", "{", "}",
+                    "../", "/"]
+    write_dict("ledger", ledger_words)
+    write_dict("bundle", ledger_words + ['"vigil_bundle":1', '"alerts":[', '"first_seq":',
+                                         '"last_seq":', '"from":"', '"to":"', '"source":"',
+                                         '"created":"', "[", "]", ","])
     write_dict("web", ["GET ", "POST ", "HEAD ", " HTTP/1.1\r\n", " HTTP/1.0\r\n", "\r\n\r\n",
                        "/api/v1/", "report", "alerts", "incidents", "status", "/pcap", "?", "&",
                        "=", "%", "from=", "to=", "sensor=", "category=", "country=", "top=",
                        "limit=", "cursor=", "attacker=", "victim=", "asn=", "sid=", "certainty=",
                        "run=", "incident=", "Authorization: Bearer ", "fuzz-token",
                        "Cookie: vigil_token=", "Content-Length: ", "Transfer-Encoding: chunked",
-                       "/login", "/vendor/", "../", "%2e%2e", "%2f", "Host: "])
+                       "/login", "/vendor/", "../", "%2e%2e", "%2f", "Host: ",
+                       # values that select rows of the harness's populated store (fuzz_web.c)
+                       "sensor-a", "sensor-b", "scanning", "brute-force", "exploitation-attempt",
+                       "policy-info", "command-and-control", "verified", "spoofable", "inferred",
+                       "CN", "RU", "??", "2023-11-15", "2023-11-20T10:00:00Z", "203.0.113.5",
+                       "2001:db8::1", "10.0.1.2", "64501", "2000003", "/api/v1/alerts/",
+                       "/api/v1/incidents", "/pcap", "/index.html", "/login.html", "/app.js",
+                       "Connection: keep-alive\r\n"])
     write_dict("pcap", [b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
                         b"\x0a\x0d\x0d\x0a", b"\x4d\x3c\x2b\x1a", b"\x01\x00\x00\x00",
                         b"\x06\x00\x00\x00", b"\x02\x00\x04\x00", b"\xff\xff\x00\x00",
@@ -850,6 +861,32 @@ def gen_ledger():
     seed("bad_sig", eve, good[:3] + [good[3].replace(b'"sig":"', b'"sig":"00', 1)] + good[4:])
     seed("two_runs", eve, good + chain(entries)[0:1])
 
+    # Bundles (tests/fuzz/fuzz_bundle.c): [flags][bundle_len:2][bundle.json] + a ledger seed.
+    # An export of alert 2 (flow-1.pcap) is the segment from entry 2 to the first checkpoint
+    # after it plus the entry sealing its file; of both alerts, the whole ledger.
+    def bundle(name, flags, desc, eve_bytes, lines, tail=b"\n"):
+        bj = json.dumps(desc, separators=(",", ":")).encode() + b"\n"
+        corpora.setdefault("bundle", []).append(
+            (name, bytes([flags]) + struct.pack(">H", len(bj)) + bj +
+             struct.pack(">H", len(eve_bytes)) + eve_bytes + b"\n".join(lines) + tail))
+
+    def desc(alerts, first, last):
+        return dict(vigil_bundle=1, created="2024-01-02T00:00:00Z", source="/var/log/vigil",
+                    first_seq=first, last_seq=last, alerts=alerts)
+
+    one_eve = eve_lines[0] + b"\n"
+    segment = good[1:]
+    bundle("one_alert", 0, desc([2], 2, 7), one_eve, segment)
+    bundle("one_alert_own_key", 1, desc([2], 2, 7), one_eve, segment)
+    bundle("both", 0, desc([2, 3], 2, 7), eve, segment)
+    bundle("no_match", 0, desc([99], 2, 7), one_eve, segment)
+    bundle("altered", 1, desc([2], 2, 7), one_eve,
+           [segment[0].replace(b'"packet":1', b'"packet":2')] + segment[1:])
+    bundle("cut", 0, desc([2, 3], 2, 7), eve, segment[:3])
+    bundle("bad_json", 0, {"alerts": "2"}, one_eve, segment)
+    corpora["bundle"].append(("not_json", b"\x00\x00\x05{[,}\n" + b"\x00\x00" +
+                              b"\n".join(segment) + b"\n"))
+
 
 def gen_web():
     """HTTP requests to vigil serve (tests/fuzz/fuzz_web.c): [selector][request]; selector bit 0
@@ -875,6 +912,30 @@ def gen_web():
             b"Content-Length: 16\r\n\r\ntoken=fuzz-token"),
         (1, b"POST /login HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\ntoken\r\n0\r\n\r\n"),
         (0, b"GET /api/v1/report?from=%ZZ&to=&&=x&country=%00 HTTP/1.1\r\n\r\n"),
+        # over the populated store (fuzz_web.c populate()): pages, cursors, each filter,
+        # alerts whose evidence is verified (1), changed (4), unsealed (7), missing (10), not
+        # in the ledger (13, 16), and alerts of runs the API does not count (310: a failed
+        # run, 335: a run still running)
+        (0, b"GET /api/v1/alerts?limit=7 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts?limit=7&cursor=290 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts?sensor=sensor-a&category=scanning&country=CN&limit=3"
+            b" HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts?asn=64501&sid=2000003&certainty=spoofable HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts?attacker=2001:db8::1&country=?? HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts?victim=10.0.1.2&run=2&incident=40&from=2023-11-15"
+            b"&to=2023-11-20T10:00:00Z HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/incidents?limit=5&cursor=30&category=brute-force HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/incidents?attacker=203.0.113.5&victim=10.0.1.2&run=1 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/report?sensor=sensor-b&top=3&from=2023-11-16 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/1 HTTP/1.1\r\n\r\nGET /api/v1/alerts/1/pcap HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/4/pcap HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/7 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/10/pcap HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/13 HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/16/pcap HTTP/1.1\r\n\r\n"),
+        (0, b"GET /api/v1/alerts/310 HTTP/1.1\r\n\r\n"),
+        (1, b"GET /api/v1/alerts/335 HTTP/1.1\r\nAuthorization: Bearer fuzz-token\r\n\r\n"),
+        (1, b"GET /api/v1/incidents?limit=1000 HTTP/1.1\r\nCookie: vigil_token=fuzz-token\r\n\r\n"),
     ]
     for i, (sel, r) in enumerate(reqs):
         out.append(("req%02d" % i, bytes([sel]) + r))

@@ -37,10 +37,11 @@ declare -A files=(
   [bundle]="$root/src/evidence/verify.c"
   [report]="$(ls "$root"/src/report/*.c)"
   [web]="$(ls "$root"/src/web/*.c)"
+  [evscan]="$root/src/collect/evscan.c"
 )
 mkdir -p "$build/prof"
 printf '%-9s %-24s %-24s %s\n' harness "lines (covered/total)" "branches (covered/total)" "functions"
-for h in ${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_ssh rules config pcap geo ledger bundle report web}; do
+for h in ${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_ssh rules config pcap geo ledger bundle report web evscan}; do
     inputs=("$here/corpus/$h" "$here/crashes/$h")
     long="$root/build-fuzz/tests/fuzz/work-long/$h"
     [ "${WITH_LONG:-0}" = 1 ] && [ -d "$long" ] && inputs+=("$long")

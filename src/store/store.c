@@ -2,6 +2,7 @@
  * a run (totals, status, rerun rule). docs/STORE.md describes the tables and the units. */
 #include "store/store_int.h"
 #include "store/store_json.h"
+#include "common/buf.h"
 #include "common/common.h"
 #include "common/log.h"
 
@@ -32,8 +33,14 @@ typedef struct inc {
 } inc_t;
 
 enum {
-    ST_SIG_FIND, ST_SIG_INS, ST_ALERT, ST_INC_INS, ST_INC_UPD, ST_FLOW, ST_MAX
+    ST_SIG_FIND, ST_SIG_INS, ST_ALERT, ST_INC_INS, ST_INC_UPD, ST_FLOW, ST_DIM_FIND, ST_DIM_INS,
+    ST_ROLLUP, ST_MAX
 };
+
+/* The alert columns alert_dims holds, in its column order (schema v3). */
+#define DIM_COLS "sig_id,category,counted,certainty,role_by,proto,app_proto,attacker_ip," \
+                 "attacker_home,attacker_country,attacker_asn,attacker_org,victim_ip,victim_port,victim_home"
+#define N_DIM_COLS 15
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_SIG_FIND] = "SELECT id, family FROM signatures WHERE gid=?1 AND sid=?2 AND rev=?3 AND msg=?4",
@@ -56,7 +63,55 @@ static const char *const stmt_sql[ST_MAX] = {
                 "dest_ip,dest_port,pkts_toserver,pkts_toclient,bytes_toserver,bytes_toclient,state,"
                 "reason,alerted,community_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
                 "?14,?15,?16,?17,?18)",
+    [ST_DIM_FIND] = "SELECT id FROM alert_dims WHERE attacker_ip IS ?8 AND victim_ip IS ?13 AND "
+                    "sig_id=?1 AND category=?2 AND counted=?3 AND certainty IS ?4 AND role_by IS ?5 "
+                    "AND proto IS ?6 AND app_proto IS ?7 AND attacker_home IS ?9 AND "
+                    "attacker_country=?10 AND attacker_asn=?11 AND attacker_org=?12 AND "
+                    "victim_port IS ?14 AND victim_home IS ?15 LIMIT 1",
+    [ST_DIM_INS] = "INSERT INTO alert_dims(" DIM_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+                   "?12,?13,?14,?15)",
+    [ST_ROLLUP] = "INSERT INTO alert_rollup(run_id,day,dim,incident_id,alerts,first_alert,last_alert,"
+                  "first_ts,last_ts) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(run_id,day,dim,"
+                  "incident_id) DO UPDATE SET alerts=alerts+excluded.alerts,"
+                  "first_alert=min(first_alert,excluded.first_alert),"
+                  "last_alert=max(last_alert,excluded.last_alert),"
+                  "first_ts=min(first_ts,excluded.first_ts),last_ts=max(last_ts,excluded.last_ts)",
 };
+
+/* --- rollups (docs/STORE.md, "Rollups") ----------------------------------------------------
+ * Each alert's report columns are one row of alert_dims (found through a cache keyed by the
+ * values, else looked up, else inserted); its (day, dim, incident) cell of alert_rollup is
+ * accumulated in memory during the transaction and written (upsert) just before its COMMIT, so
+ * the rollups always hold exactly the committed alerts. */
+typedef struct dimv {
+    int64_t sig_id;
+    const char *cat;
+    int counted;
+    const char *certainty, *role_by, *proto, *app_proto, *att_ip;
+    int att_home;               /* -1: NULL */
+    const char *att_cc;         /* normalised: "??" when absent or empty */
+    int64_t att_asn;            /* 0 when absent */
+    const char *att_org;        /* "" when absent */
+    const char *vic_ip;
+    bool has_vic_port;
+    int64_t vic_port;
+    int vic_home;               /* -1: NULL */
+} dimv_t;
+
+typedef struct dimc {
+    uint64_t hash;
+    int64_t id;
+    char *key;
+    size_t klen;
+} dimc_t;
+#define DIM_CAP (1u << 16)
+
+typedef struct rollc {
+    int64_t day, dim, inc;
+    int64_t n, id_lo, id_hi, ts_lo, ts_hi;
+    bool used;
+} rollc_t;
+#define ROLL_CAP (1u << 15)
 
 /* Signature cache: (gid, sid, rev, msg) → row id, so the common case needs no query. */
 typedef struct sigc {
@@ -89,6 +144,11 @@ struct vg_store {
     int64_t max_ts;
     sigc_t *sig;
     vg_sjson_t *js;            /* the current line, read flat (store_json.c) */
+    dimc_t *dimc;              /* alert_dims cache, direct-mapped */
+    vg_buf_t dimkey;           /* the cache key being built */
+    rollc_t *roll;             /* rollup cells of the open transaction */
+    uint32_t *roll_used;       /* their slots, in order of first use */
+    uint32_t n_roll;
     bool failed;
 };
 
@@ -226,6 +286,14 @@ void vg_store_close(vg_store_t *s)
             free(s->sig[i].family);
         }
     free(s->sig);
+    if (s->dimc)
+        for (uint32_t i = 0; i < DIM_CAP; i++)
+            free(s->dimc[i].key);
+    free(s->dimc);
+    if (s->dimkey.cap)
+        vg_buf_fini(&s->dimkey);
+    free(s->roll);
+    free(s->roll_used);
     free(s->stats_json);
     free(s->js);
     free(s->path);
@@ -446,6 +514,184 @@ static int tx_begin(vg_store_t *s)
     return 0;
 }
 
+/* Day of an alert time: floor(trunc(ts / 1e6) / 86400), the UTC day strftime() gives for
+ * ts/1000000 (the same expression as the v3 migration's). */
+static int64_t day_of(int64_t ts)
+{
+    int64_t sec = ts / 1000000;
+    return sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+}
+
+static int flush_rollups(vg_store_t *s)
+{
+    sqlite3_stmt *u = s->st[ST_ROLLUP];
+    for (uint32_t i = 0; i < s->n_roll; i++) {
+        rollc_t *c = &s->roll[s->roll_used[i]];
+        sqlite3_bind_int64(u, 1, s->run_id);
+        sqlite3_bind_int64(u, 2, c->day);
+        sqlite3_bind_int64(u, 3, c->dim);
+        sqlite3_bind_int64(u, 4, c->inc);
+        sqlite3_bind_int64(u, 5, c->n);
+        sqlite3_bind_int64(u, 6, c->id_lo);
+        sqlite3_bind_int64(u, 7, c->id_hi);
+        sqlite3_bind_int64(u, 8, c->ts_lo);
+        sqlite3_bind_int64(u, 9, c->ts_hi);
+        int rc = sqlite3_step(u);
+        sqlite3_reset(u);
+        if (rc != SQLITE_DONE)
+            return fail(s, "rollup update");
+        c->used = false;
+    }
+    s->n_roll = 0;
+    return 0;
+}
+
+/* Adds one alert to its rollup cell of this transaction. */
+static int rollup_add(vg_store_t *s, int64_t dim, int64_t inc, int64_t id, int64_t ts)
+{
+    int64_t day = day_of(ts);
+    uint64_t h = ((uint64_t)day * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)dim * 0xC2B2AE3D27D4EB4Full) ^
+                 ((uint64_t)inc * 0x165667B19E3779F9ull);
+    h ^= h >> 29;
+    uint32_t j = (uint32_t)h & (ROLL_CAP - 1);
+    while (s->roll[j].used) {
+        rollc_t *c = &s->roll[j];
+        if (c->day == day && c->dim == dim && c->inc == inc) {
+            c->n++;
+            if (id < c->id_lo)
+                c->id_lo = id;
+            if (id > c->id_hi)
+                c->id_hi = id;
+            if (ts < c->ts_lo)
+                c->ts_lo = ts;
+            if (ts > c->ts_hi)
+                c->ts_hi = ts;
+            return 0;
+        }
+        j = (j + 1) & (ROLL_CAP - 1);
+    }
+    if (s->n_roll >= ROLL_CAP / 2) { /* write what is there (upserts add up) and start over */
+        if (flush_rollups(s))
+            return -1;
+        return rollup_add(s, dim, inc, id, ts);
+    }
+    rollc_t *c = &s->roll[j];
+    *c = (rollc_t){.day = day, .dim = dim, .inc = inc, .n = 1, .id_lo = id, .id_hi = id,
+                   .ts_lo = ts, .ts_hi = ts, .used = true};
+    s->roll_used[s->n_roll++] = j;
+    return 0;
+}
+
+static void key_str(vg_buf_t *b, const char *v)
+{
+    char num[24];
+    if (!v) {
+        vg_buf_append(b, "n;", 2);
+        return;
+    }
+    size_t n = strlen(v);
+    int k = snprintf(num, sizeof num, "s%zu:", n);
+    vg_buf_append(b, num, (size_t)k);
+    vg_buf_append(b, v, n);
+}
+
+static void key_int(vg_buf_t *b, bool has, int64_t v)
+{
+    char num[32];
+    int k = has ? snprintf(num, sizeof num, "i%lld;", (long long)v) : snprintf(num, sizeof num, "n;");
+    vg_buf_append(b, num, (size_t)k);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_dim(sqlite3_stmt *st, const dimv_t *d)
+{
+    sqlite3_bind_int64(st, 1, d->sig_id);
+    sqlite3_bind_text(st, 2, d->cat, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, d->counted);
+    bind_text_or_null(st, 4, d->certainty);
+    bind_text_or_null(st, 5, d->role_by);
+    bind_text_or_null(st, 6, d->proto);
+    bind_text_or_null(st, 7, d->app_proto);
+    bind_text_or_null(st, 8, d->att_ip);
+    if (d->att_home >= 0)
+        sqlite3_bind_int(st, 9, d->att_home);
+    else
+        sqlite3_bind_null(st, 9);
+    sqlite3_bind_text(st, 10, d->att_cc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, d->att_asn);
+    sqlite3_bind_text(st, 12, d->att_org, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 13, d->vic_ip);
+    if (d->has_vic_port)
+        sqlite3_bind_int64(st, 14, d->vic_port);
+    else
+        sqlite3_bind_null(st, 14);
+    if (d->vic_home >= 0)
+        sqlite3_bind_int(st, 15, d->vic_home);
+    else
+        sqlite3_bind_null(st, 15);
+}
+
+/* The alert_dims row of these values (0 on error). */
+static int64_t dim_of(vg_store_t *s, const dimv_t *d)
+{
+    vg_buf_t kb = s->dimkey;
+    kb.len = 0;
+    key_int(&kb, true, d->sig_id);
+    key_str(&kb, d->cat);
+    key_int(&kb, true, d->counted);
+    key_str(&kb, d->certainty);
+    key_str(&kb, d->role_by);
+    key_str(&kb, d->proto);
+    key_str(&kb, d->app_proto);
+    key_str(&kb, d->att_ip);
+    key_int(&kb, d->att_home >= 0, d->att_home);
+    key_str(&kb, d->att_cc);
+    key_int(&kb, true, d->att_asn);
+    key_str(&kb, d->att_org);
+    key_str(&kb, d->vic_ip);
+    key_int(&kb, d->has_vic_port, d->vic_port);
+    key_int(&kb, d->vic_home >= 0, d->vic_home);
+    uint64_t hh = fnv(kb.data, kb.len);
+    dimc_t *c = &s->dimc[hh & (DIM_CAP - 1)];
+    if (c->key && c->hash == hh && c->klen == kb.len && !memcmp(c->key, kb.data, kb.len))
+        return c->id;
+    sqlite3_stmt *f = s->st[ST_DIM_FIND];
+    bind_dim(f, d);
+    int rc = sqlite3_step(f);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(f, 0) : 0;
+    sqlite3_reset(f);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail(s, "rollup dimension lookup");
+        return 0;
+    }
+    if (!id) {
+        sqlite3_stmt *in = s->st[ST_DIM_INS];
+        bind_dim(in, d);
+        rc = sqlite3_step(in);
+        sqlite3_reset(in);
+        if (rc != SQLITE_DONE) {
+            fail(s, "rollup dimension insert");
+            return 0;
+        }
+        id = sqlite3_last_insert_rowid(s->db);
+    }
+    free(c->key);
+    c->key = vg_xmalloc(kb.len);
+    memcpy(c->key, kb.data, kb.len);
+    c->klen = kb.len;
+    c->hash = hh;
+    c->id = id;
+    s->dimkey = kb; /* keeps a grown buffer */
+    return id;
+}
+
 /* Writes one incident (insert or update by id); the key holds "cat\x1fatt\x1fvic\x1ffam". */
 static int flush_one(vg_store_t *s, inc_t *x)
 {
@@ -499,7 +745,7 @@ static int tx_commit(vg_store_t *s)
 {
     if (!s->in_tx)
         return 0;
-    if (flush_incidents(s))
+    if (flush_incidents(s) || flush_rollups(s))
         return -1;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "commit");
@@ -631,6 +877,13 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
         s->sig = vg_xcalloc(SIG_CAP, sizeof(sigc_t));
     if (!s->js)
         s->js = vg_xmalloc(sizeof(vg_sjson_t));
+    if (!s->dimc) {
+        s->dimc = vg_xcalloc(DIM_CAP, sizeof(dimc_t));
+        s->roll = vg_xcalloc(ROLL_CAP, sizeof(rollc_t));
+        s->roll_used = vg_xcalloc(ROLL_CAP, sizeof(uint32_t));
+        vg_buf_init(&s->dimkey, 256);
+    }
+    s->n_roll = 0;
     memset(&s->sum, 0, sizeof s->sum);
     s->sum.run_id = s->run_id;
     return s->run_id;
@@ -657,15 +910,6 @@ static void bind_int(sqlite3_stmt *st, int i, const vg_sjson_t *j, const char *p
     int64_t v;
     if (vg_sjson_int(j, path, &v))
         sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_bool(sqlite3_stmt *st, int i, const vg_sjson_t *j, const char *path)
-{
-    int v = vg_sjson_bool(j, path);
-    if (v >= 0)
-        sqlite3_bind_int(st, i, v);
     else
         sqlite3_bind_null(st, i);
 }
@@ -868,27 +1112,6 @@ fresh:;
     return x;
 }
 
-/* ip, port, home, country, asn, org of one end ("vigil.attacker" / "vigil.victim"). */
-typedef struct end_paths {
-    const char *port, *home, *country, *asn, *org, *pkt_port;
-} end_paths_t;
-static const end_paths_t attacker_paths = {"vigil.attacker.port", "vigil.attacker.home",
-                                           "vigil.attacker.country", "vigil.attacker.asn",
-                                           "vigil.attacker.as_org", "src_port"};
-static const end_paths_t victim_paths = {"vigil.victim.port", "vigil.victim.home",
-                                         "vigil.victim.country", "vigil.victim.asn",
-                                         "vigil.victim.as_org", "dest_port"};
-
-static void bind_end(sqlite3_stmt *st, int base, vg_sjson_t *j, const end_paths_t *p, const char *ip)
-{
-    bind_str(st, base, ip);
-    bind_int(st, base + 1, j, vg_sjson_get(j, p->port) ? p->port : p->pkt_port);
-    bind_bool(st, base + 2, j, p->home);
-    bind_str(st, base + 3, vg_sjson_str(j, p->country));
-    bind_int(st, base + 4, j, p->asn);
-    bind_str(st, base + 5, vg_sjson_str(j, p->org));
-}
-
 static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
 {
     const vg_sjson_leaf_t *al = vg_sjson_get(j, "alert");
@@ -911,26 +1134,73 @@ static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
     if (!inc)
         return -1;
 
+    /* The columns the report groups by, read once for the alert row and its rollup cell. */
+    int counted = vg_sjson_bool(j, "vigil.counted");
+    dimv_t d = {.sig_id = sig->id, .cat = cat,
+                .counted = counted >= 0 ? counted : strcmp(cat, "policy-info") != 0,
+                .certainty = vg_sjson_str(j, "vigil.certainty"),
+                .role_by = vg_sjson_str(j, "vigil.role_by"), .proto = vg_sjson_str(j, "proto"),
+                .app_proto = vg_sjson_str(j, "app_proto"), .att_ip = att_ip,
+                .att_home = vg_sjson_bool(j, "vigil.attacker.home"),
+                .att_cc = vg_sjson_str(j, "vigil.attacker.country"),
+                .att_org = vg_sjson_str(j, "vigil.attacker.as_org"), .vic_ip = vic_ip,
+                .vic_home = vg_sjson_bool(j, "vigil.victim.home")};
+    const char *att_cc = d.att_cc; /* as given, for the alert row */
+    const char *att_org = d.att_org;
+    bool has_asn = vg_sjson_int(j, "vigil.attacker.asn", &d.att_asn);
+    if (!has_asn)
+        d.att_asn = 0;
+    d.has_vic_port = vg_sjson_int(j, vg_sjson_get(j, "vigil.victim.port") ? "vigil.victim.port"
+                                                                         : "dest_port", &d.vic_port);
+    if (!d.att_cc || !*d.att_cc)
+        d.att_cc = "??";
+    if (!d.att_org)
+        d.att_org = "";
+    int64_t dim = dim_of(s, &d);
+    if (!dim)
+        return -1;
+
     sqlite3_stmt *st = s->st[ST_ALERT];
     sqlite3_bind_int64(st, 1, s->run_id);
     sqlite3_bind_int64(st, 2, ts);
     sqlite3_bind_int64(st, 3, sig->id);
     sqlite3_bind_text(st, 4, cat, -1, SQLITE_STATIC);
-    int counted = vg_sjson_bool(j, "vigil.counted");
-    sqlite3_bind_int(st, 5, counted >= 0 ? counted : strcmp(cat, "policy-info") != 0);
-    bind_str(st, 6, vg_sjson_str(j, "vigil.certainty"));
-    bind_str(st, 7, vg_sjson_str(j, "vigil.role_by"));
+    sqlite3_bind_int(st, 5, d.counted);
+    bind_text_or_null(st, 6, d.certainty);
+    bind_text_or_null(st, 7, d.role_by);
     bind_str(st, 8, vg_sjson_str(j, "alert.action"));
-    bind_str(st, 9, vg_sjson_str(j, "proto"));
-    bind_str(st, 10, vg_sjson_str(j, "app_proto"));
+    bind_text_or_null(st, 9, d.proto);
+    bind_text_or_null(st, 10, d.app_proto);
     bind_str(st, 11, vg_sjson_str(j, "src_ip"));
     bind_int(st, 12, j, "src_port");
     bind_str(st, 13, vg_sjson_str(j, "dest_ip"));
     bind_int(st, 14, j, "dest_port");
     bind_int(st, 15, j, "flow_id");
     bind_str(st, 16, vg_sjson_str(j, "community_id"));
-    bind_end(st, 17, j, &attacker_paths, att_ip);
-    bind_end(st, 23, j, &victim_paths, vic_ip);
+    bind_text_or_null(st, 17, att_ip);
+    bind_int(st, 18, j, vg_sjson_get(j, "vigil.attacker.port") ? "vigil.attacker.port" : "src_port");
+    if (d.att_home >= 0)
+        sqlite3_bind_int(st, 19, d.att_home);
+    else
+        sqlite3_bind_null(st, 19);
+    bind_text_or_null(st, 20, att_cc);
+    if (has_asn)
+        sqlite3_bind_int64(st, 21, d.att_asn);
+    else
+        sqlite3_bind_null(st, 21);
+    bind_text_or_null(st, 22, att_org);
+    bind_text_or_null(st, 23, vic_ip);
+    if (d.has_vic_port)
+        sqlite3_bind_int64(st, 24, d.vic_port);
+    else
+        sqlite3_bind_null(st, 24);
+    if (d.vic_home >= 0)
+        sqlite3_bind_int(st, 25, d.vic_home);
+    else
+        sqlite3_bind_null(st, 25);
+    bind_str(st, 26, vg_sjson_str(j, "vigil.victim.country"));
+    bind_int(st, 27, j, "vigil.victim.asn");
+    bind_str(st, 28, vg_sjson_str(j, "vigil.victim.as_org"));
     sqlite3_bind_int64(st, 29, inc->id);
     /* Evidence (issue 7's ledger): a reference and a content hash when the event carries them;
      * an evidence object in another shape is kept whole as the reference. */
@@ -960,6 +1230,8 @@ static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
     if (rc != SQLITE_DONE)
         return fail(s, "alert insert");
     int64_t id = sqlite3_last_insert_rowid(s->db);
+    if (rollup_add(s, dim, inc->id, id, ts))
+        return -1;
     if (!inc->alerts)
         inc->first_alert = id;
     inc->last_alert = id;
@@ -1189,6 +1461,7 @@ int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_su
             for (int i = 0; rc == SQLITE_OK && i < n_old; i++) {
                 old = olds[i];
                 if (exec_bind(s, "DELETE FROM alerts WHERE run_id=?1", old, 0) ||
+                    exec_bind(s, "DELETE FROM alert_rollup WHERE run_id=?1", old, 0) ||
                     exec_bind(s, "DELETE FROM incidents WHERE run_id=?1", old, 0) ||
                     exec_bind(s, "DELETE FROM flows WHERE run_id=?1", old, 0) ||
                     exec_bind(s, "UPDATE runs SET status='superseded', superseded_by=?2 WHERE id=?1",

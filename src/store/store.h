@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VG_STORE_SCHEMA_VERSION 2
+#define VG_STORE_SCHEMA_VERSION 3
 
 typedef struct vg_store vg_store_t;
 struct sqlite3;

@@ -78,10 +78,17 @@ static void test_migration_from_v1(void **st)
     sqlite3_close(db);
     vg_store_t *s = vg_store_open(path, false, err, sizeof err);
     assert_non_null(s);
-    assert_int_equal(vg_store_schema_version(s), 2);
+    assert_int_equal(vg_store_schema_version(s), VG_STORE_SCHEMA_VERSION);
     db = vg_store_db(s);
     assert_int_equal(q1(db, "SELECT count(*) FROM alerts WHERE attacker_ip='1.2.3.4' AND evidence_ref IS NULL"), 1);
     assert_int_equal(q1(db, "SELECT count(*) FROM pragma_table_info('alerts') WHERE name IN ('evidence_ref','evidence_sha256')"), 2);
+    /* version 3 built the rollups of the alerts already there (country, ASN, organisation
+     * normalised; no incident id → 0) */
+    assert_int_equal(q1(db, "SELECT count(*) FROM alert_dims WHERE attacker_ip='1.2.3.4' AND "
+                            "attacker_country='\?\?' AND attacker_asn=0 AND attacker_org=''"), 1);
+    assert_int_equal(q1(db, "SELECT count(*) FROM alert_rollup r JOIN alert_dims d ON d.id=r.dim "
+                            "WHERE r.run_id=1 AND r.day=0 AND r.incident_id=0 AND r.alerts=1 AND "
+                            "r.first_ts=5 AND d.victim_ip='10.0.0.1'"), 1);
     vg_store_close(s);
 }
 

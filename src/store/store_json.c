@@ -193,9 +193,32 @@ int vg_sjson_parse(vg_sjson_t *j, const char *line, size_t len)
     return 0;
 }
 
+/* The hash of a path, remembered by the path's address and checked against a copy of its text
+ * (the store asks for the same few dozen constant paths on every line; comparing the text is
+ * cheaper than hashing it again). */
+static uint64_t path_hash(const char *path)
+{
+    static __thread struct {
+        const char *ptr;
+        uint64_t h;
+        char text[48];
+    } memo[128];
+    unsigned m = (unsigned)(((uintptr_t)path >> 3) ^ ((uintptr_t)path >> 10)) & 127;
+    if (memo[m].ptr == path && !strcmp(memo[m].text, path))
+        return memo[m].h;
+    size_t n = strlen(path);
+    uint64_t h = fnv_more(FNV0, path, n);
+    if (n < sizeof memo[m].text) {
+        memo[m].ptr = path;
+        memo[m].h = h;
+        memcpy(memo[m].text, path, n + 1);
+    }
+    return h;
+}
+
 const vg_sjson_leaf_t *vg_sjson_get(const vg_sjson_t *j, const char *path)
 {
-    uint64_t h = fnv_more(FNV0, path, strlen(path));
+    uint64_t h = path_hash(path);
     unsigned s = (unsigned)(h ^ (h >> 29)) & (VG_SJSON_SLOTS - 1);
     while (j->slot[s]) {
         const vg_sjson_leaf_t *l = &j->leaf[j->slot[s] - 1];

@@ -59,7 +59,9 @@ static const char *const schema_v2 =
  * by (country, ASN and organisation normalised as the report shows them); alert_rollup counts
  * the alerts of each (run, UTC day, combination, incident) with their first/last id and time.
  * The migration builds both from the alerts already stored. The day of an alert is
- * floor(trunc(ts / 1e6) / 86400): the day strftime() gives for ts/1000000. */
+ * floor(trunc(ts / 1e6) / 86400): the day strftime() gives for ts/1000000. The index of
+ * alerts by run is dropped: a run's alerts lie between the first and last alert ids of its
+ * rollup cells. */
 #define DAY_OF(ts) "((" ts ")/1000000 - ((((" ts ")/1000000) % 86400) + 86400) % 86400) / 86400"
 static const char *const schema_v3 =
     "CREATE TABLE alert_dims(id INTEGER PRIMARY KEY, sig_id INTEGER NOT NULL, category TEXT NOT NULL,"
@@ -87,7 +89,10 @@ static const char *const schema_v3 =
     " AND d.attacker_country=coalesce(nullif(a.attacker_country,''),'\?\?')"
     " AND d.attacker_asn=coalesce(a.attacker_asn,0) AND d.attacker_org=coalesce(a.attacker_org,'')"
     " AND d.victim_port IS a.victim_port AND d.victim_home IS a.victim_home"
-    " GROUP BY 1, 2, 3, 4;";
+    " GROUP BY 1, 2, 3, 4;"
+    /* A run's alerts are found through its rollup cells (their id range); one index less to
+     * keep on every insert. */
+    "DROP INDEX IF EXISTS alerts_run;";
 
 static const char *const migrations[VG_STORE_SCHEMA_VERSION + 1] = {
     [1] = NULL, /* vg_store_schema_v1 (not a constant expression) */

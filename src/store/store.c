@@ -33,8 +33,8 @@ typedef struct inc {
 } inc_t;
 
 enum {
-    ST_SIG_FIND, ST_SIG_INS, ST_ALERT, ST_INC_INS, ST_INC_UPD, ST_FLOW, ST_DIM_FIND, ST_DIM_INS,
-    ST_ROLLUP, ST_MAX
+    ST_SIG_FIND, ST_SIG_INS, ST_ALERT, ST_INC_INS, ST_INC_UPD, ST_FLOW, ST_DIM_INS,
+    ST_ROLLUP, ST_INC_PREV, ST_MAX
 };
 
 /* The alert columns alert_dims holds, in its column order (schema v3). */
@@ -63,11 +63,6 @@ static const char *const stmt_sql[ST_MAX] = {
                 "dest_ip,dest_port,pkts_toserver,pkts_toclient,bytes_toserver,bytes_toclient,state,"
                 "reason,alerted,community_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
                 "?14,?15,?16,?17,?18)",
-    [ST_DIM_FIND] = "SELECT id FROM alert_dims WHERE attacker_ip IS ?8 AND victim_ip IS ?13 AND "
-                    "sig_id=?1 AND category=?2 AND counted=?3 AND certainty IS ?4 AND role_by IS ?5 "
-                    "AND proto IS ?6 AND app_proto IS ?7 AND attacker_home IS ?9 AND "
-                    "attacker_country=?10 AND attacker_asn=?11 AND attacker_org=?12 AND "
-                    "victim_port IS ?14 AND victim_home IS ?15 LIMIT 1",
     [ST_DIM_INS] = "INSERT INTO alert_dims(" DIM_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
                    "?12,?13,?14,?15)",
     [ST_ROLLUP] = "INSERT INTO alert_rollup(run_id,day,dim,incident_id,alerts,first_alert,last_alert,"
@@ -76,6 +71,11 @@ static const char *const stmt_sql[ST_MAX] = {
                   "first_alert=min(first_alert,excluded.first_alert),"
                   "last_alert=max(last_alert,excluded.last_alert),"
                   "first_ts=min(first_ts,excluded.first_ts),last_ts=max(last_ts,excluded.last_ts)",
+    /* An incident of an earlier counted run that an alert at ?5 continues (incidents_key). */
+    [ST_INC_PREV] = "SELECT id, start_ts, end_ts, alerts, first_alert, last_alert FROM incidents "
+                    "WHERE attacker_ip=?2 AND victim_ip=?3 AND category=?1 AND family=?4 AND "
+                    "keyed=1 AND end_ts >= ?5 - ?6 AND start_ts <= ?5 + ?6 AND run_id IN (SELECT id FROM runs "
+                    "WHERE status IN ('complete','partial')) ORDER BY end_ts DESC LIMIT 1",
 };
 
 /* --- rollups (docs/STORE.md, "Rollups") ----------------------------------------------------
@@ -98,6 +98,7 @@ typedef struct dimv {
     int vic_home;               /* -1: NULL */
 } dimv_t;
 
+/* Direct-mapped: a combination evicted by another comes back as a new row. */
 typedef struct dimc {
     uint64_t hash;
     int64_t id;
@@ -142,6 +143,7 @@ struct vg_store {
     uint32_t n_dirty;
     uint64_t inc_resets;
     int64_t max_ts;
+    int64_t prev_lo, prev_hi;  /* alert times of the earlier counted runs (prev_lo > prev_hi: none) */
     sigc_t *sig;
     vg_sjson_t *js;            /* the current line, read flat (store_json.c) */
     dimc_t *dimc;              /* alert_dims cache, direct-mapped */
@@ -665,7 +667,7 @@ static void bind_dim(sqlite3_stmt *st, const dimv_t *d)
         sqlite3_bind_null(st, 15);
 }
 
-/* The alert_dims row of these values (0 on error). */
+/* The alert_dims row of these values (0 on error): the cached one, else a new row. */
 static int64_t dim_of(vg_store_t *s, const dimv_t *d)
 {
     vg_buf_t kb = s->dimkey;
@@ -689,26 +691,18 @@ static int64_t dim_of(vg_store_t *s, const dimv_t *d)
     dimc_t *c = &s->dimc[hh & (DIM_CAP - 1)];
     if (c->key && c->hash == hh && c->klen == kb.len && !memcmp(c->key, kb.data, kb.len))
         return c->id;
-    sqlite3_stmt *f = s->st[ST_DIM_FIND];
-    bind_dim(f, d);
-    int rc = sqlite3_step(f);
-    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(f, 0) : 0;
-    sqlite3_reset(f);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        fail(s, "rollup dimension lookup");
+    /* Not in the cache: a new row, even if an equal one exists (no index to find it: a
+     * lookup index took random page writes on every commit). Equal rows only split a cell in
+     * two; the report groups by the values, never by the row id. */
+    sqlite3_stmt *in = s->st[ST_DIM_INS];
+    bind_dim(in, d);
+    int rc = sqlite3_step(in);
+    sqlite3_reset(in);
+    if (rc != SQLITE_DONE) {
+        fail(s, "rollup dimension insert");
         return 0;
     }
-    if (!id) {
-        sqlite3_stmt *in = s->st[ST_DIM_INS];
-        bind_dim(in, d);
-        rc = sqlite3_step(in);
-        sqlite3_reset(in);
-        if (rc != SQLITE_DONE) {
-            fail(s, "rollup dimension insert");
-            return 0;
-        }
-        id = sqlite3_last_insert_rowid(s->db);
-    }
+    int64_t id = sqlite3_last_insert_rowid(s->db);
     free(c->key);
     c->key = vg_xmalloc(kb.len);
     memcpy(c->key, kb.data, kb.len);
@@ -913,6 +907,18 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
     s->n_roll = 0;
     memset(&s->sum, 0, sizeof s->sum);
     s->sum.run_id = s->run_id;
+    /* The alert times of the earlier counted runs, so that only alerts near them look for an
+     * incident to continue (from the rollups: far fewer rows than the alerts). */
+    s->prev_lo = 1;
+    s->prev_hi = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT min(first_ts), max(last_ts), count(*) FROM alert_rollup "
+                                  "WHERE run_id IN (SELECT id FROM runs WHERE status IN "
+                                  "('complete','partial'))", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 2) > 0) {
+        s->prev_lo = sqlite3_column_int64(st, 0);
+        s->prev_hi = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
     return s->run_id;
 }
 
@@ -1146,11 +1152,42 @@ static inc_t *incident_for(vg_store_t *s, const char *cat, const char *att, cons
     s->n_inc++;
 fresh:;
     inc_t *x = &s->inc[j];
+    x->dirty = false;
+    /* An incident of an earlier counted run that this alert continues (the same key, the alert
+     * within the window of its span) goes on instead of a new one: an episode split over two
+     * captures is one incident. Asked only when the alert is near the earlier runs' alerts. */
+    if (s->prev_lo <= s->prev_hi && ts + s->window_us >= s->prev_lo && ts - s->window_us <= s->prev_hi) {
+        sqlite3_stmt *q = s->st[ST_INC_PREV];
+        sqlite3_bind_text(q, 1, cat, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, att, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, vic, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, fam, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 5, ts);
+        sqlite3_bind_int64(q, 6, s->window_us);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            x->id = sqlite3_column_int64(q, 0);
+            x->start = sqlite3_column_int64(q, 1);
+            x->end = sqlite3_column_int64(q, 2);
+            x->alerts = (uint64_t)sqlite3_column_int64(q, 3);
+            x->first_alert = sqlite3_column_int64(q, 4);
+            x->last_alert = sqlite3_column_int64(q, 5);
+        }
+        sqlite3_reset(q);
+        if (rc == SQLITE_ROW) {
+            mark_dirty(s, x);
+            s->sum.incidents_continued++;
+            return x;
+        }
+        if (rc != SQLITE_DONE) {
+            fail(s, "incident lookup");
+            return NULL;
+        }
+    }
     x->id = s->next_inc++;
     x->start = x->end = ts;
     x->alerts = 0;
     x->first_alert = x->last_alert = 0;
-    x->dirty = false;
     mark_dirty(s, x);
     s->sum.incidents++;
     return x;
@@ -1487,6 +1524,10 @@ int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_su
         sqlite3_finalize(st);
         if (rc == SQLITE_OK && e->n_captures && record_captures(s, e->captures, e->n_captures))
             rc = SQLITE_ERROR;
+        /* The run's incidents become findable by later runs (incidents_key). */
+        if (rc == SQLITE_OK && !e->failed &&
+            exec_bind(s, "UPDATE incidents SET keyed=1 WHERE run_id=?1 AND keyed=0", s->run_id, 0))
+            rc = SQLITE_ERROR;
         /* Rerun rule: an earlier counted run of the same capture set is superseded. */
         int64_t old = 0;
         bool overlap = false;
@@ -1504,13 +1545,28 @@ int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_su
             sqlite3_finalize(st);
             for (int i = 0; rc == SQLITE_OK && i < n_old; i++) {
                 old = olds[i];
-                /* The run's alerts lie within its rollup cells' id range (alerts of
+                /* Incidents the old run opened or continued are recounted from the alerts
+                 * of the other runs (their rollup cells); those left without alerts go. Then
+                 * the run's alerts, which lie within its rollup cells' id range (alerts of
                  * another run written at the same time may lie between them). */
-                if (exec_bind(s, "DELETE FROM alerts WHERE id BETWEEN (SELECT min(first_alert) "
+                if (exec_bind(s, "DROP TABLE IF EXISTS temp.inc_left", 0, 0) ||
+                    exec_bind(s, "CREATE TEMP TABLE inc_left AS SELECT incident_id AS id,"
+                                 " sum(alerts) AS n, min(first_alert) AS fa, max(last_alert) AS la,"
+                                 " min(first_ts) AS t0, max(last_ts) AS t1, min(run_id) AS run"
+                                 " FROM alert_rollup WHERE run_id<>?1 AND incident_id IN (SELECT"
+                                 " incident_id FROM alert_rollup WHERE run_id=?1 UNION SELECT id"
+                                 " FROM incidents WHERE run_id=?1) GROUP BY incident_id", old, 0) ||
+                    exec_bind(s, "DELETE FROM incidents WHERE (run_id=?1 OR id IN (SELECT"
+                                 " incident_id FROM alert_rollup WHERE run_id=?1)) AND id NOT IN"
+                                 " (SELECT id FROM temp.inc_left)", old, 0) ||
+                    exec_bind(s, "UPDATE incidents SET alerts=g.n, first_alert=g.fa,"
+                                 " last_alert=g.la, start_ts=g.t0, end_ts=g.t1, run_id=g.run FROM"
+                                 " temp.inc_left g WHERE incidents.id=g.id", 0, 0) ||
+                    exec_bind(s, "DROP TABLE temp.inc_left", 0, 0) ||
+                    exec_bind(s, "DELETE FROM alerts WHERE id BETWEEN (SELECT min(first_alert) "
                                  "FROM alert_rollup WHERE run_id=?1) AND (SELECT max(last_alert) "
                                  "FROM alert_rollup WHERE run_id=?1) AND run_id=?1", old, 0) ||
                     exec_bind(s, "DELETE FROM alert_rollup WHERE run_id=?1", old, 0) ||
-                    exec_bind(s, "DELETE FROM incidents WHERE run_id=?1", old, 0) ||
                     exec_bind(s, "DELETE FROM flows WHERE run_id=?1", old, 0) ||
                     exec_bind(s, "UPDATE runs SET status='superseded', superseded_by=?2 WHERE id=?1",
                               old, s->run_id))

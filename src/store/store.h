@@ -75,7 +75,8 @@ typedef struct vg_store_run_end {
 typedef struct vg_store_run_summary {
     int64_t run_id;
     int64_t superseded_run;               /* 0: none */
-    uint64_t alerts, incidents, flows;    /* rows this run stored */
+    uint64_t alerts, incidents, flows;    /* rows this run stored (incidents: new ones) */
+    uint64_t incidents_continued;         /* incidents of earlier runs this run's alerts continued */
     uint64_t lines_skipped;               /* EVE lines the store could not use (logged) */
     bool overlap_warning;                 /* shares some (not all) captures with a counted run */
 } vg_store_run_summary_t;

@@ -55,7 +55,7 @@ static const char *const schema_v2 =
     "ALTER TABLE alerts ADD COLUMN evidence_sha256 TEXT;";
 
 /* Version 3: aggregates kept at insert time for `vigil report` (docs/STORE.md, "Rollups").
- * alert_dims holds each distinct combination of the alert columns the report groups and counts
+ * alert_dims holds (at least once) each distinct combination of the alert columns the report groups and counts
  * by (country, ASN and organisation normalised as the report shows them); alert_rollup counts
  * the alerts of each (run, UTC day, combination, incident) with their first/last id and time.
  * The migration builds both from the alerts already stored. The day of an alert is
@@ -69,7 +69,7 @@ static const char *const schema_v3 =
     " attacker_ip TEXT, attacker_home INTEGER, attacker_country TEXT NOT NULL,"
     " attacker_asn INTEGER NOT NULL, attacker_org TEXT NOT NULL, victim_ip TEXT,"
     " victim_port INTEGER, victim_home INTEGER);"
-    "CREATE INDEX alert_dims_key ON alert_dims(attacker_ip, victim_ip, sig_id);"
+    "CREATE INDEX alert_dims_key ON alert_dims(attacker_ip, victim_ip, sig_id);" /* dropped below */
     "CREATE TABLE alert_rollup(run_id INTEGER NOT NULL, day INTEGER NOT NULL, dim INTEGER NOT NULL,"
     " incident_id INTEGER NOT NULL, alerts INTEGER NOT NULL, first_alert INTEGER NOT NULL,"
     " last_alert INTEGER NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,"
@@ -90,9 +90,16 @@ static const char *const schema_v3 =
     " AND d.attacker_asn=coalesce(a.attacker_asn,0) AND d.attacker_org=coalesce(a.attacker_org,'')"
     " AND d.victim_port IS a.victim_port AND d.victim_home IS a.victim_home"
     " GROUP BY 1, 2, 3, 4;"
+    "DROP INDEX alert_dims_key;"
     /* A run's alerts are found through its rollup cells (their id range); one index less to
      * keep on every insert. */
-    "DROP INDEX IF EXISTS alerts_run;";
+    "DROP INDEX IF EXISTS alerts_run;"
+    /* Incidents continue across runs: those of ended runs are found by key and time. A run's
+     * incidents enter the index at its end (keyed=1), in one go, not at every commit. */
+    "ALTER TABLE incidents ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE incidents SET keyed=1;"
+    "CREATE INDEX incidents_key ON incidents(attacker_ip, victim_ip, category, family, end_ts)"
+    " WHERE keyed=1;";
 
 static const char *const migrations[VG_STORE_SCHEMA_VERSION + 1] = {
     [1] = NULL, /* vg_store_schema_v1 (not a constant expression) */

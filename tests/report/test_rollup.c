@@ -115,6 +115,12 @@ static void check_rollup_tables(sqlite3 *db)
     assert_int_equal(q1(db, "SELECT count(*) FROM (" ROLLUP_CELLS " EXCEPT " ALERT_CELLS ")"), 0);
     assert_int_equal(q1(db, "SELECT coalesce(sum(alerts),0) FROM alert_rollup"),
                      q1(db, "SELECT count(*) FROM alerts"));
+    /* incidents continued across runs and recounted after the rerun hold their alerts */
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents i LEFT JOIN (SELECT incident_id, count(*) AS n"
+                            " FROM alerts GROUP BY incident_id) g ON g.incident_id=i.id"
+                            " WHERE g.n IS NULL OR g.n<>i.alerts"), 0);
+    assert_true(q1(db, "SELECT count(*) FROM (SELECT incident_id FROM alerts GROUP BY incident_id"
+                       " HAVING count(DISTINCT run_id) > 1)") > 0);
 }
 
 static char *render(sqlite3 *db, const vg_report_filter_t *f, bool scan)
@@ -229,7 +235,8 @@ static void test_migration_builds_rollups(void **st)
     char *before = render(db, &(vg_report_filter_t){.top = 10, .store_label = "x"}, false);
     int64_t cells = q1(db, "SELECT count(*) FROM alert_rollup");
     assert_int_equal(sqlite3_exec(db, "DROP TABLE alert_rollup; DROP TABLE alert_dims;"
-                                      "CREATE INDEX alerts_run ON alerts(run_id);"
+                                      "CREATE INDEX alerts_run ON alerts(run_id); DROP INDEX incidents_key;"
+                                      "ALTER TABLE incidents DROP COLUMN keyed;"
                                       "DELETE FROM schema_version WHERE version=3", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -239,7 +246,8 @@ static void test_migration_builds_rollups(void **st)
     db = vg_store_db(s);
     assert_int_equal(vg_store_schema_version(s), 3);
     assert_int_equal(q1(db, "SELECT count(*) FROM sqlite_master WHERE name='alerts_run'"), 0);
-    assert_int_equal(q1(db, "SELECT count(*) FROM alert_rollup"), cells);
+    /* the writer may hold an equal combination twice (cache eviction), the migration never */
+    assert_true(q1(db, "SELECT count(*) FROM alert_rollup") <= cells);
     check_rollup_tables(db);
     char *after = render(db, &(vg_report_filter_t){.top = 10, .store_label = "x"}, false);
     assert_string_equal(before, after);

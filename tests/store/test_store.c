@@ -234,6 +234,89 @@ static void test_incident_window(void **st)
     vg_store_close(s);
 }
 
+
+/* Every incident's row agrees with the alerts that carry its id (count, first/last time and
+ * id), and every alert's incident exists. */
+static void check_incidents(sqlite3 *db)
+{
+    assert_int_equal(q1(db, "SELECT count(*) FROM alerts a LEFT JOIN incidents i ON i.id=a.incident_id WHERE i.id IS NULL"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents i JOIN (SELECT incident_id, count(*) AS n,"
+                            " min(ts) AS t0, max(ts) AS t1, min(id) AS a0, max(id) AS a1 FROM alerts GROUP BY"
+                            " incident_id) g ON g.incident_id=i.id WHERE i.alerts<>g.n OR i.start_ts<>g.t0 OR"
+                            " i.end_ts<>g.t1 OR i.first_alert<>g.a0 OR i.last_alert<>g.a1"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents WHERE id NOT IN (SELECT incident_id FROM alerts)"), 0);
+}
+
+static void feed_run_k(const char *path, const char *seed, const int64_t *t, const char *const *vic,
+                       size_t n, vg_store_run_summary_t *sum)
+{
+    char err[256];
+    vg_store_t *s = vg_store_open(path, true, err, sizeof err);
+    assert_non_null(s);
+    assert_true(fx_begin(s, seed, 600) > 0);
+    for (size_t i = 0; i < n; i++) {
+        fx_alert_t a = {.t = t[i], .sid = 1, .msg = "TEST Exploit Foo", .att = "198.51.100.1",
+                        .vic = vic[i], .vic_home = 1};
+        assert_int_equal(fx_feed(s, &a), 0);
+    }
+    assert_int_equal(vg_store_sink_commit(s, true), 0);
+    vg_store_run_end_t e = {.packets = 10, .first_ts = (uint64_t)FX_T0 * 1000000,
+                            .last_ts = (uint64_t)(FX_T0 + 6000) * 1000000};
+    assert_int_equal(vg_store_end_run(s, &e, sum, err, sizeof err), 0);
+    vg_store_close(s);
+}
+
+/* Incidents continue across runs: a later run's alert within the window of an earlier counted
+ * run's incident of the same key joins it; a rerun that supersedes the earlier run leaves every
+ * incident counted from the alerts that remain. */
+static void test_incidents_across_runs(void **st)
+{
+    (void)st;
+    char path[256];
+    fx_tmp_store(path, sizeof path);
+    vg_store_run_summary_t sum;
+    const char *k1 = "10.0.0.1", *k2 = "10.0.0.2";
+    /* run 1: key 1 at 0 and 100, key 2 at 0 */
+    feed_run_k(path, "a1", (int64_t[]){0, 100, 0}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.incidents, 2);
+    assert_int_equal(sum.incidents_continued, 0);
+    /* run 2 (another capture): key 1 at 500 continues run 1's incident (within 600 of 100);
+     * key 1 at 5000 and key 2 at 2000 are past the window: new incidents */
+    feed_run_k(path, "b2", (int64_t[]){500, 5000, 2000}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.incidents, 2);
+    assert_int_equal(sum.incidents_continued, 1);
+    char err[256];
+    vg_store_t *s = vg_store_open(path, false, err, sizeof err);
+    sqlite3 *db = vg_store_db(s);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents"), 4);
+    assert_int_equal(q1(db, "SELECT alerts FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1"), 3);
+    assert_int_equal(q1(db, "SELECT count(DISTINCT run_id) FROM alerts WHERE incident_id=(SELECT id FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1)"), 2);
+    check_incidents(db);
+    vg_store_close(s);
+    /* run 3 reruns run 1's capture: run 1 is superseded; the incident run 2 continued keeps
+     * run 2's alert and gets run 3's, the key-2 incident of run 1 goes on with run 3's alert */
+    feed_run_k(path, "a1", (int64_t[]){0, 100, 0}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.superseded_run, 1);
+    s = vg_store_open(path, false, err, sizeof err);
+    db = vg_store_db(s);
+    assert_int_equal(q1(db, "SELECT count(*) FROM alerts WHERE run_id=1"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents WHERE run_id=1"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents"), 4);
+    assert_int_equal(q1(db, "SELECT alerts FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1"), 3);
+    assert_int_equal(q1(db, "SELECT (end_ts - start_ts)/1000000 FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1"), 500);
+    check_incidents(db);
+    vg_store_close(s);
+    /* run 4 reruns run 2's capture: the shared incident now holds runs 3 and 4 */
+    feed_run_k(path, "b2", (int64_t[]){500, 5000, 2000}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.superseded_run, 2);
+    s = vg_store_open(path, false, err, sizeof err);
+    db = vg_store_db(s);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents"), 4);
+    assert_int_equal(q1(db, "SELECT count(*) FROM alerts"), 6);
+    check_incidents(db);
+    vg_store_close(s);
+}
+
 static void test_alert_columns(void **st)
 {
     (void)st;
@@ -439,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_batch_commit),
         cmocka_unit_test(test_early_commit_at_batch_size),
         cmocka_unit_test(test_incident_window),
+        cmocka_unit_test(test_incidents_across_runs),
         cmocka_unit_test(test_alert_columns),
         cmocka_unit_test(test_rerun_rule),
         cmocka_unit_test(test_capture_set),

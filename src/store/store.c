@@ -30,6 +30,7 @@ typedef struct inc {
     uint64_t alerts;
     int64_t first_alert, last_alert;
     bool dirty;
+    bool written;       /* its row exists (its id is taken in the database) */
 } inc_t;
 
 enum {
@@ -133,6 +134,7 @@ struct vg_store {
     enum vg_store_flows flows;
     uint32_t batch_rows;
     uint32_t pending;
+    uint32_t unflushed;        /* rows since incident updates and rollup cells were last written */
     char *stats_json;          /* the latest stats event's "stats" object */
     uint64_t drops, flow_total, gaps;
     vg_store_run_summary_t sum;
@@ -737,6 +739,7 @@ static int flush_one(vg_store_t *s, inc_t *x)
     if (rc != SQLITE_DONE)
         return fail(s, "incident update");
     x->dirty = false;
+    x->written = true;
     return 0;
 }
 
@@ -751,6 +754,26 @@ static int flush_incidents(vg_store_t *s)
     return 0;
 }
 
+/* Writes the incidents that have no row yet (so that their ids are taken for other writers);
+ * updates of the others wait for the next full flush. */
+static int flush_new_incidents(vg_store_t *s)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->n_dirty; i++) {
+        inc_t *x = &s->inc[s->dirty[i]];
+        if (!x->key || !x->dirty)
+            continue;
+        if (!x->written) {
+            if (flush_one(s, x))
+                return -1;
+            continue;
+        }
+        s->dirty[k++] = s->dirty[i];
+    }
+    s->n_dirty = k;
+    return 0;
+}
+
 static void mark_dirty(vg_store_t *s, inc_t *x)
 {
     if (x->dirty)
@@ -762,18 +785,28 @@ static void mark_dirty(vg_store_t *s, inc_t *x)
     s->dirty[s->n_dirty++] = (uint32_t)(x - s->inc);
 }
 
-static int tx_commit(vg_store_t *s)
+/* Commits. full: also the updates of existing incidents and the rollup cells accumulated so
+ * far; otherwise only new incidents are written with the alerts (every row of a running run is
+ * durable at each commit; its incident counts and rollup cells catch up at least every
+ * batch_rows rows and at the end, before the run can be counted). The engine commits after
+ * every block of events (a few dozen alerts): writing each open incident and cell again at
+ * each of them cost more than the alerts. */
+static int tx_commit_full(vg_store_t *s, bool full)
 {
     if (!s->in_tx)
         return 0;
-    if (flush_incidents(s) || flush_rollups(s))
+    if (full ? flush_incidents(s) || flush_rollups(s) : flush_new_incidents(s))
         return -1;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "commit");
     s->in_tx = false;
     s->pending = 0;
+    if (full)
+        s->unflushed = 0;
     return 0;
 }
+
+static int tx_commit(vg_store_t *s) { return tx_commit_full(s, true); }
 
 /* --- the run --- */
 
@@ -1153,6 +1186,7 @@ static inc_t *incident_for(vg_store_t *s, const char *cat, const char *att, cons
 fresh:;
     inc_t *x = &s->inc[j];
     x->dirty = false;
+    x->written = false;
     /* An incident of an earlier counted run that this alert continues (the same key, the alert
      * within the window of its span) goes on instead of a new one: an episode split over two
      * captures is one incident. Asked only when the alert is near the earlier runs' alerts. */
@@ -1175,6 +1209,7 @@ fresh:;
         }
         sqlite3_reset(q);
         if (rc == SQLITE_ROW) {
+            x->written = true;
             mark_dirty(s, x);
             s->sum.incidents_continued++;
             return x;
@@ -1324,6 +1359,7 @@ static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
     mark_dirty(s, inc);
     s->sum.alerts++;
     s->pending++;
+    s->unflushed++;
     return 0;
 }
 
@@ -1476,8 +1512,7 @@ int vg_store_sink_commit(void *ctx, bool final)
     vg_store_t *s = ctx;
     if (s->failed)
         return -1;
-    (void)final;
-    return tx_commit(s);
+    return tx_commit_full(s, final || s->unflushed >= s->batch_rows);
 }
 
 static int exec_bind(vg_store_t *s, const char *sql, int64_t a, int64_t b)

@@ -327,14 +327,28 @@ bool vg_sjson_int(const vg_sjson_t *j, const char *path, int64_t *out)
     const vg_sjson_leaf_t *l = vg_sjson_get(j, path);
     if (!l || l->type != 'n' || l->n >= 24)
         return false;
-    char b[24];
-    memcpy(b, l->v, l->n);
-    b[l->n] = '\0';
-    char *end;
-    long long v = strtoll(b, &end, 10);
-    if (*end)
+    /* strtoll's answer (an optional sign, decimal digits, clamped to the int64 range) without
+     * its cost */
+    const char *p = l->v, *e = l->v + l->n;
+    bool neg = false;
+    if (p < e && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    if (p == e)
         return false;
-    *out = v;
+    uint64_t acc = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool over = false;
+    for (; p < e; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        unsigned d = (unsigned)(*p - '0');
+        if (acc > (lim - d) / 10)
+            over = true;
+        else
+            acc = acc * 10 + d;
+    }
+    if (over)
+        acc = lim;
+    *out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
     return true;
 }
 

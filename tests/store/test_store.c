@@ -511,6 +511,28 @@ static void test_flat_json(void **st)
                          "{\"a\":1} x", "{\"a\" 1}", "{\"a\":[1,2}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(vg_sjson_parse(&j, bad[i], strlen(bad[i])), -1);
+    /* strings are scanned eight bytes at a time: an escaped quote, a backslash, a control
+     * character (refused) or a non-ASCII byte at every offset of a long string */
+    for (int at = 0; at < 24; at++) {
+        char line[128], want[64];
+        for (int kind = 0; kind < 4; kind++) {
+            static const char *const ins[] = {"\\\"", "\\\\", "\x01", "\xc3\xa9"};
+            static const char *const out[] = {"\"", "\\", "", "\xc3\xa9"};
+            int n = snprintf(line, sizeof line, "{\"k\":\"%.*s%s%.*s\",\"z\":7}", at,
+                             "abcdefghijklmnopqrstuvwxyz", ins[kind], 24 - at, "ABCDEFGHIJKLMNOPQRSTUVWX");
+            int rc = vg_sjson_parse(&j, line, (size_t)n);
+            if (kind == 2) {
+                assert_int_equal(rc, -1);
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            snprintf(want, sizeof want, "%.*s%s%.*s", at, "abcdefghijklmnopqrstuvwxyz", out[kind],
+                     24 - at, "ABCDEFGHIJKLMNOPQRSTUVWX");
+            assert_string_equal(vg_sjson_str(&j, "k"), want);
+            assert_true(vg_sjson_int(&j, "z", &v));
+            assert_int_equal(v, 7);
+        }
+    }
 }
 
 int main(void)

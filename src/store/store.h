@@ -8,6 +8,10 @@
  * earlier run's rows are deleted in that same final transaction and the earlier run is kept as
  * 'superseded' (docs/STORE.md).
  *
+ * The writer also keeps the report's rollups (alert_dims, alert_rollup: alerts counted per run,
+ * UTC day, combination of report columns and incident) and continues incidents of earlier ended
+ * runs (docs/STORE.md, "Rollups" and "Incidents across runs").
+ *
  * Threads: a vg_store_t has one owner at a time (the output thread during a run). Not
  * thread-safe. Schema and units: docs/STORE.md.
  */

@@ -1530,7 +1530,9 @@ static int exec_bind(vg_store_t *s, const char *sql, int64_t a, int64_t b)
 int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_summary_t *out,
                      char *err, size_t err_len)
 {
-    if (!s->failed && tx_commit(s) == 0 && tx_begin(s) == 0) {
+    /* Everything so far, the incident updates and rollup cells a non-final commit left
+     * (tx_begin first: the last commit may have closed the transaction with them waiting). */
+    if (!s->failed && tx_begin(s) == 0 && tx_commit(s) == 0 && tx_begin(s) == 0) {
         const char *status = e->failed ? "failed" : e->capture_errors ? "partial" : "complete";
         char now[32];
         iso_now(now, sizeof now);

@@ -259,7 +259,8 @@ static void feed_run_k(const char *path, const char *seed, const int64_t *t, con
                         .vic = vic[i], .vic_home = 1};
         assert_int_equal(fx_feed(s, &a), 0);
     }
-    assert_int_equal(vg_store_sink_commit(s, true), 0);
+    /* not final, as the engine's last commit may be: the run's end writes what waits */
+    assert_int_equal(vg_store_sink_commit(s, false), 0);
     vg_store_run_end_t e = {.packets = 10, .first_ts = (uint64_t)FX_T0 * 1000000,
                             .last_ts = (uint64_t)(FX_T0 + 6000) * 1000000};
     assert_int_equal(vg_store_end_run(s, &e, sum, err, sizeof err), 0);

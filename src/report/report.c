@@ -452,10 +452,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     bool scan = f->scan || getenv("VIGIL_REPORT_SCAN") != NULL;
     /* Days before 1970-01-02 take the scan path: a day of alert_rollup is the day of
      * trunc(ts / 1e6), which differs from [d, d+1) days of microseconds below zero. */
-    if ((f->has_from && f->from_us <= 0) || (f->has_to && f->to_us < DAY_US))
-        scan = true;
-    int64_t d0 = f->has_from ? -floor_div(-f->from_us, DAY_US) : 0; /* ceil */
-    int64_t d1 = f->has_to ? floor_div(f->to_us, DAY_US) : 0;
+    if ((f->has_from && (f->from_us <= 0 || f->from_us > INT64_MAX - DAY_US)) ||
+        (f->has_to && f->to_us < DAY_US))
+        scan = true; /* (and no overflow below) */
+    int64_t d0 = f->has_from && !scan ? -floor_div(-f->from_us, DAY_US) : 0; /* ceil */
+    int64_t d1 = f->has_to && !scan ? floor_div(f->to_us, DAY_US) : 0;
     if (f->has_from && f->has_to && d0 >= d1)
         scan = true; /* less than one whole day: the raw alerts of the period */
     char *fx_sql;

@@ -160,6 +160,8 @@ static void compare_reports(sqlite3 *db)
         {false, true, 0, at(3, 43210)},                       /* --to only */
         {true, true, at(0, 0) + 1, at(6, 0) - 1},             /* one microsecond inside */
         {true, true, 5000000, 86400000000LL + 3},             /* 1970: the scan path */
+        {true, true, INT64_MIN, INT64_MAX},                   /* extremes: no overflow */
+        {true, false, INT64_MAX - 5, 0},
     };
     periods[5].from = at(2, 7 * 3600 + 1);
     int n = 0;

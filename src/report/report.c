@@ -45,6 +45,14 @@ static void explain(char *err, size_t err_len, sqlite3 *db, const char *what)
     snprintf(err, err_len, "%s: %s%s%s", what, why ? why : "", why ? " — " : "", sqlite3_errmsg(db));
 }
 
+static bool timing_on(void)
+{
+    static int timing = -1;
+    if (timing < 0)
+        timing = getenv("VIGIL_REPORT_TIMING") != NULL;
+    return timing;
+}
+
 static void cell_free(vg_rcell_t *c) { free(c->s); }
 
 static void table_free(vg_rtable_t *t)
@@ -147,9 +155,7 @@ static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *ti
                      const char *unit, const char *note, const char *sql, char *err, size_t err_len)
 {
     /* VIGIL_REPORT_TIMING=1: each table's query time on stderr (for bench/RESULTS.md). */
-    static int timing = -1;
-    if (timing < 0)
-        timing = getenv("VIGIL_REPORT_TIMING") != NULL;
+    bool timing = timing_on();
     if (r->filter.tables) {
         size_t il = strlen(id);
         const char *p = r->filter.tables;
@@ -250,8 +256,107 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t err_len, const c
 
 #define ISO(x) "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', (" x ")/1000000, 'unixepoch')"
 #define EXTERNAL "coalesce(attacker_home,0)=0"
-#define VERIFIED "round(avg(CASE WHEN certainty='verified' THEN 1.0 ELSE 0.0 END), 4)"
-#define SPOOFABLE "round(avg(CASE WHEN certainty='spoofable' THEN 1.0 ELSE 0.0 END), 4)"
+/* Shares over cells of n alerts: the same double division avg() makes over single alerts. */
+#define VERIFIED "round(1.0*sum(CASE WHEN certainty='verified' THEN n ELSE 0 END)/sum(n), 4)"
+#define SPOOFABLE "round(1.0*sum(CASE WHEN certainty='spoofable' THEN n ELSE 0 END)/sum(n), 4)"
+#define EV "min(id_lo) AS ev_first, max(id_hi) AS ev_last"
+#define DAY_US 86400000000LL
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+
+/* Appends a query giving one fx cell per raw alert of the counted runs with the given
+ * conditions (" AND a.ts >= ..." pieces and the category/country filter). The run condition
+ * does not use an index (+a.run_id) so that a period is read through alerts_ts. */
+static void raw_part(vg_buf_t *q, const char *c1, const char *c2, const char *alf)
+{
+    vg_buf_puts(q, "SELECT a.run_id, a.incident_id, 1 AS n, a.id AS id_lo, a.id AS id_hi, a.ts AS ts_lo,"
+                   " a.ts AS ts_hi, a.category, a.counted, a.certainty, a.role_by, a.proto, a.app_proto,"
+                   " a.attacker_ip, a.attacker_home,"
+                   " coalesce(nullif(a.attacker_country,''),'\?\?') AS attacker_country,"
+                   " coalesce(a.attacker_asn,0) AS attacker_asn, coalesce(a.attacker_org,'') AS attacker_org,"
+                   " a.victim_ip, a.victim_port, a.victim_home, s.gid, s.sid, s.msg AS signature, s.family,"
+                   " s.cves FROM main.alerts a JOIN main.signatures s ON s.id=a.sig_id"
+                   " WHERE +a.run_id IN (SELECT id FROM fr)");
+    vg_buf_puts(q, c1);
+    vg_buf_puts(q, c2);
+    vg_buf_puts(q, alf);
+}
+
+/* vg_list(x): the distinct non-NULL values of a group, sorted (integers by value, before text;
+ * text bytewise), joined by ','; NULL for none. group_concat(DISTINCT x) lists them in the
+ * order rows arrive, which differs between the scan and the rollup paths. */
+typedef struct lval {
+    bool is_int;
+    int64_t i;
+    char *t;
+} lval_t;
+typedef struct lacc {
+    size_t n, cap;
+    lval_t *v;
+} lacc_t;
+
+static void list_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    lacc_t *a = sqlite3_aggregate_context(ctx, sizeof *a);
+    if (!a || sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 8;
+        a->v = vg_xrealloc(a->v, a->cap * sizeof *a->v);
+    }
+    lval_t *v = &a->v[a->n++];
+    v->is_int = sqlite3_value_type(argv[0]) == SQLITE_INTEGER;
+    v->i = v->is_int ? sqlite3_value_int64(argv[0]) : 0;
+    v->t = v->is_int ? NULL : vg_xstrdup((const char *)sqlite3_value_text(argv[0]));
+}
+
+static int lval_cmp(const void *pa, const void *pb)
+{
+    const lval_t *a = pa, *b = pb;
+    if (a->is_int != b->is_int)
+        return a->is_int ? -1 : 1;
+    if (a->is_int)
+        return a->i < b->i ? -1 : a->i > b->i;
+    return strcmp(a->t, b->t);
+}
+
+static void list_final(sqlite3_context *ctx)
+{
+    lacc_t *a = sqlite3_aggregate_context(ctx, 0);
+    if (!a || !a->n) {
+        sqlite3_result_null(ctx);
+        if (a)
+            free(a->v);
+        return;
+    }
+    qsort(a->v, a->n, sizeof *a->v, lval_cmp);
+    vg_buf_t b;
+    vg_buf_init(&b, 64);
+    for (size_t k = 0; k < a->n; k++) {
+        if (k && !lval_cmp(&a->v[k], &a->v[k - 1]))
+            continue;
+        if (b.len)
+            vg_buf_putc(&b, ',');
+        if (a->v[k].is_int) {
+            char num[24];
+            int l = snprintf(num, sizeof num, "%" PRId64, a->v[k].i);
+            vg_buf_append(&b, num, (size_t)l);
+        } else {
+            vg_buf_puts(&b, a->v[k].t);
+        }
+    }
+    for (size_t k = 0; k < a->n; k++)
+        free(a->v[k].t);
+    free(a->v);
+    sqlite3_result_text(ctx, b.data, (int)b.len, SQLITE_TRANSIENT);
+    vg_buf_fini(&b);
+}
 
 static int scalar_i64(sqlite3 *db, const char *sql, int64_t *out)
 {
@@ -304,12 +409,18 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         gmtime_r(&now, &tm);
         strftime(r->generated_at, sizeof r->generated_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
+    if (sqlite3_create_function(db, "vg_list", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
+                                list_step, list_final) != SQLITE_OK) {
+        explain(err, err_len, db, "report functions");
+        goto bad;
+    }
     /* A read snapshot: every table sees the same data even while a run writes. */
     if (exec(db, "BEGIN", err, err_len, "begin"))
         goto bad;
-    vg_buf_t rb, ab;
+    vg_buf_t rb, ab, db_;
     vg_buf_init(&rb, 256);
     vg_buf_init(&ab, 256);
+    vg_buf_init(&db_, 256);
     if (f->sensor)
         addf(&rb, " AND r.sensor=%Q", f->sensor);
     if (f->run_id)
@@ -320,48 +431,122 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     if (f->has_to)
         addf(&rb, " AND coalesce(r.first_ts, %lld) < %lld", (long long)f->to_us - 1,
              (long long)f->to_us);
-    if (f->has_from)
-        addf(&ab, " AND a.ts >= %lld", (long long)f->from_us);
-    if (f->has_to)
-        addf(&ab, " AND a.ts < %lld", (long long)f->to_us);
-    if (f->category)
+    if (f->category) {
         addf(&ab, " AND a.category=%Q", f->category);
-    if (f->country)
+        addf(&db_, " AND d.category=%Q", f->category);
+    }
+    if (f->country) {
         addf(&ab, " AND coalesce(nullif(a.attacker_country,''),'\?\?')=%Q", f->country);
+        addf(&db_, " AND d.attacker_country=%Q", f->country);
+    }
     vg_buf_putc(&rb, '\0');
     vg_buf_putc(&ab, '\0');
-    const char *runf = rb.data, *alf = ab.data;
-    char *views = sqlite3_mprintf(
-        "DROP VIEW IF EXISTS temp.fr; DROP VIEW IF EXISTS temp.fa;"
-        "CREATE TEMP VIEW fr AS SELECT r.* FROM main.runs r WHERE r.status IN "
-        "('complete','partial')%s;"
-        "CREATE TEMP VIEW fa AS SELECT a.id, a.run_id, a.ts, a.category, a.counted, a.certainty,"
-        " a.role_by, a.proto, a.app_proto, a.src_ip, a.src_port, a.dest_ip, a.dest_port,"
-        " a.flow_id, a.community_id, a.attacker_ip, a.attacker_port, a.attacker_home,"
-        " coalesce(nullif(a.attacker_country,''),'\?\?') AS attacker_country,"
-        " coalesce(a.attacker_asn,0) AS attacker_asn, coalesce(a.attacker_org,'') AS attacker_org,"
-        " a.victim_ip, a.victim_port, a.victim_home,"
-        " coalesce(nullif(a.victim_country,''),'\?\?') AS victim_country, a.victim_asn,"
-        " a.victim_org, a.incident_id, a.evidence_ref, a.evidence_sha256, s.gid, s.sid, s.rev,"
-        " s.msg AS signature, s.family, s.cves, s.severity, s.classtype"
-        " FROM main.alerts a JOIN main.signatures s ON s.id=a.sig_id"
-        " WHERE a.run_id IN (SELECT id FROM fr)%s;",
-        runf, alf);
-    vg_buf_fini(&rb);
-    vg_buf_fini(&ab);
-    int vrc = exec(db, views, err, err_len, "report views");
-    sqlite3_free(views);
-    if (vrc)
+    vg_buf_putc(&db_, '\0');
+    const char *runf = rb.data;
+    /* fx: the alerts that pass the filter as cells — n alerts of one run, incident and
+     * combination of the columns the tables use, with their lowest/highest id and time. The
+     * rollup path takes whole UTC days from alert_rollup (kept at insert time) and reads the
+     * raw alerts only for the parts of the period that do not cover a whole day; the scan path
+     * (f->scan, VIGIL_REPORT_SCAN=1) reads every alert (one cell per alert). Every table is one
+     * query over fx, the same for both paths, so both give the same document (tested). */
+    bool scan = f->scan || getenv("VIGIL_REPORT_SCAN") != NULL;
+    /* Days before 1970-01-02 take the scan path: a day of alert_rollup is the day of
+     * trunc(ts / 1e6), which differs from [d, d+1) days of microseconds below zero. */
+    if ((f->has_from && (f->from_us <= 0 || f->from_us > INT64_MAX - DAY_US)) ||
+        (f->has_to && f->to_us < DAY_US))
+        scan = true; /* (and no overflow below) */
+    int64_t d0 = f->has_from && !scan ? -floor_div(-f->from_us, DAY_US) : 0; /* ceil */
+    int64_t d1 = f->has_to && !scan ? floor_div(f->to_us, DAY_US) : 0;
+    if (f->has_from && f->has_to && d0 >= d1)
+        scan = true; /* less than one whole day: the raw alerts of the period */
+    char *fx_sql;
+    {
+        vg_buf_t q;
+        vg_buf_init(&q, 1024);
+        vg_buf_puts(&q, "DROP VIEW IF EXISTS temp.fr; DROP VIEW IF EXISTS temp.fx;"
+                        "DROP VIEW IF EXISTS temp.fxh; DROP TABLE IF EXISTS temp.fxt;");
+        addf(&q, "CREATE TEMP VIEW fr AS SELECT r.* FROM main.runs r WHERE r.status IN "
+                 "('complete','partial')%s;", runf);
+        char lo[48] = "", hi[48] = "";
+        if (f->has_from)
+            snprintf(lo, sizeof lo, " AND a.ts >= %lld", (long long)f->from_us);
+        if (f->has_to)
+            snprintf(hi, sizeof hi, " AND a.ts < %lld", (long long)f->to_us);
+        if (scan) {
+            vg_buf_puts(&q, "CREATE TEMP VIEW fx AS ");
+            raw_part(&q, lo, hi, ab.data);
+            vg_buf_puts(&q, ";");
+        } else {
+            vg_buf_puts(&q, "CREATE TEMP TABLE fxt AS SELECT r.run_id, nullif(r.incident_id,0) AS incident_id,"
+                            " r.alerts AS n, r.first_alert AS id_lo, r.last_alert AS id_hi, r.first_ts AS ts_lo,"
+                            " r.last_ts AS ts_hi, d.category, d.counted, d.certainty, d.role_by, d.proto,"
+                            " d.app_proto, d.attacker_ip, d.attacker_home, d.attacker_country, d.attacker_asn,"
+                            " d.attacker_org, d.victim_ip, d.victim_port, d.victim_home, s.gid, s.sid,"
+                            " s.msg AS signature, s.family, s.cves FROM main.alert_rollup r"
+                            " JOIN main.alert_dims d ON d.id=r.dim JOIN main.signatures s ON s.id=d.sig_id"
+                            " WHERE r.run_id IN (SELECT id FROM fr)");
+            if (f->has_from)
+                addf(&q, " AND r.day >= %lld", (long long)d0);
+            if (f->has_to)
+                addf(&q, " AND r.day < %lld", (long long)d1);
+            vg_buf_puts(&q, db_.data);
+            char b1[48], b2[48];
+            if (f->has_from && d0 * DAY_US > f->from_us) {
+                snprintf(b1, sizeof b1, " AND a.ts < %lld", (long long)(d0 * DAY_US));
+                vg_buf_puts(&q, " UNION ALL ");
+                raw_part(&q, lo, b1, ab.data);
+            }
+            if (f->has_to && d1 * DAY_US < f->to_us) {
+                snprintf(b2, sizeof b2, " AND a.ts >= %lld", (long long)(d1 * DAY_US));
+                vg_buf_puts(&q, " UNION ALL ");
+                raw_part(&q, b2, hi, ab.data);
+            }
+            vg_buf_puts(&q, "; CREATE TEMP VIEW fx AS SELECT * FROM fxt;");
+        }
+        vg_buf_putc(&q, '\0');
+        fx_sql = q.data;
+    }
+    double tv = timing_on() ? mono() : 0;
+    int vrc = exec(db, fx_sql, err, err_len, "report views");
+    free(fx_sql);
+    if (timing_on())
+        fprintf(stderr, "report: %-26s %8.3f s\n", scan ? "scan view" : "rollup cells", mono() - tv);
+    if (vrc) {
+        vg_buf_fini(&rb);
+        vg_buf_fini(&ab);
+        vg_buf_fini(&db_);
         goto bad_tx;
+    }
 
     int64_t n_alerts = 0, n_runs = 0, tmin = 0, tmax = 0;
     if (scalar_i64(db, "SELECT count(*) FROM fr", &n_runs) ||
-        scalar_i64(db, "SELECT coalesce(min(ts),0) FROM fa", &tmin) ||
-        scalar_i64(db, "SELECT coalesce(max(ts),0) FROM fa", &tmax) ||
-        scalar_i64(db, "SELECT EXISTS(SELECT 1 FROM fa)", &n_alerts)) {
+        scalar_i64(db, "SELECT coalesce(min(ts_lo),0) FROM fx", &tmin) ||
+        scalar_i64(db, "SELECT coalesce(max(ts_hi),0) FROM fx", &tmax) ||
+        scalar_i64(db, "SELECT EXISTS(SELECT 1 FROM fx)", &n_alerts)) {
         explain(err, err_len, db, "report");
+        vg_buf_fini(&rb);
+        vg_buf_fini(&ab);
+        vg_buf_fini(&db_);
         goto bad_tx;
     }
+    {
+        /* The hourly timeline (alerts spanning at most 72 h) reads the raw alerts of that span. */
+        vg_buf_t q;
+        vg_buf_init(&q, 1024);
+        char lo[48], hi[48];
+        snprintf(lo, sizeof lo, " AND a.ts >= %lld", (long long)tmin);
+        snprintf(hi, sizeof hi, " AND a.ts <= %lld", (long long)tmax);
+        vg_buf_puts(&q, "CREATE TEMP VIEW fxh AS ");
+        raw_part(&q, lo, hi, ab.data);
+        vg_buf_putc(&q, '\0');
+        vrc = exec(db, q.data, err, err_len, "report views");
+        vg_buf_fini(&q);
+    }
+    vg_buf_fini(&rb);
+    vg_buf_fini(&ab);
+    vg_buf_fini(&db_);
+    if (vrc)
+        goto bad_tx;
     r->empty = n_alerts == 0 && n_runs == 0;
     if (n_alerts) {
         iso(tmin, r->period_from, sizeof r->period_from);
@@ -376,7 +561,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     /* overview and data quality */
     sql = xprintf(
         /* everything about the alerts in one pass */
-        "WITH agg AS MATERIALIZED (SELECT count(*) AS n, coalesce(sum(counted),0) AS nc,"
+        "WITH agg AS MATERIALIZED (SELECT coalesce(sum(n),0) AS n, coalesce(sum(counted*n),0) AS nc,"
         " count(DISTINCT CASE WHEN counted=1 THEN incident_id END) AS inc,"
         " count(DISTINCT CASE WHEN counted=1 THEN attacker_ip END) AS att,"
         " count(DISTINCT CASE WHEN counted=1 AND " EXTERNAL " THEN attacker_ip END) AS ext,"
@@ -384,8 +569,9 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " count(DISTINCT CASE WHEN counted=1 THEN victim_ip END) AS vic,"
         " count(DISTINCT CASE WHEN victim_home=1 AND (category IN ('command-and-control','malware-infection','webshell-backdoor') OR role_by='c2') THEN victim_ip END) AS comp,"
         " count(DISTINCT CASE WHEN victim_home=1 AND " EXTERNAL " AND (category='command-and-control' OR role_by='c2') THEN attacker_ip END) AS c2,"
-        " round(avg(CASE WHEN counted=1 THEN (CASE WHEN certainty='verified' THEN 1.0 ELSE 0.0 END) END), 4) AS ver,"
-        " min(ts) AS t0, max(ts) AS t1 FROM fa)"
+        " round(1.0*sum(CASE WHEN counted=1 THEN (CASE WHEN certainty='verified' THEN n ELSE 0 END) END)"
+        "/sum(CASE WHEN counted=1 THEN n END), 4) AS ver,"
+        " min(ts_lo) AS t0, max(ts_hi) AS t1 FROM fx)"
         " SELECT 'runs' AS metric, (SELECT count(*) FROM fr) AS value, 'runs counted (complete or partial)' AS unit"
         " UNION ALL SELECT 'runs_partial', (SELECT count(*) FROM fr WHERE status='partial'), 'runs with a damaged capture'"
         " UNION ALL SELECT 'runs_not_counted', (SELECT count(*) FROM main.runs WHERE status IN ('running','failed')), 'runs unfinished or failed (rows not counted)'"
@@ -428,26 +614,33 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " round(1.0*drops/max(packets,1), 6) AS drop_share, rules_loaded, rules_failed,"
         " (SELECT group_concat(j.value, '; ') FROM json_each(fr.geo_dbs) j) AS geo_databases,"
         " incident_window AS incident_window_s,"
-        " (SELECT count(*) FROM fa WHERE fa.run_id=fr.id) AS alerts,"
-        " (SELECT min(id) FROM fa WHERE fa.run_id=fr.id) AS ev_first,"
-        " (SELECT max(id) FROM fa WHERE fa.run_id=fr.id) AS ev_last FROM fr ORDER BY id");
+        " coalesce(x.alerts, 0) AS alerts, x.ev_first, x.ev_last"
+        " FROM fr LEFT JOIN (SELECT run_id, sum(n) AS alerts, min(id_lo) AS ev_first, max(id_hi) AS ev_last"
+        " FROM fx GROUP BY run_id) x ON x.run_id=fr.id ORDER BY id");
     rc = add_table(r, db, "runs", "Runs", "runs", NULL, sql, err, err_len);
     free(sql);
     if (rc)
         goto bad_tx;
 
+#define STMT(fmt, topic, where)                                                                    \
+    "SELECT printf('" fmt "', count(DISTINCT attacker_ip), CASE WHEN attacker_country='\?\?' THEN "  \
+    "'an unknown country' ELSE attacker_country END, count(DISTINCT victim_ip)) AS statement, '"   \
+    topic "' AS topic, attacker_country AS country, count(DISTINCT attacker_ip) AS sources,"       \
+    " count(DISTINCT victim_ip) AS internal_hosts, sum(n) AS alerts, count(DISTINCT incident_id)"  \
+    " AS incidents, min(id_lo) AS ev_first, max(id_hi) AS ev_last FROM fx WHERE " where           \
+    " AND " EXTERNAL " AND victim_home=1 GROUP BY attacker_country"
     sql = xprintf(
         "SELECT statement, topic, country, sources, internal_hosts, alerts, incidents, ev_first, ev_last FROM ("
-        "SELECT printf('%%d control server(s) in %%s contacted %%d host(s) in our networks', count(DISTINCT attacker_ip), CASE WHEN attacker_country='\?\?' THEN 'an unknown country' ELSE attacker_country END, count(DISTINCT victim_ip)) AS statement,"
-        " 'command-and-control' AS topic, attacker_country AS country, count(DISTINCT attacker_ip) AS sources, count(DISTINCT victim_ip) AS internal_hosts, count(*) AS alerts, count(DISTINCT incident_id) AS incidents, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE (category='command-and-control' OR role_by='c2') AND " EXTERNAL " AND victim_home=1 GROUP BY attacker_country"
-        " UNION ALL SELECT printf('%%d address(es) in %%s planted or used backdoors on %%d of our hosts', count(DISTINCT attacker_ip), CASE WHEN attacker_country='\?\?' THEN 'an unknown country' ELSE attacker_country END, count(DISTINCT victim_ip)),"
-        " 'webshell-backdoor', attacker_country, count(DISTINCT attacker_ip), count(DISTINCT victim_ip), count(*), count(DISTINCT incident_id), min(id), max(id)"
-        " FROM fa WHERE category='webshell-backdoor' AND " EXTERNAL " AND victim_home=1 GROUP BY attacker_country"
-        " UNION ALL SELECT printf('%%d address(es) in %%s attempted exploits against %%d of our hosts', count(DISTINCT attacker_ip), CASE WHEN attacker_country='\?\?' THEN 'an unknown country' ELSE attacker_country END, count(DISTINCT victim_ip)),"
-        " 'exploitation-attempt', attacker_country, count(DISTINCT attacker_ip), count(DISTINCT victim_ip), count(*), count(DISTINCT incident_id), min(id), max(id)"
-        " FROM fa WHERE category='exploitation-attempt' AND " EXTERNAL " AND victim_home=1 GROUP BY attacker_country"
+        STMT("%%d control server(s) in %%s contacted %%d host(s) in our networks", "command-and-control",
+             "(category='command-and-control' OR role_by='c2')")
+        " UNION ALL "
+        STMT("%%d address(es) in %%s planted or used backdoors on %%d of our hosts", "webshell-backdoor",
+             "category='webshell-backdoor'")
+        " UNION ALL "
+        STMT("%%d address(es) in %%s attempted exploits against %%d of our hosts", "exploitation-attempt",
+             "category='exploitation-attempt'")
         ") ORDER BY topic, sources DESC, country");
+#undef STMT
     rc = add_table(r, db, "statements", "Statements", "addresses and hosts are distinct addresses",
                    "Controllers: external ends of command-and-control alerts (category or roles by "
                    "C2 check-in) whose victim is in the home networks.",
@@ -457,10 +650,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT category, max(counted) AS counted, count(*) AS alerts, count(DISTINCT incident_id) AS incidents,"
+        "SELECT category, max(counted) AS counted, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
         " count(DISTINCT attacker_ip) AS attackers, count(DISTINCT victim_ip) AS victims,"
-        " " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa GROUP BY category ORDER BY alerts DESC, category");
+        " " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share, " EV
+        " FROM fx GROUP BY category ORDER BY alerts DESC, category");
     rc = add_table(r, db, "categories", "Totals by category", "alerts; incidents; distinct addresses",
                    "counted=0: policy-info, not counted as an attack anywhere else.", sql, err, err_len);
     free(sql);
@@ -473,11 +666,13 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     static const char *const bucket_unit[] = {"alerts per hour (UTC)", "alerts per day (UTC)",
                                               "alerts per month (UTC)"};
     const char *bucket = bucket_fmt[gran];
+    /* A cell lies within one UTC day, so its first alert's day or month is every alert's;
+     * hours come from the raw alerts (fxh). */
     sql = xprintf(
-        "SELECT strftime('%s', ts/1000000, 'unixepoch') AS bucket, category, count(*) AS alerts,"
+        "SELECT strftime('%s', ts_lo/1000000, 'unixepoch') AS bucket, category, sum(n) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
-        " min(id) AS ev_first, max(id) AS ev_last FROM fa WHERE counted=1 GROUP BY bucket, category ORDER BY bucket, category",
-        bucket);
+        " " EV " FROM %s WHERE counted=1 GROUP BY bucket, category ORDER BY bucket, category",
+        bucket, gran == 0 ? "fxh" : "fx");
     rc = add_table(r, db, "timeline", "Category × time",
                    bucket_unit[gran],
                    "An incident spanning two buckets is counted in both.", sql, err, err_len);
@@ -486,13 +681,13 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT CASE WHEN attacker_home=1 THEN 'home' ELSE attacker_country END AS country, count(*) AS alerts,"
-        " round(1.0*count(*)/(SELECT count(*) FROM fa WHERE counted=1), 4) AS share,"
+        "SELECT CASE WHEN attacker_home=1 THEN 'home' ELSE attacker_country END AS country, sum(n) AS alerts,"
+        " round(1.0*sum(n)/(SELECT sum(n) FROM fx WHERE counted=1), 4) AS share,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " count(DISTINCT victim_ip) AS victims, " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share,"
-        " CASE WHEN avg(CASE WHEN certainty='spoofable' THEN 1.0 ELSE 0.0 END) > 0.5 THEN 'spoofable' ELSE '' END AS flag,"
-        " group_concat(DISTINCT category) AS categories, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE counted=1 GROUP BY 1 ORDER BY incidents DESC, alerts DESC, country");
+        " CASE WHEN 1.0*sum(CASE WHEN certainty='spoofable' THEN n ELSE 0 END)/sum(n) > 0.5 THEN 'spoofable' ELSE '' END AS flag,"
+        " vg_list(category) AS categories, " EV
+        " FROM fx WHERE counted=1 GROUP BY 1 ORDER BY incidents DESC, alerts DESC, country");
     rc = add_table(r, db, "origins_country", "Origins by country",
                    "attack alerts; incidents; distinct addresses",
                    "Country of the attacker address (location, from the geo databases; \?\? unknown; home: "
@@ -503,11 +698,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT attacker_asn AS asn, max(attacker_org) AS org, group_concat(DISTINCT attacker_country) AS countries, count(*) AS alerts,"
+        "SELECT attacker_asn AS asn, max(attacker_org) AS org, vg_list(attacker_country) AS countries, sum(n) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " count(DISTINCT victim_ip) AS victims, " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share,"
-        " min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE counted=1 AND " EXTERNAL " GROUP BY attacker_asn ORDER BY incidents DESC, alerts DESC, asn LIMIT %u", top);
+        " " EV
+        " FROM fx WHERE counted=1 AND " EXTERNAL " GROUP BY attacker_asn ORDER BY incidents DESC, alerts DESC, asn LIMIT %u", top);
     rc = add_table(r, db, "origins_asn", "Origins by autonomous system",
                    "attack alerts; incidents; distinct addresses",
                    "External attackers only; asn 0: unknown.", sql, err, err_len);
@@ -516,10 +711,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT victim_ip AS host, count(*) AS alerts, count(DISTINCT incident_id) AS incidents,"
-        " count(DISTINCT attacker_ip) AS attackers, group_concat(DISTINCT category) AS categories,"
-        " " ISO("min(ts)") " AS first_seen, " ISO("max(ts)") " AS last_seen, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE counted=1 AND victim_home=1 GROUP BY victim_ip ORDER BY incidents DESC, alerts DESC, host LIMIT %u", top);
+        "SELECT victim_ip AS host, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
+        " count(DISTINCT attacker_ip) AS attackers, vg_list(category) AS categories,"
+        " " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen, " EV
+        " FROM fx WHERE counted=1 AND victim_home=1 GROUP BY victim_ip ORDER BY incidents DESC, alerts DESC, host LIMIT %u", top);
     rc = add_table(r, db, "targets_hosts", "Targets: internal hosts",
                    "attack alerts; incidents; distinct attacker addresses", NULL, sql, err, err_len);
     free(sql);
@@ -527,10 +722,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT coalesce(proto,'') AS proto, victim_port AS port, coalesce(app_proto,'') AS app_proto, count(*) AS alerts,"
+        "SELECT coalesce(proto,'') AS proto, victim_port AS port, coalesce(app_proto,'') AS app_proto, sum(n) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT victim_ip) AS hosts, count(DISTINCT attacker_ip) AS attackers,"
-        " min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE counted=1 AND victim_home=1 GROUP BY 1, 2, 3 ORDER BY alerts DESC, port LIMIT %u", top);
+        " " EV
+        " FROM fx WHERE counted=1 AND victim_home=1 GROUP BY 1, 2, 3 ORDER BY alerts DESC, port, proto, app_proto LIMIT %u", top);
     rc = add_table(r, db, "targets_services", "Targets: services",
                    "attack alerts; distinct addresses", "The victim's port and protocol.", sql, err, err_len);
     free(sql);
@@ -540,9 +735,9 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 #define C2_WHERE "(category='command-and-control' OR role_by='c2') AND " EXTERNAL " AND victim_home=1"
     sql = xprintf(
         "SELECT attacker_country AS country, count(DISTINCT attacker_ip) AS controllers,"
-        " count(DISTINCT victim_ip) AS internal_hosts, group_concat(DISTINCT victim_ip) AS hosts,"
-        " count(*) AS alerts, count(DISTINCT incident_id) AS incidents, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE " C2_WHERE " GROUP BY attacker_country ORDER BY controllers DESC, internal_hosts DESC, country");
+        " count(DISTINCT victim_ip) AS internal_hosts, vg_list(victim_ip) AS hosts,"
+        " sum(n) AS alerts, count(DISTINCT incident_id) AS incidents, " EV
+        " FROM fx WHERE " C2_WHERE " GROUP BY attacker_country ORDER BY controllers DESC, internal_hosts DESC, country");
     rc = add_table(r, db, "c2_countries", "Command and control: controllers by country",
                    "distinct controller addresses; distinct internal hosts",
                    "hosts: the internal hosts this country's controllers reached.", sql, err, err_len);
@@ -551,11 +746,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT attacker_ip AS controller, attacker_country AS country, attacker_asn AS asn, max(attacker_org) AS org,"
-        " count(DISTINCT victim_ip) AS internal_hosts, group_concat(DISTINCT victim_ip) AS hosts,"
-        " group_concat(DISTINCT family) AS families, count(*) AS alerts, count(DISTINCT incident_id) AS incidents,"
-        " " ISO("min(ts)") " AS first_seen, " ISO("max(ts)") " AS last_seen, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE " C2_WHERE " GROUP BY attacker_ip ORDER BY internal_hosts DESC, alerts DESC, controller LIMIT %u", top);
+        "SELECT attacker_ip AS controller, max(attacker_country) AS country, max(attacker_asn) AS asn, max(attacker_org) AS org,"
+        " count(DISTINCT victim_ip) AS internal_hosts, vg_list(victim_ip) AS hosts,"
+        " vg_list(family) AS families, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
+        " " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen, " EV
+        " FROM fx WHERE " C2_WHERE " GROUP BY attacker_ip ORDER BY internal_hosts DESC, alerts DESC, controller LIMIT %u", top);
     rc = add_table(r, db, "c2_controllers", "Command and control: controllers",
                    "distinct internal hosts; alerts; incidents", NULL, sql, err, err_len);
     free(sql);
@@ -563,11 +758,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT sid, max(signature) AS signature, category, max(cves) AS cves, count(*) AS alerts,"
+        "SELECT sid, max(signature) AS signature, category, max(cves) AS cves, sum(n) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
-        " count(DISTINCT victim_ip) AS victims, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE category IN ('exploitation-attempt','webshell-backdoor') GROUP BY gid, sid, category"
-        " ORDER BY alerts DESC, sid LIMIT %u", top);
+        " count(DISTINCT victim_ip) AS victims, " EV
+        " FROM fx WHERE category IN ('exploitation-attempt','webshell-backdoor') GROUP BY gid, sid, category"
+        " ORDER BY alerts DESC, sid, gid, category LIMIT %u", top);
     rc = add_table(r, db, "exploit_signatures", "Exploitation: top signatures",
                    "alerts; incidents; distinct addresses", NULL, sql, err, err_len);
     free(sql);
@@ -575,11 +770,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT j.value AS cve, count(*) AS alerts, count(DISTINCT fa.incident_id) AS incidents,"
+        "SELECT j.value AS cve, sum(fx.n) AS alerts, count(DISTINCT fx.incident_id) AS incidents,"
         " count(DISTINCT attacker_ip) AS attackers, count(DISTINCT victim_ip) AS victims,"
-        " group_concat(DISTINCT sid) AS sids, min(fa.id) AS ev_first, max(fa.id) AS ev_last"
-        " FROM fa, json_each('[\"' || replace(fa.cves, ',', '\",\"') || '\"]') j"
-        " WHERE fa.cves IS NOT NULL AND fa.counted=1 GROUP BY j.value ORDER BY alerts DESC, cve LIMIT %u", top);
+        " vg_list(sid) AS sids, min(fx.id_lo) AS ev_first, max(fx.id_hi) AS ev_last"
+        " FROM fx, json_each('[\"' || replace(fx.cves, ',', '\",\"') || '\"]') j"
+        " WHERE fx.cves IS NOT NULL AND fx.counted=1 GROUP BY j.value ORDER BY alerts DESC, cve LIMIT %u", top);
     rc = add_table(r, db, "exploit_cves", "Exploitation: CVEs",
                    "attack alerts whose rule names the CVE (metadata or message)", NULL, sql, err, err_len);
     free(sql);
@@ -587,11 +782,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT attacker_ip AS scanner, attacker_country AS country, attacker_asn AS asn, count(*) AS alerts,"
+        "SELECT attacker_ip AS scanner, max(attacker_country) AS country, max(attacker_asn) AS asn, sum(n) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT victim_ip) AS hosts,"
-        " count(DISTINCT victim_port) AS ports, " ISO("min(ts)") " AS first_seen, " ISO("max(ts)") " AS last_seen,"
-        " min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE category='scanning' GROUP BY attacker_ip ORDER BY hosts DESC, alerts DESC, scanner LIMIT %u", top);
+        " count(DISTINCT victim_port) AS ports, " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen,"
+        " " EV
+        " FROM fx WHERE category='scanning' GROUP BY attacker_ip ORDER BY hosts DESC, alerts DESC, scanner LIMIT %u", top);
     rc = add_table(r, db, "scanning", "Scanning", "alerts; distinct hosts and ports probed", NULL, sql,
                    err, err_len);
     free(sql);
@@ -599,10 +794,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT coalesce(proto,'') AS proto, victim_port AS port, count(*) AS alerts,"
+        "SELECT coalesce(proto,'') AS proto, victim_port AS port, sum(n) AS alerts,"
         " count(DISTINCT attacker_ip) AS scanners, count(DISTINCT victim_ip) AS hosts,"
-        " group_concat(DISTINCT attacker_country) AS scanner_countries, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE category='scanning' GROUP BY 1, 2 ORDER BY scanners DESC, alerts DESC, port LIMIT %u", top);
+        " vg_list(attacker_country) AS scanner_countries, " EV
+        " FROM fx WHERE category='scanning' GROUP BY 1, 2 ORDER BY scanners DESC, alerts DESC, port, proto LIMIT %u", top);
     rc = add_table(r, db, "scanning_ports", "Scanning: ports probed", "alerts; distinct scanners and hosts",
                    NULL, sql, err, err_len);
     free(sql);
@@ -610,11 +805,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT victim_ip AS target, count(*) AS alerts, count(DISTINCT incident_id) AS incidents,"
+        "SELECT victim_ip AS target, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
         " count(DISTINCT attacker_ip) AS sources, " SPOOFABLE " AS spoofable_share,"
-        " group_concat(DISTINCT attacker_country) AS source_countries,"
-        " " ISO("min(ts)") " AS first_seen, " ISO("max(ts)") " AS last_seen, min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE category='denial-of-service' GROUP BY victim_ip ORDER BY alerts DESC, target LIMIT %u", top);
+        " vg_list(attacker_country) AS source_countries,"
+        " " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen, " EV
+        " FROM fx WHERE category='denial-of-service' GROUP BY victim_ip ORDER BY alerts DESC, target LIMIT %u", top);
     rc = add_table(r, db, "dos", "Denial of service", "alerts; distinct source addresses",
                    "Source addresses of spoofable alerts may be forged: count them as claimed sources.",
                    sql, err, err_len);
@@ -623,11 +818,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT attacker_ip AS attacker, attacker_country AS country, attacker_asn AS asn, max(attacker_org) AS org,"
-        " count(*) AS alerts, count(DISTINCT incident_id) AS incidents, count(DISTINCT victim_ip) AS victims,"
-        " group_concat(DISTINCT category) AS categories, " VERIFIED " AS verified_share,"
-        " min(id) AS ev_first, max(id) AS ev_last"
-        " FROM fa WHERE counted=1 GROUP BY attacker_ip ORDER BY incidents DESC, alerts DESC, attacker LIMIT %u", top);
+        "SELECT attacker_ip AS attacker, max(attacker_country) AS country, max(attacker_asn) AS asn, max(attacker_org) AS org,"
+        " sum(n) AS alerts, count(DISTINCT incident_id) AS incidents, count(DISTINCT victim_ip) AS victims,"
+        " vg_list(category) AS categories, " VERIFIED " AS verified_share,"
+        " " EV
+        " FROM fx WHERE counted=1 GROUP BY attacker_ip ORDER BY incidents DESC, alerts DESC, attacker LIMIT %u", top);
     rc = add_table(r, db, "top_attackers", "Top attackers", "attack alerts; incidents; distinct victims",
                    NULL, sql, err, err_len);
     free(sql);
@@ -672,6 +867,8 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         if (rc)
             goto bad_tx;
     }
+    sqlite3_exec(db, "DROP VIEW IF EXISTS temp.fxh; DROP VIEW IF EXISTS temp.fx;"
+                     "DROP TABLE IF EXISTS temp.fxt", NULL, NULL, NULL);
     exec(db, "COMMIT", err, err_len, "end");
     if (f->progress)
         fprintf(stderr, "\r\033[K");

@@ -29,6 +29,8 @@ typedef struct vg_report_filter {
     const char *store_label; /* shown in the header (the store path) */
     const char *tables;      /* comma-separated table ids to build; NULL: all */
     bool progress;           /* a progress line on stderr (only set on a terminal) */
+    bool scan;               /* every table from the raw alerts instead of the rollups (the
+                              * reference the rollup path is tested against; slow) */
 } vg_report_filter_t;
 
 enum vg_report_format { VG_REPORT_JSON, VG_REPORT_MD, VG_REPORT_CSV, VG_REPORT_HTML };

@@ -2,6 +2,7 @@
  * a run (totals, status, rerun rule). docs/STORE.md describes the tables and the units. */
 #include "store/store_int.h"
 #include "store/store_json.h"
+#include "common/buf.h"
 #include "common/common.h"
 #include "common/log.h"
 
@@ -29,11 +30,18 @@ typedef struct inc {
     uint64_t alerts;
     int64_t first_alert, last_alert;
     bool dirty;
+    bool written;       /* its row exists (its id is taken in the database) */
 } inc_t;
 
 enum {
-    ST_SIG_FIND, ST_SIG_INS, ST_ALERT, ST_INC_INS, ST_INC_UPD, ST_FLOW, ST_MAX
+    ST_SIG_FIND, ST_SIG_INS, ST_ALERT, ST_INC_INS, ST_INC_UPD, ST_FLOW, ST_DIM_INS,
+    ST_ROLLUP, ST_INC_PREV, ST_MAX
 };
+
+/* The alert columns alert_dims holds, in its column order (schema v3). */
+#define DIM_COLS "sig_id,category,counted,certainty,role_by,proto,app_proto,attacker_ip," \
+                 "attacker_home,attacker_country,attacker_asn,attacker_org,victim_ip,victim_port,victim_home"
+#define N_DIM_COLS 15
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_SIG_FIND] = "SELECT id, family FROM signatures WHERE gid=?1 AND sid=?2 AND rev=?3 AND msg=?4",
@@ -56,7 +64,56 @@ static const char *const stmt_sql[ST_MAX] = {
                 "dest_ip,dest_port,pkts_toserver,pkts_toclient,bytes_toserver,bytes_toclient,state,"
                 "reason,alerted,community_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
                 "?14,?15,?16,?17,?18)",
+    [ST_DIM_INS] = "INSERT INTO alert_dims(" DIM_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+                   "?12,?13,?14,?15)",
+    [ST_ROLLUP] = "INSERT INTO alert_rollup(run_id,day,dim,incident_id,alerts,first_alert,last_alert,"
+                  "first_ts,last_ts) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(run_id,day,dim,"
+                  "incident_id) DO UPDATE SET alerts=alerts+excluded.alerts,"
+                  "first_alert=min(first_alert,excluded.first_alert),"
+                  "last_alert=max(last_alert,excluded.last_alert),"
+                  "first_ts=min(first_ts,excluded.first_ts),last_ts=max(last_ts,excluded.last_ts)",
+    /* An incident of an earlier counted run that an alert at ?5 continues (incidents_key). */
+    [ST_INC_PREV] = "SELECT id, start_ts, end_ts, alerts, first_alert, last_alert FROM incidents "
+                    "WHERE attacker_ip=?2 AND victim_ip=?3 AND category=?1 AND family=?4 AND "
+                    "keyed=1 AND end_ts >= ?5 - ?6 AND start_ts <= ?5 + ?6 AND run_id IN (SELECT id FROM runs "
+                    "WHERE status IN ('complete','partial')) ORDER BY end_ts DESC LIMIT 1",
 };
+
+/* --- rollups (docs/STORE.md, "Rollups") ----------------------------------------------------
+ * Each alert's report columns are one row of alert_dims (found through a cache keyed by the
+ * values, else looked up, else inserted); its (day, dim, incident) cell of alert_rollup is
+ * accumulated in memory during the transaction and written (upsert) just before its COMMIT, so
+ * the rollups always hold exactly the committed alerts. */
+typedef struct dimv {
+    int64_t sig_id;
+    const char *cat;
+    int counted;
+    const char *certainty, *role_by, *proto, *app_proto, *att_ip;
+    int att_home;               /* -1: NULL */
+    const char *att_cc;         /* normalised: "??" when absent or empty */
+    int64_t att_asn;            /* 0 when absent */
+    const char *att_org;        /* "" when absent */
+    const char *vic_ip;
+    bool has_vic_port;
+    int64_t vic_port;
+    int vic_home;               /* -1: NULL */
+} dimv_t;
+
+/* Direct-mapped: a combination evicted by another comes back as a new row. */
+typedef struct dimc {
+    uint64_t hash;
+    int64_t id;
+    char *key;
+    size_t klen;
+} dimc_t;
+#define DIM_CAP (1u << 16)
+
+typedef struct rollc {
+    int64_t day, dim, inc;
+    int64_t n, id_lo, id_hi, ts_lo, ts_hi;
+    bool used;
+} rollc_t;
+#define ROLL_CAP (1u << 15)
 
 /* Signature cache: (gid, sid, rev, msg) → row id, so the common case needs no query. */
 typedef struct sigc {
@@ -77,6 +134,7 @@ struct vg_store {
     enum vg_store_flows flows;
     uint32_t batch_rows;
     uint32_t pending;
+    uint32_t unflushed;        /* rows since incident updates and rollup cells were last written */
     char *stats_json;          /* the latest stats event's "stats" object */
     uint64_t drops, flow_total, gaps;
     vg_store_run_summary_t sum;
@@ -87,8 +145,14 @@ struct vg_store {
     uint32_t n_dirty;
     uint64_t inc_resets;
     int64_t max_ts;
+    int64_t prev_lo, prev_hi;  /* alert times of the earlier counted runs (prev_lo > prev_hi: none) */
     sigc_t *sig;
     vg_sjson_t *js;            /* the current line, read flat (store_json.c) */
+    dimc_t *dimc;              /* alert_dims cache, direct-mapped */
+    vg_buf_t dimkey;           /* the cache key being built */
+    rollc_t *roll;             /* rollup cells of the open transaction */
+    uint32_t *roll_used;       /* their slots, in order of first use */
+    uint32_t n_roll;
     bool failed;
 };
 
@@ -226,6 +290,14 @@ void vg_store_close(vg_store_t *s)
             free(s->sig[i].family);
         }
     free(s->sig);
+    if (s->dimc)
+        for (uint32_t i = 0; i < DIM_CAP; i++)
+            free(s->dimc[i].key);
+    free(s->dimc);
+    if (s->dimkey.cap)
+        vg_buf_fini(&s->dimkey);
+    free(s->roll);
+    free(s->roll_used);
     free(s->stats_json);
     free(s->js);
     free(s->path);
@@ -446,6 +518,203 @@ static int tx_begin(vg_store_t *s)
     return 0;
 }
 
+/* Day of an alert time: floor(trunc(ts / 1e6) / 86400), the UTC day strftime() gives for
+ * ts/1000000 (the same expression as the v3 migration's). */
+static int64_t day_of(int64_t ts)
+{
+    int64_t sec = ts / 1000000;
+    return sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+}
+
+static int flush_rollups(vg_store_t *s)
+{
+    sqlite3_stmt *u = s->st[ST_ROLLUP];
+    for (uint32_t i = 0; i < s->n_roll; i++) {
+        rollc_t *c = &s->roll[s->roll_used[i]];
+        sqlite3_bind_int64(u, 1, s->run_id);
+        sqlite3_bind_int64(u, 2, c->day);
+        sqlite3_bind_int64(u, 3, c->dim);
+        sqlite3_bind_int64(u, 4, c->inc);
+        sqlite3_bind_int64(u, 5, c->n);
+        sqlite3_bind_int64(u, 6, c->id_lo);
+        sqlite3_bind_int64(u, 7, c->id_hi);
+        sqlite3_bind_int64(u, 8, c->ts_lo);
+        sqlite3_bind_int64(u, 9, c->ts_hi);
+        int rc = sqlite3_step(u);
+        sqlite3_reset(u);
+        if (rc != SQLITE_DONE)
+            return fail(s, "rollup update");
+        c->used = false;
+    }
+    s->n_roll = 0;
+    return 0;
+}
+
+/* Adds one alert to its rollup cell of this transaction. */
+static int rollup_add(vg_store_t *s, int64_t dim, int64_t inc, int64_t id, int64_t ts)
+{
+    int64_t day = day_of(ts);
+    uint64_t h = ((uint64_t)day * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)dim * 0xC2B2AE3D27D4EB4Full) ^
+                 ((uint64_t)inc * 0x165667B19E3779F9ull);
+    h ^= h >> 29;
+    uint32_t j = (uint32_t)h & (ROLL_CAP - 1);
+    while (s->roll[j].used) {
+        rollc_t *c = &s->roll[j];
+        if (c->day == day && c->dim == dim && c->inc == inc) {
+            c->n++;
+            if (id < c->id_lo)
+                c->id_lo = id;
+            if (id > c->id_hi)
+                c->id_hi = id;
+            if (ts < c->ts_lo)
+                c->ts_lo = ts;
+            if (ts > c->ts_hi)
+                c->ts_hi = ts;
+            return 0;
+        }
+        j = (j + 1) & (ROLL_CAP - 1);
+    }
+    if (s->n_roll >= ROLL_CAP / 2) { /* write what is there (upserts add up) and start over */
+        if (flush_rollups(s))
+            return -1;
+        return rollup_add(s, dim, inc, id, ts);
+    }
+    rollc_t *c = &s->roll[j];
+    *c = (rollc_t){.day = day, .dim = dim, .inc = inc, .n = 1, .id_lo = id, .id_hi = id,
+                   .ts_lo = ts, .ts_hi = ts, .used = true};
+    s->roll_used[s->n_roll++] = j;
+    return 0;
+}
+
+/* Decimal digits of v at out (no terminator); their count. snprintf was a fifth of the insert
+ * path's instructions. */
+static size_t put_i64(char *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = tmp[--n];
+    return k;
+}
+
+static void key_str(vg_buf_t *b, const char *v)
+{
+    char num[32];
+    if (!v) {
+        vg_buf_append(b, "n;", 2);
+        return;
+    }
+    size_t n = strlen(v);
+    num[0] = 's';
+    size_t k = 1 + put_i64(num + 1, (int64_t)n);
+    num[k++] = ':';
+    vg_buf_append(b, num, k);
+    vg_buf_append(b, v, n);
+}
+
+static void key_int(vg_buf_t *b, bool has, int64_t v)
+{
+    char num[32];
+    if (!has) {
+        vg_buf_append(b, "n;", 2);
+        return;
+    }
+    num[0] = 'i';
+    size_t k = 1 + put_i64(num + 1, v);
+    num[k++] = ';';
+    vg_buf_append(b, num, k);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_dim(sqlite3_stmt *st, const dimv_t *d)
+{
+    sqlite3_bind_int64(st, 1, d->sig_id);
+    sqlite3_bind_text(st, 2, d->cat, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, d->counted);
+    bind_text_or_null(st, 4, d->certainty);
+    bind_text_or_null(st, 5, d->role_by);
+    bind_text_or_null(st, 6, d->proto);
+    bind_text_or_null(st, 7, d->app_proto);
+    bind_text_or_null(st, 8, d->att_ip);
+    if (d->att_home >= 0)
+        sqlite3_bind_int(st, 9, d->att_home);
+    else
+        sqlite3_bind_null(st, 9);
+    sqlite3_bind_text(st, 10, d->att_cc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, d->att_asn);
+    sqlite3_bind_text(st, 12, d->att_org, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 13, d->vic_ip);
+    if (d->has_vic_port)
+        sqlite3_bind_int64(st, 14, d->vic_port);
+    else
+        sqlite3_bind_null(st, 14);
+    if (d->vic_home >= 0)
+        sqlite3_bind_int(st, 15, d->vic_home);
+    else
+        sqlite3_bind_null(st, 15);
+}
+
+/* The alert_dims row of these values (0 on error): the cached one, else a new row. */
+static int64_t dim_of(vg_store_t *s, const dimv_t *d)
+{
+    vg_buf_t kb = s->dimkey;
+    kb.len = 0;
+    key_int(&kb, true, d->sig_id);
+    key_str(&kb, d->cat);
+    key_int(&kb, true, d->counted);
+    key_str(&kb, d->certainty);
+    key_str(&kb, d->role_by);
+    key_str(&kb, d->proto);
+    key_str(&kb, d->app_proto);
+    key_str(&kb, d->att_ip);
+    key_int(&kb, d->att_home >= 0, d->att_home);
+    key_str(&kb, d->att_cc);
+    key_int(&kb, true, d->att_asn);
+    key_str(&kb, d->att_org);
+    key_str(&kb, d->vic_ip);
+    key_int(&kb, d->has_vic_port, d->vic_port);
+    key_int(&kb, d->vic_home >= 0, d->vic_home);
+    uint64_t hh = fnv(kb.data, kb.len);
+    dimc_t *c = &s->dimc[hh & (DIM_CAP - 1)];
+    if (c->key && c->hash == hh && c->klen == kb.len && !memcmp(c->key, kb.data, kb.len))
+        return c->id;
+    /* Not in the cache: a new row, even if an equal one exists (no index to find it: a
+     * lookup index took random page writes on every commit). Equal rows only split a cell in
+     * two; the report groups by the values, never by the row id. */
+    sqlite3_stmt *in = s->st[ST_DIM_INS];
+    bind_dim(in, d);
+    int rc = sqlite3_step(in);
+    sqlite3_reset(in);
+    if (rc != SQLITE_DONE) {
+        fail(s, "rollup dimension insert");
+        return 0;
+    }
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    free(c->key);
+    c->key = vg_xmalloc(kb.len);
+    memcpy(c->key, kb.data, kb.len);
+    c->klen = kb.len;
+    c->hash = hh;
+    c->id = id;
+    s->dimkey = kb; /* keeps a grown buffer */
+    return id;
+}
+
 /* Writes one incident (insert or update by id); the key holds "cat\x1fatt\x1fvic\x1ffam". */
 static int flush_one(vg_store_t *s, inc_t *x)
 {
@@ -470,6 +739,7 @@ static int flush_one(vg_store_t *s, inc_t *x)
     if (rc != SQLITE_DONE)
         return fail(s, "incident update");
     x->dirty = false;
+    x->written = true;
     return 0;
 }
 
@@ -484,6 +754,26 @@ static int flush_incidents(vg_store_t *s)
     return 0;
 }
 
+/* Writes the incidents that have no row yet (so that their ids are taken for other writers);
+ * updates of the others wait for the next full flush. */
+static int flush_new_incidents(vg_store_t *s)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->n_dirty; i++) {
+        inc_t *x = &s->inc[s->dirty[i]];
+        if (!x->key || !x->dirty)
+            continue;
+        if (!x->written) {
+            if (flush_one(s, x))
+                return -1;
+            continue;
+        }
+        s->dirty[k++] = s->dirty[i];
+    }
+    s->n_dirty = k;
+    return 0;
+}
+
 static void mark_dirty(vg_store_t *s, inc_t *x)
 {
     if (x->dirty)
@@ -495,18 +785,28 @@ static void mark_dirty(vg_store_t *s, inc_t *x)
     s->dirty[s->n_dirty++] = (uint32_t)(x - s->inc);
 }
 
-static int tx_commit(vg_store_t *s)
+/* Commits. full: also the updates of existing incidents and the rollup cells accumulated so
+ * far; otherwise only new incidents are written with the alerts (every row of a running run is
+ * durable at each commit; its incident counts and rollup cells catch up at least every
+ * batch_rows rows and at the end, before the run can be counted). The engine commits after
+ * every block of events (a few dozen alerts): writing each open incident and cell again at
+ * each of them cost more than the alerts. */
+static int tx_commit_full(vg_store_t *s, bool full)
 {
     if (!s->in_tx)
         return 0;
-    if (flush_incidents(s))
+    if (full ? flush_incidents(s) || flush_rollups(s) : flush_new_incidents(s))
         return -1;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, "commit");
     s->in_tx = false;
     s->pending = 0;
+    if (full)
+        s->unflushed = 0;
     return 0;
 }
+
+static int tx_commit(vg_store_t *s) { return tx_commit_full(s, true); }
 
 /* --- the run --- */
 
@@ -631,8 +931,27 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
         s->sig = vg_xcalloc(SIG_CAP, sizeof(sigc_t));
     if (!s->js)
         s->js = vg_xmalloc(sizeof(vg_sjson_t));
+    if (!s->dimc) {
+        s->dimc = vg_xcalloc(DIM_CAP, sizeof(dimc_t));
+        s->roll = vg_xcalloc(ROLL_CAP, sizeof(rollc_t));
+        s->roll_used = vg_xcalloc(ROLL_CAP, sizeof(uint32_t));
+        vg_buf_init(&s->dimkey, 256);
+    }
+    s->n_roll = 0;
     memset(&s->sum, 0, sizeof s->sum);
     s->sum.run_id = s->run_id;
+    /* The alert times of the earlier counted runs, so that only alerts near them look for an
+     * incident to continue (from the rollups: far fewer rows than the alerts). */
+    s->prev_lo = 1;
+    s->prev_hi = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT min(first_ts), max(last_ts), count(*) FROM alert_rollup "
+                                  "WHERE run_id IN (SELECT id FROM runs WHERE status IN "
+                                  "('complete','partial'))", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 2) > 0) {
+        s->prev_lo = sqlite3_column_int64(st, 0);
+        s->prev_hi = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
     return s->run_id;
 }
 
@@ -647,7 +966,7 @@ static const char *jstr(json_t *o, const char *k)
 static void bind_str(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC); /* every step follows its binds */
     else
         sqlite3_bind_null(st, i);
 }
@@ -657,15 +976,6 @@ static void bind_int(sqlite3_stmt *st, int i, const vg_sjson_t *j, const char *p
     int64_t v;
     if (vg_sjson_int(j, path, &v))
         sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_bool(sqlite3_stmt *st, int i, const vg_sjson_t *j, const char *path)
-{
-    int v = vg_sjson_bool(j, path);
-    if (v >= 0)
-        sqlite3_bind_int(st, i, v);
     else
         sqlite3_bind_null(st, i);
 }
@@ -708,10 +1018,18 @@ static sigc_t *sig_of(vg_store_t *s, vg_sjson_t *j, const char *msg)
     vg_sjson_int(j, "alert.signature_id", &sid);
     vg_sjson_int(j, "alert.rev", &rev);
     char key[1200];
-    int kl = snprintf(key, sizeof key, "%lld:%lld:%lld:%s", (long long)gid, (long long)sid,
-                      (long long)rev, msg);
-    if (kl < 0 || (size_t)kl >= sizeof key)
-        kl = (int)sizeof key - 1;
+    size_t kl = put_i64(key, gid);
+    key[kl++] = ':';
+    kl += put_i64(key + kl, sid);
+    key[kl++] = ':';
+    kl += put_i64(key + kl, rev);
+    key[kl++] = ':';
+    size_t msl = strlen(msg);
+    if (msl > sizeof key - 1 - kl)
+        msl = sizeof key - 1 - kl;
+    memcpy(key + kl, msg, msl);
+    kl += msl;
+    key[kl] = '\0';
     uint64_t hh = fnv(key, (size_t)kl);
     sigc_t *c = &s->sig[hh & (SIG_CAP - 1)];
     if (c->key && c->hash == hh && !strcmp(c->key, key))
@@ -831,9 +1149,18 @@ static inc_t *incident_for(vg_store_t *s, const char *cat, const char *att, cons
                            const char *fam, int64_t ts)
 {
     char key[1024];
-    int kl = snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s", cat, att, vic, fam);
-    if (kl < 0 || (size_t)kl >= sizeof key)
-        kl = (int)sizeof key - 1;
+    size_t kl = 0;
+    const char *parts[4] = {cat, att, vic, fam};
+    for (int i = 0; i < 4; i++) {
+        size_t pl = strlen(parts[i]), room = sizeof key - 2 - kl; /* kl <= sizeof key - 2 */
+        if (pl > room)
+            pl = room;
+        memcpy(key + kl, parts[i], pl);
+        kl += pl;
+        if (i < 3 && kl < sizeof key - 2)
+            key[kl++] = '\x1f';
+    }
+    key[kl] = '\0';
     uint64_t hh = fnv(key, (size_t)kl);
     uint32_t j = (uint32_t)hh & (INC_CAP - 1);
     while (s->inc[j].key) {
@@ -858,35 +1185,47 @@ static inc_t *incident_for(vg_store_t *s, const char *cat, const char *att, cons
     s->n_inc++;
 fresh:;
     inc_t *x = &s->inc[j];
+    x->dirty = false;
+    x->written = false;
+    /* An incident of an earlier counted run that this alert continues (the same key, the alert
+     * within the window of its span) goes on instead of a new one: an episode split over two
+     * captures is one incident. Asked only when the alert is near the earlier runs' alerts. */
+    if (s->prev_lo <= s->prev_hi && ts + s->window_us >= s->prev_lo && ts - s->window_us <= s->prev_hi) {
+        sqlite3_stmt *q = s->st[ST_INC_PREV];
+        sqlite3_bind_text(q, 1, cat, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, att, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, vic, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, fam, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 5, ts);
+        sqlite3_bind_int64(q, 6, s->window_us);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            x->id = sqlite3_column_int64(q, 0);
+            x->start = sqlite3_column_int64(q, 1);
+            x->end = sqlite3_column_int64(q, 2);
+            x->alerts = (uint64_t)sqlite3_column_int64(q, 3);
+            x->first_alert = sqlite3_column_int64(q, 4);
+            x->last_alert = sqlite3_column_int64(q, 5);
+        }
+        sqlite3_reset(q);
+        if (rc == SQLITE_ROW) {
+            x->written = true;
+            mark_dirty(s, x);
+            s->sum.incidents_continued++;
+            return x;
+        }
+        if (rc != SQLITE_DONE) {
+            fail(s, "incident lookup");
+            return NULL;
+        }
+    }
     x->id = s->next_inc++;
     x->start = x->end = ts;
     x->alerts = 0;
     x->first_alert = x->last_alert = 0;
-    x->dirty = false;
     mark_dirty(s, x);
     s->sum.incidents++;
     return x;
-}
-
-/* ip, port, home, country, asn, org of one end ("vigil.attacker" / "vigil.victim"). */
-typedef struct end_paths {
-    const char *port, *home, *country, *asn, *org, *pkt_port;
-} end_paths_t;
-static const end_paths_t attacker_paths = {"vigil.attacker.port", "vigil.attacker.home",
-                                           "vigil.attacker.country", "vigil.attacker.asn",
-                                           "vigil.attacker.as_org", "src_port"};
-static const end_paths_t victim_paths = {"vigil.victim.port", "vigil.victim.home",
-                                         "vigil.victim.country", "vigil.victim.asn",
-                                         "vigil.victim.as_org", "dest_port"};
-
-static void bind_end(sqlite3_stmt *st, int base, vg_sjson_t *j, const end_paths_t *p, const char *ip)
-{
-    bind_str(st, base, ip);
-    bind_int(st, base + 1, j, vg_sjson_get(j, p->port) ? p->port : p->pkt_port);
-    bind_bool(st, base + 2, j, p->home);
-    bind_str(st, base + 3, vg_sjson_str(j, p->country));
-    bind_int(st, base + 4, j, p->asn);
-    bind_str(st, base + 5, vg_sjson_str(j, p->org));
 }
 
 static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
@@ -911,26 +1250,73 @@ static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
     if (!inc)
         return -1;
 
+    /* The columns the report groups by, read once for the alert row and its rollup cell. */
+    int counted = vg_sjson_bool(j, "vigil.counted");
+    dimv_t d = {.sig_id = sig->id, .cat = cat,
+                .counted = counted >= 0 ? counted : strcmp(cat, "policy-info") != 0,
+                .certainty = vg_sjson_str(j, "vigil.certainty"),
+                .role_by = vg_sjson_str(j, "vigil.role_by"), .proto = vg_sjson_str(j, "proto"),
+                .app_proto = vg_sjson_str(j, "app_proto"), .att_ip = att_ip,
+                .att_home = vg_sjson_bool(j, "vigil.attacker.home"),
+                .att_cc = vg_sjson_str(j, "vigil.attacker.country"),
+                .att_org = vg_sjson_str(j, "vigil.attacker.as_org"), .vic_ip = vic_ip,
+                .vic_home = vg_sjson_bool(j, "vigil.victim.home")};
+    const char *att_cc = d.att_cc; /* as given, for the alert row */
+    const char *att_org = d.att_org;
+    bool has_asn = vg_sjson_int(j, "vigil.attacker.asn", &d.att_asn);
+    if (!has_asn)
+        d.att_asn = 0;
+    d.has_vic_port = vg_sjson_int(j, vg_sjson_get(j, "vigil.victim.port") ? "vigil.victim.port"
+                                                                         : "dest_port", &d.vic_port);
+    if (!d.att_cc || !*d.att_cc)
+        d.att_cc = "??";
+    if (!d.att_org)
+        d.att_org = "";
+    int64_t dim = dim_of(s, &d);
+    if (!dim)
+        return -1;
+
     sqlite3_stmt *st = s->st[ST_ALERT];
     sqlite3_bind_int64(st, 1, s->run_id);
     sqlite3_bind_int64(st, 2, ts);
     sqlite3_bind_int64(st, 3, sig->id);
     sqlite3_bind_text(st, 4, cat, -1, SQLITE_STATIC);
-    int counted = vg_sjson_bool(j, "vigil.counted");
-    sqlite3_bind_int(st, 5, counted >= 0 ? counted : strcmp(cat, "policy-info") != 0);
-    bind_str(st, 6, vg_sjson_str(j, "vigil.certainty"));
-    bind_str(st, 7, vg_sjson_str(j, "vigil.role_by"));
+    sqlite3_bind_int(st, 5, d.counted);
+    bind_text_or_null(st, 6, d.certainty);
+    bind_text_or_null(st, 7, d.role_by);
     bind_str(st, 8, vg_sjson_str(j, "alert.action"));
-    bind_str(st, 9, vg_sjson_str(j, "proto"));
-    bind_str(st, 10, vg_sjson_str(j, "app_proto"));
+    bind_text_or_null(st, 9, d.proto);
+    bind_text_or_null(st, 10, d.app_proto);
     bind_str(st, 11, vg_sjson_str(j, "src_ip"));
     bind_int(st, 12, j, "src_port");
     bind_str(st, 13, vg_sjson_str(j, "dest_ip"));
     bind_int(st, 14, j, "dest_port");
     bind_int(st, 15, j, "flow_id");
     bind_str(st, 16, vg_sjson_str(j, "community_id"));
-    bind_end(st, 17, j, &attacker_paths, att_ip);
-    bind_end(st, 23, j, &victim_paths, vic_ip);
+    bind_text_or_null(st, 17, att_ip);
+    bind_int(st, 18, j, vg_sjson_get(j, "vigil.attacker.port") ? "vigil.attacker.port" : "src_port");
+    if (d.att_home >= 0)
+        sqlite3_bind_int(st, 19, d.att_home);
+    else
+        sqlite3_bind_null(st, 19);
+    bind_text_or_null(st, 20, att_cc);
+    if (has_asn)
+        sqlite3_bind_int64(st, 21, d.att_asn);
+    else
+        sqlite3_bind_null(st, 21);
+    bind_text_or_null(st, 22, att_org);
+    bind_text_or_null(st, 23, vic_ip);
+    if (d.has_vic_port)
+        sqlite3_bind_int64(st, 24, d.vic_port);
+    else
+        sqlite3_bind_null(st, 24);
+    if (d.vic_home >= 0)
+        sqlite3_bind_int(st, 25, d.vic_home);
+    else
+        sqlite3_bind_null(st, 25);
+    bind_str(st, 26, vg_sjson_str(j, "vigil.victim.country"));
+    bind_int(st, 27, j, "vigil.victim.asn");
+    bind_str(st, 28, vg_sjson_str(j, "vigil.victim.as_org"));
     sqlite3_bind_int64(st, 29, inc->id);
     /* Evidence (issue 7's ledger): a reference and a content hash when the event carries them;
      * an evidence object in another shape is kept whole as the reference. */
@@ -960,6 +1346,8 @@ static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
     if (rc != SQLITE_DONE)
         return fail(s, "alert insert");
     int64_t id = sqlite3_last_insert_rowid(s->db);
+    if (rollup_add(s, dim, inc->id, id, ts))
+        return -1;
     if (!inc->alerts)
         inc->first_alert = id;
     inc->last_alert = id;
@@ -971,6 +1359,7 @@ static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
     mark_dirty(s, inc);
     s->sum.alerts++;
     s->pending++;
+    s->unflushed++;
     return 0;
 }
 
@@ -1123,8 +1512,7 @@ int vg_store_sink_commit(void *ctx, bool final)
     vg_store_t *s = ctx;
     if (s->failed)
         return -1;
-    (void)final;
-    return tx_commit(s);
+    return tx_commit_full(s, final || s->unflushed >= s->batch_rows);
 }
 
 static int exec_bind(vg_store_t *s, const char *sql, int64_t a, int64_t b)
@@ -1142,7 +1530,9 @@ static int exec_bind(vg_store_t *s, const char *sql, int64_t a, int64_t b)
 int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_summary_t *out,
                      char *err, size_t err_len)
 {
-    if (!s->failed && tx_commit(s) == 0 && tx_begin(s) == 0) {
+    /* Everything so far, the incident updates and rollup cells a non-final commit left
+     * (tx_begin first: the last commit may have closed the transaction with them waiting). */
+    if (!s->failed && tx_begin(s) == 0 && tx_commit(s) == 0 && tx_begin(s) == 0) {
         const char *status = e->failed ? "failed" : e->capture_errors ? "partial" : "complete";
         char now[32];
         iso_now(now, sizeof now);
@@ -1171,6 +1561,10 @@ int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_su
         sqlite3_finalize(st);
         if (rc == SQLITE_OK && e->n_captures && record_captures(s, e->captures, e->n_captures))
             rc = SQLITE_ERROR;
+        /* The run's incidents become findable by later runs (incidents_key). */
+        if (rc == SQLITE_OK && !e->failed &&
+            exec_bind(s, "UPDATE incidents SET keyed=1 WHERE run_id=?1 AND keyed=0", s->run_id, 0))
+            rc = SQLITE_ERROR;
         /* Rerun rule: an earlier counted run of the same capture set is superseded. */
         int64_t old = 0;
         bool overlap = false;
@@ -1188,8 +1582,28 @@ int vg_store_end_run(vg_store_t *s, const vg_store_run_end_t *e, vg_store_run_su
             sqlite3_finalize(st);
             for (int i = 0; rc == SQLITE_OK && i < n_old; i++) {
                 old = olds[i];
-                if (exec_bind(s, "DELETE FROM alerts WHERE run_id=?1", old, 0) ||
-                    exec_bind(s, "DELETE FROM incidents WHERE run_id=?1", old, 0) ||
+                /* Incidents the old run opened or continued are recounted from the alerts
+                 * of the other runs (their rollup cells); those left without alerts go. Then
+                 * the run's alerts, which lie within its rollup cells' id range (alerts of
+                 * another run written at the same time may lie between them). */
+                if (exec_bind(s, "DROP TABLE IF EXISTS temp.inc_left", 0, 0) ||
+                    exec_bind(s, "CREATE TEMP TABLE inc_left AS SELECT incident_id AS id,"
+                                 " sum(alerts) AS n, min(first_alert) AS fa, max(last_alert) AS la,"
+                                 " min(first_ts) AS t0, max(last_ts) AS t1, min(run_id) AS run"
+                                 " FROM alert_rollup WHERE run_id<>?1 AND incident_id IN (SELECT"
+                                 " incident_id FROM alert_rollup WHERE run_id=?1 UNION SELECT id"
+                                 " FROM incidents WHERE run_id=?1) GROUP BY incident_id", old, 0) ||
+                    exec_bind(s, "DELETE FROM incidents WHERE (run_id=?1 OR id IN (SELECT"
+                                 " incident_id FROM alert_rollup WHERE run_id=?1)) AND id NOT IN"
+                                 " (SELECT id FROM temp.inc_left)", old, 0) ||
+                    exec_bind(s, "UPDATE incidents SET alerts=g.n, first_alert=g.fa,"
+                                 " last_alert=g.la, start_ts=g.t0, end_ts=g.t1, run_id=g.run FROM"
+                                 " temp.inc_left g WHERE incidents.id=g.id", 0, 0) ||
+                    exec_bind(s, "DROP TABLE temp.inc_left", 0, 0) ||
+                    exec_bind(s, "DELETE FROM alerts WHERE id BETWEEN (SELECT min(first_alert) "
+                                 "FROM alert_rollup WHERE run_id=?1) AND (SELECT max(last_alert) "
+                                 "FROM alert_rollup WHERE run_id=?1) AND run_id=?1", old, 0) ||
+                    exec_bind(s, "DELETE FROM alert_rollup WHERE run_id=?1", old, 0) ||
                     exec_bind(s, "DELETE FROM flows WHERE run_id=?1", old, 0) ||
                     exec_bind(s, "UPDATE runs SET status='superseded', superseded_by=?2 WHERE id=?1",
                               old, s->run_id))

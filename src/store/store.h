@@ -8,6 +8,10 @@
  * earlier run's rows are deleted in that same final transaction and the earlier run is kept as
  * 'superseded' (docs/STORE.md).
  *
+ * The writer also keeps the report's rollups (alert_dims, alert_rollup: alerts counted per run,
+ * UTC day, combination of report columns and incident) and continues incidents of earlier ended
+ * runs (docs/STORE.md, "Rollups" and "Incidents across runs").
+ *
  * Threads: a vg_store_t has one owner at a time (the output thread during a run). Not
  * thread-safe. Schema and units: docs/STORE.md.
  */
@@ -18,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VG_STORE_SCHEMA_VERSION 2
+#define VG_STORE_SCHEMA_VERSION 3
 
 typedef struct vg_store vg_store_t;
 struct sqlite3;
@@ -75,7 +79,8 @@ typedef struct vg_store_run_end {
 typedef struct vg_store_run_summary {
     int64_t run_id;
     int64_t superseded_run;               /* 0: none */
-    uint64_t alerts, incidents, flows;    /* rows this run stored */
+    uint64_t alerts, incidents, flows;    /* rows this run stored (incidents: new ones) */
+    uint64_t incidents_continued;         /* incidents of earlier runs this run's alerts continued */
     uint64_t lines_skipped;               /* EVE lines the store could not use (logged) */
     bool overlap_warning;                 /* shares some (not all) captures with a counted run */
 } vg_store_run_summary_t;

@@ -193,9 +193,32 @@ int vg_sjson_parse(vg_sjson_t *j, const char *line, size_t len)
     return 0;
 }
 
+/* The hash of a path, remembered by the path's address and checked against a copy of its text
+ * (the store asks for the same few dozen constant paths on every line; comparing the text is
+ * cheaper than hashing it again). */
+static uint64_t path_hash(const char *path)
+{
+    static __thread struct {
+        const char *ptr;
+        uint64_t h;
+        char text[48];
+    } memo[128];
+    unsigned m = (unsigned)(((uintptr_t)path >> 3) ^ ((uintptr_t)path >> 10)) & 127;
+    if (memo[m].ptr == path && !strcmp(memo[m].text, path))
+        return memo[m].h;
+    size_t n = strlen(path);
+    uint64_t h = fnv_more(FNV0, path, n);
+    if (n < sizeof memo[m].text) {
+        memo[m].ptr = path;
+        memo[m].h = h;
+        memcpy(memo[m].text, path, n + 1);
+    }
+    return h;
+}
+
 const vg_sjson_leaf_t *vg_sjson_get(const vg_sjson_t *j, const char *path)
 {
-    uint64_t h = fnv_more(FNV0, path, strlen(path));
+    uint64_t h = path_hash(path);
     unsigned s = (unsigned)(h ^ (h >> 29)) & (VG_SJSON_SLOTS - 1);
     while (j->slot[s]) {
         const vg_sjson_leaf_t *l = &j->leaf[j->slot[s] - 1];
@@ -304,14 +327,28 @@ bool vg_sjson_int(const vg_sjson_t *j, const char *path, int64_t *out)
     const vg_sjson_leaf_t *l = vg_sjson_get(j, path);
     if (!l || l->type != 'n' || l->n >= 24)
         return false;
-    char b[24];
-    memcpy(b, l->v, l->n);
-    b[l->n] = '\0';
-    char *end;
-    long long v = strtoll(b, &end, 10);
-    if (*end)
+    /* strtoll's answer (an optional sign, decimal digits, clamped to the int64 range) without
+     * its cost */
+    const char *p = l->v, *e = l->v + l->n;
+    bool neg = false;
+    if (p < e && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    if (p == e)
         return false;
-    *out = v;
+    uint64_t acc = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool over = false;
+    for (; p < e; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        unsigned d = (unsigned)(*p - '0');
+        if (acc > (lim - d) / 10)
+            over = true;
+        else
+            acc = acc * 10 + d;
+    }
+    if (over)
+        acc = lim;
+    *out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
     return true;
 }
 

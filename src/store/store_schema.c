@@ -54,9 +54,57 @@ static const char *const schema_v2 =
     "ALTER TABLE alerts ADD COLUMN evidence_ref TEXT;"
     "ALTER TABLE alerts ADD COLUMN evidence_sha256 TEXT;";
 
+/* Version 3: aggregates kept at insert time for `vigil report` (docs/STORE.md, "Rollups").
+ * alert_dims holds (at least once) each distinct combination of the alert columns the report groups and counts
+ * by (country, ASN and organisation normalised as the report shows them); alert_rollup counts
+ * the alerts of each (run, UTC day, combination, incident) with their first/last id and time.
+ * The migration builds both from the alerts already stored. The day of an alert is
+ * floor(trunc(ts / 1e6) / 86400): the day strftime() gives for ts/1000000. The index of
+ * alerts by run is dropped: a run's alerts lie between the first and last alert ids of its
+ * rollup cells. */
+#define DAY_OF(ts) "((" ts ")/1000000 - ((((" ts ")/1000000) % 86400) + 86400) % 86400) / 86400"
+static const char *const schema_v3 =
+    "CREATE TABLE alert_dims(id INTEGER PRIMARY KEY, sig_id INTEGER NOT NULL, category TEXT NOT NULL,"
+    " counted INTEGER NOT NULL, certainty TEXT, role_by TEXT, proto TEXT, app_proto TEXT,"
+    " attacker_ip TEXT, attacker_home INTEGER, attacker_country TEXT NOT NULL,"
+    " attacker_asn INTEGER NOT NULL, attacker_org TEXT NOT NULL, victim_ip TEXT,"
+    " victim_port INTEGER, victim_home INTEGER);"
+    "CREATE INDEX alert_dims_key ON alert_dims(attacker_ip, victim_ip, sig_id);" /* dropped below */
+    "CREATE TABLE alert_rollup(run_id INTEGER NOT NULL, day INTEGER NOT NULL, dim INTEGER NOT NULL,"
+    " incident_id INTEGER NOT NULL, alerts INTEGER NOT NULL, first_alert INTEGER NOT NULL,"
+    " last_alert INTEGER NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,"
+    " PRIMARY KEY(run_id, day, dim, incident_id)) WITHOUT ROWID;"
+    "INSERT INTO alert_dims(sig_id, category, counted, certainty, role_by, proto, app_proto,"
+    " attacker_ip, attacker_home, attacker_country, attacker_asn, attacker_org, victim_ip,"
+    " victim_port, victim_home) SELECT DISTINCT sig_id, category, counted, certainty, role_by,"
+    " proto, app_proto, attacker_ip, attacker_home, coalesce(nullif(attacker_country,''),'\?\?'),"
+    " coalesce(attacker_asn,0), coalesce(attacker_org,''), victim_ip, victim_port, victim_home"
+    " FROM alerts;"
+    "INSERT INTO alert_rollup SELECT a.run_id, " DAY_OF("a.ts") ", d.id, coalesce(a.incident_id,0),"
+    " count(*), min(a.id), max(a.id), min(a.ts), max(a.ts) FROM alerts a JOIN alert_dims d"
+    " ON d.attacker_ip IS a.attacker_ip AND d.victim_ip IS a.victim_ip AND d.sig_id=a.sig_id"
+    " AND d.category=a.category AND d.counted=a.counted AND d.certainty IS a.certainty"
+    " AND d.role_by IS a.role_by AND d.proto IS a.proto AND d.app_proto IS a.app_proto"
+    " AND d.attacker_home IS a.attacker_home"
+    " AND d.attacker_country=coalesce(nullif(a.attacker_country,''),'\?\?')"
+    " AND d.attacker_asn=coalesce(a.attacker_asn,0) AND d.attacker_org=coalesce(a.attacker_org,'')"
+    " AND d.victim_port IS a.victim_port AND d.victim_home IS a.victim_home"
+    " GROUP BY 1, 2, 3, 4;"
+    "DROP INDEX alert_dims_key;"
+    /* A run's alerts are found through its rollup cells (their id range); one index less to
+     * keep on every insert. */
+    "DROP INDEX IF EXISTS alerts_run;"
+    /* Incidents continue across runs: those of ended runs are found by key and time. A run's
+     * incidents enter the index at its end (keyed=1), in one go, not at every commit. */
+    "ALTER TABLE incidents ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE incidents SET keyed=1;"
+    "CREATE INDEX incidents_key ON incidents(attacker_ip, victim_ip, category, family, end_ts)"
+    " WHERE keyed=1;";
+
 static const char *const migrations[VG_STORE_SCHEMA_VERSION + 1] = {
     [1] = NULL, /* vg_store_schema_v1 (not a constant expression) */
     [2] = schema_v2,
+    [3] = schema_v3,
 };
 
 int vg_store_read_version(sqlite3 *db, int *version, char *err, size_t err_len)

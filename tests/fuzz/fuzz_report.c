@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 static const char *const tables[] = {"runs", "captures", "signatures", "alerts", "incidents",
-                                     "flows"};
+                                     "flows", "alert_dims", "alert_rollup"};
 #define N_TABLES (sizeof tables / sizeof tables[0])
 static sqlite3_stmt *ins[N_TABLES];
 static int ncols[N_TABLES];
@@ -159,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .category = flags & 8 ? words[5 + (flags >> 5) % 6] : NULL,
         .country = flags & 16 ? words[20 + (flags >> 5) % 4] : NULL,
         .top = (unsigned)(flags >> 6),
+        .scan = (to & 1) != 0, /* the raw alerts, else the rollup tables (both hostile here) */
         .store_label = path,
     };
     char err[512] = "";
@@ -186,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         vg_report_free(r);
     }
-    if (sqlite3_exec(db, "BEGIN; DELETE FROM flows; DELETE FROM incidents; DELETE FROM alerts;"
+    if (sqlite3_exec(db, "BEGIN; DELETE FROM alert_rollup; DELETE FROM alert_dims;"
+                         " DELETE FROM flows; DELETE FROM incidents; DELETE FROM alerts;"
                          " DELETE FROM signatures; DELETE FROM captures; DELETE FROM runs; COMMIT",
                      NULL, NULL, NULL) != SQLITE_OK)
         abort();

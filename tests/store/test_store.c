@@ -78,10 +78,17 @@ static void test_migration_from_v1(void **st)
     sqlite3_close(db);
     vg_store_t *s = vg_store_open(path, false, err, sizeof err);
     assert_non_null(s);
-    assert_int_equal(vg_store_schema_version(s), 2);
+    assert_int_equal(vg_store_schema_version(s), VG_STORE_SCHEMA_VERSION);
     db = vg_store_db(s);
     assert_int_equal(q1(db, "SELECT count(*) FROM alerts WHERE attacker_ip='1.2.3.4' AND evidence_ref IS NULL"), 1);
     assert_int_equal(q1(db, "SELECT count(*) FROM pragma_table_info('alerts') WHERE name IN ('evidence_ref','evidence_sha256')"), 2);
+    /* version 3 built the rollups of the alerts already there (country, ASN, organisation
+     * normalised; no incident id → 0) */
+    assert_int_equal(q1(db, "SELECT count(*) FROM alert_dims WHERE attacker_ip='1.2.3.4' AND "
+                            "attacker_country='\?\?' AND attacker_asn=0 AND attacker_org=''"), 1);
+    assert_int_equal(q1(db, "SELECT count(*) FROM alert_rollup r JOIN alert_dims d ON d.id=r.dim "
+                            "WHERE r.run_id=1 AND r.day=0 AND r.incident_id=0 AND r.alerts=1 AND "
+                            "r.first_ts=5 AND d.victim_ip='10.0.0.1'"), 1);
     vg_store_close(s);
 }
 
@@ -224,6 +231,90 @@ static void test_incident_window(void **st)
     assert_int_equal(q1(db, "SELECT count(*) FROM alerts a LEFT JOIN incidents i ON i.id=a.incident_id WHERE i.id IS NULL"), 0);
     assert_int_equal(q1(db, "SELECT sum(alerts) FROM incidents"), q1(db, "SELECT count(*) FROM alerts"));
     assert_int_equal(q1(db, "SELECT count(*) FROM incidents i WHERE alerts <> (SELECT count(*) FROM alerts a WHERE a.incident_id=i.id)"), 0);
+    vg_store_close(s);
+}
+
+
+/* Every incident's row agrees with the alerts that carry its id (count, first/last time and
+ * id), and every alert's incident exists. */
+static void check_incidents(sqlite3 *db)
+{
+    assert_int_equal(q1(db, "SELECT count(*) FROM alerts a LEFT JOIN incidents i ON i.id=a.incident_id WHERE i.id IS NULL"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents i JOIN (SELECT incident_id, count(*) AS n,"
+                            " min(ts) AS t0, max(ts) AS t1, min(id) AS a0, max(id) AS a1 FROM alerts GROUP BY"
+                            " incident_id) g ON g.incident_id=i.id WHERE i.alerts<>g.n OR i.start_ts<>g.t0 OR"
+                            " i.end_ts<>g.t1 OR i.first_alert<>g.a0 OR i.last_alert<>g.a1"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents WHERE id NOT IN (SELECT incident_id FROM alerts)"), 0);
+}
+
+static void feed_run_k(const char *path, const char *seed, const int64_t *t, const char *const *vic,
+                       size_t n, vg_store_run_summary_t *sum)
+{
+    char err[256];
+    vg_store_t *s = vg_store_open(path, true, err, sizeof err);
+    assert_non_null(s);
+    assert_true(fx_begin(s, seed, 600) > 0);
+    for (size_t i = 0; i < n; i++) {
+        fx_alert_t a = {.t = t[i], .sid = 1, .msg = "TEST Exploit Foo", .att = "198.51.100.1",
+                        .vic = vic[i], .vic_home = 1};
+        assert_int_equal(fx_feed(s, &a), 0);
+    }
+    /* not final, as the engine's last commit may be: the run's end writes what waits */
+    assert_int_equal(vg_store_sink_commit(s, false), 0);
+    vg_store_run_end_t e = {.packets = 10, .first_ts = (uint64_t)FX_T0 * 1000000,
+                            .last_ts = (uint64_t)(FX_T0 + 6000) * 1000000};
+    assert_int_equal(vg_store_end_run(s, &e, sum, err, sizeof err), 0);
+    vg_store_close(s);
+}
+
+/* Incidents continue across runs: a later run's alert within the window of an earlier counted
+ * run's incident of the same key joins it; a rerun that supersedes the earlier run leaves every
+ * incident counted from the alerts that remain. */
+static void test_incidents_across_runs(void **st)
+{
+    (void)st;
+    char path[256];
+    fx_tmp_store(path, sizeof path);
+    vg_store_run_summary_t sum;
+    const char *k1 = "10.0.0.1", *k2 = "10.0.0.2";
+    /* run 1: key 1 at 0 and 100, key 2 at 0 */
+    feed_run_k(path, "a1", (int64_t[]){0, 100, 0}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.incidents, 2);
+    assert_int_equal(sum.incidents_continued, 0);
+    /* run 2 (another capture): key 1 at 500 continues run 1's incident (within 600 of 100);
+     * key 1 at 5000 and key 2 at 2000 are past the window: new incidents */
+    feed_run_k(path, "b2", (int64_t[]){500, 5000, 2000}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.incidents, 2);
+    assert_int_equal(sum.incidents_continued, 1);
+    char err[256];
+    vg_store_t *s = vg_store_open(path, false, err, sizeof err);
+    sqlite3 *db = vg_store_db(s);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents"), 4);
+    assert_int_equal(q1(db, "SELECT alerts FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1"), 3);
+    assert_int_equal(q1(db, "SELECT count(DISTINCT run_id) FROM alerts WHERE incident_id=(SELECT id FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1)"), 2);
+    check_incidents(db);
+    vg_store_close(s);
+    /* run 3 reruns run 1's capture: run 1 is superseded; the incident run 2 continued keeps
+     * run 2's alert and gets run 3's, the key-2 incident of run 1 goes on with run 3's alert */
+    feed_run_k(path, "a1", (int64_t[]){0, 100, 0}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.superseded_run, 1);
+    s = vg_store_open(path, false, err, sizeof err);
+    db = vg_store_db(s);
+    assert_int_equal(q1(db, "SELECT count(*) FROM alerts WHERE run_id=1"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents WHERE run_id=1"), 0);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents"), 4);
+    assert_int_equal(q1(db, "SELECT alerts FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1"), 3);
+    assert_int_equal(q1(db, "SELECT (end_ts - start_ts)/1000000 FROM incidents WHERE victim_ip='10.0.0.1' ORDER BY start_ts LIMIT 1"), 500);
+    check_incidents(db);
+    vg_store_close(s);
+    /* run 4 reruns run 2's capture: the shared incident now holds runs 3 and 4 */
+    feed_run_k(path, "b2", (int64_t[]){500, 5000, 2000}, (const char *[]){k1, k1, k2}, 3, &sum);
+    assert_int_equal(sum.superseded_run, 2);
+    s = vg_store_open(path, false, err, sizeof err);
+    db = vg_store_db(s);
+    assert_int_equal(q1(db, "SELECT count(*) FROM incidents"), 4);
+    assert_int_equal(q1(db, "SELECT count(*) FROM alerts"), 6);
+    check_incidents(db);
     vg_store_close(s);
 }
 
@@ -421,6 +512,28 @@ static void test_flat_json(void **st)
                          "{\"a\":1} x", "{\"a\" 1}", "{\"a\":[1,2}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(vg_sjson_parse(&j, bad[i], strlen(bad[i])), -1);
+    /* strings are scanned eight bytes at a time: an escaped quote, a backslash, a control
+     * character (refused) or a non-ASCII byte at every offset of a long string */
+    for (int at = 0; at < 24; at++) {
+        char line[128], want[64];
+        for (int kind = 0; kind < 4; kind++) {
+            static const char *const ins[] = {"\\\"", "\\\\", "\x01", "\xc3\xa9"};
+            static const char *const out[] = {"\"", "\\", "", "\xc3\xa9"};
+            int n = snprintf(line, sizeof line, "{\"k\":\"%.*s%s%.*s\",\"z\":7}", at,
+                             "abcdefghijklmnopqrstuvwxyz", ins[kind], 24 - at, "ABCDEFGHIJKLMNOPQRSTUVWX");
+            int rc = vg_sjson_parse(&j, line, (size_t)n);
+            if (kind == 2) {
+                assert_int_equal(rc, -1);
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            snprintf(want, sizeof want, "%.*s%s%.*s", at, "abcdefghijklmnopqrstuvwxyz", out[kind],
+                     24 - at, "ABCDEFGHIJKLMNOPQRSTUVWX");
+            assert_string_equal(vg_sjson_str(&j, "k"), want);
+            assert_true(vg_sjson_int(&j, "z", &v));
+            assert_int_equal(v, 7);
+        }
+    }
 }
 
 int main(void)
@@ -432,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_batch_commit),
         cmocka_unit_test(test_early_commit_at_batch_size),
         cmocka_unit_test(test_incident_window),
+        cmocka_unit_test(test_incidents_across_runs),
         cmocka_unit_test(test_alert_columns),
         cmocka_unit_test(test_rerun_rule),
         cmocka_unit_test(test_capture_set),

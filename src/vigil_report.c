@@ -26,6 +26,9 @@ static void report_usage(FILE *f)
             "      --sensor NAME     runs of this sensor only\n"
             "      --category SLUG   alerts of this category only (e.g. command-and-control)\n"
             "      --country CC      alerts whose attacker is in this country (ISO alpha-2, ?? unknown)\n"
+            "      --asn N           alerts whose attacker is in this AS (0: unknown)\n"
+            "      --target ADDRESS  alerts whose victim is this address\n"
+            "      --sid N           alerts of this signature id\n"
             "      --top N           rows of the top-N tables (default 25)\n"
             "      --tables ID,...   only these tables (ids as in the JSON: overview,categories,...)\n"
             "  -f, --format html|md|csv|json\n"
@@ -70,7 +73,8 @@ static int write_atomic(const char *path, const vg_buf_t *b)
 
 int vigil_report_main(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_SENSOR, O_CATEGORY, O_COUNTRY, O_TOP, O_HELP, O_TABLES };
+    enum { O_FROM = 256, O_TO, O_SENSOR, O_CATEGORY, O_COUNTRY, O_TOP, O_HELP, O_TABLES, O_ASN,
+           O_TARGET, O_SID };
     static const struct option longopts[] = {
         {"store", required_argument, NULL, 's'},   {"log-dir", required_argument, NULL, 'l'},
         {"format", required_argument, NULL, 'f'},  {"output", required_argument, NULL, 'o'},
@@ -80,10 +84,13 @@ int vigil_report_main(int argc, char **argv)
         {"country", required_argument, NULL, O_COUNTRY},
         {"top", required_argument, NULL, O_TOP},   {"help", no_argument, NULL, O_HELP},
         {"tables", required_argument, NULL, O_TABLES},
+        {"asn", required_argument, NULL, O_ASN},    {"target", required_argument, NULL, O_TARGET},
+        {"sid", required_argument, NULL, O_SID},
         {NULL, 0, NULL, 0},
     };
     const char *store = NULL, *logdir = NULL, *fmt_s = NULL, *out = NULL;
     vg_report_filter_t flt = {0};
+    char target[46];
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "-s:l:f:o:", longopts, NULL)) != -1) {
@@ -121,6 +128,31 @@ int vigil_report_main(int argc, char **argv)
         case O_CATEGORY: flt.category = optarg; break;
         case O_COUNTRY: flt.country = optarg; break;
         case O_TABLES: flt.tables = optarg; break;
+        case O_ASN:
+        case O_SID: {
+            char *e;
+            long long v = strtoll(optarg, &e, 10);
+            if (!*optarg || *e || v < 0 || v > 4294967295LL || (c == O_SID && v == 0)) {
+                vg_log(VG_LOG_ERROR, "--%s expects a number%s, got '%s'",
+                       c == O_ASN ? "asn" : "sid", c == O_ASN ? " (0: unknown)" : " above 0",
+                       optarg);
+                return 2;
+            }
+            if (c == O_ASN) {
+                flt.has_asn = true;
+                flt.asn = v;
+            } else {
+                flt.sid = v;
+            }
+            break;
+        }
+        case O_TARGET:
+            if (!vg_report_addr(optarg, target)) {
+                vg_log(VG_LOG_ERROR, "--target expects an IPv4 or IPv6 address, got '%s'", optarg);
+                return 2;
+            }
+            flt.target = target;
+            break;
         case O_TOP: {
             char *e;
             long v = strtol(optarg, &e, 10);

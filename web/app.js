@@ -6,7 +6,8 @@
 
 const $ = (id) => document.getElementById(id);
 const SVGNS = "http://www.w3.org/2000/svg";
-const FILTER_KEYS = ["from", "to", "sensor", "category", "country"];
+/* asn, victim (a target host) and sid filter every panel too: the report takes them as well */
+const FILTER_KEYS = ["from", "to", "sensor", "category", "country", "asn", "victim", "sid"];
 const PALETTE = ["#4f7cac", "#b3261e", "#2e8b57", "#e08a1e", "#7b52ab", "#8c564b", "#c2549d",
                  "#6b7b8c", "#a8a820", "#1aa2b8"];
 const REFRESH_MS = 5000;
@@ -308,20 +309,26 @@ function renderTables() {
     { alerts: (r) => ({ country: r.country === "home" ? undefined : r.country }), what: (r) => "country " + r.country,
       selected: (r) => state.filters.country === r.country });
   table($("t-asn"), rows("origins_asn"), [
-    { key: "asn", label: "ASN" }, { key: "org", label: "Organisation" }, { key: "countries", label: "Countries" },
+    { key: "asn", label: "ASN", filter: (r) => setFilter("asn", String(r.asn)) },
+    { key: "org", label: "Organisation" }, { key: "countries", label: "Countries" },
     { key: "alerts", label: "Alerts", n: 1 }, { key: "incidents", label: "Incidents", n: 1 },
     { key: "attackers", label: "Attackers", n: 1 }],
-    { alerts: (r) => ({ asn: r.asn }), what: (r) => "ASN " + r.asn });
+    { alerts: (r) => ({ asn: r.asn }), what: (r) => "ASN " + r.asn,
+      selected: (r) => state.filters.asn === String(r.asn) });
   table($("t-target"), rows("targets_hosts"), [
-    { key: "host", label: "Host" }, { key: "alerts", label: "Alerts", n: 1 },
+    { key: "host", label: "Host", filter: (r) => setFilter("victim", r.host) },
+    { key: "alerts", label: "Alerts", n: 1 },
     { key: "incidents", label: "Incidents", n: 1 }, { key: "attackers", label: "Attackers", n: 1 },
     { key: "categories", label: "Categories" }],
-    { alerts: (r) => ({ victim: r.host }), what: (r) => "target " + r.host });
+    { alerts: (r) => ({ victim: r.host }), what: (r) => "target " + r.host,
+      selected: (r) => state.filters.victim === r.host });
   table($("t-sig"), rows("exploit_signatures"), [
-    { key: "sid", label: "SID" }, { key: "signature", label: "Signature" }, { key: "cves", label: "CVEs" },
+    { key: "sid", label: "SID", filter: (r) => setFilter("sid", String(r.sid)) },
+    { key: "signature", label: "Signature" }, { key: "cves", label: "CVEs" },
     { key: "alerts", label: "Alerts", n: 1 }, { key: "incidents", label: "Incidents", n: 1 },
     { key: "attackers", label: "Attackers", n: 1 }],
-    { alerts: (r) => ({ sid: r.sid }), what: (r) => "signature " + r.sid });
+    { alerts: (r) => ({ sid: r.sid }), what: (r) => "signature " + r.sid,
+      selected: (r) => state.filters.sid === String(r.sid) });
 }
 
 /* --- alerts and one alert --- */

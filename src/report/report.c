@@ -9,6 +9,7 @@
 #include "common/common.h"
 #include "store/store_int.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +81,16 @@ void vg_report_free(vg_report_t *r)
         table_free(&r->tables[i]);
     free(r->tables);
     free(r);
+}
+
+bool vg_report_addr(const char *s, char *out)
+{
+    unsigned char b[16];
+    if (inet_pton(AF_INET, s, b) == 1)
+        return inet_ntop(AF_INET, b, out, 46) != NULL;
+    if (inet_pton(AF_INET6, s, b) == 1)
+        return inet_ntop(AF_INET6, b, out, 46) != NULL;
+    return false;
 }
 
 const vg_rtable_t *vg_report_table(const vg_report_t *r, const char *id)
@@ -438,6 +449,20 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     if (f->country) {
         addf(&ab, " AND coalesce(nullif(a.attacker_country,''),'\?\?')=%Q", f->country);
         addf(&db_, " AND d.attacker_country=%Q", f->country);
+    }
+    if (f->has_asn) {
+        addf(&ab, " AND coalesce(a.attacker_asn,0)=%lld", (long long)f->asn);
+        addf(&db_, " AND d.attacker_asn=%lld", (long long)f->asn);
+    }
+    if (f->target) {
+        addf(&ab, " AND a.victim_ip=%Q", f->target);
+        addf(&db_, " AND d.victim_ip=%Q", f->target);
+    }
+    if (f->sid) {
+        addf(&ab, " AND a.sig_id IN (SELECT id FROM main.signatures WHERE sid=%lld)",
+             (long long)f->sid);
+        addf(&db_, " AND d.sig_id IN (SELECT id FROM main.signatures WHERE sid=%lld)",
+             (long long)f->sid);
     }
     vg_buf_putc(&rb, '\0');
     vg_buf_putc(&ab, '\0');

@@ -24,6 +24,10 @@ typedef struct vg_report_filter {
     const char *sensor;      /* runs of this sensor only */
     const char *category;    /* alerts of this category only (vigil category slug) */
     const char *country;     /* alerts whose attacker is in this country (ISO alpha-2) */
+    bool has_asn;
+    int64_t asn;             /* alerts whose attacker is in this AS (0: unknown) */
+    const char *target;      /* alerts whose victim is this address (as vg_report_addr writes) */
+    int64_t sid;             /* alerts of this signature id (0: any) */
     int64_t run_id;          /* 0: every counted run */
     unsigned top;            /* rows of the "top" tables (0: 25) */
     const char *store_label; /* shown in the header (the store path) */
@@ -75,6 +79,10 @@ void vg_report_free(vg_report_t *r);
 const vg_rtable_t *vg_report_table(const vg_report_t *r, const char *id);
 /* Index of a column key in t, -1 when absent. */
 int vg_report_col(const vg_rtable_t *t, const char *key);
+
+/* An IPv4 or IPv6 address in the form the store keeps it (inet_ntop's); false when s is not
+ * one. out needs 46 bytes. */
+bool vg_report_addr(const char *s, char *out);
 
 /* Renders the whole model into out (appended). */
 void vg_report_render(const vg_report_t *r, enum vg_report_format fmt, vg_buf_t *out);

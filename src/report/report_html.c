@@ -431,7 +431,8 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
     esc(b, *r->period_to ? r->period_to : "-");
     vg_buf_puts(b, ".");
     const vg_report_filter_t *f = &r->filter;
-    if (f->sensor || f->category || f->country || f->has_from || f->has_to) {
+    if (f->sensor || f->category || f->country || f->has_from || f->has_to || f->has_asn ||
+        f->target || f->sid) {
         vg_buf_puts(b, " Filter:");
         char t[48];
         if (f->has_from) {
@@ -454,6 +455,14 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
             vg_buf_puts(b, " country ");
             esc(b, f->country);
         }
+        if (f->has_asn)
+            bp(b, " AS %lld", (long long)f->asn);
+        if (f->target) {
+            vg_buf_puts(b, " target ");
+            esc(b, f->target);
+        }
+        if (f->sid)
+            bp(b, " sid %lld", (long long)f->sid);
         vg_buf_puts(b, ".");
     }
     vg_buf_puts(b, "</p>\n<p class=\"unit\">Units: alerts are alert events stored; incidents are "

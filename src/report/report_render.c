@@ -31,6 +31,12 @@ static void filter_json(vg_jw_t *w, const vg_report_t *r)
         vg_jw_kv_str(w, "category", f->category);
     if (f->country)
         vg_jw_kv_str(w, "country", f->country);
+    if (f->has_asn)
+        vg_jw_kv_int(w, "asn", f->asn);
+    if (f->target)
+        vg_jw_kv_str(w, "target", f->target);
+    if (f->sid)
+        vg_jw_kv_int(w, "sid", f->sid);
     if (f->run_id)
         vg_jw_kv_int(w, "run", f->run_id);
     vg_jw_obj_close(w);
@@ -191,7 +197,8 @@ static void render_md(const vg_report_t *r, vg_buf_t *out)
     vg_buf_puts(out, " to ");
     md_text(out, *r->period_to ? r->period_to : "-");
     const vg_report_filter_t *f = &r->filter;
-    if (f->sensor || f->category || f->country || f->has_from || f->has_to) {
+    if (f->sensor || f->category || f->country || f->has_from || f->has_to || f->has_asn ||
+        f->target || f->sid) {
         vg_buf_puts(out, ".  \nFilter:");
         if (f->has_from) {
             char t[48];
@@ -216,6 +223,18 @@ static void render_md(const vg_report_t *r, vg_buf_t *out)
         if (f->country) {
             vg_buf_puts(out, " country ");
             md_text(out, f->country);
+        }
+        if (f->has_asn) {
+            snprintf(txt, sizeof txt, " AS %lld", (long long)f->asn);
+            vg_buf_puts(out, txt);
+        }
+        if (f->target) {
+            vg_buf_puts(out, " target ");
+            md_text(out, f->target);
+        }
+        if (f->sid) {
+            snprintf(txt, sizeof txt, " sid %lld", (long long)f->sid);
+            vg_buf_puts(out, txt);
         }
     }
     vg_buf_puts(out, ".\n\n*Units: ");

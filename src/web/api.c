@@ -31,6 +31,7 @@
 typedef struct filt {
     vg_report_filter_t r;
     const char *attacker, *victim, *certainty;
+    char attacker_buf[46], victim_buf[46]; /* the addresses as the store writes them */
     bool has_asn;
     int64_t asn, sid, run, incident;
     int64_t cursor;
@@ -66,12 +67,6 @@ static bool slug(const char *s, size_t max)
         if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
             return false;
     return true;
-}
-
-static bool is_addr(const char *s)
-{
-    unsigned char b[16];
-    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
 /* Parses the filters every endpoint shares, then those in extra (NULL-terminated) that it
@@ -151,14 +146,15 @@ static bool parse_filter(vg_web_req_t *rq, filt_t *f, const char *const *extra)
     for (int i = 0; i < 2; i++) {
         const char *name = i ? "victim" : "attacker";
         if ((v = vg_web_arg(rq, name)) && *v) {
-            if (!is_addr(v)) {
+            char *canon = i ? f->victim_buf : f->attacker_buf;
+            if (!vg_report_addr(v, canon)) {
                 vg_web_error(rq, 400, "'%s' expects an IPv4 or IPv6 address", name);
                 return false;
             }
             if (i)
-                f->victim = v;
+                f->victim = canon;
             else
-                f->attacker = v;
+                f->attacker = canon;
         }
     }
     if ((v = vg_web_arg(rq, "certainty")) && *v) {
@@ -197,6 +193,11 @@ static bool parse_filter(vg_web_req_t *rq, filt_t *f, const char *const *extra)
         }
         f->limit = (unsigned)l;
     }
+    /* what the report model filters on as well (every panel of the page follows them) */
+    f->r.has_asn = f->has_asn;
+    f->r.asn = f->asn;
+    f->r.target = f->victim;
+    f->r.sid = f->sid;
     return true;
 }
 
@@ -353,7 +354,7 @@ static void api_status(vg_web_req_t *rq, sqlite3 *db)
 
 static void api_report(vg_web_req_t *rq, sqlite3 *db)
 {
-    static const char *const extra[] = {"top", NULL};
+    static const char *const extra[] = {"top", "asn", "victim", "sid", NULL};
     filt_t f;
     if (!parse_filter(rq, &f, extra))
         return;
@@ -362,9 +363,11 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
         store_error(rq, db, "report");
         return;
     }
-    char *key = sqlite3_mprintf("%s|%d:%lld|%d:%lld|%Q|%Q|%Q|%u", gen, f.r.has_from,
-                                (long long)f.r.from_us, f.r.has_to, (long long)f.r.to_us,
-                                f.r.sensor, f.r.category, f.r.country, f.r.top);
+    char *key = sqlite3_mprintf("%s|%d:%lld|%d:%lld|%Q|%Q|%Q|%u|%d:%lld|%Q|%lld", gen,
+                                f.r.has_from, (long long)f.r.from_us, f.r.has_to,
+                                (long long)f.r.to_us, f.r.sensor, f.r.category, f.r.country,
+                                f.r.top, f.r.has_asn, (long long)f.r.asn, f.r.target,
+                                (long long)f.r.sid);
     vg_web_doc_t *doc = vg_web_cache_get(rq->w, key);
     bool same = false;
     if (!doc && !vg_web_build_claim(rq->w, key, &same)) {

@@ -148,6 +148,35 @@ function check(cond, what) {
   const cats = await page.$$eval("#categories button[data-category]", (bs) => bs.map((b) => b.dataset.category));
   check(JSON.stringify(cats) === JSON.stringify([cfg.category]), "category filter: " + cats);
 
+  // A target host filters every panel too: the target table keeps that host, the totals are
+  // its alerts (the report the server answers for victim=HOST), the chip says so.
+  await page.goto(cfg.url);
+  await page.reload();
+  await loaded(undefined);
+  const hosts = await page.$$eval("#t-target tbody tr button[data-filter-value]", (bs) => bs.map((b) => b.dataset.filterValue));
+  const host = hosts[hosts.length - 1];
+  const hostAlerts = await page.evaluate(async (h) => {
+    let d = {};
+    for (let i = 0; i < 100 && !d.tables; i++) { /* 503 while the server builds it */
+      const r = await fetch("/api/v1/report?victim=" + encodeURIComponent(h));
+      d = await r.json();
+      if (!d.tables) await new Promise((ok) => setTimeout(ok, 200));
+    }
+    if (!d.tables) return "no report for " + h + ": " + JSON.stringify(d); /* fails the check below */
+    return Object.fromEntries(d.tables.overview.rows.map((x) => [x.metric, x.value])).attack_alerts;
+  }, host);
+  mark = await page.evaluate(() => document.body.dataset.loaded);
+  await page.click(`#t-target tbody tr button[data-filter-value="${host}"]`);
+  await loaded(mark);
+  check(/victim=/.test(page.url()), "the target filter is in the address: " + page.url());
+  const hosts2 = await page.$$eval("#t-target tbody tr", (rs) => rs.map((r) => r.cells[0].textContent.trim()));
+  check(JSON.stringify(hosts2) === JSON.stringify([host]), "the target table shows only " + host + ": " + hosts2);
+  check((await card("attack_alerts")).replace(/,/g, "") === String(hostAlerts),
+    "totals are " + host + "'s (" + hostAlerts + "): " + (await card("attack_alerts")));
+  const chips2 = await page.$$eval(".chip", (cs) => cs.map((c) => c.dataset.filter));
+  check(JSON.stringify(chips2) === JSON.stringify(["victim"]), "one filter chip: " + chips2);
+  check(hosts.length < 2 || hostAlerts < cfg.refreshAlerts - 1, "a target's totals are fewer than all");
+
   // Auto-refresh: another run writes to the store; the page follows without a reload.
   await page.goto(cfg.url);
   await page.reload();

@@ -112,6 +112,26 @@ def main():
               "32 concurrent requests: all 200 with the report (%s)" % sorted({st for st, _, _ in res}))
         check(sum(h.get("x-vigil-cache") == "miss" for _, h, _ in res) == 1,
               "32 concurrent requests: built once (%d misses)" % sum(h.get("x-vigil-cache") == "miss" for _, h, _ in res))
+        # the filters the page's ASN, target and signature rows set: every panel (the report)
+        # follows them, as vigil report --asn/--target/--sid does
+        vic, asn, sid = db.execute(
+            "SELECT a.victim_ip, coalesce(a.attacker_asn,0), s.sid FROM alerts a JOIN signatures s"
+            " ON s.id=a.sig_id WHERE a.%s ORDER BY a.id LIMIT 1" % COUNTED).fetchone()
+        for f, where in (({"victim": vic}, "victim_ip='%s'" % vic),
+                         ({"asn": str(asn)}, "coalesce(attacker_asn,0)=%d" % asn),
+                         ({"sid": str(sid)}, "sig_id IN (SELECT id FROM signatures WHERE sid=%d)" % sid),
+                         ({"victim": vic, "sid": str(sid)}, "victim_ip='%s' AND sig_id IN"
+                          " (SELECT id FROM signatures WHERE sid=%d)" % (vic, sid))):
+            st, h, doc = srv.json("/api/v1/report?" + qs(f))
+            cli = report_cli(a.vigil, store, {("target" if k == "victim" else k): v
+                                              for k, v in f.items()})
+            check(st == 200 and strip(doc) == strip(cli),
+                  "report %s equals vigil report --format json with the same filter" % f)
+            n = db.execute("SELECT count(*) FROM alerts WHERE %s AND %s" % (COUNTED, where)).fetchone()[0]
+            check(n > 0 and overview(doc)["alerts"] == n,
+                  "report %s counts the %d alerts SQL finds (%s)" % (f, n, overview(doc)["alerts"]))
+        st, _, _ = srv.json("/api/v1/report?victim=not-an-address")
+        check(st == 400, "report victim=not-an-address: 400 (%d)" % st)
         full = report_cli(a.vigil, store, {})
         ov = overview(full)
         check(ov["alerts"] == 10, "the store has the report test's 10 counted alerts")

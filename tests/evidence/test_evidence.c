@@ -169,6 +169,63 @@ static void test_ring_then_file(void **st)
     vg_evid_ctx_free(c);
 }
 
+/* The ring with packets of mixed sizes (it is one buffer per flow, used circularly, growing while
+ * it holds fewer than ring_packets): for every number of packets a flow had before its alert,
+ * the file holds exactly the latest min(N, K), oldest first, each with its own length and
+ * bytes — whatever wrapping and growing happened on the way. */
+static void test_ring_mixed_sizes(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "mixed");
+    static uint8_t buf[70000];
+    for (uint32_t k = 1; k <= 8; k += 3) {
+        vg_evid_config_t cfg = {.ring_packets = k, .memcap = 8 << 20, .max_packets = 1000,
+                                .max_bytes = 1 << 24, .dir = dir};
+        vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+        uint32_t seed = 12345 + k;
+        for (uint32_t n = 1; n <= 40; n++) {
+            void *slot = NULL;
+            uint32_t lens[64];
+            vg_evid_sealed_t s;
+            for (uint32_t i = 1; i <= n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                uint32_t r = (seed >> 16) % 100;
+                uint32_t len = r < 5 ? 9000 + r : r == 99 ? 65000 : 40 + (seed >> 8) % 1461;
+                lens[i] = len;
+                vg_packet_t p = mkpkt(buf, len, i);
+                assert_false(vg_evid_packet(c, &slot, &p, &s));
+            }
+            vg_evid_ref_t ref;
+            assert_true(vg_evid_alert(c, &slot, 1000 * k + n, n, &ref));
+            uint32_t kept = n < k ? n : k;
+            assert_int_equal(ref.packet, kept);
+            assert_true(vg_evid_flow_end(c, &slot, &s));
+            char path[400];
+            snprintf(path, sizeof path, "%s/%s", dir, s.file);
+            FILE *f = fopen(path, "rb");
+            assert_non_null(f);
+            uint8_t gh[24], rh[16];
+            assert_int_equal(fread(gh, 1, 24, f), 24);
+            uint32_t got = 0;
+            while (fread(rh, 1, 16, f) == 16) {
+                uint32_t incl = rh[8] | rh[9] << 8 | rh[10] << 16 | (uint32_t)rh[11] << 24;
+                uint32_t want_cnt = n - kept + 1 + got;
+                assert_int_equal(incl, lens[want_cnt]);
+                assert_int_equal(fread(buf, 1, incl, f), incl);
+                assert_int_equal(buf[0], want_cnt & 0xff);
+                assert_int_equal(buf[incl - 1], want_cnt & 0xff);
+                got++;
+            }
+            fclose(f);
+            assert_int_equal(got, kept);
+            assert_int_equal(s.ring_dropped, 0);
+            assert_int_equal(vg_evid_mem_flows(c), 0);
+        }
+        vg_evid_ctx_free(c);
+    }
+}
+
 static void test_memcap(void **st)
 {
     (void)st;
@@ -405,6 +462,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ring_then_file),
+        cmocka_unit_test(test_ring_mixed_sizes),
         cmocka_unit_test(test_memcap),
         cmocka_unit_test(test_file_cap),
         cmocka_unit_test(test_keys),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define FLUSH_AT (64 * 1024) /* buffered file bytes before an append */
+#define FDS_KEPT 16          /* files of alerted flows kept open per worker; more: open per write */
 #define PCAP_SNAPLEN 262144u
 
 enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_RING_EVICTIONS, S_RING_DROPS,
@@ -54,6 +55,7 @@ typedef struct afile {
     size_t olen, ocap;
     uint64_t packets, size;  /* in the file, buffered bytes included */
     uint64_t last_cnt, last_idx;
+    int fd;                  /* kept open from creation to sealing when under FDS_KEPT, else -1 */
     bool sealed, truncated, werr;
     char final_hex[65];      /* once sealed */
 } afile_t;
@@ -99,6 +101,7 @@ struct vg_evid_ctx {
     size_t slab_size;        /* SLAB_HUGE when the memcap allows, else SLAB_SMALL */
     uint64_t counters[S_N];
     bool logged_error;
+    unsigned fds_open;       /* afile fds kept open */
     EVP_MD *sha256;          /* fetched once (EVP_sha256's implicit fetch costs per init) */
     EVP_MD_CTX *sha_tmp;     /* for the hash of a file so far: a copy of its state, finished */
 };
@@ -364,13 +367,16 @@ static void flush_file(vg_evid_ctx_t *c, afile_t *af)
     if (!af->olen)
         return;
     EVP_DigestUpdate(af->sha, af->obuf, af->olen);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", c->dir, af->name);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = af->fd;
     if (fd < 0) {
-        io_error(c, af, "open");
-        af->olen = 0;
-        return;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", c->dir, af->name);
+        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd < 0) {
+            io_error(c, af, "open");
+            af->olen = 0;
+            return;
+        }
     }
     const uint8_t *p = af->obuf;
     size_t n = af->olen;
@@ -385,9 +391,20 @@ static void flush_file(vg_evid_ctx_t *c, afile_t *af)
         p += w;
         n -= (size_t)w;
     }
-    if (close(fd) != 0)
+    if (fd != af->fd && close(fd) != 0)
         io_error(c, af, "close");
     af->olen = 0;
+}
+
+/* Closes a file kept open (sealing, or the flow's state going). */
+static void file_close(vg_evid_ctx_t *c, afile_t *af)
+{
+    if (af->fd < 0)
+        return;
+    if (close(af->fd) != 0)
+        io_error(c, af, "close");
+    af->fd = -1;
+    c->fds_open--;
 }
 
 static void obuf_put(vg_evid_ctx_t *c, afile_t *af, const void *d, size_t n)
@@ -434,6 +451,7 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
 {
     afile_t *af = ef->af;
     flush_file(c, af);
+    file_close(c, af);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_DigestFinal_ex(af->sha, md, &mdlen);
@@ -628,9 +646,15 @@ static bool create_file(vg_evid_ctx_t *c, afile_t *af, uint64_t flow_id)
         else
             snprintf(af->name, sizeof af->name, "flow-%llu-%d.pcap", (unsigned long long)flow_id, i);
         snprintf(path, sizeof path, "%s/%s", c->dir, af->name);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
-            close(fd);
+            /* kept open while few are (saves an open and a close per write) */
+            if (c->fds_open < FDS_KEPT) {
+                af->fd = fd;
+                c->fds_open++;
+            } else if (close(fd) != 0) {
+                io_error(c, af, "close");
+            }
             return true;
         }
         if (errno != EEXIST)
@@ -676,6 +700,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
         return true;
     }
     af = vg_xcalloc(1, sizeof *af);
+    af->fd = -1;
     c->other_bytes += sizeof *af;
     ef->af = af;
     af->sha = EVP_MD_CTX_new();
@@ -725,6 +750,7 @@ bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)
             sealed_now = true;
         }
         c->other_bytes -= af->ocap + sizeof *af;
+        file_close(c, af);
         EVP_MD_CTX_free(af->sha);
         free(af->obuf);
         free(af);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -92,6 +93,15 @@ static void file_sha(const char *path, char hex[65])
     fclose(f);
     crypto_hash_sha256_final(&s, md);
     sodium_bin2hex(hex, 65, md, 32);
+}
+
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
 }
 
 static void test_ring_then_file(void **st)
@@ -224,6 +234,49 @@ static void test_ring_mixed_sizes(void **st)
         }
         vg_evid_ctx_free(c);
     }
+}
+
+/* More alerted flows alive at once than a worker keeps files open for (16): every file is
+ * complete and matches its hash, whether it was kept open or opened per write. */
+static void test_many_open_files(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "many");
+    vg_evid_config_t cfg = {.ring_packets = 2, .memcap = 4 << 20, .max_packets = 1000,
+                            .max_bytes = 1 << 20, .dir = dir};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    enum { NF = 40 };
+    void *slots[NF] = {0};
+    int fds_before = count_fds();
+    uint8_t buf[300];
+    vg_evid_sealed_t s;
+    vg_evid_ref_t ref;
+    for (int f = 0; f < NF; f++) {
+        vg_packet_t p = mkpkt(buf, 100 + (uint32_t)f, (uint64_t)f + 1);
+        vg_evid_packet(c, &slots[f], &p, &s);
+        assert_true(vg_evid_alert(c, &slots[f], 500 + (uint64_t)f, (uint64_t)f + 1, &ref));
+    }
+    for (int round = 0; round < 3; round++)
+        for (int f = 0; f < NF; f++) {
+            vg_packet_t p = mkpkt(buf, 100 + (uint32_t)f, 100 + (uint64_t)round);
+            assert_false(vg_evid_packet(c, &slots[f], &p, &s));
+        }
+    for (int f = 0; f < NF; f++) {
+        assert_true(vg_evid_flow_end(c, &slots[f], &s));
+        assert_false(s.write_error);
+        char path[400], hex[65];
+        snprintf(path, sizeof path, "%s/%s", dir, s.file);
+        uint8_t first[8];
+        uint32_t lt;
+        assert_int_equal(read_pcap(path, first, 8, &lt), 4);
+        assert_int_equal(first[0], f + 1);
+        assert_int_equal(first[3], 102);
+        file_sha(path, hex);
+        assert_string_equal(hex, s.sha256);
+    }
+    assert_int_equal(count_fds(), fds_before); /* every kept file was closed at sealing */
+    vg_evid_ctx_free(c);
 }
 
 static void test_memcap(void **st)
@@ -463,6 +516,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ring_then_file),
         cmocka_unit_test(test_ring_mixed_sizes),
+        cmocka_unit_test(test_many_open_files),
         cmocka_unit_test(test_memcap),
         cmocka_unit_test(test_file_cap),
         cmocka_unit_test(test_keys),

@@ -60,8 +60,8 @@ typedef struct afile {
     char final_hex[65];      /* once sealed */
 } afile_t;
 
-/* Per-flow state (from the context's slabs, like the ring buffers: no heap allocation per flow).
- * Rings that hold memory are on the context's LRU list, kept as a "second chance" (clock) list:
+/* Per-flow state (from the heap: in the slabs it could not be released under pressure and
+ * fragmented the size classes the rings need). Rings that hold memory are on the context's LRU list, kept as a "second chance" (clock) list:
  * a packet only sets the ring's `touched` flag instead of moving it to the tail (which touched
  * two neighbours' cache lines per packet); when the memcap is reached, a ring at the head that
  * was touched since it last got there goes to the tail with the flag cleared, the first one that
@@ -479,13 +479,13 @@ static eflow_t *eflow_get(vg_evid_ctx_t *c, void **slot, int linktype)
 {
     if (*slot)
         return *slot == UNTRACKED ? NULL : *slot;
-    eflow_t *ef = buf_get(c, size_class(sizeof *ef), NULL);
-    if (!ef) {
+    if (c->slab_bytes + c->other_bytes + sizeof(eflow_t) > c->cfg.memcap) {
         c->counters[S_FLOWS_UNTRACKED]++;
         *slot = UNTRACKED;
         return NULL;
     }
-    memset(ef, 0, sizeof *ef);
+    c->other_bytes += sizeof(eflow_t);
+    eflow_t *ef = vg_xcalloc(1, sizeof *ef);
     ef->linktype = linktype;
     *slot = ef;
     return ef;
@@ -756,6 +756,7 @@ bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)
         free(af);
     }
     ring_free(c, ef);
-    pool_put(c, ef, class_size(size_class(sizeof *ef)));
+    c->other_bytes -= sizeof *ef;
+    free(ef);
     return sealed_now;
 }

@@ -5,6 +5,11 @@
 # (the same in both modes apart from loading the key).
 # usage: bench/evidence.sh [RUNS] [FLOWS]   env: LOGBASE=DIR (where the log directories go,
 #        default /tmp; /dev/shm takes the file system out), EXTRA="--set evidence.ring-packets=4"
+#        CALLGRIND=N: instead, instructions counted by callgrind (valgrind), one run each with
+#        and without, 1 worker, on a capture of N flows (e.g. 30000): free of the noise of other
+#        load, but blind to cache misses and to the kernel's work (file creation, writes). Note:
+#        valgrind hides the CPU's SHA instructions, so SHA-256 counts several times what it
+#        costs on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -19,6 +24,28 @@ alert http any any -> any any (msg:"bench: 1% of flows"; flow:established,to_ser
 R
 KEYS=$(mktemp -d)
 build/vigil keygen --out "$KEYS" >/dev/null
+if [ -n "${CALLGRIND:-}" ]; then
+  CPCAP=$OUT/evidence-$CALLGRIND.pcap
+  [ -f "$CPCAP" ] || build/vigil-gen --flows "$CALLGRIND" -o "$CPCAP" >/dev/null
+  for m in off on; do
+    L=$(mktemp -d -p "${LOGBASE:-/tmp}")
+    E=""; [ $m = on ] && E=--evidence
+    valgrind --tool=callgrind --callgrind-out-file="$OUT/evidence-callgrind-$m.out" \
+      build/vigil read "$CPCAP" -l "$L" -S "$RULES" -q -k none --workers 1 \
+      --set evidence.key-dir="$KEYS" ${EXTRA:-} $E 2>&1 >/dev/null |
+      sed -n "s/.*Collected : \([0-9]*\).*/$m \1/p"
+    rm -rf "$L"
+  done > "$OUT/evidence-callgrind.txt"
+  rm -rf "$KEYS"
+  python3 - "$OUT/evidence-callgrind.txt" "$CPCAP" <<'PY'
+import sys
+d = dict(l.split() for l in open(sys.argv[1]))
+off, on = int(d["off"]), int(d["on"])
+print("%s, 1 worker, callgrind: instructions off %d, on %d; ratio %.1f%%, cost %.1f%% (start-up "
+      "included, the same in both)" % (sys.argv[2], off, on, 100 * off / on, 100 * (on - off) / off))
+PY
+  exit 0
+fi
 LOG=$(mktemp -d -p "${LOGBASE:-/tmp}")
 # Each run writes into a new directory, all removed at the end: creating files right after
 # deleting a thousand others makes ext4 scan for recently deleted inodes on every create

@@ -32,8 +32,7 @@ static const vg_stats_table_t s_table = {s_names, S_N};
 
 #define POOL_MIN_SHIFT 7  /* 128 bytes */
 #define POOL_CLASSES 12   /* up to 2^18 = PCAP_SNAPLEN */
-#define SLAB_SMALL (512u * 1024)
-#define SLAB_HUGE (2u * 1024 * 1024) /* one transparent huge page; used when memcap >= 16 slabs */
+#define SLAB_SIZE (512u * 1024)
 
 /* A packet in a ring: this header, then caplen bytes, padded to 16 (so the data is 16-aligned
  * for the streaming copy). */
@@ -81,6 +80,10 @@ typedef struct eflow {
     bool touched;            /* given a packet since it last reached the LRU head */
     uint64_t dropped;        /* packets lost to the memcap (not kept, or released) */
     afile_t *af;
+    /* the records' sizes / 16, oldest at sz_head, circular over ring_packets entries: dropping
+     * the oldest record must not read its header, which is cold (streamed to memory) */
+    uint32_t sz_head;
+    uint16_t sz[];
 } eflow_t;
 
 struct vg_evid_ctx {
@@ -98,11 +101,11 @@ struct vg_evid_ctx {
     uint8_t *carve;          /* unused end of the newest slab */
     size_t carve_left;
     uint64_t slab_bytes, ring_bytes, other_bytes;
-    size_t slab_size;        /* SLAB_HUGE when the memcap allows, else SLAB_SMALL */
     uint64_t counters[S_N];
     bool logged_error;
     unsigned fds_open;       /* afile fds kept open */
     eflow_t *ef_free;        /* per-flow states for reuse (linked by lru_next) */
+    size_t ef_size;          /* sizeof(eflow_t) with ring_packets sizes, rounded to 16 */
     void *ef_chunks;         /* chunks they come from (first word: next) */
     EVP_MD *sha256;          /* fetched once (EVP_sha256's implicit fetch costs per init) */
     EVP_MD_CTX *sha_tmp;     /* for the hash of a file so far: a copy of its state, finished */
@@ -122,7 +125,9 @@ vg_evid_ctx_t *vg_evid_ctx_new(const vg_evid_config_t *cfg)
         c->cfg.ring_packets = 1;
     c->dir = vg_xstrdup(cfg->dir);
     c->cfg.dir = c->dir;
-    c->slab_size = c->cfg.memcap >= 16ull * SLAB_HUGE ? SLAB_HUGE : SLAB_SMALL;
+    if (c->cfg.ring_packets > 65536)
+        c->cfg.ring_packets = 65536;
+    c->ef_size = (sizeof(eflow_t) + c->cfg.ring_packets * sizeof(uint16_t) + 15) & ~(size_t)15;
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->sha_tmp = EVP_MD_CTX_new();
     if (!c->sha256 || !c->sha_tmp) {
@@ -142,7 +147,7 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
     while (c->slabs) {
         void *next;
         memcpy(&next, c->slabs, sizeof next);
-        munmap(c->slabs, c->slab_size);
+        munmap(c->slabs, SLAB_SIZE);
         c->slabs = next;
     }
     while (c->ef_chunks) {
@@ -218,7 +223,7 @@ static void ring_free(vg_evid_ctx_t *c, eflow_t *ef)
         return;
     pool_put(c, ef->ring, ef->cap);
     ef->ring = NULL;
-    ef->cap = ef->first = ef->end = ef->wrap = ef->n = 0;
+    ef->cap = ef->first = ef->end = ef->wrap = ef->n = ef->sz_head = 0;
     ef->wrapped = false;
     lru_unlink(c, ef);
 }
@@ -245,29 +250,6 @@ static bool evict_one(vg_evid_ctx_t *c, const eflow_t *self)
     return true;
 }
 
-/* Maps a slab. A huge one is aligned on its size and asked to be one transparent huge page: ring
- * copies land all over the slabs, and with 4 KB pages nearly every one missed the TLB (and each
- * page cost a fault on first use). */
-static void *slab_map(size_t size)
-{
-    if (size != SLAB_HUGE) {
-        void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        return m == MAP_FAILED ? NULL : m;
-    }
-    uint8_t *m = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    uint8_t *a = (uint8_t *)(((uintptr_t)m + size - 1) & ~(uintptr_t)(size - 1));
-    if (a > m)
-        munmap(m, (size_t)(a - m));
-    if (a + size < m + 2 * size)
-        munmap(a + size, (size_t)(m + 2 * size - (a + size)));
-#ifdef MADV_HUGEPAGE
-    (void)madvise(a, size, MADV_HUGEPAGE); /* a hint: without THP the slab works as it is */
-#endif
-    return a;
-}
-
 /* A ring buffer of class k: from the free list, else carved from a slab (a new one while the
  * slabs are under 3/4 of the memcap), else the stalest rings are released until one is free. */
 static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
@@ -289,10 +271,11 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
             c->ring_bytes += sz;
             return b;
         }
-        if (c->slab_bytes + c->slab_size <= c->cfg.memcap / 4 * 3 &&
-            c->slab_bytes + c->other_bytes + c->slab_size <= c->cfg.memcap) {
-            void *m = slab_map(c->slab_size);
-            if (m) {
+        if (c->slab_bytes + SLAB_SIZE <= c->cfg.memcap / 4 * 3 &&
+            c->slab_bytes + c->other_bytes + SLAB_SIZE <= c->cfg.memcap) {
+            void *m = mmap(NULL, SLAB_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+            if (m != MAP_FAILED) {
                 /* what is left of the old slab goes to the free lists */
                 for (unsigned j = POOL_CLASSES; j-- > 0;)
                     while (c->carve_left >= class_size(j)) {
@@ -303,9 +286,9 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
                     }
                 memcpy(m, &c->slabs, sizeof(void *));
                 c->slabs = m;
-                c->slab_bytes += c->slab_size;
+                c->slab_bytes += SLAB_SIZE;
                 c->carve = (uint8_t *)m + 64;
-                c->carve_left = c->slab_size - 64;
+                c->carve_left = SLAB_SIZE - 64;
                 continue;
             }
         }
@@ -314,20 +297,27 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
     }
 }
 
-/* Copies a packet into its ring slot. Ring packets are written once and read back only if their
- * flow alerts (about 1 in 100 flows on the bench), so larger packets are copied with streaming
- * (non-temporal) stores: they go to memory without first reading the destination lines into the
- * cache and without evicting the worker's hot data (flow table, parser state) — with ordinary
- * stores, copying every packet into megabytes of ring buffers was the largest part of the cost
- * of evidence capture. The same thread reads the buffers later, which sees its own stores in
- * order, so no fence is needed. */
+/* Writes a record (header h, then n bytes of packet) at dst, 16-aligned in a ring. Ring packets
+ * are written once and read back only if their flow alerts (about 1 in 100 flows on the bench),
+ * so they are written with streaming (non-temporal) stores: to memory, without first reading the
+ * destination lines into the cache and without evicting the worker's hot data (flow table,
+ * reassembly, the heap) — with ordinary stores, copying every packet into megabytes of rings
+ * slowed the rest of the worker more than the copies cost themselves. The last partial 16 bytes
+ * go through a zeroed temporary (the record is padded to 16). The same thread reads the ring
+ * later and sees its own stores in order, so no fence is needed. */
 #if defined(__SSE2__)
-static void ring_copy(uint8_t *dst, const uint8_t *src, size_t n)
+static void ring_store(uint8_t *dst, const rec_t *h, const uint8_t *src, size_t n)
 {
-    if (n < 256 || ((uintptr_t)dst & 15) != 0) {
-        memcpy(dst, src, n);
+    _Static_assert(sizeof(rec_t) == 32, "record header: two 16-byte stores");
+    if (((uintptr_t)dst & 15) != 0) {
+        memcpy(dst, h, sizeof *h);
+        memcpy(dst + sizeof *h, src, n);
         return;
     }
+    _mm_stream_si128((__m128i *)(void *)dst, _mm_loadu_si128((const __m128i *)(const void *)h));
+    _mm_stream_si128((__m128i *)(void *)(dst + 16),
+                     _mm_loadu_si128((const __m128i *)(const void *)((const uint8_t *)h + 16)));
+    dst += sizeof *h;
     size_t i = 0;
     for (; i + 64 <= n; i += 64) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
@@ -342,10 +332,18 @@ static void ring_copy(uint8_t *dst, const uint8_t *src, size_t n)
     for (; i + 16 <= n; i += 16)
         _mm_stream_si128((__m128i *)(void *)(dst + i),
                          _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
-    memcpy(dst + i, src + i, n - i);
+    if (i < n) {
+        uint8_t t[16] = {0};
+        memcpy(t, src + i, n - i);
+        _mm_stream_si128((__m128i *)(void *)(dst + i), _mm_loadu_si128((const __m128i *)(void *)t));
+    }
 }
 #else
-static void ring_copy(uint8_t *dst, const uint8_t *src, size_t n) { memcpy(dst, src, n); }
+static void ring_store(uint8_t *dst, const rec_t *h, const uint8_t *src, size_t n)
+{
+    memcpy(dst, h, sizeof *h);
+    memcpy(dst + sizeof *h, src, n);
+}
 #endif
 
 static void put32(uint8_t *p, uint32_t v)
@@ -491,20 +489,18 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
 static eflow_t *eflow_alloc(vg_evid_ctx_t *c)
 {
     if (!c->ef_free) {
-        size_t head = (sizeof(void *) + _Alignof(eflow_t) - 1) / _Alignof(eflow_t) *
-                      _Alignof(eflow_t);
-        uint8_t *ch = vg_xmalloc(head + EF_CHUNK * sizeof(eflow_t));
+        uint8_t *ch = vg_xmalloc(16 + EF_CHUNK * c->ef_size);
         memcpy(ch, &c->ef_chunks, sizeof(void *));
         c->ef_chunks = ch;
-        eflow_t *e = (eflow_t *)(void *)(ch + head);
         for (int i = EF_CHUNK; i-- > 0;) {
-            e[i].lru_next = c->ef_free;
-            c->ef_free = &e[i];
+            eflow_t *e = (eflow_t *)(void *)(ch + 16 + (size_t)i * c->ef_size);
+            e->lru_next = c->ef_free;
+            c->ef_free = e;
         }
     }
     eflow_t *ef = c->ef_free;
     c->ef_free = ef->lru_next;
-    memset(ef, 0, sizeof *ef);
+    memset(ef, 0, c->ef_size);
     return ef;
 }
 
@@ -512,12 +508,12 @@ static eflow_t *eflow_get(vg_evid_ctx_t *c, void **slot, int linktype)
 {
     if (*slot)
         return *slot == UNTRACKED ? NULL : *slot;
-    if (c->slab_bytes + c->other_bytes + sizeof(eflow_t) > c->cfg.memcap) {
+    if (c->slab_bytes + c->other_bytes + c->ef_size > c->cfg.memcap) {
         c->counters[S_FLOWS_UNTRACKED]++;
         *slot = UNTRACKED;
         return NULL;
     }
-    c->other_bytes += sizeof(eflow_t);
+    c->other_bytes += c->ef_size;
     eflow_t *ef = eflow_alloc(c);
     ef->linktype = linktype;
     *slot = ef;
@@ -531,12 +527,14 @@ static const rec_t *rec_at(const eflow_t *ef, uint32_t off)
     return (const rec_t *)(const void *)(ef->ring + off);
 }
 
-static void ring_drop_oldest(eflow_t *ef)
+static void ring_drop_oldest(const vg_evid_ctx_t *c, eflow_t *ef)
 {
-    ef->first += (uint32_t)REC_SIZE(rec_at(ef, ef->first)->caplen);
+    ef->first += (uint32_t)ef->sz[ef->sz_head] * 16;
+    if (++ef->sz_head == c->cfg.ring_packets)
+        ef->sz_head = 0;
     ef->n--;
     if (ef->n == 0) {
-        ef->first = ef->end = 0;
+        ef->first = ef->end = ef->sz_head = 0;
         ef->wrapped = false;
     } else if (ef->wrapped && ef->first == ef->wrap) {
         ef->first = 0;
@@ -614,7 +612,7 @@ static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
     else if (!ring_grow(c, ef, need * 2 > RING_MIN ? need * 2 : RING_MIN))
         return false;
     if (ef->n == c->cfg.ring_packets)
-        ring_drop_oldest(ef);
+        ring_drop_oldest(c, ef);
     uint32_t off;
     while ((off = ring_fit(ef, (uint32_t)need)) == UINT32_MAX) {
         /* grow while the ring holds fewer packets than it should; the records are copied
@@ -628,15 +626,14 @@ static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
             ef->dropped++; /* the memcap refused to grow: the oldest is lost to it */
             c->counters[S_RING_DROPS]++;
         }
-        ring_drop_oldest(ef);
+        ring_drop_oldest(c, ef);
     }
-    rec_t *r = (rec_t *)(void *)(ef->ring + off);
-    r->ts = p->ts;
-    r->pcap_cnt = p->pcap_cnt;
-    r->caplen = p->caplen;
-    r->wirelen = p->wirelen;
-    r->pad = 0;
-    ring_copy((uint8_t *)(r + 1), p->data, p->caplen);
+    rec_t h = {.ts = p->ts, .pcap_cnt = p->pcap_cnt, .caplen = p->caplen, .wirelen = p->wirelen};
+    ring_store(ef->ring + off, &h, p->data, p->caplen);
+    uint32_t idx = ef->sz_head + ef->n;
+    if (idx >= c->cfg.ring_packets)
+        idx -= c->cfg.ring_packets;
+    ef->sz[idx] = (uint16_t)(need / 16);
     ef->end = off + (uint32_t)need;
     ef->n++;
     return true;
@@ -789,7 +786,7 @@ bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)
         free(af);
     }
     ring_free(c, ef);
-    c->other_bytes -= sizeof *ef;
+    c->other_bytes -= c->ef_size;
     ef->lru_next = c->ef_free;
     c->ef_free = ef;
     return sealed_now;

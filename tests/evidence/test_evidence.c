@@ -402,6 +402,73 @@ static void write_ledger(const char *logdir, const char *keydir, int n, uint64_t
     vg_ledger_close(l);
 }
 
+/* The ledger reads the members its entries need straight from the EVE line (no JSON tree);
+ * decoys (an "evidence" or "signature_id" member nested elsewhere, escapes in other strings,
+ * spaces) must not change what it takes, and a line it does not read that way (an escape in a
+ * string it needs) goes through jansson with the same result. */
+static void test_ledger_event_fields(void **st)
+{
+    (void)st;
+    char logdir[300], keydir[300], err[512];
+    subdir(logdir, sizeof logdir, "fields");
+    snprintf(keydir, sizeof keydir, "%s/fieldkeys", tmpdir);
+    char evdir[400];
+    snprintf(evdir, sizeof evdir, "%s/evidence", logdir);
+    mkdir(evdir, 0755);
+    static const char *lines[] = {
+        "{\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,\"event_type\":\"alert\","
+        "\"alert\":{\"signature_id\":7,\"metadata\":{\"x\":[1,{\"signature_id\":9}]}},"
+        "\"payload\":\"\\u00e9\\\\\",\"evidence\":{\"file\":\"flow-42.pcap\",\"packet\":3,"
+        "\"bytes\":100,\"sha256\":\"ab\"},"
+        "\"http\":{\"hostname\":\"a\\\"b}\",\"evidence\":{\"file\":\"decoy.pcap\"},"
+        "\"flow_id\":1,\"timestamp\":\"x\"}}",
+        "{ \"timestamp\" : \"t1\" , \"flow_id\" : 5 , \"event_type\":\"evidence\" , \"evidence\" : "
+        "{ \"file\" : \"flow-5.pcap\" , \"sha256\" : \"cd\" , \"size\" : 10 , \"packets\" : 2 , "
+        "\"truncated\" : true } }",
+        "{\"timestamp\":\"t2\",\"flow_id\":6,\"event_type\":\"alert\",\"alert\":{\"signature_id\":8},"
+        "\"evidence\":{\"file\":\"flow-\\u0041.pcap\",\"bytes\":5}}",
+    };
+    static const char *want[] = {
+        "\"type\":\"alert\",\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,"
+        "\"signature_id\":7,\"eve_sha256\":\"%s\",\"file\":\"flow-42.pcap\",\"packet\":3,"
+        "\"bytes\":100,\"sha256\":\"ab\"",
+        "\"type\":\"evidence\",\"timestamp\":\"t1\",\"flow_id\":5,\"file\":\"flow-5.pcap\","
+        "\"sha256\":\"cd\",\"size\":10,\"packets\":2,\"truncated\":true",
+        "\"type\":\"alert\",\"timestamp\":\"t2\",\"flow_id\":6,\"signature_id\":8,"
+        "\"eve_sha256\":\"%s\",\"file\":\"flow-A.pcap\"",
+    };
+    vg_ledger_opts_t o = {.logdir = logdir, .key_dir = keydir, .sensor = "t", .cp_entries = 100};
+    vg_ledger_t *l = vg_ledger_open(&o, err, sizeof err);
+    assert_non_null(l);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vg_ledger_sink_event(l, lines[i], strlen(lines[i])), 0);
+    assert_int_equal(vg_ledger_sink_commit(l, true), 0);
+    vg_ledger_close(l);
+    char path[500], buf[4096];
+    snprintf(path, sizeof path, "%s/ledger.jsonl", evdir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int got = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        char *t = strstr(buf, "\"type\":\"");
+        assert_non_null(t);
+        if (strncmp(t, "\"type\":\"alert\"", 14) && strncmp(t, "\"type\":\"evidence\"", 17))
+            continue;
+        char *end = strstr(t, ",\"prev\":");
+        assert_non_null(end);
+        *end = '\0';
+        unsigned char md[32];
+        char hex[65], exp[1024];
+        crypto_hash_sha256(md, (const unsigned char *)lines[got], strlen(lines[got]));
+        sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+        snprintf(exp, sizeof exp, want[got], hex);
+        assert_string_equal(t, exp);
+        got++;
+    }
+    fclose(f);
+    assert_int_equal(got, 3);
+}
+
 static int run_verify(const char *logdir, const char *pub)
 {
     FILE *devnull = fopen("/dev/null", "w");
@@ -521,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_file_cap),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_ledger_chain_and_signatures),
+        cmocka_unit_test(test_ledger_event_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -416,26 +416,26 @@ static void test_ledger_event_fields(void **st)
     snprintf(evdir, sizeof evdir, "%s/evidence", logdir);
     mkdir(evdir, 0755);
     static const char *lines[] = {
-        "{\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,\"event_type\":\"alert\","
+        ("{\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,\"event_type\":\"alert\","
         "\"alert\":{\"signature_id\":7,\"metadata\":{\"x\":[1,{\"signature_id\":9}]}},"
         "\"payload\":\"\\u00e9\\\\\",\"evidence\":{\"file\":\"flow-42.pcap\",\"packet\":3,"
         "\"bytes\":100,\"sha256\":\"ab\"},"
         "\"http\":{\"hostname\":\"a\\\"b}\",\"evidence\":{\"file\":\"decoy.pcap\"},"
-        "\"flow_id\":1,\"timestamp\":\"x\"}}",
-        "{ \"timestamp\" : \"t1\" , \"flow_id\" : 5 , \"event_type\":\"evidence\" , \"evidence\" : "
+        "\"flow_id\":1,\"timestamp\":\"x\"}}"),
+        ("{ \"timestamp\" : \"t1\" , \"flow_id\" : 5 , \"event_type\":\"evidence\" , \"evidence\" : "
         "{ \"file\" : \"flow-5.pcap\" , \"sha256\" : \"cd\" , \"size\" : 10 , \"packets\" : 2 , "
-        "\"truncated\" : true } }",
-        "{\"timestamp\":\"t2\",\"flow_id\":6,\"event_type\":\"alert\",\"alert\":{\"signature_id\":8},"
-        "\"evidence\":{\"file\":\"flow-\\u0041.pcap\",\"bytes\":5}}",
+        "\"truncated\" : true } }"),
+        ("{\"timestamp\":\"t2\",\"flow_id\":6,\"event_type\":\"alert\",\"alert\":{\"signature_id\":8},"
+        "\"evidence\":{\"file\":\"flow-\\u0041.pcap\",\"bytes\":5}}"),
     };
     static const char *want[] = {
-        "\"type\":\"alert\",\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,"
+        ("\"type\":\"alert\",\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,"
         "\"signature_id\":7,\"eve_sha256\":\"%s\",\"file\":\"flow-42.pcap\",\"packet\":3,"
-        "\"bytes\":100,\"sha256\":\"ab\"",
-        "\"type\":\"evidence\",\"timestamp\":\"t1\",\"flow_id\":5,\"file\":\"flow-5.pcap\","
-        "\"sha256\":\"cd\",\"size\":10,\"packets\":2,\"truncated\":true",
-        "\"type\":\"alert\",\"timestamp\":\"t2\",\"flow_id\":6,\"signature_id\":8,"
-        "\"eve_sha256\":\"%s\",\"file\":\"flow-A.pcap\"",
+        "\"bytes\":100,\"sha256\":\"ab\""),
+        ("\"type\":\"evidence\",\"timestamp\":\"t1\",\"flow_id\":5,\"file\":\"flow-5.pcap\","
+        "\"sha256\":\"cd\",\"size\":10,\"packets\":2,\"truncated\":true"),
+        ("\"type\":\"alert\",\"timestamp\":\"t2\",\"flow_id\":6,\"signature_id\":8,"
+        "\"eve_sha256\":\"%s\",\"file\":\"flow-A.pcap\""),
     };
     vg_ledger_opts_t o = {.logdir = logdir, .key_dir = keydir, .sensor = "t", .cp_entries = 100};
     vg_ledger_t *l = vg_ledger_open(&o, err, sizeof err);

@@ -622,15 +622,28 @@ static const char *jstr(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* memmem for a needle that starts with a quote: the quotes of a line are few, and memchr finds
+ * them faster than memmem's general search (this runs on every EVE line). */
+static const char *find_key(const char *h, size_t n, const char *k, size_t kn)
+{
+    const char *p = h, *e = h + n;
+    while ((size_t)(e - p) >= kn && (p = memchr(p, k[0], (size_t)(e - p) - kn + 1)) != NULL) {
+        if (!memcmp(p, k, kn))
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
 {
     vg_ledger_t *l = ctx;
     /* event_type comes within the first members of every EVE line (after timestamp, flow_id,
      * pcap_cnt): look there only, this runs on every line */
     static const char key[] = "\"event_type\":\"";
-    const char *et = memmem(line, len < 256 ? len : 256, key, sizeof key - 1);
+    const char *et = find_key(line, len < 256 ? len : 256, key, sizeof key - 1);
     if (!et)
-        et = memmem(line, len, key, sizeof key - 1);
+        et = find_key(line, len, key, sizeof key - 1);
     if (!et)
         return 0;
     et += sizeof key - 1;

@@ -621,7 +621,7 @@ static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
             ring_grow(c, ef, (size_t)ef->cap * 2))
             continue;
         if (ef->n == 0)
-            return false; /* cannot happen: need fits the largest buffer, an empty ring fits */
+            return false; /* empty and cannot grow to hold p: the memcap */
         if (ef->cap < class_size(POOL_CLASSES - 1) && ef->n < c->cfg.ring_packets) {
             ef->dropped++; /* the memcap refused to grow: the oldest is lost to it */
             c->counters[S_RING_DROPS]++;

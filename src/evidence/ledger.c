@@ -392,9 +392,10 @@ static const char *sc_skip(const char *p, const char *e)
         }
         return NULL;
     }
+    const char *b = p;
     while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n')
         p++;
-    return p;
+    return p > b ? p : NULL; /* no value at all: not JSON (jansson says so) */
 }
 
 /* A plain non-negative integer that fits in int64 (what jansson calls an integer and the
@@ -412,6 +413,8 @@ static int sc_uint(const char **pp, const char *e, uint64_t *v)
         *pp = q;
         return 0;
     }
+    if (*p == '0' && p + 1 < e && p[1] >= '0' && p[1] <= '9')
+        return -1; /* a leading zero: not JSON, let jansson say so */
     uint64_t x = 0;
     while (p < e && *p >= '0' && *p <= '9') {
         if (x > (UINT64_C(0x7fffffffffffffff) - (uint64_t)(*p - '0')) / 10)

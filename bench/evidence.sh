@@ -5,6 +5,13 @@
 # (the same in both modes apart from loading the key).
 # usage: bench/evidence.sh [RUNS] [FLOWS]   env: LOGBASE=DIR (where the log directories go,
 #        default /tmp; /dev/shm takes the file system out), EXTRA="--set evidence.ring-packets=4"
+#        CALLGRIND=N: instead, instructions counted by callgrind (valgrind), one run each with
+#        and without, 1 worker, on a capture of N flows (e.g. 30000): free of the noise of other
+#        load, but blind to cache misses and to the kernel's work (file creation, writes). Note:
+#        valgrind hides the CPU's SHA instructions, so SHA-256 counts several times what it
+#        costs on the machine.
+#        BASE_VIGIL=PATH: also run that binary (e.g. a build of an older commit) in the same
+#        interleaved rounds, for a before/after under the same load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -19,6 +26,28 @@ alert http any any -> any any (msg:"bench: 1% of flows"; flow:established,to_ser
 R
 KEYS=$(mktemp -d)
 build/vigil keygen --out "$KEYS" >/dev/null
+if [ -n "${CALLGRIND:-}" ]; then
+  CPCAP=$OUT/evidence-$CALLGRIND.pcap
+  [ -f "$CPCAP" ] || build/vigil-gen --flows "$CALLGRIND" -o "$CPCAP" >/dev/null
+  for m in off on; do
+    L=$(mktemp -d -p "${LOGBASE:-/tmp}")
+    E=""; [ $m = on ] && E=--evidence
+    valgrind --tool=callgrind --callgrind-out-file="$OUT/evidence-callgrind-$m.out" \
+      build/vigil read "$CPCAP" -l "$L" -S "$RULES" -q -k none --workers 1 \
+      --set evidence.key-dir="$KEYS" ${EXTRA:-} $E 2>&1 >/dev/null |
+      sed -n "s/.*Collected : \([0-9]*\).*/$m \1/p"
+    rm -rf "$L"
+  done > "$OUT/evidence-callgrind.txt"
+  rm -rf "$KEYS"
+  python3 - "$OUT/evidence-callgrind.txt" "$CPCAP" <<'PY'
+import sys
+d = dict(l.split() for l in open(sys.argv[1]))
+off, on = int(d["off"]), int(d["on"])
+print("%s, 1 worker, callgrind: instructions off %d, on %d; ratio %.1f%%, cost %.1f%% (start-up "
+      "included, the same in both)" % (sys.argv[2], off, on, 100 * off / on, 100 * (on - off) / off))
+PY
+  exit 0
+fi
 LOG=$(mktemp -d -p "${LOGBASE:-/tmp}")
 # Each run writes into a new directory, all removed at the end: creating files right after
 # deleting a thousand others makes ext4 scan for recently deleted inodes on every create
@@ -27,12 +56,18 @@ N=0
 t() {
   N=$((N + 1))
   mkdir -p "$LOG/$N"
-  /usr/bin/time -f "%e %U %S" build/vigil read "$PCAP" -l "$LOG/$N" -S "$RULES" -q -k none --workers 2 \
+  local bin=$1
+  shift
+  /usr/bin/time -f "%e %U %S" "$bin" read "$PCAP" -l "$LOG/$N" -S "$RULES" -q -k none --workers 2 \
     --set evidence.key-dir="$KEYS" ${EXTRA:-} "$@" 2>&1 >/dev/null | tail -1
 }
 for i in $(seq "$RUNS"); do
-  echo "off $(t)"
-  echo "on $(t --evidence)"
+  echo "off $(t build/vigil)"
+  echo "on $(t build/vigil --evidence)"
+  if [ -n "${BASE_VIGIL:-}" ]; then
+    echo "base-off $(t "$BASE_VIGIL")"
+    echo "base-on $(t "$BASE_VIGIL" --evidence)"
+  fi
 done > "$OUT/evidence-times.txt"
 rm -rf "$LOG"; mkdir -p "$LOG"
 build/vigil read "$PCAP" -l "$LOG" -S "$RULES" -q -k none --workers 2 --evidence \
@@ -45,12 +80,11 @@ build/vigil verify "$LOG" --pubkey "$KEYS/sensor.pub" >/dev/null && ok=verified 
 rm -rf "$LOG" "$KEYS"
 python3 - "$OUT/evidence-times.txt" "$flows" "$alerted" "$files" "$entries" "$ok" "$PCAP" <<'PY'
 import os, statistics, sys
-d = {"on": [], "off": []}
-cpu = {"on": [], "off": []}
+d, cpu = {}, {}
 for line in open(sys.argv[1]):
     m, e, u, s = line.split()
-    d[m].append(float(e))
-    cpu[m].append(float(u) + float(s))
+    d.setdefault(m, []).append(float(e))
+    cpu.setdefault(m, []).append(float(u) + float(s))
 on, off = statistics.median(d["on"]), statistics.median(d["off"])
 con, coff = statistics.median(cpu["on"]), statistics.median(cpu["off"])
 flows, alerted, files, entries, ok, pcap = sys.argv[2:8]
@@ -61,4 +95,10 @@ print("elapsed, median of %d: evidence off %.2f s, on %.2f s; throughput with/wi
       (len(d["on"]), off, on, 100 * off / on, 100 * (on - off) / off))
 print("CPU time (user+sys, less sensitive to other load): off %.2f s, on %.2f s; ratio %.1f%%, cost %.1f%%" %
       (coff, con, 100 * coff / con, 100 * (con - coff) / coff))
+print("  per run, off: %s; on: %s" % (" ".join("%.2f" % x for x in cpu["off"]),
+                                      " ".join("%.2f" % x for x in cpu["on"])))
+if "base-on" in cpu:
+    bon, boff = statistics.median(cpu["base-on"]), statistics.median(cpu["base-off"])
+    print("BASE_VIGIL, same rounds: CPU off %.2f s, on %.2f s; ratio %.1f%%, cost %.1f%%" %
+          (boff, bon, 100 * boff / bon, 100 * (bon - boff) / boff))
 PY

@@ -3,10 +3,14 @@
 #include "common/common.h"
 #include "common/log.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 #include <unistd.h>
 
 #define FLUSH_AT (64 * 1024) /* buffered file bytes before an append */
+#define FDS_KEPT 16          /* files of alerted flows kept open per worker; more: open per write */
 #define PCAP_SNAPLEN 262144u
 
 enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_RING_EVICTIONS, S_RING_DROPS,
@@ -29,35 +34,56 @@ static const vg_stats_table_t s_table = {s_names, S_N};
 #define POOL_CLASSES 12   /* up to 2^18 = PCAP_SNAPLEN */
 #define SLAB_SIZE (512u * 1024)
 
-typedef struct slot {
+/* A packet in a ring: this header, then caplen bytes, padded to 16 (so the data is 16-aligned
+ * for the streaming copy). */
+typedef struct rec {
     vg_time_t ts;
     uint64_t pcap_cnt;
-    uint32_t caplen, wirelen, cap;
-    uint8_t *data;
-} slot_t;
+    uint32_t caplen, wirelen;
+    uint64_t pad;
+} rec_t;
+#define REC_SIZE(caplen) (sizeof(rec_t) + (((size_t)(caplen) + 15) & ~(size_t)15))
+#define RING_MIN 256u
 
 /* The file of an alerted flow. */
 typedef struct afile {
     char name[64];
-    crypto_hash_sha256_state sha;
+    EVP_MD_CTX *sha;         /* SHA-256 of the bytes written so far (OpenSSL: SHA-NI where the
+                              * CPU has it, several times faster than libsodium's portable C) */
     uint8_t *obuf;
     size_t olen, ocap;
     uint64_t packets, size;  /* in the file, buffered bytes included */
     uint64_t last_cnt, last_idx;
+    int fd;                  /* kept open from creation to sealing when under FDS_KEPT, else -1 */
     bool sealed, truncated, werr;
     char final_hex[65];      /* once sealed */
 } afile_t;
 
-/* Per-flow state. Rings that hold memory are on the context's LRU list (least recently given a
- * packet first): when the memcap is reached the stalest rings are released to make room, so the
- * memory goes to flows that are active (finished flows wait for their timeout with theirs). */
+/* Per-flow state (from chunks of its own, see eflow_alloc: in the slabs it could not be released
+ * under pressure and fragmented the size classes the rings need). Rings that hold memory are on the context's LRU list, kept as a "second chance" (clock) list:
+ * a packet only sets the ring's `touched` flag instead of moving it to the tail (which touched
+ * two neighbours' cache lines per packet); when the memcap is reached, a ring at the head that
+ * was touched since it last got there goes to the tail with the flag cleared, the first one that
+ * was not is released. So the memory goes to flows that are active (finished flows wait for
+ * their timeout with theirs). */
 typedef struct eflow {
     struct eflow *lru_prev, *lru_next;
-    slot_t *slots;           /* NULL: no ring memory */
-    uint32_t n, head;        /* ring: packets held, next position */
+    /* The ring: one buffer per flow (a power-of-two size from the slabs) holding the latest
+     * packets as records back to back, used circularly: records [first, end), or when wrapped
+     * [first, wrap) then [0, end). A record never straddles the end; dropping the oldest is
+     * moving `first`, no copy. The buffer doubles (records copied once, in order) while the
+     * flow has fewer than ring_packets packets and they do not fit, up to the largest size. */
+    uint8_t *ring;           /* NULL: no ring memory */
+    uint32_t cap, first, end, wrap, n;
+    bool wrapped;
     int linktype;
+    bool touched;            /* given a packet since it last reached the LRU head */
     uint64_t dropped;        /* packets lost to the memcap (not kept, or released) */
     afile_t *af;
+    /* the records' sizes / 16, oldest at sz_head, circular over ring_packets entries: dropping
+     * the oldest record must not read its header, which is cold (streamed to memory) */
+    uint32_t sz_head;
+    uint16_t sz[];
 } eflow_t;
 
 struct vg_evid_ctx {
@@ -77,6 +103,12 @@ struct vg_evid_ctx {
     uint64_t slab_bytes, ring_bytes, other_bytes;
     uint64_t counters[S_N];
     bool logged_error;
+    unsigned fds_open;       /* afile fds kept open */
+    eflow_t *ef_free;        /* per-flow states for reuse (linked by lru_next) */
+    size_t ef_size;          /* sizeof(eflow_t) with ring_packets sizes, rounded to 16 */
+    void *ef_chunks;         /* chunks they come from (first word: next) */
+    EVP_MD *sha256;          /* fetched once (EVP_sha256's implicit fetch costs per init) */
+    EVP_MD_CTX *sha_tmp;     /* for the hash of a file so far: a copy of its state, finished */
 };
 
 /* A flow that got no state (the memcap), so it is counted once and not retried per packet. */
@@ -93,6 +125,16 @@ vg_evid_ctx_t *vg_evid_ctx_new(const vg_evid_config_t *cfg)
         c->cfg.ring_packets = 1;
     c->dir = vg_xstrdup(cfg->dir);
     c->cfg.dir = c->dir;
+    if (c->cfg.ring_packets > 65536)
+        c->cfg.ring_packets = 65536;
+    c->ef_size = (sizeof(eflow_t) + c->cfg.ring_packets * sizeof(uint16_t) + 15) & ~(size_t)15;
+    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    c->sha_tmp = EVP_MD_CTX_new();
+    if (!c->sha256 || !c->sha_tmp) {
+        vg_log(VG_LOG_ERROR, "evidence: OpenSSL has no SHA-256");
+        vg_evid_ctx_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -108,6 +150,14 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
         munmap(c->slabs, SLAB_SIZE);
         c->slabs = next;
     }
+    while (c->ef_chunks) {
+        void *next;
+        memcpy(&next, c->ef_chunks, sizeof next);
+        free(c->ef_chunks);
+        c->ef_chunks = next;
+    }
+    EVP_MD_CTX_free(c->sha_tmp);
+    EVP_MD_free(c->sha256);
     free(c->dir);
     free(c);
 }
@@ -117,14 +167,11 @@ uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c) { return c->ring_bytes + c->o
 const vg_stats_table_t *vg_evid_stats_table(void) { return &s_table; }
 const uint64_t *vg_evid_stats_values(const vg_evid_ctx_t *c) { return c->counters; }
 
-static size_t slots_size(const vg_evid_ctx_t *c) { return c->cfg.ring_packets * sizeof(slot_t); }
-
 static unsigned size_class(size_t n)
 {
-    unsigned k = 0;
-    while (((size_t)1 << (k + POOL_MIN_SHIFT)) < n)
-        k++;
-    return k;
+    if (n <= ((size_t)1 << POOL_MIN_SHIFT))
+        return 0;
+    return (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - POOL_MIN_SHIFT;
 }
 
 static size_t class_size(unsigned k) { return (size_t)1 << (k + POOL_MIN_SHIFT); }
@@ -169,37 +216,37 @@ static void lru_append(vg_evid_ctx_t *c, eflow_t *ef)
     c->lru_tail = ef;
 }
 
-/* Releases a flow's ring (buffers and slot array) and takes it off the LRU list. */
+/* Releases a flow's ring (one buffer: O(1)) and takes it off the LRU list. */
 static void ring_free(vg_evid_ctx_t *c, eflow_t *ef)
 {
-    if (!ef->slots)
+    if (!ef->ring)
         return;
-    for (uint32_t i = 0; i < c->cfg.ring_packets; i++)
-        pool_put(c, ef->slots[i].data, ef->slots[i].cap);
-    pool_put(c, ef->slots, class_size(size_class(slots_size(c))));
-    ef->slots = NULL;
-    ef->n = ef->head = 0;
+    pool_put(c, ef->ring, ef->cap);
+    ef->ring = NULL;
+    ef->cap = ef->first = ef->end = ef->wrap = ef->n = ef->sz_head = 0;
+    ef->wrapped = false;
     lru_unlink(c, ef);
 }
 
-/* Releases the stalest ring (not self's) into the pool. False when there is none. */
+/* Releases the stalest ring (not self's) into the pool: second chance for rings touched since
+ * they last reached the head. False when there is none. Terminates: each turn releases a ring,
+ * clears a flag, or moves self (then the others' flags get cleared). */
 static bool evict_one(vg_evid_ctx_t *c, const eflow_t *self)
 {
-    eflow_t *old = c->lru_head;
-    if (!old || old == self)
-        return false;
+    eflow_t *old;
+    for (;;) {
+        old = c->lru_head;
+        if (!old || (old == self && old == c->lru_tail))
+            return false;
+        if (old != self && !old->touched)
+            break;
+        old->touched = false;
+        lru_unlink(c, old);
+        lru_append(c, old);
+    }
     old->dropped += old->n;
     c->counters[S_RING_EVICTIONS]++;
     ring_free(c, old);
-    return true;
-}
-
-/* Takes n bytes of the memcap for per-flow state or file buffers. */
-static bool mem_take(vg_evid_ctx_t *c, uint64_t n)
-{
-    if (c->slab_bytes + c->other_bytes + n > c->cfg.memcap)
-        return false;
-    c->other_bytes += n;
     return true;
 }
 
@@ -250,6 +297,55 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
     }
 }
 
+/* Writes a record (header h, then n bytes of packet) at dst, 16-aligned in a ring. Ring packets
+ * are written once and read back only if their flow alerts (about 1 in 100 flows on the bench),
+ * so they are written with streaming (non-temporal) stores: to memory, without first reading the
+ * destination lines into the cache and without evicting the worker's hot data (flow table,
+ * reassembly, the heap) — with ordinary stores, copying every packet into megabytes of rings
+ * slowed the rest of the worker more than the copies cost themselves. The last partial 16 bytes
+ * go through a zeroed temporary (the record is padded to 16). The same thread reads the ring
+ * later and sees its own stores in order, so no fence is needed. */
+#if defined(__SSE2__)
+static void ring_store(uint8_t *dst, const rec_t *h, const uint8_t *src, size_t n)
+{
+    _Static_assert(sizeof(rec_t) == 32, "record header: two 16-byte stores");
+    if (((uintptr_t)dst & 15) != 0) {
+        memcpy(dst, h, sizeof *h);
+        memcpy(dst + sizeof *h, src, n);
+        return;
+    }
+    _mm_stream_si128((__m128i *)(void *)dst, _mm_loadu_si128((const __m128i *)(const void *)h));
+    _mm_stream_si128((__m128i *)(void *)(dst + 16),
+                     _mm_loadu_si128((const __m128i *)(const void *)((const uint8_t *)h + 16)));
+    dst += sizeof *h;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 32));
+        __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 48));
+        _mm_stream_si128((__m128i *)(void *)(dst + i), a);
+        _mm_stream_si128((__m128i *)(void *)(dst + i + 16), b);
+        _mm_stream_si128((__m128i *)(void *)(dst + i + 32), c);
+        _mm_stream_si128((__m128i *)(void *)(dst + i + 48), d);
+    }
+    for (; i + 16 <= n; i += 16)
+        _mm_stream_si128((__m128i *)(void *)(dst + i),
+                         _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+    if (i < n) {
+        uint8_t t[16] = {0};
+        memcpy(t, src + i, n - i);
+        _mm_stream_si128((__m128i *)(void *)(dst + i), _mm_loadu_si128((const __m128i *)(void *)t));
+    }
+}
+#else
+static void ring_store(uint8_t *dst, const rec_t *h, const uint8_t *src, size_t n)
+{
+    memcpy(dst, h, sizeof *h);
+    memcpy(dst + sizeof *h, src, n);
+}
+#endif
+
 static void put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
@@ -276,14 +372,17 @@ static void flush_file(vg_evid_ctx_t *c, afile_t *af)
 {
     if (!af->olen)
         return;
-    crypto_hash_sha256_update(&af->sha, af->obuf, af->olen);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", c->dir, af->name);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    EVP_DigestUpdate(af->sha, af->obuf, af->olen);
+    int fd = af->fd;
     if (fd < 0) {
-        io_error(c, af, "open");
-        af->olen = 0;
-        return;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", c->dir, af->name);
+        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd < 0) {
+            io_error(c, af, "open");
+            af->olen = 0;
+            return;
+        }
     }
     const uint8_t *p = af->obuf;
     size_t n = af->olen;
@@ -298,9 +397,20 @@ static void flush_file(vg_evid_ctx_t *c, afile_t *af)
         p += w;
         n -= (size_t)w;
     }
-    if (close(fd) != 0)
+    if (fd != af->fd && close(fd) != 0)
         io_error(c, af, "close");
     af->olen = 0;
+}
+
+/* Closes a file kept open (sealing, or the flow's state going). */
+static void file_close(vg_evid_ctx_t *c, afile_t *af)
+{
+    if (af->fd < 0)
+        return;
+    if (close(af->fd) != 0)
+        io_error(c, af, "close");
+    af->fd = -1;
+    c->fds_open--;
 }
 
 static void obuf_put(vg_evid_ctx_t *c, afile_t *af, const void *d, size_t n)
@@ -347,8 +457,12 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
 {
     afile_t *af = ef->af;
     flush_file(c, af);
-    unsigned char md[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&af->sha, md);
+    file_close(c, af);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_DigestFinal_ex(af->sha, md, &mdlen);
+    EVP_MD_CTX_free(af->sha);
+    af->sha = NULL;
     af->sealed = true;
     c->other_bytes -= af->ocap;
     free(af->obuf);
@@ -356,7 +470,7 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
     af->ocap = 0;
     memset(out, 0, sizeof *out);
     snprintf(out->file, sizeof out->file, "%s", af->name);
-    sodium_bin2hex(out->sha256, sizeof out->sha256, md, sizeof md);
+    sodium_bin2hex(out->sha256, sizeof out->sha256, md, mdlen);
     memcpy(af->final_hex, out->sha256, sizeof af->final_hex);
     out->size = af->size;
     out->packets = af->packets;
@@ -367,19 +481,162 @@ static void seal(vg_evid_ctx_t *c, eflow_t *ef, vg_evid_sealed_t *out)
         c->counters[S_TRUNCATED]++;
 }
 
+/* Per-flow states come from chunks of EF_CHUNK and go back to a free list: a calloc and a free
+ * per flow, among the parsers' allocations, made the worker's heap slower for everyone (malloc
+ * was the second largest cost of evidence capture). The chunks are freed with the context; the
+ * states in use are counted against the memcap. */
+#define EF_CHUNK 256
+static eflow_t *eflow_alloc(vg_evid_ctx_t *c)
+{
+    if (!c->ef_free) {
+        uint8_t *ch = vg_xmalloc(16 + EF_CHUNK * c->ef_size);
+        memcpy(ch, &c->ef_chunks, sizeof(void *));
+        c->ef_chunks = ch;
+        for (int i = EF_CHUNK; i-- > 0;) {
+            eflow_t *e = (eflow_t *)(void *)(ch + 16 + (size_t)i * c->ef_size);
+            e->lru_next = c->ef_free;
+            c->ef_free = e;
+        }
+    }
+    eflow_t *ef = c->ef_free;
+    c->ef_free = ef->lru_next;
+    memset(ef, 0, c->ef_size);
+    return ef;
+}
+
 static eflow_t *eflow_get(vg_evid_ctx_t *c, void **slot, int linktype)
 {
     if (*slot)
         return *slot == UNTRACKED ? NULL : *slot;
-    if (!mem_take(c, sizeof(eflow_t))) {
+    if (c->slab_bytes + c->other_bytes + c->ef_size > c->cfg.memcap) {
         c->counters[S_FLOWS_UNTRACKED]++;
         *slot = UNTRACKED;
         return NULL;
     }
-    eflow_t *ef = vg_xcalloc(1, sizeof *ef);
+    c->other_bytes += c->ef_size;
+    eflow_t *ef = eflow_alloc(c);
     ef->linktype = linktype;
     *slot = ef;
     return ef;
+}
+
+/* --- the per-flow ring --- */
+
+static const rec_t *rec_at(const eflow_t *ef, uint32_t off)
+{
+    return (const rec_t *)(const void *)(ef->ring + off);
+}
+
+static void ring_drop_oldest(const vg_evid_ctx_t *c, eflow_t *ef)
+{
+    ef->first += (uint32_t)ef->sz[ef->sz_head] * 16;
+    if (++ef->sz_head == c->cfg.ring_packets)
+        ef->sz_head = 0;
+    ef->n--;
+    if (ef->n == 0) {
+        ef->first = ef->end = ef->sz_head = 0;
+        ef->wrapped = false;
+    } else if (ef->wrapped && ef->first == ef->wrap) {
+        ef->first = 0;
+        ef->wrapped = false;
+    }
+}
+
+/* Where a record of `need` bytes goes without dropping anything; UINT32_MAX when it does not
+ * fit. Wraps to the start when it does not fit at the end but does there. */
+static uint32_t ring_fit(eflow_t *ef, uint32_t need)
+{
+    if (ef->n == 0)
+        return need <= ef->cap ? 0 : UINT32_MAX;
+    if (ef->wrapped)
+        return ef->end + need <= ef->first ? ef->end : UINT32_MAX;
+    if (ef->end + need <= ef->cap)
+        return ef->end;
+    if (need <= ef->first) {
+        ef->wrapped = true;
+        ef->wrap = ef->end;
+        ef->end = 0;
+        return 0;
+    }
+    return UINT32_MAX;
+}
+
+/* Each record r of the ring, oldest first. */
+#define RING_FOREACH(ef, r)                                                                        \
+    for (uint32_t ri_ = 0, off_ = (ef)->first;                                                     \
+         ri_ < (ef)->n && ((r) = rec_at((ef), off_), 1);                                           \
+         ri_++, off_ += (uint32_t)REC_SIZE((r)->caplen),                                          \
+         off_ = ((ef)->wrapped && off_ == (ef)->wrap) ? 0 : off_)
+
+/* A buffer of at least `want` bytes for the ring, the records moved into it in order. */
+static bool ring_grow(vg_evid_ctx_t *c, eflow_t *ef, size_t want)
+{
+    unsigned k = size_class(want);
+    if (k >= POOL_CLASSES)
+        return false;
+    uint8_t *nb = buf_get(c, k, ef);
+    if (!nb)
+        return false;
+    uint32_t used = 0;
+    if (ef->ring) {
+        if (ef->wrapped) {
+            memcpy(nb, ef->ring + ef->first, ef->wrap - ef->first);
+            memcpy(nb + (ef->wrap - ef->first), ef->ring, ef->end);
+            used = ef->wrap - ef->first + ef->end;
+        } else {
+            memcpy(nb, ef->ring + ef->first, ef->end - ef->first);
+            used = ef->end - ef->first;
+        }
+        pool_put(c, ef->ring, ef->cap);
+    } else {
+        lru_append(c, ef);
+    }
+    ef->ring = nb;
+    ef->cap = (uint32_t)class_size(k);
+    ef->first = 0;
+    ef->end = ef->n ? used : 0;
+    ef->wrapped = false;
+    return true;
+}
+
+/* Keeps packet p as the newest of the flow's ring: the oldest goes when the ring holds
+ * ring_packets, or when the buffer is full and cannot grow (the largest size, or the memcap:
+ * then the packets lost are counted). False when p itself could not be kept. */
+static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
+{
+    size_t need = REC_SIZE(p->caplen);
+    if (need > class_size(POOL_CLASSES - 1))
+        return false;
+    if (ef->ring)
+        ef->touched = true;
+    else if (!ring_grow(c, ef, need * 2 > RING_MIN ? need * 2 : RING_MIN))
+        return false;
+    if (ef->n == c->cfg.ring_packets)
+        ring_drop_oldest(c, ef);
+    uint32_t off;
+    while ((off = ring_fit(ef, (uint32_t)need)) == UINT32_MAX) {
+        /* grow while the ring holds fewer packets than it should; the records are copied
+         * once per doubling, so at most about once more in all */
+        if (ef->n < c->cfg.ring_packets && ef->cap < class_size(POOL_CLASSES - 1) &&
+            ring_grow(c, ef, (size_t)ef->cap * 2))
+            continue;
+        if (ef->n == 0)
+            return false; /* empty and cannot grow to hold p: the memcap */
+        if (ef->cap < class_size(POOL_CLASSES - 1) && ef->n < c->cfg.ring_packets) {
+            ef->dropped++; /* the memcap refused to grow: the oldest is lost to it */
+            c->counters[S_RING_DROPS]++;
+        }
+        ring_drop_oldest(c, ef);
+    }
+    rec_t h = {.ts = p->ts, .pcap_cnt = p->pcap_cnt, .caplen = p->caplen, .wirelen = p->wirelen};
+    ring_store(ef->ring + off, &h, p->data, p->caplen);
+    uint32_t idx = ef->sz_head + ef->n;
+    if (idx >= c->cfg.ring_packets)
+        idx -= c->cfg.ring_packets;
+    ef->sz[idx] = (uint16_t)(need / 16);
+    ef->end = off + (uint32_t)need;
+    ef->n++;
+    return true;
 }
 
 bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid_sealed_t *out)
@@ -403,47 +660,10 @@ bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid
         put_record(c, af, p->ts, p->pcap_cnt, p->data, p->caplen, p->wirelen);
         return false;
     }
-    /* into the ring: overwrite the oldest when full */
-    uint32_t k = c->cfg.ring_packets;
-    if (!ef->slots) {
-        ef->slots = buf_get(c, size_class(slots_size(c)), ef);
-        if (!ef->slots) {
-            ef->dropped++;
-            c->counters[S_RING_DROPS]++;
-            return false;
-        }
-        memset(ef->slots, 0, slots_size(c));
-        lru_append(c, ef);
-    } else if (c->lru_tail != ef) {
-        lru_unlink(c, ef);
-        lru_append(c, ef);
+    if (!ring_put(c, ef, p)) {
+        ef->dropped++;
+        c->counters[S_RING_DROPS]++;
     }
-    slot_t *s = &ef->slots[ef->head];
-    if (s->cap < p->caplen) {
-        unsigned cls = size_class(p->caplen);
-        /* the slot's old buffer goes anyway */
-        pool_put(c, s->data, s->cap);
-        s->data = NULL;
-        s->cap = 0;
-        s->data = buf_get(c, cls, ef);
-        if (!s->data) {
-            /* not kept: the ring loses its oldest packet too (its buffer was freed) */
-            if (ef->n == k)
-                ef->n--;
-            ef->dropped++;
-            c->counters[S_RING_DROPS]++;
-            return false;
-        }
-        s->cap = (uint32_t)class_size(cls);
-    }
-    memcpy(s->data, p->data, p->caplen);
-    s->ts = p->ts;
-    s->pcap_cnt = p->pcap_cnt;
-    s->caplen = p->caplen;
-    s->wirelen = p->wirelen;
-    ef->head = (ef->head + 1) % k;
-    if (ef->n < k)
-        ef->n++;
     return false;
 }
 
@@ -456,9 +676,15 @@ static bool create_file(vg_evid_ctx_t *c, afile_t *af, uint64_t flow_id)
         else
             snprintf(af->name, sizeof af->name, "flow-%llu-%d.pcap", (unsigned long long)flow_id, i);
         snprintf(path, sizeof path, "%s/%s", c->dir, af->name);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
-            close(fd);
+            /* kept open while few are (saves an open and a close per write) */
+            if (c->fds_open < FDS_KEPT) {
+                af->fd = fd;
+                c->fds_open++;
+            } else if (close(fd) != 0) {
+                io_error(c, af, "close");
+            }
             return true;
         }
         if (errno != EEXIST)
@@ -480,10 +706,11 @@ static void alert_ref(vg_evid_ctx_t *c, afile_t *af, uint64_t pcap_cnt, vg_evid_
         memcpy(ref->sha256, af->final_hex, sizeof ref->sha256);
     } else {
         flush_file(c, af);
-        crypto_hash_sha256_state st = af->sha;
-        unsigned char md[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256_final(&st, md);
-        sodium_bin2hex(ref->sha256, sizeof ref->sha256, md, sizeof md);
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        if (EVP_MD_CTX_copy_ex(c->sha_tmp, af->sha) == 1 &&
+            EVP_DigestFinal_ex(c->sha_tmp, md, &mdlen) == 1)
+            sodium_bin2hex(ref->sha256, sizeof ref->sha256, md, mdlen);
     }
     if (!af->werr && ref->sha256[0])
         ref->bytes = af->size;
@@ -503,15 +730,23 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
         return true;
     }
     af = vg_xcalloc(1, sizeof *af);
+    af->fd = -1;
     c->other_bytes += sizeof *af;
     ef->af = af;
+    af->sha = EVP_MD_CTX_new();
+    if (!af->sha || EVP_DigestInit_ex(af->sha, c->sha256, NULL) != 1) {
+        errno = ENOMEM;
+        io_error(c, af, "SHA-256 set-up");
+        af->name[0] = '\0';
+        af->sealed = true;
+        return false;
+    }
     if (!create_file(c, af, flow_id)) {
         af->name[0] = '\0';
         af->sealed = true;
         return false;
     }
     c->counters[S_FILES]++;
-    crypto_hash_sha256_init(&af->sha);
     uint8_t gh[24];
     put32(gh, 0xa1b2c3d4u);
     gh[4] = 2; gh[5] = 0; gh[6] = 4; gh[7] = 0; /* version 2.4, little-endian */
@@ -520,11 +755,11 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     put32(gh + 16, PCAP_SNAPLEN);
     put32(gh + 20, (uint32_t)ef->linktype);
     obuf_put(c, af, gh, sizeof gh);
-    uint32_t k = c->cfg.ring_packets;
-    uint32_t first = (ef->head + k - ef->n) % k;
-    for (uint32_t i = 0; ef->slots && i < ef->n; i++) {
-        const slot_t *s = &ef->slots[(first + i) % k];
-        put_record(c, af, s->ts, s->pcap_cnt, s->data, s->caplen, s->wirelen);
+    if (ef->ring) {
+        const rec_t *r;
+        RING_FOREACH(ef, r)
+            put_record(c, af, r->ts, r->pcap_cnt, (const uint8_t *)(r + 1), r->caplen,
+                       r->wirelen);
     }
     ring_free(c, ef);
     alert_ref(c, af, pcap_cnt, ref);
@@ -545,11 +780,14 @@ bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)
             sealed_now = true;
         }
         c->other_bytes -= af->ocap + sizeof *af;
+        file_close(c, af);
+        EVP_MD_CTX_free(af->sha);
         free(af->obuf);
         free(af);
     }
     ring_free(c, ef);
-    c->other_bytes -= sizeof *ef;
-    free(ef);
+    c->other_bytes -= c->ef_size;
+    ef->lru_next = c->ef_free;
+    c->ef_free = ef;
     return sealed_now;
 }

@@ -7,8 +7,8 @@
  * context, and the least recently active rings are released when it is full (counted).
  *
  * Files: "flow-<flow_id>.pcap" (a "-N" suffix when the name is taken, e.g. a second run into the
- * same log directory). Written with open/append/close per flush, so no file descriptor stays
- * open per flow. A file is sealed (written, closed, SHA-256 final) when its flow ends or when it
+ * same log directory). Up to 16 files per worker stay open from creation to sealing; further
+ * ones are opened, appended to and closed per flush, so descriptors stay bounded. A file is sealed (written, closed, SHA-256 final) when its flow ends or when it
  * reaches the per-file cap; the caller then emits the "evidence" event that the ledger records.
  * See docs/EVIDENCE.md. */
 #ifndef VG_EVIDENCE_EVIDENCE_H

@@ -6,6 +6,7 @@
 #include "common/log.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <errno.h>
@@ -34,7 +35,27 @@ struct vg_ledger {
     bool failed;
     bool finished;           /* the final checkpoint was written */
     uint64_t partial_len;    /* an incomplete last line found at open (a killed write) */
+    EVP_MD *sha256;          /* OpenSSL's SHA-256 (the CPU's SHA instructions), fetched once */
+    EVP_MD_CTX *mctx;
 };
+
+/* SHA-256 of data in hex: OpenSSL's when it could be set up, else libsodium's (same result). */
+static void sha256_hex(vg_ledger_t *l, const void *data, size_t n, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int ml = 0;
+    if (!l->mctx && !l->sha256) {
+        l->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        l->mctx = l->sha256 ? EVP_MD_CTX_new() : NULL;
+    }
+    if (!l->mctx || EVP_DigestInit_ex(l->mctx, l->sha256, NULL) != 1 ||
+        EVP_DigestUpdate(l->mctx, data, n) != 1 || EVP_DigestFinal_ex(l->mctx, md, &ml) != 1 ||
+        ml != 32) {
+        crypto_hash_sha256(md, data, n);
+        ml = 32;
+    }
+    sodium_bin2hex(hex, 65, md, ml);
+}
 
 static double mono_now(void)
 {
@@ -90,10 +111,8 @@ static void entry_end(vg_ledger_t *l, vg_jw_t *jw)
 {
     vg_jw_kv_str(jw, "prev", l->prev);
     vg_jw_obj_close(jw);
-    unsigned char md[32];
-    crypto_hash_sha256((unsigned char *)md, (const unsigned char *)l->tmp.data, l->tmp.len);
     char hex[65];
-    sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+    sha256_hex(l, l->tmp.data, l->tmp.len, hex);
     vg_buf_append(&l->out, l->tmp.data, l->tmp.len - 1);
     vg_buf_puts(&l->out, ",\"hash\":\"");
     vg_buf_append(&l->out, hex, 64);
@@ -291,10 +310,332 @@ fail:
     return NULL;
 }
 
+/* --- reading what an entry needs from an EVE line, without building a JSON tree ---
+ * The ledger used to parse each alert and evidence line with jansson: a tree of the whole event
+ * (HTTP metadata and all) built and freed on the output thread, most of what the ledger cost
+ * there. This walks the line once and takes only the members an entry records. Anything it does
+ * not expect — an escape or a byte outside printable ASCII in a string it needs, a number that is
+ * not plain digits, bad structure — sends the line to the jansson path instead, so an entry is
+ * always what jansson would have made of it. */
+typedef struct ev_fields {
+    const char *ts, *file, *sha;
+    size_t ts_len, file_len, sha_len;
+    bool has_fid, has_sid, has_packet, has_bytes, ev_obj, truncated;
+    uint64_t fid, sid, packet, bytes, size, packets;
+} ev_fields_t;
+
+static const char *sc_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* A string at p (at its quote): its contents in *s and *n; *plain when it has no escape and only
+ * printable ASCII. Returns the position after it, NULL when malformed. */
+static const char *sc_str(const char *p, const char *e, const char **s, size_t *n, bool *plain)
+{
+    if (p >= e || *p != '"')
+        return NULL;
+    const char *b = ++p;
+    bool ok = true;
+    while (p < e && *p != '"') {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '\\') {
+            ok = false;
+            if (++p >= e)
+                return NULL;
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            ok = false;
+        }
+        p++;
+    }
+    if (p >= e)
+        return NULL;
+    *s = b;
+    *n = (size_t)(p - b);
+    *plain = ok;
+    return p + 1;
+}
+
+/* Skips any value; NULL when malformed. */
+static const char *sc_skip(const char *p, const char *e)
+{
+    p = sc_ws(p, e);
+    if (p >= e)
+        return NULL;
+    if (*p == '"') {
+        const char *s;
+        size_t n;
+        bool pl;
+        return sc_str(p, e, &s, &n, &pl);
+    }
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        while (p < e) {
+            if (*p == '"') {
+                const char *s;
+                size_t n;
+                bool pl;
+                p = sc_str(p, e, &s, &n, &pl);
+                if (!p)
+                    return NULL;
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (*p == '}' || *p == ']') {
+                if (--depth == 0)
+                    return p + 1;
+            }
+            p++;
+        }
+        return NULL;
+    }
+    const char *b = p;
+    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n')
+        p++;
+    return p > b ? p : NULL; /* no value at all: not JSON (jansson says so) */
+}
+
+/* A plain non-negative integer that fits in int64 (what jansson calls an integer and the
+ * entry writes as unsigned). 1: got it; 0: the value is not a number at all (skipped, like
+ * json_is_integer false); -1: a number of another form (use jansson). */
+static int sc_uint(const char **pp, const char *e, uint64_t *v)
+{
+    const char *p = sc_ws(*pp, e);
+    if (p >= e || *p < '0' || *p > '9') {
+        if (p < e && (*p == '-' || *p == '.'))
+            return -1;
+        const char *q = sc_skip(p, e);
+        if (!q)
+            return -1;
+        *pp = q;
+        return 0;
+    }
+    if (*p == '0' && p + 1 < e && p[1] >= '0' && p[1] <= '9')
+        return -1; /* a leading zero: not JSON, let jansson say so */
+    uint64_t x = 0;
+    while (p < e && *p >= '0' && *p <= '9') {
+        if (x > (UINT64_C(0x7fffffffffffffff) - (uint64_t)(*p - '0')) / 10)
+            return -1;
+        x = x * 10 + (uint64_t)(*p - '0');
+        p++;
+    }
+    if (p < e && (*p == '.' || *p == 'e' || *p == 'E'))
+        return -1;
+    *v = x;
+    *pp = p;
+    return 1;
+}
+
+static bool sc_key(const char *k, size_t n, const char *want)
+{
+    return strlen(want) == n && !memcmp(k, want, n);
+}
+
+/* Walks the members of the object at p; for each, calls the member handler. */
+typedef int (*sc_member_fn)(ev_fields_t *f, const char *key, size_t klen, const char **pp,
+                            const char *e);
+
+static const char *sc_object(const char *p, const char *e, ev_fields_t *f, sc_member_fn fn)
+{
+    p = sc_ws(p, e);
+    if (p >= e || *p != '{')
+        return NULL;
+    p = sc_ws(p + 1, e);
+    if (p < e && *p == '}')
+        return p + 1;
+    for (;;) {
+        const char *k;
+        size_t kn;
+        bool pl;
+        p = sc_str(sc_ws(p, e), e, &k, &kn, &pl);
+        if (!p)
+            return NULL;
+        p = sc_ws(p, e);
+        if (p >= e || *p != ':')
+            return NULL;
+        p = sc_ws(p + 1, e);
+        int r = pl ? fn(f, k, kn, &p, e) : 0;
+        if (r < 0)
+            return NULL;
+        if (r == 0 && !(p = sc_skip(p, e)))
+            return NULL;
+        p = sc_ws(p, e);
+        if (p < e && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < e && *p == '}')
+            return p + 1;
+        return NULL;
+    }
+}
+
+/* A string member the entry needs: 1 taken, -1 not plain (use jansson), 0 not a string
+ * (skipped: the entry leaves it out, as with jstr). */
+static int sc_take_str(const char **pp, const char *e, const char **s, size_t *n)
+{
+    if (*pp >= e || **pp != '"') {
+        *s = NULL;
+        return 0;
+    }
+    bool pl;
+    const char *q = sc_str(*pp, e, s, n, &pl);
+    if (!q || !pl)
+        return -1;
+    *pp = q;
+    return 1;
+}
+
+static int sc_num(const char **pp, const char *e, uint64_t *v, bool *has)
+{
+    int r = sc_uint(pp, e, v);
+    if (r < 0)
+        return -1;
+    *has = r == 1;
+    if (!*has)
+        *v = 0;
+    return 1;
+}
+
+static int sc_alert_member(ev_fields_t *f, const char *k, size_t n, const char **pp, const char *e)
+{
+    if (sc_key(k, n, "signature_id"))
+        return sc_num(pp, e, &f->sid, &f->has_sid);
+    return 0;
+}
+
+static int sc_evid_member(ev_fields_t *f, const char *k, size_t n, const char **pp, const char *e)
+{
+    bool has;
+    if (sc_key(k, n, "file"))
+        return sc_take_str(pp, e, &f->file, &f->file_len);
+    if (sc_key(k, n, "sha256"))
+        return sc_take_str(pp, e, &f->sha, &f->sha_len);
+    if (sc_key(k, n, "packet"))
+        return sc_num(pp, e, &f->packet, &f->has_packet);
+    if (sc_key(k, n, "bytes"))
+        return sc_num(pp, e, &f->bytes, &f->has_bytes);
+    if (sc_key(k, n, "size"))
+        return sc_num(pp, e, &f->size, &has);
+    if (sc_key(k, n, "packets"))
+        return sc_num(pp, e, &f->packets, &has);
+    if (sc_key(k, n, "truncated")) {
+        const char *p = *pp;
+        f->truncated = e - p >= 4 && !memcmp(p, "true", 4);
+        return 0;
+    }
+    return 0;
+}
+
+static int sc_top_member(ev_fields_t *f, const char *k, size_t n, const char **pp, const char *e)
+{
+    if (sc_key(k, n, "timestamp"))
+        return sc_take_str(pp, e, &f->ts, &f->ts_len);
+    if (sc_key(k, n, "flow_id"))
+        return sc_num(pp, e, &f->fid, &f->has_fid);
+    if (sc_key(k, n, "alert"))
+        f->has_sid = false; /* a later "alert" member replaces an earlier one, as in jansson */
+    if (sc_key(k, n, "alert") && *pp < e && **pp == '{') {
+        const char *q = sc_object(*pp, e, f, sc_alert_member);
+        if (!q)
+            return -1;
+        *pp = q;
+        return 1;
+    }
+    if (sc_key(k, n, "evidence")) {
+        /* a later member replaces an earlier one (jansson keeps the last) */
+        f->ev_obj = false;
+        f->file = f->sha = NULL;
+        f->has_packet = f->has_bytes = f->truncated = false;
+        f->size = f->packets = 0;
+        if (*pp >= e || **pp != '{')
+            return 0;
+        const char *q = sc_object(*pp, e, f, sc_evid_member);
+        if (!q)
+            return -1;
+        f->ev_obj = true;
+        *pp = q;
+        return 1;
+    }
+    return 0;
+}
+
+/* True when the line could be read this way (else use jansson). */
+static bool scan_event(const char *line, size_t len, ev_fields_t *f)
+{
+    memset(f, 0, sizeof *f);
+    const char *e = line + len;
+    const char *p = sc_object(line, e, f, sc_top_member);
+    return p && sc_ws(p, e) == e;
+}
+
+static void put_strn(vg_jw_t *jw, const char *k, const char *s, size_t n)
+{
+    vg_jw_key(jw, k);
+    vg_jw_strn(jw, s, n);
+}
+
+/* The entry of an alert or evidence line read by scan_event: the same members, in the same order,
+ * as the jansson path below writes. */
+static int entry_from_fields(vg_ledger_t *l, bool is_alert, const ev_fields_t *f,
+                             const char *line, size_t len)
+{
+    if (!is_alert && (!f->ev_obj || !f->file || !f->sha)) {
+        vg_log(VG_LOG_ERROR, "evidence ledger: an evidence event without file or sha256");
+        return -1;
+    }
+    vg_jw_t jw;
+    entry_begin(l, &jw, is_alert ? "alert" : "evidence");
+    if (f->ts)
+        put_strn(&jw, "timestamp", f->ts, f->ts_len);
+    if (f->has_fid)
+        vg_jw_kv_uint(&jw, "flow_id", f->fid);
+    if (is_alert) {
+        if (f->has_sid)
+            vg_jw_kv_uint(&jw, "signature_id", f->sid);
+        char hex[65];
+        sha256_hex(l, line, len, hex);
+        vg_jw_kv_str(&jw, "eve_sha256", hex);
+        if (f->ev_obj && f->file) {
+            put_strn(&jw, "file", f->file, f->file_len);
+            if (f->has_packet)
+                vg_jw_kv_uint(&jw, "packet", f->packet);
+            if (f->has_bytes && f->sha) {
+                vg_jw_kv_uint(&jw, "bytes", f->bytes);
+                put_strn(&jw, "sha256", f->sha, f->sha_len);
+            }
+        }
+    } else {
+        put_strn(&jw, "file", f->file, f->file_len);
+        put_strn(&jw, "sha256", f->sha, f->sha_len);
+        vg_jw_kv_uint(&jw, "size", f->size);
+        vg_jw_kv_uint(&jw, "packets", f->packets);
+        vg_jw_kv_bool(&jw, "truncated", f->truncated);
+    }
+    entry_end(l, &jw);
+    return 0;
+}
+
 static const char *jstr(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* memmem for a needle that starts with a quote: the quotes of a line are few, and memchr finds
+ * them faster than memmem's general search (this runs on every EVE line). */
+static const char *find_key(const char *h, size_t n, const char *k, size_t kn)
+{
+    const char *p = h, *e = h + n;
+    while ((size_t)(e - p) >= kn && (p = memchr(p, k[0], (size_t)(e - p) - kn + 1)) != NULL) {
+        if (!memcmp(p, k, kn))
+            return p;
+        p++;
+    }
+    return NULL;
 }
 
 int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
@@ -303,9 +644,9 @@ int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
     /* event_type comes within the first members of every EVE line (after timestamp, flow_id,
      * pcap_cnt): look there only, this runs on every line */
     static const char key[] = "\"event_type\":\"";
-    const char *et = memmem(line, len < 256 ? len : 256, key, sizeof key - 1);
+    const char *et = find_key(line, len < 256 ? len : 256, key, sizeof key - 1);
     if (!et)
-        et = memmem(line, len, key, sizeof key - 1);
+        et = find_key(line, len, key, sizeof key - 1);
     if (!et)
         return 0;
     et += sizeof key - 1;
@@ -314,6 +655,9 @@ int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
     bool is_evid = !is_alert && rest > 9 && !memcmp(et, "evidence\"", 9);
     if (!is_alert && !is_evid)
         return 0;
+    ev_fields_t f;
+    if (scan_event(line, len, &f))
+        return entry_from_fields(l, is_alert, &f, line, len);
     json_error_t je;
     json_t *j = json_loadb(line, len, 0, &je);
     if (!j) {
@@ -334,10 +678,8 @@ int vg_ledger_sink_event(void *ctx, const char *line, size_t len)
         json_t *sid = a ? json_object_get(a, "signature_id") : NULL;
         if (json_is_integer(sid))
             vg_jw_kv_uint(&jw, "signature_id", (uint64_t)json_integer_value(sid));
-        unsigned char md[32];
         char hex[65];
-        crypto_hash_sha256(md, (const unsigned char *)line, len);
-        sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+        sha256_hex(l, line, len, hex);
         vg_jw_kv_str(&jw, "eve_sha256", hex);
         if (json_is_object(ev) && jstr(ev, "file")) {
             vg_jw_kv_str(&jw, "file", jstr(ev, "file"));
@@ -410,6 +752,8 @@ void vg_ledger_close(vg_ledger_t *l)
     if (l->fd >= 0)
         close(l->fd);
     sodium_memzero(l->sk, sizeof l->sk);
+    EVP_MD_CTX_free(l->mctx);
+    EVP_MD_free(l->sha256);
     vg_buf_fini(&l->out);
     vg_buf_fini(&l->tmp);
     free(l);

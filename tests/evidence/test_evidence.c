@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -94,6 +95,15 @@ static void file_sha(const char *path, char hex[65])
     sodium_bin2hex(hex, 65, md, 32);
 }
 
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
 static void test_ring_then_file(void **st)
 {
     (void)st;
@@ -166,6 +176,106 @@ static void test_ring_then_file(void **st)
     assert_int_equal(vg_evid_mem_flows(c), 0);
     const uint64_t *v = vg_evid_stats_values(c);
     assert_int_equal(v[0], 2); /* evidence.files */
+    vg_evid_ctx_free(c);
+}
+
+/* The ring with packets of mixed sizes (it is one buffer per flow, used circularly, growing while
+ * it holds fewer than ring_packets): for every number of packets a flow had before its alert,
+ * the file holds exactly the latest min(N, K), oldest first, each with its own length and
+ * bytes — whatever wrapping and growing happened on the way. */
+static void test_ring_mixed_sizes(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "mixed");
+    static uint8_t buf[70000];
+    for (uint32_t k = 1; k <= 8; k += 3) {
+        vg_evid_config_t cfg = {.ring_packets = k, .memcap = 8 << 20, .max_packets = 1000,
+                                .max_bytes = 1 << 24, .dir = dir};
+        vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+        uint32_t seed = 12345 + k;
+        for (uint32_t n = 1; n <= 40; n++) {
+            void *slot = NULL;
+            uint32_t lens[64];
+            vg_evid_sealed_t s;
+            for (uint32_t i = 1; i <= n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                uint32_t r = (seed >> 16) % 100;
+                uint32_t len = r < 5 ? 9000 + r : r == 99 ? 65000 : 40 + (seed >> 8) % 1461;
+                lens[i] = len;
+                vg_packet_t p = mkpkt(buf, len, i);
+                assert_false(vg_evid_packet(c, &slot, &p, &s));
+            }
+            vg_evid_ref_t ref;
+            assert_true(vg_evid_alert(c, &slot, 1000 * k + n, n, &ref));
+            uint32_t kept = n < k ? n : k;
+            assert_int_equal(ref.packet, kept);
+            assert_true(vg_evid_flow_end(c, &slot, &s));
+            char path[400];
+            snprintf(path, sizeof path, "%s/%s", dir, s.file);
+            FILE *f = fopen(path, "rb");
+            assert_non_null(f);
+            uint8_t gh[24], rh[16];
+            assert_int_equal(fread(gh, 1, 24, f), 24);
+            uint32_t got = 0;
+            while (fread(rh, 1, 16, f) == 16) {
+                uint32_t incl = rh[8] | rh[9] << 8 | rh[10] << 16 | (uint32_t)rh[11] << 24;
+                uint32_t want_cnt = n - kept + 1 + got;
+                assert_int_equal(incl, lens[want_cnt]);
+                assert_int_equal(fread(buf, 1, incl, f), incl);
+                assert_int_equal(buf[0], want_cnt & 0xff);
+                assert_int_equal(buf[incl - 1], want_cnt & 0xff);
+                got++;
+            }
+            fclose(f);
+            assert_int_equal(got, kept);
+            assert_int_equal(s.ring_dropped, 0);
+            assert_int_equal(vg_evid_mem_flows(c), 0);
+        }
+        vg_evid_ctx_free(c);
+    }
+}
+
+/* More alerted flows alive at once than a worker keeps files open for (16): every file is
+ * complete and matches its hash, whether it was kept open or opened per write. */
+static void test_many_open_files(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "many");
+    vg_evid_config_t cfg = {.ring_packets = 2, .memcap = 4 << 20, .max_packets = 1000,
+                            .max_bytes = 1 << 20, .dir = dir};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    enum { NF = 40 };
+    void *slots[NF] = {0};
+    int fds_before = count_fds();
+    uint8_t buf[300];
+    vg_evid_sealed_t s;
+    vg_evid_ref_t ref;
+    for (int f = 0; f < NF; f++) {
+        vg_packet_t p = mkpkt(buf, 100 + (uint32_t)f, (uint64_t)f + 1);
+        vg_evid_packet(c, &slots[f], &p, &s);
+        assert_true(vg_evid_alert(c, &slots[f], 500 + (uint64_t)f, (uint64_t)f + 1, &ref));
+    }
+    for (int round = 0; round < 3; round++)
+        for (int f = 0; f < NF; f++) {
+            vg_packet_t p = mkpkt(buf, 100 + (uint32_t)f, 100 + (uint64_t)round);
+            assert_false(vg_evid_packet(c, &slots[f], &p, &s));
+        }
+    for (int f = 0; f < NF; f++) {
+        assert_true(vg_evid_flow_end(c, &slots[f], &s));
+        assert_false(s.write_error);
+        char path[400], hex[65];
+        snprintf(path, sizeof path, "%s/%s", dir, s.file);
+        uint8_t first[8];
+        uint32_t lt;
+        assert_int_equal(read_pcap(path, first, 8, &lt), 4);
+        assert_int_equal(first[0], f + 1);
+        assert_int_equal(first[3], 102);
+        file_sha(path, hex);
+        assert_string_equal(hex, s.sha256);
+    }
+    assert_int_equal(count_fds(), fds_before); /* every kept file was closed at sealing */
     vg_evid_ctx_free(c);
 }
 
@@ -292,6 +402,73 @@ static void write_ledger(const char *logdir, const char *keydir, int n, uint64_t
     vg_ledger_close(l);
 }
 
+/* The ledger reads the members its entries need straight from the EVE line (no JSON tree);
+ * decoys (an "evidence" or "signature_id" member nested elsewhere, escapes in other strings,
+ * spaces) must not change what it takes, and a line it does not read that way (an escape in a
+ * string it needs) goes through jansson with the same result. */
+static void test_ledger_event_fields(void **st)
+{
+    (void)st;
+    char logdir[300], keydir[300], err[512];
+    subdir(logdir, sizeof logdir, "fields");
+    snprintf(keydir, sizeof keydir, "%s/fieldkeys", tmpdir);
+    char evdir[400];
+    snprintf(evdir, sizeof evdir, "%s/evidence", logdir);
+    mkdir(evdir, 0755);
+    static const char *lines[] = {
+        ("{\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,\"event_type\":\"alert\","
+        "\"alert\":{\"signature_id\":7,\"metadata\":{\"x\":[1,{\"signature_id\":9}]}},"
+        "\"payload\":\"\\u00e9\\\\\",\"evidence\":{\"file\":\"flow-42.pcap\",\"packet\":3,"
+        "\"bytes\":100,\"sha256\":\"ab\"},"
+        "\"http\":{\"hostname\":\"a\\\"b}\",\"evidence\":{\"file\":\"decoy.pcap\"},"
+        "\"flow_id\":1,\"timestamp\":\"x\"}}"),
+        ("{ \"timestamp\" : \"t1\" , \"flow_id\" : 5 , \"event_type\":\"evidence\" , \"evidence\" : "
+        "{ \"file\" : \"flow-5.pcap\" , \"sha256\" : \"cd\" , \"size\" : 10 , \"packets\" : 2 , "
+        "\"truncated\" : true } }"),
+        ("{\"timestamp\":\"t2\",\"flow_id\":6,\"event_type\":\"alert\",\"alert\":{\"signature_id\":8},"
+        "\"evidence\":{\"file\":\"flow-\\u0041.pcap\",\"bytes\":5}}"),
+    };
+    static const char *want[] = {
+        ("\"type\":\"alert\",\"timestamp\":\"2020-09-13T12:26:40.000000+0000\",\"flow_id\":42,"
+        "\"signature_id\":7,\"eve_sha256\":\"%s\",\"file\":\"flow-42.pcap\",\"packet\":3,"
+        "\"bytes\":100,\"sha256\":\"ab\""),
+        ("\"type\":\"evidence\",\"timestamp\":\"t1\",\"flow_id\":5,\"file\":\"flow-5.pcap\","
+        "\"sha256\":\"cd\",\"size\":10,\"packets\":2,\"truncated\":true"),
+        ("\"type\":\"alert\",\"timestamp\":\"t2\",\"flow_id\":6,\"signature_id\":8,"
+        "\"eve_sha256\":\"%s\",\"file\":\"flow-A.pcap\""),
+    };
+    vg_ledger_opts_t o = {.logdir = logdir, .key_dir = keydir, .sensor = "t", .cp_entries = 100};
+    vg_ledger_t *l = vg_ledger_open(&o, err, sizeof err);
+    assert_non_null(l);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vg_ledger_sink_event(l, lines[i], strlen(lines[i])), 0);
+    assert_int_equal(vg_ledger_sink_commit(l, true), 0);
+    vg_ledger_close(l);
+    char path[500], buf[4096];
+    snprintf(path, sizeof path, "%s/ledger.jsonl", evdir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int got = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        char *t = strstr(buf, "\"type\":\"");
+        assert_non_null(t);
+        if (strncmp(t, "\"type\":\"alert\"", 14) && strncmp(t, "\"type\":\"evidence\"", 17))
+            continue;
+        char *end = strstr(t, ",\"prev\":");
+        assert_non_null(end);
+        *end = '\0';
+        unsigned char md[32];
+        char hex[65], exp[1024];
+        crypto_hash_sha256(md, (const unsigned char *)lines[got], strlen(lines[got]));
+        sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+        snprintf(exp, sizeof exp, want[got], hex);
+        assert_string_equal(t, exp);
+        got++;
+    }
+    fclose(f);
+    assert_int_equal(got, 3);
+}
+
 static int run_verify(const char *logdir, const char *pub)
 {
     FILE *devnull = fopen("/dev/null", "w");
@@ -405,10 +582,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ring_then_file),
+        cmocka_unit_test(test_ring_mixed_sizes),
+        cmocka_unit_test(test_many_open_files),
         cmocka_unit_test(test_memcap),
         cmocka_unit_test(test_file_cap),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_ledger_chain_and_signatures),
+        cmocka_unit_test(test_ledger_event_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -92,6 +92,10 @@ typedef struct vg_run_result {
     double seconds;
 } vg_run_result_t;
 
+/* The number of worker threads a run with these options has (o->workers, else
+ * runmode.workers, else one per core; at most 64). */
+unsigned vg_engine_workers(const vg_run_opts_t *o);
+
 /* Runs the pipeline over the files. Returns 0 when everything was read, 1 when a file was
  * damaged (partial run; the error was printed), -1 when the run could not start (err says why). */
 int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t n_files,
@@ -100,7 +104,9 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
 /* Runs the pipeline over an opened capture (files or interfaces, capture/capture.h); the capture
  * stays the caller's. Live captures run until *o->stop; a quiet link still advances time (a
  * housekeeping tick each second of wall clock), kernel counters go into the stats events as
- * capture.kernel_packets / capture.kernel_drops. Returns as vg_engine_run_files. */
+ * capture.kernel_packets / capture.kernel_drops. A live capture with parts (fanout) is read by
+ * the workers themselves, worker k reading part k: it must have vg_engine_workers(o) parts.
+ * Returns as vg_engine_run_files. */
 struct vg_capture;
 int vg_engine_run_capture(const vg_run_opts_t *o, struct vg_capture *cap, vg_run_result_t *res,
                           char *err, size_t err_len);

@@ -89,6 +89,9 @@ typedef struct worker {
     uint64_t counters[W_N];
     /* published once per batch for the progress line (read by the reader thread) */
     atomic_ullong prog_flows, prog_alerts;
+    /* direct capture (run.direct): what this worker read, published for the main thread */
+    atomic_ullong rx_packets, rx_bytes, rx_last_ts;
+    vg_time_t rx_first_ts;   /* read after join */
     /* stats snapshot for the output thread's periodic stats */
     pthread_mutex_t snap_mu;
     uint64_t *snap;
@@ -129,6 +132,11 @@ typedef struct run {
     /* live capture: workers hand their event blocks over at each tick (else a quiet link keeps
      * events back); kernel counters, summed over interfaces, published by the reader */
     bool live;
+    /* direct capture: each worker reads its own part of the capture (its sockets in the fanout
+     * groups, capture/capture.h) in place; no reader thread, no batches */
+    bool direct;
+    struct vg_capture *cap;
+    atomic_uint workers_done;
     atomic_ullong k_packets, k_drops;
     size_t n_ifs;                       /* the same per interface */
     struct run_if { const char *name; atomic_ullong packets, drops; } *ifs;

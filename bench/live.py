@@ -92,6 +92,8 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
     cmd = ["ip", "netns", "exec", bed.ns, a.vigil, "live", "-i", "vrx", "-l", logd, "-k", "none",
            "--no-progress", "--workers", str(workers), "--set", "stats.interval=0",
            "--set", "af-packet.ring-size=" + a.ring] + rules
+    for kv in a.set:
+        cmd += ["--set", kv]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True, env=env)
     t0 = time.time()
     while "capturing on" not in open(errp).read():
@@ -144,6 +146,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--rules", default="none,et")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="configuration for vigil live, e.g. af-packet.fanout=no (the reader "
+                         "thread instead of one socket per worker)")
     a = ap.parse_args()
     a.vigil = os.path.join(a.build, "vigil")
     if os.geteuid() != 0:
@@ -160,6 +165,8 @@ def main():
     print("capture %s: %s packets, %s" % (os.path.basename(pcap), info.get("Number of packets"),
                                           info.get("Data size")))
     print("command: `sudo python3 bench/live.py %s`\n" % " ".join(sys.argv[1:]))
+    if a.set:
+        print("vigil live --set %s\n" % " --set ".join(a.set))
     print("ring %s per interface; rate: asked of tcpreplay (top = --topspeed) and achieved (median)\n"
           % a.ring)
     print("| workers | rules | Mbit/s asked | achieved | runs: kernel drops / kernel packets | alerts live / read |")

@@ -91,6 +91,10 @@ void vg_capture_stop(vg_capture_t *c);
 size_t vg_capture_n_ifaces(const vg_capture_t *c);
 const char *vg_capture_iface_name(const vg_capture_t *c, size_t i);
 void vg_capture_kernel_stats(vg_capture_t *c, size_t i, uint64_t *packets, uint64_t *drops);
+/* With parts: the counters of interface i's socket of part k as of the last
+ * vg_capture_kernel_stats(c, i, ...). */
+void vg_capture_socket_stats(const vg_capture_t *c, size_t i, unsigned k, uint64_t *packets,
+                             uint64_t *drops);
 
 /* True when Vigil decodes this DLT link type. */
 bool vg_capture_linktype_supported(int dlt);

@@ -16,5 +16,7 @@ const char *vg_live_error(const vg_live_t *l);
 size_t vg_live_n_ifaces(const vg_live_t *l);
 const char *vg_live_iface_name(const vg_live_t *l, size_t i);
 void vg_live_kernel_stats(vg_live_t *l, size_t i, uint64_t *packets, uint64_t *drops);
+void vg_live_socket_stats(const vg_live_t *l, size_t i, unsigned k, uint64_t *packets,
+                          uint64_t *drops);
 
 #endif

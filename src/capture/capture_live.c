@@ -586,6 +586,14 @@ void vg_live_kernel_stats(vg_live_t *l, size_t i, uint64_t *packets, uint64_t *d
     }
 }
 
+void vg_live_socket_stats(const vg_live_t *l, size_t i, unsigned k, uint64_t *packets,
+                          uint64_t *drops)
+{
+    const live_if_t *f = &l->socks[(size_t)k * l->n_ifs + i];
+    *packets = f->k_packets;
+    *drops = f->k_drops;
+}
+
 /* --- AF_PACKET ring walk --- */
 
 static struct tpacket_block_desc *block_at(live_if_t *f, uint32_t i)

@@ -632,6 +632,56 @@ static void group_free(group_t *g)
     free(g->v6);
 }
 
+static uint64_t sid_key(const vg_rule_t *r) { return (uint64_t)r->gid << 32 | r->sid; }
+
+static int cmp_pos_by_sid(const void *a, const void *b, void *rs)
+{
+    uint64_t x = sid_key(vg_ruleset_rule(rs, *(const uint32_t *)a));
+    uint64_t y = sid_key(vg_ruleset_rule(rs, *(const uint32_t *)b));
+    return x < y ? -1 : x > y;
+}
+
+size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t *old)
+{
+    const vg_ruleset_t *ors = old->rs, *nrs = e->rs;
+    uint32_t no = vg_ruleset_count(ors), nn = vg_ruleset_count(nrs);
+    /* new rules sorted by (gid, sid), looked up by binary search */
+    uint32_t *by = vg_xcalloc(nn + 1, sizeof *by);
+    for (uint32_t i = 0; i < nn; i++)
+        by[i] = i;
+    qsort_r(by, nn, sizeof *by, cmp_pos_by_sid, (void *)nrs);
+    uint32_t *map = vg_xcalloc(no + 1, sizeof *map);
+    for (uint32_t i = 0; i < no; i++) {
+        const vg_rule_t *r = vg_ruleset_rule(ors, i);
+        map[i] = UINT32_MAX;
+        vg_threshold_t ot = vg_ruleset_threshold(ors, r);
+        if (ot.type == VG_THR_NONE)
+            continue;
+        uint64_t k = sid_key(r);
+        uint32_t lo = 0, hi = nn;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (sid_key(vg_ruleset_rule(nrs, by[mid])) < k)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == nn)
+            continue;
+        const vg_rule_t *n = vg_ruleset_rule(nrs, by[lo]);
+        vg_threshold_t nt = vg_ruleset_threshold(nrs, n);
+        if (sid_key(n) == k && nt.type == ot.type && nt.track == ot.track &&
+            nt.count == ot.count && nt.seconds == ot.seconds)
+            map[i] = n->id;
+    }
+    pthread_mutex_lock(&old->thr->mu);
+    size_t carried = vg_threshold_table_carry(e->thr->t, old->thr->t, map, no);
+    pthread_mutex_unlock(&old->thr->mu);
+    free(map);
+    free(by);
+    return carried;
+}
+
 void vg_detect_engine_free(vg_detect_engine_t *e)
 {
     if (!e)

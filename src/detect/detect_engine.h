@@ -28,6 +28,11 @@ typedef struct vg_detect_ctx vg_detect_ctx_t;
  * rules (slower, same result); that is reported through vg_log. */
 vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir);
 void vg_detect_engine_free(vg_detect_engine_t *e);
+/* Rule reload: e (not in use yet) takes over old's threshold and detection_filter windows for
+ * the rules in both (same gid and sid) whose effective threshold is the same (type, track,
+ * count, seconds); old may be in use (its table is read under its lock). Returns the number of
+ * windows carried. */
+size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t *old);
 const vg_ruleset_t *vg_detect_engine_ruleset(const vg_detect_engine_t *e);
 
 vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e);

@@ -235,6 +235,17 @@ static void write_stats(out_ctx_t *o, bool final)
             vg_jw_kv_str(&jw, "name", r->ifs[i].name);
             vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->ifs[i].packets));
             vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->ifs[i].drops));
+            if (r->direct && r->n_workers > 1) { /* the fanout group: one socket per worker */
+                vg_jw_key(&jw, "sockets");
+                vg_jw_arr_open(&jw);
+                for (unsigned k = 0; k < r->n_workers; k++) {
+                    vg_jw_obj_open(&jw);
+                    vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->ifs[i].sk_packets[k]));
+                    vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->ifs[i].sk_drops[k]));
+                    vg_jw_obj_close(&jw);
+                }
+                vg_jw_arr_close(&jw);
+            }
             vg_jw_obj_close(&jw);
         }
         vg_jw_arr_close(&jw);
@@ -415,6 +426,12 @@ static void kernel_stats(vg_capture_t *cap, run_t *r)
     for (size_t i = 0; i < vg_capture_n_ifaces(cap); i++) {
         uint64_t p, d;
         vg_capture_kernel_stats(cap, i, &p, &d);
+        for (unsigned k = 0; r->direct && k < r->n_workers; k++) {
+            uint64_t sp, sd;
+            vg_capture_socket_stats(cap, i, k, &sp, &sd);
+            atomic_store(&r->ifs[i].sk_packets[k], sp);
+            atomic_store(&r->ifs[i].sk_drops[k], sd);
+        }
         atomic_store(&r->ifs[i].packets, p);
         atomic_store(&r->ifs[i].drops, d);
         kp += p;

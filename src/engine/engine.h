@@ -30,8 +30,8 @@ struct vg_attrib;
  * the running one and offers it; the engine hands it to the workers between batches (each makes
  * its thread context for it at its next batch) and frees the old engine once every worker has
  * moved. Every attempt, failed ones too, is listed in the stats events (detect.engines[] for the
- * engine in use, detect.reloads[] for the attempts). Flow variables (flowbits) of flows open at
- * the swap start again empty, and per-worker threshold state starts again. */
+ * engine in use, detect.reloads[] for the attempts). Flowbits and flowints of open flows carry
+ * over by name, threshold windows for the rules kept with the same threshold. */
 typedef struct vg_reloader vg_reloader_t;
 vg_reloader_t *vg_reloader_new(void);
 /* After the run: frees the engines it was given. */

@@ -57,7 +57,9 @@ typedef struct vg_live_config {
     const char *const *ifaces;
     size_t n_ifaces;
     const char *method;     /* "af-packet" (default) or "pcap" (libpcap live capture) */
-    uint64_t ring_size;     /* bytes of ring per interface (AF_PACKET) / kernel buffer (pcap) */
+    uint64_t ring_size;     /* bytes of ring per socket (AF_PACKET: per interface, and with
+                             * fanout per worker too, as Suricata's per-thread ring-size) /
+                             * kernel buffer (pcap) */
     uint32_t block_size;    /* TPACKET_V3 block size (a multiple of the page size) */
     uint32_t block_timeout_ms; /* a partly filled block is handed over after this long */
     uint32_t snaplen;

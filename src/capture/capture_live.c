@@ -12,8 +12,9 @@
  * processes never share a group by accident); "part" k is the k-th socket of every interface,
  * read in place by worker k. Two ways to split:
  *   hash     PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG: the kernel's flow hash, which is
- *            symmetric (__skb_get_hash_symmetric since Linux 4.2, "packet: fanout: use
- *            symmetric hash"), so both directions of a TCP/UDP flow reach one socket; IP
+ *            symmetric (fanout_demux_hash calls __skb_get_hash_symmetric; checked on the
+ *            running kernel by tests/e2e/test_live.py fanout_flows), so both directions of a
+ *            TCP/UDP flow reach one socket; IP
  *            fragments are reassembled by the kernel first (else they would hash by address
  *            pair only and land elsewhere than their flow) — the sensor then sees the
  *            reassembled datagram, not the fragments.
@@ -491,9 +492,6 @@ vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t
     l->direct = !use_pcap && lc->fanout >= 1;
     l->n_parts = l->direct ? lc->fanout : 1;
     l->fanout = l->n_parts >= 2;
-    vg_live_config_t per = *lc; /* the ring memory is per interface: shared by its sockets */
-    per.ring_size = lc->ring_size / l->n_parts;
-    lc = &per;
     l->poll_ms = lc->poll_ms ? lc->poll_ms : 100;
     l->drain_ms = (lc->block_timeout_ms ? lc->block_timeout_ms : 10) + 10;
     l->n_ifs = lc->n_ifaces;

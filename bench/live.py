@@ -100,6 +100,7 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
         if p.poll() is not None or time.time() - t0 > 300:
             sys.exit("vigil live did not start: " + open(errp).read())
         time.sleep(0.2)
+    cpu0 = cpu_seconds(p.pid)  # rule loading and start-up not counted
     speed = ["--topspeed"] if rate == 0 else ["--mbps=%g" % rate]
     r = sh("ip", "netns", "exec", bed.ns, "tcpreplay", "-i", "vtx", *speed, pcap)
     sent = failed = 0
@@ -113,6 +114,7 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
         if line.startswith("Failed packets:"):
             failed = int(line.split()[-1])
     time.sleep(1.0)
+    cpu = cpu_seconds(p.pid) - cpu0  # the capture processed; the stop itself not counted
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=600)
     errf.close()
@@ -122,7 +124,14 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
     al = alerts_of(logd)
     shutil.rmtree(logd, ignore_errors=True)
     return {"sent": sent, "failed": failed, "mbps": mbps, "kp": st["capture"]["kernel_packets"],
-            "kd": st["capture"]["kernel_drops"], "alerts": al}
+            "kd": st["capture"]["kernel_drops"], "alerts": al, "cpu": cpu}
+
+
+def cpu_seconds(pid):
+    """user + sys CPU time of a process so far (`ip netns exec` execs vigil: same pid)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def read_alerts(a, pcap, workers, rules, env):
@@ -169,8 +178,8 @@ def main():
         print("vigil live --set %s\n" % " --set ".join(a.set))
     print("ring %s per interface; rate: asked of tcpreplay (top = --topspeed) and achieved (median)\n"
           % a.ring)
-    print("| workers | rules | Mbit/s asked | achieved | runs: kernel drops / kernel packets | alerts live / read |")
-    print("|---|---|---|---|---|---|")
+    print("| workers | rules | Mbit/s asked | achieved | runs: kernel drops / kernel packets | alerts live / read | vigil CPU s (user+sys), runs |")
+    print("|---|---|---|---|---|---|---|")
     best = {}
     bed = Bed()
     try:
@@ -193,10 +202,11 @@ def main():
                                                  "" if r["alerts"] == ref else "≠") for r in runs)
                     fails = sum(r["failed"] for r in runs)
                     ach = sorted(r["mbps"] for r in runs)[len(runs) // 2]
-                    print("| %d | %s | %s | %.0f | %s%s | %s |" % (
+                    cpu = " ".join("%.2f" % r["cpu"] for r in runs)
+                    print("| %d | %s | %s | %.0f | %s%s | %s | %s |" % (
                         w, "ET Open" if rules_name == "et" else "none",
                         "top" if rate == 0 else "%g" % rate, ach, drops,
-                        " (tcpreplay failed %d)" % fails if fails else "", same), flush=True)
+                        " (tcpreplay failed %d)" % fails if fails else "", same, cpu), flush=True)
                     if all(r["kd"] == 0 for r in runs):
                         best[(w, rules_name)] = rate
                     else:

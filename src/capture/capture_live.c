@@ -316,7 +316,7 @@ static int open_afpacket(live_if_t *f, const vg_live_config_t *lc, bool fanout, 
         return -1;
     }
     long page = sysconf(_SC_PAGESIZE);
-    uint32_t bs = lc->block_size ? lc->block_size : (1u << 20);
+    uint32_t bs = lc->block_size ? lc->block_size : (128u << 10);
     if (page > 0 && bs % (uint32_t)page) {
         snprintf(err, err_len, "%s: block size %u is not a multiple of the page size %ld",
                  f->name, bs, page);

@@ -31,7 +31,7 @@ static const key_def_t keys[] = {
     {"capture.bpf-filter", T_STR, NULL, "vigil live: BPF filter when --bpf is not given"},
     {"af-packet.ring-size", T_SIZE, "64mb",
      "vigil live: ring memory per interface, and per worker with fanout"},
-    {"af-packet.block-size", T_SIZE, "1mb", "vigil live: ring block (multiple of the page size)"},
+    {"af-packet.block-size", T_SIZE, "128kb", "vigil live: ring block (multiple of the page size)"},
     {"af-packet.block-timeout", T_UINT, "10", "vigil live: ms before a partly filled block is read"},
     {"af-packet.fanout", T_BOOL, "true",
      "vigil live: one socket per worker per interface (a fanout group), read by the worker"},

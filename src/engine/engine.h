@@ -3,7 +3,9 @@
  *   reader ──batches──▶ worker 0..N-1 ──event blocks──▶ output ──▶ LOGDIR/eve.json
  *
  * The reader reads captures and sends each packet, copied once into a batch, to the worker that
- * owns its outermost IP pair (vg_decode_worker_hash). Each worker decodes, tracks flows, streams
+ * owns its outermost IP pair (vg_decode_worker_hash). A live capture with parts (AF_PACKET
+ * fanout) has no reader: worker k reads part k in place (capture/capture.h), the main thread
+ * only stops, reloads and counts. Each worker decodes, tracks flows, streams
  * and application protocols for its share, and formats events into blocks of JSON lines. The
  * output thread writes blocks in arrival order and the periodic stats.
  *

@@ -5,11 +5,12 @@ Test bed as in tests/e2e/test_live.py: a network namespace with a veth pair; the
 replayed into one end with `tcpreplay --mbps=R` while `vigil live` listens on the other. For each
 configuration (workers x rules) rates are tried from low to high, RUNS times each; a rate passes
 when no run had a kernel drop. The alerts of each run are compared with `vigil read` of the same
-capture (same rules, same worker count). Needs root, iproute2, tcpreplay; ET Open configurations
-need ../shared/corpus (skipped without it).
+capture (same rules, same worker count). vigil's user+sys CPU time while it processes the replay
+(from "capturing on" to the stop signal, rule loading excluded) is read from /proc. Needs root,
+iproute2, tcpreplay; ET Open configurations need ../shared/corpus (skipped without it).
 
 usage: sudo python3 bench/live.py [--build build] [--pcap FILE] [--rates 50,100,200,400,800]
-       [--runs 3] [--workers 1,2] [--rules none,et]
+       [--runs 3] [--workers 1,2] [--rules none,et] [--ring 8mb] [--set KEY=VALUE]...
 Prints Markdown for bench/RESULTS.md.
 """
 import argparse
@@ -176,7 +177,7 @@ def main():
     print("command: `sudo python3 bench/live.py %s`\n" % " ".join(sys.argv[1:]))
     if a.set:
         print("vigil live --set %s\n" % " --set ".join(a.set))
-    print("ring %s per interface; rate: asked of tcpreplay (top = --topspeed) and achieved (median)\n"
+    print("ring %s per socket (per interface, and per worker with fanout); rate: asked of tcpreplay (top = --topspeed) and achieved (median)\n"
           % a.ring)
     print("| workers | rules | Mbit/s asked | achieved | runs: kernel drops / kernel packets | alerts live / read | vigil CPU s (user+sys), runs |")
     print("|---|---|---|---|---|---|---|")

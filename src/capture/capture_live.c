@@ -260,21 +260,21 @@ static size_t ip_pair_prog(struct sock_filter *ins)
     return n;
 }
 
-/* Joins f (bound) to its interface's fanout group; *group is 0 for the first socket (the kernel
- * then picks a unique id, read back into *group). */
+/* Joins f (bound) to its interface's fanout group; *group is -1 for the first socket: the kernel
+ * then picks a unique id, read back into *group (0 is a valid id: the kernel's first). */
 static int join_fanout(live_if_t *f, bool ip_pair, int *group, char *err, size_t err_len)
 {
     int type = ip_pair ? PACKET_FANOUT_CBPF : (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG);
     uint32_t ut = (uint32_t)type;
-    uint32_t uarg = *group ? ((uint32_t)*group | ut << 16)
-                           : ((ut | PACKET_FANOUT_FLAG_UNIQUEID) << 16);
+    uint32_t uarg = *group >= 0 ? ((uint32_t)*group | ut << 16)
+                                : ((ut | PACKET_FANOUT_FLAG_UNIQUEID) << 16);
     int arg = (int)uarg;
     if (setsockopt(f->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
         snprintf(err, err_len, "%s: cannot join a packet fanout group: %s", f->name,
                  strerror(errno));
         return -1;
     }
-    if (*group)
+    if (*group >= 0)
         return 0;
     socklen_t len = sizeof arg;
     if (getsockopt(f->fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) {
@@ -517,7 +517,7 @@ vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t
                 snprintf(err, err_len, "%s: interface given twice", lc->ifaces[i]);
                 return open_fail(l);
             }
-        int group = 0;
+        int group = -1;
         for (unsigned k = 0; k < l->n_parts; k++) {
             live_if_t *f = &l->socks[(size_t)k * l->n_ifs + i];
             snprintf(f->name, sizeof f->name, "%s", lc->ifaces[i]);

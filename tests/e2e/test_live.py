@@ -220,7 +220,7 @@ def wait_for(pred, timeout, what):
 
 # --- cases ---------------------------------------------------------------------------------
 
-def case_equals_read(bed, method="af-packet"):
+def case_equals_read(bed, method="af-packet", workers=2):
     """At a rate with no kernel drops, flows (5-tuple and counts), alerts (sid and addresses)
     and anomalies equal what `vigil read` writes for the same captures."""
     rules = write("a.rules", RULES_A)
@@ -230,7 +230,7 @@ def case_equals_read(bed, method="af-packet"):
     ref = fresh("ref")
     vigil_read(ref, "-S", rules, "--workers", "1", gen, web)
     live_dir = fresh("live")
-    lv = Live(bed, live_dir, "-S", rules, "--workers", "2", "--set", "stats.interval=1",
+    lv = Live(bed, live_dir, "-S", rules, "--workers", str(workers), "--set", "stats.interval=1",
               "--set", "capture.method=" + method)
     bed.replay([gen, web], pps=3000)
     time.sleep(1.5)
@@ -259,6 +259,11 @@ def case_equals_read(bed, method="af-packet"):
     reasons = collections.Counter(e["flow"]["reason"] for e in events(live_dir, "flow"))
     assert set(reasons) <= {"shutdown", "timeout"}, reasons
     print("equal: %d flows, %d alerts, kernel %s" % (sum(fl.values()), sum(al.values()), cap))
+
+
+def case_equals_read_one_worker(bed):
+    """The same with one worker reading its own socket (no fanout group)."""
+    case_equals_read(bed, workers=1)
 
 
 def case_equals_read_pcap(bed):

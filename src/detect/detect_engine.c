@@ -105,6 +105,7 @@ struct vg_detect_ctx {
     uint32_t *cand;          /* max_group entries */
     uint32_t *scan;          /* max_group entries: prefilter output */
     uint8_t *tx_done;        /* per position: already alerted in this tx */
+    vg_detect_tx_seen_fn tx_seen; /* matched in an earlier inspection of the tx (may be NULL) */
     uint64_t stats[S_N];
 };
 
@@ -863,6 +864,8 @@ static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_inp
     return vg_detect_eval_rule(c->t, r, in);
 }
 
+void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn) { c->tx_seen = fn; }
+
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user)
 {
@@ -1011,6 +1014,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
             c->tx_done[pos] = 1;
+            if (c->tx_seen && c->tx_seen(user, r))
+                continue;
             if (after_match(c, r, ins[d]->pkt, fv, now)) {
                 c->stats[S_ALERT]++;
                 cb(user, r, d);

@@ -48,6 +48,14 @@ typedef void (*vg_detect_alert_fn)(void *user, const vg_rule_t *r, int dir);
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user);
 
+/* A transaction is inspected more than once (when the request is complete, then with the
+ * response). Before a matching transaction rule's flowbit/flowint actions and threshold are
+ * applied, tx_seen(user, r) is asked: true = r already matched this transaction (it is skipped:
+ * actions, thresholds and the alert happen once per transaction, as in Suricata); false = the
+ * first match, which the callee records. NULL (the default): no memory across calls. */
+typedef bool (*vg_detect_tx_seen_fn)(void *user, const vg_rule_t *r);
+void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn);
+
 /* Transaction rules. in_ts / in_tc: the same buffers with the header oriented client→server and
  * server→client (pkt, flow flags). Rules are tried on in_ts first, then on in_tc; in_tc NULL:
  * only the client→server side (inspection when the request is complete). */

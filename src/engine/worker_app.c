@@ -285,9 +285,11 @@ static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
     return fd->fv;
 }
 
-/* True when rule r already alerted on the transaction being inspected; records it otherwise. */
-static bool tx_already_alerted(worker_t *w, const vg_rule_t *r)
+/* True when rule r already matched the transaction being inspected (its actions, threshold and
+ * alert were handled then); records it otherwise. Asked by the engine (vg_detect_tx_seen_fn). */
+static bool tx_already_matched(void *user, const vg_rule_t *r)
 {
+    worker_t *w = user;
     app_flow_t *a = w->cur_flow ? w->cur_flow->app : NULL;
     if (!w->cur_tx || !a)
         return false;
@@ -307,8 +309,6 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
     vg_flow_t *f = w->cur_flow;
-    if (tx_already_alerted(w, r))
-        return;
     w->counters[W_ALERTS]++;
     if (f)
         f->alerted = true;
@@ -595,6 +595,7 @@ void wapp_init(worker_t *w)
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
     if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL) {
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
+        vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
         w->detect_engine = w->run->opts->detect;
     }
     if (w->detect && w->run->opts->attrib)
@@ -656,6 +657,7 @@ void wapp_detect_swap(worker_t *w, unsigned gen)
     }
     if (e) {
         w->detect = vg_detect_ctx_new(e);
+        vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
         if (!w->attrib && w->run->opts->attrib)
             w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     }

@@ -237,6 +237,57 @@ static void test_tx_once_and_direction(void **state)
     vg_detect_engine_free(e);
 }
 
+/* tx_seen for the test below: the sids that matched the current transaction */
+static uint32_t seen_sids[8];
+static int n_seen;
+static bool seen_fn(void *user, const vg_rule_t *r)
+{
+    (void)user;
+    for (int i = 0; i < n_seen; i++)
+        if (seen_sids[i] == r->sid)
+            return true;
+    seen_sids[n_seen++] = r->sid;
+    return false;
+}
+
+/* A transaction inspected twice (request complete, then with the response): a rule that matched
+ * the first time applies its flowint action and counts towards its threshold once, and alerts
+ * once. */
+static void test_tx_inspected_twice(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert http any any -> any any (msg:\"cnt\"; http.uri; content:\"/c\"; flowint:n,+,1; noalert; sid:1;)\n"
+        "alert http any any -> any any (msg:\"thr\"; http.uri; content:\"/c\"; threshold:type threshold, track by_src, count 2, seconds 60; sid:2;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_ctx_set_tx_seen(c, seen_fn);
+    vg_flowvars_t *fv = vg_flowvars_new(vg_detect_engine_ruleset(e));
+    vg_packet_t ts = tcp_pkt("10.0.0.1", 1234, "10.0.0.2", 80, "");
+    vg_packet_t tc = tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1234, "");
+    vg_detect_input_t in[2];
+    memset(in, 0, sizeof in);
+    in[0].buf[VG_BUF_HTTP_URI] = (const uint8_t *)"/c";
+    in[0].len[VG_BUF_HTTP_URI] = 2;
+    in[1] = in[0];
+    for (int d = 0; d < 2; d++) {
+        in[d].pkt = d ? &tc : &ts;
+        in[d].app_proto = VG_APP_HTTP;
+        in[d].flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER);
+    }
+    hits_t h = {0};
+    for (int tx = 0; tx < 2; tx++) {
+        n_seen = 0; /* a new transaction */
+        vg_detect_tx(c, &in[0], NULL, fv, 1000000, on_alert, &h);
+        vg_detect_tx(c, &in[0], &in[1], fv, 1000000, on_alert, &h);
+    }
+    assert_int_equal(fv->ints[0], 2);    /* one +1 per transaction */
+    assert_int_equal(h.n, 1);            /* threshold: the 2nd transaction's match is the 2nd */
+    assert_int_equal(h.sid[0], 2);
+    vg_flowvars_free(fv);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 /* A multi-buffer (tls.certs): the rule matches when all its contents match within one
  * instance, never across two; the prefilter scans every instance. */
 static void test_multi_buffer(void **state)
@@ -380,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_split_prefilters),
         cmocka_unit_test(test_threshold_limit),
         cmocka_unit_test(test_reload_carry),
+        cmocka_unit_test(test_tx_inspected_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,11 +5,12 @@ Test bed as in tests/e2e/test_live.py: a network namespace with a veth pair; the
 replayed into one end with `tcpreplay --mbps=R` while `vigil live` listens on the other. For each
 configuration (workers x rules) rates are tried from low to high, RUNS times each; a rate passes
 when no run had a kernel drop. The alerts of each run are compared with `vigil read` of the same
-capture (same rules, same worker count). Needs root, iproute2, tcpreplay; ET Open configurations
-need ../shared/corpus (skipped without it).
+capture (same rules, same worker count). vigil's user+sys CPU time while it processes the replay
+(from "capturing on" to the stop signal, rule loading excluded) is read from /proc. Needs root,
+iproute2, tcpreplay; ET Open configurations need ../shared/corpus (skipped without it).
 
 usage: sudo python3 bench/live.py [--build build] [--pcap FILE] [--rates 50,100,200,400,800]
-       [--runs 3] [--workers 1,2] [--rules none,et]
+       [--runs 3] [--workers 1,2] [--rules none,et] [--ring 8mb] [--set KEY=VALUE]...
 Prints Markdown for bench/RESULTS.md.
 """
 import argparse
@@ -92,12 +93,15 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
     cmd = ["ip", "netns", "exec", bed.ns, a.vigil, "live", "-i", "vrx", "-l", logd, "-k", "none",
            "--no-progress", "--workers", str(workers), "--set", "stats.interval=0",
            "--set", "af-packet.ring-size=" + a.ring] + rules
+    for kv in a.set:
+        cmd += ["--set", kv]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True, env=env)
     t0 = time.time()
     while "capturing on" not in open(errp).read():
         if p.poll() is not None or time.time() - t0 > 300:
             sys.exit("vigil live did not start: " + open(errp).read())
         time.sleep(0.2)
+    cpu0 = cpu_seconds(p.pid)  # rule loading and start-up not counted
     speed = ["--topspeed"] if rate == 0 else ["--mbps=%g" % rate]
     r = sh("ip", "netns", "exec", bed.ns, "tcpreplay", "-i", "vtx", *speed, pcap)
     sent = failed = 0
@@ -111,6 +115,7 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
         if line.startswith("Failed packets:"):
             failed = int(line.split()[-1])
     time.sleep(1.0)
+    cpu = cpu_seconds(p.pid) - cpu0  # the capture processed; the stop itself not counted
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=600)
     errf.close()
@@ -120,7 +125,14 @@ def live_run(a, bed, pcap, rate, workers, rules, env):
     al = alerts_of(logd)
     shutil.rmtree(logd, ignore_errors=True)
     return {"sent": sent, "failed": failed, "mbps": mbps, "kp": st["capture"]["kernel_packets"],
-            "kd": st["capture"]["kernel_drops"], "alerts": al}
+            "kd": st["capture"]["kernel_drops"], "alerts": al, "cpu": cpu}
+
+
+def cpu_seconds(pid):
+    """user + sys CPU time of a process so far (`ip netns exec` execs vigil: same pid)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def read_alerts(a, pcap, workers, rules, env):
@@ -144,6 +156,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--rules", default="none,et")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="configuration for vigil live, e.g. af-packet.fanout=no (the reader "
+                         "thread instead of one socket per worker)")
     a = ap.parse_args()
     a.vigil = os.path.join(a.build, "vigil")
     if os.geteuid() != 0:
@@ -160,10 +175,12 @@ def main():
     print("capture %s: %s packets, %s" % (os.path.basename(pcap), info.get("Number of packets"),
                                           info.get("Data size")))
     print("command: `sudo python3 bench/live.py %s`\n" % " ".join(sys.argv[1:]))
-    print("ring %s per interface; rate: asked of tcpreplay (top = --topspeed) and achieved (median)\n"
+    if a.set:
+        print("vigil live --set %s\n" % " --set ".join(a.set))
+    print("ring %s per socket (per interface, and per worker with fanout); rate: asked of tcpreplay (top = --topspeed) and achieved (median)\n"
           % a.ring)
-    print("| workers | rules | Mbit/s asked | achieved | runs: kernel drops / kernel packets | alerts live / read |")
-    print("|---|---|---|---|---|---|")
+    print("| workers | rules | Mbit/s asked | achieved | runs: kernel drops / kernel packets | alerts live / read | vigil CPU s (user+sys), runs |")
+    print("|---|---|---|---|---|---|---|")
     best = {}
     bed = Bed()
     try:
@@ -186,10 +203,11 @@ def main():
                                                  "" if r["alerts"] == ref else "≠") for r in runs)
                     fails = sum(r["failed"] for r in runs)
                     ach = sorted(r["mbps"] for r in runs)[len(runs) // 2]
-                    print("| %d | %s | %s | %.0f | %s%s | %s |" % (
+                    cpu = " ".join("%.2f" % r["cpu"] for r in runs)
+                    print("| %d | %s | %s | %.0f | %s%s | %s | %s |" % (
                         w, "ET Open" if rules_name == "et" else "none",
                         "top" if rate == 0 else "%g" % rate, ach, drops,
-                        " (tcpreplay failed %d)" % fails if fails else "", same), flush=True)
+                        " (tcpreplay failed %d)" % fails if fails else "", same, cpu), flush=True)
                     if all(r["kd"] == 0 for r in runs):
                         best[(w, rules_name)] = rate
                     else:

@@ -112,6 +112,9 @@ int vigil_live_run(const vg_run_opts_t *ro_in, const vigil_live_args_t *a, vg_ru
         .promisc = vg_config_bool(cfg, "capture.promisc"),
         .bpf = a->bpf ? a->bpf : vg_config_str(cfg, "capture.bpf-filter"),
         .poll_ms = 100,
+        /* one socket per worker in a fanout group, read by the worker (docs/LIVE.md) */
+        .fanout = vg_config_bool(cfg, "af-packet.fanout") ? vg_engine_workers(ro_in) : 0,
+        .fanout_mode = vg_config_str(cfg, "af-packet.fanout-mode"),
     };
     /* Stop signals are caught before the sockets open, so none is lost in between. */
     struct sigaction sa;

@@ -44,20 +44,33 @@ uint64_t vg_capture_bytes_done(const vg_capture_t *c);
 const char *vg_capture_file_name(const vg_capture_t *c, uint16_t file_idx);
 
 /* --- live capture (capture_live.c) ---
- * One capture over one or more interfaces, read by one thread (the engine's reader). Packets are
- * stamped with the kernel's receive time (wall clock). vg_capture_next() waits at most
- * poll_ms and returns VG_CAPTURE_IDLE on a quiet link, so the caller can advance time. */
+ * One capture over one or more interfaces. Packets are stamped with the kernel's receive time
+ * (wall clock). vg_capture_next() waits at most poll_ms and returns VG_CAPTURE_IDLE on a quiet
+ * link, so the caller can advance time.
+ *
+ * Without fanout (fanout 0, or method pcap) there is one socket per interface, read by one
+ * thread (the engine's reader) through vg_capture_next(). With fanout = N >= 1 (AF_PACKET only)
+ * each interface gets N sockets (N >= 2: joined in one PACKET_FANOUT group), and the capture has
+ * N parts: part k is the k-th socket of every interface, read by one thread (worker k) through
+ * vg_capture_next_part(c, k, ...); different parts may be read by different threads at once. */
 typedef struct vg_live_config {
     const char *const *ifaces;
     size_t n_ifaces;
     const char *method;     /* "af-packet" (default) or "pcap" (libpcap live capture) */
-    uint64_t ring_size;     /* bytes of ring per interface (AF_PACKET) / kernel buffer (pcap) */
+    uint64_t ring_size;     /* bytes of ring per socket (AF_PACKET: per interface, and with
+                             * fanout per worker too, as Suricata's per-thread ring-size) /
+                             * kernel buffer (pcap) */
     uint32_t block_size;    /* TPACKET_V3 block size (a multiple of the page size) */
     uint32_t block_timeout_ms; /* a partly filled block is handed over after this long */
     uint32_t snaplen;
     bool promisc;
     const char *bpf;        /* NULL: every packet */
     unsigned poll_ms;       /* longest wait in vg_capture_next() before VG_CAPTURE_IDLE */
+    unsigned fanout;        /* AF_PACKET: parts, i.e. sockets per interface in one fanout
+                             * group (0: one socket per interface for one reader thread) */
+    const char *fanout_mode; /* "hash" (PACKET_FANOUT_HASH with the defrag flag, the default) or
+                              * "ip-pair" (a classic BPF program: the outermost IP pair, as
+                              * `vigil read` splits packets between workers) */
 } vg_live_config_t;
 
 /* Opens every interface (needs CAP_NET_RAW; the caller may drop privileges afterwards). On
@@ -65,14 +78,25 @@ typedef struct vg_live_config {
  * (vg_log) when an interface merges packets (GRO/LRO). */
 vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t err_len);
 bool vg_capture_is_live(const vg_capture_t *c);
+/* Live with fanout: the number of parts (one per fanout group member, or 1); 0 otherwise (read
+ * with vg_capture_next()). */
+unsigned vg_capture_n_parts(const vg_capture_t *c);
+/* The next packet of part k (k < vg_capture_n_parts()), as vg_capture_next(). Each part is
+ * read by one thread; the packet bytes are borrowed until that part's next call. */
+enum vg_capture_result vg_capture_next_part(vg_capture_t *c, unsigned k, vg_packet_t *p);
 /* Live: stop waiting for traffic; the following calls return what the rings still hold, then
- * VG_CAPTURE_END. */
+ * VG_CAPTURE_END. Thread-safe with respect to readers of parts. */
 void vg_capture_stop(vg_capture_t *c);
 /* Live: number of interfaces, and each one's name and kernel counters since it was opened
- * (packets seen by the socket, including those dropped for lack of ring space; drops). */
+ * (packets seen by the socket, including those dropped for lack of ring space; drops), summed
+ * over the interface's sockets with fanout. One caller at a time (the engine's main thread). */
 size_t vg_capture_n_ifaces(const vg_capture_t *c);
 const char *vg_capture_iface_name(const vg_capture_t *c, size_t i);
 void vg_capture_kernel_stats(vg_capture_t *c, size_t i, uint64_t *packets, uint64_t *drops);
+/* With parts: the counters of interface i's socket of part k as of the last
+ * vg_capture_kernel_stats(c, i, ...). */
+void vg_capture_socket_stats(const vg_capture_t *c, size_t i, unsigned k, uint64_t *packets,
+                             uint64_t *drops);
 
 /* True when Vigil decodes this DLT link type. */
 bool vg_capture_linktype_supported(int dlt);

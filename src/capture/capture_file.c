@@ -38,6 +38,16 @@ vg_capture_t *vg_capture_wrap_live(vg_live_t *l)
 }
 
 bool vg_capture_is_live(const vg_capture_t *c) { return c->live != NULL; }
+void vg_capture_socket_stats(const vg_capture_t *c, size_t i, unsigned k, uint64_t *packets,
+                             uint64_t *drops)
+{
+    vg_live_socket_stats(c->live, i, k, packets, drops);
+}
+unsigned vg_capture_n_parts(const vg_capture_t *c) { return c->live ? vg_live_n_parts(c->live) : 0; }
+enum vg_capture_result vg_capture_next_part(vg_capture_t *c, unsigned k, vg_packet_t *p)
+{
+    return vg_live_next_part(c->live, k, p);
+}
 void vg_capture_stop(vg_capture_t *c)
 {
     if (c->live)

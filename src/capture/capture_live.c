@@ -1,10 +1,28 @@
 /* capture_live.c — packets from network interfaces.
  *
- * AF_PACKET with TPACKET_V3 (the default): one packet socket per interface with a memory-mapped
- * ring of blocks. The kernel fills a block with packets and hands it over when it is full or
- * after block_timeout_ms; we walk the packets of a block and give the block back. Nothing is
- * copied here (the engine copies each packet once into a worker batch). The BPF filter is
- * compiled by libpcap and attached before the socket is bound, so no unfiltered packet is seen.
+ * AF_PACKET with TPACKET_V3 (the default): packet sockets with a memory-mapped ring of blocks
+ * each. The kernel fills a block with packets and hands it over when it is full or after
+ * block_timeout_ms; we walk the packets of a block and give the block back. Nothing is copied
+ * here. The BPF filter is compiled by libpcap and attached before the socket receives anything,
+ * so no unfiltered packet is seen.
+ *
+ * Without fanout, one socket per interface, read by the engine's reader thread (which copies
+ * each packet into a worker batch). With fanout N, N sockets per interface joined in one
+ * PACKET_FANOUT group (the kernel picks the group id: PACKET_FANOUT_FLAG_UNIQUEID, so two
+ * processes never share a group by accident); "part" k is the k-th socket of every interface,
+ * read in place by worker k. Two ways to split:
+ *   hash     PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG: the kernel's flow hash, which is
+ *            symmetric (fanout_demux_hash calls __skb_get_hash_symmetric; checked on the
+ *            running kernel by tests/e2e/test_live.py fanout_flows), so both directions of a
+ *            TCP/UDP flow reach one socket; IP
+ *            fragments are reassembled by the kernel first (else they would hash by address
+ *            pair only and land elsewhere than their flow) — the sensor then sees the
+ *            reassembled datagram, not the fragments.
+ *   ip-pair  PACKET_FANOUT_CBPF with a classic BPF program hashing the outermost IP pair
+ *            symmetrically, as the engine splits packets read from files: fragments stay
+ *            fragments and go with their flow, and no kernel defragmentation is needed.
+ * While the group is built every socket drops everything (a filter that accepts nothing), so a
+ * packet is never seen by a socket before it joins the group (it would be seen twice).
  *
  * libpcap live capture ("pcap") is the portable fallback, one pcap_t per interface.
  *
@@ -27,6 +45,7 @@
 #include <net/if_arp.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct live_if {
+typedef struct live_if { /* one socket: an interface, or with fanout one member of its group */
     char name[IFNAMSIZ];
     int ifindex;
     int fd;
@@ -55,21 +74,32 @@ typedef struct live_if {
     /* counters */
     uint64_t k_packets, k_drops;
     bool down_reported;
+    uint64_t cnt_next;       /* packet numbers reserved for the block being walked */
 } live_if_t;
 
-struct vg_live {
-    live_if_t *ifs;
-    size_t n_ifs;
+/* What one reading thread owns: its socket on every interface. */
+typedef struct live_part {
+    live_if_t *ifs;          /* n_ifs sockets, one per interface */
+    unsigned k;
     size_t rr;               /* interface to look at first (round robin) */
-    bool use_pcap;
-    bool stopping;
-    unsigned poll_ms;
-    unsigned drain_ms;       /* wait at stop for the kernel to hand over partly filled blocks */
-    uint64_t pkt_cnt;
     uint8_t *scratch;        /* frame with its VLAN tag put back */
-    size_t scratch_len;
     struct pollfd *pfd;
     char err[512];
+} live_part_t;
+
+struct vg_live {
+    live_if_t *socks;        /* n_parts x n_ifs: part k's sockets at socks + k * n_ifs */
+    size_t n_ifs;
+    unsigned n_parts;        /* sockets per interface */
+    bool direct;             /* parts are read by the workers (vg_live_next_part) */
+    bool fanout;             /* n_parts >= 2: the sockets of an interface form a fanout group */
+    live_part_t *parts;
+    bool use_pcap;
+    atomic_bool stopping;
+    unsigned poll_ms;
+    unsigned drain_ms;       /* wait at stop for the kernel to hand over partly filled blocks */
+    atomic_ullong pkt_cnt;   /* packet numbers, handed out a block at a time (unique per run) */
+    size_t scratch_len;
 };
 
 static void if_close(live_if_t *f)
@@ -89,11 +119,14 @@ void vg_live_free(vg_live_t *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n_ifs; i++)
-        if_close(&l->ifs[i]);
-    free(l->ifs);
-    free(l->pfd);
-    free(l->scratch);
+    for (size_t i = 0; i < (size_t)l->n_parts * l->n_ifs; i++)
+        if_close(&l->socks[i]);
+    for (unsigned k = 0; k < l->n_parts; k++) {
+        free(l->parts[k].pfd);
+        free(l->parts[k].scratch);
+    }
+    free(l->parts);
+    free(l->socks);
     free(l);
 }
 
@@ -188,7 +221,81 @@ static int attach_bpf(live_if_t *f, const vg_live_config_t *lc, char *err, size_
     return rc;
 }
 
-static int open_afpacket(live_if_t *f, const vg_live_config_t *lc, char *err, size_t err_len)
+static int set_filter(int fd, const struct sock_fprog *fp)
+{
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fp, sizeof *fp);
+}
+
+static const struct sock_filter drop_all_insn = BPF_STMT(BPF_RET | BPF_K, 0);
+static const struct sock_fprog drop_all = {.len = 1, .filter = (struct sock_filter *)&drop_all_insn};
+
+/* The ip-pair fanout program: a symmetric hash of the outermost IPv4 or IPv6 address pair
+ * (xor of the two addresses, then mixed), 0 for anything else; the kernel takes it modulo the
+ * number of sockets. Loads are relative to the network header (SKF_NET_OFF), so the link type
+ * does not matter; a VLAN tag has been moved out of the frame by the kernel. */
+static size_t ip_pair_prog(struct sock_filter *ins)
+{
+    size_t n = 0;
+    const int32_t net = SKF_NET_OFF;
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
+    ins[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 5);
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(net + 12));
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(net + 16));
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1 + 8 * 3 + 1); /* to the mix */
+    ins[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 1 + 8 * 3 + 3); /* else return 0 */
+    /* IPv6: xor of the 8 words of source and destination (offsets 8..39), 3 insns a word */
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_IMM, 0);
+    for (int wd = 0; wd < 8; wd++) {
+        ins[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(net + 8 + 4 * wd));
+        ins[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+        ins[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    }
+    /* the mix (A holds the xor): multiply, keep the high half */
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u);
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
+    ins[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    return n;
+}
+
+/* Joins f (bound) to its interface's fanout group; *group is -1 for the first socket: the kernel
+ * then picks a unique id, read back into *group (0 is a valid id: the kernel's first). */
+static int join_fanout(live_if_t *f, bool ip_pair, int *group, char *err, size_t err_len)
+{
+    int type = ip_pair ? PACKET_FANOUT_CBPF : (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG);
+    uint32_t ut = (uint32_t)type;
+    uint32_t uarg = *group >= 0 ? ((uint32_t)*group | ut << 16)
+                                : ((ut | PACKET_FANOUT_FLAG_UNIQUEID) << 16);
+    int arg = (int)uarg;
+    if (setsockopt(f->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+        snprintf(err, err_len, "%s: cannot join a packet fanout group: %s", f->name,
+                 strerror(errno));
+        return -1;
+    }
+    if (*group >= 0)
+        return 0;
+    socklen_t len = sizeof arg;
+    if (getsockopt(f->fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) {
+        snprintf(err, err_len, "%s: cannot read the fanout group id: %s", f->name, strerror(errno));
+        return -1;
+    }
+    *group = arg & 0xffff;
+    if (ip_pair) { /* the program belongs to the group: set once */
+        struct sock_filter ins[48];
+        struct sock_fprog fp = {.len = (unsigned short)ip_pair_prog(ins), .filter = ins};
+        if (setsockopt(f->fd, SOL_PACKET, PACKET_FANOUT_DATA, &fp, sizeof fp) != 0) {
+            snprintf(err, err_len, "%s: cannot set the fanout program: %s", f->name,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int open_afpacket(live_if_t *f, const vg_live_config_t *lc, bool fanout, char *err,
+                         size_t err_len)
 {
     if (if_nametoindex(f->name) == 0) { /* say this first, also without privilege */
         snprintf(err, err_len, "%s: no such interface", f->name);
@@ -209,7 +316,7 @@ static int open_afpacket(live_if_t *f, const vg_live_config_t *lc, char *err, si
         return -1;
     }
     long page = sysconf(_SC_PAGESIZE);
-    uint32_t bs = lc->block_size ? lc->block_size : (1u << 20);
+    uint32_t bs = lc->block_size ? lc->block_size : (128u << 10);
     if (page > 0 && bs % (uint32_t)page) {
         snprintf(err, err_len, "%s: block size %u is not a multiple of the page size %ld",
                  f->name, bs, page);
@@ -242,8 +349,12 @@ static int open_afpacket(live_if_t *f, const vg_live_config_t *lc, char *err, si
                  strerror(errno));
         return -1;
     }
-    if (attach_bpf(f, lc, err, err_len))
+    /* In a fanout group the real filter comes once every socket has joined (vg_live_open) */
+    if (fanout ? set_filter(f->fd, &drop_all) != 0 : attach_bpf(f, lc, err, err_len) != 0) {
+        if (fanout)
+            snprintf(err, err_len, "%s: cannot attach a filter: %s", f->name, strerror(errno));
         return -1;
+    }
     struct sockaddr_ll sll;
     memset(&sll, 0, sizeof sll);
     sll.sll_family = AF_PACKET;
@@ -261,7 +372,6 @@ static int open_afpacket(live_if_t *f, const vg_live_config_t *lc, char *err, si
         if (setsockopt(f->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) != 0)
             vg_log(VG_LOG_WARN, "%s: cannot set promiscuous mode: %s", f->name, strerror(errno));
     }
-    warn_offloads(f->fd, f->name);
     return 0;
 }
 
@@ -323,6 +433,32 @@ static int open_pcap(live_if_t *f, const vg_live_config_t *lc, char *err, size_t
     return 0;
 }
 
+/* With fanout, once every socket of the interface has joined: the real filter (or none). */
+static int fanout_filters(vg_live_t *l, size_t i, const vg_live_config_t *lc, char *err,
+                          size_t err_len)
+{
+    for (unsigned k = 0; k < l->n_parts; k++) {
+        live_if_t *f = &l->socks[(size_t)k * l->n_ifs + i];
+        if (lc->bpf && *lc->bpf) {
+            if (attach_bpf(f, lc, err, err_len))
+                return -1;
+        } else {
+            int z = 0;
+            if (setsockopt(f->fd, SOL_SOCKET, SO_DETACH_FILTER, &z, sizeof z) != 0) {
+                snprintf(err, err_len, "%s: cannot remove a filter: %s", f->name, strerror(errno));
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static vg_capture_t *open_fail(vg_live_t *l)
+{
+    vg_live_free(l);
+    return NULL;
+}
+
 vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t err_len)
 {
     if (lc->n_ifaces == 0) {
@@ -342,34 +478,60 @@ vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t
         }
         use_pcap = true;
     }
+    bool ip_pair = false;
+    if (lc->fanout_mode && strcmp(lc->fanout_mode, "hash")) {
+        if (strcmp(lc->fanout_mode, "ip-pair")) {
+            snprintf(err, err_len, "af-packet.fanout-mode: expected hash or ip-pair, got '%s'",
+                     lc->fanout_mode);
+            return NULL;
+        }
+        ip_pair = true;
+    }
     vg_live_t *l = vg_xcalloc(1, sizeof *l);
     l->use_pcap = use_pcap;
+    l->direct = !use_pcap && lc->fanout >= 1;
+    l->n_parts = l->direct ? lc->fanout : 1;
+    l->fanout = l->n_parts >= 2;
     l->poll_ms = lc->poll_ms ? lc->poll_ms : 100;
     l->drain_ms = (lc->block_timeout_ms ? lc->block_timeout_ms : 10) + 10;
-    l->ifs = vg_xcalloc(lc->n_ifaces, sizeof *l->ifs);
-    l->pfd = vg_xcalloc(lc->n_ifaces, sizeof *l->pfd);
+    l->n_ifs = lc->n_ifaces;
+    l->socks = vg_xcalloc((size_t)l->n_parts * l->n_ifs, sizeof *l->socks);
+    for (size_t i = 0; i < (size_t)l->n_parts * l->n_ifs; i++)
+        l->socks[i].fd = -1;
     l->scratch_len = 65536 + 64;
-    l->scratch = vg_xmalloc(l->scratch_len);
-    for (size_t i = 0; i < lc->n_ifaces; i++) {
-        live_if_t *f = &l->ifs[l->n_ifs++];
-        f->fd = -1;
+    l->parts = vg_xcalloc(l->n_parts, sizeof *l->parts);
+    for (unsigned k = 0; k < l->n_parts; k++) {
+        live_part_t *pt = &l->parts[k];
+        pt->k = k;
+        pt->ifs = l->socks + (size_t)k * l->n_ifs;
+        pt->pfd = vg_xcalloc(l->n_ifs, sizeof *pt->pfd);
+        pt->scratch = vg_xmalloc(l->scratch_len);
+    }
+    for (size_t i = 0; i < l->n_ifs; i++) {
         if (strlen(lc->ifaces[i]) >= IFNAMSIZ) {
             snprintf(err, err_len, "%s: interface name too long", lc->ifaces[i]);
-            vg_live_free(l);
-            return NULL;
+            return open_fail(l);
         }
-        snprintf(f->name, sizeof f->name, "%s", lc->ifaces[i]);
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(l->ifs[j].name, f->name)) {
-                snprintf(err, err_len, "%s: interface given twice", f->name);
-                vg_live_free(l);
-                return NULL;
+            if (!strcmp(lc->ifaces[j], lc->ifaces[i])) {
+                snprintf(err, err_len, "%s: interface given twice", lc->ifaces[i]);
+                return open_fail(l);
             }
-        int rc = use_pcap ? open_pcap(f, lc, err, err_len) : open_afpacket(f, lc, err, err_len);
-        if (rc) {
-            vg_live_free(l);
-            return NULL;
+        int group = -1;
+        for (unsigned k = 0; k < l->n_parts; k++) {
+            live_if_t *f = &l->socks[(size_t)k * l->n_ifs + i];
+            snprintf(f->name, sizeof f->name, "%s", lc->ifaces[i]);
+            int rc = use_pcap ? open_pcap(f, lc, err, err_len)
+                              : open_afpacket(f, lc, l->fanout, err, err_len);
+            if (rc == 0 && l->fanout)
+                rc = join_fanout(f, ip_pair, &group, err, err_len);
+            if (rc)
+                return open_fail(l);
         }
+        if (l->fanout && fanout_filters(l, i, lc, err, err_len))
+            return open_fail(l);
+        if (!use_pcap)
+            warn_offloads(l->socks[i].fd, l->socks[i].name);
     }
     return vg_capture_wrap_live(l);
 }
@@ -379,24 +541,22 @@ vg_capture_t *vg_capture_open_live(const vg_live_config_t *lc, char *err, size_t
  * out (plus the drops). */
 void vg_live_stop(vg_live_t *l)
 {
-    l->stopping = true;
-    struct sock_filter none = BPF_STMT(BPF_RET | BPF_K, 0);
-    struct sock_fprog fp = {.len = 1, .filter = &none};
+    atomic_store(&l->stopping, true);
     /* libpcap's descriptor is its packet socket on Linux: the same filter stops it */
-    for (size_t i = 0; i < l->n_ifs; i++)
-        if (l->ifs[i].fd >= 0)
-            setsockopt(l->ifs[i].fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
+    for (size_t i = 0; i < (size_t)l->n_parts * l->n_ifs; i++)
+        if (l->socks[i].fd >= 0)
+            set_filter(l->socks[i].fd, &drop_all);
 }
-const char *vg_live_error(const vg_live_t *l) { return l->err; }
+const char *vg_live_error(const vg_live_t *l) { return l->parts[0].err; }
 size_t vg_live_n_ifaces(const vg_live_t *l) { return l->n_ifs; }
+unsigned vg_live_n_parts(const vg_live_t *l) { return l->direct ? l->n_parts : 0; }
 const char *vg_live_iface_name(const vg_live_t *l, size_t i)
 {
-    return i < l->n_ifs ? l->ifs[i].name : "";
+    return i < l->n_ifs ? l->socks[i].name : "";
 }
 
-void vg_live_kernel_stats(vg_live_t *l, size_t i, uint64_t *packets, uint64_t *drops)
+static void sock_stats(live_if_t *f)
 {
-    live_if_t *f = &l->ifs[i];
     if (f->pcap) {
         struct pcap_stat ps;
         if (pcap_stats(f->pcap, &ps) == 0) { /* libpcap: cumulative */
@@ -411,6 +571,23 @@ void vg_live_kernel_stats(vg_live_t *l, size_t i, uint64_t *packets, uint64_t *d
             f->k_drops += st.tp_drops;
         }
     }
+}
+
+void vg_live_kernel_stats(vg_live_t *l, size_t i, uint64_t *packets, uint64_t *drops)
+{
+    *packets = *drops = 0;
+    for (unsigned k = 0; k < l->n_parts; k++) { /* every member of the interface's group */
+        live_if_t *f = &l->socks[(size_t)k * l->n_ifs + i];
+        sock_stats(f);
+        *packets += f->k_packets;
+        *drops += f->k_drops;
+    }
+}
+
+void vg_live_socket_stats(const vg_live_t *l, size_t i, unsigned k, uint64_t *packets,
+                          uint64_t *drops)
+{
+    const live_if_t *f = &l->socks[(size_t)k * l->n_ifs + i];
     *packets = f->k_packets;
     *drops = f->k_drops;
 }
@@ -429,8 +606,8 @@ static void block_release(live_if_t *f)
     f->blk = (f->blk + 1) % f->n_blocks;
 }
 
-/* The next packet of interface f, or false when its ring holds none ready. */
-static bool afp_next(vg_live_t *l, live_if_t *f, vg_packet_t *p)
+/* The next packet of socket f, or false when its ring holds none ready. */
+static bool afp_next(vg_live_t *l, live_part_t *pt, live_if_t *f, vg_packet_t *p)
 {
     for (;;) {
         if (!f->cur) {
@@ -440,6 +617,8 @@ static bool afp_next(vg_live_t *l, live_if_t *f, vg_packet_t *p)
             f->cur = b;
             f->left = b->hdr.bh1.num_pkts;
             f->next = (struct tpacket3_hdr *)((uint8_t *)b + b->hdr.bh1.offset_to_first_pkt);
+            /* one atomic per block for unique packet numbers across parts */
+            f->cnt_next = atomic_fetch_add_explicit(&l->pkt_cnt, f->left, memory_order_relaxed);
         }
         if (f->left == 0) {
             block_release(f);
@@ -448,6 +627,7 @@ static bool afp_next(vg_live_t *l, live_if_t *f, vg_packet_t *p)
         struct tpacket3_hdr *h = f->next;
         f->left--;
         f->next = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
+        uint64_t cnt = ++f->cnt_next;
         const struct sockaddr_ll *sll =
             (const struct sockaddr_ll *)((const uint8_t *)h + TPACKET_ALIGN(sizeof *h));
         if (f->loopback && sll->sll_pkttype == PACKET_OUTGOING)
@@ -462,26 +642,26 @@ static bool afp_next(vg_live_t *l, live_if_t *f, vg_packet_t *p)
                                 ? h->hv1.tp_vlan_tpid
                                 : ETH_P_8021Q;
             uint16_t tag[2] = {htons(tpid), htons((uint16_t)h->hv1.tp_vlan_tci)};
-            memcpy(l->scratch, data, 12);
-            memcpy(l->scratch + 12, tag, 4);
-            memcpy(l->scratch + 16, data + 12, caplen - 12);
-            data = l->scratch;
+            memcpy(pt->scratch, data, 12);
+            memcpy(pt->scratch + 12, tag, 4);
+            memcpy(pt->scratch + 16, data + 12, caplen - 12);
+            data = pt->scratch;
             caplen += 4;
             wirelen += 4;
         }
         memset(p, 0, sizeof *p);
         p->ts = (vg_time_t)h->tp_sec * VG_USEC_PER_SEC + (vg_time_t)(h->tp_nsec / 1000);
-        p->pcap_cnt = ++l->pkt_cnt;
+        p->pcap_cnt = cnt;
         p->data = data;
         p->caplen = caplen;
         p->wirelen = wirelen;
         p->linktype = f->linktype;
-        p->file_idx = (uint16_t)(f - l->ifs);
+        p->file_idx = (uint16_t)(f - pt->ifs);
         return true;
     }
 }
 
-static bool pcap_one(vg_live_t *l, live_if_t *f, vg_packet_t *p)
+static bool pcap_one(vg_live_t *l, live_part_t *pt, live_if_t *f, vg_packet_t *p)
 {
     struct pcap_pkthdr *h;
     const u_char *data;
@@ -496,75 +676,87 @@ static bool pcap_one(vg_live_t *l, live_if_t *f, vg_packet_t *p)
     f->down_reported = false;
     memset(p, 0, sizeof *p);
     p->ts = (vg_time_t)h->ts.tv_sec * VG_USEC_PER_SEC + (vg_time_t)h->ts.tv_usec;
-    p->pcap_cnt = ++l->pkt_cnt;
+    p->pcap_cnt = atomic_fetch_add_explicit(&l->pkt_cnt, 1, memory_order_relaxed) + 1;
     p->data = data;
     p->caplen = h->caplen;
     p->wirelen = h->len;
     p->linktype = f->linktype;
-    p->file_idx = (uint16_t)(f - l->ifs);
+    p->file_idx = (uint16_t)(f - pt->ifs);
     return true;
 }
 
-static bool any_next(vg_live_t *l, vg_packet_t *p)
+static bool any_next(vg_live_t *l, live_part_t *pt, vg_packet_t *p)
 {
     for (size_t k = 0; k < l->n_ifs; k++) {
-        live_if_t *f = &l->ifs[(l->rr + k) % l->n_ifs];
-        bool got = f->pcap ? pcap_one(l, f, p) : afp_next(l, f, p);
+        live_if_t *f = &pt->ifs[(pt->rr + k) % l->n_ifs];
+        bool got = f->pcap ? pcap_one(l, pt, f, p) : afp_next(l, pt, f, p);
         if (got) {
             /* stay on an interface for the rest of its block; move on at block ends */
             if (!f->cur)
-                l->rr = (l->rr + k + 1) % l->n_ifs;
+                pt->rr = (pt->rr + k + 1) % l->n_ifs;
             return true;
         }
     }
     return false;
 }
 
-enum vg_capture_result vg_live_next(vg_live_t *l, vg_packet_t *p)
+static enum vg_capture_result part_next(vg_live_t *l, live_part_t *pt, vg_packet_t *p)
 {
-    if (any_next(l, p))
+    if (any_next(l, pt, p))
         return VG_CAPTURE_OK;
-    if (l->stopping) {
+    if (atomic_load_explicit(&l->stopping, memory_order_relaxed)) {
         /* A partly filled block is handed over by the kernel within block_timeout_ms: wait that
          * long once more so that what arrived before the stop is not left in the ring. */
         struct timespec ts = {l->drain_ms / 1000, (long)(l->drain_ms % 1000) * 1000 * 1000};
         nanosleep(&ts, NULL);
-        return any_next(l, p) ? VG_CAPTURE_OK : VG_CAPTURE_END;
+        return any_next(l, pt, p) ? VG_CAPTURE_OK : VG_CAPTURE_END;
     }
     for (size_t i = 0; i < l->n_ifs; i++) {
-        l->pfd[i].fd = l->ifs[i].fd;
-        l->pfd[i].events = POLLIN;
-        l->pfd[i].revents = 0;
+        pt->pfd[i].fd = pt->ifs[i].fd;
+        pt->pfd[i].events = POLLIN;
+        pt->pfd[i].revents = 0;
     }
-    int n = poll(l->pfd, l->n_ifs, (int)l->poll_ms);
+    int n = poll(pt->pfd, l->n_ifs, (int)l->poll_ms);
     if (n < 0 && errno != EINTR) {
-        snprintf(l->err, sizeof l->err, "poll: %s", strerror(errno));
+        snprintf(pt->err, sizeof pt->err, "poll: %s", strerror(errno));
         return VG_CAPTURE_IDLE;
     }
     for (size_t i = 0; n > 0 && i < l->n_ifs; i++) {
-        live_if_t *f = &l->ifs[i];
-        if (l->pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        live_if_t *f = &pt->ifs[i];
+        /* with fanout every member sees the link go down: part 0 speaks for the interface */
+        bool say = pt->k == 0;
+        if (pt->pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
             /* The link went down (ENETDOWN) or the device went away: report once, keep the
              * socket and go on polling; capture resumes when the link comes back. */
             int e = 0;
             socklen_t el = sizeof e;
             if (!f->pcap)
                 getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &e, &el);
-            if (!f->down_reported)
+            if (!f->down_reported && say)
                 vg_log(VG_LOG_ERROR, "%s: capture interrupted: %s (retrying)", f->name,
                        e ? strerror(e) : "link down");
             f->down_reported = true;
-        } else if (l->pfd[i].revents & POLLIN) {
-            if (f->down_reported)
+        } else if (pt->pfd[i].revents & POLLIN) {
+            if (f->down_reported && say)
                 vg_log(VG_LOG_INFO, "%s: capture resumed", f->name);
             f->down_reported = false;
         }
     }
-    if (n > 0 && any_next(l, p))
+    if (n > 0 && any_next(l, pt, p))
         return VG_CAPTURE_OK;
     if (n > 0) { /* only errors: do not spin */
         struct timespec ts = {l->poll_ms / 1000, (long)(l->poll_ms % 1000) * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     return VG_CAPTURE_IDLE;
+}
+
+enum vg_capture_result vg_live_next(vg_live_t *l, vg_packet_t *p)
+{
+    return part_next(l, &l->parts[0], p);
+}
+
+enum vg_capture_result vg_live_next_part(vg_live_t *l, unsigned k, vg_packet_t *p)
+{
+    return part_next(l, &l->parts[k], p);
 }

@@ -93,6 +93,11 @@ const vg_rule_diag_t *vg_ruleset_diag(const vg_ruleset_t *rs, uint32_t i);
 uint32_t vg_ruleset_n_flowbits(const vg_ruleset_t *rs);
 const char *vg_ruleset_flowbit_name(const vg_ruleset_t *rs, uint32_t id);
 uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs);
+/* Rule reload: for each flowbit (flowint) id of from, the id of the same name in to, or
+ * VG_VAR_NONE when to does not use that name (n_flowbits(from) entries; free()). */
+#define VG_VAR_NONE UINT32_MAX
+uint32_t *vg_ruleset_flowbit_map(const vg_ruleset_t *from, const vg_ruleset_t *to);
+uint32_t *vg_ruleset_flowint_map(const vg_ruleset_t *from, const vg_ruleset_t *to);
 /* Classification lookup by short name; NULL when unknown. */
 const char *vg_ruleset_class_desc(const vg_ruleset_t *rs, const char *name, int *priority);
 
@@ -115,6 +120,10 @@ typedef struct vg_flowvars {
 vg_flowvars_t *vg_flowvars_new(const vg_ruleset_t *rs);
 void vg_flowvars_free(vg_flowvars_t *fv);
 bool vg_flowvars_isset(const vg_flowvars_t *fv, uint32_t id);
+/* Rule reload: fv's variables carried to a set sized for rs, through the id maps above
+ * (bit_map: fv->n_bits entries, int_map: fv->n_ints); names rs does not use are dropped. */
+vg_flowvars_t *vg_flowvars_remap(const vg_flowvars_t *fv, const uint32_t *bit_map,
+                                 const uint32_t *int_map, const vg_ruleset_t *rs);
 void vg_flowvars_set(vg_flowvars_t *fv, uint32_t id, bool on);
 
 /* ---- evaluation ---- */
@@ -177,6 +186,10 @@ bool vg_detect_should_alert(const vg_rule_t *r);
 typedef struct vg_threshold_table vg_threshold_table_t;
 vg_threshold_table_t *vg_threshold_table_new(uint32_t max_entries);
 void vg_threshold_table_free(vg_threshold_table_t *t);
+/* Rule reload: copies from's windows into to, rule id i of from becoming rule_map[i] of to
+ * (UINT32_MAX: not carried; n_rules entries). Returns the number of windows carried. */
+size_t vg_threshold_table_carry(vg_threshold_table_t *to, const vg_threshold_table_t *from,
+                                const uint32_t *rule_map, uint32_t n_rules);
 /* r matched packet p at time now with effective threshold thr: true when an alert is to be
  * emitted (threshold/limit/both) or, for detection_filter, when the match counts. */
 bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_threshold_t *thr,

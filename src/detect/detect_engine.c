@@ -105,6 +105,7 @@ struct vg_detect_ctx {
     uint32_t *cand;          /* max_group entries */
     uint32_t *scan;          /* max_group entries: prefilter output */
     uint8_t *tx_done;        /* per position: already alerted in this tx */
+    vg_detect_tx_seen_fn tx_seen; /* matched in an earlier inspection of the tx (may be NULL) */
     uint64_t stats[S_N];
 };
 
@@ -632,6 +633,56 @@ static void group_free(group_t *g)
     free(g->v6);
 }
 
+static uint64_t sid_key(const vg_rule_t *r) { return (uint64_t)r->gid << 32 | r->sid; }
+
+static int cmp_pos_by_sid(const void *a, const void *b, void *rs)
+{
+    uint64_t x = sid_key(vg_ruleset_rule(rs, *(const uint32_t *)a));
+    uint64_t y = sid_key(vg_ruleset_rule(rs, *(const uint32_t *)b));
+    return x < y ? -1 : x > y;
+}
+
+size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t *old)
+{
+    const vg_ruleset_t *ors = old->rs, *nrs = e->rs;
+    uint32_t no = vg_ruleset_count(ors), nn = vg_ruleset_count(nrs);
+    /* new rules sorted by (gid, sid), looked up by binary search */
+    uint32_t *by = vg_xcalloc(nn + 1, sizeof *by);
+    for (uint32_t i = 0; i < nn; i++)
+        by[i] = i;
+    qsort_r(by, nn, sizeof *by, cmp_pos_by_sid, (void *)nrs);
+    uint32_t *map = vg_xcalloc(no + 1, sizeof *map);
+    for (uint32_t i = 0; i < no; i++) {
+        const vg_rule_t *r = vg_ruleset_rule(ors, i);
+        map[i] = UINT32_MAX;
+        vg_threshold_t ot = vg_ruleset_threshold(ors, r);
+        if (ot.type == VG_THR_NONE)
+            continue;
+        uint64_t k = sid_key(r);
+        uint32_t lo = 0, hi = nn;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (sid_key(vg_ruleset_rule(nrs, by[mid])) < k)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == nn)
+            continue;
+        const vg_rule_t *n = vg_ruleset_rule(nrs, by[lo]);
+        vg_threshold_t nt = vg_ruleset_threshold(nrs, n);
+        if (sid_key(n) == k && nt.type == ot.type && nt.track == ot.track &&
+            nt.count == ot.count && nt.seconds == ot.seconds)
+            map[i] = n->id;
+    }
+    pthread_mutex_lock(&old->thr->mu);
+    size_t carried = vg_threshold_table_carry(e->thr->t, old->thr->t, map, no);
+    pthread_mutex_unlock(&old->thr->mu);
+    free(map);
+    free(by);
+    return carried;
+}
+
 void vg_detect_engine_free(vg_detect_engine_t *e)
 {
     if (!e)
@@ -813,6 +864,8 @@ static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_inp
     return vg_detect_eval_rule(c->t, r, in);
 }
 
+void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn) { c->tx_seen = fn; }
+
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user)
 {
@@ -961,6 +1014,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
             c->tx_done[pos] = 1;
+            if (c->tx_seen && c->tx_seen(user, r))
+                continue;
             if (after_match(c, r, ins[d]->pkt, fv, now)) {
                 c->stats[S_ALERT]++;
                 cb(user, r, d);

@@ -28,6 +28,11 @@ typedef struct vg_detect_ctx vg_detect_ctx_t;
  * rules (slower, same result); that is reported through vg_log. */
 vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir);
 void vg_detect_engine_free(vg_detect_engine_t *e);
+/* Rule reload: e (not in use yet) takes over old's threshold and detection_filter windows for
+ * the rules in both (same gid and sid) whose effective threshold is the same (type, track,
+ * count, seconds); old may be in use (its table is read under its lock). Returns the number of
+ * windows carried. */
+size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t *old);
 const vg_ruleset_t *vg_detect_engine_ruleset(const vg_detect_engine_t *e);
 
 vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e);
@@ -42,6 +47,14 @@ typedef void (*vg_detect_alert_fn)(void *user, const vg_rule_t *r, int dir);
  * variables (NULL without a flow). dir: the packet's direction in its flow. */
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user);
+
+/* A transaction is inspected more than once (when the request is complete, then with the
+ * response). Before a matching transaction rule's flowbit/flowint actions and threshold are
+ * applied, tx_seen(user, r) is asked: true = r already matched this transaction (it is skipped:
+ * actions, thresholds and the alert happen once per transaction, as in Suricata); false = the
+ * first match, which the callee records. NULL (the default): no memory across calls. */
+typedef bool (*vg_detect_tx_seen_fn)(void *user, const vg_rule_t *r);
+void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn);
 
 /* Transaction rules. in_ts / in_tc: the same buffers with the header oriented client→server and
  * server→client (pkt, flow flags). Rules are tried on in_ts first, then on in_tc; in_tc NULL:

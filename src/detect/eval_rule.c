@@ -265,6 +265,23 @@ vg_flowvars_t *vg_flowvars_new(const vg_ruleset_t *rs)
     return fv;
 }
 
+vg_flowvars_t *vg_flowvars_remap(const vg_flowvars_t *fv, const uint32_t *bit_map,
+                                 const uint32_t *int_map, const vg_ruleset_t *rs)
+{
+    vg_flowvars_t *n = vg_flowvars_new(rs);
+    for (uint32_t i = 0; i < fv->n_bits; i++)
+        if (bit_map[i] != VG_VAR_NONE && vg_flowvars_isset(fv, i))
+            vg_flowvars_set(n, bit_map[i], true);
+    for (uint32_t i = 0; i < fv->n_ints; i++) {
+        uint32_t j = int_map[i];
+        if (j == VG_VAR_NONE || j >= n->n_ints || !(fv->int_set[i / 64] >> (i % 64) & 1))
+            continue;
+        n->ints[j] = fv->ints[i];
+        n->int_set[j / 64] |= 1ULL << (j % 64);
+    }
+    return n;
+}
+
 void vg_flowvars_free(vg_flowvars_t *fv)
 {
     if (!fv)

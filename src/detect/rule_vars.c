@@ -108,6 +108,27 @@ uint32_t vg_rs_flowint_id(vg_ruleset_t *rs, const char *name, size_t n)
 uint32_t vg_ruleset_n_flowbits(const vg_ruleset_t *rs) { return rs->n_flowbit_names; }
 uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs) { return rs->n_flowint_names; }
 
+/* For each id of from's names, the id of the same name in to (VG_VAR_NONE: to does not use it). */
+static uint32_t *name_map(const vg_strmap_t *to, const char *const *names, uint32_t n)
+{
+    uint32_t *m = vg_xcalloc(n + 1, sizeof *m);
+    for (uint32_t i = 0; i < n; i++) {
+        vg_strmap_ent_t *e = vg_strmap_get(to, names[i], strlen(names[i]));
+        m[i] = e && e->val ? (uint32_t)(uintptr_t)e->val - 1 : VG_VAR_NONE;
+    }
+    return m;
+}
+
+uint32_t *vg_ruleset_flowbit_map(const vg_ruleset_t *from, const vg_ruleset_t *to)
+{
+    return name_map(&to->flowbits, from->flowbit_names, from->n_flowbit_names);
+}
+
+uint32_t *vg_ruleset_flowint_map(const vg_ruleset_t *from, const vg_ruleset_t *to)
+{
+    return name_map(&to->flowints, from->flowint_names, from->n_flowint_names);
+}
+
 const char *vg_ruleset_flowbit_name(const vg_ruleset_t *rs, uint32_t id)
 {
     return id < rs->n_flowbit_names ? rs->flowbit_names[id] : NULL;

@@ -79,6 +79,24 @@ static thr_ent_t *lookup(vg_threshold_table_t *t, uint32_t rule, uint8_t track,
     return victim;
 }
 
+size_t vg_threshold_table_carry(vg_threshold_table_t *to, const vg_threshold_table_t *from,
+                                const uint32_t *rule_map, uint32_t n_rules)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i <= from->mask; i++) {
+        const thr_ent_t *o = &from->e[i];
+        if (!o->used || !o->started || o->rule >= n_rules || rule_map[o->rule] == UINT32_MAX)
+            continue;
+        thr_ent_t *e = lookup(to, rule_map[o->rule], o->track, o->key);
+        e->start = o->start;
+        e->count = o->count;
+        e->fired = o->fired;
+        e->started = true;
+        n++;
+    }
+    return n;
+}
+
 bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_threshold_t *thr,
                         const vg_packet_t *p, vg_time_t now)
 {

@@ -235,6 +235,17 @@ static void write_stats(out_ctx_t *o, bool final)
             vg_jw_kv_str(&jw, "name", r->ifs[i].name);
             vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->ifs[i].packets));
             vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->ifs[i].drops));
+            if (r->direct && r->n_workers > 1) { /* the fanout group: one socket per worker */
+                vg_jw_key(&jw, "sockets");
+                vg_jw_arr_open(&jw);
+                for (unsigned k = 0; k < r->n_workers; k++) {
+                    vg_jw_obj_open(&jw);
+                    vg_jw_kv_uint(&jw, "kernel_packets", atomic_load(&r->ifs[i].sk_packets[k]));
+                    vg_jw_kv_uint(&jw, "kernel_drops", atomic_load(&r->ifs[i].sk_drops[k]));
+                    vg_jw_obj_close(&jw);
+                }
+                vg_jw_arr_close(&jw);
+            }
             vg_jw_obj_close(&jw);
         }
         vg_jw_arr_close(&jw);
@@ -415,6 +426,12 @@ static void kernel_stats(vg_capture_t *cap, run_t *r)
     for (size_t i = 0; i < vg_capture_n_ifaces(cap); i++) {
         uint64_t p, d;
         vg_capture_kernel_stats(cap, i, &p, &d);
+        for (unsigned k = 0; r->direct && k < r->n_workers; k++) {
+            uint64_t sp, sd;
+            vg_capture_socket_stats(cap, i, k, &sp, &sd);
+            atomic_store(&r->ifs[i].sk_packets[k], sp);
+            atomic_store(&r->ifs[i].sk_drops[k], sd);
+        }
         atomic_store(&r->ifs[i].packets, p);
         atomic_store(&r->ifs[i].drops, d);
         kp += p;
@@ -461,6 +478,59 @@ static unsigned default_workers(const vg_config_t *cfg)
         return n;
     long c = sysconf(_SC_NPROCESSORS_ONLN);
     return c > 0 ? (unsigned)c : 1;
+}
+
+unsigned vg_engine_workers(const vg_run_opts_t *o)
+{
+    unsigned n = o->workers ? o->workers : default_workers(o->cfg);
+    return n > 64 ? 64 : n;
+}
+
+/* Direct capture: the workers' read counters into the run's (progress line, stats time). */
+static void direct_collect(run_t *r)
+{
+    uint64_t pk = 0, by = 0, last = 0;
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        worker_t *w = &r->workers[i];
+        pk += atomic_load_explicit(&w->rx_packets, memory_order_relaxed);
+        by += atomic_load_explicit(&w->rx_bytes, memory_order_relaxed);
+        last = VG_MAX(last, (uint64_t)atomic_load_explicit(&w->rx_last_ts, memory_order_relaxed));
+    }
+    atomic_store(&r->packets, pk);
+    atomic_store(&r->bytes, by);
+    if (last > atomic_load(&r->last_ts))
+        atomic_store(&r->last_ts, last);
+}
+
+/* Direct capture: the workers read; this thread stops the capture, hands rule sets over, reads
+ * the kernel counters and draws the progress line until every worker has drained its rings. */
+static void direct_main(run_t *r, reader_t *rd, vg_capture_t *cap, bool can_reload,
+                        unsigned *swapping, double t0)
+{
+    const vg_run_opts_t *o = r->opts;
+    bool stopping = false;
+    double last_draw = t0, last_kstats = t0;
+    while (atomic_load(&r->workers_done) < r->n_workers) {
+        if (o->stop && atomic_load_explicit(o->stop, memory_order_relaxed) && !stopping) {
+            vg_capture_stop(cap);
+            stopping = true;
+        }
+        if (can_reload && (*swapping || reload_has_pending(o->reload)))
+            reader_reload(rd, swapping);
+        direct_collect(r);
+        double now = now_wall();
+        if (now - last_kstats > 1.0) {
+            kernel_stats(cap, r);
+            last_kstats = now;
+        }
+        if (o->progress && now - last_draw > 0.25) {
+            progress_line(cap, r, t0, false);
+            last_draw = now;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    direct_collect(r);
 }
 
 /* Memory caps are for the whole process, as in Suricata's configuration: each worker gets an
@@ -590,9 +660,18 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     for (size_t i = 0; i < r->n_ifs; i++)
         r->ifs[i].name = vg_capture_iface_name(cap, i);
     run_config(r, o->cfg);
-    r->n_workers = o->workers ? o->workers : default_workers(o->cfg);
-    if (r->n_workers > 64)
-        r->n_workers = 64;
+    r->n_workers = vg_engine_workers(o);
+    r->cap = cap;
+    r->direct = vg_capture_n_parts(cap) > 0;
+    if (r->direct && vg_capture_n_parts(cap) != r->n_workers) {
+        snprintf(err, err_len, "the capture has %u parts for %u workers",
+                 vg_capture_n_parts(cap), r->n_workers);
+        if (fd >= 0)
+            close(fd);
+        free(r->ifs);
+        free(r);
+        return -1;
+    }
     split_caps(r);
     if (r->evidence && mkdir(r->evid_dir, 0755) != 0 && errno != EEXIST) {
         snprintf(err, err_len, "%s: cannot create directory: %s", r->evid_dir, strerror(errno));
@@ -641,7 +720,9 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     if (o->reload)
         reload_attach(o->reload, can_reload ? o->detect : NULL);
     atomic_store(&r->detect_cur, o->detect);
-    for (;;) {
+    if (r->direct)
+        direct_main(r, &rd, cap, can_reload, &swapping, t0);
+    for (; !r->direct;) {
         if (o->stop && atomic_load_explicit(o->stop, memory_order_relaxed) && !stopping) {
             vg_capture_stop(cap);
             stopping = true;
@@ -704,6 +785,15 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         engine_behave_join(r->behave);
     if (swapping) /* the workers are gone: nobody uses the old engine */
         reload_moved(o->reload);
+    if (r->direct) {
+        direct_collect(r);
+        for (unsigned i = 0; i < r->n_workers; i++) {
+            worker_t *w = &r->workers[i];
+            if (w->rx_first_ts && (!res->first_ts || w->rx_first_ts < res->first_ts))
+                res->first_ts = w->rx_first_ts;
+            res->last_ts = VG_MAX(res->last_ts, (uint64_t)atomic_load(&w->rx_last_ts));
+        }
+    }
     pthread_join(out_th, NULL);
     write_stats(&oc, true);
     if (o->progress)

@@ -3,7 +3,9 @@
  *   reader ──batches──▶ worker 0..N-1 ──event blocks──▶ output ──▶ LOGDIR/eve.json
  *
  * The reader reads captures and sends each packet, copied once into a batch, to the worker that
- * owns its outermost IP pair (vg_decode_worker_hash). Each worker decodes, tracks flows, streams
+ * owns its outermost IP pair (vg_decode_worker_hash). A live capture with parts (AF_PACKET
+ * fanout) has no reader: worker k reads part k in place (capture/capture.h), the main thread
+ * only stops, reloads and counts. Each worker decodes, tracks flows, streams
  * and application protocols for its share, and formats events into blocks of JSON lines. The
  * output thread writes blocks in arrival order and the periodic stats.
  *
@@ -30,8 +32,8 @@ struct vg_attrib;
  * the running one and offers it; the engine hands it to the workers between batches (each makes
  * its thread context for it at its next batch) and frees the old engine once every worker has
  * moved. Every attempt, failed ones too, is listed in the stats events (detect.engines[] for the
- * engine in use, detect.reloads[] for the attempts). Flow variables (flowbits) of flows open at
- * the swap start again empty, and per-worker threshold state starts again. */
+ * engine in use, detect.reloads[] for the attempts). Flowbits and flowints of open flows carry
+ * over by name, threshold windows for the rules kept with the same threshold. */
 typedef struct vg_reloader vg_reloader_t;
 vg_reloader_t *vg_reloader_new(void);
 /* After the run: frees the engines it was given. */
@@ -92,6 +94,10 @@ typedef struct vg_run_result {
     double seconds;
 } vg_run_result_t;
 
+/* The number of worker threads a run with these options has (o->workers, else
+ * runmode.workers, else one per core; at most 64). */
+unsigned vg_engine_workers(const vg_run_opts_t *o);
+
 /* Runs the pipeline over the files. Returns 0 when everything was read, 1 when a file was
  * damaged (partial run; the error was printed), -1 when the run could not start (err says why). */
 int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t n_files,
@@ -100,7 +106,9 @@ int vg_engine_run_files(const vg_run_opts_t *o, const char *const *files, size_t
 /* Runs the pipeline over an opened capture (files or interfaces, capture/capture.h); the capture
  * stays the caller's. Live captures run until *o->stop; a quiet link still advances time (a
  * housekeeping tick each second of wall clock), kernel counters go into the stats events as
- * capture.kernel_packets / capture.kernel_drops. Returns as vg_engine_run_files. */
+ * capture.kernel_packets / capture.kernel_drops. A live capture with parts (fanout) is read by
+ * the workers themselves, worker k reading part k: it must have vg_engine_workers(o) parts.
+ * Returns as vg_engine_run_files. */
 struct vg_capture;
 int vg_engine_run_capture(const vg_run_opts_t *o, struct vg_capture *cap, vg_run_result_t *res,
                           char *err, size_t err_len);

@@ -74,6 +74,9 @@ typedef struct worker {
     unsigned detect_gen;                     /* its generation (reload.c) */
     atomic_uint detect_ack;                  /* detect_gen, published for the reader */
     uint64_t *detect_base;                   /* counters of contexts freed by reloads */
+    /* flowbit/flowint ids of earlier generations mapped to the current one (worker_app.c) */
+    struct fv_remap { unsigned gen; uint32_t n_bits, n_ints, *bits, *ints; } fv_remap[8];
+    unsigned n_fv_remap;
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_evid_ctx_t *evid;          /* NULL without evidence capture */
     vg_buf_t chunk;
@@ -89,6 +92,9 @@ typedef struct worker {
     uint64_t counters[W_N];
     /* published once per batch for the progress line (read by the reader thread) */
     atomic_ullong prog_flows, prog_alerts;
+    /* direct capture (run.direct): what this worker read, published for the main thread */
+    atomic_ullong rx_packets, rx_bytes, rx_last_ts;
+    vg_time_t rx_first_ts;   /* read after join */
     /* stats snapshot for the output thread's periodic stats */
     pthread_mutex_t snap_mu;
     uint64_t *snap;
@@ -129,9 +135,18 @@ typedef struct run {
     /* live capture: workers hand their event blocks over at each tick (else a quiet link keeps
      * events back); kernel counters, summed over interfaces, published by the reader */
     bool live;
+    /* direct capture: each worker reads its own part of the capture (its sockets in the fanout
+     * groups, capture/capture.h) in place; no reader thread, no batches */
+    bool direct;
+    struct vg_capture *cap;
+    atomic_uint workers_done;
     atomic_ullong k_packets, k_drops;
     size_t n_ifs;                       /* the same per interface */
-    struct run_if { const char *name; atomic_ullong packets, drops; } *ifs;
+    struct run_if {
+        const char *name;
+        atomic_ullong packets, drops;
+        atomic_ullong sk_packets[64], sk_drops[64]; /* direct capture: per worker's socket */
+    } *ifs;
     double prog_t;                      /* live progress line: the last draw (reader only) */
     uint64_t prog_pk, prog_bytes;
     /* rule reload: the engine workers should use, and its generation */

@@ -7,6 +7,10 @@
  * own thread context for it and acknowledges the generation. When every worker has, the old
  * engine has no user left and is freed (reload_moved). One swap is in flight at a time: a
  * second offer waits in `pending` until the first completes.
+ *
+ * What carries over: threshold/detection_filter windows of rules in both sets with the same
+ * threshold (vg_detect_engine_inherit, here at the hand-over), and flowbits/flowints of open
+ * flows by name (worker_app.c, when a worker next touches the flow).
  */
 #include "engine/engine_int.h"
 #include "common/common.h"
@@ -168,6 +172,11 @@ const vg_detect_engine_t *reload_take(vg_reloader_t *rl)
     pthread_mutex_lock(&rl->mu);
     const vg_detect_engine_t *e = NULL;
     if (rl->pending && !rl->retired) {
+        /* Threshold windows of the rules kept go on (Suricata keeps them across a reload
+         * too). A match counted by a worker between this copy and its switch to the new
+         * engine (in direct capture at most one packet per worker) stays in the old table. */
+        if (rl->current)
+            vg_detect_engine_inherit(rl->pending, rl->current);
         rl->retired = rl->current;
         rl->retired_owned = rl->current_owned;
         e = rl->current = rl->pending;

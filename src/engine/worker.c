@@ -4,12 +4,14 @@
 #include "engine/engine_int.h"
 #include "engine/worker_app.h"
 #include "engine/engine_behave.h"
+#include "capture/capture.h"
 #include "common/common.h"
 #include "common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- event lines --- */
 
@@ -120,14 +122,93 @@ static void snapshot_if_asked(worker_t *w)
     pthread_mutex_unlock(&w->snap_mu);
 }
 
+/* Time moves to t (packet time, or the wall clock on a quiet link): flows and fragments time
+ * out; live, the events so far go to the output thread. */
+static void worker_tick(worker_t *w, vg_time_t t)
+{
+    if (t > w->now)
+        w->now = t;
+    vg_flow_table_tick(w->flows, t);
+    vg_decode_tick(w->dec, t);
+    if (w->run->behave)
+        engine_behave_epoch(w);
+    if (w->run->live && w->cur && w->cur->buf.len) {
+        evq_submit(&w->run->evq, w->cur);
+        w->cur = NULL;
+    }
+}
+
+static void worker_publish(worker_t *w)
+{
+    snapshot_if_asked(w);
+    atomic_store_explicit(&w->prog_flows, w->counters[W_FLOW_EVENTS], memory_order_relaxed);
+    atomic_store_explicit(&w->prog_alerts, w->counters[W_ALERTS], memory_order_relaxed);
+}
+
+/* Direct capture: this worker reads its own sockets (part w->id of the capture) in place. Rule
+ * sets are picked up between two packets. Time ticks at each new second of this worker's packet
+ * time and, on a quiet link, of the wall clock (kernel timestamps are wall clock too). */
+static void worker_direct(worker_t *w)
+{
+    run_t *r = w->run;
+    vg_time_t tick_sec = 0, last = 0;
+    uint64_t n = 0, bytes = 0;
+    vg_packet_t p;
+    for (;;) {
+        unsigned g = atomic_load_explicit(&r->detect_gen, memory_order_acquire);
+        if (g != w->detect_gen)
+            wapp_detect_swap(w, g);
+        enum vg_capture_result cr = vg_capture_next_part(r->cap, w->id, &p);
+        if (cr == VG_CAPTURE_END)
+            break;
+        if (cr != VG_CAPTURE_OK) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            vg_time_t now = (vg_time_t)ts.tv_sec * VG_USEC_PER_SEC + (vg_time_t)(ts.tv_nsec / 1000);
+            if (now / VG_USEC_PER_SEC > tick_sec && now > w->now) {
+                worker_tick(w, now);
+                tick_sec = now / VG_USEC_PER_SEC;
+            }
+            worker_publish(w);
+            continue;
+        }
+        vg_time_t sec = p.ts / VG_USEC_PER_SEC;
+        if (sec > tick_sec) {
+            if (tick_sec)
+                worker_tick(w, p.ts);
+            tick_sec = sec;
+        }
+        if (!w->rx_first_ts || p.ts < w->rx_first_ts)
+            w->rx_first_ts = p.ts;
+        last = VG_MAX(last, p.ts);
+        if (p.ts > w->now)
+            w->now = p.ts;
+        n++;
+        bytes += p.wirelen;
+        if (r->opts->stage != VG_STAGE_READ)
+            process_packet(w, &p);
+        if ((n & 63) == 0) {
+            atomic_store_explicit(&w->rx_packets, n, memory_order_relaxed);
+            atomic_store_explicit(&w->rx_bytes, bytes, memory_order_relaxed);
+            atomic_store_explicit(&w->rx_last_ts, last, memory_order_relaxed);
+            worker_publish(w);
+        }
+    }
+    atomic_store(&w->rx_packets, n);
+    atomic_store(&w->rx_bytes, bytes);
+    atomic_store(&w->rx_last_ts, last);
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     char name[16];
     snprintf(name, sizeof name, "vg-worker%u", w->id);
     pthread_setname_np(pthread_self(), name);
+    if (w->run->direct)
+        worker_direct(w);
     batch_t *b;
-    while ((b = vg_ring_pop(w->in)) != NULL) {
+    while (!w->run->direct && (b = vg_ring_pop(w->in)) != NULL) {
         if (b->gen != w->detect_gen) /* a rule reload: switch between batches */
             wapp_detect_swap(w, b->gen);
         for (uint32_t i = 0; i < b->n; i++) {
@@ -145,22 +226,10 @@ static void *worker_main(void *arg)
                 w->now = p.ts;
             process_packet(w, &p);
         }
-        if (b->has_tick) {
-            if (b->tick > w->now)
-                w->now = b->tick;
-            vg_flow_table_tick(w->flows, b->tick);
-            vg_decode_tick(w->dec, b->tick);
-            if (w->run->behave)
-                engine_behave_epoch(w);
-            if (w->run->live && w->cur && w->cur->buf.len) {
-                evq_submit(&w->run->evq, w->cur);
-                w->cur = NULL;
-            }
-        }
+        if (b->has_tick)
+            worker_tick(w, b->tick);
         vg_ring_push(w->back, b);
-        snapshot_if_asked(w);
-        atomic_store_explicit(&w->prog_flows, w->counters[W_FLOW_EVENTS], memory_order_relaxed);
-        atomic_store_explicit(&w->prog_alerts, w->counters[W_ALERTS], memory_order_relaxed);
+        worker_publish(w);
     }
     /* End of input: every remaining flow ends with reason "shutdown", as Suricata does. */
     vg_flow_table_flush(w->flows, VG_FLOW_END_SHUTDOWN);
@@ -174,6 +243,7 @@ static void *worker_main(void *arg)
     worker_collect(w, w->snap);
     pthread_mutex_unlock(&w->snap_mu);
     evq_producer_done(&w->run->evq);
+    atomic_fetch_add(&w->run->workers_done, 1);
     return NULL;
 }
 

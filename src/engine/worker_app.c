@@ -234,8 +234,11 @@ static bool flow_established(const vg_flow_t *f)
     return f->state != VG_FLOW_NEW;
 }
 
-/* f->detect: the flow's variables, tagged with the engine generation they were sized for (a
- * rule reload renumbers flowbits: variables of an older generation start again empty). */
+/* f->detect: the flow's variables, tagged with the engine generation they were sized for. A rule
+ * reload renumbers flowbits and flowints: variables of an older generation are carried to the
+ * current one by name when the flow is next inspected (w->fv_remap), those whose name the new
+ * rules do not use are dropped. Only the last 8 generations are kept: a flow not inspected
+ * across more reloads than that starts again empty. */
 typedef struct flow_detect {
     vg_flowvars_t *fv;
     unsigned gen;
@@ -255,8 +258,20 @@ static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
 {
     flow_detect_t *fd = f->detect;
     if (fd && fd->gen != w->detect_gen) {
-        flow_detect_free(f);
-        fd = NULL;
+        const struct fv_remap *m = NULL;
+        for (unsigned i = 0; i < w->n_fv_remap; i++)
+            if (w->fv_remap[i].gen == fd->gen)
+                m = &w->fv_remap[i];
+        if (m && w->detect_engine && fd->fv->n_bits == m->n_bits && fd->fv->n_ints == m->n_ints) {
+            vg_flowvars_t *n = vg_flowvars_remap(fd->fv, m->bits, m->ints,
+                                                 vg_detect_engine_ruleset(w->detect_engine));
+            vg_flowvars_free(fd->fv);
+            fd->fv = n;
+            fd->gen = w->detect_gen;
+        } else {
+            flow_detect_free(f);
+            fd = NULL;
+        }
     }
     if (!fd) {
         const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
@@ -270,9 +285,11 @@ static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
     return fd->fv;
 }
 
-/* True when rule r already alerted on the transaction being inspected; records it otherwise. */
-static bool tx_already_alerted(worker_t *w, const vg_rule_t *r)
+/* True when rule r already matched the transaction being inspected (its actions, threshold and
+ * alert were handled then); records it otherwise. Asked by the engine (vg_detect_tx_seen_fn). */
+static bool tx_already_matched(void *user, const vg_rule_t *r)
 {
+    worker_t *w = user;
     app_flow_t *a = w->cur_flow ? w->cur_flow->app : NULL;
     if (!w->cur_tx || !a)
         return false;
@@ -292,8 +309,6 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
     vg_flow_t *f = w->cur_flow;
-    if (tx_already_alerted(w, r))
-        return;
     w->counters[W_ALERTS]++;
     if (f)
         f->alerted = true;
@@ -580,6 +595,7 @@ void wapp_init(worker_t *w)
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
     if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL) {
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
+        vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
         w->detect_engine = w->run->opts->detect;
     }
     if (w->detect && w->run->opts->attrib)
@@ -588,9 +604,47 @@ void wapp_init(worker_t *w)
     vg_buf_init(&w->fast_line, 256);
 }
 
+static void fv_remap_clear(worker_t *w)
+{
+    for (unsigned i = 0; i < w->n_fv_remap; i++) {
+        free(w->fv_remap[i].bits);
+        free(w->fv_remap[i].ints);
+    }
+    w->n_fv_remap = 0;
+}
+
+/* At a swap from old to e (old still alive): the maps of earlier generations now lead to e's
+ * ids, and old's own ids get a map. */
+static void fv_remap_push(worker_t *w, const vg_detect_engine_t *old, const vg_detect_engine_t *e)
+{
+    if (!old || !e) {
+        fv_remap_clear(w);
+        return;
+    }
+    const vg_ruleset_t *ors = vg_detect_engine_ruleset(old), *nrs = vg_detect_engine_ruleset(e);
+    uint32_t *tb = vg_ruleset_flowbit_map(ors, nrs), *ti = vg_ruleset_flowint_map(ors, nrs);
+    for (unsigned i = 0; i < w->n_fv_remap; i++) {
+        struct fv_remap *m = &w->fv_remap[i];
+        for (uint32_t k = 0; k < m->n_bits; k++)
+            m->bits[k] = m->bits[k] == VG_VAR_NONE ? VG_VAR_NONE : tb[m->bits[k]];
+        for (uint32_t k = 0; k < m->n_ints; k++)
+            m->ints[k] = m->ints[k] == VG_VAR_NONE ? VG_VAR_NONE : ti[m->ints[k]];
+    }
+    if (w->n_fv_remap == sizeof w->fv_remap / sizeof w->fv_remap[0]) { /* the oldest goes */
+        free(w->fv_remap[0].bits);
+        free(w->fv_remap[0].ints);
+        memmove(w->fv_remap, w->fv_remap + 1, (w->n_fv_remap - 1) * sizeof w->fv_remap[0]);
+        w->n_fv_remap--;
+    }
+    w->fv_remap[w->n_fv_remap++] = (struct fv_remap){
+        .gen = w->detect_gen, .n_bits = vg_ruleset_n_flowbits(ors),
+        .n_ints = vg_ruleset_n_flowints(ors), .bits = tb, .ints = ti};
+}
+
 void wapp_detect_swap(worker_t *w, unsigned gen)
 {
     const vg_detect_engine_t *e = atomic_load_explicit(&w->run->detect_cur, memory_order_acquire);
+    fv_remap_push(w, w->detect_engine, e);
     if (w->detect) { /* keep its counters: the stats are for the whole run */
         const vg_stats_table_t *t = vg_detect_stats_table();
         const uint64_t *v = vg_detect_stats_values(w->detect);
@@ -603,6 +657,7 @@ void wapp_detect_swap(worker_t *w, unsigned gen)
     }
     if (e) {
         w->detect = vg_detect_ctx_new(e);
+        vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
         if (!w->attrib && w->run->opts->attrib)
             w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     }
@@ -613,6 +668,7 @@ void wapp_detect_swap(worker_t *w, unsigned gen)
 
 void wapp_fini(worker_t *w)
 {
+    fv_remap_clear(w);
     vg_stream_ctx_free(w->stream);
     free(w->app_counters);
     vg_detect_ctx_free(w->detect);

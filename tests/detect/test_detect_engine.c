@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "detect/detect_engine.h"
@@ -236,6 +237,57 @@ static void test_tx_once_and_direction(void **state)
     vg_detect_engine_free(e);
 }
 
+/* tx_seen for the test below: the sids that matched the current transaction */
+static uint32_t seen_sids[8];
+static int n_seen;
+static bool seen_fn(void *user, const vg_rule_t *r)
+{
+    (void)user;
+    for (int i = 0; i < n_seen; i++)
+        if (seen_sids[i] == r->sid)
+            return true;
+    seen_sids[n_seen++] = r->sid;
+    return false;
+}
+
+/* A transaction inspected twice (request complete, then with the response): a rule that matched
+ * the first time applies its flowint action and counts towards its threshold once, and alerts
+ * once. */
+static void test_tx_inspected_twice(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert http any any -> any any (msg:\"cnt\"; http.uri; content:\"/c\"; flowint:n,+,1; noalert; sid:1;)\n"
+        "alert http any any -> any any (msg:\"thr\"; http.uri; content:\"/c\"; threshold:type threshold, track by_src, count 2, seconds 60; sid:2;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_ctx_set_tx_seen(c, seen_fn);
+    vg_flowvars_t *fv = vg_flowvars_new(vg_detect_engine_ruleset(e));
+    vg_packet_t ts = tcp_pkt("10.0.0.1", 1234, "10.0.0.2", 80, "");
+    vg_packet_t tc = tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1234, "");
+    vg_detect_input_t in[2];
+    memset(in, 0, sizeof in);
+    in[0].buf[VG_BUF_HTTP_URI] = (const uint8_t *)"/c";
+    in[0].len[VG_BUF_HTTP_URI] = 2;
+    in[1] = in[0];
+    for (int d = 0; d < 2; d++) {
+        in[d].pkt = d ? &tc : &ts;
+        in[d].app_proto = VG_APP_HTTP;
+        in[d].flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER);
+    }
+    hits_t h = {0};
+    for (int tx = 0; tx < 2; tx++) {
+        n_seen = 0; /* a new transaction */
+        vg_detect_tx(c, &in[0], NULL, fv, 1000000, on_alert, &h);
+        vg_detect_tx(c, &in[0], &in[1], fv, 1000000, on_alert, &h);
+    }
+    assert_int_equal(fv->ints[0], 2);    /* one +1 per transaction */
+    assert_int_equal(h.n, 1);            /* threshold: the 2nd transaction's match is the 2nd */
+    assert_int_equal(h.sid[0], 2);
+    vg_flowvars_free(fv);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 /* A multi-buffer (tls.certs): the rule matches when all its contents match within one
  * instance, never across two; the prefilter scans every instance. */
 static void test_multi_buffer(void **state)
@@ -297,6 +349,77 @@ static void test_threshold_limit(void **state)
     vg_detect_engine_free(e);
 }
 
+static uint32_t bit_id(const vg_ruleset_t *rs, const char *name)
+{
+    for (uint32_t i = 0; i < vg_ruleset_n_flowbits(rs); i++)
+        if (!strcmp(vg_ruleset_flowbit_name(rs, i), name))
+            return i;
+    fail_msg("no flowbit %s", name);
+    return 0;
+}
+
+/* Rule reload: flow variables carried to the new set by name (ids differ), names it does not use
+ * dropped; threshold windows carried for a sid kept with the same threshold, not for one whose
+ * threshold changed. */
+static void test_reload_carry(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e1 = engine(
+        "alert tcp any any -> any any (msg:\"a\"; content:\"a\"; flowbits:set,fa; flowint:n,+,1; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"b\"; content:\"b\"; flowbits:set,fb; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"lim\"; content:\"x\"; threshold:type limit, track by_src, count 2, seconds 60; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"chg\"; content:\"x\"; threshold:type limit, track by_src, count 2, seconds 60; sid:6;)\n");
+    vg_detect_engine_t *e2 = engine(
+        "alert tcp any any -> any any (msg:\"z\"; content:\"z\"; flowbits:set,fz; flowbits:set,fy; flowint:m,+,1; sid:9;)\n"
+        "alert tcp any any -> any any (msg:\"b\"; content:\"b\"; flowbits:isset,fb; flowint:n,>,3; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"lim\"; content:\"x\"; threshold:type limit, track by_src, count 2, seconds 60; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"chg\"; content:\"x\"; threshold:type limit, track by_src, count 3, seconds 60; sid:6;)\n");
+    const vg_ruleset_t *r1 = vg_detect_engine_ruleset(e1), *r2 = vg_detect_engine_ruleset(e2);
+    assert_int_not_equal(bit_id(r1, "fb"), bit_id(r2, "fb")); /* renumbered */
+    vg_flowvars_t *fv1 = vg_flowvars_new(r1);
+    vg_flowvars_set(fv1, bit_id(r1, "fa"), true);
+    vg_flowvars_set(fv1, bit_id(r1, "fb"), true);
+    fv1->ints[0] = 7; /* n, the only flowint of set 1 */
+    fv1->int_set[0] |= 1;
+    uint32_t *bm = vg_ruleset_flowbit_map(r1, r2), *im = vg_ruleset_flowint_map(r1, r2);
+    assert_int_equal(bm[bit_id(r1, "fa")], VG_VAR_NONE);
+    vg_flowvars_t *fv2 = vg_flowvars_remap(fv1, bm, im, r2);
+    assert_true(vg_flowvars_isset(fv2, bit_id(r2, "fb")));
+    assert_false(vg_flowvars_isset(fv2, bit_id(r2, "fz")));
+    assert_int_equal(fv2->n_ints, 2);
+    assert_int_equal(fv2->ints[im[0]], 7);
+    assert_true(fv2->int_set[0] >> im[0] & 1);
+    assert_false(fv2->int_set[0] >> (1 - im[0]) & 1); /* m: not set */
+    free(bm);
+    free(im);
+    /* sid 5 and 6 reach their limit of 2 under e1 */
+    vg_detect_ctx_t *c1 = vg_detect_ctx_new(e1);
+    hits_t h = {0};
+    vg_packet_t p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "x");
+    run_pkt(c1, &p, NULL, &h);
+    run_pkt(c1, &p, NULL, &h);
+    assert_int_equal(h.n, 4);
+    assert_int_equal(vg_detect_engine_inherit(e2, e1), 1); /* sid 5 only: 6 changed */
+    vg_detect_ctx_t *c2 = vg_detect_ctx_new(e2);
+    h.n = 0;
+    run_pkt(c2, &p, NULL, &h);
+    /* sid 5 stays over its limit; sid 6 (count 3 now) starts again */
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 6);
+    /* the flowint carried makes sid 2 (n > 3, fb set) fire under e2 */
+    vg_packet_t pb = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "b");
+    h.n = 0;
+    run_pkt(c2, &pb, fv2, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 2);
+    vg_flowvars_free(fv1);
+    vg_flowvars_free(fv2);
+    vg_detect_ctx_free(c1);
+    vg_detect_ctx_free(c2);
+    vg_detect_engine_free(e1);
+    vg_detect_engine_free(e2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +430,8 @@ int main(void)
         cmocka_unit_test(test_multi_buffer),
         cmocka_unit_test(test_split_prefilters),
         cmocka_unit_test(test_threshold_limit),
+        cmocka_unit_test(test_reload_carry),
+        cmocka_unit_test(test_tx_inspected_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,7 +220,7 @@ def wait_for(pred, timeout, what):
 
 # --- cases ---------------------------------------------------------------------------------
 
-def case_equals_read(bed, method="af-packet"):
+def case_equals_read(bed, method="af-packet", workers=2):
     """At a rate with no kernel drops, flows (5-tuple and counts), alerts (sid and addresses)
     and anomalies equal what `vigil read` writes for the same captures."""
     rules = write("a.rules", RULES_A)
@@ -230,7 +230,7 @@ def case_equals_read(bed, method="af-packet"):
     ref = fresh("ref")
     vigil_read(ref, "-S", rules, "--workers", "1", gen, web)
     live_dir = fresh("live")
-    lv = Live(bed, live_dir, "-S", rules, "--workers", "2", "--set", "stats.interval=1",
+    lv = Live(bed, live_dir, "-S", rules, "--workers", str(workers), "--set", "stats.interval=1",
               "--set", "capture.method=" + method)
     bed.replay([gen, web], pps=3000)
     time.sleep(1.5)
@@ -259,6 +259,11 @@ def case_equals_read(bed, method="af-packet"):
     reasons = collections.Counter(e["flow"]["reason"] for e in events(live_dir, "flow"))
     assert set(reasons) <= {"shutdown", "timeout"}, reasons
     print("equal: %d flows, %d alerts, kernel %s" % (sum(fl.values()), sum(al.values()), cap))
+
+
+def case_equals_read_one_worker(bed):
+    """The same with one worker reading its own socket (no fanout group)."""
+    case_equals_read(bed, workers=1)
 
 
 def case_equals_read_pcap(bed):
@@ -461,12 +466,14 @@ def case_bad_interface(bed):
     assert not os.path.exists(os.path.join(d, "eve.json")), "nothing written on a failed start"
 
 
-def case_stop_under_traffic(bed, method="af-packet"):
-    """SIGTERM in the middle of a replay: exit 0, every packet the sockets delivered is in a
-    flow event (nothing held back), every flow ended."""
+def case_stop_under_traffic(bed, method="af-packet", extra=()):
+    """SIGTERM in the middle of a replay with 2 workers (af-packet: one socket each in a fanout
+    group): exit 0, every packet the sockets delivered is in a flow event (nothing held back),
+    every flow ended."""
     gen = gen_pcap("gen_stop.pcap", 2000, 9)
     d = fresh("stop")
-    lv = Live(bed, d, "--disable-detection", "--workers", "2", "--set", "capture.method=" + method)
+    lv = Live(bed, d, "--disable-detection", "--workers", "2", "--set", "capture.method=" + method,
+              *extra)
     rp = bed.popen(["tcpreplay", "-q", "-i", "vtx", "--pps=20000", "--loop=50", gen],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(2.5)
@@ -488,6 +495,10 @@ def case_stop_under_traffic(bed, method="af-packet"):
     # the replay loop reuses ports: a new SYN on a closed session ends the old flow ("forced")
     reasons = collections.Counter(e["flow"]["reason"] for e in fl)
     assert set(reasons) <= {"shutdown", "timeout", "forced"} and reasons["shutdown"] > 0, reasons
+    if method == "af-packet" and "af-packet.fanout=no" not in extra:
+        socks = cap["interfaces"][0]["sockets"]
+        assert len(socks) == 2 and all(s["kernel_packets"] > 0 for s in socks), cap
+        assert sum(s["kernel_packets"] for s in socks) == cap["kernel_packets"], cap
     print("stop: %d packets in %d flows, kernel %s, reasons %s" % (in_flows, len(fl), cap, reasons))
 
 
@@ -559,6 +570,145 @@ def case_reload(bed):
     assert not out_gamma, "gamma outside its period: %s (t1 %d t2 %d)" % ([t - t1 for t in out_gamma], t1, t2)
     assert any(t1 + slack < t < t2 - slack for t in by[1000003]), "added rule fired after swap"
     print("reload: alerts %s" % {k: len(v) for k, v in by.items()})
+
+
+def frag_pcap(name, n_flows, base_ts=1_700_000_100_000_000):
+    """n_flows UDP exchanges whose datagrams (3000 bytes each way) travel as three IPv4
+    fragments, plus a small unfragmented packet each way on the same 5-tuple."""
+    pkts = []
+    ts = base_ts
+    for i in range(n_flows):
+        cli, srv = "10.6.%d.%d" % (i // 200, 1 + i % 200), "10.6.9.%d" % (1 + i % 7)
+        for (a, b, sp, dp) in ((cli, srv, 40000 + i, 7000), (srv, cli, 7000, 40000 + i)):
+            seg = P.l4(17, a, b, sport=sp, dport=dp, payload=bytes([i % 251]) * 3000)
+            for off in range(0, len(seg), 1480):
+                chunk = seg[off:off + 1480]
+                pkts.append((ts, P.eth(P.ipv4(a, b, 17, chunk, ident=100 + i, frag_off=off,
+                                              more=off + 1480 < len(seg),
+                                              total_len=20 + len(chunk)))))
+                ts += 100
+            pkts.append((ts, P.frame(17, a, b, sport=sp, dport=dp, payload=b"small")))
+            ts += 100
+    path = os.path.join(TMP, name)
+    P.write_pcap(path, pkts)
+    return path
+
+
+def fanout_case(bed, mode, pcaps):
+    ref = fresh("fo_ref_" + mode)
+    vigil_read(ref, "--disable-detection", "--workers", "1", *pcaps)
+    d = fresh("fo_" + mode)
+    lv = Live(bed, d, "--disable-detection", "--workers", "2",
+              "--set", "af-packet.fanout-mode=" + mode)
+    bed.replay(pcaps, pps=3000)
+    time.sleep(1)
+    lv.stop()
+    cap = [s for s in stats_events(d) if s["final"]][0]["capture"]
+    assert cap["kernel_drops"] == 0, cap
+    socks = cap["interfaces"][0]["sockets"]
+    assert len(socks) == 2, cap
+    total = sum(s["kernel_packets"] for s in socks)
+    assert total == cap["kernel_packets"], cap
+    # both workers got traffic (else the check below would hold trivially)
+    assert all(s["kernel_packets"] > total // 5 for s in socks), "uneven split: %s" % socks
+    fr, fl = flows(ref), flows(d)
+    # a flow split between the workers would show as two half-flows: flows (5-tuple and the
+    # packet/byte counts each way) equal `vigil read`
+    if fr != fl:
+        raise AssertionError("%s: flows differ: only in read %s; only in live %s" % (
+            mode, list((fr - fl).items())[:5], list((fl - fr).items())[:5]))
+    both = sum(1 for k in fl if k[5] and k[6])
+    assert both > 100, "flows with packets both ways: %d" % both
+    print("%s: %d flows (%d both ways) equal vigil read; sockets %s" % (
+        mode, sum(fl.values()), both, [s["kernel_packets"] for s in socks]))
+
+
+def case_fanout_flows(bed):
+    """--workers 2 with af-packet: one socket per worker in a fanout group, each worker reading
+    its own ring. Both directions of every flow reach one worker: the flows equal those of
+    `vigil read`, with both sockets carrying a share. hash (kernel flow hash + defrag) on
+    unfragmented traffic; ip-pair (classic BPF on the address pair) with IP fragments too, which
+    it keeps as fragments, as `vigil read` sees them."""
+    gen = gen_pcap("fo_gen.pcap", 600, 17)
+    fanout_case(bed, "hash", [gen])
+    fanout_case(bed, "ip-pair", [gen, frag_pcap("fo_frag.pcap", 60)])
+
+
+# flowbits and flowint set before a reload, checked by rules after it; a threshold whose count
+# spans the reload. Set B numbers the variables differently (a new flowbit and flowint first)
+# and drops a rule.
+FB_A = """\
+alert http any any -> any any (msg:"FB login"; flow:established,to_server; http.uri; content:"/login"; flowbits:set,vg.seen; flowbits:noalert; sid:2000001; rev:1;)
+alert http any any -> any any (msg:"FB count"; flow:established,to_server; http.uri; content:"/cnt"; flowint:vg.n,+,1; noalert; sid:2000003; rev:1;)
+alert http any any -> any any (msg:"FB thr"; flow:established,to_server; http.uri; content:"/thr"; threshold:type threshold, track by_src, count 4, seconds 600; sid:2000010; rev:1;)
+alert http any any -> any any (msg:"FB gone"; flow:established,to_server; http.uri; content:"/zzz"; sid:2000099; rev:1;)
+"""
+FB_B = """\
+alert http any any -> any any (msg:"FB other"; flow:established,to_server; http.uri; content:"/other"; flowbits:set,aa.other; flowint:aa.m,+,1; sid:2000050; rev:1;)
+alert http any any -> any any (msg:"FB login"; flow:established,to_server; http.uri; content:"/login"; flowbits:set,vg.seen; flowbits:noalert; sid:2000001; rev:1;)
+alert http any any -> any any (msg:"FB count"; flow:established,to_server; http.uri; content:"/cnt"; flowint:vg.n,+,1; noalert; sid:2000003; rev:1;)
+alert http any any -> any any (msg:"FB after"; flow:established,to_server; http.uri; content:"/after"; flowbits:isset,vg.seen; sid:2000002; rev:1;)
+alert http any any -> any any (msg:"FB check"; flow:established,to_server; http.uri; content:"/check"; flowint:vg.n,>=,3; sid:2000004; rev:1;)
+alert http any any -> any any (msg:"FB thr"; flow:established,to_server; http.uri; content:"/thr"; threshold:type threshold, track by_src, count 4, seconds 600; sid:2000010; rev:1;)
+"""
+
+
+def case_reload_flowbits(bed):
+    """A flowbit and a flowint set on an open flow before a reload are seen by rules after it
+    (the new set numbers them differently), and a threshold count spans the reload."""
+    rules = write("fb.rules", FB_A)
+    c = P.TcpConv("10.5.0.1", 33333, "10.5.1.80", 80, ts=1_700_000_200_000_000)
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    c.handshake()
+
+    def req(path):
+        c.send(True, b"GET " + path + b" HTTP/1.1\r\nHost: t\r\n\r\n").send(False, ok)
+    for path in (b"/login", b"/cnt", b"/cnt", b"/thr/1", b"/thr/2", b"/thr/3"):
+        req(path)
+    n1 = len(c.pkts)
+    for path in (b"/cnt", b"/thr/4", b"/after", b"/check"):
+        req(path)
+    c.close()
+    p1, p2 = os.path.join(TMP, "fb1.pcap"), os.path.join(TMP, "fb2.pcap")
+    P.write_pcap(p1, c.pkts[:n1])
+    P.write_pcap(p2, c.pkts[n1:])
+    d = fresh("fb")
+    lv = Live(bed, d, "-S", rules, "--workers", "2")
+    bed.replay([p1], pps=200)
+    time.sleep(1)
+    write("fb.rules", FB_B)
+    r = subprocess.run([ARGS.vigil, "rules", "reload", "-l", d], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("ok "), r
+    bed.replay([p2], pps=200)
+    time.sleep(1)
+    lv.stop()
+    got = collections.Counter(e["alert"]["signature_id"] for e in events(d, "alert"))
+    fl = events(d, "flow")
+    assert len(fl) == 1 and fl[0]["flow"]["pkts_toserver"] + fl[0]["flow"]["pkts_toclient"] == \
+        len(c.pkts), "one flow with every packet: %s" % [e["flow"] for e in fl]
+    assert got[2000002] == 1, "flowbit set before the reload seen after it: %s" % got
+    assert got[2000004] == 1, "flowint counted across the reload: %s" % got
+    # The threshold: the same alerts as `vigil read` of the whole conversation with set B, where
+    # the count runs uninterrupted; the last one needs the matches counted before the reload.
+    ref = fresh("fb_ref")
+    whole = os.path.join(TMP, "fb_whole.pcap")
+    P.write_pcap(whole, c.pkts)
+    vigil_read(ref, "-S", write("fb_b.rules", FB_B), whole)
+    want = collections.Counter(e["alert"]["signature_id"] for e in events(ref, "alert"))
+    assert want[2000010] >= 1, want
+    assert got == want, "alerts after the reload %s, vigil read with set B %s" % (got, want)
+    print("reload keeps flow variables and thresholds: %s" % dict(got))
+
+
+def case_stop_under_traffic_ip_pair(bed):
+    """Stop under traffic with 2 workers, ip-pair fanout."""
+    case_stop_under_traffic(bed, extra=("--set", "af-packet.fanout-mode=ip-pair"))
+
+
+def case_stop_under_traffic_reader(bed):
+    """Stop under traffic with 2 workers fed by the reader thread (af-packet.fanout=no)."""
+    case_stop_under_traffic(bed, extra=("--set", "af-packet.fanout=no"))
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

@@ -188,7 +188,9 @@ static void parse_lines(vstate_t *v, char *data, size_t len)
         json_t *seq = j ? json_object_get(j, "seq") : NULL;
         const char *type = j ? jstr(j, "type") : NULL;
         const char *h = j ? jstr(j, "hash") : NULL, *pr = j ? jstr(j, "prev") : NULL;
-        if (!shape || !json_is_integer(seq) || !type || !h || !pr || strlen(pr) != 64) {
+        /* entries are numbered from 1; a negative number would wrap as uint64 */
+        if (!shape || !json_is_integer(seq) || json_integer_value(seq) < 1 || !type || !h || !pr ||
+            strlen(pr) != 64) {
             /* judged after parsing: the next run may have recorded it as a cut write */
             v->damaged = vg_xrealloc(v->damaged, (v->n_damaged + 1) * sizeof *v->damaged);
             v->damaged[v->n_damaged].line = line;

@@ -41,7 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_error_t je;
     json_t *j = json_loadb((const char *)data, size, 0, &je);
-    if (json_is_object(j) && why && !strstr(why, "repeats a key") && !strstr(why, "deeper") &&
+    /* a NUL byte is refused by the scanner wherever it is (PostgreSQL's text cannot hold it);
+     * jansson's loadb stops reading at one */
+    bool nul = memchr(data, 0, size) != NULL;
+    if (json_is_object(j) && why && !nul && !strstr(why, "repeats a key") && !strstr(why, "deeper") &&
         !strstr(why, "\\u0000") && !strstr(why, "out of memory")) {
         fprintf(stderr, "fuzz_evscan: jansson reads an object, the scanner refuses: %s\n", why);
         abort();

@@ -116,13 +116,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vg_verify_opts_t vo = {.logdir = dir, .pubkey = own_key ? NULL : pub, .json = true};
     int rc = vg_verify(&vo, o);
     fclose(o);
-    if (rc < 0 || rc > 3)
+    if (rc < 0 || rc > 3) {
+        fprintf(stderr, "fuzz_ledger: exit status %d\n%.*s\n", rc, (int)out_len, out);
         abort(); /* an exit status outside the documented ones */
+    }
     if (rc != 2) {
         json_error_t je;
         json_t *j = json_loadb(out, out_len, 0, &je);
-        if (!j || !json_is_object(j))
+        if (!j || !json_is_object(j)) {
+            fprintf(stderr, "fuzz_ledger: --json output is not one object (%s, status %d):\n%.*s\n",
+                    je.text, rc, (int)out_len, out);
             abort(); /* --json must print one object */
+        }
         json_decref(j);
     }
     free(out);

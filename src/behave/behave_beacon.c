@@ -28,24 +28,7 @@ typedef struct beacon_ent {
     uint8_t alerted;
 } beacon_ent_t;
 
-struct beacon_state {
-    vg_btab_t t;
-};
-
-struct beacon_state *beacon_new(vg_behave_t *b)
-{
-    struct beacon_state *s = vg_xcalloc(1, sizeof *s);
-    vg_btab_init(&s->t, b->cfg.table_size, sizeof(beacon_ent_t), &b->c[BC_EVICTIONS]);
-    return s;
-}
-
-void beacon_free(struct beacon_state *s)
-{
-    vg_btab_fini(&s->t);
-    free(s);
-}
-
-size_t beacon_bytes(const struct beacon_state *s) { return vg_btab_bytes(&s->t); }
+VG_BEHAVE_TABLE_STATE(beacon_state, beacon, beacon_ent_t)
 
 /* Inserts t in sorted order; false when it is within a second of a kept time. */
 static bool insert(beacon_ent_t *e, vg_time_t t)

@@ -32,24 +32,7 @@ typedef struct brute_ent {
     uint8_t alerted;
 } brute_ent_t;
 
-struct brute_state {
-    vg_btab_t t;
-};
-
-struct brute_state *brute_new(vg_behave_t *b)
-{
-    struct brute_state *s = vg_xcalloc(1, sizeof *s);
-    vg_btab_init(&s->t, b->cfg.table_size, sizeof(brute_ent_t), &b->c[BC_EVICTIONS]);
-    return s;
-}
-
-void brute_free(struct brute_state *s)
-{
-    vg_btab_fini(&s->t);
-    free(s);
-}
-
-size_t brute_bytes(const struct brute_state *s) { return vg_btab_bytes(&s->t); }
+VG_BEHAVE_TABLE_STATE(brute_state, brute, brute_ent_t)
 
 void brute_observe(vg_behave_t *b, struct brute_state *s, const vg_behave_obs_t *o,
                    const char *names)

@@ -37,24 +37,7 @@ typedef struct dns_ent {
     char dom[DOM_MAX];
 } dns_ent_t;
 
-struct dns_state_b {
-    vg_btab_t t;
-};
-
-struct dns_state_b *dnst_new(vg_behave_t *b)
-{
-    struct dns_state_b *s = vg_xcalloc(1, sizeof *s);
-    vg_btab_init(&s->t, b->cfg.table_size, sizeof(dns_ent_t), &b->c[BC_EVICTIONS]);
-    return s;
-}
-
-void dnst_free(struct dns_state_b *s)
-{
-    vg_btab_fini(&s->t);
-    free(s);
-}
-
-size_t dnst_bytes(const struct dns_state_b *s) { return vg_btab_bytes(&s->t); }
+VG_BEHAVE_TABLE_STATE(dns_state_b, dnst, dns_ent_t)
 
 /* Offset where the registered domain starts in name[0..n), or -1 for none (no subdomain). */
 static int registered_start(const char *name, size_t n)

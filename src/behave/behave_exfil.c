@@ -24,24 +24,7 @@ typedef struct exfil_ent {
     uint8_t alerted;
 } exfil_ent_t;
 
-struct exfil_state {
-    vg_btab_t t;
-};
-
-struct exfil_state *exfil_new(vg_behave_t *b)
-{
-    struct exfil_state *s = vg_xcalloc(1, sizeof *s);
-    vg_btab_init(&s->t, b->cfg.table_size, sizeof(exfil_ent_t), &b->c[BC_EVICTIONS]);
-    return s;
-}
-
-void exfil_free(struct exfil_state *s)
-{
-    vg_btab_fini(&s->t);
-    free(s);
-}
-
-size_t exfil_bytes(const struct exfil_state *s) { return vg_btab_bytes(&s->t); }
+VG_BEHAVE_TABLE_STATE(exfil_state, exfil, exfil_ent_t)
 
 void exfil_observe(vg_behave_t *b, struct exfil_state *s, const vg_behave_obs_t *o,
                    const char *names)

@@ -44,24 +44,7 @@ typedef struct flood_ent {
     uint8_t alerted;
 } flood_ent_t;
 
-struct flood_state {
-    vg_btab_t t;
-};
-
-struct flood_state *flood_new(vg_behave_t *b)
-{
-    struct flood_state *s = vg_xcalloc(1, sizeof *s);
-    vg_btab_init(&s->t, b->cfg.table_size, sizeof(flood_ent_t), &b->c[BC_EVICTIONS]);
-    return s;
-}
-
-void flood_free(struct flood_state *s)
-{
-    vg_btab_fini(&s->t);
-    free(s);
-}
-
-size_t flood_bytes(const struct flood_state *s) { return vg_btab_bytes(&s->t); }
+VG_BEHAVE_TABLE_STATE(flood_state, flood, flood_ent_t)
 
 static int flood_class(const vg_behave_cfg_t *c, const vg_behave_obs_t *o)
 {

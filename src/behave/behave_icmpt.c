@@ -37,24 +37,7 @@ typedef struct icmpt_ent {
     uint8_t alerted;
 } icmpt_ent_t;
 
-struct icmpt_state {
-    vg_btab_t t;
-};
-
-struct icmpt_state *icmpt_new(vg_behave_t *b)
-{
-    struct icmpt_state *s = vg_xcalloc(1, sizeof *s);
-    vg_btab_init(&s->t, b->cfg.table_size, sizeof(icmpt_ent_t), &b->c[BC_EVICTIONS]);
-    return s;
-}
-
-void icmpt_free(struct icmpt_state *s)
-{
-    vg_btab_fini(&s->t);
-    free(s);
-}
-
-size_t icmpt_bytes(const struct icmpt_state *s) { return vg_btab_bytes(&s->t); }
+VG_BEHAVE_TABLE_STATE(icmpt_state, icmpt, icmpt_ent_t)
 
 static bool is_echo_request(const vg_behave_obs_t *o)
 {

@@ -6,6 +6,7 @@
 #include "common/buf.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct scan_state;
@@ -95,6 +96,25 @@ bool vg_behave_port_in(const uint16_t *ports, size_t n, uint16_t p);
 bool vg_behave_not_unicast(const vg_addr_t *a, int ip_ver);
 void vg_behave_put_addr(vg_jw_t *w, const char *key, const vg_addr_t *a, int ip_ver);
 static inline double vg_behave_secs(vg_time_t t) { return (double)t / (double)VG_USEC_PER_SEC; }
+
+/* A detector whose state is one bounded table of entries of type ent (each detector's case):
+ * the state struct and its prefix##_new, prefix##_free and prefix##_bytes. */
+#define VG_BEHAVE_TABLE_STATE(state, prefix, ent)                                                 \
+    struct state {                                                                                \
+        vg_btab_t t;                                                                              \
+    };                                                                                            \
+    struct state *prefix##_new(vg_behave_t *b)                                                    \
+    {                                                                                             \
+        struct state *s = vg_xcalloc(1, sizeof *s);                                               \
+        vg_btab_init(&s->t, b->cfg.table_size, sizeof(ent), &b->c[BC_EVICTIONS]);                 \
+        return s;                                                                                 \
+    }                                                                                             \
+    void prefix##_free(struct state *s)                                                           \
+    {                                                                                             \
+        vg_btab_fini(&s->t);                                                                      \
+        free(s);                                                                                  \
+    }                                                                                             \
+    size_t prefix##_bytes(const struct state *s) { return vg_btab_bytes(&s->t); }
 
 /* Each detector: new (NULL when disabled), free, observe, finish (may be NULL). */
 #define VG_BEHAVE_DETECTOR(name)                                                                  \

@@ -55,24 +55,7 @@ typedef struct scan_ent {
     uint8_t alerted, ip_ver, proto;
 } scan_ent_t;
 
-struct scan_state {
-    vg_btab_t t;
-};
-
-struct scan_state *scan_new(vg_behave_t *b)
-{
-    struct scan_state *s = vg_xcalloc(1, sizeof *s);
-    vg_btab_init(&s->t, b->cfg.table_size, sizeof(scan_ent_t), &b->c[BC_EVICTIONS]);
-    return s;
-}
-
-void scan_free(struct scan_state *s)
-{
-    vg_btab_fini(&s->t);
-    free(s);
-}
-
-size_t scan_bytes(const struct scan_state *s) { return vg_btab_bytes(&s->t); }
+VG_BEHAVE_TABLE_STATE(scan_state, scan, scan_ent_t)
 
 /* The probe technique, or -1 when the flow is a conversation. */
 static int probe_kind(const vg_behave_cfg_t *cfg, const vg_behave_obs_t *o)

@@ -269,7 +269,7 @@ int vigil_read_main(int argc, char **argv)
             goto out;
         }
         sinks[n_sinks++] = (vg_sink_t){"evidence ledger", ledger, vg_ledger_sink_event,
-                                       vg_ledger_sink_commit};
+                                       vg_ledger_sink_commit, NULL};
     }
     if (stage == VG_STAGE_ALL) {
         bool store_off;
@@ -288,7 +288,7 @@ int vigil_read_main(int argc, char **argv)
             goto out;
         if (ship)
             sinks[n_sinks++] = (vg_sink_t){"redis", ship, vg_ship_sink_event,
-                                           vg_ship_sink_commit};
+                                           vg_ship_sink_commit, vg_ship_sink_stats};
     }
     vg_run_opts_t ro = {
         .cfg = cfg,

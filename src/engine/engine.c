@@ -259,6 +259,9 @@ static void write_stats(out_ctx_t *o, bool final)
         vg_jw_kv_uint(&jw, "rss_peak", peak);
         vg_jw_obj_close(&jw);
     }
+    for (size_t i = 0; i < r->opts->n_sinks; i++)
+        if (r->opts->sinks[i].stats)
+            r->opts->sinks[i].stats(r->opts->sinks[i].ctx, &jw);
     vg_jw_obj_close(&jw);
     vg_jw_obj_close(&jw);
     vg_buf_putc(&b, '\n');

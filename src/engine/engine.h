@@ -22,6 +22,7 @@
 
 struct vg_detect_engine;
 struct vg_attrib;
+struct vg_jw;
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -66,6 +67,9 @@ typedef struct vg_sink {
     /* Called after each block of events and once at the end (final == true): make everything
      * given so far durable. Non-zero: failed, as above. May be NULL. */
     int (*commit)(void *ctx, bool final);
+    /* Optional: writes the sink's own gauges (members of the stats object, e.g. "ship": {...})
+     * into every stats event. May be NULL. */
+    void (*stats)(void *ctx, struct vg_jw *jw);
 } vg_sink_t;
 
 typedef struct vg_run_opts {

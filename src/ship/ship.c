@@ -11,6 +11,7 @@
 #include "ship/ship.h"
 #include "common/buf.h"
 #include "common/common.h"
+#include "common/json.h"
 #include "common/log.h"
 
 #include <dirent.h>
@@ -863,6 +864,22 @@ int vg_ship_sink_commit(void *ctx, bool final)
         pthread_mutex_unlock(&s->mu);
     }
     return 0;
+}
+
+void vg_ship_sink_stats(void *ctx, vg_jw_t *jw)
+{
+    vg_ship_stats_t st;
+    vg_ship_get_stats(ctx, &st);
+    vg_jw_key(jw, "ship");
+    vg_jw_obj_open(jw);
+    vg_jw_kv_uint(jw, "spooled", st.spooled);
+    vg_jw_kv_uint(jw, "dropped", st.dropped);
+    vg_jw_kv_uint(jw, "sent", st.sent);
+    vg_jw_kv_uint(jw, "committed", st.committed);
+    vg_jw_kv_uint(jw, "unsent", st.unsent);
+    vg_jw_kv_uint(jw, "spool_bytes", st.spool_bytes);
+    vg_jw_kv_bool(jw, "connected", st.connected);
+    vg_jw_obj_close(jw);
 }
 
 void vg_ship_get_stats(vg_ship_t *s, vg_ship_stats_t *st)

@@ -57,6 +57,10 @@ vg_ship_t *vg_ship_open(const vg_ship_opts_t *o, char *err, size_t err_len);
 /* vg_sink_t functions (ctx = the vg_ship_t). */
 int vg_ship_sink_event(void *ctx, const char *line, size_t len);
 int vg_ship_sink_commit(void *ctx, bool final);
+/* Writes "ship": {spooled, dropped, sent, committed, unsent, spool_bytes, connected} (this
+ * run's counters, the collector's committed mark, what waits in the spool). */
+struct vg_jw;
+void vg_ship_sink_stats(void *ctx, struct vg_jw *jw);
 void vg_ship_get_stats(vg_ship_t *s, vg_ship_stats_t *st);
 /* Stops the sender (after the drain of a final commit) and frees s. */
 void vg_ship_close(vg_ship_t *s);

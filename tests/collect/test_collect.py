@@ -426,6 +426,13 @@ def case_spool_full():
     assert 0 < spooled < len(lines), (spooled, len(lines))
     m = re.search(r"(\d+) events were not shipped: the spool was full", r.stderr)
     assert m and int(m.group(1)) == len(lines) - spooled, r.stderr
+    # the stats events carry the spool's gauges; the final one counts every drop before it
+    # (the final stats line itself may be dropped after it was written)
+    final = [json.loads(x) for x in lines if '"event_type":"stats"' in x][-1]["stats"]["ship"]
+    assert final["dropped"] in (len(lines) - spooled - 1, len(lines) - spooled), (final, spooled)
+    assert final["spooled"] == spooled and not final["connected"], final
+    # unsent: what is durable (fsync'd) and waits; the last events may not be synced yet
+    assert 0 < final["spool_bytes"] <= 200 * 1024 and 0 < final["unsent"] <= spooled, final
     spool_bytes = sum(os.path.getsize(os.path.join(TMP, "f", "ship", x))
                       for x in os.listdir(os.path.join(TMP, "f", "ship")) if x.startswith("seg-"))
     assert spool_bytes <= 200 * 1024, spool_bytes

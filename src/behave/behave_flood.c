@@ -102,12 +102,10 @@ void flood_observe(vg_behave_t *b, struct flood_state *s, const vg_behave_obs_t 
     bool created;
     flood_ent_t *e = vg_btab_get(&s->t, key, sizeof key, o->ts, &created);
     vg_time_t win = (vg_time_t)c->flood_window * VG_USEC_PER_SEC;
-    bool new_episode = created || o->ts > e->last + win;
-    if (new_episode || o->ts > e->win_start + win) {
-        uint8_t keep = new_episode ? 0 : e->alerted;
-        memset((uint8_t *)e + sizeof(vg_bent_t), 0, sizeof *e - sizeof(vg_bent_t));
-        e->win_start = e->win_first = o->ts;
-        e->alerted = keep;
+    bool restarted;
+    VG_BEHAVE_ROLL_WINDOW(e, o->ts, win, created, restarted);
+    if (restarted) {
+        e->win_first = o->ts;
     }
     if (o->ts > e->last)
         e->last = o->ts;

@@ -97,6 +97,22 @@ bool vg_behave_not_unicast(const vg_addr_t *a, int ip_ver);
 void vg_behave_put_addr(vg_jw_t *w, const char *key, const vg_addr_t *a, int ip_ver);
 static inline double vg_behave_secs(vg_time_t t) { return (double)t / (double)VG_USEC_PER_SEC; }
 
+/* The window of an entry e (a struct starting with its vg_bent_t, with members win_start, last
+ * and alerted) at time ts: after win of quiet a new episode starts (its alert may fire again),
+ * else every win a new window (the episode's alert stays fired). On either, the members after the
+ * header are zeroed and the window starts at ts; restarted says whether it did. */
+#define VG_BEHAVE_ROLL_WINDOW(e, ts, win, created, restarted)                                    \
+    do {                                                                                          \
+        bool new_episode_ = (created) || (ts) > (e)->last + (win);                                \
+        (restarted) = new_episode_ || (ts) > (e)->win_start + (win);                              \
+        if (restarted) {                                                                          \
+            uint8_t keep_ = new_episode_ ? 0 : (e)->alerted;                                      \
+            memset((uint8_t *)(e) + sizeof(vg_bent_t), 0, sizeof *(e) - sizeof(vg_bent_t));       \
+            (e)->win_start = (ts);                                                                \
+            (e)->alerted = keep_;                                                                 \
+        }                                                                                         \
+    } while (0)
+
 /* A detector whose state is one bounded table of entries of type ent (each detector's case):
  * the state struct and its prefix##_new, prefix##_free and prefix##_bytes. */
 #define VG_BEHAVE_TABLE_STATE(state, prefix, ent)                                                 \

@@ -2,8 +2,11 @@
 #include "common/common.h"
 #include "common/log.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -77,4 +80,23 @@ size_t vg_addr_format(const vg_addr_t *a, int ip_ver, char *out)
     }
     out[n] = '\0';
     return n;
+}
+
+int vg_write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }

@@ -32,6 +32,9 @@ void *vg_xcalloc(size_t n, size_t sz);
 void *vg_xrealloc(void *p, size_t n);
 char *vg_xstrdup(const char *s);
 
+/* Writes all n bytes to fd, going on after EINTR and short writes. 0, or -1 with errno set. */
+int vg_write_all(int fd, const void *p, size_t n);
+
 /* Format an address as Suricata writes it: dotted quad, or IPv6 in full uncompressed form
  * ("2001:0db8:0000:...") as Suricata does unless ipv6-compress is set.
  * Returns the length written (without NUL); out needs 40 bytes. */

@@ -153,21 +153,6 @@ static bool make_dirs(const char *dir)
            S_ISDIR(st.st_mode);
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        b += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 void vg_pf_cache_store(const char *dir, const uint8_t key[VG_PF_KEY_LEN], const hs_database_t *db)
 {
     char *bytes = NULL;
@@ -188,8 +173,8 @@ void vg_pf_cache_store(const char *dir, const uint8_t key[VG_PF_KEY_LEN], const 
     snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd >= 0) {
-        bool ok = fchmod(fd, 0644) == 0 && write_all(fd, hdr, sizeof(hdr)) &&
-                  write_all(fd, bytes, n);
+        bool ok = fchmod(fd, 0644) == 0 && (vg_write_all(fd, hdr, sizeof(hdr)) == 0) &&
+                  (vg_write_all(fd, bytes, n) == 0);
         ok = close(fd) == 0 && ok;
         if (!ok || rename(tmp, path) != 0)
             unlink(tmp);

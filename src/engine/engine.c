@@ -122,21 +122,6 @@ static void feed_sinks(out_ctx_t *o, const char *data, size_t len, bool commit, 
     }
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Resident memory of the process now and at its peak (VmRSS / VmHWM, Linux), in bytes; false
  * where /proc is not available. The peak is what the memory caps are meant to bound. */
 static bool read_rss(uint64_t *rss, uint64_t *peak)
@@ -265,7 +250,7 @@ static void write_stats(out_ctx_t *o, bool final)
     vg_jw_obj_close(&jw);
     vg_jw_obj_close(&jw);
     vg_buf_putc(&b, '\n');
-    if (write_all(o->fd, b.data, b.len))
+    if (vg_write_all(o->fd, b.data, b.len))
         o->write_error = errno;
     feed_sinks(o, b.data, b.len, true, final);
     o->events++;
@@ -284,7 +269,7 @@ static void *output_main(void *arg)
         bool finished;
         evblock_t *b = evq_next(&r->evq, 200, &finished);
         if (b) {
-            if (o->fd >= 0 && !o->write_error && write_all(o->fd, b->buf.data, b->buf.len))
+            if (o->fd >= 0 && !o->write_error && vg_write_all(o->fd, b->buf.data, b->buf.len))
                 o->write_error = errno;
             feed_sinks(o, b->buf.data, b->buf.len, true, false);
             o->events += b->n_events;

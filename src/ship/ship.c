@@ -93,21 +93,6 @@ static void fsync_dir(const char *dir)
     }
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* state: "trimmed N\n", replaced atomically (write, fsync, rename, fsync the directory). */
 static int write_state(vg_ship_t *s, uint64_t trimmed)
 {
@@ -116,7 +101,7 @@ static int write_state(vg_ship_t *s, uint64_t trimmed)
     int n = snprintf(buf, sizeof buf, "trimmed %" PRIu64 "\n", trimmed);
     int rc = -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0 && write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0 && close(fd) == 0) {
+    if (fd >= 0 && vg_write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0 && close(fd) == 0) {
         fd = -1;
         if (rename(tmp, fin) == 0) {
             fsync_dir(s->dir);
@@ -804,7 +789,7 @@ int vg_ship_sink_commit(void *ctx, bool final)
     if (s->failed)
         return -1;
     if (s->wlen) {
-        if (write_all(s->wfd, s->wbuf, s->wlen) != 0) {
+        if (vg_write_all(s->wfd, s->wbuf, s->wlen) != 0) {
             vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: %s", s->dir, strerror(errno));
             s->failed = true;
             return -1;

@@ -16,6 +16,23 @@ import pktlib as P  # noqa: E402
 import test_store_report_e2e as E  # noqa: E402
 
 
+# Failed checks of the running test (each test script runs one case per process).
+FAILED = []
+
+
+def check(cond, what):
+    """Records a failed check (the test goes on, and fails at the end) and prints it."""
+    if not cond:
+        FAILED.append(what)
+        print("FAIL " + what)
+    return cond
+
+
+def overview(doc):
+    """The overview table of a report document as {metric: value}."""
+    return {r["metric"]: r["value"] for r in doc["tables"]["overview"]["rows"]}
+
+
 def make_store(vigil, tmp):
     """Two runs (captures A and B of the report test) into tmp/shared.db, evidence on; a rerun
     of A supersedes the first run. Returns (store path, [log dirs of the counted runs])."""

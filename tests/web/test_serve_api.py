@@ -27,14 +27,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servelib as S  # noqa: E402
 
-FAILED = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILED.append(what)
-        print("FAIL " + what)
-    return cond
+from servelib import FAILED, check, overview  # noqa: E402
 
 
 def strip(doc):
@@ -55,10 +48,6 @@ def report_cli(vigil, store, f):
     if r.returncode != 0:
         raise SystemExit("vigil report failed: %s" % r.stderr)
     return json.loads(r.stdout)
-
-
-def overview(doc):
-    return {r["metric"]: r["value"] for r in doc["tables"]["overview"]["rows"]}
 
 
 def all_pages(srv, base, key, limit):

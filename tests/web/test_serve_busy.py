@@ -22,18 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servelib as S  # noqa: E402
 
-FAILED = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILED.append(what)
-        print("FAIL " + what)
-    return cond
-
-
-def ov(doc):
-    return {r["metric"]: r["value"] for r in doc["tables"]["overview"]["rows"]}
+from servelib import FAILED, check, overview as ov  # noqa: E402
 
 
 def main():

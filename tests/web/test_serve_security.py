@@ -29,14 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servelib as S  # noqa: E402
 
-FAILED = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILED.append(what)
-        print("FAIL " + what)
-    return cond
+from servelib import FAILED, check  # noqa: E402
 
 
 def raw(port, data, timeout=10):

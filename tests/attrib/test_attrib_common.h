@@ -10,10 +10,24 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Writes text to a new temp file; returns its path (static buffer per slot). */
+static char tmp_paths[8][64];
+
+/* Removes the temp files at exit, so that runs do not leave them in /tmp. */
+static inline void tmp_cleanup(void)
+{
+    for (int i = 0; i < 8; i++)
+        if (tmp_paths[i][0])
+            unlink(tmp_paths[i]);
+}
+
+/* Writes text to a new temp file; returns its path (static buffer per slot). The files stay
+ * until the test program exits: the attribution tables read them when they are opened. */
 static inline const char *tmp_write(int slot, const char *text)
 {
-    static char paths[8][64];
+    static int registered;
+    char (*paths)[64] = tmp_paths;
+    if (!registered++)
+        atexit(tmp_cleanup);
     snprintf(paths[slot], sizeof paths[slot], "/tmp/vg_attrib_test_%d_%d.txt", (int)getpid(), slot);
     FILE *f = fopen(paths[slot], "w");
     if (!f)

@@ -270,6 +270,8 @@ static void copy_int(vg_buf_t *b, const ev_val_t *v, int64_t lo, int64_t hi)
 
 /* --- connections ----------------------------------------------------------------------------- */
 
+/* 0: connected; -1: cannot connect, or Redis refuses the group (err); -2: connected, then the
+ * connection was lost before the group was made (err): a transient failure, retried. */
 static int redis_connect(collector_t *c, char *err, size_t err_len)
 {
     if (c->rc)
@@ -287,7 +289,7 @@ static int redis_connect(collector_t *c, char *err, size_t err_len)
             freeReplyObject(r);
         redisFree(c->rc);
         c->rc = NULL;
-        return -1;
+        return r ? -1 : -2;
     }
     freeReplyObject(r);
     return 0;
@@ -986,7 +988,7 @@ static int dead_letter(collector_t *c, const row_t *r, redisReply *entry)
     }
     if (n % 2 == 0)
         n--; /* field/value pairs */
-    redisReply *x = redisCommandArgv(c->rc, (int)n, argv, lens);
+    redisReply *x = c->rc ? redisCommandArgv(c->rc, (int)n, argv, lens) : NULL;
     int rc = x && x->type != REDIS_REPLY_ERROR ? 0 : -1;
     if (x)
         freeReplyObject(x);
@@ -1041,6 +1043,13 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
             }
         }
     }
+    if (rc == 0 && !c->rc) {
+        /* Redis went away after the commit (the committed marks could not be set): nothing can
+         * be acknowledged now. The entries stay pending and are read again; their rows are
+         * already in PostgreSQL, so they count as duplicates then. */
+        snprintf(err, err_len, "redis: connection lost after the commit; acknowledged later");
+        rc = -1;
+    }
     if (rc == 0) {
         c->fail_streak = 0;
         /* dead letters and acknowledgements */
@@ -1077,6 +1086,8 @@ static int process(collector_t *c, redisReply *entries, char *err, size_t err_le
             if (!x || x->type == REDIS_REPLY_ERROR) {
                 snprintf(err, err_len, "redis XACK: %s", x ? x->str : c->rc->errstr);
                 rc = -1;
+                if (!x)
+                    redis_drop(c); /* the context is unusable after an I/O error */
             }
             if (x)
                 freeReplyObject(x);
@@ -1271,8 +1282,14 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
         else
             snprintf(c->consumer, sizeof c->consumer, "%s/%u", base, k + 1);
         vg_buf_init(&c->copy, 1 << 20);
-        /* the first connections must work: a wrong URL, DSN or password is an error at once */
-        if (redis_connect(c, err, err_len) || pg_connect(c, err, err_len))
+        /* the first connections must work: a wrong URL, DSN or password is an error at once;
+         * a connection made and then lost (Redis restarting) is retried by the loop */
+        int rr = redis_connect(c, err, err_len);
+        if (rr == -2)
+            vg_log(VG_LOG_WARN, "collect: %s; retrying", err);
+        else if (rr)
+            goto out;
+        if (pg_connect(c, err, err_len))
             goto out;
     }
     if (retention(&ws[0].c, err, err_len))

@@ -38,6 +38,7 @@ class Redis:
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
         self.proc = None
+        self.prefix = []  # e.g. ["ip", "netns", "exec", NS]: run it (and redis-cli) there
 
     @property
     def url(self):
@@ -45,15 +46,16 @@ class Redis:
 
     def start(self, appendonly=False):
         self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--save", "", "--appendonly", "yes" if appendonly else "no",
-             "--protected-mode", "yes", "--logfile", os.path.join(self.dir, "redis.log")],
+            self.prefix + [
+                self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--appendonly", "yes" if appendonly else "no",
+                "--protected-mode", "yes", "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if self.proc.poll() is not None:
                 raise Skip("redis-server exited at start: " + self.log())
-            r = subprocess.run([self.cli, "-p", str(self.port), "PING"], capture_output=True,
-                               text=True)
+            r = subprocess.run(self.prefix + [self.cli, "-p", str(self.port), "PING"],
+                               capture_output=True, text=True)
             if r.stdout.strip() == "PONG":
                 return
             time.sleep(0.05)
@@ -73,7 +75,8 @@ class Redis:
         self.proc = None
 
     def cmd(self, *args):
-        r = subprocess.run([self.cli, "-p", str(self.port)] + [str(a) for a in args],
+        r = subprocess.run(self.prefix + [self.cli, "-p", str(self.port)]
+                           + [str(a) for a in args],
                            capture_output=True, encoding="utf-8", errors="replace", check=True)
         return r.stdout
 

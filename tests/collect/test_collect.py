@@ -484,6 +484,182 @@ def case_slow_consumer():
     segs = [x for x in os.listdir(spool) if x.startswith("seg-")]
     assert len(segs) <= 1, segs
 
+def spool_lines(spool):
+    """Every complete `SEQ<TAB>event` line of a spool's segments (a torn last line is not
+    spooled: the next run cuts it off)."""
+    res = {}
+    try:
+        names = sorted(n for n in os.listdir(spool) if n.startswith("seg-"))
+    except OSError:
+        return res
+    for n in names:
+        try:
+            with open(os.path.join(spool, n), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:  # trimmed under us: committed, so already in PostgreSQL
+            continue
+        for line in data.split(b"\n")[:-1]:
+            seq, _, ev = line.decode("utf-8", "replace").partition("\t")
+            res[int(seq)] = ev
+    return res
+
+
+def case_fault_three():
+    """Three sensors on different captures while, during their runs, the collector is
+    SIGKILLed and replaced, Redis is SIGKILLed and restarted empty, and one sensor is SIGKILLed
+    and restarted on the same spool. At the end PostgreSQL holds exactly the events the sensors
+    wrote locally: per sensor the numbers 1..N once each, every event the one its eve.json (or,
+    for the killed run, its spool) holds under that number."""
+    REDIS.start()
+    PG.start()
+    rnd = random.Random(int(os.environ.get("VIGIL_TEST_SEED", "0")) or None)
+    names = ("alpha", "bravo", "charlie")
+    caps = {"alpha": [pcap("fa", 30000, 201), attacks()],
+            "bravo": [pcap("fb", 40000, 202)],
+            "charlie": [pcap("fc", 12000, 203, mix="web")]}
+    spools = dict((n, os.path.join(TMP, "spool-" + n)) for n in names)
+
+    def start_sensor(name, logdir, capture=None):
+        cmd = [ARGS.vigil, "read"] + (capture or caps[name]) + [
+            "-l", logdir, "--workers", "1", "--redis", REDIS.url, "--set", "sensor-name=" + name,
+            "--set", "store.enabled=false", "--set", "outputs.redis.spool-dir=" + spools[name],
+            "--set", "outputs.redis.drain-timeout=300000"]  # ms
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, TZ="UTC"))
+
+    def PG_ready():
+        return PG.sql("SELECT to_regclass('sensors') IS NOT NULL") == "t"
+
+    def committed_total():
+        out = PG.sql("SELECT coalesce(sum(committed), 0) FROM sensors") if PG_ready() else "0"
+        return int(out or 0)
+
+    def wait_for(what, cond, timeout=120, state=lambda: ""):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return
+            time.sleep(0.02)
+        raise AssertionError("timed out waiting for %s %s (%s)" % (what, state(), "; ".join(events)))
+
+    def start_collector(name):
+        return subprocess.Popen(collect_cmd("--consumer", name, "--batch", "5", "--claim-after",
+                                            "500"), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    logdirs = dict((n, [os.path.join(TMP, n + "-0")]) for n in names)
+    cols = [start_collector("f1")]
+    procs = dict((n, start_sensor(n, logdirs[n][0])) for n in names)
+    events = []
+    try:
+        # 1. the collector dies in the middle of its batches; another takes over
+        wait_for("a first commit", lambda: committed_total() > 0)
+        time.sleep(rnd.uniform(0.0, 0.2))
+        cols[0].send_signal(signal.SIGKILL)
+        cols[0].wait()
+        events.append("collector killed at %d committed" % committed_total())
+        cols.append(start_collector("f2"))
+        # 2. Redis dies and comes back empty, while the sensors send (after the new collector
+        # had the time to claim the entries the killed one left pending)
+        time.sleep(rnd.uniform(0.6, 0.9))
+        running = [n for n in names if procs[n].poll() is None]
+        assert "bravo" in running, "the sensors finished too early; use larger captures"
+        REDIS.kill()
+        events.append("redis killed with %s running" % ",".join(running))
+        time.sleep(rnd.uniform(0.1, 0.5))
+        REDIS.start()
+        # 3. bravo dies mid-run and is started again on the same spool
+        time.sleep(rnd.uniform(0.0, 0.3))
+        assert procs["bravo"].poll() is None, \
+            "bravo finished before it could be killed; use a larger capture"
+        procs["bravo"].send_signal(signal.SIGKILL)
+        procs["bravo"].wait()
+        killed_spool = spool_lines(spools["bravo"])
+        killed_eve = eve(logdirs["bravo"][0]) if os.path.exists(
+            os.path.join(logdirs["bravo"][0], "eve.json")) else []
+        events.append("bravo killed with %d events in its spool" % len(killed_spool))
+        logdirs["bravo"].append(os.path.join(TMP, "bravo-1"))
+        procs["bravo"] = start_sensor("bravo", logdirs["bravo"][1])
+        for n in names:
+            out, err = procs[n].communicate(timeout=600)
+            assert procs[n].returncode == 0, "%s exit %d: %s" % (n, procs[n].returncode, err)
+        # a sensor that ended while Redis was away keeps what was not committed for its next
+        # run: one more short run of each (a real sensor runs on) sends it
+        for i, n in enumerate(names):
+            d = os.path.join(TMP, n + "-end")
+            logdirs[n].append(d)
+            p = start_sensor(n, d, capture=[pcap("end-" + n, 30, 210 + i)])
+            out, err = p.communicate(timeout=600)
+            assert p.returncode == 0, "%s exit %d: %s" % (n, p.returncode, err)
+            assert "0 waiting in the spool" in out, "%s: not drained: %s" % (n, out)
+        want = {}
+        for n in names:
+            runs = [eve(d) for d in logdirs[n][1 if n == "bravo" else 0:]]
+            want[n] = sum(len(r) for r in runs)
+        # bravo: its killed run's numbers come first, then the two later runs
+        k = max(killed_spool) if killed_spool else 0
+        last_bravo = json.loads(eve(logdirs["bravo"][-1])[-1])
+
+        def all_in():
+            if not PG_ready() or any(len(seqs(n)) < want[n] for n in ("alpha", "charlie")):
+                return False
+            b = seqs("bravo")
+            if not b or len(b) != b[-1] or b[-1] < k + want["bravo"]:
+                return False
+            top = PG.sql("SELECT event::text FROM events WHERE sensor = 'bravo' AND seq = %d"
+                         % b[-1])
+            return json.loads(top) == last_bravo
+
+        def state():
+            got = dict((n, seqs(n)) for n in names)
+            return "rows %s, max %s, wanted %s, bravo's killed spool up to %d; marks %s" % (
+                dict((n, len(v)) for n, v in got.items()),
+                dict((n, v[-1] if v else 0) for n, v in got.items()), want, k,
+                PG.sql("SELECT sensor, committed FROM sensors").replace("\n", " "))
+        wait_for("every event committed", all_in, timeout=120, state=state)
+    finally:
+        for c in cols:
+            if c.poll() is None:
+                c.send_signal(signal.SIGTERM)
+        outs = [c.communicate(timeout=60) for c in cols]
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for c, (out, err) in zip(cols, outs):
+            print("collector exit %s:\n%s\n%s" % (c.returncode, out[-1500:], err[-1500:]))
+    print("; ".join(events))
+    assert cols[-1].returncode == 0, outs[-1][1]
+    for n in ("alpha", "charlie"):
+        check_exact(n, sum((eve(d) for d in logdirs[n]), []))
+    got = seqs("bravo")
+    assert len(got) == len(set(got)), "bravo: duplicate sequence numbers"
+    later = eve(logdirs["bravo"][1]) + eve(logdirs["bravo"][2])
+    first = len(got) - len(later)  # the killed run's numbers are 1..first
+    assert first >= k, ("bravo: numbers of the killed run's spool are missing", first, k)
+    assert got == list(range(1, len(got) + 1)), "bravo: numbers not 1..N: %s" % got[:5]
+    tail = PG.sql("SELECT event::text FROM events WHERE sensor = 'bravo' AND seq > %d ORDER BY seq"
+                  % first).split("\n")
+    assert len(tail) == len(later) and all(
+        json.loads(a) == json.loads(b) for a, b in zip(tail, later)), \
+        "bravo: the restarted runs' events are not the rows after %d, in order" % first
+    stored = PG.sql("SELECT event::text FROM events WHERE sensor = 'bravo' AND seq <= %d "
+                    "ORDER BY seq" % first).split("\n") if first else []
+    for i, text in enumerate(stored):
+        seq = i + 1
+        if seq in killed_spool:
+            assert json.loads(text) == json.loads(killed_spool[seq]), \
+                "bravo seq %d: not the event its spool held" % seq
+        if i < len(killed_eve):
+            assert json.loads(text) == json.loads(killed_eve[i]), \
+                "bravo seq %d: not line %d of the killed run's eve.json" % (seq, seq)
+    assert set(killed_spool) <= set(range(1, first + 1)), "spooled numbers beyond the run"
+    dead = REDIS.cmd("XLEN", "vigil:events:dead").strip()
+    assert dead == "0", "dead letters: " + dead
+    print("alpha %d, bravo %d (killed run %d, spool snapshot %d, eve.json %d), charlie %d"
+          % (len(seqs("alpha")), len(got), first, len(killed_spool), len(killed_eve),
+             len(seqs("charlie"))))
+
 
 def case_spool_trim():
     """Spool segments leave the sensor's disk once the collector reports them committed."""

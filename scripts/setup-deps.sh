@@ -24,8 +24,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The dashboard's front-end packages (vigil serve: map shapes, d3-geo, topojson-client; and
 # playwright-core for its browser test), pinned by web/package-lock.json and embedded in the
-# binary at build time. Without npm the page has no map and the browser test skips.
+# binary at build time; the HTML report's map is projected from them too (web/mapgen.js, with
+# node). Without npm the page has no map, the report draws circles and the browser test skips.
 WEB="$(dirname "$0")/../web"
+if ! command -v npm >/dev/null; then  # Debian's npm (it brings nodejs) when none is there
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing nodejs npm" >&2
+  { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >&2; } ||
+    echo "setup: cannot install npm: the dashboard and the HTML report are built without the map" >&2
+fi
 if command -v npm >/dev/null && [ ! -f "$WEB/node_modules/.package-lock.json" ]; then
   (cd "$WEB" && npm ci --no-audit --no-fund --ignore-scripts >&2) ||
     echo "setup: npm ci in web/ failed: vigil serve is built without its map" >&2

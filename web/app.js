@@ -206,11 +206,9 @@ async function loadWorld() {
     const [topo, codes] = await Promise.all([
       fetch("/vendor/countries-110m.json").then((r) => { if (!r.ok) throw new Error("no map"); return r.json(); }),
       fetch("/vendor/codes.json").then((r) => { if (!r.ok) throw new Error("no codes"); return r.json(); })]);
-    const num2 = {};
-    for (const c of codes) num2[c[2]] = c[0];
-    const fc = topojson.feature(topo, topo.objects.countries);
-    for (const f of fc.features) f.properties.cc = num2[f.id] || "";
-    state.world = fc;
+    const m = VigilMap.project(d3, topojson, topo, codes);
+    state.worldSphere = m.sphere;
+    state.world = m.countries;
   } catch (e) {
     state.world = false;
   }
@@ -223,11 +221,6 @@ function mapValue(r) {
   return Math.round(r.alerts * (r.verified_share || 0));
 }
 
-function shade(t) {
-  const a = [253, 208, 195], b = [140, 20, 16];
-  const c = a.map((x, i) => Math.round(x + (b[i] - x) * t));
-  return `rgb(${c[0]},${c[1]},${c[2]})`;
-}
 
 async function renderMap() {
   const world = await loadWorld();
@@ -242,25 +235,23 @@ async function renderMap() {
   for (const r of rows("origins_country")) byCc[r.country] = r;
   const vals = Object.values(byCc).map(mapValue).filter((v) => v > 0);
   const max = Math.max(...vals, 1);
-  const W = 960, H = 480;
-  const proj = d3.geoNaturalEarth1().fitSize([W, H], { type: "Sphere" });
-  const path = d3.geoPath(proj);
+  const W = VigilMap.W, H = VigilMap.H;
   const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "group", "aria-label": "World map of attack origins" });
-  s.append(svg("path", { d: path({ type: "Sphere" }), class: "sea" }));
+  s.append(svg("path", { d: state.worldSphere, class: "sea" }));
   const drawn = new Set();
   const label = state.verified ? "verified attack alerts" : ({ alerts: "attack alerts", incidents: "incidents", attackers: "distinct attackers" })[state.metric];
-  for (const f of world.features) {
-    const cc = f.properties.cc;
+  for (const f of world) {
+    const cc = f.cc;
     const r = byCc[cc];
     const v = r ? mapValue(r) : 0;
-    const p = svg("path", { d: path(f), "data-cc": cc, "data-value": v });
+    const p = svg("path", { d: f.d, "data-cc": cc, "data-value": v });
     if (v > 0) {
       drawn.add(cc);
       p.setAttribute("class", "hit" + (state.filters.country === cc ? " picked" : ""));
-      p.setAttribute("fill", shade(max > 1 ? Math.log(v) / Math.log(max) : 1));
+      p.setAttribute("fill", VigilMap.shade(v, max));
       p.setAttribute("tabindex", "0");
       p.setAttribute("role", "button");
-      p.setAttribute("aria-label", `${f.properties.name} (${cc}): ${v} ${label}`);
+      p.setAttribute("aria-label", `${f.name} (${cc}): ${v} ${label}`);
       p.addEventListener("click", () => setFilter("country", cc));
       p.addEventListener("keydown", (e) => {
         if (e.key === "Enter" || e.key === " ") { e.preventDefault(); setFilter("country", cc); }
@@ -269,12 +260,12 @@ async function renderMap() {
       p.setAttribute("class", "land");
     }
     const t = svg("title");
-    t.textContent = `${f.properties.name}${cc ? " (" + cc + ")" : ""}: ${v} ${label}`;
+    t.textContent = `${f.name}${cc ? " (" + cc + ")" : ""}: ${v} ${label}`;
     p.append(t);
     s.append(p);
   }
   box.replaceChildren(s, el("div", { class: "legend" }, "1", ...[0, .25, .5, .75, 1].map((t) => {
-    const i = el("i"); i.style.background = shade(t); return i; }), fmt(max) + " " + label));
+    const i = el("i"); i.style.background = VigilMap.shade(Math.pow(max, t), max); return i; }), fmt(max) + " " + label));
   const off = Object.keys(byCc).filter((cc) => !drawn.has(cc) && mapValue(byCc[cc]) > 0);
   note.textContent = (off.length ? "Not on the map: " + off.map((cc) => `${cc} (${mapValue(byCc[cc])})`).join(", ") + ". " : "") +
     (state.verified ? "Verified only: each country's attack alerts × its verified share (attacker completed a TCP handshake)." : "");

@@ -3,8 +3,11 @@
  * table row links its evidence to the evidence index at the end of the page. */
 #include "report/report.h"
 #include "store/store.h"
+#include "report_map.h"
+#include "common/common.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -262,12 +265,80 @@ static const char *const continents[] = {
     "114,-30",
 };
 
+/* The dashboard's map (web/worldmap.js): its country outlines, projected at build time by
+ * web/mapgen.js, coloured by attack alerts on the same log scale as the page. */
+static void shade(char *out, size_t n, double v, double max)
+{
+    double t = max > 1 ? log(v) / log(max) : 1;
+    static const int a[3] = {253, 208, 195}, z[3] = {140, 20, 16};
+    int c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = (int)lround(a[i] + (z[i] - a[i]) * t);
+    snprintf(out, n, "rgb(%d,%d,%d)", c[0], c[1], c[2]);
+}
+
+static void worldmap_shapes(vg_buf_t *b, const vg_rtable_t *t, int ci, int ai)
+{
+    double max = 1;
+    for (size_t k = 0; k < t->n_rows; k++)
+        if (num(&t->rows[k].cells[ai]) > max)
+            max = num(&t->rows[k].cells[ai]);
+    bp(b, "<figure><svg class=\"chart map\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+          "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"map\">"
+          "<title>Origins of attacks by country (attack alerts)</title>"
+          "<path d=\"%s\" fill=\"#eef4fa\" stroke=\"#c9d6e3\"/>",
+       vg_map_w, vg_map_h, vg_map_w, vg_map_h, vg_map_sphere);
+    bool *drawn = vg_xcalloc(t->n_rows + 1, sizeof *drawn);
+    char fill[32], t1[64];
+    for (size_t m = 0; m < vg_map_n_countries; m++) {
+        const vg_map_country_t *c = &vg_map_countries[m];
+        size_t k = t->n_rows;
+        if (*c->cc)
+            for (k = 0; k < t->n_rows; k++)
+                if (t->rows[k].cells[ci].s && !strcmp(t->rows[k].cells[ci].s, c->cc))
+                    break;
+        double v = k < t->n_rows ? num(&t->rows[k].cells[ai]) : 0;
+        if (v > 0) {
+            drawn[k] = true;
+            shade(fill, sizeof fill, v, max);
+        } else {
+            snprintf(fill, sizeof fill, "#dfe3d8");
+        }
+        bp(b, "<path d=\"%s\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.5\" data-cc=\"%s\">"
+              "<title>", c->d, fill, c->cc);
+        esc(b, c->name);
+        bp(b, "%s%s%s: %s attack alerts</title></path>", *c->cc ? " (" : "", c->cc,
+           *c->cc ? ")" : "", k < t->n_rows ? txt(&t->rows[k].cells[ai], t1, sizeof t1) : "0");
+    }
+    vg_buf_puts(b, "</svg><figcaption>Origins by country, coloured by attack alerts (log scale, "
+                   "1 to ");
+    bp(b, "%.0f", max);
+    vg_buf_puts(b, "; the dashboard's map)");
+    bool first = true;
+    for (size_t k = 0; k < t->n_rows; k++) {
+        if (drawn[k] || num(&t->rows[k].cells[ai]) <= 0)
+            continue;
+        vg_buf_puts(b, first ? "; not on the map: " : ", ");
+        first = false;
+        esc(b, t->rows[k].cells[ci].s ? t->rows[k].cells[ci].s : "?");
+        bp(b, " %s", txt(&t->rows[k].cells[ai], t1, sizeof t1));
+    }
+    vg_buf_puts(b, "</figcaption></figure>\n");
+    free(drawn);
+}
+
 static void worldmap(vg_buf_t *b, const vg_rtable_t *t)
 {
     int ci = vg_report_col(t, "country"), vi = vg_report_col(t, "incidents"),
         ai = vg_report_col(t, "attackers");
     if (ci < 0 || vi < 0 || !t->n_rows)
         return;
+    int li = vg_report_col(t, "alerts");
+    if (vg_map_n_countries && li >= 0) {
+        worldmap_shapes(b, t, ci, li);
+        return;
+    }
+    /* built without the map packages (web/node_modules): circles at approximate centres */
     int w = 760, h = 380;
     double top = 1;
     for (size_t k = 0; k < t->n_rows; k++)

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """The HTML report in headless Chromium (Debian's `chromium`): it loads offline without
 errors, the browser's DOM has every chart the file has, and a screenshot shows them drawn —
-bars in the bar colour, the map's sea and land, red origin circles and the time series' lines.
+bars in the bar colour, the map's sea and land with the attacking countries in their shades of
+red (the dashboard's map, projected at build time; circles when built without it) and the time
+series' lines.
 Skips (77) when chromium is not installed.
 usage: test_report_html.py --vigil PATH
 """
 import argparse
+import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -87,6 +91,21 @@ def main():
         html = os.path.join(tmp, "report.html")
         E.run([a.vigil, "report", store, "-o", html])
         src = open(html, encoding="utf-8").read()
+        rj = os.path.join(tmp, "report.json")
+        E.run([a.vigil, "report", store, "--format", "json", "-o", rj])
+        with open(rj) as f:
+            origins = json.load(f)["tables"]["origins_country"]["rows"]
+        attacking = set(r["country"] for r in origins if r["alerts"] > 0)
+        E.check(len(attacking) >= 2, "the test's captures attack from several countries")
+        # the map: every attacking country filled with a shade, no other country
+        fills = dict((cc, fill) for fill, cc in re.findall(
+            r'<path d="[^"]*" fill="(rgb\([0-9,]+\))"[^>]*data-cc="([A-Z]{2})"', src))
+        shapes = "data-cc=" in src
+        if shapes:
+            E.check(set(fills) == attacking, "countries coloured on the map %s, attacking %s"
+                    % (sorted(fills), sorted(attacking)))
+        else:
+            print("note: built without the map packages: circles at country centres")
         base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                 "--no-first-run", "--disable-extensions", "--user-data-dir=" + os.path.join(tmp, "prof")]
         env = dict(os.environ, HOME=tmp)
@@ -107,6 +126,8 @@ def main():
         E.check(os.path.exists(shot), "screenshot written (%s)" % r.stderr[-300:])
         if os.path.exists(shot):
             w, h, rows = read_png(shot)
+            hit = set(tuple(int(x) for x in f[4:-1].split(",")) for f in fills.values())
+            land = (0xdf, 0xe3, 0xd8) if shapes else (0xcf, 0xd8, 0xc4)
             count = {"bar": 0, "sea": 0, "land": 0, "circle": 0, "series": 0}
             for row in rows:
                 for px in row:
@@ -114,10 +135,11 @@ def main():
                         count["bar"] += 1
                     elif px == (0xee, 0xf4, 0xfa):
                         count["sea"] += 1
-                    elif px == (0xcf, 0xd8, 0xc4):
+                    elif px == land:
                         count["land"] += 1
-                    elif px[0] > 195 and 90 <= px[1] <= 140 and 90 <= px[2] <= 140:
-                        count["circle"] += 1  # the red at 60% over sea or land
+                    elif px in hit or (not shapes and px[0] > 195 and 90 <= px[1] <= 140
+                                       and 90 <= px[2] <= 140):
+                        count["circle"] += 1  # an attacking country's shade (or circle)
                     elif px == (0x2c, 0xa0, 0x2c):  # the third category's line (green)
                         count["series"] += 1
             want = {"bar": 2000, "sea": 50000, "land": 20000, "circle": 200, "series": 50}

@@ -64,6 +64,16 @@ static const char *txt(const vg_rcell_t *c, char *buf, size_t n)
     return buf;
 }
 
+/* The largest value of a column, at least `at_least`. */
+static double col_max(const vg_rtable_t *t, int col, double at_least)
+{
+    double m = at_least;
+    for (size_t k = 0; k < t->n_rows; k++)
+        if (num(&t->rows[k].cells[col]) > m)
+            m = num(&t->rows[k].cells[col]);
+    return m;
+}
+
 /* Horizontal bars: label column, value column, at most max rows. */
 static void bars(vg_buf_t *b, const vg_rtable_t *t, const char *label, const char *value,
                  size_t max, const char *caption)
@@ -279,10 +289,7 @@ static void shade(char *out, size_t n, double v, double max)
 
 static void worldmap_shapes(vg_buf_t *b, const vg_rtable_t *t, int ci, int ai)
 {
-    double max = 1;
-    for (size_t k = 0; k < t->n_rows; k++)
-        if (num(&t->rows[k].cells[ai]) > max)
-            max = num(&t->rows[k].cells[ai]);
+    double max = col_max(t, ai, 1);
     bp(b, "<figure><svg class=\"chart map\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
           "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"map\">"
           "<title>Origins of attacks by country (attack alerts)</title>"
@@ -340,10 +347,7 @@ static void worldmap(vg_buf_t *b, const vg_rtable_t *t)
     }
     /* built without the map packages (web/node_modules): circles at approximate centres */
     int w = 760, h = 380;
-    double top = 1;
-    for (size_t k = 0; k < t->n_rows; k++)
-        if (num(&t->rows[k].cells[vi]) > top)
-            top = num(&t->rows[k].cells[vi]);
+    double top = col_max(t, vi, 1);
     bp(b, "<figure><svg class=\"chart map\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
           "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"map\">"
           "<title>Origins of attacks by country (incidents)</title>"

@@ -1,5 +1,6 @@
 /* collect.c — `vigil collect`: the consumer-group loop and the batch transaction (collect.h). */
 #include "collect/collect.h"
+#include "collect/collect_int.h"
 #include "collect/evscan.h"
 #include "common/buf.h"
 #include "common/common.h"
@@ -49,6 +50,7 @@ typedef struct collector {
     bool pg_down_logged, redis_down_logged;
     unsigned fail_streak; /* batches failed in a row (the same entries, read again) */
     vg_buf_t copy;
+    vg_derive_cache_t *dc; /* the report tables' signature and dimension ids (derive.c) */
 } collector_t;
 
 /* --- an arena per batch ----------------------------------------------------------------------
@@ -224,7 +226,7 @@ static PGresult *pg_params(collector_t *c, const char *sql, int n, const char *c
     return r;
 }
 
-static void copy_text(vg_buf_t *b, const char *s, size_t n)
+void vg_collect_copy_text(vg_buf_t *b, const char *s, size_t n)
 {
     vg_buf_reserve(b, 2 * n); /* room for the worst case: every byte escaped */
     char *o = b->data + b->len;
@@ -244,7 +246,7 @@ static void copy_text(vg_buf_t *b, const char *s, size_t n)
 static void copy_str(vg_buf_t *b, const char *s, bool last)
 {
     if (s)
-        copy_text(b, s, strlen(s));
+        vg_collect_copy_text(b, s, strlen(s));
     else
         vg_buf_append(b, "\\N", 2);
     vg_buf_append(b, last ? "\n" : "\t", 1);
@@ -314,8 +316,12 @@ static int pg_connect(collector_t *c, char *err, size_t err_len)
         return -1;
     }
     PQclear(PQexec(c->pg, "SET client_min_messages = warning"));
+    if (!c->dc)
+        c->dc = vg_derive_cache_new();
+    vg_derive_cache_clear(c->dc);
     if (vg_collect_migrate(c->pg, err, err_len) ||
-        pg_exec(c, "CREATE TEMP TABLE stage (LIKE events) ON COMMIT DELETE ROWS", err, err_len)) {
+        pg_exec(c, "CREATE TEMP TABLE stage (LIKE events) ON COMMIT DELETE ROWS", err, err_len) ||
+        pg_exec(c, VG_DERIVE_PREPARE, err, err_len)) {
         PQfinish(c->pg);
         c->pg = NULL;
         return -1;
@@ -406,6 +412,16 @@ static int retention(collector_t *c, char *err, size_t err_len)
         char sql[128], cd[16];
         fmt_day(cutoff, cd, sizeof cd, false);
         snprintf(sql, sizeof sql, "DELETE FROM alert_daily WHERE day < '%s'", cd);
+        rc = pg_exec(c, sql, err, err_len);
+    }
+    if (rc == 0) {
+        /* the report's tables (derive.c): alerts and cells of those days, incidents that
+         * ended before them */
+        char sql[512];
+        long long us = (long long)cutoff * 86400 * 1000000;
+        snprintf(sql, sizeof sql, "DELETE FROM alerts WHERE ts < %lld;"
+                 "DELETE FROM alert_rollup WHERE day < %d;"
+                 "DELETE FROM incidents WHERE end_ts < %lld", us, (int)cutoff, us);
         rc = pg_exec(c, sql, err, err_len);
     }
     return rc;
@@ -637,7 +653,7 @@ static void copy_row(vg_buf_t *b, const row_t *r)
     copy_ip(b, ev_str(c, EV_ATT_IP));
     copy_str(b, ev_str(c, EV_ATT_COUNTRY), false);
     copy_str(b, ev_str(c, EV_VIC_COUNTRY), false);
-    copy_text(b, r->raw, r->raw_len);
+    vg_collect_copy_text(b, r->raw, r->raw_len);
     vg_buf_append(b, "\n", 1);
 }
 
@@ -732,7 +748,9 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         size_t from, to;
         uint64_t committed;
         size_t n_spans0;
+        int64_t id; /* the report's run */
     } *ss = vg_xcalloc(n_ok, sizeof *ss);
+    vg_derive_in_t *din = NULL;
     size_t n_ss = 0;
     for (size_t i = 0; i < n_ok;) {
         size_t j = i;
@@ -745,11 +763,12 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         if (!r)
             goto fail;
         PQclear(r);
-        r = pg_params(c, "SELECT committed FROM sensors WHERE sensor = $1 FOR UPDATE", 1, p, err,
-                      err_len);
+        r = pg_params(c, "SELECT committed, id FROM sensors WHERE sensor = $1 FOR UPDATE", 1, p,
+                      err, err_len);
         if (!r)
             goto fail;
         ss[n_ss].committed = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        ss[n_ss].id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
         PQclear(r);
         r = pg_params(c, "SELECT lo, hi FROM sensor_ranges WHERE sensor = $1 ORDER BY lo", 1, p,
                       err, err_len);
@@ -861,6 +880,38 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         inserted = atoll(PQgetvalue(r, 0, 0));
         PQclear(r);
     }
+    /* the report's tables from the new alert events (derive.c), in this transaction */
+    if (to_copy) {
+        din = vg_xcalloc(to_copy, sizeof *din);
+        size_t nd = 0;
+        for (size_t s = 0; s < n_ss; s++)
+            for (size_t k = ss[s].from; k < ss[s].to; k++) {
+                const char *et = rows[k].skip ? NULL : ev_str(&rows[k].cols, EV_EVENT_TYPE);
+                if (et && !strcmp(et, "alert"))
+                    din[nd++] = (vg_derive_in_t){.sensor = rows[k].sensor, .seq = rows[k].seq,
+                                                 .run = ss[s].id, .raw = rows[k].raw,
+                                                 .len = rows[k].raw_len};
+            }
+        if (use_stage && nd) {
+            /* rows the unique key refused are there already, and so are their alerts */
+            size_t m = 0;
+            for (size_t k = 0; k < nd; k++) {
+                char sq[24];
+                snprintf(sq, sizeof sq, "%" PRIu64, din[k].seq);
+                const char *q[2] = {din[k].sensor, sq};
+                PGresult *r = pg_params(c, "SELECT 1 FROM alerts WHERE sensor = $1 AND seq = $2",
+                                        2, q, err, err_len);
+                if (!r)
+                    goto fail;
+                if (!PQntuples(r))
+                    din[m++] = din[k];
+                PQclear(r);
+            }
+            nd = m;
+        }
+        if (vg_collect_derive(c->pg, c->dc, din, nd, VG_COLLECT_INCIDENT_WINDOW_US, err, err_len))
+            goto fail;
+    }
     /* each sensor's progress: its committed prefix and the runs above it */
     for (size_t s = 0; s < n_ss; s++) {
         const char *sensor = rows[ss[s].from].sensor;
@@ -909,15 +960,26 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
                 goto fail;
             PQclear(r);
         }
-        char cm[24], ne[24];
+        char cm[24], ne[24], lo[24], hi[24];
         size_t n_new = 0;
-        for (size_t k = ss[s].from; k < ss[s].to; k++)
+        int64_t tlo = INT64_MAX, thi = INT64_MIN;
+        for (size_t k = ss[s].from; k < ss[s].to; k++) {
             n_new += !rows[k].skip;
+            if (!rows[k].skip && rows[k].ts_us < tlo)
+                tlo = rows[k].ts_us;
+            if (!rows[k].skip && rows[k].ts_us > thi)
+                thi = rows[k].ts_us;
+        }
         snprintf(cm, sizeof cm, "%" PRIu64, ss[s].committed);
         snprintf(ne, sizeof ne, "%zu", n_new);
-        const char *q[3] = {sensor, cm, ne};
+        snprintf(lo, sizeof lo, "%" PRId64, tlo);
+        snprintf(hi, sizeof hi, "%" PRId64, thi);
+        /* first_ts/last_ts: the time span of the sensor's events (the report's run span) */
+        const char *q[5] = {sensor, cm, ne, n_new ? lo : NULL, n_new ? hi : NULL};
         r = pg_params(c, "UPDATE sensors SET committed = $2, events = events + $3,"
-                         " last_commit = now() WHERE sensor = $1", 3, q, err, err_len);
+                         " last_commit = now(), first_ts = least(first_ts, $4::bigint),"
+                         " last_ts = greatest(last_ts, $5::bigint) WHERE sensor = $1",
+                      5, q, err, err_len);
         if (!r)
             goto fail;
         PQclear(r);
@@ -947,11 +1009,14 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
     }
     free(ss);
     free(spans);
+    free(din);
     return 0;
 fail:
     PQclear(PQexec(c->pg, "ROLLBACK"));
+    vg_derive_cache_clear(c->dc); /* ids made in the rolled back transaction are gone */
     free(ss);
     free(spans);
+    free(din);
     return -1;
 }
 
@@ -1111,6 +1176,7 @@ static void worker_fini(worker_t *w)
         PQfinish(c->pg);
     c->pg = NULL;
     vg_buf_fini(&c->copy);
+    vg_derive_cache_free(c->dc);
     free(c->days);
     free(c->key_committed);
     free(c->key_dead);

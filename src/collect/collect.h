@@ -45,7 +45,9 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
 
 /* Schema (schema.c): brings the database to the current version. -1 with err. */
 typedef struct pg_conn PGconn;
-#define VG_COLLECT_SCHEMA_VERSION 2
+#define VG_COLLECT_SCHEMA_VERSION 3 /* = VG_STORE_PG_SCHEMA_VERSION (store.h) */
+/* Incidents (derive.c): the SQLite store's default store.incident-window. */
+#define VG_COLLECT_INCIDENT_WINDOW_US (3600LL * 1000000)
 int vg_collect_migrate(PGconn *pg, char *err, size_t err_len);
 
 /* "2023-11-14T22:13:20.000407+0000" (also Z, +HH:MM) → microseconds since 1970 UTC. -1 when

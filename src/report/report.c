@@ -654,7 +654,7 @@ vg_report_t *vg_report_build_r(vg_store_reader_t *rd, const vg_report_filter_t *
         " UNION ALL "
         STMT("%%s address(es) in %%s attempted exploits against %%s of our hosts", "exploitation-attempt",
              "category='exploitation-attempt'")
-        ") ORDER BY topic, sources DESC, country");
+        ") AS st ORDER BY topic, sources DESC, country");
 #undef STMT
     rc = add_table(r, rd, "statements", "Statements", "addresses and hosts are distinct addresses",
                    "Controllers: external ends of command-and-control alerts (category or roles by "

@@ -637,6 +637,34 @@ vg_report_t *vg_report_build_r(vg_store_reader_t *rd, const vg_report_filter_t *
     if (rc)
         goto bad_tx;
 
+    /* By sensor, when the runs counted come from more than one. Distinct counts are those of
+     * the overview for `--sensor NAME` (an incident continued across two sensors' runs counts in
+     * both rows, so incidents, attackers and victims need not add up; alerts do). */
+    int64_t n_sensors = 0;
+    if (vg_store_reader_i64(rd, "SELECT count(DISTINCT sensor) FROM fr", &n_sensors, e2,
+                            sizeof e2)) {
+        snprintf(err, err_len, "report: %s", e2);
+        goto bad_tx;
+    }
+    if (n_sensors > 1) {
+        sql = xprintf(
+            "SELECT fr.sensor AS sensor, count(DISTINCT fr.id) AS runs,"
+            " coalesce(sum(fx.n),0) AS alerts, coalesce(sum(fx.counted*fx.n),0) AS attack_alerts,"
+            " count(DISTINCT CASE WHEN fx.counted=1 THEN fx.incident_id END) AS incidents,"
+            " count(DISTINCT CASE WHEN fx.counted=1 THEN fx.attacker_ip END) AS attackers,"
+            " count(DISTINCT CASE WHEN fx.counted=1 THEN fx.victim_ip END) AS victims,"
+            " " ISO("min(fx.ts_lo)") " AS first_alert, " ISO("max(fx.ts_hi)") " AS last_alert,"
+            " min(fx.id_lo) AS ev_first, max(fx.id_hi) AS ev_last"
+            " FROM fr LEFT JOIN fx ON fx.run_id=fr.id GROUP BY fr.sensor ORDER BY sensor");
+        rc = add_table(r, rd, "sensors", "By sensor", "alerts; incidents; distinct addresses",
+                       "Each sensor's share (`--sensor NAME` gives its whole report). Alerts add "
+                       "up to the total; an incident or address seen by two sensors counts in "
+                       "both rows.", sql, err, err_len);
+        free(sql);
+        if (rc)
+            goto bad_tx;
+    }
+
 #define STMT(fmt, topic, where)                                                                    \
     "SELECT @fmt('" fmt "', count(DISTINCT attacker_ip), CASE WHEN attacker_country='\?\?' THEN "  \
     "'an unknown country' ELSE attacker_country END, count(DISTINCT victim_ip)) AS statement, '"   \

@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 typedef struct vg_web_opts {
-    const char *store_path;  /* the SQLite file of the store */
+    const char *store_path;  /* the SQLite file of the store (NULL with pg_dsn) */
+    const char *pg_dsn;      /* else the central PostgreSQL store (`vigil collect`): the report
+                              * and status endpoints only (docs/WEB.md) */
     const char *store_label; /* "store" member of the report document (as vigil report names it) */
     const char *logdir;      /* LOGDIR given on the command line (evidence fallback), or NULL */
     const char *addr;        /* numeric IPv4 or IPv6 address to bind */

@@ -711,6 +711,102 @@ static void fmt_ts(int64_t us, char *t, size_t n)
  * every row PostgreSQL has, so the rows are COPY'd straight into events and the rollup is taken
  * from them. Should the unique key still refuse a row (progress rows edited by hand, ...), the
  * batch is done again through the staging table with ON CONFLICT DO NOTHING (use_stage). */
+/* One sensor's rows in a batch (rows[from, to), sorted by seq) and its progress. */
+typedef struct sens {
+    size_t from, to;
+    uint64_t committed, committed0; /* the committed mark now; when the batch began */
+    size_t n_spans0;
+    int64_t id;                     /* the sensor's id: the report's run */
+} sens_t;
+
+/* The report's tables (derive.c) follow each sensor's committed mark: the alerts numbered in
+ * (mark when the batch began, mark now] are derived in this transaction, in sequence order, so
+ * incidents are made in the order the sensor wrote its events even when collectors commit its
+ * batches out of order (a batch above a gap is derived by the one that fills the gap, read back
+ * from events). Alerts already in `alerts` (progress rows edited by hand) are passed over. */
+static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_t n_ss,
+                            vg_derive_in_t **din, char *err, size_t err_len)
+{
+    size_t nd = 0, cap = 0;
+    PGresult *held[64];
+    size_t n_held = 0;
+    int rc = -1;
+    for (size_t s = 0; s < n_ss; s++) {
+        uint64_t lo = ss[s].committed0, hi = ss[s].committed;
+        if (hi <= lo)
+            continue;
+        const char *sensor = rows[ss[s].from].sensor;
+        char slo[24], shi[24];
+        snprintf(slo, sizeof slo, "%" PRIu64, lo);
+        snprintf(shi, sizeof shi, "%" PRIu64, hi);
+        const char *q[3] = {sensor, slo, shi};
+        /* alerts of the range already derived: none, unless progress rows were edited */
+        PGresult *ex = pg_params(c, "SELECT seq FROM alerts WHERE sensor = $1 AND seq > $2"
+                                    " AND seq <= $3 ORDER BY seq", 3, q, err, err_len);
+        if (!ex)
+            goto out;
+        int n_ex = PQntuples(ex), i_ex = 0;
+        uint64_t in_batch = 0;
+        for (size_t k = ss[s].from; k < ss[s].to; k++)
+            in_batch += !rows[k].skip && rows[k].seq > lo && rows[k].seq <= hi;
+        PGresult *back = NULL;
+        int nb = 0;
+        if (in_batch != hi - lo) {
+            if (n_held == sizeof held / sizeof held[0]) {
+                PQclear(ex);
+                snprintf(err, err_len, "collect: too many sensors with gaps in one batch");
+                goto out;
+            }
+            back = pg_params(c, "SELECT seq, event::text FROM events WHERE sensor = $1 AND seq > $2"
+                                " AND seq <= $3 AND event_type = 'alert' ORDER BY seq", 3, q, err,
+                             err_len);
+            if (!back) {
+                PQclear(ex);
+                goto out;
+            }
+            held[n_held++] = back;
+            nb = PQntuples(back);
+        }
+        size_t k = ss[s].from;
+        for (int b = 0;;) {
+            vg_derive_in_t d = {.sensor = sensor, .run = ss[s].id};
+            if (back) {
+                if (b >= nb)
+                    break;
+                d.seq = strtoull(PQgetvalue(back, b, 0), NULL, 10);
+                d.raw = PQgetvalue(back, b, 1);
+                d.len = (size_t)PQgetlength(back, b, 1);
+                b++;
+            } else {
+                if (k >= ss[s].to)
+                    break;
+                row_t *r = &rows[k++];
+                const char *et = r->skip ? NULL : ev_str(&r->cols, EV_EVENT_TYPE);
+                if (!et || strcmp(et, "alert") || r->seq <= lo || r->seq > hi)
+                    continue;
+                d.seq = r->seq;
+                d.raw = r->raw;
+                d.len = r->raw_len;
+            }
+            while (i_ex < n_ex && strtoull(PQgetvalue(ex, i_ex, 0), NULL, 10) < d.seq)
+                i_ex++;
+            if (i_ex < n_ex && strtoull(PQgetvalue(ex, i_ex, 0), NULL, 10) == d.seq)
+                continue;
+            if (nd == cap) {
+                cap = cap ? cap * 2 : 256;
+                *din = vg_xrealloc(*din, cap * sizeof **din);
+            }
+            (*din)[nd++] = d;
+        }
+        PQclear(ex);
+    }
+    rc = vg_collect_derive(c->pg, c->dc, *din, nd, VG_COLLECT_INCIDENT_WINDOW_US, err, err_len);
+out:
+    for (size_t i = 0; i < n_held; i++)
+        PQclear(held[i]);
+    return rc;
+}
+
 static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage, bool *retry,
                           char *err, size_t err_len);
 
@@ -744,12 +840,7 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
     /* per sensor (rows are sorted by sensor, then seq): lock its progress row, skip replays */
     span_t *spans = NULL;
     size_t cap_spans = 0;
-    struct sens {
-        size_t from, to;
-        uint64_t committed;
-        size_t n_spans0;
-        int64_t id; /* the report's run */
-    } *ss = vg_xcalloc(n_ok, sizeof *ss);
+    sens_t *ss = vg_xcalloc(n_ok, sizeof *ss);
     vg_derive_in_t *din = NULL;
     size_t n_ss = 0;
     for (size_t i = 0; i < n_ok;) {
@@ -768,6 +859,7 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         if (!r)
             goto fail;
         ss[n_ss].committed = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        ss[n_ss].committed0 = ss[n_ss].committed;
         ss[n_ss].id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
         PQclear(r);
         r = pg_params(c, "SELECT lo, hi FROM sensor_ranges WHERE sensor = $1 ORDER BY lo", 1, p,
@@ -880,38 +972,6 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         inserted = atoll(PQgetvalue(r, 0, 0));
         PQclear(r);
     }
-    /* the report's tables from the new alert events (derive.c), in this transaction */
-    if (to_copy) {
-        din = vg_xcalloc(to_copy, sizeof *din);
-        size_t nd = 0;
-        for (size_t s = 0; s < n_ss; s++)
-            for (size_t k = ss[s].from; k < ss[s].to; k++) {
-                const char *et = rows[k].skip ? NULL : ev_str(&rows[k].cols, EV_EVENT_TYPE);
-                if (et && !strcmp(et, "alert"))
-                    din[nd++] = (vg_derive_in_t){.sensor = rows[k].sensor, .seq = rows[k].seq,
-                                                 .run = ss[s].id, .raw = rows[k].raw,
-                                                 .len = rows[k].raw_len};
-            }
-        if (use_stage && nd) {
-            /* rows the unique key refused are there already, and so are their alerts */
-            size_t m = 0;
-            for (size_t k = 0; k < nd; k++) {
-                char sq[24];
-                snprintf(sq, sizeof sq, "%" PRIu64, din[k].seq);
-                const char *q[2] = {din[k].sensor, sq};
-                PGresult *r = pg_params(c, "SELECT 1 FROM alerts WHERE sensor = $1 AND seq = $2",
-                                        2, q, err, err_len);
-                if (!r)
-                    goto fail;
-                if (!PQntuples(r))
-                    din[m++] = din[k];
-                PQclear(r);
-            }
-            nd = m;
-        }
-        if (vg_collect_derive(c->pg, c->dc, din, nd, VG_COLLECT_INCIDENT_WINDOW_US, err, err_len))
-            goto fail;
-    }
     /* each sensor's progress: its committed prefix and the runs above it */
     for (size_t s = 0; s < n_ss; s++) {
         const char *sensor = rows[ss[s].from].sensor;
@@ -984,6 +1044,8 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
             goto fail;
         PQclear(r);
     }
+    if (derive_committed(c, rows, ss, n_ss, &din, err, err_len))
+        goto fail;
     if (pg_exec(c, "COMMIT", err, err_len))
         goto fail;
     c->st->batches++;

@@ -79,6 +79,8 @@ def timed(cmd, pg=None):
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode:
         raise SystemExit("%s: %s" % (" ".join(cmd), r.stderr[-2000:]))
+    if pg:
+        time.sleep(0.5)  # the backend exits after the client: let the postmaster reap it
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     server = postmaster_cpu(pg) - p0 if pg else 0
     return wall, cpu, server, r.stdout
@@ -118,23 +120,30 @@ def main():
               "collected in %.1f s (%.0f alerts/s with derivation)"
               % (a.alerts, n_pg, cells, t_ship, t_collect, a.alerts / max(t_collect, 1e-9)))
         pg.sql("VACUUM ANALYZE")
-        res = {"sqlite": [], "postgresql": []}
-        docs = {}
-        for _ in range(a.runs):
-            for k, cmd in (("sqlite", [vigil, "report", "--format", "json", "--store", db]),
-                           ("postgresql", [vigil, "report", "--format", "json", "--pg",
-                                           pg.dsn])):
-                w, cpu, srv, out = timed(cmd, pg if k == "postgresql" else None)
-                res[k].append((w, cpu, srv))
-                docs[k] = json.loads(out)
-        d = T.diff(T.strip(docs["sqlite"]), T.strip(docs["postgresql"]))
-        for k, v in res.items():
-            print("%-10s report --format json: wall %.2f s, vigil CPU %.2f s, server CPU %.2f s"
-                  " (medians of %d)" % (k, statistics.median(x[0] for x in v),
-                                        statistics.median(x[1] for x in v),
-                                        statistics.median(x[2] for x in v), len(v)))
-        print("documents: " + ("equal (but the documented differences)" if d is None
-                               else "DIFFER at " + d))
+        # the whole store (whole days: rollup cells), and a period cutting two days (their
+        # parts read from the raw alerts) for one category
+        for label, flt in (("whole store", []),
+                           ("2024-01-10T12:00Z..2024-01-30T12:00Z, scanning",
+                            ["--from", "2024-01-10T12:00:00Z", "--to", "2024-01-30T12:00:00Z",
+                             "--category", "scanning"])):
+            res = {"sqlite": [], "postgresql": []}
+            docs = {}
+            for _ in range(a.runs):
+                for k, cmd in (("sqlite", [vigil, "report", "--format", "json", "--store", db]),
+                               ("postgresql", [vigil, "report", "--format", "json", "--pg",
+                                               pg.dsn])):
+                    w, cpu, srv, out = timed(cmd + flt, pg if k == "postgresql" else None)
+                    res[k].append((w, cpu, srv))
+                    docs[k] = json.loads(out)
+            d = T.diff(T.strip(docs["sqlite"]), T.strip(docs["postgresql"]))
+            print("%s (%s alerts):" % (label, T.metric(docs["sqlite"], "alerts")))
+            for k, v in res.items():
+                print("  %-10s report --format json: wall %.2f s, vigil CPU %.2f s, server CPU"
+                      " %.2f s (medians of %d)" % (k, statistics.median(x[0] for x in v),
+                                                   statistics.median(x[1] for x in v),
+                                                   statistics.median(x[2] for x in v), len(v)))
+            print("  documents: " + ("equal (but the documented differences)" if d is None
+                                     else "DIFFER at " + d))
     finally:
         redis.stop()
         pg.stop()

@@ -8,13 +8,16 @@
  * Alerts, incidents and cells of all collectors are numbered and merged under one advisory
  * transaction lock, so two collectors never open the same incident twice nor hand out one id
  * twice; the lock is held from the first alert of a batch to its COMMIT (batches without alerts
- * do not take it).
+ * do not take it). The caller passes a sensor's alerts in sequence order, along its committed
+ * mark (collect.c, derive_committed), so a sensor's incidents are made in the order it wrote its
+ * events whatever order collectors commit its batches in.
  *
- * Partial, stated: incidents follow the order batches are committed in. The SQLite store sees
- * one run's alerts in eve.json order; here a sensor's batches are committed in order by one
- * collector, but with several collectors two batches of one sensor may commit out of order, and
- * an alert more than the window older than its key's latest incident then starts a new one.
- * Out-of-order alerts within the window join as in SQLite. */
+ * Partial, stated: the SQLite store continues only incidents of runs that have ended, and
+ * reads one store's runs one after the other; here every earlier incident of the key may be
+ * continued, and alerts of several sensors are taken in the order their batches commit. The
+ * window is fixed (VG_COLLECT_INCIDENT_WINDOW_US, store.incident-window's default). An alert
+ * more than the window older than its key's latest incident opens a new one (as in SQLite when
+ * the key's open incident is newer).  */
 #include "collect/collect_int.h"
 #include "common/buf.h"
 #include "common/common.h"

@@ -67,7 +67,8 @@ static bool ident_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-static void translate_into(vg_sql_dialect_t d, const char *sql, size_t n, vg_buf_t *out);
+static void translate_into(vg_sql_dialect_t d, const char *sql, size_t n, vg_buf_t *out,
+                           int *n_params);
 
 /* The arguments of a macro call: p after '('; returns the position after ')'. */
 static const char *split_args(const char *p, const char **a, size_t *al, int max, int *argc)
@@ -110,10 +111,18 @@ static const char *split_args(const char *p, const char **a, size_t *al, int max
     return p;
 }
 
-static void translate_into(vg_sql_dialect_t d, const char *sql, size_t n, vg_buf_t *out)
+static void translate_into(vg_sql_dialect_t d, const char *sql, size_t n, vg_buf_t *out,
+                           int *n_params)
 {
     const char *p = sql, *end = sql + n;
     while (p < end) {
+        if (*p == '?' && d == VG_SQL_PG) {
+            char num[16];
+            snprintf(num, sizeof num, "$%d", ++*n_params);
+            vg_buf_puts(out, num);
+            p++;
+            continue;
+        }
         if (*p == '\'' || *p == '"') {
             p = copy_quoted(out, p, end);
             continue;
@@ -159,7 +168,7 @@ static void translate_into(vg_sql_dialect_t d, const char *sql, size_t n, vg_buf
         vg_buf_t targ[8];
         for (int k = 0; k < argc; k++) {
             vg_buf_init(&targ[k], 64);
-            translate_into(d, a[k], al[k], &targ[k]);
+            translate_into(d, a[k], al[k], &targ[k], n_params);
         }
         for (const char *t = tmpl; *t; t++) {
             if (*t == '$' && t[1] >= '1' && t[1] <= '8') {
@@ -181,7 +190,8 @@ char *vg_sql_translate(vg_sql_dialect_t d, const char *sql)
 {
     vg_buf_t out;
     vg_buf_init(&out, strlen(sql) + 256);
-    translate_into(d, sql, strlen(sql), &out);
+    int n_params = 0;
+    translate_into(d, sql, strlen(sql), &out, &n_params);
     vg_buf_putc(&out, '\0');
     return out.data;
 }
@@ -221,13 +231,20 @@ int vg_store_reader_exec(vg_store_reader_t *r, const char *sql, char *err, size_
     return rc;
 }
 
+int vg_store_reader_query_p(vg_store_reader_t *r, const char *sql, const vg_rcell_t *params,
+                            size_t n_params, vg_store_row_fn fn, void *ctx, char *err,
+                            size_t err_len)
+{
+    char *t = vg_sql_translate(r->dialect, sql);
+    int rc = r->ops->query(r, t, params, n_params, fn, ctx, err, err_len);
+    free(t);
+    return rc;
+}
+
 int vg_store_reader_query(vg_store_reader_t *r, const char *sql, vg_store_row_fn fn, void *ctx,
                           char *err, size_t err_len)
 {
-    char *t = vg_sql_translate(r->dialect, sql);
-    int rc = r->ops->query(r, t, fn, ctx, err, err_len);
-    free(t);
-    return rc;
+    return vg_store_reader_query_p(r, sql, NULL, 0, fn, ctx, err, err_len);
 }
 
 static int first_i64(void *ctx, size_t n, const char *const *names, const vg_rcell_t *v)
@@ -272,14 +289,23 @@ static int sq_exec(vg_store_reader_t *r, const char *sql, char *err, size_t err_
     return 0;
 }
 
-static int sq_query(vg_store_reader_t *r, const char *sql, vg_store_row_fn fn, void *ctx,
-                    char *err, size_t err_len)
+static int sq_query(vg_store_reader_t *r, const char *sql, const vg_rcell_t *params,
+                    size_t n_params, vg_store_row_fn fn, void *ctx, char *err, size_t err_len)
 {
     sq_reader_t *s = (sq_reader_t *)r;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
         sq_explain(err, err_len, s->db);
         return -1;
+    }
+    for (size_t i = 0; i < n_params; i++) {
+        int k = (int)i + 1;
+        switch (params[i].kind) {
+        case VG_RK_INT: sqlite3_bind_int64(st, k, params[i].i); break;
+        case VG_RK_REAL: sqlite3_bind_double(st, k, params[i].d); break;
+        case VG_RK_TEXT: sqlite3_bind_text(st, k, params[i].s, -1, SQLITE_STATIC); break;
+        default: sqlite3_bind_null(st, k);
+        }
     }
     int nc = sqlite3_column_count(st);
     const char **names = vg_xcalloc((size_t)nc + 1, sizeof *names);

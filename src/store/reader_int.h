@@ -9,8 +9,8 @@ typedef struct vg_store_reader_ops {
     int (*check)(vg_store_reader_t *r, char *err, size_t err_len);
     /* sql is already translated to the back-end's dialect */
     int (*exec)(vg_store_reader_t *r, const char *sql, char *err, size_t err_len);
-    int (*query)(vg_store_reader_t *r, const char *sql, vg_store_row_fn fn, void *ctx, char *err,
-                 size_t err_len);
+    int (*query)(vg_store_reader_t *r, const char *sql, const vg_rcell_t *params, size_t n_params,
+                 vg_store_row_fn fn, void *ctx, char *err, size_t err_len);
     void (*close)(vg_store_reader_t *r);
 } vg_store_reader_ops_t;
 

@@ -49,11 +49,32 @@ static int pgr_exec(vg_store_reader_t *r, const char *sql, char *err, size_t err
     return 0;
 }
 
-static int pgr_query(vg_store_reader_t *r, const char *sql, vg_store_row_fn fn, void *ctx,
-                     char *err, size_t err_len)
+static int pgr_query(vg_store_reader_t *r, const char *sql, const vg_rcell_t *params,
+                     size_t n_params, vg_store_row_fn fn, void *ctx, char *err, size_t err_len)
 {
     pg_reader_t *p = (pg_reader_t *)r;
-    PGresult *res = PQexec(p->pg, sql);
+    PGresult *res;
+    if (!n_params) {
+        res = PQexec(p->pg, sql);
+    } else {
+        /* parameters as text; PostgreSQL types them from the query */
+        const char **vals = vg_xcalloc(n_params, sizeof *vals);
+        char (*nums)[32] = vg_xcalloc(n_params, sizeof *nums);
+        for (size_t i = 0; i < n_params; i++) {
+            if (params[i].kind == VG_RK_INT) {
+                snprintf(nums[i], sizeof nums[i], "%lld", (long long)params[i].i);
+                vals[i] = nums[i];
+            } else if (params[i].kind == VG_RK_REAL) {
+                snprintf(nums[i], sizeof nums[i], "%.17g", params[i].d);
+                vals[i] = nums[i];
+            } else if (params[i].kind == VG_RK_TEXT) {
+                vals[i] = params[i].s;
+            }
+        }
+        res = PQexecParams(p->pg, sql, (int)n_params, NULL, vals, NULL, NULL, 0);
+        free(vals);
+        free(nums);
+    }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         pg_err(err, err_len, p->pg, res);
         PQclear(res);

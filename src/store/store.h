@@ -148,6 +148,11 @@ int vg_store_reader_exec(vg_store_reader_t *r, const char *sql, char *err, size_
  * else fn's non-zero return, else 0. */
 int vg_store_reader_query(vg_store_reader_t *r, const char *sql, vg_store_row_fn fn, void *ctx,
                           char *err, size_t err_len);
+/* The same with bound parameters: sql has a `?` (outside literals) for each of params (INT,
+ * TEXT or NULL cells), in order; vg_sql_translate numbers them ($1, $2, ...) for PostgreSQL. */
+int vg_store_reader_query_p(vg_store_reader_t *r, const char *sql, const vg_rcell_t *params,
+                            size_t n_params, vg_store_row_fn fn, void *ctx, char *err,
+                            size_t err_len);
 /* The first column of the first row as an integer (0 when none). -1 with err. */
 int vg_store_reader_i64(vg_store_reader_t *r, const char *sql, int64_t *out, char *err,
                         size_t err_len);
@@ -160,6 +165,7 @@ int vg_store_reader_i64(vg_store_reader_t *r, const char *sql, int64_t *out, cha
  *   @greatest(a, b) @least(a, b)   scalar max / min;      @fmt(f, ...)  printf-style with %s
  *   @jeach(json_array, alias)  FROM item: alias.value for each element of a JSON array of text
  *   @csv_each(text, alias)     FROM item: alias.value for each item of a comma-separated list
+ *   ?         a bound parameter (PostgreSQL: $1, $2, ... in order)
  * Returns a malloc'd string. */
 char *vg_sql_translate(vg_sql_dialect_t d, const char *sql);
 /* Appends s as an SQL string literal ('...' with quotes doubled; valid in both dialects). */

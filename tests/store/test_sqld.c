@@ -68,6 +68,15 @@ static void test_nesting_and_quotes(void **state)
     expect(VG_SQL_PG, "SELECT @nope(x)", "SELECT @nope(x)");
 }
 
+static void test_placeholders(void **state)
+{
+    (void)state;
+    expect(VG_SQL_SQLITE, "a = ? AND b = '?' AND c IN (?, @greatest(?, 1))",
+           "a = ? AND b = '?' AND c IN (?, max(?, 1))");
+    expect(VG_SQL_PG, "a = ? AND b = '?' AND c IN (?, @greatest(?, 1))",
+           "a = $1 AND b = '?' AND c IN ($2, greatest($3, 1))");
+}
+
 static void test_quote(void **state)
 {
     (void)state;
@@ -101,6 +110,15 @@ static int collect(void *ctx, size_t n, const char *const *names, const vg_rcell
     return 0;
 }
 
+static int count_first(void *ctx, size_t n, const char *const *names, const vg_rcell_t *v)
+{
+    (void)n;
+    (void)names;
+    if (v)
+        *(int64_t *)ctx = v[0].i;
+    return 0;
+}
+
 /* What the builder makes for SQLite runs there and gives what the report expects. */
 static void test_sqlite_runs_it(void **state)
 {
@@ -121,6 +139,17 @@ static void test_sqlite_runs_it(void **state)
     int64_t v;
     assert_int_equal(vg_store_reader_i64(rd, "SELECT sum(n) FROM t", &v, err, sizeof err), 0);
     assert_int_equal(v, 10);
+    /* bound parameters: a value with a quote is a value, never SQL */
+    acc_t b = {0};
+    vg_rcell_t p[2] = {{.kind = VG_RK_TEXT, .s = "b' OR 1=1 --"}, {.kind = VG_RK_INT, .i = 2}};
+    assert_int_equal(vg_store_reader_query_p(rd, "SELECT count(*) FROM t WHERE c = ? OR n = ?",
+                                             p, 2, collect, &b, err, sizeof err), 0);
+    assert_string_equal(b.text, "int");
+    int64_t cnt;
+    p[0].s = "b";
+    assert_int_equal(vg_store_reader_query_p(rd, "SELECT count(*) FROM t WHERE c = ? AND n > ?",
+                                             p, 2, count_first, &cnt, err, sizeof err), 0);
+    assert_int_equal(cnt, 1); /* ('b', 3) */
     /* an error names the reason */
     assert_int_equal(vg_store_reader_query(rd, "SELECT nope FROM t", collect, &a, err, sizeof err), -1);
     assert_non_null(strstr(err, "nope"));
@@ -144,7 +173,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables_and_temp),  cmocka_unit_test(test_functions),
-        cmocka_unit_test(test_nesting_and_quotes), cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_nesting_and_quotes), cmocka_unit_test(test_placeholders),
+        cmocka_unit_test(test_quote),
         cmocka_unit_test(test_sqlite_runs_it),   cmocka_unit_test(test_pg_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -800,7 +800,9 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
         }
         PQclear(ex);
     }
-    rc = vg_collect_derive(c->pg, c->dc, *din, nd, VG_COLLECT_INCIDENT_WINDOW_US, err, err_len);
+    int64_t window = c->o->incident_window_s ? (int64_t)c->o->incident_window_s * 1000000
+                                             : VG_COLLECT_INCIDENT_WINDOW_US;
+    rc = vg_collect_derive(c->pg, c->dc, *din, nd, window, err, err_len);
 out:
     for (size_t i = 0; i < n_held; i++)
         PQclear(held[i]);
@@ -1035,11 +1037,13 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         snprintf(lo, sizeof lo, "%" PRId64, tlo);
         snprintf(hi, sizeof hi, "%" PRId64, thi);
         /* first_ts/last_ts: the time span of the sensor's events (the report's run span) */
-        const char *q[5] = {sensor, cm, ne, n_new ? lo : NULL, n_new ? hi : NULL};
+        char win[24];
+        snprintf(win, sizeof win, "%u", c->o->incident_window_s ? c->o->incident_window_s : 3600);
+        const char *q[6] = {sensor, cm, ne, n_new ? lo : NULL, n_new ? hi : NULL, win};
         r = pg_params(c, "UPDATE sensors SET committed = $2, events = events + $3,"
                          " last_commit = now(), first_ts = least(first_ts, $4::bigint),"
-                         " last_ts = greatest(last_ts, $5::bigint) WHERE sensor = $1",
-                      5, q, err, err_len);
+                         " last_ts = greatest(last_ts, $5::bigint), incident_window = $6"
+                         " WHERE sensor = $1", 6, q, err, err_len);
         if (!r)
             goto fail;
         PQclear(r);

@@ -29,6 +29,7 @@ typedef struct vg_collect_opts {
     unsigned claim_ms;       /* pending this long: claimed from its consumer (default 30000) */
     unsigned retention_days; /* 0: keep everything; else drop day partitions older */
     unsigned idle_exit_s;    /* 0: run until *stop; else return after this long with nothing */
+    unsigned incident_window_s; /* the report tables' incidents (derive.c); 0: 3600 */
     unsigned threads;        /* collector threads, each a consumer "<consumer>/<k>" with its own
                                 connections (0 or 1: one, named <consumer>) */
     const atomic_int *stop;

@@ -15,7 +15,7 @@
  * Partial, stated: the SQLite store continues only incidents of runs that have ended, and
  * reads one store's runs one after the other; here every earlier incident of the key may be
  * continued, and alerts of several sensors are taken in the order their batches commit. The
- * window is fixed (VG_COLLECT_INCIDENT_WINDOW_US, store.incident-window's default). An alert
+ * window is the collector's --incident-window, one for all sensors. An alert
  * more than the window older than its key's latest incident opens a new one (as in SQLite when
  * the key's open incident is newer).  */
 #include "collect/collect_int.h"

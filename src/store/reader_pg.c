@@ -183,8 +183,10 @@ vg_store_reader_t *vg_store_reader_pg(const char *dsn, char *err, size_t err_len
     }
     PQsetNoticeProcessor(pg, quiet, NULL);
     /* The report compares and sorts text bytewise, as SQLite does; the store's columns are
-     * COLLATE "C" (schema 3), and so is what the report builds from them. UTC for to_char. */
-    PGresult *res = PQexec(pg, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'");
+     * COLLATE "C" (schema 3), and so is what the report builds from them. UTC for to_char.
+     * Literals quoted by vg_sql_quote need standard strings (a backslash is a character). */
+    PGresult *res = PQexec(pg, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8';"
+                               " SET standard_conforming_strings = on");
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         pg_err(err, err_len, pg, res);
         PQclear(res);

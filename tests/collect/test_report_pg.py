@@ -213,6 +213,10 @@ def case_equal():
                  ["--from", sq["first_alert"], "--to", sq["last_alert"]], ["--top", "3"]):
         a, b = report("--store", store, *args), report("--pg", PG.dsn, *args)
         same(a, b, " ".join(args))
+    # a filter value is a value in both dialects (quotes and backslashes, never SQL)
+    for bad in ("east' OR 'a'='a", "east\\' OR 1=1 --"):
+        for args in (["--store", store], ["--pg", PG.dsn]):
+            assert metric(report(*args, "--sensor", bad), "alerts") == 0, (args, bad)
     # evidence ids of PostgreSQL resolve to its own evidence rows
     ev = {r["alert"] for r in rows(pg, "evidence")}
     for t, tab in pg["tables"].items():

@@ -2,7 +2,7 @@
  * `vigil report`'s time over the resulting store, in every format.
  *
  *   vigil-bench-store --alerts N --store PATH [--block 256] [--attackers 20000] [--victims 2000]
- *                     [--distinct] [--no-report]
+ *                     [--distinct] [--no-report] [--emit FILE]
  *
  * Default traffic: campaigns (16 attackers active at a time, each hitting 4 victims with one
  * rule, spread over a year); --distinct: random attacker, victim and rule for every alert, so
@@ -11,7 +11,8 @@
  * Alert lines are made in advance, a block at a time, in the shape `vigil read` writes them
  * (with the attribution object); only the sink calls (event per line, commit per block) are
  * timed. Then the report model is built and rendered once per format, timed. Figures: bench/
- * RESULTS.md. */
+ * RESULTS.md. --emit FILE also writes the alert lines there, one per line (bench/report_pg.py
+ * ships the same alerts to PostgreSQL). */
 #include "report/report.h"
 #include "store/store.h"
 
@@ -107,6 +108,7 @@ int main(int argc, char **argv)
     uint64_t n = 1000000;
     unsigned block = 256, attackers = 20000, victims = 2000;
     const char *path = NULL;
+    FILE *emit = NULL;
     bool report = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--alerts") && i + 1 < argc)
@@ -123,9 +125,16 @@ int main(int argc, char **argv)
             g_distinct = true;
         else if (!strcmp(argv[i], "--no-report"))
             report = false;
+        else if (!strcmp(argv[i], "--emit") && i + 1 < argc && !emit) {
+            if (!(emit = fopen(argv[++i], "w"))) {
+                perror(argv[i]);
+                return 2;
+            }
+        }
         else {
             fprintf(stderr, "usage: vigil-bench-store --alerts N --store PATH [--block B] "
-                            "[--attackers A] [--victims V] [--distinct] [--no-report]\n");
+                            "[--attackers A] [--victims V] [--distinct] [--no-report] "
+                            "[--emit FILE]\n");
             return 2;
         }
     }
@@ -163,6 +172,8 @@ int main(int argc, char **argv)
             unsigned m = (unsigned)(n - i < block ? n - i : block);
             for (unsigned k = 0; k < m; k++)
                 len[k] = (size_t)make_line(lines + (size_t)k * 2048, 2048, i + k, n, attackers, victims);
+            for (unsigned k = 0; emit && k < m; k++)
+                fprintf(emit, "%.*s\n", (int)len[k], lines + (size_t)k * 2048);
             double t0 = now(), c0 = cpu();
             for (unsigned k = 0; k < m; k++)
                 if (vg_store_sink_event(s, lines + (size_t)k * 2048, len[k])) {
@@ -198,6 +209,10 @@ int main(int argc, char **argv)
                (double)sb.st_size / (double)n);
         free(lines);
         free(len);
+        if (emit && fclose(emit)) {
+            perror("--emit");
+            return 1;
+        }
     }
     if (report) {
         static const char *const names[] = {"json", "md", "csv", "html"};

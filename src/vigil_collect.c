@@ -40,6 +40,8 @@ static void usage(FILE *f)
             "      --claim-after MS     take over entries pending this long in another\n"
             "                           collector (default 30000)\n"
             "      --retention-days N   drop day partitions older than N days (default 0: keep)\n"
+            "      --incident-window S  incidents of the report's tables: alerts of one key within S\n"
+            "                           seconds (default 3600, the sensors' store.incident-window)\n"
             "      --idle-exit S        stop after S seconds with nothing to read (default: run\n"
             "                           until SIGINT/SIGTERM)\n"
             "  -q, --quiet              no summary at the end\n"
@@ -62,7 +64,7 @@ static int uint_arg(const char *opt, const char *v, unsigned long max, unsigned 
 int vigil_collect_main(int argc, char **argv)
 {
     enum { O_REDIS = 256, O_PG, O_GROUP, O_STREAM, O_CONSUMER, O_BATCH, O_CLAIM, O_RET, O_IDLE,
-           O_THREADS, O_HELP };
+           O_THREADS, O_HELP, O_WINDOW };
     static const struct option longopts[] = {
         {"redis", required_argument, NULL, O_REDIS},
         {"pg", required_argument, NULL, O_PG},
@@ -74,6 +76,7 @@ int vigil_collect_main(int argc, char **argv)
         {"claim-after", required_argument, NULL, O_CLAIM},
         {"retention-days", required_argument, NULL, O_RET},
         {"idle-exit", required_argument, NULL, O_IDLE},
+        {"incident-window", required_argument, NULL, O_WINDOW},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
@@ -112,6 +115,10 @@ int vigil_collect_main(int argc, char **argv)
             break;
         case O_IDLE:
             if (uint_arg("--idle-exit", optarg, 86400, &o.idle_exit_s))
+                return 2;
+            break;
+        case O_WINDOW:
+            if (uint_arg("--incident-window", optarg, 31536000, &o.incident_window_s))
                 return 2;
             break;
         case 'q': quiet = true; break;

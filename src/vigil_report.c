@@ -20,10 +20,12 @@ static void report_usage(FILE *f)
             "usage: vigil report [STORE|LOGDIR] [options]\n"
             "\n"
             "  -s, --store PATH      the store (default: LOGDIR/vigil.db)\n"
+            "      --pg DSN          the central PostgreSQL store that `vigil collect` fills\n"
+            "                        (a libpq connection string or URI; not with --store/LOGDIR)\n"
             "  -l, --log-dir DIR     a log directory whose vigil.db is the store\n"
             "      --from TIME       alerts at or after TIME (2024-05-01 or 2024-05-01T10:00:00Z)\n"
             "      --to TIME         alerts before TIME; a date alone includes that whole day\n"
-            "      --sensor NAME     runs of this sensor only\n"
+            "      --sensor NAME     runs of this sensor only (with --pg: that sensor's events)\n"
             "      --category SLUG   alerts of this category only (e.g. command-and-control)\n"
             "      --country CC      alerts whose attacker is in this country (ISO alpha-2, ?? unknown)\n"
             "      --asn N           alerts whose attacker is in this AS (0: unknown)\n"
@@ -74,7 +76,7 @@ static int write_atomic(const char *path, const vg_buf_t *b)
 int vigil_report_main(int argc, char **argv)
 {
     enum { O_FROM = 256, O_TO, O_SENSOR, O_CATEGORY, O_COUNTRY, O_TOP, O_HELP, O_TABLES, O_ASN,
-           O_TARGET, O_SID };
+           O_TARGET, O_SID, O_PG };
     static const struct option longopts[] = {
         {"store", required_argument, NULL, 's'},   {"log-dir", required_argument, NULL, 'l'},
         {"format", required_argument, NULL, 'f'},  {"output", required_argument, NULL, 'o'},
@@ -86,9 +88,10 @@ int vigil_report_main(int argc, char **argv)
         {"tables", required_argument, NULL, O_TABLES},
         {"asn", required_argument, NULL, O_ASN},    {"target", required_argument, NULL, O_TARGET},
         {"sid", required_argument, NULL, O_SID},
+        {"pg", required_argument, NULL, O_PG},
         {NULL, 0, NULL, 0},
     };
-    const char *store = NULL, *logdir = NULL, *fmt_s = NULL, *out = NULL;
+    const char *store = NULL, *logdir = NULL, *fmt_s = NULL, *out = NULL, *pg = NULL;
     vg_report_filter_t flt = {0};
     char target[46];
     optind = 1;
@@ -104,6 +107,7 @@ int vigil_report_main(int argc, char **argv)
             store = optarg;
             break;
         case 'l': logdir = optarg; break;
+        case O_PG: pg = optarg; break;
         case 'f': fmt_s = optarg; break;
         case 'o': out = optarg; break;
         case O_FROM:
@@ -171,8 +175,14 @@ int vigil_report_main(int argc, char **argv)
         vg_log(VG_LOG_ERROR, "report: --to is not after --from");
         return 2;
     }
+    if (pg && (store || logdir)) {
+        vg_log(VG_LOG_ERROR, "report: --pg reads the central PostgreSQL store; give it alone, "
+               "without --store, -l or a STORE/LOGDIR argument");
+        return 2;
+    }
     char path[4096];
-    vigil_store_path(store, logdir, path, sizeof path);
+    if (!pg)
+        vigil_store_path(store, logdir, path, sizeof path);
     enum vg_report_format fmt = VG_REPORT_MD;
     if (fmt_s) {
         if (parse_fmt(fmt_s, &fmt)) {
@@ -187,22 +197,35 @@ int vigil_report_main(int argc, char **argv)
         }
     }
     char err[1024];
-    vg_store_t *st = vg_store_open(path, false, err, sizeof err);
+    vg_store_t *st = NULL;
     sqlite3 *ro = NULL;
-    if (!st) {
-        /* A store we may not write (another user's, a read-only medium): read it as it is. */
-        if (access(path, R_OK) == 0 && access(path, W_OK) != 0)
-            ro = vg_store_open_db(path, false, true, err, sizeof err);
-        if (!ro) {
-            vg_log(VG_LOG_ERROR, "%s", err);
+    vg_store_reader_t *rd = NULL;
+    if (pg) {
+        rd = vg_store_reader_pg(pg, err, sizeof err);
+        if (!rd) {
+            vg_log(VG_LOG_ERROR, "report: %s", err);
             return 2;
         }
+        snprintf(path, sizeof path, "%s", vg_store_reader_label(rd));
+    } else {
+        st = vg_store_open(path, false, err, sizeof err);
+        if (!st) {
+            /* A store we may not write (another user's, a read-only medium): read it as it is. */
+            if (access(path, R_OK) == 0 && access(path, W_OK) != 0)
+                ro = vg_store_open_db(path, false, true, err, sizeof err);
+            if (!ro) {
+                vg_log(VG_LOG_ERROR, "%s", err);
+                return 2;
+            }
+        }
+        rd = vg_store_reader_sqlite(st ? vg_store_db(st) : ro, false, path);
     }
     flt.store_label = path;
     flt.progress = isatty(STDERR_FILENO);
-    vg_report_t *r = vg_report_build(st ? vg_store_db(st) : ro, &flt, err, sizeof err);
+    vg_report_t *r = vg_report_build_r(rd, &flt, err, sizeof err);
     if (!r) {
         vg_log(VG_LOG_ERROR, "%s: %s", path, err);
+        vg_store_reader_close(rd);
         vg_store_close(st);
         sqlite3_close(ro);
         return 2;
@@ -221,6 +244,7 @@ int vigil_report_main(int argc, char **argv)
     }
     vg_buf_fini(&b);
     vg_report_free(r);
+    vg_store_reader_close(rd);
     vg_store_close(st);
     sqlite3_close(ro);
     return rc;

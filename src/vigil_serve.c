@@ -22,6 +22,8 @@ static void serve_usage(FILE *f)
             "usage: vigil serve [STORE|LOGDIR] [options]\n"
             "\n"
             "  -s, --store PATH        the store (default: LOGDIR/vigil.db)\n"
+            "      --pg DSN            the central PostgreSQL store (`vigil collect`) instead:\n"
+            "                          /api/v1/report and /api/v1/status (docs/WEB.md)\n"
             "  -l, --log-dir DIR       a log directory whose vigil.db is the store\n"
             "      --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080; [::1]:8080;\n"
             "                          port 0 picks a free one, printed at start)\n"
@@ -116,15 +118,17 @@ static int load_token(const char *path, char *tok, size_t n)
 
 int vigil_serve_main(int argc, char **argv)
 {
-    enum { O_LISTEN = 256, O_TOKEN, O_THREADS, O_TIMEOUT, O_HELP };
+    enum { O_LISTEN = 256, O_TOKEN, O_THREADS, O_TIMEOUT, O_HELP, O_PG };
     static const struct option longopts[] = {
         {"store", required_argument, NULL, 's'},      {"log-dir", required_argument, NULL, 'l'},
         {"listen", required_argument, NULL, O_LISTEN}, {"token-file", required_argument, NULL, O_TOKEN},
         {"threads", required_argument, NULL, O_THREADS}, {"timeout", required_argument, NULL, O_TIMEOUT},
         {"help", no_argument, NULL, O_HELP},
+        {"pg", required_argument, NULL, O_PG},
         {NULL, 0, NULL, 0},
     };
     const char *store = NULL, *logdir = NULL, *listen = "127.0.0.1:8080", *token_file = NULL;
+    const char *pg = NULL;
     unsigned threads = 2, timeout = 15;
     optind = 1;
     int c;
@@ -139,6 +143,7 @@ int vigil_serve_main(int argc, char **argv)
             store = optarg;
             break;
         case 'l': logdir = optarg; break;
+        case O_PG: pg = optarg; break;
         case O_LISTEN: listen = optarg; break;
         case O_TOKEN: token_file = optarg; break;
         case O_THREADS: {
@@ -172,8 +177,16 @@ int vigil_serve_main(int argc, char **argv)
                listen);
         return 2;
     }
+    if (pg && (store || logdir)) {
+        vg_log(VG_LOG_ERROR, "serve: --pg serves the central PostgreSQL store; give it alone, "
+               "without --store, -l or a STORE/LOGDIR argument");
+        return 2;
+    }
     char path[4096];
-    vigil_store_path(store, logdir, path, sizeof path);
+    if (pg)
+        snprintf(path, sizeof path, "%s", "postgresql");
+    else
+        vigil_store_path(store, logdir, path, sizeof path);
     char token[160];
     if (token_file && load_token(token_file, token, sizeof token))
         return 2;
@@ -189,7 +202,9 @@ int vigil_serve_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    vg_web_opts_t o = {.store_path = path, .store_label = path, .logdir = logdir, .addr = addr,
+    vg_web_opts_t o = {.store_path = pg ? NULL : path, .pg_dsn = pg,
+                       .store_label = pg ? NULL : path,
+                       .logdir = logdir, .addr = addr,
                        .port = port, .token = token_file ? token : NULL, .threads = threads,
                        .timeout_s = timeout};
     char err[1024];

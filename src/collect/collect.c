@@ -1,5 +1,6 @@
 /* collect.c — `vigil collect`: the consumer-group loop and the batch transaction (collect.h). */
 #include "collect/collect.h"
+#include "collect/collect_int.h"
 #include "collect/evscan.h"
 #include "common/buf.h"
 #include "common/common.h"
@@ -49,6 +50,7 @@ typedef struct collector {
     bool pg_down_logged, redis_down_logged;
     unsigned fail_streak; /* batches failed in a row (the same entries, read again) */
     vg_buf_t copy;
+    vg_derive_cache_t *dc; /* the report tables' signature and dimension ids (derive.c) */
 } collector_t;
 
 /* --- an arena per batch ----------------------------------------------------------------------
@@ -224,7 +226,7 @@ static PGresult *pg_params(collector_t *c, const char *sql, int n, const char *c
     return r;
 }
 
-static void copy_text(vg_buf_t *b, const char *s, size_t n)
+void vg_collect_copy_text(vg_buf_t *b, const char *s, size_t n)
 {
     vg_buf_reserve(b, 2 * n); /* room for the worst case: every byte escaped */
     char *o = b->data + b->len;
@@ -244,7 +246,7 @@ static void copy_text(vg_buf_t *b, const char *s, size_t n)
 static void copy_str(vg_buf_t *b, const char *s, bool last)
 {
     if (s)
-        copy_text(b, s, strlen(s));
+        vg_collect_copy_text(b, s, strlen(s));
     else
         vg_buf_append(b, "\\N", 2);
     vg_buf_append(b, last ? "\n" : "\t", 1);
@@ -316,8 +318,12 @@ static int pg_connect(collector_t *c, char *err, size_t err_len)
         return -1;
     }
     PQclear(PQexec(c->pg, "SET client_min_messages = warning"));
+    if (!c->dc)
+        c->dc = vg_derive_cache_new();
+    vg_derive_cache_clear(c->dc);
     if (vg_collect_migrate(c->pg, err, err_len) ||
-        pg_exec(c, "CREATE TEMP TABLE stage (LIKE events) ON COMMIT DELETE ROWS", err, err_len)) {
+        pg_exec(c, "CREATE TEMP TABLE stage (LIKE events) ON COMMIT DELETE ROWS", err, err_len) ||
+        pg_exec(c, VG_DERIVE_PREPARE, err, err_len)) {
         PQfinish(c->pg);
         c->pg = NULL;
         return -1;
@@ -408,6 +414,16 @@ static int retention(collector_t *c, char *err, size_t err_len)
         char sql[128], cd[16];
         fmt_day(cutoff, cd, sizeof cd, false);
         snprintf(sql, sizeof sql, "DELETE FROM alert_daily WHERE day < '%s'", cd);
+        rc = pg_exec(c, sql, err, err_len);
+    }
+    if (rc == 0) {
+        /* the report's tables (derive.c): alerts and cells of those days, incidents that
+         * ended before them */
+        char sql[512];
+        long long us = (long long)cutoff * 86400 * 1000000;
+        snprintf(sql, sizeof sql, "DELETE FROM alerts WHERE ts < %lld;"
+                 "DELETE FROM alert_rollup WHERE day < %d;"
+                 "DELETE FROM incidents WHERE end_ts < %lld", us, (int)cutoff, us);
         rc = pg_exec(c, sql, err, err_len);
     }
     return rc;
@@ -639,7 +655,7 @@ static void copy_row(vg_buf_t *b, const row_t *r)
     copy_ip(b, ev_str(c, EV_ATT_IP));
     copy_str(b, ev_str(c, EV_ATT_COUNTRY), false);
     copy_str(b, ev_str(c, EV_VIC_COUNTRY), false);
-    copy_text(b, r->raw, r->raw_len);
+    vg_collect_copy_text(b, r->raw, r->raw_len);
     vg_buf_append(b, "\n", 1);
 }
 
@@ -697,6 +713,104 @@ static void fmt_ts(int64_t us, char *t, size_t n)
  * every row PostgreSQL has, so the rows are COPY'd straight into events and the rollup is taken
  * from them. Should the unique key still refuse a row (progress rows edited by hand, ...), the
  * batch is done again through the staging table with ON CONFLICT DO NOTHING (use_stage). */
+/* One sensor's rows in a batch (rows[from, to), sorted by seq) and its progress. */
+typedef struct sens {
+    size_t from, to;
+    uint64_t committed, committed0; /* the committed mark now; when the batch began */
+    size_t n_spans0;
+    int64_t id;                     /* the sensor's id: the report's run */
+} sens_t;
+
+/* The report's tables (derive.c) follow each sensor's committed mark: the alerts numbered in
+ * (mark when the batch began, mark now] are derived in this transaction, in sequence order, so
+ * incidents are made in the order the sensor wrote its events even when collectors commit its
+ * batches out of order (a batch above a gap is derived by the one that fills the gap, read back
+ * from events). Alerts already in `alerts` (progress rows edited by hand) are passed over. */
+static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_t n_ss,
+                            vg_derive_in_t **din, char *err, size_t err_len)
+{
+    size_t nd = 0, cap = 0;
+    PGresult *held[64];
+    size_t n_held = 0;
+    int rc = -1;
+    for (size_t s = 0; s < n_ss; s++) {
+        uint64_t lo = ss[s].committed0, hi = ss[s].committed;
+        if (hi <= lo)
+            continue;
+        const char *sensor = rows[ss[s].from].sensor;
+        char slo[24], shi[24];
+        snprintf(slo, sizeof slo, "%" PRIu64, lo);
+        snprintf(shi, sizeof shi, "%" PRIu64, hi);
+        const char *q[3] = {sensor, slo, shi};
+        /* alerts of the range already derived: none, unless progress rows were edited */
+        PGresult *ex = pg_params(c, "SELECT seq FROM alerts WHERE sensor = $1 AND seq > $2"
+                                    " AND seq <= $3 ORDER BY seq", 3, q, err, err_len);
+        if (!ex)
+            goto out;
+        int n_ex = PQntuples(ex), i_ex = 0;
+        uint64_t in_batch = 0;
+        for (size_t k = ss[s].from; k < ss[s].to; k++)
+            in_batch += !rows[k].skip && rows[k].seq > lo && rows[k].seq <= hi;
+        PGresult *back = NULL;
+        int nb = 0;
+        if (in_batch != hi - lo) {
+            if (n_held == sizeof held / sizeof held[0]) {
+                PQclear(ex);
+                snprintf(err, err_len, "collect: too many sensors with gaps in one batch");
+                goto out;
+            }
+            back = pg_params(c, "SELECT seq, event::text FROM events WHERE sensor = $1 AND seq > $2"
+                                " AND seq <= $3 AND event_type = 'alert' ORDER BY seq", 3, q, err,
+                             err_len);
+            if (!back) {
+                PQclear(ex);
+                goto out;
+            }
+            held[n_held++] = back;
+            nb = PQntuples(back);
+        }
+        size_t k = ss[s].from;
+        for (int b = 0;;) {
+            vg_derive_in_t d = {.sensor = sensor, .run = ss[s].id};
+            if (back) {
+                if (b >= nb)
+                    break;
+                d.seq = strtoull(PQgetvalue(back, b, 0), NULL, 10);
+                d.raw = PQgetvalue(back, b, 1);
+                d.len = (size_t)PQgetlength(back, b, 1);
+                b++;
+            } else {
+                if (k >= ss[s].to)
+                    break;
+                row_t *r = &rows[k++];
+                const char *et = r->skip ? NULL : ev_str(&r->cols, EV_EVENT_TYPE);
+                if (!et || strcmp(et, "alert") || r->seq <= lo || r->seq > hi)
+                    continue;
+                d.seq = r->seq;
+                d.raw = r->raw;
+                d.len = r->raw_len;
+            }
+            while (i_ex < n_ex && strtoull(PQgetvalue(ex, i_ex, 0), NULL, 10) < d.seq)
+                i_ex++;
+            if (i_ex < n_ex && strtoull(PQgetvalue(ex, i_ex, 0), NULL, 10) == d.seq)
+                continue;
+            if (nd == cap) {
+                cap = cap ? cap * 2 : 256;
+                *din = vg_xrealloc(*din, cap * sizeof **din);
+            }
+            (*din)[nd++] = d;
+        }
+        PQclear(ex);
+    }
+    int64_t window = c->o->incident_window_s ? (int64_t)c->o->incident_window_s * 1000000
+                                             : VG_COLLECT_INCIDENT_WINDOW_US;
+    rc = vg_collect_derive(c->pg, c->dc, *din, nd, window, err, err_len);
+out:
+    for (size_t i = 0; i < n_held; i++)
+        PQclear(held[i]);
+    return rc;
+}
+
 static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage, bool *retry,
                           char *err, size_t err_len);
 
@@ -730,11 +844,8 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
     /* per sensor (rows are sorted by sensor, then seq): lock its progress row, skip replays */
     span_t *spans = NULL;
     size_t cap_spans = 0;
-    struct sens {
-        size_t from, to;
-        uint64_t committed;
-        size_t n_spans0;
-    } *ss = vg_xcalloc(n_ok, sizeof *ss);
+    sens_t *ss = vg_xcalloc(n_ok, sizeof *ss);
+    vg_derive_in_t *din = NULL;
     size_t n_ss = 0;
     for (size_t i = 0; i < n_ok;) {
         size_t j = i;
@@ -747,11 +858,13 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         if (!r)
             goto fail;
         PQclear(r);
-        r = pg_params(c, "SELECT committed FROM sensors WHERE sensor = $1 FOR UPDATE", 1, p, err,
-                      err_len);
+        r = pg_params(c, "SELECT committed, id FROM sensors WHERE sensor = $1 FOR UPDATE", 1, p,
+                      err, err_len);
         if (!r)
             goto fail;
         ss[n_ss].committed = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        ss[n_ss].committed0 = ss[n_ss].committed;
+        ss[n_ss].id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
         PQclear(r);
         r = pg_params(c, "SELECT lo, hi FROM sensor_ranges WHERE sensor = $1 ORDER BY lo", 1, p,
                       err, err_len);
@@ -911,19 +1024,34 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
                 goto fail;
             PQclear(r);
         }
-        char cm[24], ne[24];
+        char cm[24], ne[24], lo[24], hi[24];
         size_t n_new = 0;
-        for (size_t k = ss[s].from; k < ss[s].to; k++)
+        int64_t tlo = INT64_MAX, thi = INT64_MIN;
+        for (size_t k = ss[s].from; k < ss[s].to; k++) {
             n_new += !rows[k].skip;
+            if (!rows[k].skip && rows[k].ts_us < tlo)
+                tlo = rows[k].ts_us;
+            if (!rows[k].skip && rows[k].ts_us > thi)
+                thi = rows[k].ts_us;
+        }
         snprintf(cm, sizeof cm, "%" PRIu64, ss[s].committed);
         snprintf(ne, sizeof ne, "%zu", n_new);
-        const char *q[3] = {sensor, cm, ne};
+        snprintf(lo, sizeof lo, "%" PRId64, tlo);
+        snprintf(hi, sizeof hi, "%" PRId64, thi);
+        /* first_ts/last_ts: the time span of the sensor's events (the report's run span) */
+        char win[24];
+        snprintf(win, sizeof win, "%u", c->o->incident_window_s ? c->o->incident_window_s : 3600);
+        const char *q[6] = {sensor, cm, ne, n_new ? lo : NULL, n_new ? hi : NULL, win};
         r = pg_params(c, "UPDATE sensors SET committed = $2, events = events + $3,"
-                         " last_commit = now() WHERE sensor = $1", 3, q, err, err_len);
+                         " last_commit = now(), first_ts = least(first_ts, $4::bigint),"
+                         " last_ts = greatest(last_ts, $5::bigint), incident_window = $6"
+                         " WHERE sensor = $1", 6, q, err, err_len);
         if (!r)
             goto fail;
         PQclear(r);
     }
+    if (derive_committed(c, rows, ss, n_ss, &din, err, err_len))
+        goto fail;
     if (pg_exec(c, "COMMIT", err, err_len))
         goto fail;
     c->st->batches++;
@@ -949,11 +1077,14 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
     }
     free(ss);
     free(spans);
+    free(din);
     return 0;
 fail:
     PQclear(PQexec(c->pg, "ROLLBACK"));
+    vg_derive_cache_clear(c->dc); /* ids made in the rolled back transaction are gone */
     free(ss);
     free(spans);
+    free(din);
     return -1;
 }
 
@@ -1122,6 +1253,7 @@ static void worker_fini(worker_t *w)
         PQfinish(c->pg);
     c->pg = NULL;
     vg_buf_fini(&c->copy);
+    vg_derive_cache_free(c->dc);
     free(c->days);
     free(c->key_committed);
     free(c->key_dead);

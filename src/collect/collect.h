@@ -29,6 +29,7 @@ typedef struct vg_collect_opts {
     unsigned claim_ms;       /* pending this long: claimed from its consumer (default 30000) */
     unsigned retention_days; /* 0: keep everything; else drop day partitions older */
     unsigned idle_exit_s;    /* 0: run until *stop; else return after this long with nothing */
+    unsigned incident_window_s; /* the report tables' incidents (derive.c); 0: 3600 */
     unsigned threads;        /* collector threads, each a consumer "<consumer>/<k>" with its own
                                 connections (0 or 1: one, named <consumer>) */
     const atomic_int *stop;
@@ -45,7 +46,9 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
 
 /* Schema (schema.c): brings the database to the current version. -1 with err. */
 typedef struct pg_conn PGconn;
-#define VG_COLLECT_SCHEMA_VERSION 2
+#define VG_COLLECT_SCHEMA_VERSION 3 /* = VG_STORE_PG_SCHEMA_VERSION (store.h) */
+/* Incidents (derive.c): the SQLite store's default store.incident-window. */
+#define VG_COLLECT_INCIDENT_WINDOW_US (3600LL * 1000000)
 int vg_collect_migrate(PGconn *pg, char *err, size_t err_len);
 
 /* "2023-11-14T22:13:20.000407+0000" (also Z, +HH:MM) → microseconds since 1970 UTC. -1 when

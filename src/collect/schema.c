@@ -4,6 +4,8 @@
  * lock, so collectors starting together migrate once. A database from a newer vigil is refused.
  */
 #include "collect/collect.h"
+#include "collect/collect_int.h"
+#include "common/common.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -52,6 +54,63 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE events ALTER COLUMN event TYPE json USING event::json;"
     "DROP INDEX events_ts;"
     "CREATE INDEX events_ts ON events USING brin (ts);",
+    /* 3: what `vigil report --pg` reads, in the SQLite store's shape (docs/SCALE.md, "What the
+     * report reads"): alerts with the store's columns, signatures, incidents, and the rollup
+     * cells alert_dims / alert_rollup, kept by the collector in each batch's transaction
+     * (derive.c). Each sensor is the report's "run" (runs is a view over sensors: the sensors
+     * do not ship run records). Text compares bytewise (COLLATE "C"), as in SQLite. Alerts
+     * already stored are derived by the migration (vg_collect_migrate). */
+    "ALTER TABLE sensors ADD COLUMN id bigserial UNIQUE, ADD COLUMN first_ts bigint,"
+    "  ADD COLUMN last_ts bigint, ADD COLUMN incident_window bigint NOT NULL DEFAULT 3600;"
+    "CREATE TABLE signatures (id bigserial PRIMARY KEY, gid bigint NOT NULL, sid bigint NOT NULL,"
+    "  rev bigint NOT NULL, msg text COLLATE \"C\" NOT NULL, classtype text COLLATE \"C\","
+    "  severity integer, family text COLLATE \"C\" NOT NULL, cves text COLLATE \"C\","
+    "  UNIQUE (gid, sid, rev, msg));"
+    "CREATE TABLE alerts (id bigint PRIMARY KEY, run_id bigint NOT NULL,"
+    "  sensor text NOT NULL, seq bigint NOT NULL, ts bigint NOT NULL, sig_id bigint NOT NULL,"
+    "  category text COLLATE \"C\" NOT NULL, counted integer NOT NULL,"
+    "  certainty text COLLATE \"C\", role_by text COLLATE \"C\", action text COLLATE \"C\","
+    "  proto text COLLATE \"C\", app_proto text COLLATE \"C\", src_ip text COLLATE \"C\","
+    "  src_port bigint, dest_ip text COLLATE \"C\", dest_port bigint, flow_id bigint,"
+    "  community_id text COLLATE \"C\", attacker_ip text COLLATE \"C\", attacker_port bigint,"
+    "  attacker_home integer, attacker_country text COLLATE \"C\", attacker_asn bigint,"
+    "  attacker_org text COLLATE \"C\", victim_ip text COLLATE \"C\", victim_port bigint,"
+    "  victim_home integer, victim_country text COLLATE \"C\", victim_asn bigint,"
+    "  victim_org text COLLATE \"C\", incident_id bigint,"
+    "  evidence_ref text COLLATE \"C\", evidence_sha256 text COLLATE \"C\","
+    "  UNIQUE (sensor, seq));"
+    "CREATE INDEX alerts_ts ON alerts (ts);"
+    "CREATE TABLE incidents (id bigint PRIMARY KEY, run_id bigint NOT NULL,"
+    "  category text COLLATE \"C\" NOT NULL, attacker_ip text COLLATE \"C\" NOT NULL,"
+    "  victim_ip text COLLATE \"C\" NOT NULL, family text COLLATE \"C\" NOT NULL,"
+    "  start_ts bigint NOT NULL, end_ts bigint NOT NULL, alerts bigint NOT NULL,"
+    "  first_alert bigint NOT NULL, last_alert bigint NOT NULL);"
+    "CREATE INDEX incidents_key ON incidents (category, attacker_ip, victim_ip, family, end_ts);"
+    "CREATE TABLE alert_dims (id bigserial PRIMARY KEY, sig_id bigint NOT NULL,"
+    "  category text COLLATE \"C\" NOT NULL, counted integer NOT NULL,"
+    "  certainty text COLLATE \"C\", role_by text COLLATE \"C\", proto text COLLATE \"C\","
+    "  app_proto text COLLATE \"C\", attacker_ip text COLLATE \"C\", attacker_home integer,"
+    "  attacker_country text COLLATE \"C\" NOT NULL, attacker_asn bigint NOT NULL,"
+    "  attacker_org text COLLATE \"C\" NOT NULL, victim_ip text COLLATE \"C\","
+    "  victim_port bigint, victim_home integer);"
+    "CREATE TABLE alert_rollup (run_id bigint NOT NULL, day bigint NOT NULL, dim bigint NOT NULL,"
+    "  incident_id bigint NOT NULL, alerts bigint NOT NULL, first_alert bigint NOT NULL,"
+    "  last_alert bigint NOT NULL, first_ts bigint NOT NULL, last_ts bigint NOT NULL,"
+    "  PRIMARY KEY (run_id, day, dim, incident_id));"
+    /* the sensors shipped no run records (packets, captures, rules): those stay empty */
+    "CREATE TABLE captures (id bigserial PRIMARY KEY, run_id bigint NOT NULL,"
+    "  path text COLLATE \"C\" NOT NULL, sha256 text COLLATE \"C\" NOT NULL, size bigint NOT NULL);"
+    "CREATE VIEW runs AS SELECT id, sensor COLLATE \"C\" AS sensor, NULL::text AS vigil_version,"
+    "  NULL::text AS logdir, NULL::text AS started_at, NULL::text AS finished_at,"
+    "  'complete'::text AS status, NULL::bigint AS superseded_by, ''::text AS capture_set,"
+    "  first_ts, last_ts, 0::bigint AS packets, 0::bigint AS bytes, 0::bigint AS drops,"
+    "  0::bigint AS flows, 0::bigint AS gaps, NULL::integer AS rules_loaded,"
+    "  NULL::integer AS rules_failed, NULL::text AS geo_dbs, incident_window, NULL::text AS stats"
+    "  FROM sensors;"
+    "UPDATE sensors s SET first_ts = x.lo, last_ts = x.hi FROM (SELECT sensor,"
+    "  (extract(epoch FROM min(ts)) * 1000000)::bigint AS lo,"
+    "  (extract(epoch FROM max(ts)) * 1000000)::bigint AS hi FROM events GROUP BY sensor) x"
+    "  WHERE x.sensor = s.sensor;",
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(N_MIGRATIONS == VG_COLLECT_SCHEMA_VERSION, "one migration per schema version");
@@ -70,6 +129,50 @@ static int exec_ok(PGconn *pg, const char *sql, char *err, size_t err_len)
     }
     PQclear(r);
     return 0;
+}
+
+/* Schema 3 for a store that has alerts already: each is derived as the collector would have,
+ * sensor by sensor in sequence order (in the migration's transaction). */
+static int backfill_v3(PGconn *pg, char *err, size_t err_len)
+{
+    if (exec_ok(pg, "CREATE TEMP TABLE IF NOT EXISTS rstage (LIKE alert_rollup) ON COMMIT DROP;"
+                    "DECLARE vg_backfill NO SCROLL CURSOR FOR SELECT e.sensor, e.seq, s.id,"
+                    " e.event::text FROM events e JOIN sensors s ON s.sensor = e.sensor"
+                    " WHERE e.event_type = 'alert' ORDER BY e.sensor, e.seq",
+                err, err_len))
+        return -1;
+    vg_derive_cache_t *dc = vg_derive_cache_new();
+    int rc = 0;
+    for (;;) {
+        PGresult *r = PQexec(pg, "FETCH 5000 FROM vg_backfill");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            snprintf(err, err_len, "postgresql: %s", PQresultErrorMessage(r));
+            PQclear(r);
+            rc = -1;
+            break;
+        }
+        int n = PQntuples(r);
+        if (!n) {
+            PQclear(r);
+            break;
+        }
+        vg_derive_in_t *in = vg_xcalloc((size_t)n, sizeof *in);
+        for (int i = 0; i < n; i++)
+            in[i] = (vg_derive_in_t){.sensor = PQgetvalue(r, i, 0),
+                                     .seq = strtoull(PQgetvalue(r, i, 1), NULL, 10),
+                                     .run = strtoll(PQgetvalue(r, i, 2), NULL, 10),
+                                     .raw = PQgetvalue(r, i, 3),
+                                     .len = (size_t)PQgetlength(r, i, 3)};
+        rc = vg_collect_derive(pg, dc, in, (size_t)n, VG_COLLECT_INCIDENT_WINDOW_US, err, err_len);
+        free(in);
+        PQclear(r);
+        if (rc)
+            break;
+    }
+    vg_derive_cache_free(dc);
+    if (!rc)
+        rc = exec_ok(pg, "CLOSE vg_backfill", err, err_len);
+    return rc;
 }
 
 int vg_collect_migrate(PGconn *pg, char *err, size_t err_len)
@@ -95,6 +198,8 @@ int vg_collect_migrate(PGconn *pg, char *err, size_t err_len)
     for (int i = v; i < VG_COLLECT_SCHEMA_VERSION; i++) {
         char sql[128];
         if (exec_ok(pg, MIGRATIONS[i], err, err_len))
+            goto fail;
+        if (i + 1 == 3 && backfill_v3(pg, err, err_len))
             goto fail;
         snprintf(sql, sizeof sql, "DELETE FROM vigil_schema; INSERT INTO vigil_schema VALUES (%d)",
                  i + 1);

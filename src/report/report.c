@@ -7,7 +7,7 @@
  * (everything but policy-info). docs/STORE.md. */
 #include "report/report.h"
 #include "common/common.h"
-#include "store/store_int.h"
+#include "store/store.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -29,21 +29,25 @@ static char *xprintf(const char *fmt, ...)
     return s;
 }
 
-/* Appends an sqlite3_mprintf-formatted piece (%Q quotes SQL strings). */
+/* Appends a printf-formatted piece (numbers; text goes through addq). */
+static void addf(vg_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void addf(vg_buf_t *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *p = sqlite3_vmprintf(fmt, ap);
+    char *p = NULL;
+    if (vasprintf(&p, fmt, ap) < 0)
+        abort();
     va_end(ap);
     vg_buf_puts(b, p);
-    sqlite3_free(p);
+    free(p);
 }
 
-static void explain(char *err, size_t err_len, sqlite3 *db, const char *what)
+/* Appends pre, then s as an SQL string literal (vg_sql_quote: never spliced). */
+static void addq(vg_buf_t *b, const char *pre, const char *s)
 {
-    const char *why = vg_store_explain(sqlite3_extended_errcode(db));
-    snprintf(err, err_len, "%s: %s%s%s", what, why ? why : "", why ? " — " : "", sqlite3_errmsg(db));
+    vg_buf_puts(b, pre);
+    vg_sql_quote(b, s);
 }
 
 static bool timing_on(void)
@@ -153,8 +157,6 @@ void vg_report_cell_text(const vg_rcell_t *c, char *out, size_t n)
     }
 }
 
-/* Runs sql and appends a table with its rows. Columns named ev_first/ev_last become the row's
- * evidence. Returns -1 (err) on an SQL error. */
 static double mono(void)
 {
     struct timespec ts;
@@ -162,36 +164,72 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *title,
-                     const char *unit, const char *note, const char *sql, char *err, size_t err_len)
+typedef struct tbuild {
+    vg_rtable_t *t;
+    int evf, evl;
+    int *map;
+    size_t cap;
+} tbuild_t;
+
+static int table_row(void *ctx, size_t nc, const char *const *names, const vg_rcell_t *v)
 {
-    /* VIGIL_REPORT_TIMING=1: each table's query time on stderr (for bench/RESULTS.md). */
-    bool timing = timing_on();
-    if (r->filter.tables) {
-        size_t il = strlen(id);
-        const char *p = r->filter.tables;
-        bool want = false;
-        while (*p && !want) {
-            const char *e = strchr(p, ',');
-            size_t n = e ? (size_t)(e - p) : strlen(p);
-            want = n == il && !memcmp(p, id, il);
-            p += n + (e ? 1 : 0);
+    tbuild_t *b = ctx;
+    vg_rtable_t *t = b->t;
+    if (!v) { /* the header: columns named ev_first/ev_last become the row's evidence */
+        t->cols = vg_xcalloc(nc + 1, sizeof(char *));
+        b->map = vg_xcalloc(nc + 1, sizeof(int));
+        for (size_t c = 0; c < nc; c++) {
+            if (!strcmp(names[c], "ev_first")) {
+                b->evf = (int)c;
+                b->map[c] = -1;
+            } else if (!strcmp(names[c], "ev_last")) {
+                b->evl = (int)c;
+                b->map[c] = -1;
+            } else {
+                b->map[c] = (int)t->n_cols;
+                t->cols[t->n_cols++] = vg_xstrdup(names[c]);
+            }
         }
-        if (!want)
-            return 0;
+        t->has_evidence = b->evf >= 0;
+        return 0;
     }
-    double t0 = timing ? mono() : 0;
-    if (r->filter.progress) {
-        fprintf(stderr, "\r\033[Kreport: table %zu (%s)...", r->n_tables + 1, id);
-        fflush(stderr);
+    if (t->n_rows == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        t->rows = vg_xrealloc(t->rows, b->cap * sizeof *t->rows);
     }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        char what[128];
-        snprintf(what, sizeof what, "report table %s", id);
-        explain(err, err_len, db, what);
-        return -1;
+    vg_rrow_t *row = &t->rows[t->n_rows++];
+    row->cells = vg_xcalloc(t->n_cols + 1, sizeof(vg_rcell_t));
+    row->ev_first = b->evf >= 0 && v[b->evf].kind == VG_RK_INT ? v[b->evf].i : 0;
+    row->ev_last = b->evl >= 0 ? (v[b->evl].kind == VG_RK_INT ? v[b->evl].i : 0) : row->ev_first;
+    for (size_t c = 0; c < nc; c++) {
+        if (b->map[c] < 0)
+            continue;
+        vg_rcell_t *cell = &row->cells[b->map[c]];
+        *cell = v[c];
+        cell->s = v[c].kind == VG_RK_TEXT ? vg_xstrdup(v[c].s) : NULL;
     }
+    return 0;
+}
+
+static bool table_wanted(const vg_report_t *r, const char *id)
+{
+    if (!r->filter.tables)
+        return true;
+    size_t il = strlen(id);
+    const char *p = r->filter.tables;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == il && !memcmp(p, id, il))
+            return true;
+        p += n + (e ? 1 : 0);
+    }
+    return false;
+}
+
+static vg_rtable_t *new_table(vg_report_t *r, const char *id, const char *title,
+                              const char *unit, const char *note)
+{
     r->tables = vg_xrealloc(r->tables, (r->n_tables + 1) * sizeof *r->tables);
     vg_rtable_t *t = &r->tables[r->n_tables++];
     memset(t, 0, sizeof *t);
@@ -199,73 +237,89 @@ static int add_table(vg_report_t *r, sqlite3 *db, const char *id, const char *ti
     t->title = vg_xstrdup(title);
     t->unit = vg_xstrdup(unit ? unit : "");
     t->note = vg_xstrdup(note ? note : "");
-    int nc = sqlite3_column_count(st);
-    int evf = -1, evl = -1;
-    t->cols = vg_xcalloc((size_t)nc + 1, sizeof(char *));
-    int *map = vg_xcalloc((size_t)nc + 1, sizeof(int));
-    for (int c = 0; c < nc; c++) {
-        const char *name = sqlite3_column_name(st, c);
-        if (!strcmp(name, "ev_first")) {
-            evf = c;
-            map[c] = -1;
-        } else if (!strcmp(name, "ev_last")) {
-            evl = c;
-            map[c] = -1;
-        } else {
-            map[c] = (int)t->n_cols;
-            t->cols[t->n_cols++] = vg_xstrdup(name);
-        }
-    }
-    t->has_evidence = evf >= 0;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (t->n_rows == cap) {
-            cap = cap ? cap * 2 : 16;
-            t->rows = vg_xrealloc(t->rows, cap * sizeof *t->rows);
-        }
-        vg_rrow_t *row = &t->rows[t->n_rows++];
-        row->cells = vg_xcalloc(t->n_cols + 1, sizeof(vg_rcell_t));
-        row->ev_first = evf >= 0 ? sqlite3_column_int64(st, evf) : 0;
-        row->ev_last = evl >= 0 ? sqlite3_column_int64(st, evl) : row->ev_first;
-        for (int c = 0; c < nc; c++) {
-            if (map[c] < 0)
-                continue;
-            vg_rcell_t *cell = &row->cells[map[c]];
-            switch (sqlite3_column_type(st, c)) {
-            case SQLITE_INTEGER: cell->kind = VG_RK_INT; cell->i = sqlite3_column_int64(st, c); break;
-            case SQLITE_FLOAT: cell->kind = VG_RK_REAL; cell->d = sqlite3_column_double(st, c); break;
-            case SQLITE_NULL: cell->kind = VG_RK_NULL; break;
-            default:
-                cell->kind = VG_RK_TEXT;
-                cell->s = vg_xstrdup((const char *)sqlite3_column_text(st, c));
-            }
-        }
-    }
-    free(map);
-    if (timing)
-        fprintf(stderr, "report: table %-20s %8.3f s, %zu rows\n", id, mono() - t0, t->n_rows);
-    if (rc != SQLITE_DONE) {
-        char what[128];
-        snprintf(what, sizeof what, "report table %s", id);
-        explain(err, err_len, db, what);
-        sqlite3_finalize(st);
-        return -1;
-    }
-    sqlite3_finalize(st);
-    return 0;
+    return t;
 }
 
-static int exec(sqlite3 *db, const char *sql, char *err, size_t err_len, const char *what)
+/* Runs sql (the store reader's macros) and appends a table with its rows. Returns -1 (err) on
+ * an SQL error. */
+static int add_table(vg_report_t *r, vg_store_reader_t *rd, const char *id, const char *title,
+                     const char *unit, const char *note, const char *sql, char *err, size_t err_len)
 {
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        explain(err, err_len, db, what);
+    /* VIGIL_REPORT_TIMING=1: each table's query time on stderr (for bench/RESULTS.md). */
+    bool timing = timing_on();
+    if (!table_wanted(r, id))
+        return 0;
+    double t0 = timing ? mono() : 0;
+    if (r->filter.progress) {
+        fprintf(stderr, "\r\033[Kreport: table %zu (%s)...", r->n_tables + 1, id);
+        fflush(stderr);
+    }
+    tbuild_t b = {.t = new_table(r, id, title, unit, note), .evf = -1, .evl = -1};
+    char e2[768];
+    int rc = vg_store_reader_query(rd, sql, table_row, &b, e2, sizeof e2);
+    free(b.map);
+    if (timing)
+        fprintf(stderr, "report: table %-20s %8.3f s, %zu rows\n", id, mono() - t0, b.t->n_rows);
+    if (rc) {
+        snprintf(err, err_len, "report table %s: %s", id, e2);
         return -1;
     }
     return 0;
 }
 
-#define ISO(x) "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', (" x ")/1000000, 'unixepoch')"
+/* The overview: sql gives one row whose columns are the metrics; the table has a row (metric,
+ * value, unit) per column, in their order. */
+static int add_overview(vg_report_t *r, vg_store_reader_t *rd, const char *const units[][2],
+                        size_t n_units, const char *sql, char *err, size_t err_len)
+{
+    if (!table_wanted(r, "overview"))
+        return 0;
+    vg_report_t one = {.filter = r->filter};
+    one.filter.tables = NULL;
+    if (add_table(&one, rd, "overview", "", NULL, NULL, sql, err, err_len)) {
+        for (size_t i = 0; i < one.n_tables; i++)
+            table_free(&one.tables[i]);
+        free(one.tables);
+        return -1;
+    }
+    vg_rtable_t *o = &one.tables[0];
+    vg_rtable_t *t = new_table(r, "overview", "Overview and data quality", "see each row",
+                               "Whole-run figures (packets, drops) are for the runs that overlap "
+                               "the period.");
+    static const char *const cols[] = {"metric", "value", "unit"};
+    t->n_cols = 3;
+    t->cols = vg_xcalloc(4, sizeof(char *));
+    for (size_t c = 0; c < 3; c++)
+        t->cols[c] = vg_xstrdup(cols[c]);
+    t->rows = vg_xcalloc(o->n_cols + 1, sizeof *t->rows);
+    for (size_t c = 0; o->n_rows && c < o->n_cols; c++) {
+        vg_rrow_t *row = &t->rows[t->n_rows++];
+        row->cells = vg_xcalloc(3, sizeof(vg_rcell_t));
+        row->cells[0] = (vg_rcell_t){.kind = VG_RK_TEXT, .s = vg_xstrdup(o->cols[c])};
+        row->cells[1] = o->rows[0].cells[c];
+        o->rows[0].cells[c] = (vg_rcell_t){.kind = VG_RK_NULL};
+        const char *unit = "";
+        for (size_t u = 0; u < n_units; u++)
+            if (!strcmp(units[u][0], o->cols[c]))
+                unit = units[u][1];
+        row->cells[2] = (vg_rcell_t){.kind = VG_RK_TEXT, .s = vg_xstrdup(unit)};
+    }
+    table_free(o);
+    free(one.tables);
+    return 0;
+}
+
+static int exec(vg_store_reader_t *rd, const char *sql, char *err, size_t err_len, const char *what)
+{
+    char e2[768];
+    if (vg_store_reader_exec(rd, sql, e2, sizeof e2)) {
+        snprintf(err, err_len, "%s: %s", what, e2);
+        return -1;
+    }
+    return 0;
+}
+
+#define ISO(x) "@iso(" x ")"
 #define EXTERNAL "coalesce(attacker_home,0)=0"
 /* Shares over cells of n alerts: the same double division avg() makes over single alerts. */
 #define VERIFIED "round(1.0*sum(CASE WHEN certainty='verified' THEN n ELSE 0 END)/sum(n), 4)"
@@ -291,93 +345,11 @@ static void raw_part(vg_buf_t *q, const char *c1, const char *c2, const char *al
                    " coalesce(nullif(a.attacker_country,''),'\?\?') AS attacker_country,"
                    " coalesce(a.attacker_asn,0) AS attacker_asn, coalesce(a.attacker_org,'') AS attacker_org,"
                    " a.victim_ip, a.victim_port, a.victim_home, s.gid, s.sid, s.msg AS signature, s.family,"
-                   " s.cves FROM main.alerts a JOIN main.signatures s ON s.id=a.sig_id"
+                   " s.cves FROM @M.alerts a JOIN @M.signatures s ON s.id=a.sig_id"
                    " WHERE +a.run_id IN (SELECT id FROM fr)");
     vg_buf_puts(q, c1);
     vg_buf_puts(q, c2);
     vg_buf_puts(q, alf);
-}
-
-/* vg_list(x): the distinct non-NULL values of a group, sorted (integers by value, before text;
- * text bytewise), joined by ','; NULL for none. group_concat(DISTINCT x) lists them in the
- * order rows arrive, which differs between the scan and the rollup paths. */
-typedef struct lval {
-    bool is_int;
-    int64_t i;
-    char *t;
-} lval_t;
-typedef struct lacc {
-    size_t n, cap;
-    lval_t *v;
-} lacc_t;
-
-static void list_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    lacc_t *a = sqlite3_aggregate_context(ctx, sizeof *a);
-    if (!a || sqlite3_value_type(argv[0]) == SQLITE_NULL)
-        return;
-    if (a->n == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 8;
-        a->v = vg_xrealloc(a->v, a->cap * sizeof *a->v);
-    }
-    lval_t *v = &a->v[a->n++];
-    v->is_int = sqlite3_value_type(argv[0]) == SQLITE_INTEGER;
-    v->i = v->is_int ? sqlite3_value_int64(argv[0]) : 0;
-    v->t = v->is_int ? NULL : vg_xstrdup((const char *)sqlite3_value_text(argv[0]));
-}
-
-static int lval_cmp(const void *pa, const void *pb)
-{
-    const lval_t *a = pa, *b = pb;
-    if (a->is_int != b->is_int)
-        return a->is_int ? -1 : 1;
-    if (a->is_int)
-        return a->i < b->i ? -1 : a->i > b->i;
-    return strcmp(a->t, b->t);
-}
-
-static void list_final(sqlite3_context *ctx)
-{
-    lacc_t *a = sqlite3_aggregate_context(ctx, 0);
-    if (!a || !a->n) {
-        sqlite3_result_null(ctx);
-        if (a)
-            free(a->v);
-        return;
-    }
-    qsort(a->v, a->n, sizeof *a->v, lval_cmp);
-    vg_buf_t b;
-    vg_buf_init(&b, 64);
-    for (size_t k = 0; k < a->n; k++) {
-        if (k && !lval_cmp(&a->v[k], &a->v[k - 1]))
-            continue;
-        if (b.len)
-            vg_buf_putc(&b, ',');
-        if (a->v[k].is_int) {
-            char num[24];
-            int l = snprintf(num, sizeof num, "%" PRId64, a->v[k].i);
-            vg_buf_append(&b, num, (size_t)l);
-        } else {
-            vg_buf_puts(&b, a->v[k].t);
-        }
-    }
-    for (size_t k = 0; k < a->n; k++)
-        free(a->v[k].t);
-    free(a->v);
-    sqlite3_result_text(ctx, b.data, (int)b.len, SQLITE_TRANSIENT);
-    vg_buf_fini(&b);
-}
-
-static int scalar_i64(sqlite3 *db, const char *sql, int64_t *out)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void iso(int64_t us, char *out, size_t n)
@@ -388,29 +360,21 @@ static void iso(int64_t us, char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err, size_t err_len)
+vg_report_t *vg_report_build(struct sqlite3 *db, const vg_report_filter_t *f, char *err,
+                             size_t err_len)
 {
-    int ver = 0;
-    char e2[512];
-    if (vg_store_read_version(db, &ver, e2, sizeof e2)) {
-        snprintf(err, err_len, "%s", e2);
+    vg_store_reader_t *rd = vg_store_reader_sqlite(db, false, f->store_label);
+    vg_report_t *r = vg_report_build_r(rd, f, err, err_len);
+    vg_store_reader_close(rd);
+    return r;
+}
+
+vg_report_t *vg_report_build_r(vg_store_reader_t *rd, const vg_report_filter_t *f, char *err,
+                               size_t err_len)
+{
+    if (vg_store_reader_check(rd, err, err_len))
         return NULL;
-    }
-    if (ver == 0) {
-        snprintf(err, err_len, "an empty database, not a Vigil store (vigil read --store makes one)");
-        return NULL;
-    }
-    if (ver > VG_STORE_SCHEMA_VERSION) {
-        snprintf(err, err_len, "made by a newer Vigil (store schema %d; this vigil knows up to %d)",
-                 ver, VG_STORE_SCHEMA_VERSION);
-        return NULL;
-    }
-    if (ver < VG_STORE_SCHEMA_VERSION) {
-        snprintf(err, err_len, "store schema %d is older than this vigil's (%d); `vigil read "
-                 "--store` on it, or opening it with `vigil report`, migrates it", ver,
-                 VG_STORE_SCHEMA_VERSION);
-        return NULL;
-    }
+    bool pg = vg_store_reader_dialect(rd) == VG_SQL_PG;
     vg_report_t *r = vg_xcalloc(1, sizeof *r);
     r->filter = *f;
     unsigned top = f->top ? f->top : 25;
@@ -420,20 +384,16 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         gmtime_r(&now, &tm);
         strftime(r->generated_at, sizeof r->generated_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
-    if (sqlite3_create_function(db, "vg_list", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
-                                list_step, list_final) != SQLITE_OK) {
-        explain(err, err_len, db, "report functions");
-        goto bad;
-    }
-    /* A read snapshot: every table sees the same data even while a run writes. */
-    if (exec(db, "BEGIN", err, err_len, "begin"))
+    /* A read snapshot: every table sees the same data even while a run (or a collector)
+     * writes. */
+    if (exec(rd, pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN", err, err_len, "begin"))
         goto bad;
     vg_buf_t rb, ab, db_;
     vg_buf_init(&rb, 256);
     vg_buf_init(&ab, 256);
     vg_buf_init(&db_, 256);
     if (f->sensor)
-        addf(&rb, " AND r.sensor=%Q", f->sensor);
+        addq(&rb, " AND r.sensor=", f->sensor);
     if (f->run_id)
         addf(&rb, " AND r.id=%lld", (long long)f->run_id);
     if (f->has_from)
@@ -443,25 +403,25 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         addf(&rb, " AND coalesce(r.first_ts, %lld) < %lld", (long long)f->to_us - 1,
              (long long)f->to_us);
     if (f->category) {
-        addf(&ab, " AND a.category=%Q", f->category);
-        addf(&db_, " AND d.category=%Q", f->category);
+        addq(&ab, " AND a.category=", f->category);
+        addq(&db_, " AND d.category=", f->category);
     }
     if (f->country) {
-        addf(&ab, " AND coalesce(nullif(a.attacker_country,''),'\?\?')=%Q", f->country);
-        addf(&db_, " AND d.attacker_country=%Q", f->country);
+        addq(&ab, " AND coalesce(nullif(a.attacker_country,''),'\?\?')=", f->country);
+        addq(&db_, " AND d.attacker_country=", f->country);
     }
     if (f->has_asn) {
         addf(&ab, " AND coalesce(a.attacker_asn,0)=%lld", (long long)f->asn);
         addf(&db_, " AND d.attacker_asn=%lld", (long long)f->asn);
     }
     if (f->target) {
-        addf(&ab, " AND a.victim_ip=%Q", f->target);
-        addf(&db_, " AND d.victim_ip=%Q", f->target);
+        addq(&ab, " AND a.victim_ip=", f->target);
+        addq(&db_, " AND d.victim_ip=", f->target);
     }
     if (f->sid) {
-        addf(&ab, " AND a.sig_id IN (SELECT id FROM main.signatures WHERE sid=%lld)",
+        addf(&ab, " AND a.sig_id IN (SELECT id FROM @M.signatures WHERE sid=%lld)",
              (long long)f->sid);
-        addf(&db_, " AND d.sig_id IN (SELECT id FROM main.signatures WHERE sid=%lld)",
+        addf(&db_, " AND d.sig_id IN (SELECT id FROM @M.signatures WHERE sid=%lld)",
              (long long)f->sid);
     }
     vg_buf_putc(&rb, '\0');
@@ -488,9 +448,9 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     {
         vg_buf_t q;
         vg_buf_init(&q, 1024);
-        vg_buf_puts(&q, "DROP VIEW IF EXISTS temp.fr; DROP VIEW IF EXISTS temp.fx;"
-                        "DROP VIEW IF EXISTS temp.fxh; DROP TABLE IF EXISTS temp.fxt;");
-        addf(&q, "CREATE TEMP VIEW fr AS SELECT r.* FROM main.runs r WHERE r.status IN "
+        vg_buf_puts(&q, "DROP VIEW IF EXISTS @T.fxh; DROP VIEW IF EXISTS @T.fx;"
+                        "DROP TABLE IF EXISTS @T.fxt; DROP VIEW IF EXISTS @T.fr;");
+        addf(&q, "CREATE TEMP VIEW fr AS SELECT r.* FROM @M.runs r WHERE r.status IN "
                  "('complete','partial')%s;", runf);
         char lo[48] = "", hi[48] = "";
         if (f->has_from)
@@ -507,8 +467,8 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
                             " r.last_ts AS ts_hi, d.category, d.counted, d.certainty, d.role_by, d.proto,"
                             " d.app_proto, d.attacker_ip, d.attacker_home, d.attacker_country, d.attacker_asn,"
                             " d.attacker_org, d.victim_ip, d.victim_port, d.victim_home, s.gid, s.sid,"
-                            " s.msg AS signature, s.family, s.cves FROM main.alert_rollup r"
-                            " JOIN main.alert_dims d ON d.id=r.dim JOIN main.signatures s ON s.id=d.sig_id"
+                            " s.msg AS signature, s.family, s.cves FROM @M.alert_rollup r"
+                            " JOIN @M.alert_dims d ON d.id=r.dim JOIN @M.signatures s ON s.id=d.sig_id"
                             " WHERE r.run_id IN (SELECT id FROM fr)");
             if (f->has_from)
                 addf(&q, " AND r.day >= %lld", (long long)d0);
@@ -532,7 +492,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         fx_sql = q.data;
     }
     double tv = timing_on() ? mono() : 0;
-    int vrc = exec(db, fx_sql, err, err_len, "report views");
+    int vrc = exec(rd, fx_sql, err, err_len, "report views");
     free(fx_sql);
     if (timing_on())
         fprintf(stderr, "report: %-26s %8.3f s\n", scan ? "scan view" : "rollup cells", mono() - tv);
@@ -544,11 +504,12 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     }
 
     int64_t n_alerts = 0, n_runs = 0, tmin = 0, tmax = 0;
-    if (scalar_i64(db, "SELECT count(*) FROM fr", &n_runs) ||
-        scalar_i64(db, "SELECT coalesce(min(ts_lo),0) FROM fx", &tmin) ||
-        scalar_i64(db, "SELECT coalesce(max(ts_hi),0) FROM fx", &tmax) ||
-        scalar_i64(db, "SELECT EXISTS(SELECT 1 FROM fx)", &n_alerts)) {
-        explain(err, err_len, db, "report");
+    char e2[768];
+    if (vg_store_reader_i64(rd, "SELECT count(*) FROM fr", &n_runs, e2, sizeof e2) ||
+        vg_store_reader_i64(rd, "SELECT coalesce(min(ts_lo),0) FROM fx", &tmin, e2, sizeof e2) ||
+        vg_store_reader_i64(rd, "SELECT coalesce(max(ts_hi),0) FROM fx", &tmax, e2, sizeof e2) ||
+        vg_store_reader_i64(rd, "SELECT EXISTS(SELECT 1 FROM fx)", &n_alerts, e2, sizeof e2)) {
+        snprintf(err, err_len, "report: %s", e2);
         vg_buf_fini(&rb);
         vg_buf_fini(&ab);
         vg_buf_fini(&db_);
@@ -564,7 +525,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         vg_buf_puts(&q, "CREATE TEMP VIEW fxh AS ");
         raw_part(&q, lo, hi, ab.data);
         vg_buf_putc(&q, '\0');
-        vrc = exec(db, q.data, err, err_len, "report views");
+        vrc = exec(rd, q.data, err, err_len, "report views");
         vg_buf_fini(&q);
     }
     vg_buf_fini(&rb);
@@ -583,7 +544,37 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 
     char *sql;
     int rc;
-    /* overview and data quality */
+    /* overview and data quality: one row of metrics (each with its own type), turned into
+     * (metric, value, unit) rows here: a UNION of differently typed values is SQLite-only. */
+    static const char *const OVERVIEW[][2] = {
+        {"runs", "runs counted (complete or partial)"},
+        {"runs_partial", "runs with a damaged capture"},
+        {"runs_not_counted", "runs unfinished or failed (rows not counted)"},
+        {"runs_superseded", "earlier runs of a capture set analysed again (rows replaced)"},
+        {"sensors", "sensors"},
+        {"capture_files", "files (distinct content)"},
+        {"capture_hours", "hours of packet time (in the period)"},
+        {"packets", "packets read (whole runs)"},
+        {"bytes", "bytes read (whole runs)"},
+        {"drops", "packets, segments and sessions given up under memory caps"},
+        {"drop_share", "drops / packets"},
+        {"reassembly_gaps", "TCP gaps"},
+        {"rules_loaded", "rules (largest of the runs)"},
+        {"rules_failed", "rules that failed to load (largest of the runs)"},
+        {"geo_databases", "geo database builds used"},
+        {"alerts", "alerts (all categories)"},
+        {"attack_alerts", "alerts counted as attacks (not policy-info)"},
+        {"incidents", "incidents of attack alerts"},
+        {"attackers", "distinct attacker addresses"},
+        {"external_attackers", "distinct attacker addresses outside the home networks"},
+        {"victims", "distinct victim addresses"},
+        {"compromised_hosts", "internal hosts victim of command-and-control, malware infection or a backdoor"},
+        {"external_controllers", "distinct external command-and-control addresses reaching internal hosts"},
+        {"verified_share", "attack alerts whose attacker completed a TCP handshake"},
+        {"unattributable_share", "external attacker addresses with no country in the geo databases"},
+        {"first_alert", "time (UTC)"},
+        {"last_alert", "time (UTC)"},
+    };
     sql = xprintf(
         /* everything about the alerts in one pass */
         "WITH agg AS MATERIALIZED (SELECT coalesce(sum(n),0) AS n, coalesce(sum(counted*n),0) AS nc,"
@@ -597,58 +588,85 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " round(1.0*sum(CASE WHEN counted=1 THEN (CASE WHEN certainty='verified' THEN n ELSE 0 END) END)"
         "/sum(CASE WHEN counted=1 THEN n END), 4) AS ver,"
         " min(ts_lo) AS t0, max(ts_hi) AS t1 FROM fx)"
-        " SELECT 'runs' AS metric, (SELECT count(*) FROM fr) AS value, 'runs counted (complete or partial)' AS unit"
-        " UNION ALL SELECT 'runs_partial', (SELECT count(*) FROM fr WHERE status='partial'), 'runs with a damaged capture'"
-        " UNION ALL SELECT 'runs_not_counted', (SELECT count(*) FROM main.runs WHERE status IN ('running','failed')), 'runs unfinished or failed (rows not counted)'"
-        " UNION ALL SELECT 'runs_superseded', (SELECT count(*) FROM main.runs WHERE status='superseded'), 'earlier runs of a capture set analysed again (rows replaced)'"
-        " UNION ALL SELECT 'sensors', (SELECT count(DISTINCT sensor) FROM fr), 'sensors'"
-        " UNION ALL SELECT 'capture_files', (SELECT count(DISTINCT c.sha256) FROM main.captures c WHERE c.run_id IN (SELECT id FROM fr)), 'files (distinct content)'"
-        " UNION ALL SELECT 'capture_hours', (SELECT round(coalesce(sum(max(0, min(last_ts, %s) - max(first_ts, %s))), 0) / 3.6e9, 4) FROM fr WHERE first_ts IS NOT NULL), 'hours of packet time (in the period)'"
-        " UNION ALL SELECT 'packets', (SELECT coalesce(sum(packets),0) FROM fr), 'packets read (whole runs)'"
-        " UNION ALL SELECT 'bytes', (SELECT coalesce(sum(bytes),0) FROM fr), 'bytes read (whole runs)'"
-        " UNION ALL SELECT 'drops', (SELECT coalesce(sum(drops),0) FROM fr), 'packets, segments and sessions given up under memory caps'"
-        " UNION ALL SELECT 'drop_share', (SELECT round(1.0*coalesce(sum(drops),0)/max(coalesce(sum(packets),0),1), 6) FROM fr), 'drops / packets'"
-        " UNION ALL SELECT 'reassembly_gaps', (SELECT coalesce(sum(gaps),0) FROM fr), 'TCP gaps'"
-        " UNION ALL SELECT 'rules_loaded', (SELECT max(rules_loaded) FROM fr), 'rules (largest of the runs)'"
-        " UNION ALL SELECT 'rules_failed', (SELECT max(rules_failed) FROM fr), 'rules that failed to load (largest of the runs)'"
-        " UNION ALL SELECT 'geo_databases', (SELECT group_concat(DISTINCT j.value) FROM fr, json_each(fr.geo_dbs) j), 'geo database builds used'"
-        " UNION ALL SELECT 'alerts', (SELECT n FROM agg), 'alerts (all categories)'"
-        " UNION ALL SELECT 'attack_alerts', (SELECT nc FROM agg), 'alerts counted as attacks (not policy-info)'"
-        " UNION ALL SELECT 'incidents', (SELECT inc FROM agg), 'incidents of attack alerts'"
-        " UNION ALL SELECT 'attackers', (SELECT att FROM agg), 'distinct attacker addresses'"
-        " UNION ALL SELECT 'external_attackers', (SELECT ext FROM agg), 'distinct attacker addresses outside the home networks'"
-        " UNION ALL SELECT 'victims', (SELECT vic FROM agg), 'distinct victim addresses'"
-        " UNION ALL SELECT 'compromised_hosts', (SELECT comp FROM agg), 'internal hosts victim of command-and-control, malware infection or a backdoor'"
-        " UNION ALL SELECT 'external_controllers', (SELECT c2 FROM agg), 'distinct external command-and-control addresses reaching internal hosts'"
-        " UNION ALL SELECT 'verified_share', (SELECT ver FROM agg), 'attack alerts whose attacker completed a TCP handshake'"
-        " UNION ALL SELECT 'unattributable_share', (SELECT round(1.0*unk/max(ext,1), 4) FROM agg), 'external attacker addresses with no country in the geo databases'"
-        " UNION ALL SELECT 'first_alert', (SELECT " ISO("t0") " FROM agg), 'time (UTC)'"
-        " UNION ALL SELECT 'last_alert', (SELECT " ISO("t1") " FROM agg), 'time (UTC)'",
+        " SELECT"
+        " (SELECT count(*) FROM fr) AS runs,"
+        " (SELECT count(*) FROM fr WHERE status='partial') AS runs_partial,"
+        " (SELECT count(*) FROM @M.runs WHERE status IN ('running','failed')) AS runs_not_counted,"
+        " (SELECT count(*) FROM @M.runs WHERE status='superseded') AS runs_superseded,"
+        " (SELECT count(DISTINCT sensor) FROM fr) AS sensors,"
+        " (SELECT count(DISTINCT c.sha256) FROM @M.captures c WHERE c.run_id IN (SELECT id FROM fr)) AS capture_files,"
+        " (SELECT round(coalesce(sum(@greatest(0, @least(last_ts, %s) - @greatest(first_ts, %s))), 0) / 3.6e9, 4) FROM fr WHERE first_ts IS NOT NULL) AS capture_hours,"
+        " (SELECT coalesce(sum(packets),0) FROM fr) AS packets,"
+        " (SELECT coalesce(sum(bytes),0) FROM fr) AS bytes,"
+        " (SELECT coalesce(sum(drops),0) FROM fr) AS drops,"
+        " (SELECT round(1.0*coalesce(sum(drops),0)/@greatest(coalesce(sum(packets),0),1), 6) FROM fr) AS drop_share,"
+        " (SELECT coalesce(sum(gaps),0) FROM fr) AS reassembly_gaps,"
+        " (SELECT max(rules_loaded) FROM fr) AS rules_loaded,"
+        " (SELECT max(rules_failed) FROM fr) AS rules_failed,"
+        " (SELECT @gconcat_distinct(j.value) FROM fr, @jeach(fr.geo_dbs, j)) AS geo_databases,"
+        " (SELECT n FROM agg) AS alerts,"
+        " (SELECT nc FROM agg) AS attack_alerts,"
+        " (SELECT inc FROM agg) AS incidents,"
+        " (SELECT att FROM agg) AS attackers,"
+        " (SELECT ext FROM agg) AS external_attackers,"
+        " (SELECT vic FROM agg) AS victims,"
+        " (SELECT comp FROM agg) AS compromised_hosts,"
+        " (SELECT c2 FROM agg) AS external_controllers,"
+        " (SELECT ver FROM agg) AS verified_share,"
+        " (SELECT round(1.0*unk/@greatest(ext,1), 4) FROM agg) AS unattributable_share,"
+        " (SELECT " ISO("t0") " FROM agg) AS first_alert,"
+        " (SELECT " ISO("t1") " FROM agg) AS last_alert",
         hi, lo);
-    rc = add_table(r, db, "overview", "Overview and data quality", "see each row",
-                   "Whole-run figures (packets, drops) are for the runs that overlap the period.",
-                   sql, err, err_len);
+    rc = add_overview(r, rd, OVERVIEW, sizeof OVERVIEW / sizeof OVERVIEW[0], sql, err, err_len);
     free(sql);
     if (rc)
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT id AS run, sensor, status, (SELECT group_concat(path, ' ') FROM main.captures c WHERE c.run_id=fr.id) AS captures,"
+        "SELECT id AS run, sensor, status, (SELECT @gconcat(path, ' ') FROM @M.captures c WHERE c.run_id=fr.id) AS captures,"
         " " ISO("first_ts") " AS first_packet, " ISO("last_ts") " AS last_packet,"
         " round((last_ts-first_ts)/3.6e9, 4) AS hours, packets, drops,"
-        " round(1.0*drops/max(packets,1), 6) AS drop_share, rules_loaded, rules_failed,"
-        " (SELECT group_concat(j.value, '; ') FROM json_each(fr.geo_dbs) j) AS geo_databases,"
+        " round(1.0*drops/@greatest(packets,1), 6) AS drop_share, rules_loaded, rules_failed,"
+        " (SELECT @gconcat(j.value, '; ') FROM @jeach(fr.geo_dbs, j)) AS geo_databases,"
         " incident_window AS incident_window_s,"
         " coalesce(x.alerts, 0) AS alerts, x.ev_first, x.ev_last"
         " FROM fr LEFT JOIN (SELECT run_id, sum(n) AS alerts, min(id_lo) AS ev_first, max(id_hi) AS ev_last"
         " FROM fx GROUP BY run_id) x ON x.run_id=fr.id ORDER BY id");
-    rc = add_table(r, db, "runs", "Runs", "runs", NULL, sql, err, err_len);
+    rc = add_table(r, rd, "runs", "Runs", "runs", NULL, sql, err, err_len);
     free(sql);
     if (rc)
         goto bad_tx;
 
+    /* By sensor, when the runs counted come from more than one. Distinct counts are those of
+     * the overview for `--sensor NAME` (an incident continued across two sensors' runs counts in
+     * both rows, so incidents, attackers and victims need not add up; alerts do). */
+    int64_t n_sensors = 0;
+    if (vg_store_reader_i64(rd, "SELECT count(DISTINCT sensor) FROM fr", &n_sensors, e2,
+                            sizeof e2)) {
+        snprintf(err, err_len, "report: %s", e2);
+        goto bad_tx;
+    }
+    if (n_sensors > 1) {
+        sql = xprintf(
+            "SELECT fr.sensor AS sensor, count(DISTINCT fr.id) AS runs,"
+            " coalesce(sum(fx.n),0) AS alerts, coalesce(sum(fx.counted*fx.n),0) AS attack_alerts,"
+            " count(DISTINCT CASE WHEN fx.counted=1 THEN fx.incident_id END) AS incidents,"
+            " count(DISTINCT CASE WHEN fx.counted=1 THEN fx.attacker_ip END) AS attackers,"
+            " count(DISTINCT CASE WHEN fx.counted=1 THEN fx.victim_ip END) AS victims,"
+            " " ISO("min(fx.ts_lo)") " AS first_alert, " ISO("max(fx.ts_hi)") " AS last_alert,"
+            " min(fx.id_lo) AS ev_first, max(fx.id_hi) AS ev_last"
+            " FROM fr LEFT JOIN fx ON fx.run_id=fr.id GROUP BY fr.sensor ORDER BY sensor");
+        rc = add_table(r, rd, "sensors", "By sensor", "alerts; incidents; distinct addresses",
+                       "Each sensor's share (`--sensor NAME` gives its whole report). Alerts add "
+                       "up to the total; an incident or address seen by two sensors counts in "
+                       "both rows.", sql, err, err_len);
+        free(sql);
+        if (rc)
+            goto bad_tx;
+    }
+
 #define STMT(fmt, topic, where)                                                                    \
-    "SELECT printf('" fmt "', count(DISTINCT attacker_ip), CASE WHEN attacker_country='\?\?' THEN "  \
+    "SELECT @fmt('" fmt "', count(DISTINCT attacker_ip), CASE WHEN attacker_country='\?\?' THEN "  \
     "'an unknown country' ELSE attacker_country END, count(DISTINCT victim_ip)) AS statement, '"   \
     topic "' AS topic, attacker_country AS country, count(DISTINCT attacker_ip) AS sources,"       \
     " count(DISTINCT victim_ip) AS internal_hosts, sum(n) AS alerts, count(DISTINCT incident_id)"  \
@@ -656,17 +674,17 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     " AND " EXTERNAL " AND victim_home=1 GROUP BY attacker_country"
     sql = xprintf(
         "SELECT statement, topic, country, sources, internal_hosts, alerts, incidents, ev_first, ev_last FROM ("
-        STMT("%%d control server(s) in %%s contacted %%d host(s) in our networks", "command-and-control",
+        STMT("%%s control server(s) in %%s contacted %%s host(s) in our networks", "command-and-control",
              "(category='command-and-control' OR role_by='c2')")
         " UNION ALL "
-        STMT("%%d address(es) in %%s planted or used backdoors on %%d of our hosts", "webshell-backdoor",
+        STMT("%%s address(es) in %%s planted or used backdoors on %%s of our hosts", "webshell-backdoor",
              "category='webshell-backdoor'")
         " UNION ALL "
-        STMT("%%d address(es) in %%s attempted exploits against %%d of our hosts", "exploitation-attempt",
+        STMT("%%s address(es) in %%s attempted exploits against %%s of our hosts", "exploitation-attempt",
              "category='exploitation-attempt'")
-        ") ORDER BY topic, sources DESC, country");
+        ") AS st ORDER BY topic, sources DESC, country");
 #undef STMT
-    rc = add_table(r, db, "statements", "Statements", "addresses and hosts are distinct addresses",
+    rc = add_table(r, rd, "statements", "Statements", "addresses and hosts are distinct addresses",
                    "Controllers: external ends of command-and-control alerts (category or roles by "
                    "C2 check-in) whose victim is in the home networks.",
                    sql, err, err_len);
@@ -679,7 +697,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " count(DISTINCT attacker_ip) AS attackers, count(DISTINCT victim_ip) AS victims,"
         " " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share, " EV
         " FROM fx GROUP BY category ORDER BY alerts DESC, category");
-    rc = add_table(r, db, "categories", "Totals by category", "alerts; incidents; distinct addresses",
+    rc = add_table(r, rd, "categories", "Totals by category", "alerts; incidents; distinct addresses",
                    "counted=0: policy-info, not counted as an attack anywhere else.", sql, err, err_len);
     free(sql);
     if (rc)
@@ -687,18 +705,18 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 
     int64_t span = tmax - tmin;
     int gran = span <= (int64_t)72 * 3600 * 1000000 ? 0 : span <= (int64_t)92 * 86400 * 1000000 ? 1 : 2;
-    static const char *const bucket_fmt[] = {"%Y-%m-%dT%H:00:00Z", "%Y-%m-%d", "%Y-%m"};
+    static const char *const bucket_fmt[] = {"@hour(ts_lo)", "@day(ts_lo)", "@month(ts_lo)"};
     static const char *const bucket_unit[] = {"alerts per hour (UTC)", "alerts per day (UTC)",
                                               "alerts per month (UTC)"};
     const char *bucket = bucket_fmt[gran];
     /* A cell lies within one UTC day, so its first alert's day or month is every alert's;
      * hours come from the raw alerts (fxh). */
     sql = xprintf(
-        "SELECT strftime('%s', ts_lo/1000000, 'unixepoch') AS bucket, category, sum(n) AS alerts,"
+        "SELECT %s AS bucket, category, sum(n) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " " EV " FROM %s WHERE counted=1 GROUP BY bucket, category ORDER BY bucket, category",
         bucket, gran == 0 ? "fxh" : "fx");
-    rc = add_table(r, db, "timeline", "Category × time",
+    rc = add_table(r, rd, "timeline", "Category × time",
                    bucket_unit[gran],
                    "An incident spanning two buckets is counted in both.", sql, err, err_len);
     free(sql);
@@ -711,9 +729,9 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " count(DISTINCT victim_ip) AS victims, " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share,"
         " CASE WHEN 1.0*sum(CASE WHEN certainty='spoofable' THEN n ELSE 0 END)/sum(n) > 0.5 THEN 'spoofable' ELSE '' END AS flag,"
-        " vg_list(category) AS categories, " EV
+        " @list(category) AS categories, " EV
         " FROM fx WHERE counted=1 GROUP BY 1 ORDER BY incidents DESC, alerts DESC, country");
-    rc = add_table(r, db, "origins_country", "Origins by country",
+    rc = add_table(r, rd, "origins_country", "Origins by country",
                    "attack alerts; incidents; distinct addresses",
                    "Country of the attacker address (location, from the geo databases; \?\? unknown; home: "
                    "the home networks). flag spoofable: most alerts could come from a forged source "
@@ -723,12 +741,12 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         goto bad_tx;
 
     sql = xprintf(
-        "SELECT attacker_asn AS asn, max(attacker_org) AS org, vg_list(attacker_country) AS countries, sum(n) AS alerts,"
+        "SELECT attacker_asn AS asn, max(attacker_org) AS org, @list(attacker_country) AS countries, sum(n) AS alerts,"
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT attacker_ip) AS attackers,"
         " count(DISTINCT victim_ip) AS victims, " VERIFIED " AS verified_share, " SPOOFABLE " AS spoofable_share,"
         " " EV
         " FROM fx WHERE counted=1 AND " EXTERNAL " GROUP BY attacker_asn ORDER BY incidents DESC, alerts DESC, asn LIMIT %u", top);
-    rc = add_table(r, db, "origins_asn", "Origins by autonomous system",
+    rc = add_table(r, rd, "origins_asn", "Origins by autonomous system",
                    "attack alerts; incidents; distinct addresses",
                    "External attackers only; asn 0: unknown.", sql, err, err_len);
     free(sql);
@@ -737,10 +755,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 
     sql = xprintf(
         "SELECT victim_ip AS host, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
-        " count(DISTINCT attacker_ip) AS attackers, vg_list(category) AS categories,"
+        " count(DISTINCT attacker_ip) AS attackers, @list(category) AS categories,"
         " " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen, " EV
         " FROM fx WHERE counted=1 AND victim_home=1 GROUP BY victim_ip ORDER BY incidents DESC, alerts DESC, host LIMIT %u", top);
-    rc = add_table(r, db, "targets_hosts", "Targets: internal hosts",
+    rc = add_table(r, rd, "targets_hosts", "Targets: internal hosts",
                    "attack alerts; incidents; distinct attacker addresses", NULL, sql, err, err_len);
     free(sql);
     if (rc)
@@ -751,7 +769,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " count(DISTINCT incident_id) AS incidents, count(DISTINCT victim_ip) AS hosts, count(DISTINCT attacker_ip) AS attackers,"
         " " EV
         " FROM fx WHERE counted=1 AND victim_home=1 GROUP BY 1, 2, 3 ORDER BY alerts DESC, port, proto, app_proto LIMIT %u", top);
-    rc = add_table(r, db, "targets_services", "Targets: services",
+    rc = add_table(r, rd, "targets_services", "Targets: services",
                    "attack alerts; distinct addresses", "The victim's port and protocol.", sql, err, err_len);
     free(sql);
     if (rc)
@@ -760,10 +778,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 #define C2_WHERE "(category='command-and-control' OR role_by='c2') AND " EXTERNAL " AND victim_home=1"
     sql = xprintf(
         "SELECT attacker_country AS country, count(DISTINCT attacker_ip) AS controllers,"
-        " count(DISTINCT victim_ip) AS internal_hosts, vg_list(victim_ip) AS hosts,"
+        " count(DISTINCT victim_ip) AS internal_hosts, @list(victim_ip) AS hosts,"
         " sum(n) AS alerts, count(DISTINCT incident_id) AS incidents, " EV
         " FROM fx WHERE " C2_WHERE " GROUP BY attacker_country ORDER BY controllers DESC, internal_hosts DESC, country");
-    rc = add_table(r, db, "c2_countries", "Command and control: controllers by country",
+    rc = add_table(r, rd, "c2_countries", "Command and control: controllers by country",
                    "distinct controller addresses; distinct internal hosts",
                    "hosts: the internal hosts this country's controllers reached.", sql, err, err_len);
     free(sql);
@@ -772,11 +790,11 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
 
     sql = xprintf(
         "SELECT attacker_ip AS controller, max(attacker_country) AS country, max(attacker_asn) AS asn, max(attacker_org) AS org,"
-        " count(DISTINCT victim_ip) AS internal_hosts, vg_list(victim_ip) AS hosts,"
-        " vg_list(family) AS families, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
+        " count(DISTINCT victim_ip) AS internal_hosts, @list(victim_ip) AS hosts,"
+        " @list(family) AS families, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
         " " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen, " EV
         " FROM fx WHERE " C2_WHERE " GROUP BY attacker_ip ORDER BY internal_hosts DESC, alerts DESC, controller LIMIT %u", top);
-    rc = add_table(r, db, "c2_controllers", "Command and control: controllers",
+    rc = add_table(r, rd, "c2_controllers", "Command and control: controllers",
                    "distinct internal hosts; alerts; incidents", NULL, sql, err, err_len);
     free(sql);
     if (rc)
@@ -788,7 +806,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " count(DISTINCT victim_ip) AS victims, " EV
         " FROM fx WHERE category IN ('exploitation-attempt','webshell-backdoor') GROUP BY gid, sid, category"
         " ORDER BY alerts DESC, sid, gid, category LIMIT %u", top);
-    rc = add_table(r, db, "exploit_signatures", "Exploitation: top signatures",
+    rc = add_table(r, rd, "exploit_signatures", "Exploitation: top signatures",
                    "alerts; incidents; distinct addresses", NULL, sql, err, err_len);
     free(sql);
     if (rc)
@@ -797,10 +815,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     sql = xprintf(
         "SELECT j.value AS cve, sum(fx.n) AS alerts, count(DISTINCT fx.incident_id) AS incidents,"
         " count(DISTINCT attacker_ip) AS attackers, count(DISTINCT victim_ip) AS victims,"
-        " vg_list(sid) AS sids, min(fx.id_lo) AS ev_first, max(fx.id_hi) AS ev_last"
-        " FROM fx, json_each('[\"' || replace(fx.cves, ',', '\",\"') || '\"]') j"
+        " @list(sid) AS sids, min(fx.id_lo) AS ev_first, max(fx.id_hi) AS ev_last"
+        " FROM fx, @csv_each(fx.cves, j)"
         " WHERE fx.cves IS NOT NULL AND fx.counted=1 GROUP BY j.value ORDER BY alerts DESC, cve LIMIT %u", top);
-    rc = add_table(r, db, "exploit_cves", "Exploitation: CVEs",
+    rc = add_table(r, rd, "exploit_cves", "Exploitation: CVEs",
                    "attack alerts whose rule names the CVE (metadata or message)", NULL, sql, err, err_len);
     free(sql);
     if (rc)
@@ -812,7 +830,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         " count(DISTINCT victim_port) AS ports, " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen,"
         " " EV
         " FROM fx WHERE category='scanning' GROUP BY attacker_ip ORDER BY hosts DESC, alerts DESC, scanner LIMIT %u", top);
-    rc = add_table(r, db, "scanning", "Scanning", "alerts; distinct hosts and ports probed", NULL, sql,
+    rc = add_table(r, rd, "scanning", "Scanning", "alerts; distinct hosts and ports probed", NULL, sql,
                    err, err_len);
     free(sql);
     if (rc)
@@ -821,9 +839,9 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     sql = xprintf(
         "SELECT coalesce(proto,'') AS proto, victim_port AS port, sum(n) AS alerts,"
         " count(DISTINCT attacker_ip) AS scanners, count(DISTINCT victim_ip) AS hosts,"
-        " vg_list(attacker_country) AS scanner_countries, " EV
+        " @list(attacker_country) AS scanner_countries, " EV
         " FROM fx WHERE category='scanning' GROUP BY 1, 2 ORDER BY scanners DESC, alerts DESC, port, proto LIMIT %u", top);
-    rc = add_table(r, db, "scanning_ports", "Scanning: ports probed", "alerts; distinct scanners and hosts",
+    rc = add_table(r, rd, "scanning_ports", "Scanning: ports probed", "alerts; distinct scanners and hosts",
                    NULL, sql, err, err_len);
     free(sql);
     if (rc)
@@ -832,10 +850,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     sql = xprintf(
         "SELECT victim_ip AS target, sum(n) AS alerts, count(DISTINCT incident_id) AS incidents,"
         " count(DISTINCT attacker_ip) AS sources, " SPOOFABLE " AS spoofable_share,"
-        " vg_list(attacker_country) AS source_countries,"
+        " @list(attacker_country) AS source_countries,"
         " " ISO("min(ts_lo)") " AS first_seen, " ISO("max(ts_hi)") " AS last_seen, " EV
         " FROM fx WHERE category='denial-of-service' GROUP BY victim_ip ORDER BY alerts DESC, target LIMIT %u", top);
-    rc = add_table(r, db, "dos", "Denial of service", "alerts; distinct source addresses",
+    rc = add_table(r, rd, "dos", "Denial of service", "alerts; distinct source addresses",
                    "Source addresses of spoofable alerts may be forged: count them as claimed sources.",
                    sql, err, err_len);
     free(sql);
@@ -845,10 +863,10 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     sql = xprintf(
         "SELECT attacker_ip AS attacker, max(attacker_country) AS country, max(attacker_asn) AS asn, max(attacker_org) AS org,"
         " sum(n) AS alerts, count(DISTINCT incident_id) AS incidents, count(DISTINCT victim_ip) AS victims,"
-        " vg_list(category) AS categories, " VERIFIED " AS verified_share,"
+        " @list(category) AS categories, " VERIFIED " AS verified_share,"
         " " EV
         " FROM fx WHERE counted=1 GROUP BY attacker_ip ORDER BY incidents DESC, alerts DESC, attacker LIMIT %u", top);
-    rc = add_table(r, db, "top_attackers", "Top attackers", "attack alerts; incidents; distinct victims",
+    rc = add_table(r, rd, "top_attackers", "Top attackers", "attack alerts; incidents; distinct victims",
                    NULL, sql, err, err_len);
     free(sql);
     if (rc)
@@ -858,8 +876,7 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
     {
         vg_buf_t ids;
         vg_buf_init(&ids, 256);
-        vg_buf_putc(&ids, '[');
-        bool first = true;
+        vg_buf_putc(&ids, '0'); /* no alert has id 0: the list is never empty */
         for (size_t i = 0; i < r->n_tables; i++)
             for (size_t k = 0; k < r->tables[i].n_rows; k++) {
                 int64_t e[2] = {r->tables[i].rows[k].ev_first, r->tables[i].rows[k].ev_last};
@@ -867,24 +884,20 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
                     if (!e[j])
                         continue;
                     char num[32];
-                    int nn = snprintf(num, sizeof num, "%s%lld", first ? "" : ",", (long long)e[j]);
+                    int nn = snprintf(num, sizeof num, ",%lld", (long long)e[j]);
                     vg_buf_append(&ids, num, (size_t)nn);
-                    first = false;
                 }
             }
-        vg_buf_putc(&ids, ']');
         vg_buf_putc(&ids, '\0');
-        char *esc = sqlite3_mprintf("%Q", ids.data);
         sql = xprintf(
             "SELECT a.id AS alert, " ISO("a.ts") " AS time, a.run_id AS run, r.sensor, s.sid, s.msg AS signature,"
-            " a.category, a.src_ip || ':' || coalesce(a.src_port,'') AS src, a.dest_ip || ':' || coalesce(a.dest_port,'') AS dest,"
+            " a.category, a.src_ip || ':' || coalesce(CAST(a.src_port AS TEXT),'') AS src, a.dest_ip || ':' || coalesce(CAST(a.dest_port AS TEXT),'') AS dest,"
             " a.flow_id, a.community_id, a.evidence_ref, a.evidence_sha256,"
-            " (SELECT group_concat(c.path || ' sha256:' || c.sha256, ' ') FROM main.captures c WHERE c.run_id=a.run_id) AS captures"
-            " FROM main.alerts a JOIN main.signatures s ON s.id=a.sig_id JOIN main.runs r ON r.id=a.run_id"
-            " WHERE a.id IN (SELECT value FROM json_each(%s)) ORDER BY a.id", esc);
-        sqlite3_free(esc);
+            " (SELECT @gconcat(c.path || ' sha256:' || c.sha256, ' ') FROM @M.captures c WHERE c.run_id=a.run_id) AS captures"
+            " FROM @M.alerts a JOIN @M.signatures s ON s.id=a.sig_id JOIN @M.runs r ON r.id=a.run_id"
+            " WHERE a.id IN (%s) ORDER BY a.id", ids.data);
         vg_buf_fini(&ids);
-        rc = add_table(r, db, "evidence", "Evidence index", "alerts",
+        rc = add_table(r, rd, "evidence", "Evidence index", "alerts",
                        "Each row above names its first and last alert; here they are with their flow "
                        "id, community id, evidence reference and the captures of their run.",
                        sql, err, err_len);
@@ -892,22 +905,25 @@ vg_report_t *vg_report_build(sqlite3 *db, const vg_report_filter_t *f, char *err
         if (rc)
             goto bad_tx;
     }
-    sqlite3_exec(db, "DROP VIEW IF EXISTS temp.fxh; DROP VIEW IF EXISTS temp.fx;"
-                     "DROP TABLE IF EXISTS temp.fxt", NULL, NULL, NULL);
-    exec(db, "COMMIT", err, err_len, "end");
+    exec(rd, "DROP VIEW IF EXISTS @T.fxh; DROP VIEW IF EXISTS @T.fx;"
+             "DROP TABLE IF EXISTS @T.fxt; DROP VIEW IF EXISTS @T.fr", err, err_len, "end");
+    exec(rd, "COMMIT", err, err_len, "end");
     if (f->progress)
         fprintf(stderr, "\r\033[K");
     return r;
 bad_tx:
     if (f->progress)
         fprintf(stderr, "\r\033[K");
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    {
+        char e3[256];
+        vg_store_reader_exec(rd, "ROLLBACK", e3, sizeof e3);
+    }
 bad:
     vg_report_free(r);
     return NULL;
 }
 
-void vg_report_print_run_summary(sqlite3 *db, int64_t run_id, FILE *f)
+void vg_report_print_run_summary(struct sqlite3 *db, int64_t run_id, FILE *f)
 {
     vg_report_filter_t flt = {.run_id = run_id, .top = 5,
                               .tables = "categories,origins_country,statements"};

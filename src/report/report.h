@@ -11,6 +11,7 @@
 #define VG_REPORT_REPORT_H
 
 #include "common/buf.h"
+#include "store/store.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,14 +40,7 @@ typedef struct vg_report_filter {
 
 enum vg_report_format { VG_REPORT_JSON, VG_REPORT_MD, VG_REPORT_CSV, VG_REPORT_HTML };
 
-enum vg_rkind { VG_RK_NULL, VG_RK_INT, VG_RK_REAL, VG_RK_TEXT };
-
-typedef struct vg_rcell {
-    enum vg_rkind kind;
-    int64_t i;
-    double d;
-    char *s;
-} vg_rcell_t;
+/* Cells (vg_rcell_t) are the store reader's values (store/store.h). */
 
 typedef struct vg_rrow {
     vg_rcell_t *cells;
@@ -75,6 +69,9 @@ typedef struct vg_report {
  * dumped). An empty period is not an error: the report says so (r->empty). */
 vg_report_t *vg_report_build(struct sqlite3 *db, const vg_report_filter_t *f, char *err,
                              size_t err_len);
+/* The same over any store reader (SQLite or PostgreSQL; store.h). */
+vg_report_t *vg_report_build_r(vg_store_reader_t *rd, const vg_report_filter_t *f, char *err,
+                               size_t err_len);
 void vg_report_free(vg_report_t *r);
 const vg_rtable_t *vg_report_table(const vg_report_t *r, const char *id);
 /* Index of a column key in t, -1 when absent. */

@@ -2,6 +2,7 @@
  * a run (totals, status, rerun rule). docs/STORE.md describes the tables and the units. */
 #include "store/store_int.h"
 #include "store/store_json.h"
+#include "store/store_alert.h"
 #include "common/buf.h"
 #include "common/common.h"
 #include "common/log.h"
@@ -520,11 +521,7 @@ static int tx_begin(vg_store_t *s)
 
 /* Day of an alert time: floor(trunc(ts / 1e6) / 86400), the UTC day strftime() gives for
  * ts/1000000 (the same expression as the v3 migration's). */
-static int64_t day_of(int64_t ts)
-{
-    int64_t sec = ts / 1000000;
-    return sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
-}
+static int64_t day_of(int64_t ts) { return vg_store_day_of(ts); }
 
 static int flush_rollups(vg_store_t *s)
 {
@@ -957,12 +954,6 @@ int64_t vg_store_begin_run(vg_store_t *s, const vg_store_run_info_t *ri, char *e
 
 /* --- EVE lines --- */
 
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static void bind_str(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -980,43 +971,19 @@ static void bind_int(sqlite3_stmt *st, int i, const vg_sjson_t *j, const char *p
         sqlite3_bind_null(st, i);
 }
 
-/* Appends normalised CVE ids ("CVE-2021-44228") found in s to the set in buf (comma list). */
-static void add_cves(const char *s, char *buf, size_t blen)
+static void bind_oint(sqlite3_stmt *st, int i, vg_oint_t v)
 {
-    if (!s)
-        return;
-    for (const char *p = s; (p = strcasestr(p, "CVE")) != NULL; p += 3) {
-        const char *q = p + 3;
-        if (*q != '-' && *q != '_')
-            continue;
-        q++;
-        int n1 = 0;
-        while (isdigit((unsigned char)q[n1]))
-            n1++;
-        if (n1 != 4 || (q[4] != '-' && q[4] != '_'))
-            continue;
-        int n2 = 0;
-        while (isdigit((unsigned char)q[5 + n2]))
-            n2++;
-        if (n2 < 4 || n2 > 8)
-            continue;
-        char id[32];
-        snprintf(id, sizeof id, "CVE-%.4s-%.*s", q, n2, q + 5);
-        if (strstr(buf, id))
-            continue;
-        size_t l = strlen(buf);
-        if (l + strlen(id) + 2 < blen)
-            snprintf(buf + l, blen - l, "%s%s", l ? "," : "", id);
-    }
+    if (v.has)
+        sqlite3_bind_int64(st, i, v.v);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 /* The signature row of an alert (cached by gid:sid:rev:msg), with its family. */
-static sigc_t *sig_of(vg_store_t *s, vg_sjson_t *j, const char *msg)
+static sigc_t *sig_of(vg_store_t *s, vg_sjson_t *j, const vg_store_alert_t *al)
 {
-    int64_t gid = 1, sid = 0, rev = 0;
-    vg_sjson_int(j, "alert.gid", &gid);
-    vg_sjson_int(j, "alert.signature_id", &sid);
-    vg_sjson_int(j, "alert.rev", &rev);
+    int64_t gid = al->gid, sid = al->sid, rev = al->rev;
+    const char *msg = al->msg;
     char key[1200];
     size_t kl = put_i64(key, gid);
     key[kl++] = ':';
@@ -1054,39 +1021,15 @@ static sigc_t *sig_of(vg_store_t *s, vg_sjson_t *j, const char *msg)
     }
     if (!id) {
         /* A new signature: its metadata object decides the family and adds CVEs. */
-        json_t *meta = NULL;
-        const vg_sjson_leaf_t *ml = vg_sjson_get(j, "alert.metadata");
-        if (ml && ml->type == 'o')
-            meta = json_loadb(ml->v, ml->n, 0, NULL);
-        const char *fam_meta = NULL;
-        const char *fk[] = {"malware_family", "signature_family", "family"};
-        for (size_t i = 0; i < 3 && !fam_meta; i++) {
-            json_t *a = json_object_get(meta, fk[i]);
-            if (json_is_array(a) && json_array_size(a) && json_is_string(json_array_get(a, 0)))
-                fam_meta = json_string_value(json_array_get(a, 0));
-        }
-        char cves[1024] = "";
-        vg_store_family(msg, fam_meta, fam, sizeof fam);
-        add_cves(msg, cves, sizeof cves);
-        const char *key_ = NULL;
-        json_t *v;
-        json_object_foreach(meta, key_, v)
-        {
-            size_t ai;
-            json_t *e;
-            json_array_foreach(v, ai, e) if (json_is_string(e)) add_cves(json_string_value(e), cves,
-                                                                          sizeof cves);
-            if (!strncasecmp(key_, "cve", 3))
-                add_cves(key_, cves, sizeof cves);
-        }
-        json_decref(meta);
+        char cves[1024];
+        vg_store_alert_sig(j, msg, fam, sizeof fam, cves, sizeof cves);
         sqlite3_stmt *in = s->st[ST_SIG_INS];
         sqlite3_bind_int64(in, 1, gid);
         sqlite3_bind_int64(in, 2, sid);
         sqlite3_bind_int64(in, 3, rev);
         sqlite3_bind_text(in, 4, msg, -1, SQLITE_STATIC);
-        bind_str(in, 5, vg_sjson_str(j, "alert.category"));
-        bind_int(in, 6, j, "alert.severity");
+        bind_str(in, 5, al->classtype);
+        bind_oint(in, 6, al->severity);
         sqlite3_bind_text(in, 7, fam, -1, SQLITE_STATIC);
         bind_str(in, 8, *cves ? cves : NULL);
         rc = sqlite3_step(in);
@@ -1230,119 +1173,69 @@ fresh:;
 
 static int store_alert(vg_store_t *s, vg_sjson_t *j, int64_t ts)
 {
-    const vg_sjson_leaf_t *al = vg_sjson_get(j, "alert");
-    if (!al || al->type != 'o')
+    vg_store_alert_t a;
+    if (vg_store_alert_read(j, &a))
         return 1;
-    const char *msg = vg_sjson_str(j, "alert.signature");
-    sigc_t *sig = sig_of(s, j, msg ? msg : "");
-    if (!sig)
+    sigc_t *sig = sig_of(s, j, &a);
+    if (!sig) {
+        vg_store_alert_fini(&a);
         return -1;
-    const char *cat = vg_sjson_str(j, "vigil.category");
-    if (!cat)
-        cat = "unattributed"; /* attribution off: still stored, counted as its own category */
-    const char *att_ip = vg_sjson_str(j, "vigil.attacker.ip"),
-               *vic_ip = vg_sjson_str(j, "vigil.victim.ip");
-    if (!att_ip)
-        att_ip = vg_sjson_str(j, "src_ip");
-    if (!vic_ip)
-        vic_ip = vg_sjson_str(j, "dest_ip");
-    inc_t *inc = incident_for(s, cat, att_ip ? att_ip : "", vic_ip ? vic_ip : "", sig->family, ts);
-    if (!inc)
+    }
+    inc_t *inc = incident_for(s, a.cat, a.att_ip ? a.att_ip : "", a.vic_ip ? a.vic_ip : "",
+                              sig->family, ts);
+    if (!inc) {
+        vg_store_alert_fini(&a);
         return -1;
+    }
 
     /* The columns the report groups by, read once for the alert row and its rollup cell. */
-    int counted = vg_sjson_bool(j, "vigil.counted");
-    dimv_t d = {.sig_id = sig->id, .cat = cat,
-                .counted = counted >= 0 ? counted : strcmp(cat, "policy-info") != 0,
-                .certainty = vg_sjson_str(j, "vigil.certainty"),
-                .role_by = vg_sjson_str(j, "vigil.role_by"), .proto = vg_sjson_str(j, "proto"),
-                .app_proto = vg_sjson_str(j, "app_proto"), .att_ip = att_ip,
-                .att_home = vg_sjson_bool(j, "vigil.attacker.home"),
-                .att_cc = vg_sjson_str(j, "vigil.attacker.country"),
-                .att_org = vg_sjson_str(j, "vigil.attacker.as_org"), .vic_ip = vic_ip,
-                .vic_home = vg_sjson_bool(j, "vigil.victim.home")};
-    const char *att_cc = d.att_cc; /* as given, for the alert row */
-    const char *att_org = d.att_org;
-    bool has_asn = vg_sjson_int(j, "vigil.attacker.asn", &d.att_asn);
-    if (!has_asn)
-        d.att_asn = 0;
-    d.has_vic_port = vg_sjson_int(j, vg_sjson_get(j, "vigil.victim.port") ? "vigil.victim.port"
-                                                                         : "dest_port", &d.vic_port);
-    if (!d.att_cc || !*d.att_cc)
-        d.att_cc = "??";
-    if (!d.att_org)
-        d.att_org = "";
+    dimv_t d = {.sig_id = sig->id, .cat = a.cat, .counted = a.counted, .certainty = a.certainty,
+                .role_by = a.role_by, .proto = a.proto, .app_proto = a.app_proto,
+                .att_ip = a.att_ip, .att_home = a.att_home, .att_cc = vg_store_alert_cc(&a),
+                .att_asn = a.att_asn.v, .att_org = a.att_org ? a.att_org : "",
+                .vic_ip = a.vic_ip, .has_vic_port = a.vic_port.has, .vic_port = a.vic_port.v,
+                .vic_home = a.vic_home};
     int64_t dim = dim_of(s, &d);
-    if (!dim)
+    if (!dim) {
+        vg_store_alert_fini(&a);
         return -1;
+    }
 
     sqlite3_stmt *st = s->st[ST_ALERT];
     sqlite3_bind_int64(st, 1, s->run_id);
     sqlite3_bind_int64(st, 2, ts);
     sqlite3_bind_int64(st, 3, sig->id);
-    sqlite3_bind_text(st, 4, cat, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, d.counted);
-    bind_text_or_null(st, 6, d.certainty);
-    bind_text_or_null(st, 7, d.role_by);
-    bind_str(st, 8, vg_sjson_str(j, "alert.action"));
-    bind_text_or_null(st, 9, d.proto);
-    bind_text_or_null(st, 10, d.app_proto);
-    bind_str(st, 11, vg_sjson_str(j, "src_ip"));
-    bind_int(st, 12, j, "src_port");
-    bind_str(st, 13, vg_sjson_str(j, "dest_ip"));
-    bind_int(st, 14, j, "dest_port");
-    bind_int(st, 15, j, "flow_id");
-    bind_str(st, 16, vg_sjson_str(j, "community_id"));
-    bind_text_or_null(st, 17, att_ip);
-    bind_int(st, 18, j, vg_sjson_get(j, "vigil.attacker.port") ? "vigil.attacker.port" : "src_port");
-    if (d.att_home >= 0)
-        sqlite3_bind_int(st, 19, d.att_home);
-    else
-        sqlite3_bind_null(st, 19);
-    bind_text_or_null(st, 20, att_cc);
-    if (has_asn)
-        sqlite3_bind_int64(st, 21, d.att_asn);
-    else
-        sqlite3_bind_null(st, 21);
-    bind_text_or_null(st, 22, att_org);
-    bind_text_or_null(st, 23, vic_ip);
-    if (d.has_vic_port)
-        sqlite3_bind_int64(st, 24, d.vic_port);
-    else
-        sqlite3_bind_null(st, 24);
-    if (d.vic_home >= 0)
-        sqlite3_bind_int(st, 25, d.vic_home);
-    else
-        sqlite3_bind_null(st, 25);
-    bind_str(st, 26, vg_sjson_str(j, "vigil.victim.country"));
-    bind_int(st, 27, j, "vigil.victim.asn");
-    bind_str(st, 28, vg_sjson_str(j, "vigil.victim.as_org"));
+    sqlite3_bind_text(st, 4, a.cat, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, a.counted);
+    bind_str(st, 6, a.certainty);
+    bind_str(st, 7, a.role_by);
+    bind_str(st, 8, a.action);
+    bind_str(st, 9, a.proto);
+    bind_str(st, 10, a.app_proto);
+    bind_str(st, 11, a.src_ip);
+    bind_oint(st, 12, a.src_port);
+    bind_str(st, 13, a.dest_ip);
+    bind_oint(st, 14, a.dest_port);
+    bind_oint(st, 15, a.flow_id);
+    bind_str(st, 16, a.community_id);
+    bind_str(st, 17, a.att_ip);
+    bind_oint(st, 18, a.att_port);
+    bind_oint(st, 19, (vg_oint_t){a.att_home >= 0, a.att_home});
+    bind_str(st, 20, a.att_cc);
+    bind_oint(st, 21, a.att_asn);
+    bind_str(st, 22, a.att_org);
+    bind_str(st, 23, a.vic_ip);
+    bind_oint(st, 24, a.vic_port);
+    bind_oint(st, 25, (vg_oint_t){a.vic_home >= 0, a.vic_home});
+    bind_str(st, 26, a.vic_cc);
+    bind_oint(st, 27, a.vic_asn);
+    bind_str(st, 28, a.vic_org);
     sqlite3_bind_int64(st, 29, inc->id);
-    /* Evidence (issue 7's ledger): a reference and a content hash when the event carries them;
-     * an evidence object in another shape is kept whole as the reference. */
-    const vg_sjson_leaf_t *evl = vg_sjson_get(j, "evidence");
-    char *edump = NULL;
-    json_t *evd = NULL;
-    const char *eref = NULL, *esha = NULL;
-    if (evl && evl->type == 'o') {
-        evd = json_loadb(evl->v, evl->n, 0, NULL);
-        const char *rk[] = {"ref", "id", "reference", "path", "file"};
-        for (size_t i = 0; i < 5 && !eref; i++)
-            eref = jstr(evd, rk[i]);
-        esha = jstr(evd, "sha256");
-        if (!esha)
-            esha = jstr(evd, "hash");
-        if (!eref)
-            eref = edump = json_dumps(evd, JSON_COMPACT);
-    } else if (evl && evl->type == 's') {
-        eref = vg_sjson_str(j, "evidence");
-    }
-    bind_str(st, 30, eref);
-    bind_str(st, 31, esha);
+    bind_str(st, 30, a.ev_ref);
+    bind_str(st, 31, a.ev_sha);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    free(edump);
-    json_decref(evd);
+    vg_store_alert_fini(&a);
     if (rc != SQLITE_DONE)
         return fail(s, "alert insert");
     int64_t id = sqlite3_last_insert_rowid(s->db);

@@ -101,4 +101,75 @@ bool vg_store_parse_time(const char *s, size_t n, int64_t *us);
  * "- 2"). Writes at most outlen-1 bytes. */
 void vg_store_family(const char *msg, const char *meta_family, char *out, size_t outlen);
 
+/* --- Reading a store: one interface, two back-ends --------------------------------------------
+ *
+ * `vigil report` and `vigil serve` read through a vg_store_reader_t: the SQLite store above, or
+ * the central PostgreSQL database that `vigil collect` fills (its schema mirrors the tables the
+ * report reads: runs, captures, signatures, alerts, incidents, alert_dims, alert_rollup;
+ * docs/SCALE.md). Queries are written once, in SQL both engines accept, with a few macros for
+ * what differs (vg_sql_translate); the back-end runs them and hands back typed cells. */
+
+enum vg_rkind { VG_RK_NULL, VG_RK_INT, VG_RK_REAL, VG_RK_TEXT };
+
+typedef struct vg_rcell {
+    enum vg_rkind kind;
+    int64_t i;
+    double d;
+    char *s;
+} vg_rcell_t;
+
+typedef enum vg_sql_dialect { VG_SQL_SQLITE, VG_SQL_PG } vg_sql_dialect_t;
+
+/* The schema version of the PostgreSQL store the report reads (src/collect/schema.c). */
+#define VG_STORE_PG_SCHEMA_VERSION 3
+
+typedef struct vg_store_reader vg_store_reader_t;
+
+/* Called once with vals NULL (the n column names), then once per result row with its values;
+ * both valid during the call. A non-zero return stops the query and is returned by it. */
+typedef int (*vg_store_row_fn)(void *ctx, size_t n, const char *const *names,
+                               const vg_rcell_t *vals);
+
+/* A reader over an open SQLite store connection (closed with the reader when own). */
+vg_store_reader_t *vg_store_reader_sqlite(struct sqlite3 *db, bool own, const char *label);
+/* A reader over PostgreSQL (libpq connection string or URI). NULL with a one-line reason
+ * naming PostgreSQL in err: bad DSN, server down, authentication. */
+vg_store_reader_t *vg_store_reader_pg(const char *dsn, char *err, size_t err_len);
+void vg_store_reader_close(vg_store_reader_t *r); /* NULL is a no-op */
+vg_sql_dialect_t vg_store_reader_dialect(const vg_store_reader_t *r);
+/* "store PATH" / "postgresql DB@HOST": names the store in messages. */
+const char *vg_store_reader_label(const vg_store_reader_t *r);
+/* 0 when the store can be read by this vigil; -1 with a one-line reason (empty, not a Vigil
+ * store, older or newer schema). */
+int vg_store_reader_check(vg_store_reader_t *r, char *err, size_t err_len);
+/* Runs statements written with the macros of vg_sql_translate. -1 with err. */
+int vg_store_reader_exec(vg_store_reader_t *r, const char *sql, char *err, size_t err_len);
+/* Runs one query (macros translated), calling fn for each row. -1 with err on an SQL error,
+ * else fn's non-zero return, else 0. */
+int vg_store_reader_query(vg_store_reader_t *r, const char *sql, vg_store_row_fn fn, void *ctx,
+                          char *err, size_t err_len);
+/* The same with bound parameters: sql has a `?` (outside literals) for each of params (INT,
+ * TEXT or NULL cells), in order; vg_sql_translate numbers them ($1, $2, ...) for PostgreSQL. */
+int vg_store_reader_query_p(vg_store_reader_t *r, const char *sql, const vg_rcell_t *params,
+                            size_t n_params, vg_store_row_fn fn, void *ctx, char *err,
+                            size_t err_len);
+/* The first column of the first row as an integer (0 when none). -1 with err. */
+int vg_store_reader_i64(vg_store_reader_t *r, const char *sql, int64_t *out, char *err,
+                        size_t err_len);
+
+/* The query builder's dialect hooks. sql uses, outside quoted literals:
+ *   @M.table  a table of the store ("main." in SQLite);   @T.name  a temporary object
+ *   @iso(us)  microseconds → "YYYY-MM-DDTHH:MM:SSZ";      @hour(us) @day(us) @month(us): buckets
+ *   @list(x)  distinct non-NULL values, sorted, joined by ',' (NULL for none)
+ *   @gconcat(x, sep)  values joined by sep;               @gconcat_distinct(x): by ','
+ *   @greatest(a, b) @least(a, b)   scalar max / min;      @fmt(f, ...)  printf-style with %s
+ *   @jeach(json_array, alias)  FROM item: alias.value for each element of a JSON array of text
+ *   @csv_each(text, alias)     FROM item: alias.value for each item of a comma-separated list
+ *   ?         a bound parameter (PostgreSQL: $1, $2, ... in order)
+ * Returns a malloc'd string. */
+char *vg_sql_translate(vg_sql_dialect_t d, const char *sql);
+/* Appends s as an SQL string literal ('...' with quotes doubled; valid in both dialects). */
+struct vg_buf;
+void vg_sql_quote(struct vg_buf *b, const char *s);
+
 #endif

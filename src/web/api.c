@@ -227,26 +227,22 @@ static void q_int(q_t *q, const char *frag, int64_t v)
     q->p[q->n++].i = v;
 }
 
-static sqlite3_stmt *q_prepare(sqlite3 *db, q_t *q)
+/* The parameters as the store reader's cells (the query is run with vg_store_reader_query_p:
+ * every value bound, in either dialect). */
+static void q_params(const q_t *q, vg_rcell_t *out)
 {
-    vg_buf_putc(&q->sql, '\0');
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, q->sql.data, -1, &st, NULL) != SQLITE_OK)
-        return NULL;
-    for (int i = 0; i < q->n; i++) {
-        if (q->p[i].is_int)
-            sqlite3_bind_int64(st, i + 1, q->p[i].i);
-        else
-            sqlite3_bind_text(st, i + 1, q->p[i].s, -1, SQLITE_STATIC);
-    }
-    return st;
+    for (int i = 0; i < q->n; i++)
+        out[i] = q->p[i].is_int ? (vg_rcell_t){.kind = VG_RK_INT, .i = q->p[i].i}
+                                : (vg_rcell_t){.kind = VG_RK_TEXT, .s = (char *)q->p[i].s};
 }
 
-static void store_error(vg_web_req_t *rq, sqlite3 *db, const char *what)
+static int q_run(vg_store_reader_t *rd, q_t *q, vg_store_row_fn fn, void *ctx, char *err,
+                 size_t err_len)
 {
-    const char *why = db ? vg_store_explain(sqlite3_extended_errcode(db)) : NULL;
-    vg_web_error(rq, 503, "store unavailable (%s): %s%s%s", what, why ? why : "",
-                 why ? " — " : "", db ? sqlite3_errmsg(db) : "");
+    vg_buf_putc(&q->sql, '\0');
+    vg_rcell_t params[24];
+    q_params(q, params);
+    return vg_store_reader_query_p(rd, q->sql.data, params, (size_t)q->n, fn, ctx, err, err_len);
 }
 
 /* --- JSON helpers --- */
@@ -274,93 +270,113 @@ static void iso_us(int64_t us, char *out, size_t n)
     snprintf(out, n, "%s.%06dZ", d, (int)frac);
 }
 
-/* Column c of st as a member k: null, integer or text as stored. */
-static void col(vg_jw_t *jw, sqlite3_stmt *st, int c, const char *k)
+/* A value as a member k: null, integer, real or text as stored. */
+static void col(vg_jw_t *jw, const vg_rcell_t *v, int c, const char *k)
 {
     vg_jw_key(jw, k);
-    switch (sqlite3_column_type(st, c)) {
-    case SQLITE_NULL: vg_jw_null(jw); break;
-    case SQLITE_INTEGER: vg_jw_int(jw, sqlite3_column_int64(st, c)); break;
-    case SQLITE_FLOAT: vg_jw_double(jw, sqlite3_column_double(st, c)); break;
-    default: vg_jw_str(jw, (const char *)sqlite3_column_text(st, c));
+    switch (v[c].kind) {
+    case VG_RK_NULL: vg_jw_null(jw); break;
+    case VG_RK_INT: vg_jw_int(jw, v[c].i); break;
+    case VG_RK_REAL: vg_jw_double(jw, v[c].d); break;
+    default: vg_jw_str(jw, v[c].s);
     }
 }
 
-static void col_time(vg_jw_t *jw, sqlite3_stmt *st, int c, const char *k)
+static void col_time(vg_jw_t *jw, const vg_rcell_t *v, int c, const char *k)
 {
     vg_jw_key(jw, k);
-    if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+    if (v[c].kind != VG_RK_INT) {
         vg_jw_null(jw);
         return;
     }
     char t[48];
-    iso_us(sqlite3_column_int64(st, c), t, sizeof t);
+    iso_us(v[c].i, t, sizeof t);
     vg_jw_str(jw, t);
 }
 
+static bool truthy(const vg_rcell_t *v) { return v->kind == VG_RK_INT && v->i != 0; }
+
 /* --- the store's generation: changes whenever a run adds rows or ends --- */
 
-static int generation(sqlite3 *db, char *out, size_t n)
+typedef struct gen_out {
+    char *out;
+    size_t n;
+} gen_out_t;
+
+static int gen_row(void *ctx, size_t nc, const char *const *names, const vg_rcell_t *v)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT (SELECT coalesce(max(id),0) FROM alerts),"
-                           " (SELECT coalesce(max(id),0) FROM incidents),"
-                           " (SELECT count(*) FROM runs),"
-                           " (SELECT coalesce(sum(id * (CASE status WHEN 'running' THEN 1"
-                           " WHEN 'complete' THEN 2 WHEN 'partial' THEN 3 WHEN 'failed' THEN 5"
-                           " ELSE 7 END)),0) FROM runs)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(out, n, "%lld-%lld-%lld-%lld", (long long)sqlite3_column_int64(st, 0),
-                 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
-                 (long long)sqlite3_column_int64(st, 3));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    (void)names;
+    gen_out_t *g = ctx;
+    if (!v)
+        return 0;
+    size_t k = 0;
+    g->out[0] = '\0';
+    for (size_t c = 0; c < nc && k < g->n; c++)
+        k += (size_t)snprintf(g->out + k, g->n - k, "%s%lld", c ? "-" : "",
+                              (long long)(v[c].kind == VG_RK_INT ? v[c].i : 0));
+    return 1;
+}
+
+/* SQLite: alert and incident ids, runs and their states. PostgreSQL (no runs table of its own):
+ * alert and incident ids, sensors and the events committed. */
+static int generation(vg_store_reader_t *rd, char *out, size_t n, char *err, size_t err_len)
+{
+    gen_out_t g = {out, n};
+    const char *sql =
+        vg_store_reader_dialect(rd) == VG_SQL_PG
+            ? "SELECT (SELECT coalesce(max(id),0) FROM alerts),"
+              " (SELECT coalesce(max(id),0) FROM incidents), (SELECT count(*) FROM sensors),"
+              " (SELECT coalesce(sum(events),0)::bigint FROM sensors)"
+            : "SELECT (SELECT coalesce(max(id),0) FROM alerts),"
+              " (SELECT coalesce(max(id),0) FROM incidents),"
+              " (SELECT count(*) FROM runs),"
+              " (SELECT coalesce(sum(id * (CASE status WHEN 'running' THEN 1"
+              " WHEN 'complete' THEN 2 WHEN 'partial' THEN 3 WHEN 'failed' THEN 5"
+              " ELSE 7 END)),0) FROM runs)";
+    out[0] = '\0';
+    return vg_store_reader_query(rd, sql, gen_row, &g, err, err_len) < 0 ? -1 : 0;
 }
 
 /* --- endpoints --- */
 
-static void api_status(vg_web_req_t *rq, sqlite3 *db)
+static void api_status(vg_web_req_t *rq, vg_store_reader_t *rd)
 {
     static const char *const none[] = {NULL};
     if (!vg_web_args_known(rq, none))
         return;
-    char gen[128];
-    if (generation(db, gen, sizeof gen)) {
-        store_error(rq, db, "status");
+    char gen[128], err[768];
+    if (generation(rd, gen, sizeof gen, err, sizeof err)) {
+        vg_web_error(rq, 503, "store unavailable (status): %s", err);
+        vg_web_reader_drop(rq->w);
         return;
     }
-    sqlite3_stmt *st = NULL;
-    int running = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM runs WHERE status='running'", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        running = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    int64_t running = 0;
+    vg_store_reader_i64(rd, "SELECT count(*) FROM runs WHERE status='running'", &running, err,
+                        sizeof err);
+    bool pg = vg_store_reader_dialect(rd) == VG_SQL_PG;
     vg_jw_t jw;
     json_begin(rq, &jw);
     vg_jw_obj_open(&jw);
     vg_jw_kv_str(&jw, "generator", "vigil " VG_VERSION);
     vg_jw_kv_str(&jw, "store", vg_web_opts(rq->w)->store_label);
-    vg_jw_kv_int(&jw, "schema", VG_STORE_SCHEMA_VERSION);
+    vg_jw_kv_str(&jw, "backend", pg ? "postgresql" : "sqlite");
+    vg_jw_kv_int(&jw, "schema", pg ? VG_STORE_PG_SCHEMA_VERSION : VG_STORE_SCHEMA_VERSION);
     vg_jw_kv_str(&jw, "generation", gen);
-    vg_jw_kv_int(&jw, "runs_running", running);
+    vg_jw_kv_int(&jw, "runs_running", (int)running);
     vg_jw_obj_close(&jw);
     vg_buf_putc(&rq->body, '\n');
 }
 
-static void api_report(vg_web_req_t *rq, sqlite3 *db)
+static void api_report(vg_web_req_t *rq, vg_store_reader_t *rd)
 {
     static const char *const extra[] = {"top", "asn", "victim", "sid", NULL};
     filt_t f;
     if (!parse_filter(rq, &f, extra))
         return;
-    char gen[128];
-    if (generation(db, gen, sizeof gen)) {
-        store_error(rq, db, "report");
+    char gen[128], gerr[768];
+    if (generation(rd, gen, sizeof gen, gerr, sizeof gerr)) {
+        vg_web_error(rq, 503, "store unavailable (report): %s", gerr);
+        vg_web_reader_drop(rq->w);
         return;
     }
     char *key = sqlite3_mprintf("%s|%d:%lld|%d:%lld|%Q|%Q|%Q|%u|%d:%lld|%Q|%lld", gen,
@@ -397,7 +413,7 @@ static void api_report(vg_web_req_t *rq, sqlite3 *db)
     }
     f.r.store_label = vg_web_opts(rq->w)->store_label;
     char err[1024];
-    vg_report_t *r = vg_report_build(db, &f.r, err, sizeof err);
+    vg_report_t *r = vg_report_build_r(rd, &f.r, err, sizeof err);
     if (!r) {
         vg_web_build_done(rq->w, key);
         vg_web_error(rq, 503, "store unavailable: %s", err);
@@ -432,7 +448,7 @@ enum { A_ID, A_TS, A_RUN, A_SENSOR, A_CAT, A_CERT, A_ROLEBY, A_PROTO, A_APP, A_S
        A_VASN, A_VORG, A_VHOME, A_GID, A_SID, A_REV, A_MSG, A_CLASS, A_SEV, A_FAM, A_CVES,
        A_INC, A_FLOW, A_CID, A_EVREF, A_EVSHA, A_ACTION, A_COUNTED, A_LOGDIR };
 
-static void party(vg_jw_t *jw, sqlite3_stmt *st, const char *k, int ip)
+static void party(vg_jw_t *jw, const vg_rcell_t *st, const char *k, int ip)
 {
     vg_jw_key(jw, k);
     vg_jw_obj_open(jw);
@@ -442,11 +458,11 @@ static void party(vg_jw_t *jw, sqlite3_stmt *st, const char *k, int ip)
     col(jw, st, ip + 3, "asn");
     col(jw, st, ip + 4, "org");
     vg_jw_key(jw, "home");
-    vg_jw_bool(jw, sqlite3_column_int(st, ip + 5) != 0);
+    vg_jw_bool(jw, truthy(&st[ip + 5]));
     vg_jw_obj_close(jw);
 }
 
-static void alert_summary(vg_jw_t *jw, sqlite3_stmt *st)
+static void alert_summary(vg_jw_t *jw, const vg_rcell_t *st)
 {
     col(jw, st, A_ID, "id");
     col_time(jw, st, A_TS, "time");
@@ -495,51 +511,59 @@ static void alert_where(q_t *q, const filt_t *f)
         q_int(q, " AND a.id < ?", f->cursor);
 }
 
-/* Writes rows of st (first column: the id) into "items" and the cursor of the next page. */
-typedef void (*row_fn)(vg_jw_t *jw, sqlite3_stmt *st);
+/* Writes rows (first column: the id) into "items" and the cursor of the next page. */
+typedef void (*row_fn)(vg_jw_t *jw, const vg_rcell_t *v);
 
-static void page(vg_web_req_t *rq, sqlite3 *db, q_t *q, const filt_t *f, const char *items,
-                 row_fn fn)
+typedef struct page_ctx {
+    vg_jw_t *jw;
+    row_fn fn;
+    unsigned limit, n;
+    int64_t last;
+    bool more;
+} page_ctx_t;
+
+static int page_row(void *ctx, size_t nc, const char *const *names, const vg_rcell_t *v)
+{
+    (void)nc;
+    (void)names;
+    page_ctx_t *p = ctx;
+    if (!v)
+        return 0;
+    if (p->n == p->limit) {
+        p->more = true;
+        return 1;
+    }
+    vg_jw_obj_open(p->jw);
+    p->fn(p->jw, v);
+    vg_jw_obj_close(p->jw);
+    p->last = v[0].i;
+    p->n++;
+    return 0;
+}
+
+static void page(vg_web_req_t *rq, vg_store_reader_t *rd, q_t *q, const filt_t *f,
+                 const char *items, row_fn fn)
 {
     q_int(q, " LIMIT ?", (int64_t)f->limit + 1);
-    sqlite3_stmt *st = q_prepare(db, q);
-    if (!st) {
-        store_error(rq, db, items);
-        return;
-    }
     vg_jw_t jw;
     json_begin(rq, &jw);
     vg_jw_obj_open(&jw);
     vg_jw_key(&jw, items);
     vg_jw_arr_open(&jw);
-    unsigned n = 0;
-    int64_t last = 0;
-    bool more = false;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == f->limit) {
-            more = true;
-            break;
-        }
-        vg_jw_obj_open(&jw);
-        fn(&jw, st);
-        vg_jw_obj_close(&jw);
-        last = sqlite3_column_int64(st, 0);
-        n++;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        store_error(rq, db, items);
-        sqlite3_finalize(st);
+    page_ctx_t pc = {.jw = &jw, .fn = fn, .limit = f->limit};
+    char err[768];
+    if (q_run(rd, q, page_row, &pc, err, sizeof err) < 0) {
+        vg_web_error(rq, 503, "store unavailable (%s): %s", items, err);
+        vg_web_reader_drop(rq->w);
         return;
     }
-    sqlite3_finalize(st);
     vg_jw_arr_close(&jw);
-    vg_jw_kv_uint(&jw, "count", n);
+    vg_jw_kv_uint(&jw, "count", pc.n);
     vg_jw_kv_uint(&jw, "limit", f->limit);
     vg_jw_key(&jw, "next_cursor");
-    if (more) {
+    if (pc.more) {
         char c[32];
-        snprintf(c, sizeof c, "%lld", (long long)last);
+        snprintf(c, sizeof c, "%lld", (long long)pc.last);
         vg_jw_str(&jw, c);
     } else {
         vg_jw_null(&jw);
@@ -548,7 +572,7 @@ static void page(vg_web_req_t *rq, sqlite3 *db, q_t *q, const filt_t *f, const c
     vg_buf_putc(&rq->body, '\n');
 }
 
-static void api_alerts(vg_web_req_t *rq, sqlite3 *db)
+static void api_alerts(vg_web_req_t *rq, vg_store_reader_t *db)
 {
     static const char *const extra[] = {"attacker", "victim", "asn",    "sid",   "certainty",
                                         "run",      "incident", "cursor", "limit", NULL};
@@ -564,7 +588,7 @@ static void api_alerts(vg_web_req_t *rq, sqlite3 *db)
     vg_buf_fini(&q.sql);
 }
 
-static void incident_row(vg_jw_t *jw, sqlite3_stmt *st)
+static void incident_row(vg_jw_t *jw, const vg_rcell_t *st)
 {
     col(jw, st, 0, "id");
     col(jw, st, 1, "run");
@@ -582,7 +606,7 @@ static void incident_row(vg_jw_t *jw, sqlite3_stmt *st)
     col(jw, st, 13, "asn");
 }
 
-static void api_incidents(vg_web_req_t *rq, sqlite3 *db)
+static void api_incidents(vg_web_req_t *rq, vg_store_reader_t *db)
 {
     static const char *const extra[] = {"attacker", "victim", "run", "cursor", "limit", NULL};
     filt_t f;
@@ -643,7 +667,37 @@ static void evidence_json(vg_jw_t *jw, const vg_web_evidence_t *ev, int64_t id)
     vg_jw_obj_close(jw);
 }
 
-static void api_alert(vg_web_req_t *rq, sqlite3 *db, int64_t id, bool pcap)
+/* One row, copied (text duplicated) for use after the query. */
+typedef struct row_copy {
+    size_t n;
+    vg_rcell_t *v;
+} row_copy_t;
+
+static int copy_row(void *ctx, size_t nc, const char *const *names, const vg_rcell_t *v)
+{
+    (void)names;
+    row_copy_t *rc = ctx;
+    if (!v)
+        return 0;
+    rc->n = nc;
+    rc->v = vg_xcalloc(nc + 1, sizeof *rc->v);
+    for (size_t c = 0; c < nc; c++) {
+        rc->v[c] = v[c];
+        rc->v[c].s = v[c].kind == VG_RK_TEXT ? vg_xstrdup(v[c].s) : NULL;
+    }
+    return 1;
+}
+
+static void row_copy_free(row_copy_t *rc)
+{
+    for (size_t c = 0; c < rc->n; c++)
+        free(rc->v[c].s);
+    free(rc->v);
+}
+
+static const char *text_of(const vg_rcell_t *v) { return v->kind == VG_RK_TEXT ? v->s : NULL; }
+
+static void api_alert(vg_web_req_t *rq, vg_store_reader_t *db, int64_t id, bool pcap)
 {
     static const char *const none[] = {NULL};
     if (!vg_web_args_known(rq, none))
@@ -652,27 +706,28 @@ static void api_alert(vg_web_req_t *rq, sqlite3 *db, int64_t id, bool pcap)
     vg_buf_init(&q.sql, 2048);
     vg_buf_puts(&q.sql, ALERT_COLS);
     q_int(&q, " WHERE a.id = ? AND r.status IN ('complete','partial')", id);
-    sqlite3_stmt *st = q_prepare(db, &q);
+    row_copy_t row = {0};
+    char err[768];
+    int qrc = q_run(db, &q, copy_row, &row, err, sizeof err);
     vg_buf_fini(&q.sql);
-    if (!st) {
-        store_error(rq, db, "alert");
+    if (qrc < 0) {
+        vg_web_error(rq, 503, "store unavailable (alert): %s", err);
+        vg_web_reader_drop(rq->w);
         return;
     }
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        if (rc == SQLITE_DONE)
-            vg_web_error(rq, 404, "no alert %lld in a counted run", (long long)id);
-        else
-            store_error(rq, db, "alert");
-        sqlite3_finalize(st);
+    if (!row.v) {
+        vg_web_error(rq, 404, "no alert %lld in a counted run", (long long)id);
         return;
     }
-    const char *ref = (const char *)sqlite3_column_text(st, A_EVREF);
-    const char *logdir = (const char *)sqlite3_column_text(st, A_LOGDIR);
+    const vg_rcell_t *st = row.v;
+    const char *ref = text_of(&st[A_EVREF]);
+    const char *logdir = text_of(&st[A_LOGDIR]);
     vg_web_evidence_t ev = {.status = "none"};
     char *data = NULL;
     size_t len = 0;
-    if (ref)
+    if (ref && vg_store_reader_dialect(db) == VG_SQL_PG)
+        ev.status = "on_sensor"; /* the file and its ledger are the sensor's (pg_no_evidence) */
+    else if (ref)
         vg_web_evidence_check(logdir, vg_web_opts(rq->w)->logdir, ref, &ev, pcap ? &data : NULL,
                               &len);
     if (pcap) {
@@ -693,7 +748,7 @@ static void api_alert(vg_web_req_t *rq, sqlite3 *db, int64_t id, bool pcap)
                 vg_web_header(rq, "X-Vigil-Ledger-SHA256", "%s", ev.ledger_sha);
         }
         free(data);
-        sqlite3_finalize(st);
+        row_copy_free(&row);
         return;
     }
     vg_jw_t jw;
@@ -706,7 +761,7 @@ static void api_alert(vg_web_req_t *rq, sqlite3 *db, int64_t id, bool pcap)
     col(&jw, st, A_SENSOR, "sensor");
     col(&jw, st, A_CAT, "category");
     vg_jw_key(&jw, "counted");
-    vg_jw_bool(&jw, sqlite3_column_int(st, A_COUNTED) != 0);
+    vg_jw_bool(&jw, truthy(&st[A_COUNTED]));
     col(&jw, st, A_CERT, "certainty");
     col(&jw, st, A_ROLEBY, "role_by");
     col(&jw, st, A_ACTION, "action");
@@ -733,27 +788,29 @@ static void api_alert(vg_web_req_t *rq, sqlite3 *db, int64_t id, bool pcap)
     col(&jw, st, A_SPORT, "src_port");
     col(&jw, st, A_DST, "dest_ip");
     col(&jw, st, A_DPORT, "dest_port");
-    /* The flow's summary when the store kept it (store.flows). */
-    sqlite3_stmt *fs = NULL;
-    if (sqlite3_column_type(st, A_FLOW) != SQLITE_NULL &&
-        sqlite3_prepare_v2(db, "SELECT start_ts, end_ts, pkts_toserver, pkts_toclient,"
-                               " bytes_toserver, bytes_toclient, state, reason FROM flows"
-                               " WHERE run_id=? AND flow_id=? LIMIT 1",
-                           -1, &fs, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(fs, 1, sqlite3_column_int64(st, A_RUN));
-        sqlite3_bind_int64(fs, 2, sqlite3_column_int64(st, A_FLOW));
-        if (sqlite3_step(fs) == SQLITE_ROW) {
-            col_time(&jw, fs, 0, "start");
-            col_time(&jw, fs, 1, "end");
-            col(&jw, fs, 2, "pkts_toserver");
-            col(&jw, fs, 3, "pkts_toclient");
-            col(&jw, fs, 4, "bytes_toserver");
-            col(&jw, fs, 5, "bytes_toclient");
-            col(&jw, fs, 6, "state");
-            col(&jw, fs, 7, "reason");
+    /* The flow's summary when the store kept it (store.flows; the central PostgreSQL store
+     * keeps no flows). */
+    if (st[A_FLOW].kind == VG_RK_INT && vg_store_reader_dialect(db) == VG_SQL_SQLITE) {
+        q_t fq = {0};
+        vg_buf_init(&fq.sql, 256);
+        vg_buf_puts(&fq.sql, "SELECT start_ts, end_ts, pkts_toserver, pkts_toclient,"
+                             " bytes_toserver, bytes_toclient, state, reason FROM flows");
+        q_int(&fq, " WHERE run_id=?", st[A_RUN].i);
+        q_int(&fq, " AND flow_id=? LIMIT 1", st[A_FLOW].i);
+        row_copy_t fr = {0};
+        if (q_run(db, &fq, copy_row, &fr, err, sizeof err) >= 0 && fr.v) {
+            col_time(&jw, fr.v, 0, "start");
+            col_time(&jw, fr.v, 1, "end");
+            col(&jw, fr.v, 2, "pkts_toserver");
+            col(&jw, fr.v, 3, "pkts_toclient");
+            col(&jw, fr.v, 4, "bytes_toserver");
+            col(&jw, fr.v, 5, "bytes_toclient");
+            col(&jw, fr.v, 6, "state");
+            col(&jw, fr.v, 7, "reason");
         }
+        row_copy_free(&fr);
+        vg_buf_fini(&fq.sql);
     }
-    sqlite3_finalize(fs);
     vg_jw_obj_close(&jw);
     col(&jw, st, A_INC, "incident");
     vg_jw_key(&jw, "evidence");
@@ -768,17 +825,27 @@ static void api_alert(vg_web_req_t *rq, sqlite3 *db, int64_t id, bool pcap)
     }
     vg_jw_obj_close(&jw);
     vg_buf_putc(&rq->body, '\n');
-    sqlite3_finalize(st);
+    row_copy_free(&row);
+}
+
+/* Over PostgreSQL evidence pcaps cannot be served: the files stay on the sensors. */
+static void pg_no_evidence(vg_web_req_t *rq)
+{
+    vg_web_error(rq, 404, "evidence files are not reachable from the central store: they stay in "
+                 "the evidence folder of the sensor that wrote them (the alert's evidence "
+                 "reference names the file); serve that sensor's store with `vigil serve "
+                 "--store` to download them");
 }
 
 void vg_web_api(vg_web_req_t *rq, const char *path)
 {
     char err[1024];
-    sqlite3 *db = vg_web_db(rq->w, err, sizeof err);
+    vg_store_reader_t *db = vg_web_reader(rq->w, err, sizeof err);
     if (!db) {
         vg_web_error(rq, 503, "store unavailable: %s", err);
         return;
     }
+    bool pg = vg_store_reader_dialect(db) == VG_SQL_PG;
     if (!strcmp(path, "report"))
         api_report(rq, db);
     else if (!strcmp(path, "alerts"))
@@ -804,6 +871,8 @@ void vg_web_api(vg_web_req_t *rq, const char *path)
         }
         if (!p[n])
             api_alert(rq, db, id, false);
+        else if (!strcmp(p + n, "/pcap") && pg)
+            pg_no_evidence(rq);
         else if (!strcmp(p + n, "/pcap"))
             api_alert(rq, db, id, true);
         else

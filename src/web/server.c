@@ -43,6 +43,7 @@ struct vg_web {
     bool auth;
     uint16_t port;
     pthread_key_t dbkey;
+    pthread_key_t rdkey; /* the thread's store reader */
     pthread_mutex_t mu;
     struct cache_slot cache[CACHE_SLOTS];
     uint64_t tick;
@@ -90,6 +91,33 @@ sqlite3 *vg_web_db(vg_web_t *w, char *err, size_t err_len)
     if (db)
         pthread_setspecific(w->dbkey, db);
     return db;
+}
+
+static void rd_close(void *p) { vg_store_reader_close(p); }
+
+vg_store_reader_t *vg_web_reader(vg_web_t *w, char *err, size_t err_len)
+{
+    vg_store_reader_t *rd = pthread_getspecific(w->rdkey);
+    if (rd)
+        return rd;
+    if (w->o.pg_dsn) {
+        rd = vg_store_reader_pg(w->o.pg_dsn, err, err_len);
+    } else {
+        sqlite3 *db = vg_web_db(w, err, err_len);
+        rd = db ? vg_store_reader_sqlite(db, false, w->o.store_label) : NULL;
+    }
+    if (rd)
+        pthread_setspecific(w->rdkey, rd);
+    return rd;
+}
+
+void vg_web_reader_drop(vg_web_t *w)
+{
+    vg_store_reader_t *rd = pthread_getspecific(w->rdkey);
+    if (rd && w->o.pg_dsn) {
+        vg_store_reader_close(rd);
+        pthread_setspecific(w->rdkey, NULL);
+    }
 }
 
 /* --- report cache --- */
@@ -562,6 +590,20 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vg_log(VG_LOG_WARN, "serve: %s", msg);
 }
 
+static int check_store(const char *path, char *err, size_t err_len);
+
+/* The PostgreSQL store answers and is one this vigil reads. */
+static int check_pg(const char *dsn, char *label, size_t label_len, char *err, size_t err_len)
+{
+    vg_store_reader_t *rd = vg_store_reader_pg(dsn, err, err_len);
+    if (!rd)
+        return -1;
+    snprintf(label, label_len, "%s", vg_store_reader_label(rd)); /* as vigil report names it */
+    int rc = vg_store_reader_check(rd, err, err_len);
+    vg_store_reader_close(rd);
+    return rc;
+}
+
 static int check_store(const char *path, char *err, size_t err_len)
 {
     sqlite3 *db = vg_store_open_db(path, false, true, err, err_len);
@@ -598,8 +640,10 @@ static int check_store(const char *path, char *err, size_t err_len)
 static void opts_copy(vg_web_opts_t *d, const vg_web_opts_t *s)
 {
     *d = *s;
-    d->store_path = vg_xstrdup(s->store_path);
-    d->store_label = vg_xstrdup(s->store_label ? s->store_label : s->store_path);
+    d->store_path = s->store_path ? vg_xstrdup(s->store_path) : NULL;
+    d->pg_dsn = s->pg_dsn ? vg_xstrdup(s->pg_dsn) : NULL;
+    d->store_label = vg_xstrdup(s->store_label ? s->store_label
+                                : s->store_path ? s->store_path : "postgresql");
     d->logdir = s->logdir ? vg_xstrdup(s->logdir) : NULL;
     d->addr = vg_xstrdup(s->addr ? s->addr : "127.0.0.1");
     d->token = NULL;
@@ -618,12 +662,14 @@ static void web_free(vg_web_t *w)
     for (size_t i = 0; i < BUILDS_MAX; i++)
         free(w->building[i]);
     free((char *)w->o.store_path);
+    free((char *)w->o.pg_dsn);
     free((char *)w->o.store_label);
     free((char *)w->o.logdir);
     free((char *)w->o.addr);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->built);
     pthread_key_delete(w->dbkey);
+    pthread_key_delete(w->rdkey);
     free(w);
 }
 
@@ -652,10 +698,15 @@ vg_web_t *vg_web_start(const vg_web_opts_t *o, char *err, size_t err_len)
                  "only loopback addresses may be served without one", addr);
         return NULL;
     }
-    if (check_store(o->store_path, err, err_len))
+    char label[512] = "";
+    if (o->pg_dsn ? check_pg(o->pg_dsn, label, sizeof label, err, err_len)
+                  : check_store(o->store_path, err, err_len))
         return NULL;
     vg_web_t *w = vg_xcalloc(1, sizeof *w);
-    opts_copy(&w->o, o);
+    vg_web_opts_t oc = *o;
+    if (!oc.store_label && *label)
+        oc.store_label = label;
+    opts_copy(&w->o, &oc);
     if (o->token) {
         w->auth = true;
         SHA256((const unsigned char *)o->token, strlen(o->token), w->token_hash);
@@ -666,6 +717,7 @@ vg_web_t *vg_web_start(const vg_web_opts_t *o, char *err, size_t err_len)
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->built, NULL);
     pthread_key_create(&w->dbkey, db_close);
+    pthread_key_create(&w->rdkey, rd_close);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      (v6 ? MHD_USE_IPv6 : 0);
     w->d = MHD_start_daemon(flags, o->port, NULL, NULL, handler, w,

@@ -7,7 +7,9 @@
  * them, with the file's hash recomputed and compared with the ledger's. Endpoints, security and
  * limits: docs/WEB.md.
  *
- * Threads: every pool thread opens its own read-only SQLite connection on first use. */
+ * Threads: every pool thread opens its own read-only SQLite connection (or PostgreSQL
+ * connection, with --pg) on first use; every endpoint reads through the store reader
+ * (store/store.h). */
 #ifndef VG_WEB_WEB_H
 #define VG_WEB_WEB_H
 
@@ -16,7 +18,9 @@
 #include <stdint.h>
 
 typedef struct vg_web_opts {
-    const char *store_path;  /* the SQLite file of the store */
+    const char *store_path;  /* the SQLite file of the store (NULL with pg_dsn) */
+    const char *pg_dsn;      /* else the central PostgreSQL store (`vigil collect`); evidence
+                              * pcaps are not served from it (docs/WEB.md) */
     const char *store_label; /* "store" member of the report document (as vigil report names it) */
     const char *logdir;      /* LOGDIR given on the command line (evidence fallback), or NULL */
     const char *addr;        /* numeric IPv4 or IPv6 address to bind */

@@ -53,6 +53,12 @@ typedef struct vg_web_req {
 const vg_web_opts_t *vg_web_opts(const vg_web_t *w);
 /* The calling thread's read-only connection (opened on first use). NULL with err. */
 struct sqlite3 *vg_web_db(vg_web_t *w, char *err, size_t err_len);
+/* The calling thread's store reader (SQLite: over vg_web_db's connection; PostgreSQL: its own
+ * connection), opened on first use. NULL with err. */
+struct vg_store_reader;
+struct vg_store_reader *vg_web_reader(vg_web_t *w, char *err, size_t err_len);
+/* After a failure over PostgreSQL: the next request connects again (a restarted server). */
+void vg_web_reader_drop(vg_web_t *w);
 /* Report documents by canonical query and store generation (small LRU). get returns a new
  * reference or NULL; put takes a reference of its own. */
 vg_web_doc_t *vg_web_cache_get(vg_web_t *w, const char *key);

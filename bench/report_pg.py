@@ -109,9 +109,15 @@ def main():
         ship(redis, lines, a.alerts)
         t_ship = time.time() - t0
         t0 = time.time()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p0 = postmaster_cpu(pg)
         c = subprocess.run([vigil, "collect", "--redis", redis.url, "--pg", pg.dsn,
                             "--idle-exit", "3"], capture_output=True, text=True)
         t_collect = time.time() - t0 - 3
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        time.sleep(0.5)
+        c_cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        s_cpu = postmaster_cpu(pg) - p0
         if c.returncode:
             raise SystemExit("collect: " + c.stderr[-2000:])
         n_pg = int(pg.sql("SELECT count(*) FROM alerts"))
@@ -119,6 +125,8 @@ def main():
         print("alerts: %d (sqlite) / %d (postgresql, %d rollup cells); shipped in %.1f s, "
               "collected in %.1f s (%.0f alerts/s with derivation)"
               % (a.alerts, n_pg, cells, t_ship, t_collect, a.alerts / max(t_collect, 1e-9)))
+        print("collect CPU: vigil collect %.1f s, PostgreSQL %.1f s (%.1f + %.1f us per alert)"
+              % (c_cpu, s_cpu, 1e6 * c_cpu / a.alerts, 1e6 * s_cpu / a.alerts))
         pg.sql("VACUUM ANALYZE")
         # the whole store (whole days: rollup cells), and a period cutting two days (their
         # parts read from the raw alerts) for one category

@@ -264,6 +264,14 @@ def case_sensors():
         assert sum(r["alerts"] for r in by.values()) == metric(whole, "alerts")
         # one sensor: no by-sensor table
         assert "sensors" not in parts[0]["tables"]
+        # every format renders it (the renderers do not know the store)
+        for fmt in ("html", "md", "csv"):
+            out = run([ARGS.vigil, "report", "--format", fmt] + list(args)).stdout
+            if fmt == "csv":
+                lines = [x for x in out.splitlines() if x.startswith("sensors,")]
+                assert len(lines) == 2, lines  # one row per sensor
+            else:
+                assert "By sensor" in out, fmt
 
 
 def case_migrate():

@@ -339,6 +339,11 @@ int worker_start(run_t *r, worker_t *w, unsigned id)
     /* The reader sleeps on this ring when the worker has all batches: wake it for a burst of
      * half of them rather than one at a time (one futex wake and context switch per batch). */
     vg_ring_set_wake_at(w->back, BATCHES_PER_WORKER / 2);
+    /* The same the other way: when the reader is the slower side (decode and flow stages) the
+     * worker empties its ring and sleeps; waking it per batch cost the reader a futex call and
+     * the worker a context switch every 256 packets. A sleeping worker waits for 4 batches (at
+     * most 2 ms: the ring's timed wait then takes any batch, so a slow live link still flows). */
+    vg_ring_set_wake_at(w->in, BATCHES_PER_WORKER / 4);
     w->dec = vg_decoder_new(&r->dec_cfg);
     w->flows = vg_flow_table_new(&r->flow_cfg, on_flow_end, w);
     wapp_init(w);

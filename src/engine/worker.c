@@ -125,7 +125,8 @@ static void process_packet(worker_t *w, vg_packet_t *p)
 
 /* A batch, decoded AHEAD packets ahead of the rest of the processing so that the flow table's
  * cache lines for a packet can be fetched while the packets before it are processed: its bucket
- * when it is decoded, the bucket's first flow AHEAD/2 packets later. Decoding needs nothing from
+ * when it is decoded, the bucket's first flow AHEAD/2 packets later, the second AHEAD/4 packets
+ * before its lookup (vg_flow_prefetch). Decoding needs nothing from
  * the later stages, and each packet's anomalies and flow work are still done in packet order, so
  * the events are the same, in the same order. One exception: a reassembled IP datagram lives in
  * the decoder's buffer until its next call, so decoding stops there until it was processed. */
@@ -163,9 +164,11 @@ static void process_batch(worker_t *w, const batch_t *b)
                 hold = dec;
             dec++;
         }
-        uint32_t k = i + AHEAD / 2;
-        if (k < dec && q[k % RING].flow)
-            vg_flow_prefetch(w->flows, q[k % RING].hash, 1);
+        for (int step = 1; step <= 2; step++) {
+            uint32_t k = i + (AHEAD >> step);
+            if (k < dec && q[k % RING].flow)
+                vg_flow_prefetch(w->flows, q[k % RING].hash, step);
+        }
         struct ahead *a = &q[i % RING];
         if (a->p.ts > w->now)
             w->now = a->p.ts;

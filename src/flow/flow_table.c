@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CHUNK 4096u
 #define NIL 0u /* slot indices are 1-based so that 0 means none */
@@ -49,6 +50,8 @@ struct vg_flow_table {
     void *user;
     vg_flow_t **chunks;   /* chunk k holds slots k*CHUNK+1 .. (k+1)*CHUNK */
     uint32_t n_chunks, max_chunks;
+    void *arena;          /* address space for all chunks (pool_reserve), or NULL: calloc each */
+    size_t arena_len;
     uint32_t n_slots;     /* slots allocated */
     uint32_t free_head;   /* free list through _next */
     uint32_t *buckets;
@@ -73,6 +76,36 @@ static inline vg_flow_t *slot(const vg_flow_table_t *t, uint32_t idx)
     return &t->chunks[i / CHUNK][i % CHUNK];
 }
 
+/* On attack traffic the pool is tens of MB of slots touched at random, a TLB miss per flow
+ * access on 4 KB pages (and the prefetches of the lookahead were wasted on them). So the chunks are
+ * carved in order out of one reservation of address space for the whole memcap, asked to be
+ * backed by transparent huge pages (2 MB). Only what is touched becomes memory, as before; the
+ * memuse counter still counts whole chunks. Without the reservation: one calloc per chunk. */
+#define HUGE_PAGE (2u << 20)
+
+static void pool_reserve(vg_flow_table_t *t)
+{
+    size_t len = (size_t)t->max_chunks * CHUNK * sizeof(vg_flow_t) + HUGE_PAGE;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    t->arena = p;
+    t->arena_len = len;
+#ifdef MADV_HUGEPAGE
+    char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    (void)madvise(a, len - (size_t)(a - (char *)p), MADV_HUGEPAGE); /* a hint only */
+#endif
+}
+
+static vg_flow_t *chunk_alloc(vg_flow_table_t *t)
+{
+    if (!t->arena)
+        return calloc(CHUNK, sizeof(vg_flow_t));
+    uintptr_t a = ((uintptr_t)t->arena + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    return (vg_flow_t *)a + (size_t)t->n_chunks * CHUNK; /* fresh pages: zero */
+}
+
 vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn on_end, void *user)
 {
     vg_flow_table_t *t = vg_xcalloc(1, sizeof *t);
@@ -88,6 +121,7 @@ vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn o
      * (one chunk at least: a cap below ~1.3 MB is rounded up to it) */
     t->max_chunks = (uint32_t)(max_flows / CHUNK);
     t->chunks = vg_xcalloc(t->max_chunks, sizeof *t->chunks);
+    pool_reserve(t);
     uint32_t nb = 1024;
     while (nb < max_flows)
         nb <<= 1;
@@ -280,7 +314,7 @@ static bool grow(vg_flow_table_t *t)
 {
     if (t->n_chunks >= t->max_chunks)
         return false;
-    vg_flow_t *c = calloc(CHUNK, sizeof *c);
+    vg_flow_t *c = chunk_alloc(t);
     if (!c)
         return false;
     t->chunks[t->n_chunks++] = c;
@@ -432,6 +466,12 @@ void vg_flow_prefetch(const vg_flow_table_t *t, uint32_t hash, int step)
         __builtin_prefetch(bucket);
         return;
     }
+    if (step == 2) { /* the chain's second flow (most packets of attack traffic start a flow:
+                      * the lookup reads the whole chain) */
+        if (*bucket && slot(t, *bucket)->_next)
+            prefetch_slot(t, slot(t, *bucket)->_next);
+        return;
+    }
     if (*bucket)
         prefetch_slot(t, *bucket);
     if (t->free_head) { /* a new flow: the whole slot is cleared and written */
@@ -560,8 +600,11 @@ void vg_flow_table_free(vg_flow_table_t *t)
     if (!t)
         return;
     vg_flow_table_flush(t, VG_FLOW_END_SHUTDOWN);
-    for (uint32_t k = 0; k < t->n_chunks; k++)
-        free(t->chunks[k]);
+    if (t->arena)
+        munmap(t->arena, t->arena_len);
+    else
+        for (uint32_t k = 0; k < t->n_chunks; k++)
+            free(t->chunks[k]);
     free(t->chunks);
     free(t->buckets);
     free(t);

@@ -416,6 +416,14 @@ static uint32_t alloc_slot(vg_flow_table_t *t)
     }
     uint32_t idx = t->free_head;
     t->free_head = slot(t, idx)->_next;
+    /* The next new flow's slot, read (its free-list link) and then cleared and written: fetch
+     * it now, a few packets before (the free list changes too often to do it at lookahead). */
+    if (t->free_head) {
+        const char *f = (const char *)slot(t, t->free_head);
+        for (size_t o = 0; o < sizeof(vg_flow_t); o += 64)
+            __builtin_prefetch(f + o, 1);
+        __builtin_prefetch(f + sizeof(vg_flow_t) - 1, 1);
+    }
     return idx;
 }
 
@@ -474,12 +482,6 @@ void vg_flow_prefetch(const vg_flow_table_t *t, uint32_t hash, int step)
     }
     if (*bucket)
         prefetch_slot(t, *bucket);
-    if (t->free_head) { /* a new flow: the whole slot is cleared and written */
-        const char *f = (const char *)slot(t, t->free_head);
-        for (size_t o = 0; o < sizeof(vg_flow_t); o += 64)
-            __builtin_prefetch(f + o, 1);
-        __builtin_prefetch(f + sizeof(vg_flow_t) - 1, 1);
-    }
 }
 
 vg_flow_t *vg_flow_lookup(vg_flow_table_t *t, const vg_packet_t *p, int *dir)

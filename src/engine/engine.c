@@ -701,6 +701,7 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     reader_t rd = {.run = r, .cur = vg_xcalloc(r->n_workers, sizeof(batch_t *))};
     double t0 = now_wall(), last_draw = t0, last_kstats = t0;
     vg_packet_t p;
+    uint64_t n_read = 0, bytes_read = 0;
     int rc = 0;
     bool stopping = false;
     unsigned swapping = 0; /* generation being handed to the workers */
@@ -743,9 +744,10 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
             res->first_ts = p.ts;
         if (p.ts > res->last_ts)
             res->last_ts = p.ts;
+        /* this thread is their only writer: plain stores, not a locked add per packet */
         atomic_store_explicit(&r->last_ts, res->last_ts, memory_order_relaxed);
-        atomic_fetch_add_explicit(&r->packets, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&r->bytes, p.wirelen, memory_order_relaxed);
+        atomic_store_explicit(&r->packets, ++n_read, memory_order_relaxed);
+        atomic_store_explicit(&r->bytes, bytes_read += p.wirelen, memory_order_relaxed);
         if (o->stage != VG_STAGE_READ)
             reader_add(&rd, &p);
         /* live: look at the clock often enough for a slow link (kernel counters, progress) */

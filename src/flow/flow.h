@@ -92,6 +92,18 @@ void vg_flow_table_free(vg_flow_table_t *t);
  * flow (not IP). */
 vg_flow_t *vg_flow_lookup(vg_flow_table_t *t, const vg_packet_t *p, int *dir);
 
+/* The same lookup in steps, so that a worker can warm the cache for a packet a few packets before
+ * it is looked up (on attack traffic the table is far larger than the caches, and the bucket and
+ * the flow were one cache miss each per packet). vg_flow_key_hash() is the hash of the packet's
+ * flow key (only for IPv4/IPv6 packets, as vg_flow_lookup accepts them); vg_flow_prefetch() step
+ * 0 prefetches the bucket, step 1 (some packets later, with the bucket in cache) the first flow
+ * of its chain, step 2 (later again) the chain's second flow; they change nothing. (The slot of
+ * the next new flow is prefetched when the one before it is allocated.) vg_flow_lookup_hash() is
+ * vg_flow_lookup() with the hash already computed. */
+uint32_t vg_flow_key_hash(const vg_packet_t *p);
+void vg_flow_prefetch(const vg_flow_table_t *t, uint32_t hash, int step);
+vg_flow_t *vg_flow_lookup_hash(vg_flow_table_t *t, const vg_packet_t *p, uint32_t hash, int *dir);
+
 /* Marks a flow's protocol state (decides its timeout class). */
 void vg_flow_set_state(vg_flow_table_t *t, vg_flow_t *f, enum vg_flow_state st);
 

@@ -17,8 +17,10 @@
 #include "common/common.h"
 #include "common/hash.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CHUNK 4096u
 #define NIL 0u /* slot indices are 1-based so that 0 means none */
@@ -48,6 +50,8 @@ struct vg_flow_table {
     void *user;
     vg_flow_t **chunks;   /* chunk k holds slots k*CHUNK+1 .. (k+1)*CHUNK */
     uint32_t n_chunks, max_chunks;
+    void *arena;          /* address space for all chunks (pool_reserve), or NULL: calloc each */
+    size_t arena_len;
     uint32_t n_slots;     /* slots allocated */
     uint32_t free_head;   /* free list through _next */
     uint32_t *buckets;
@@ -56,6 +60,7 @@ struct vg_flow_table {
     tlist_t lists[N_CLASSES];
     uint64_t stats[C_N];
     bool in_emergency;
+    bool unchained;       /* flushing: the buckets were emptied at once (vg_flow_table_flush) */
 };
 
 void vg_flow_config_defaults(vg_flow_config_t *cfg)
@@ -69,6 +74,36 @@ static inline vg_flow_t *slot(const vg_flow_table_t *t, uint32_t idx)
 {
     uint32_t i = idx - 1;
     return &t->chunks[i / CHUNK][i % CHUNK];
+}
+
+/* On attack traffic the pool is tens of MB of slots touched at random, a TLB miss per flow
+ * access on 4 KB pages (and the prefetches of the lookahead were wasted on them). So the chunks are
+ * carved in order out of one reservation of address space for the whole memcap, asked to be
+ * backed by transparent huge pages (2 MB). Only what is touched becomes memory, as before; the
+ * memuse counter still counts whole chunks. Without the reservation: one calloc per chunk. */
+#define HUGE_PAGE (2u << 20)
+
+static void pool_reserve(vg_flow_table_t *t)
+{
+    size_t len = (size_t)t->max_chunks * CHUNK * sizeof(vg_flow_t) + HUGE_PAGE;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    t->arena = p;
+    t->arena_len = len;
+#ifdef MADV_HUGEPAGE
+    char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    (void)madvise(a, len - (size_t)(a - (char *)p), MADV_HUGEPAGE); /* a hint only */
+#endif
+}
+
+static vg_flow_t *chunk_alloc(vg_flow_table_t *t)
+{
+    if (!t->arena)
+        return calloc(CHUNK, sizeof(vg_flow_t));
+    uintptr_t a = ((uintptr_t)t->arena + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    return (vg_flow_t *)a + (size_t)t->n_chunks * CHUNK; /* fresh pages: zero */
 }
 
 vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn on_end, void *user)
@@ -86,6 +121,7 @@ vg_flow_table_t *vg_flow_table_new(const vg_flow_config_t *cfg, vg_flow_end_fn o
      * (one chunk at least: a cap below ~1.3 MB is rounded up to it) */
     t->max_chunks = (uint32_t)(max_flows / CHUNK);
     t->chunks = vg_xcalloc(t->max_chunks, sizeof *t->chunks);
+    pool_reserve(t);
     uint32_t nb = 1024;
     while (nb < max_flows)
         nb <<= 1;
@@ -278,7 +314,7 @@ static bool grow(vg_flow_table_t *t)
 {
     if (t->n_chunks >= t->max_chunks)
         return false;
-    vg_flow_t *c = calloc(CHUNK, sizeof *c);
+    vg_flow_t *c = chunk_alloc(t);
     if (!c)
         return false;
     t->chunks[t->n_chunks++] = c;
@@ -298,11 +334,13 @@ static bool grow(vg_flow_table_t *t)
 static void end_flow(vg_flow_table_t *t, uint32_t idx, enum vg_flow_end_reason reason)
 {
     vg_flow_t *f = slot(t, idx);
-    uint32_t *pp = &t->buckets[f->hash & t->bucket_mask];
-    while (*pp && *pp != idx)
-        pp = &slot(t, *pp)->_next;
-    if (*pp)
-        *pp = f->_next;
+    if (!t->unchained) {
+        uint32_t *pp = &t->buckets[f->hash & t->bucket_mask];
+        while (*pp && *pp != idx)
+            pp = &slot(t, *pp)->_next;
+        if (*pp)
+            *pp = f->_next;
+    }
     list_remove(t, idx);
     t->stats[C_END_NEW + f->state]++;
     t->stats[C_REASON_TIMEOUT + reason]++;
@@ -312,6 +350,33 @@ static void end_flow(vg_flow_table_t *t, uint32_t idx, enum vg_flow_end_reason r
     f->_next = t->free_head;
     t->free_head = idx;
     t->stats[C_ACTIVE]--;
+}
+
+/* The lines of a slot that a lookup or an unlink reads: slots are not line-aligned, so the key
+ * and hash (first 48 bytes) may span two lines; the chain link is at the end. */
+static inline void prefetch_slot(const vg_flow_table_t *t, uint32_t idx)
+{
+    const char *f = (const char *)slot(t, idx);
+    __builtin_prefetch(f);
+    __builtin_prefetch(f + offsetof(vg_flow_t, hash) + 3);
+    __builtin_prefetch(f + offsetof(vg_flow_t, _next));
+}
+
+/* Expiry ends flows in list order, and each end_flow() walks the flow's bucket chain to unlink
+ * it: a cache miss on the bucket, often another on the chain (new flows go to the chain's head,
+ * so the oldest is behind younger ones). Before ending idx: prefetch the bucket of the list's
+ * next flow (whose slot the previous call prefetched) and the flow after it. (A deeper pipeline
+ * along the list measured slower: its pointer chasing stalled on lines not yet arrived.) */
+static void prefetch_after(const vg_flow_table_t *t, uint32_t idx)
+{
+    uint32_t n = slot(t, idx)->_lnext;
+    if (!n)
+        return;
+    const vg_flow_t *nf = slot(t, n);
+    if (!t->unchained)
+        __builtin_prefetch(&t->buckets[nf->hash & t->bucket_mask]);
+    if (nf->_lnext)
+        prefetch_slot(t, nf->_lnext);
 }
 
 /* End the least recently active flow over all classes with the given reason. */
@@ -328,6 +393,7 @@ static bool evict_oldest_reason(vg_flow_table_t *t, enum vg_flow_end_reason reas
     }
     if (best == NIL)
         return false;
+    prefetch_after(t, best);
     end_flow(t, best, reason);
     return true;
 }
@@ -350,6 +416,14 @@ static uint32_t alloc_slot(vg_flow_table_t *t)
     }
     uint32_t idx = t->free_head;
     t->free_head = slot(t, idx)->_next;
+    /* The next new flow's slot, read (its free-list link) and then cleared and written: fetch
+     * it now, a few packets before (the free list changes too often to do it at lookahead). */
+    if (t->free_head) {
+        const char *f = (const char *)slot(t, t->free_head);
+        for (size_t o = 0; o < sizeof(vg_flow_t); o += 64)
+            __builtin_prefetch(f + o, 1);
+        __builtin_prefetch(f + sizeof(vg_flow_t) - 1, 1);
+    }
     return idx;
 }
 
@@ -386,13 +460,43 @@ static void update(vg_flow_table_t *t, uint32_t idx, const vg_packet_t *p, int d
     list_append(t, idx);
 }
 
+uint32_t vg_flow_key_hash(const vg_packet_t *p)
+{
+    uint16_t sp, dp;
+    pkt_ports(p, &sp, &dp);
+    return key_hash(p, sp, dp);
+}
+
+void vg_flow_prefetch(const vg_flow_table_t *t, uint32_t hash, int step)
+{
+    const uint32_t *bucket = &t->buckets[hash & t->bucket_mask];
+    if (step == 0) {
+        __builtin_prefetch(bucket);
+        return;
+    }
+    if (step == 2) { /* the chain's second flow (most packets of attack traffic start a flow:
+                      * the lookup reads the whole chain) */
+        if (*bucket && slot(t, *bucket)->_next)
+            prefetch_slot(t, slot(t, *bucket)->_next);
+        return;
+    }
+    if (*bucket)
+        prefetch_slot(t, *bucket);
+}
+
 vg_flow_t *vg_flow_lookup(vg_flow_table_t *t, const vg_packet_t *p, int *dir)
+{
+    if (p->ip_ver != 4 && p->ip_ver != 6)
+        return NULL;
+    return vg_flow_lookup_hash(t, p, vg_flow_key_hash(p), dir);
+}
+
+vg_flow_t *vg_flow_lookup_hash(vg_flow_table_t *t, const vg_packet_t *p, uint32_t h, int *dir)
 {
     if (p->ip_ver != 4 && p->ip_ver != 6)
         return NULL;
     uint16_t sp, dp;
     pkt_ports(p, &sp, &dp);
-    uint32_t h = key_hash(p, sp, dp);
     uint32_t *bucket = &t->buckets[h & t->bucket_mask];
     for (uint32_t idx = *bucket; idx; idx = slot(t, idx)->_next) {
         vg_flow_t *f = slot(t, idx);
@@ -475,6 +579,7 @@ void vg_flow_table_tick(vg_flow_table_t *t, vg_time_t now)
             uint32_t idx = t->lists[c].head;
             if (!is_expired(t, slot(t, idx), now))
                 break;
+            prefetch_after(t, idx);
             end_flow(t, idx, VG_FLOW_END_TIMEOUT);
         }
     }
@@ -482,9 +587,14 @@ void vg_flow_table_tick(vg_flow_table_t *t, vg_time_t now)
 
 void vg_flow_table_flush(vg_flow_table_t *t, enum vg_flow_end_reason reason)
 {
+    /* Every flow ends: empty the buckets at once rather than unlink each flow from its chain
+     * (a cache miss or two per flow). The end hook does not look flows up. */
+    memset(t->buckets, 0, ((size_t)t->bucket_mask + 1) * sizeof *t->buckets);
+    t->unchained = true;
     /* End in order of last activity, oldest first, so output is stable. */
     while (evict_oldest_reason(t, reason))
         ;
+    t->unchained = false;
 }
 
 void vg_flow_table_free(vg_flow_table_t *t)
@@ -492,8 +602,11 @@ void vg_flow_table_free(vg_flow_table_t *t)
     if (!t)
         return;
     vg_flow_table_flush(t, VG_FLOW_END_SHUTDOWN);
-    for (uint32_t k = 0; k < t->n_chunks; k++)
-        free(t->chunks[k]);
+    if (t->arena)
+        munmap(t->arena, t->arena_len);
+    else
+        for (uint32_t k = 0; k < t->n_chunks; k++)
+            free(t->chunks[k]);
     free(t->chunks);
     free(t->buckets);
     free(t);

@@ -109,6 +109,8 @@ static void process_packet(worker_t *w, vg_packet_t *p)
         log_evidence(w, f, &sealed);
     if (f && w->run->opts->stage != VG_STAGE_FLOW)
         wapp_packet(w, f, p, dir);
+    if (f && w->evid && f->state == VG_FLOW_CLOSED)
+        vg_evid_flow_closed(w->evid, &f->evidence);
 }
 
 static void snapshot_if_asked(worker_t *w)

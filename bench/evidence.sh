@@ -10,6 +10,10 @@
 #        load, but blind to cache misses and to the kernel's work (file creation, writes). Note:
 #        valgrind hides the CPU's SHA instructions, so SHA-256 counts several times what it
 #        costs on the machine.
+#        CACHEGRIND=N: the same with cachegrind's cache simulation (last level 8 MB, about the share
+#        of the L3 one process gets here): instructions and last-level data misses, and an
+#        estimate of cycles = instructions + 100 x LL data misses (load-independent, but blind to
+#        the hardware prefetchers and to the kernel's work).
 #        BASE_VIGIL=PATH: also run that binary (e.g. a build of an older commit) in the same
 #        interleaved rounds, for a before/after under the same load.
 set -euo pipefail
@@ -26,6 +30,37 @@ alert http any any -> any any (msg:"bench: 1% of flows"; flow:established,to_ser
 R
 KEYS=$(mktemp -d)
 build/vigil keygen --out "$KEYS" >/dev/null
+if [ -n "${CACHEGRIND:-}" ]; then
+  CPCAP=$OUT/evidence-$CACHEGRIND.pcap
+  [ -f "$CPCAP" ] || build/vigil-gen --flows "$CACHEGRIND" -o "$CPCAP" >/dev/null
+  for bin in build/vigil ${BASE_VIGIL:-}; do
+    for m in off on; do
+      L=$(mktemp -d -p "${LOGBASE:-/tmp}")
+      E=""; [ $m = on ] && E=--evidence
+      valgrind --tool=cachegrind --cache-sim=yes --LL=8388608,16,64 \
+        --cachegrind-out-file=/dev/null "$bin" read "$CPCAP" -l "$L" -S "$RULES" -q -k none \
+        --workers 1 --set evidence.key-dir="$KEYS" ${EXTRA:-} $E 2>&1 >/dev/null |
+        tr -d , | awk -v m="$m" -v b="$bin" '/ I *refs:/ {i=$4} /LLd misses:/ {l=$4}
+                                             END {print b, m, i, l}'
+      rm -rf "$L"
+    done
+  done > "$OUT/evidence-cachegrind.txt"
+  rm -rf "$KEYS"
+  python3 - "$OUT/evidence-cachegrind.txt" "$CPCAP" <<'PY'
+import sys
+d = {}
+for l in open(sys.argv[1]):
+    b, m, i, ll = l.split()
+    d.setdefault(b, {})[m] = (int(i), int(ll))
+for b, r in d.items():
+    (ioff, loff), (ion, lon) = r["off"], r["on"]
+    eoff, eon = ioff + 100 * loff, ion + 100 * lon
+    print("%s on %s, 1 worker, cachegrind: instructions %+.1f%% (%d -> %d), LL data misses %d -> %d, "
+          "estimated cycles %+.1f%%" % (b, sys.argv[2], 100 * (ion - ioff) / ioff, ioff, ion, loff, lon,
+                                         100 * (eon - eoff) / eoff))
+PY
+  exit 0
+fi
 if [ -n "${CALLGRIND:-}" ]; then
   CPCAP=$OUT/evidence-$CALLGRIND.pcap
   [ -f "$CPCAP" ] || build/vigil-gen --flows "$CALLGRIND" -o "$CPCAP" >/dev/null
@@ -101,4 +136,12 @@ if "base-on" in cpu:
     bon, boff = statistics.median(cpu["base-on"]), statistics.median(cpu["base-off"])
     print("BASE_VIGIL, same rounds: CPU off %.2f s, on %.2f s; ratio %.1f%%, cost %.1f%%" %
           (boff, bon, 100 * boff / bon, 100 * (bon - boff) / boff))
+# The same rounds paired: each round's on/off, then the median and quartiles of those (the load
+# of the other engineers changes from round to round more than within one).
+for on_, off_, label in (("on", "off", "this build"), ("base-on", "base-off", "BASE_VIGIL")):
+    if on_ in cpu:
+        r = sorted(a / b - 1 for a, b in zip(cpu[on_], cpu[off_]))
+        q = statistics.quantiles(r, n=4) if len(r) > 1 else [r[0]] * 3
+        print("%s, CPU cost per round (on/off in the same round): median %+.1f%%, quartiles "
+              "%+.1f%% .. %+.1f%%" % (label, 100 * statistics.median(r), 100 * q[0], 100 * q[2]))
 PY

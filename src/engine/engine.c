@@ -573,6 +573,7 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->evid_cfg = (vg_evid_config_t){
         .ring_packets = (uint32_t)VG_MIN(vg_config_uint(cfg, "evidence.ring-packets"), 4096),
         .memcap = vg_config_uint(cfg, "evidence.memcap"),
+        .ring_idle = (uint32_t)VG_MIN(vg_config_uint(cfg, "evidence.ring-idle"), 86400),
         .max_packets = vg_config_uint(cfg, "evidence.max-packets"),
         .max_bytes = vg_config_uint(cfg, "evidence.max-bytes"),
         .dir = r->evid_dir,

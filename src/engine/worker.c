@@ -115,6 +115,8 @@ static void process_decoded(worker_t *w, vg_packet_t *p, enum vg_decode_result d
         log_evidence(w, f, &sealed);
     if (f && w->run->opts->stage != VG_STAGE_FLOW)
         wapp_packet(w, f, p, dir);
+    if (f && w->evid && f->state == VG_FLOW_CLOSED)
+        vg_evid_flow_closed(w->evid, &f->evidence);
 }
 
 static void process_packet(worker_t *w, vg_packet_t *p)

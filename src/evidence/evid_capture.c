@@ -8,9 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +18,12 @@
 #define FDS_KEPT 16          /* files of alerted flows kept open per worker; more: open per write */
 #define PCAP_SNAPLEN 262144u
 
-enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_RING_EVICTIONS, S_RING_DROPS,
-       S_TRUNCATED, S_WRITE_ERRORS, S_N };
+enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_RING_CLOSED_RECLAIMS,
+       S_RING_EVICTIONS, S_RING_IDLE_RECLAIMS, S_RING_DROPS, S_TRUNCATED, S_WRITE_ERRORS, S_N };
 static const char *const s_names[S_N] = {
     "evidence.files", "evidence.flows_untracked", "evidence.linktype_skips", "evidence.packets",
-    "evidence.ring_evictions", "evidence.ring_memcap_drops", "evidence.truncated",
-    "evidence.write_errors",
+    "evidence.ring_closed_reclaims", "evidence.ring_evictions", "evidence.ring_idle_reclaims",
+    "evidence.ring_memcap_drops", "evidence.truncated", "evidence.write_errors",
 };
 static const vg_stats_table_t s_table = {s_names, S_N};
 
@@ -34,8 +31,7 @@ static const vg_stats_table_t s_table = {s_names, S_N};
 #define POOL_CLASSES 12   /* up to 2^18 = PCAP_SNAPLEN */
 #define SLAB_SIZE (512u * 1024)
 
-/* A packet in a ring: this header, then caplen bytes, padded to 16 (so the data is 16-aligned
- * for the streaming copy). */
+/* A packet in a ring: this header, then caplen bytes, padded to 16 (record sizes are kept / 16). */
 typedef struct rec {
     vg_time_t ts;
     uint64_t pcap_cnt;
@@ -60,12 +56,13 @@ typedef struct afile {
 } afile_t;
 
 /* Per-flow state (from chunks of its own, see eflow_alloc: in the slabs it could not be released
- * under pressure and fragmented the size classes the rings need). Rings that hold memory are on the context's LRU list, kept as a "second chance" (clock) list:
- * a packet only sets the ring's `touched` flag instead of moving it to the tail (which touched
- * two neighbours' cache lines per packet); when the memcap is reached, a ring at the head that
+ * under pressure and fragmented the size classes the rings need). Rings that hold memory are on
+ * the context's LRU list, kept as a "second chance" (clock) list, or, once their TCP flow
+ * closed, on the closed list of their size (see buf_get for the order memory is taken back in).
+ * A packet only sets the ring's `touched` flag instead of moving it to the tail (which touched
+ * two neighbours' cache lines per packet); when a ring must be evicted, a ring at the head that
  * was touched since it last got there goes to the tail with the flag cleared, the first one that
- * was not is released. So the memory goes to flows that are active (finished flows wait for
- * their timeout with theirs). */
+ * was not is released. So the memory goes to flows that are active. */
 typedef struct eflow {
     struct eflow *lru_prev, *lru_next;
     /* The ring: one buffer per flow (a power-of-two size from the slabs) holding the latest
@@ -78,10 +75,13 @@ typedef struct eflow {
     bool wrapped;
     int linktype;
     bool touched;            /* given a packet since it last reached the LRU head */
+    bool closed;             /* the flow closed (TCP: FIN both ways, or RST): its ring, if any,
+                              * is on the closed list, not the LRU list */
     uint64_t dropped;        /* packets lost to the memcap (not kept, or released) */
+    vg_time_t last;          /* packet time of the ring's newest packet */
     afile_t *af;
     /* the records' sizes / 16, oldest at sz_head, circular over ring_packets entries: dropping
-     * the oldest record must not read its header, which is cold (streamed to memory) */
+     * the oldest record must not read its header, which may be cold */
     uint32_t sz_head;
     uint16_t sz[];
 } eflow_t;
@@ -90,6 +90,11 @@ struct vg_evid_ctx {
     vg_evid_config_t cfg;
     char *dir;
     eflow_t *lru_head, *lru_tail;
+    /* Rings of flows that closed before any alert, one list per buffer size, oldest closing
+     * first: the first memory taken back when a buffer of that size is needed, before a new slab
+     * is mapped and before an active flow's ring is evicted (vg_evid_flow_closed). Same links as
+     * the LRU list: a ring is on one of them. */
+    struct { eflow_t *head, *tail; } closed[POOL_CLASSES];
     /* Ring buffers come from slabs mapped for this context (not the heap: a pool of small
      * buffers held in the heap fragmented it and slowed every other malloc of the worker) and go
      * back to a free list per size class (2^k bytes) for reuse; slabs are unmapped at the end.
@@ -107,6 +112,7 @@ struct vg_evid_ctx {
     eflow_t *ef_free;        /* per-flow states for reuse (linked by lru_next) */
     size_t ef_size;          /* sizeof(eflow_t) with ring_packets sizes, rounded to 16 */
     void *ef_chunks;         /* chunks they come from (first word: next) */
+    vg_time_t now;           /* packet time of the latest packet seen */
     EVP_MD *sha256;          /* fetched once (EVP_sha256's implicit fetch costs per init) */
     EVP_MD_CTX *sha_tmp;     /* for the hash of a file so far: a copy of its state, finished */
 };
@@ -192,28 +198,41 @@ static void pool_put(vg_evid_ctx_t *c, void *b, size_t cap)
 
 static bool evict_one(vg_evid_ctx_t *c, const eflow_t *self);
 
+/* The list a ring is on: the closed list for a closed flow's ring, else the LRU list. */
+static unsigned size_class(size_t n);
+static eflow_t **list_head(vg_evid_ctx_t *c, const eflow_t *ef)
+{
+    return ef->closed ? &c->closed[size_class(ef->cap)].head : &c->lru_head;
+}
+static eflow_t **list_tail(vg_evid_ctx_t *c, const eflow_t *ef)
+{
+    return ef->closed ? &c->closed[size_class(ef->cap)].tail : &c->lru_tail;
+}
+
 static void lru_unlink(vg_evid_ctx_t *c, eflow_t *ef)
 {
+    eflow_t **head = list_head(c, ef), **tail = list_tail(c, ef);
     if (ef->lru_prev)
         ef->lru_prev->lru_next = ef->lru_next;
-    else if (c->lru_head == ef)
-        c->lru_head = ef->lru_next;
+    else if (*head == ef)
+        *head = ef->lru_next;
     if (ef->lru_next)
         ef->lru_next->lru_prev = ef->lru_prev;
-    else if (c->lru_tail == ef)
-        c->lru_tail = ef->lru_prev;
+    else if (*tail == ef)
+        *tail = ef->lru_prev;
     ef->lru_prev = ef->lru_next = NULL;
 }
 
 static void lru_append(vg_evid_ctx_t *c, eflow_t *ef)
 {
-    ef->lru_prev = c->lru_tail;
+    eflow_t **head = list_head(c, ef), **tail = list_tail(c, ef);
+    ef->lru_prev = *tail;
     ef->lru_next = NULL;
-    if (c->lru_tail)
-        c->lru_tail->lru_next = ef;
+    if (*tail)
+        (*tail)->lru_next = ef;
     else
-        c->lru_head = ef;
-    c->lru_tail = ef;
+        *head = ef;
+    *tail = ef;
 }
 
 /* Releases a flow's ring (one buffer: O(1)) and takes it off the LRU list. */
@@ -221,11 +240,11 @@ static void ring_free(vg_evid_ctx_t *c, eflow_t *ef)
 {
     if (!ef->ring)
         return;
+    lru_unlink(c, ef); /* before cap changes: a closed ring's list is by its size */
     pool_put(c, ef->ring, ef->cap);
     ef->ring = NULL;
     ef->cap = ef->first = ef->end = ef->wrap = ef->n = ef->sz_head = 0;
     ef->wrapped = false;
-    lru_unlink(c, ef);
 }
 
 /* Releases the stalest ring (not self's) into the pool: second chance for rings touched since
@@ -250,8 +269,40 @@ static bool evict_one(vg_evid_ctx_t *c, const eflow_t *self)
     return true;
 }
 
-/* A ring buffer of class k: from the free list, else carved from a slab (a new one while the
- * slabs are under 3/4 of the memcap), else the stalest rings are released until one is free. */
+/* Releases the ring of size class k of the flow that closed longest ago (not self's). False when
+ * there is none. */
+static bool reclaim_closed(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
+{
+    eflow_t *old = c->closed[k].head;
+    if (old == self)
+        old = old->lru_next;
+    if (!old)
+        return false;
+    old->dropped += old->n;
+    c->counters[S_RING_CLOSED_RECLAIMS]++;
+    ring_free(c, old);
+    return true;
+}
+
+/* The ring at the LRU head when no packet came to it for ring_idle (and it is not self's):
+ * released rather than taking new memory. False when there is none. */
+static bool reclaim_idle(vg_evid_ctx_t *c, const eflow_t *self)
+{
+    eflow_t *old = c->lru_head;
+    if (!c->cfg.ring_idle || !old || old == self ||
+        old->last + (vg_time_t)c->cfg.ring_idle * VG_USEC_PER_SEC >= c->now)
+        return false;
+    old->dropped += old->n;
+    c->counters[S_RING_IDLE_RECLAIMS]++;
+    ring_free(c, old);
+    return true;
+}
+
+/* A ring buffer of class k: from the free list, else carved from a slab, else the ring of that
+ * size of the flow that closed longest ago, else the stalest ring if idle for ring_idle, else a
+ * new slab (while the slabs are under 3/4 of the memcap), else the stalest rings are released
+ * until one of that size is free. So the memory grows only for rings of flows still active,
+ * and stays small (in the cache) when few flows are. */
 static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
 {
     if (k >= POOL_CLASSES)
@@ -271,6 +322,8 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
             c->ring_bytes += sz;
             return b;
         }
+        if (reclaim_closed(c, k, self) || reclaim_idle(c, self))
+            continue;
         if (c->slab_bytes + SLAB_SIZE <= c->cfg.memcap / 4 * 3 &&
             c->slab_bytes + c->other_bytes + SLAB_SIZE <= c->cfg.memcap) {
             void *m = mmap(NULL, SLAB_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -297,54 +350,15 @@ static void *buf_get(vg_evid_ctx_t *c, unsigned k, const eflow_t *self)
     }
 }
 
-/* Writes a record (header h, then n bytes of packet) at dst, 16-aligned in a ring. Ring packets
- * are written once and read back only if their flow alerts (about 1 in 100 flows on the bench),
- * so they are written with streaming (non-temporal) stores: to memory, without first reading the
- * destination lines into the cache and without evicting the worker's hot data (flow table,
- * reassembly, the heap) — with ordinary stores, copying every packet into megabytes of rings
- * slowed the rest of the worker more than the copies cost themselves. The last partial 16 bytes
- * go through a zeroed temporary (the record is padded to 16). The same thread reads the ring
- * later and sees its own stores in order, so no fence is needed. */
-#if defined(__SSE2__)
-static void ring_store(uint8_t *dst, const rec_t *h, const uint8_t *src, size_t n)
-{
-    _Static_assert(sizeof(rec_t) == 32, "record header: two 16-byte stores");
-    if (((uintptr_t)dst & 15) != 0) {
-        memcpy(dst, h, sizeof *h);
-        memcpy(dst + sizeof *h, src, n);
-        return;
-    }
-    _mm_stream_si128((__m128i *)(void *)dst, _mm_loadu_si128((const __m128i *)(const void *)h));
-    _mm_stream_si128((__m128i *)(void *)(dst + 16),
-                     _mm_loadu_si128((const __m128i *)(const void *)((const uint8_t *)h + 16)));
-    dst += sizeof *h;
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
-        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 32));
-        __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 48));
-        _mm_stream_si128((__m128i *)(void *)(dst + i), a);
-        _mm_stream_si128((__m128i *)(void *)(dst + i + 16), b);
-        _mm_stream_si128((__m128i *)(void *)(dst + i + 32), c);
-        _mm_stream_si128((__m128i *)(void *)(dst + i + 48), d);
-    }
-    for (; i + 16 <= n; i += 16)
-        _mm_stream_si128((__m128i *)(void *)(dst + i),
-                         _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
-    if (i < n) {
-        uint8_t t[16] = {0};
-        memcpy(t, src + i, n - i);
-        _mm_stream_si128((__m128i *)(void *)(dst + i), _mm_loadu_si128((const __m128i *)(void *)t));
-    }
-}
-#else
+/* Writes a record (header h, then n bytes of packet) at dst in a ring. Ordinary stores: rings
+ * are taken back soon enough (closed flows' first, idle ones before new memory, buf_get) that
+ * their buffers are usually still in the cache. (Streaming stores, which bypassed the cache,
+ * were used while the rings filled the whole memcap; see bench/RESULTS.md, issue 7.) */
 static void ring_store(uint8_t *dst, const rec_t *h, const uint8_t *src, size_t n)
 {
     memcpy(dst, h, sizeof *h);
     memcpy(dst + sizeof *h, src, n);
 }
-#endif
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -578,6 +592,7 @@ static bool ring_grow(vg_evid_ctx_t *c, eflow_t *ef, size_t want)
     if (!nb)
         return false;
     uint32_t used = 0;
+    bool link = !ef->ring || ef->closed;
     if (ef->ring) {
         if (ef->wrapped) {
             memcpy(nb, ef->ring + ef->first, ef->wrap - ef->first);
@@ -588,11 +603,13 @@ static bool ring_grow(vg_evid_ctx_t *c, eflow_t *ef, size_t want)
             used = ef->end - ef->first;
         }
         pool_put(c, ef->ring, ef->cap);
-    } else {
-        lru_append(c, ef);
+        if (ef->closed)
+            lru_unlink(c, ef); /* its closed list is by size: relinked below */
     }
     ef->ring = nb;
     ef->cap = (uint32_t)class_size(k);
+    if (link)
+        lru_append(c, ef);
     ef->first = 0;
     ef->end = ef->n ? used : 0;
     ef->wrapped = false;
@@ -630,6 +647,7 @@ static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
     }
     rec_t h = {.ts = p->ts, .pcap_cnt = p->pcap_cnt, .caplen = p->caplen, .wirelen = p->wirelen};
     ring_store(ef->ring + off, &h, p->data, p->caplen);
+    ef->last = p->ts;
     uint32_t idx = ef->sz_head + ef->n;
     if (idx >= c->cfg.ring_packets)
         idx -= c->cfg.ring_packets;
@@ -644,6 +662,8 @@ bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid
     eflow_t *ef = eflow_get(c, slot, p->linktype);
     if (!ef)
         return false;
+    if (p->ts > c->now)
+        c->now = p->ts;
     if (p->linktype != ef->linktype) {
         c->counters[S_LINKTYPE_SKIPS]++;
         return false;
@@ -764,6 +784,20 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     ring_free(c, ef);
     alert_ref(c, af, pcap_cnt, ref);
     return true;
+}
+
+void vg_evid_flow_closed(vg_evid_ctx_t *c, void **slot)
+{
+    eflow_t *ef = *slot;
+    if (!ef || ef == UNTRACKED || ef->closed || ef->af)
+        return;
+    if (ef->ring) {
+        lru_unlink(c, ef);
+        ef->closed = true;
+        lru_append(c, ef);
+    } else {
+        ef->closed = true;
+    }
 }
 
 bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out)

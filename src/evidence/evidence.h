@@ -4,11 +4,14 @@
  * One vg_evid_ctx_t per worker thread (no locks). Per-flow state hangs off the flow (a void *
  * slot the worker passes in) and is freed by vg_evid_flow_end(). Memory: rings, per-flow state
  * and write buffers of one worker stay within cfg.memcap; ring buffers come from slabs of the
- * context, and the least recently active rings are released when it is full (counted).
+ * context. Before the slabs grow, the rings of closed flows (vg_evid_flow_closed) and then of
+ * flows idle for cfg.ring_idle are taken back; at the memcap, the least recently active rings
+ * are released (all counted).
  *
  * Files: "flow-<flow_id>.pcap" (a "-N" suffix when the name is taken, e.g. a second run into the
  * same log directory). Up to 16 files per worker stay open from creation to sealing; further
- * ones are opened, appended to and closed per flush, so descriptors stay bounded. A file is sealed (written, closed, SHA-256 final) when its flow ends or when it
+ * ones are opened, appended to and closed per flush, so descriptors stay bounded. A file is
+ * sealed (written, closed, SHA-256 final) when its flow ends or when it
  * reaches the per-file cap; the caller then emits the "evidence" event that the ledger records.
  * See docs/EVIDENCE.md. */
 #ifndef VG_EVIDENCE_EVIDENCE_H
@@ -24,6 +27,8 @@
 typedef struct vg_evid_config {
     uint32_t ring_packets;  /* latest packets kept per flow before any alert (>= 1) */
     uint64_t memcap;        /* bytes of ring packets and write buffers, this worker */
+    uint32_t ring_idle;     /* seconds of packet time: a ring that got no packet for that long is
+                             * released rather than taking new memory (0: only at the memcap) */
     uint64_t max_packets;   /* per file: the file is sealed when it holds this many packets */
     uint64_t max_bytes;     /* per file: ... or this many bytes */
     const char *dir;        /* LOGDIR/evidence (must exist) */
@@ -67,6 +72,12 @@ bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid
  * this flow (no state: memcap, or the file could not be created — logged and counted). */
 bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,
                    vg_evid_ref_t *ref);
+
+/* The flow closed (TCP: FIN both ways, or RST) and has not alerted: its ring stays (an alert at
+ * the flow's end, e.g. on a transaction the close completed, still finds it) but goes to the
+ * closed list, whose rings are the first memory taken back when a ring needs a buffer — before a
+ * new slab and before the rings of active flows. Calling it again is harmless. */
+void vg_evid_flow_closed(vg_evid_ctx_t *c, void **slot);
 
 /* The flow ended: frees its state. Returns true when a file was sealed now (*out filled). */
 bool vg_evid_flow_end(vg_evid_ctx_t *c, void **slot, vg_evid_sealed_t *out);

@@ -322,6 +322,90 @@ static void test_memcap(void **st)
     vg_evid_ctx_free(c);
 }
 
+static uint64_t stat_of(const vg_evid_ctx_t *c, const char *name)
+{
+    const vg_stats_table_t *t = vg_evid_stats_table();
+    const uint64_t *v = vg_evid_stats_values(c);
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->names[i], name))
+            return v[i];
+    fail_msg("no counter %s", name);
+    return 0;
+}
+
+/* Rings are taken back before the memory grows: those of flows that closed (mode 1), or those
+ * idle for ring_idle seconds of packet time (mode 2); mode 0 (neither) is the control, whose
+ * slabs grow to the memcap and whose rings then go by LRU eviction. NF flows, one after the
+ * other 10 ms apart, 4 packets of 1000 bytes each (8 KB rings), none ends (as when flows wait
+ * for their timeout). Returns the context (flows still alive in slots). */
+enum { NF_RECLAIM = 3000 };
+static vg_evid_ctx_t *reclaim_run(const char *dir, int mode, void **slots)
+{
+    vg_evid_config_t cfg = {.ring_packets = 4, .memcap = 16 << 20, .max_packets = 1000,
+                            .max_bytes = 1 << 20, .ring_idle = mode == 2 ? 1 : 0, .dir = dir};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    uint8_t buf[1000];
+    vg_evid_sealed_t s;
+    for (int f = 0; f < NF_RECLAIM; f++) {
+        for (int k = 0; k < 4; k++) {
+            vg_packet_t p = mkpkt(buf, sizeof buf, (uint64_t)f * 4 + (uint64_t)k + 1);
+            p.ts = 1600000000000000ull + (uint64_t)f * 10000 + (uint64_t)k;
+            assert_false(vg_evid_packet(c, &slots[f], &p, &s));
+        }
+        if (mode == 1)
+            vg_evid_flow_closed(c, &slots[f]);
+    }
+    return c;
+}
+
+static void test_ring_reclaim(void **st)
+{
+    (void)st;
+    char dir[300];
+    subdir(dir, sizeof dir, "reclaim");
+    uint64_t used[3];
+    for (int mode = 0; mode < 3; mode++) {
+        void **slots = calloc(NF_RECLAIM, sizeof(void *));
+        vg_evid_ctx_t *c = reclaim_run(dir, mode, slots);
+        used[mode] = vg_evid_mem_used(c);
+        uint64_t closed = stat_of(c, "evidence.ring_closed_reclaims");
+        uint64_t idle = stat_of(c, "evidence.ring_idle_reclaims");
+        uint64_t evicted = stat_of(c, "evidence.ring_evictions");
+        if (mode == 0) {
+            assert_true(evicted > 0);
+            assert_int_equal(closed + idle, 0);
+        } else {
+            assert_int_equal(evicted, 0);
+            assert_true((mode == 1 ? closed : idle) > (uint64_t)NF_RECLAIM / 2);
+            assert_int_equal(mode == 1 ? idle : closed, 0);
+        }
+        /* the latest flow's ring is whole in any mode: an alert (here after its close) writes
+         * its 4 packets */
+        vg_evid_ref_t ref;
+        vg_evid_sealed_t s;
+        assert_true(vg_evid_alert(c, &slots[NF_RECLAIM - 1], 7000 + (uint64_t)mode, 0, &ref));
+        assert_true(vg_evid_flow_end(c, &slots[NF_RECLAIM - 1], &s));
+        assert_int_equal(s.packets, 4);
+        assert_int_equal(s.ring_dropped, 0);
+        /* the first flow's ring was taken back (closed, idle or evicted): its alert gets a file
+         * without those packets, and says how many it lost */
+        assert_true(vg_evid_alert(c, &slots[0], 8000 + (uint64_t)mode, 0, &ref));
+        assert_true(vg_evid_flow_end(c, &slots[0], &s));
+        assert_int_equal(s.packets, 0);
+        assert_int_equal(s.ring_dropped, 4);
+        for (int f = 0; f < NF_RECLAIM; f++)
+            vg_evid_flow_end(c, &slots[f], &s);
+        assert_int_equal(vg_evid_mem_flows(c), 0);
+        free(slots);
+        vg_evid_ctx_free(c);
+    }
+    /* the control filled its 12 MB of slabs; reclaiming kept a few slabs (the per-flow states,
+     * ~0.4 MB, are counted in all three) */
+    assert_true(used[0] > 12u << 20);
+    assert_true(used[1] < 2u << 20);
+    assert_true(used[2] < 3u << 20);
+}
+
 static void test_file_cap(void **st)
 {
     (void)st;
@@ -585,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_ring_mixed_sizes),
         cmocka_unit_test(test_many_open_files),
         cmocka_unit_test(test_memcap),
+        cmocka_unit_test(test_ring_reclaim),
         cmocka_unit_test(test_file_cap),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_ledger_chain_and_signatures),

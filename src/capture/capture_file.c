@@ -88,8 +88,9 @@ bool vg_capture_linktype_supported(int dlt)
  * record: with the default 4 KB stdio buffer that is one read(2) per 4 KB, and the system calls
  * were more than half of the read-only stage's CPU time. We open the file ourselves with a larger
  * buffer (still read by libpcap, which handles pcap and pcapng): a third less CPU for the
- * read-only stage (bench/RESULTS.md). 64 KB, 256 KB and 1 MB measured the same. The buffer is the caller's (glibc ignores the size unless it is
- * given one) and must outlive the stream; NULL: stdio's default. */
+ * read-only stage (bench/RESULTS.md). 64 KB, 256 KB and 1 MB measured the same.
+ * The buffer is the caller's (glibc ignores the size unless it is given one) and must outlive
+ * the stream; NULL: stdio's default. */
 #define READ_BUF_BYTES (256u << 10)
 
 static pcap_t *open_one(const char *path, char *rbuf, char *err, size_t err_len)
@@ -97,7 +98,7 @@ static pcap_t *open_one(const char *path, char *rbuf, char *err, size_t err_len)
     char ebuf[PCAP_ERRBUF_SIZE];
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, err_len, "%s: cannot read capture: %s: %s", path, path, strerror(errno));
+        snprintf(err, err_len, "%s: cannot read capture: %s", path, strerror(errno));
         return NULL;
     }
     if (rbuf)
@@ -138,6 +139,14 @@ vg_capture_t *vg_capture_open_files(const char *const *files, size_t n_files, ch
         }
         if (S_ISDIR(st.st_mode)) {
             snprintf(err, err_len, "%s: is a directory, not a capture file", files[i]);
+            vg_capture_free(c);
+            return NULL;
+        }
+        /* A pipe or device could not be opened twice (the check below, then the read) nor
+         * hashed for the store's rerun rule: refused rather than left waiting. */
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, err_len, "%s: not a regular file (pipes and devices are not read; "
+                     "write the capture to a file first)", files[i]);
             vg_capture_free(c);
             return NULL;
         }

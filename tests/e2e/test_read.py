@@ -205,6 +205,13 @@ def case_bad_usage():
     assert "stream.nonsense" in r.stderr, r.stderr
     r = vigil(good, "-k", "sometimes", logdir=d, expect=2)
     r = vigil(TMP, logdir=d, expect=2)  # a directory
+    fifo = os.path.join(TMP, "pipe.pcap")  # a pipe: refused at once, not waited on
+    os.mkfifo(fifo)
+    r = vigil(fifo, logdir=d, expect=2)
+    assert "pipe.pcap: not a regular file" in r.stderr, r.stderr
+    os.unlink(fifo)
+    r = vigil(os.path.join(TMP, "missing.pcap"), logdir=d, expect=2)
+    assert r.stderr.count("missing.pcap") == 1, r.stderr  # named once
     notpcap = os.path.join(TMP, "notpcap.pcap")
     open(notpcap, "w").write("hello, not a capture\n")
     r = vigil(notpcap, logdir=d, expect=2)

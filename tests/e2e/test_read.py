@@ -20,12 +20,12 @@ ARGS = None
 TMP = None
 
 
-def vigil(*args, logdir=None, expect=0):
+def vigil(*args, logdir=None, expect=0, timeout=600):
     cmd = [ARGS.vigil, "read"] + list(args)
     if logdir:
         cmd += ["-l", logdir]
     env = dict(os.environ, TZ="UTC")
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if expect is not None and r.returncode != expect:
         raise AssertionError("exit %d (wanted %d): %s\nstdout: %s\nstderr: %s"
                              % (r.returncode, expect, " ".join(cmd), r.stdout, r.stderr))
@@ -207,7 +207,7 @@ def case_bad_usage():
     r = vigil(TMP, logdir=d, expect=2)  # a directory
     fifo = os.path.join(TMP, "pipe.pcap")  # a pipe: refused at once, not waited on
     os.mkfifo(fifo)
-    r = vigil(fifo, logdir=d, expect=2)
+    r = vigil(fifo, logdir=d, expect=2, timeout=60)
     assert "pipe.pcap: not a regular file" in r.stderr, r.stderr
     os.unlink(fifo)
     r = vigil(os.path.join(TMP, "missing.pcap"), logdir=d, expect=2)

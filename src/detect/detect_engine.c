@@ -81,6 +81,8 @@ typedef struct group {
      * cannot both match it. pay_dir[d][k]: slot for direction d and class k, or -1. */
     int pay_dir[2][ADDR_CLASSES];
     const vg_addr_set_t *key_set[2]; /* the two sets the class is computed against (or NULL) */
+    int cls_fallback[2];     /* per direction: the slot of the classes no address has, or -1 */
+    bool pay_always;         /* a payload slot a packet can use has rules without a literal */
     uint32_t *dp_slot;       /* 65536 entries: 1 + slot index, 0: none (NULL: no port slots) */
     uint32_t *sp_slot;
     uint32_t cap_slots;
@@ -706,13 +708,14 @@ static void add_class_slots(group_t *g, int d, const uint32_t *pos, uint32_t n,
         return;
     unsigned feasible = feasible_patterns(g);
     int fallback = -1;
+    g->cls_fallback[d] = -1;
     uint32_t *lists[ADDR_CLASSES], cnt[ADDR_CLASSES];
     for (unsigned k = 0; k < ADDR_CLASSES; k++) {
         if (!(feasible >> (k & 3) & 1) || !(feasible >> (k >> 2 & 3) & 1)) {
             lists[k] = NULL;
             cnt[k] = 0;
             if (fallback < 0)
-                fallback = add_slot(g, VG_DBUF_PAYLOAD, pos, n, NULL, NULL);
+                fallback = g->cls_fallback[d] = add_slot(g, VG_DBUF_PAYLOAD, pos, n, NULL, NULL);
             g->pay_dir[d][k] = fallback;
             continue;
         }
@@ -745,9 +748,11 @@ static void build_group(group_t *g, bool payload, bool ports, const char *cache_
         lists[b] = vg_xcalloc(g->n + 1, sizeof(uint32_t));
     }
     g->always = vg_xcalloc(g->n + 1, sizeof(uint32_t));
-    for (int d = 0; d < 2; d++)
+    for (int d = 0; d < 2; d++) {
+        g->cls_fallback[d] = -1;
         for (int k = 0; k < ADDR_CLASSES; k++)
             g->pay_dir[d][k] = -1;
+    }
     for (uint32_t i = 0; i < g->n; i++) {
         int li = best_list(g->rules[i], payload);
         if (li < 0) {
@@ -789,6 +794,12 @@ static void build_group(group_t *g, bool payload, bool ports, const char *cache_
         add_class_slots(g, 1, tc, ntc, cache_dir, what);
         add_port_slots(g, true, dps, ndp, cache_dir, what);
         add_port_slots(g, false, sps, nsp, cache_dir, what);
+        for (uint32_t k = 0; k < g->n_slots; k++) { /* empty payload: these rules still apply */
+            const pf_slot_t *sl = &g->slots[k];
+            if (sl->buf == VG_DBUF_PAYLOAD && (int)k != g->cls_fallback[0] &&
+                (int)k != g->cls_fallback[1] && (sl->pf ? vg_prefilter_n_always(sl->pf) : sl->n))
+                g->pay_always = true;
+        }
         free(dps);
         free(sps);
         free(ts);
@@ -1151,16 +1162,20 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
                              memcmp(in->stream, in->buf[VG_DBUF_PAYLOAD], in->stream_len) == 0;
     int pick[4], n_pick = 0; /* the payload slots that apply to this packet */
     bool ts = in->flow & VG_DIN_TOSERVER, tc = in->flow & VG_DIN_TOCLIENT;
-    /* no packet: every class bit set, which excludes no rule */
-    unsigned cls = p ? class_of(grp, &p->src, &p->dst, p->ip_ver) : ADDR_CLASSES - 1;
-    if (grp->pay_dir[0][cls] >= 0 && (ts || !tc))
-        pick[n_pick++] = grp->pay_dir[0][cls];
-    if (grp->pay_dir[1][cls] >= 0 && (tc || !ts))
-        pick[n_pick++] = grp->pay_dir[1][cls];
-    if (p && grp->dp_slot && grp->dp_slot[p->dp])
-        pick[n_pick++] = grp->dp_slot[p->dp] - 1;
-    if (p && grp->sp_slot && grp->sp_slot[p->sp])
-        pick[n_pick++] = grp->sp_slot[p->sp] - 1;
+    /* Without data and without literal-less payload rules, no payload slot can add a candidate
+     * (most packets: handshakes, ACKs). */
+    if (in->len[VG_DBUF_PAYLOAD] || in->stream_len || grp->pay_always) {
+        /* no packet: every class bit set, which excludes no rule */
+        unsigned cls = p ? class_of(grp, &p->src, &p->dst, p->ip_ver) : ADDR_CLASSES - 1;
+        if (grp->pay_dir[0][cls] >= 0 && (ts || !tc))
+            pick[n_pick++] = grp->pay_dir[0][cls];
+        if (grp->pay_dir[1][cls] >= 0 && (tc || !ts))
+            pick[n_pick++] = grp->pay_dir[1][cls];
+        if (p && grp->dp_slot && grp->dp_slot[p->dp])
+            pick[n_pick++] = grp->dp_slot[p->dp] - 1;
+        if (p && grp->sp_slot && grp->sp_slot[p->sp])
+            pick[n_pick++] = grp->sp_slot[p->sp] - 1;
+    }
     for (int s = 0; s < n_pick; s++) {
         const pf_slot_t *sl = &grp->slots[pick[s]];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)

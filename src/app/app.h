@@ -168,6 +168,11 @@ typedef struct vg_app_ops {
      * length), and an estimate for library state it owns (zlib streams). The worker sums it over
      * its flows against app-layer.memcap. O(transactions) at most; may be NULL (then 0). */
     size_t (*state_memuse)(const void *state);
+    /* True once the flow carries only encrypted data (TLS: an application-data record was seen;
+     * SSH: both sides sent NEWKEYS). As Suricata 7 with its default encryption handling, the
+     * signature engine then no longer inspects the flow's packet payload or stream content;
+     * header rules and the transaction's buffers still apply. May be NULL (never). */
+    bool (*payload_encrypted)(const void *state);
     /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse
      * call on this state. */
     bool (*get_buffer)(void *tx, enum vg_app_buf buf, const uint8_t **data, size_t *len);

@@ -38,6 +38,7 @@ typedef struct ssh_side {
     uint8_t phdr_have;
     size_t pkt_skip;
     uint64_t n_packets;
+    bool newkeys;                   /* this side sent NEWKEYS: what follows is encrypted */
 } ssh_side_t;
 
 typedef struct ssh_tx {
@@ -47,6 +48,7 @@ typedef struct ssh_tx {
 typedef struct ssh_state {
     ssh_tx_t *tx;
     bool tx_released;
+    bool newkeys[2];                /* per direction, kept after the transaction is released */
 } ssh_state_t;
 
 static const uint16_t ssh_ports[] = {22, 0};
@@ -150,6 +152,7 @@ static void packets_feed(ssh_side_t *s, const uint8_t *p, size_t n, vg_app_ctx_t
         s->n_packets++;
         s->pkt_skip = len - 2; /* padding length and message number already read */
         if (s->phdr[5] == SSH_MSG_NEWKEYS) {
+            s->newkeys = true;
             s->phase = PH_DONE;
             s->pkt_skip = 0;
         }
@@ -164,6 +167,12 @@ static int ssh_probe(const uint8_t *p, size_t len, int dir)
     if (memcmp(p, "SSH-", k) != 0)
         return 0;
     return len >= 4 ? 1 : -1;
+}
+
+static bool ssh_payload_encrypted(const void *state)
+{
+    const ssh_state_t *st = state;
+    return st->newkeys[0] && st->newkeys[1];
 }
 
 static void *ssh_state_new(bool over_tcp) { return vg_xcalloc(1, sizeof(ssh_state_t)); }
@@ -193,6 +202,8 @@ static enum vg_app_parse_result ssh_parse(void *state, int dir, const uint8_t *d
         used = banner_feed(s, dir, data, len, ctx);
     if (s->phase == PH_PACKETS)
         packets_feed(s, data + used, len - used, ctx);
+    if (s->newkeys)
+        st->newkeys[dir] = true;
     return VG_APP_PARSE_OK;
 }
 
@@ -302,4 +313,5 @@ const vg_app_ops_t vg_app_ssh_ops = {
     .tx_release = ssh_tx_release,
     .state_memuse = ssh_state_memuse,
     .get_buffer = ssh_get_buffer,
+    .payload_encrypted = ssh_payload_encrypted,
 };

@@ -62,6 +62,7 @@ typedef struct tls_state {
     tls_tx_t *tx;
     bool tx_created, tx_released;
     bool heartbeat_reported;
+    bool appdata;                   /* an application-data record was seen (either side) */
 } tls_state_t;
 
 static const uint16_t tls_ports[] = {443, 465, 993, 995, 853, 8443, 0};
@@ -313,6 +314,8 @@ static enum vg_app_parse_result records_feed(tls_state_t *st, int dir, const uin
             d->rec_left = (size_t)d->rhdr[3] << 8 | d->rhdr[4];
             if (d->rec_type == REC_HANDSHAKE || d->rec_type == REC_APPDATA)
                 tx_get_or_new(st);
+            if (d->rec_type == REC_APPDATA)
+                st->appdata = true;
             if (d->rec_left == 0) {
                 d->rhdr_have = 0;
                 continue;
@@ -328,6 +331,8 @@ static enum vg_app_parse_result records_feed(tls_state_t *st, int dir, const uin
 }
 
 /* ---- ops --------------------------------------------------------------------------------- */
+
+static bool tls_payload_encrypted(const void *state) { return ((const tls_state_t *)state)->appdata; }
 
 static int tls_probe(const uint8_t *p, size_t len, int dir)
 {
@@ -597,4 +602,5 @@ const vg_app_ops_t vg_app_tls_ops = {
     .state_memuse = tls_state_memuse,
     .get_buffer = tls_get_buffer,
     .get_buffer_multi = tls_get_buffer_multi,
+    .payload_encrypted = tls_payload_encrypted,
 };

@@ -135,6 +135,12 @@ enum {
     VG_DIN_TOSERVER = 1u << 2,  /* packet direction */
     VG_DIN_TOCLIENT = 1u << 3,
     VG_DIN_STREAM = 1u << 4,    /* `stream` holds reassembled data */
+    /* vg_detect_tx() with in_tc: an earlier call for the same transaction with in_tc NULL
+     * already inspected its to-server side, with the same request buffers, flow flags
+     * (established) and application protocol. Rules that see nothing else are not verified on
+     * the to-server side again (the result could not differ), as Suricata inspects a
+     * direction's rules once that direction of the transaction is complete. */
+    VG_DIN_TS_DONE = 1u << 5,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

@@ -26,7 +26,14 @@ typedef struct pf_slot {
     uint32_t n;
     uint32_t *pos;           /* prefilter index -> position in the group */
     const vg_rule_t **rules; /* what the prefilter was built over */
+    bool ts_stable;          /* transaction slots: every rule is TXF_TS_STABLE and to_server */
 } pf_slot_t;
+
+/* Transaction rules: per position. TXF_TS_STABLE: the rule sees only request buffers that no
+ * longer change once the request is complete (no payload, no response twin, no flowbit or
+ * flowint condition), so a second to-server verification of the same transaction (VG_DIN_TS_DONE)
+ * would give the same result. */
+enum { TXF_TS_STABLE = 1 };
 
 /* Address index for packet rules without a fast pattern (IP reputation lists and other
  * header-only rules, about 1,200 in ET Open): each rule is keyed on the side of its header that
@@ -51,6 +58,8 @@ typedef struct port_index {
     uint32_t *pos;
 } port_index_t;
 
+#define ADDR_CLASSES 16 /* src in key 0, src in key 1, dst in key 0, dst in key 1 */
+
 typedef struct group {
     uint32_t n;              /* rules in evaluation order */
     const vg_rule_t **rules;
@@ -66,10 +75,18 @@ typedef struct group {
      * packet scans only literals of rules that could match it: rules naming a small set of
      * destination (else source) ports get one prefilter per port (ports with the same rules
      * share it); the rest are split by flow direction (a rule without one is in both). */
-    int pay_dir[2];          /* slot index of the to-server / to-client payload slot, or -1 */
+    /* The direction slots are further split by an address class (see addr_class()): ET writes
+     * most payload rules as $HOME_NET -> $EXTERNAL_NET or the reverse, so a packet between two
+     * home hosts, or two outside ones, need not scan the literals of rules whose address sides
+     * cannot both match it. pay_dir[d][k]: slot for direction d and class k, or -1. */
+    int pay_dir[2][ADDR_CLASSES];
+    const vg_addr_set_t *key_set[2]; /* the two sets the class is computed against (or NULL) */
+    int cls_fallback[2];     /* per direction: the slot of the classes no address has, or -1 */
+    bool pay_always;         /* a payload slot a packet can use has rules without a literal */
     uint32_t *dp_slot;       /* 65536 entries: 1 + slot index, 0: none (NULL: no port slots) */
     uint32_t *sp_slot;
     uint32_t cap_slots;
+    uint8_t *txf;            /* transaction groups: TXF_* per position */
 } group_t;
 
 /* Threshold and detection_filter state is the engine's, shared by every worker's context: a
@@ -122,6 +139,48 @@ static enum vg_app_proto buf_proto(int b)
     if (b == VG_BUF_SSH_PROTO || b == VG_BUF_SSH_SOFTWARE)
         return VG_APP_SSH;
     return VG_APP_UNKNOWN;
+}
+
+/* HTTP buffers made from the request alone: fixed once the request is complete. (Cookie,
+ * content type, content length and Connection fall back to the response's header.) */
+static bool buf_request_only(int b)
+{
+    switch (b) {
+    case VG_BUF_HTTP_URI: case VG_BUF_HTTP_URI_RAW: case VG_BUF_HTTP_METHOD:
+    case VG_BUF_HTTP_HOST: case VG_BUF_HTTP_HOST_RAW: case VG_BUF_HTTP_USER_AGENT:
+    case VG_BUF_HTTP_HEADER: case VG_BUF_HTTP_HEADER_RAW: case VG_BUF_HTTP_HEADER_NAMES:
+    case VG_BUF_HTTP_REFERER: case VG_BUF_HTTP_ACCEPT: case VG_BUF_HTTP_ACCEPT_ENC:
+    case VG_BUF_HTTP_ACCEPT_LANG: case VG_BUF_HTTP_REQUEST_LINE: case VG_BUF_HTTP_REQUEST_BODY:
+    case VG_BUF_HTTP_PROTOCOL: case VG_BUF_HTTP_START:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool has_flowvar_condition(const vg_rule_t *r)
+{
+    for (uint32_t i = 0; i < r->n_flowbits; i++)
+        if (r->flowbits[i].cmd == VG_FB_ISSET || r->flowbits[i].cmd == VG_FB_ISNOTSET)
+            return true;
+    for (uint32_t i = 0; i < r->n_flowints; i++)
+        if (r->flowints[i].op != VG_FI_ADD && r->flowints[i].op != VG_FI_SUB &&
+            r->flowints[i].op != VG_FI_SET)
+            return true;
+    return false;
+}
+
+static uint8_t tx_flags_of(const vg_rule_t *r)
+{
+    if (has_flowvar_condition(r))
+        return 0;
+    for (uint32_t i = 0; i < r->n_lists; i++)
+        if (!buf_request_only(r->lists[i].buf) || (r->lists[i].flags & VG_LIST_ALT_BUF))
+            return 0;
+    for (uint32_t i = 0; i < r->n_pm; i++)
+        if (r->pm[i].type == VG_PM_TLS_VERSION)
+            return 0;
+    return TXF_TS_STABLE;
 }
 
 /* The application protocol whose transactions a rule inspects, or UNKNOWN for packet rules. */
@@ -425,7 +484,8 @@ static void build_addr_index(group_t *g, bool ports)
 /* Fills g->slots from the rules of g (positions 0..n-1). payload: the packet groups. */
 #define PORT_SLOT_MAX 64  /* ports a payload rule may name to get port-keyed prefilters */
 
-/* Adds a slot over the rules at group positions pos[0..n) to g (n > 0). */
+/* Adds a slot over the rules at group positions pos[0..n) to g (n > 0); what NULL: without a
+ * prefilter (every rule of the slot is a candidate). */
 static int add_slot(group_t *g, int buf, const uint32_t *pos, uint32_t n, const char *cache_dir,
                     const char *what)
 {
@@ -443,7 +503,10 @@ static int add_slot(group_t *g, int buf, const uint32_t *pos, uint32_t n, const 
         sl->pos[i] = pos[i];
         sl->rules[i] = g->rules[pos[i]];
     }
-    build_slot(sl, buf, cache_dir, what);
+    if (what) /* NULL: a slot without prefilter (every rule a candidate) */
+        build_slot(sl, buf, cache_dir, what);
+    else
+        sl->buf = buf;
     return (int)g->n_slots++;
 }
 
@@ -501,6 +564,179 @@ static void add_port_slots(group_t *g, bool dst, const uint32_t *pos, uint32_t n
     free(off);
 }
 
+static bool is_any(const vg_addr_set_t *a) { return a->any4 && a->any6; }
+
+/* The two address sets (shared objects: rules spelling the same expression share one) that the
+ * direction-slot rules at pos name most often as source or destination, "any" aside. */
+static void pick_key_sets(group_t *g, const uint32_t *ts, uint32_t nts, const uint32_t *tc,
+                          uint32_t ntc)
+{
+    enum { MAXC = 64 };
+    const vg_addr_set_t *set[MAXC];
+    uint32_t cnt[MAXC], n = 0;
+    for (int d = 0; d < 2; d++) {
+        const uint32_t *pos = d ? tc : ts;
+        for (uint32_t i = 0; i < (d ? ntc : nts); i++) {
+            const vg_rule_t *r = g->rules[pos[i]];
+            const vg_addr_set_t *sides[2] = {r->src, r->dst};
+            for (int k = 0; k < 2; k++) {
+                if (is_any(sides[k]))
+                    continue;
+                uint32_t j = 0;
+                while (j < n && set[j] != sides[k])
+                    j++;
+                if (j == n) {
+                    if (n == MAXC)
+                        continue;
+                    set[n] = sides[k];
+                    cnt[n++] = 0;
+                }
+                cnt[j]++;
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int best = -1;
+        for (uint32_t j = 0; j < n; j++)
+            if (cnt[j] && (best < 0 || cnt[j] > cnt[best]))
+                best = (int)j;
+        g->key_set[k] = best >= 0 ? set[best] : NULL;
+        if (best >= 0)
+            cnt[best] = 0;
+    }
+}
+
+/* Class bits of a (source, destination) pair: membership in key set 0 and 1 of each. */
+static unsigned class_of(const group_t *g, const vg_addr_t *src, const vg_addr_t *dst, int ver)
+{
+    unsigned k = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!g->key_set[i])
+            continue;
+        if (vg_addr_set_match(g->key_set[i], src, ver))
+            k |= 1u << i;
+        if (vg_addr_set_match(g->key_set[i], dst, ver))
+            k |= 4u << i;
+    }
+    return k;
+}
+
+/* Whether one side's set can hold an address of class bits kb (bit i: in key set i). Only a set
+ * that is a key set itself is decided; any other set may hold anything. */
+static bool side_may(const group_t *g, const vg_addr_set_t *s, unsigned kb)
+{
+    for (int i = 0; i < 2; i++)
+        if (g->key_set[i] && s == g->key_set[i] && !(kb >> i & 1))
+            return false;
+    return true;
+}
+
+/* Whether rule r's header can match a packet of class k (either orientation when <>). */
+static bool class_may(const group_t *g, const vg_rule_t *r, unsigned k)
+{
+    unsigned sk = k & 3, dk = k >> 2 & 3;
+    if (side_may(g, r->src, sk) && side_may(g, r->dst, dk))
+        return true;
+    return (r->flags & VG_RULE_BIDIR) && side_may(g, r->src, dk) && side_may(g, r->dst, sk);
+}
+
+/* Adds the key-set membership bits of address a (version ver) to the feasible set *f. */
+static void feasible_add(const group_t *g, const vg_addr_t *a, int ver, unsigned *f)
+{
+    unsigned k = 0;
+    for (int i = 0; i < 2; i++)
+        if (g->key_set[i] && vg_addr_set_match(g->key_set[i], a, ver))
+            k |= 1u << i;
+    *f |= 1u << k;
+}
+
+static void v6_step(uint8_t b[16], int by) /* b += by (+1 or -1), wrapping */
+{
+    for (int i = 15; i >= 0; i--) {
+        uint8_t old = b[i];
+        b[i] = (uint8_t)(b[i] + by);
+        if ((by > 0 && b[i] > old) || (by < 0 && b[i] < old))
+            return;
+    }
+}
+
+/* Which membership patterns (bit i: in key set i) some address can have. Membership is constant
+ * between the ends of the key sets' ranges, so every range start, every address just past a
+ * range end, the lowest address and a non-IP address (version 0) cover all the cases. */
+static unsigned feasible_patterns(const group_t *g)
+{
+    unsigned f = 0;
+    vg_addr_t a;
+    memset(&a, 0, sizeof a);
+    feasible_add(g, &a, 0, &f);
+    feasible_add(g, &a, 4, &f);
+    feasible_add(g, &a, 6, &f);
+    for (int i = 0; i < 2; i++) {
+        const vg_addr_set_t *ks = g->key_set[i];
+        if (!ks)
+            continue;
+        for (uint32_t k = 0; k < ks->n4; k++) {
+            uint32_t v[2] = {ks->r4[k].lo, ks->r4[k].hi + 1u};
+            for (int e = 0; e < 2; e++) {
+                if (e && ks->r4[k].hi == UINT32_MAX)
+                    continue;
+                memset(&a, 0, sizeof a);
+                a.b[0] = (uint8_t)(v[e] >> 24), a.b[1] = (uint8_t)(v[e] >> 16);
+                a.b[2] = (uint8_t)(v[e] >> 8), a.b[3] = (uint8_t)v[e];
+                feasible_add(g, &a, 4, &f);
+            }
+        }
+        for (uint32_t k = 0; k < ks->n6; k++) {
+            memcpy(a.b, ks->r6[k].lo, 16);
+            feasible_add(g, &a, 6, &f);
+            memcpy(a.b, ks->r6[k].hi, 16);
+            v6_step(a.b, 1);
+            feasible_add(g, &a, 6, &f);
+        }
+    }
+    return f;
+}
+
+/* One slot per address class for the direction-d rules at pos[0..n); classes whose rule lists
+ * are identical share a slot. A class no packet can have (in ET Open: an address both in
+ * $HOME_NET and in $EXTERNAL_NET) gets a slot without a prefilter, whose rules are all
+ * candidates: never used unless the feasibility test above were wrong, and then still correct. */
+static void add_class_slots(group_t *g, int d, const uint32_t *pos, uint32_t n,
+                            const char *cache_dir, const char *what)
+{
+    if (!n)
+        return;
+    unsigned feasible = feasible_patterns(g);
+    int fallback = -1;
+    g->cls_fallback[d] = -1;
+    uint32_t *lists[ADDR_CLASSES], cnt[ADDR_CLASSES];
+    for (unsigned k = 0; k < ADDR_CLASSES; k++) {
+        if (!(feasible >> (k & 3) & 1) || !(feasible >> (k >> 2 & 3) & 1)) {
+            lists[k] = NULL;
+            cnt[k] = 0;
+            if (fallback < 0)
+                fallback = g->cls_fallback[d] = add_slot(g, VG_DBUF_PAYLOAD, pos, n, NULL, NULL);
+            g->pay_dir[d][k] = fallback;
+            continue;
+        }
+        lists[k] = vg_xcalloc(n, sizeof(uint32_t));
+        cnt[k] = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (class_may(g, g->rules[pos[i]], k))
+                lists[k][cnt[k]++] = pos[i];
+        int found = -1;
+        for (unsigned j = 0; j < k && found < 0; j++)
+            if (lists[j] && cnt[j] == cnt[k] &&
+                !memcmp(lists[j], lists[k], cnt[k] * sizeof(uint32_t)))
+                found = g->pay_dir[d][j];
+        if (found < 0 && cnt[k])
+            found = add_slot(g, VG_DBUF_PAYLOAD, lists[k], cnt[k], cache_dir, what);
+        g->pay_dir[d][k] = found;
+    }
+    for (unsigned k = 0; k < ADDR_CLASSES; k++)
+        free(lists[k]);
+}
+
 static void build_group(group_t *g, bool payload, bool ports, const char *cache_dir,
                         const char *what)
 {
@@ -512,7 +748,11 @@ static void build_group(group_t *g, bool payload, bool ports, const char *cache_
         lists[b] = vg_xcalloc(g->n + 1, sizeof(uint32_t));
     }
     g->always = vg_xcalloc(g->n + 1, sizeof(uint32_t));
-    g->pay_dir[0] = g->pay_dir[1] = -1;
+    for (int d = 0; d < 2; d++) {
+        g->cls_fallback[d] = -1;
+        for (int k = 0; k < ADDR_CLASSES; k++)
+            g->pay_dir[d][k] = -1;
+    }
     for (uint32_t i = 0; i < g->n; i++) {
         int li = best_list(g->rules[i], payload);
         if (li < 0) {
@@ -549,12 +789,17 @@ static void build_group(group_t *g, bool payload, bool ports, const char *cache_
                     tc[ntc++] = lists[b][i];
             }
         }
-        if (nts)
-            g->pay_dir[0] = add_slot(g, b, ts, nts, cache_dir, what);
-        if (ntc)
-            g->pay_dir[1] = add_slot(g, b, tc, ntc, cache_dir, what);
+        pick_key_sets(g, ts, nts, tc, ntc);
+        add_class_slots(g, 0, ts, nts, cache_dir, what);
+        add_class_slots(g, 1, tc, ntc, cache_dir, what);
         add_port_slots(g, true, dps, ndp, cache_dir, what);
         add_port_slots(g, false, sps, nsp, cache_dir, what);
+        for (uint32_t k = 0; k < g->n_slots; k++) { /* empty payload: these rules still apply */
+            const pf_slot_t *sl = &g->slots[k];
+            if (sl->buf == VG_DBUF_PAYLOAD && (int)k != g->cls_fallback[0] &&
+                (int)k != g->cls_fallback[1] && (sl->pf ? vg_prefilter_n_always(sl->pf) : sl->n))
+                g->pay_always = true;
+        }
         free(dps);
         free(sps);
         free(ts);
@@ -606,7 +851,18 @@ vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir
     for (int p = 0; p < VG_APP_MAX; p++) {
         if (e->tx[p].n)
             qsort(e->tx[p].rules, e->tx[p].n, sizeof(vg_rule_t *), cmp_rule_order);
-        build_group(&e->tx[p], false, false, cache_dir, vg_app_proto_name((enum vg_app_proto)p));
+        group_t *g = &e->tx[p];
+        g->txf = vg_xcalloc(g->n + 1, 1);
+        for (uint32_t i = 0; i < g->n; i++)
+            g->txf[i] = tx_flags_of(g->rules[i]);
+        build_group(g, false, false, cache_dir, vg_app_proto_name((enum vg_app_proto)p));
+        for (uint32_t k = 0; k < g->n_slots; k++) {
+            pf_slot_t *sl = &g->slots[k];
+            sl->ts_stable = sl->alt_buf < 0;
+            for (uint32_t i = 0; i < sl->n && sl->ts_stable; i++)
+                sl->ts_stable = (g->txf[sl->pos[i]] & TXF_TS_STABLE) &&
+                                (sl->rules[i]->flow & VG_RFLOW_TOSERVER);
+        }
         e->max_group = VG_MAX(e->max_group, e->tx[p].n);
     }
     return e;
@@ -631,6 +887,7 @@ static void group_free(group_t *g)
     free(g->dp_slot);
     free(g->sp_slot);
     free(g->v6);
+    free(g->txf);
 }
 
 static uint64_t sid_key(const vg_rule_t *r) { return (uint64_t)r->gid << 32 | r->sid; }
@@ -905,14 +1162,20 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
                              memcmp(in->stream, in->buf[VG_DBUF_PAYLOAD], in->stream_len) == 0;
     int pick[4], n_pick = 0; /* the payload slots that apply to this packet */
     bool ts = in->flow & VG_DIN_TOSERVER, tc = in->flow & VG_DIN_TOCLIENT;
-    if (grp->pay_dir[0] >= 0 && (ts || !tc))
-        pick[n_pick++] = grp->pay_dir[0];
-    if (grp->pay_dir[1] >= 0 && (tc || !ts))
-        pick[n_pick++] = grp->pay_dir[1];
-    if (p && grp->dp_slot && grp->dp_slot[p->dp])
-        pick[n_pick++] = grp->dp_slot[p->dp] - 1;
-    if (p && grp->sp_slot && grp->sp_slot[p->sp])
-        pick[n_pick++] = grp->sp_slot[p->sp] - 1;
+    /* Without data and without literal-less payload rules, no payload slot can add a candidate
+     * (most packets: handshakes, ACKs). */
+    if (in->len[VG_DBUF_PAYLOAD] || in->stream_len || grp->pay_always) {
+        /* no packet: every class bit set, which excludes no rule */
+        unsigned cls = p ? class_of(grp, &p->src, &p->dst, p->ip_ver) : ADDR_CLASSES - 1;
+        if (grp->pay_dir[0][cls] >= 0 && (ts || !tc))
+            pick[n_pick++] = grp->pay_dir[0][cls];
+        if (grp->pay_dir[1][cls] >= 0 && (tc || !ts))
+            pick[n_pick++] = grp->pay_dir[1][cls];
+        if (p && grp->dp_slot && grp->dp_slot[p->dp])
+            pick[n_pick++] = grp->dp_slot[p->dp] - 1;
+        if (p && grp->sp_slot && grp->sp_slot[p->sp])
+            pick[n_pick++] = grp->sp_slot[p->sp] - 1;
+    }
     for (int s = 0; s < n_pick; s++) {
         const pf_slot_t *sl = &grp->slots[pick[s]];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
@@ -952,6 +1215,14 @@ static bool uses_buf(const vg_rule_t *r, unsigned buf)
     return false;
 }
 
+/* The rule's flow direction against the input's (a cheap early reject, the same test as the
+ * evaluator's). */
+static bool flow_dir_ok(const vg_rule_t *r, uint32_t flow)
+{
+    return !((r->flow & VG_RFLOW_TOSERVER) && !(flow & VG_DIN_TOSERVER)) &&
+           !((r->flow & VG_RFLOW_TOCLIENT) && !(flow & VG_DIN_TOCLIENT));
+}
+
 /* A transaction rule; with a multi-buffer, once per instance until one matches. */
 static bool eval_tx_rule(vg_detect_ctx_t *c, const vg_rule_t *r, vg_detect_input_t *in)
 {
@@ -980,11 +1251,18 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
     const group_t *grp = &c->e->tx[proto];
     if (!grp->n)
         return;
+    /* Second inspection of a transaction whose request was inspected already: rules that see
+     * only the request are not verified to-server again, and a slot holding only such
+     * to_server rules is not scanned (none of its rules could be verified). */
+    bool ts_done = in_tc && (in_ts->flow & VG_DIN_TS_DONE);
+    bool skip_stable_slots = ts_done && !(in_tc->flow & VG_DIN_TOSERVER);
     uint32_t n = 0;
     for (uint32_t i = 0; i < grp->n_always; i++)
         mark_pos(c, &n, grp->always[i]);
     for (uint32_t s = 0; s < grp->n_slots; s++) {
         const pf_slot_t *sl = &grp->slots[s];
+        if (skip_stable_slots && sl->ts_stable)
+            continue;
         if (in_ts->n_multi && sl->buf == in_ts->multi_buf) { /* every instance */
             for (uint32_t k = 0; k < in_ts->n_multi; k++)
                 scan_slot(c, sl, in_ts->multi[k], in_ts->multi_len[k], &n);
@@ -1008,9 +1286,11 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
     for (int d = 0; d < (in_tc ? 2 : 1); d++) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t pos = c->cand[i];
-            if (c->tx_done[pos])
+            if (c->tx_done[pos] || (d == 0 && ts_done && (grp->txf[pos] & TXF_TS_STABLE)))
                 continue;
             const vg_rule_t *r = grp->rules[pos];
+            if (!flow_dir_ok(r, cur[d].flow)) /* what flow_match() would reject first */
+                continue;
             if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
             c->tx_done[pos] = 1;

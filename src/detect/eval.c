@@ -52,6 +52,9 @@ const vg_detect_counters_t *vg_detect_thread_counters(const vg_detect_thread_t *
 
 /* ---- helpers ---- */
 
+/* ASCII case folding (as tolower() in the C locale, without its per-call locale lookup). */
+static inline uint8_t fold(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
+
 static const uint8_t *find(const uint8_t *h, uint32_t hl, const uint8_t *n, uint32_t nl,
                            bool nocase)
 {
@@ -59,15 +62,22 @@ static const uint8_t *find(const uint8_t *h, uint32_t hl, const uint8_t *n, uint
         return NULL;
     if (!nocase)
         return memmem(h, hl, n, nl);
-    int first = tolower(n[0]);
-    for (uint32_t i = 0; i + nl <= hl; i++) {
-        if (tolower(h[i]) != first)
-            continue;
+    /* Candidates for the first byte come from memchr (vectorised) on each of its two cases. */
+    const uint8_t lo = fold(n[0]), up = lo >= 'a' && lo <= 'z' ? (uint8_t)(lo - 32) : lo;
+    const uint8_t *end = h + (hl - nl) + 1; /* candidate starts are below end */
+    const uint8_t *pl = memchr(h, lo, (size_t)(end - h));
+    const uint8_t *pu = up == lo ? NULL : memchr(h, up, (size_t)(end - h));
+    while (pl || pu) {
+        const uint8_t *p = !pu || (pl && pl < pu) ? pl : pu;
         uint32_t k = 1;
-        while (k < nl && tolower(h[i + k]) == tolower(n[k]))
+        while (k < nl && fold(p[k]) == fold(n[k]))
             k++;
         if (k == nl)
-            return h + i;
+            return p;
+        if (p == pl)
+            pl = p + 1 < end ? memchr(p + 1, lo, (size_t)(end - p - 1)) : NULL;
+        else
+            pu = p + 1 < end ? memchr(p + 1, up, (size_t)(end - p - 1)) : NULL;
     }
     return NULL;
 }

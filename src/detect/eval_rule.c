@@ -256,12 +256,18 @@ static bool flow_match(const vg_rule_t *r, const vg_detect_input_t *in)
 
 vg_flowvars_t *vg_flowvars_new(const vg_ruleset_t *rs)
 {
-    vg_flowvars_t *fv = vg_xcalloc(1, sizeof(*fv));
-    fv->n_bits = rs->n_flowbit_names;
-    fv->bits = vg_xcalloc((fv->n_bits + 63) / 64 + 1, sizeof(uint64_t));
-    fv->n_ints = rs->n_flowint_names;
-    fv->ints = vg_xcalloc(fv->n_ints + 1, sizeof(uint32_t));
-    fv->int_set = vg_xcalloc((fv->n_ints + 63) / 64 + 1, sizeof(uint64_t));
+    /* One zeroed block (a flow's variables are made on its first inspected packet, so this is
+     * once per flow): the struct, then the bit words, the presence words, the integers. */
+    uint32_t nb = rs->n_flowbit_names, ni = rs->n_flowint_names;
+    size_t wb = (nb + 63) / 64 + 1, wi = (ni + 63) / 64 + 1;
+    size_t head = (sizeof(vg_flowvars_t) + 7) / 8 * 8;
+    uint8_t *m = vg_xcalloc(1, head + (wb + wi) * sizeof(uint64_t) + (ni + 1) * sizeof(uint32_t));
+    vg_flowvars_t *fv = (vg_flowvars_t *)m;
+    fv->n_bits = nb;
+    fv->bits = (uint64_t *)(m + head);
+    fv->int_set = fv->bits + wb;
+    fv->n_ints = ni;
+    fv->ints = (uint32_t *)(fv->int_set + wi);
     return fv;
 }
 
@@ -286,9 +292,6 @@ void vg_flowvars_free(vg_flowvars_t *fv)
 {
     if (!fv)
         return;
-    free(fv->bits);
-    free(fv->ints);
-    free(fv->int_set);
     free(fv);
 }
 

@@ -23,6 +23,11 @@ typedef struct app_flow {
     void *state;
     uint64_t next_log;
     uint64_t next_req;        /* next transaction whose request side is to be inspected */
+    /* Transactions from ts_same_from up to next_req had their request inspected with the flow
+     * established and the rules of generation ts_gen: their final inspection may say so
+     * (VG_DIN_TS_DONE) and the engine skips the request-only rules then. */
+    uint64_t ts_same_from;
+    unsigned ts_gen;
     /* (transaction, rule) pairs that already alerted: a transaction is inspected when its
      * request is complete and again when it is complete, and alerts once per rule */
     struct { uint64_t tx; uint32_t rule; } *alerted;
@@ -99,8 +104,12 @@ static void mem_refresh(worker_t *w, app_flow_t *a)
 
 #define MULTI_MAX 16
 
+/* detect_tx() modes: the request side only; the whole transaction; the whole transaction
+ * whose request side was inspected already (with the same flow state and rules). */
+enum { DETECT_REQUEST, DETECT_FULL, DETECT_FULL_TS_DONE };
 static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
-                      bool request_only);
+                      int mode);
+static bool flow_established(const vg_flow_t *f);
 
 /* --- events --- */
 
@@ -183,8 +192,13 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
             void *tx = o->tx_get(a->state, a->next_req);
             if (tx && !o->tx_side_done(tx, VG_DIR_TOSERVER))
                 break;
-            if (tx)
-                detect_tx(w, f, o, tx, a->next_req, true);
+            if (tx) {
+                if (a->ts_gen != w->detect_gen || !flow_established(f)) {
+                    a->ts_same_from = a->next_req + !flow_established(f);
+                    a->ts_gen = w->detect_gen;
+                }
+                detect_tx(w, f, o, tx, a->next_req, DETECT_REQUEST);
+            }
             a->next_req++;
         }
     }
@@ -193,7 +207,10 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
         if (tx) {
             if (!o->tx_complete(tx, flow_end))
                 break;
-            detect_tx(w, f, o, tx, a->next_log, false);
+            detect_tx(w, f, o, tx, a->next_log,
+                      o->tx_side_done && w->detect && a->next_log < a->next_req &&
+                          a->next_log >= a->ts_same_from && a->ts_gen == w->detect_gen
+                          ? DETECT_FULL_TS_DONE : DETECT_FULL);
             if (w->run->behave)
                 engine_behave_tx(w, f, o, tx, w->cur_pkt ? w->cur_pkt->ts : f->last);
             if (w->run->log_app && o->log_tx) {
@@ -374,8 +391,9 @@ static void tx_header(const vg_flow_t *f, int dir, vg_packet_t *h)
 #define MULTI_MAX 16
 
 static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
-                      bool request_only)
+                      int mode)
 {
+    bool request_only = mode == DETECT_REQUEST;
     if (!w->detect || !o->get_buffer)
         return;
     vg_detect_input_t in[2];
@@ -422,6 +440,8 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
     }
+    if (mode == DETECT_FULL_TS_DONE && flow_established(f))
+        in[0].flow |= VG_DIN_TS_DONE;
     w->cur_ops = o;
     w->cur_tx = tx;
     w->cur_tx_id = id;
@@ -431,16 +451,27 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
     w->cur_ops = NULL;
 }
 
-static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
+/* Whether f's data is encrypted for good: from then on its packets are inspected without payload
+ * or stream data, as Suricata 7 does by default (its TLS encryption-handling "default"; SSH after
+ * the key exchange). Asked before a packet's data is parsed, so the packet that completes the
+ * handshake (the last NEWKEYS, the first application-data record) is still inspected in full. */
+static bool payload_encrypted(const vg_flow_t *f)
+{
+    const app_flow_t *a = f ? f->app : NULL;
+    return a && a->state && a->ops && a->ops->payload_encrypted &&
+           a->ops->payload_encrypted(a->state);
+}
+
+static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir, bool opaque)
 {
     vg_detect_input_t in;
     memset(&in, 0, sizeof in);
     in.pkt = p;
-    if (p->payload && !(p->flags & VG_PKT_INVALID)) {
+    if (p->payload && !(p->flags & VG_PKT_INVALID) && !opaque) {
         in.buf[VG_DBUF_PAYLOAD] = p->payload;
         in.len[VG_DBUF_PAYLOAD] = p->payload_len;
     }
-    if (w->chunk.len) {
+    if (w->chunk.len && !opaque) {
         in.stream = (const uint8_t *)w->chunk.data;
         in.stream_len = (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX);
         in.flow |= VG_DIN_STREAM;
@@ -682,6 +713,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     w->cur_flow = f;
     w->cur_pkt = p;
     w->cur_dir = dir;
+    bool opaque = w->detect && payload_encrypted(f);
     vg_buf_reset(&w->chunk);
     if (p->proto == 6) {
         if (!f->tcp)
@@ -696,7 +728,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
         on_data(w, f, dir, p->payload, p->payload_len);
     }
     if (w->detect)
-        detect_packet(w, f, p, dir);
+        detect_packet(w, f, p, dir, opaque);
     w->cur_pkt = NULL;
 }
 

@@ -76,12 +76,14 @@ static void test_banners(void **s_)
     for (size_t k = 0; k < VG_ARRAY_LEN(steps); k++) {
         void *s = ops()->state_new(true);
         feed(s, VG_DIR_TOSERVER, c.b, c.n, steps[k]);
+        assert_false(ops()->payload_encrypted(s)); /* only the client's NEWKEYS so far */
         assert_int_equal(ops()->tx_count(s), 1);
         void *tx = ops()->tx_get(s, 0);
         assert_false(ops()->tx_complete(tx, false));
         assert_true(ops()->tx_complete(tx, true));
         feed(s, VG_DIR_TOCLIENT, sv.b, sv.n, steps[k]);
         assert_true(ops()->tx_complete(tx, false));
+        assert_true(ops()->payload_encrypted(s)); /* both sides sent NEWKEYS */
         char *got = apptest_log_str(tx);
         if (!ref)
             ref = got;

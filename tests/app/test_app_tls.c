@@ -457,6 +457,11 @@ static void test_tls12_handshake(void **s_)
     feed(s, VG_DIR_TOSERVER, tls12_client + first, sizeof tls12_client - first, 4096);
     check_tls12(tx);
     assert_int_equal(apptest.n_events, 0);
+    /* the handshake alone, finished messages included, is not yet "encrypted payload" */
+    assert_false(ops()->payload_encrypted(s));
+    static const uint8_t appdata[] = {23, 3, 3, 0, 4, 0xde, 0xad, 0xbe, 0xef};
+    feed(s, VG_DIR_TOSERVER, appdata, sizeof appdata, 2);
+    assert_true(ops()->payload_encrypted(s));
     assert_buf(tx, VG_BUF_TLS_SNI, "www.example.test");
     assert_buf(tx, VG_BUF_TLS_CERT_SUBJECT, "C=US, ST=WA, O=Vigil Test, CN=localhost");
     assert_buf(tx, VG_BUF_TLS_CERT_SERIAL, "00:E1:A2:B3:C4:D5:E6:F7");

@@ -144,6 +144,61 @@ static void test_split_prefilters(void **state)
     vg_detect_engine_free(e);
 }
 
+/* Address classes of the direction prefilters: whatever the addresses (home/outside, both
+ * ways, IPv6), the engine raises exactly the rules the reference evaluator matches. */
+static void test_address_classes(void **state)
+{
+    (void)state;
+    const char *rules =
+        "alert tcp $HOME_NET any -> $EXTERNAL_NET any (msg:\"out\"; content:\"classmark\"; sid:1;)\n"
+        "alert tcp $EXTERNAL_NET any -> $HOME_NET any (msg:\"in\"; content:\"classmark\"; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"any\"; content:\"classmark\"; sid:3;)\n"
+        "alert tcp $HOME_NET any <> $EXTERNAL_NET any (msg:\"bidir\"; content:\"classmark\"; sid:4;)\n"
+        "alert tcp $HOME_NET any -> $HOME_NET any (msg:\"internal\"; content:\"classmark\"; sid:5;)\n"
+        "alert tcp [198.51.100.0/24,10.9.0.0/16] any -> any any (msg:\"list\"; content:\"classmark\"; sid:6;)\n"
+        "alert tcp $EXTERNAL_NET any -> $EXTERNAL_NET any (msg:\"outside\"; flow:to_server; content:\"classmark\"; sid:7;)\n";
+    vg_detect_engine_t *e = engine(rules);
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_thread_t *t = vg_detect_thread_new();
+    const vg_ruleset_t *rs = vg_detect_engine_ruleset(e);
+    static const char *const addrs[] = {"10.0.0.1", "192.168.1.5", "10.9.1.1", "198.51.100.7",
+                                        "203.0.113.9", "2001:db8::1", "fe80::1"};
+    int n_addr = (int)(sizeof addrs / sizeof addrs[0]), checked = 0;
+    for (int a = 0; a < n_addr; a++)
+        for (int b = 0; b < n_addr; b++) {
+            if (a == b || (strchr(addrs[a], ':') != NULL) != (strchr(addrs[b], ':') != NULL))
+                continue;
+            for (int dir = 0; dir < 2; dir++) {
+                vg_packet_t p = tcp_pkt("0.0.0.0", 1234, "0.0.0.0", 80, "xx classmark xx");
+                bool v6 = strchr(addrs[a], ':') != NULL;
+                p.ip_ver = v6 ? 6 : 4;
+                inet_pton(v6 ? AF_INET6 : AF_INET, addrs[a], p.src.b);
+                inet_pton(v6 ? AF_INET6 : AF_INET, addrs[b], p.dst.b);
+                vg_detect_input_t in;
+                memset(&in, 0, sizeof in);
+                in.pkt = &p;
+                in.buf[VG_DBUF_PAYLOAD] = p.payload;
+                in.len[VG_DBUF_PAYLOAD] = p.payload_len;
+                in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED |
+                          (dir ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER);
+                hits_t h = {0};
+                vg_detect_packet(c, &in, NULL, dir, 1000000, on_alert, &h);
+                uint32_t got = 0, want = 0;
+                for (int i = 0; i < h.n; i++)
+                    got |= 1u << h.sid[i];
+                for (uint32_t i = 0; i < vg_ruleset_count(rs); i++)
+                    if (vg_detect_eval_rule(t, vg_ruleset_rule(rs, i), &in))
+                        want |= 1u << vg_ruleset_rule(rs, i)->sid;
+                assert_int_equal(got, want);
+                checked += want != 0;
+            }
+        }
+    assert_true(checked > 20); /* the cases do match something */
+    vg_detect_thread_free(t);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 static void test_pass_stops(void **state)
 {
     (void)state;
@@ -283,6 +338,82 @@ static void test_tx_inspected_twice(void **state)
     assert_int_equal(fv->ints[0], 2);    /* one +1 per transaction */
     assert_int_equal(h.n, 1);            /* threshold: the 2nd transaction's match is the 2nd */
     assert_int_equal(h.sid[0], 2);
+    vg_flowvars_free(fv);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
+static uint64_t n_evals(vg_detect_ctx_t *c)
+{
+    const vg_stats_table_t *t = vg_detect_stats_table();
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->names[i], "detect.evals"))
+            return vg_detect_stats_values(c)[i];
+    fail();
+    return 0;
+}
+
+/* VG_DIN_TS_DONE on the final inspection: rules that see only request buffers are not verified
+ * to-server again (they cannot give another result), while rules with a response buffer, a
+ * buffer that may come from the response (cookie), or a flowbit condition (the bit may have been
+ * set in between) still are; to_server rules are never verified on the to-client side. */
+static void test_tx_ts_done(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert http any any -> any any (msg:\"uri\"; flow:to_server; http.uri; content:\"/x\"; sid:1;)\n"
+        "alert http any any -> any any (msg:\"uri+code\"; http.uri; content:\"/x\"; http.stat_code; content:\"200\"; sid:2;)\n"
+        "alert http any any -> any any (msg:\"cookie\"; flow:to_server; http.cookie; content:\"id=\"; sid:3;)\n"
+        "alert http any any -> any any (msg:\"bit\"; flow:to_server; flowbits:isset,b; http.uri; content:\"/x\"; sid:4;)\n"
+        "alert http any any -> any any (msg:\"uri2\"; flow:to_server; http.uri; content:\"/x\"; fast_pattern; content:\"nomatch\"; sid:5;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_ctx_set_tx_seen(c, seen_fn);
+    vg_flowvars_t *fv = vg_flowvars_new(vg_detect_engine_ruleset(e));
+    vg_packet_t ts = tcp_pkt("10.0.0.1", 1234, "10.0.0.2", 80, "");
+    vg_packet_t tc = tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1234, "");
+    vg_detect_input_t in[2];
+    memset(in, 0, sizeof in);
+    in[0].buf[VG_BUF_HTTP_URI] = (const uint8_t *)"/x/nomatc";
+    in[0].len[VG_BUF_HTTP_URI] = 9;
+    for (int d = 0; d < 2; d++) {
+        in[d].pkt = d ? &tc : &ts;
+        in[d].app_proto = VG_APP_HTTP;
+        in[d].flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER);
+    }
+    hits_t h = {0};
+    n_seen = 0;
+    /* request: sid 1 alerts; 2 lacks its status, 3 its cookie, 4 its bit */
+    vg_detect_tx(c, &in[0], NULL, fv, 1000000, on_alert, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 1);
+    /* then the response, with a Set-Cookie, after something set the bit */
+    vg_flowvars_set(fv, 0, true);
+    in[0].buf[VG_BUF_HTTP_STAT_CODE] = (const uint8_t *)"200";
+    in[0].len[VG_BUF_HTTP_STAT_CODE] = 3;
+    in[0].buf[VG_BUF_HTTP_COOKIE] = (const uint8_t *)"id=1";
+    in[0].len[VG_BUF_HTTP_COOKIE] = 4;
+    vg_detect_input_t full[2] = {in[0], in[0]};
+    full[1].pkt = &tc;
+    full[1].flow = in[1].flow;
+    full[0].flow |= VG_DIN_TS_DONE;
+    uint64_t ev0 = n_evals(c);
+    vg_detect_tx(c, &full[0], &full[1], fv, 1000000, on_alert, &h);
+    assert_int_equal(h.n, 4); /* in evaluation order: the flowbit reader first */
+    assert_int_equal(h.sid[1], 4);
+    assert_int_equal(h.sid[2], 2);
+    assert_int_equal(h.sid[3], 3);
+    /* verified: 2, 3 and 4 to-server; 2 (no direction) is then done. Not verified: 1 (already
+     * matched), 5 (request only, to_server), and nothing to_server on the to-client side. */
+    assert_int_equal(n_evals(c) - ev0, 3);
+    /* without the flag, every to-server candidate (1 to 5) is verified again */
+    n_seen = 0;
+    vg_detect_tx(c, &in[0], NULL, fv, 1000000, on_alert, &h);
+    assert_int_equal(h.n, 8);
+    ev0 = n_evals(c);
+    full[0].flow &= ~(uint32_t)VG_DIN_TS_DONE;
+    vg_detect_tx(c, &full[0], &full[1], fv, 1000000, on_alert, &h);
+    assert_int_equal(n_evals(c) - ev0, 5);
+    assert_int_equal(h.n, 8);
     vg_flowvars_free(fv);
     vg_detect_ctx_free(c);
     vg_detect_engine_free(e);
@@ -432,6 +563,8 @@ int main(void)
         cmocka_unit_test(test_threshold_limit),
         cmocka_unit_test(test_reload_carry),
         cmocka_unit_test(test_tx_inspected_twice),
+        cmocka_unit_test(test_tx_ts_done),
+        cmocka_unit_test(test_address_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,6 +245,48 @@ def case_anomalies():
     assert st["pkts"] == 5 and st["invalid"] >= 3, st
 
 
+def case_encrypted_payload():
+    """Payload rules stop at encrypted data, as Suricata 7 by default: after an SSH key exchange
+    (both NEWKEYS) and after a TLS application-data record. The same bytes alert in clear
+    traffic, in an SSH flow whose server has not sent NEWKEYS yet, and in the packet that
+    completes the handshake (its data is parsed after it is inspected)."""
+    def ssh_pkt(msg, body):
+        n = 2 + body + 4
+        return n.to_bytes(4, "big") + bytes([4, msg]) + b"\x00" * (body + 4)
+    mark = b"xyzzy-MARK-0123"
+    convs = []
+    plain = P.TcpConv("10.0.0.1", 40001, "192.0.2.10", 9999, ts=1_600_000_000_000_000).handshake()
+    plain.send(True, b"hello " + mark).close()
+    convs.append(plain)
+    ssh = P.TcpConv("10.0.0.1", 40002, "192.0.2.10", 22, ts=1_600_000_100_000_000).handshake()
+    ssh.send(True, b"SSH-2.0-OpenSSH_9.0\r\n").send(False, b"SSH-2.0-OpenSSH_9.0\r\n")
+    ssh.send(True, ssh_pkt(20, 40)).send(False, ssh_pkt(20, 40))
+    ssh.send(True, ssh_pkt(21, 0)).send(True, b"A" * 16 + mark)      # server not done: alert
+    ssh.send(False, ssh_pkt(21, 0) + mark)                          # completes it: alert
+    ssh.send(True, b"B" * 16 + mark)                                # both done: none
+    ssh.close()
+    convs.append(ssh)
+    tls = P.TcpConv("10.0.0.1", 40003, "192.0.2.10", 443, ts=1_600_000_200_000_000).handshake()
+    hello = b"\x16\x03\x01\x00\x04" + b"\x01\x00\x00\x00"
+    tls.send(True, hello)
+    rec = b"\x17\x03\x03" + (len(mark) + 4).to_bytes(2, "big") + b"CCCC" + mark
+    tls.send(True, rec)                                             # first record: alert
+    tls.send(True, rec)                                             # after it: none
+    tls.close()
+    convs.append(tls)
+    pcap = os.path.join(TMP, "enc.pcap")
+    P.write_pcap(pcap, [p for c in convs for p in c.pkts])
+    rules = os.path.join(TMP, "enc.rules")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any any (msg:"mark"; content:"%s"; sid:1000001;)\n'
+                % mark.decode())
+    d = fresh("enc")
+    vigil(pcap, "-S", rules, "-k", "none", logdir=d, expect=None)
+    got = sorted((e["src_port"], e["dest_port"]) for e in events(d, "alert")
+                 if e["alert"]["signature_id"] == 1000001)
+    assert got == [(22, 40002), (40001, 9999), (40002, 22), (40003, 443)], got
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

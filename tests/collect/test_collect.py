@@ -685,6 +685,55 @@ def case_fault_three():
              len(seqs("charlie"))))
 
 
+def case_trial():
+    """scripts/central-trial.sh, the documented local trial: it starts Redis and a PostgreSQL
+    cluster of its own with the settings docs/SCALE.md asks for, a sensor ships through them and
+    a collector commits every event, `vigil report --pg` reads them; stop removes everything."""
+    if os.geteuid() != 0 or not shutil.which("pg_createcluster"):
+        raise servers.Skip("needs root and Debian's pg_createcluster (postgresql-common)")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                          "central-trial.sh")
+    d = os.path.join(TMP, "trial")
+    name = "vigil-test-%d" % os.getpid()
+    opts = ["--dir", d, "--cluster", name]
+    r = subprocess.run(["bash", script, "start"] + opts + [
+        "--redis-port", str(servers.free_port()), "--pg-port", str(servers.free_port())],
+        capture_output=True, text=True, timeout=300)
+    try:
+        assert r.returncode == 0, "start: %s %s" % (r.stdout, r.stderr)
+        assert oct(os.stat(os.path.join(d, "env")).st_mode & 0o777) == "0o600"
+        env = {}
+        for line in open(os.path.join(d, "env")):
+            k, _, v = line.strip().partition("=")
+            env[k] = v.strip("'")
+        url, dsn = env["VIGIL_REDIS"], env["VIGIL_PG"]
+        port = url.rsplit(":", 1)[1]
+        cfg = subprocess.run(["redis-cli", "-p", port, "CONFIG", "GET", "*"], capture_output=True,
+                             text=True).stdout.split("\n")
+        cfg = dict(zip(cfg[0::2], cfg[1::2]))
+        assert (cfg.get("appendonly"), cfg.get("appendfsync"), cfg.get("maxmemory-policy"),
+                cfg.get("bind")) == ("yes", "everysec", "noeviction", "127.0.0.1"), cfg
+        sensor("lab1", [pcap("lab1", 400, 121), attacks()], url=url)
+        lines = eve(os.path.join(TMP, "lab1"))
+        r = subprocess.run([ARGS.vigil, "collect", "--redis", url, "--pg", dsn, "--idle-exit",
+                            "2"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert summary(r.stdout)["inserted"] == len(lines), (r.stdout, len(lines))
+        r = subprocess.run([ARGS.vigil, "report", "--pg", dsn, "--format", "json"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        n_alerts = sum(1 for x in lines if '"event_type":"alert"' in x)
+        ov = dict((x["metric"], x["value"])
+                  for x in json.loads(r.stdout)["tables"]["overview"]["rows"])
+        assert ov["alerts"] == n_alerts and n_alerts > 0, (ov["alerts"], n_alerts)
+    finally:
+        s = subprocess.run(["bash", script, "stop"] + opts, capture_output=True, text=True,
+                           timeout=300)
+    assert s.returncode == 0 and not os.path.exists(d), s.stderr
+    left = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
+    assert name not in left, left
+
+
 def case_spool_trim():
     """Spool segments leave the sensor's disk once the collector reports them committed."""
     REDIS.start()

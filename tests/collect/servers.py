@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -146,3 +147,42 @@ class Postgres:
                        "-w", "stop"])
             self.started = False
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_case(mod, tmp_prefix):
+    """The main of a collection test script: `--vigil PATH --gen PATH CASE` runs mod's
+    case_CASE() with mod.ARGS, mod.TMP (a temporary folder, world-readable for PostgreSQL's
+    user), mod.REDIS and mod.PG (not started) set; the servers are stopped and the folder removed
+    afterwards, also on a CTest timeout (SIGTERM). Returns the exit status: 0, 77 when the servers
+    cannot run here, 2 for an unknown case."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigil", required=True)
+    ap.add_argument("--gen", required=True)
+    ap.add_argument("case")
+    mod.ARGS = ap.parse_args()
+    fn = getattr(mod, "case_" + mod.ARGS.case, None)
+    if not fn:
+        print("unknown case " + mod.ARGS.case, file=sys.stderr)
+        return 2
+    mod.TMP = tempfile.mkdtemp(prefix=tmp_prefix)
+    os.chmod(mod.TMP, 0o755)
+
+    def on_term(sig, frame):
+        raise SystemExit("terminated by signal %d" % sig)
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        mod.REDIS = Redis(mod.TMP)
+        mod.PG = Postgres(mod.TMP)
+        fn()
+    except Skip as e:
+        print("SKIP: " + str(e))
+        return 77
+    finally:
+        if mod.REDIS:
+            mod.REDIS.stop()
+        if mod.PG:
+            mod.PG.stop()
+        shutil.rmtree(mod.TMP, ignore_errors=True)
+    print("ok: " + mod.ARGS.case)
+    return 0

@@ -6,7 +6,6 @@ socket, temporary folders; stopped at the end).
 usage: test_collect.py --vigil PATH --gen PATH CASE
 Exit 77 (skipped) with the reason when the servers cannot be started here.
 """
-import argparse
 import json
 import os
 import random
@@ -15,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -782,38 +780,5 @@ def case_bad_input():
     assert "redis URL" in r.stderr, r.stderr
 
 
-def main():
-    global ARGS, TMP, REDIS, PG
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vigil", required=True)
-    ap.add_argument("--gen", required=True)
-    ap.add_argument("case")
-    ARGS = ap.parse_args()
-    fn = globals().get("case_" + ARGS.case)
-    if not fn:
-        print("unknown case " + ARGS.case, file=sys.stderr)
-        return 2
-    TMP = tempfile.mkdtemp(prefix="vigil-collect-")
-
-    def on_term(sig, frame):  # a CTest timeout: still stop the servers
-        raise SystemExit("terminated by signal %d" % sig)
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        REDIS = servers.Redis(TMP)
-        PG = servers.Postgres(TMP)
-        fn()
-    except servers.Skip as e:
-        print("SKIP: " + str(e))
-        return 77
-    finally:
-        if REDIS:
-            REDIS.stop()
-        if PG:
-            PG.stop()
-        shutil.rmtree(TMP, ignore_errors=True)
-    print("ok: " + ARGS.case)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(servers.run_case(sys.modules[__name__], "vigil-collect-"))

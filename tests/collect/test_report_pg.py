@@ -11,14 +11,11 @@ must be equal.
 
 usage: test_report_pg.py --vigil PATH --gen PATH CASE      (exit 77: servers not available)
 """
-import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -400,31 +397,5 @@ def case_bad():
     assert "--pg" in r.stderr, r.stderr
 
 
-def main():
-    global ARGS, TMP, REDIS, PG
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vigil", required=True)
-    ap.add_argument("--gen", required=True)
-    ap.add_argument("case")
-    ARGS = ap.parse_args()
-    TMP = tempfile.mkdtemp(prefix="vigil-reportpg-")
-    os.chmod(TMP, 0o755)
-    try:
-        REDIS = servers.Redis(TMP)
-        PG = servers.Postgres(TMP)
-        globals()["case_" + ARGS.case]()
-    except servers.Skip as e:
-        print("SKIP:", e)
-        return 77
-    finally:
-        if REDIS:
-            REDIS.stop()
-        if PG:
-            PG.stop()
-        shutil.rmtree(TMP, ignore_errors=True)
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(servers.run_case(sys.modules[__name__], "vigil-reportpg-"))

@@ -163,9 +163,11 @@ def case_kill_collector():
     entries: every event once."""
     REDIS.start()
     PG.start()
-    sensor("big", pcap("big", 12000, 21))
+    sensor("big", pcap("big", 20000, 21))
     lines = eve(os.path.join(TMP, "big"))
-    a = subprocess.Popen(collect_cmd("--batch", "10", "--consumer", "a"),
+    # one entry (64 events) per transaction and one thread: hundreds of commits, so that the
+    # kill lands in the middle of them even on an idle machine
+    a = subprocess.Popen(collect_cmd("--batch", "1", "--threads", "1", "--consumer", "a"),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -176,7 +178,7 @@ def case_kill_collector():
         if c > 0:
             break
         time.sleep(0.02)
-    time.sleep(random.uniform(0.0, 0.3))
+    time.sleep(random.uniform(0.0, 0.2))
     a.send_signal(signal.SIGKILL)
     a.wait()
     before = len(seqs("big"))

@@ -43,6 +43,7 @@ void vg_behave_cfg_defaults(vg_behave_cfg_t *c)
     c->scan_hosts = 25;
     c->scan_slow_window = 3600;
     c->scan_slow_targets = 100;
+    c->scan_invalid = 3;
     c->brute_on = true;
     c->brute_window = 300;
     c->brute_attempts = 10;
@@ -128,6 +129,7 @@ int vg_behave_cfg_load(vg_behave_cfg_t *c, const vg_config_t *cfg, char *err, si
     c->scan_hosts = u32(cfg, "behave.scan.hosts");
     c->scan_slow_window = u32(cfg, "behave.scan.slow-window");
     c->scan_slow_targets = u32(cfg, "behave.scan.slow-targets");
+    c->scan_invalid = u32(cfg, "behave.scan.invalid-flags");
     c->brute_on = vg_config_bool(cfg, "behave.brute-force.enabled");
     c->brute_window = u32(cfg, "behave.brute-force.window");
     c->brute_attempts = u32(cfg, "behave.brute-force.attempts");

@@ -48,6 +48,7 @@ typedef struct vg_behave_cfg {
     bool scan_on;
     uint32_t scan_window, scan_ports, scan_hosts;
     uint32_t scan_slow_window, scan_slow_targets;
+    uint32_t scan_invalid;         /* TCP probes with invalid flags (0: off) */
     /* brute force */
     bool brute_on;
     uint32_t brute_window, brute_attempts, brute_max_session, brute_http_failures;

@@ -8,7 +8,11 @@
  * (Boyer-Moore majority vote):
  *   vertical   (sid 1001): >= scan.ports distinct ports, most probes to one host;
  *   horizontal (sid 1002): >= scan.hosts distinct hosts, most probes to one port (ICMP: hosts);
- *   slow       (sid 1003): >= scan.slow-targets distinct host:port pairs over scan.slow-window.
+ *   slow       (sid 1003): >= scan.slow-targets distinct host:port pairs over scan.slow-window;
+ *   invalid    (sid 1004): >= scan.invalid-flags TCP probes within the window whose client
+ *              never sent an ACK yet sent a FIN (FIN, Xmas, SYN+FIN probes) or sent no flag at
+ *              all (NULL probes). No TCP stack sends these; nmap's FIN/NULL/Xmas scans and its
+ *              OS-detection probes do, so a handful is enough where SYN probes need dozens.
  * Each fires once per episode: an episode ends when the source has been quiet for a window.
  * A source's first probe only marks it in a doorkeeper (its table entry starts with the second
  * probe), so a flood of spoofed one-packet sources leaves the table alone; the counts start one
@@ -28,6 +32,10 @@ static const vg_behave_sig_t sig_horizontal = {
 static const vg_behave_sig_t sig_slow = {
     VG_BEHAVE_GID, 1003, 1, 2, "VIGIL BEHAVE slow port scan", "attempted-recon",
     "Attempted Information Leak", "mitre_tactic_name Reconnaissance", VG_BEHAVE_TARGET_DST};
+static const vg_behave_sig_t sig_invalid = {
+    VG_BEHAVE_GID, 1004, 1, 2, "VIGIL BEHAVE port scan (stealth: TCP probes with invalid flags)",
+    "attempted-recon", "Attempted Information Leak", "mitre_tactic_name Reconnaissance",
+    VG_BEHAVE_TARGET_DST};
 
 enum { TECH_SYN, TECH_FIN, TECH_NULL, TECH_XMAS, TECH_CONNECT, TECH_OTHER_TCP, TECH_UDP,
        TECH_ICMP, TECH_N };
@@ -37,6 +45,7 @@ static const char *const tech_names[TECH_N] = {"syn", "fin", "null", "xmas", "co
 #define A_VERT 1
 #define A_HORIZ 2
 #define A_SLOW 4
+#define A_INVALID 8
 
 typedef struct maj {
     uint64_t cand;
@@ -49,6 +58,7 @@ typedef struct scan_ent {
     vg_time_t win_start, slow_start, first, last;
     vg_hll_t hosts, ports, pairs, slow_pairs;
     uint32_t probes, slow_probes;
+    uint32_t invalid;        /* probes with invalid flags in this window */
     maj_t mhost, mport;
     vg_addr_t host_addr;     /* the address behind mhost.cand */
     uint32_t tech[TECH_N];
@@ -70,6 +80,9 @@ static int probe_kind(const vg_behave_cfg_t *cfg, const vg_behave_obs_t *o)
         }
         if (o->pkts[0] == 0 || o->pkts[0] > 4)
             return -1;   /* a retrying client or a flow we joined late, not a probe */
+        if (o->tcp_flags[1] & 0x09)
+            return -1;   /* the server sent FIN or PSH: a conversation joined late (a probed
+                          * port answers with SYN-ACK or RST only) */
         if ((c & 0x3f) == 0)
             return TECH_NULL;
         if (c & 0x02)
@@ -93,6 +106,16 @@ static int probe_kind(const vg_behave_cfg_t *cfg, const vg_behave_obs_t *o)
         return echo && o->pkts[0] <= 3 ? TECH_ICMP : -1;
     }
     return -1;
+}
+
+/* A TCP probe no stack sends: its client never set ACK, yet set FIN (FIN, Xmas, SYN+FIN,
+ * SYN+FIN+PSH+URG probes) or set no flag at all (NULL). The flags are the OR over the client's
+ * packets; any FIN before an ACK is already invalid, so the OR loses nothing that matters. */
+static bool invalid_flags(const vg_behave_obs_t *o)
+{
+    uint8_t c = o->tcp_flags[0];
+    return o->proto == 6 && !(o->flags & VG_BOBS_HANDSHAKE) && !(c & 0x10) &&
+           ((c & 0x01) || (c & 0x3f) == 0);
 }
 
 static void maj_add(maj_t *m, uint64_t v)
@@ -131,6 +154,8 @@ static void fire(vg_behave_t *b, scan_ent_t *e, const vg_behave_sig_t *sig, cons
     vg_jw_kv_uint(w, "hosts", hosts);
     vg_jw_kv_uint(w, "ports", ports);
     vg_jw_kv_uint(w, "targets", pairs);
+    if (e->invalid)
+        vg_jw_kv_uint(w, "invalid_flags", e->invalid);
     double span = vg_behave_secs(o->ts > since ? o->ts - since : 0);
     vg_jw_key(w, "seconds");
     vg_jw_double(w, span);
@@ -203,6 +228,7 @@ void scan_observe(vg_behave_t *b, struct scan_state *s, const vg_behave_obs_t *o
         vg_hll_clear(&e->ports);
         vg_hll_clear(&e->pairs);
         e->probes = 0;
+        e->invalid = 0;
         memset(&e->mhost, 0, sizeof e->mhost);
         memset(&e->mport, 0, sizeof e->mport);
         e->win_start = o->ts;
@@ -226,6 +252,8 @@ void scan_observe(vg_behave_t *b, struct scan_state *s, const vg_behave_obs_t *o
     e->probes++;
     e->slow_probes++;
     e->tech[tech]++;
+    bool inv = invalid_flags(o);
+    e->invalid += inv;
     uint64_t prev = e->mhost.cand;
     maj_add(&e->mhost, hh);
     if (e->mhost.cand != prev || e->mhost.hits == 1)
@@ -238,6 +266,11 @@ void scan_observe(vg_behave_t *b, struct scan_state *s, const vg_behave_obs_t *o
     bool need_h = !(e->alerted & A_HORIZ) && e->probes >= c->scan_hosts;
     bool need_s = !(e->alerted & (A_SLOW | A_VERT | A_HORIZ)) && c->scan_slow_targets &&
                   e->slow_probes >= c->scan_slow_targets;
+    if (inv && !(e->alerted & A_INVALID) && c->scan_invalid && e->invalid >= c->scan_invalid) {
+        e->alerted |= A_INVALID;
+        fire(b, e, &sig_invalid, "invalid_flags", o, vg_hll_count(&e->hosts),
+             vg_hll_count(&e->ports), vg_hll_count(&e->pairs), e->probes, e->win_start);
+    }
     if (!need_v && !need_h && !need_s)
         return;
     uint32_t hosts = vg_hll_count(&e->hosts), ports = vg_hll_count(&e->ports);

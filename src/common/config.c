@@ -114,6 +114,7 @@ static const key_def_t keys[] = {
     {"behave.scan.hosts", T_UINT, "25", "distinct hosts probed on one port (horizontal scan)"},
     {"behave.scan.slow-window", T_UINT, "3600", NULL},
     {"behave.scan.slow-targets", T_UINT, "100", "distinct host:port probes over the slow window"},
+    {"behave.scan.invalid-flags", T_UINT, "3", "TCP probes with invalid flags (FIN/NULL/Xmas) within the window; 0: off"},
     {"behave.brute-force.enabled", T_BOOL, "true", NULL},
     {"behave.brute-force.window", T_UINT, "300", NULL},
     {"behave.brute-force.attempts", T_UINT, "10", "short sessions to one authentication service"},

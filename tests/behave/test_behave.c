@@ -185,6 +185,48 @@ static void test_scan_conversations_do_not_count(void **st)
     vg_behave_free(b);
 }
 
+static void invalid_probes(vg_behave_t *b, vg_time_t t0, const uint8_t *flags, int n)
+{
+    for (int i = 0; i < n; i++) {
+        vg_behave_obs_t o = flow(t0 + (vg_time_t)i * SEC, v4(203, 0, 113, 9), v4(10, 0, 0, 21),
+                                 (uint16_t)(3390 + i), 6);
+        o.tcp_flags[0] = flags[i];
+        o.tcp_flags[1] = 0x14; /* RST-ACK */
+        o.pkts[1] = 1;
+        vg_behave_observe(b, &o, NULL);
+    }
+}
+
+static void test_scan_invalid_flags(void **st)
+{
+    (void)st;
+    vg_behave_cfg_t c;
+    vg_behave_cfg_defaults(&c);
+    got_t g;
+    /* SYN (only marks the source), then FIN, NULL, Xmas: the third invalid probe fires 1004 */
+    static const uint8_t fire[] = {0x02, 0x01, 0x00, 0x29, 0x03};
+    vg_behave_t *b = mk(&c, &g);
+    invalid_probes(b, T0, fire, 4);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(count_sid(&g, 1004), 1);
+    assert_non_null(strstr(g.detail[0], "\"invalid_flags\":3"));
+    invalid_probes(b, T0 + 10 * SEC, fire + 1, 4); /* same episode: no second alert */
+    assert_int_equal(g.n, 1);
+    vg_behave_free(b);
+    /* valid flags (FIN+ACK, SYN) and two invalid ones: silent */
+    static const uint8_t below[] = {0x02, 0x11, 0x01, 0x02, 0x29, 0x11};
+    b = mk(&c, &g);
+    invalid_probes(b, T0, below, 6);
+    assert_int_equal(g.n, 0);
+    vg_behave_free(b);
+    /* the rule off */
+    c.scan_invalid = 0;
+    b = mk(&c, &g);
+    invalid_probes(b, T0, fire, 5);
+    assert_int_equal(g.n, 0);
+    vg_behave_free(b);
+}
+
 /* --- brute force --- */
 
 static void sessions(vg_behave_t *b, int n, vg_time_t gap, vg_time_t dur)
@@ -510,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_scan_threshold_and_episode),
         cmocka_unit_test(test_scan_window_expiry),
         cmocka_unit_test(test_scan_conversations_do_not_count),
+        cmocka_unit_test(test_scan_invalid_flags),
         cmocka_unit_test(test_brute_force),
         cmocka_unit_test(test_flood_rate),
         cmocka_unit_test(test_beacon),

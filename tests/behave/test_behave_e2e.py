@@ -279,7 +279,47 @@ def case_scan_techniques():
     assert by.get(("203.0.113.6", 1002), {}).get("technique") == "icmp", by
     assert by.get(("203.0.113.7", 1001), {}).get("technique") == "xmas", by
     assert by.get(("203.0.113.8", 1001), {}).get("technique") == "null", by
-    assert len(al) == 4, by
+    # Xmas and NULL probes carry invalid flags: the stealth rule fires for those two sources too
+    assert set(k for k in by if k[1] == 1004) == {("203.0.113.7", 1004), ("203.0.113.8", 1004)}, by
+    assert len(al) == 6, by
+
+
+def case_scan_invalid_flags():
+    # nmap -O / -sF -sN -sX style: one SYN probe, then FIN, NULL, Xmas and SYN+FIN probes to a
+    # few ports: far below the 25-port rule, but no TCP stack sends such packets
+    src, dst = "203.0.113.11", "10.0.0.21"
+    pk = syn_probe(T0, src, dst, 41000, 3389)
+    for i, fl in enumerate((0x01, 0x00, 0x29, 0x03)):
+        pk += syn_probe(T0 + (i + 1) * 2 * SEC, src, dst, 41001 + i, 3390 + i, "rst", fl)
+    al, _ = run(pk, "invalid")
+    a = one(al, 1004)
+    b = a["behave"]
+    assert b["kind"] == "invalid_flags" and b["invalid_flags"] == 3, b
+    assert a["src_ip"] == src and a["dest_ip"] == dst, a
+    check_roles(a, src, dst, "spoofable", "scanning")
+    assert len(al) == 1, al
+    # just below: one SYN probe and two invalid ones (the first probe only marks the source)
+    pk = syn_probe(T0, src, dst, 41000, 3389)
+    for i, fl in enumerate((0x01, 0x29)):
+        pk += syn_probe(T0 + (i + 1) * 2 * SEC, src, dst, 41001 + i, 3390 + i, "rst", fl)
+    al, _ = run(pk, "invalid-below")
+    silent(al, "two invalid-flag probes")
+    # a capture that joins 30 connections as they close sees FIN+ACK both ways without a
+    # handshake: valid flags and an answering server, no alert; nor do invalid probes spread
+    # over windows
+    pk = []
+    for i in range(30):
+        cli, srv = "10.0.0.30", "198.51.100.%d" % (i + 1)
+        pk.append((T0 + i * SEC, P.frame(6, cli, srv, sport=50000 + i, dport=443, flags=0x11,
+                                         seq=5, ack=9)))
+        pk.append((T0 + i * SEC + 300, P.frame(6, srv, cli, sport=443, dport=50000 + i,
+                                               flags=0x11, seq=9, ack=6)))
+        pk.append((T0 + i * SEC + 600, P.frame(6, cli, srv, sport=50000 + i, dport=443,
+                                               flags=0x10, seq=6, ack=10)))
+    for i in range(4):
+        pk += syn_probe(T0 + i * 100 * SEC, src, dst, 42000 + i, 4000 + i, "rst", 0x01)
+    al, _ = run(pk, "invalid-valid")
+    silent(al, "late FIN+ACK and spread FIN probes")
 
 
 def case_scan_slow():

@@ -93,6 +93,8 @@ const vg_rule_diag_t *vg_ruleset_diag(const vg_ruleset_t *rs, uint32_t i);
 uint32_t vg_ruleset_n_flowbits(const vg_ruleset_t *rs);
 const char *vg_ruleset_flowbit_name(const vg_ruleset_t *rs, uint32_t id);
 uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs);
+/* Rules with a `track by_flow` threshold: their state is kept in each flow's vg_flowvars_t. */
+uint32_t vg_ruleset_n_flow_thresholds(const vg_ruleset_t *rs);
 /* Rule reload: for each flowbit (flowint) id of from, the id of the same name in to, or
  * VG_VAR_NONE when to does not use that name (n_flowbits(from) entries; free()). */
 #define VG_VAR_NONE UINT32_MAX
@@ -114,6 +116,9 @@ typedef struct vg_flowvars {
     uint32_t n_ints;
     uint32_t *ints;
     uint64_t *int_set;          /* n_ints bits: value present */
+    uint32_t n_thr, cap_thr;
+    struct vg_flow_thr *thr;    /* track by_flow threshold states (by rule id; not carried
+                                 * across a rule reload: they start again) */
 } vg_flowvars_t;
 
 /* Sized for rs's interned names. Aborts on OOM (flow integration will pool these). */
@@ -200,6 +205,10 @@ size_t vg_threshold_table_carry(vg_threshold_table_t *to, const vg_threshold_tab
  * emitted (threshold/limit/both) or, for detection_filter, when the match counts. */
 bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_threshold_t *thr,
                         const vg_packet_t *p, vg_time_t now);
+/* The same for thr->track == VG_TRACK_FLOW, counted in the flow's variables (true when fv is
+ * NULL: a packet without a flow is not thresholded). */
+bool vg_threshold_check_flow(vg_flowvars_t *fv, const vg_rule_t *r, const vg_threshold_t *thr,
+                             vg_time_t now);
 
 /* ---- CLI ---- */
 

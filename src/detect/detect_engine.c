@@ -913,8 +913,8 @@ size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t 
         const vg_rule_t *r = vg_ruleset_rule(ors, i);
         map[i] = UINT32_MAX;
         vg_threshold_t ot = vg_ruleset_threshold(ors, r);
-        if (ot.type == VG_THR_NONE)
-            continue;
+        if (ot.type == VG_THR_NONE || ot.track == VG_TRACK_FLOW)
+            continue; /* by_flow windows live in the flows (and start again after a reload) */
         uint64_t k = sid_key(r);
         uint32_t lo = 0, hi = nn;
         while (lo < hi) {
@@ -929,7 +929,7 @@ size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t 
         const vg_rule_t *n = vg_ruleset_rule(nrs, by[lo]);
         vg_threshold_t nt = vg_ruleset_threshold(nrs, n);
         if (sid_key(n) == k && nt.type == ot.type && nt.track == ot.track &&
-            nt.count == ot.count && nt.seconds == ot.seconds)
+            nt.count == ot.count && nt.seconds == ot.seconds && nt.multiplier == ot.multiplier)
             map[i] = n->id;
     }
     pthread_mutex_lock(&old->thr->mu);
@@ -1082,8 +1082,10 @@ static void finish_candidates(vg_detect_ctx_t *c, uint32_t n)
 /* Returns true when the rule's alert is to be emitted after a match (noalert, suppression,
  * thresholds), applying its flowbit/flowint actions in any case. */
 static bool thr_check(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_threshold_t *thr,
-                      const vg_packet_t *p, vg_time_t now)
+                      const vg_packet_t *p, vg_flowvars_t *fv, vg_time_t now)
 {
+    if (thr->track == VG_TRACK_FLOW)
+        return vg_threshold_check_flow(fv, r, thr, now); /* the flow's own state: no lock */
     thr_shared_t *s = c->e->thr;
     pthread_mutex_lock(&s->mu);
     bool ok = vg_threshold_check(s->t, r, thr, p, now);
@@ -1096,7 +1098,7 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
 {
     const vg_ruleset_t *rs = c->e->rs;
     vg_threshold_t thr = vg_ruleset_threshold(rs, r);
-    if (thr.type == VG_THR_DETECTION && !thr_check(c, r, &thr, p, now))
+    if (thr.type == VG_THR_DETECTION && !thr_check(c, r, &thr, p, fv, now))
         return false; /* detection_filter: the match does not count yet (no actions either) */
     if (fv)
         vg_detect_apply_actions(r, fv);
@@ -1107,7 +1109,7 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
         return false;
     }
     if (thr.type != VG_THR_NONE && thr.type != VG_THR_DETECTION &&
-        !thr_check(c, r, &thr, p, now)) {
+        !thr_check(c, r, &thr, p, fv, now)) {
         c->stats[S_THRESHOLDED]++;
         return false;
     }

@@ -292,6 +292,7 @@ void vg_flowvars_free(vg_flowvars_t *fv)
 {
     if (!fv)
         return;
+    free(fv->thr);
     free(fv);
 }
 

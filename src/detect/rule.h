@@ -243,11 +243,14 @@ typedef struct vg_flowint {
     uint32_t value;        /* number, or flowint id when value_is_var */
 } vg_flowint_t;
 
-enum vg_thr_type { VG_THR_NONE, VG_THR_LIMIT, VG_THR_THRESHOLD, VG_THR_BOTH, VG_THR_DETECTION };
-enum vg_thr_track { VG_TRACK_SRC, VG_TRACK_DST, VG_TRACK_RULE, VG_TRACK_BOTH };
+enum vg_thr_type { VG_THR_NONE, VG_THR_LIMIT, VG_THR_THRESHOLD, VG_THR_BOTH, VG_THR_DETECTION,
+                   VG_THR_BACKOFF };
+/* VG_TRACK_FLOW: the state lives in the flow's variables (vg_flowvars_t), not the shared table */
+enum vg_thr_track { VG_TRACK_SRC, VG_TRACK_DST, VG_TRACK_RULE, VG_TRACK_BOTH, VG_TRACK_FLOW };
 typedef struct vg_threshold {
     uint8_t type, track;
     uint32_t count, seconds;
+    uint32_t multiplier;        /* backoff: the next alert at count, count*m, count*m*m, ... */
 } vg_threshold_t;
 
 typedef struct vg_reference { const char *system, *value; } vg_reference_t;

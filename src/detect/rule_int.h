@@ -97,6 +97,7 @@ struct vg_ruleset {
     uint32_t n_flowbit_names, cap_flowbit_names;
     const char **flowint_names;
     uint32_t n_flowint_names, cap_flowint_names;
+    uint32_t n_flow_thresholds; /* rules with a track by_flow threshold (kept in flowvars) */
 
     vg_rule_t **rules;
     uint32_t n_rules, cap_rules;

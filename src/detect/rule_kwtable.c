@@ -124,6 +124,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW("tcp.mss", vg_kw_pkt_cmp, VG_KWF_VAL, VG_PM_TCP_MSS),
     ROW("ip_proto", vg_kw_ip_proto, VG_KWF_VAL, 0),
     ROW("flags", vg_kw_flags, VG_KWF_VAL, 0),
+    ROW("tcp.flags", vg_kw_flags, VG_KWF_VAL, 0), /* Suricata 8 name, same syntax */
     ROW("fragbits", vg_kw_fragbits, VG_KWF_VAL, 0),
     ROW("sameip", vg_kw_sameip, VG_KWF_NOVAL, 0),
     ROW("tls.version", vg_kw_tls_version, VG_KWF_VAL, 0),
@@ -213,7 +214,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("absent", "not implemented"),
     ROW_NO("rpc", "RPC decoding not implemented"),
     ROW_NO("icmpv6.mtu", "not implemented"),
-    ROW_NO("tcp.flags", "use flags"),
     ROW_NO("stream-event", "stream events are not exposed to rules"),
     ROW_NO("decode-event", "decoder events are not exposed to rules"),
     ROW_NO("engine-event", "engine events are not exposed to rules"),

@@ -520,6 +520,8 @@ const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const c
     }
     r->id = rs->n_rules;
     rs->rules[rs->n_rules++] = r;
+    if (r->threshold.track == VG_TRACK_FLOW)
+        rs->n_flow_thresholds++;
     return r;
 }
 

@@ -365,15 +365,14 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
             if (strcmp(v, "limit") == 0) t.type = VG_THR_LIMIT;
             else if (strcmp(v, "threshold") == 0) t.type = VG_THR_THRESHOLD;
             else if (strcmp(v, "both") == 0) t.type = VG_THR_BOTH;
+            else if (strcmp(v, "backoff") == 0) t.type = VG_THR_BACKOFF;
             else return VG_PC_SYNTAX(pc, "%s: invalid type '%s'", kw->name, v);
         } else if (strcmp(k, "track") == 0) {
             if (strcmp(v, "by_src") == 0) t.track = VG_TRACK_SRC;
             else if (strcmp(v, "by_dst") == 0) t.track = VG_TRACK_DST;
             else if (strcmp(v, "by_rule") == 0) t.track = VG_TRACK_RULE;
             else if (strcmp(v, "by_both") == 0) t.track = VG_TRACK_BOTH;
-            else if (strcmp(v, "by_flow") == 0)
-                return vg_pc_fail(pc, VG_DIAG_SKIPPED, "unsupported threshold track by_flow",
-                                  "%s track by_flow is not implemented", kw->name);
+            else if (strcmp(v, "by_flow") == 0) t.track = VG_TRACK_FLOW;
             else return VG_PC_SYNTAX(pc, "%s: invalid track '%s'", kw->name, v);
         } else if (strcmp(k, "count") == 0 && vg_parse_u64(v, &u) && u <= UINT32_MAX) {
             t.count = (uint32_t)u;
@@ -381,6 +380,9 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         } else if (strcmp(k, "seconds") == 0 && vg_parse_u64(v, &u) && u <= UINT32_MAX) {
             t.seconds = (uint32_t)u;
             have_secs = true;
+        } else if (strcmp(k, "multiplier") == 0 && !df && vg_parse_u64(v, &u) && u >= 1 &&
+                   u <= UINT32_MAX) {
+            t.multiplier = (uint32_t)u;
         } else if (strcmp(k, "unique_on") == 0) {
             return vg_pc_fail(pc, VG_DIAG_SKIPPED, "unsupported detection_filter unique_on",
                               "%s unique_on (Suricata 8) is not implemented", kw->name);
@@ -389,9 +391,18 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         }
         p = rest;
     }
-    if (t.type == VG_THR_NONE || t.track == 255 || !have_count || !have_secs || t.count == 0)
+    if (t.type == VG_THR_BACKOFF) {
+        /* Suricata 8: no window; alerts at the count-th match, then count*multiplier, ... */
+        if (t.track == 255 || !have_count || t.count == 0 || t.multiplier < 2 || have_secs)
+            return VG_PC_SYNTAX(pc, "%s type backoff needs track, count and a multiplier "
+                                "of at least 2 (and no seconds)", kw->name);
+    } else if (t.multiplier) {
+        return VG_PC_SYNTAX(pc, "%s: multiplier only goes with type backoff", kw->name);
+    } else if (t.type == VG_THR_NONE || t.track == 255 || !have_count || !have_secs ||
+               t.count == 0) {
         return VG_PC_SYNTAX(pc, "%s needs %strack, count and seconds", kw->name,
                             df ? "" : "type, ");
+    }
     pc->r->threshold = t;
     return 0;
 }

@@ -3,8 +3,13 @@
  *   limit      alert on the first `count` matches of each `seconds` window;
  *   threshold  alert on every `count`-th match within a window;
  *   both       alert once per window, when the `count`-th match is reached;
- *   detection_filter: a match counts only after `count` matches within the window.
+ *   detection_filter: a match counts only after `count` matches within the window;
+ *   backoff    (Suricata 8) no window: alert at the count-th match, then at count*multiplier,
+ *              count*multiplier^2, ...
  * Windows start at the first match and restart when `seconds` have passed.
+ * Tracking by_src, by_dst, by_both and by_rule uses the shared table below; by_flow keeps the
+ * same counting state in the flow's variables (vg_threshold_check_flow), so it ends with the
+ * flow and needs no lock.
  *
  * The table is a fixed-size open-addressing hash (capped memory, no allocation per packet);
  * when a probe run is full, the entry with the oldest window is replaced. Not thread-safe: the
@@ -19,16 +24,27 @@
 
 #define PROBE 16
 
+/* The counting state of one window (or backoff sequence). */
+typedef struct thr_state {
+    vg_time_t start;
+    uint32_t count;
+    uint64_t next;      /* backoff: the match count of the next alert */
+    bool fired, started;
+} thr_state_t;
+
 typedef struct thr_ent {
     bool used;
     uint32_t rule;
     uint8_t track;
     uint8_t key[32];
     uint64_t hash;
-    vg_time_t start;
-    uint32_t count;
-    bool fired, started;
+    thr_state_t s;
 } thr_ent_t;
+
+struct vg_flow_thr {
+    uint32_t rule;
+    thr_state_t s;
+};
 
 struct vg_threshold_table {
     thr_ent_t *e;
@@ -67,7 +83,7 @@ static thr_ent_t *lookup(vg_threshold_table_t *t, uint32_t rule, uint8_t track,
         }
         if (e->hash == h && e->rule == rule && e->track == track && !memcmp(e->key, key, 32))
             return e;
-        if (!victim || e->start < victim->start)
+        if (!victim || e->s.start < victim->s.start)
             victim = e;
     }
     memset(victim, 0, sizeof(*victim));
@@ -85,16 +101,61 @@ size_t vg_threshold_table_carry(vg_threshold_table_t *to, const vg_threshold_tab
     size_t n = 0;
     for (uint32_t i = 0; i <= from->mask; i++) {
         const thr_ent_t *o = &from->e[i];
-        if (!o->used || !o->started || o->rule >= n_rules || rule_map[o->rule] == UINT32_MAX)
+        if (!o->used || !o->s.started || o->rule >= n_rules || rule_map[o->rule] == UINT32_MAX)
             continue;
         thr_ent_t *e = lookup(to, rule_map[o->rule], o->track, o->key);
-        e->start = o->start;
-        e->count = o->count;
-        e->fired = o->fired;
-        e->started = true;
+        e->s = o->s;
         n++;
     }
     return n;
+}
+
+/* One more match in state s under thr at time now: true when it alerts (or, for a
+ * detection_filter, when it counts). */
+static bool count_match(thr_state_t *s, const vg_threshold_t *thr, vg_time_t now)
+{
+    if (thr->type == VG_THR_BACKOFF) {
+        if (!s->started) {
+            s->started = true;
+            s->next = thr->count;
+        }
+        s->count++;
+        if (s->count < s->next)
+            return false;
+        /* past UINT32_MAX matches the sequence stops: no further alert */
+        s->next = s->next * thr->multiplier <= UINT32_MAX ? s->next * thr->multiplier
+                                                          : UINT64_MAX;
+        return true;
+    }
+    vg_time_t win = (vg_time_t)thr->seconds * VG_USEC_PER_SEC;
+    /* Workers run a little apart in packet time, so a match may come from before the window's
+     * start: it belongs to that window (only a later match can open the next one). */
+    if (!s->started || (now > s->start && now - s->start > win)) {
+        s->started = true;
+        s->start = now;
+        s->count = 0;
+        s->fired = false;
+    }
+    s->count++;
+    switch (thr->type) {
+    case VG_THR_LIMIT:
+        return s->count <= thr->count;
+    case VG_THR_THRESHOLD:
+        if (s->count >= thr->count) {
+            s->count = 0; /* next alert after another `count` matches in this window */
+            return true;
+        }
+        return false;
+    case VG_THR_BOTH:
+        if (s->count >= thr->count && !s->fired) {
+            s->fired = true;
+            return true;
+        }
+        return false;
+    case VG_THR_DETECTION:
+        return s->count > thr->count;
+    }
+    return true;
 }
 
 bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_threshold_t *thr,
@@ -107,34 +168,26 @@ bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_th
         memcpy(key, p->src.b, 16);
     if (p && (thr->track == VG_TRACK_DST || thr->track == VG_TRACK_BOTH))
         memcpy(key + 16, p->dst.b, 16);
-    thr_ent_t *e = lookup(t, r->id, thr->track, key);
-    vg_time_t win = (vg_time_t)thr->seconds * VG_USEC_PER_SEC;
-    /* Workers run a little apart in packet time, so a match may come from before the window's
-     * start: it belongs to that window (only a later match can open the next one). */
-    if (!e->started || (now > e->start && now - e->start > win)) {
-        e->started = true;
-        e->start = now;
-        e->count = 0;
-        e->fired = false;
-    }
-    e->count++;
-    switch (thr->type) {
-    case VG_THR_LIMIT:
-        return e->count <= thr->count;
-    case VG_THR_THRESHOLD:
-        if (e->count >= thr->count) {
-            e->count = 0; /* next alert after another `count` matches in this window */
-            return true;
+    return count_match(&lookup(t, r->id, thr->track, key)->s, thr, now);
+}
+
+bool vg_threshold_check_flow(vg_flowvars_t *fv, const vg_rule_t *r, const vg_threshold_t *thr,
+                             vg_time_t now)
+{
+    if (!fv)
+        return true; /* a packet outside any flow: nothing to count against */
+    struct vg_flow_thr *e = NULL;
+    for (uint32_t i = 0; i < fv->n_thr && !e; i++)
+        if (fv->thr[i].rule == r->id)
+            e = &fv->thr[i];
+    if (!e) {
+        if (fv->n_thr == fv->cap_thr) {
+            fv->cap_thr = fv->cap_thr ? fv->cap_thr * 2 : 2;
+            fv->thr = vg_xrealloc(fv->thr, fv->cap_thr * sizeof *fv->thr);
         }
-        return false;
-    case VG_THR_BOTH:
-        if (e->count >= thr->count && !e->fired) {
-            e->fired = true;
-            return true;
-        }
-        return false;
-    case VG_THR_DETECTION:
-        return e->count > thr->count;
+        e = &fv->thr[fv->n_thr++];
+        memset(e, 0, sizeof *e);
+        e->rule = r->id;
     }
-    return true;
+    return count_match(&e->s, thr, now);
 }

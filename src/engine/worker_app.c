@@ -292,7 +292,8 @@ static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
     }
     if (!fd) {
         const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
-        if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs))
+        if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs) &&
+            !vg_ruleset_n_flow_thresholds(rs))
             return NULL;
         fd = vg_xmalloc(sizeof *fd);
         fd->fv = vg_flowvars_new(rs);

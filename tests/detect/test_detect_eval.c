@@ -383,24 +383,67 @@ static void test_threshold_table(void **st)
     assert_false(vg_threshold_check(t, r, &thr, &a, 3 * s));
     assert_true(vg_threshold_check(t, r, &thr, &b, 3 * s));  /* another source */
     assert_true(vg_threshold_check(t, r, &thr, &a, 20 * s)); /* new window */
-    vg_threshold_t every3 = {VG_THR_THRESHOLD, VG_TRACK_RULE, 3, 60};
+    vg_threshold_t every3 = {VG_THR_THRESHOLD, VG_TRACK_RULE, 3, 60, 0};
     const vg_rule_t *r2 = rule("content:\"q\";");
     assert_false(vg_threshold_check(t, r2, &every3, &a, s));
     assert_false(vg_threshold_check(t, r2, &every3, &a, s));
     assert_true(vg_threshold_check(t, r2, &every3, &a, s));
     assert_false(vg_threshold_check(t, r2, &every3, &a, s));
-    vg_threshold_t df = {VG_THR_DETECTION, VG_TRACK_DST, 2, 60};
+    vg_threshold_t df = {VG_THR_DETECTION, VG_TRACK_DST, 2, 60, 0};
     const vg_rule_t *r3 = rule("content:\"w\";");
     assert_false(vg_threshold_check(t, r3, &df, &a, s));
     assert_false(vg_threshold_check(t, r3, &df, &a, s));
     assert_true(vg_threshold_check(t, r3, &df, &a, s));
     assert_true(vg_threshold_check(t, r3, &df, &a, s));
-    vg_threshold_t both = {VG_THR_BOTH, VG_TRACK_SRC, 2, 60};
+    vg_threshold_t both = {VG_THR_BOTH, VG_TRACK_SRC, 2, 60, 0};
     const vg_rule_t *r4 = rule("content:\"v\";");
     assert_false(vg_threshold_check(t, r4, &both, &a, s));
     assert_true(vg_threshold_check(t, r4, &both, &a, s));
     assert_false(vg_threshold_check(t, r4, &both, &a, s));
     vg_threshold_table_free(t);
+}
+
+/* track by_flow: counted in each flow's variables; backoff alerts at count, count*m, ... */
+static void test_threshold_by_flow_and_backoff(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = rule("threshold:type backoff, track by_flow, count 3, multiplier 2;");
+    assert_non_null(r);
+    vg_threshold_t thr = vg_ruleset_threshold(rs, r);
+    assert_int_equal(thr.type, VG_THR_BACKOFF);
+    assert_int_equal(thr.track, VG_TRACK_FLOW);
+    assert_true(vg_ruleset_n_flow_thresholds(rs) >= 1);
+    vg_flowvars_t *f1 = vg_flowvars_new(rs), *f2 = vg_flowvars_new(rs);
+    vg_time_t s = VG_USEC_PER_SEC;
+    char got[64] = {0};
+    for (int i = 1; i <= 50; i++)
+        got[i] = vg_threshold_check_flow(f1, r, &thr, i * s) ? 'A' : '.';
+    for (int i = 1; i <= 50; i++)
+        if (got[i] != ((i == 3 || i == 6 || i == 12 || i == 24 || i == 48) ? 'A' : '.'))
+            fail_msg("backoff: match %d gave %c", i, got[i]);
+    /* another flow counts on its own */
+    assert_false(vg_threshold_check_flow(f2, r, &thr, s));
+    assert_false(vg_threshold_check_flow(f2, r, &thr, s));
+    assert_true(vg_threshold_check_flow(f2, r, &thr, s));
+    /* detection_filter by_flow: from the (count+1)-th match of the flow in the window */
+    const vg_rule_t *d = rule("detection_filter:track by_flow, count 2, seconds 60;");
+    vg_threshold_t dt = vg_ruleset_threshold(rs, d);
+    assert_false(vg_threshold_check_flow(f1, d, &dt, s));
+    assert_false(vg_threshold_check_flow(f1, d, &dt, s));
+    assert_true(vg_threshold_check_flow(f1, d, &dt, 2 * s));
+    assert_false(vg_threshold_check_flow(f1, d, &dt, 100 * s)); /* a new window */
+    assert_true(vg_threshold_check_flow(NULL, d, &dt, s));       /* no flow: not thresholded */
+    vg_flowvars_free(f1);
+    vg_flowvars_free(f2);
+    /* bad backoff forms are syntax errors */
+    assert_null(vg_ruleset_add_rule(rs, "alert ip any any -> any any (threshold:type backoff, "
+                                        "track by_flow, count 1; sid:990;)", "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, "alert ip any any -> any any (threshold:type backoff, "
+                                        "track by_flow, count 1, multiplier 2, seconds 5; "
+                                        "sid:991;)", "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, "alert ip any any -> any any (threshold:type limit, "
+                                        "track by_src, count 1, seconds 5, multiplier 2; "
+                                        "sid:992;)", "t", 1));
 }
 
 static void test_stream_and_pkt(void **st)
@@ -439,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_and_packet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_and_flowvars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threshold_by_flow_and_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_pkt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

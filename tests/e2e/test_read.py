@@ -102,6 +102,35 @@ def case_thresholds_workers():
         assert sids[9100002] == 8, "workers=%d: every 5th of 40 gave %d" % (n, sids[9100002])
 
 
+def case_thresholds_by_flow():
+    """track by_flow (Suricata 8) counts each flow on its own: two ICMP echo flows of 20
+    requests each, a backoff rule (count 1, multiplier 2: matches 1, 2, 4, 8, 16 alert) and a
+    detection_filter by_flow (count 3: from the 4th match of each flow on)."""
+    rules = os.path.join(TMP, "flowthr.rules")
+    with open(rules, "w") as f:
+        f.write('alert icmp any any -> any any (msg:"backoff by_flow"; itype:8; threshold:type '
+                'backoff, track by_flow, count 1, multiplier 2; sid:9100011; rev:1;)\n'
+                'alert icmp any any -> any any (msg:"df by_flow"; itype:8; detection_filter:'
+                'track by_flow, count 3, seconds 600; sid:9100012; rev:1;)\n')
+    pkts = []
+    t0 = 1_700_000_000_000_000
+    for i in range(20):
+        for k, (src, ident) in enumerate((("10.9.9.1", 7), ("10.9.9.2", 8))):
+            rest = bytes([0, ident, 0, i])
+            pkts.append((t0 + i * 100_000 + k, P.frame(1, src, "198.51.100.1", icmp_type=8,
+                                                       icmp_rest=rest)))
+    pcap = os.path.join(TMP, "flowthr.pcap")
+    P.write_pcap(pcap, pkts)
+    for n in (1, 2):
+        d = fresh("flowthr%d" % n)
+        vigil(pcap, "-S", rules, "--workers", str(n), logdir=d)
+        by = collections.Counter((e["src_ip"], e["alert"]["signature_id"])
+                                 for e in events(d, "alert"))
+        for src in ("10.9.9.1", "10.9.9.2"):
+            assert by[(src, 9100011)] == 5, "workers=%d %s: backoff gave %s" % (n, src, by)
+            assert by[(src, 9100012)] == 17, "workers=%d %s: df by_flow gave %s" % (n, src, by)
+
+
 def case_flow_event():
     """One TCP conversation and one UDP exchange give exactly the expected flow events."""
     c = P.TcpConv("10.0.0.1", 40000, "192.0.2.10", 80).handshake()

@@ -146,6 +146,10 @@ enum {
      * the to-server side again (the result could not differ), as Suricata inspects a
      * direction's rules once that direction of the transaction is complete. */
     VG_DIN_TS_DONE = 1u << 5,
+    /* the first packet of its direction inspected with the flow's application protocol decided
+     * (detected or failed): protocol-detection-only rules are judged there, as Suricata's
+     * PD-only signatures on PKT_PROTO_DETECT_TS_DONE / TC_DONE */
+    VG_DIN_PROTO_DONE = 1u << 6,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

@@ -230,6 +230,11 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
         if (!tls_version(in, &v))
             return false;
         break;
+    case VG_PM_APP_PROTO:
+        /* an undecided protocol matches neither the name nor its negation (as Suricata) */
+        if (in->app_proto == VG_APP_UNKNOWN)
+            return false;
+        return (in->app_proto == m->cmp.a) != (m->bits_mode != 0);
     default:
         return false;
     }
@@ -404,6 +409,8 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
     const vg_packet_t *p = in->pkt;
     if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
         return false;
+    if ((r->flags & VG_RULE_PD_ONLY) && !(in->flow & VG_DIN_PROTO_DONE))
+        return false;
     if (p) {
         if (!header_match(r, p))
             return false;
@@ -411,7 +418,7 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
             return false;
     }
     for (uint32_t i = 0; i < r->n_pm; i++) {
-        if (r->pm[i].type == VG_PM_TLS_VERSION) {
+        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_APP_PROTO) {
             vg_packet_t none;
             memset(&none, 0, sizeof(none));
             if (!pm_match(&r->pm[i], p ? p : &none, in))

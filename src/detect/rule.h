@@ -47,6 +47,8 @@ enum {
     VG_RULE_TARGET_SRC = 1u << 5, /* target:src_ip */
     VG_RULE_TARGET_DST = 1u << 6, /* target:dest_ip */
     VG_RULE_HAS_FP = 1u << 7,     /* a content carries fast_pattern */
+    VG_RULE_PD_ONLY = 1u << 8,    /* app-layer-protocol with nothing to inspect: judged only on
+                                   * the packet that decides the flow's protocol (per direction) */
 };
 
 /* flow: keyword bits (vg_rule_t.flow). */
@@ -214,6 +216,7 @@ enum vg_pm_type {
     VG_PM_TTL, VG_PM_DSIZE, VG_PM_ITYPE, VG_PM_ICODE, VG_PM_ICMP_ID, VG_PM_ICMP_SEQ,
     VG_PM_IP_PROTO, VG_PM_IP_ID, VG_PM_TCP_SEQ, VG_PM_TCP_ACK, VG_PM_WINDOW, VG_PM_TCP_MSS,
     VG_PM_FLAGS, VG_PM_FRAGBITS, VG_PM_TLS_VERSION,
+    VG_PM_APP_PROTO,       /* app-layer-protocol: cmp.a = enum vg_app_proto, bits_mode = negated */
 };
 /* flags/fragbits modifier */
 enum { VG_BITS_EXACT, VG_BITS_PLUS /* + all of, others allowed */, VG_BITS_ANY /* * */,

@@ -128,6 +128,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW("fragbits", vg_kw_fragbits, VG_KWF_VAL, 0),
     ROW("sameip", vg_kw_sameip, VG_KWF_NOVAL, 0),
     ROW("tls.version", vg_kw_tls_version, VG_KWF_VAL, 0),
+    ROW("app-layer-protocol", vg_kw_app_layer_protocol, VG_KWF_VAL, 0),
 
     /* --- flow and state --- */
     ROW("flow", vg_kw_flow, VG_KWF_VAL, 0),
@@ -159,7 +160,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("base64_decode", "base64 decoding buffer not implemented"),
     ROW_NO("base64_data", "base64 decoding buffer not implemented"),
     ROW_NO("app-layer-event", "app-layer events are not exposed to rules"),
-    ROW_NO("app-layer-protocol", "not implemented"),
     ROW_NO("asn1", "ASN.1 decoder not implemented"),
     ROW_NO("ftpbounce", "no FTP parser"),
     ROW_NO("dataset", "datasets not implemented"),

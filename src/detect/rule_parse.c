@@ -382,6 +382,9 @@ static int finalize(vg_pctx_t *pc)
     }
     r->n_pm = s->n_pm;
     r->pm = vg_arena_dup(&rs->arena, s->pm, s->n_pm * sizeof(*s->pm));
+    for (uint32_t i = 0; i < s->n_pm && r->n_lists == 0; i++)
+        if (s->pm[i].type == VG_PM_APP_PROTO)
+            r->flags |= VG_RULE_PD_ONLY;
     r->n_flowbits = s->n_fb;
     r->flowbits = vg_arena_dup(&rs->arena, s->fb, s->n_fb * sizeof(*s->fb));
     r->n_flowints = s->n_fi;

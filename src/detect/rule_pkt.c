@@ -180,6 +180,51 @@ int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* app-layer-protocol:[!]NAME[,MODE] — the flow's application protocol. Vigil decides one
+ * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls
+ * and ssh; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
+ * protocols Vigil has no parser for). So the modes final, original, either and exact all compare
+ * with that one protocol; to_server/to_client (per-direction results) and names of protocols
+ * Vigil does not detect skip the rule rather than match wrongly. */
+int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    static const struct { const char *s; uint8_t id; } names[] = {
+        {"http", VG_APP_HTTP}, {"http1", VG_APP_HTTP}, {"dns", VG_APP_DNS},
+        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"failed", VG_APP_FAILED},
+    };
+    char *mode = vg_split(val, ',');
+    char *v = vg_trim(vg_unquote(vg_trim(val)));
+    bool neg = *v == '!';
+    if (neg)
+        v = vg_trim(v + 1);
+    if (mode) {
+        mode = vg_trim(mode);
+        if (!strcmp(mode, "to_server") || !strcmp(mode, "to_client"))
+            return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol per direction",
+                              "%s mode %s: protocols are not decided per direction", kw->name,
+                              mode);
+        if (strcmp(mode, "final") && strcmp(mode, "original") && strcmp(mode, "either") &&
+            strcmp(mode, "exact") && strcmp(mode, "direction"))
+            return VG_PC_SYNTAX(pc, "%s: unknown mode '%s'", kw->name, mode);
+    }
+    size_t i;
+    for (i = 0; i < VG_ARRAY_LEN(names); i++)
+        if (!strcmp(v, names[i].s))
+            break;
+    if (i == VG_ARRAY_LEN(names)) {
+        if (!*v)
+            return VG_PC_SYNTAX(pc, "%s needs a protocol name", kw->name);
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol of a protocol not detected",
+                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh)",
+                          kw->name, v);
+    }
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_PROTO);
+    pm->cmp.mode = VG_CMP_EQ;
+    pm->cmp.a = names[i].id;
+    pm->bits_mode = neg;
+    return 0;
+}
+
 int vg_kw_flow(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     (void)kw;

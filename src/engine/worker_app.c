@@ -36,6 +36,8 @@ typedef struct app_flow {
     bool failed;              /* no parser wants this flow */
     bool dead;                /* the parser gave up (parse error) */
     bool dir_failed[2];
+    uint8_t pd_done;          /* bit dir: a packet of that direction was inspected with the
+                               * protocol decided (VG_DIN_PROTO_DONE given once) */
     uint16_t probe_len[2];
     uint8_t probe[2][PROBE_MAX];
 } app_flow_t;
@@ -482,6 +484,11 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         in.app_proto = (uint8_t)f->app_proto;
         in.flow |= VG_DIN_HAS_FLOW | (dir ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                    (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
+        app_flow_t *a = f->app;
+        if (a && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
+            a->pd_done |= (uint8_t)(1u << dir);
+            in.flow |= VG_DIN_PROTO_DONE;
+        }
         fv = flowvars_of(w, f);
     }
     vg_detect_packet(w->detect, &in, fv, dir, p->ts, on_alert, w);

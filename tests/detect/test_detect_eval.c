@@ -403,6 +403,48 @@ static void test_threshold_table(void **st)
     vg_threshold_table_free(t);
 }
 
+/* app-layer-protocol: the flow's decided protocol; alone in a rule it is judged only on the
+ * packet that decides it (VG_DIN_PROTO_DONE), as Suricata's protocol-detection-only rules */
+static void test_app_layer_protocol(void **st)
+{
+    (void)st;
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof in);
+    const vg_rule_t *neg = rule("app-layer-protocol:!http;");
+    const vg_rule_t *tls = rule("app-layer-protocol:tls,final;");
+    in.flow = VG_DIN_PROTO_DONE;
+    in.app_proto = VG_APP_UNKNOWN; /* undecided: neither the name nor its negation */
+    assert_false(vg_detect_eval_rule(th, neg, &in));
+    assert_false(vg_detect_eval_rule(th, tls, &in));
+    in.app_proto = VG_APP_TLS;
+    assert_true(vg_detect_eval_rule(th, neg, &in));
+    assert_true(vg_detect_eval_rule(th, tls, &in));
+    in.app_proto = VG_APP_HTTP;
+    assert_false(vg_detect_eval_rule(th, neg, &in));
+    assert_false(vg_detect_eval_rule(th, tls, &in));
+    in.app_proto = VG_APP_TLS;
+    in.flow = 0; /* a later packet of the flow: a PD-only rule is not judged again */
+    assert_false(vg_detect_eval_rule(th, neg, &in));
+    /* with something to inspect, it is an ordinary condition on every packet */
+    const vg_rule_t *c = rule("app-layer-protocol:failed; content:\"xy\";");
+    in.app_proto = VG_APP_FAILED;
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"axyb";
+    in.len[VG_DBUF_PAYLOAD] = 4;
+    assert_true(vg_detect_eval_rule(th, c, &in));
+    in.app_proto = VG_APP_DNS;
+    assert_false(vg_detect_eval_rule(th, c, &in));
+    /* protocols Vigil does not detect, and per-direction modes, skip the rule */
+    size_t d0 = vg_ruleset_n_diags(rs);
+    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:!smb; "
+                                        "sid:993;)", "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:http,"
+                                        "to_server; sid:994;)", "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:http,"
+                                        "sideways; sid:995;)", "t", 1));
+    assert_int_equal(vg_ruleset_n_diags(rs), d0 + 3);
+    assert_non_null(strstr(vg_ruleset_diag(rs, d0)->detail, "smb"));
+}
+
 /* track by_flow: counted in each flow's variables; backoff alerts at count, count*m, ... */
 static void test_threshold_by_flow_and_backoff(void **st)
 {
@@ -483,6 +525,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flow_and_flowvars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_by_flow_and_backoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_layer_protocol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_pkt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

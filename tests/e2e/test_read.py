@@ -131,6 +131,40 @@ def case_thresholds_by_flow():
             assert by[(src, 9100012)] == 17, "workers=%d %s: df by_flow gave %s" % (n, src, by)
 
 
+def case_app_layer_protocol():
+    """app-layer-protocol on generated flows to port 80: one HTTP conversation, one that
+    speaks something else (its detection fails). Alone in a rule the keyword is judged once per
+    direction, on the packet that decides the protocol; with a content it applies to every
+    packet it is combined with."""
+    rules = os.path.join(TMP, "alp.rules")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any 80 (msg:"not http to 80"; flow:to_server; '
+                'app-layer-protocol:!http; sid:9100021; rev:1;)\n'
+                'alert tcp any any -> any any (msg:"http"; app-layer-protocol:http; '
+                'sid:9100022; rev:1;)\n'
+                'alert tcp any any -> any any (msg:"failed with content"; '
+                'app-layer-protocol:failed; content:"zz"; sid:9100023; rev:1;)\n')
+    t0 = 1_700_000_000_000_000
+    a = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=t0)
+    a.handshake().send(True, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    a.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nzz").close()
+    b = P.TcpConv("10.1.1.3", 40001, "10.2.2.4", 80, ts=t0 + 1000)
+    b.handshake().send(True, b"\x00\x01\x02 binary hello zz" * 20)
+    b.send(False, b"\x05\x06 binary answer zz" * 20).send(True, b"more zz").close()
+    pcap = os.path.join(TMP, "alp.pcap")
+    P.write_pcap(pcap, sorted(a.pkts + b.pkts, key=lambda p: p[0]))
+    d = fresh("alp")
+    vigil(pcap, "-S", rules, logdir=d)
+    by = collections.Counter((e["src_ip"], e["alert"]["signature_id"]) for e in events(d, "alert"))
+    assert by[("10.1.1.3", 9100021)] == 1 and by[("10.1.1.1", 9100021)] == 0, by
+    # the HTTP flow: once to the server, once to the client
+    assert by[("10.1.1.1", 9100022)] == 1 and by[("10.2.2.2", 9100022)] == 1, by
+    assert sum(v for (ip, sid), v in by.items() if sid == 9100022) == 2, by
+    # failed + content: the packets of the non-HTTP flow carrying "zz" after detection gave up
+    assert by[("10.1.1.1", 9100023)] == 0 and by[("10.2.2.2", 9100023)] == 0, by
+    assert by[("10.1.1.3", 9100023)] >= 1 and by[("10.2.2.4", 9100023)] >= 1, by
+
+
 def case_flow_event():
     """One TCP conversation and one UDP exchange give exactly the expected flow events."""
     c = P.TcpConv("10.0.0.1", 40000, "192.0.2.10", 80).handshake()

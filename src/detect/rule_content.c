@@ -46,6 +46,33 @@ int vg_kw_content(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return add_content(pc, val, list);
 }
 
+/* tls.issuerdn:[!]"text" / tls.subject:[!]"text" (Suricata's legacy TLS keywords): the
+ * certificate's issuer or subject contains text (case-sensitive; negated: does not contain it;
+ * no certificate: no match either way). That is a content in the sticky buffer, so it is added
+ * as one, leaving the rule's own sticky buffer and content cursor as they were: a modifier after
+ * it has nothing to modify, as in Suricata, where these are not contents. */
+int vg_kw_tls_legacy_dn(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    vg_pctx_t saved = *pc;
+    pc->cur_list = -1;
+    pc->sticky = pc->sticky_fresh = true;
+    pc->pend_buf = kw->arg;
+    pc->pend_n_xform = 0;
+    int rc = add_content(pc, val, vg_pc_target_list(pc, false, -1));
+    if (rc != 0)
+        return rc;
+    pc->cur_list = saved.cur_list;
+    pc->sticky = saved.sticky;
+    pc->sticky_fresh = saved.sticky_fresh;
+    pc->pend_buf = saved.pend_buf;
+    pc->pend_n_xform = saved.pend_n_xform;
+    pc->last_list = -1;
+    pc->last_sm = -1;
+    pc->last_any_list = saved.last_any_list;
+    pc->last_any_sm = saved.last_any_sm;
+    return 0;
+}
+
 int vg_kw_uricontent(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     if (pc->sticky)

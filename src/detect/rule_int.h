@@ -226,6 +226,7 @@ int vg_kw_content(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_uricontent(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_content_mod(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_sticky(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_tls_legacy_dn(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_legacy_mod(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_transform(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_fast_pattern(vg_pctx_t *pc, const vg_kw_t *kw, char *val);

@@ -36,6 +36,8 @@ const vg_kw_t vg_kw_table[] = {
     ROW("byte_math", vg_kw_byte_math, VG_KWF_VAL, 0),
     ROW("bsize", vg_kw_bsize, VG_KWF_VAL, 0),
     ROW("urilen", vg_kw_urilen, VG_KWF_VAL, 0),
+    ROW("tls.issuerdn", vg_kw_tls_legacy_dn, VG_KWF_VAL, VG_BUF_TLS_CERT_ISSUER),
+    ROW("tls.subject", vg_kw_tls_legacy_dn, VG_KWF_VAL, VG_BUF_TLS_CERT_SUBJECT),
 
     /* --- sticky buffers (modern name, legacy sticky spellings) --- */
     ROW_BUF("pkt_data", NULL, NULL, -1),

@@ -282,6 +282,25 @@ static void test_app_buffers(void **st)
                     "Server: x\r\n"));
     assert_true(buf("file_data; content:\"MZ\";", VG_BUF_HTTP_RESPONSE_BODY, "MZ\x90"));
     assert_true(buf("file_data; content:\"MZ\";", VG_BUF_HTTP_REQUEST_BODY, "MZ\x90"));
+    /* legacy tls.issuerdn / tls.subject: substring of the certificate field, negatable */
+    assert_true(buf("tls.issuerdn:\"O=Stamus\";", VG_BUF_TLS_CERT_ISSUER, "C=FR, O=Stamus, CN=x"));
+    assert_false(buf("tls.issuerdn:\"o=stamus\";", VG_BUF_TLS_CERT_ISSUER, "C=FR, O=Stamus"));
+    assert_false(buf("tls.issuerdn:!\"O=Stamus\";", VG_BUF_TLS_CERT_ISSUER, "C=FR, O=Stamus"));
+    assert_true(buf("tls.subject:!\"CN=evil\";", VG_BUF_TLS_CERT_SUBJECT, "CN=good"));
+    assert_false(buf("tls.subject:\"CN=good\";", VG_BUF_TLS_CERT_ISSUER, "CN=good"));
+    /* it leaves the payload as the target of the next content */
+    {
+        const vg_rule_t *lr = rule("tls.subject:\"CN=a\"; content:\"hi\";");
+        vg_detect_input_t li;
+        memset(&li, 0, sizeof(li));
+        li.buf[VG_BUF_TLS_CERT_SUBJECT] = (const uint8_t *)"CN=a hi";
+        li.len[VG_BUF_TLS_CERT_SUBJECT] = 7;
+        li.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"xx";
+        li.len[VG_DBUF_PAYLOAD] = 2;
+        assert_false(vg_detect_eval_rule(th, lr, &li));
+        li.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"hi";
+        assert_true(vg_detect_eval_rule(th, lr, &li));
+    }
     /* lists are ANDed */
     const vg_rule_t *r = rule("http.method; content:\"POST\"; http.uri; content:\"/x\";");
     vg_detect_input_t in;

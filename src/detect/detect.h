@@ -209,6 +209,10 @@ size_t vg_threshold_table_carry(vg_threshold_table_t *to, const vg_threshold_tab
  * emitted (threshold/limit/both) or, for detection_filter, when the match counts. */
 bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_threshold_t *thr,
                         const vg_packet_t *p, vg_time_t now);
+/* unique_on port maps: allocations refused at the table's cap (the match then counted as a new
+ * port), and the bytes the maps take. */
+uint64_t vg_threshold_table_bitmap_fails(const vg_threshold_table_t *t);
+uint64_t vg_threshold_table_bitmap_memuse(const vg_threshold_table_t *t);
 /* The same for thr->track == VG_TRACK_FLOW, counted in the flow's variables (true when fv is
  * NULL: a packet without a flow is not thresholded). */
 bool vg_threshold_check_flow(vg_flowvars_t *fv, const vg_rule_t *r, const vg_threshold_t *thr,

@@ -105,10 +105,12 @@ struct vg_detect_engine {
     uint32_t max_group;
 };
 
-enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT, S_N };
+enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT,
+       S_BITMAP_FAIL, S_N };
 static const char *const stat_names[S_N] = {
     "detect.alert", "detect.alerts_suppressed", "detect.alerts_thresholded",
     "detect.candidates", "detect.evals", "detect.pcre_limit_hits",
+    "detect.thresholds.bitmap_alloc_fail",
 };
 static const vg_stats_table_t stats_table = {stat_names, S_N};
 
@@ -929,7 +931,8 @@ size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t 
         const vg_rule_t *n = vg_ruleset_rule(nrs, by[lo]);
         vg_threshold_t nt = vg_ruleset_threshold(nrs, n);
         if (sid_key(n) == k && nt.type == ot.type && nt.track == ot.track &&
-            nt.count == ot.count && nt.seconds == ot.seconds && nt.multiplier == ot.multiplier)
+            nt.count == ot.count && nt.seconds == ot.seconds && nt.multiplier == ot.multiplier &&
+            nt.unique_on == ot.unique_on)
             map[i] = n->id;
     }
     pthread_mutex_lock(&old->thr->mu);
@@ -1088,7 +1091,9 @@ static bool thr_check(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_threshold
         return vg_threshold_check_flow(fv, r, thr, now); /* the flow's own state: no lock */
     thr_shared_t *s = c->e->thr;
     pthread_mutex_lock(&s->mu);
+    uint64_t fails = vg_threshold_table_bitmap_fails(s->t);
     bool ok = vg_threshold_check(s->t, r, thr, p, now);
+    c->stats[S_BITMAP_FAIL] += vg_threshold_table_bitmap_fails(s->t) - fails;
     pthread_mutex_unlock(&s->mu);
     return ok;
 }

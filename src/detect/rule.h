@@ -254,7 +254,10 @@ typedef struct vg_threshold {
     uint8_t type, track;
     uint32_t count, seconds;
     uint32_t multiplier;        /* backoff: the next alert at count, count*m, count*m*m, ... */
+    uint8_t unique_on;          /* detection_filter unique_on (Suricata 9): VG_UNIQUE_* */
 } vg_threshold_t;
+/* detection_filter unique_on: count distinct ports of the tracked matches instead of matches */
+enum { VG_UNIQUE_NONE, VG_UNIQUE_SRC_PORT, VG_UNIQUE_DST_PORT };
 
 typedef struct vg_reference { const char *system, *value; } vg_reference_t;
 

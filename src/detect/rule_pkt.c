@@ -428,9 +428,10 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         } else if (strcmp(k, "multiplier") == 0 && !df && vg_parse_u64(v, &u) && u >= 1 &&
                    u <= UINT32_MAX) {
             t.multiplier = (uint32_t)u;
-        } else if (strcmp(k, "unique_on") == 0) {
-            return vg_pc_fail(pc, VG_DIAG_SKIPPED, "unsupported detection_filter unique_on",
-                              "%s unique_on (Suricata 8) is not implemented", kw->name);
+        } else if (strcmp(k, "unique_on") == 0 && df) {
+            if (strcmp(v, "src_port") == 0) t.unique_on = VG_UNIQUE_SRC_PORT;
+            else if (strcmp(v, "dst_port") == 0) t.unique_on = VG_UNIQUE_DST_PORT;
+            else return VG_PC_SYNTAX(pc, "%s: unique_on must be src_port or dst_port", kw->name);
         } else {
             return VG_PC_SYNTAX(pc, "%s: invalid option '%s'", kw->name, k);
         }
@@ -448,6 +449,9 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         return VG_PC_SYNTAX(pc, "%s needs %strack, count and seconds", kw->name,
                             df ? "" : "type, ");
     }
+    if (t.unique_on && t.track == VG_TRACK_FLOW)
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "detection_filter unique_on by_flow",
+                          "%s unique_on with track by_flow is not implemented", kw->name);
     pc->r->threshold = t;
     return 0;
 }

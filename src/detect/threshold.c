@@ -3,7 +3,11 @@
  *   limit      alert on the first `count` matches of each `seconds` window;
  *   threshold  alert on every `count`-th match within a window;
  *   both       alert once per window, when the `count`-th match is reached;
- *   detection_filter: a match counts only after `count` matches within the window;
+ *   detection_filter: a match counts only after `count` matches within the window; with
+ *              unique_on src_port|dst_port (Suricata 9) the count is of distinct ports in the
+ *              window (a 65536-bit map per tracked entry, 8 KiB, at most
+ *              VG_THR_MAX_BITMAPS per table; past that a match counts as a new port, and the
+ *              failure is counted: vg_threshold_table_bitmap_fails);
  *   backoff    (Suricata 8) no window: alert at the count-th match, then at count*multiplier,
  *              count*multiplier^2, ...
  * Windows start at the first match and restart when `seconds` have passed.
@@ -30,7 +34,10 @@ typedef struct thr_state {
     uint32_t count;
     uint64_t next;      /* backoff: the match count of the next alert */
     bool fired, started;
+    uint64_t *ports;    /* unique_on: 65536-bit map of the ports counted in this window */
 } thr_state_t;
+
+#define VG_THR_MAX_BITMAPS 2048u /* 16 MiB of port maps per table */
 
 typedef struct thr_ent {
     bool used;
@@ -49,6 +56,8 @@ struct vg_flow_thr {
 struct vg_threshold_table {
     thr_ent_t *e;
     uint32_t mask;
+    uint32_t n_bitmaps;
+    uint64_t bitmap_fails;
 };
 
 vg_threshold_table_t *vg_threshold_table_new(uint32_t max_entries)
@@ -66,6 +75,8 @@ void vg_threshold_table_free(vg_threshold_table_t *t)
 {
     if (!t)
         return;
+    for (uint32_t i = 0; i <= t->mask; i++)
+        free(t->e[i].s.ports);
     free(t->e);
     free(t);
 }
@@ -86,6 +97,10 @@ static thr_ent_t *lookup(vg_threshold_table_t *t, uint32_t rule, uint8_t track,
         if (!victim || e->s.start < victim->s.start)
             victim = e;
     }
+    if (victim->s.ports) {
+        free(victim->s.ports);
+        t->n_bitmaps--;
+    }
     memset(victim, 0, sizeof(*victim));
     victim->used = true;
     victim->rule = rule;
@@ -104,7 +119,11 @@ size_t vg_threshold_table_carry(vg_threshold_table_t *to, const vg_threshold_tab
         if (!o->used || !o->s.started || o->rule >= n_rules || rule_map[o->rule] == UINT32_MAX)
             continue;
         thr_ent_t *e = lookup(to, rule_map[o->rule], o->track, o->key);
+        uint64_t *keep = e->s.ports;
         e->s = o->s;
+        e->s.ports = keep; /* distinct ports are not carried: that window counts afresh */
+        if (o->s.ports)
+            e->s.count = 0;
         n++;
     }
     return n;
@@ -112,7 +131,8 @@ size_t vg_threshold_table_carry(vg_threshold_table_t *to, const vg_threshold_tab
 
 /* One more match in state s under thr at time now: true when it alerts (or, for a
  * detection_filter, when it counts). */
-static bool count_match(thr_state_t *s, const vg_threshold_t *thr, vg_time_t now)
+static bool count_match(vg_threshold_table_t *t, thr_state_t *s, const vg_threshold_t *thr,
+                        vg_time_t now, const vg_packet_t *p)
 {
     if (thr->type == VG_THR_BACKOFF) {
         if (!s->started) {
@@ -135,6 +155,22 @@ static bool count_match(thr_state_t *s, const vg_threshold_t *thr, vg_time_t now
         s->start = now;
         s->count = 0;
         s->fired = false;
+        if (s->ports)
+            memset(s->ports, 0, 8192);
+    }
+    if (thr->unique_on && p && t) {
+        uint16_t port = thr->unique_on == VG_UNIQUE_SRC_PORT ? p->sp : p->dp;
+        if (!s->ports && t->n_bitmaps < VG_THR_MAX_BITMAPS) {
+            s->ports = vg_xcalloc(1, 8192);
+            t->n_bitmaps++;
+        }
+        if (!s->ports) {
+            t->bitmap_fails++; /* counted as a new port: the filter opens early, not late */
+        } else if (s->ports[port >> 6] & (1ull << (port & 63))) {
+            return s->count > thr->count; /* a port already counted */
+        } else {
+            s->ports[port >> 6] |= 1ull << (port & 63);
+        }
     }
     s->count++;
     switch (thr->type) {
@@ -168,7 +204,7 @@ bool vg_threshold_check(vg_threshold_table_t *t, const vg_rule_t *r, const vg_th
         memcpy(key, p->src.b, 16);
     if (p && (thr->track == VG_TRACK_DST || thr->track == VG_TRACK_BOTH))
         memcpy(key + 16, p->dst.b, 16);
-    return count_match(&lookup(t, r->id, thr->track, key)->s, thr, now);
+    return count_match(t, &lookup(t, r->id, thr->track, key)->s, thr, now, p);
 }
 
 bool vg_threshold_check_flow(vg_flowvars_t *fv, const vg_rule_t *r, const vg_threshold_t *thr,
@@ -189,5 +225,12 @@ bool vg_threshold_check_flow(vg_flowvars_t *fv, const vg_rule_t *r, const vg_thr
         memset(e, 0, sizeof *e);
         e->rule = r->id;
     }
-    return count_match(&e->s, thr, now);
+    return count_match(NULL, &e->s, thr, now, NULL); /* by_flow has no unique_on */
+}
+
+uint64_t vg_threshold_table_bitmap_fails(const vg_threshold_table_t *t) { return t->bitmap_fails; }
+
+uint64_t vg_threshold_table_bitmap_memuse(const vg_threshold_table_t *t)
+{
+    return (uint64_t)t->n_bitmaps * 8192;
 }

@@ -402,24 +402,77 @@ static void test_threshold_table(void **st)
     assert_false(vg_threshold_check(t, r, &thr, &a, 3 * s));
     assert_true(vg_threshold_check(t, r, &thr, &b, 3 * s));  /* another source */
     assert_true(vg_threshold_check(t, r, &thr, &a, 20 * s)); /* new window */
-    vg_threshold_t every3 = {VG_THR_THRESHOLD, VG_TRACK_RULE, 3, 60, 0};
+    vg_threshold_t every3 = {VG_THR_THRESHOLD, VG_TRACK_RULE, 3, 60, 0, 0};
     const vg_rule_t *r2 = rule("content:\"q\";");
     assert_false(vg_threshold_check(t, r2, &every3, &a, s));
     assert_false(vg_threshold_check(t, r2, &every3, &a, s));
     assert_true(vg_threshold_check(t, r2, &every3, &a, s));
     assert_false(vg_threshold_check(t, r2, &every3, &a, s));
-    vg_threshold_t df = {VG_THR_DETECTION, VG_TRACK_DST, 2, 60, 0};
+    vg_threshold_t df = {VG_THR_DETECTION, VG_TRACK_DST, 2, 60, 0, 0};
     const vg_rule_t *r3 = rule("content:\"w\";");
     assert_false(vg_threshold_check(t, r3, &df, &a, s));
     assert_false(vg_threshold_check(t, r3, &df, &a, s));
     assert_true(vg_threshold_check(t, r3, &df, &a, s));
     assert_true(vg_threshold_check(t, r3, &df, &a, s));
-    vg_threshold_t both = {VG_THR_BOTH, VG_TRACK_SRC, 2, 60, 0};
+    vg_threshold_t both = {VG_THR_BOTH, VG_TRACK_SRC, 2, 60, 0, 0};
     const vg_rule_t *r4 = rule("content:\"v\";");
     assert_false(vg_threshold_check(t, r4, &both, &a, s));
     assert_true(vg_threshold_check(t, r4, &both, &a, s));
     assert_false(vg_threshold_check(t, r4, &both, &a, s));
     vg_threshold_table_free(t);
+}
+
+/* detection_filter unique_on (Suricata 9): distinct ports, not matches, open the filter */
+static void test_threshold_unique_on(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = rule("detection_filter:track by_dst, count 1, seconds 60, "
+                              "unique_on dst_port;");
+    vg_threshold_t thr = vg_ruleset_threshold(rs, r);
+    assert_int_equal(thr.unique_on, VG_UNIQUE_DST_PORT);
+    vg_threshold_table_t *t = vg_threshold_table_new(128);
+    vg_packet_t p80 = mkpkt("3.3.3.3", 12345, "1.1.1.1", 80);
+    vg_packet_t p81 = mkpkt("3.3.3.3", 12345, "1.1.1.1", 81);
+    vg_time_t s = VG_USEC_PER_SEC;
+    assert_false(vg_threshold_check(t, r, &thr, &p80, s));
+    assert_false(vg_threshold_check(t, r, &thr, &p80, 2 * s)); /* the same port: not counted */
+    assert_true(vg_threshold_check(t, r, &thr, &p81, 3 * s));  /* two distinct ports > 1 */
+    assert_true(vg_threshold_check(t, r, &thr, &p80, 4 * s));  /* open for this window */
+    assert_false(vg_threshold_check(t, r, &thr, &p81, 100 * s)); /* a new window */
+    assert_int_equal(vg_threshold_table_bitmap_memuse(t), 8192);
+    assert_int_equal(vg_threshold_table_bitmap_fails(t), 0);
+    /* by source port */
+    const vg_rule_t *r2 = rule("detection_filter:track by_src, count 2, seconds 60, "
+                               "unique_on src_port;");
+    vg_threshold_t t2 = vg_ruleset_threshold(rs, r2);
+    vg_packet_t a = mkpkt("10.0.0.1", 2000, "2.2.2.2", 80), b = mkpkt("10.0.0.1", 2001, "2.2.2.2", 80);
+    assert_false(vg_threshold_check(t, r2, &t2, &a, s));
+    assert_false(vg_threshold_check(t, r2, &t2, &a, s));
+    assert_false(vg_threshold_check(t, r2, &t2, &b, s));
+    vg_threshold_table_free(t);
+    /* port maps are capped per table: beyond the cap a match counts as a new port, counted */
+    t = vg_threshold_table_new(65536);
+    uint32_t fails_expected = 0;
+    for (uint32_t i = 0; i < 2100; i++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "10.%u.%u.1", i >> 8, i & 255);
+        vg_packet_t q = mkpkt("3.3.3.3", 1, dst, 80);
+        assert_false(vg_threshold_check(t, r, &thr, &q, s));
+        fails_expected += i >= 2048;
+    }
+    assert_int_equal(vg_threshold_table_bitmap_memuse(t), 2048 * 8192);
+    assert_int_equal(vg_threshold_table_bitmap_fails(t), fails_expected);
+    vg_threshold_table_free(t);
+    /* not with by_flow, not for threshold:, and only src_port/dst_port */
+    assert_null(vg_ruleset_add_rule(rs, "alert ip any any -> any any (detection_filter:track "
+                                        "by_flow, count 1, seconds 5, unique_on dst_port; "
+                                        "sid:996;)", "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, "alert ip any any -> any any (threshold:type limit, "
+                                        "track by_src, count 1, seconds 5, unique_on dst_port; "
+                                        "sid:997;)", "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, "alert ip any any -> any any (detection_filter:track "
+                                        "by_src, count 1, seconds 5, unique_on proto; "
+                                        "sid:998;)", "t", 1));
 }
 
 /* app-layer-protocol: the flow's decided protocol; alone in a rule it is judged only on the
@@ -545,6 +598,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threshold_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_by_flow_and_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_layer_protocol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threshold_unique_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_pkt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1290,7 +1290,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
     vg_detect_input_t cur[2] = {*in_ts, *(in_tc ? in_tc : in_ts)};
     cur[0].fv = cur[1].fv = fv;
     const vg_detect_input_t *ins[2] = {&cur[0], &cur[1]};
-    for (int d = 0; d < (in_tc ? 2 : 1); d++) {
+    bool passed = false;
+    for (int d = 0; d < (in_tc ? 2 : 1) && !passed; d++) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t pos = c->cand[i];
             if (c->tx_done[pos] || (d == 0 && ts_done && (grp->txf[pos] & TXF_TS_STABLE)))
@@ -1303,6 +1304,16 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             c->tx_done[pos] = 1;
             if (c->tx_seen && c->tx_seen(user, r))
                 continue;
+            if (r->action == VG_ACT_PASS) {
+                /* a pass rule is not an alert: its flowbits take effect, this inspection ends,
+                 * and the callback is told so that the caller passes the whole flow (Suricata
+                 * passes a flow when a stateful pass rule matches) */
+                if (fv)
+                    vg_detect_apply_actions(r, fv);
+                cb(user, r, d);
+                passed = true;
+                break;
+            }
             if (after_match(c, r, ins[d]->pkt, fv, now)) {
                 c->stats[S_ALERT]++;
                 cb(user, r, d);

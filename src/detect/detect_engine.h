@@ -58,7 +58,9 @@ void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn);
 
 /* Transaction rules. in_ts / in_tc: the same buffers with the header oriented client→server and
  * server→client (pkt, flow flags). Rules are tried on in_ts first, then on in_tc; in_tc NULL:
- * only the client→server side (inspection when the request is complete). */
+ * only the client→server side (inspection when the request is complete). A matching `pass`
+ * rule ends the inspection and is handed to cb too (r->action == VG_ACT_PASS: not an alert; the
+ * caller is to stop inspecting the flow, as Suricata passes a flow on a stateful pass match). */
 void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                   const vg_detect_input_t *in_tc, vg_flowvars_t *fv, vg_time_t now,
                   vg_detect_alert_fn cb, void *user);

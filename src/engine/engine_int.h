@@ -80,7 +80,9 @@ typedef struct worker {
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_evid_ctx_t *evid;          /* NULL without evidence capture */
     vg_buf_t chunk;
-    vg_buf_t fast_line;      /* scratch for one fast.log line */          /* stream bytes delivered while processing the current packet */
+    vg_buf_t fast_line;      /* scratch for one fast.log line */
+    vg_buf_t traffic;        /* scratch: the "traffic" object of an alert or flow event */
+    bool traffic_set;        /* wapp_flow_end left the ending flow's object in traffic */          /* stream bytes delivered while processing the current packet */
     int chunk_dir;
     const vg_app_ops_t *cur_ops; /* transaction being inspected (alerts log its object) */
     void *cur_tx;

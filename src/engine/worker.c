@@ -59,7 +59,8 @@ static void log_evidence(worker_t *w, const vg_flow_t *f, const vg_evid_sealed_t
 static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason)
 {
     worker_t *w = user;
-    wapp_flow_end(w, f);
+    wapp_flow_end(w, f); /* leaves the flow's traffic tags in w->traffic (w->traffic_set) */
+    bool traffic = w->traffic_set;
     vg_evid_sealed_t sealed;
     if (w->evid && vg_evid_flow_end(w->evid, &f->evidence, &sealed))
         log_evidence(w, f, &sealed);
@@ -67,7 +68,8 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
         engine_behave_flow(w, f);
     if (w->run->log_flow) {
         worker_ev_begin(w);
-        vg_eve_flow(&w->jw, &w->run->eve, f, reason, wapp_app_proto_name(f), wapp_tcp_state(f));
+        vg_eve_flow(&w->jw, &w->run->eve, f, reason, wapp_app_proto_name(f), wapp_tcp_state(f),
+                    traffic ? (const char *)w->traffic.data : NULL, traffic ? w->traffic.len : 0);
         worker_ev_end(w);
         w->counters[W_FLOW_EVENTS]++;
     }

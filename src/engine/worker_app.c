@@ -36,11 +36,19 @@ typedef struct app_flow {
     bool failed;              /* no parser wants this flow */
     bool dead;                /* the parser gave up (parse error) */
     bool dir_failed[2];
+    bool passed;              /* a pass rule matched a transaction: the flow is not inspected
+                               * any more (Suricata's flow pass) */
     uint8_t pd_done;          /* bit dir: a packet of that direction was inspected with the
                                * protocol decided (VG_DIN_PROTO_DONE given once) */
     uint16_t probe_len[2];
     uint8_t probe[2][PROBE_MAX];
 } app_flow_t;
+
+static bool flow_passed(const vg_flow_t *f)
+{
+    const app_flow_t *a = f->app;
+    return a && a->passed;
+}
 
 enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_MEMUSE, A_MEMCAP, A_N };
 static const char *a_names[A_N];
@@ -329,6 +337,12 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
     vg_flow_t *f = w->cur_flow;
+    if (r->action == VG_ACT_PASS) { /* vg_detect_tx's flow pass: not an alert */
+        app_flow_t *a = f ? f->app : NULL;
+        if (a)
+            a->passed = true;
+        return;
+    }
     w->counters[W_ALERTS]++;
     if (f)
         f->alerted = true;
@@ -358,6 +372,11 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         a.app_name = w->cur_ops->name;
         a.log_tx = w->cur_ops->log_tx;
         a.tx = w->cur_tx;
+    }
+    if (f && wapp_traffic(w, f, &w->traffic)) {
+        a.extra_key = "traffic";
+        a.extra_json = (const char *)w->traffic.data;
+        a.extra_len = w->traffic.len;
     }
     vg_evid_ref_t eref;
     if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
@@ -397,7 +416,7 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
                       int mode)
 {
     bool request_only = mode == DETECT_REQUEST;
-    if (!w->detect || !o->get_buffer)
+    if (!w->detect || !o->get_buffer || flow_passed(f))
         return;
     vg_detect_input_t in[2];
     vg_packet_t hdr[2];
@@ -467,6 +486,8 @@ static bool payload_encrypted(const vg_flow_t *f)
 
 static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir, bool opaque)
 {
+    if (f && flow_passed(f))
+        return;
     vg_detect_input_t in;
     memset(&in, 0, sizeof in);
     in.pkt = p;
@@ -714,6 +735,7 @@ void wapp_fini(worker_t *w)
     vg_attrib_ctx_free(w->attrib);
     vg_buf_fini(&w->chunk);
     vg_buf_fini(&w->fast_line);
+    vg_buf_fini(&w->traffic);
 }
 
 void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
@@ -760,9 +782,51 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         free(a);
         f->app = NULL;
     }
+    /* the traffic tags for the flow event, read after the last inspection, before the flow's
+     * variables go */
+    w->traffic_set = w->run->log_flow && wapp_traffic(w, f, &w->traffic);
     flow_detect_free(f);
     w->cur_pkt = saved;
     w->cur_flow = saved_f;
+}
+
+/* Suricata's traffic tagging: flowbits named traffic/id/NAME and traffic/label/NAME that are
+ * set on f, as {"id":[NAME...],"label":[NAME...]} in out. False (out empty) when none is set. */
+bool wapp_traffic(worker_t *w, vg_flow_t *f, vg_buf_t *out)
+{
+    vg_buf_reset(out);
+    flow_detect_t *fd = f->detect;
+    if (!fd || !fd->fv || fd->gen != w->detect_gen || !w->detect_engine)
+        return false;
+    const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
+    static const struct { const char *prefix, *key; } kinds[] = {
+        {"traffic/id/", "id"}, {"traffic/label/", "label"}};
+    vg_jw_t jw;
+    vg_jw_init(&jw, out);
+    bool any = false;
+    for (size_t k = 0; k < VG_ARRAY_LEN(kinds); k++) {
+        size_t pl = strlen(kinds[k].prefix);
+        bool open = false;
+        for (uint32_t id = 0; id < fd->fv->n_bits; id++) {
+            const char *name = vg_ruleset_flowbit_name(rs, id);
+            if (!name || strncmp(name, kinds[k].prefix, pl) || !vg_flowvars_isset(fd->fv, id))
+                continue;
+            if (!any)
+                vg_jw_obj_open(&jw);
+            any = true;
+            if (!open) {
+                vg_jw_key(&jw, kinds[k].key);
+                vg_jw_arr_open(&jw);
+                open = true;
+            }
+            vg_jw_str(&jw, name + pl);
+        }
+        if (open)
+            vg_jw_arr_close(&jw);
+    }
+    if (any)
+        vg_jw_obj_close(&jw);
+    return any;
 }
 
 /* Called by the flow event writer before the session is freed. */

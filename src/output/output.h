@@ -35,8 +35,11 @@ void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_t
                          const vg_packet_t *p);
 
 /* The complete EVE "flow" event of a flow that ended. tcp_state may be NULL for non-TCP. */
+/* traffic: the JSON text of the "traffic" object (Suricata's traffic/id/ and traffic/label/
+ * flowbits), or NULL. */
 void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
-                 enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state);
+                 enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state,
+                 const char *traffic, size_t traffic_len);
 
 /* An "anomaly" event: type "decode", "stream" or "applayer"; event as Suricata names it. */
 void vg_eve_anomaly_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_packet_t *p,
@@ -66,8 +69,8 @@ typedef struct vg_eve_alert {
     uint64_t evidence_packet;
     uint64_t evidence_bytes;        /* the file's first bytes as of the alert (0: unknown)... */
     const char *evidence_sha256;    /* ...and their SHA-256 */
-    /* an extra member written after the rest (the behavioural detectors' "behave" object):
-     * extra_json is the JSON text of one value */
+    /* an extra member written after the rest (the behavioural detectors' "behave" object,
+     * the flow's "traffic" object): extra_json is the JSON text of one value */
     const char *extra_key;
     const char *extra_json;
     size_t extra_len;

@@ -165,6 +165,42 @@ def case_app_layer_protocol():
     assert by[("10.1.1.3", 9100023)] >= 1 and by[("10.2.2.4", 9100023)] >= 1, by
 
 
+def case_traffic_tags():
+    """Suricata's traffic tagging: flowbits traffic/id/NAME and traffic/label/NAME appear as a
+    "traffic" object in the flow's alerts (once set) and in its flow event; a pass rule sets its
+    tags without an alert."""
+    rules = os.path.join(TMP, "traffic.rules")
+    with open(rules, "w") as f:
+        f.write('alert http any any -> any any (msg:"browser"; http.user_agent; content:"Mozilla"; '
+                'startswith; flowbits:set,traffic/id/mozilla; flowbits:set,traffic/label/web; '
+                'sid:9100031; rev:1;)\n'
+                'pass http any any -> any any (msg:"updates"; http.uri; content:"/update"; '
+                'startswith; flowbits:set,traffic/id/updater; sid:9100032; rev:1;)\n'
+                'alert http any any -> any any (msg:"any"; http.method; content:"GET"; '
+                'flowbits:set,other; sid:9100033; rev:1;)\n')
+    t0 = 1_700_000_000_000_000
+    convs = []
+    for i, (ua, uri) in enumerate(((b"Mozilla/5.0", b"/index"), (b"curl/8", b"/update/x"))):
+        c = P.TcpConv("10.1.1.%d" % (i + 1), 40000 + i, "10.2.2.2", 80, ts=t0 + i * 1000)
+        c.handshake().send(True, b"GET " + uri + b" HTTP/1.1\r\nHost: a\r\nUser-Agent: " + ua +
+                           b"\r\n\r\n")
+        c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
+        convs += c.pkts
+    pcap = os.path.join(TMP, "traffic.pcap")
+    P.write_pcap(pcap, sorted(convs, key=lambda p: p[0]))
+    d = fresh("traffic")
+    vigil(pcap, "-S", rules, logdir=d)
+    alerts = {(e["src_ip"], e["alert"]["signature_id"]): e for e in events(d, "alert")}
+    assert set(alerts) == {("10.1.1.1", 9100031), ("10.1.1.1", 9100033)}, sorted(alerts)
+    want = {"id": ["mozilla"], "label": ["web"]}
+    assert alerts[("10.1.1.1", 9100031)].get("traffic") == want, alerts
+    flows = {e["src_ip"]: e for e in events(d, "flow")}
+    assert flows["10.1.1.1"].get("traffic") == want, flows["10.1.1.1"]
+    # the pass rule: no alert (sid 9100033 neither: a pass ends the transaction's inspection),
+    # its tag on the flow
+    assert flows["10.1.1.2"].get("traffic") == {"id": ["updater"]}, flows["10.1.1.2"]
+
+
 def case_flow_event():
     """One TCP conversation and one UDP exchange give exactly the expected flow events."""
     c = P.TcpConv("10.0.0.1", 40000, "192.0.2.10", 80).handshake()

@@ -78,6 +78,8 @@ bool vg_capture_linktype_supported(int dlt)
     case 276:        /* LINKTYPE_LINUX_SLL2 */
     case DLT_NULL:
     case DLT_LOOP:
+    case 9:          /* LINKTYPE_PPP */
+    case 50:         /* LINKTYPE_PPP_HDLC */
         return true;
     default:
         return false;

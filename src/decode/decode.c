@@ -3,7 +3,8 @@
  *
  * Link types handled (pcap LINKTYPE_* numbers, see https://www.tcpdump.org/linktypes.html):
  *   1 EN10MB (decode_eth.c), 12/14/101 RAW, 228 IPV4, 229 IPV6, 113 LINUX_SLL, 276 LINUX_SLL2,
- *   0 NULL and 108 LOOP (BSD loopback; 4-byte address family, host or network order).
+ *   0 NULL and 108 LOOP (BSD loopback; 4-byte address family, host or network order),
+ *   9 PPP and 50 PPP_HDLC (decode_eth.c; PPPoE is an ethertype there).
  * Anything else is counted in decoder.pkts/bytes and left undecoded (ip_ver 0).
  */
 #include "decode/decode_int.h"
@@ -17,6 +18,8 @@
 enum {
     LT_NULL = 0,
     LT_EN10MB = 1,
+    LT_PPP = 9,
+    LT_PPP_HDLC = 50,
     LT_RAW = 12,
     LT_RAW_OPENBSD = 14,
     LT_RAW_101 = 101,
@@ -139,6 +142,10 @@ enum vg_decode_result vg_decode_packet(vg_decoder_t *d, vg_packet_t *p)
     case LT_NULL:
         res = vg_dec_null(d, p, r, false);
         break;
+    case LT_PPP:
+    case LT_PPP_HDLC:
+        res = vg_dec_ppp(d, p, r, 0);
+        break;
     case LT_LOOP:
         res = vg_dec_null(d, p, r, true);
         break;
@@ -195,11 +202,20 @@ static uint64_t hash_ip(vg_rd_t r, uint64_t seed)
     return h ? h : 1;
 }
 
+static uint64_t hash_ppp(vg_rd_t r, uint64_t seed)
+{
+    int ver;
+    size_t off = vg_dec_ppp_ip_offset(r, &ver);
+    return off ? hash_ip(vg_rd_from(&r, off), seed) : 0;
+}
+
 static uint64_t hash_ethertype(vg_rd_t r, uint16_t type, uint64_t seed)
 {
     for (int i = 0; i < VG_PKT_MAX_VLAN + 1; i++) {
         if (type == 0x0800 || type == 0x86DD)
             return hash_ip(r, seed);
+        if (type == 0x8864) /* PPPoE session */
+            return vg_rd_has(&r, 8) ? hash_ppp(vg_rd_from(&r, 6), seed) : 0;
         if ((type != 0x8100 && type != 0x88A8 && type != 0x9100) || !vg_rd_has(&r, 4))
             return 0;
         seed = seed * 31 + (vg_rd_be16(&r, 0) & 0x0FFF);
@@ -243,6 +259,9 @@ uint64_t vg_decode_worker_hash(const vg_packet_t *p)
     case LT_IPV4:
     case LT_IPV6:
         return hash_ip(r, seed);
+    case LT_PPP:
+    case LT_PPP_HDLC:
+        return hash_ppp(r, seed);
     default:
         return 0;
     }

@@ -22,6 +22,8 @@ enum {
     ET_ARP = 0x0806,
     ET_VLAN = 0x8100,
     ET_IPV6 = 0x86DD,
+    ET_PPPOE_DISCOVERY = 0x8863,
+    ET_PPPOE_SESSION = 0x8864,
     ET_QINQ = 0x88A8,
     ET_QINQ_OLD = 0x9100,
 };
@@ -58,7 +60,10 @@ int vg_dec_ethertype(vg_decoder_t *d, vg_packet_t *p, uint16_t type, vg_rd_t r, 
     case ET_QINQ_OLD:
         return dec_vlan(d, p, r, depth);
     case ET_ARP:
+    case ET_PPPOE_DISCOVERY:
         return VG_DECODE_OK;
+    case ET_PPPOE_SESSION:
+        return vg_dec_pppoe(d, p, r, depth);
     default:
         if (type < 0x0600) /* 802.3 length field: LLC frame */
             return VG_DECODE_OK;
@@ -123,6 +128,94 @@ int vg_dec_null(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, bool network_order)
         vg_dec_event(d, p, VG_DEV_LTNULL_UNSUPPORTED_TYPE);
         return VG_DECODE_OK;
     }
+}
+
+/* ---- PPP (RFC 1661) and PPPoE (RFC 2516) ----------------------------------------------------
+ * PPP: [0xFF 0x03] (address and control, absent when compressed away) then the protocol, one byte
+ * when its low bit is set (protocol field compression) else two; 0x0021 is IPv4, 0x0057 IPv6.
+ * Other network and control protocols (VJ compression, LCP, IPCP, PAP, CHAP, ...) are not decoded
+ * and flagged ppp.unsup_proto, a value that is no PPP protocol is ppp.wrong_type (Suricata's
+ * events). Reached from link types 9 (PPP) and 50 (PPP in HDLC framing), PPPoE session frames
+ * (ethertype 0x8864: version/type 0x11, code 0, session id, length, PPP protocol) and PPTP's GRE
+ * version 1. */
+
+static bool ppp_header(vg_rd_t r, size_t *off, uint16_t *proto)
+{
+    size_t o = 0;
+    if (vg_rd_has(&r, 2) && vg_rd_u8(&r, 0) == 0xFF && vg_rd_u8(&r, 1) == 0x03)
+        o = 2;
+    if (!vg_rd_has(&r, o + 1))
+        return false;
+    uint8_t b = vg_rd_u8(&r, o);
+    if (b & 1) {
+        *proto = b;
+        o += 1;
+    } else {
+        if (!vg_rd_has(&r, o + 2))
+            return false;
+        *proto = vg_rd_be16(&r, o);
+        o += 2;
+    }
+    *off = o;
+    return true;
+}
+
+size_t vg_dec_ppp_ip_offset(vg_rd_t r, int *ver)
+{
+    size_t off;
+    uint16_t proto;
+    if (!ppp_header(r, &off, &proto) || (proto != 0x0021 && proto != 0x0057))
+        return 0;
+    *ver = proto == 0x0021 ? 4 : 6;
+    return off;
+}
+
+int vg_dec_ppp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
+{
+    d->stats[VG_DS_PPP]++;
+    size_t off;
+    uint16_t proto;
+    if (!ppp_header(r, &off, &proto)) {
+        vg_dec_invalid(d, p, VG_DEV_PPP_PKT_TOO_SMALL);
+        return VG_DECODE_OK;
+    }
+    vg_rd_t in = vg_rd_from(&r, off);
+    switch (proto) {
+    case 0x0021:
+        return vg_dec_ipv4(d, p, in, depth);
+    case 0x0057:
+        return vg_dec_ipv6(d, p, in, depth);
+    default:
+        /* a PPP protocol number has an odd low byte and an even high byte (RFC 1661): other
+         * network layers, their control protocols, LCP and authentication are valid, not
+         * decoded */
+        if ((proto & 0x0101) == 0x0001)
+            vg_dec_event(d, p, VG_DEV_PPP_UNSUP_PROTO);
+        else
+            vg_dec_invalid(d, p, VG_DEV_PPP_WRONG_TYPE);
+        return VG_DECODE_OK;
+    }
+}
+
+int vg_dec_pppoe(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
+{
+    d->stats[VG_DS_PPPOE]++;
+    if (!vg_rd_has(&r, 8)) {
+        vg_dec_invalid(d, p, VG_DEV_PPPOE_PKT_TOO_SMALL);
+        return VG_DECODE_OK;
+    }
+    if (vg_rd_u8(&r, 1) != 0) { /* session data carries code 0 */
+        vg_dec_invalid(d, p, VG_DEV_PPPOE_WRONG_CODE);
+        return VG_DECODE_OK;
+    }
+    size_t len = vg_rd_be16(&r, 4);
+    vg_rd_t ppp = vg_rd_from(&r, 6);
+    if (len < 2 || !vg_rd_has(&ppp, len)) {
+        vg_dec_invalid(d, p, VG_DEV_PPPOE_PKT_TOO_SMALL);
+        return VG_DECODE_OK;
+    }
+    ppp.len = len; /* Ethernet padding after the payload is not part of it */
+    return vg_dec_ppp(d, p, ppp, depth);
 }
 
 int vg_dec_raw(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, int want_ver)

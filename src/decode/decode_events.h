@@ -18,6 +18,11 @@
     X(SLL_PKT_TOO_SMALL, "sll.pkt_too_small")                                    \
     X(LTNULL_PKT_TOO_SMALL, "ltnull.pkt_too_small")                              \
     X(LTNULL_UNSUPPORTED_TYPE, "ltnull.unsupported_type")                        \
+    X(PPP_PKT_TOO_SMALL, "ppp.pkt_too_small")                                    \
+    X(PPP_WRONG_TYPE, "ppp.wrong_type")                                          \
+    X(PPP_UNSUP_PROTO, "ppp.unsup_proto")                                        \
+    X(PPPOE_PKT_TOO_SMALL, "pppoe.pkt_too_small")                                \
+    X(PPPOE_WRONG_CODE, "pppoe.wrong_code")                                      \
     X(IPRAW_INVALID_IPV, "ipraw.invalid_ip_version")                             \
     X(IPV4_PKT_TOO_SMALL, "ipv4.pkt_too_small")                                  \
     X(IPV4_HLEN_TOO_SMALL, "ipv4.hlen_too_small")                                \

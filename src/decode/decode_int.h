@@ -31,6 +31,8 @@ enum vg_dstat {
     VG_DS_RAW,
     VG_DS_NULL,
     VG_DS_SLL,
+    VG_DS_PPP,
+    VG_DS_PPPOE,
     VG_DS_TCP,
     VG_DS_UDP,
     VG_DS_ICMPV4,
@@ -102,6 +104,11 @@ int vg_dec_ethertype(vg_decoder_t *d, vg_packet_t *p, uint16_t type, vg_rd_t r, 
 int vg_dec_sll(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r);
 int vg_dec_sll2(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r);
 int vg_dec_null(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, bool network_order);
+/* PPP from its address/control bytes (optional) or protocol field; PPPoE session frames. */
+int vg_dec_ppp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth);
+int vg_dec_pppoe(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth);
+/* Offset of the IP header in a PPP frame and its version (4/6), or 0 (worker hash). */
+size_t vg_dec_ppp_ip_offset(vg_rd_t r, int *ver);
 int vg_dec_raw(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, int want_ver);
 
 int vg_dec_ipv4(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth);

@@ -8,9 +8,9 @@
  * GRE (RFC 2784/2890, version 0; RFC 1701 routing):
  *   0 | C R K S s recur:3 | A flags:4 ver:3 | protocol type:16 |
  *     [checksum:16 offset:16 if C or R] [key:32 if K] [sequence:32 if S] [SREs if R]
- *   Payloads: 0x0800 IPv4, 0x86DD IPv6, 0x6558 transparent Ethernet bridging.
- * GRE version 1 (PPTP, RFC 2637): header checked (key required, protocol 0x880B) but the PPP
- *   payload is not decoded.
+ *   Payloads: 0x0800 IPv4, 0x86DD IPv6, 0x6558 transparent Ethernet bridging, 0x880B PPP.
+ * GRE version 1 (PPTP, RFC 2637): header checked (key required, protocol 0x880B), then its PPP
+ *   payload decoded (decode_eth.c) when the packet carries one.
  * VXLAN (RFC 7348), UDP port 4789: | flags:8 (I=0x08) | reserved:24 | VNI:24 | reserved:8 |
  *   followed by an Ethernet frame.
  * IP-in-IP: IPv4 protocol 4 / IPv6 next header 4 (IPv4 inside), protocol 41 (IPv6 inside)
@@ -40,7 +40,7 @@ static size_t gre_sre_end(const vg_rd_t *r, size_t off)
     }
 }
 
-static int gre_v1(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r)
+static int gre_v1(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r, unsigned depth)
 {
     uint8_t b0 = vg_rd_u8(r, 0), b1 = vg_rd_u8(r, 1);
     uint16_t ev = VG_DEV_NONE;
@@ -60,9 +60,15 @@ static int gre_v1(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r)
         ev = VG_DEV_GRE_VERSION1_WRONG_PROTOCOL;
     else if (!vg_rd_has(r, 8 + ((b0 & GRE_S) ? 4 : 0) + ((b1 & GRE1_A) ? 4 : 0)))
         ev = VG_DEV_GRE_VERSION1_HDR_TOO_BIG;
-    if (ev != VG_DEV_NONE)
+    if (ev != VG_DEV_NONE) {
         vg_dec_invalid(d, p, ev);
-    return VG_DECODE_OK;
+        return VG_DECODE_OK;
+    }
+    vg_rd_t ppp = vg_rd_from(r, 8 + ((b0 & GRE_S) ? 4 : 0) + ((b1 & GRE1_A) ? 4 : 0));
+    if (!vg_rd_has(&ppp, 1) || vg_dec_too_deep(d, p, depth))
+        return VG_DECODE_OK; /* an acknowledgement without payload */
+    d->in_tunnel = true;
+    return vg_dec_ppp(d, p, ppp, depth + 1);
 }
 
 int vg_dec_gre(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
@@ -75,7 +81,7 @@ int vg_dec_gre(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     uint8_t b0 = vg_rd_u8(&r, 0), b1 = vg_rd_u8(&r, 1);
     uint8_t ver = b1 & GRE_VER;
     if (ver == 1)
-        return gre_v1(d, p, &r);
+        return gre_v1(d, p, &r, depth);
     if (ver != 0) {
         vg_dec_invalid(d, p, VG_DEV_GRE_WRONG_VERSION);
         return VG_DECODE_OK;
@@ -103,13 +109,15 @@ int vg_dec_gre(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     }
     vg_rd_t in = vg_rd_from(&r, hl);
     uint16_t type = vg_rd_be16(&r, 2);
-    if (type != 0x0800 && type != 0x86DD && type != 0x6558)
+    if (type != 0x0800 && type != 0x86DD && type != 0x6558 && type != 0x880B)
         return VG_DECODE_OK;
     if (vg_dec_too_deep(d, p, depth))
         return VG_DECODE_OK;
     d->in_tunnel = true;
     if (type == 0x6558)
         return vg_dec_ethernet(d, p, in, depth + 1);
+    if (type == 0x880B)
+        return vg_dec_ppp(d, p, in, depth + 1);
     return vg_dec_ethertype(d, p, type, in, depth + 1, false);
 }
 

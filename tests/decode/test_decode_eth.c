@@ -275,6 +275,78 @@ static void test_null_and_loop(void **st)
     vg_decoder_free(d);
 }
 
+static uint64_t hash_of(const uint8_t *b, size_t n, int lt);
+
+/* PPP as a link type (with and without address/control, compressed protocol), inside PPPoE
+ * session frames and inside GRE; its events; the worker hash sees through it. */
+static void test_ppp_and_pppoe(void **st)
+{
+    (void)st;
+    vg_decoder_t *d = dt_new(true);
+    uint8_t ip4[256], ip6[256], b[400];
+    size_t n4 = tcp_pkt(ip4, "10.0.0.1", "10.0.0.2", 0, 1);
+    size_t n6 = tcp_pkt(ip6, "2001:db8::1", "2001:db8::2", 0, 1);
+    vg_packet_t p;
+    const uint8_t h4[] = {0xFF, 0x03, 0x00, 0x21}, h6[] = {0x00, 0x57}, hc[] = {0x21};
+    memcpy(b, h4, 4);
+    memcpy(b + 4, ip4, n4);
+    dt_decode(d, &p, b, 4 + n4, 9);
+    assert_int_equal(p.ip_ver, 4);
+    assert_int_equal(p.dp, 80);
+    assert_ptr_equal(p.l3, b + 4);
+    assert_int_equal(p.n_events, 0);
+    uint64_t h_ppp = hash_of(b, 4 + n4, 9);
+    assert_int_not_equal(h_ppp, 0);
+    assert_int_equal(h_ppp, hash_of(ip4, n4, DLT_RAW_));
+    memcpy(b, h6, 2);
+    memcpy(b + 2, ip6, n6);
+    dt_decode(d, &p, b, 2 + n6, 50);
+    assert_int_equal(p.ip_ver, 6);
+    memcpy(b, hc, 1);
+    memcpy(b + 1, ip4, n4);
+    dt_decode(d, &p, b, 1 + n4, 9);
+    assert_int_equal(p.ip_ver, 4);
+    /* LCP: valid, not decoded; 0x0020 is no PPP protocol; one byte of header only */
+    const uint8_t lcp[] = {0xFF, 0x03, 0xC0, 0x21, 0x01, 0x01, 0x00, 0x04};
+    dt_decode(d, &p, lcp, sizeof lcp, 9);
+    assert_true(dt_has(&p, "ppp.unsup_proto"));
+    assert_false(p.flags & VG_PKT_INVALID);
+    const uint8_t bad[] = {0x00, 0x20, 0x45};
+    dt_decode(d, &p, bad, sizeof bad, 9);
+    assert_true(dt_has(&p, "ppp.wrong_type"));
+    assert_true(p.flags & VG_PKT_INVALID);
+    dt_decode(d, &p, h4, 2, 9);
+    assert_true(dt_has(&p, "ppp.pkt_too_small"));
+    assert_int_equal(dt_stat(d, "decoder.ppp"), 6);
+    /* PPPoE session in Ethernet: ver/type 0x11, code 0, session, length, PPP protocol */
+    memset(b, 0, 14);
+    dt_put16(b + 12, 0x8864);
+    const uint8_t pe[] = {0x11, 0x00, 0x12, 0x34};
+    memcpy(b + 14, pe, 4);
+    dt_put16(b + 18, (uint16_t)(2 + n4));
+    dt_put16(b + 20, 0x0021);
+    memcpy(b + 22, ip4, n4);
+    memset(b + 22 + n4, 0xAA, 6); /* Ethernet padding beyond the PPPoE length */
+    dt_decode(d, &p, b, 22 + n4 + 6, DLT_EN10MB_);
+    assert_int_equal(p.ip_ver, 4);
+    assert_int_equal(p.l3_len, n4);
+    assert_int_equal(p.n_events, 0);
+    assert_int_equal(hash_of(b, 22 + n4, DLT_EN10MB_), h_ppp);
+    b[15] = 0x09; /* a discovery code on the session ethertype */
+    dt_decode(d, &p, b, 22 + n4, DLT_EN10MB_);
+    assert_true(dt_has(&p, "pppoe.wrong_code"));
+    b[15] = 0;
+    dt_put16(b + 18, (uint16_t)(200 + n4)); /* longer than the frame */
+    dt_decode(d, &p, b, 22 + n4, DLT_EN10MB_);
+    assert_true(dt_has(&p, "pppoe.pkt_too_small"));
+    dt_put16(b + 12, 0x8863); /* discovery: not decoded, no event */
+    dt_decode(d, &p, b, 22 + n4, DLT_EN10MB_);
+    assert_int_equal(p.ip_ver, 0);
+    assert_int_equal(p.n_events, 0);
+    assert_int_equal(dt_stat(d, "decoder.pppoe"), 3);
+    vg_decoder_free(d);
+}
+
 static void test_unknown_linktype(void **st)
 {
     (void)st;
@@ -376,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_raw_link_types),
         cmocka_unit_test(test_sll_and_sll2),
         cmocka_unit_test(test_null_and_loop),
+        cmocka_unit_test(test_ppp_and_pppoe),
         cmocka_unit_test(test_unknown_linktype),
         cmocka_unit_test(test_reset_between_packets),
         cmocka_unit_test(test_worker_hash),

@@ -125,14 +125,48 @@ static void test_gre_anomalies(void **st)
         dt_decode(d, &p, b, n, DLT_RAW_);
         assert_true(dt_has(&p, cases[i].ev));
     }
-    /* valid PPTP header: no event, PPP not decoded */
+    /* valid PPTP header (key, sequence, acknowledgement) without payload: no event */
     memset(g, 0, sizeof g);
     g[0] = 0x30;
     g[1] = 0x81;
     dt_put16(g + 2, 0x880B);
-    n = outer4(b, 47, g, 24);
+    n = outer4(b, 47, g, 16);
     dt_decode(d, &p, b, n, DLT_RAW_);
     assert_int_equal(p.n_events, 0);
+    /* ... with a payload that is no PPP frame */
+    n = outer4(b, 47, g, 24);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_true(dt_has(&p, "ppp.wrong_type"));
+    vg_decoder_free(d);
+}
+
+/* PPP inside GRE: PPTP (version 1, PPP with address/control) and version 0 with protocol
+ * 0x880B (compressed PPP protocol field) */
+static void test_gre_ppp(void **st)
+{
+    (void)st;
+    vg_decoder_t *d = dt_new(true);
+    uint8_t g[256], b[300];
+    vg_packet_t p;
+    memset(g, 0, 20);
+    g[0] = 0x30; /* key, sequence */
+    g[1] = 0x01; /* version 1 */
+    dt_put16(g + 2, 0x880B);
+    const uint8_t ppp[] = {0xFF, 0x03, 0x00, 0x21};
+    memcpy(g + 12, ppp, 4);
+    size_t n = outer4(b, 47, g, 16 + inner4(g + 16));
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    check_inner(&p);
+    assert_int_equal(p.ip_ver, 4);
+    assert_ptr_equal(p.l3, b + 20 + 16);
+    memset(g, 0, 8);
+    dt_put16(g + 2, 0x880B);
+    g[4] = 0x57; /* IPv6, compressed */
+    n = outer4(b, 47, g, 5 + inner6(g + 5));
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    check_inner(&p);
+    assert_int_equal(p.ip_ver, 6);
+    assert_int_equal(dt_stat(d, "decoder.ppp"), 2);
     vg_decoder_free(d);
 }
 
@@ -241,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_gre_ipv4_ipv6),
         cmocka_unit_test(test_gre_teb_and_routing),
         cmocka_unit_test(test_gre_anomalies),
+        cmocka_unit_test(test_gre_ppp),
         cmocka_unit_test(test_vxlan),
         cmocka_unit_test(test_ip_in_ip),
         cmocka_unit_test(test_too_many_layers),

@@ -234,19 +234,25 @@ def case_flow_event():
 
 
 def case_linktypes():
-    """Ethernet, raw IP, SLL, SLL2, NULL/loopback and pcapng all decode to the same flow."""
+    """Ethernet, raw IP, SLL, SLL2, NULL/loopback, PPP, PPPoE and pcapng all decode to the same
+    flow."""
     ip = P.ip_packet(6, "10.1.1.1", "10.2.2.2", sport=1111, dport=2222, flags=0x02)
     ip6 = P.ip_packet(17, "2001:db8::1", "2001:db8::2", sport=53, dport=5353, payload=b"x")
     sll = lambda p, et: bytes.fromhex("0000000100060001020304050000") + et.to_bytes(2, "big") + p
     sll2 = lambda p, et: (et.to_bytes(2, "big") + b"\0\0" + (2).to_bytes(4, "big") +
                           (1).to_bytes(2, "big") + b"\x00\x06" + bytes(8) + p)
     null = lambda p, fam: fam.to_bytes(4, "little") + p
+    ppp = lambda p, proto: b"\xff\x03" + proto.to_bytes(2, "big") + p
+    pppoe = lambda p, proto: P.eth(b"\x11\x00\x00\x07" + (len(p) + 2).to_bytes(2, "big") +
+                                   proto.to_bytes(2, "big") + p, 0x8864)
     variants = {
         "eth": (1, P.eth(ip), P.eth(ip6, 0x86DD)),
         "raw": (101, ip, ip6),
         "sll": (113, sll(ip, 0x0800), sll(ip6, 0x86DD)),
         "sll2": (276, sll2(ip, 0x0800), sll2(ip6, 0x86DD)),
         "null": (0, null(ip, 2), null(ip6, 30)),
+        "ppp": (9, ppp(ip, 0x21), ppp(ip6, 0x57)),
+        "pppoe": (1, pppoe(ip, 0x21), pppoe(ip6, 0x57)),
     }
     for name, (dlt, a, b) in variants.items():
         for fmt in ("pcap", "pcapng"):

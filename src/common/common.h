@@ -39,5 +39,8 @@ int vg_write_all(int fd, const void *p, size_t n);
  * ("2001:0db8:0000:...") as Suricata does unless ipv6-compress is set.
  * Returns the length written (without NUL); out needs 40 bytes. */
 size_t vg_addr_format(const vg_addr_t *a, int ip_ver, char *out);
+/* Standard base64 with padding of n bytes into out (4 * ((n + 2) / 3) + 1 bytes); returns the
+ * length written, NUL-terminated. */
+size_t vg_base64(const uint8_t *in, size_t n, char *out);
 
 #endif

@@ -256,6 +256,7 @@ typedef struct vg_threshold {
     uint32_t multiplier;        /* backoff: the next alert at count, count*m, count*m*m, ... */
     uint8_t unique_on;          /* detection_filter unique_on (Suricata 9): VG_UNIQUE_* */
 } vg_threshold_t;
+enum { VG_TAG_NONE, VG_TAG_PACKETS, VG_TAG_SECONDS, VG_TAG_BYTES };
 /* detection_filter unique_on: count distinct ports of the tracked matches instead of matches */
 enum { VG_UNIQUE_NONE, VG_UNIQUE_SRC_PORT, VG_UNIQUE_DST_PORT };
 
@@ -292,6 +293,8 @@ typedef struct vg_rule {
     uint32_t n_flowints;
     vg_flowint_t *flowints;
     vg_threshold_t threshold;   /* threshold: or detection_filter: (type NONE when absent) */
+    uint8_t tag_metric;         /* tag:session — VG_TAG_* (NONE: no tag) */
+    uint32_t tag_count;         /* packets, seconds or bytes tagged after the alert */
     uint8_t n_byte_vars;        /* byte_extract/byte_math slots used */
 
     const char *file;           /* where it was read */

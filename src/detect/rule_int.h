@@ -253,6 +253,7 @@ int vg_kw_noalert(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_flowint(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_target(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_tag(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 /* rule_meta.c */
 int vg_kw_msg(vg_pctx_t *pc, const vg_kw_t *kw, char *val);

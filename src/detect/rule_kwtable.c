@@ -140,6 +140,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW("threshold", vg_kw_threshold, VG_KWF_VAL, 0),
     ROW("detection_filter", vg_kw_threshold, VG_KWF_VAL, 1),
     ROW("target", vg_kw_target, VG_KWF_VAL, 0),
+    ROW("tag", vg_kw_tag, VG_KWF_VAL, 0),
 
     /* --- meta --- */
     ROW("msg", vg_kw_msg, VG_KWF_VAL | VG_KWF_META, 0),
@@ -158,7 +159,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("xbits", "needs per-IP / IP-pair variable state"),
     ROW_NO("hostbits", "needs per-host variable state"),
     ROW_NO("stream_size", "needs stream byte counters"),
-    ROW_NO("tag", "tagging of follow-up packets is not implemented"),
     ROW_NO("base64_decode", "base64 decoding buffer not implemented"),
     ROW_NO("base64_data", "base64 decoding buffer not implemented"),
     ROW_NO("app-layer-event", "app-layer events are not exposed to rules"),

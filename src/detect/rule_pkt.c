@@ -456,6 +456,43 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* tag:session[,COUNT,packets|seconds|bytes] — log the flow's next packets after the alert as
+ * EVE "packet" events (default 256 packets). tag:host is not implemented: tagging a host's
+ * packets across flows needs state shared by the workers in packet order, which the per-flow
+ * workers do not have (the result would depend on their number), so such rules are skipped. */
+int vg_kw_tag(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    char *rest = vg_split(val, ',');
+    char *scope = vg_trim(val);
+    if (!strcmp(scope, "host"))
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "tag:host",
+                          "%s:host (tagging across flows) is not implemented", kw->name);
+    if (strcmp(scope, "session"))
+        return VG_PC_SYNTAX(pc, "%s: scope must be session or host", kw->name);
+    uint64_t count = 256;
+    uint8_t metric = VG_TAG_PACKETS;
+    if (rest) {
+        char *m = vg_split(rest, ',');
+        char *c = vg_trim(rest);
+        if (!m || !vg_parse_u64(c, &count) || count == 0 || count > UINT32_MAX)
+            return VG_PC_SYNTAX(pc, "%s: expected session,COUNT,METRIC", kw->name);
+        char *extra = vg_split(m, ',');
+        m = vg_trim(m);
+        if (extra)
+            return VG_PC_SYNTAX(pc, "%s: a direction only goes with host", kw->name);
+        if (!strcmp(m, "packets")) metric = VG_TAG_PACKETS;
+        else if (!strcmp(m, "seconds")) metric = VG_TAG_SECONDS;
+        else if (!strcmp(m, "bytes")) metric = VG_TAG_BYTES;
+        else return VG_PC_SYNTAX(pc, "%s: metric must be packets, seconds or bytes", kw->name);
+    }
+    /* several session tags: the one that tags most (compared within one metric) */
+    if (pc->r->tag_metric == VG_TAG_NONE || (pc->r->tag_metric == metric && count > pc->r->tag_count)) {
+        pc->r->tag_metric = metric;
+        pc->r->tag_count = (uint32_t)count;
+    }
+    return 0;
+}
+
 int vg_kw_target(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     (void)kw;

@@ -567,6 +567,7 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");
     r->log_app = vg_config_bool(cfg, "outputs.eve.types.app");
+    r->log_packet = vg_config_bool(cfg, "outputs.eve.types.packet");
     r->evidence = vg_config_bool(cfg, "evidence.enabled") && r->opts->detect &&
                   r->opts->stage == VG_STAGE_ALL;
     snprintf(r->evid_dir, sizeof r->evid_dir, "%s/evidence", r->opts->logdir);

@@ -118,7 +118,7 @@ typedef struct run {
     vg_decode_config_t dec_cfg;
     vg_flow_config_t flow_cfg;
     vg_eve_opts_t eve;
-    bool log_flow, log_anomaly, log_stats, log_app;
+    bool log_flow, log_anomaly, log_stats, log_app, log_packet;
     /* evidence capture (src/evidence): on when evidence.enabled and detection runs */
     bool evidence;
     vg_evid_config_t evid_cfg;

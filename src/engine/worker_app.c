@@ -36,6 +36,11 @@ typedef struct app_flow {
     bool failed;              /* no parser wants this flow */
     bool dead;                /* the parser gave up (parse error) */
     bool dir_failed[2];
+    /* tag:session of an alert: the flow's later packets are logged as EVE "packet" events */
+    uint8_t tag_metric;       /* VG_TAG_* (NONE: not tagged) */
+    uint64_t tag_left;        /* packets or bytes still to log */
+    vg_time_t tag_until;      /* seconds: packets up to this time */
+    uint64_t tag_from;        /* pcap_cnt of the packet that alerted (not itself logged) */
     bool passed;              /* a pass rule matched a transaction: the flow is not inspected
                                * any more (Suricata's flow pass) */
     uint8_t pd_done;          /* bit dir: a packet of that direction was inspected with the
@@ -43,6 +48,52 @@ typedef struct app_flow {
     uint16_t probe_len[2];
     uint8_t probe[2][PROBE_MAX];
 } app_flow_t;
+
+static app_flow_t *app_of(vg_flow_t *f)
+{
+    if (!f->app)
+        f->app = vg_xcalloc(1, sizeof(app_flow_t));
+    return f->app;
+}
+
+/* An alert of a rule with tag:session: the flow's packets after this one are logged. A second
+ * tag with the same metric extends the first; one with another metric replaces it. */
+static void tag_flow(worker_t *w, vg_flow_t *f, const vg_rule_t *r)
+{
+    if (!w->run->log_packet)
+        return;
+    app_flow_t *a = app_of(f);
+    vg_time_t now = w->cur_pkt ? w->cur_pkt->ts : f->last;
+    if (a->tag_metric != r->tag_metric) {
+        a->tag_metric = r->tag_metric;
+        a->tag_left = 0;
+        a->tag_until = 0;
+    }
+    if (r->tag_metric == VG_TAG_SECONDS)
+        a->tag_until = VG_MAX(a->tag_until, now + (vg_time_t)r->tag_count * VG_USEC_PER_SEC);
+    else
+        a->tag_left = VG_MAX(a->tag_left, (uint64_t)r->tag_count);
+    a->tag_from = w->cur_pkt ? w->cur_pkt->pcap_cnt : 0;
+}
+
+/* A packet of a tagged flow, after the one that alerted: log it while the tag lasts. */
+static void tagged_packet(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_packet_t *p, int dir)
+{
+    if (p->pcap_cnt <= a->tag_from)
+        return;
+    bool on = a->tag_metric == VG_TAG_SECONDS ? p->ts <= a->tag_until : a->tag_left > 0;
+    if (!on) {
+        a->tag_metric = VG_TAG_NONE;
+        return;
+    }
+    if (a->tag_metric == VG_TAG_PACKETS)
+        a->tag_left--;
+    else if (a->tag_metric == VG_TAG_BYTES)
+        a->tag_left -= VG_MIN(a->tag_left, (uint64_t)p->wirelen);
+    worker_ev_begin(w);
+    vg_eve_tagged_packet(&w->jw, &w->run->eve, f, dir, p, wapp_app_proto_name(f));
+    worker_ev_end(w);
+}
 
 static bool flow_passed(const vg_flow_t *f)
 {
@@ -346,6 +397,8 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     w->counters[W_ALERTS]++;
     if (f)
         f->alerted = true;
+    if (f && r->tag_metric != VG_TAG_NONE)
+        tag_flow(w, f, r);
     vg_eve_alert_t a = {
         .rule = r,
         .flow = f,
@@ -547,12 +600,6 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
     mem_refresh(w, a);
 }
 
-static app_flow_t *app_of(vg_flow_t *f)
-{
-    if (!f->app)
-        f->app = vg_xcalloc(1, sizeof(app_flow_t));
-    return f->app;
-}
 
 /* In-order bytes of one direction (TCP role dir, or the datagram direction for UDP). */
 static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t n)
@@ -745,6 +792,9 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     w->cur_dir = dir;
     bool opaque = w->detect && payload_encrypted(f);
     vg_buf_reset(&w->chunk);
+    app_flow_t *ta = f->app;
+    if (ta && ta->tag_metric != VG_TAG_NONE)
+        tagged_packet(w, f, ta, p, dir);
     if (p->proto == 6) {
         if (!f->tcp)
             f->tcp = vg_stream_session_new(w->stream);

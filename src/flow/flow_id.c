@@ -151,35 +151,6 @@ static void sha1_short(const uint8_t *msg, size_t n, uint8_t out[20])
 }
 #endif
 
-/* Standard base64 with padding; returns the length written (NUL-terminated). */
-static size_t base64(const uint8_t *in, size_t n, char *out)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = tab[v >> 18];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = tab[(v >> 6) & 63];
-        out[o++] = tab[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = tab[v >> 18];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = '=';
-        out[o++] = '=';
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = tab[v >> 18];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = tab[(v >> 6) & 63];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
 uint64_t vg_flow_id(const vg_flow_t *f)
 {
     uint64_t secs = f->start / VG_USEC_PER_SEC, usecs = f->start % VG_USEC_PER_SEC;
@@ -260,5 +231,5 @@ size_t vg_flow_community_id(const vg_flow_t *f, uint16_t seed, char *out)
     uint8_t md[20];
     sha1_short(buf, n, md);
     memcpy(out, "1:", 2);
-    return 2 + base64(md, sizeof md, out + 2);
+    return 2 + vg_base64(md, sizeof md, out + 2);
 }

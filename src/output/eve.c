@@ -12,6 +12,7 @@
 #include "common/timefmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *vg_eve_proto_name(uint8_t proto, char tmp[8])
@@ -314,6 +315,22 @@ void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
         vg_jw_key(w, "traffic");
         vg_jw_raw(w, traffic, traffic_len);
     }
+    vg_jw_obj_close(w);
+}
+
+void vg_eve_tagged_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f, int dir,
+                          const vg_packet_t *p, const char *app_proto)
+{
+    vg_eve_begin_flow(w, o, "packet", p->ts, f, dir, p->pcap_cnt, app_proto);
+    char *b64 = vg_xmalloc(4 * ((size_t)p->caplen + 2) / 3 + 8);
+    size_t n = vg_base64(p->data, p->caplen, b64);
+    vg_jw_key(w, "packet");
+    vg_jw_strn(w, b64, n);
+    free(b64);
+    vg_jw_key(w, "packet_info");
+    vg_jw_obj_open(w);
+    vg_jw_kv_int(w, "linktype", p->linktype);
+    vg_jw_obj_close(w);
     vg_jw_obj_close(w);
 }
 

@@ -41,6 +41,11 @@ void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
                  enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state,
                  const char *traffic, size_t traffic_len);
 
+/* A "packet" event: a packet of a flow tagged by an alert's `tag:session` (Suricata's tagged
+ * packets), the captured bytes in base64 with the link type. */
+void vg_eve_tagged_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f, int dir,
+                          const vg_packet_t *p, const char *app_proto);
+
 /* An "anomaly" event: type "decode", "stream" or "applayer"; event as Suricata names it. */
 void vg_eve_anomaly_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_packet_t *p,
                            const char *type, const char *event);

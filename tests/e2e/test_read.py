@@ -201,6 +201,61 @@ def case_traffic_tags():
     assert flows["10.1.1.2"].get("traffic") == {"id": ["updater"]}, flows["10.1.1.2"]
 
 
+def case_tag_session():
+    """tag:session logs the flow's packets after the alerting one as EVE "packet" events (the
+    captured bytes in base64), for a number of packets, bytes or seconds; other flows are not
+    tagged; tag:host is refused with its reason."""
+    import base64
+    t0 = 1_700_000_000_000_000
+    convs = {}
+    for i, port in enumerate((81, 82, 83, 84)):
+        c = P.TcpConv("10.3.3.%d" % (i + 1), 41000 + i, "10.4.4.4", port, ts=t0 + i * 10_000_000,
+                      step=1_000_000)
+        c.handshake().send(True, b"hello " * 10).send(False, b"world " * 10).close()
+        convs[port] = c.pkts
+    pcap = os.path.join(TMP, "tag.pcap")
+    allp = sorted(sum(convs.values(), []), key=lambda p: p[0])
+    P.write_pcap(pcap, allp)
+    rules = os.path.join(TMP, "tag.rules")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any 81 (flags:S; tag:session,3,packets; sid:9100041;)\n'
+                'alert tcp any any -> any 82 (flags:S; tag:session,150,bytes; sid:9100042;)\n'
+                'alert tcp any any -> any 83 (flags:S; tag:session,2,seconds; sid:9100043;)\n'
+                'alert tcp any any -> any 84 (flags:S; tag:session; sid:9100044;)\n')
+    d = fresh("tag")
+    vigil(pcap, "-S", rules, logdir=d)
+    pk = collections.defaultdict(list)
+    for e in events(d, "packet"):
+        port = e["dest_port"] if e["dest_port"] != e["src_port"] and e["dest_port"] < 1000 \
+            else e["src_port"]
+        pk[port].append(base64.b64decode(e["packet"]))
+        assert e["packet_info"]["linktype"] == 1, e
+    want = {port: [p[1] for p in convs[port][1:]] for port in convs}  # all after the SYN
+    assert pk[81] == want[81][:3], (len(pk[81]), len(want[81]))
+    # bytes: packets while fewer than 150 bytes were logged
+    got, n = [], 0
+    for b in want[82]:
+        if n >= 150:
+            break
+        got.append(b)
+        n += len(b)
+    assert pk[82] == got, (len(pk[82]), len(got))
+    # seconds: packets one second apart, tagged for 2 s after the SYN
+    assert pk[83] == want[83][:2], (len(pk[83]),)
+    assert pk[84] == want[84], (len(pk[84]), len(want[84]))  # default 256: the whole flow
+    # no packet events without the type
+    d2 = fresh("tag-off")
+    vigil(pcap, "-S", rules, "--set", "outputs.eve.types.packet=false", logdir=d2)
+    assert not events(d2, "packet")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any 81 (flags:S; tag:host,10,packets,src; sid:9100045;)\n'
+                'alert tcp any any -> any 81 (flags:S; sid:9100046;)\n')
+    r = vigil(pcap, "-S", rules, logdir=fresh("tag-host"))
+    assert "1 loaded, 0 failed, 1 skipped" in r.stderr, r.stderr
+    r = subprocess.run([ARGS.vigil, "rules", "check", rules], capture_output=True, text=True)
+    assert "tag:host" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
 def case_flow_event():
     """One TCP conversation and one UDP exchange give exactly the expected flow events."""
     c = P.TcpConv("10.0.0.1", 40000, "192.0.2.10", 80).handshake()

@@ -47,7 +47,14 @@ typedef struct addr_index {
     uint32_t *seg_lo;        /* segment i covers [seg_lo[i], seg_lo[i+1]) (last: to 2^32) */
     uint32_t *seg_off;       /* rules of segment i: pos[seg_off[i] .. seg_off[i+1]) */
     uint32_t *pos;
+    /* By the address's top 16 bits h: the segments starting below h << 16 are
+     * seg_lo[0 .. by16[h]), so the search for an address is confined to seg_lo[by16[h] ..
+     * by16[h+1]) — usually 0 to 2 entries instead of a binary search over all segments (ET's
+     * reputation lists give tens of thousands). 65537 entries; NULL when n_seg is small. */
+    uint32_t *by16;
 } addr_index_t;
+
+#define BY16_MIN_SEG 64 /* fewer segments: a plain binary search */
 
 /* Port index for header-only TCP/UDP rules whose destination (else source) port set is small
  * (ET's "flags:S to port 22" scan rules and the like): a packet looks its port up instead of
@@ -81,6 +88,10 @@ typedef struct group {
      * cannot both match it. pay_dir[d][k]: slot for direction d and class k, or -1. */
     int pay_dir[2][ADDR_CLASSES];
     const vg_addr_set_t *key_set[2]; /* the two sets the class is computed against (or NULL) */
+    /* IPv4 membership in key_set[i] by the address's top 16 bits: KEY16_OUT, KEY16_IN (the
+     * whole /16 is outside / inside the set) or KEY16_MIXED (ask vg_addr_set_match()); 65536
+     * entries, NULL when key_set[i] is. */
+    uint8_t *key16[2];
     int cls_fallback[2];     /* per direction: the slot of the classes no address has, or -1 */
     bool pay_always;         /* a payload slot a packet can use has rules without a literal */
     uint32_t *dp_slot;       /* 65536 entries: 1 + slot index, 0: none (NULL: no port slots) */
@@ -375,6 +386,15 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
     if (!ix->seg_off)
         ix->seg_off = vg_xcalloc(1, sizeof(uint32_t));
     ix->seg_off[ix->n_seg] = (uint32_t)n_pos;
+    if (ix->n_seg >= BY16_MIN_SEG) {
+        ix->by16 = vg_xcalloc(65537, sizeof(uint32_t));
+        uint32_t i = 0;
+        for (uint32_t h = 0; h <= 65536; h++) { /* segments starting below h << 16 */
+            while (i < ix->n_seg && (uint64_t)ix->seg_lo[i] < ((uint64_t)h << 16))
+                i++;
+            ix->by16[h] = i;
+        }
+    }
     free(active);
     free(pos_to_i);
     free(b);
@@ -382,6 +402,7 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
 
 static void index_free(addr_index_t *ix)
 {
+    free(ix->by16);
     free(ix->seg_lo);
     free(ix->seg_off);
     free(ix->pos);
@@ -566,6 +587,39 @@ static void add_port_slots(group_t *g, bool dst, const uint32_t *pos, uint32_t n
 
 static bool is_any(const vg_addr_set_t *a) { return a->any4 && a->any6; }
 
+enum { KEY16_OUT, KEY16_IN, KEY16_MIXED };
+
+/* The /16 membership table of an address set (see group_t.key16). */
+static uint8_t *key16_build(const vg_addr_set_t *s)
+{
+    uint8_t *t = vg_xcalloc(65536, 1); /* KEY16_OUT */
+    if (s->any4) {
+        memset(t, KEY16_IN, 65536);
+        return t;
+    }
+    for (uint32_t k = 0; k < s->n4; k++) {
+        uint32_t lo = s->r4[k].lo, hi = s->r4[k].hi;
+        for (uint32_t h = lo >> 16; h <= hi >> 16; h++) {
+            uint32_t first = h << 16, last = first | 0xFFFFu;
+            if (lo <= first && hi >= last)
+                t[h] = KEY16_IN;
+            else
+                t[h] = KEY16_MIXED; /* ranges are disjoint: another may cover the rest */
+        }
+    }
+    return t;
+}
+
+static bool key_match(const group_t *g, int i, const vg_addr_t *a, int ver)
+{
+    if (ver == 4 && g->key16[i]) {
+        uint8_t m = g->key16[i][(unsigned)a->b[0] << 8 | a->b[1]];
+        if (m != KEY16_MIXED)
+            return m == KEY16_IN;
+    }
+    return vg_addr_set_match(g->key_set[i], a, ver);
+}
+
 /* The two address sets (shared objects: rules spelling the same expression share one) that the
  * direction-slot rules at pos name most often as source or destination, "any" aside. */
 static void pick_key_sets(group_t *g, const uint32_t *ts, uint32_t nts, const uint32_t *tc,
@@ -601,6 +655,7 @@ static void pick_key_sets(group_t *g, const uint32_t *ts, uint32_t nts, const ui
             if (cnt[j] && (best < 0 || cnt[j] > cnt[best]))
                 best = (int)j;
         g->key_set[k] = best >= 0 ? set[best] : NULL;
+        g->key16[k] = best >= 0 ? key16_build(set[best]) : NULL;
         if (best >= 0)
             cnt[best] = 0;
     }
@@ -613,9 +668,9 @@ static unsigned class_of(const group_t *g, const vg_addr_t *src, const vg_addr_t
     for (int i = 0; i < 2; i++) {
         if (!g->key_set[i])
             continue;
-        if (vg_addr_set_match(g->key_set[i], src, ver))
+        if (key_match(g, i, src, ver))
             k |= 1u << i;
-        if (vg_addr_set_match(g->key_set[i], dst, ver))
+        if (key_match(g, i, dst, ver))
             k |= 4u << i;
     }
     return k;
@@ -886,6 +941,8 @@ static void group_free(group_t *g)
     free(g->by_sp.pos);
     free(g->dp_slot);
     free(g->sp_slot);
+    free(g->key16[0]);
+    free(g->key16[1]);
     free(g->v6);
     free(g->txf);
 }
@@ -1044,12 +1101,28 @@ static void index_lookup(vg_detect_ctx_t *c, const addr_index_t *ix, const vg_ad
     uint32_t v = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 |
                  a->b[3];
     uint32_t lo = 0, hi = ix->n_seg;
-    while (hi - lo > 1) { /* last segment whose start <= v */
-        uint32_t mid = (lo + hi) / 2;
-        if (ix->seg_lo[mid] <= v)
-            lo = mid;
-        else
-            hi = mid;
+    if (ix->by16) {
+        /* the segments starting at or below v are those starting below v's /16, plus some of
+         * those starting within it: the answer is in [by16[h] - 1, by16[h+1]) */
+        uint32_t h = v >> 16, x = ix->by16[h], y = ix->by16[h + 1];
+        while (x < y) { /* x: the first segment in [x, y) starting above v */
+            uint32_t mid = x + (y - x) / 2;
+            if (ix->seg_lo[mid] <= v)
+                x = mid + 1;
+            else
+                y = mid;
+        }
+        if (!x)
+            return; /* v is below the first segment */
+        lo = x - 1;
+    } else {
+        while (hi - lo > 1) { /* last segment whose start <= v */
+            uint32_t mid = (lo + hi) / 2;
+            if (ix->seg_lo[mid] <= v)
+                lo = mid;
+            else
+                hi = mid;
+        }
     }
     if (ix->seg_lo[lo] > v)
         return;

@@ -116,15 +116,36 @@ struct vg_detect_engine {
     uint32_t max_group;
 };
 
-enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT, S_N };
+enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT, S_MEMO_HITS,
+       S_N };
 static const char *const stat_names[S_N] = {
     "detect.alert", "detect.alerts_suppressed", "detect.alerts_thresholded",
-    "detect.candidates", "detect.evals", "detect.pcre_limit_hits",
+    "detect.candidates", "detect.evals", "detect.pcre_limit_hits", "detect.scan_memo_hits",
 };
 static const vg_stats_table_t stats_table = {stat_names, S_N};
 
+/* Scan memo for transaction buffers. A prefilter's output depends only on its database and the
+ * bytes scanned, and transaction buffers repeat: the second inspection of a transaction scans
+ * its request buffers again (their slots hold rules that may still match on the to-client side
+ * or with flowbits set since), and the method, Host, User-Agent, Accept... of one client are the
+ * same from request to request. A short buffer's scan result is kept in a direct-mapped table
+ * keyed by (slot, hash of the bytes) and reused when slot, length and bytes are all equal (the
+ * bytes are compared, so a hash collision only costs a scan). Per context (worker), so no
+ * locking; entries are overwritten, never freed. */
+#define MEMO_N 1024          /* entries (power of two) */
+#define MEMO_MAX_LEN 256     /* longer buffers are scanned every time */
+#define MEMO_MAX_HITS 30     /* scans reporting more rules are not kept */
+typedef struct memo_ent {
+    const void *slot;        /* NULL: empty entry */
+    uint64_t h;
+    uint32_t len, k;
+    uint32_t hits[MEMO_MAX_HITS]; /* the prefilter's output (slot indices) */
+    uint8_t data[MEMO_MAX_LEN];
+} memo_ent_t;
+
 struct vg_detect_ctx {
     const vg_detect_engine_t *e;
+    memo_ent_t *memo;        /* MEMO_N entries */
     vg_detect_thread_t *t;
     vg_prefilter_scratch_t *pfs;
     uint64_t *mark;          /* candidate bitset over group positions */
@@ -1028,6 +1049,7 @@ vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e)
     c->tx_done = vg_xcalloc(m, 1);
     c->cand = vg_xcalloc(m, sizeof(uint32_t));
     c->scan = vg_xcalloc(m, sizeof(uint32_t));
+    c->memo = vg_xcalloc(MEMO_N, sizeof(memo_ent_t));
     return c;
 }
 
@@ -1041,6 +1063,7 @@ void vg_detect_ctx_free(vg_detect_ctx_t *c)
     free(c->tx_done);
     free(c->cand);
     free(c->scan);
+    free(c->memo);
     free(c);
 }
 
@@ -1077,15 +1100,59 @@ static void mark_pos(vg_detect_ctx_t *c, uint32_t *n, uint32_t pos)
     (*n)++;
 }
 
+static uint64_t memo_hash(const pf_slot_t *s, const uint8_t *d, size_t len)
+{
+    uint64_t h = (uint64_t)(uintptr_t)s * 0x9E3779B97F4A7C15ULL ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, d + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    uint64_t t = 0;
+    for (; i < len; i++)
+        t = t << 8 | d[i];
+    h = (h ^ t) * 0xC4CEB9FE1A85EC53ULL;
+    return h ^ h >> 29;
+}
+
+/* The prefilter's output for d into c->scan, from the memo when the same bytes were scanned
+ * with this slot before. Returns the number of rules. */
+static size_t scan_memo(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, size_t len)
+{
+    if (len == 0 || len > MEMO_MAX_LEN)
+        return vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
+    uint64_t h = memo_hash(s, d, len);
+    memo_ent_t *m = &c->memo[h & (MEMO_N - 1)];
+    if (m->slot == s && m->h == h && m->len == len && !memcmp(m->data, d, len)) {
+        memcpy(c->scan, m->hits, m->k * sizeof(uint32_t));
+        c->stats[S_MEMO_HITS]++;
+        return m->k;
+    }
+    size_t k = vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
+    if (k <= MEMO_MAX_HITS) {
+        m->slot = s;
+        m->h = h;
+        m->len = (uint32_t)len;
+        m->k = (uint32_t)k;
+        memcpy(m->hits, c->scan, k * sizeof(uint32_t));
+        memcpy(m->data, d, len);
+    }
+    return k;
+}
+
+/* memo: transaction buffers (see memo_ent_t); packet payloads rarely repeat. */
 static void scan_slot(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, size_t len,
-                      uint32_t *n)
+                      uint32_t *n, bool memo)
 {
     if (!s->pf) {
         for (uint32_t i = 0; i < s->n; i++)
             mark_pos(c, n, s->pos[i]);
         return;
     }
-    size_t k = vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
+    size_t k = memo ? scan_memo(c, s, d, len)
+                    : vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
     for (size_t i = 0; i < k; i++) {
         if (c->pre && !ports_ok(s->rules[c->scan[i]], c->pre))
             continue;
@@ -1252,11 +1319,11 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     for (int s = 0; s < n_pick; s++) {
         const pf_slot_t *sl = &grp->slots[pick[s]];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
-            scan_slot(c, sl, (const uint8_t *)"", 0, &n); /* its "always" rules */
+            scan_slot(c, sl, (const uint8_t *)"", 0, &n, false); /* its "always" rules */
         if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD])
-            scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n);
+            scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n, false);
         if (in->stream && in->stream_len && !stream_is_payload)
-            scan_slot(c, sl, in->stream, in->stream_len, &n);
+            scan_slot(c, sl, in->stream, in->stream_len, &n, false);
     }
     c->pre = NULL;
     finish_candidates(c, n);
@@ -1338,17 +1405,17 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             continue;
         if (in_ts->n_multi && sl->buf == in_ts->multi_buf) { /* every instance */
             for (uint32_t k = 0; k < in_ts->n_multi; k++)
-                scan_slot(c, sl, in_ts->multi[k], in_ts->multi_len[k], &n);
+                scan_slot(c, sl, in_ts->multi[k], in_ts->multi_len[k], &n, true);
             continue;
         }
         /* The same buffers serve both directions; a list that also inspects its to-client
          * twin (response headers for http.header, ...) is scanned there too. */
         if (in_ts->buf[sl->buf])
-            scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n);
+            scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n, true);
         if (in_tc && in_tc->buf[sl->buf] && in_tc->buf[sl->buf] != in_ts->buf[sl->buf])
-            scan_slot(c, sl, in_tc->buf[sl->buf], in_tc->len[sl->buf], &n);
+            scan_slot(c, sl, in_tc->buf[sl->buf], in_tc->len[sl->buf], &n, true);
         if (sl->alt_buf >= 0 && in_ts->buf[sl->alt_buf])
-            scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n);
+            scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n, true);
     }
     finish_candidates(c, n);
     if (!n)

@@ -286,6 +286,67 @@ static void test_address_tables(void **state)
     vg_detect_engine_free(e);
 }
 
+/* Transaction scans are memoised per context (same slot and bytes: the stored result). URIs
+ * drawn from a small alphabet repeat often, and many differ in one byte at the same length;
+ * each inspection must give what the reference evaluator gives, and the memo must be used. */
+static void test_tx_scan_memo(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert http any any -> any any (msg:\"a\"; flow:to_server; http.uri; content:\"/ab\"; sid:1;)\n"
+        "alert http any any -> any any (msg:\"b\"; http.uri; content:\"ba\"; content:\"c\"; distance:0; sid:2;)\n"
+        "alert http any any -> any any (msg:\"c\"; http.uri; content:\"/cc\"; endswith; sid:3;)\n"
+        "alert http any any -> any any (msg:\"d\"; http.user_agent; content:\"bot\"; sid:4;)\n"
+        "alert http any any -> any any (msg:\"e\"; http.uri; content:\"aaaa\"; http.user_agent; content:\"x\"; sid:5;)\n");
+    const vg_ruleset_t *rs = vg_detect_engine_ruleset(e);
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_thread_t *t = vg_detect_thread_new();
+    vg_packet_t ts = tcp_pkt("10.0.0.1", 1234, "10.0.0.2", 80, "");
+    static const char *const uas[] = {"curl", "a bot", "x", "botx"};
+    char uri[400];
+    uint32_t rnd = 12345, seen = 0;
+    for (int tx = 0; tx < 3000; tx++) {
+        rnd = rnd * 1103515245u + 12345u;
+        /* short URIs over "/abc" (many repeats), now and then one longer than the memo keeps */
+        size_t len = (rnd >> 16) % 53 == 0 ? 300 : 1 + (rnd >> 20) % 5;
+        for (size_t i = 0; i < len; i++) {
+            rnd = rnd * 1103515245u + 12345u;
+            uri[i] = "/abc"[(rnd >> 16) & 3];
+        }
+        vg_detect_input_t in;
+        memset(&in, 0, sizeof in);
+        in.buf[VG_BUF_HTTP_URI] = (const uint8_t *)uri;
+        in.len[VG_BUF_HTTP_URI] = (uint32_t)len;
+        const char *ua = uas[(rnd >> 24) & 3];
+        in.buf[VG_BUF_HTTP_USER_AGENT] = (const uint8_t *)ua;
+        in.len[VG_BUF_HTTP_USER_AGENT] = (uint32_t)strlen(ua);
+        in.pkt = &ts;
+        in.app_proto = VG_APP_HTTP;
+        in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOSERVER;
+        hits_t h = {0};
+        vg_detect_tx(c, &in, NULL, NULL, 1000000, on_alert, &h);
+        uint32_t got = 0, want = 0;
+        for (int k = 0; k < h.n; k++)
+            got |= 1u << h.sid[k];
+        for (uint32_t k = 0; k < vg_ruleset_count(rs); k++)
+            if (vg_detect_eval_rule(t, vg_ruleset_rule(rs, k), &in))
+                want |= 1u << vg_ruleset_rule(rs, k)->sid;
+        assert_int_equal(got, want);
+        seen |= want;
+    }
+    assert_int_equal(seen, 0x3Eu); /* every rule matched some request */
+    const vg_stats_table_t *st = vg_detect_stats_table();
+    const uint64_t *v = vg_detect_stats_values(c);
+    uint64_t memo_hits = 0;
+    for (size_t k = 0; k < st->n; k++)
+        if (!strcmp(st->names[k], "detect.scan_memo_hits"))
+            memo_hits = v[k];
+    assert_true(memo_hits > 1000); /* 3000 requests, a few hundred distinct URIs */
+    vg_detect_thread_free(t);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 static void test_pass_stops(void **state)
 {
     (void)state;
@@ -653,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_tx_ts_done),
         cmocka_unit_test(test_address_classes),
         cmocka_unit_test(test_address_tables),
+        cmocka_unit_test(test_tx_scan_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

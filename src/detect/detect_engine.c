@@ -155,6 +155,7 @@ struct vg_detect_ctx {
     uint32_t *scan;          /* max_group entries: prefilter output */
     uint8_t *tx_done;        /* per position: already alerted in this tx */
     vg_detect_tx_seen_fn tx_seen; /* matched in an earlier inspection of the tx (may be NULL) */
+    vg_detect_fv_make_fn fv_make; /* makes the flow's variables on demand (may be NULL) */
     uint64_t stats[S_N];
 };
 
@@ -1262,6 +1263,15 @@ static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_inp
 }
 
 void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn) { c->tx_seen = fn; }
+void vg_detect_ctx_set_fv_make(vg_detect_ctx_t *c, vg_detect_fv_make_fn fn) { c->fv_make = fn; }
+
+/* fv, or the flow's variables made now when r (which matched) has actions that need them. */
+static vg_flowvars_t *fv_for(vg_detect_ctx_t *c, const vg_rule_t *r, vg_flowvars_t *fv, void *user)
+{
+    if (fv || !c->fv_make || (!r->n_flowbits && !r->n_flowints))
+        return fv;
+    return c->fv_make(user);
+}
 
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user)
@@ -1335,6 +1345,7 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         const vg_rule_t *r = grp->rules[c->cand[i]];
         if (!eval_one(c, r, &cur))
             continue;
+        cur.fv = fv = fv_for(c, r, fv, user);
         if (r->action == VG_ACT_PASS) { /* a pass rule ends inspection and is not an alert */
             if (fv)
                 vg_detect_apply_actions(r, fv);
@@ -1433,6 +1444,7 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                 continue;
             if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
+            cur[0].fv = cur[1].fv = fv = fv_for(c, r, fv, user);
             c->tx_done[pos] = 1;
             if (c->tx_seen && c->tx_seen(user, r))
                 continue;

@@ -271,6 +271,8 @@ static void flow_detect_free(vg_flow_t *f)
     }
 }
 
+/* The flow's variables, or NULL while no rule has set one: they are made on demand
+ * (flowvars_make, asked by the engine when a matching rule has flowbit/flowint actions). */
 static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
 {
     flow_detect_t *fd = f->detect;
@@ -290,15 +292,26 @@ static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
             fd = NULL;
         }
     }
-    if (!fd) {
-        const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
-        if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs))
-            return NULL;
-        fd = vg_xmalloc(sizeof *fd);
-        fd->fv = vg_flowvars_new(rs);
-        fd->gen = w->detect_gen;
-        f->detect = fd;
-    }
+    return fd ? fd->fv : NULL;
+}
+
+/* vg_detect_fv_make_fn: the current flow's variables, made now. */
+static vg_flowvars_t *flowvars_make(void *user)
+{
+    worker_t *w = user;
+    vg_flow_t *f = w->cur_flow;
+    if (!f || !w->detect_engine)
+        return NULL;
+    vg_flowvars_t *fv = flowvars_of(w, f);
+    if (fv)
+        return fv;
+    const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
+    if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs))
+        return NULL;
+    flow_detect_t *fd = vg_xmalloc(sizeof *fd);
+    fd->fv = vg_flowvars_new(rs);
+    fd->gen = w->detect_gen;
+    f->detect = fd;
     return fd->fv;
 }
 
@@ -627,6 +640,7 @@ void wapp_init(worker_t *w)
     if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL) {
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
         vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
+        vg_detect_ctx_set_fv_make(w->detect, flowvars_make);
         w->detect_engine = w->run->opts->detect;
     }
     if (w->detect && w->run->opts->attrib)
@@ -689,6 +703,7 @@ void wapp_detect_swap(worker_t *w, unsigned gen)
     if (e) {
         w->detect = vg_detect_ctx_new(e);
         vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
+        vg_detect_ctx_set_fv_make(w->detect, flowvars_make);
         if (!w->attrib && w->run->opts->attrib)
             w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     }

@@ -347,6 +347,52 @@ static void test_tx_scan_memo(void **state)
     vg_detect_engine_free(e);
 }
 
+/* Flow variables made on demand: a flow without any is inspected with fv NULL; the engine asks
+ * fv_make only when a matching rule has flowbit/flowint actions, and later rules of the same
+ * packet and later packets see what was set. */
+static vg_flowvars_t *made_fv;
+static int n_made;
+static vg_flowvars_t *make_fv(void *user)
+{
+    (void)user;
+    n_made++;
+    return made_fv;
+}
+
+static void test_flowvars_on_demand(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert tcp any any -> any any (msg:\"set\"; content:\"login\"; flowbits:set,seen; flowbits:noalert; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"same packet\"; content:\"login\"; flowbits:isset,seen; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"later\"; content:\"data\"; flowbits:isset,seen; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"plain\"; content:\"data\"; sid:4;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_ctx_set_fv_make(c, make_fv);
+    made_fv = vg_flowvars_new(vg_detect_engine_ruleset(e));
+    n_made = 0;
+    hits_t h = {0};
+    vg_packet_t p1 = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "data");
+    run_pkt(c, &p1, NULL, &h); /* no action rule matches: nothing is made */
+    assert_int_equal(n_made, 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 4);
+    vg_packet_t p2 = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "login");
+    h.n = 0;
+    run_pkt(c, &p2, NULL, &h);
+    assert_int_equal(n_made, 1);
+    assert_int_equal(h.n, 1); /* the flowbit set by sid 1 is seen by sid 2 in the same packet */
+    assert_int_equal(h.sid[0], 2);
+    assert_true(vg_flowvars_isset(made_fv, 0));
+    h.n = 0;
+    run_pkt(c, &p1, made_fv, &h); /* the flow now has its variables */
+    assert_int_equal(n_made, 1);
+    assert_int_equal(h.n, 2);
+    vg_flowvars_free(made_fv);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 static void test_pass_stops(void **state)
 {
     (void)state;
@@ -715,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_address_classes),
         cmocka_unit_test(test_address_tables),
         cmocka_unit_test(test_tx_scan_memo),
+        cmocka_unit_test(test_flowvars_on_demand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -342,6 +342,12 @@ static int cmp_bound(const void *a, const void *b)
     return x->start - y->start; /* ends before starts at the same address */
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Builds the index from (set, pos) pairs. */
 static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, const uint32_t *pos,
                         uint32_t n)
@@ -360,6 +366,9 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
     qsort(b, nb, sizeof *b, cmp_bound);
     /* Sweep: the active rule set changes at each boundary; emit a segment per distinct address. */
     uint32_t *active = vg_xcalloc(n + 1, sizeof(uint32_t)); /* counts per rule index i */
+    /* the active rules (unordered) and where each is in that list: a segment's rules are listed
+     * from it, not by walking all n rules per segment (quadratic with ~20k segments) */
+    uint32_t *alist = vg_xcalloc(n + 1, sizeof(uint32_t)), *aidx = vg_xcalloc(n + 1, sizeof(uint32_t));
     uint32_t *pos_to_i = NULL;
     uint32_t maxpos = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -378,10 +387,14 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
         while (k < nb && b[k].at == at) {
             uint32_t i = pos_to_i[b[k].pos];
             if (b[k].start) {
-                if (active[i]++ == 0)
-                    n_active++;
+                if (active[i]++ == 0) {
+                    aidx[i] = n_active;
+                    alist[n_active++] = i;
+                }
             } else if (--active[i] == 0) {
-                n_active--;
+                uint32_t j = aidx[i];
+                alist[j] = alist[--n_active];
+                aidx[alist[j]] = j;
             }
             k++;
         }
@@ -400,10 +413,21 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
                 cap_pos *= 2;
             ix->pos = vg_xrealloc(ix->pos, cap_pos * sizeof(uint32_t));
         }
-        /* rules in position order: active[] is indexed by i, positions ascend with i */
-        for (uint32_t i = 0; i < n && n_active; i++)
-            if (active[i])
-                ix->pos[n_pos++] = pos[i];
+        /* rules in position order */
+        uint32_t *out = ix->pos + n_pos;
+        for (uint32_t j = 0; j < n_active; j++)
+            out[j] = pos[alist[j]];
+        if (n_active > 32) {
+            qsort(out, n_active, sizeof(uint32_t), cmp_u32);
+        } else {
+            for (uint32_t j = 1; j < n_active; j++) {
+                uint32_t v = out[j], q = j;
+                for (; q > 0 && out[q - 1] > v; q--)
+                    out[q] = out[q - 1];
+                out[q] = v;
+            }
+        }
+        n_pos += n_active;
     }
     if (!ix->seg_off)
         ix->seg_off = vg_xcalloc(1, sizeof(uint32_t));
@@ -418,6 +442,8 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
         }
     }
     free(active);
+    free(alist);
+    free(aidx);
     free(pos_to_i);
     free(b);
 }

@@ -1365,13 +1365,27 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     finish_candidates(c, n);
     if (!n)
         return;
-    vg_detect_input_t cur = *in; /* one copy per packet, with the flow's live variables */
-    cur.fv = fv;
+    /* The evaluator reads the flow's live variables through in->fv: a copy of the (large) input
+     * is made only when in->fv is not fv, or fv is made during this packet. */
+    vg_detect_input_t cur;
+    const vg_detect_input_t *use = in;
+    if (in->fv != fv) {
+        cur = *in;
+        cur.fv = fv;
+        use = &cur;
+    }
     for (uint32_t i = 0; i < n; i++) {
         const vg_rule_t *r = grp->rules[c->cand[i]];
-        if (!eval_one(c, r, &cur))
+        if (!eval_one(c, r, use))
             continue;
-        cur.fv = fv = fv_for(c, r, fv, user);
+        vg_flowvars_t *nfv = fv_for(c, r, fv, user);
+        if (nfv != fv) {
+            if (use != &cur) {
+                cur = *in;
+                use = &cur;
+            }
+            cur.fv = fv = nfv;
+        }
         if (r->action == VG_ACT_PASS) { /* a pass rule ends inspection and is not an alert */
             if (fv)
                 vg_detect_apply_actions(r, fv);

@@ -44,7 +44,8 @@ typedef void (*vg_detect_alert_fn)(void *user, const vg_rule_t *r, int dir);
 
 /* Packet rules over one packet. in->pkt is the packet; in->buf[VG_DBUF_PAYLOAD] its payload;
  * in->stream the in-order stream bytes this packet made available (may be NULL). fv: the flow's
- * variables (NULL without a flow). dir: the packet's direction in its flow. */
+ * variables (NULL without a flow, or while it has none: see vg_detect_ctx_set_fv_make); pass it
+ * in in->fv too to spare a copy of in. dir: the packet's direction in its flow. */
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user);
 

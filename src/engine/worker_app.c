@@ -477,18 +477,18 @@ static bool payload_encrypted(const vg_flow_t *f)
 
 static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir, bool opaque)
 {
-    vg_detect_input_t in;
-    memset(&in, 0, sizeof in);
+    /* The input (~600 bytes, mostly transaction buffers a packet never has) is zeroed once per
+     * thread; every field a packet uses is assigned on every call. */
+    static _Thread_local vg_detect_input_t in;
     in.pkt = p;
-    if (p->payload && !(p->flags & VG_PKT_INVALID) && !opaque) {
-        in.buf[VG_DBUF_PAYLOAD] = p->payload;
-        in.len[VG_DBUF_PAYLOAD] = p->payload_len;
-    }
-    if (w->chunk.len && !opaque) {
-        in.stream = (const uint8_t *)w->chunk.data;
-        in.stream_len = (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX);
-        in.flow |= VG_DIN_STREAM;
-    }
+    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque;
+    in.buf[VG_DBUF_PAYLOAD] = pay ? p->payload : NULL;
+    in.len[VG_DBUF_PAYLOAD] = pay ? p->payload_len : 0;
+    bool st = w->chunk.len && !opaque;
+    in.stream = st ? (const uint8_t *)w->chunk.data : NULL;
+    in.stream_len = st ? (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX) : 0;
+    in.flow = st ? VG_DIN_STREAM : 0;
+    in.app_proto = 0;
     vg_flowvars_t *fv = NULL;
     if (f) {
         in.app_proto = (uint8_t)f->app_proto;
@@ -496,7 +496,12 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
                    (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
         fv = flowvars_of(w, f);
     }
+    in.fv = fv;
     vg_detect_packet(w->detect, &in, fv, dir, p->ts, on_alert, w);
+    in.pkt = NULL; /* no pointer into this packet outlives the call */
+    in.buf[VG_DBUF_PAYLOAD] = NULL;
+    in.stream = NULL;
+    in.fv = NULL;
 }
 
 /* --- feeding --- */

@@ -47,7 +47,14 @@ typedef struct addr_index {
     uint32_t *seg_lo;        /* segment i covers [seg_lo[i], seg_lo[i+1]) (last: to 2^32) */
     uint32_t *seg_off;       /* rules of segment i: pos[seg_off[i] .. seg_off[i+1]) */
     uint32_t *pos;
+    /* By the address's top 16 bits h: the segments starting below h << 16 are
+     * seg_lo[0 .. by16[h]), so the search for an address is confined to seg_lo[by16[h] ..
+     * by16[h+1]) — usually 0 to 2 entries instead of a binary search over all segments (ET's
+     * reputation lists give tens of thousands). 65537 entries; NULL when n_seg is small. */
+    uint32_t *by16;
 } addr_index_t;
+
+#define BY16_MIN_SEG 64 /* fewer segments: a plain binary search */
 
 /* Port index for header-only TCP/UDP rules whose destination (else source) port set is small
  * (ET's "flags:S to port 22" scan rules and the like): a packet looks its port up instead of
@@ -81,6 +88,10 @@ typedef struct group {
      * cannot both match it. pay_dir[d][k]: slot for direction d and class k, or -1. */
     int pay_dir[2][ADDR_CLASSES];
     const vg_addr_set_t *key_set[2]; /* the two sets the class is computed against (or NULL) */
+    /* IPv4 membership in key_set[i] by the address's top 16 bits: KEY16_OUT, KEY16_IN (the
+     * whole /16 is outside / inside the set) or KEY16_MIXED (ask vg_addr_set_match()); 65536
+     * entries, NULL when key_set[i] is. */
+    uint8_t *key16[2];
     int cls_fallback[2];     /* per direction: the slot of the classes no address has, or -1 */
     bool pay_always;         /* a payload slot a packet can use has rules without a literal */
     uint32_t *dp_slot;       /* 65536 entries: 1 + slot index, 0: none (NULL: no port slots) */
@@ -105,17 +116,37 @@ struct vg_detect_engine {
     uint32_t max_group;
 };
 
-enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT,
+enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT, S_MEMO_HITS,
        S_BITMAP_FAIL, S_N };
 static const char *const stat_names[S_N] = {
     "detect.alert", "detect.alerts_suppressed", "detect.alerts_thresholded",
-    "detect.candidates", "detect.evals", "detect.pcre_limit_hits",
+    "detect.candidates", "detect.evals", "detect.pcre_limit_hits", "detect.scan_memo_hits",
     "detect.thresholds.bitmap_alloc_fail",
 };
 static const vg_stats_table_t stats_table = {stat_names, S_N};
 
+/* Scan memo for transaction buffers. A prefilter's output depends only on its database and the
+ * bytes scanned, and transaction buffers repeat: the second inspection of a transaction scans
+ * its request buffers again (their slots hold rules that may still match on the to-client side
+ * or with flowbits set since), and the method, Host, User-Agent, Accept... of one client are the
+ * same from request to request. A short buffer's scan result is kept in a direct-mapped table
+ * keyed by (slot, hash of the bytes) and reused when slot, length and bytes are all equal (the
+ * bytes are compared, so a hash collision only costs a scan). Per context (worker), so no
+ * locking; entries are overwritten, never freed. */
+#define MEMO_N 1024          /* entries (power of two) */
+#define MEMO_MAX_LEN 256     /* longer buffers are scanned every time */
+#define MEMO_MAX_HITS 30     /* scans reporting more rules are not kept */
+typedef struct memo_ent {
+    const void *slot;        /* NULL: empty entry */
+    uint64_t h;
+    uint32_t len, k;
+    uint32_t hits[MEMO_MAX_HITS]; /* the prefilter's output (slot indices) */
+    uint8_t data[MEMO_MAX_LEN];
+} memo_ent_t;
+
 struct vg_detect_ctx {
     const vg_detect_engine_t *e;
+    memo_ent_t *memo;        /* MEMO_N entries */
     vg_detect_thread_t *t;
     vg_prefilter_scratch_t *pfs;
     uint64_t *mark;          /* candidate bitset over group positions */
@@ -125,6 +156,7 @@ struct vg_detect_ctx {
     uint32_t *scan;          /* max_group entries: prefilter output */
     uint8_t *tx_done;        /* per position: already alerted in this tx */
     vg_detect_tx_seen_fn tx_seen; /* matched in an earlier inspection of the tx (may be NULL) */
+    vg_detect_fv_make_fn fv_make; /* makes the flow's variables on demand (may be NULL) */
     uint64_t stats[S_N];
 };
 
@@ -311,6 +343,12 @@ static int cmp_bound(const void *a, const void *b)
     return x->start - y->start; /* ends before starts at the same address */
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Builds the index from (set, pos) pairs. */
 static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, const uint32_t *pos,
                         uint32_t n)
@@ -329,6 +367,9 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
     qsort(b, nb, sizeof *b, cmp_bound);
     /* Sweep: the active rule set changes at each boundary; emit a segment per distinct address. */
     uint32_t *active = vg_xcalloc(n + 1, sizeof(uint32_t)); /* counts per rule index i */
+    /* the active rules (unordered) and where each is in that list: a segment's rules are listed
+     * from it, not by walking all n rules per segment (quadratic with ~20k segments) */
+    uint32_t *alist = vg_xcalloc(n + 1, sizeof(uint32_t)), *aidx = vg_xcalloc(n + 1, sizeof(uint32_t));
     uint32_t *pos_to_i = NULL;
     uint32_t maxpos = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -347,10 +388,14 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
         while (k < nb && b[k].at == at) {
             uint32_t i = pos_to_i[b[k].pos];
             if (b[k].start) {
-                if (active[i]++ == 0)
-                    n_active++;
+                if (active[i]++ == 0) {
+                    aidx[i] = n_active;
+                    alist[n_active++] = i;
+                }
             } else if (--active[i] == 0) {
-                n_active--;
+                uint32_t j = aidx[i];
+                alist[j] = alist[--n_active];
+                aidx[alist[j]] = j;
             }
             k++;
         }
@@ -369,21 +414,44 @@ static void index_build(addr_index_t *ix, const vg_addr_set_t *const *sets, cons
                 cap_pos *= 2;
             ix->pos = vg_xrealloc(ix->pos, cap_pos * sizeof(uint32_t));
         }
-        /* rules in position order: active[] is indexed by i, positions ascend with i */
-        for (uint32_t i = 0; i < n && n_active; i++)
-            if (active[i])
-                ix->pos[n_pos++] = pos[i];
+        /* rules in position order */
+        uint32_t *out = ix->pos + n_pos;
+        for (uint32_t j = 0; j < n_active; j++)
+            out[j] = pos[alist[j]];
+        if (n_active > 32) {
+            qsort(out, n_active, sizeof(uint32_t), cmp_u32);
+        } else {
+            for (uint32_t j = 1; j < n_active; j++) {
+                uint32_t v = out[j], q = j;
+                for (; q > 0 && out[q - 1] > v; q--)
+                    out[q] = out[q - 1];
+                out[q] = v;
+            }
+        }
+        n_pos += n_active;
     }
     if (!ix->seg_off)
         ix->seg_off = vg_xcalloc(1, sizeof(uint32_t));
     ix->seg_off[ix->n_seg] = (uint32_t)n_pos;
+    if (ix->n_seg >= BY16_MIN_SEG) {
+        ix->by16 = vg_xcalloc(65537, sizeof(uint32_t));
+        uint32_t i = 0;
+        for (uint32_t h = 0; h <= 65536; h++) { /* segments starting below h << 16 */
+            while (i < ix->n_seg && (uint64_t)ix->seg_lo[i] < ((uint64_t)h << 16))
+                i++;
+            ix->by16[h] = i;
+        }
+    }
     free(active);
+    free(alist);
+    free(aidx);
     free(pos_to_i);
     free(b);
 }
 
 static void index_free(addr_index_t *ix)
 {
+    free(ix->by16);
     free(ix->seg_lo);
     free(ix->seg_off);
     free(ix->pos);
@@ -568,6 +636,39 @@ static void add_port_slots(group_t *g, bool dst, const uint32_t *pos, uint32_t n
 
 static bool is_any(const vg_addr_set_t *a) { return a->any4 && a->any6; }
 
+enum { KEY16_OUT, KEY16_IN, KEY16_MIXED };
+
+/* The /16 membership table of an address set (see group_t.key16). */
+static uint8_t *key16_build(const vg_addr_set_t *s)
+{
+    uint8_t *t = vg_xcalloc(65536, 1); /* KEY16_OUT */
+    if (s->any4) {
+        memset(t, KEY16_IN, 65536);
+        return t;
+    }
+    for (uint32_t k = 0; k < s->n4; k++) {
+        uint32_t lo = s->r4[k].lo, hi = s->r4[k].hi;
+        for (uint32_t h = lo >> 16; h <= hi >> 16; h++) {
+            uint32_t first = h << 16, last = first | 0xFFFFu;
+            if (lo <= first && hi >= last)
+                t[h] = KEY16_IN;
+            else
+                t[h] = KEY16_MIXED; /* ranges are disjoint: another may cover the rest */
+        }
+    }
+    return t;
+}
+
+static bool key_match(const group_t *g, int i, const vg_addr_t *a, int ver)
+{
+    if (ver == 4 && g->key16[i]) {
+        uint8_t m = g->key16[i][(unsigned)a->b[0] << 8 | a->b[1]];
+        if (m != KEY16_MIXED)
+            return m == KEY16_IN;
+    }
+    return vg_addr_set_match(g->key_set[i], a, ver);
+}
+
 /* The two address sets (shared objects: rules spelling the same expression share one) that the
  * direction-slot rules at pos name most often as source or destination, "any" aside. */
 static void pick_key_sets(group_t *g, const uint32_t *ts, uint32_t nts, const uint32_t *tc,
@@ -603,6 +704,7 @@ static void pick_key_sets(group_t *g, const uint32_t *ts, uint32_t nts, const ui
             if (cnt[j] && (best < 0 || cnt[j] > cnt[best]))
                 best = (int)j;
         g->key_set[k] = best >= 0 ? set[best] : NULL;
+        g->key16[k] = best >= 0 ? key16_build(set[best]) : NULL;
         if (best >= 0)
             cnt[best] = 0;
     }
@@ -615,9 +717,9 @@ static unsigned class_of(const group_t *g, const vg_addr_t *src, const vg_addr_t
     for (int i = 0; i < 2; i++) {
         if (!g->key_set[i])
             continue;
-        if (vg_addr_set_match(g->key_set[i], src, ver))
+        if (key_match(g, i, src, ver))
             k |= 1u << i;
-        if (vg_addr_set_match(g->key_set[i], dst, ver))
+        if (key_match(g, i, dst, ver))
             k |= 4u << i;
     }
     return k;
@@ -888,6 +990,8 @@ static void group_free(group_t *g)
     free(g->by_sp.pos);
     free(g->dp_slot);
     free(g->sp_slot);
+    free(g->key16[0]);
+    free(g->key16[1]);
     free(g->v6);
     free(g->txf);
 }
@@ -974,6 +1078,7 @@ vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e)
     c->tx_done = vg_xcalloc(m, 1);
     c->cand = vg_xcalloc(m, sizeof(uint32_t));
     c->scan = vg_xcalloc(m, sizeof(uint32_t));
+    c->memo = vg_xcalloc(MEMO_N, sizeof(memo_ent_t));
     return c;
 }
 
@@ -987,6 +1092,7 @@ void vg_detect_ctx_free(vg_detect_ctx_t *c)
     free(c->tx_done);
     free(c->cand);
     free(c->scan);
+    free(c->memo);
     free(c);
 }
 
@@ -1023,15 +1129,59 @@ static void mark_pos(vg_detect_ctx_t *c, uint32_t *n, uint32_t pos)
     (*n)++;
 }
 
+static uint64_t memo_hash(const pf_slot_t *s, const uint8_t *d, size_t len)
+{
+    uint64_t h = (uint64_t)(uintptr_t)s * 0x9E3779B97F4A7C15ULL ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, d + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    uint64_t t = 0;
+    for (; i < len; i++)
+        t = t << 8 | d[i];
+    h = (h ^ t) * 0xC4CEB9FE1A85EC53ULL;
+    return h ^ h >> 29;
+}
+
+/* The prefilter's output for d into c->scan, from the memo when the same bytes were scanned
+ * with this slot before. Returns the number of rules. */
+static size_t scan_memo(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, size_t len)
+{
+    if (len == 0 || len > MEMO_MAX_LEN)
+        return vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
+    uint64_t h = memo_hash(s, d, len);
+    memo_ent_t *m = &c->memo[h & (MEMO_N - 1)];
+    if (m->slot == s && m->h == h && m->len == len && !memcmp(m->data, d, len)) {
+        memcpy(c->scan, m->hits, m->k * sizeof(uint32_t));
+        c->stats[S_MEMO_HITS]++;
+        return m->k;
+    }
+    size_t k = vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
+    if (k <= MEMO_MAX_HITS) {
+        m->slot = s;
+        m->h = h;
+        m->len = (uint32_t)len;
+        m->k = (uint32_t)k;
+        memcpy(m->hits, c->scan, k * sizeof(uint32_t));
+        memcpy(m->data, d, len);
+    }
+    return k;
+}
+
+/* memo: transaction buffers (see memo_ent_t); packet payloads rarely repeat. */
 static void scan_slot(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, size_t len,
-                      uint32_t *n)
+                      uint32_t *n, bool memo)
 {
     if (!s->pf) {
         for (uint32_t i = 0; i < s->n; i++)
             mark_pos(c, n, s->pos[i]);
         return;
     }
-    size_t k = vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
+    size_t k = memo ? scan_memo(c, s, d, len)
+                    : vg_prefilter_scan(s->pf, c->pfs, d, len, c->scan, s->n);
     for (size_t i = 0; i < k; i++) {
         if (c->pre && !ports_ok(s->rules[c->scan[i]], c->pre))
             continue;
@@ -1047,12 +1197,28 @@ static void index_lookup(vg_detect_ctx_t *c, const addr_index_t *ix, const vg_ad
     uint32_t v = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 |
                  a->b[3];
     uint32_t lo = 0, hi = ix->n_seg;
-    while (hi - lo > 1) { /* last segment whose start <= v */
-        uint32_t mid = (lo + hi) / 2;
-        if (ix->seg_lo[mid] <= v)
-            lo = mid;
-        else
-            hi = mid;
+    if (ix->by16) {
+        /* the segments starting at or below v are those starting below v's /16, plus some of
+         * those starting within it: the answer is in [by16[h] - 1, by16[h+1]) */
+        uint32_t h = v >> 16, x = ix->by16[h], y = ix->by16[h + 1];
+        while (x < y) { /* x: the first segment in [x, y) starting above v */
+            uint32_t mid = x + (y - x) / 2;
+            if (ix->seg_lo[mid] <= v)
+                x = mid + 1;
+            else
+                y = mid;
+        }
+        if (!x)
+            return; /* v is below the first segment */
+        lo = x - 1;
+    } else {
+        while (hi - lo > 1) { /* last segment whose start <= v */
+            uint32_t mid = (lo + hi) / 2;
+            if (ix->seg_lo[mid] <= v)
+                lo = mid;
+            else
+                hi = mid;
+        }
     }
     if (ix->seg_lo[lo] > v)
         return;
@@ -1129,6 +1295,17 @@ static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_inp
 }
 
 void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn) { c->tx_seen = fn; }
+void vg_detect_ctx_set_fv_make(vg_detect_ctx_t *c, vg_detect_fv_make_fn fn) { c->fv_make = fn; }
+
+/* fv, or the flow's variables made now when r (which matched) has actions or a by_flow
+ * threshold that need them. */
+static vg_flowvars_t *fv_for(vg_detect_ctx_t *c, const vg_rule_t *r, vg_flowvars_t *fv, void *user)
+{
+    if (fv || !c->fv_make ||
+        (!r->n_flowbits && !r->n_flowints && r->threshold.track != VG_TRACK_FLOW))
+        return fv;
+    return c->fv_make(user);
+}
 
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user)
@@ -1186,22 +1363,37 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     for (int s = 0; s < n_pick; s++) {
         const pf_slot_t *sl = &grp->slots[pick[s]];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
-            scan_slot(c, sl, (const uint8_t *)"", 0, &n); /* its "always" rules */
+            scan_slot(c, sl, (const uint8_t *)"", 0, &n, false); /* its "always" rules */
         if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD])
-            scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n);
+            scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n, false);
         if (in->stream && in->stream_len && !stream_is_payload)
-            scan_slot(c, sl, in->stream, in->stream_len, &n);
+            scan_slot(c, sl, in->stream, in->stream_len, &n, false);
     }
     c->pre = NULL;
     finish_candidates(c, n);
     if (!n)
         return;
-    vg_detect_input_t cur = *in; /* one copy per packet, with the flow's live variables */
-    cur.fv = fv;
+    /* The evaluator reads the flow's live variables through in->fv: a copy of the (large) input
+     * is made only when in->fv is not fv, or fv is made during this packet. */
+    vg_detect_input_t cur;
+    const vg_detect_input_t *use = in;
+    if (in->fv != fv) {
+        cur = *in;
+        cur.fv = fv;
+        use = &cur;
+    }
     for (uint32_t i = 0; i < n; i++) {
         const vg_rule_t *r = grp->rules[c->cand[i]];
-        if (!eval_one(c, r, &cur))
+        if (!eval_one(c, r, use))
             continue;
+        vg_flowvars_t *nfv = fv_for(c, r, fv, user);
+        if (nfv != fv) {
+            if (use != &cur) {
+                cur = *in;
+                use = &cur;
+            }
+            cur.fv = fv = nfv;
+        }
         if (r->action == VG_ACT_PASS) { /* a pass rule ends inspection and is not an alert */
             if (fv)
                 vg_detect_apply_actions(r, fv);
@@ -1272,17 +1464,17 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             continue;
         if (in_ts->n_multi && sl->buf == in_ts->multi_buf) { /* every instance */
             for (uint32_t k = 0; k < in_ts->n_multi; k++)
-                scan_slot(c, sl, in_ts->multi[k], in_ts->multi_len[k], &n);
+                scan_slot(c, sl, in_ts->multi[k], in_ts->multi_len[k], &n, true);
             continue;
         }
         /* The same buffers serve both directions; a list that also inspects its to-client
          * twin (response headers for http.header, ...) is scanned there too. */
         if (in_ts->buf[sl->buf])
-            scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n);
+            scan_slot(c, sl, in_ts->buf[sl->buf], in_ts->len[sl->buf], &n, true);
         if (in_tc && in_tc->buf[sl->buf] && in_tc->buf[sl->buf] != in_ts->buf[sl->buf])
-            scan_slot(c, sl, in_tc->buf[sl->buf], in_tc->len[sl->buf], &n);
+            scan_slot(c, sl, in_tc->buf[sl->buf], in_tc->len[sl->buf], &n, true);
         if (sl->alt_buf >= 0 && in_ts->buf[sl->alt_buf])
-            scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n);
+            scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n, true);
     }
     finish_candidates(c, n);
     if (!n)
@@ -1301,6 +1493,7 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                 continue;
             if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
+            cur[0].fv = cur[1].fv = fv = fv_for(c, r, fv, user);
             c->tx_done[pos] = 1;
             if (c->tx_seen && c->tx_seen(user, r))
                 continue;

@@ -44,7 +44,8 @@ typedef void (*vg_detect_alert_fn)(void *user, const vg_rule_t *r, int dir);
 
 /* Packet rules over one packet. in->pkt is the packet; in->buf[VG_DBUF_PAYLOAD] its payload;
  * in->stream the in-order stream bytes this packet made available (may be NULL). fv: the flow's
- * variables (NULL without a flow). dir: the packet's direction in its flow. */
+ * variables (NULL without a flow, or while it has none: see vg_detect_ctx_set_fv_make); pass it
+ * in in->fv too to spare a copy of in. dir: the packet's direction in its flow. */
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user);
 
@@ -55,6 +56,15 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
  * first match, which the callee records. NULL (the default): no memory across calls. */
 typedef bool (*vg_detect_tx_seen_fn)(void *user, const vg_rule_t *r);
 void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn);
+
+/* Flow variables made on demand. vg_detect_packet() and vg_detect_tx() may be given fv NULL for
+ * a flow that has none yet (most flows never set a flowbit: no allocation for them); when a
+ * matching rule has flowbit or flowint actions, fv_make(user) is asked for the flow's variables
+ * (it returns NULL when there are none to make, e.g. without a flow: the actions are then
+ * dropped). The evaluator reads fv NULL as "no flowbit set, no flowint present". NULL (the
+ * default): fv is used as given. */
+typedef vg_flowvars_t *(*vg_detect_fv_make_fn)(void *user);
+void vg_detect_ctx_set_fv_make(vg_detect_ctx_t *c, vg_detect_fv_make_fn fn);
 
 /* Transaction rules. in_ts / in_tc: the same buffers with the header oriented client→server and
  * server→client (pkt, flow flags). Rules are tried on in_ts first, then on in_tc; in_tc NULL:

@@ -332,6 +332,8 @@ static void flow_detect_free(vg_flow_t *f)
     }
 }
 
+/* The flow's variables, or NULL while no rule has set one: they are made on demand
+ * (flowvars_make, asked by the engine when a matching rule has flowbit/flowint actions). */
 static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
 {
     flow_detect_t *fd = f->detect;
@@ -351,16 +353,27 @@ static vg_flowvars_t *flowvars_of(worker_t *w, vg_flow_t *f)
             fd = NULL;
         }
     }
-    if (!fd) {
-        const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
-        if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs) &&
-            !vg_ruleset_n_flow_thresholds(rs))
-            return NULL;
-        fd = vg_xmalloc(sizeof *fd);
-        fd->fv = vg_flowvars_new(rs);
-        fd->gen = w->detect_gen;
-        f->detect = fd;
-    }
+    return fd ? fd->fv : NULL;
+}
+
+/* vg_detect_fv_make_fn: the current flow's variables, made now. */
+static vg_flowvars_t *flowvars_make(void *user)
+{
+    worker_t *w = user;
+    vg_flow_t *f = w->cur_flow;
+    if (!f || !w->detect_engine)
+        return NULL;
+    vg_flowvars_t *fv = flowvars_of(w, f);
+    if (fv)
+        return fv;
+    const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
+    if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs) &&
+        !vg_ruleset_n_flow_thresholds(rs))
+        return NULL;
+    flow_detect_t *fd = vg_xmalloc(sizeof *fd);
+    fd->fv = vg_flowvars_new(rs);
+    fd->gen = w->detect_gen;
+    f->detect = fd;
     return fd->fv;
 }
 
@@ -541,18 +554,18 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
 {
     if (f && flow_passed(f))
         return;
-    vg_detect_input_t in;
-    memset(&in, 0, sizeof in);
+    /* The input (~600 bytes, mostly transaction buffers a packet never has) is zeroed once per
+     * thread; every field a packet uses is assigned on every call. */
+    static _Thread_local vg_detect_input_t in;
     in.pkt = p;
-    if (p->payload && !(p->flags & VG_PKT_INVALID) && !opaque) {
-        in.buf[VG_DBUF_PAYLOAD] = p->payload;
-        in.len[VG_DBUF_PAYLOAD] = p->payload_len;
-    }
-    if (w->chunk.len && !opaque) {
-        in.stream = (const uint8_t *)w->chunk.data;
-        in.stream_len = (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX);
-        in.flow |= VG_DIN_STREAM;
-    }
+    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque;
+    in.buf[VG_DBUF_PAYLOAD] = pay ? p->payload : NULL;
+    in.len[VG_DBUF_PAYLOAD] = pay ? p->payload_len : 0;
+    bool st = w->chunk.len && !opaque;
+    in.stream = st ? (const uint8_t *)w->chunk.data : NULL;
+    in.stream_len = st ? (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX) : 0;
+    in.flow = st ? VG_DIN_STREAM : 0;
+    in.app_proto = 0;
     vg_flowvars_t *fv = NULL;
     if (f) {
         in.app_proto = (uint8_t)f->app_proto;
@@ -565,7 +578,12 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         }
         fv = flowvars_of(w, f);
     }
+    in.fv = fv;
     vg_detect_packet(w->detect, &in, fv, dir, p->ts, on_alert, w);
+    in.pkt = NULL; /* no pointer into this packet outlives the call */
+    in.buf[VG_DBUF_PAYLOAD] = NULL;
+    in.stream = NULL;
+    in.fv = NULL;
 }
 
 /* --- feeding --- */
@@ -703,6 +721,7 @@ void wapp_init(worker_t *w)
     if (w->run->opts->detect && w->run->opts->stage == VG_STAGE_ALL) {
         w->detect = vg_detect_ctx_new(w->run->opts->detect);
         vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
+        vg_detect_ctx_set_fv_make(w->detect, flowvars_make);
         w->detect_engine = w->run->opts->detect;
     }
     if (w->detect && w->run->opts->attrib)
@@ -765,6 +784,7 @@ void wapp_detect_swap(worker_t *w, unsigned gen)
     if (e) {
         w->detect = vg_detect_ctx_new(e);
         vg_detect_ctx_set_tx_seen(w->detect, tx_already_matched);
+        vg_detect_ctx_set_fv_make(w->detect, flowvars_make);
         if (!w->attrib && w->run->opts->attrib)
             w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,199 @@ static void test_address_classes(void **state)
         }
     assert_true(checked > 20); /* the cases do match something */
     vg_detect_thread_free(t);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
+/* The /16 tables behind the address index (ET's reputation lists: tens of thousands of
+ * segments) and the address classes: a list of more than BY16_MIN_SEG segments, ranges that
+ * start, end and straddle /16 boundaries, and a $HOME_NET with ranges smaller than a /16, against
+ * the reference evaluator for addresses at, just before and just after every range end. */
+static void test_address_tables(void **state)
+{
+    (void)state;
+    char list[8192] = "";
+    size_t o = 0;
+    uint32_t ends[600];
+    int n_ends = 0;
+    for (int i = 0; i < 150; i++) { /* /32s, /30s and /28s over a few /16s */
+        uint32_t base = (203u << 24 | 0u << 16) + (uint32_t)(i % 3) * 65536u + (uint32_t)i * 97u;
+        int bits = 32 - 2 * (i % 3);
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%u.%u.%u.%u/%d", i ? "," : "",
+                              base >> 24, base >> 16 & 255, base >> 8 & 255, base & 255, bits);
+        ends[n_ends++] = base & ~((1u << (32 - bits)) - 1);
+        ends[n_ends++] = (base | ((1u << (32 - bits)) - 1));
+    }
+    /* ranges across /16 boundaries (and ending just before one) */
+    o += (size_t)snprintf(list + o, sizeof list - o, ",198.18.255.128/25,198.19.0.0/17,100.64.0.0/10");
+    static const uint32_t more[] = {0xC612FF80u, 0xC613FFFFu, 0xC6130000u, 0xC6137FFFu,
+                                    0x64400000u, 0x647FFFFFu};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        ends[n_ends++] = more[i];
+    char *rules = malloc(20000);
+    assert_non_null(rules);
+    snprintf(rules, 20000,
+             "alert ip [%s] any -> any any (msg:\"src listed\"; sid:1;)\n"
+             "alert ip any any -> [%s] any (msg:\"dst listed\"; sid:2;)\n"
+             "alert tcp $HOME_NET any -> $EXTERNAL_NET any (msg:\"out\"; content:\"tblmark\"; sid:3;)\n"
+             "alert tcp $EXTERNAL_NET any -> $HOME_NET any (msg:\"in\"; content:\"tblmark\"; sid:4;)\n"
+             "alert tcp $HOME_NET any -> $HOME_NET any (msg:\"internal\"; content:\"tblmark\"; sid:5;)\n",
+             list, list);
+    vg_ruleset_t *rs = vg_ruleset_new();
+    assert_int_equal(vg_ruleset_set_var(rs, "HOME_NET",
+                                        "[203.0.0.0/24,203.1.0.128/25,198.19.0.7,100.64.0.0/10]"),
+                     0);
+    assert_int_equal(vg_ruleset_set_var(rs, "EXTERNAL_NET", "!$HOME_NET"), 0);
+    assert_int_equal(vg_ruleset_load_str(rs, rules, "test.rules"), 5);
+    free(rules);
+    vg_detect_engine_t *e = vg_detect_engine_new(rs, NULL);
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_thread_t *t = vg_detect_thread_new();
+    uint32_t probes[2000];
+    int n_probes = 0;
+    for (int i = 0; i < n_ends; i++)
+        for (int d = -1; d <= 1; d++)
+            probes[n_probes++] = ends[i] + (uint32_t)d;
+    probes[n_probes++] = 0;
+    probes[n_probes++] = 0xFFFFFFFFu;
+    probes[n_probes++] = 0x0A000001u;
+    uint32_t seen = 0;
+    for (int i = 0; i < n_probes; i++) {
+        for (int swap = 0; swap < 4; swap++) { /* a far probe and the next one, both ways */
+            uint32_t other = probes[swap < 2 ? (i * 7 + 3) % n_probes : (i + 1) % n_probes];
+            uint32_t s = swap & 1 ? other : probes[i], d = swap & 1 ? probes[i] : other;
+            vg_packet_t p = tcp_pkt("0.0.0.0", 1234, "0.0.0.0", 80, "a tblmark b");
+            for (int k = 0; k < 4; k++) {
+                p.src.b[k] = (uint8_t)(s >> (24 - 8 * k));
+                p.dst.b[k] = (uint8_t)(d >> (24 - 8 * k));
+            }
+            vg_detect_input_t in;
+            memset(&in, 0, sizeof in);
+            in.pkt = &p;
+            in.buf[VG_DBUF_PAYLOAD] = p.payload;
+            in.len[VG_DBUF_PAYLOAD] = p.payload_len;
+            in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOSERVER;
+            hits_t h = {0};
+            vg_detect_packet(c, &in, NULL, 0, 1000000, on_alert, &h);
+            uint32_t got = 0, want = 0;
+            for (int k = 0; k < h.n; k++)
+                got |= 1u << h.sid[k];
+            for (uint32_t k = 0; k < vg_ruleset_count(rs); k++)
+                if (vg_detect_eval_rule(t, vg_ruleset_rule(rs, k), &in))
+                    want |= 1u << vg_ruleset_rule(rs, k)->sid;
+            assert_int_equal(got, want);
+            seen |= want;
+        }
+    }
+    assert_int_equal(seen, 0x3Eu); /* every rule matched some probe */
+    vg_detect_thread_free(t);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
+/* Transaction scans are memoised per context (same slot and bytes: the stored result). URIs
+ * drawn from a small alphabet repeat often, and many differ in one byte at the same length;
+ * each inspection must give what the reference evaluator gives, and the memo must be used. */
+static void test_tx_scan_memo(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert http any any -> any any (msg:\"a\"; flow:to_server; http.uri; content:\"/ab\"; sid:1;)\n"
+        "alert http any any -> any any (msg:\"b\"; http.uri; content:\"ba\"; content:\"c\"; distance:0; sid:2;)\n"
+        "alert http any any -> any any (msg:\"c\"; http.uri; content:\"/cc\"; endswith; sid:3;)\n"
+        "alert http any any -> any any (msg:\"d\"; http.user_agent; content:\"bot\"; sid:4;)\n"
+        "alert http any any -> any any (msg:\"e\"; http.uri; content:\"aaaa\"; http.user_agent; content:\"x\"; sid:5;)\n");
+    const vg_ruleset_t *rs = vg_detect_engine_ruleset(e);
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_thread_t *t = vg_detect_thread_new();
+    vg_packet_t ts = tcp_pkt("10.0.0.1", 1234, "10.0.0.2", 80, "");
+    static const char *const uas[] = {"curl", "a bot", "x", "botx"};
+    char uri[400];
+    uint32_t rnd = 12345, seen = 0;
+    for (int tx = 0; tx < 3000; tx++) {
+        rnd = rnd * 1103515245u + 12345u;
+        /* short URIs over "/abc" (many repeats), now and then one longer than the memo keeps */
+        size_t len = (rnd >> 16) % 53 == 0 ? 300 : 1 + (rnd >> 20) % 5;
+        for (size_t i = 0; i < len; i++) {
+            rnd = rnd * 1103515245u + 12345u;
+            uri[i] = "/abc"[(rnd >> 16) & 3];
+        }
+        vg_detect_input_t in;
+        memset(&in, 0, sizeof in);
+        in.buf[VG_BUF_HTTP_URI] = (const uint8_t *)uri;
+        in.len[VG_BUF_HTTP_URI] = (uint32_t)len;
+        const char *ua = uas[(rnd >> 24) & 3];
+        in.buf[VG_BUF_HTTP_USER_AGENT] = (const uint8_t *)ua;
+        in.len[VG_BUF_HTTP_USER_AGENT] = (uint32_t)strlen(ua);
+        in.pkt = &ts;
+        in.app_proto = VG_APP_HTTP;
+        in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOSERVER;
+        hits_t h = {0};
+        vg_detect_tx(c, &in, NULL, NULL, 1000000, on_alert, &h);
+        uint32_t got = 0, want = 0;
+        for (int k = 0; k < h.n; k++)
+            got |= 1u << h.sid[k];
+        for (uint32_t k = 0; k < vg_ruleset_count(rs); k++)
+            if (vg_detect_eval_rule(t, vg_ruleset_rule(rs, k), &in))
+                want |= 1u << vg_ruleset_rule(rs, k)->sid;
+        assert_int_equal(got, want);
+        seen |= want;
+    }
+    assert_int_equal(seen, 0x3Eu); /* every rule matched some request */
+    const vg_stats_table_t *st = vg_detect_stats_table();
+    const uint64_t *v = vg_detect_stats_values(c);
+    uint64_t memo_hits = 0;
+    for (size_t k = 0; k < st->n; k++)
+        if (!strcmp(st->names[k], "detect.scan_memo_hits"))
+            memo_hits = v[k];
+    assert_true(memo_hits > 1000); /* 3000 requests, a few hundred distinct URIs */
+    vg_detect_thread_free(t);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
+/* Flow variables made on demand: a flow without any is inspected with fv NULL; the engine asks
+ * fv_make only when a matching rule has flowbit/flowint actions, and later rules of the same
+ * packet and later packets see what was set. */
+static vg_flowvars_t *made_fv;
+static int n_made;
+static vg_flowvars_t *make_fv(void *user)
+{
+    (void)user;
+    n_made++;
+    return made_fv;
+}
+
+static void test_flowvars_on_demand(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert tcp any any -> any any (msg:\"set\"; content:\"login\"; flowbits:set,seen; flowbits:noalert; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"same packet\"; content:\"login\"; flowbits:isset,seen; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"later\"; content:\"data\"; flowbits:isset,seen; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"plain\"; content:\"data\"; sid:4;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_detect_ctx_set_fv_make(c, make_fv);
+    made_fv = vg_flowvars_new(vg_detect_engine_ruleset(e));
+    n_made = 0;
+    hits_t h = {0};
+    vg_packet_t p1 = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "data");
+    run_pkt(c, &p1, NULL, &h); /* no action rule matches: nothing is made */
+    assert_int_equal(n_made, 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 4);
+    vg_packet_t p2 = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "login");
+    h.n = 0;
+    run_pkt(c, &p2, NULL, &h);
+    assert_int_equal(n_made, 1);
+    assert_int_equal(h.n, 1); /* the flowbit set by sid 1 is seen by sid 2 in the same packet */
+    assert_int_equal(h.sid[0], 2);
+    assert_true(vg_flowvars_isset(made_fv, 0));
+    h.n = 0;
+    run_pkt(c, &p1, made_fv, &h); /* the flow now has its variables */
+    assert_int_equal(n_made, 1);
+    assert_int_equal(h.n, 2);
+    vg_flowvars_free(made_fv);
     vg_detect_ctx_free(c);
     vg_detect_engine_free(e);
 }
@@ -565,6 +759,9 @@ int main(void)
         cmocka_unit_test(test_tx_inspected_twice),
         cmocka_unit_test(test_tx_ts_done),
         cmocka_unit_test(test_address_classes),
+        cmocka_unit_test(test_address_tables),
+        cmocka_unit_test(test_tx_scan_memo),
+        cmocka_unit_test(test_flowvars_on_demand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -294,7 +294,11 @@ static void test_timeline_months(void **st)
     vg_buf_init(&h, 1 << 14);
     vg_report_render(r, VG_REPORT_HTML, &h);
     vg_buf_putc(&h, '\0');
-    assert_non_null(strstr(h.data, "per month and category"));
+    /* the chart is drawn by the page's script (web/charts.js): here only its placeholder */
+    if (strstr(h.data, "<script"))
+        assert_non_null(strstr(h.data, "<figure class=\"chart\" data-chart=\"series\" data-table=\"timeline\">"));
+    else
+        assert_non_null(strstr(h.data, "built without the chart package"));
     vg_buf_fini(&h);
     vg_report_free(r);
     vg_store_close(s);
@@ -447,14 +451,34 @@ static void test_formats_agree(void **st)
     assert_non_null(strstr(c.data, line));
     assert_non_null(strstr(m.data, "| BR | 6 | 0.2857 | 6 | 6 | 2 | 0.1667 | 0.8333 | spoofable |"));
     assert_non_null(strstr(h.data, "<td>BR</td><td class=\"n\">6</td><td class=\"n\">0.2857</td><td class=\"n\">6</td>"));
-    /* HTML: self-contained, with charts */
-    for (const char *p = h.data; (p = strstr(p, "http")) != NULL; p++)
-        assert_memory_equal(p, "http://www.w3.org/2000/svg", 26); /* only the SVG namespace */
-    assert_null(strstr(h.data, "https://"));
-    assert_null(strstr(h.data, "<script"));
+    /* HTML: self-contained (nothing is loaded from elsewhere), with the map; the bar and time
+     * charts are placeholders drawn on opening by the inlined chart code from the report's JSON
+     * document, which the page carries ('<' escaped) — or, in a build without uPlot, none */
+    assert_null(strstr(h.data, " src="));
+    assert_null(strstr(h.data, "<link"));
+    assert_null(strstr(h.data, "url("));
     assert_non_null(strstr(h.data, "data-chart=\"map\""));
-    assert_non_null(strstr(h.data, "data-chart=\"series\""));
-    assert_non_null(strstr(h.data, "data-chart=\"bars\""));
+    if (strstr(h.data, "<script")) {
+        assert_non_null(strstr(h.data, "data-chart=\"series\""));
+        assert_non_null(strstr(h.data, "data-chart=\"bars\""));
+        assert_non_null(strstr(h.data, "<noscript>"));
+        vg_buf_t e;
+        vg_buf_init(&e, j.len + 64);
+        vg_buf_puts(&e, "<script type=\"application/json\" id=\"vigil-report\">");
+        for (size_t k = 0; k < j.len; k++) {
+            if (j.data[k] == '<')
+                vg_buf_puts(&e, "\\u003c");
+            else
+                vg_buf_putc(&e, j.data[k]);
+        }
+        vg_buf_puts(&e, "</script>");
+        vg_buf_putc(&e, '\0');
+        assert_non_null(strstr(h.data, e.data));
+        vg_buf_fini(&e);
+    } else {
+        assert_non_null(strstr(h.data, "built without the chart package"));
+        assert_null(strstr(h.data, "data-chart=\"bars\""));
+    }
     json_decref(doc);
     vg_buf_fini(&j);
     vg_buf_fini(&c);

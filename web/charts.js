@@ -25,7 +25,28 @@
 
   function available() { return typeof root.uPlot === "function"; }
 
-  function colour(i) { return PALETTE[i % PALETTE.length]; }
+  /* Colours of categories: each name has its own place in the palette (a hash of it), so a
+   * category keeps its colour when others are filtered out; a clash within one chart takes the
+   * next free colour. */
+  function colours(names) {
+    const used = new Set();
+    return names.map((n) => {
+      let h = 0;
+      for (const ch of n) h = (h * 31 + ch.codePointAt(0)) >>> 0;
+      let i = h % PALETTE.length;
+      for (let k = 0; k < PALETTE.length && used.has(i); k++) i = (i + 1) % PALETTE.length;
+      used.add(i);
+      return PALETTE[i];
+    });
+  }
+
+  /* A container gets one chart: the one drawn before is destroyed. */
+  function clear(el) {
+    if (el.vigilChart) el.vigilChart.destroy();
+    if (el.vigilResize) el.vigilResize.disconnect();
+    el.vigilChart = el.vigilResize = null;
+    el.replaceChildren();
+  }
 
   /* A timeline bucket ("2024-01-01T05:00:00Z", "2024-01-01", "2024-01") as UTC seconds, and
    * the bucket's kind. */
@@ -63,7 +84,8 @@
     const at = rows.map((r) => bucketTime(r.bucket));
     if (at.some((x) => !isFinite(x.t))) return null;
     const kind = at[0].kind;
-    const t0 = Math.min(...at.map((x) => x.t)), t1 = Math.max(...at.map((x) => x.t));
+    if (at.some((x) => x.kind !== kind)) return null;
+    const t0 = at.reduce((m, x) => Math.min(m, x.t), Infinity), t1 = at.reduce((m, x) => Math.max(m, x.t), -Infinity);
     const xs = [];
     for (let t = t0; t <= t1; t = nextBucket(t, kind)) {
       xs.push(t);
@@ -81,38 +103,40 @@
   function follow(el, u, height) {
     if (typeof ResizeObserver !== "function") return;
     let last = widthOf(el);
-    const ro = new ResizeObserver(() => {
+    el.vigilResize = new ResizeObserver(() => {
       const w = widthOf(el);
-      if (w !== last && u.root.isConnected) { last = w; u.setSize({ width: w, height }); }
-      if (!u.root.isConnected) ro.disconnect();
+      if (w !== last) { last = w; u.setSize({ width: w, height }); }
     });
-    ro.observe(el);
+    el.vigilResize.observe(el);
   }
 
   function note(el, text) {
+    clear(el);
     const p = document.createElement("p");
     p.className = "note";
     p.textContent = text;
     el.replaceChildren(p);
   }
 
-  /* Attack alerts over time: one line per category (colours in category order). */
+  /* Attack alerts over time: one line per category (sorted by name), on a UTC time axis. */
   function series(el, rows, opts) {
     opts = opts || {};
     const d = timelineData(rows || []);
     if (!d) { note(el, rows && rows.length ? "Too many time buckets to draw." : "No attack alerts in this period."); return null; }
+    clear(el);
     const height = opts.height || 220;
     const one = d.xs.length === 1;
+    const col = colours(d.cats);
     const u = new root.uPlot({
       width: widthOf(el, opts.width), height, padding: [12, 40, 0, 0],
       tzDate: (ts) => root.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-      scales: { x: { time: true, range: one ? (u, a, b) => [a - HOUR, b + HOUR] : undefined },
+      scales: { x: { time: true, range: one ? (u, a, b) => [a - KIND_STEP[d.kind], b + KIND_STEP[d.kind]] : undefined },
                 y: { range: (u, a, b) => [0, Math.max(1, b)] } },
       series: [{ label: "UTC " + d.kind, value: (u, t) => (t === null || t === undefined ? "—" : bucketText(t, d.kind)) }]
         .concat(d.cats.map((c, i) => ({
-          label: c, stroke: colour(i), width: 2,
+          label: c, stroke: col[i], width: 2,
           value: (u, v) => (v === null || v === undefined ? "—" : v.toLocaleString("en")),
-          points: { show: one || d.xs.length <= 60, size: 5, fill: colour(i) } }))),
+          points: { show: one || d.xs.length <= 60, size: 5, fill: col[i] } }))),
       axes: [{ space: 80, incrs: TIME_STEPS.filter((s) => s >= KIND_STEP[d.kind]),
                values: (u, sp, ai, space, step) => sp.map((t) => tickText(t, step)) },
              { size: 50, incrs: COUNT_STEPS, values: (u, sp) => sp.map((v) => v.toLocaleString("en")) }],
@@ -134,6 +158,7 @@
     opts = opts || {};
     rows = (rows || []).slice(0, opts.max || rows.length);
     if (!rows.length) { note(el, "Nothing to draw."); return null; }
+    clear(el);
     const names = rows.map((r) => (r[label] === null || r[label] === undefined || r[label] === "") ? "(none)" : String(r[label]));
     const vals = rows.map((r) => +r[value] || 0);
     const xs = rows.map((r, i) => i);
@@ -197,7 +222,7 @@
     }
   }
 
-  const api = { available, series, bars, drawReport, timelineData, colour, PALETTE };
+  const api = { available, series, bars, drawReport, timelineData, colours, PALETTE };
   root.VigilCharts = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
 })(typeof globalThis !== "undefined" ? globalThis : this);

@@ -95,25 +95,33 @@ def buckets(first, last):
     return out
 
 
+def series_expect(rows):
+    """What the time series of these timeline rows must hold: a line per category (sorted) over
+    every bucket from the first to the last, zeros where the report has no row (also used by the
+    dashboard's test, tests/web)."""
+    cats = sorted(set(r["category"] for r in rows))
+    bs = buckets(min(r["bucket"] for r in rows), max(r["bucket"] for r in rows))
+    data = [[0] * len(bs) for _ in cats]
+    for r in rows:
+        data[cats.index(r["category"])][bs.index(r["bucket"])] += r["alerts"]
+    return {"kind": "series", "series": len(cats), "points": len(bs), "categories": cats, "data": data}
+
+
+def bars_expect(rows, value, most):
+    """A bar per row (at most `most`) with the value column's numbers."""
+    rows = rows[:most]
+    return {"kind": "bars", "bars": len(rows), "values": [r[value] or 0 for r in rows]}
+
+
 def expected_charts(src, doc):
-    """What each chart placeholder of the file must draw, from the JSON document: a bar per row
-    (at most data-max) with the value column's numbers; a line per category over every bucket."""
+    """What each chart placeholder of the file must draw, from the JSON document."""
     charts = []
     for attrs in re.findall(r'<figure class="chart" ([^>]*)>', src):
         f = dict(re.findall(r'data-([a-z]+)="([^"]*)"', attrs))
         rows = doc["tables"][f["table"]]["rows"]
-        if f["chart"] == "series":
-            cats = sorted(set(r["category"] for r in rows))
-            bs = buckets(min(r["bucket"] for r in rows), max(r["bucket"] for r in rows))
-            data = [[0] * len(bs) for _ in cats]
-            for r in rows:
-                data[cats.index(r["category"])][bs.index(r["bucket"])] += r["alerts"]
-            charts.append({"table": f["table"], "kind": "series", "series": len(cats),
-                           "points": len(bs), "categories": cats, "data": data})
-        else:
-            rows = rows[:int(f["max"])]
-            charts.append({"table": f["table"], "kind": "bars", "bars": len(rows),
-                           "values": [r[H.unescape(f["value"])] or 0 for r in rows]})
+        c = series_expect(rows) if f["chart"] == "series" else \
+            bars_expect(rows, H.unescape(f["value"]), int(f["max"]))
+        charts.append(dict(c, table=f["table"]))
     return charts
 
 

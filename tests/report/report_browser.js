@@ -7,35 +7,9 @@
 // `vigil report --format json`. Prints FAIL lines and exits 1 when a check fails.
 "use strict";
 const path = require("path");
-const { chromium } = require(path.join(__dirname, "..", "..", "web", "node_modules", "playwright-core"));
+const { chromium, failed, check, same, chart, inked } = require(path.join(__dirname, "..", "web", "pwlib"));
 
 const cfg = JSON.parse(process.argv[2]);
-const failed = [];
-function check(cond, what) {
-  if (!cond) { failed.push(what); console.log("FAIL " + what); }
-  return cond;
-}
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-
-/* Pixels of a canvas within `tol` of each colour (#rrggbb), and the non-blank ones. Runs in the
- * page. */
-function canvasPixels([sel, colours, tol]) {
-  const c = document.querySelector(sel + " canvas");
-  if (!c) return null;
-  const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-  const want = colours.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
-  const counts = colours.map(() => 0);
-  let inked = 0;
-  for (let i = 0; i < px.length; i += 4) {
-    if (px[i + 3] === 0) continue;
-    inked++;
-    want.forEach((w, k) => {
-      if (px[i + 3] > 200 && Math.abs(px[i] - w[0]) <= tol && Math.abs(px[i + 1] - w[1]) <= tol &&
-          Math.abs(px[i + 2] - w[2]) <= tol) counts[k]++;
-    });
-  }
-  return { inked, counts, w: c.width, h: c.height };
-}
 
 (async () => {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -60,10 +34,7 @@ function canvasPixels([sel, colours, tol]) {
   check(drawn === cfg.charts.length, `charts drawn: ${drawn} of ${cfg.charts.length}`);
   for (const c of cfg.charts) {
     const sel = `figure[data-table="${c.table}"] .plot`;
-    const got = await page.$eval(sel, (p) => p.vigilChart ? {
-      data: p.vigilChart.data.map((a) => Array.from(a)), ds: Object.assign({}, p.dataset),
-      labels: p.vigilChart.series.map((s) => s.label), colours: p.vigilChart.series.map((s) => s.stroke && s.stroke()),
-    } : null);
+    const got = await chart(page, sel);
     if (!check(got, c.table + ": drawn")) continue;
     if (c.kind === "series") {
       check(got.ds.series === String(c.series) && got.ds.points === String(c.points),
@@ -72,14 +43,14 @@ function canvasPixels([sel, colours, tol]) {
       check(same(got.data.slice(1), c.data), `${c.table}: values ${JSON.stringify(got.data.slice(1))}, want ${JSON.stringify(c.data)}`);
       check(got.data[0].length === c.points && got.data[0].every((t, i) => i === 0 || t > got.data[0][i - 1]),
         `${c.table}: ${got.data[0].length} increasing times`);
-      const px = await page.evaluate(canvasPixels, [sel, got.colours.slice(1), 12]);
-      check(px && px.counts.every((n) => n >= 20), `${c.table}: each category's line is drawn: ${JSON.stringify(px && px.counts)}`);
+      const n = await inked(page, sel, got.colours.slice(1), 12);
+      check(n.every((x) => x >= 20), `${c.table}: each category's line is drawn: ${n}`);
     } else {
       check(got.ds.bars === String(c.bars), `${c.table}: ${got.ds.bars} bars, want ${c.bars}`);
       check(same(got.data[1], c.values), `${c.table}: bar values ${JSON.stringify(got.data[1])}, want ${JSON.stringify(c.values)}`);
-      const px = await page.evaluate(canvasPixels, [sel, ["#4f7cac"], 2]);
+      const [n] = await inked(page, sel, ["#4f7cac"], 2);
       const nonzero = c.values.filter((v) => v > 0).length;
-      check(px && px.counts[0] >= 60 * nonzero, `${c.table}: bar pixels ${px && px.counts[0]} for ${nonzero} bars`);
+      check(n >= 60 * nonzero, `${c.table}: bar pixels ${n} for ${nonzero} bars`);
     }
   }
   await page.screenshot({ path: path.join(cfg.out, "report.png"), fullPage: true });

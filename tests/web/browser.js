@@ -7,14 +7,9 @@ const path = require("path");
 const fs = require("fs");
 const crypto = require("crypto");
 const { execFileSync } = require("child_process");
-const { chromium } = require(path.join(__dirname, "..", "..", "web", "node_modules", "playwright-core"));
+const { chromium, failed, check, chart: chartOf, inked: inkedOf } = require("./pwlib");
 
 const cfg = JSON.parse(process.argv[2]);
-const failed = [];
-function check(cond, what) {
-  if (!cond) { failed.push(what); console.log("FAIL " + what); }
-  return cond;
-}
 
 (async () => {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -48,21 +43,8 @@ function check(cond, what) {
   await shot("overview");
 
   // The charts (uPlot through web/charts.js): they hold the report's numbers and are drawn.
-  const chart = (sel) => page.$eval(sel, (p) => p.vigilChart ? {
-    data: p.vigilChart.data.map((a) => Array.from(a)), ds: Object.assign({}, p.dataset),
-    labels: p.vigilChart.series.map((s) => s.label), colours: p.vigilChart.series.map((s) => s.stroke && s.stroke()),
-  } : null);
-  /* pixels of the chart's canvas within `tol` of each colour (#rrggbb) */
-  const inked = (sel, colours, tol) => page.$eval(sel + " canvas", (c, [colours, tol]) => {
-    const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    const want = colours.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
-    const n = colours.map(() => 0);
-    for (let i = 0; i < px.length; i += 4)
-      want.forEach((w, k) => {
-        if (px[i + 3] > 200 && w.every((x, j) => Math.abs(px[i + j] - x) <= tol)) n[k]++;
-      });
-    return n;
-  }, [colours, tol]);
+  const chart = (sel) => chartOf(page, sel);
+  const inked = (sel, colours, tol) => inkedOf(page, sel, colours, tol);
   const tl = await chart("#timeline");
   if (check(tl, "the time series is drawn")) {
     check(tl.ds.series === String(cfg.timeline.series) && tl.ds.points === String(cfg.timeline.points),

@@ -7,7 +7,8 @@ attacking ones by the report's numbers (and by incidents, attackers, verified al
 a country filters every panel; a row opens its alerts, an alert downloads a pcap whose SHA-256
 is the ledger's; keyboard use; a category filter; the page follows a run writing to the store.
 Screenshots of each view are kept in --out.
-Skips (77) without node, chromium, web/node_modules (npm ci in web/) or a build with the map.
+Skips (77) without node, chromium, web/node_modules (npm ci in web/) or a build with the map
+and the charts.
 usage: test_serve_browser.py --vigil PATH [--out DIR]
 """
 import argparse
@@ -46,6 +47,10 @@ def main():
         st, _, _ = srv.get("/vendor/countries-110m.json")
         if st != 200:
             print("skip: this vigil was built without the map data (npm ci in web/, then cmake)")
+            return 77
+        st, _, _ = srv.get("/vendor/uPlot.iife.min.js")
+        if st != 200:
+            print("skip: this vigil was built without uPlot, the charts (npm ci in web/, then cmake)")
             return 77
         st, _, doc = srv.json("/api/v1/report")
         countries = {r["country"]: r for r in doc["tables"]["origins_country"]["rows"]}

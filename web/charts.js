@@ -110,6 +110,13 @@
     el.vigilResize.observe(el);
   }
 
+  /* The chart as an image with a name for screen readers (its numbers are in the lists and
+   * tables beside it). */
+  function nameChart(u, text) {
+    u.root.setAttribute("role", "img");
+    u.root.setAttribute("aria-label", text);
+  }
+
   function note(el, text) {
     clear(el);
     const p = document.createElement("p");
@@ -143,6 +150,7 @@
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
     }, [d.xs].concat(d.ys), el);
+    nameChart(u, "Attack alerts per " + d.kind + " and category (UTC): " + d.cats.join(", "));
     el.vigilChart = u;
     el.dataset.series = String(d.cats.length);
     el.dataset.points = String(d.xs.length);
@@ -200,7 +208,7 @@
         if (i !== null && i !== undefined && rows[i]) opts.onPick(rows[i]);
       });
     }
-    if (opts.title) u.root.setAttribute("aria-label", opts.title);
+    nameChart(u, opts.title || value + " by " + label);
     el.vigilChart = u;
     el.vigilBars = boxes;
     el.dataset.bars = String(rows.length);

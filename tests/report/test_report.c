@@ -49,7 +49,7 @@ static void build_store(void)
         A(.t = 1200, .sid = 101, .msg = "TEST SQLi", .category = "exploitation-attempt",
           .att = "100.64.0.1", .vic = "10.0.0.5", .vic_home = 1),
         /* web shell */
-        A(.t = 1300, .sid = 200, .msg = "TEST webshell", .category = "webshell-backdoor",
+        A(.t = 1300, .sid = 200, .msg = "TEST webshell </script><!-- <b>", .category = "webshell-backdoor",
           .att = "192.0.2.20", .att_cc = "DE", .vic = "10.0.0.7", .vic_home = 1),
         /* scanning: four hosts, four ports */
         A(.t = 2000, .sid = 300, .msg = "TEST scan", .category = "scanning", .att = "192.0.2.30", .att_cc = "CN", .vic = "10.0.0.1", .vic_home = 1, .dport = 22),
@@ -473,8 +473,15 @@ static void test_formats_agree(void **st)
         }
         vg_buf_puts(&e, "</script>");
         vg_buf_putc(&e, '\0');
+        assert_non_null(strstr(e.data, "TEST webshell \\u003c/script>\\u003c!-- \\u003cb>"));
         assert_non_null(strstr(h.data, e.data));
         vg_buf_fini(&e);
+        /* four scripts (the document, uPlot, charts.js, the call), each closed once: the
+         * signature "TEST webshell </script><!-- <b>" does not close or open one */
+        int closes = 0;
+        for (const char *p = h.data; (p = strstr(p, "</script")) != NULL; p++)
+            closes++;
+        assert_int_equal(closes, 4);
     } else {
         assert_non_null(strstr(h.data, "built without the chart package"));
         assert_null(strstr(h.data, "data-chart=\"bars\""));

@@ -22,10 +22,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-# The dashboard's front-end packages (vigil serve: map shapes, d3-geo, topojson-client; and
-# playwright-core for its browser test), pinned by web/package-lock.json and embedded in the
-# binary at build time; the HTML report's map is projected from them too (web/mapgen.js, with
-# node). Without npm the page has no map, the report draws circles and the browser test skips.
+# The dashboard's front-end packages (vigil serve: map shapes, d3-geo, topojson-client, uPlot
+# for the charts; and playwright-core for its browser test), pinned by web/package-lock.json and
+# embedded in the binary at build time; the HTML report's map is projected from them too
+# (web/mapgen.js, with node) and its charts inline uPlot. Without npm the page has no map and no
+# charts, the report draws circles and has no charts, and the browser tests skip. npm ci runs
+# again when the lockfile is newer than what node_modules holds (a package was added).
 WEB="$(dirname "$0")/../web"
 if ! command -v npm >/dev/null; then  # Debian's npm (it brings nodejs) when none is there
   SUDO=""
@@ -35,7 +37,8 @@ if ! command -v npm >/dev/null; then  # Debian's npm (it brings nodejs) when non
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >&2; } ||
     echo "setup: cannot install npm: the dashboard and the HTML report are built without the map" >&2
 fi
-if command -v npm >/dev/null && [ ! -f "$WEB/node_modules/.package-lock.json" ]; then
+if command -v npm >/dev/null && { [ ! -f "$WEB/node_modules/.package-lock.json" ] ||
+    [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]; }; then
   (cd "$WEB" && npm ci --no-audit --no-fund --ignore-scripts >&2) ||
-    echo "setup: npm ci in web/ failed: vigil serve is built without its map" >&2
+    echo "setup: npm ci in web/ failed: vigil serve is built without its map and charts" >&2
 fi

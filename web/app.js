@@ -8,8 +8,6 @@ const $ = (id) => document.getElementById(id);
 const SVGNS = "http://www.w3.org/2000/svg";
 /* asn, victim (a target host) and sid filter every panel too: the report takes them as well */
 const FILTER_KEYS = ["from", "to", "sensor", "category", "country", "asn", "victim", "sid"];
-const PALETTE = ["#4f7cac", "#b3261e", "#2e8b57", "#e08a1e", "#7b52ab", "#8c564b", "#c2549d",
-                 "#6b7b8c", "#a8a820", "#1aa2b8"];
 const REFRESH_MS = 5000;
 
 const state = { filters: {}, metric: "alerts", verified: false, gen: null, report: null,
@@ -131,71 +129,31 @@ function renderTotals() {
   $("gen").textContent = state.report.generator || "vigil";
 }
 
-function catColour(cats, c) { return PALETTE[cats.indexOf(c) % PALETTE.length]; }
+/* The charts are web/charts.js (uPlot), the same code the HTML report draws its charts with. */
+const NO_CHARTS = "This build of vigil has no chart library (run `npm ci` in web/ before building).";
 
 function renderTimeline() {
-  const tl = rows("timeline");
   const box = $("timeline");
-  box.replaceChildren();
-  if (!tl.length) { box.append(el("p", { class: "note", text: "No attack alerts in this period." })); return; }
-  const buckets = [...new Set(tl.map((r) => r.bucket))].sort();
-  const cats = [...new Set(tl.map((r) => r.category))].sort();
-  const tot = {};
-  for (const r of tl) tot[r.bucket] = (tot[r.bucket] || 0) + r.alerts;
-  const max = Math.max(...Object.values(tot), 1);
-  const W = 640, H = 200, L = 40, B = 22, bw = (W - L) / buckets.length;
-  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Attack alerts per time bucket and category" });
-  s.append(svg("line", { x1: L, y1: H - B, x2: W, y2: H - B, stroke: "#999" }));
-  const t0 = svg("text", { x: L - 4, y: 10, "text-anchor": "end", class: "axis" });
-  t0.textContent = fmt(max);
-  s.append(t0);
-  const base = {};
-  buckets.forEach((b, i) => {
-    let y = H - B;
-    for (const c of cats) {
-      const r = tl.find((x) => x.bucket === b && x.category === c);
-      if (!r) continue;
-      const h = (r.alerts / max) * (H - B - 14);
-      const rect = svg("rect", { x: L + i * bw + 1, y: y - h, width: Math.max(bw - 2, 1), height: h,
-        fill: catColour(cats, c), "data-bucket": b, "data-category": c });
-      const tt = svg("title");
-      tt.textContent = `${b} ${c}: ${r.alerts} alerts, ${r.incidents} incidents, ${r.attackers} attackers`;
-      rect.append(tt);
-      s.append(rect);
-      y -= h;
-    }
-    base[b] = y;
-  });
-  for (const i of [0, buckets.length - 1]) {
-    const t = svg("text", { x: L + i * bw + (i ? bw : 0), y: H - 6, class: "axis", "text-anchor": i ? "end" : "start" });
-    t.textContent = buckets[i].replace("T", " ").replace(":00:00Z", "h");
-    s.append(t);
-  }
-  box.append(s, el("div", { class: "keys" }, ...cats.map((c) =>
-    el("span", {}, swatch(catColour(cats, c)), c))));
+  if (!VigilCharts.available()) { box.replaceChildren(el("p", { class: "note", text: NO_CHARTS })); return; }
+  VigilCharts.series(box, rows("timeline"));
 }
 
-function swatch(colour) {
-  const s = el("span", { class: "swatch" });
-  s.style.background = colour;
-  return s;
-}
-
+/* Categories: a bar chart (click a bar to filter) and, for the keyboard and screen readers, the
+ * same categories as buttons with their counts. */
 function renderCategories() {
   const cs = rows("categories");
-  const max = Math.max(...cs.map((r) => r.alerts), 1);
-  const box = el("div", { class: "bars" });
-  for (const r of cs) {
-    const bar = el("div", { class: "bar" });
-    bar.style.width = Math.max(1, (100 * r.alerts) / max) + "%";
-    box.append(el("div", { class: "row" + (state.filters.category === r.category ? " sel" : "") },
-      el("button", { type: "button", class: "linkish", "data-category": r.category,
-        "aria-pressed": String(state.filters.category === r.category),
-        onclick: () => setFilter("category", r.category) }, r.category),
-      el("div", {}, bar), el("span", { class: "n", text: fmt(r.alerts) + " / " + fmt(r.incidents) })));
-  }
-  $("categories").replaceChildren(cs.length ? box : el("p", { class: "note", text: "No alerts." }),
-    el("p", { class: "note", text: "alerts / incidents; choose a category to filter every panel." }));
+  const picked = (r) => state.filters.category === r.category;
+  const plot = el("div", { class: "plot", id: "categories-chart" });
+  const list = el("ul", { class: "catlist" }, ...cs.map((r) => el("li", { class: picked(r) ? "sel" : "" },
+    el("button", { type: "button", class: "linkish", "data-category": r.category,
+      "aria-pressed": String(picked(r)), onclick: () => setFilter("category", r.category) }, r.category),
+    el("span", { class: "n", text: " " + fmt(r.alerts) + " / " + fmt(r.incidents) }))));
+  $("categories").replaceChildren(cs.length ? plot : el("p", { class: "note", text: "No alerts." }),
+    cs.length ? list : "", el("p", { class: "note", text: "alerts / incidents; choose a category to filter every panel." }));
+  if (!cs.length) return;
+  if (!VigilCharts.available()) { plot.replaceChildren(el("p", { class: "note", text: NO_CHARTS })); return; }
+  VigilCharts.bars(plot, cs, "category", "alerts", { picked, title: "Attack alerts by category",
+    onPick: (r) => setFilter("category", r.category) });
 }
 
 /* The map: world-atlas country shapes (ISO 3166 numeric ids) → alpha-2 through codes.json. */

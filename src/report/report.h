@@ -1,7 +1,8 @@
 /* report.h — `vigil report`: the quantified picture of what the store holds.
  *
  * One model, built by SQL queries over the store (report.c), rendered into JSON, CSV, Markdown
- * and a self-contained HTML page with inline SVG charts (report_render.c, report_html.c). Every
+ * and a self-contained HTML page whose charts are the dashboard's (report_render.c,
+ * report_html.c). Every
  * format writes the same cells of the same tables, so their numbers agree by construction. Each
  * row carries evidence: the ids of the first and last alert it counts, resolved in the
  * "evidence" table (time, signature, addresses, flow id, community id, evidence reference,

@@ -1,9 +1,12 @@
-/* report_html.c — the model as one self-contained HTML page: inline CSS, inline SVG charts drawn
- * here (bars, a time series, a world map of origins), no script and no external request. Every
- * table row links its evidence to the evidence index at the end of the page. */
+/* report_html.c — the model as one self-contained HTML page with no external request: inline CSS,
+ * the world map of origins as inline SVG (the dashboard's map, projected at build time), the
+ * bar and time-series charts drawn on opening by the dashboard's chart code (uPlot and
+ * web/charts.js, inlined) from the report's JSON document carried in the page, and every table,
+ * so the file stays readable without script. Every table row links its evidence to the evidence
+ * index at the end of the page. */
 #include "report/report.h"
-#include "store/store.h"
 #include "report_map.h"
+#include "report_charts.h"
 #include "common/common.h"
 
 #include <math.h>
@@ -50,8 +53,7 @@ static void esc(vg_buf_t *b, const char *s)
     }
 }
 
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+static const char circle_fill[] = "#d62728"; /* the map's circles, built without the map */
 
 static double num(const vg_rcell_t *c)
 {
@@ -74,155 +76,79 @@ static double col_max(const vg_rtable_t *t, int col, double at_least)
     return m;
 }
 
-/* Horizontal bars: label column, value column, at most max rows. */
-static void bars(vg_buf_t *b, const vg_rtable_t *t, const char *label, const char *value,
-                 size_t max, const char *caption)
+/* The charts are drawn when the file is opened, by the dashboard's own chart code (uPlot and
+ * web/charts.js, inlined at the end of the page from report_charts.c) from the copy of the
+ * report's JSON document the page carries. Here each chart is only a placeholder naming its
+ * table and columns: the table id, the label and value columns, the number of bars. */
+typedef struct {
+    const char *table, *label, *value;
+    int max;
+    const char *caption;
+} chart_spec_t;
+
+static const chart_spec_t chart_specs[] = {
+    {"timeline", NULL, NULL, 0, "Attack alerts over time by category (UTC)"},
+    {"categories", "category", "alerts", 12, "Alerts by category"},
+    {"origins_country", "country", "incidents", 15, "Incidents by country of origin"},
+    {"origins_asn", "org", "incidents", 15, "Incidents by autonomous system"},
+    {"c2_countries", "country", "internal_hosts", 15,
+     "Internal hosts reached by controllers, by country"},
+    {"top_attackers", "attacker", "incidents", 15, "Incidents by attacker"},
+    {"exploit_cves", "cve", "alerts", 15, "Alerts by CVE"},
+    {"targets_hosts", "host", "incidents", 15, "Incidents by internal host"},
+};
+
+static bool have_charts(void)
 {
-    int li = vg_report_col(t, label), vi = vg_report_col(t, value);
-    if (li < 0 || vi < 0 || !t->n_rows)
-        return;
-    size_t n = t->n_rows < max ? t->n_rows : max;
-    double top = 0;
-    for (size_t k = 0; k < n; k++)
-        if (num(&t->rows[k].cells[vi]) > top)
-            top = num(&t->rows[k].cells[vi]);
-    if (top <= 0)
-        top = 1;
-    int rowh = 22, w = 760, lw = 220, h = (int)n * rowh + 30;
-    bp(b, "<figure><svg class=\"chart bars\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-          "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"bars\"><title>",
-       w, h, w, h);
-    esc(b, caption);
-    vg_buf_puts(b, "</title>");
-    char t1[512], t2[64];
-    for (size_t k = 0; k < n; k++) {
-        double v = num(&t->rows[k].cells[vi]);
-        int y = 8 + (int)k * rowh;
-        double bw = (w - lw - 80) * v / top;
-        bp(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", lw - 6, y + 14);
-        txt(&t->rows[k].cells[li], t1, sizeof t1);
-        if (strlen(t1) > 34)
-            strcpy(t1 + 31, "...");
-        esc(b, *t1 ? t1 : "(none)");
-        bp(b, "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>", lw, y + 2,
-           bw < 1 && v > 0 ? 1.0 : bw, rowh - 6, palette[0]);
-        bp(b, "<text x=\"%.1f\" y=\"%d\">%s</text>", lw + bw + 4, y + 14,
-           txt(&t->rows[k].cells[vi], t2, sizeof t2));
-    }
-    vg_buf_puts(b, "</svg><figcaption>");
-    esc(b, caption);
-    vg_buf_puts(b, "</figcaption></figure>\n");
+    return vg_report_uplot_js[0] && vg_report_charts_js[0];
 }
 
-/* A timeline bucket ("2024-01-01T05:00:00Z", "2024-01-01", "2024-01") as a position on an
- * even axis and the axis step: months are counted as months (index * 31 days), so every month
- * is one step whatever its length. */
-static bool bucket_time(const char *x, int64_t *pos, int64_t *step)
+static void chart_placeholder(vg_buf_t *b, const vg_rtable_t *t)
 {
-    size_t n = strlen(x);
-    if (n == 7) {
-        int y, m;
-        if (sscanf(x, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12)
-            return false;
-        *step = 31LL * 86400 * 1000000;
-        *pos = ((int64_t)y * 12 + (m - 1)) * *step;
-        return true;
-    }
-    *step = n == 10 ? 86400LL * 1000000 : 3600LL * 1000000;
-    return vg_store_parse_time(x, n, pos);
-}
-
-/* Time series: one line per category over every bucket from the first to the last (buckets
- * without alerts are zeros), x proportional to time. */
-static void timeseries(vg_buf_t *b, const vg_rtable_t *t)
-{
-    int bi = vg_report_col(t, "bucket"), ci = vg_report_col(t, "category"),
-        vi = vg_report_col(t, "alerts");
-    if (bi < 0 || ci < 0 || vi < 0 || !t->n_rows)
+    if (!have_charts() || !t->n_rows)
         return;
-    int64_t t0 = INT64_MAX, t1 = INT64_MIN, step = 0;
-    const char **cat = calloc(t->n_rows, sizeof *cat);
-    size_t nc = 0;
-    for (size_t k = 0; k < t->n_rows; k++) {
-        const char *x = t->rows[k].cells[bi].s, *c = t->rows[k].cells[ci].s;
-        int64_t us;
-        if (!x || !c || !bucket_time(x, &us, &step)) {
-            free(cat);
+    for (size_t i = 0; i < sizeof chart_specs / sizeof chart_specs[0]; i++) {
+        const chart_spec_t *c = &chart_specs[i];
+        if (strcmp(c->table, t->id))
+            continue;
+        if (c->label && (vg_report_col(t, c->label) < 0 || vg_report_col(t, c->value) < 0))
             return;
-        }
-        if (us < t0)
-            t0 = us;
-        if (us > t1)
-            t1 = us;
-        size_t j;
-        for (j = 0; j < nc && strcmp(cat[j], c); j++)
-            ;
-        if (j == nc)
-            cat[nc++] = c;
-    }
-    size_t nb = (size_t)((t1 - t0) / step) + 1;
-    if (nb > 20000) { /* more than ~2 years of hours cannot be drawn usefully */
-        free(cat);
+        bp(b, "<figure class=\"chart\" data-chart=\"%s\" data-table=\"%s\"",
+           c->label ? "bars" : "series", c->table);
+        if (c->label)
+            bp(b, " data-label=\"%s\" data-value=\"%s\" data-max=\"%d\"", c->label, c->value,
+               c->max);
+        vg_buf_puts(b, "><div class=\"plot\"></div><figcaption>");
+        esc(b, c->caption);
+        vg_buf_puts(b, "</figcaption></figure>\n");
         return;
     }
-    double *v = calloc(nb * nc + 1, sizeof *v);
-    double top = 1;
-    for (size_t k = 0; k < t->n_rows; k++) {
-        int64_t us, st;
-        bucket_time(t->rows[k].cells[bi].s, &us, &st);
-        size_t x = (size_t)((us - t0) / step), j;
-        for (j = 0; strcmp(cat[j], t->rows[k].cells[ci].s); j++)
-            ;
-        v[x * nc + j] = num(&t->rows[k].cells[vi]);
-        if (v[x * nc + j] > top)
-            top = v[x * nc + j];
+}
+
+/* The report's JSON document (the one `vigil report --format json` writes) for the charts, in a
+ * <script type="application/json">: every '<' written as \u003c, so nothing in it can end the
+ * element; then the chart code, and the call that draws every placeholder. */
+static void chart_scripts(vg_buf_t *b, const vg_report_t *r)
+{
+    if (!have_charts())
+        return;
+    vg_buf_t doc;
+    vg_buf_init(&doc, 4096);
+    vg_report_render(r, VG_REPORT_JSON, &doc);
+    vg_buf_puts(b, "<script type=\"application/json\" id=\"vigil-report\">");
+    for (size_t i = 0; i < doc.len; i++) {
+        if (doc.data[i] == '<')
+            vg_buf_puts(b, "\\u003c");
+        else
+            vg_buf_putc(b, doc.data[i]);
     }
-    int w = 760, h = 260, l = 50, r = 180, tp = 10, bt = 40;
-    double pw = w - l - r, ph = h - tp - bt;
-    bp(b, "<figure><svg class=\"chart series\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-          "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\" data-chart=\"series\">"
-          "<title>Attack alerts over time by category</title>",
-       w, h, w, h);
-    bp(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", l, tp + ph, l + pw,
-       tp + ph);
-    bp(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>", l, tp, l, tp + ph);
-    bp(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f</text>", l - 4, tp + 10, top);
-    bp(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">0</text>", l - 4, tp + ph);
-    const char *first = NULL, *last = NULL;
-    for (size_t k = 0; k < t->n_rows; k++) {
-        const char *x = t->rows[k].cells[bi].s;
-        if (!first || strcmp(x, first) < 0)
-            first = x;
-        if (!last || strcmp(x, last) > 0)
-            last = x;
-    }
-    bp(b, "<text x=\"%d\" y=\"%d\">", l, h - 12);
-    esc(b, first);
-    bp(b, "</text><text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">", l + pw, h - 12);
-    esc(b, last);
-    vg_buf_puts(b, "</text>");
-    for (size_t j = 0; j < nc; j++) {
-        const char *col = palette[j % 10];
-        if (nb > 1) {
-            bp(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
-            for (size_t x = 0; x < nb; x++)
-                bp(b, "%.1f,%.1f ", l + pw * (double)x / (double)(nb - 1),
-                   tp + ph - ph * v[x * nc + j] / top);
-            vg_buf_puts(b, "\"/>");
-        } else {
-            bp(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>", l + pw / 2,
-               tp + ph - ph * v[j] / top, col);
-        }
-        bp(b, "<rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.1f\" "
-              "y=\"%d\">",
-           l + pw + 12, tp + 4 + (int)j * 16, col, l + pw + 26, tp + 13 + (int)j * 16);
-        esc(b, cat[j]);
-        vg_buf_puts(b, "</text>");
-    }
-    bp(b, "</svg><figcaption>Attack alerts per %s and category (UTC)</figcaption></figure>\n",
-       step == 3600LL * 1000000 ? "hour" : step == 86400LL * 1000000 ? "day" : "month");
-    free(v);
-    free(cat);
+    vg_buf_fini(&doc);
+    vg_buf_puts(b, "</script>\n<script>");
+    vg_buf_puts(b, (const char *)vg_report_uplot_js);
+    vg_buf_puts(b, "</script>\n<script>");
+    vg_buf_puts(b, (const char *)vg_report_charts_js);
+    vg_buf_puts(b, "</script>\n<script>VigilCharts.drawReport(JSON.parse("
+                   "document.getElementById(\"vigil-report\").textContent));</script>\n");
 }
 
 /* Approximate centroids (latitude, longitude) of countries, for placing origin bubbles. */
@@ -392,7 +318,7 @@ static void worldmap(vg_buf_t *b, const vg_rtable_t *t)
         double r = 4 + 22 * sqrt(v / top);
         bp(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.6\" "
               "stroke=\"#7a1010\"><title>%s: %s incidents, %s attackers</title></circle>",
-           x, y, r, palette[1], cc, txt(&t->rows[k].cells[vi], t1, sizeof t1),
+           x, y, r, circle_fill, cc, txt(&t->rows[k].cells[vi], t1, sizeof t1),
            ai >= 0 ? txt(&t->rows[k].cells[ai], t2, sizeof t2) : "");
         bp(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"cc\">%s</text>", x,
            y + 4, cc);
@@ -421,23 +347,9 @@ static void table_html(vg_buf_t *b, const vg_rtable_t *t)
     }
     esc(b, t->note);
     vg_buf_puts(b, "</p>\n");
-    if (!strcmp(t->id, "categories"))
-        bars(b, t, "category", "alerts", 12, "Alerts by category");
-    else if (!strcmp(t->id, "timeline"))
-        timeseries(b, t);
-    else if (!strcmp(t->id, "origins_country")) {
+    if (!strcmp(t->id, "origins_country"))
         worldmap(b, t);
-        bars(b, t, "country", "incidents", 15, "Incidents by country of origin");
-    } else if (!strcmp(t->id, "origins_asn"))
-        bars(b, t, "org", "incidents", 15, "Incidents by autonomous system");
-    else if (!strcmp(t->id, "c2_countries"))
-        bars(b, t, "country", "internal_hosts", 15, "Internal hosts reached by controllers, by country");
-    else if (!strcmp(t->id, "top_attackers"))
-        bars(b, t, "attacker", "incidents", 15, "Incidents by attacker");
-    else if (!strcmp(t->id, "exploit_cves"))
-        bars(b, t, "cve", "alerts", 15, "Alerts by CVE");
-    else if (!strcmp(t->id, "targets_hosts"))
-        bars(b, t, "host", "incidents", 15, "Incidents by internal host");
+    chart_placeholder(b, t);
     if (!t->n_rows) {
         vg_buf_puts(b, "<p class=\"none\">(none)</p></section>\n");
         return;
@@ -493,7 +405,10 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
                 "figure{margin:.5em 0}figcaption{color:#555;font-size:12px}"
                 "svg.chart text{font:11px system-ui,sans-serif;fill:#333}svg.chart text.cc{font-size:9px}"
                 "div.scroll{overflow-x:auto}nav a{margin-right:.8em}tr:target{background:#fff3b0}"
-                "</style></head><body>\n<h1>Vigil report</h1>\n<p>");
+                "figure.chart .plot{max-width:760px}"
+                ".u-legend th,.u-legend td{border:0;background:none}");
+    vg_buf_puts(b, (const char *)vg_report_uplot_css);
+    vg_buf_puts(b, "</style></head><body>\n<h1>Vigil report</h1>\n<p>");
     bp(b, "Generated %s by vigil %s", r->generated_at, VG_VERSION);
     if (r->filter.store_label) {
         vg_buf_puts(b, " from <code>");
@@ -545,6 +460,14 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
                    "incident window apart; attackers, victims, hosts, controllers and sources are "
                    "distinct addresses. Evidence: the first and last alert a row counts, listed in "
                    "the evidence index.</p>\n");
+    if (have_charts())
+        vg_buf_puts(b, "<noscript><p class=\"unit\">The bar and time charts of this report are "
+                       "drawn by its script, which is off: every number is in the tables."
+                       "</p></noscript>\n");
+    else
+        vg_buf_puts(b, "<p class=\"unit\">This vigil was built without the chart package (uPlot "
+                       "in web/node_modules): no bar or time charts, every number is in the "
+                       "tables.</p>\n");
     if (r->empty)
         vg_buf_puts(b, "<p><strong>Nothing in this period: no run and no alert matched.</strong></p>\n");
     vg_buf_puts(b, "<nav>");
@@ -556,5 +479,6 @@ void vg_report_render_html(const vg_report_t *r, vg_buf_t *b)
     vg_buf_puts(b, "</nav>\n");
     for (size_t i = 0; i < r->n_tables; i++)
         table_html(b, &r->tables[i]);
+    chart_scripts(b, r);
     vg_buf_puts(b, "</body></html>\n");
 }

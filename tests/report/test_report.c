@@ -49,7 +49,7 @@ static void build_store(void)
         A(.t = 1200, .sid = 101, .msg = "TEST SQLi", .category = "exploitation-attempt",
           .att = "100.64.0.1", .vic = "10.0.0.5", .vic_home = 1),
         /* web shell */
-        A(.t = 1300, .sid = 200, .msg = "TEST webshell", .category = "webshell-backdoor",
+        A(.t = 1300, .sid = 200, .msg = "TEST webshell </script><!-- <b>", .category = "webshell-backdoor",
           .att = "192.0.2.20", .att_cc = "DE", .vic = "10.0.0.7", .vic_home = 1),
         /* scanning: four hosts, four ports */
         A(.t = 2000, .sid = 300, .msg = "TEST scan", .category = "scanning", .att = "192.0.2.30", .att_cc = "CN", .vic = "10.0.0.1", .vic_home = 1, .dport = 22),
@@ -294,7 +294,11 @@ static void test_timeline_months(void **st)
     vg_buf_init(&h, 1 << 14);
     vg_report_render(r, VG_REPORT_HTML, &h);
     vg_buf_putc(&h, '\0');
-    assert_non_null(strstr(h.data, "per month and category"));
+    /* the chart is drawn by the page's script (web/charts.js): here only its placeholder */
+    if (strstr(h.data, "<script"))
+        assert_non_null(strstr(h.data, "<figure class=\"chart\" data-chart=\"series\" data-table=\"timeline\">"));
+    else
+        assert_non_null(strstr(h.data, "built without the chart package"));
     vg_buf_fini(&h);
     vg_report_free(r);
     vg_store_close(s);
@@ -447,14 +451,41 @@ static void test_formats_agree(void **st)
     assert_non_null(strstr(c.data, line));
     assert_non_null(strstr(m.data, "| BR | 6 | 0.2857 | 6 | 6 | 2 | 0.1667 | 0.8333 | spoofable |"));
     assert_non_null(strstr(h.data, "<td>BR</td><td class=\"n\">6</td><td class=\"n\">0.2857</td><td class=\"n\">6</td>"));
-    /* HTML: self-contained, with charts */
-    for (const char *p = h.data; (p = strstr(p, "http")) != NULL; p++)
-        assert_memory_equal(p, "http://www.w3.org/2000/svg", 26); /* only the SVG namespace */
-    assert_null(strstr(h.data, "https://"));
-    assert_null(strstr(h.data, "<script"));
+    /* HTML: self-contained (nothing is loaded from elsewhere), with the map; the bar and time
+     * charts are placeholders drawn on opening by the inlined chart code from the report's JSON
+     * document, which the page carries ('<' escaped) — or, in a build without uPlot, none */
+    assert_null(strstr(h.data, " src="));
+    assert_null(strstr(h.data, "<link"));
+    assert_null(strstr(h.data, "url("));
     assert_non_null(strstr(h.data, "data-chart=\"map\""));
-    assert_non_null(strstr(h.data, "data-chart=\"series\""));
-    assert_non_null(strstr(h.data, "data-chart=\"bars\""));
+    if (strstr(h.data, "<script")) {
+        assert_non_null(strstr(h.data, "data-chart=\"series\""));
+        assert_non_null(strstr(h.data, "data-chart=\"bars\""));
+        assert_non_null(strstr(h.data, "<noscript>"));
+        vg_buf_t e;
+        vg_buf_init(&e, j.len + 64);
+        vg_buf_puts(&e, "<script type=\"application/json\" id=\"vigil-report\">");
+        for (size_t k = 0; k < j.len; k++) {
+            if (j.data[k] == '<')
+                vg_buf_puts(&e, "\\u003c");
+            else
+                vg_buf_putc(&e, j.data[k]);
+        }
+        vg_buf_puts(&e, "</script>");
+        vg_buf_putc(&e, '\0');
+        assert_non_null(strstr(e.data, "TEST webshell \\u003c/script>\\u003c!-- \\u003cb>"));
+        assert_non_null(strstr(h.data, e.data));
+        vg_buf_fini(&e);
+        /* four scripts (the document, uPlot, charts.js, the call), each closed once: the
+         * signature "TEST webshell </script><!-- <b>" does not close or open one */
+        int closes = 0;
+        for (const char *p = h.data; (p = strstr(p, "</script")) != NULL; p++)
+            closes++;
+        assert_int_equal(closes, 4);
+    } else {
+        assert_non_null(strstr(h.data, "built without the chart package"));
+        assert_null(strstr(h.data, "data-chart=\"bars\""));
+    }
     json_decref(doc);
     vg_buf_fini(&j);
     vg_buf_fini(&c);

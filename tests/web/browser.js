@@ -1,19 +1,15 @@
 // The dashboard in headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core.
 // Run by test_serve_browser.py with one JSON argument: {url, out, countries, ledger, refresh,
-// refreshAlerts}. Prints FAIL lines and exits 1 when a check fails.
+// refreshAlerts, category, timeline, categories} (timeline and categories: what the charts must
+// hold, from the report document). Prints FAIL lines and exits 1 when a check fails.
 "use strict";
 const path = require("path");
 const fs = require("fs");
 const crypto = require("crypto");
 const { execFileSync } = require("child_process");
-const { chromium } = require(path.join(__dirname, "..", "..", "web", "node_modules", "playwright-core"));
+const { chromium, failed, check, chart: chartOf, inked: inkedOf } = require("./pwlib");
 
 const cfg = JSON.parse(process.argv[2]);
-const failed = [];
-function check(cond, what) {
-  if (!cond) { failed.push(what); console.log("FAIL " + what); }
-  return cond;
-}
 
 (async () => {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -45,6 +41,54 @@ function check(cond, what) {
   await page.goto(cfg.url);
   await loaded(undefined);
   await shot("overview");
+
+  // The charts (uPlot through web/charts.js): they hold the report's numbers and are drawn.
+  const chart = (sel) => chartOf(page, sel);
+  const inked = (sel, colours, tol) => inkedOf(page, sel, colours, tol);
+  const tl = await chart("#timeline");
+  if (check(tl, "the time series is drawn")) {
+    check(tl.ds.series === String(cfg.timeline.series) && tl.ds.points === String(cfg.timeline.points),
+      `time series: ${tl.ds.series} series of ${tl.ds.points} points, want ${cfg.timeline.series} of ${cfg.timeline.points}`);
+    check(JSON.stringify(tl.labels.slice(1)) === JSON.stringify(cfg.timeline.categories), "time series' categories " + tl.labels);
+    check(JSON.stringify(tl.data.slice(1)) === JSON.stringify(cfg.timeline.data),
+      "time series' values " + JSON.stringify(tl.data.slice(1)) + ", want " + JSON.stringify(cfg.timeline.data));
+    const n = await inked("#timeline", tl.colours.slice(1), 12);
+    check(n.every((x) => x >= 20), "each category's line is on the canvas: " + n);
+  }
+  const cb = await chart("#categories-chart");
+  if (check(cb, "the category chart is drawn")) {
+    check(cb.ds.bars === String(cfg.categories.bars), `category bars: ${cb.ds.bars}, want ${cfg.categories.bars}`);
+    check(JSON.stringify(cb.data[1]) === JSON.stringify(cfg.categories.values),
+      "category bars' values " + JSON.stringify(cb.data[1]) + ", want " + JSON.stringify(cfg.categories.values));
+    const [n] = await inked("#categories-chart", ["#4f7cac"], 2);
+    check(n >= 40 * cfg.categories.values.filter((v) => v > 0).length, "the bars are on the canvas: " + n + " pixels");
+  }
+
+  // Clicking a category's bar (on the canvas) filters every panel to it.
+  const last = cfg.categories.rows[cfg.categories.rows.length - 1];
+  await page.locator("#categories-chart").scrollIntoViewIfNeeded();
+  const at = await page.$eval("#categories-chart", (p, i) => {
+    const b = p.vigilBars[i], r = p.querySelector("canvas").getBoundingClientRect(), px = devicePixelRatio;
+    return [r.left + (b[0] + b[2] / 2) / px, r.top + (b[1] + b[3] / 2) / px];
+  }, cfg.categories.rows.length - 1);
+  let mark0 = await page.evaluate(() => document.body.dataset.loaded);
+  await page.mouse.click(at[0], at[1]);
+  await loaded(mark0);
+  check(new URL(page.url()).hash === "#category=" + last.category, "the bar's category is the filter: " + page.url());
+  const catsNow = await page.$$eval("#categories button[data-category]", (bs) => bs.map((b) => b.dataset.category));
+  check(JSON.stringify(catsNow) === JSON.stringify([last.category]), "the category list shows only " + last.category + ": " + catsNow);
+  check((await card("alerts")).replace(/,/g, "") === String(last.alerts), "totals are " + last.category + "'s: " + (await card("alerts")));
+  const tl2 = await chart("#timeline");
+  check(tl2 && JSON.stringify(tl2.labels.slice(1)) === JSON.stringify([last.category]), "the time series shows only " + last.category);
+  check((await chart("#categories-chart")).ds.bars === "1", "one bar left");
+  check(tl2 && tl2.colours[1] === tl.colours[tl.labels.indexOf(last.category)],
+    last.category + " keeps its colour: " + (tl2 && tl2.colours[1]));
+  for (const sel of ["#timeline", "#categories-chart"])
+    check((await page.locator(sel + " canvas").count()) === 1, sel + " holds one chart, not the one before too");
+  await shot("category-bar-filtered");
+  mark0 = await page.evaluate(() => document.body.dataset.loaded);
+  await page.click(".chip");
+  await loaded(mark0);
 
   // The map: every country drawn; the attacking ones coloured.
   const drawn = await page.locator("#map path[data-cc]").count();

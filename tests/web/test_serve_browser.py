@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The dashboard in headless Chromium (tests/web/browser.js, playwright-core from web/
 node_modules with Debian's /usr/bin/chromium), over a store made from generated captures:
-no console error and no request leaving 127.0.0.1; the map draws the countries and colours the
+no console error and no request leaving 127.0.0.1; the charts (uPlot through web/charts.js)
+hold the report's numbers and are drawn, and clicking a category's bar filters; the map draws the countries and colours the
 attacking ones by the report's numbers (and by incidents, attackers, verified alerts); clicking
 a country filters every panel; a row opens its alerts, an alert downloads a pcap whose SHA-256
 is the ledger's; keyboard use; a category filter; the page follows a run writing to the store.
 Screenshots of each view are kept in --out.
-Skips (77) without node, chromium, web/node_modules (npm ci in web/) or a build with the map.
+Skips (77) without node, chromium, web/node_modules (npm ci in web/) or a build with the map
+and the charts.
 usage: test_serve_browser.py --vigil PATH [--out DIR]
 """
 import argparse
@@ -20,6 +22,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import servelib as S  # noqa: E402
+import test_report_html as R  # noqa: E402  (tests/report, on the path through servelib)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -45,6 +48,10 @@ def main():
         if st != 200:
             print("skip: this vigil was built without the map data (npm ci in web/, then cmake)")
             return 77
+        st, _, _ = srv.get("/vendor/uPlot.iife.min.js")
+        if st != 200:
+            print("skip: this vigil was built without uPlot, the charts (npm ci in web/, then cmake)")
+            return 77
         st, _, doc = srv.json("/api/v1/report")
         countries = {r["country"]: r for r in doc["tables"]["origins_country"]["rows"]}
         ledger = {}
@@ -64,7 +71,11 @@ def main():
         ov = {r["metric"]: r["value"] for r in doc["tables"]["overview"]["rows"]}
         cfg = {"url": "http://127.0.0.1:%d/" % srv.port, "out": out, "countries": countries,
                "ledger": ledger, "refresh": refresh, "refreshAlerts": ov["attack_alerts"] + 1,
-               "category": "denial-of-service"}
+               "category": "denial-of-service",
+               # what the charts must hold, from the report document (as the report's test)
+               "timeline": R.series_expect(doc["tables"]["timeline"]["rows"]),
+               "categories": dict(R.bars_expect(doc["tables"]["categories"]["rows"], "alerts", 1000),
+                                  rows=doc["tables"]["categories"]["rows"])}
         r = subprocess.run([node, os.path.join(HERE, "browser.js"), json.dumps(cfg)], timeout=240)
         rc, _, err = srv.stop()
         srv = None

@@ -718,14 +718,15 @@ typedef struct sens {
     size_t from, to;
     uint64_t committed, committed0; /* the committed mark now; when the batch began */
     size_t n_spans0;
-    int64_t id;                     /* the sensor's id: the report's run */
+    int64_t id;                     /* the sensor's id: the run of its events without run records */
 } sens_t;
 
-/* The report's tables (derive.c) follow each sensor's committed mark: the alerts numbered in
- * (mark when the batch began, mark now] are derived in this transaction, in sequence order, so
- * incidents are made in the order the sensor wrote its events even when collectors commit its
- * batches out of order (a batch above a gap is derived by the one that fills the gap, read back
- * from events). Alerts already in `alerts` (progress rows edited by hand) are passed over. */
+/* The report's tables (derive.c) follow each sensor's committed mark: the alerts and run
+ * records numbered in (mark when the batch began, mark now] are derived in this transaction, in
+ * sequence order, so incidents are made in the order the sensor wrote its events and every
+ * alert gets the run whose start record precedes it, even when collectors commit its batches
+ * out of order (a batch above a gap is derived by the one that fills the gap, read back from
+ * events). Alerts already in `alerts` (progress rows edited by hand) are passed over. */
 static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_t n_ss,
                             vg_derive_in_t **din, char *err, size_t err_len)
 {
@@ -733,6 +734,8 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
     PGresult *held[64];
     size_t n_held = 0;
     int rc = -1;
+    int64_t window = c->o->incident_window_s ? (int64_t)c->o->incident_window_s * 1000000
+                                             : VG_COLLECT_INCIDENT_WINDOW_US;
     for (size_t s = 0; s < n_ss; s++) {
         uint64_t lo = ss[s].committed0, hi = ss[s].committed;
         if (hi <= lo)
@@ -742,6 +745,16 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
         snprintf(slo, sizeof slo, "%" PRIu64, lo);
         snprintf(shi, sizeof shi, "%" PRIu64, hi);
         const char *q[3] = {sensor, slo, shi};
+        /* the run the range starts in: the latest start record at or below the mark, else the
+         * sensor's events without run records (its own id, sensors.unrecorded) */
+        PGresult *cr = pg_params(c, "SELECT id FROM run_records WHERE sensor = $1 AND"
+                                    " start_seq <= $2 ORDER BY start_seq DESC LIMIT 1", 2, q,
+                                 err, err_len);
+        if (!cr)
+            goto out;
+        bool unrecorded = PQntuples(cr) == 0, used_unrecorded = false;
+        int64_t run = unrecorded ? ss[s].id : strtoll(PQgetvalue(cr, 0, 0), NULL, 10);
+        PQclear(cr);
         /* alerts of the range already derived: none, unless progress rows were edited */
         PGresult *ex = pg_params(c, "SELECT seq FROM alerts WHERE sensor = $1 AND seq > $2"
                                     " AND seq <= $3 ORDER BY seq", 3, q, err, err_len);
@@ -759,9 +772,10 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
                 snprintf(err, err_len, "collect: too many sensors with gaps in one batch");
                 goto out;
             }
-            back = pg_params(c, "SELECT seq, event::text FROM events WHERE sensor = $1 AND seq > $2"
-                                " AND seq <= $3 AND event_type = 'alert' ORDER BY seq", 3, q, err,
-                             err_len);
+            back = pg_params(c, "SELECT seq, event::text, event_type = 'vigil_run' FROM events"
+                                " WHERE sensor = $1 AND seq > $2 AND seq <= $3"
+                                " AND event_type IN ('alert', 'vigil_run') ORDER BY seq", 3, q,
+                             err, err_len);
             if (!back) {
                 PQclear(ex);
                 goto out;
@@ -771,24 +785,40 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
         }
         size_t k = ss[s].from;
         for (int b = 0;;) {
-            vg_derive_in_t d = {.sensor = sensor, .run = ss[s].id};
+            vg_derive_in_t d = {.sensor = sensor};
+            bool is_run;
             if (back) {
                 if (b >= nb)
                     break;
                 d.seq = strtoull(PQgetvalue(back, b, 0), NULL, 10);
                 d.raw = PQgetvalue(back, b, 1);
                 d.len = (size_t)PQgetlength(back, b, 1);
+                is_run = PQgetvalue(back, b, 2)[0] == 't';
                 b++;
             } else {
                 if (k >= ss[s].to)
                     break;
                 row_t *r = &rows[k++];
                 const char *et = r->skip ? NULL : ev_str(&r->cols, EV_EVENT_TYPE);
-                if (!et || strcmp(et, "alert") || r->seq <= lo || r->seq > hi)
+                if (!et || r->seq <= lo || r->seq > hi)
+                    continue;
+                is_run = !strcmp(et, "vigil_run");
+                if (!is_run && strcmp(et, "alert"))
                     continue;
                 d.seq = r->seq;
                 d.raw = r->raw;
                 d.len = r->raw_len;
+            }
+            if (is_run) {
+                /* the alerts before it belong to the run before it */
+                if (vg_collect_derive(c->pg, c->dc, *din, nd, window, err, err_len) ||
+                    vg_collect_run_record(c->pg, sensor, d.seq, d.raw, d.len, &run, &unrecorded,
+                                          err, err_len)) {
+                    PQclear(ex);
+                    goto out;
+                }
+                nd = 0;
+                continue;
             }
             while (i_ex < n_ex && strtoull(PQgetvalue(ex, i_ex, 0), NULL, 10) < d.seq)
                 i_ex++;
@@ -798,12 +828,19 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
                 cap = cap ? cap * 2 : 256;
                 *din = vg_xrealloc(*din, cap * sizeof **din);
             }
+            d.run = run;
+            used_unrecorded |= unrecorded;
             (*din)[nd++] = d;
         }
         PQclear(ex);
+        if (used_unrecorded) {
+            PGresult *u = pg_params(c, "UPDATE sensors SET unrecorded = true WHERE sensor = $1"
+                                       " AND NOT unrecorded", 1, q, err, err_len);
+            if (!u)
+                goto out;
+            PQclear(u);
+        }
     }
-    int64_t window = c->o->incident_window_s ? (int64_t)c->o->incident_window_s * 1000000
-                                             : VG_COLLECT_INCIDENT_WINDOW_US;
     rc = vg_collect_derive(c->pg, c->dc, *din, nd, window, err, err_len);
 out:
     for (size_t i = 0; i < n_held; i++)

@@ -111,6 +111,45 @@ static const char *const MIGRATIONS[] = {
     "  (extract(epoch FROM min(ts)) * 1000000)::bigint AS lo,"
     "  (extract(epoch FROM max(ts)) * 1000000)::bigint AS hi FROM events GROUP BY sensor) x"
     "  WHERE x.sensor = s.sensor;",
+    /* 4: the sensors' run records (start and end of each `vigil read`/`live` run, shipped in
+     * the sensor's sequence as events of type vigil_run; docs/SCALE.md "Run records"). A run is
+     * the sensor's events from its start record to its end record: alerts carry its id, so the
+     * report's runs, captures, packets, drops, rules and geo databases are the sensors' own,
+     * and the rerun rule supersedes an earlier run of a sensor with the same capture set
+     * (derive.c, vg_collect_run_record). Run ids come from the sensors' id sequence, so the
+     * sensor's own id stays free for its events shipped without run records (an older sensor,
+     * a store from before this version): those form one run per sensor as in schema 3
+     * (sensors.unrecorded), shown by the runs view with the sensor's event span. */
+    "DROP VIEW runs;"
+    "CREATE TABLE run_records (id bigint PRIMARY KEY DEFAULT nextval('sensors_id_seq'),"
+    "  sensor text COLLATE \"C\" NOT NULL, start_seq bigint NOT NULL, end_seq bigint,"
+    "  vigil_version text COLLATE \"C\", logdir text COLLATE \"C\","
+    "  started_at text COLLATE \"C\", finished_at text COLLATE \"C\","
+    "  status text COLLATE \"C\" NOT NULL, superseded_by bigint,"
+    "  capture_set text COLLATE \"C\" NOT NULL DEFAULT '', first_ts bigint, last_ts bigint,"
+    "  packets bigint NOT NULL DEFAULT 0, bytes bigint NOT NULL DEFAULT 0,"
+    "  drops bigint NOT NULL DEFAULT 0, flows bigint NOT NULL DEFAULT 0,"
+    "  gaps bigint NOT NULL DEFAULT 0, rules_loaded integer, rules_failed integer,"
+    "  geo_dbs text COLLATE \"C\", stats text COLLATE \"C\","
+    "  UNIQUE (sensor, start_seq));"
+    "CREATE INDEX captures_run ON captures (run_id);"
+    "ALTER TABLE sensors ADD COLUMN unrecorded boolean NOT NULL DEFAULT false;"
+    "UPDATE sensors SET unrecorded = true;"
+    /* a number or a string of a run record, NULL when absent or of another type */
+    "CREATE FUNCTION vigil_jint(j json, k text) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
+    "  $$ SELECT CASE WHEN json_typeof(j->k) = 'number' AND abs((j->>k)::numeric) < 9e18"
+    "  THEN trunc((j->>k)::numeric)::bigint END $$;"
+    "CREATE FUNCTION vigil_jtext(j json, k text) RETURNS text LANGUAGE sql IMMUTABLE AS"
+    "  $$ SELECT CASE WHEN json_typeof(j->k) = 'string' THEN j->>k END $$;"
+    "CREATE VIEW runs AS SELECT r.id, r.sensor, r.vigil_version, r.logdir, r.started_at,"
+    "  r.finished_at, r.status, r.superseded_by, r.capture_set, r.first_ts, r.last_ts,"
+    "  r.packets, r.bytes, r.drops, r.flows, r.gaps, r.rules_loaded, r.rules_failed,"
+    "  r.geo_dbs, s.incident_window, r.stats"
+    "  FROM run_records r JOIN sensors s ON s.sensor = r.sensor"
+    " UNION ALL SELECT id, sensor COLLATE \"C\", NULL, NULL, NULL, NULL, 'complete', NULL, '',"
+    "  first_ts, last_ts, 0, 0, 0, 0, 0, NULL, NULL, NULL, incident_window, NULL"
+    "  FROM sensors s WHERE s.unrecorded"
+    "  OR NOT EXISTS (SELECT 1 FROM run_records r WHERE r.sensor = s.sensor);",
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(N_MIGRATIONS == VG_COLLECT_SCHEMA_VERSION, "one migration per schema version");

@@ -836,6 +836,42 @@ def case_ledger():
     assert rest == [json.loads(x) for x in eve_lines(d)]
 
 
+def case_bad_records():
+    """Run records of the wrong shape (another program, a damaged sensor) are stored as events
+    and never stop the batch: values of the wrong type are left out, an unknown status is
+    'failed' (not counted), a record that is not an object is passed over."""
+    REDIS.start()
+    PG.start()
+    ts = "2024-01-02T03:04:05.000000+0000"
+
+    def rec(seq, body):
+        ev = json.dumps({"timestamp": ts, "event_type": "vigil_run", "vigil_run": body})
+        REDIS.cmd("XADD", "vigil:events", "*", "sensor", "rr", "seq", seq, "event", ev)
+    rec(1, {"phase": "start", "rules_loaded": "many", "geo_dbs": "not a list"})
+    rec(2, {"phase": "end", "status": "weird", "packets": 1e30, "bytes": -5,
+            "captures": "none", "capture_set": 7, "stats": [1]})
+    rec(3, [1, 2, 3])
+    rec(4, {"phase": "middle"})
+    rec(5, {"phase": "start", "logdir": "/x"})
+    rec(6, {"phase": "end", "status": "complete", "packets": 12, "capture_set": "ab",
+            "captures": [{"path": "a.pcap", "sha256": "ab", "size": 3}, {"path": 5}]})
+    st = summary(collect("--idle-exit", "2").stdout)
+    assert st["inserted"] == 6 and st["dead"] == 0, st
+    got = PG.sql("SELECT start_seq, end_seq, status, packets, bytes, coalesce(rules_loaded, -1),"
+                 " coalesce(geo_dbs, '-'), capture_set, coalesce(stats, '-') FROM run_records"
+                 " WHERE sensor = 'rr' ORDER BY start_seq").split("\n")
+    assert got == ["1|2|failed|0|-5|-1|-||-", "5|6|complete|12|0|-1|-|ab|-"], got
+    caps = PG.sql("SELECT path || ':' || sha256 || ':' || size FROM captures c JOIN run_records r"
+                  " ON r.id = c.run_id WHERE r.sensor = 'rr' ORDER BY c.id").split("\n")
+    assert caps == ["a.pcap:ab:3", "::0"], caps
+    # the failed run is not counted, the complete one is
+    r = subprocess.run([ARGS.vigil, "report", "--format", "json", "--pg", PG.dsn, "--sensor", "rr"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ov = dict((x["metric"], x["value"]) for x in json.loads(r.stdout)["tables"]["overview"]["rows"])
+    assert (ov["runs"], ov["runs_not_counted"], ov["packets"]) == (1, 1, 12), ov
+
+
 def case_bad_input():
     """Wrong URL, DSN, unreachable servers and a newer schema: a clear message and exit 2."""
     REDIS.start()

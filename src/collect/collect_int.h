@@ -17,7 +17,7 @@ void vg_collect_copy_text(vg_buf_t *b, const char *s, size_t n);
 typedef struct vg_derive_in {
     const char *sensor;
     uint64_t seq;
-    int64_t run;        /* the sensor's id (the report's run) */
+    int64_t run;        /* the run's id (run_records, or the sensor's for events without) */
     const char *raw;    /* the EVE line */
     size_t len;
 } vg_derive_in_t;

@@ -57,9 +57,9 @@ static const char *const MIGRATIONS[] = {
     /* 3: what `vigil report --pg` reads, in the SQLite store's shape (docs/SCALE.md, "What the
      * report reads"): alerts with the store's columns, signatures, incidents, and the rollup
      * cells alert_dims / alert_rollup, kept by the collector in each batch's transaction
-     * (derive.c). Each sensor is the report's "run" (runs is a view over sensors: the sensors
-     * do not ship run records). Text compares bytewise (COLLATE "C"), as in SQLite. Alerts
-     * already stored are derived by the migration (vg_collect_migrate). */
+     * (derive.c). Each sensor is the report's "run" (runs is a view over sensors: until
+     * schema 4 the sensors ship no run records). Text compares bytewise (COLLATE "C"), as in
+     * SQLite. Alerts already stored are derived by the migration (vg_collect_migrate). */
     "ALTER TABLE sensors ADD COLUMN id bigserial UNIQUE, ADD COLUMN first_ts bigint,"
     "  ADD COLUMN last_ts bigint, ADD COLUMN incident_window bigint NOT NULL DEFAULT 3600;"
     "CREATE TABLE signatures (id bigserial PRIMARY KEY, gid bigint NOT NULL, sid bigint NOT NULL,"
@@ -97,7 +97,7 @@ static const char *const MIGRATIONS[] = {
     "  incident_id bigint NOT NULL, alerts bigint NOT NULL, first_alert bigint NOT NULL,"
     "  last_alert bigint NOT NULL, first_ts bigint NOT NULL, last_ts bigint NOT NULL,"
     "  PRIMARY KEY (run_id, day, dim, incident_id));"
-    /* the sensors shipped no run records (packets, captures, rules): those stay empty */
+    /* the sensors shipped no run records (packets, captures, rules) before schema 4 */
     "CREATE TABLE captures (id bigserial PRIMARY KEY, run_id bigint NOT NULL,"
     "  path text COLLATE \"C\" NOT NULL, sha256 text COLLATE \"C\" NOT NULL, size bigint NOT NULL);"
     "CREATE VIEW runs AS SELECT id, sensor COLLATE \"C\" AS sensor, NULL::text AS vigil_version,"

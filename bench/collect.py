@@ -92,7 +92,7 @@ def main():
                             "--set", "outputs.redis.drain-timeout=60000"],
                            check=True, capture_output=True)
             with open(os.path.join(d, "eve.json")) as f:
-                total = sum(1 for _ in f)
+                total = sum(1 for _ in f) + 2  # and the run's start and end records
             t = time.monotonic()
             procs = [subprocess.Popen([a.vigil, "collect", "--redis", redis.url, "--pg", pg.dsn,
                                        "--consumer", "c%d" % k, "--batch", str(a.batch), "-q"])

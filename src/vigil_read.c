@@ -287,8 +287,19 @@ int vigil_read_main(int argc, char **argv)
         if (!ship && !ship_off)
             goto out;
         if (ship)
-            sinks[n_sinks++] = (vg_sink_t){"redis", ship, vg_ship_sink_event,
-                                           vg_ship_sink_commit, vg_ship_sink_stats};
+            sinks[n_sinks++] = vigil_ship_sink(ship);
+    }
+    /* The run's start record goes first into the spool, its end record last (docs/SCALE.md,
+     * "Run records"): the store's row when there is a store, else what the run knows. */
+    char sensor_host[256] = "";
+    const char *sensor_name = vigil_sensor_name(cfg, sensor_host, sizeof sensor_host);
+    if (ship) {
+        /* the ledger's checkpoints are shipped too, as they are written */
+        vg_ledger_set_checkpoint_hook(ledger, vigil_ship_ledger_checkpoint, ship);
+        char *rec = store ? vigil_store_run_record(store)
+                          : vigil_ship_basic_record("start", sensor_name, logdir, NULL, 0);
+        vigil_ship_record(ship, rec, false);
+        free(rec);
     }
     vg_run_opts_t ro = {
         .cfg = cfg,
@@ -310,13 +321,19 @@ int vigil_read_main(int argc, char **argv)
         vg_log(VG_LOG_ERROR, "%s", err);
     else if (!quiet)
         print_summary(&res, logdir, live);
+    char *end_rec = NULL;
     if (store) {
         vigil_store_run_t *st = store;
         store = NULL;
-        if (vigil_store_finish(st, &res, r, quiet) != 0 && r >= 0)
+        if (vigil_store_finish(st, &res, r, quiet, ship ? &end_rec : NULL) != 0 && r >= 0)
             r = -1;
+    } else if (ship) {
+        end_rec = vigil_ship_basic_record("end", sensor_name, logdir, &res, r);
     }
     if (ship) {
+        vigil_ship_record(ship, end_rec, true);
+        vg_ledger_set_checkpoint_hook(ledger, NULL, NULL);
+        free(end_rec);
         vigil_ship_finish(ship, quiet);
         ship = NULL;
     }
@@ -324,10 +341,11 @@ int vigil_read_main(int argc, char **argv)
         goto out;
     rc = r;
 out:
+    vg_ledger_set_checkpoint_hook(ledger, NULL, NULL);
     vigil_ship_finish(ship, true);
     if (store) {
         vg_run_result_t none = {0};
-        vigil_store_finish(store, &none, -1, true);
+        vigil_store_finish(store, &none, -1, true, NULL);
     }
     vg_ledger_close(ledger);
     vg_detect_engine_free(detect);

@@ -1,5 +1,6 @@
 /* vigil_store.c — the store in `vigil read`: run description, sink, end of run, summary. */
 #include "vigil_store.h"
+#include "vigil_ship.h"
 #include "attrib/attrib.h"
 #include "common/common.h"
 #include "common/log.h"
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sqlite3.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@ struct vigil_store_run {
     pthread_t hasher;
     bool hashing;
     char hash_err[1024]; /* "" when every file was hashed */
+    int64_t run_id;
 };
 
 static void *hash_main(void *arg)
@@ -80,12 +84,7 @@ vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, c
         return NULL;
     }
     char host[256] = "";
-    const char *sensor = vg_config_str(cfg, "sensor-name");
-    if (!sensor) {
-        if (gethostname(host, sizeof host - 1) != 0)
-            snprintf(host, sizeof host, "unknown");
-        sensor = host;
-    }
+    const char *sensor = vigil_sensor_name(cfg, host, sizeof host);
     const char *geo[64];
     size_t n_geo = 0;
     if (attrib)
@@ -114,6 +113,7 @@ vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, c
         free(r);
         return NULL;
     }
+    r->run_id = id;
     r->caps = vg_xcalloc(n_files + 1, sizeof *r->caps);
     r->n_caps = n_files;
     for (size_t i = 0; i < n_files; i++)
@@ -124,13 +124,64 @@ vigil_store_run_t *vigil_store_start(const vg_config_t *cfg, const char *path, c
     return r;
 }
 
+/* The run's row (and captures) as a shipped run record: one JSON line in the shape the collector
+ * reads (src/collect/schema.c, migration 4; docs/SCALE.md "Run records"). */
+static char *run_record(sqlite3 *db, int64_t run_id, const char *phase)
+{
+    char ts[48];
+    vigil_runrec_now(ts, sizeof ts);
+    sqlite3_stmt *st = NULL;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT json_object('timestamp', ?2, 'event_type', 'vigil_run', 'vigil_run',"
+            " json_object('phase', ?3, 'sensor', sensor, 'vigil_version', vigil_version,"
+            " 'logdir', logdir, 'started_at', started_at, 'finished_at', finished_at,"
+            " 'status', status, 'capture_set', capture_set, 'first_ts', first_ts,"
+            " 'last_ts', last_ts, 'packets', packets, 'bytes', bytes, 'drops', drops,"
+            " 'flows', flows, 'gaps', gaps, 'rules_loaded', rules_loaded,"
+            " 'rules_failed', rules_failed, 'geo_dbs', json(coalesce(geo_dbs, '[]')),"
+            " 'incident_window', incident_window, 'stats', json(stats),"
+            " 'captures', (SELECT json_group_array(json_object('path', path, 'sha256', sha256,"
+            " 'size', size)) FROM captures WHERE run_id = r.id)))"
+            " FROM runs r WHERE id = ?1",
+            -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_text(st, 2, ts, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, phase, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            out = vg_xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
+    if (!out)
+        vg_log(VG_LOG_WARN, "store: the run record to ship could not be read: %s",
+               sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return out;
+}
+
+char *vigil_store_run_record(vigil_store_run_t *r)
+{
+    return run_record(vg_store_db(r->st), r->run_id, "start");
+}
+
+void vigil_runrec_now(char *out, size_t n)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    struct tm tm;
+    gmtime_r(&t.tv_sec, &tm);
+    size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + k, n - k, ".%06ld+0000", t.tv_nsec / 1000);
+}
+
 vg_sink_t vigil_store_sink(vigil_store_run_t *r)
 {
     return (vg_sink_t){.name = "store", .ctx = r->st, .event = vg_store_sink_event,
                        .commit = vg_store_sink_commit};
 }
 
-int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int engine_rc, bool quiet)
+int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int engine_rc, bool quiet,
+                       char **end_record)
 {
     if (r->hashing)
         pthread_join(r->hasher, NULL);
@@ -173,6 +224,9 @@ int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int eng
             vg_report_print_run_summary(vg_store_db(r->st), sum.run_id, stdout);
         }
     }
+    /* the row as the store ended it (complete, partial or failed) */
+    if (end_record)
+        *end_record = run_record(vg_store_db(r->st), r->run_id, "end");
     vg_store_close(r->st);
     free(r->caps);
     free(r);

@@ -24,6 +24,15 @@ vg_sink_t vigil_store_sink(vigil_store_run_t *r);
 void vigil_store_path(const char *store, const char *logdir, char *out, size_t n);
 /* Ends the run (engine_rc as vg_engine_run_files returned) and, unless quiet, prints the run's
  * picture. Returns 0, or -1 when the store failed (printed). Frees r. */
-int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int engine_rc, bool quiet);
+int vigil_store_finish(vigil_store_run_t *r, const vg_run_result_t *res, int engine_rc, bool quiet,
+                       char **end_record);
+/* Run records shipped to Redis (docs/SCALE.md, "Run records"): the run's row of the store as one
+ * JSON line {"timestamp", "event_type": "vigil_run", "vigil_run": {"phase": "start"|"end", the
+ * columns of `runs`, "captures": [...]}}; malloc'd, NULL when it cannot be read (logged).
+ * vigil_store_run_record gives the start record; vigil_store_finish the end record (end_record
+ * may be NULL). */
+char *vigil_store_run_record(vigil_store_run_t *r);
+/* The wall clock as an EVE timestamp in UTC ("2026-12-07T04:00:00.123456+0000"). */
+void vigil_runrec_now(char *out, size_t n);
 
 #endif

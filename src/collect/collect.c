@@ -243,33 +243,6 @@ void vg_collect_copy_text(vg_buf_t *b, const char *s, size_t n)
     b->len = (size_t)(o - b->data);
 }
 
-static void copy_str(vg_buf_t *b, const char *s, bool last)
-{
-    if (s)
-        vg_collect_copy_text(b, s, strlen(s));
-    else
-        vg_buf_append(b, "\\N", 2);
-    vg_buf_append(b, last ? "\n" : "\t", 1);
-}
-
-static void copy_ip(vg_buf_t *b, const char *s)
-{
-    unsigned char tmp[16];
-    bool ok = s && (inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1);
-    copy_str(b, ok ? s : NULL, false);
-}
-
-static void copy_int(vg_buf_t *b, const ev_val_t *v, int64_t lo, int64_t hi)
-{
-    char t[32];
-    if (v->type == EVV_INT && v->i >= lo && v->i <= hi) {
-        snprintf(t, sizeof t, "%" PRId64, v->i);
-        copy_str(b, t, false);
-    } else {
-        copy_str(b, NULL, false);
-    }
-}
-
 /* --- connections ----------------------------------------------------------------------------- */
 
 /* 0: connected; -1: cannot connect, or Redis refuses the group (err); -2: connected, then the
@@ -626,37 +599,114 @@ static size_t parse_entry(redisReply *e, row_t *rows, int32_t cutoff)
     return n_rows;
 }
 
+/* The rows go to PostgreSQL in COPY's binary format: each field its length and its value in
+ * the type's binary form, so the collector escapes nothing and formats no timestamp, and
+ * PostgreSQL does not scan each line byte by byte for delimiters and escapes (about a quarter of
+ * its backend's CPU per event with the text format: bench/RESULTS.md). */
+static void bin_u16(vg_buf_t *b, uint16_t v)
+{
+    unsigned char t[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+    vg_buf_append(b, t, 2);
+}
+
+static void bin_u32(vg_buf_t *b, uint32_t v)
+{
+    unsigned char t[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    vg_buf_append(b, t, 4);
+}
+
+static void bin_null(vg_buf_t *b) { bin_u32(b, UINT32_MAX); /* length -1 */ }
+
+static void bin_i64(vg_buf_t *b, int64_t v)
+{
+    bin_u32(b, 8);
+    bin_u32(b, (uint32_t)((uint64_t)v >> 32));
+    bin_u32(b, (uint32_t)v);
+}
+
+static void bin_bytes(vg_buf_t *b, const char *s, size_t n)
+{
+    bin_u32(b, (uint32_t)n);
+    vg_buf_append(b, s, n);
+}
+
+static void bin_str(vg_buf_t *b, const char *s)
+{
+    if (s)
+        bin_bytes(b, s, strlen(s));
+    else
+        bin_null(b);
+}
+
+/* inet: family (2 IPv4, 3 IPv6 in PostgreSQL's numbering), bits, is_cidr, length, address */
+static void bin_ip(vg_buf_t *b, const char *s)
+{
+    unsigned char a[16];
+    int v4 = s && inet_pton(AF_INET, s, a) == 1;
+    if (!v4 && !(s && inet_pton(AF_INET6, s, a) == 1)) {
+        bin_null(b);
+        return;
+    }
+    unsigned char h[4] = {v4 ? 2 : 3, v4 ? 32 : 128, 0, v4 ? 4 : 16};
+    bin_u32(b, 4u + h[3]);
+    vg_buf_append(b, h, 4);
+    vg_buf_append(b, a, h[3]);
+}
+
+static void bin_int(vg_buf_t *b, const ev_val_t *v, int64_t lo, int64_t hi, bool wide)
+{
+    if (v->type != EVV_INT || v->i < lo || v->i > hi) {
+        bin_null(b);
+    } else if (wide) {
+        bin_i64(b, v->i);
+    } else {
+        bin_u32(b, 4);
+        bin_u32(b, (uint32_t)(int32_t)v->i);
+    }
+}
+
+#define PG_EPOCH_US 946684800000000LL /* 2000-01-01 UTC, PostgreSQL's timestamp origin */
+#define COPY_FIELDS 19 /* the columns of events, in order (schema.c) */
+
+static void copy_header(vg_buf_t *b)
+{
+    vg_buf_append(b, "PGCOPY\n\377\r\n", 11);
+    bin_u32(b, 0); /* flags */
+    bin_u32(b, 0); /* header extension */
+}
+
+static void copy_trailer(vg_buf_t *b) { bin_u16(b, UINT16_MAX); /* -1 */ }
+
 static void copy_row(vg_buf_t *b, const row_t *r)
 {
-    char t[64];
-    time_t secs = (time_t)(r->ts_us / 1000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(t, sizeof t, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(t + n, sizeof t - n, ".%06d+00", (int)(r->ts_us % 1000000));
-    copy_str(b, t, false);
-    copy_str(b, r->sensor, false);
-    snprintf(t, sizeof t, "%" PRIu64, r->seq);
-    copy_str(b, t, false);
+    bin_u16(b, COPY_FIELDS);
+    bin_i64(b, r->ts_us - PG_EPOCH_US);
+    bin_str(b, r->sensor);
+    bin_i64(b, (int64_t)r->seq);
     const ev_cols_t *c = &r->cols;
-    copy_str(b, ev_str(c, EV_EVENT_TYPE), false);
-    copy_ip(b, ev_str(c, EV_SRC_IP));
-    copy_int(b, &c->v[EV_SRC_PORT], 0, 65535);
-    copy_ip(b, ev_str(c, EV_DEST_IP));
-    copy_int(b, &c->v[EV_DEST_PORT], 0, 65535);
-    copy_str(b, ev_str(c, EV_PROTO), false);
-    copy_int(b, &c->v[EV_SIG_ID], 0, INT64_MAX);
-    copy_str(b, ev_str(c, EV_SIGNATURE), false);
-    copy_str(b, ev_str(c, EV_CATEGORY), false);
-    copy_int(b, &c->v[EV_SEVERITY], INT32_MIN, INT32_MAX);
-    copy_str(b, ev_str(c, EV_VG_CATEGORY), false);
+    bin_str(b, ev_str(c, EV_EVENT_TYPE));
+    bin_ip(b, ev_str(c, EV_SRC_IP));
+    bin_int(b, &c->v[EV_SRC_PORT], 0, 65535, false);
+    bin_ip(b, ev_str(c, EV_DEST_IP));
+    bin_int(b, &c->v[EV_DEST_PORT], 0, 65535, false);
+    bin_str(b, ev_str(c, EV_PROTO));
+    bin_int(b, &c->v[EV_SIG_ID], 0, INT64_MAX, true);
+    bin_str(b, ev_str(c, EV_SIGNATURE));
+    bin_str(b, ev_str(c, EV_CATEGORY));
+    bin_int(b, &c->v[EV_SEVERITY], INT32_MIN, INT32_MAX, false);
+    bin_str(b, ev_str(c, EV_VG_CATEGORY));
     uint8_t cnt = c->v[EV_COUNTED].type;
-    copy_str(b, cnt == EVV_TRUE ? "t" : cnt == EVV_FALSE ? "f" : NULL, false);
-    copy_ip(b, ev_str(c, EV_ATT_IP));
-    copy_str(b, ev_str(c, EV_ATT_COUNTRY), false);
-    copy_str(b, ev_str(c, EV_VIC_COUNTRY), false);
-    vg_collect_copy_text(b, r->raw, r->raw_len);
-    vg_buf_append(b, "\n", 1);
+    if (cnt == EVV_TRUE || cnt == EVV_FALSE) {
+        bin_u32(b, 1);
+        vg_buf_putc(b, cnt == EVV_TRUE);
+    } else {
+        bin_null(b);
+    }
+    bin_ip(b, ev_str(c, EV_ATT_IP));
+    bin_str(b, ev_str(c, EV_ATT_COUNTRY));
+    bin_str(b, ev_str(c, EV_VIC_COUNTRY));
+    bin_bytes(b, r->raw, r->raw_len);
 }
 
 typedef struct span {
@@ -718,14 +768,15 @@ typedef struct sens {
     size_t from, to;
     uint64_t committed, committed0; /* the committed mark now; when the batch began */
     size_t n_spans0;
-    int64_t id;                     /* the sensor's id: the report's run */
+    int64_t id;                     /* the sensor's id: the run of its events without run records */
 } sens_t;
 
-/* The report's tables (derive.c) follow each sensor's committed mark: the alerts numbered in
- * (mark when the batch began, mark now] are derived in this transaction, in sequence order, so
- * incidents are made in the order the sensor wrote its events even when collectors commit its
- * batches out of order (a batch above a gap is derived by the one that fills the gap, read back
- * from events). Alerts already in `alerts` (progress rows edited by hand) are passed over. */
+/* The report's tables (derive.c) follow each sensor's committed mark: the alerts and run
+ * records numbered in (mark when the batch began, mark now] are derived in this transaction, in
+ * sequence order, so incidents are made in the order the sensor wrote its events and every
+ * alert gets the run whose start record precedes it, even when collectors commit its batches
+ * out of order (a batch above a gap is derived by the one that fills the gap, read back from
+ * events). Alerts already in `alerts` (progress rows edited by hand) are passed over. */
 static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_t n_ss,
                             vg_derive_in_t **din, char *err, size_t err_len)
 {
@@ -733,6 +784,8 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
     PGresult *held[64];
     size_t n_held = 0;
     int rc = -1;
+    int64_t window = c->o->incident_window_s ? (int64_t)c->o->incident_window_s * 1000000
+                                             : VG_COLLECT_INCIDENT_WINDOW_US;
     for (size_t s = 0; s < n_ss; s++) {
         uint64_t lo = ss[s].committed0, hi = ss[s].committed;
         if (hi <= lo)
@@ -742,6 +795,16 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
         snprintf(slo, sizeof slo, "%" PRIu64, lo);
         snprintf(shi, sizeof shi, "%" PRIu64, hi);
         const char *q[3] = {sensor, slo, shi};
+        /* the run the range starts in: the latest start record at or below the mark, else the
+         * sensor's events without run records (its own id, sensors.unrecorded) */
+        PGresult *cr = pg_params(c, "SELECT id FROM run_records WHERE sensor = $1 AND"
+                                    " start_seq <= $2 ORDER BY start_seq DESC LIMIT 1", 2, q,
+                                 err, err_len);
+        if (!cr)
+            goto out;
+        bool unrecorded = PQntuples(cr) == 0, used_unrecorded = false;
+        int64_t run = unrecorded ? ss[s].id : strtoll(PQgetvalue(cr, 0, 0), NULL, 10);
+        PQclear(cr);
         /* alerts of the range already derived: none, unless progress rows were edited */
         PGresult *ex = pg_params(c, "SELECT seq FROM alerts WHERE sensor = $1 AND seq > $2"
                                     " AND seq <= $3 ORDER BY seq", 3, q, err, err_len);
@@ -759,9 +822,10 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
                 snprintf(err, err_len, "collect: too many sensors with gaps in one batch");
                 goto out;
             }
-            back = pg_params(c, "SELECT seq, event::text FROM events WHERE sensor = $1 AND seq > $2"
-                                " AND seq <= $3 AND event_type = 'alert' ORDER BY seq", 3, q, err,
-                             err_len);
+            back = pg_params(c, "SELECT seq, event::text, event_type = 'vigil_run' FROM events"
+                                " WHERE sensor = $1 AND seq > $2 AND seq <= $3"
+                                " AND event_type IN ('alert', 'vigil_run') ORDER BY seq", 3, q,
+                             err, err_len);
             if (!back) {
                 PQclear(ex);
                 goto out;
@@ -771,24 +835,40 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
         }
         size_t k = ss[s].from;
         for (int b = 0;;) {
-            vg_derive_in_t d = {.sensor = sensor, .run = ss[s].id};
+            vg_derive_in_t d = {.sensor = sensor};
+            bool is_run;
             if (back) {
                 if (b >= nb)
                     break;
                 d.seq = strtoull(PQgetvalue(back, b, 0), NULL, 10);
                 d.raw = PQgetvalue(back, b, 1);
                 d.len = (size_t)PQgetlength(back, b, 1);
+                is_run = PQgetvalue(back, b, 2)[0] == 't';
                 b++;
             } else {
                 if (k >= ss[s].to)
                     break;
                 row_t *r = &rows[k++];
                 const char *et = r->skip ? NULL : ev_str(&r->cols, EV_EVENT_TYPE);
-                if (!et || strcmp(et, "alert") || r->seq <= lo || r->seq > hi)
+                if (!et || r->seq <= lo || r->seq > hi)
+                    continue;
+                is_run = !strcmp(et, "vigil_run");
+                if (!is_run && strcmp(et, "alert"))
                     continue;
                 d.seq = r->seq;
                 d.raw = r->raw;
                 d.len = r->raw_len;
+            }
+            if (is_run) {
+                /* the alerts before it belong to the run before it */
+                if (vg_collect_derive(c->pg, c->dc, *din, nd, window, err, err_len) ||
+                    vg_collect_run_record(c->pg, sensor, d.seq, d.raw, d.len, &run, &unrecorded,
+                                          err, err_len)) {
+                    PQclear(ex);
+                    goto out;
+                }
+                nd = 0;
+                continue;
             }
             while (i_ex < n_ex && strtoull(PQgetvalue(ex, i_ex, 0), NULL, 10) < d.seq)
                 i_ex++;
@@ -798,12 +878,19 @@ static int derive_committed(collector_t *c, row_t *rows, const sens_t *ss, size_
                 cap = cap ? cap * 2 : 256;
                 *din = vg_xrealloc(*din, cap * sizeof **din);
             }
+            d.run = run;
+            used_unrecorded |= unrecorded;
             (*din)[nd++] = d;
         }
         PQclear(ex);
+        if (used_unrecorded) {
+            PGresult *u = pg_params(c, "UPDATE sensors SET unrecorded = true WHERE sensor = $1"
+                                       " AND NOT unrecorded", 1, q, err, err_len);
+            if (!u)
+                goto out;
+            PQclear(u);
+        }
     }
-    int64_t window = c->o->incident_window_s ? (int64_t)c->o->incident_window_s * 1000000
-                                             : VG_COLLECT_INCIDENT_WINDOW_US;
     rc = vg_collect_derive(c->pg, c->dc, *din, nd, window, err, err_len);
 out:
     for (size_t i = 0; i < n_held; i++)
@@ -893,15 +980,17 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
     /* the rows */
     size_t to_copy = 0;
     c->copy.len = 0;
+    copy_header(&c->copy);
     for (size_t i = 0; i < n_ok; i++)
         if (!rows[i].skip) {
             copy_row(&c->copy, &rows[i]);
             to_copy++;
         }
+    copy_trailer(&c->copy);
     long long inserted = 0;
     if (to_copy && !use_stage) {
         bool dup;
-        if (copy_in(c, "COPY events FROM STDIN", &dup, err, err_len)) {
+        if (copy_in(c, "COPY events FROM STDIN (FORMAT binary)", &dup, err, err_len)) {
             *retry = dup;
             goto fail;
         }
@@ -952,7 +1041,7 @@ static int commit_batch_1(collector_t *c, row_t *rows, size_t n, bool use_stage,
         vg_buf_fini(&seqs);
     } else if (to_copy) {
         bool dup;
-        if (copy_in(c, "COPY stage FROM STDIN", &dup, err, err_len))
+        if (copy_in(c, "COPY stage FROM STDIN (FORMAT binary)", &dup, err, err_len))
             goto fail;
         PGresult *r = PQexec(c->pg,
                    "WITH ins AS (INSERT INTO events SELECT * FROM stage ON CONFLICT DO NOTHING"

@@ -46,7 +46,7 @@ int vg_collect_run(const vg_collect_opts_t *o, vg_collect_stats_t *st, char *err
 
 /* Schema (schema.c): brings the database to the current version. -1 with err. */
 typedef struct pg_conn PGconn;
-#define VG_COLLECT_SCHEMA_VERSION 3 /* = VG_STORE_PG_SCHEMA_VERSION (store.h) */
+#define VG_COLLECT_SCHEMA_VERSION 4 /* = VG_STORE_PG_SCHEMA_VERSION (store.h) */
 /* Incidents (derive.c): the SQLite store's default store.incident-window. */
 #define VG_COLLECT_INCIDENT_WINDOW_US (3600LL * 1000000)
 int vg_collect_migrate(PGconn *pg, char *err, size_t err_len);

@@ -590,3 +590,157 @@ out:
         vg_buf_fini(&keys[k]);
     return rc;
 }
+
+/* --- run records (schema 4) ------------------------------------------------------------------
+ *
+ * A sensor's events of type vigil_run open and end its runs (docs/SCALE.md, "Run records"). They
+ * come to vg_collect_run_record in sequence order with the sensor's alerts (collect.c,
+ * derive_committed), so every alert is given the run whose start record precedes it. */
+
+/* The columns a record sets, read by PostgreSQL from the JSON itself (vigil_jint/vigil_jtext,
+ * schema.c: a value of the wrong type is NULL, never an error). */
+#define RR "(($3::json)->'vigil_run')"
+
+/* The rerun rule of the SQLite store (store.c, vg_store_end_run), per sensor: an earlier
+ * counted run of the sensor with the same capture set is superseded by run `id`; the incidents
+ * it opened or continued are recounted from the other runs' cells, those left without alerts
+ * deleted, then its alerts and cells deleted. */
+static int rerun_rule(PGconn *pg, const char *sensor, int64_t id, char *err, size_t err_len)
+{
+    char sid[24];
+    const char *v[2] = {itoa_(id, sid), sensor};
+    PGresult *r = q(pg,
+                    "SELECT id FROM run_records WHERE id <> $1 AND sensor = $2 AND status IN"
+                    " ('complete','partial') AND capture_set <> '' AND capture_set = (SELECT"
+                    " capture_set FROM run_records WHERE id = $1) ORDER BY id",
+                    2, v, err, err_len);
+    if (!r)
+        return -1;
+    int n = PQntuples(r), rc = 0;
+    if (n) {
+        char lock[64];
+        snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%d)", ADVISORY_ALERTS);
+        PGresult *l = q(pg, lock, 0, NULL, err, err_len);
+        rc = l ? 0 : -1;
+        PQclear(l);
+    }
+    /* ids are numbers read from the database: written into the statements */
+    static const char *const STEPS[] = {
+        "CREATE TEMP TABLE inc_left ON COMMIT DROP AS SELECT incident_id AS id,"
+        " sum(alerts) AS n, min(first_alert) AS fa, max(last_alert) AS la,"
+        " min(first_ts) AS t0, max(last_ts) AS t1, min(run_id) AS run FROM alert_rollup"
+        " WHERE run_id <> %1$lld AND incident_id IN (SELECT incident_id FROM alert_rollup"
+        " WHERE run_id = %1$lld UNION SELECT id FROM incidents WHERE run_id = %1$lld)"
+        " GROUP BY incident_id",
+        "DELETE FROM incidents WHERE (run_id = %1$lld OR id IN (SELECT incident_id FROM"
+        " alert_rollup WHERE run_id = %1$lld)) AND id NOT IN (SELECT id FROM pg_temp.inc_left)",
+        "UPDATE incidents SET alerts = g.n, first_alert = g.fa, last_alert = g.la,"
+        " start_ts = g.t0, end_ts = g.t1, run_id = g.run FROM pg_temp.inc_left g"
+        " WHERE incidents.id = g.id",
+        "DROP TABLE pg_temp.inc_left",
+        "DELETE FROM alerts WHERE id BETWEEN (SELECT min(first_alert) FROM alert_rollup"
+        " WHERE run_id = %1$lld) AND (SELECT max(last_alert) FROM alert_rollup"
+        " WHERE run_id = %1$lld) AND run_id = %1$lld",
+        "DELETE FROM alert_rollup WHERE run_id = %1$lld",
+        "UPDATE run_records SET status = 'superseded', superseded_by = %2$lld WHERE id = %1$lld",
+    };
+    for (int i = 0; !rc && i < n; i++) {
+        long long old = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        for (size_t k = 0; !rc && k < sizeof STEPS / sizeof STEPS[0]; k++) {
+            char sql[1024];
+            snprintf(sql, sizeof sql, STEPS[k], old, (long long)id);
+            PGresult *x = q(pg, sql, 0, NULL, err, err_len);
+            rc = x ? 0 : -1;
+            PQclear(x);
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int vg_collect_run_record(PGconn *pg, const char *sensor, uint64_t seq, const char *raw,
+                          size_t len, int64_t *run, bool *unrecorded, char *err, size_t err_len)
+{
+    char sseq[24], *json = vg_xmalloc(len + 1);
+    memcpy(json, raw, len);
+    json[len] = '\0';
+    snprintf(sseq, sizeof sseq, "%" PRIu64, seq);
+    const char *v[4] = {sensor, sseq, json, NULL};
+    int rc = -1;
+    PGresult *r = q(pg, "SELECT vigil_jtext(" RR ", 'phase'), $1::text, $2::text", 3, v, err,
+                    err_len);
+    if (!r)
+        goto out;
+    char phase[8] = "";
+    snprintf(phase, sizeof phase, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    bool end = !strcmp(phase, "end");
+    if (strcmp(phase, "start") && !end) {
+        rc = 0; /* not a record this vigil knows: kept in events, nothing else */
+        goto out;
+    }
+    /* A start record opens a run; an end record ends the current one (or, when its start was
+     * never seen — an older collector, a lost start — stands for the whole run). */
+    if (!end || *unrecorded) {
+        r = q(pg,
+              "INSERT INTO run_records (sensor, start_seq, vigil_version, logdir, started_at,"
+              " status, rules_loaded, rules_failed, geo_dbs) SELECT $1, $2::bigint,"
+              " vigil_jtext(" RR ", 'vigil_version'), vigil_jtext(" RR ", 'logdir'),"
+              " vigil_jtext(" RR ", 'started_at'), 'running', vigil_jint(" RR ", 'rules_loaded'),"
+              " vigil_jint(" RR ", 'rules_failed'),"
+              " CASE WHEN json_typeof(" RR "->'geo_dbs') = 'array' THEN (" RR "->'geo_dbs')::text END"
+              " ON CONFLICT (sensor, start_seq) DO UPDATE SET sensor = EXCLUDED.sensor RETURNING id",
+              3, v, err, err_len);
+        if (!r)
+            goto out;
+        *run = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        *unrecorded = false;
+        PQclear(r);
+    }
+    if (!end) {
+        rc = 0;
+        goto out;
+    }
+    char srun[24];
+    v[3] = itoa_(*run, srun);
+    r = q(pg,
+          "UPDATE run_records SET end_seq = $2::bigint, finished_at = vigil_jtext(" RR ", 'finished_at'),"
+          " status = CASE WHEN vigil_jtext(" RR ", 'status') IN ('complete', 'partial') THEN"
+          " vigil_jtext(" RR ", 'status') ELSE 'failed' END,"
+          " capture_set = coalesce(vigil_jtext(" RR ", 'capture_set'), ''),"
+          " first_ts = vigil_jint(" RR ", 'first_ts'), last_ts = vigil_jint(" RR ", 'last_ts'),"
+          " packets = coalesce(vigil_jint(" RR ", 'packets'), 0),"
+          " bytes = coalesce(vigil_jint(" RR ", 'bytes'), 0),"
+          " drops = coalesce(vigil_jint(" RR ", 'drops'), 0),"
+          " flows = coalesce(vigil_jint(" RR ", 'flows'), 0),"
+          " gaps = coalesce(vigil_jint(" RR ", 'gaps'), 0),"
+          " rules_loaded = coalesce(vigil_jint(" RR ", 'rules_loaded'), rules_loaded),"
+          " rules_failed = coalesce(vigil_jint(" RR ", 'rules_failed'), rules_failed),"
+          " geo_dbs = CASE WHEN json_typeof(" RR "->'geo_dbs') = 'array' THEN"
+          " (" RR "->'geo_dbs')::text ELSE geo_dbs END,"
+          " stats = CASE WHEN json_typeof(" RR "->'stats') = 'object' THEN"
+          " (" RR "->'stats')::text END"
+          " WHERE id = $4::bigint AND sensor = $1 AND end_seq IS NULL RETURNING status",
+          4, v, err, err_len);
+    if (!r)
+        goto out;
+    bool ended = PQntuples(r) == 1; /* not ended before (a record sent twice) */
+    bool counted = ended && strcmp(PQgetvalue(r, 0, 0), "failed");
+    PQclear(r);
+    if (ended) {
+        r = q(pg,
+              "INSERT INTO captures (run_id, path, sha256, size) SELECT $4::bigint,"
+              " coalesce(vigil_jtext(c, 'path'), ''), coalesce(vigil_jtext(c, 'sha256'), ''),"
+              " coalesce(vigil_jint(c, 'size'), 0) FROM json_array_elements(CASE WHEN"
+              " json_typeof(" RR "->'captures') = 'array' THEN " RR "->'captures' ELSE '[]' END) c"
+              " WHERE $1::text IS NOT NULL AND $2::text IS NOT NULL",
+              4, v, err, err_len);
+        if (!r)
+            goto out;
+        PQclear(r);
+    }
+    rc = counted ? rerun_rule(pg, sensor, *run, err, err_len) : 0;
+out:
+    free(json);
+    return rc;
+}

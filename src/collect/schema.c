@@ -57,9 +57,9 @@ static const char *const MIGRATIONS[] = {
     /* 3: what `vigil report --pg` reads, in the SQLite store's shape (docs/SCALE.md, "What the
      * report reads"): alerts with the store's columns, signatures, incidents, and the rollup
      * cells alert_dims / alert_rollup, kept by the collector in each batch's transaction
-     * (derive.c). Each sensor is the report's "run" (runs is a view over sensors: the sensors
-     * do not ship run records). Text compares bytewise (COLLATE "C"), as in SQLite. Alerts
-     * already stored are derived by the migration (vg_collect_migrate). */
+     * (derive.c). Each sensor is the report's "run" (runs is a view over sensors: until
+     * schema 4 the sensors ship no run records). Text compares bytewise (COLLATE "C"), as in
+     * SQLite. Alerts already stored are derived by the migration (vg_collect_migrate). */
     "ALTER TABLE sensors ADD COLUMN id bigserial UNIQUE, ADD COLUMN first_ts bigint,"
     "  ADD COLUMN last_ts bigint, ADD COLUMN incident_window bigint NOT NULL DEFAULT 3600;"
     "CREATE TABLE signatures (id bigserial PRIMARY KEY, gid bigint NOT NULL, sid bigint NOT NULL,"
@@ -97,7 +97,7 @@ static const char *const MIGRATIONS[] = {
     "  incident_id bigint NOT NULL, alerts bigint NOT NULL, first_alert bigint NOT NULL,"
     "  last_alert bigint NOT NULL, first_ts bigint NOT NULL, last_ts bigint NOT NULL,"
     "  PRIMARY KEY (run_id, day, dim, incident_id));"
-    /* the sensors shipped no run records (packets, captures, rules): those stay empty */
+    /* the sensors shipped no run records (packets, captures, rules) before schema 4 */
     "CREATE TABLE captures (id bigserial PRIMARY KEY, run_id bigint NOT NULL,"
     "  path text COLLATE \"C\" NOT NULL, sha256 text COLLATE \"C\" NOT NULL, size bigint NOT NULL);"
     "CREATE VIEW runs AS SELECT id, sensor COLLATE \"C\" AS sensor, NULL::text AS vigil_version,"
@@ -111,6 +111,45 @@ static const char *const MIGRATIONS[] = {
     "  (extract(epoch FROM min(ts)) * 1000000)::bigint AS lo,"
     "  (extract(epoch FROM max(ts)) * 1000000)::bigint AS hi FROM events GROUP BY sensor) x"
     "  WHERE x.sensor = s.sensor;",
+    /* 4: the sensors' run records (start and end of each `vigil read`/`live` run, shipped in
+     * the sensor's sequence as events of type vigil_run; docs/SCALE.md "Run records"). A run is
+     * the sensor's events from its start record to its end record: alerts carry its id, so the
+     * report's runs, captures, packets, drops, rules and geo databases are the sensors' own,
+     * and the rerun rule supersedes an earlier run of a sensor with the same capture set
+     * (derive.c, vg_collect_run_record). Run ids come from the sensors' id sequence, so the
+     * sensor's own id stays free for its events shipped without run records (an older sensor,
+     * a store from before this version): those form one run per sensor as in schema 3
+     * (sensors.unrecorded), shown by the runs view with the sensor's event span. */
+    "DROP VIEW runs;"
+    "CREATE TABLE run_records (id bigint PRIMARY KEY DEFAULT nextval('sensors_id_seq'),"
+    "  sensor text COLLATE \"C\" NOT NULL, start_seq bigint NOT NULL, end_seq bigint,"
+    "  vigil_version text COLLATE \"C\", logdir text COLLATE \"C\","
+    "  started_at text COLLATE \"C\", finished_at text COLLATE \"C\","
+    "  status text COLLATE \"C\" NOT NULL, superseded_by bigint,"
+    "  capture_set text COLLATE \"C\" NOT NULL DEFAULT '', first_ts bigint, last_ts bigint,"
+    "  packets bigint NOT NULL DEFAULT 0, bytes bigint NOT NULL DEFAULT 0,"
+    "  drops bigint NOT NULL DEFAULT 0, flows bigint NOT NULL DEFAULT 0,"
+    "  gaps bigint NOT NULL DEFAULT 0, rules_loaded integer, rules_failed integer,"
+    "  geo_dbs text COLLATE \"C\", stats text COLLATE \"C\","
+    "  UNIQUE (sensor, start_seq));"
+    "CREATE INDEX captures_run ON captures (run_id);"
+    "ALTER TABLE sensors ADD COLUMN unrecorded boolean NOT NULL DEFAULT false;"
+    "UPDATE sensors SET unrecorded = true;"
+    /* a number or a string of a run record, NULL when absent or of another type */
+    "CREATE FUNCTION vigil_jint(j json, k text) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
+    "  $$ SELECT CASE WHEN json_typeof(j->k) = 'number' AND abs((j->>k)::numeric) < 9e18"
+    "  THEN trunc((j->>k)::numeric)::bigint END $$;"
+    "CREATE FUNCTION vigil_jtext(j json, k text) RETURNS text LANGUAGE sql IMMUTABLE AS"
+    "  $$ SELECT CASE WHEN json_typeof(j->k) = 'string' THEN j->>k END $$;"
+    "CREATE VIEW runs AS SELECT r.id, r.sensor, r.vigil_version, r.logdir, r.started_at,"
+    "  r.finished_at, r.status, r.superseded_by, r.capture_set, r.first_ts, r.last_ts,"
+    "  r.packets, r.bytes, r.drops, r.flows, r.gaps, r.rules_loaded, r.rules_failed,"
+    "  r.geo_dbs, s.incident_window, r.stats"
+    "  FROM run_records r JOIN sensors s ON s.sensor = r.sensor"
+    " UNION ALL SELECT id, sensor COLLATE \"C\", NULL, NULL, NULL, NULL, 'complete', NULL, '',"
+    "  first_ts, last_ts, 0, 0, 0, 0, 0, NULL, NULL, NULL, incident_window, NULL"
+    "  FROM sensors s WHERE s.unrecorded"
+    "  OR NOT EXISTS (SELECT 1 FROM run_records r WHERE r.sensor = s.sensor);",
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(N_MIGRATIONS == VG_COLLECT_SCHEMA_VERSION, "one migration per schema version");

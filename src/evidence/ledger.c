@@ -37,6 +37,9 @@ struct vg_ledger {
     uint64_t partial_len;    /* an incomplete last line found at open (a killed write) */
     EVP_MD *sha256;          /* OpenSSL's SHA-256 (the CPU's SHA instructions), fetched once */
     EVP_MD_CTX *mctx;
+    void (*cp_hook)(void *ctx, const char *entry, size_t len);
+    void *cp_hook_ctx;
+    vg_buf_t cp_line;        /* the checkpoint entry for cp_hook, once it is written */
 };
 
 /* SHA-256 of data in hex: OpenSSL's when it could be set up, else libsodium's (same result). */
@@ -131,6 +134,7 @@ static void checkpoint(vg_ledger_t *l, bool final)
     sodium_bin2hex(sig_hex, sizeof sig_hex, sig, sizeof sig);
     wall_time(t);
     vg_jw_t jw;
+    size_t at = l->out.len;
     entry_begin(l, &jw, "checkpoint");
     vg_jw_kv_str(&jw, "time", t);
     vg_jw_kv_uint(&jw, "head_seq", l->seq);
@@ -138,6 +142,10 @@ static void checkpoint(vg_ledger_t *l, bool final)
     vg_jw_kv_str(&jw, "key_id", l->key_id);
     vg_jw_kv_str(&jw, "sig", sig_hex);
     entry_end(l, &jw);
+    if (l->cp_hook) {
+        vg_buf_reset(&l->cp_line);
+        vg_buf_append(&l->cp_line, l->out.data + at, l->out.len - at - 1);
+    }
     l->since_cp = 0;
     l->last_cp = mono_now();
 }
@@ -258,6 +266,7 @@ vg_ledger_t *vg_ledger_open(const vg_ledger_opts_t *o, char *err, size_t err_len
     l->fd = -1;
     vg_buf_init(&l->out, 4096);
     vg_buf_init(&l->tmp, 1024);
+    vg_buf_init(&l->cp_line, 512);
     if (vg_key_load_secret(sk_path, l->sk, l->pk, err, err_len))
         goto fail;
     vg_key_id(l->pk, l->key_id);
@@ -732,6 +741,9 @@ int vg_ledger_sink_commit(void *ctx, bool final)
     }
     if (l->out.len && write_out(l, cp))
         goto fail;
+    if (cp && l->cp_hook && l->cp_line.len)
+        l->cp_hook(l->cp_hook_ctx, l->cp_line.data, l->cp_line.len);
+    vg_buf_reset(&l->cp_line);
     l->finished = final;
     return 0;
 fail:
@@ -740,6 +752,15 @@ fail:
 }
 
 uint64_t vg_ledger_seq(const vg_ledger_t *l) { return l->seq; }
+
+void vg_ledger_set_checkpoint_hook(vg_ledger_t *l, void (*fn)(void *ctx, const char *entry,
+                                                              size_t len), void *ctx)
+{
+    if (!l)
+        return;
+    l->cp_hook = fn;
+    l->cp_hook_ctx = ctx;
+}
 
 void vg_ledger_close(vg_ledger_t *l)
 {
@@ -756,5 +777,6 @@ void vg_ledger_close(vg_ledger_t *l)
     EVP_MD_free(l->sha256);
     vg_buf_fini(&l->out);
     vg_buf_fini(&l->tmp);
+    vg_buf_fini(&l->cp_line);
     free(l);
 }

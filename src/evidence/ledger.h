@@ -60,6 +60,11 @@ vg_ledger_t *vg_ledger_open(const vg_ledger_opts_t *o, char *err, size_t err_len
 /* vg_sink_t functions (ctx is the vg_ledger_t). */
 int vg_ledger_sink_event(void *ctx, const char *line, size_t len);
 int vg_ledger_sink_commit(void *ctx, bool final);
+/* Optional: fn is called with each checkpoint entry (one JSON line, no newline) once it is
+ * written and synced, on the committing thread (`vigil read --redis` ships it, docs/SCALE.md).
+ * fn NULL: no longer. */
+void vg_ledger_set_checkpoint_hook(vg_ledger_t *l, void (*fn)(void *ctx, const char *entry,
+                                                              size_t len), void *ctx);
 /* Entries written so far (all runs), and closes. */
 uint64_t vg_ledger_seq(const vg_ledger_t *l);
 void vg_ledger_close(vg_ledger_t *l);

@@ -603,7 +603,7 @@ vg_report_t *vg_report_build_r(vg_store_reader_t *rd, const vg_report_filter_t *
         " (SELECT coalesce(sum(gaps),0) FROM fr) AS reassembly_gaps,"
         " (SELECT max(rules_loaded) FROM fr) AS rules_loaded,"
         " (SELECT max(rules_failed) FROM fr) AS rules_failed,"
-        " (SELECT @gconcat_distinct(j.value) FROM fr, @jeach(fr.geo_dbs, j)) AS geo_databases,"
+        " (SELECT @list(j.value) FROM fr, @jeach(fr.geo_dbs, j)) AS geo_databases,"
         " (SELECT n FROM agg) AS alerts,"
         " (SELECT nc FROM agg) AS attack_alerts,"
         " (SELECT inc FROM agg) AS incidents,"

@@ -56,6 +56,7 @@ struct vg_ship {
     size_t n_segs, cap_segs;
     uint64_t written_seq, durable_seq, spool_bytes, trimmed, committed, sent_upto;
     bool connected, stop, draining;
+    uint64_t polls;              /* committed-mark reads (and trims) done by the sender */
     vg_ship_stats_t st;
     pthread_t th;
     bool th_started;
@@ -662,6 +663,7 @@ static void *sender_main(void *arg)
             pthread_mutex_unlock(&s->mu);
             trim(s);
             pthread_mutex_lock(&s->mu);
+            s->polls++;
         }
         if (s->draining && c && sent >= s->durable_seq)
             pthread_cond_broadcast(&s->cv_drain);
@@ -745,14 +747,13 @@ fail:
     return NULL;
 }
 
-int vg_ship_sink_event(void *ctx, const char *line, size_t len)
+static int append(vg_ship_t *s, const char *line, size_t len, bool force)
 {
-    vg_ship_t *s = ctx;
     if (s->failed)
         return -1;
     size_t need = len + 24;
     pthread_mutex_lock(&s->mu);
-    bool full = s->spool_bytes + s->wlen + need > s->o.spool_max;
+    bool full = !force && s->spool_bytes + s->wlen + need > s->o.spool_max;
     if (full)
         s->st.dropped++;
     pthread_mutex_unlock(&s->mu);
@@ -780,6 +781,16 @@ int vg_ship_sink_event(void *ctx, const char *line, size_t len)
     s->next_seq++;
     s->st.spooled++;
     return 0;
+}
+
+int vg_ship_sink_event(void *ctx, const char *line, size_t len)
+{
+    return append(ctx, line, len, false);
+}
+
+int vg_ship_record(vg_ship_t *s, const char *line, size_t len)
+{
+    return append(s, line, len, true);
 }
 
 int vg_ship_sink_commit(void *ctx, bool final)
@@ -843,7 +854,10 @@ int vg_ship_sink_commit(void *ctx, bool final)
         pthread_mutex_lock(&s->mu);
         s->draining = true;
         pthread_cond_signal(&s->cv);
-        while (s->sent_upto < s->durable_seq || !s->connected)
+        /* ... and for one more read of the committed mark, so that what the collector has
+         * committed leaves the spool at the end of this run, not only of the next */
+        uint64_t polls = s->polls;
+        while (s->sent_upto < s->durable_seq || !s->connected || s->polls == polls)
             if (pthread_cond_timedwait(&s->cv_drain, &s->mu, &ts) != 0)
                 break;
         pthread_mutex_unlock(&s->mu);

@@ -57,6 +57,10 @@ vg_ship_t *vg_ship_open(const vg_ship_opts_t *o, char *err, size_t err_len);
 /* vg_sink_t functions (ctx = the vg_ship_t). */
 int vg_ship_sink_event(void *ctx, const char *line, size_t len);
 int vg_ship_sink_commit(void *ctx, bool final);
+/* As vg_ship_sink_event, on the thread that owns the sink, but never refused by a full spool:
+ * the run records (docs/SCALE.md), a few kB per run, may take the spool beyond spool-size, so
+ * that a run's end is never lost centrally. */
+int vg_ship_record(vg_ship_t *s, const char *line, size_t len);
 /* Writes "ship": {spooled, dropped, sent, committed, unsent, spool_bytes, connected} (this
  * run's counters, the collector's committed mark, what waits in the spool). */
 struct vg_jw;

@@ -121,7 +121,7 @@ typedef struct vg_rcell {
 typedef enum vg_sql_dialect { VG_SQL_SQLITE, VG_SQL_PG } vg_sql_dialect_t;
 
 /* The schema version of the PostgreSQL store the report reads (src/collect/schema.c). */
-#define VG_STORE_PG_SCHEMA_VERSION 3
+#define VG_STORE_PG_SCHEMA_VERSION 4
 
 typedef struct vg_store_reader vg_store_reader_t;
 

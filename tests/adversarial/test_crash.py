@@ -527,6 +527,20 @@ def main_spool(a, rnd, tmp, check):
             except OSError:
                 return set()
 
+        def run_record(ev, phase=None):
+            """A run's start or end record (docs/SCALE.md, "Run records"): shipped in the same
+            sequence as the eve.json lines, but not one of them."""
+            try:
+                j = json.loads(ev)
+            except ValueError:
+                return False
+            return isinstance(j, dict) and j.get("event_type") == "vigil_run" and \
+                j["vigil_run"]["phase"] in ((phase,) if phase else ("start", "end"))
+
+        def not_eve(new, logdir):
+            """The spooled events that are neither lines of the run's eve.json nor run records."""
+            return set(ev for ev in new.values() if not run_record(ev)) - eve_lines(logdir)
+
         # how long a whole run takes (Redis up, no collector), to kill inside it
         start = time.time()
         d0 = os.path.join(tmp, "r0")
@@ -534,7 +548,9 @@ def main_spool(a, rnd, tmp, check):
         whole = time.time() - start
         check(r.returncode == 0, "timing run: %d %s" % (r.returncode, r.stderr[-500:]))
         new = sp.snapshot("timing run")
-        check(set(new.values()) <= eve_lines(d0), "timing run: spooled events not in eve.json")
+        check(not not_eve(new, d0), "timing run: spooled events not in eve.json")
+        check(sum(run_record(ev) for ev in new.values()) == 2,
+              "timing run: not one start and one end record")
         print("whole run %.1f s, %d events spooled" % (whole, len(new)))
         redis_up = True
         kills = torn = down_rounds = full_rounds = col_rounds = 0
@@ -581,7 +597,7 @@ def main_spool(a, rnd, tmp, check):
                 check(p.returncode == 0, "%s: ended by itself with %d: %s" %
                       (tag, p.returncode, err[-300:]))
             new = sp.snapshot(tag)
-            missing = set(new.values()) - eve_lines(logdir)
+            missing = not_eve(new, logdir)
             check(not missing, "%s: %d spooled events are not lines of the run's eve.json" %
                   (tag, len(missing)))
             cut = "cutting off an incomplete last entry" in err
@@ -635,11 +651,13 @@ def main_spool(a, rnd, tmp, check):
                  if s not in pgd or json.loads(pgd[s]) != json.loads(ev)]
         check(not wrong, "%d spooled events are missing or different in PostgreSQL (first %s)" %
               (len(wrong), sorted(wrong)[:5]))
-        tail = [json.loads(ev) for _, ev in got[-len(last_lines):]] if last_lines else []
-        check(len(new_last) == len(last_lines) and
-              tail == [json.loads(x) for x in last_lines],
-              "the last run's %d events are not the last rows, in order (%d spooled)" %
-              (len(last_lines), len(new_last)))
+        # the last run: its start record, its eve.json lines, its end record
+        tail = got[-(len(last_lines) + 2):]
+        check(len(new_last) == len(last_lines) + 2 and len(tail) == len(last_lines) + 2 and
+              run_record(tail[0][1], "start") and run_record(tail[-1][1], "end") and
+              [json.loads(ev) for _, ev in tail[1:-1]] == [json.loads(x) for x in last_lines],
+              "the last run's %d events and run records are not the last rows, in order "
+              "(%d spooled)" % (len(last_lines), len(new_last)))
         dead = redis.cmd("XLEN", "vigil:events:dead").strip()
         check(dead == "0", "%s entries in the dead-letter stream" % dead)
         print("spool rounds %d, killed %d, redis down in %d (spool full in %d), collector in %d,"

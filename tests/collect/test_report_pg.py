@@ -5,8 +5,8 @@ here (servers.py) and stopped at the end.
 
 Sensors run `vigil read --store ONE.db --redis URL`: every event goes both into one SQLite store
 and, through Redis and `vigil collect`, into PostgreSQL. Then the JSON reports of both stores are
-parsed and compared cell by cell. The only cells allowed to differ are listed in DIFFERENT, each
-with the reason; everything else (every count, share, list, time and row order of every table)
+parsed and compared cell by cell. The only cells allowed to differ are listed below
+(RUNS_SKIP_COLS, EVIDENCE_SKIP_COLS), each with the reason; everything else (every count, share, list, time and row order of every table)
 must be equal.
 
 usage: test_report_pg.py --vigil PATH --gen PATH CASE      (exit 77: servers not available)
@@ -31,24 +31,22 @@ import test_store_report_e2e as E  # noqa: E402
 ARGS = TMP = REDIS = PG = None
 
 # Cells that legitimately differ between the SQLite and the PostgreSQL store, and why.
-DIFFERENT_OVERVIEW = {
-    # The sensors ship events, not run records: PostgreSQL does not know the capture files, the
-    # packets/bytes/drops/gaps counted by the run, the rules loaded or the geo database builds.
-    "capture_files", "packets", "bytes", "drops", "drop_share", "reassembly_gaps",
-    "rules_loaded", "rules_failed", "geo_databases",
-    # A run's span is its first to last packet in SQLite; in PostgreSQL (a sensor is the run)
-    # the span of its events' timestamps, which starts later and ends earlier.
-    "capture_hours",
-}
-# The runs table describes runs (SQLite) or sensors (PostgreSQL): its ids, captures, packet
-# counts and spans differ for the reasons above; its sensor names and alert counts are compared
-# separately (runs_alerts below).
-SKIP_TABLES = {"runs"}
-# Alert ids are each store's own row numbers (SQLite: rowid in run order; PostgreSQL: numbered
-# in commit order), so the evidence ids of each row and the evidence table's `alert` and `run`
-# columns differ; the evidence rows themselves (time, signature, addresses, flow) must match,
-# and `captures` is empty in PostgreSQL (no run records).
-EVIDENCE_SKIP_COLS = {"alert", "run", "captures"}
+# The run cells (captures, packets, bytes, drops, gaps, rules, geo databases, capture hours, runs
+# counted and superseded) are not among them: the sensors ship their run records (docs/SCALE.md,
+# "Run records") and PostgreSQL keeps the same runs.
+DIFFERENT_OVERVIEW = set()
+# Run ids and alert ids are each store's own row numbers (SQLite: rowid in run order;
+# PostgreSQL: numbered in commit order), so the runs table's `run` and its evidence range
+# (`ev_first`, `ev_last`), the evidence ids of each row and the evidence table's `alert` and
+# `run` columns differ; everything else in those rows (the runs' sensor, status, captures,
+# packets, drops, rules, geo databases, alerts; the evidence rows' time, signature, addresses,
+# flow, captures) must match.
+RUNS_SKIP_COLS = {"run", "ev_first", "ev_last"}
+# Only for a store migrated from schema 2 (case_migrate): its events were collected without run
+# records being derived, so each sensor is one run there, as before schema 4, and these differ.
+RUN_CELLS = {"capture_files", "packets", "bytes", "drops", "drop_share", "reassembly_gaps",
+             "rules_loaded", "rules_failed", "geo_databases", "capture_hours", "runs"}
+EVIDENCE_SKIP_COLS = {"alert", "run"}
 
 
 def captures():
@@ -109,19 +107,30 @@ def rows(doc, table):
     return doc["tables"][table]["rows"]
 
 
-def strip(doc):
-    """The document without the cells allowed to differ."""
+def strip(doc, runs=True):
+    """The document without the cells allowed to differ (runs=False: nor the run cells)."""
     d = json.loads(json.dumps(doc))
+    if not runs:
+        d["tables"].pop("runs", None)
+        d["tables"]["overview"]["rows"] = [r for r in d["tables"]["overview"]["rows"]
+                                           if r["metric"] not in RUN_CELLS]
+        for row in d["tables"].get("evidence", {"rows": []})["rows"]:
+            row.pop("captures", None)
+        if "evidence" in d["tables"]:
+            d["tables"]["evidence"]["columns"] = [
+                c for c in d["tables"]["evidence"]["columns"] if c != "captures"]
     for k in ("generated_at", "store"):
         d.pop(k, None)
-    for t in SKIP_TABLES:
-        d["tables"].pop(t, None)
     for t, tab in d["tables"].items():
+        skip = {"evidence": EVIDENCE_SKIP_COLS, "runs": RUNS_SKIP_COLS}.get(t, set())
         for row in tab["rows"]:
             row.pop("evidence", None)
-            if t == "evidence":
-                for c in EVIDENCE_SKIP_COLS:
-                    row.pop(c, None)
+            for c in skip:
+                row.pop(c, None)
+        if t == "runs":
+            tab["columns"] = [c for c in tab["columns"] if c not in RUNS_SKIP_COLS]
+            # ordered by id, which each store hands out in its own order
+            tab["rows"] = sorted(tab["rows"], key=lambda r: json.dumps(r, sort_keys=True))
         if t == "overview":
             tab["rows"] = [r for r in tab["rows"] if r["metric"] not in DIFFERENT_OVERVIEW]
         if t == "evidence":
@@ -154,8 +163,8 @@ def diff(a, b, path=""):
     return None if a == b else "%s: %r != %r" % (path, a, b)
 
 
-def same(sq, pg, what):
-    d = diff(strip(sq), strip(pg))
+def same(sq, pg, what, runs=True):
+    d = diff(strip(sq, runs), strip(pg, runs))
     assert d is None, "%s: sqlite and postgresql reports differ at %s" % (what, d)
 
 
@@ -272,22 +281,60 @@ def case_sensors():
 
 
 def case_migrate():
-    """A store of schema 2 (events only) migrated to 3 by the next collector: the alerts already
-    there are derived, and the report equals the SQLite store's."""
+    """A store of schema 2 (events only) migrated to 4 by the next collector: the alerts already
+    there are derived, and the report equals the SQLite store's but for the run cells (those
+    events' run records were not derived: one run per sensor, as before schema 4)."""
     store = setup_two_sensors()
     before = report("--pg", PG.dsn)
     # back to schema 2 as an older collector left it: events, sensors and progress only
-    PG.sql("DROP VIEW runs; DROP TABLE captures, alert_rollup, alert_dims, incidents, alerts,"
-           " signatures; ALTER TABLE sensors DROP COLUMN id, DROP COLUMN first_ts,"
-           " DROP COLUMN last_ts, DROP COLUMN incident_window;"
+    PG.sql("DROP VIEW runs; DROP TABLE run_records, captures, alert_rollup, alert_dims,"
+           " incidents, alerts, signatures; DROP FUNCTION vigil_jint, vigil_jtext;"
+           " ALTER TABLE sensors DROP COLUMN id, DROP COLUMN first_ts,"
+           " DROP COLUMN last_ts, DROP COLUMN incident_window, DROP COLUMN unrecorded;"
            " UPDATE vigil_schema SET version = 2")
     r = run([ARGS.vigil, "report", "--pg", PG.dsn], expect=2)
     assert "schema 2 is older" in r.stderr, r.stderr
     collect()  # migrates, nothing new in the stream
-    assert PG.sql("SELECT max(version) FROM vigil_schema") == "3"
+    assert PG.sql("SELECT max(version) FROM vigil_schema") == "4"
     after = report("--pg", PG.dsn)
-    same(report("--store", store), after, "after the 2 -> 3 migration")
-    same(before, after, "before and after the migration")
+    assert metric(after, "runs") == 2 and metric(after, "packets") == 0, "one run per sensor"
+    same(report("--store", store), after, "after the 2 -> 4 migration", runs=False)
+    same(before, after, "before and after the migration", runs=False)
+
+
+def case_rerun():
+    """The rerun rule centrally: a sensor reads the same captures twice (in another order, with a
+    run of only one of them in between). SQLite keeps the later run and marks the first
+    superseded; PostgreSQL, fed the run records, does the same for that sensor, so the reports
+    are equal and count the captures once. The run of one capture and another sensor's run are
+    left alone."""
+    REDIS.start()
+    PG.start()
+    store = os.path.join(TMP, "one.db")
+    rules, geo, pa, pb = captures()
+    west = ["-S", rules, "--set", "attribution.databases=" + geo]
+    sensor("west", [pa, pb], store, west)
+    sensor("west", [pa], store, west)                    # other captures: both runs count
+    sensor("west", [pb, pa], store, west)                # the first run's captures again
+    sensor("east", [gen("east", 600, 31)], store)         # another sensor, left alone
+    collect()
+    sq, pg = report("--store", store), report("--pg", PG.dsn)
+    assert metric(sq, "runs_superseded") == 1 and metric(sq, "runs") == 3, rows(sq, "overview")
+    same(sq, pg, "after a rerun")
+    # centrally: the first run superseded by the third, its alerts gone
+    got = PG.sql("SELECT string_agg(status || ':' || coalesce(superseded_by::text, '-'), ' '"
+                 " ORDER BY start_seq) FROM run_records WHERE sensor = 'west'").split()
+    third = PG.sql("SELECT id FROM run_records WHERE sensor = 'west' ORDER BY start_seq"
+                   " OFFSET 2 LIMIT 1")
+    assert got == ["superseded:" + third, "complete:-", "complete:-"], got
+    first = PG.sql("SELECT id FROM run_records WHERE sensor = 'west' ORDER BY start_seq LIMIT 1")
+    for t in ("alerts", "alert_rollup"):
+        assert PG.sql("SELECT count(*) FROM %s WHERE run_id = %s" % (t, first)) == "0", t
+    # every incident's count is that of the alerts left in it
+    assert PG.sql("SELECT count(*) FROM incidents i WHERE alerts <> (SELECT count(*) FROM alerts a"
+                  " WHERE a.incident_id = i.id)") == "0"
+    # the same alerts as one run of those captures alone would give
+    assert metric(pg, "alerts") == metric(sq, "alerts") > 0
 
 
 def wait_http(url, proc):

@@ -27,6 +27,8 @@ struct vg_capture {
     uint64_t total_bytes;
     uint64_t done_bytes;  /* bytes of the files already finished */
     char *rbuf;           /* stdio buffer of the open file (open_one) */
+    bool offsets;         /* vg_capture_keep_offsets(): fill file_off/file_span */
+    uint64_t pos;         /* with offsets: the open file's position after the last packet */
     vg_live_t *live;      /* live capture (capture_live.c); the fields above are unused */
     char err[512];
 };
@@ -183,9 +185,17 @@ static uint64_t file_offset(const vg_capture_t *c)
     if (!c->pcap)
         return 0;
     FILE *f = pcap_file(c->pcap);
-    long off = f ? ftell(f) : -1;
+    off_t off = f ? ftello(f) : -1;
     return off > 0 ? (uint64_t)off : 0;
 }
+
+void vg_capture_keep_offsets(vg_capture_t *c, bool on)
+{
+    if (!c->live)
+        c->offsets = on;
+}
+
+size_t vg_capture_n_files(const vg_capture_t *c) { return c->live ? 0 : c->n_files; }
 
 static void finish_file(vg_capture_t *c)
 {
@@ -214,6 +224,7 @@ enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p)
             }
             c->linktype = pcap_datalink(c->pcap);
             c->file_pkts = 0;
+            c->pos = file_offset(c); /* after the file header (pcapng: and its first blocks) */
         }
         struct pcap_pkthdr *h;
         const u_char *data;
@@ -227,6 +238,18 @@ enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p)
             p->wirelen = h->len;
             p->linktype = c->linktype;
             p->file_idx = (uint16_t)c->cur;
+            if (c->offsets) {
+                /* libpcap reads sequentially through our stream, so this packet's record (and,
+                 * in pcapng, any non-packet blocks it skipped before it) lies between the
+                 * stream's position before and after the call. ftello is not a system call
+                 * here: glibc keeps the position of a buffered stream. */
+                uint64_t end = file_offset(c);
+                if (end > c->pos && end - c->pos <= UINT32_MAX) {
+                    p->file_off = c->pos;
+                    p->file_span = (uint32_t)(end - c->pos);
+                }
+                c->pos = end;
+            }
             c->file_pkts++;
             return VG_CAPTURE_OK;
         }

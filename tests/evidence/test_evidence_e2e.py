@@ -571,6 +571,8 @@ def reread(a):
             if not t.check(r.returncode == 0, "%s: vigil read exit %d: %s" %
                            (name, r.returncode, r.stderr)):
                 return 1
+            t.check("packet positions" not in r.stderr and "read back" not in r.stderr,
+                    "%s: no warning about packet positions: %s" % (name, r.stderr))
             ev = os.path.join(out, "evidence")
             runs[name] = {f: open(os.path.join(ev, f), "rb").read()
                           for f in os.listdir(ev) if f.endswith(".pcap")}

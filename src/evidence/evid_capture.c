@@ -876,8 +876,11 @@ static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
         return false;
     if (ef->ring)
         ef->touched = true;
-    else if (!ring_grow(c, ef, need * 2 > RING_MIN ? need * 2 : RING_MIN))
-        return false;
+    else if (!ring_grow(c, ef, ref ? VG_MAX(VG_MIN((size_t)c->cfg.ring_packets * REF_REC_SIZE,
+                                                   1024), RING_MIN)
+                                   : need * 2 > RING_MIN ? need * 2 : RING_MIN))
+        return false; /* references: room for up to 21 at once, so the default ring of 8 never
+                       * grows (most flows have a few packets) */
     if (ef->n == c->cfg.ring_packets)
         ring_drop_oldest(c, ef);
     uint32_t off;

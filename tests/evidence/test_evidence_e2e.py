@@ -80,6 +80,17 @@ class T:
         self.vigil, self.tmp, self.failed = vigil, tmp, []
         self.keys = os.path.join(tmp, "keys")
 
+    def cleanup(self):
+        """The scratch directory goes, unless something failed (then it is kept to look at)."""
+        if not self.failed:
+            shutil.rmtree(self.tmp)
+        else:
+            print("kept " + self.tmp)
+
+    def status(self):
+        print("FAILED: %d" % len(self.failed) if self.failed else "OK")
+        return 1 if self.failed else 0
+
     def check(self, cond, what):
         if not cond:
             self.failed.append(what)
@@ -391,12 +402,8 @@ def tamper(a):
         r = subprocess.run([a.vigil, "verify", run], capture_output=True, text=True, env=env)
         t.check(r.returncode == 0 and "the ledger itself" in r.stdout, "fallback key: %r" % r.stdout)
     finally:
-        if not t.failed:
-            shutil.rmtree(tmp)
-        else:
-            print("kept " + tmp)
-    print("FAILED: %d" % len(t.failed) if t.failed else "OK")
-    return 1 if t.failed else 0
+        t.cleanup()
+    return t.status()
 
 
 def crash(a):
@@ -457,12 +464,8 @@ def crash(a):
         t.check(kinds <= {"file_unsealed", "file_orphaned"} and rc in (0, 3),
                 "after the next run only the crashed run's unsealed files remain: %s" % rep["problems"])
     finally:
-        if not t.failed:
-            shutil.rmtree(tmp)
-        else:
-            print("kept " + tmp)
-    print("FAILED: %d" % len(t.failed) if t.failed else "OK")
-    return 1 if t.failed else 0
+        t.cleanup()
+    return t.status()
 
 
 def write_pcap_variant(path, packets, big=False, nsec=False, modified=False):
@@ -620,12 +623,8 @@ def reread(a):
                     (f, len(recs), len(flow)))
         t.check(seen_frag, "the fragmented flow's pcap was checked")
     finally:
-        if not t.failed:
-            shutil.rmtree(tmp)
-        else:
-            print("kept " + tmp)
-    print("FAILED: %d" % len(t.failed) if t.failed else "OK")
-    return 1 if t.failed else 0
+        t.cleanup()
+    return t.status()
 
 
 def main():

@@ -46,8 +46,8 @@ const char *vg_capture_file_name(const vg_capture_t *c, uint16_t file_idx);
 size_t vg_capture_n_files(const vg_capture_t *c);
 /* Files: from now on each packet also says where its record is in its file (file_off,
  * file_span in vg_packet_t), so that it can be read again later (evidence rings keep such
- * references instead of copies). Off by default (it costs an ftello per packet); no effect
- * live. */
+ * references instead of copies). Off by default (it costs a little per packet: counting in
+ * classic pcap, an ftello in pcapng); no effect live. */
 void vg_capture_keep_offsets(vg_capture_t *c, bool on);
 
 /* --- live capture (capture_live.c) ---

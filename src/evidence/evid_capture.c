@@ -222,7 +222,10 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
 }
 
 uint64_t vg_evid_mem_used(const vg_evid_ctx_t *c) { return c->slab_bytes + c->other_bytes; }
-uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c) { return c->ring_bytes + c->other_bytes; }
+uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c)
+{
+    return c->ring_bytes + c->other_bytes - c->rbuf_cap; /* the read-back buffer is no flow's */
+}
 const vg_stats_table_t *vg_evid_stats_table(void) { return &s_table; }
 const uint64_t *vg_evid_stats_values(const vg_evid_ctx_t *c) { return c->counters; }
 

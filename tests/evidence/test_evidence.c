@@ -305,6 +305,7 @@ static void test_ring_references(void **st)
     assert_true(vg_evid_flow_end(c, &slot, &s));
     assert_int_equal(s.packets, 0);
     assert_int_equal(s.ring_dropped, 3);
+    assert_int_equal(vg_evid_mem_flows(c), 0); /* every flow's memory is back */
     vg_evid_ctx_free(c);
 }
 

@@ -16,6 +16,8 @@
 #        the hardware prefetchers and to the kernel's work).
 #        BASE_VIGIL=PATH: also run that binary (e.g. a build of an older commit) in the same
 #        interleaved rounds, for a before/after under the same load.
+#        COPY=1: also run this build with evidence.ring-copy=true (rings keep packet copies, as
+#        before they kept references into the capture) in the same rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -99,6 +101,9 @@ t() {
 for i in $(seq "$RUNS"); do
   echo "off $(t build/vigil)"
   echo "on $(t build/vigil --evidence)"
+  if [ -n "${COPY:-}" ]; then
+    echo "copy $(t build/vigil --evidence --set evidence.ring-copy=true)"
+  fi
   if [ -n "${BASE_VIGIL:-}" ]; then
     echo "base-off $(t "$BASE_VIGIL")"
     echo "base-on $(t "$BASE_VIGIL" --evidence)"
@@ -136,9 +141,14 @@ if "base-on" in cpu:
     bon, boff = statistics.median(cpu["base-on"]), statistics.median(cpu["base-off"])
     print("BASE_VIGIL, same rounds: CPU off %.2f s, on %.2f s; ratio %.1f%%, cost %.1f%%" %
           (boff, bon, 100 * boff / bon, 100 * (bon - boff) / boff))
+if "copy" in cpu:
+    cc = statistics.median(cpu["copy"])
+    print("COPY (evidence.ring-copy=true), same rounds: CPU on %.2f s; ratio %.1f%%, cost %.1f%%" %
+          (cc, 100 * coff / cc, 100 * (cc - coff) / coff))
 # The same rounds paired: each round's on/off, then the median and quartiles of those (the load
 # of the other engineers changes from round to round more than within one).
-for on_, off_, label in (("on", "off", "this build"), ("base-on", "base-off", "BASE_VIGIL")):
+for on_, off_, label in (("on", "off", "this build"), ("copy", "off", "COPY"),
+                         ("base-on", "base-off", "BASE_VIGIL")):
     if on_ in cpu:
         r = sorted(a / b - 1 for a, b in zip(cpu[on_], cpu[off_]))
         q = statistics.quantiles(r, n=4) if len(r) > 1 else [r[0]] * 3

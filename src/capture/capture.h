@@ -42,6 +42,13 @@ const char *vg_capture_error(const vg_capture_t *c);
 uint64_t vg_capture_total_bytes(const vg_capture_t *c);
 uint64_t vg_capture_bytes_done(const vg_capture_t *c);
 const char *vg_capture_file_name(const vg_capture_t *c, uint16_t file_idx);
+/* Files: how many (0 when live). */
+size_t vg_capture_n_files(const vg_capture_t *c);
+/* Files: from now on each packet also says where its record is in its file (file_off,
+ * file_span in vg_packet_t), so that it can be read again later (evidence rings keep such
+ * references instead of copies). Off by default (it costs a little per packet: counting in
+ * classic pcap, an ftello in pcapng); no effect live. */
+void vg_capture_keep_offsets(vg_capture_t *c, bool on);
 
 /* --- live capture (capture_live.c) ---
  * One capture over one or more interfaces. Packets are stamped with the kernel's receive time

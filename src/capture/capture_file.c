@@ -8,6 +8,7 @@
 #include "capture/capture.h"
 #include "capture/capture_int.h"
 #include "common/common.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct vg_capture {
     char **files;
@@ -27,6 +29,11 @@ struct vg_capture {
     uint64_t total_bytes;
     uint64_t done_bytes;  /* bytes of the files already finished */
     char *rbuf;           /* stdio buffer of the open file (open_one) */
+    bool offsets;         /* vg_capture_keep_offsets(): fill file_off/file_span */
+    uint64_t pos;         /* with offsets: the open file's position after the last packet */
+    unsigned rec_hdr;     /* with offsets, classic pcap: record header bytes (16; 24 in the
+                           * "modified" format); 0: pcapng or unknown (ftello per packet) */
+    uint32_t snap;        /* the open file's snapshot length as libpcap applies it */
     vg_live_t *live;      /* live capture (capture_live.c); the fields above are unused */
     char err[512];
 };
@@ -185,9 +192,33 @@ static uint64_t file_offset(const vg_capture_t *c)
     if (!c->pcap)
         return 0;
     FILE *f = pcap_file(c->pcap);
-    long off = f ? ftell(f) : -1;
+    off_t off = f ? ftello(f) : -1;
     return off > 0 ? (uint64_t)off : 0;
 }
+
+/* Classic pcap: the bytes of a record header (the "modified" format's are longer); 0 for pcapng
+ * or anything else. Read with pread, which leaves the stream's position alone. */
+static unsigned record_header_size(FILE *f)
+{
+    uint8_t m[4];
+    if (!f || pread(fileno(f), m, 4, 0) != 4)
+        return 0;
+    uint32_t le = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+    uint32_t be = __builtin_bswap32(le);
+    if (le == 0xa1b2c3d4u || le == 0xa1b23c4du || be == 0xa1b2c3d4u || be == 0xa1b23c4du)
+        return 16;
+    if (le == 0xa1b2cd34u || be == 0xa1b2cd34u)
+        return 24;
+    return 0;
+}
+
+void vg_capture_keep_offsets(vg_capture_t *c, bool on)
+{
+    if (!c->live)
+        c->offsets = on;
+}
+
+size_t vg_capture_n_files(const vg_capture_t *c) { return c->live ? 0 : c->n_files; }
 
 static void finish_file(vg_capture_t *c)
 {
@@ -216,6 +247,11 @@ enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p)
             }
             c->linktype = pcap_datalink(c->pcap);
             c->file_pkts = 0;
+            if (c->offsets) {
+                c->pos = file_offset(c); /* after the file header (pcapng: its first blocks) */
+                c->rec_hdr = record_header_size(pcap_file(c->pcap));
+                c->snap = (uint32_t)pcap_snapshot(c->pcap);
+            }
         }
         struct pcap_pkthdr *h;
         const u_char *data;
@@ -229,10 +265,30 @@ enum vg_capture_result vg_capture_next(vg_capture_t *c, vg_packet_t *p)
             p->wirelen = h->len;
             p->linktype = c->linktype;
             p->file_idx = (uint16_t)c->cur;
+            if (c->offsets) {
+                /* libpcap reads sequentially through our stream, so this packet's record (and,
+                 * in pcapng, any non-packet blocks it skipped before it) lies between the
+                 * stream's position before and after the call. A classic pcap record is its
+                 * header and caplen bytes, unless libpcap cut a longer one to the snapshot
+                 * length (then caplen is that length): the position is then counted, not asked
+                 * for (ftello, with its lock, was 150 instructions a packet). */
+                uint64_t end = c->rec_hdr && h->caplen < c->snap
+                                   ? c->pos + c->rec_hdr + h->caplen : file_offset(c);
+                if (end > c->pos && end - c->pos <= UINT32_MAX) {
+                    p->file_off = c->pos;
+                    p->file_span = (uint32_t)(end - c->pos);
+                }
+                c->pos = end;
+            }
             c->file_pkts++;
             return VG_CAPTURE_OK;
         }
         if (r == PCAP_ERROR_BREAK) { /* end of this file */
+            if (c->offsets && c->rec_hdr && c->pos != file_offset(c)) /* a counting mistake:
+                * the references would be wrong (evidence checks each one it reads back) */
+                vg_log(VG_LOG_WARN, "%s: packet positions counted to %llu, the file ends at "
+                       "%llu", c->files[c->cur], (unsigned long long)c->pos,
+                       (unsigned long long)file_offset(c));
             finish_file(c);
             continue;
         }

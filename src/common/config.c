@@ -98,6 +98,7 @@ static const key_def_t keys[] = {
     {"evidence.enabled", T_BOOL, "false", "pcaps of alerted flows and the signed ledger (docs/EVIDENCE.md)"},
     {"evidence.ring-packets", T_UINT, "8", "latest packets kept per flow before its first alert"},
     {"evidence.memcap", T_SIZE, "64mb", "ring and write-buffer memory, all workers together"},
+    {"evidence.ring-copy", T_BOOL, "false", "rings keep copies of packets even when reading files (else where they are in the file, read back at the first alert)"},
     {"evidence.ring-idle", T_UINT, "1", "seconds without a packet before a flow's ring is reused rather than more memory taken (0: at the memcap only)"},
     {"evidence.max-packets", T_UINT, "10000", "packets per evidence file (then it is sealed)"},
     {"evidence.max-bytes", T_SIZE, "16mb", "bytes per evidence file (then it is sealed)"},

@@ -42,6 +42,10 @@ typedef struct vg_packet {
     uint32_t wirelen;      /* length on the wire */
     int linktype;          /* DLT_* of the capture */
     uint16_t file_idx;     /* which input file (index into the run's file list) */
+    uint32_t file_span;    /* with vg_capture_keep_offsets(): the packet's record is within
+                            * [file_off, file_off + file_span) of that file (pcapng: possibly
+                            * after blocks that are not packets); 0: not known (live capture) */
+    uint64_t file_off;
 
     /* --- filled by decode --- */
     uint32_t flags;        /* VG_PKT_* */

@@ -452,6 +452,8 @@ static void reader_add(reader_t *rd, const vg_packet_t *p)
     s->wirelen = p->wirelen;
     s->linktype = p->linktype;
     s->file_idx = p->file_idx;
+    s->file_span = p->file_span;
+    s->file_off = p->file_off;
     s->off = b->used;
     memcpy(b->data + b->used, p->data, len);
     b->used += (len + 7u) & ~7u;
@@ -578,6 +580,7 @@ static void run_config(run_t *r, const vg_config_t *cfg)
         .max_packets = vg_config_uint(cfg, "evidence.max-packets"),
         .max_bytes = vg_config_uint(cfg, "evidence.max-bytes"),
         .dir = r->evid_dir,
+        .ring_copy = vg_config_bool(cfg, "evidence.ring-copy"),
     };
     pthread_mutex_init(&r->fast_mu, NULL);
 }
@@ -677,6 +680,17 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
         if (fd >= 0)
             close(fd);
         return -1;
+    }
+    /* Reading files, evidence rings keep where each packet is in its file instead of a copy
+     * (read back at the flow's first alert; src/evidence). */
+    if (r->evidence && !r->live && !r->evid_cfg.ring_copy && vg_capture_n_files(cap) &&
+        vg_capture_n_files(cap) <= 65536 /* file_idx is 16 bits */) {
+        r->evid_cfg.n_files = vg_capture_n_files(cap);
+        r->evid_files = vg_xcalloc(r->evid_cfg.n_files, sizeof *r->evid_files);
+        for (size_t i = 0; i < r->evid_cfg.n_files; i++)
+            r->evid_files[i] = vg_capture_file_name(cap, (uint16_t)i);
+        r->evid_cfg.files = r->evid_files;
+        vg_capture_keep_offsets(cap, true);
     }
     stats_merge_init(&r->sm);
     evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers + (r->behave ? 1 : 0));
@@ -828,6 +842,7 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     free(rd.cur);
     evq_fini(&r->evq);
     stats_merge_fini(&r->sm);
+    free(r->evid_files);
     free(r->ifs);
     free(r);
     return rc;

@@ -33,6 +33,8 @@ typedef struct pkt_slot {
     uint32_t caplen, wirelen, off;
     int linktype;
     uint16_t file_idx;
+    uint32_t file_span;      /* vg_packet_t's: where the record is in its file (evidence) */
+    uint64_t file_off;
 } pkt_slot_t;
 
 typedef struct batch {
@@ -123,6 +125,7 @@ typedef struct run {
     bool evidence;
     vg_evid_config_t evid_cfg;
     char evid_dir[4096];
+    const char **evid_files;      /* evid_cfg.files (the capture's names) */
     /* fast.log: alerts are rare, so workers append under a mutex through stdio buffering */
     FILE *fast;
     pthread_mutex_t fast_mu;

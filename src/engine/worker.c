@@ -158,6 +158,8 @@ static void process_batch(worker_t *w, const batch_t *b)
             a->p.wirelen = s->wirelen;
             a->p.linktype = s->linktype;
             a->p.file_idx = s->file_idx;
+            a->p.file_span = s->file_span;
+            a->p.file_off = s->file_off;
             a->dr = vg_decode_packet(w->dec, &a->p);
             a->flow = wants_flow(w, &a->p, a->dr);
             if (a->flow) {

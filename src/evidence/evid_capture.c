@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,14 @@
 #define FDS_KEPT 16          /* files of alerted flows kept open per worker; more: open per write */
 #define PCAP_SNAPLEN 262144u
 
-enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_RING_CLOSED_RECLAIMS,
-       S_RING_EVICTIONS, S_RING_IDLE_RECLAIMS, S_RING_DROPS, S_TRUNCATED, S_WRITE_ERRORS, S_N };
+enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_REREAD_ERRORS, S_REREADS,
+       S_RING_CLOSED_RECLAIMS, S_RING_EVICTIONS, S_RING_IDLE_RECLAIMS, S_RING_DROPS, S_TRUNCATED,
+       S_WRITE_ERRORS, S_N };
 static const char *const s_names[S_N] = {
     "evidence.files", "evidence.flows_untracked", "evidence.linktype_skips", "evidence.packets",
-    "evidence.ring_closed_reclaims", "evidence.ring_evictions", "evidence.ring_idle_reclaims",
-    "evidence.ring_memcap_drops", "evidence.truncated", "evidence.write_errors",
+    "evidence.reread_errors", "evidence.rereads", "evidence.ring_closed_reclaims",
+    "evidence.ring_evictions", "evidence.ring_idle_reclaims", "evidence.ring_memcap_drops",
+    "evidence.truncated", "evidence.write_errors",
 };
 static const vg_stats_table_t s_table = {s_names, S_N};
 
@@ -31,15 +34,29 @@ static const vg_stats_table_t s_table = {s_names, S_N};
 #define POOL_CLASSES 12   /* up to 2^18 = PCAP_SNAPLEN */
 #define SLAB_SIZE (512u * 1024)
 
-/* A packet in a ring: this header, then caplen bytes, padded to 16 (record sizes are kept / 16). */
+/* A packet in a ring: this header, then either (span 0) caplen bytes, padded to 16, or (span > 0:
+ * reading files) a ref_t saying where the packet's record is in input file file_idx: within
+ * [off, off + span), read back at the flow's first alert. Record sizes are multiples of 16 (they
+ * are kept / 16). */
 typedef struct rec {
     vg_time_t ts;
     uint64_t pcap_cnt;
     uint32_t caplen, wirelen;
-    uint64_t pad;
+    uint32_t span;
+    uint16_t file_idx;
+    uint16_t pad;
 } rec_t;
+typedef struct ref {
+    uint64_t off;
+    uint64_t check;          /* fingerprint of the packet's first bytes (fingerprint()) */
+} ref_t;
 #define REC_SIZE(caplen) (sizeof(rec_t) + (((size_t)(caplen) + 15) & ~(size_t)15))
+#define REF_REC_SIZE (sizeof(rec_t) + sizeof(ref_t))
 #define RING_MIN 256u
+/* A reference is kept only when the span is at most this much more than the packet (pcapng: the
+ * non-packet blocks libpcap skipped before it), so reading one back needs a bounded buffer. */
+#define SPAN_SLACK 65536u
+#define FD_CACHE 8           /* input files kept open per worker for reading packets back */
 
 /* The file of an alerted flow. */
 typedef struct afile {
@@ -115,7 +132,27 @@ struct vg_evid_ctx {
     vg_time_t now;           /* packet time of the latest packet seen */
     EVP_MD *sha256;          /* fetched once (EVP_sha256's implicit fetch costs per init) */
     EVP_MD_CTX *sha_tmp;     /* for the hash of a file so far: a copy of its state, finished */
+    /* Reading files: the input files rings keep references into (cfg.files), each probed at its
+     * first packet here: format, and identity (device, inode, size, mtime) which must still be
+     * the same when packets are read back. */
+    struct src {
+        char *path;
+        int8_t state;        /* 0: not probed yet; 1: references; -1: copies (unknown format) */
+        uint8_t fmt;         /* F_* */
+        bool swapped;        /* pcap: big-endian headers; pcapng: the first section's order */
+        uint8_t hdrsize;     /* pcap: record header bytes (16, or 24 for the "modified" format) */
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+    } *src;
+    size_t n_src;
+    struct { int idx, fd; } fdc[FD_CACHE]; /* open input files (idx -1: free slot) */
+    unsigned fdc_next;
+    uint8_t *rbuf;           /* a record read back */
+    size_t rbuf_cap;
 };
+enum { F_PCAP, F_PCAPNG };
 
 /* A flow that got no state (the memcap), so it is counted once and not retried per packet. */
 static char untracked_mark;
@@ -134,6 +171,15 @@ vg_evid_ctx_t *vg_evid_ctx_new(const vg_evid_config_t *cfg)
     if (c->cfg.ring_packets > 65536)
         c->cfg.ring_packets = 65536;
     c->ef_size = (sizeof(eflow_t) + c->cfg.ring_packets * sizeof(uint16_t) + 15) & ~(size_t)15;
+    if (cfg->files && !cfg->ring_copy && cfg->n_files) {
+        c->n_src = cfg->n_files;
+        c->src = vg_xcalloc(c->n_src, sizeof *c->src);
+        for (size_t i = 0; i < c->n_src; i++)
+            c->src[i].path = vg_xstrdup(cfg->files[i]);
+    }
+    c->cfg.files = NULL; /* c->src has them */
+    for (unsigned i = 0; i < FD_CACHE; i++)
+        c->fdc[i].idx = c->fdc[i].fd = -1;
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->sha_tmp = EVP_MD_CTX_new();
     if (!c->sha256 || !c->sha_tmp) {
@@ -164,12 +210,22 @@ void vg_evid_ctx_free(vg_evid_ctx_t *c)
     }
     EVP_MD_CTX_free(c->sha_tmp);
     EVP_MD_free(c->sha256);
+    for (unsigned i = 0; i < FD_CACHE; i++)
+        if (c->fdc[i].fd >= 0)
+            close(c->fdc[i].fd);
+    for (size_t i = 0; i < c->n_src; i++)
+        free(c->src[i].path);
+    free(c->src);
+    free(c->rbuf);
     free(c->dir);
     free(c);
 }
 
 uint64_t vg_evid_mem_used(const vg_evid_ctx_t *c) { return c->slab_bytes + c->other_bytes; }
-uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c) { return c->ring_bytes + c->other_bytes; }
+uint64_t vg_evid_mem_flows(const vg_evid_ctx_t *c)
+{
+    return c->ring_bytes + c->other_bytes - c->rbuf_cap; /* the read-back buffer is no flow's */
+}
 const vg_stats_table_t *vg_evid_stats_table(void) { return &s_table; }
 const uint64_t *vg_evid_stats_values(const vg_evid_ctx_t *c) { return c->counters; }
 
@@ -575,11 +631,16 @@ static uint32_t ring_fit(eflow_t *ef, uint32_t need)
     return UINT32_MAX;
 }
 
+static uint32_t rec_size(const rec_t *r)
+{
+    return (uint32_t)(r->span ? REF_REC_SIZE : REC_SIZE(r->caplen));
+}
+
 /* Each record r of the ring, oldest first. */
 #define RING_FOREACH(ef, r)                                                                        \
     for (uint32_t ri_ = 0, off_ = (ef)->first;                                                     \
          ri_ < (ef)->n && ((r) = rec_at((ef), off_), 1);                                           \
-         ri_++, off_ += (uint32_t)REC_SIZE((r)->caplen),                                          \
+         ri_++, off_ += rec_size(r),                                                               \
          off_ = ((ef)->wrapped && off_ == (ef)->wrap) ? 0 : off_)
 
 /* A buffer of at least `want` bytes for the ring, the records moved into it in order. */
@@ -616,18 +677,213 @@ static bool ring_grow(vg_evid_ctx_t *c, eflow_t *ef, size_t want)
     return true;
 }
 
+/* --- references into the input files --- */
+
+static uint32_t get32(const uint8_t *p, bool swapped)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return swapped ? __builtin_bswap32(v) : v;
+}
+
+/* A fingerprint of a packet's first bytes (at most 48: the headers, which decoding has just
+ * read, so this reads nothing cold), checked when the packet is read back: a reference that
+ * does not lead to the same bytes is an error, never silently other bytes in the pcap. */
+static uint64_t fingerprint(const uint8_t *d, uint32_t n)
+{
+    /* the first 48 bytes (Ethernet, IP and TCP headers up to the acknowledgement number: a
+     * packet differs from its neighbours' in the IP id and the TCP numbers), six words each
+     * times its own odd constant, summed: independent multiplies, no loop */
+    uint8_t tail[48];
+    if (n < sizeof tail) {
+        memset(tail, 0, sizeof tail);
+        memcpy(tail, d, n);
+        d = tail;
+    }
+    uint64_t v[6];
+    memcpy(v, d, sizeof v);
+    uint64_t h = n * 0x2545f4914f6cdd1dull + v[0] * 0x9e3779b97f4a7c15ull +
+                 v[1] * 0xc2b2ae3d27d4eb4full + v[2] * 0x165667b19e3779f9ull +
+                 v[3] * 0xd6e8feb86659fd93ull + v[4] * 0xff51afd7ed558ccdull +
+                 v[5] * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+static void reread_error(vg_evid_ctx_t *c, const char *path, uint64_t pcap_cnt, const char *why)
+{
+    c->counters[S_REREAD_ERRORS]++;
+    if (!c->logged_error) {
+        vg_log(VG_LOG_ERROR, "evidence: %s: packet %llu could not be read back for its flow's "
+               "pcap (%s); it is missing from it (further errors are counted in "
+               "evidence.reread_errors)", path, (unsigned long long)pcap_cnt, why);
+        c->logged_error = true;
+    }
+}
+
+/* An open descriptor of input file idx (kept in a small cache), -1 on failure (*why says why).
+ * At the file's probe (state 0) it records the file's identity; later it checks it. */
+static int src_fd(vg_evid_ctx_t *c, size_t idx, const char **why)
+{
+    struct src *s = &c->src[idx];
+    int fd = -1;
+    unsigned slot = FD_CACHE;
+    for (unsigned i = 0; i < FD_CACHE; i++)
+        if (c->fdc[i].idx == (int)idx) {
+            fd = c->fdc[i].fd;
+            slot = i;
+        }
+    if (fd < 0) {
+        fd = open(s->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            *why = strerror(errno);
+            return -1;
+        }
+        slot = c->fdc_next++ % FD_CACHE;
+        if (c->fdc[slot].fd >= 0)
+            close(c->fdc[slot].fd);
+        c->fdc[slot].idx = (int)idx;
+        c->fdc[slot].fd = fd;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    if (s->state == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        s->size = st.st_size;
+        s->mtime = st.st_mtim;
+    } else if (st.st_dev != s->dev || st.st_ino != s->ino || st.st_size != s->size ||
+               st.st_mtim.tv_sec != s->mtime.tv_sec || st.st_mtim.tv_nsec != s->mtime.tv_nsec) {
+        close(fd);
+        c->fdc[slot].idx = c->fdc[slot].fd = -1;
+        *why = "the capture file changed during the run";
+        return -1;
+    }
+    return fd;
+}
+
+static bool read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t r = pread(fd, buf, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        buf = (uint8_t *)buf + r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return true;
+}
+
+/* Input file idx at its first packet here: whether rings can keep references into it (a pcap
+ * or pcapng file, as libpcap read it), and its identity. */
+static bool src_usable(vg_evid_ctx_t *c, size_t idx)
+{
+    struct src *s = &c->src[idx];
+    if (s->state)
+        return s->state > 0;
+    const char *why = NULL;
+    int fd = src_fd(c, idx, &why); /* state 0: records the identity */
+    s->state = -1;
+    uint8_t h[12];
+    if (fd < 0 || !read_at(fd, h, sizeof h, 0))
+        return false;
+    uint32_t m = get32(h, false), sm = __builtin_bswap32(m);
+    if (m == 0xa1b2c3d4u || m == 0xa1b23c4du || sm == 0xa1b2c3d4u || sm == 0xa1b23c4du) {
+        s->fmt = F_PCAP;
+        s->swapped = m != 0xa1b2c3d4u && m != 0xa1b23c4du;
+        s->hdrsize = 16;
+    } else if (m == 0xa1b2cd34u || sm == 0xa1b2cd34u) { /* the "modified" pcap format */
+        s->fmt = F_PCAP;
+        s->swapped = m != 0xa1b2cd34u;
+        s->hdrsize = 24;
+    } else if (m == 0x0a0d0d0au) {
+        s->fmt = F_PCAPNG;
+        s->swapped = get32(h + 8, false) != 0x1a2b3c4du;
+    } else {
+        return false; /* another format libpcap reads: copies */
+    }
+    s->state = 1;
+    return true;
+}
+
+/* The bytes of a ring record kept as a reference: read back from its file, found in the record
+ * (pcap) or in the packet block that ends the span (pcapng), and checked against the
+ * fingerprint. NULL (logged, counted) when they cannot be. */
+static const uint8_t *reread(vg_evid_ctx_t *c, const rec_t *r)
+{
+    const ref_t *rf = (const ref_t *)(const void *)(r + 1);
+    struct src *s = &c->src[r->file_idx];
+    const char *why = "not found where it was read";
+    c->counters[S_REREADS]++;
+    int fd = src_fd(c, r->file_idx, &why);
+    if (fd < 0)
+        goto fail;
+    if (r->span > c->rbuf_cap) {
+        c->other_bytes += r->span - c->rbuf_cap;
+        c->rbuf = vg_xrealloc(c->rbuf, r->span);
+        c->rbuf_cap = r->span;
+    }
+    uint8_t *b = c->rbuf;
+    if (!read_at(fd, b, r->span, rf->off)) {
+        why = "read error or the file is shorter";
+        goto fail;
+    }
+    const uint8_t *d = NULL;
+    if (s->fmt == F_PCAP) {
+        if (s->hdrsize + (uint64_t)r->caplen <= r->span &&
+            get32(b + 8, s->swapped) >= r->caplen) /* libpcap may have cut it to the snaplen */
+            d = b + s->hdrsize;
+    } else {
+        /* blocks from the start of the span; the last one is the packet's */
+        bool sw = s->swapped;
+        for (uint64_t q = 0; q + 12 <= r->span;) {
+            uint32_t type = get32(b + q, sw), len;
+            if (type == 0x0a0d0d0au) /* a new section: its own byte order */
+                sw = get32(b + q + 8, false) != 0x1a2b3c4du;
+            len = get32(b + q + 4, sw);
+            if (len < 12 || len % 4 || q + len > r->span)
+                break;
+            if (q + len == r->span) {
+                uint32_t at = type == 3 ? 12 : (type == 6 || type == 2) ? 28 : 0;
+                if (at && at + (uint64_t)r->caplen <= len)
+                    d = b + q + at;
+                break;
+            }
+            q += len;
+        }
+    }
+    if (d && fingerprint(d, r->caplen) == rf->check)
+        return d;
+    if (d)
+        why = "the bytes there are not the packet's";
+fail:
+    reread_error(c, s->path, r->pcap_cnt, why);
+    return NULL;
+}
+
 /* Keeps packet p as the newest of the flow's ring: the oldest goes when the ring holds
  * ring_packets, or when the buffer is full and cannot grow (the largest size, or the memcap:
- * then the packets lost are counted). False when p itself could not be kept. */
+ * then the packets lost are counted). False when p itself could not be kept. Reading files, the
+ * record is where the packet is in its file rather than its bytes (see evidence.h). */
 static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
 {
-    size_t need = REC_SIZE(p->caplen);
+    bool ref = p->file_span && p->file_idx < c->n_src && !(p->flags & VG_PKT_REASSEMBLED) &&
+               p->file_span <= (uint64_t)p->caplen + SPAN_SLACK && src_usable(c, p->file_idx);
+    size_t need = ref ? REF_REC_SIZE : REC_SIZE(p->caplen);
     if (need > class_size(POOL_CLASSES - 1))
         return false;
     if (ef->ring)
         ef->touched = true;
-    else if (!ring_grow(c, ef, need * 2 > RING_MIN ? need * 2 : RING_MIN))
-        return false;
+    else if (!ring_grow(c, ef, ref ? VG_MAX(VG_MIN((size_t)c->cfg.ring_packets * REF_REC_SIZE,
+                                                   1024), RING_MIN)
+                                   : need * 2 > RING_MIN ? need * 2 : RING_MIN))
+        return false; /* references: room for up to 21 at once, so the default ring of 8 never
+                       * grows (most flows have a few packets) */
     if (ef->n == c->cfg.ring_packets)
         ring_drop_oldest(c, ef);
     uint32_t off;
@@ -646,7 +902,15 @@ static bool ring_put(vg_evid_ctx_t *c, eflow_t *ef, const vg_packet_t *p)
         ring_drop_oldest(c, ef);
     }
     rec_t h = {.ts = p->ts, .pcap_cnt = p->pcap_cnt, .caplen = p->caplen, .wirelen = p->wirelen};
-    ring_store(ef->ring + off, &h, p->data, p->caplen);
+    if (ref) {
+        h.span = p->file_span;
+        h.file_idx = p->file_idx;
+        ref_t rf = {.off = p->file_off, .check = fingerprint(p->data, p->caplen)};
+        memcpy(ef->ring + off, &h, sizeof h);
+        memcpy(ef->ring + off + sizeof h, &rf, sizeof rf);
+    } else {
+        ring_store(ef->ring + off, &h, p->data, p->caplen);
+    }
     ef->last = p->ts;
     uint32_t idx = ef->sz_head + ef->n;
     if (idx >= c->cfg.ring_packets)
@@ -777,9 +1041,13 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     obuf_put(c, af, gh, sizeof gh);
     if (ef->ring) {
         const rec_t *r;
-        RING_FOREACH(ef, r)
-            put_record(c, af, r->ts, r->pcap_cnt, (const uint8_t *)(r + 1), r->caplen,
-                       r->wirelen);
+        RING_FOREACH(ef, r) {
+            const uint8_t *d = r->span ? reread(c, r) : (const uint8_t *)(r + 1);
+            if (d)
+                put_record(c, af, r->ts, r->pcap_cnt, d, r->caplen, r->wirelen);
+            else
+                ef->dropped++;
+        }
     }
     ring_free(c, ef);
     alert_ref(c, af, pcap_cnt, ref);

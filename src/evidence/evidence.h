@@ -32,6 +32,15 @@ typedef struct vg_evid_config {
     uint64_t max_packets;   /* per file: the file is sealed when it holds this many packets */
     uint64_t max_bytes;     /* per file: ... or this many bytes */
     const char *dir;        /* LOGDIR/evidence (must exist) */
+    /* The input capture files, when reading files (packets carry file_idx, file_off and
+     * file_span: vg_capture_keep_offsets): a ring then keeps where each packet's record is in
+     * its file instead of a copy of its bytes, and the first alert reads the ring's packets back
+     * from there (the file must not change meanwhile: checked, and a packet that cannot be read
+     * back is counted in evidence.reread_errors and logged). NULL, or ring_copy: copies (live
+     * capture, where the packets are gone). Reassembled IP datagrams are always copied. */
+    const char *const *files;
+    size_t n_files;
+    bool ring_copy;         /* evidence.ring-copy: copies even when files are given */
 } vg_evid_config_t;
 
 typedef struct vg_evid_ctx vg_evid_ctx_t;

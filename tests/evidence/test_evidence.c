@@ -179,6 +179,136 @@ static void test_ring_then_file(void **st)
     vg_evid_ctx_free(c);
 }
 
+/* Reading files, rings keep where each packet is in its capture (file_off/file_span) and the first
+ * alert reads them back: the pcap holds the same bytes as the input's records; a packet whose
+ * file changed meanwhile, or whose reference leads to other bytes, is not written but counted
+ * (evidence.reread_errors, and in the file's ring_dropped); reassembled datagrams are copied. */
+static uint64_t stat_of(const vg_evid_ctx_t *c, const char *name);
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+enum { NREF = 6 };
+static void test_ring_references(void **st)
+{
+    (void)st;
+    char dir[300], cap[400];
+    subdir(dir, sizeof dir, "refs");
+    snprintf(cap, sizeof cap, "%s/in.pcap", tmpdir);
+    /* the input: a classic pcap of NREF records of 1000 + i bytes, each byte i * 7 + k */
+    static uint8_t pk[NREF][1100];
+    uint64_t off[NREF];
+    FILE *f = fopen(cap, "wb");
+    assert_non_null(f);
+    uint8_t gh[24] = {0};
+    put_le32(gh, 0xa1b2c3d4u);
+    gh[4] = 2;
+    gh[6] = 4;
+    put_le32(gh + 16, 65535);
+    put_le32(gh + 20, 1);
+    fwrite(gh, 1, 24, f);
+    for (int i = 0; i < NREF; i++) {
+        uint32_t len = 1000 + (uint32_t)i;
+        for (uint32_t k = 0; k < len; k++)
+            pk[i][k] = (uint8_t)(i * 7 + k);
+        uint8_t rh[16];
+        put_le32(rh, 1600000000u + (uint32_t)i);
+        put_le32(rh + 4, 0);
+        put_le32(rh + 8, len);
+        put_le32(rh + 12, len);
+        off[i] = (uint64_t)ftell(f);
+        fwrite(rh, 1, 16, f);
+        fwrite(pk[i], 1, len, f);
+    }
+    fclose(f);
+    const char *files[] = {cap};
+    vg_evid_config_t cfg = {.ring_packets = 4, .memcap = 1 << 20, .max_packets = 1000,
+                            .max_bytes = 1 << 20, .dir = dir, .files = files, .n_files = 1};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    void *slot = NULL;
+    vg_evid_sealed_t s;
+    vg_evid_ref_t ref;
+    for (int i = 0; i < NREF; i++) {
+        vg_packet_t p = mkpkt(pk[i], 1000 + (uint32_t)i, (uint64_t)i + 1); /* same bytes */
+        for (uint32_t k = 0; k < p.caplen; k++)
+            pk[i][k] = (uint8_t)(i * 7 + k); /* mkpkt filled the buffer: restore it */
+        p.file_off = off[i];
+        p.file_span = 16 + p.caplen;
+        assert_false(vg_evid_packet(c, &slot, &p, &s));
+    }
+    /* four 1000-byte packets: as references, a ring far smaller than their bytes */
+    assert_true(vg_evid_mem_flows(c) < 1024);
+    assert_true(vg_evid_alert(c, &slot, 7, NREF, &ref));
+    assert_int_equal(ref.packet, 4);
+    assert_int_equal(stat_of(c, "evidence.rereads"), 4);
+    assert_true(vg_evid_flow_end(c, &slot, &s));
+    assert_int_equal(s.packets, 4);
+    assert_int_equal(s.ring_dropped, 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", dir, s.file);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t rd[1100];
+    assert_int_equal(fread(rd, 1, 24, f), 24);
+    for (int i = NREF - 4; i < NREF; i++) { /* the last four, as in the input */
+        uint8_t rh[16];
+        assert_int_equal(fread(rh, 1, 16, f), 16);
+        assert_int_equal(rh[8] | rh[9] << 8, 1000 + i);
+        assert_int_equal(fread(rd, 1, 1000 + (size_t)i, f), 1000 + (size_t)i);
+        assert_memory_equal(rd, pk[i], 1000 + (size_t)i);
+    }
+    assert_int_equal(fread(rd, 1, 1, f), 0);
+    fclose(f);
+    assert_int_equal(stat_of(c, "evidence.reread_errors"), 0);
+
+    /* a reference that leads to other bytes (another record's place): not written, counted */
+    for (int i = 0; i < 2; i++) {
+        vg_packet_t p = mkpkt(pk[i], 1000 + (uint32_t)i, (uint64_t)i + 1);
+        for (uint32_t k = 0; k < p.caplen; k++)
+            pk[i][k] = (uint8_t)(i * 7 + k);
+        p.file_off = off[i + 2]; /* wrong record, and its header says a longer packet */
+        p.file_span = 16 + p.caplen;
+        vg_evid_packet(c, &slot, &p, &s);
+    }
+    /* a reassembled datagram is copied (its bytes are in no record of the file) */
+    uint8_t dgram[80];
+    vg_packet_t p = mkpkt(dgram, sizeof dgram, 3);
+    p.flags = VG_PKT_REASSEMBLED;
+    p.file_off = off[3];
+    p.file_span = 16 + 1003;
+    vg_evid_packet(c, &slot, &p, &s);
+    assert_true(vg_evid_alert(c, &slot, 8, 3, &ref));
+    assert_int_equal(stat_of(c, "evidence.reread_errors"), 2);
+    assert_int_equal(stat_of(c, "evidence.rereads"), 4 + 2);
+    assert_true(vg_evid_flow_end(c, &slot, &s));
+    assert_int_equal(s.packets, 1);      /* the datagram */
+    assert_int_equal(s.ring_dropped, 2); /* the two that could not be read back */
+    assert_int_equal(s.size, 24 + 16 + sizeof dgram);
+
+    /* the capture file changes before the alert: nothing is read from it */
+    for (int i = 0; i < 3; i++) {
+        vg_packet_t q = mkpkt(pk[i], 1000 + (uint32_t)i, (uint64_t)i + 1);
+        for (uint32_t k = 0; k < q.caplen; k++)
+            pk[i][k] = (uint8_t)(i * 7 + k);
+        q.file_off = off[i];
+        q.file_span = 16 + q.caplen;
+        vg_evid_packet(c, &slot, &q, &s);
+    }
+    f = fopen(cap, "ab");
+    assert_non_null(f);
+    fputc(0, f);
+    fclose(f);
+    assert_true(vg_evid_alert(c, &slot, 9, 3, &ref));
+    assert_int_equal(stat_of(c, "evidence.reread_errors"), 2 + 3);
+    assert_true(vg_evid_flow_end(c, &slot, &s));
+    assert_int_equal(s.packets, 0);
+    assert_int_equal(s.ring_dropped, 3);
+    assert_int_equal(vg_evid_mem_flows(c), 0); /* every flow's memory is back */
+    vg_evid_ctx_free(c);
+}
+
 /* The ring with packets of mixed sizes (it is one buffer per flow, used circularly, growing while
  * it holds fewer than ring_packets): for every number of packets a flow had before its alert,
  * the file holds exactly the latest min(N, K), oldest first, each with its own length and
@@ -667,6 +797,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ring_then_file),
         cmocka_unit_test(test_ring_mixed_sizes),
+        cmocka_unit_test(test_ring_references),
         cmocka_unit_test(test_many_open_files),
         cmocka_unit_test(test_memcap),
         cmocka_unit_test(test_ring_reclaim),

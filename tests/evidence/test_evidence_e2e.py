@@ -12,7 +12,17 @@
           of one flow and one of a period verify elsewhere; a changed pcap in it is found.
   crash:  SIGKILL during a run: verify reports only an incomplete state (unsigned tail, unsealed
           files), every entry before it checks, and every alert entry is in eve.json.
-usage: test_evidence_e2e.py --vigil PATH [--gen PATH] tamper|crash
+  reread: reading files, rings keep where packets are in their capture and read them back at the
+          first alert: over five captures in one run (pcap little- and big-endian, nanosecond,
+          the "modified" pcap format, pcapng in both byte orders with several sections, blocks
+          that are not packets and packet options), with flows spanning files and a fragmented
+          request (a reassembled datagram, which rings copy), the evidence pcaps are byte for byte
+          those of the copying path (evidence.ring-copy=true), with 1 and 2 workers; each holds
+          the tail of its flow's packets as they are in the input, and the run verifies.
+  corpus: the same comparison on real captures (every pcap and pcapng file under CORPUS/pcaps
+          below 30 MB, in one run, with the ET Open rules there), with 1 and with 2 workers:
+          skipped (77) without them.
+usage: test_evidence_e2e.py --vigil PATH [--gen PATH] [--corpus DIR] tamper|crash|reread|corpus
 """
 import argparse
 import hashlib
@@ -72,6 +82,17 @@ class T:
     def __init__(self, vigil, tmp):
         self.vigil, self.tmp, self.failed = vigil, tmp, []
         self.keys = os.path.join(tmp, "keys")
+
+    def cleanup(self):
+        """The scratch directory goes, unless something failed (then it is kept to look at)."""
+        if not self.failed:
+            shutil.rmtree(self.tmp)
+        else:
+            print("kept " + self.tmp)
+
+    def status(self):
+        print("FAILED: %d" % len(self.failed) if self.failed else "OK")
+        return 1 if self.failed else 0
 
     def check(self, cond, what):
         if not cond:
@@ -384,12 +405,8 @@ def tamper(a):
         r = subprocess.run([a.vigil, "verify", run], capture_output=True, text=True, env=env)
         t.check(r.returncode == 0 and "the ledger itself" in r.stdout, "fallback key: %r" % r.stdout)
     finally:
-        if not t.failed:
-            shutil.rmtree(tmp)
-        else:
-            print("kept " + tmp)
-    print("FAILED: %d" % len(t.failed) if t.failed else "OK")
-    return 1 if t.failed else 0
+        t.cleanup()
+    return t.status()
 
 
 def crash(a):
@@ -450,21 +467,229 @@ def crash(a):
         t.check(kinds <= {"file_unsealed", "file_orphaned"} and rc in (0, 3),
                 "after the next run only the crashed run's unsealed files remain: %s" % rep["problems"])
     finally:
-        if not t.failed:
-            shutil.rmtree(tmp)
-        else:
-            print("kept " + tmp)
-    print("FAILED: %d" % len(t.failed) if t.failed else "OK")
-    return 1 if t.failed else 0
+        t.cleanup()
+    return t.status()
+
+
+def write_pcap_variant(path, packets, big=False, nsec=False, modified=False):
+    """Classic pcap in the other layouts libpcap reads: big-endian, nanosecond timestamps, or
+    the "modified" format (24-byte record headers)."""
+    e = ">" if big else "<"
+    magic = 0xA1B2CD34 if modified else 0xA1B23C4D if nsec else 0xA1B2C3D4
+    with open(path, "wb") as f:
+        f.write(struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, 65535, 1))
+        for ts, data in packets:
+            frac = ts % 1000000 * (1000 if nsec else 1)
+            h = struct.pack(e + "IIII", ts // 1000000, frac, len(data), len(data))
+            if modified:
+                h += struct.pack(e + "IHBB", 0, 0x0800, 0, 0)
+            f.write(h + data)
+
+
+def write_pcapng_variant(path, packets, big=False, sections=1):
+    """pcapng in either byte order, the packets split over `sections` sections (each a section
+    header and an interface), with blocks that are not packets between packets (interface
+    statistics, name resolution, an unknown type) and a comment option on some packets."""
+    e = ">" if big else "<"
+
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack(e + "II", btype, n) + body + struct.pack(e + "I", n)
+
+    def section():
+        return (block(0x0A0D0D0A, struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1)) +
+                block(1, struct.pack(e + "HHI", 1, 0, 65535)))
+
+    out = bytearray()
+    per = -(-len(packets) // sections)
+    for k, (ts, data) in enumerate(packets):
+        if k % per == 0:
+            out += section()
+        if k % 3 == 1:
+            out += block(5, struct.pack(e + "III", 0, ts >> 32, ts & 0xFFFFFFFF))
+        if k % 4 == 2:
+            out += block(4, struct.pack(e + "HH", 0, 0))
+        if k % 5 == 3:
+            out += block(0x40000BAD, b"not a packet")
+        opts = b""
+        if k % 2:
+            c = b"packet %d" % k
+            opts = struct.pack(e + "HH", 1, len(c)) + c + b"\0" * (-len(c) % 4) + \
+                struct.pack(e + "HH", 0, 0)
+        data_padded = data + b"\0" * (-len(data) % 4)
+        out += block(6, struct.pack(e + "IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data),
+                                    len(data)) + data_padded + opts)
+    open(path, "wb").write(bytes(out))
+
+
+def frag_send(c, data):
+    """The client sends data in one TCP segment cut into two IP fragments."""
+    seg = P.l4(6, c.cli, c.srv, sport=c.cport, dport=c.sport, flags=0x18, seq=c.cseq,
+               ack=c.sseq, payload=data)
+    c.cseq += len(data)
+    cut = 24  # a multiple of 8
+    for off, part, more in ((0, seg[:cut], True), (cut, seg[cut:], False)):
+        c.pkts.append((c.ts, P.eth(P.ipv4(c.cli, c.srv, 6, part, ident=77, frag_off=off,
+                                          more=more))))
+        c.ts += c.step
+
+
+def reread(a):
+    tmp = tempfile.mkdtemp(prefix="vigil-evid-reread-")
+    t = T(a.vigil, tmp)
+    try:
+        convs = []
+        for i in range(1, 41):
+            c = P.TcpConv("10.1.%d.%d" % (i // 250, i % 250 + 1), 41000 + i, "192.0.2.80", 80,
+                          ts=BASE + i * 2_000, step=7_000)  # flows overlap in time
+            c.handshake()
+            for k in range(i % 9):
+                c.send(True, b"GET /ok%d HTTP/1.1\r\nHost: a\r\n\r\n" % k)
+                c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            if i == 7:
+                frag_send(c, b"GET /exploit?frag HTTP/1.1\r\nHost: a\r\n\r\n")
+            else:
+                c.send(True, b"GET /%s?i=%d HTTP/1.1\r\nHost: a\r\n\r\n" %
+                       (b"exploit" if i % 3 == 1 else b"fine", i))
+            c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            for k in range(i % 4):
+                c.send(True, b"GET /after%d HTTP/1.1\r\nHost: a\r\n\r\n" % k)
+                c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            c.close()
+            convs.append(c)
+        pk = sorted((p for c in convs for p in c.pkts), key=lambda p: p[0])
+        n = len(pk)
+        cuts = [0, n // 5, 2 * n // 5, 3 * n // 5, 4 * n // 5, n]
+        parts = [pk[cuts[k]:cuts[k + 1]] for k in range(5)]
+        files = [os.path.join(tmp, f) for f in ("a.pcap", "b.pcapng", "c.pcap", "d.pcapng",
+                                                 "e.pcap")]
+        P.write_pcap(files[0], parts[0])
+        write_pcapng_variant(files[1], parts[1], sections=2)
+        write_pcap_variant(files[2], parts[2], big=True, nsec=True)
+        write_pcapng_variant(files[3], parts[3], big=True, sections=2)
+        write_pcap_variant(files[4], parts[4], modified=True)
+        runs = {}
+        for name, extra in (("copy", ["--workers", "1", "--set", "evidence.ring-copy=true"]),
+                            ("ref1", ["--workers", "1"]), ("ref2", ["--workers", "2"])):
+            out = os.path.join(tmp, name)
+            r = t.read(files, out, *extra, check=False)
+            if not t.check(r.returncode == 0, "%s: vigil read exit %d: %s" %
+                           (name, r.returncode, r.stderr)):
+                return 1
+            t.check("packet positions" not in r.stderr and "read back" not in r.stderr,
+                    "%s: no warning about packet positions: %s" % (name, r.stderr))
+            ev = os.path.join(out, "evidence")
+            runs[name] = {f: open(os.path.join(ev, f), "rb").read()
+                          for f in os.listdir(ev) if f.endswith(".pcap")}
+            stats = [json.loads(l) for l in open(os.path.join(out, "eve.json"))
+                     if '"final":true' in l][-1]["stats"]["evidence"]
+            t.check(stats["reread_errors"] == 0, "%s: no packet failed to read back: %s" %
+                    (name, stats))
+            if name == "copy":
+                t.check(stats["rereads"] == 0, "copy: nothing read back: %s" % stats)
+            else:
+                t.check(stats["rereads"] > 0, "%s: ring packets read back: %s" % (name, stats))
+            rc, rep = t.verify(out)
+            t.check(rc == 0 and rep["problems"] == [], "%s verifies: %d %s" % (name, rc, rep))
+        alerted = [c for i, c in enumerate(convs, 1) if i % 3 == 1 or i == 7]
+        t.check(len(runs["copy"]) == len(alerted), "one pcap per alerted flow: %d of %d" %
+                (len(runs["copy"]), len(alerted)))
+        for name in ("ref1", "ref2"):
+            t.check(runs[name] == runs["copy"],
+                    "%s: the evidence pcaps are byte for byte the copying path's (%s)" %
+                    (name, sorted(f for f in set(runs[name]) | set(runs["copy"])
+                                  if runs[name].get(f) != runs["copy"].get(f))))
+        # each pcap against the input: the tail of its flow's packets, as they are in the input
+        # (the fragmented flow: its reassembled request instead of the two fragments)
+        seen_frag = False
+        for f, data in sorted(runs["ref1"].items()):
+            recs = []
+            off = 24
+            while off + 16 <= len(data):
+                sec, usec, incl = struct.unpack("<III", data[off:off + 12])
+                recs.append((sec * 1000000 + usec, data[off + 16:off + 16 + incl]))
+                off += 16 + incl
+            owner = [c for c in alerted if recs and recs[-1] in c.pkts]
+            if not t.check(len(owner) == 1, "%s: its last packet is one alerted flow's" % f):
+                continue
+            flow = owner[0].pkts
+            if any(b"/exploit?frag" in d for _, d in recs):
+                seen_frag = True
+                whole = [r for r in recs if r not in flow]
+                t.check(len(whole) == 1 and b"/exploit?frag" in whole[0][1],
+                        "%s: the reassembled request is the one record not in the input" % f)
+                recs = [r for r in recs if r in flow]
+                flow = [p for p in flow if struct.unpack("!H", p[1][20:22])[0] & 0x3FFF == 0]
+            t.check(len(recs) >= RING and recs == flow[len(flow) - len(recs):],
+                    "%s: %d records, the last of its flow's %d packets, in order" %
+                    (f, len(recs), len(flow)))
+        t.check(seen_frag, "the fragmented flow's pcap was checked")
+    finally:
+        t.cleanup()
+    return t.status()
+
+
+def corpus(a):
+    caps = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(a.corpus or "", "pcaps"))
+                  for f in fs if f.endswith((".pcap", ".pcapng")) and
+                  os.path.getsize(os.path.join(d, f)) < 30 << 20)
+    rdir = os.path.join(a.corpus or "", "rules", "et-open-2024")
+    rules = sorted(os.path.join(rdir, f) for f in os.listdir(rdir)
+                   if f.endswith(".rules")) if os.path.isdir(rdir) else []
+    if not caps or not rules:
+        print("SKIP: no corpus captures or rules under %r" % a.corpus)
+        return 77
+    tmp = tempfile.mkdtemp(prefix="vigil-evid-corpus-")
+    t = T(a.vigil, tmp)
+    try:
+        runs = {}
+        # each worker count with copies and with references (between worker counts the pcaps may
+        # differ: rings taken back when memory is wanted depend on each worker's share)
+        for name, extra in (("copy1", ["--workers", "1", "--set", "evidence.ring-copy=true"]),
+                            ("ref1", ["--workers", "1"]),
+                            ("copy2", ["--workers", "2", "--set", "evidence.ring-copy=true"]),
+                            ("ref2", ["--workers", "2"])):
+            out = os.path.join(tmp, name)
+            cmd = [a.vigil, "read", *caps, "-l", out, "-q", "--no-progress", "-k", "none",
+                   "--evidence", "--set", "evidence.key-dir=" + t.keys, *extra]
+            for r in rules:
+                cmd += ["-S", r]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            t.check(r.returncode in (0, 1), "%s: vigil read exit %d: %s" %
+                    (name, r.returncode, r.stderr[-2000:]))  # 1: a damaged capture, said so
+            t.check("read back" not in r.stderr and "packet positions" not in r.stderr,
+                    "%s: nothing failed to be read back: %s" % (name, r.stderr[-2000:]))
+            ev = os.path.join(out, "evidence")
+            runs[name] = {f: open(os.path.join(ev, f), "rb").read()
+                          for f in os.listdir(ev) if f.endswith(".pcap")}
+            stats = [json.loads(l) for l in open(os.path.join(out, "eve.json"))
+                     if '"final":true' in l][-1]["stats"]["evidence"]
+            t.check(stats["reread_errors"] == 0, "%s: %s" % (name, stats))
+            if name.startswith("ref"):
+                t.check(stats["rereads"] > 0, "%s: ring packets read back: %s" % (name, stats))
+            rc, rep = t.verify(out)
+            t.check(rc == 0, "%s verifies: %d %s" % (name, rc, rep.get("problems")))
+        t.check(len(runs["copy1"]) > 0, "the corpus run alerted")
+        for w in "12":
+            ref, copy = runs["ref" + w], runs["copy" + w]
+            t.check(ref == copy, "%s worker(s): the pcaps from references are the copying path's, "
+                    "byte for byte (%d files; differing: %s)" % (w, len(copy), sorted(
+                        f for f in set(ref) | set(copy) if ref.get(f) != copy.get(f))[:10]))
+        print("%d captures, %d evidence pcaps compared" % (len(caps), len(runs["copy1"])))
+    finally:
+        t.cleanup()
+    return t.status()
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigil", required=True)
     ap.add_argument("--gen")
-    ap.add_argument("case", choices=["tamper", "crash"])
+    ap.add_argument("--corpus")
+    ap.add_argument("case", choices=["tamper", "crash", "reread", "corpus"])
     a = ap.parse_args()
-    return tamper(a) if a.case == "tamper" else crash(a)
+    return {"tamper": tamper, "crash": crash, "reread": reread, "corpus": corpus}[a.case](a)
 
 
 if __name__ == "__main__":

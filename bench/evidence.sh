@@ -16,6 +16,7 @@
 #        the hardware prefetchers and to the kernel's work).
 #        BASE_VIGIL=PATH: also run that binary (e.g. a build of an older commit) in the same
 #        interleaved rounds, for a before/after under the same load.
+#        DROP_CACHES=1 (root): empty the page cache before every run (see t() below).
 #        COPY=1: also run this build with evidence.ring-copy=true (rings keep packet copies, as
 #        before they kept references into the capture) in the same rounds.
 set -euo pipefail
@@ -95,6 +96,14 @@ t() {
   mkdir -p "$LOG/$N"
   local bin=$1
   shift
+  # what the previous run left dirty is written out first, not during this run; as root with
+  # DROP_CACHES=1 the page cache is emptied too (then the capture read back in), so that every
+  # run starts from the same memory state rather than under the growing cache of the others
+  sync
+  if [ -n "${DROP_CACHES:-}" ]; then
+    echo 1 > /proc/sys/vm/drop_caches
+    cat "$PCAP" > /dev/null
+  fi
   /usr/bin/time -f "%e %U %S" "$bin" read "$PCAP" -l "$LOG/$N" -S "$RULES" -q -k none --workers 2 \
     --set evidence.key-dir="$KEYS" ${EXTRA:-} "$@" 2>&1 >/dev/null | tail -1
 }

@@ -92,6 +92,7 @@ typedef struct vg_http_msg {
     vg_http_body_t body;
     /* framing, as read from the headers */
     bool has_cl, cl_invalid, te_present, te_chunked;
+    bool cl_last;           /* the last header line was a Content-Length: a fold continues it */
     uint64_t cl;
 } vg_http_msg_t;
 
@@ -144,6 +145,7 @@ typedef struct vg_http_dir {
     vg_buf_t line;          /* current line without its terminator, at most VG_HTTP_MAX_LINE */
     bool line_long;         /* current line overflowed (reported once per line) */
     bool line_cr;           /* current line ended in CRLF (else bare LF) */
+    bool line_eof;          /* the line was ended by the end of the stream (vg_http_eof) */
     bool cr_pending;        /* response line so far ends with a CR that ended the chunk */
     int peek;               /* byte after the line just completed in this chunk, -1 if none */
     uint64_t remaining;
@@ -166,6 +168,8 @@ void vg_http_parse_dir(vg_http_state_t *s, int dir, const uint8_t *data, size_t 
                        vg_app_ctx_t *ctx);
 /* Bytes lost in one direction: skipped inside a sized body, else the direction stops. */
 void vg_http_gap(vg_http_state_t *s, int dir, size_t len);
+/* The stream of one direction ended: a pending response first line is finished (see app.h). */
+void vg_http_eof(vg_http_state_t *s, int dir, vg_app_ctx_t *ctx);
 void vg_http_dir_fini(vg_http_dir_t *d);
 
 /* --- app_http.c (transaction queue) --- */

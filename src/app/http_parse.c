@@ -282,14 +282,43 @@ static void store_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_t 
     m->last_hdr = (int32_t)m->n_hdrs++;
 }
 
+/* A token of at least one byte, optional spaces or tabs, then a colon. */
+static bool looks_like_header(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && is_token(p[i]))
+        i++;
+    if (i == 0)
+        return false;
+    while (i < n && is_ws(p[i]))
+        i++;
+    return i < n && p[i] == ':';
+}
+
 /* One header (or trailer) line; `line` has no terminator and is not empty. */
 static void header_line(vg_http_msg_t *m, int dir, const uint8_t *line, size_t n, bool trailer,
                         vg_app_ctx_t *ctx)
 {
     if (is_ws(line[0])) {
         trim(&line, &n);
+        /* A response line that starts with white space but reads as "name:" is a header of its
+         * own, not a fold (Suricata's htp: "ambiguous name with LWS vs. value with folding"):
+         * "\tTransfer-Encoding: chunked" still frames the body. */
+        if (dir == VG_DIR_TOCLIENT && m->last_hdr >= 0 && looks_like_header(line, n))
+            goto header;
         if (m->last_hdr >= 0) {
-            append_value(m, &m->hdrs[m->last_hdr], " ", line, n, dir, ctx);
+            vg_http_header_t *h = &m->hdrs[m->last_hdr];
+            append_value(m, h, " ", line, n, dir, ctx);
+            /* A folded Content-Length is judged on the whole value ("34" folded with "68" is
+             * "34 68": invalid, so the body runs to the close), not on its first line. */
+            uint64_t v;
+            if (m->cl_last && !trailer && !parse_cl(h->value.p, h->value.len, &v)) {
+                if (!m->cl_invalid)
+                    vg_http_anomaly(ctx, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
+                                            "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
+                m->cl_invalid = true;
+                m->has_cl = false;
+            }
             return;
         }
         vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_FIELD_FOLDING",
@@ -297,6 +326,7 @@ static void header_line(vg_http_msg_t *m, int dir, const uint8_t *line, size_t n
         if (n == 0)
             return;
     }
+header:;
     const uint8_t *colon = memchr(line, ':', n);
     const uint8_t *name = line, *val = line + n;
     size_t nl = n, vl = 0;
@@ -309,12 +339,18 @@ static void header_line(vg_http_msg_t *m, int dir, const uint8_t *line, size_t n
     }
     size_t raw_nl = nl;
     trim(&name, &nl);
+    /* Other white space between the name and the colon (VT, FF, CR) is dropped as well, as
+     * browsers do: "Transfer-Encoding\v:chunked" still frames the body. Flagged as invalid. */
+    while (nl && (is_ws(name[nl - 1]) || name[nl - 1] == '\v' || name[nl - 1] == '\f' ||
+                  name[nl - 1] == '\r'))
+        nl--;
     trim(&val, &vl);
     bool bad = nl == 0 || nl != raw_nl;
     for (size_t i = 0; i < nl && !bad; i++)
         bad = !is_token(name[i]);
     if (bad && colon)
         vg_http_anomaly(ctx, EV(dir, "REQUEST_HEADER_INVALID", "RESPONSE_HEADER_INVALID"));
+    m->cl_last = !trailer && colon && name_is(name, nl, "content-length");
     if (!trailer)
         framing_header(m, dir, name, nl, val, vl, ctx);
     store_header(m, dir, name, nl, val, vl, ctx);
@@ -620,10 +656,9 @@ static void response_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ct
         tx->res_until_close = true;
         d->st = VG_HTTP_P_BODY_CLOSE;
         body_bytes(d, VG_DIR_TOCLIENT, p, n, ctx);
-        if (d->line_cr)
-            body_bytes(d, VG_DIR_TOCLIENT, (const uint8_t *)"\r\n", 2, ctx);
-        else
-            body_bytes(d, VG_DIR_TOCLIENT, (const uint8_t *)"\n", 1, ctx);
+        if (!d->line_eof) /* the line end read is part of the body too */
+            body_bytes(d, VG_DIR_TOCLIENT, (const uint8_t *)(d->line_cr ? "\r\n" : "\n"),
+                       d->line_cr ? 2 : 1, ctx);
         return;
     }
     vg_http_str_set(&tx->response_line, p, n);
@@ -877,6 +912,27 @@ static size_t take_line(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n, b
     return used;
 }
 
+/* Suricata's htp reads "\r\n\r" followed by CRs, spaces or tabs (and an optional LF) as one
+ * deformed end of line of a response header, unless an empty line follows: the header after it
+ * is still a header, not the body. p[0..used) is the line just taken, ended by CRLF; returns how
+ * many bytes after it belong to its end of line (0 when the pattern is not there, or not all in
+ * this chunk). */
+static size_t deformed_eol(const uint8_t *p, size_t n, size_t used)
+{
+    if (used < 2 || p[used - 1] != '\n' || p[used - 2] != '\r' || used >= n || p[used] != '\r')
+        return 0;
+    size_t k = used + 1;
+    while (k < n && (p[k] == '\r' || p[k] == ' ' || p[k] == '\t'))
+        k++;
+    if (k == used + 1)
+        return 0;
+    if (k < n && p[k] == '\n')
+        k++;
+    if (k >= n || p[k] == '\n' || (p[k] == '\r' && (k + 1 >= n || p[k + 1] == '\n')))
+        return 0;
+    return k - used;
+}
+
 static bool framing_line(enum vg_http_pstate st)
 {
     return st == VG_HTTP_P_CHUNK_LEN || st == VG_HTTP_P_CHUNK_END || st == VG_HTTP_P_TRAILERS;
@@ -934,6 +990,8 @@ void vg_http_parse_dir(vg_http_state_t *s, int dir, const uint8_t *data, size_t 
             if (!cr_eol)
                 d->cr_pending = false;
             size_t used = take_line(d, dir, data + i, len - i, &done, cr_eol, ctx);
+            if (done && cr_eol && d->st == VG_HTTP_P_HEADERS && d->line.len)
+                used += deformed_eol(data + i, len - i, used);
             if (framing_line(d->st))
                 cur_msg(d, dir)->body.message_len += used;
             i += used;
@@ -974,6 +1032,22 @@ void vg_http_gap(vg_http_state_t *s, int dir, size_t len)
     if (d->tx)
         msg_done(d, dir);
     d->st = VG_HTTP_P_IGNORE;
+}
+
+void vg_http_eof(vg_http_state_t *s, int dir, vg_app_ctx_t *ctx)
+{
+    vg_http_dir_t *d = &s->dir[dir];
+    /* libhtp treats the closing of the stream as the end of the response line, so that a
+     * response that is only body without any line end (an HTTP/0.9-style answer to a 1.x
+     * request) is still read as body. */
+    if (dir != VG_DIR_TOCLIENT || d->st != VG_HTTP_P_LINE || d->line.len == 0 || d->cr_pending)
+        return;
+    d->line_cr = false;
+    d->line_eof = true;
+    d->peek = -1;
+    on_line(s, d, dir, ctx);
+    d->line_eof = false;
+    d->line.len = 0;
 }
 
 void vg_http_dir_fini(vg_http_dir_t *d)

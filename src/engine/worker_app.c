@@ -842,6 +842,12 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         vg_stream_flow_end(w->stream, f->tcp, &stream_cb, w);
     app_flow_t *a = f->app;
     if (a) {
+        if (a->state && !a->dead && a->ops->eof) {
+            w->actx.now = f->last;
+            for (int dir = 0; dir < 2; dir++)
+                a->ops->eof(a->state, dir, &w->actx);
+            mem_refresh(w, a);
+        }
         log_txs(w, f, a, true);
         if (a->state && a->ops->state_free)
             a->ops->state_free(a->state);

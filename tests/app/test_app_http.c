@@ -1116,6 +1116,19 @@ static void test_evasions(void **state)
         /* an empty folding line ended by LF ends the headers */
         "HTTP/1.1 200 ok\r\nContent-Length: 4\n \nEICA",
         "HTTP/1.1 200 ok\r\nContent-Length: 4\n \n\nEICA",
+        /* white space other than SP/HT between a name and its colon */
+        "HTTP/1.1 200 ok\r\nTransfer-Encoding\v:chunked\r\n\r\n4\r\nEICA\r\n0\r\n\r\n",
+        "HTTP/1.1 200 ok\r\nTransfer-Encoding\f :chunked\r\n\r\n4\r\nEICA\r\n0\r\n\r\n",
+        /* a line that starts with a tab but reads as "name:" is a header, not a fold */
+        "HTTP/1.1 200 ok\r\nConnection: close\r\n\tTransfer-Encoding: chunked\r\n\r\n"
+        "4\r\nEICA\r\n0\r\n\r\n",
+        /* deformed ends of line: CRLF, then CR and CR/SP/HT (and an LF), then a header */
+        "HTTP/1.1 200 ok\r\nConnection: close\r\n\r\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "4\r\nEICA\r\n0\r\n\r\n",
+        "HTTP/1.1 200 ok\r\nConnection: close\r\n\r \rTransfer-Encoding: chunked\r\n\r\n"
+        "4\r\nEICA\r\n0\r\n\r\n",
+        /* a folded Content-Length is judged whole: "2 9" is invalid, the body runs to the close */
+        "HTTP/1.1 200 ok\r\nContent-Length: 2\r\n 9\r\n\r\nEICA",
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(responses); i++) {
         fx_t *f = fx_new();
@@ -1125,6 +1138,28 @@ static void test_evasions(void **state)
             n = 62; /* has a NUL */
         feed(f, VG_DIR_TOCLIENT, responses[i], n, 0);
         assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICA");
+        fx_free(f);
+    }
+    /* a fold that only continues a value stays a fold */
+    {
+        fx_t *f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /e HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+        feeds(f, VG_DIR_TOCLIENT,
+              "HTTP/1.1 200 ok\r\nX-A: one\r\n\ttwo three\r\nContent-Length: 4\r\n\r\nEICA", 0);
+        assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICA");
+        assert_int_equal(has_ev(f, "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE"), 0);
+        fx_free(f);
+    }
+    /* a response that never ends its first line is body once the stream ends (eof) */
+    FOR_STEPS {
+        fx_t *f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /e HTTP/1.1\r\nHost: h\r\n\r\n", step);
+        feeds(f, VG_DIR_TOCLIENT, "EICAR-no-line-end", step);
+        assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, NULL);
+        f->ops->eof(f->st, VG_DIR_TOSERVER, &f->ctx);
+        f->ops->eof(f->st, VG_DIR_TOCLIENT, &f->ctx);
+        assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICAR-no-line-end");
+        assert_true(f->ops->tx_complete(tx(f, 0), true));
         fx_free(f);
     }
     /* plain text announced as two layers of deflate: every guess fails, it passes through */

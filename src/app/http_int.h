@@ -92,6 +92,7 @@ typedef struct vg_http_msg {
     vg_http_body_t body;
     /* framing, as read from the headers */
     bool has_cl, cl_invalid, te_present, te_chunked;
+    int32_t empty_next;     /* 1 + header whose empty value the next line may give (responses) */
     bool cl_last;           /* the last header line was a Content-Length: a fold continues it */
     uint64_t cl;
 } vg_http_msg_t;

@@ -295,10 +295,45 @@ static bool looks_like_header(const uint8_t *p, size_t n)
     return i < n && p[i] == ':';
 }
 
+/* More of the last header's value (a folded line, or the line after an empty value). A
+ * Content-Length is judged on the whole value ("34" folded with "68" is "34 68": invalid, so the
+ * body runs to the close), not on its first line. */
+static void continue_value(vg_http_msg_t *m, vg_http_header_t *h, const char *sep,
+                           const uint8_t *line, size_t n, int dir, bool trailer,
+                           vg_app_ctx_t *ctx)
+{
+    append_value(m, h, sep, line, n, dir, ctx);
+    uint64_t v;
+    if (m->cl_last && !trailer) {
+        if (parse_cl(h->value.p, h->value.len, &v)) {
+            m->has_cl = true;
+            m->cl_invalid = false;
+            m->cl = v;
+        } else {
+            if (!m->cl_invalid)
+                vg_http_anomaly(ctx, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
+                                        "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
+            m->cl_invalid = true;
+            m->has_cl = false;
+        }
+    }
+}
+
 /* One header (or trailer) line; `line` has no terminator and is not empty. */
 static void header_line(vg_http_msg_t *m, int dir, const uint8_t *line, size_t n, bool trailer,
                         vg_app_ctx_t *ctx)
 {
+    /* Suricata's htp reads a response header whose value is empty ("Name:" then the line end)
+     * as continuing on the next line, white space (line ends included) being allowed after a
+     * colon: "Content-Encoding:\n\0gzip" is gzip. Vigil does so only when the next line does
+     * not itself read as a header, so that a real header after an empty one is never lost. */
+    int32_t empty = m->empty_next - 1;
+    m->empty_next = 0;
+    if (empty >= 0 && !is_ws(line[0]) && !looks_like_header(line, n)) {
+        m->last_hdr = empty;
+        continue_value(m, &m->hdrs[empty], "", line, n, dir, trailer, ctx);
+        return;
+    }
     if (is_ws(line[0])) {
         trim(&line, &n);
         /* A response line that starts with white space but reads as "name:" is a header of its
@@ -307,18 +342,8 @@ static void header_line(vg_http_msg_t *m, int dir, const uint8_t *line, size_t n
         if (dir == VG_DIR_TOCLIENT && m->last_hdr >= 0 && looks_like_header(line, n))
             goto header;
         if (m->last_hdr >= 0) {
-            vg_http_header_t *h = &m->hdrs[m->last_hdr];
-            append_value(m, h, " ", line, n, dir, ctx);
-            /* A folded Content-Length is judged on the whole value ("34" folded with "68" is
-             * "34 68": invalid, so the body runs to the close), not on its first line. */
-            uint64_t v;
-            if (m->cl_last && !trailer && !parse_cl(h->value.p, h->value.len, &v)) {
-                if (!m->cl_invalid)
-                    vg_http_anomaly(ctx, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
-                                            "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
-                m->cl_invalid = true;
-                m->has_cl = false;
-            }
+            continue_value(m, &m->hdrs[m->last_hdr], m->hdrs[m->last_hdr].value.len ? " " : "",
+                           line, n, dir, trailer, ctx);
             return;
         }
         vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_FIELD_FOLDING",
@@ -354,6 +379,8 @@ header:;
     if (!trailer)
         framing_header(m, dir, name, nl, val, vl, ctx);
     store_header(m, dir, name, nl, val, vl, ctx);
+    if (dir == VG_DIR_TOCLIENT && colon && vl == 0 && m->last_hdr >= 0)
+        m->empty_next = m->last_hdr + 1;
 }
 
 /* ---- message boundaries ------------------------------------------------------------------- */

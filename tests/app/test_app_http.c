@@ -1140,6 +1140,21 @@ static void test_evasions(void **state)
         assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICA");
         fx_free(f);
     }
+    /* an empty response header value continues on the next line unless that line is a header */
+    {
+        static const char res[] = "HTTP/1.1 200 ok\r\nTransfer-Encoding:\n\0chunked\r\n\r\n"
+                                  "4\r\nEICA\r\n0\r\n\r\n";
+        fx_t *f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /e HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+        feed(f, VG_DIR_TOCLIENT, res, sizeof res - 1, 0);
+        assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICA");
+        fx_free(f);
+        f = fx_new();
+        feeds(f, VG_DIR_TOSERVER, "GET /e HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+        feeds(f, VG_DIR_TOCLIENT, "HTTP/1.1 200 ok\r\nX-Empty:\r\nContent-Length: 4\r\n\r\nEICAxx", 0);
+        assert_buf(f, tx(f, 0), VG_BUF_HTTP_RESPONSE_BODY, "EICA");
+        fx_free(f);
+    }
     /* a fold that only continues a value stays a fold */
     {
         fx_t *f = fx_new();

@@ -550,7 +550,11 @@ static bool payload_encrypted(const vg_flow_t *f)
            a->ops->payload_encrypted(a->state);
 }
 
-static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir, bool opaque)
+/* est: the flow counts as established for this packet. For TCP that is the state the packet
+ * found, before the stream stage processed it (Suricata sets FLOW_PKT_ESTABLISHED before stream
+ * processing): the ACK that completes the handshake is not yet "established". */
+static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir, bool opaque,
+                          bool est)
 {
     if (f && flow_passed(f))
         return;
@@ -570,7 +574,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     if (f) {
         in.app_proto = (uint8_t)f->app_proto;
         in.flow |= VG_DIN_HAS_FLOW | (dir ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
-                   (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
+                   (est ? VG_DIN_ESTABLISHED : 0);
         app_flow_t *a = f->app;
         if (a && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
             a->pd_done |= (uint8_t)(1u << dir);
@@ -815,6 +819,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     app_flow_t *ta = f->app;
     if (ta && ta->tag_metric != VG_TAG_NONE)
         tagged_packet(w, f, ta, p, dir);
+    bool was_established = flow_established(f);
     if (p->proto == 6) {
         if (!f->tcp)
             f->tcp = vg_stream_session_new(w->stream);
@@ -828,7 +833,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
         on_data(w, f, dir, p->payload, p->payload_len);
     }
     if (w->detect)
-        detect_packet(w, f, p, dir, opaque);
+        detect_packet(w, f, p, dir, opaque, p->proto == 6 ? was_established : flow_established(f));
     w->cur_pkt = NULL;
 }
 

@@ -165,6 +165,27 @@ def case_app_layer_protocol():
     assert by[("10.1.1.3", 9100023)] >= 1 and by[("10.2.2.4", 9100023)] >= 1, by
 
 
+def case_flow_established():
+    """flow:established judges the state a TCP packet finds, as Suricata does: the ACK that
+    completes the handshake is not yet established, the first data and the FIN are."""
+    rules = os.path.join(TMP, "est.rules")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any any (msg:"est"; flow:established,to_server; '
+                'sid:9100031; rev:1;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 8080, ts=1_700_000_000_000_000)
+    c.handshake().send(True, b"hello").send(False, b"world").close()
+    pcap = os.path.join(TMP, "est.pcap")
+    P.write_pcap(pcap, c.pkts)
+    d = fresh("est")
+    vigil(pcap, "-S", rules, logdir=d)
+    at = sorted(e["pcap_cnt"] for e in events(d, "alert"))
+    # 1 SYN, 2 SYN-ACK, 3 ACK (completes the handshake), 4 client data, 5 server data,
+    # 6 client FIN, 7 server FIN, 8 client ACK
+    assert 1 not in at and 3 not in at, at
+    assert 4 in at and 6 in at, at
+    assert not any(n in at for n in (2, 5, 7)), at
+
+
 def case_traffic_tags():
     """Suricata's traffic tagging: flowbits traffic/id/NAME and traffic/label/NAME appear as a
     "traffic" object in the flow's alerts (once set) and in its flow event; a pass rule sets its

@@ -58,6 +58,44 @@ static void test_tor_v4_v6(void **st)
     vg_attrib_free(a);
 }
 
+/* IPv6 written every way the range files (or a hand-made one) might: compressed, full with
+ * leading zeros, upper case, "::" at either end, an embedded IPv4 tail, unsorted lines (the
+ * loader sorts them); and text that is not an address is an error naming the line. */
+static void test_tor_v6_forms(void **st)
+{
+    (void)st;
+    const char *p6 = tmp_write(1, "2001:DB8:0000:0000:0000:0000:0000:0000,2001:0db8:0:0:0:0:ffff:ffff,NL\n"
+                                  "::,::ff,AQ\n"
+                                  "::ffff:10.0.0.0,::ffff:10.0.0.255,FR\n"
+                                  "fe80::,fe80:0:0:0:ffff:ffff:ffff:ffff,DE\n"
+                                  "1::,1:0:0:0:0:0:0:0,BR\n"
+                                  "2001:db8:1::,2001:db8:1:0:ffff:ffff:ffff:ffff,IT\n");
+    char err[256];
+    vg_attrib_t *a = open1(p6, err, sizeof err);
+    assert_non_null(a);
+    const struct { const char *ip, *cc; } cases[] = {
+        {"2001:db8::1", "NL"},          {"2001:db8::ffff:ffff", "NL"}, {"2001:db8::1:0:0", "??"},
+        {"::7", "AQ"},                  {"::100", "??"},               {"::ffff:10.0.0.9", "FR"},
+        {"fe80::1234", "DE"},           {"1::", "BR"},                 {"1::1", "??"},
+        {"2001:db8:1::abcd", "IT"},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        vg_geo_t g;
+        geo(a, cases[i].ip, &g);
+        if (strcmp(g.country, cases[i].cc) != 0)
+            fail_msg("%s: got %s, want %s", cases[i].ip, g.country, cases[i].cc);
+    }
+    vg_attrib_free(a);
+    static const char *const bad[] = {"1::2::3,1::2:4,NL\n", "1:2:3:4:5:6:7:8:9,1::,NL\n",
+                                      "12345::,12345::1,NL\n", "1:2:3:4:5:6:7:,1::,NL\n",
+                                      "g::,g::1,NL\n"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+        const char *p = tmp_write(1, bad[i]);
+        assert_null(open1(p, err, sizeof err));
+        assert_non_null(strstr(err, ":1: bad address"));
+    }
+}
+
 static void test_iptoasn(void **st)
 {
     (void)st;
@@ -181,7 +219,8 @@ static void test_default_tor(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tor_v4_v6), cmocka_unit_test(test_iptoasn),
+        cmocka_unit_test(test_tor_v4_v6),
+        cmocka_unit_test(test_tor_v6_forms), cmocka_unit_test(test_iptoasn),
         cmocka_unit_test(test_rir),       cmocka_unit_test(test_several),
         cmocka_unit_test(test_errors),    cmocka_unit_test(test_default_tor),
     };

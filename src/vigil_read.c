@@ -13,10 +13,27 @@
 #include "vigil_store.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The geo databases load on a thread of their own while the rules load: both take a noticeable
+ * part of start-up (Debian's tor files are 660,000 lines of text), and they do not depend on
+ * each other. */
+typedef struct attrib_job {
+    const vg_config_t *cfg;
+    vg_attrib_t *a;
+    char err[1024];
+} attrib_job_t;
+
+static void *attrib_load(void *p)
+{
+    attrib_job_t *j = p;
+    j->a = vg_attrib_new_config(j->cfg, j->err, sizeof j->err);
+    return NULL;
+}
 
 #ifndef VIGIL_DEFAULT_CONFIG
 #define VIGIL_DEFAULT_CONFIG "/etc/vigil/vigil.yaml"
@@ -241,16 +258,27 @@ int vigil_read_main(int argc, char **argv)
         goto out;
     }
     vg_capture_free(probe);
-    if (stage == VG_STAGE_ALL && vigil_rules_build(cfg, rules, n_rules, &detect) != 0)
-        goto out;
     /* attribution serves signature alerts and the behavioural detectors' alerts */
     bool behave = stage == VG_STAGE_ALL && vg_config_bool(cfg, "behave.enabled");
-    if ((detect || behave) && vg_config_bool(cfg, "attribution.enabled")) {
-        attrib = vg_attrib_new_config(cfg, err, sizeof err);
-        if (!attrib) {
-            vg_log(VG_LOG_ERROR, "%s", err);
-            goto out;
-        }
+    bool want_attrib = stage == VG_STAGE_ALL && vg_config_bool(cfg, "attribution.enabled") &&
+                       (behave || vg_config_bool(cfg, "detect.enabled"));
+    attrib_job_t aj = {.cfg = cfg};
+    pthread_t at;
+    bool at_started = want_attrib && pthread_create(&at, NULL, attrib_load, &aj) == 0;
+    int rules_rc = stage == VG_STAGE_ALL ? vigil_rules_build(cfg, rules, n_rules, &detect) : 0;
+    if (at_started)
+        pthread_join(at, NULL);
+    else if (want_attrib && rules_rc == 0)
+        attrib_load(&aj);
+    attrib = aj.a;
+    if (rules_rc != 0)
+        goto out;
+    if (!detect && !behave) { /* no rules after all: nothing to attribute */
+        vg_attrib_free(attrib);
+        attrib = NULL;
+    } else if (want_attrib && !attrib) {
+        vg_log(VG_LOG_ERROR, "%s", aj.err);
+        goto out;
     }
     if (!logdir)
         logdir = vg_config_str(cfg, "default-log-dir");

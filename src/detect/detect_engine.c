@@ -117,11 +117,11 @@ struct vg_detect_engine {
 };
 
 enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT, S_MEMO_HITS,
-       S_BITMAP_FAIL, S_N };
+       S_BITMAP_FAIL, S_BITMAP_MEMUSE, S_N };
 static const char *const stat_names[S_N] = {
     "detect.alert", "detect.alerts_suppressed", "detect.alerts_thresholded",
     "detect.candidates", "detect.evals", "detect.pcre_limit_hits", "detect.scan_memo_hits",
-    "detect.thresholds.bitmap_alloc_fail",
+    "detect.thresholds.bitmap_alloc_fail", "detect.thresholds.bitmap_memuse",
 };
 static const vg_stats_table_t stats_table = {stat_names, S_N};
 
@@ -1258,8 +1258,13 @@ static bool thr_check(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_threshold
     thr_shared_t *s = c->e->thr;
     pthread_mutex_lock(&s->mu);
     uint64_t fails = vg_threshold_table_bitmap_fails(s->t);
+    uint64_t mem = vg_threshold_table_bitmap_memuse(s->t);
     bool ok = vg_threshold_check(s->t, r, thr, p, now);
     c->stats[S_BITMAP_FAIL] += vg_threshold_table_bitmap_fails(s->t) - fails;
+    /* The port maps belong to the shared table: each context counts the change its own calls
+     * made, so that the sum over the workers (what the stats event shows) is the table's
+     * current use. A single context's value alone can wrap below zero. */
+    c->stats[S_BITMAP_MEMUSE] += vg_threshold_table_bitmap_memuse(s->t) - mem;
     pthread_mutex_unlock(&s->mu);
     return ok;
 }

@@ -537,15 +537,17 @@ static void test_tx_inspected_twice(void **state)
     vg_detect_engine_free(e);
 }
 
-static uint64_t n_evals(vg_detect_ctx_t *c)
+static uint64_t stat_of(vg_detect_ctx_t *c, const char *name)
 {
     const vg_stats_table_t *t = vg_detect_stats_table();
     for (size_t i = 0; i < t->n; i++)
-        if (!strcmp(t->names[i], "detect.evals"))
+        if (!strcmp(t->names[i], name))
             return vg_detect_stats_values(c)[i];
-    fail();
+    fail_msg("no stat %s", name);
     return 0;
 }
+
+static uint64_t n_evals(vg_detect_ctx_t *c) { return stat_of(c, "detect.evals"); }
 
 /* VG_DIN_TS_DONE on the final inspection: rules that see only request buffers are not verified
  * to-server again (they cannot give another result), while rules with a response buffer, a
@@ -674,6 +676,29 @@ static void test_threshold_limit(void **state)
     vg_detect_engine_free(e);
 }
 
+/* detection_filter unique_on: one 8 KiB port map per tracked entry, shown as the engine's
+ * detect.thresholds.bitmap_memuse (summed over contexts: each counts what its calls changed). */
+static void test_threshold_bitmap_memuse(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert tcp any any -> any any (msg:\"df\"; content:\"x\"; detection_filter:track by_src, count 2, seconds 60, unique_on dst_port; sid:7;)\n");
+    vg_detect_ctx_t *c1 = vg_detect_ctx_new(e), *c2 = vg_detect_ctx_new(e);
+    hits_t h = {0};
+    vg_packet_t p1 = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "xx");
+    vg_packet_t p2 = tcp_pkt("10.0.0.3", 1, "10.0.0.2", 3, "xx");
+    assert_int_equal(stat_of(c1, "detect.thresholds.bitmap_memuse"), 0);
+    run_pkt(c1, &p1, NULL, &h);
+    run_pkt(c2, &p2, NULL, &h);
+    run_pkt(c2, &p1, NULL, &h); /* the same tracked source again: no new map */
+    assert_int_equal(stat_of(c1, "detect.thresholds.bitmap_memuse") +
+                         stat_of(c2, "detect.thresholds.bitmap_memuse"),
+                     2 * 8192);
+    vg_detect_ctx_free(c1);
+    vg_detect_ctx_free(c2);
+    vg_detect_engine_free(e);
+}
+
 static uint32_t bit_id(const vg_ruleset_t *rs, const char *name)
 {
     for (uint32_t i = 0; i < vg_ruleset_n_flowbits(rs); i++)
@@ -755,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_multi_buffer),
         cmocka_unit_test(test_split_prefilters),
         cmocka_unit_test(test_threshold_limit),
+        cmocka_unit_test(test_threshold_bitmap_memuse),
         cmocka_unit_test(test_reload_carry),
         cmocka_unit_test(test_tx_inspected_twice),
         cmocka_unit_test(test_tx_ts_done),

@@ -5,9 +5,18 @@
  *   state                 "trimmed N": the last sequence number deleted from the spool
  *   seg-<first seq>.log   lines "SEQ<TAB>EVENT-JSON\n", appended by the output thread
  * The output thread appends (write() at each commit); the sender thread fsyncs what was written
- * at most every SYNC_MS, the output thread itself only when it closes a segment and at the
- * final commit, so the output thread does not wait for the disk. Only fsync'd lines are sent, so a sequence number that reached Redis is on disk. The sender
- * thread owns the Redis connection; the two share the segment list under a mutex. */
+ * (every segment with unsynced bytes, and the directory after a new segment was made) at most
+ * every SYNC_MS, the output thread itself only at the final commit, so the output thread does
+ * not wait for the disk, not even when it starts a new segment. Only fsync'd lines are sent, so
+ * a sequence number that reached Redis is on disk. The sender thread owns the Redis connection;
+ * the two share the segment list under a mutex.
+ *
+ * Hand-off: the block of lines written at a commit is also passed to the sender in memory (a
+ * queue of at most HANDOFF_MAX bytes; the buffers go back to the output thread once sent), so
+ * the sender does not read back what it is about to send. It reads the spool files only for
+ * what the queue does not hold: after a (re)connection, the spool left by an earlier run, or
+ * blocks the output thread could not queue because the queue was full. Either way it sends the
+ * same lines, fsync'd before they are sent. */
 #include "ship/ship.h"
 #include "common/buf.h"
 #include "common/common.h"
@@ -23,14 +32,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SYNC_MS 100
-#define SEND_BATCH 1000
+#define SYNC_MS 25
+#define SEND_BATCH 4096                 /* events per pipeline of XADDs (one round trip) */
+#define SEND_BYTES (4u << 20)           /* ... and at most about this many bytes of them */
+#define HANDOFF_MAX (16u << 20)         /* bytes of written blocks queued for the sender */
+#define HANDOFF_FREE 4                  /* sent blocks' buffers kept for reuse */
 #define POLL_S 0.5
+
+/* A block of spool lines ("SEQ<TAB>JSON\n"), as written to segment seg_first at offset off. */
+typedef struct chunk {
+    struct chunk *next;
+    uint64_t first, last; /* the sequence numbers of its first and last lines */
+    uint64_t seg_first, off;
+    char *data;
+    size_t len, cap;
+} chunk_t;
 
 typedef struct seg {
     uint64_t first, last; /* last < first: no entry yet */
@@ -45,9 +68,9 @@ struct vg_ship {
     int lock_fd;
     /* output thread */
     int wfd;
-    char *wbuf;
-    size_t wlen, wcap;
+    chunk_t *wb;            /* the lines appended since the last commit */
     uint64_t next_seq;
+    uint64_t spool_bytes_seen; /* spool_bytes at the last commit: never below the real value */
     bool warned_full, failed;
     /* shared (mu) */
     pthread_mutex_t mu;
@@ -55,12 +78,18 @@ struct vg_ship {
     seg_t *segs;
     size_t n_segs, cap_segs;
     uint64_t written_seq, durable_seq, spool_bytes, trimmed, committed, sent_upto;
-    bool connected, stop, draining;
+    unsigned segs_made, dir_synced; /* segments created / the count at the last directory fsync */
+    chunk_t *q_head, *q_tail;   /* written blocks handed to the sender, in sequence order */
+    size_t q_bytes;
+    chunk_t *q_free;            /* sent blocks' buffers, for the output thread to reuse */
+    unsigned n_free;
+    bool connected, stop, draining, idle;
     uint64_t polls;              /* committed-mark reads (and trims) done by the sender */
     vg_ship_stats_t st;
     pthread_t th;
     bool th_started;
-    vg_buf_t join;          /* sender thread: the events of one stream entry */
+    vg_buf_t cmds;          /* sender thread: a pipeline of XADD commands in RESP */
+    vg_buf_t xadd_head;     /* RESP of XADD's arguments up to the seq value (they never change) */
 };
 
 static double now_s(void)
@@ -85,14 +114,20 @@ static char *seg_path(const vg_ship_t *s, uint64_t first)
     return path_of(s, name);
 }
 
-static void fsync_dir(const char *dir)
+/* open, fsync (fdatasync for a file), close: 0, or -1 with errno. */
+static int sync_path(const char *path, int flags)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = flags & O_DIRECTORY ? fsync(fd) : fdatasync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
 }
+
+static void fsync_dir(const char *dir) { (void)sync_path(dir, O_RDONLY | O_DIRECTORY); }
 
 /* state: "trimmed N\n", replaced atomically (write, fsync, rename, fsync the directory). */
 static int write_state(vg_ship_t *s, uint64_t trimmed)
@@ -203,7 +238,9 @@ fail:
     return -1;
 }
 
-static int open_new_segment(vg_ship_t *s, char *err, size_t err_len)
+/* The directory is fsync'd here only at the start (sync_dir); a segment started by a commit has
+ * its directory entry made durable by sync_pending() before any of its lines counts as durable. */
+static int open_new_segment(vg_ship_t *s, bool sync_dir, char *err, size_t err_len)
 {
     char *p = seg_path(s, s->next_seq);
     s->wfd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -213,10 +250,58 @@ static int open_new_segment(vg_ship_t *s, char *err, size_t err_len)
         return -1;
     }
     free(p);
-    fsync_dir(s->dir);
+    if (sync_dir)
+        fsync_dir(s->dir);
     pthread_mutex_lock(&s->mu);
     segs_push(s, (seg_t){.first = s->next_seq, .last = s->next_seq - 1});
+    if (!sync_dir)
+        s->segs_made++;
     pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* Makes everything written so far durable: fdatasync of every segment with bytes not yet
+ * synced (oldest first), then of the directory if a segment was started since its last sync;
+ * then marks those bytes and sequence numbers durable. Either thread may call it (the sender
+ * every SYNC_MS, the output thread at the final commit). 0, or -1 with errno. */
+static int sync_pending(vg_ship_t *s)
+{
+    struct pend { uint64_t first, bytes; } *p;
+    size_t np = 0;
+    pthread_mutex_lock(&s->mu);
+    p = vg_xmalloc((s->n_segs ? s->n_segs : 1) * sizeof *p);
+    uint64_t wseq = s->written_seq;
+    unsigned made = s->segs_made;
+    for (size_t i = 0; i < s->n_segs; i++)
+        if (s->segs[i].durable < s->segs[i].bytes) {
+            p[np].first = s->segs[i].first;
+            p[np++].bytes = s->segs[i].bytes;
+        }
+    bool dir = made != s->dir_synced;
+    pthread_mutex_unlock(&s->mu);
+    int rc = 0;
+    for (size_t i = 0; i < np && rc == 0; i++) {
+        char *path = seg_path(s, p[i].first);
+        rc = sync_path(path, O_RDONLY);
+        free(path);
+    }
+    if (rc == 0 && dir)
+        rc = sync_path(s->dir, O_RDONLY | O_DIRECTORY);
+    if (rc) {
+        free(p);
+        return -1;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (size_t k = 0; k < np; k++)
+        for (size_t i = 0; i < s->n_segs; i++)
+            if (s->segs[i].first == p[k].first && s->segs[i].durable < p[k].bytes)
+                s->segs[i].durable = p[k].bytes;
+    if (dir && made > s->dir_synced)
+        s->dir_synced = made;
+    if (wseq > s->durable_seq)
+        s->durable_seq = wseq;
+    pthread_mutex_unlock(&s->mu);
+    free(p);
     return 0;
 }
 
@@ -338,7 +423,7 @@ static int recover(vg_ship_t *s, char *err, size_t err_len)
         free(p);
         return 0;
     }
-    return open_new_segment(s, err, err_len);
+    return open_new_segment(s, true, err, err_len);
 }
 
 /* --- sender thread ------------------------------------------------------------------------- */
@@ -347,6 +432,7 @@ typedef struct reader {
     int fd;
     uint64_t seg_first;
     uint64_t off;
+    bool at;                   /* fd closed, but seg_first/off say where to go on reading */
     char *buf;
     size_t cap;
 } reader_t;
@@ -356,6 +442,16 @@ static void reader_reset(reader_t *r)
     if (r->fd >= 0)
         close(r->fd);
     r->fd = -1;
+    r->at = false;
+}
+
+/* After lines were sent from memory: the spool is read on (if need be) right after them. */
+static void reader_seek(reader_t *r, uint64_t seg_first, uint64_t off)
+{
+    reader_reset(r);
+    r->seg_first = seg_first;
+    r->off = off;
+    r->at = true;
 }
 
 typedef struct entry {
@@ -373,10 +469,17 @@ static size_t read_batch(vg_ship_t *s, reader_t *r, uint64_t sent, entry_t *out,
     for (;;) {
         pthread_mutex_lock(&s->mu);
         size_t i = 0;
+        if (r->fd < 0 && r->at) {
+            while (i < s->n_segs && s->segs[i].first != r->seg_first)
+                i++;
+            if (i == s->n_segs) /* no longer there (trimmed): look for sent + 1 */
+                r->at = false;
+        }
         if (r->fd >= 0) {
             while (i < s->n_segs && s->segs[i].first != r->seg_first)
                 i++;
-        } else {
+        } else if (!r->at) {
+            i = 0;
             while (i < s->n_segs && s->segs[i].last < sent + 1)
                 i++;
         }
@@ -394,11 +497,14 @@ static size_t read_batch(vg_ship_t *s, reader_t *r, uint64_t sent, entry_t *out,
             if (r->fd < 0) {
                 vg_log(VG_LOG_ERROR, "%s: %s", p, strerror(errno));
                 free(p);
+                r->at = false;
                 return 0;
             }
             free(p);
+            if (!r->at)
+                r->off = 0;
             r->seg_first = g.first;
-            r->off = 0;
+            r->at = false;
         }
         if (r->off >= g.durable) {
             if (has_next && g.durable == g.bytes) { /* closed segment, all read: next one */
@@ -495,33 +601,166 @@ static void trim(vg_ship_t *s)
     }
 }
 
+/* --- hand-off of written blocks ------------------------------------------------------------ */
+
+static chunk_t *chunk_new(void)
+{
+    chunk_t *c = vg_xcalloc(1, sizeof *c);
+    c->cap = 1 << 16;
+    c->data = vg_xmalloc(c->cap);
+    return c;
+}
+
+static void chunk_free(chunk_t *c)
+{
+    if (c) {
+        free(c->data);
+        free(c);
+    }
+}
+
+/* With mu held: the queue's blocks wholly sent go back for reuse (a few) or are freed. */
+static void queue_drop_sent(vg_ship_t *s, uint64_t sent)
+{
+    while (s->q_head && s->q_head->last <= sent) {
+        chunk_t *c = s->q_head;
+        s->q_head = c->next;
+        if (!s->q_head)
+            s->q_tail = NULL;
+        s->q_bytes -= c->len;
+        if (s->n_free < HANDOFF_FREE) {
+            c->next = s->q_free;
+            s->q_free = c;
+            s->n_free++;
+        } else {
+            chunk_free(c);
+        }
+    }
+}
+
+static uint64_t line_seq(const char *p, const char **tab)
+{
+    uint64_t v = 0;
+    while (*p >= '0' && *p <= '9')
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    *tab = p;
+    return v;
+}
+
+/* With mu held: when the queue holds the durable lines right after `sent`, up to max of them
+ * (and about SEND_BYTES) from memory, in order. Returns the count, 0 when they must be read
+ * from the spool; *seg and *off say where in the spool the last one ends. The blocks stay
+ * valid without the lock: only the sender removes them. */
+static size_t queue_batch(vg_ship_t *s, uint64_t sent, entry_t *out, size_t max, uint64_t *seg,
+                          uint64_t *off)
+{
+    queue_drop_sent(s, sent);
+    size_t n = 0, bytes = 0;
+    uint64_t expect = sent + 1;
+    for (chunk_t *c = s->q_head; c && c->first <= expect && c->last <= s->durable_seq &&
+                                 n < max && bytes < SEND_BYTES;
+         c = c->next) {
+        size_t pos = 0;
+        while (pos < c->len && n < max && bytes < SEND_BYTES) {
+            const char *tab, *p = c->data + pos;
+            uint64_t seq = line_seq(p, &tab);
+            const char *nl = memchr(tab, '\n', c->len - (size_t)(tab - c->data));
+            if (!nl || *tab != '\t') /* cannot be: the output thread wrote these lines */
+                return 0;
+            pos = (size_t)(nl - c->data) + 1;
+            if (seq < expect)
+                continue;
+            if (seq != expect)
+                return 0;
+            out[n].seq = seq;
+            out[n].json = tab + 1;
+            out[n].len = (size_t)(nl - tab - 1);
+            bytes += out[n].len;
+            n++;
+            expect++;
+            *seg = c->seg_first;
+            *off = c->off + pos;
+        }
+    }
+    return n;
+}
+
+/* --- sending ------------------------------------------------------------------------------- */
+
+static void resp_len(vg_buf_t *b, char kind, size_t n)
+{
+    char d[24];
+    d[0] = kind;
+    size_t k = 1 + vg_u64_dec(n, d + 1);
+    d[k++] = '\r';
+    d[k++] = '\n';
+    vg_buf_append(b, d, k);
+}
+
+static void resp_bulk(vg_buf_t *b, const char *p, size_t n)
+{
+    resp_len(b, '$', n);
+    vg_buf_append(b, p, n);
+    vg_buf_append(b, "\r\n", 2);
+}
+
+/* XADD STREAM * sensor SENSOR seq: the part of every command before the seq value. */
+static void xadd_head_init(vg_ship_t *s)
+{
+    vg_buf_init(&s->xadd_head, 128);
+    resp_len(&s->xadd_head, '*', 9);
+    resp_bulk(&s->xadd_head, "XADD", 4);
+    resp_bulk(&s->xadd_head, s->stream, strlen(s->stream));
+    resp_bulk(&s->xadd_head, "*", 1);
+    resp_bulk(&s->xadd_head, "sensor", 6);
+    resp_bulk(&s->xadd_head, s->sensor, strlen(s->sensor));
+    resp_bulk(&s->xadd_head, "seq", 3);
+}
+
 /* Consecutive events go in one stream entry (sensor, seq of the first, and the events one per
  * line in "events"): one XADD for up to VG_SHIP_ENTRY_EVENTS events instead of one each, which
  * is most of what shipping costs Redis (docs/SCALE.md). A gap in the sequence starts a new
- * entry, so an entry's events are always seq, seq+1, ... */
+ * entry, so an entry's events are always seq, seq+1, ... The commands are written in Redis's
+ * protocol straight into one buffer (each event copied once) and sent as one pipeline on the
+ * connection's socket (hiredis would copy them once more into its own buffer; its output buffer
+ * is empty between commands, and the socket has the command timeout); then hiredis reads every
+ * reply. */
 static int send_entries(vg_ship_t *s, redisContext *c, const entry_t *e, size_t n)
 {
     size_t n_cmds = 0;
+    vg_buf_t *b = &s->cmds;
+    b->len = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1, bytes = e[i].len;
         while (j < n && j - i < VG_SHIP_ENTRY_EVENTS && e[j].seq == e[j - 1].seq + 1 &&
                bytes + e[j].len + 1 <= VG_SHIP_ENTRY_BYTES)
             bytes += e[j++].len + 1;
-        s->join.len = 0;
+        char seq[20];
+        vg_buf_append(b, s->xadd_head.data, s->xadd_head.len);
+        resp_bulk(b, seq, vg_u64_dec(e[i].seq, seq));
+        resp_bulk(b, "events", 6);
+        resp_len(b, '$', bytes);
+        vg_buf_reserve(b, bytes + 2);
         for (size_t k = i; k < j; k++) {
             if (k > i)
-                vg_buf_append(&s->join, "\n", 1);
-            vg_buf_append(&s->join, e[k].json, e[k].len);
+                b->data[b->len++] = '\n';
+            memcpy(b->data + b->len, e[k].json, e[k].len);
+            b->len += e[k].len;
         }
-        char seq[24];
-        int sl = snprintf(seq, sizeof seq, "%" PRIu64, e[i].seq);
-        const char *argv[] = {"XADD", s->stream, "*", "sensor", s->sensor, "seq", seq, "events",
-                              s->join.data};
-        size_t lens[] = {4, strlen(s->stream), 1, 6, strlen(s->sensor), 3, (size_t)sl, 6,
-                         s->join.len};
-        redisAppendCommandArgv(c, 9, argv, lens);
+        vg_buf_append(b, "\r\n", 2);
         n_cmds++;
         i = j;
+    }
+    for (size_t off = 0; off < b->len;) {
+        ssize_t w = send(c->fd, b->data + off, b->len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            vg_log(VG_LOG_WARN, "redis %s:%d: send: %s", s->url.host, s->url.port,
+                   w < 0 && errno == EAGAIN ? "timed out" : strerror(errno));
+            return -1;
+        }
+        off += (size_t)w;
     }
     int rc = 0;
     for (size_t i = 0; i < n_cmds; i++) {
@@ -540,6 +779,12 @@ static int send_entries(vg_ship_t *s, redisContext *c, const entry_t *e, size_t 
 static void *sender_main(void *arg)
 {
     vg_ship_t *s = arg;
+    /* A write to a connection Redis closed must fail with EPIPE here, not kill the sensor
+     * (hiredis writes with write(), and `vigil read` keeps SIGPIPE's default action). */
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
     redisContext *c = NULL;
     reader_t rd = {.fd = -1, .cap = 1 << 20};
     rd.buf = vg_xmalloc(rd.cap);
@@ -548,8 +793,6 @@ static void *sender_main(void *arg)
     uint64_t sent = 0, dropped_published = 0;
     bool logged_down = false;
     char err[512];
-    int sync_fd = -1;
-    uint64_t sync_first = 0;
     double last_fsync = 0;
     bool sync_warned = false;
     pthread_mutex_lock(&s->mu);
@@ -558,29 +801,14 @@ static void *sender_main(void *arg)
         bool worked = false;
         if (s->written_seq > s->durable_seq && now - last_fsync >= SYNC_MS / 1000.0) {
             /* make what the output thread wrote durable, so that it can be sent */
-            seg_t g = s->segs[s->n_segs - 1];
-            uint64_t wseq = s->written_seq;
             pthread_mutex_unlock(&s->mu);
-            if (sync_fd < 0 || sync_first != g.first) {
-                if (sync_fd >= 0)
-                    close(sync_fd);
-                char *p = seg_path(s, g.first);
-                sync_fd = open(p, O_RDONLY | O_CLOEXEC);
-                free(p);
-                sync_first = g.first;
-            }
-            bool ok = sync_fd >= 0 && fdatasync(sync_fd) == 0;
+            bool ok = sync_pending(s) == 0;
             if (!ok && !sync_warned)
                 vg_log(VG_LOG_WARN, "outputs.redis: spool %s: fsync: %s (retrying)", s->dir,
                        strerror(errno));
             sync_warned = !ok;
             pthread_mutex_lock(&s->mu);
             last_fsync = now;
-            for (size_t i = 0; ok && i < s->n_segs; i++)
-                if (s->segs[i].first == g.first && s->segs[i].durable < g.bytes)
-                    s->segs[i].durable = g.bytes;
-            if (ok && wseq > s->durable_seq)
-                s->durable_seq = wseq;
         }
         if (!c && now >= next_try) {
             pthread_mutex_unlock(&s->mu);
@@ -615,9 +843,13 @@ static void *sender_main(void *arg)
             }
         }
         if (c && sent < s->durable_seq) {
+            /* from memory when the queue holds what comes next, else from the spool files */
+            uint64_t end_seg = 0, end_off = 0, used = 0;
+            size_t n = queue_batch(s, sent, batch, SEND_BATCH, &end_seg, &end_off);
+            bool from_queue = n > 0;
             pthread_mutex_unlock(&s->mu);
-            uint64_t used;
-            size_t n = read_batch(s, &rd, sent, batch, SEND_BATCH, &used);
+            if (!from_queue)
+                n = read_batch(s, &rd, sent, batch, SEND_BATCH, &used);
             int rc = n ? send_entries(s, c, batch, n) : 0;
             pthread_mutex_lock(&s->mu);
             if (rc) {
@@ -630,13 +862,19 @@ static void *sender_main(void *arg)
                 next_try = now + 1.0;
                 reader_reset(&rd);
             } else if (n) {
-                rd.off += used;
+                if (from_queue)
+                    reader_seek(&rd, end_seg, end_off);
+                else
+                    rd.off += used;
                 sent = batch[n - 1].seq;
                 s->sent_upto = sent;
                 s->st.sent += n;
+                queue_drop_sent(s, sent);
                 worked = true;
             }
         }
+        if (!c) /* nothing of the queue is sent before a reconnection resends from the spool */
+            queue_drop_sent(s, s->written_seq);
         if (c && (now - last_poll >= POLL_S || (s->draining && sent >= s->durable_seq))) {
             uint64_t dropped = s->st.dropped;
             pthread_mutex_unlock(&s->mu);
@@ -667,21 +905,28 @@ static void *sender_main(void *arg)
         }
         if (s->draining && c && sent >= s->durable_seq)
             pthread_cond_broadcast(&s->cv_drain);
-        if (!worked) {
+        if (!worked && !s->stop) {
+            /* Sleep until the next fsync is due when lines wait for one, else up to 50 ms;
+             * a commit wakes an idle sender (nothing written, nothing to send). */
+            double wait = 0.05;
+            if (s->written_seq > s->durable_seq) {
+                double due = last_fsync + SYNC_MS / 1000.0 - now_s();
+                wait = due < wait ? (due > 0.0005 ? due : 0.0005) : wait;
+            }
+            s->idle = s->written_seq == s->durable_seq && (!c || sent >= s->durable_seq);
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
+            ts.tv_nsec += (long)(wait * 1e9);
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
             pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+            s->idle = false;
         }
     }
     s->connected = false;
     pthread_mutex_unlock(&s->mu);
-    if (sync_fd >= 0)
-        close(sync_fd);
     if (c)
         redisFree(c);
     reader_reset(&rd);
@@ -733,9 +978,10 @@ vg_ship_t *vg_ship_open(const vg_ship_opts_t *o, char *err, size_t err_len)
     if (recover(s, err, err_len))
         goto fail;
     s->st.first_seq = 0;
-    s->wcap = 1 << 16;
-    s->wbuf = vg_xmalloc(s->wcap);
-    vg_buf_init(&s->join, 64 * 1024);
+    s->spool_bytes_seen = s->spool_bytes;
+    s->wb = chunk_new();
+    vg_buf_init(&s->cmds, 1 << 20);
+    xadd_head_init(s);
     if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
         snprintf(err, err_len, "outputs.redis: cannot start the sender thread");
         goto fail;
@@ -752,11 +998,18 @@ static int append(vg_ship_t *s, const char *line, size_t len, bool force)
     if (s->failed)
         return -1;
     size_t need = len + 24;
-    pthread_mutex_lock(&s->mu);
-    bool full = !force && s->spool_bytes + s->wlen + need > s->o.spool_max;
-    if (full)
-        s->st.dropped++;
-    pthread_mutex_unlock(&s->mu);
+    chunk_t *w = s->wb;
+    /* spool_bytes_seen is at least the spool's size (only the sender's trims lower it): the lock
+     * is taken to look again only when the event might not fit */
+    bool full = !force && s->spool_bytes_seen + w->len + need > s->o.spool_max;
+    if (full) {
+        pthread_mutex_lock(&s->mu);
+        s->spool_bytes_seen = s->spool_bytes;
+        full = s->spool_bytes_seen + w->len + need > s->o.spool_max;
+        if (full)
+            s->st.dropped++;
+        pthread_mutex_unlock(&s->mu);
+    }
     if (full) {
         if (!s->warned_full)
             vg_log(VG_LOG_WARN, "outputs.redis: spool %s is full (%" PRIu64 " bytes): new events "
@@ -765,16 +1018,18 @@ static int append(vg_ship_t *s, const char *line, size_t len, bool force)
         s->warned_full = true;
         return 0;
     }
-    if (s->wlen + need > s->wcap) {
-        while (s->wlen + need > s->wcap)
-            s->wcap *= 2;
-        s->wbuf = vg_xrealloc(s->wbuf, s->wcap);
+    if (w->len + need > w->cap) {
+        while (w->len + need > w->cap)
+            w->cap *= 2;
+        w->data = vg_xrealloc(w->data, w->cap);
     }
-    int n = snprintf(s->wbuf + s->wlen, 24, "%" PRIu64 "\t", s->next_seq);
-    s->wlen += (size_t)n;
-    memcpy(s->wbuf + s->wlen, line, len);
-    s->wlen += len;
-    s->wbuf[s->wlen++] = '\n';
+    if (!w->len)
+        w->first = s->next_seq;
+    w->len += vg_u64_dec(s->next_seq, w->data + w->len);
+    w->data[w->len++] = '\t';
+    memcpy(w->data + w->len, line, len);
+    w->len += len;
+    w->data[w->len++] = '\n';
     if (!s->st.first_seq)
         s->st.first_seq = s->next_seq;
     s->st.last_seq = s->next_seq;
@@ -799,47 +1054,74 @@ int vg_ship_sink_commit(void *ctx, bool final)
     char err[512];
     if (s->failed)
         return -1;
-    if (s->wlen) {
-        if (vg_write_all(s->wfd, s->wbuf, s->wlen) != 0) {
+    chunk_t *w = s->wb;
+    uint64_t seg_bytes = 0;
+    bool dirty;
+    if (w->len) {
+        if (vg_write_all(s->wfd, w->data, w->len) != 0) {
             vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: %s", s->dir, strerror(errno));
             s->failed = true;
             return -1;
         }
         pthread_mutex_lock(&s->mu);
         seg_t *g = &s->segs[s->n_segs - 1];
-        g->bytes += s->wlen;
-        g->last = s->next_seq - 1;
+        w->seg_first = g->first;
+        w->off = g->bytes;
+        w->last = s->next_seq - 1;
+        g->bytes += w->len;
+        g->last = w->last;
         s->written_seq = g->last;
-        s->spool_bytes += s->wlen;
-        pthread_cond_signal(&s->cv);
+        s->spool_bytes += w->len;
+        s->spool_bytes_seen = s->spool_bytes;
+        seg_bytes = g->bytes;
+        if (s->connected && s->q_bytes + w->len <= HANDOFF_MAX) {
+            /* the sender takes this block from memory; a new (or a sent) buffer for the next */
+            w->next = NULL;
+            if (s->q_tail)
+                s->q_tail->next = w;
+            else
+                s->q_head = w;
+            s->q_tail = w;
+            s->q_bytes += w->len;
+            if (s->q_free) {
+                s->wb = s->q_free;
+                s->q_free = s->wb->next;
+                s->n_free--;
+            } else {
+                s->wb = NULL;
+            }
+        }
+        if (s->idle) { /* else it looks when its next fsync is due */
+            s->idle = false;
+            pthread_cond_signal(&s->cv);
+        }
         pthread_mutex_unlock(&s->mu);
-        s->wlen = 0;
+        if (!s->wb)
+            s->wb = chunk_new();
+        s->wb->len = 0;
     }
     pthread_mutex_lock(&s->mu);
-    bool dirty = s->segs[s->n_segs - 1].durable != s->segs[s->n_segs - 1].bytes;
-    uint64_t seg_bytes = s->segs[s->n_segs - 1].bytes;
+    dirty = s->durable_seq != s->written_seq;
+    seg_bytes = s->segs[s->n_segs - 1].bytes;
     pthread_mutex_unlock(&s->mu);
-    bool rotate = seg_bytes >= s->o.segment_max;
-    if ((dirty && final) || rotate) {
-        if (fdatasync(s->wfd) != 0) {
+    if (dirty && final) {
+        if (sync_pending(s) != 0) {
             vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: fsync: %s", s->dir, strerror(errno));
             s->failed = true;
             return -1;
         }
         pthread_mutex_lock(&s->mu);
-        seg_t *g = &s->segs[s->n_segs - 1];
-        g->durable = g->bytes;
-        s->durable_seq = s->written_seq;
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        if (rotate) {
-            close(s->wfd);
-            s->wfd = -1;
-            if (open_new_segment(s, err, sizeof err)) {
-                vg_log(VG_LOG_ERROR, "outputs.redis: %s", err);
-                s->failed = true;
-                return -1;
-            }
+    }
+    if (seg_bytes >= s->o.segment_max) {
+        /* a new segment; the sender fsyncs the old one (and the directory) with the next lines */
+        close(s->wfd);
+        s->wfd = -1;
+        if (open_new_segment(s, false, err, sizeof err)) {
+            vg_log(VG_LOG_ERROR, "outputs.redis: %s", err);
+            s->failed = true;
+            return -1;
         }
     }
     if (final && s->o.drain_ms) {
@@ -911,8 +1193,19 @@ void vg_ship_close(vg_ship_t *s)
     pthread_cond_destroy(&s->cv);
     pthread_cond_destroy(&s->cv_drain);
     free(s->segs);
-    free(s->wbuf);
-    vg_buf_fini(&s->join);
+    chunk_free(s->wb);
+    while (s->q_head) {
+        chunk_t *c = s->q_head;
+        s->q_head = c->next;
+        chunk_free(c);
+    }
+    while (s->q_free) {
+        chunk_t *c = s->q_free;
+        s->q_free = c->next;
+        chunk_free(c);
+    }
+    vg_buf_fini(&s->cmds);
+    vg_buf_fini(&s->xadd_head);
     free(s->stream);
     free(s->sensor);
     free(s->dir);

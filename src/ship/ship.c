@@ -12,7 +12,7 @@
  * the two share the segment list under a mutex.
  *
  * Hand-off: the block of lines written at a commit is also passed to the sender in memory (a
- * queue of at most HANDOFF_MAX bytes; the buffers go back to the output thread once sent), so
+ * queue of at most handoff_max bytes, outputs.redis.handoff-size; the buffers go back to the output thread once sent), so
  * the sender does not read back what it is about to send. It reads the spool files only for
  * what the queue does not hold: after a (re)connection, the spool left by an earlier run, or
  * blocks the output thread could not queue because the queue was full. Either way it sends the
@@ -35,6 +35,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,17 +43,20 @@
 #define SYNC_MS 25
 #define SEND_BATCH 4096                 /* events per pipeline of XADDs (one round trip) */
 #define SEND_BYTES (4u << 20)           /* ... and at most about this many bytes of them */
-#define HANDOFF_MAX (16u << 20)         /* bytes of written blocks queued for the sender */
 #define HANDOFF_FREE 4                  /* sent blocks' buffers kept for reuse */
 #define POLL_S 0.5
 
-/* A block of spool lines ("SEQ<TAB>JSON\n"), as written to segment seg_first at offset off. */
+/* A block of spool lines ("SEQ<TAB>JSON\n"), as written to segment seg_first at offset off;
+ * line i is number first + i, its JSON from data + json[i] to data + end[i] (its newline): the
+ * output thread notes them as it appends, so the sender never scans the lines. */
 typedef struct chunk {
     struct chunk *next;
     uint64_t first, last; /* the sequence numbers of its first and last lines */
     uint64_t seg_first, off;
     char *data;
     size_t len, cap;
+    uint32_t *json, *end; /* per line: offset of its JSON and of its newline */
+    size_t n, ncap;
 } chunk_t;
 
 typedef struct seg {
@@ -88,7 +92,9 @@ struct vg_ship {
     vg_ship_stats_t st;
     pthread_t th;
     bool th_started;
-    vg_buf_t cmds;          /* sender thread: a pipeline of XADD commands in RESP */
+    vg_buf_t cmds;          /* sender thread: the heads of a pipeline of XADD commands (RESP) */
+    size_t *heads;          /* per command: its head's offset in cmds, its end in the batch */
+    struct iovec *iov;      /* the pipeline: heads, events, ends */
     vg_buf_t xadd_head;     /* RESP of XADD's arguments up to the seq value (they never change) */
 };
 
@@ -608,6 +614,9 @@ static chunk_t *chunk_new(void)
     chunk_t *c = vg_xcalloc(1, sizeof *c);
     c->cap = 1 << 16;
     c->data = vg_xmalloc(c->cap);
+    c->ncap = 256;
+    c->json = vg_xmalloc(c->ncap * sizeof *c->json);
+    c->end = vg_xmalloc(c->ncap * sizeof *c->end);
     return c;
 }
 
@@ -615,6 +624,8 @@ static void chunk_free(chunk_t *c)
 {
     if (c) {
         free(c->data);
+        free(c->json);
+        free(c->end);
         free(c);
     }
 }
@@ -638,15 +649,6 @@ static void queue_drop_sent(vg_ship_t *s, uint64_t sent)
     }
 }
 
-static uint64_t line_seq(const char *p, const char **tab)
-{
-    uint64_t v = 0;
-    while (*p >= '0' && *p <= '9')
-        v = v * 10 + (uint64_t)(*p++ - '0');
-    *tab = p;
-    return v;
-}
-
 /* With mu held: when the queue holds the durable lines right after `sent`, up to max of them
  * (and about SEND_BYTES) from memory, in order. Returns the count, 0 when they must be read
  * from the spool; *seg and *off say where in the spool the last one ends. The blocks stay
@@ -660,26 +662,15 @@ static size_t queue_batch(vg_ship_t *s, uint64_t sent, entry_t *out, size_t max,
     for (chunk_t *c = s->q_head; c && c->first <= expect && c->last <= s->durable_seq &&
                                  n < max && bytes < SEND_BYTES;
          c = c->next) {
-        size_t pos = 0;
-        while (pos < c->len && n < max && bytes < SEND_BYTES) {
-            const char *tab, *p = c->data + pos;
-            uint64_t seq = line_seq(p, &tab);
-            const char *nl = memchr(tab, '\n', c->len - (size_t)(tab - c->data));
-            if (!nl || *tab != '\t') /* cannot be: the output thread wrote these lines */
-                return 0;
-            pos = (size_t)(nl - c->data) + 1;
-            if (seq < expect)
-                continue;
-            if (seq != expect)
-                return 0;
-            out[n].seq = seq;
-            out[n].json = tab + 1;
-            out[n].len = (size_t)(nl - tab - 1);
+        for (size_t i = (size_t)(expect - c->first); i < c->n && n < max && bytes < SEND_BYTES;
+             i++) {
+            out[n].seq = expect++;
+            out[n].json = c->data + c->json[i];
+            out[n].len = c->end[i] - c->json[i];
             bytes += out[n].len;
             n++;
-            expect++;
             *seg = c->seg_first;
-            *off = c->off + pos;
+            *off = c->off + c->end[i] + 1;
         }
     }
     return n;
@@ -720,39 +711,18 @@ static void xadd_head_init(vg_ship_t *s)
 /* Consecutive events go in one stream entry (sensor, seq of the first, and the events one per
  * line in "events"): one XADD for up to VG_SHIP_ENTRY_EVENTS events instead of one each, which
  * is most of what shipping costs Redis (docs/SCALE.md). A gap in the sequence starts a new
- * entry, so an entry's events are always seq, seq+1, ... The commands are written in Redis's
- * protocol straight into one buffer (each event copied once) and sent as one pipeline on the
- * connection's socket (hiredis would copy them once more into its own buffer; its output buffer
- * is empty between commands, and the socket has the command timeout); then hiredis reads every
- * reply. */
-static int send_entries(vg_ship_t *s, redisContext *c, const entry_t *e, size_t n)
+ * entry, so an entry's events are always seq, seq+1, ... The commands go out in Redis's
+ * protocol as one pipeline straight from where the events are (the hand-off's blocks or the
+ * spool's read buffer, where each event is followed by its newline: an entry's events joined
+ * by newlines are those lines as they are, the last one without its newline), with sendmsg()
+ * on the connection's socket: no copy of the events in user space (hiredis would make two; its
+ * output buffer is empty between commands, and the socket has the command timeout). Then
+ * hiredis reads every reply. */
+static int send_iov(vg_ship_t *s, redisContext *c, struct iovec *iov, size_t n_iov)
 {
-    size_t n_cmds = 0;
-    vg_buf_t *b = &s->cmds;
-    b->len = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1, bytes = e[i].len;
-        while (j < n && j - i < VG_SHIP_ENTRY_EVENTS && e[j].seq == e[j - 1].seq + 1 &&
-               bytes + e[j].len + 1 <= VG_SHIP_ENTRY_BYTES)
-            bytes += e[j++].len + 1;
-        char seq[20];
-        vg_buf_append(b, s->xadd_head.data, s->xadd_head.len);
-        resp_bulk(b, seq, vg_u64_dec(e[i].seq, seq));
-        resp_bulk(b, "events", 6);
-        resp_len(b, '$', bytes);
-        vg_buf_reserve(b, bytes + 2);
-        for (size_t k = i; k < j; k++) {
-            if (k > i)
-                b->data[b->len++] = '\n';
-            memcpy(b->data + b->len, e[k].json, e[k].len);
-            b->len += e[k].len;
-        }
-        vg_buf_append(b, "\r\n", 2);
-        n_cmds++;
-        i = j;
-    }
-    for (size_t off = 0; off < b->len;) {
-        ssize_t w = send(c->fd, b->data + off, b->len - off, MSG_NOSIGNAL);
+    while (n_iov) {
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = n_iov < 1024 ? n_iov : 1024};
+        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -760,8 +730,54 @@ static int send_entries(vg_ship_t *s, redisContext *c, const entry_t *e, size_t 
                    w < 0 && errno == EAGAIN ? "timed out" : strerror(errno));
             return -1;
         }
-        off += (size_t)w;
+        size_t left = (size_t)w;
+        while (n_iov && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n_iov--;
+        }
+        if (left) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
     }
+    return 0;
+}
+
+static int send_entries(vg_ship_t *s, redisContext *c, const entry_t *e, size_t n)
+{
+    /* the commands' heads (in s->cmds, which may move while it grows: offsets first) */
+    size_t n_cmds = 0;
+    vg_buf_t *b = &s->cmds;
+    b->len = 0;
+    size_t *head = s->heads;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1, bytes = e[i].len;
+        while (j < n && j - i < VG_SHIP_ENTRY_EVENTS && e[j].seq == e[j - 1].seq + 1 &&
+               bytes + e[j].len + 1 <= VG_SHIP_ENTRY_BYTES)
+            bytes += e[j++].len + 1;
+        char seq[20];
+        head[2 * n_cmds] = b->len;
+        vg_buf_append(b, s->xadd_head.data, s->xadd_head.len);
+        resp_bulk(b, seq, vg_u64_dec(e[i].seq, seq));
+        resp_bulk(b, "events", 6);
+        resp_len(b, '$', bytes);
+        head[2 * n_cmds + 1] = j;
+        n_cmds++;
+        i = j;
+    }
+    struct iovec *iov = s->iov;
+    size_t n_iov = 0;
+    for (size_t k = 0, i = 0; k < n_cmds; k++) {
+        size_t h = head[2 * k], hend = k + 1 < n_cmds ? head[2 * k + 2] : b->len;
+        size_t j = head[2 * k + 1];
+        iov[n_iov++] = (struct iovec){b->data + h, hend - h};
+        for (; i < j; i++) /* the event and its newline, but for the last of the entry */
+            iov[n_iov++] = (struct iovec){(void *)e[i].json, e[i].len + (i + 1 < j)};
+        iov[n_iov++] = (struct iovec){(void *)"\r\n", 2};
+    }
+    if (send_iov(s, c, iov, n_iov))
+        return -1;
     int rc = 0;
     for (size_t i = 0; i < n_cmds; i++) {
         redisReply *r = NULL;
@@ -781,6 +797,7 @@ static void *sender_main(void *arg)
     vg_ship_t *s = arg;
     /* A write to a connection Redis closed must fail with EPIPE here, not kill the sensor
      * (hiredis writes with write(), and `vigil read` keeps SIGPIPE's default action). */
+    pthread_setname_np(pthread_self(), "vg-ship");
     sigset_t pipe_set;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
@@ -869,6 +886,8 @@ static void *sender_main(void *arg)
                 sent = batch[n - 1].seq;
                 s->sent_upto = sent;
                 s->st.sent += n;
+                if (!from_queue)
+                    s->st.read_back += n;
                 queue_drop_sent(s, sent);
                 worked = true;
             }
@@ -980,7 +999,9 @@ vg_ship_t *vg_ship_open(const vg_ship_opts_t *o, char *err, size_t err_len)
     s->st.first_seq = 0;
     s->spool_bytes_seen = s->spool_bytes;
     s->wb = chunk_new();
-    vg_buf_init(&s->cmds, 1 << 20);
+    vg_buf_init(&s->cmds, 1 << 16);
+    s->heads = vg_xmalloc(2 * SEND_BATCH * sizeof *s->heads);
+    s->iov = vg_xmalloc(3 * SEND_BATCH * sizeof *s->iov);
     xadd_head_init(s);
     if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
         snprintf(err, err_len, "outputs.redis: cannot start the sender thread");
@@ -1023,12 +1044,21 @@ static int append(vg_ship_t *s, const char *line, size_t len, bool force)
             w->cap *= 2;
         w->data = vg_xrealloc(w->data, w->cap);
     }
-    if (!w->len)
+    if (!w->len) {
         w->first = s->next_seq;
+        w->n = 0;
+    }
+    if (w->n == w->ncap) {
+        w->ncap *= 2;
+        w->json = vg_xrealloc(w->json, w->ncap * sizeof *w->json);
+        w->end = vg_xrealloc(w->end, w->ncap * sizeof *w->end);
+    }
     w->len += vg_u64_dec(s->next_seq, w->data + w->len);
     w->data[w->len++] = '\t';
+    w->json[w->n] = (uint32_t)w->len;
     memcpy(w->data + w->len, line, len);
     w->len += len;
+    w->end[w->n++] = (uint32_t)w->len;
     w->data[w->len++] = '\n';
     if (!s->st.first_seq)
         s->st.first_seq = s->next_seq;
@@ -1074,7 +1104,7 @@ int vg_ship_sink_commit(void *ctx, bool final)
         s->spool_bytes += w->len;
         s->spool_bytes_seen = s->spool_bytes;
         seg_bytes = g->bytes;
-        if (s->connected && s->q_bytes + w->len <= HANDOFF_MAX) {
+        if (s->connected && s->q_bytes + w->len <= s->o.handoff_max && w->len <= UINT32_MAX) {
             /* the sender takes this block from memory; a new (or a sent) buffer for the next */
             w->next = NULL;
             if (s->q_tail)
@@ -1156,6 +1186,7 @@ void vg_ship_sink_stats(void *ctx, vg_jw_t *jw)
     vg_jw_kv_uint(jw, "spooled", st.spooled);
     vg_jw_kv_uint(jw, "dropped", st.dropped);
     vg_jw_kv_uint(jw, "sent", st.sent);
+    vg_jw_kv_uint(jw, "read_back", st.read_back);
     vg_jw_kv_uint(jw, "committed", st.committed);
     vg_jw_kv_uint(jw, "unsent", st.unsent);
     vg_jw_kv_uint(jw, "spool_bytes", st.spool_bytes);
@@ -1205,6 +1236,8 @@ void vg_ship_close(vg_ship_t *s)
         chunk_free(c);
     }
     vg_buf_fini(&s->cmds);
+    free(s->heads);
+    free(s->iov);
     vg_buf_fini(&s->xadd_head);
     free(s->stream);
     free(s->sensor);

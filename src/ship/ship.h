@@ -35,6 +35,8 @@ typedef struct vg_ship_opts {
     const char *spool_dir;  /* created when missing */
     uint64_t spool_max;     /* bytes of spool segments at most */
     uint64_t segment_max;   /* bytes per segment before the next is started (0: 8 MiB) */
+    uint64_t handoff_max;   /* bytes of written blocks handed to the sender in memory (0: none;
+                             * it then reads everything back from the spool) */
     unsigned timeout_ms;    /* Redis connect/command timeout */
     unsigned drain_ms;      /* at the end, how long to wait for the spool to be sent */
 } vg_ship_opts_t;
@@ -43,6 +45,7 @@ typedef struct vg_ship_stats {
     uint64_t spooled;   /* events appended to the spool by this run */
     uint64_t dropped;   /* events refused by a full spool (this run) */
     uint64_t sent;      /* events XADDed by this run (resends included) */
+    uint64_t read_back; /* ... of which read back from the spool files (not handed over) */
     uint64_t first_seq, last_seq; /* this run's sequence numbers (0: none) */
     uint64_t committed; /* the collector's committed mark last read */
     uint64_t unsent;    /* durable entries not yet sent at the time of the call */
@@ -61,7 +64,7 @@ int vg_ship_sink_commit(void *ctx, bool final);
  * the run records (docs/SCALE.md), a few kB per run, may take the spool beyond spool-size, so
  * that a run's end is never lost centrally. */
 int vg_ship_record(vg_ship_t *s, const char *line, size_t len);
-/* Writes "ship": {spooled, dropped, sent, committed, unsent, spool_bytes, connected} (this
+/* Writes "ship": {spooled, dropped, sent, read_back, committed, unsent, spool_bytes, connected} (this
  * run's counters, the collector's committed mark, what waits in the spool). */
 struct vg_jw;
 void vg_ship_sink_stats(void *ctx, struct vg_jw *jw);

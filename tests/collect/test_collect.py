@@ -811,6 +811,38 @@ def case_spool_trim():
     assert got == list(range(1, len(got) + 1)) and len(got) > n, (len(got), n)
 
 
+def case_handoff():
+    """The sender takes what the output thread wrote from memory (outputs.redis.handoff-size)
+    and reads the spool back for the rest: with the default, with none (everything read back)
+    and with a queue too small for some blocks (both ways in one run, segments rotating): the
+    stream holds every number once, in order, and PostgreSQL exactly the runs' eve.json."""
+    REDIS.start()
+    PG.start()
+    lines = {}
+    read_back = {}
+    for name, extra in (("hmem", []),
+                        ("hnone", ["--set", "outputs.redis.handoff-size=0"]),
+                        ("hmix", ["--set", "outputs.redis.handoff-size=100kb",
+                                  "--set", "outputs.redis.segment-size=256kb"])):
+        r = sensor(name, pcap("handoff", 6000, 91, mix="web"), extra=extra)
+        m = re.search(r"redis: (\d+) events spooled .*?, (\d+) sent \((\d+) read back", r.stdout)
+        assert m, r.stdout
+        spooled, sent, back = map(int, m.groups())
+        lines[name] = eve(os.path.join(TMP, name))
+        assert spooled == sent == len(lines[name]), (name, m.group(0))
+        read_back[name] = back
+        got = stream_seqs(name)
+        assert got == list(range(1, len(lines[name]) + 1)), \
+            "%s: stream holds %d numbers, not 1..%d once in order" % (name, len(got),
+                                                                      len(lines[name]))
+    assert read_back["hnone"] == len(lines["hnone"]), read_back
+    assert read_back["hmem"] < len(lines["hmem"]) // 2, read_back
+    assert 0 < read_back["hmix"] < len(lines["hmix"]), read_back
+    collect("--idle-exit", "2")
+    for name, ls in lines.items():
+        check_exact(name, ls)
+
+
 def case_ledger():
     """The evidence ledger's checkpoints are shipped as they are written (event_type
     vigil_ledger): PostgreSQL holds each checkpoint entry of ledger.jsonl, in order, between the

@@ -43,7 +43,6 @@
 #define SYNC_MS 25
 #define SEND_BATCH 4096                 /* events per pipeline of XADDs (one round trip) */
 #define SEND_BYTES (4u << 20)           /* ... and at most about this many bytes of them */
-#define HANDOFF_FREE 4                  /* sent blocks' buffers kept for reuse */
 #define POLL_S 0.5
 
 /* A block of spool lines ("SEQ<TAB>JSON\n"), as written to segment seg_first at offset off;
@@ -85,8 +84,9 @@ struct vg_ship {
     unsigned segs_made, dir_synced; /* segments created / the count at the last directory fsync */
     chunk_t *q_head, *q_tail;   /* written blocks handed to the sender, in sequence order */
     size_t q_bytes;
-    chunk_t *q_free;            /* sent blocks' buffers, for the output thread to reuse */
-    unsigned n_free;
+    chunk_t *q_free;            /* sent blocks' buffers, for the output thread to reuse (so that
+                                 * it does not fault in fresh memory for every block) */
+    size_t free_bytes;          /* their capacity; with q_bytes at most handoff_max */
     bool connected, stop, draining, idle;
     uint64_t polls;              /* committed-mark reads (and trims) done by the sender */
     vg_ship_stats_t st;
@@ -612,7 +612,7 @@ static void trim(vg_ship_t *s)
 static chunk_t *chunk_new(void)
 {
     chunk_t *c = vg_xcalloc(1, sizeof *c);
-    c->cap = 1 << 16;
+    c->cap = 1 << 19; /* an output block (256 KiB) and its sequence numbers */
     c->data = vg_xmalloc(c->cap);
     c->ncap = 256;
     c->json = vg_xmalloc(c->ncap * sizeof *c->json);
@@ -630,7 +630,8 @@ static void chunk_free(chunk_t *c)
     }
 }
 
-/* With mu held: the queue's blocks wholly sent go back for reuse (a few) or are freed. */
+/* With mu held: the queue's blocks wholly sent go back for reuse (as many as fit in the
+ * hand-off's bound with what is queued) or are freed. */
 static void queue_drop_sent(vg_ship_t *s, uint64_t sent)
 {
     while (s->q_head && s->q_head->last <= sent) {
@@ -639,10 +640,10 @@ static void queue_drop_sent(vg_ship_t *s, uint64_t sent)
         if (!s->q_head)
             s->q_tail = NULL;
         s->q_bytes -= c->len;
-        if (s->n_free < HANDOFF_FREE) {
+        if (s->free_bytes + c->cap + s->q_bytes <= s->o.handoff_max) {
             c->next = s->q_free;
             s->q_free = c;
-            s->n_free++;
+            s->free_bytes += c->cap;
         } else {
             chunk_free(c);
         }
@@ -1116,7 +1117,7 @@ int vg_ship_sink_commit(void *ctx, bool final)
             if (s->q_free) {
                 s->wb = s->q_free;
                 s->q_free = s->wb->next;
-                s->n_free--;
+                s->free_bytes -= s->wb->cap;
             } else {
                 s->wb = NULL;
             }

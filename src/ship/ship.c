@@ -5,10 +5,9 @@
  *   state                 "trimmed N": the last sequence number deleted from the spool
  *   seg-<first seq>.log   lines "SEQ<TAB>EVENT-JSON\n", appended by the output thread
  * The output thread appends (write() at each commit); the sender thread fsyncs what was written
- * (every segment with unsynced bytes, and the directory after a new segment was made) at most
- * every SYNC_MS, the output thread itself only at the final commit, so the output thread does
- * not wait for the disk, not even when it starts a new segment. Only fsync'd lines are sent, so
- * a sequence number that reached Redis is on disk. The sender thread owns the Redis connection;
+ * every SYNC_MS, the output thread itself only before it starts a new segment (little is left
+ * to sync then) and at the final commit, so the output thread seldom waits for the disk. Only
+ * fsync'd lines are sent, so a sequence number that reached Redis is on disk. The sender thread owns the Redis connection;
  * the two share the segment list under a mutex.
  *
  * Hand-off: the block of lines written at a commit is also passed to the sender in memory (a
@@ -81,7 +80,6 @@ struct vg_ship {
     seg_t *segs;
     size_t n_segs, cap_segs;
     uint64_t written_seq, durable_seq, spool_bytes, trimmed, committed, sent_upto;
-    unsigned segs_made, dir_synced; /* segments created / the count at the last directory fsync */
     chunk_t *q_head, *q_tail;   /* written blocks handed to the sender, in sequence order */
     size_t q_bytes;
     chunk_t *q_free;            /* sent blocks' buffers, for the output thread to reuse (so that
@@ -244,9 +242,7 @@ fail:
     return -1;
 }
 
-/* The directory is fsync'd here only at the start (sync_dir); a segment started by a commit has
- * its directory entry made durable by sync_pending() before any of its lines counts as durable. */
-static int open_new_segment(vg_ship_t *s, bool sync_dir, char *err, size_t err_len)
+static int open_new_segment(vg_ship_t *s, char *err, size_t err_len)
 {
     char *p = seg_path(s, s->next_seq);
     s->wfd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -256,20 +252,17 @@ static int open_new_segment(vg_ship_t *s, bool sync_dir, char *err, size_t err_l
         return -1;
     }
     free(p);
-    if (sync_dir)
-        fsync_dir(s->dir);
+    fsync_dir(s->dir);
     pthread_mutex_lock(&s->mu);
     segs_push(s, (seg_t){.first = s->next_seq, .last = s->next_seq - 1});
-    if (!sync_dir)
-        s->segs_made++;
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
 
 /* Makes everything written so far durable: fdatasync of every segment with bytes not yet
- * synced (oldest first), then of the directory if a segment was started since its last sync;
- * then marks those bytes and sequence numbers durable. Either thread may call it (the sender
- * every SYNC_MS, the output thread at the final commit). 0, or -1 with errno. */
+ * synced (oldest first; normally only the last), then marks those bytes and sequence numbers
+ * durable. Either thread may call it (the sender every SYNC_MS, the output thread before it
+ * starts a new segment and at the final commit). 0, or -1 with errno. */
 static int sync_pending(vg_ship_t *s)
 {
     struct pend { uint64_t first, bytes; } *p;
@@ -277,13 +270,11 @@ static int sync_pending(vg_ship_t *s)
     pthread_mutex_lock(&s->mu);
     p = vg_xmalloc((s->n_segs ? s->n_segs : 1) * sizeof *p);
     uint64_t wseq = s->written_seq;
-    unsigned made = s->segs_made;
     for (size_t i = 0; i < s->n_segs; i++)
         if (s->segs[i].durable < s->segs[i].bytes) {
             p[np].first = s->segs[i].first;
             p[np++].bytes = s->segs[i].bytes;
         }
-    bool dir = made != s->dir_synced;
     pthread_mutex_unlock(&s->mu);
     int rc = 0;
     for (size_t i = 0; i < np && rc == 0; i++) {
@@ -291,8 +282,6 @@ static int sync_pending(vg_ship_t *s)
         rc = sync_path(path, O_RDONLY);
         free(path);
     }
-    if (rc == 0 && dir)
-        rc = sync_path(s->dir, O_RDONLY | O_DIRECTORY);
     if (rc) {
         free(p);
         return -1;
@@ -302,8 +291,6 @@ static int sync_pending(vg_ship_t *s)
         for (size_t i = 0; i < s->n_segs; i++)
             if (s->segs[i].first == p[k].first && s->segs[i].durable < p[k].bytes)
                 s->segs[i].durable = p[k].bytes;
-    if (dir && made > s->dir_synced)
-        s->dir_synced = made;
     if (wseq > s->durable_seq)
         s->durable_seq = wseq;
     pthread_mutex_unlock(&s->mu);
@@ -429,7 +416,7 @@ static int recover(vg_ship_t *s, char *err, size_t err_len)
         free(p);
         return 0;
     }
-    return open_new_segment(s, true, err, err_len);
+    return open_new_segment(s, err, err_len);
 }
 
 /* --- sender thread ------------------------------------------------------------------------- */
@@ -1135,7 +1122,10 @@ int vg_ship_sink_commit(void *ctx, bool final)
     dirty = s->durable_seq != s->written_seq;
     seg_bytes = s->segs[s->n_segs - 1].bytes;
     pthread_mutex_unlock(&s->mu);
-    if (dirty && final) {
+    bool rotate = seg_bytes >= s->o.segment_max;
+    /* A segment is durable before the next one is started (after a power loss the spool never
+     * holds a segment after a torn one); the sender has synced most of it already. */
+    if (dirty && (final || rotate)) {
         if (sync_pending(s) != 0) {
             vg_log(VG_LOG_ERROR, "outputs.redis: spool %s: fsync: %s", s->dir, strerror(errno));
             s->failed = true;
@@ -1145,11 +1135,10 @@ int vg_ship_sink_commit(void *ctx, bool final)
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
     }
-    if (seg_bytes >= s->o.segment_max) {
-        /* a new segment; the sender fsyncs the old one (and the directory) with the next lines */
+    if (rotate) {
         close(s->wfd);
         s->wfd = -1;
-        if (open_new_segment(s, false, err, sizeof err)) {
+        if (open_new_segment(s, err, sizeof err)) {
             vg_log(VG_LOG_ERROR, "outputs.redis: %s", err);
             s->failed = true;
             return -1;

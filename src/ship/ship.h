@@ -1,12 +1,13 @@
 /* ship.h — shipping the event stream to a Redis stream for central collection (docs/SCALE.md).
  *
  * A sink (engine.h): every EVE line is appended to an on-disk spool (append-only segment files
- * in the spool directory) with the sensor's next sequence number; the spool is fsync'd at each
- * commit. A sender thread XADDs the durable part of the spool to the stream as entries
- * {sensor, seq, event}, in order. The collector (`vigil collect`) writes to the hash
- * "<stream>:committed" the highest sequence number below which everything of a sensor is
- * committed in PostgreSQL; the sender reads it and deletes spool segments wholly below it.
- * So an event leaves the sensor's disk only once PostgreSQL has it, whatever restarts.
+ * in the spool directory) with the sensor's next sequence number and written at each commit; a
+ * sender thread fsyncs it every 25 ms and XADDs the durable part to the stream as entries
+ * {sensor, seq, events}, in order, taking the blocks just written from memory (ship.c). The
+ * collector (`vigil collect`) writes to the hash "<stream>:committed" the highest sequence
+ * number below which everything of a sensor is committed in PostgreSQL; the sender reads it
+ * and deletes spool segments wholly below it. So an event leaves the sensor's disk only once
+ * PostgreSQL has it, whatever restarts.
  *
  * Sequence numbers go on across restarts (the spool, or the "state" file once the spool is
  * empty, holds the last one): keep the directory. A new, empty spool starts after the

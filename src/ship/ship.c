@@ -5,7 +5,7 @@
  *   state                 "trimmed N": the last sequence number deleted from the spool
  *   seg-<first seq>.log   lines "SEQ<TAB>EVENT-JSON\n", appended by the output thread
  * The output thread appends (write() at each commit); the sender thread fsyncs what was written
- * every SYNC_MS, the output thread itself only before it starts a new segment (little is left
+ * every SYNC_MS (SYNC_IDLE_MS while Redis is unreachable), the output thread itself only before it starts a new segment (little is left
  * to sync then) and at the final commit, so the output thread seldom waits for the disk. Only
  * fsync'd lines are sent, so a sequence number that reached Redis is on disk. The sender thread owns the Redis connection;
  * the two share the segment list under a mutex.
@@ -39,7 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SYNC_MS 25
+#define SYNC_MS 25                      /* connected: fsync'd lines are sent right away */
+#define SYNC_IDLE_MS 100                /* not connected: nothing to send them to */
 #define SEND_BATCH 4096                 /* events per pipeline of XADDs (one round trip) */
 #define SEND_BYTES (4u << 20)           /* ... and at most about this many bytes of them */
 #define POLL_S 0.5
@@ -804,7 +805,8 @@ static void *sender_main(void *arg)
     while (!s->stop) {
         double now = now_s();
         bool worked = false;
-        if (s->written_seq > s->durable_seq && now - last_fsync >= SYNC_MS / 1000.0) {
+        double sync_s = (c ? SYNC_MS : SYNC_IDLE_MS) / 1000.0;
+        if (s->written_seq > s->durable_seq && now - last_fsync >= sync_s) {
             /* make what the output thread wrote durable, so that it can be sent */
             pthread_mutex_unlock(&s->mu);
             bool ok = sync_pending(s) == 0;
@@ -917,7 +919,7 @@ static void *sender_main(void *arg)
              * a commit wakes an idle sender (nothing written, nothing to send). */
             double wait = 0.05;
             if (s->written_seq > s->durable_seq) {
-                double due = last_fsync + SYNC_MS / 1000.0 - now_s();
+                double due = last_fsync + sync_s - now_s();
                 wait = due < wait ? (due > 0.0005 ? due : 0.0005) : wait;
             }
             s->idle = s->written_seq == s->durable_seq && (!c || sent >= s->durable_seq);

@@ -27,7 +27,6 @@
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +44,6 @@
 #define SEND_BATCH 4096                 /* events per pipeline of XADDs (one round trip) */
 #define SEND_BYTES (4u << 20)           /* ... and at most about this many bytes of them */
 #define POLL_S 0.5
-#define MIN_REPLY 16                    /* bytes of an XADD's answer at least (send_entries) */
 
 /* A block of spool lines ("SEQ<TAB>JSON\n"), as written to segment seg_first at offset off;
  * line i is number first + i, its JSON from data + json[i] to data + end[i] (its newline): the
@@ -96,7 +94,6 @@ struct vg_ship {
     vg_buf_t cmds;          /* sender thread: the heads of a pipeline of XADD commands (RESP) */
     size_t *heads;          /* per command: its head's offset in cmds, its end in the batch */
     struct iovec *iov;      /* the pipeline: heads, events, ends */
-    char rbuf[16384];       /* the pipeline's answers, read */
     vg_buf_t xadd_head;     /* RESP of XADD's arguments up to the seq value (they never change) */
 };
 
@@ -770,58 +767,17 @@ static int send_entries(vg_ship_t *s, redisContext *c, const entry_t *e, size_t 
     }
     if (send_iov(s, c, iov, n_iov))
         return -1;
-    /* Redis answers each XADD as it gets to it; woken for every answer, the sender switched in
-     * and out about once per entry (and a worker out for it). So the answers are read here and
-     * fed to hiredis's parser: poll() waits until the socket holds MIN_REPLY bytes per answer
-     * still due (its low-water mark; XADD's answer, the new entry's id "<unix ms>-<n>" as a bulk
-     * string, is at least 22 bytes), less what the parser holds of the next one, and a recv()
-     * that does not wait takes all there is; the waits shrink geometrically. (A blocking recv()
-     * with the mark would wait for that many bytes more than it found.) A shorter answer (an
-     * error) is taken at the command timeout. */
-    int rc = 0, lowat = 1;
-    for (size_t i = 0; i < n_cmds;) {
+    int rc = 0;
+    for (size_t i = 0; i < n_cmds; i++) {
         redisReply *r = NULL;
-        if (redisReaderGetReply(c->reader, (void **)&r) != REDIS_OK) {
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+            return -1;
+        if (r->type == REDIS_REPLY_ERROR) {
+            vg_log(VG_LOG_ERROR, "redis XADD %s: %s", s->stream, r->str);
             rc = -1;
-            break;
         }
-        if (r) {
-            if (r->type == REDIS_REPLY_ERROR) {
-                vg_log(VG_LOG_ERROR, "redis XADD %s: %s", s->stream, r->str);
-                rc = -1;
-            }
-            freeReplyObject(r);
-            i++;
-            continue;
-        }
-        size_t want = (n_cmds - i) * MIN_REPLY, held = c->reader->len - c->reader->pos;
-        want = want <= held ? 1 : want - held;
-        int mark = want < sizeof s->rbuf ? (int)want : (int)sizeof s->rbuf;
-        if (mark != lowat) {
-            setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark);
-            lowat = mark;
-        }
-        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)s->o.timeout_ms) < 0 && errno == EINTR)
-            continue;
-        ssize_t got = recv(c->fd, s->rbuf, sizeof s->rbuf, MSG_DONTWAIT);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            vg_log(VG_LOG_WARN, "redis %s:%d: %s", s->url.host, s->url.port,
-                   got == 0 ? "connection closed" : errno == EAGAIN ? "timed out"
-                                                                   : strerror(errno));
-            rc = -2;
-            break;
-        }
-        redisReaderFeed(c->reader, s->rbuf, (size_t)got);
+        freeReplyObject(r);
     }
-    if (lowat != 1) { /* the other commands read through hiredis */
-        lowat = 1;
-        setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
-    }
-    if (rc == -2)
-        return -1;
     return rc;
 }
 

@@ -5,17 +5,19 @@
  *   state                 "trimmed N": the last sequence number deleted from the spool
  *   seg-<first seq>.log   lines "SEQ<TAB>EVENT-JSON\n", appended by the output thread
  * The output thread appends (write() at each commit); the sender thread fsyncs what was written
- * every SYNC_MS (SYNC_IDLE_MS while Redis is unreachable), the output thread itself only before it starts a new segment (little is left
- * to sync then) and at the final commit, so the output thread seldom waits for the disk. Only
- * fsync'd lines are sent, so a sequence number that reached Redis is on disk. The sender thread owns the Redis connection;
- * the two share the segment list under a mutex.
+ * every SYNC_MS (SYNC_IDLE_MS while Redis is unreachable), the output thread itself only before
+ * it starts a new segment (little is left to sync then) and at the final commit, so the output
+ * thread seldom waits for the disk. Only fsync'd lines are sent, so a sequence number that
+ * reached Redis is on disk. The sender thread owns the Redis connection; the two share the
+ * segment list under a mutex.
  *
  * Hand-off: the block of lines written at a commit is also passed to the sender in memory (a
- * queue of at most handoff_max bytes, outputs.redis.handoff-size; the buffers go back to the output thread once sent), so
- * the sender does not read back what it is about to send. It reads the spool files only for
- * what the queue does not hold: after a (re)connection, the spool left by an earlier run, or
- * blocks the output thread could not queue because the queue was full. Either way it sends the
- * same lines, fsync'd before they are sent. */
+ * queue of at most handoff_max bytes, outputs.redis.handoff-size; sent buffers go back to the
+ * output thread for reuse), so the sender does not read back what it is about to send. It reads
+ * the spool files only for what the queue does not hold: what was written before the connection
+ * was made or while it was down, everything above the committed mark after a (re)connection,
+ * the spool left by an earlier run, and blocks the output thread could not queue because the
+ * queue was full. Either way it sends the same lines, fsync'd before they are sent. */
 #include "ship/ship.h"
 #include "common/buf.h"
 #include "common/common.h"

@@ -65,8 +65,8 @@ int vg_ship_sink_commit(void *ctx, bool final);
  * the run records (docs/SCALE.md), a few kB per run, may take the spool beyond spool-size, so
  * that a run's end is never lost centrally. */
 int vg_ship_record(vg_ship_t *s, const char *line, size_t len);
-/* Writes "ship": {spooled, dropped, sent, read_back, committed, unsent, spool_bytes, connected} (this
- * run's counters, the collector's committed mark, what waits in the spool). */
+/* Writes "ship": {spooled, dropped, sent, read_back, committed, unsent, spool_bytes, connected}
+ * (this run's counters, the collector's committed mark, what waits in the spool). */
 struct vg_jw;
 void vg_ship_sink_stats(void *ctx, struct vg_jw *jw);
 void vg_ship_get_stats(vg_ship_t *s, vg_ship_stats_t *st);

@@ -6,6 +6,7 @@ Starts its own redis-server (loopback) and PostgreSQL cluster (unix socket) like
 (tests/collect/servers.py) and stops them at the end.
 
 usage: bench/collect.py [--vigil build/vigil] [--gen build/vigil-gen] [--flows 100000] [--runs 3]
+                        [--sensor-only] [--vs OTHER-VIGIL]
 """
 import argparse
 import os
@@ -34,6 +35,30 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
+def report_sensor(a, n_events, off, on, spool_only, cpu, sensor_cpu, vs):
+    med = statistics.median
+    print("events per sensor run: %d (%s flows, --mix web)" % (n_events, a.flows))
+    mo, mn, ms = med(off), med(on), med(spool_only)
+    print("sensor, spool only (Redis unreachable): median %.3f s; throughput %.3f of off"
+          % (ms, mo / ms))
+    print("sensor, shipping off: median %.3f s; on: median %.3f s; on/off throughput %.3f"
+          % (mo, mn, mo / mn))
+    co, cn, cs = (med(cpu[k]) for k in (False, True, "spool"))
+    print("CPU (sensor + redis-server), medians: off %.3f s, spool only %.3f s (cost %.1f%%),"
+          " shipping %.3f s (cost %.1f%%)" % (co, cs, 100 * (cs / co - 1), cn,
+                                              100 * (cn / co - 1)))
+    so, sn = med(sensor_cpu[False]), med(sensor_cpu[True])
+    print("CPU of the sensor alone, medians: off %.3f s, shipping %.3f s (cost %.1f%%);"
+          " redis-server %.3f s" % (so, sn, 100 * (sn / so - 1), cn - sn))
+    if vs["wall"]:
+        vw, vc, vsc = med(vs["wall"]), med(vs["cpu"]), med(vs["sensor_cpu"])
+        print("--vs %s, shipping: median %.3f s (on/off throughput %.3f), CPU sensor + redis"
+              " %.3f s (cost %.1f%%), sensor alone %.3f s (cost %.1f%%)"
+              % (a.vs, vw, mo / vw, vc, 100 * (vc / co - 1), vsc, 100 * (vsc / so - 1)))
+        print("this build / --vs, shipping: wall %.3f, CPU sensor + redis %.3f, sensor CPU %.3f"
+              % (mn / vw, cn / vc, sn / vsc))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigil", default=os.path.join(HERE, "..", "build", "vigil"))
@@ -41,6 +66,10 @@ def main():
     ap.add_argument("--flows", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--sensor-only", action="store_true",
+                    help="only the sensor's runs (shipping off / spool only / on), no collectors")
+    ap.add_argument("--vs", help="a second vigil binary: its shipping runs are interleaved with"
+                    " the first's, for before/after ratios measured in the same run")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vigil-bench-collect-")
     pcap = os.path.join(tmp, "mix.pcap")
@@ -57,17 +86,21 @@ def main():
         # --- the sensor: shipping off vs on (interleaved runs, medians) ---
         off, on, spool_only = [], [], []
         cpu = {False: [], True: [], "spool": []}  # sensor CPU (+ redis-server's for shipping)
+        sensor_cpu = {False: [], True: [], "spool": []}  # the sensor's alone
+        vs = {"wall": [], "cpu": [], "sensor_cpu": []}  # --vs: the second binary, shipping
         n_events = 0
+        modes = (False, True, "spool") + (("vs",) if a.vs else ())
         for i in range(a.runs):
-            for ship in (False, True, "spool"):
+            for ship in modes:
                 d = os.path.join(tmp, "s%d%s" % (i, ship))
-                cmd = [a.vigil, "read", pcap, "-l", d, "--workers", "2", "-q", "--no-progress",
+                binary = a.vs if ship == "vs" else a.vigil
+                cmd = [binary, "read", pcap, "-l", d, "--workers", "2", "-q", "--no-progress",
                        "--set", "store.enabled=false", "--set", "sensor-name=bench%d" % i]
                 if ship == "spool":
                     # the spool alone: Redis unreachable (a closed loopback port), no drain
                     cmd += ["--redis", "redis://127.0.0.1:1", "--set",
                             "outputs.redis.drain-timeout=0"]
-                elif ship:
+                elif ship:  # True or "vs"
                     # the run ends once the spool is in Redis (the default drain waits for it)
                     cmd += ["--redis", redis.url, "--set", "outputs.redis.drain-timeout=60000",
                             "--set", "outputs.redis.stream=bench:sensor"]  # not the collectors'
@@ -75,10 +108,20 @@ def main():
                 c0, r0 = children_cpu(), proc_cpu(redis.proc.pid)
                 subprocess.run(cmd, check=True, capture_output=True)
                 dt = time.monotonic() - t
-                cpu[ship].append(children_cpu() - c0 + proc_cpu(redis.proc.pid) - r0)
+                sc = children_cpu() - c0
+                if ship == "vs":
+                    vs["wall"].append(dt)
+                    vs["cpu"].append(sc + proc_cpu(redis.proc.pid) - r0)
+                    vs["sensor_cpu"].append(sc)
+                    continue
+                cpu[ship].append(sc + proc_cpu(redis.proc.pid) - r0)
+                sensor_cpu[ship].append(sc)
                 (spool_only if ship == "spool" else on if ship else off).append(dt)
                 with open(os.path.join(d, "eve.json")) as f:
                     n_events = sum(1 for _ in f)
+        if a.sensor_only:
+            report_sensor(a, n_events, off, on, spool_only, cpu, sensor_cpu, vs)
+            return
         # --- collectors: one, then two. Each measurement gets its own stream contents (the
         # collectors trim what they acknowledged): shipped first with no collector running.
         rates = {}
@@ -113,16 +156,7 @@ def main():
                 p.terminate()
                 p.wait()
             rates[n_coll] = (total, dt)
-        print("events per sensor run: %d (%s flows, --mix web)" % (n_events, a.flows))
-        mo, mn, ms = statistics.median(off), statistics.median(on), statistics.median(spool_only)
-        print("sensor, spool only (Redis unreachable): median %.3f s; throughput %.3f of off"
-              % (ms, mo / ms))
-        print("sensor, shipping off: median %.3f s; on: median %.3f s; on/off throughput %.3f"
-              % (mo, mn, mo / mn))
-        co, cn, cs = (statistics.median(cpu[k]) for k in (False, True, "spool"))
-        print("CPU (sensor + redis-server), medians: off %.3f s, spool only %.3f s (cost %.1f%%),"
-              " shipping %.3f s (cost %.1f%%)" % (co, cs, 100 * (cs / co - 1), cn,
-                                                  100 * (cn / co - 1)))
+        report_sensor(a, n_events, off, on, spool_only, cpu, sensor_cpu, vs)
         for n_coll, (tot, dt) in rates.items():
             print("%d collector(s): %d entries committed in %.2f s: %.0f events/s"
                   % (n_coll, tot, dt, tot / dt))

@@ -40,6 +40,7 @@ vg_ship_t *vigil_ship_start(const vg_config_t *cfg, const char *url, const char 
         .spool_dir = dir,
         .spool_max = vg_config_uint(cfg, "outputs.redis.spool-size"),
         .segment_max = vg_config_uint(cfg, "outputs.redis.segment-size"),
+        .handoff_max = vg_config_uint(cfg, "outputs.redis.handoff-size"),
         .timeout_ms = (unsigned)vg_config_uint(cfg, "outputs.redis.timeout"),
         .drain_ms = (unsigned)vg_config_uint(cfg, "outputs.redis.drain-timeout"),
     };
@@ -69,8 +70,9 @@ void vigil_ship_finish(vg_ship_t *s, bool quiet)
     vg_ship_close(s);
     if (!quiet)
         printf("vigil: redis: %" PRIu64 " events spooled (sequence %" PRIu64 "-%" PRIu64
-               "), %" PRIu64 " sent, %" PRIu64 " waiting in the spool, committed up to %" PRIu64
-               "\n", st.spooled, st.first_seq, st.last_seq, st.sent, st.unsent, st.committed);
+               "), %" PRIu64 " sent (%" PRIu64 " read back from the spool), %" PRIu64
+               " waiting in the spool, committed up to %" PRIu64 "\n", st.spooled, st.first_seq,
+               st.last_seq, st.sent, st.read_back, st.unsent, st.committed);
     if (st.dropped)
         vg_log(VG_LOG_WARN, "redis: %" PRIu64 " events were not shipped: the spool was full "
                "(outputs.redis.spool-size)", st.dropped);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define VG_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -34,6 +35,19 @@ char *vg_xstrdup(const char *s);
 
 /* Writes all n bytes to fd, going on after EINTR and short writes. 0, or -1 with errno set. */
 int vg_write_all(int fd, const void *p, size_t n);
+
+/* The decimal digits of v into out (20 bytes, not NUL-terminated); returns how many. */
+static inline size_t vg_u64_dec(uint64_t v, char out[20])
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[19 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, tmp + 20 - n, n);
+    return n;
+}
 
 /* Format an address as Suricata writes it: dotted quad, or IPv6 in full uncompressed form
  * ("2001:0db8:0000:...") as Suricata does unless ipv6-compress is set.

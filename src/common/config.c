@@ -76,6 +76,7 @@ static const key_def_t keys[] = {
     {"outputs.redis.spool-dir", T_STR, NULL, "the shipping spool and sequence state (default LOGDIR/ship)"},
     {"outputs.redis.spool-size", T_SIZE, "1gb", "spool bytes at most; beyond, events are dropped from shipping (counted)"},
     {"outputs.redis.segment-size", T_SIZE, "8mb", "spool segment file size (whole segments are deleted once committed)"},
+    {"outputs.redis.handoff-size", T_SIZE, "8mb", "memory for handing written events to the sender (0: it reads them back from the spool)"},
     {"outputs.redis.timeout", T_UINT, "2000", "ms for the Redis connection and each command"},
     {"outputs.redis.drain-timeout", T_UINT, "5000", "ms at the end of a run to send what is spooled"},
     {"stats.interval", T_UINT, "8", "seconds (wall clock) between periodic stats events"},

@@ -1,5 +1,6 @@
 /* json.c — streaming JSON writer (see json.h for the contract). */
 #include "common/json.h"
+#include "common/common.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -187,13 +188,8 @@ void vg_jw_str(vg_jw_t *w, const char *s) { vg_jw_strn(w, s, strlen(s)); }
 void vg_jw_uint(vg_jw_t *w, uint64_t v)
 {
     char tmp[20];
-    size_t n = 0;
     value_prefix(w);
-    do {
-        tmp[19 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    vg_buf_append(w->b, tmp + 20 - n, n);
+    vg_buf_append(w->b, tmp, vg_u64_dec(v, tmp));
 }
 
 void vg_jw_int(vg_jw_t *w, int64_t v)

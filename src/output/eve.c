@@ -50,16 +50,7 @@ static inline void put(vg_buf_t *b, const char *s, size_t n)
 
 #define PUT_LIT(b, s) put((b), (s), sizeof(s) - 1)
 
-static inline void put_u64(vg_buf_t *b, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[19 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(b, tmp + 20 - n, n);
-}
+static inline void put_u64(vg_buf_t *b, uint64_t v) { b->len += vg_u64_dec(v, b->data + b->len); }
 
 /* A string value: copied as is when no byte needs escaping (the usual case), else escaped. */
 static void put_str(vg_buf_t *b, const char *s, size_t n)

@@ -1,12 +1,13 @@
 /* ship.h — shipping the event stream to a Redis stream for central collection (docs/SCALE.md).
  *
  * A sink (engine.h): every EVE line is appended to an on-disk spool (append-only segment files
- * in the spool directory) with the sensor's next sequence number; the spool is fsync'd at each
- * commit. A sender thread XADDs the durable part of the spool to the stream as entries
- * {sensor, seq, event}, in order. The collector (`vigil collect`) writes to the hash
- * "<stream>:committed" the highest sequence number below which everything of a sensor is
- * committed in PostgreSQL; the sender reads it and deletes spool segments wholly below it.
- * So an event leaves the sensor's disk only once PostgreSQL has it, whatever restarts.
+ * in the spool directory) with the sensor's next sequence number and written at each commit; a
+ * sender thread fsyncs it every 25 ms and XADDs the durable part to the stream as entries
+ * {sensor, seq, events}, in order, taking the blocks just written from memory (ship.c). The
+ * collector (`vigil collect`) writes to the hash "<stream>:committed" the highest sequence
+ * number below which everything of a sensor is committed in PostgreSQL; the sender reads it
+ * and deletes spool segments wholly below it. So an event leaves the sensor's disk only once
+ * PostgreSQL has it, whatever restarts.
  *
  * Sequence numbers go on across restarts (the spool, or the "state" file once the spool is
  * empty, holds the last one): keep the directory. A new, empty spool starts after the
@@ -35,6 +36,8 @@ typedef struct vg_ship_opts {
     const char *spool_dir;  /* created when missing */
     uint64_t spool_max;     /* bytes of spool segments at most */
     uint64_t segment_max;   /* bytes per segment before the next is started (0: 8 MiB) */
+    uint64_t handoff_max;   /* bytes of written blocks handed to the sender in memory (0: none;
+                             * it then reads everything back from the spool) */
     unsigned timeout_ms;    /* Redis connect/command timeout */
     unsigned drain_ms;      /* at the end, how long to wait for the spool to be sent */
 } vg_ship_opts_t;
@@ -43,6 +46,7 @@ typedef struct vg_ship_stats {
     uint64_t spooled;   /* events appended to the spool by this run */
     uint64_t dropped;   /* events refused by a full spool (this run) */
     uint64_t sent;      /* events XADDed by this run (resends included) */
+    uint64_t read_back; /* ... of which read back from the spool files (not handed over) */
     uint64_t first_seq, last_seq; /* this run's sequence numbers (0: none) */
     uint64_t committed; /* the collector's committed mark last read */
     uint64_t unsent;    /* durable entries not yet sent at the time of the call */
@@ -61,8 +65,8 @@ int vg_ship_sink_commit(void *ctx, bool final);
  * the run records (docs/SCALE.md), a few kB per run, may take the spool beyond spool-size, so
  * that a run's end is never lost centrally. */
 int vg_ship_record(vg_ship_t *s, const char *line, size_t len);
-/* Writes "ship": {spooled, dropped, sent, committed, unsent, spool_bytes, connected} (this
- * run's counters, the collector's committed mark, what waits in the spool). */
+/* Writes "ship": {spooled, dropped, sent, read_back, committed, unsent, spool_bytes, connected}
+ * (this run's counters, the collector's committed mark, what waits in the spool). */
 struct vg_jw;
 void vg_ship_sink_stats(void *ctx, struct vg_jw *jw);
 void vg_ship_get_stats(vg_ship_t *s, vg_ship_stats_t *st);

@@ -306,11 +306,22 @@ static int64_t get_committed(vg_ship_t *s, redisContext *c);
 static uint64_t fresh_start(vg_ship_t *s)
 {
     char err[512];
+    /* On the calling (main) thread, which keeps SIGPIPE's default action: Redis closing the
+     * connection under the query must give EPIPE, not kill the process. SIGPIPE is blocked
+     * around the query and one it raised is taken off before the mask is restored. */
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     redisContext *c = vg_redis_connect(&s->url, s->o.timeout_ms, err, sizeof err);
     int64_t cm = c ? get_committed(s, c) : -1;
     bool connected = c != NULL;
     if (c)
         redisFree(c);
+    const struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+        ;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (cm < 0) {
         vg_log(VG_LOG_WARN, "%s: a new spool numbers from 1, and Redis could not be asked whether "
                "sensor '%s' shipped before (%s); if it did, the collector will take its events "

@@ -205,6 +205,11 @@ const char *vg_attrib_db_type(const vg_attrib_t *a, size_t i)
     return a->dbs[i].kind == VG_DB_MMDB ? "mmdb" : a->dbs[i].rt->kind;
 }
 
+bool vg_attrib_db_cached(const vg_attrib_t *a, size_t i)
+{
+    return a->dbs[i].kind != VG_DB_MMDB && a->dbs[i].rt->cached;
+}
+
 bool vg_attrib_is_home(const vg_attrib_t *a, const vg_addr_t *ip, int ip_ver)
 {
     return vg_netset_match(&a->home, ip, ip_ver);

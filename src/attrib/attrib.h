@@ -103,6 +103,8 @@ size_t vg_attrib_n_dbs(const vg_attrib_t *a);
 const char *vg_attrib_db_label(const vg_attrib_t *a, size_t i);
 const char *vg_attrib_db_path(const vg_attrib_t *a, size_t i);
 const char *vg_attrib_db_type(const vg_attrib_t *a, size_t i); /* "mmdb", "tor", "iptoasn", "rir" */
+/* A text range file that was read from its binary cache (~/.cache/vigil) rather than parsed. */
+bool vg_attrib_db_cached(const vg_attrib_t *a, size_t i);
 
 /* Whether an address is inside the home networks. */
 bool vg_attrib_is_home(const vg_attrib_t *a, const vg_addr_t *ip, int ip_ver);

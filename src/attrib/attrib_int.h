@@ -28,6 +28,7 @@ typedef struct vg_rtable {
     char *pool;            /* NUL-separated strings */
     size_t pool_len, pool_cap;
     char build[16];        /* YYYY-MM-DD: RIR serial date, else the file's mtime */
+    bool cached;           /* read from the binary cache rather than parsed */
 } vg_rtable_t;
 
 typedef struct vg_rhit {

@@ -28,8 +28,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { FMT_NONE, FMT_TOR, FMT_IPTOASN, FMT_RIR };
+static const char *const kinds[] = {"", "tor", "iptoasn", "rir"}; /* by FMT_ */
 
 typedef struct loader {
     vg_rtable_t *t;
@@ -303,7 +305,6 @@ static int finish(loader_t *l)
         snprintf(l->err, l->err_len, "%s: no address ranges in the file", l->path);
         return -1;
     }
-    static const char *const kinds[] = {"", "tor", "iptoasn", "rir"};
     t->kind = kinds[l->fmt];
     return 0;
 }
@@ -317,6 +318,163 @@ static void mtime_build(vg_rtable_t *t, FILE *fp)
     strftime(t->build, sizeof t->build, "%Y-%m-%d", &tm);
 }
 
+/* ---- binary cache ----------------------------------------------------------------------------
+ * Parsing Debian's tor files (660,000 lines) is most of a small run's start-up. A successful load
+ * is kept as its arrays in $XDG_CACHE_HOME/vigil (else ~/.cache/vigil), named after a hash of the
+ * source file's whole content and its size: reading and hashing 25 MB costs a few milliseconds,
+ * parsing it ~100 times more, and a content key cannot go stale (file times are too coarse to
+ * tell two quick rewrites apart). The cache file repeats the key and carries a checksum of its
+ * contents; anything that does not match is ignored and the text parsed as before. Writing it
+ * is best effort. */
+
+#define RT_MAGIC "VGRTAB02"
+
+typedef struct rt_head {
+    char magic[8];
+    uint32_t rsize, fmt;   /* sizeof(vg_rrange_t); index in kinds[] */
+    uint64_t size, key;    /* the source's size and content hash */
+    uint64_t n[2], pool_len;
+    char build[16];
+    uint64_t sum;          /* of the arrays and the pool */
+} rt_head_t;
+
+/* FNV-1a over 8-byte words (then the tail bytes): a checksum, fast enough for 30 MB. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+    }
+    for (; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+#define FNV_INIT 14695981039346656037ull
+
+/* The content hash of the file fp (rewound afterwards); false on a read error. */
+static bool content_key(FILE *fp, uint64_t *key, uint64_t *size)
+{
+    static _Thread_local uint8_t buf[1 << 16];
+    uint64_t h = FNV_INIT, n = 0;
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
+        h = fnv(h, buf, got);
+        n += got;
+    }
+    bool ok = !ferror(fp);
+    rewind(fp);
+    *key = h, *size = n;
+    return ok;
+}
+
+static bool cache_path(uint64_t key, uint64_t size, char *out, size_t n)
+{
+    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    char dir[4096];
+    if (x && *x)
+        snprintf(dir, sizeof dir, "%s/vigil", x);
+    else if (h && *h)
+        snprintf(dir, sizeof dir, "%s/.cache/vigil", h);
+    else
+        return false;
+    return snprintf(out, n, "%s/geo-%016llx-%llu.rt", dir, (unsigned long long)key,
+                    (unsigned long long)size) < (int)n;
+}
+
+static void head_of(rt_head_t *hd, uint64_t key, uint64_t size)
+{
+    memset(hd, 0, sizeof *hd);
+    memcpy(hd->magic, RT_MAGIC, 8);
+    hd->rsize = sizeof(vg_rrange_t);
+    hd->size = size, hd->key = key;
+}
+
+static uint64_t table_sum(const vg_rtable_t *t)
+{
+    uint64_t h = fnv(FNV_INIT, t->r[0], t->n[0] * sizeof(vg_rrange_t));
+    h = fnv(h, t->r[1], t->n[1] * sizeof(vg_rrange_t));
+    return fnv(h, t->pool, t->pool_len);
+}
+
+static bool read_all(FILE *f, void *p, size_t n) { return !n || fread(p, 1, n, f) == n; }
+static bool write_all(FILE *f, const void *p, size_t n) { return !n || fwrite(p, 1, n, f) == n; }
+
+static vg_rtable_t *cache_load(const char *cpath, uint64_t key, uint64_t size)
+{
+    FILE *f = fopen(cpath, "rb");
+    if (!f)
+        return NULL;
+    rt_head_t hd, want;
+    head_of(&want, key, size);
+    vg_rtable_t *t = NULL;
+    if (!read_all(f, &hd, sizeof hd) || memcmp(hd.magic, want.magic, 8) || hd.rsize != want.rsize ||
+        hd.size != want.size || hd.key != want.key || hd.fmt == 0 ||
+        hd.fmt >= VG_ARRAY_LEN(kinds) || hd.n[0] + hd.n[1] == 0 || hd.pool_len == 0 ||
+        hd.n[0] > size || hd.n[1] > size || hd.pool_len > size + 1)
+        goto out;
+    t = vg_xcalloc(1, sizeof *t);
+    for (int fam = 0; fam < 2; fam++) {
+        t->n[fam] = t->cap[fam] = hd.n[fam];
+        t->r[fam] = vg_xmalloc(VG_MAX(hd.n[fam], 1) * sizeof(vg_rrange_t));
+    }
+    t->pool_len = t->pool_cap = hd.pool_len;
+    t->pool = vg_xmalloc(hd.pool_len);
+    if (!read_all(f, t->r[0], t->n[0] * sizeof(vg_rrange_t)) ||
+        !read_all(f, t->r[1], t->n[1] * sizeof(vg_rrange_t)) ||
+        !read_all(f, t->pool, t->pool_len) || fgetc(f) != EOF || table_sum(t) != hd.sum ||
+        t->pool[t->pool_len - 1] != 0) {
+        vg_rtable_free(t);
+        t = NULL;
+        goto out;
+    }
+    t->kind = kinds[hd.fmt];
+    t->cached = true;
+    memcpy(t->build, hd.build, sizeof t->build);
+    t->build[sizeof t->build - 1] = 0;
+out:
+    fclose(f);
+    return t;
+}
+
+static void cache_store(const char *cpath, uint64_t key, uint64_t size, const vg_rtable_t *t,
+                        int fmt)
+{
+    char dir[4096], tmp[4200];
+    snprintf(dir, sizeof dir, "%s", cpath);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return;
+    *slash = 0;
+    char *up = strrchr(dir, '/');
+    if (up) { /* ~/.cache, then ~/.cache/vigil */
+        *up = 0;
+        mkdir(dir, 0700);
+        *up = '/';
+    }
+    mkdir(dir, 0700);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", cpath, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return;
+    rt_head_t hd;
+    head_of(&hd, key, size);
+    hd.fmt = (uint32_t)fmt;
+    hd.n[0] = t->n[0], hd.n[1] = t->n[1], hd.pool_len = t->pool_len;
+    memcpy(hd.build, t->build, sizeof hd.build);
+    hd.sum = table_sum(t);
+    bool ok = write_all(f, &hd, sizeof hd) &&
+              write_all(f, t->r[0], t->n[0] * sizeof(vg_rrange_t)) &&
+              write_all(f, t->r[1], t->n[1] * sizeof(vg_rrange_t)) &&
+              write_all(f, t->pool, t->pool_len);
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, cpath) != 0)
+        unlink(tmp);
+}
+
 int vg_rtable_load(vg_rtable_t **out, const char *path, char *err, size_t err_len)
 {
     *out = NULL;
@@ -324,6 +482,15 @@ int vg_rtable_load(vg_rtable_t **out, const char *path, char *err, size_t err_le
     if (!fp) {
         snprintf(err, err_len, "%s: %s", path, strerror(errno));
         return -1;
+    }
+    struct stat st;
+    char cpath[4096];
+    uint64_t key = 0, size = 0;
+    bool cacheable = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+                     content_key(fp, &key, &size) && cache_path(key, size, cpath, sizeof cpath);
+    if (cacheable && (*out = cache_load(cpath, key, size)) != NULL) {
+        fclose(fp);
+        return 0;
     }
     vg_rtable_t *t = vg_xcalloc(1, sizeof *t);
     t->pool = vg_xmalloc(1);
@@ -350,6 +517,8 @@ int vg_rtable_load(vg_rtable_t **out, const char *path, char *err, size_t err_le
         vg_rtable_free(t);
         return -1;
     }
+    if (cacheable)
+        cache_store(cpath, key, size, t, l.fmt);
     *out = t;
     return 0;
 }

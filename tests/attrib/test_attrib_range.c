@@ -2,6 +2,7 @@
  * several databases at once, the per-prefix cache, and errors naming the file and line. */
 #include "test_attrib_common.h"
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,6 +95,82 @@ static void test_tor_v6_forms(void **st)
         assert_null(open1(p, err, sizeof err));
         assert_non_null(strstr(err, ":1: bad address"));
     }
+}
+
+static char cache_dir[64], cache_sub[96]; /* XDG_CACHE_HOME and its vigil/ folder */
+
+/* The one cache file in cache_dir (its path in out); fails the test unless there is exactly one. */
+static void only_cache_file(char *out, int n)
+{
+    DIR *d = opendir(cache_sub);
+    assert_non_null(d);
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, "geo-", 4)) {
+            snprintf(out, (size_t)n, "%.95s/%.200s", cache_sub, e->d_name);
+            found++;
+        }
+    closedir(d);
+    assert_int_equal(found, 1);
+}
+
+static void clear_cache(void)
+{
+    char p[512];
+    DIR *d = opendir(cache_sub);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, "geo-", 4)) {
+            snprintf(p, sizeof p, "%s/%s", cache_sub, e->d_name);
+            unlink(p);
+        }
+    if (d)
+        closedir(d);
+}
+
+static void expect_cc(const char *path, const char *ip, const char *cc, bool cached)
+{
+    char err[256];
+    vg_attrib_t *a = open1(path, err, sizeof err);
+    assert_non_null(a);
+    vg_geo_t g;
+    geo(a, ip, &g);
+    assert_string_equal(g.country, cc);
+    assert_int_equal(vg_attrib_db_cached(a, 0), cached);
+    vg_attrib_free(a);
+}
+
+/* A parsed range file is kept in the cache (XDG_CACHE_HOME/vigil, here a temp folder) and read
+ * from there next time; a damaged cache file is ignored (the text is parsed again), and a source
+ * rewritten with other content of the same size gets a cache entry of its own. */
+static void test_cache(void **st)
+{
+    (void)st;
+    char cpath[512];
+    clear_cache();
+    const char *p = tmp_write(2, "16777216,16777471,AU\n");
+    expect_cc(p, "1.0.0.1", "AU", false);
+    only_cache_file(cpath, (int)sizeof cpath);
+    expect_cc(p, "1.0.0.1", "AU", true); /* from the cache */
+    /* damage one byte of the ranges: the checksum no longer matches, the text is used */
+    FILE *f = fopen(cpath, "r+b");
+    assert_non_null(f);
+    fseek(f, -4, SEEK_END);
+    fputc('Z', f);
+    fclose(f);
+    expect_cc(p, "1.0.0.1", "AU", false);
+    expect_cc(p, "1.0.0.1", "AU", true); /* written again */
+    /* same size, other content, written at once: a new key */
+    p = tmp_write(2, "16777216,16777471,NZ\n");
+    expect_cc(p, "1.0.0.1", "NZ", false);
+    expect_cc(p, "1.0.0.1", "NZ", true);
+    /* a truncated cache file is ignored too */
+    clear_cache();
+    expect_cc(p, "1.0.0.1", "NZ", false);
+    only_cache_file(cpath, (int)sizeof cpath);
+    assert_int_equal(truncate(cpath, 40), 0);
+    expect_cc(p, "1.0.0.1", "NZ", false);
 }
 
 static void test_iptoasn(void **st)
@@ -218,11 +295,22 @@ static void test_default_tor(void **st)
 
 int main(void)
 {
+    /* the range cache goes to a temp folder, not the user's ~/.cache */
+    snprintf(cache_dir, sizeof cache_dir, "/tmp/vg_attrib_cache_XXXXXX");
+    if (!mkdtemp(cache_dir))
+        return 1;
+    setenv("XDG_CACHE_HOME", cache_dir, 1);
+    snprintf(cache_sub, sizeof cache_sub, "%s/vigil", cache_dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tor_v4_v6),
         cmocka_unit_test(test_tor_v6_forms), cmocka_unit_test(test_iptoasn),
         cmocka_unit_test(test_rir),       cmocka_unit_test(test_several),
         cmocka_unit_test(test_errors),    cmocka_unit_test(test_default_tor),
+        cmocka_unit_test(test_cache),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    clear_cache();
+    rmdir(cache_sub);
+    rmdir(cache_dir);
+    return rc;
 }

@@ -148,6 +148,10 @@ typedef struct vg_app_ops {
                                       vg_app_ctx_t *ctx);
     /* Gap in the stream (lost bytes); parsers resynchronise or give up. May be NULL. */
     void (*gap)(void *state, int dir, size_t len);
+    /* The flow is over: no more bytes in either direction. Finish what the end of a stream
+     * finishes (HTTP: a header block the close cut short counts as complete, as libhtp does),
+     * before the last transactions are inspected and logged. May be NULL. */
+    void (*end)(void *state, vg_app_ctx_t *ctx);
     /* Transactions: index i of [0, tx_count). A transaction is complete when neither side will
      * add to it. Once logged (vg_app_tx_logged) it may be freed by the parser. */
     uint64_t (*tx_count)(void *state);            /* total ever created (ids are 0..n-1) */

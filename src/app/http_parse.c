@@ -976,6 +976,21 @@ void vg_http_gap(vg_http_state_t *s, int dir, size_t len)
     d->st = VG_HTTP_P_IGNORE;
 }
 
+void vg_http_end(vg_http_state_t *s, vg_app_ctx_t *ctx)
+{
+    for (int dir = VG_DIR_TOSERVER; dir <= VG_DIR_TOCLIENT; dir++) {
+        vg_http_dir_t *d = &s->dir[dir];
+        if (d->st != VG_HTTP_P_HEADERS || !d->tx)
+            continue;
+        d->line.len = 0; /* an unfinished line is not a header */
+        if (dir == VG_DIR_TOSERVER)
+            req_headers_done(d, ctx);
+        else
+            res_headers_done(s, d, ctx);
+        d->st = VG_HTTP_P_IGNORE;
+    }
+}
+
 void vg_http_dir_fini(vg_http_dir_t *d)
 {
     vg_buf_fini(&d->line);

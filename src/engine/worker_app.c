@@ -842,6 +842,10 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         vg_stream_flow_end(w->stream, f->tcp, &stream_cb, w);
     app_flow_t *a = f->app;
     if (a) {
+        if (a->state && !a->dead && a->ops->end) {
+            w->actx.now = f->last;
+            a->ops->end(a->state, &w->actx);
+        }
         log_txs(w, f, a, true);
         if (a->state && a->ops->state_free)
             a->ops->state_free(a->state);

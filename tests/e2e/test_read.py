@@ -447,6 +447,50 @@ def case_encrypted_payload():
     assert got == [(22, 40002), (40001, 9999), (40002, 22), (40003, 443)], got
 
 
+def case_tcp_fast_open():
+    """A request carried on the SYN (TCP Fast Open) reaches HTTP and its rules: the SYN-ACK
+    acknowledges the SYN's data, which is no handshake anomaly."""
+    rules = os.path.join(TMP, "tfo.rules")
+    with open(rules, "w") as f:
+        f.write('alert http any any -> any any (msg:"tfo uri"; content:"/etc/passwd"; '
+                'http_uri; sid:9100031; rev:1;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=1_700_000_000_000_000)
+    c._pkt(True, 0x02, b"GET /?f=/etc/passwd HTTP/1.0\r\n\r\n")  # SYN with data
+    c._pkt(False, 0x12)  # its ACK covers the data
+    c._pkt(True, 0x10)
+    c.send(False, b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    pcap = os.path.join(TMP, "tfo.pcap")
+    P.write_pcap(pcap, c.pkts)
+    d = fresh("tfo")
+    vigil(pcap, "-S", rules, logdir=d)
+    assert [e["alert"]["signature_id"] for e in events(d, "alert")] == [9100031]
+    assert [e["http"]["url"] for e in events(d, "http")] == ["/?f=/etc/passwd"]
+    bad = [e for e in events(d, "anomaly") if "3whs" in e["anomaly"]["event"]]
+    assert not bad, bad
+
+
+def case_http_headers_cut_by_close():
+    """A response whose header block the server's close ends (no empty line): its headers are
+    still the response's headers for http_header rules, as libhtp finishes them."""
+    rules = os.path.join(TMP, "cut.rules")
+    with open(rules, "w") as f:
+        f.write('alert http any any -> any any (msg:"server"; flow:established,from_server; '
+                'content:"ng1nx"; http_header; sid:9100032; rev:1;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=1_700_000_000_000_000)
+    c.handshake().send(True, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    c.send(False, b"HTTP/1.0 200 OK\r\nServer:ng1nx\r\n")
+    c._pkt(False, 0x11)
+    c._pkt(True, 0x11)
+    c._pkt(False, 0x10)
+    pcap = os.path.join(TMP, "cut.pcap")
+    P.write_pcap(pcap, c.pkts)
+    d = fresh("cut")
+    vigil(pcap, "-S", rules, logdir=d)
+    alerts = events(d, "alert")
+    assert [e["alert"]["signature_id"] for e in alerts] == [9100032], alerts
+    assert alerts[0]["src_ip"] == "10.2.2.2", alerts[0]
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

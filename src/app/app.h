@@ -73,6 +73,11 @@ enum vg_app_buf {
     VG_BUF_TLS_CERT_SERIAL,
     VG_BUF_TLS_CERT_FINGERPRINT,
     VG_BUF_TLS_VERSION,
+    /* ssl_version: each side's protocol version, 2 bytes big-endian: the client's from its hello
+     * (first valid supported_versions entry, else legacy_version; an SSLv2 hello's version), the
+     * server's from its hello (selected version), else the first record header's version */
+    VG_BUF_TLS_CLIENT_VERSION,
+    VG_BUF_TLS_SERVER_VERSION,
     VG_BUF_JA3_HASH,
     VG_BUF_JA3_STRING,
     VG_BUF_JA3S_HASH,

@@ -212,7 +212,7 @@ static uint8_t tx_flags_of(const vg_rule_t *r)
         if (!buf_request_only(r->lists[i].buf) || (r->lists[i].flags & VG_LIST_ALT_BUF))
             return 0;
     for (uint32_t i = 0; i < r->n_pm; i++)
-        if (r->pm[i].type == VG_PM_TLS_VERSION)
+        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_SSL_VERSION)
             return 0;
     return TXF_TS_STABLE;
 }
@@ -229,7 +229,8 @@ static enum vg_app_proto tx_proto_of(const vg_rule_t *r)
             p = buf_proto(r->lists[i].buf);
     }
     for (uint32_t i = 0; i < r->n_pm; i++)
-        if (r->pm[i].type == VG_PM_TLS_VERSION && p == VG_APP_UNKNOWN)
+        if ((r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_SSL_VERSION) &&
+            p == VG_APP_UNKNOWN)
             p = VG_APP_TLS;
     if (p != VG_APP_UNKNOWN)
         return r->app_proto != VG_APP_UNKNOWN ? (enum vg_app_proto)r->app_proto : p;
@@ -1494,8 +1495,9 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
             cur[0].fv = cur[1].fv = fv = fv_for(c, r, fv, user);
-            c->tx_done[pos] = 1;
-            if (c->tx_seen && c->tx_seen(user, r))
+            if (!(r->flags & VG_RULE_TX_PER_DIR))
+                c->tx_done[pos] = 1;
+            if (c->tx_seen && c->tx_seen(user, r, d))
                 continue;
             if (r->action == VG_ACT_PASS) {
                 /* a pass rule is not an alert: its flowbits take effect, this inspection ends,

@@ -201,6 +201,22 @@ static bool tls_version(const vg_detect_input_t *in, uint64_t *v)
     return true;
 }
 
+/* ssl_version: the inspected direction's side (VG_SSLV_* bit), -1 when unknown. */
+static int ssl_side_version(const vg_detect_input_t *in)
+{
+    int b = (in->flow & VG_DIN_TOCLIENT) ? VG_BUF_TLS_SERVER_VERSION : VG_BUF_TLS_CLIENT_VERSION;
+    if (!in->buf[b] || in->len[b] != 2)
+        return -1;
+    unsigned v = (unsigned)in->buf[b][0] << 8 | in->buf[b][1];
+    if (v == 0x0002 || v == 0x0200)
+        return VG_SSLV_2;
+    if (v >= 0x0300 && v <= 0x0304)
+        return VG_SSLV_3 + (int)(v - 0x0300);
+    if ((v >> 8) == 0x7f) /* TLS 1.3 drafts */
+        return VG_SSLV_TLS13;
+    return -1;
+}
+
 static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_detect_input_t *in)
 {
     uint64_t v;
@@ -230,6 +246,12 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
         if (!tls_version(in, &v))
             return false;
         break;
+    case VG_PM_SSL_VERSION: {
+        int sv = ssl_side_version(in);
+        if (sv < 0)
+            return false;
+        return ((m->bits >> sv) & 1) || (m->mask && !((m->mask >> sv) & 1));
+    }
     case VG_PM_APP_PROTO:
         /* an undecided protocol matches neither the name nor its negation (as Suricata) */
         if (in->app_proto == VG_APP_UNKNOWN)
@@ -418,7 +440,8 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
             return false;
     }
     for (uint32_t i = 0; i < r->n_pm; i++) {
-        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_APP_PROTO) {
+        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_APP_PROTO ||
+            r->pm[i].type == VG_PM_SSL_VERSION) {
             vg_packet_t none;
             memset(&none, 0, sizeof(none));
             if (!pm_match(&r->pm[i], p ? p : &none, in))

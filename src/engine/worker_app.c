@@ -30,7 +30,7 @@ typedef struct app_flow {
     unsigned ts_gen;
     /* (transaction, rule) pairs that already alerted: a transaction is inspected when its
      * request is complete and again when it is complete, and alerts once per rule */
-    struct { uint64_t tx; uint32_t rule; } *alerted;
+    struct { uint64_t tx; uint32_t rule; uint8_t dir; /* 0/1, 2 = either */ } *alerted;
     size_t n_alerted, cap_alerted;
     size_t mem;               /* the state's memuse when last asked, counted in app_memuse */
     bool failed;              /* no parser wants this flow */
@@ -379,20 +379,24 @@ static vg_flowvars_t *flowvars_make(void *user)
 
 /* True when rule r already matched the transaction being inspected (its actions, threshold and
  * alert were handled then); records it otherwise. Asked by the engine (vg_detect_tx_seen_fn). */
-static bool tx_already_matched(void *user, const vg_rule_t *r)
+static bool tx_already_matched(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
     app_flow_t *a = w->cur_flow ? w->cur_flow->app : NULL;
     if (!w->cur_tx || !a)
         return false;
+    /* a rule matching once per direction (VG_RULE_TX_PER_DIR) is recorded per direction */
+    uint8_t d = (r->flags & VG_RULE_TX_PER_DIR) ? (uint8_t)(dir & 1) : 2;
     for (size_t i = 0; i < a->n_alerted; i++)
-        if (a->alerted[i].tx == w->cur_tx_id && a->alerted[i].rule == r->id)
+        if (a->alerted[i].tx == w->cur_tx_id && a->alerted[i].rule == r->id &&
+            a->alerted[i].dir == d)
             return true;
     if (a->n_alerted == a->cap_alerted) {
         a->cap_alerted = a->cap_alerted ? 2 * a->cap_alerted : 8;
         a->alerted = vg_xrealloc(a->alerted, a->cap_alerted * sizeof(*a->alerted));
     }
     a->alerted[a->n_alerted].tx = w->cur_tx_id;
+    a->alerted[a->n_alerted].dir = d;
     a->alerted[a->n_alerted++].rule = r->id;
     return false;
 }

@@ -475,6 +475,17 @@ static void test_threshold_unique_on(void **st)
                                         "sid:998;)", "t", 1));
 }
 
+/* Three rules that must not load, each with its diagnostic; returns the first one's index. */
+static size_t assert_rejected(const char *a, const char *b, const char *c)
+{
+    size_t d0 = vg_ruleset_n_diags(rs);
+    assert_null(vg_ruleset_add_rule(rs, a, "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, b, "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, c, "t", 1));
+    assert_int_equal(vg_ruleset_n_diags(rs), d0 + 3);
+    return d0;
+}
+
 /* app-layer-protocol: the flow's decided protocol; alone in a rule it is judged only on the
  * packet that decides it (VG_DIN_PROTO_DONE), as Suricata's protocol-detection-only rules */
 static void test_app_layer_protocol(void **st)
@@ -506,15 +517,62 @@ static void test_app_layer_protocol(void **st)
     in.app_proto = VG_APP_DNS;
     assert_false(vg_detect_eval_rule(th, c, &in));
     /* protocols Vigil does not detect, and per-direction modes, skip the rule */
-    size_t d0 = vg_ruleset_n_diags(rs);
-    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:!smb; "
-                                        "sid:993;)", "t", 1));
-    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:http,"
-                                        "to_server; sid:994;)", "t", 1));
-    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:http,"
-                                        "sideways; sid:995;)", "t", 1));
-    assert_int_equal(vg_ruleset_n_diags(rs), d0 + 3);
+    size_t d0 = assert_rejected("alert tcp any any -> any any (app-layer-protocol:!smb; sid:993;)",
+                                "alert tcp any any -> any any (app-layer-protocol:http,to_server; "
+                                "sid:994;)",
+                                "alert tcp any any -> any any (app-layer-protocol:http,sideways; "
+                                "sid:995;)");
     assert_non_null(strstr(vg_ruleset_diag(rs, d0)->detail, "smb"));
+}
+
+/* ssl_version: the inspected direction's side; listed versions match, and with negated ones
+ * every other known version matches too; an unknown side matches nothing */
+static void test_ssl_version(void **st)
+{
+    (void)st;
+    const vg_rule_t *not3 = rule("ssl_version:!sslv3;");
+    const vg_rule_t *mix = rule("ssl_version:!tls1.3,tls1.2;");
+    const vg_rule_t *t10 = rule("ssl_version:tls1.0;");
+    const vg_rule_t *t1011 = rule("ssl_version:TLS1.0, tls1.1;");
+    const vg_rule_t *not10 = rule("ssl_version:!tls1.0;");
+    assert_non_null(not3);
+    assert_int_equal(not3->app_proto, VG_APP_TLS);
+    assert_true(not3->flags & VG_RULE_TX_PER_DIR);
+    static const uint8_t tls10[2] = {3, 1}, tls13[2] = {3, 4}, ssl3[2] = {3, 0}, d28[2] = {0x7f, 28},
+                         odd[2] = {9, 9};
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof in);
+    in.app_proto = VG_APP_TLS;
+    in.flow = VG_DIN_HAS_FLOW | VG_DIN_TOSERVER;
+    assert_false(vg_detect_eval_rule(th, not3, &in)); /* no version known */
+    in.buf[VG_BUF_TLS_CLIENT_VERSION] = tls10;
+    in.len[VG_BUF_TLS_CLIENT_VERSION] = 2;
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = tls13;
+    in.len[VG_BUF_TLS_SERVER_VERSION] = 2;
+    assert_true(vg_detect_eval_rule(th, not3, &in));
+    assert_true(vg_detect_eval_rule(th, mix, &in));
+    assert_true(vg_detect_eval_rule(th, t10, &in));
+    assert_true(vg_detect_eval_rule(th, t1011, &in));
+    assert_false(vg_detect_eval_rule(th, not10, &in));
+    in.flow = VG_DIN_HAS_FLOW | VG_DIN_TOCLIENT; /* the server's side: TLS 1.3 */
+    assert_true(vg_detect_eval_rule(th, not3, &in));
+    assert_false(vg_detect_eval_rule(th, mix, &in));
+    assert_false(vg_detect_eval_rule(th, t10, &in));
+    assert_true(vg_detect_eval_rule(th, not10, &in));
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = d28; /* a 1.3 draft is 1.3 */
+    assert_false(vg_detect_eval_rule(th, mix, &in));
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = ssl3;
+    assert_false(vg_detect_eval_rule(th, not3, &in));
+    assert_true(vg_detect_eval_rule(th, mix, &in));
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = odd;
+    assert_false(vg_detect_eval_rule(th, not10, &in));
+    in.app_proto = VG_APP_HTTP;
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = tls13;
+    assert_false(vg_detect_eval_rule(th, not10, &in));
+    /* bad values are syntax errors */
+    assert_rejected("alert tcp any any -> any any (ssl_version:tls2.0; sid:980;)",
+                    "alert tcp any any -> any any (ssl_version:tls1.2,!tls1.2; sid:981;)",
+                    "alert http any any -> any any (ssl_version:tls1.2; sid:982;)");
 }
 
 /* track by_flow: counted in each flow's variables; backoff alerts at count, count*m, ... */
@@ -598,6 +656,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threshold_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_by_flow_and_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_layer_protocol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ssl_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_unique_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_pkt, setup, teardown),
     };

@@ -491,6 +491,43 @@ def case_http_headers_cut_by_close():
     assert alerts[0]["src_ip"] == "10.2.2.2", alerts[0]
 
 
+def _tls_record(hs_type, body, rec_ver=0x0301):
+    import struct
+    hs = bytes([hs_type]) + len(body).to_bytes(3, "big") + body
+    return struct.pack("!BHH", 22, rec_ver, len(hs)) + hs
+
+
+def case_ssl_version():
+    """ssl_version judges each side's version: the client's hello toward the server, the
+    server's toward the client, each direction once per flow."""
+    import struct
+    rules = os.path.join(TMP, "sslv.rules")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any any (msg:"1.2"; ssl_version:tls1.2; sid:9100041;)\n'
+                'alert tcp any any -> any any (msg:"not 1.2"; ssl_version:!tls1.2; sid:9100042;)\n')
+    ch = struct.pack("!H", 0x0303) + b"\x11" * 32 + b"\x00" + struct.pack("!HH", 2, 0x002f) + b"\x01\x00"
+    ch += struct.pack("!H", 0)  # no extensions
+    pkts = []
+    for n, server_ver in enumerate((0x0303, 0x0301)):
+        sh = struct.pack("!H", server_ver) + b"\x22" * 32 + b"\x00" + struct.pack("!H", 0x002f) + b"\x00"
+        c = P.TcpConv("10.1.1.1", 40000 + n, "10.2.2.2", 443, ts=1_700_000_000_000_000 + n * 10**6)
+        c.handshake().send(True, _tls_record(1, ch))
+        c.send(False, _tls_record(2, sh) + _tls_record(14, b""))
+        c.send(True, bytes([20, 3, 1, 0, 1, 1])).send(True, bytes([23, 3, 3, 0, 1, 0]))
+        c.send(False, bytes([23, 3, 3, 0, 1, 0])).close()
+        pkts += c.pkts
+    pcap = os.path.join(TMP, "sslv.pcap")
+    P.write_pcap(pcap, sorted(pkts, key=lambda p: p[0]))
+    d = fresh("sslv")
+    vigil(pcap, "-S", rules, logdir=d)
+    got = sorted((e["src_port"] if e["direction"] == "to_server" else e["dest_port"],
+                  e["alert"]["signature_id"], e["direction"]) for e in events(d, "alert"))
+    # flow 1 (client 1.2, server 1.2): sid 41 once each way; flow 2 (server 1.0): sid 41 to the
+    # server, sid 42 (not 1.2) to the client
+    assert got == [(40000, 9100041, "to_client"), (40000, 9100041, "to_server"),
+                   (40001, 9100041, "to_server"), (40001, 9100042, "to_client")], got
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -150,6 +150,9 @@ enum {
      * (detected or failed): protocol-detection-only rules are judged there, as Suricata's
      * PD-only signatures on PKT_PROTO_DETECT_TS_DONE / TC_DONE */
     VG_DIN_PROTO_DONE = 1u << 6,
+    /* this packet's data decided its own direction's protocol (dir_proto[]): rules on one
+     * direction's protocol (app-layer-protocol:X,to_server / to_client) are judged there */
+    VG_DIN_DIR_PROTO_DONE = 1u << 7,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is
@@ -163,6 +166,7 @@ typedef struct vg_detect_input {
     uint32_t stream_len;
     uint32_t flow;              /* VG_DIN_* */
     uint8_t app_proto;          /* enum vg_app_proto detected on the flow */
+    uint8_t dir_proto[2];       /* each direction's own detection (to server, to client) */
     const vg_flowvars_t *fv;    /* NULL: no flowbit set, no flowint present */
     /* One multi-buffer (several instances of buffer multi_buf, e.g. each certificate of
      * tls.certs): a rule inspecting it matches when it matches with any one instance in

@@ -252,11 +252,14 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
             return false;
         return ((m->bits >> sv) & 1) || (m->mask && !((m->mask >> sv) & 1));
     }
-    case VG_PM_APP_PROTO:
-        /* an undecided protocol matches neither the name nor its negation (as Suricata) */
-        if (in->app_proto == VG_APP_UNKNOWN)
+    case VG_PM_APP_PROTO: {
+        /* the flow's protocol, or with to_server/to_client that direction's own; an undecided
+         * protocol matches neither the name nor its negation (as Suricata) */
+        uint8_t ap = m->mask ? in->dir_proto[(m->mask - 1) & 1] : in->app_proto;
+        if (ap == VG_APP_UNKNOWN)
             return false;
-        return (in->app_proto == m->cmp.a) != (m->bits_mode != 0);
+        return (ap == m->cmp.a) != (m->bits_mode != 0);
+    }
     default:
         return false;
     }
@@ -432,6 +435,8 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
     if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
         return false;
     if ((r->flags & VG_RULE_PD_ONLY) && !(in->flow & VG_DIN_PROTO_DONE))
+        return false;
+    if ((r->flags & VG_RULE_PD_DIR) && !(in->flow & VG_DIN_DIR_PROTO_DONE))
         return false;
     if (p) {
         if (!header_match(r, p))

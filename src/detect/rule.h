@@ -49,6 +49,8 @@ enum {
     VG_RULE_HAS_FP = 1u << 7,     /* a content carries fast_pattern */
     VG_RULE_PD_ONLY = 1u << 8,    /* app-layer-protocol with nothing to inspect: judged only on
                                    * the packet that decides the flow's protocol (per direction) */
+    VG_RULE_PD_DIR = 1u << 10,    /* app-layer-protocol per direction with nothing to inspect:
+                                   * judged when a direction's own protocol is decided */
     VG_RULE_TX_PER_DIR = 1u << 9, /* a transaction rule that matches at most once per direction
                                    * (ssl_version: each side's own version), not once per tx */
 };
@@ -218,7 +220,8 @@ enum vg_pm_type {
     VG_PM_TTL, VG_PM_DSIZE, VG_PM_ITYPE, VG_PM_ICODE, VG_PM_ICMP_ID, VG_PM_ICMP_SEQ,
     VG_PM_IP_PROTO, VG_PM_IP_ID, VG_PM_TCP_SEQ, VG_PM_TCP_ACK, VG_PM_WINDOW, VG_PM_TCP_MSS,
     VG_PM_FLAGS, VG_PM_FRAGBITS, VG_PM_TLS_VERSION,
-    VG_PM_APP_PROTO,       /* app-layer-protocol: cmp.a = enum vg_app_proto, bits_mode = negated */
+    VG_PM_APP_PROTO,       /* app-layer-protocol: cmp.a = enum vg_app_proto, bits_mode = negated,
+                            * mask = 0 the flow's protocol, 1 to_server's, 2 to_client's */
     VG_PM_SSL_VERSION,     /* ssl_version: bits = versions listed, mask = versions negated (one
                             * bit each: VG_SSLV_*), the current direction's side compared */
 };

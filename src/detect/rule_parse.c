@@ -384,7 +384,9 @@ static int finalize(vg_pctx_t *pc)
     r->pm = vg_arena_dup(&rs->arena, s->pm, s->n_pm * sizeof(*s->pm));
     for (uint32_t i = 0; i < s->n_pm && r->n_lists == 0; i++)
         if (s->pm[i].type == VG_PM_APP_PROTO)
-            r->flags |= VG_RULE_PD_ONLY;
+            r->flags |= s->pm[i].mask ? VG_RULE_PD_DIR : VG_RULE_PD_ONLY;
+    if (r->flags & VG_RULE_PD_DIR) /* judged when a direction's own protocol is decided */
+        r->flags &= ~(uint32_t)VG_RULE_PD_ONLY;
     r->n_flowbits = s->n_fb;
     r->flowbits = vg_arena_dup(&rs->arena, s->fb, s->n_fb * sizeof(*s->fb));
     r->n_flowints = s->n_fi;

@@ -227,8 +227,9 @@ int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
  * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls
  * and ssh; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
  * protocols Vigil has no parser for). So the modes final, original, either and exact all compare
- * with that one protocol; to_server/to_client (per-direction results) and names of protocols
- * Vigil does not detect skip the rule rather than match wrongly. */
+ * with that one protocol. to_server/to_client compare with that direction's own detection (TCP:
+ * the other direction's first bytes are still probed once the flow's protocol is known). Names
+ * of protocols Vigil does not detect skip the rule rather than match wrongly. */
 int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     static const struct { const char *s; uint8_t id; } names[] = {
@@ -240,13 +241,14 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     bool neg = *v == '!';
     if (neg)
         v = vg_trim(v + 1);
+    uint8_t side = 0;
     if (mode) {
         mode = vg_trim(mode);
-        if (!strcmp(mode, "to_server") || !strcmp(mode, "to_client"))
-            return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol per direction",
-                              "%s mode %s: protocols are not decided per direction", kw->name,
-                              mode);
-        if (strcmp(mode, "final") && strcmp(mode, "original") && strcmp(mode, "either") &&
+        if (!strcmp(mode, "to_server"))
+            side = 1;
+        else if (!strcmp(mode, "to_client"))
+            side = 2;
+        else if (strcmp(mode, "final") && strcmp(mode, "original") && strcmp(mode, "either") &&
             strcmp(mode, "exact") && strcmp(mode, "direction"))
             return VG_PC_SYNTAX(pc, "%s: unknown mode '%s'", kw->name, mode);
     }
@@ -265,6 +267,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     pm->cmp.mode = VG_CMP_EQ;
     pm->cmp.a = names[i].id;
     pm->bits_mode = neg;
+    pm->mask = side;
     return 0;
 }
 

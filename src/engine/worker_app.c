@@ -45,6 +45,12 @@ typedef struct app_flow {
                                * any more (Suricata's flow pass) */
     uint8_t pd_done;          /* bit dir: a packet of that direction was inspected with the
                                * protocol decided (VG_DIN_PROTO_DONE given once) */
+    /* Each direction's own detection result (Suricata's alproto_ts/alproto_tc): the direction
+     * that decided the flow's protocol, and the other one probed on its own first bytes while
+     * the parser already runs (UNKNOWN until decided; FAILED when nothing claims it). */
+    uint8_t dir_proto[2];
+    uint8_t dir_pd_new;       /* bit dir: this direction's protocol was decided by the data of
+                               * the packet being processed (VG_DIN_DIR_PROTO_DONE) */
     uint16_t probe_len[2];
     uint8_t probe[2][PROBE_MAX];
 } app_flow_t;
@@ -529,6 +535,10 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         tx_header(f, d, &hdr[d]);
         in[d].pkt = &hdr[d];
         in[d].app_proto = (uint8_t)f->app_proto;
+        if (f->app) {
+            in[d].dir_proto[0] = ((const app_flow_t *)f->app)->dir_proto[0];
+            in[d].dir_proto[1] = ((const app_flow_t *)f->app)->dir_proto[1];
+        }
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
     }
@@ -570,6 +580,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     in.stream_len = st ? (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX) : 0;
     in.flow = st ? VG_DIN_STREAM : 0;
     in.app_proto = 0;
+    in.dir_proto[0] = in.dir_proto[1] = VG_APP_UNKNOWN;
     vg_flowvars_t *fv = NULL;
     if (f) {
         in.app_proto = (uint8_t)f->app_proto;
@@ -579,6 +590,13 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         if (a && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
             a->pd_done |= (uint8_t)(1u << dir);
             in.flow |= VG_DIN_PROTO_DONE;
+        }
+        if (a) {
+            in.dir_proto[0] = a->dir_proto[0];
+            in.dir_proto[1] = a->dir_proto[1];
+            if (a->dir_pd_new & (1u << dir))
+                in.flow |= VG_DIN_DIR_PROTO_DONE;
+            a->dir_pd_new = 0;
         }
         fv = flowvars_of(w, f);
     }
@@ -624,12 +642,39 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
 
 
 /* In-order bytes of one direction (TCP role dir, or the datagram direction for UDP). */
+/* The direction's own protocol, once decided. */
+static void set_dir_proto(app_flow_t *a, int dir, enum vg_app_proto id)
+{
+    if (a->dir_proto[dir] != VG_APP_UNKNOWN)
+        return;
+    a->dir_proto[dir] = (uint8_t)id;
+    a->dir_pd_new |= (uint8_t)(1u << dir);
+}
+
+/* While the flow's parser runs: the first bytes of the direction that did not decide the
+ * protocol are still probed for that direction's own protocol (app-layer-protocol with
+ * to_server/to_client), as Suricata detects each direction. TCP only; bounded by PROBE_MAX. */
+static void probe_other_dir(vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
+{
+    if (f->proto != 6 || a->dir_proto[dir] != VG_APP_UNKNOWN)
+        return;
+    size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
+    memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
+    a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + keep);
+    enum vg_app_proto id = vg_app_detect(true, f->port[0], f->port[1], a->probe[dir],
+                                         a->probe_len[dir], dir);
+    if (id == VG_APP_UNKNOWN && a->probe_len[dir] < PROBE_MAX)
+        return;
+    set_dir_proto(a, dir, id == VG_APP_UNKNOWN ? VG_APP_FAILED : id);
+}
+
 static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t n)
 {
     app_flow_t *a = app_of(f);
     if (a->failed || a->dead)
         return;
     if (a->state) {
+        probe_other_dir(f, a, dir, d, n);
         feed(w, f, a, dir, d, n);
         log_txs(w, f, a, false);
         return;
@@ -646,6 +691,8 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
         return; /* wait for more bytes */
     if (id == VG_APP_UNKNOWN || id == VG_APP_FAILED) {
         a->dir_failed[dir] = true;
+        if (tcp)
+            set_dir_proto(a, dir, VG_APP_FAILED);
         if (a->dir_failed[0] && a->dir_failed[1]) {
             a->failed = true;
             f->app_proto = VG_APP_FAILED;
@@ -660,6 +707,13 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     start_parser(w, f, a, id);
     if (!a->state)
         return;
+    set_dir_proto(a, dir, id);
+    /* the other direction's kept bytes, if any, are probed for its own protocol below */
+    size_t other_len = a->probe_len[!dir];
+    if (tcp && other_len && a->dir_proto[!dir] == VG_APP_UNKNOWN) {
+        a->probe_len[!dir] = 0;
+        probe_other_dir(f, a, !dir, a->probe[!dir], other_len);
+    }
     /* Replay what was kept: the other direction's bytes first when it started earlier is not
      * known, so the toserver side goes first (requests before responses). */
     if (tcp) {

@@ -516,9 +516,26 @@ static void test_app_layer_protocol(void **st)
     assert_true(vg_detect_eval_rule(th, c, &in));
     in.app_proto = VG_APP_DNS;
     assert_false(vg_detect_eval_rule(th, c, &in));
-    /* protocols Vigil does not detect, and per-direction modes, skip the rule */
+    /* per direction: each direction's own detection, judged when that direction's protocol is
+     * decided (VG_DIN_DIR_PROTO_DONE) */
+    const vg_rule_t *pd = rule("app-layer-protocol:http1,to_server; app-layer-protocol:ssh,"
+                               "to_client;");
+    assert_true(pd->flags & VG_RULE_PD_DIR);
+    memset(&in, 0, sizeof in);
+    in.app_proto = VG_APP_HTTP;
+    in.dir_proto[0] = VG_APP_HTTP;
+    in.flow = VG_DIN_PROTO_DONE | VG_DIN_DIR_PROTO_DONE;
+    assert_false(vg_detect_eval_rule(th, pd, &in)); /* to-client side not decided yet */
+    in.dir_proto[1] = VG_APP_SSH;
+    assert_true(vg_detect_eval_rule(th, pd, &in));
+    in.flow = VG_DIN_PROTO_DONE; /* not the packet that decided a direction */
+    assert_false(vg_detect_eval_rule(th, pd, &in));
+    in.flow = VG_DIN_DIR_PROTO_DONE;
+    in.dir_proto[1] = VG_APP_HTTP;
+    assert_false(vg_detect_eval_rule(th, pd, &in));
+    /* protocols Vigil does not detect, unknown modes and an empty name skip the rule */
     size_t d0 = assert_rejected("alert tcp any any -> any any (app-layer-protocol:!smb; sid:993;)",
-                                "alert tcp any any -> any any (app-layer-protocol:http,to_server; "
+                                "alert tcp any any -> any any (app-layer-protocol:,to_server; "
                                 "sid:994;)",
                                 "alert tcp any any -> any any (app-layer-protocol:http,sideways; "
                                 "sid:995;)");

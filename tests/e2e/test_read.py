@@ -165,6 +165,31 @@ def case_app_layer_protocol():
     assert by[("10.1.1.3", 9100023)] >= 1 and by[("10.2.2.4", 9100023)] >= 1, by
 
 
+def case_app_layer_protocol_dirs():
+    """app-layer-protocol with to_server/to_client: each direction's own protocol. A client
+    speaking HTTP to an SSH server gives http toward the server and ssh toward the client; the
+    rule is judged on the packet that decides the server side's protocol."""
+    rules = os.path.join(TMP, "alpd.rules")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any any (msg:"http client, ssh server"; flow:to_client; '
+                'app-layer-protocol:http1,to_server; app-layer-protocol:ssh,to_client; '
+                'sid:9100051; rev:1;)\n')
+    t0 = 1_700_000_000_000_000
+    a = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 22, ts=t0)
+    a.handshake().send(True, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    a._pkt(False, 0x10)  # a bare ACK first: not where the server side is decided
+    a.send(False, b"SSH-2.0-OpenSSH_9.6\r\n").close()
+    b = P.TcpConv("10.1.1.3", 40001, "10.2.2.4", 80, ts=t0 + 1000)
+    b.handshake().send(True, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    b.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    pcap = os.path.join(TMP, "alpd.pcap")
+    P.write_pcap(pcap, sorted(a.pkts + b.pkts, key=lambda p: p[0]))
+    d = fresh("alpd")
+    vigil(pcap, "-S", rules, logdir=d)
+    got = [(e["src_ip"], e["alert"]["signature_id"]) for e in events(d, "alert")]
+    assert got == [("10.2.2.2", 9100051)], got
+
+
 def case_traffic_tags():
     """Suricata's traffic tagging: flowbits traffic/id/NAME and traffic/label/NAME appear as a
     "traffic" object in the flow's alerts (once set) and in its flow event; a pass rule sets its

@@ -1274,6 +1274,8 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
         return false; /* detection_filter: the match does not count yet (no actions either) */
     if (fv)
         vg_detect_apply_actions(r, fv);
+    if (fv && (r->flags & VG_RULE_CAPTURES))
+        vg_detect_apply_captures(c->t, fv);
     if (!vg_detect_should_alert(r))
         return false;
     if (p && vg_ruleset_is_suppressed(rs, r, p)) {
@@ -1303,7 +1305,8 @@ void vg_detect_ctx_set_fv_make(vg_detect_ctx_t *c, vg_detect_fv_make_fn fn) { c-
 static vg_flowvars_t *fv_for(vg_detect_ctx_t *c, const vg_rule_t *r, vg_flowvars_t *fv, void *user)
 {
     if (fv || !c->fv_make ||
-        (!r->n_flowbits && !r->n_flowints && r->threshold.track != VG_TRACK_FLOW))
+        (!r->n_flowbits && !r->n_flowints && r->threshold.track != VG_TRACK_FLOW &&
+         !(r->flags & VG_RULE_CAPTURES)))
         return fv;
     return c->fv_make(user);
 }
@@ -1398,6 +1401,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         if (r->action == VG_ACT_PASS) { /* a pass rule ends inspection and is not an alert */
             if (fv)
                 vg_detect_apply_actions(r, fv);
+            if (fv && (r->flags & VG_RULE_CAPTURES))
+                vg_detect_apply_captures(c->t, fv);
             break;
         }
         if (after_match(c, r, p, fv, now)) {
@@ -1505,6 +1510,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                  * passes a flow when a stateful pass rule matches) */
                 if (fv)
                     vg_detect_apply_actions(r, fv);
+                if (fv && (r->flags & VG_RULE_CAPTURES))
+                    vg_detect_apply_captures(c->t, fv);
                 cb(user, r, d);
                 passed = true;
                 break;

@@ -315,6 +315,8 @@ vg_flowvars_t *vg_flowvars_remap(const vg_flowvars_t *fv, const uint32_t *bit_ma
         n->ints[j] = fv->ints[i];
         n->int_set[j / 64] |= 1ULL << (j % 64);
     }
+    for (uint32_t i = 0; i < fv->n_strs; i++) /* by name: they survive a reload */
+        vg_flowvars_set_str(n, fv->strs[i].name, fv->strs[i].val, fv->strs[i].len);
     return n;
 }
 
@@ -322,8 +324,43 @@ void vg_flowvars_free(vg_flowvars_t *fv)
 {
     if (!fv)
         return;
+    for (uint32_t i = 0; i < fv->n_strs; i++) {
+        free(fv->strs[i].name);
+        free(fv->strs[i].val);
+    }
+    free(fv->strs);
     free(fv->thr);
     free(fv);
+}
+
+const struct vg_flow_str *vg_flowvars_get_str(const vg_flowvars_t *fv, const char *name)
+{
+    for (uint32_t i = 0; fv && i < fv->n_strs; i++)
+        if (strcmp(fv->strs[i].name, name) == 0)
+            return &fv->strs[i];
+    return NULL;
+}
+
+void vg_flowvars_set_str(vg_flowvars_t *fv, const char *name, const uint8_t *val, size_t len)
+{
+    struct vg_flow_str *s = (struct vg_flow_str *)vg_flowvars_get_str(fv, name);
+    if (!s) {
+        if (fv->n_strs >= VG_FLOWVAR_MAX)
+            return;
+        if (fv->n_strs == fv->cap_strs) {
+            fv->cap_strs = fv->cap_strs ? 2 * fv->cap_strs : 4;
+            fv->strs = vg_xrealloc(fv->strs, fv->cap_strs * sizeof(*fv->strs));
+        }
+        s = &fv->strs[fv->n_strs++];
+        s->name = vg_xstrdup(name);
+        s->val = NULL;
+    }
+    len = VG_MIN(len, (size_t)VG_FLOWVAR_MAX_LEN);
+    free(s->val);
+    s->val = vg_xmalloc(len ? len : 1);
+    if (len)
+        memcpy(s->val, val, len);
+    s->len = (uint32_t)len;
 }
 
 bool vg_flowvars_isset(const vg_flowvars_t *fv, uint32_t id)
@@ -431,6 +468,8 @@ bool vg_detect_should_alert(const vg_rule_t *r) { return !(r->flags & VG_RULE_NO
 
 bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in)
 {
+    if (t->n_cap)
+        vg_detect_caps_reset(t);
     const vg_packet_t *p = in->pkt;
     if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
         return false;

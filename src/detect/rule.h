@@ -51,6 +51,7 @@ enum {
                                    * the packet that decides the flow's protocol (per direction) */
     VG_RULE_PD_DIR = 1u << 10,    /* app-layer-protocol per direction with nothing to inspect:
                                    * judged when a direction's own protocol is decided */
+    VG_RULE_CAPTURES = 1u << 11,  /* a pcre stores captures into flow variables */
     VG_RULE_TX_PER_DIR = 1u << 9, /* a transaction rule that matches at most once per direction
                                    * (ssl_version: each side's own version), not once per tx */
 };
@@ -140,11 +141,20 @@ typedef struct vg_content {
 } vg_content_t;
 
 enum { VG_PCRE_RELATIVE = 1u << 0, VG_PCRE_NEGATED = 1u << 1, VG_PCRE_RELATIVE_NEXT = 1u << 2 };
+/* A pcre capture group stored into a flow variable when the rule matches: (?P<flow_NAME>...)
+ * or the `, flow:NAME,...` list after the flags (group 1, 2, ... in order). */
+typedef struct vg_pcre_cap {
+    uint32_t group;
+    const char *name;     /* the variable's name (interned) */
+} vg_pcre_cap_t;
+
 typedef struct vg_pcre {
     void *code;           /* pcre2_code_8 * (owned by the ruleset) */
     const char *source;   /* as written, for reports */
     uint32_t flags;
     uint32_t opts;        /* PCRE2 compile options used */
+    uint32_t n_caps;
+    const vg_pcre_cap_t *caps;
 } vg_pcre_t;
 
 /* byte_* flags */

@@ -98,6 +98,7 @@ struct vg_ruleset {
     const char **flowint_names;
     uint32_t n_flowint_names, cap_flowint_names;
     uint32_t n_flow_thresholds; /* rules with a track by_flow threshold (kept in flowvars) */
+    uint32_t n_capture_rules;   /* rules whose pcre captures into flow variables */
 
     vg_rule_t **rules;
     uint32_t n_rules, cap_rules;

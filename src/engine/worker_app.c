@@ -374,7 +374,7 @@ static vg_flowvars_t *flowvars_make(void *user)
         return fv;
     const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
     if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs) &&
-        !vg_ruleset_n_flow_thresholds(rs))
+        !vg_ruleset_n_flow_thresholds(rs) && !vg_ruleset_n_capture_rules(rs))
         return NULL;
     flow_detect_t *fd = vg_xmalloc(sizeof *fd);
     fd->fv = vg_flowvars_new(rs);
@@ -453,6 +453,10 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         a.extra_key = "traffic";
         a.extra_json = (const char *)w->traffic.data;
         a.extra_len = w->traffic.len;
+    }
+    if (f && wapp_metadata(w, f, &w->metadata)) {
+        a.metadata_json = (const char *)w->metadata.data;
+        a.metadata_len = w->metadata.len;
     }
     vg_evid_ref_t eref;
     if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
@@ -861,6 +865,7 @@ void wapp_fini(worker_t *w)
     vg_buf_fini(&w->chunk);
     vg_buf_fini(&w->fast_line);
     vg_buf_fini(&w->traffic);
+    vg_buf_fini(&w->metadata);
 }
 
 void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
@@ -917,9 +922,34 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
     /* the traffic tags for the flow event, read after the last inspection, before the flow's
      * variables go */
     w->traffic_set = w->run->log_flow && wapp_traffic(w, f, &w->traffic);
+    w->metadata_set = w->run->log_flow && wapp_metadata(w, f, &w->metadata);
     flow_detect_free(f);
     w->cur_pkt = saved;
     w->cur_flow = saved_f;
+}
+
+bool wapp_metadata(worker_t *w, vg_flow_t *f, vg_buf_t *out)
+{
+    vg_buf_reset(out);
+    flow_detect_t *fd = f->detect;
+    if (!fd || !fd->fv || !fd->fv->n_strs)
+        return false;
+    (void)w;
+    vg_jw_t jw;
+    vg_jw_init(&jw, out);
+    vg_jw_obj_open(&jw);
+    vg_jw_key(&jw, "flowvars");
+    vg_jw_arr_open(&jw);
+    for (uint32_t i = 0; i < fd->fv->n_strs; i++) {
+        const struct vg_flow_str *s = &fd->fv->strs[i];
+        vg_jw_obj_open(&jw);
+        vg_jw_key(&jw, s->name);
+        vg_jw_strn(&jw, s->val, s->len);
+        vg_jw_obj_close(&jw);
+    }
+    vg_jw_arr_close(&jw);
+    vg_jw_obj_close(&jw);
+    return true;
 }
 
 /* Suricata's traffic tagging: flowbits named traffic/id/NAME and traffic/label/NAME that are

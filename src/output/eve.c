@@ -248,7 +248,8 @@ static inline void put_hex8(vg_buf_t *b, uint8_t v)
 
 void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
                  enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state,
-                 const char *traffic, size_t traffic_len)
+                 const char *traffic, size_t traffic_len, const char *metadata,
+                 size_t metadata_len)
 {
     vg_eve_begin_flow(w, o, "flow", f->start, f, 0, 0, app_proto);
     vg_buf_t *b = w->b;
@@ -310,6 +311,10 @@ void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
             put_str(b, tcp_state, strlen(tcp_state));
         }
         b->data[b->len++] = '}';
+    }
+    if (metadata && metadata_len) {
+        vg_jw_key(w, "metadata");
+        vg_jw_raw(w, metadata, metadata_len);
     }
     if (traffic && traffic_len) {
         vg_jw_key(w, "traffic");

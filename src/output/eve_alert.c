@@ -141,6 +141,10 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
         vg_jw_key(w, a->extra_key);
         vg_jw_raw(w, a->extra_json, a->extra_len);
     }
+    if (a->metadata_json && a->metadata_len) {
+        vg_jw_key(w, "metadata");
+        vg_jw_raw(w, a->metadata_json, a->metadata_len);
+    }
     vg_jw_obj_close(w);
 }
 

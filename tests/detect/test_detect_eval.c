@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static vg_ruleset_t *rs;
@@ -592,6 +593,60 @@ static void test_ssl_version(void **st)
                     "alert http any any -> any any (ssl_version:tls1.2; sid:982;)");
 }
 
+/* pcre captures into flow variables: named groups flow_NAME and the `, flow:NAME` list; stored
+ * by vg_detect_apply_captures() after the rule matched, replaced by a later match, kept across a
+ * rule reload (by name) */
+static void test_pcre_flowvars(void **st)
+{
+    (void)st;
+    const vg_rule_t *named = rule("pcre:\"/UA: (?P<flow_ua>[a-z]+)/\";");
+    const vg_rule_t *listed = rule("pcre:\"/^(\\w+)\\/(\\d+\\.\\d+)/, flow:key,flow:value\";");
+    assert_true(named->flags & VG_RULE_CAPTURES);
+    assert_true(listed->flags & VG_RULE_CAPTURES);
+    assert_true(vg_ruleset_n_capture_rules(rs) >= 2);
+    vg_flowvars_t *fv = vg_flowvars_new(rs);
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof in);
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"xx UA: curl yy";
+    in.len[VG_DBUF_PAYLOAD] = 14;
+    assert_true(vg_detect_eval_rule(th, named, &in));
+    vg_detect_apply_captures(th, fv);
+    const struct vg_flow_str *s = vg_flowvars_get_str(fv, "ua");
+    assert_non_null(s);
+    assert_int_equal(s->len, 4);
+    assert_memory_equal(s->val, "curl", 4);
+    /* a rule that does not match leaves nothing to store */
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"nothing";
+    in.len[VG_DBUF_PAYLOAD] = 7;
+    assert_false(vg_detect_eval_rule(th, listed, &in));
+    vg_detect_apply_captures(th, fv);
+    assert_int_equal(fv->n_strs, 1);
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"Mozilla/5.0 (X11)";
+    in.len[VG_DBUF_PAYLOAD] = 17;
+    assert_true(vg_detect_eval_rule(th, listed, &in));
+    vg_detect_apply_captures(th, fv);
+    assert_int_equal(fv->n_strs, 3);
+    assert_string_equal(fv->strs[1].name, "key");
+    assert_memory_equal(fv->strs[1].val, "Mozilla", 7);
+    assert_string_equal(fv->strs[2].name, "value");
+    assert_memory_equal(fv->strs[2].val, "5.0", 3);
+    vg_flowvars_set_str(fv, "ua", (const uint8_t *)"wget", 4); /* replaced in place */
+    assert_int_equal(fv->n_strs, 3);
+    assert_memory_equal(fv->strs[0].val, "wget", 4);
+    uint32_t *bm = vg_ruleset_flowbit_map(rs, rs), *im = vg_ruleset_flowint_map(rs, rs);
+    vg_flowvars_t *n = vg_flowvars_remap(fv, bm, im, rs);
+    assert_int_equal(n->n_strs, 3);
+    assert_memory_equal(vg_flowvars_get_str(n, "value")->val, "5.0", 3);
+    free(bm);
+    free(im);
+    vg_flowvars_free(n);
+    vg_flowvars_free(fv);
+    /* packet/alert variables are not implemented; more names than groups is an error */
+    assert_rejected("alert tcp any any -> any any (pcre:\"/(?P<pkt_x>a)/\"; sid:970;)",
+                    "alert tcp any any -> any any (pcre:\"/(a)/, pkt:x\"; sid:971;)",
+                    "alert tcp any any -> any any (pcre:\"/(a)/, flow:x,flow:y\"; sid:972;)");
+}
+
 /* track by_flow: counted in each flow's variables; backoff alerts at count, count*m, ... */
 static void test_threshold_by_flow_and_backoff(void **st)
 {
@@ -674,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threshold_by_flow_and_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_layer_protocol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ssl_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcre_flowvars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_unique_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_pkt, setup, teardown),
     };

@@ -21,7 +21,15 @@ typedef struct vg_eve_opts {
     bool community_id;      /* add community_id to flow-linked events (default true) */
     uint16_t community_id_seed;
     const char *sensor_name;/* "host" field when set */
+    bool alert_packet;      /* alerts carry "packet" (base64) and "packet_info" (default false) */
+    bool ethernet;          /* alerts on Ethernet carry "ether" {src_mac, dest_mac} (false) */
 } vg_eve_opts_t;
+
+/* "packet": p's bytes in base64 (a reassembled datagram: the link header of the packet that
+ * completed it, then the datagram) and "packet_info": {linktype, linktype_name}. */
+void vg_eve_packet_fields(vg_jw_t *w, const vg_packet_t *p);
+/* "ether": {src_mac, dest_mac} of p's Ethernet header; nothing for other link types. */
+void vg_eve_ether(vg_jw_t *w, const vg_packet_t *p);
 
 /* Opens the event object and writes the common header for an event tied to a flow:
  * timestamp, flow_id, [pcap_cnt], event_type, vlan, addresses/ports oriented by dir

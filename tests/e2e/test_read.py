@@ -578,6 +578,33 @@ def case_ssl_version():
                    (40001, 9100041, "to_server"), (40001, 9100042, "to_client")], got
 
 
+def case_alert_packet_fields():
+    """outputs.eve.types.alert.packet and outputs.eve.ethernet: the alerting packet in base64
+    with its link type, and the MAC addresses. For a datagram reassembled from IP fragments the
+    packet is the link header of the fragment that completed it, then the whole datagram (as
+    Suricata writes it). Both are off by default."""
+    import base64
+    rules = rules_file("pkt.rules", "alert tcp any any -> any any (tcp.flags:S; sid:9100071;)\n")
+    seg = P.l4(6, "1.1.1.1", "2.2.2.2", sport=12345, dport=8080, flags=0x02, seq=1,
+               payload=b"A" * 40)
+    whole = P.ipv4("1.1.1.1", "2.2.2.2", 6, seg, ident=77)
+    frags = [P.ipv4("1.1.1.1", "2.2.2.2", 6, seg[:32], ident=77, more=True, total_len=52),
+             P.ipv4("1.1.1.1", "2.2.2.2", 6, seg[32:], ident=77, frag_off=32)]
+    t0 = 1_700_000_000_000_000
+    pkts = [(t0 + i, P.eth(fr, 0x0800, vlans=(6,))) for i, fr in enumerate(frags)]
+    d = read_packets("pkt", pkts, rules, "-k", "none", "--set",
+                     "outputs.eve.types.alert.packet=true", "--set", "outputs.eve.ethernet=true")
+    alerts = events(d, "alert")
+    assert len(alerts) == 1, alerts
+    a = alerts[0]
+    assert base64.b64decode(a["packet"]) == P.eth(whole, 0x0800, vlans=(6,)), a["packet"]
+    assert a["packet_info"] == {"linktype": 1, "linktype_name": "EN10MB"}, a["packet_info"]
+    assert a["ether"] == {"src_mac": "00:06:07:08:09:10", "dest_mac": "00:01:02:03:04:05"}, a
+    d = read_packets("pkt-default", pkts, rules, "-k", "none")
+    a = events(d, "alert")[0]
+    assert "packet" not in a and "ether" not in a, a
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -4,6 +4,8 @@
  * vg_app_detect() until a parser claims them or all decline. When one direction is detected the
  * parser gets the bytes kept so far for both directions, then everything that follows. If no
  * parser claims either direction, the flow's app_proto is "failed" and nothing more is kept.
+ * Each direction also keeps its own result (dir_proto, for app-layer-protocol to_server /
+ * to_client): the other direction's first bytes are still probed once the parser runs.
  * Logging: transactions are logged in id order once complete (or at flow end), then released.
  */
 #include "engine/worker_app.h"

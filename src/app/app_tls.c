@@ -25,7 +25,8 @@
 #define TLS_RECORD_MAX (16384 + 2048)  /* TLSCiphertext limit */
 #define TLS_CHAIN_MAX 16               /* certificates of a chain kept for tls.certs */
 
-enum { REC_SSLV2 = 0 /* an SSLv2-framed ClientHello */, REC_CCS = 20, REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HEARTBEAT = 24 };
+enum { REC_SSLV2 = 0 /* an SSLv2-framed ClientHello */, REC_CCS = 20, REC_ALERT = 21,
+       REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HEARTBEAT = 24 };
 enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11, HS_SERVER_HELLO_DONE = 14 };
 
 typedef struct tls_tx {

@@ -226,8 +226,25 @@ static int inspect_content(ictx_t *x, uint32_t i, const vg_content_t *c)
     }
 }
 
+/* Retried pcres (a later keyword failed) append their captures again: when the scratch grows
+ * past what the live values can need, they are moved to its start. */
+static void compact_captures(vg_detect_thread_t *t)
+{
+    vg_buf_t live;
+    vg_buf_init(&live, 0);
+    for (uint32_t i = 0; i < t->n_cap; i++) {
+        uint32_t off = (uint32_t)live.len;
+        vg_buf_append(&live, t->capbuf.data + t->cap[i].off, t->cap[i].len);
+        t->cap[i].off = off;
+    }
+    t->capbuf.len = 0;
+    vg_buf_append(&t->capbuf, live.data, live.len);
+    vg_buf_fini(&live);
+}
+
 /* The capture groups of pe's match (ovector ov over subject s, rc pairs set) kept for its
- * variables; a variable set again by a later pcre of the rule takes the later value. */
+ * variables (at most VG_FLOWVAR_MAX_LEN bytes each); a variable set again by a later pcre of
+ * the rule takes the later value. */
 static void keep_captures(vg_detect_thread_t *t, const vg_pcre_t *pe, const uint8_t *s,
                           const PCRE2_SIZE *ov, int rc)
 {
@@ -242,7 +259,9 @@ static void keep_captures(vg_detect_thread_t *t, const vg_pcre_t *pe, const uint
             continue;
         if (i == t->n_cap)
             t->n_cap++;
-        size_t len = ov[2 * g + 1] - ov[2 * g];
+        size_t len = VG_MIN(ov[2 * g + 1] - ov[2 * g], (size_t)VG_FLOWVAR_MAX_LEN);
+        if (t->capbuf.len + len > (size_t)(VG_MAX_CAPS + 1) * VG_FLOWVAR_MAX_LEN)
+            compact_captures(t);
         t->cap[i].name = pe->caps[k].name;
         t->cap[i].off = (uint32_t)t->capbuf.len;
         t->cap[i].len = (uint32_t)len;

@@ -602,7 +602,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
             in.dir_proto[1] = a->dir_proto[1];
             if (a->dir_pd_new & (1u << dir))
                 in.flow |= VG_DIN_DIR_PROTO_DONE;
-            a->dir_pd_new = 0;
+            a->dir_pd_new &= (uint8_t)~(1u << dir); /* the other side's waits for its packet */
         }
         fv = flowvars_of(w, f);
     }
@@ -647,7 +647,6 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
 }
 
 
-/* In-order bytes of one direction (TCP role dir, or the datagram direction for UDP). */
 /* The direction's own protocol, once decided. */
 static void set_dir_proto(app_flow_t *a, int dir, enum vg_app_proto id)
 {
@@ -660,13 +659,8 @@ static void set_dir_proto(app_flow_t *a, int dir, enum vg_app_proto id)
 /* While the flow's parser runs: the first bytes of the direction that did not decide the
  * protocol are still probed for that direction's own protocol (app-layer-protocol with
  * to_server/to_client), as Suricata detects each direction. TCP only; bounded by PROBE_MAX. */
-static void probe_other_dir(vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
+static void probe_kept(vg_flow_t *f, app_flow_t *a, int dir)
 {
-    if (f->proto != 6 || a->dir_proto[dir] != VG_APP_UNKNOWN)
-        return;
-    size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
-    memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
-    a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + keep);
     enum vg_app_proto id = vg_app_detect(true, f->port[0], f->port[1], a->probe[dir],
                                          a->probe_len[dir], dir);
     if (id == VG_APP_UNKNOWN && a->probe_len[dir] < PROBE_MAX)
@@ -674,6 +668,17 @@ static void probe_other_dir(vg_flow_t *f, app_flow_t *a, int dir, const uint8_t 
     set_dir_proto(a, dir, id == VG_APP_UNKNOWN ? VG_APP_FAILED : id);
 }
 
+static void probe_other_dir(vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
+{
+    if (f->proto != 6 || a->dir_proto[dir] != VG_APP_UNKNOWN)
+        return;
+    size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
+    memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
+    a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + keep);
+    probe_kept(f, a, dir);
+}
+
+/* In-order bytes of one direction (TCP role dir, or the datagram direction for UDP). */
 static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t n)
 {
     app_flow_t *a = app_of(f);
@@ -714,12 +719,9 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     if (!a->state)
         return;
     set_dir_proto(a, dir, id);
-    /* the other direction's kept bytes, if any, are probed for its own protocol below */
-    size_t other_len = a->probe_len[!dir];
-    if (tcp && other_len && a->dir_proto[!dir] == VG_APP_UNKNOWN) {
-        a->probe_len[!dir] = 0;
-        probe_other_dir(f, a, !dir, a->probe[!dir], other_len);
-    }
+    /* the other direction's kept bytes, if any, are probed for its own protocol */
+    if (tcp && a->probe_len[!dir] && a->dir_proto[!dir] == VG_APP_UNKNOWN)
+        probe_kept(f, a, !dir);
     /* Replay what was kept: the other direction's bytes first when it started earlier is not
      * known, so the toserver side goes first (requests before responses). */
     if (tcp) {

@@ -556,8 +556,8 @@ static void test_ssl_version(void **st)
     assert_non_null(not3);
     assert_int_equal(not3->app_proto, VG_APP_TLS);
     assert_true(not3->flags & VG_RULE_TX_PER_DIR);
-    static const uint8_t tls10[2] = {3, 1}, tls13[2] = {3, 4}, ssl3[2] = {3, 0}, d28[2] = {0x7f, 28},
-                         odd[2] = {9, 9};
+    static const uint8_t tls10[2] = {3, 1}, tls13[2] = {3, 4}, ssl3[2] = {3, 0},
+                         d28[2] = {0x7f, 28}, odd[2] = {9, 9};
     vg_detect_input_t in;
     memset(&in, 0, sizeof in);
     in.app_proto = VG_APP_TLS;
@@ -640,6 +640,22 @@ static void test_pcre_flowvars(void **st)
     free(bm);
     free(im);
     vg_flowvars_free(n);
+    /* long captures are kept up to VG_FLOWVAR_MAX_LEN bytes; a pcre retried many times (the
+     * relative content after it fails) keeps its scratch bounded */
+    size_t big = 100000;
+    uint8_t *a = malloc(big + 2);
+    memset(a, 'a', big);
+    const vg_rule_t *retry =
+        rule("pcre:\"/(?P<flow_run>a{1000,})/\"; content:\"zz\"; distance:0;");
+    in.buf[VG_DBUF_PAYLOAD] = a;
+    in.len[VG_DBUF_PAYLOAD] = (uint32_t)big;
+    assert_false(vg_detect_eval_rule(th, retry, &in));
+    memcpy(a + big, "zz", 2);
+    in.len[VG_DBUF_PAYLOAD] = (uint32_t)big + 2;
+    assert_true(vg_detect_eval_rule(th, retry, &in));
+    vg_detect_apply_captures(th, fv);
+    assert_int_equal(vg_flowvars_get_str(fv, "run")->len, VG_FLOWVAR_MAX_LEN);
+    free(a);
     vg_flowvars_free(fv);
     /* packet/alert variables are not implemented; more names than groups is an error */
     assert_rejected("alert tcp any any -> any any (pcre:\"/(?P<pkt_x>a)/\"; sid:970;)",

@@ -555,7 +555,8 @@ def case_ssl_version():
     """ssl_version judges each side's version: the client's hello toward the server, the
     server's toward the client, each direction once per flow."""
     rules = rules_file("sslv.rules",
-                       'alert tcp any any -> any any (msg:"1.2"; ssl_version:tls1.2; sid:9100041;)\n'
+                       'alert tcp any any -> any any (msg:"1.2"; ssl_version:tls1.2; '
+                       'sid:9100041;)\n'
                        'alert tcp any any -> any any (msg:"not 1.2"; ssl_version:!tls1.2; '
                        'sid:9100042;)\n')
     ch = struct.pack("!H", 0x0303) + b"\x11" * 32 + b"\x00" + struct.pack("!HH", 2, 0x002f)

@@ -84,8 +84,10 @@ enum vg_app_buf {
     VG_BUF_JA3S_STRING,
     VG_BUF_JA4_HASH,
     VG_BUF_TLS_CERTS,             /* tls.certs: one DER certificate per instance (multi-buffer) */
-    VG_BUF_SSH_PROTO,
+    VG_BUF_SSH_PROTO,             /* the client's banner (ssh.proto toward the server) */
     VG_BUF_SSH_SOFTWARE,
+    VG_BUF_SSH_PROTO_TC,          /* the server's banner (ssh.proto toward the client) */
+    VG_BUF_SSH_SOFTWARE_TC,
     VG_BUF_MAX,
 };
 

@@ -170,7 +170,7 @@ static enum vg_app_proto buf_proto(int b)
         return VG_APP_DNS;
     if (b >= VG_BUF_TLS_SNI && b <= VG_BUF_TLS_CERTS)
         return VG_APP_TLS;
-    if (b == VG_BUF_SSH_PROTO || b == VG_BUF_SSH_SOFTWARE)
+    if (b >= VG_BUF_SSH_PROTO && b <= VG_BUF_SSH_SOFTWARE_TC)
         return VG_APP_SSH;
     return VG_APP_UNKNOWN;
 }

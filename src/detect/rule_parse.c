@@ -316,7 +316,8 @@ static void mark_relative(vg_blist_t *l)
     }
 }
 
-/* http.header and file.data inspect the request or the response depending on the direction. */
+/* http.header and file.data inspect the request or the response depending on the direction;
+ * ssh.proto and ssh.software the client's or the server's banner. */
 static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
 {
     uint8_t flow = pc->r->flow;
@@ -326,6 +327,10 @@ static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
         resp = VG_BUF_HTTP_RESPONSE_HEADER;
     else if (l->buf == VG_BUF_HTTP_HEADER_RAW)
         resp = VG_BUF_HTTP_RESPONSE_HEADER_RAW;
+    else if (l->buf == VG_BUF_SSH_PROTO)
+        resp = VG_BUF_SSH_PROTO_TC;
+    else if (l->buf == VG_BUF_SSH_SOFTWARE)
+        resp = VG_BUF_SSH_SOFTWARE_TC;
     else if (l->buf == VG_PBUF_FILE_DATA) {
         l->buf = VG_BUF_HTTP_RESPONSE_BODY;
         if (ts) {

@@ -606,6 +606,25 @@ def case_alert_packet_fields():
     assert "packet" not in a and "ether" not in a, a
 
 
+def case_ssh_banner_sides():
+    """ssh.proto and ssh.software: the client's banner toward the server, the server's toward
+    the client, either without a direction (the server's used to be seen only when the client
+    sent no banner)."""
+    rules = rules_file("sshb.rules",
+                       'alert ssh any any -> any any (ssh.software; content:"Srv_1"; sid:9100081;)\n'
+                       'alert ssh any any -> any any (flow:to_server; ssh.software; '
+                       'content:"Srv_1"; sid:9100082;)\n'
+                       'alert ssh any any -> any any (flow:to_client; ssh.proto; content:"1.99"; '
+                       'sid:9100083;)\n'
+                       'alert ssh any any -> any any (flow:to_server; ssh.software; '
+                       'content:"Cli_2"; sid:9100084;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 22, ts=1_700_000_000_000_000)
+    c.handshake().send(False, b"SSH-1.99-Srv_1\r\n").send(True, b"SSH-2.0-Cli_2\r\n").close()
+    d = read_packets("sshb", c.pkts, rules)
+    got = sorted(e["alert"]["signature_id"] for e in events(d, "alert"))
+    assert got == [9100081, 9100083, 9100084], got
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

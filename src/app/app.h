@@ -73,14 +73,21 @@ enum vg_app_buf {
     VG_BUF_TLS_CERT_SERIAL,
     VG_BUF_TLS_CERT_FINGERPRINT,
     VG_BUF_TLS_VERSION,
+    /* ssl_version: each side's protocol version, 2 bytes big-endian: the client's from its hello
+     * (first valid supported_versions entry, else legacy_version; an SSLv2 hello's version), the
+     * server's from its hello (selected version), else the first record header's version */
+    VG_BUF_TLS_CLIENT_VERSION,
+    VG_BUF_TLS_SERVER_VERSION,
     VG_BUF_JA3_HASH,
     VG_BUF_JA3_STRING,
     VG_BUF_JA3S_HASH,
     VG_BUF_JA3S_STRING,
     VG_BUF_JA4_HASH,
     VG_BUF_TLS_CERTS,             /* tls.certs: one DER certificate per instance (multi-buffer) */
-    VG_BUF_SSH_PROTO,
+    VG_BUF_SSH_PROTO,             /* the client's banner (ssh.proto toward the server) */
     VG_BUF_SSH_SOFTWARE,
+    VG_BUF_SSH_PROTO_TC,          /* the server's banner (ssh.proto toward the client) */
+    VG_BUF_SSH_SOFTWARE_TC,
     VG_BUF_MAX,
 };
 
@@ -148,10 +155,11 @@ typedef struct vg_app_ops {
                                       vg_app_ctx_t *ctx);
     /* Gap in the stream (lost bytes); parsers resynchronise or give up. May be NULL. */
     void (*gap)(void *state, int dir, size_t len);
-    /* The flow is over: no more bytes will come in direction dir. A parser finishes what only
-     * the end of the stream completes (HTTP: a response whose first line never ended is body,
-     * as libhtp reads it). Called before the last tx_complete(flow_end) round. May be NULL. */
-    void (*eof)(void *state, int dir, vg_app_ctx_t *ctx);
+    /* The flow is over: no more bytes in either direction. Finish what the end of a stream
+     * finishes (HTTP, as libhtp does: a header block the close cut short counts as complete; a
+     * response whose first line never ended is body), before the last transactions are
+     * inspected and logged. May be NULL. */
+    void (*end)(void *state, vg_app_ctx_t *ctx);
     /* Transactions: index i of [0, tx_count). A transaction is complete when neither side will
      * add to it. Once logged (vg_app_tx_logged) it may be freed by the parser. */
     uint64_t (*tx_count)(void *state);            /* total ever created (ids are 0..n-1) */

@@ -206,10 +206,9 @@ static void http_gap(void *state, int dir, size_t len)
         vg_http_gap(state, dir, len);
 }
 
-static void http_eof(void *state, int dir, vg_app_ctx_t *ctx)
+static void http_end(void *state, vg_app_ctx_t *ctx)
 {
-    if (dir == VG_DIR_TOSERVER || dir == VG_DIR_TOCLIENT)
-        vg_http_eof(state, dir, ctx);
+    vg_http_end(state, ctx);
 }
 
 static uint64_t http_tx_count(void *state)
@@ -437,7 +436,7 @@ const vg_app_ops_t vg_app_http_ops = {
     .state_free = http_state_free,
     .parse = http_parse,
     .gap = http_gap,
-    .eof = http_eof,
+    .end = http_end,
     .tx_count = http_tx_count,
     .tx_get = http_tx_get,
     .tx_complete = http_tx_complete,

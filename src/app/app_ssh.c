@@ -271,11 +271,14 @@ static void ssh_log_tx(void *txp, vg_jw_t *w)
 static bool ssh_get_buffer(void *txp, enum vg_app_buf buf, const uint8_t **data, size_t *len)
 {
     const ssh_tx_t *tx = txp;
-    const ssh_side_t *s = &tx->side[VG_DIR_TOSERVER];
-    if (!s->has_banner)
-        s = &tx->side[VG_DIR_TOCLIENT];
+    bool server = buf == VG_BUF_SSH_PROTO_TC || buf == VG_BUF_SSH_SOFTWARE_TC;
+    const ssh_side_t *s = &tx->side[server ? VG_DIR_TOCLIENT : VG_DIR_TOSERVER];
     if (!s->has_banner)
         return false;
+    if (buf == VG_BUF_SSH_PROTO_TC)
+        buf = VG_BUF_SSH_PROTO;
+    else if (buf == VG_BUF_SSH_SOFTWARE_TC)
+        buf = VG_BUF_SSH_SOFTWARE;
     if (buf == VG_BUF_SSH_PROTO) {
         *data = (const uint8_t *)s->banner + s->proto_off;
         *len = s->proto_len;

@@ -25,7 +25,8 @@
 #define TLS_RECORD_MAX (16384 + 2048)  /* TLSCiphertext limit */
 #define TLS_CHAIN_MAX 16               /* certificates of a chain kept for tls.certs */
 
-enum { REC_CCS = 20, REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HEARTBEAT = 24 };
+enum { REC_SSLV2 = 0 /* an SSLv2-framed ClientHello */, REC_CCS = 20, REC_ALERT = 21,
+       REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HEARTBEAT = 24 };
 enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11, HS_SERVER_HELLO_DONE = 14 };
 
 typedef struct tls_tx {
@@ -43,6 +44,8 @@ typedef struct tls_tx {
     vg_buf_t ja3, ja3s;             /* strings; empty when the hello was not seen */
     char ja3_hash[33], ja3s_hash[33], ja4[37];
     char version[24];               /* EVE version string, refreshed on ServerHello */
+    uint16_t side_version[2];       /* per direction, for ssl_version (see side_version()) */
+    uint8_t side_version_wire[2][2];
 } tls_tx_t;
 
 typedef struct tls_dir {
@@ -51,6 +54,8 @@ typedef struct tls_dir {
     uint8_t rec_type;
     size_t rec_left;                /* fragment bytes of the current record still to come */
     bool encrypted;                 /* after ChangeCipherSpec: handshake records are opaque */
+    bool any_record;                /* a record header was read in this direction */
+    uint16_t rec_version;           /* the first record header's version */
     bool dead;                      /* framing lost; ignore the rest of this direction */
     uint8_t *hs;                    /* handshake reassembly (TLS_HS_MAX + 4 once allocated) */
     size_t hs_have;
@@ -245,6 +250,56 @@ static void hs_feed(tls_state_t *st, int dir, const uint8_t *data, size_t len, v
     }
 }
 
+/* ---- each side's version (ssl_version) ---------------------------------------------------- */
+
+/* A version number Suricata's TLS parser takes for one (SSLv2, SSLv3, TLS 1.0-1.3, 1.3 drafts):
+ * not a GREASE value or noise in supported_versions. */
+static bool version_valid(uint16_t v)
+{
+    return v == 0x0002 || v == 0x0200 || (v >= 0x0300 && v <= 0x0304) || (v >> 8) == 0x7f;
+}
+
+/* The client's version: its hello's first valid supported_versions entry, else the hello's
+ * legacy_version; the server's: the version its hello selected. Without a hello, the first
+ * record header's version. 0 when nothing was seen. */
+static uint16_t side_version(const tls_state_t *st, int dir)
+{
+    const tls_tx_t *tx = st->tx;
+    if (tx && tx->side_version[dir])
+        return tx->side_version[dir];
+    if (dir == VG_DIR_TOSERVER && tx && tx->ch.seen) {
+        for (size_t i = 0; i < tx->ch.versions.n; i++)
+            if (version_valid(tx->ch.versions.v[i]))
+                return tx->ch.versions.v[i];
+        return tx->ch.version;
+    }
+    if (dir == VG_DIR_TOCLIENT && tx && tx->sh.seen)
+        return tx->sh.selected_version;
+    return st->d[dir].rec_version;
+}
+
+static void refresh_versions(tls_state_t *st)
+{
+    tls_tx_t *tx = st->tx;
+    if (!tx)
+        return;
+    for (int dir = 0; dir < 2; dir++) {
+        uint16_t v = side_version(st, dir);
+        tx->side_version_wire[dir][0] = (uint8_t)(v >> 8);
+        tx->side_version_wire[dir][1] = (uint8_t)v;
+        if (!tx->side_version[dir] && ((dir == VG_DIR_TOSERVER && tx->ch.seen) ||
+                                       (dir == VG_DIR_TOCLIENT && tx->sh.seen)))
+            tx->side_version[dir] = v; /* fixed by the hello from now on */
+    }
+}
+
+/* An SSLv2-framed ClientHello (what old clients send first): 2-byte length with the top bit
+ * set, msg_type 1, then the client's version. Only the version is kept. */
+static bool sslv2_client_hello(const tls_state_t *st, int dir, const uint8_t h[5])
+{
+    return dir == VG_DIR_TOSERVER && !st->d[dir].any_record && (h[0] & 0x80) && h[2] == 1;
+}
+
 /* ---- record layer ------------------------------------------------------------------------ */
 
 /* Validates a complete record header; false when this cannot be TLS. */
@@ -306,12 +361,28 @@ static enum vg_app_parse_result records_feed(tls_state_t *st, int dir, const uin
             data += k, len -= k;
             if (d->rhdr_have < 5)
                 break;
+            if (sslv2_client_hello(st, dir, d->rhdr)) {
+                size_t rl = (size_t)(d->rhdr[0] & 0x7f) << 8 | d->rhdr[1];
+                d->any_record = true;
+                d->rec_type = REC_SSLV2;
+                d->rec_left = rl > 3 ? rl - 3 : 0;
+                if (tx_get_or_new(st)) {
+                    st->tx->side_version[dir] = (uint16_t)(d->rhdr[3] << 8 | d->rhdr[4]);
+                    refresh_versions(st);
+                }
+                if (d->rec_left == 0)
+                    d->rhdr_have = 0;
+                continue;
+            }
             if (!record_header_ok(d->rhdr, ctx)) {
                 d->dead = true;
                 return VG_APP_PARSE_ERROR;
             }
             d->rec_type = d->rhdr[0];
             d->rec_left = (size_t)d->rhdr[3] << 8 | d->rhdr[4];
+            if (!d->any_record)
+                d->rec_version = (uint16_t)(d->rhdr[1] << 8 | d->rhdr[2]);
+            d->any_record = true;
             if (d->rec_type == REC_HANDSHAKE || d->rec_type == REC_APPDATA)
                 tx_get_or_new(st);
             if (d->rec_type == REC_APPDATA)
@@ -327,6 +398,7 @@ static enum vg_app_parse_result records_feed(tls_state_t *st, int dir, const uin
         if (d->rec_left == 0)
             d->rhdr_have = 0;
     }
+    refresh_versions(st);
     return VG_APP_PARSE_OK;
 }
 
@@ -532,6 +604,16 @@ static bool tls_get_buffer(void *txp, enum vg_app_buf buf, const uint8_t **data,
     case VG_BUF_TLS_CERT_FINGERPRINT: return out_bytes(&tx->cert.fingerprint, data, len);
     case VG_BUF_TLS_VERSION:
         return tx->sh.seen && out_str(tx->version, strlen(tx->version), data, len);
+    case VG_BUF_TLS_CLIENT_VERSION:
+    case VG_BUF_TLS_SERVER_VERSION: {
+        int dir = buf == VG_BUF_TLS_SERVER_VERSION;
+        const uint8_t *w = tx->side_version_wire[dir];
+        if (!w[0] && !w[1])
+            return false;
+        *data = w;
+        *len = 2;
+        return true;
+    }
     case VG_BUF_JA3_HASH: return tx->ch.seen && out_str(tx->ja3_hash, 32, data, len);
     case VG_BUF_JA3_STRING: return tx->ch.seen && out_str(tx->ja3.data, tx->ja3.len, data, len);
     case VG_BUF_JA3S_HASH: return tx->sh.seen && out_str(tx->ja3s_hash, 32, data, len);

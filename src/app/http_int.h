@@ -169,8 +169,10 @@ void vg_http_parse_dir(vg_http_state_t *s, int dir, const uint8_t *data, size_t 
                        vg_app_ctx_t *ctx);
 /* Bytes lost in one direction: skipped inside a sized body, else the direction stops. */
 void vg_http_gap(vg_http_state_t *s, int dir, size_t len);
-/* The stream of one direction ended: a pending response first line is finished (see app.h). */
-void vg_http_eof(vg_http_state_t *s, int dir, vg_app_ctx_t *ctx);
+/* The connection is closed: header blocks still being read end there (libhtp's behaviour on a
+ * closed stream: the complete header lines read so far are the headers), and a response's first
+ * line that never ended is finished (a response that is only body). */
+void vg_http_end(vg_http_state_t *s, vg_app_ctx_t *ctx);
 void vg_http_dir_fini(vg_http_dir_t *d);
 
 /* --- app_http.c (transaction queue) --- */

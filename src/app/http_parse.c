@@ -1061,20 +1061,31 @@ void vg_http_gap(vg_http_state_t *s, int dir, size_t len)
     d->st = VG_HTTP_P_IGNORE;
 }
 
-void vg_http_eof(vg_http_state_t *s, int dir, vg_app_ctx_t *ctx)
+void vg_http_end(vg_http_state_t *s, vg_app_ctx_t *ctx)
 {
-    vg_http_dir_t *d = &s->dir[dir];
     /* libhtp treats the closing of the stream as the end of the response line, so that a
      * response that is only body without any line end (an HTTP/0.9-style answer to a 1.x
      * request) is still read as body. */
-    if (dir != VG_DIR_TOCLIENT || d->st != VG_HTTP_P_LINE || d->line.len == 0 || d->cr_pending)
-        return;
-    d->line_cr = false;
-    d->line_eof = true;
-    d->peek = -1;
-    on_line(s, d, dir, ctx);
-    d->line_eof = false;
-    d->line.len = 0;
+    vg_http_dir_t *rd = &s->dir[VG_DIR_TOCLIENT];
+    if (rd->st == VG_HTTP_P_LINE && rd->line.len && !rd->cr_pending) {
+        rd->line_cr = false;
+        rd->line_eof = true;
+        rd->peek = -1;
+        on_line(s, rd, VG_DIR_TOCLIENT, ctx);
+        rd->line_eof = false;
+        rd->line.len = 0;
+    }
+    for (int dir = VG_DIR_TOSERVER; dir <= VG_DIR_TOCLIENT; dir++) {
+        vg_http_dir_t *d = &s->dir[dir];
+        if (d->st != VG_HTTP_P_HEADERS || !d->tx)
+            continue;
+        d->line.len = 0; /* an unfinished line is not a header */
+        if (dir == VG_DIR_TOSERVER)
+            req_headers_done(d, ctx);
+        else
+            res_headers_done(s, d, ctx);
+        d->st = VG_HTTP_P_IGNORE;
+    }
 }
 
 void vg_http_dir_fini(vg_http_dir_t *d)

@@ -70,6 +70,8 @@ static const key_def_t keys[] = {
     {"outputs.eve.types.stats", T_BOOL, "true", "write stats events"},
     {"outputs.eve.types.app", T_BOOL, "true", "write http/dns/tls/ssh events"},
     {"outputs.eve.types.packet", T_BOOL, "true", "write the packets tagged by tag:session alerts"},
+    {"outputs.eve.types.alert.packet", T_BOOL, "false", "alerts carry the packet (base64)"},
+    {"outputs.eve.ethernet", T_BOOL, "false", "alerts on Ethernet carry the MAC addresses"},
     {"outputs.redis.enabled", T_BOOL, "false", "ship every event to a Redis stream (docs/SCALE.md; --redis)"},
     {"outputs.redis.url", T_STR, "redis://127.0.0.1:6379", "redis://[:PASSWORD@]HOST[:PORT][/DB]"},
     {"outputs.redis.stream", T_STR, "vigil:events", "the stream key the collectors read"},

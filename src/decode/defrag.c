@@ -36,7 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VG_DEFRAG_MAX_FRAGS 256
+/* Fragments per datagram: enough for any datagram up to 65535 bytes cut into the smallest legal
+ * pieces (8 bytes), as Suricata keeps them (its limits are the memcap and the tracker count).
+ * The fragment list is walked per fragment, so a hostile datagram costs O(n) per fragment at
+ * most: the bound keeps that at 8192 steps. */
+#define VG_DEFRAG_MAX_FRAGS 8192
 #define BLK_SIZE 512
 #define SLAB_BLKS 64
 

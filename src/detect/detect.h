@@ -95,6 +95,9 @@ const char *vg_ruleset_flowbit_name(const vg_ruleset_t *rs, uint32_t id);
 uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs);
 /* Rules with a `track by_flow` threshold: their state is kept in each flow's vg_flowvars_t. */
 uint32_t vg_ruleset_n_flow_thresholds(const vg_ruleset_t *rs);
+/* Rules whose pcre captures into flow variables (kept in vg_flowvars_t too); may count a rule
+ * rejected after its pcre was read. */
+uint32_t vg_ruleset_n_capture_rules(const vg_ruleset_t *rs);
 /* Rule reload: for each flowbit (flowint) id of from, the id of the same name in to, or
  * VG_VAR_NONE when to does not use that name (n_flowbits(from) entries; free()). */
 #define VG_VAR_NONE UINT32_MAX
@@ -119,7 +122,22 @@ typedef struct vg_flowvars {
     uint32_t n_thr, cap_thr;
     struct vg_flow_thr *thr;    /* track by_flow threshold states (by rule id; not carried
                                  * across a rule reload: they start again) */
+    uint32_t n_strs, cap_strs;
+    struct vg_flow_str *strs;   /* flow variables set by pcre captures, in the order first set */
 } vg_flowvars_t;
+
+/* A flow variable (string) set by a pcre capture. */
+struct vg_flow_str {
+    char *name;
+    uint8_t *val;
+    uint32_t len;
+};
+#define VG_FLOWVAR_MAX 64          /* variables per flow; later names are not stored */
+#define VG_FLOWVAR_MAX_LEN 65535u  /* bytes kept of a value */
+/* Set (or replace) the flow variable name. */
+void vg_flowvars_set_str(vg_flowvars_t *fv, const char *name, const uint8_t *val, size_t len);
+/* The variable name, or NULL. */
+const struct vg_flow_str *vg_flowvars_get_str(const vg_flowvars_t *fv, const char *name);
 
 /* Sized for rs's interned names. Aborts on OOM (flow integration will pool these). */
 vg_flowvars_t *vg_flowvars_new(const vg_ruleset_t *rs);
@@ -150,6 +168,9 @@ enum {
      * (detected or failed): protocol-detection-only rules are judged there, as Suricata's
      * PD-only signatures on PKT_PROTO_DETECT_TS_DONE / TC_DONE */
     VG_DIN_PROTO_DONE = 1u << 6,
+    /* this packet's data decided its own direction's protocol (dir_proto[]): rules on one
+     * direction's protocol (app-layer-protocol:X,to_server / to_client) are judged there */
+    VG_DIN_DIR_PROTO_DONE = 1u << 7,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is
@@ -163,6 +184,7 @@ typedef struct vg_detect_input {
     uint32_t stream_len;
     uint32_t flow;              /* VG_DIN_* */
     uint8_t app_proto;          /* enum vg_app_proto detected on the flow */
+    uint8_t dir_proto[2];       /* each direction's own detection (to server, to client) */
     const vg_flowvars_t *fv;    /* NULL: no flowbit set, no flowint present */
     /* One multi-buffer (several instances of buffer multi_buf, e.g. each certificate of
      * tls.certs): a rule inspecting it matches when it matches with any one instance in
@@ -193,6 +215,9 @@ bool vg_detect_eval_lists(vg_detect_thread_t *t, const vg_rule_t *r, const vg_de
 
 /* After a match: flowbits set/unset/toggle and flowint +,-,= on fv. */
 void vg_detect_apply_actions(const vg_rule_t *r, vg_flowvars_t *fv);
+/* After a match of a rule with VG_RULE_CAPTURES, evaluated last on t: the pcre captures of
+ * that evaluation stored into fv's flow variables. */
+void vg_detect_apply_captures(const vg_detect_thread_t *t, vg_flowvars_t *fv);
 /* Whether r's alert is to be emitted (true) given its effective alert-suppression policy. */
 bool vg_detect_should_alert(const vg_rule_t *r);
 

@@ -170,7 +170,7 @@ static enum vg_app_proto buf_proto(int b)
         return VG_APP_DNS;
     if (b >= VG_BUF_TLS_SNI && b <= VG_BUF_TLS_CERTS)
         return VG_APP_TLS;
-    if (b == VG_BUF_SSH_PROTO || b == VG_BUF_SSH_SOFTWARE)
+    if (b >= VG_BUF_SSH_PROTO && b <= VG_BUF_SSH_SOFTWARE_TC)
         return VG_APP_SSH;
     return VG_APP_UNKNOWN;
 }
@@ -212,7 +212,7 @@ static uint8_t tx_flags_of(const vg_rule_t *r)
         if (!buf_request_only(r->lists[i].buf) || (r->lists[i].flags & VG_LIST_ALT_BUF))
             return 0;
     for (uint32_t i = 0; i < r->n_pm; i++)
-        if (r->pm[i].type == VG_PM_TLS_VERSION)
+        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_SSL_VERSION)
             return 0;
     return TXF_TS_STABLE;
 }
@@ -229,7 +229,8 @@ static enum vg_app_proto tx_proto_of(const vg_rule_t *r)
             p = buf_proto(r->lists[i].buf);
     }
     for (uint32_t i = 0; i < r->n_pm; i++)
-        if (r->pm[i].type == VG_PM_TLS_VERSION && p == VG_APP_UNKNOWN)
+        if ((r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_SSL_VERSION) &&
+            p == VG_APP_UNKNOWN)
             p = VG_APP_TLS;
     if (p != VG_APP_UNKNOWN)
         return r->app_proto != VG_APP_UNKNOWN ? (enum vg_app_proto)r->app_proto : p;
@@ -1278,6 +1279,8 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
         return false; /* detection_filter: the match does not count yet (no actions either) */
     if (fv)
         vg_detect_apply_actions(r, fv);
+    if (fv && (r->flags & VG_RULE_CAPTURES))
+        vg_detect_apply_captures(c->t, fv);
     if (!vg_detect_should_alert(r))
         return false;
     if (p && vg_ruleset_is_suppressed(rs, r, p)) {
@@ -1307,7 +1310,8 @@ void vg_detect_ctx_set_fv_make(vg_detect_ctx_t *c, vg_detect_fv_make_fn fn) { c-
 static vg_flowvars_t *fv_for(vg_detect_ctx_t *c, const vg_rule_t *r, vg_flowvars_t *fv, void *user)
 {
     if (fv || !c->fv_make ||
-        (!r->n_flowbits && !r->n_flowints && r->threshold.track != VG_TRACK_FLOW))
+        (!r->n_flowbits && !r->n_flowints && r->threshold.track != VG_TRACK_FLOW &&
+         !(r->flags & VG_RULE_CAPTURES)))
         return fv;
     return c->fv_make(user);
 }
@@ -1402,6 +1406,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         if (r->action == VG_ACT_PASS) { /* a pass rule ends inspection and is not an alert */
             if (fv)
                 vg_detect_apply_actions(r, fv);
+            if (fv && (r->flags & VG_RULE_CAPTURES))
+                vg_detect_apply_captures(c->t, fv);
             break;
         }
         if (after_match(c, r, p, fv, now)) {
@@ -1499,8 +1505,9 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             if (!eval_tx_rule(c, r, &cur[d]))
                 continue;
             cur[0].fv = cur[1].fv = fv = fv_for(c, r, fv, user);
-            c->tx_done[pos] = 1;
-            if (c->tx_seen && c->tx_seen(user, r))
+            if (!(r->flags & VG_RULE_TX_PER_DIR))
+                c->tx_done[pos] = 1;
+            if (c->tx_seen && c->tx_seen(user, r, d))
                 continue;
             if (r->action == VG_ACT_PASS) {
                 /* a pass rule is not an alert: its flowbits take effect, this inspection ends,
@@ -1508,6 +1515,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                  * passes a flow when a stateful pass rule matches) */
                 if (fv)
                     vg_detect_apply_actions(r, fv);
+                if (fv && (r->flags & VG_RULE_CAPTURES))
+                    vg_detect_apply_captures(c->t, fv);
                 cb(user, r, d);
                 passed = true;
                 break;

@@ -54,7 +54,7 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
  * applied, tx_seen(user, r) is asked: true = r already matched this transaction (it is skipped:
  * actions, thresholds and the alert happen once per transaction, as in Suricata); false = the
  * first match, which the callee records. NULL (the default): no memory across calls. */
-typedef bool (*vg_detect_tx_seen_fn)(void *user, const vg_rule_t *r);
+typedef bool (*vg_detect_tx_seen_fn)(void *user, const vg_rule_t *r, int dir);
 void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn);
 
 /* Flow variables made on demand. vg_detect_packet() and vg_detect_tx() may be given fv NULL for

@@ -31,6 +31,7 @@ vg_detect_thread_t *vg_detect_thread_new(void)
     pcre2_set_depth_limit(t->mctx, VG_PCRE_DEPTH_LIMIT);
     for (int i = 0; i < 2; i++)
         vg_buf_init(&t->xf[i], 256);
+    vg_buf_init(&t->capbuf, 0);
     return t;
 }
 
@@ -42,6 +43,7 @@ void vg_detect_thread_free(vg_detect_thread_t *t)
     pcre2_match_context_free(t->mctx);
     for (int i = 0; i < 2; i++)
         vg_buf_fini(&t->xf[i]);
+    vg_buf_fini(&t->capbuf);
     free(t);
 }
 
@@ -224,6 +226,56 @@ static int inspect_content(ictx_t *x, uint32_t i, const vg_content_t *c)
     }
 }
 
+/* Retried pcres (a later keyword failed) append their captures again: when the scratch grows
+ * past what the live values can need, they are moved to its start. */
+static void compact_captures(vg_detect_thread_t *t)
+{
+    vg_buf_t live;
+    vg_buf_init(&live, 0);
+    for (uint32_t i = 0; i < t->n_cap; i++) {
+        uint32_t off = (uint32_t)live.len;
+        vg_buf_append(&live, t->capbuf.data + t->cap[i].off, t->cap[i].len);
+        t->cap[i].off = off;
+    }
+    t->capbuf.len = 0;
+    vg_buf_append(&t->capbuf, live.data, live.len);
+    vg_buf_fini(&live);
+}
+
+/* The capture groups of pe's match (ovector ov over subject s, rc pairs set) kept for its
+ * variables (at most VG_FLOWVAR_MAX_LEN bytes each); a variable set again by a later pcre of
+ * the rule takes the later value. */
+static void keep_captures(vg_detect_thread_t *t, const vg_pcre_t *pe, const uint8_t *s,
+                          const PCRE2_SIZE *ov, int rc)
+{
+    for (uint32_t k = 0; k < pe->n_caps; k++) {
+        uint32_t g = pe->caps[k].group;
+        if ((int)g >= rc || ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] < ov[2 * g])
+            continue;
+        uint32_t i = 0;
+        while (i < t->n_cap && t->cap[i].name != pe->caps[k].name)
+            i++;
+        if (i == VG_MAX_CAPS)
+            continue;
+        if (i == t->n_cap)
+            t->n_cap++;
+        size_t len = VG_MIN(ov[2 * g + 1] - ov[2 * g], (size_t)VG_FLOWVAR_MAX_LEN);
+        if (t->capbuf.len + len > (size_t)(VG_MAX_CAPS + 1) * VG_FLOWVAR_MAX_LEN)
+            compact_captures(t);
+        t->cap[i].name = pe->caps[k].name;
+        t->cap[i].off = (uint32_t)t->capbuf.len;
+        t->cap[i].len = (uint32_t)len;
+        vg_buf_append(&t->capbuf, s + ov[2 * g], len);
+    }
+}
+
+void vg_detect_apply_captures(const vg_detect_thread_t *t, vg_flowvars_t *fv)
+{
+    for (uint32_t i = 0; fv && i < t->n_cap; i++)
+        vg_flowvars_set_str(fv, t->cap[i].name, (const uint8_t *)t->capbuf.data + t->cap[i].off,
+                            t->cap[i].len);
+}
+
 static int pcre_once(ictx_t *x, const vg_pcre_t *pe)
 {
     uint32_t base = 0;
@@ -251,6 +303,8 @@ static int pcre_once(ictx_t *x, const vg_pcre_t *pe)
     if (pe->flags & VG_PCRE_NEGATED)
         return 0;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->t->md);
+    if (pe->n_caps)
+        keep_captures(x->t, pe, x->buf + base, ov, rc);
     x->buffer_offset = base + (uint32_t)ov[1];
     x->pcre_start = base + (uint32_t)ov[0] + 1;
     return 1;

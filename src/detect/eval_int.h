@@ -8,12 +8,26 @@
 
 #include <pcre2.h>
 
+#define VG_MAX_CAPS 16
+
 struct vg_detect_thread {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     vg_buf_t xf[2];             /* transform output, ping-pong */
     vg_detect_counters_t c;
+    /* pcre captures into flow variables made by the rule evaluated last (its latest
+     * successful pcre matches), bytes in capbuf; stored by vg_detect_apply_captures() */
+    uint32_t n_cap;
+    struct { const char *name; uint32_t off, len; } cap[VG_MAX_CAPS];
+    vg_buf_t capbuf;
 };
+
+/* A new evaluation: no captures yet. */
+static inline void vg_detect_caps_reset(vg_detect_thread_t *t)
+{
+    t->n_cap = 0;
+    t->capbuf.len = 0;
+}
 
 /* Run list l's keywords on buf (already transformed). vars: the rule's byte_extract slots. */
 bool vg_detect_inspect_buffer(vg_detect_thread_t *t, const vg_rule_list_t *l, const uint8_t *buf,

@@ -201,6 +201,22 @@ static bool tls_version(const vg_detect_input_t *in, uint64_t *v)
     return true;
 }
 
+/* ssl_version: the inspected direction's side (VG_SSLV_* bit), -1 when unknown. */
+static int ssl_side_version(const vg_detect_input_t *in)
+{
+    int b = (in->flow & VG_DIN_TOCLIENT) ? VG_BUF_TLS_SERVER_VERSION : VG_BUF_TLS_CLIENT_VERSION;
+    if (!in->buf[b] || in->len[b] != 2)
+        return -1;
+    unsigned v = (unsigned)in->buf[b][0] << 8 | in->buf[b][1];
+    if (v == 0x0002 || v == 0x0200)
+        return VG_SSLV_2;
+    if (v >= 0x0300 && v <= 0x0304)
+        return VG_SSLV_3 + (int)(v - 0x0300);
+    if ((v >> 8) == 0x7f) /* TLS 1.3 drafts */
+        return VG_SSLV_TLS13;
+    return -1;
+}
+
 static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_detect_input_t *in)
 {
     uint64_t v;
@@ -230,11 +246,20 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
         if (!tls_version(in, &v))
             return false;
         break;
-    case VG_PM_APP_PROTO:
-        /* an undecided protocol matches neither the name nor its negation (as Suricata) */
-        if (in->app_proto == VG_APP_UNKNOWN)
+    case VG_PM_SSL_VERSION: {
+        int sv = ssl_side_version(in);
+        if (sv < 0)
             return false;
-        return (in->app_proto == m->cmp.a) != (m->bits_mode != 0);
+        return ((m->bits >> sv) & 1) || (m->mask && !((m->mask >> sv) & 1));
+    }
+    case VG_PM_APP_PROTO: {
+        /* the flow's protocol, or with to_server/to_client that direction's own; an undecided
+         * protocol matches neither the name nor its negation (as Suricata) */
+        uint8_t ap = m->mask ? in->dir_proto[(m->mask - 1) & 1] : in->app_proto;
+        if (ap == VG_APP_UNKNOWN)
+            return false;
+        return (ap == m->cmp.a) != (m->bits_mode != 0);
+    }
     default:
         return false;
     }
@@ -290,6 +315,8 @@ vg_flowvars_t *vg_flowvars_remap(const vg_flowvars_t *fv, const uint32_t *bit_ma
         n->ints[j] = fv->ints[i];
         n->int_set[j / 64] |= 1ULL << (j % 64);
     }
+    for (uint32_t i = 0; i < fv->n_strs; i++) /* by name: they survive a reload */
+        vg_flowvars_set_str(n, fv->strs[i].name, fv->strs[i].val, fv->strs[i].len);
     return n;
 }
 
@@ -297,8 +324,43 @@ void vg_flowvars_free(vg_flowvars_t *fv)
 {
     if (!fv)
         return;
+    for (uint32_t i = 0; i < fv->n_strs; i++) {
+        free(fv->strs[i].name);
+        free(fv->strs[i].val);
+    }
+    free(fv->strs);
     free(fv->thr);
     free(fv);
+}
+
+const struct vg_flow_str *vg_flowvars_get_str(const vg_flowvars_t *fv, const char *name)
+{
+    for (uint32_t i = 0; fv && i < fv->n_strs; i++)
+        if (strcmp(fv->strs[i].name, name) == 0)
+            return &fv->strs[i];
+    return NULL;
+}
+
+void vg_flowvars_set_str(vg_flowvars_t *fv, const char *name, const uint8_t *val, size_t len)
+{
+    struct vg_flow_str *s = (struct vg_flow_str *)vg_flowvars_get_str(fv, name);
+    if (!s) {
+        if (fv->n_strs >= VG_FLOWVAR_MAX)
+            return;
+        if (fv->n_strs == fv->cap_strs) {
+            fv->cap_strs = fv->cap_strs ? 2 * fv->cap_strs : 4;
+            fv->strs = vg_xrealloc(fv->strs, fv->cap_strs * sizeof(*fv->strs));
+        }
+        s = &fv->strs[fv->n_strs++];
+        s->name = vg_xstrdup(name);
+        s->val = NULL;
+    }
+    len = VG_MIN(len, (size_t)VG_FLOWVAR_MAX_LEN);
+    free(s->val);
+    s->val = vg_xmalloc(len ? len : 1);
+    if (len)
+        memcpy(s->val, val, len);
+    s->len = (uint32_t)len;
 }
 
 bool vg_flowvars_isset(const vg_flowvars_t *fv, uint32_t id)
@@ -406,10 +468,14 @@ bool vg_detect_should_alert(const vg_rule_t *r) { return !(r->flags & VG_RULE_NO
 
 bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in)
 {
+    if (t->n_cap)
+        vg_detect_caps_reset(t);
     const vg_packet_t *p = in->pkt;
     if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
         return false;
     if ((r->flags & VG_RULE_PD_ONLY) && !(in->flow & VG_DIN_PROTO_DONE))
+        return false;
+    if ((r->flags & VG_RULE_PD_DIR) && !(in->flow & VG_DIN_DIR_PROTO_DONE))
         return false;
     if (p) {
         if (!header_match(r, p))
@@ -418,7 +484,8 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
             return false;
     }
     for (uint32_t i = 0; i < r->n_pm; i++) {
-        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_APP_PROTO) {
+        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_APP_PROTO ||
+            r->pm[i].type == VG_PM_SSL_VERSION) {
             vg_packet_t none;
             memset(&none, 0, sizeof(none));
             if (!pm_match(&r->pm[i], p ? p : &none, in))

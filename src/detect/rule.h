@@ -49,6 +49,11 @@ enum {
     VG_RULE_HAS_FP = 1u << 7,     /* a content carries fast_pattern */
     VG_RULE_PD_ONLY = 1u << 8,    /* app-layer-protocol with nothing to inspect: judged only on
                                    * the packet that decides the flow's protocol (per direction) */
+    VG_RULE_PD_DIR = 1u << 10,    /* app-layer-protocol per direction with nothing to inspect:
+                                   * judged when a direction's own protocol is decided */
+    VG_RULE_CAPTURES = 1u << 11,  /* a pcre stores captures into flow variables */
+    VG_RULE_TX_PER_DIR = 1u << 9, /* a transaction rule that matches at most once per direction
+                                   * (ssl_version: each side's own version), not once per tx */
 };
 
 /* flow: keyword bits (vg_rule_t.flow). */
@@ -136,11 +141,20 @@ typedef struct vg_content {
 } vg_content_t;
 
 enum { VG_PCRE_RELATIVE = 1u << 0, VG_PCRE_NEGATED = 1u << 1, VG_PCRE_RELATIVE_NEXT = 1u << 2 };
+/* A pcre capture group stored into a flow variable when the rule matches: (?P<flow_NAME>...)
+ * or the `, flow:NAME,...` list after the flags (group 1, 2, ... in order). */
+typedef struct vg_pcre_cap {
+    uint32_t group;
+    const char *name;     /* the variable's name (interned) */
+} vg_pcre_cap_t;
+
 typedef struct vg_pcre {
     void *code;           /* pcre2_code_8 * (owned by the ruleset) */
     const char *source;   /* as written, for reports */
     uint32_t flags;
     uint32_t opts;        /* PCRE2 compile options used */
+    uint32_t n_caps;
+    const vg_pcre_cap_t *caps;
 } vg_pcre_t;
 
 /* byte_* flags */
@@ -216,7 +230,12 @@ enum vg_pm_type {
     VG_PM_TTL, VG_PM_DSIZE, VG_PM_ITYPE, VG_PM_ICODE, VG_PM_ICMP_ID, VG_PM_ICMP_SEQ,
     VG_PM_IP_PROTO, VG_PM_IP_ID, VG_PM_TCP_SEQ, VG_PM_TCP_ACK, VG_PM_WINDOW, VG_PM_TCP_MSS,
     VG_PM_FLAGS, VG_PM_FRAGBITS, VG_PM_TLS_VERSION,
-    VG_PM_APP_PROTO,       /* app-layer-protocol: cmp.a = enum vg_app_proto, bits_mode = negated */
+    VG_PM_APP_PROTO,       /* app-layer-protocol: cmp.a = enum vg_app_proto, bits_mode = negated,
+                            * mask = 0 the flow's protocol, 1 to_server's, 2 to_client's */
+    VG_PM_SSL_VERSION,     /* ssl_version: bits = versions listed, mask = versions negated (one
+                            * bit each: VG_SSLV_*), the current direction's side compared */
+};
+enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSLV_TLS13,
 };
 /* flags/fragbits modifier */
 enum { VG_BITS_EXACT, VG_BITS_PLUS /* + all of, others allowed */, VG_BITS_ANY /* * */,

@@ -98,6 +98,7 @@ struct vg_ruleset {
     const char **flowint_names;
     uint32_t n_flowint_names, cap_flowint_names;
     uint32_t n_flow_thresholds; /* rules with a track by_flow threshold (kept in flowvars) */
+    uint32_t n_capture_rules;   /* rules whose pcre captures into flow variables */
 
     vg_rule_t **rules;
     uint32_t n_rules, cap_rules;
@@ -247,6 +248,7 @@ int vg_kw_fragbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_ip_proto(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_sameip(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_flow(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_flowbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_noalert(vg_pctx_t *pc, const vg_kw_t *kw, char *val);

@@ -130,6 +130,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW("fragbits", vg_kw_fragbits, VG_KWF_VAL, 0),
     ROW("sameip", vg_kw_sameip, VG_KWF_NOVAL, 0),
     ROW("tls.version", vg_kw_tls_version, VG_KWF_VAL, 0),
+    ROW("ssl_version", vg_kw_ssl_version, VG_KWF_VAL, 0),
     ROW("app-layer-protocol", vg_kw_app_layer_protocol, VG_KWF_VAL, 0),
 
     /* --- flow and state --- */
@@ -189,7 +190,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("icmpv4.hdr", "raw header buffers not implemented"),
     ROW_NO("icmpv6.hdr", "raw header buffers not implemented"),
     ROW_NO("ssl_state", "TLS state tracking not exposed to rules"),
-    ROW_NO("ssl_version", "TLS version matching on handshake records not implemented"),
     ROW_NO("tls.store", "certificate storing not implemented"),
     ROW_NO("tls_cert_notbefore", "certificate validity fields not exposed"),
     ROW_NO("tls_cert_notafter", "certificate validity fields not exposed"),

@@ -316,7 +316,8 @@ static void mark_relative(vg_blist_t *l)
     }
 }
 
-/* http.header and file.data inspect the request or the response depending on the direction. */
+/* http.header and file.data inspect the request or the response depending on the direction;
+ * ssh.proto and ssh.software the client's or the server's banner. */
 static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
 {
     uint8_t flow = pc->r->flow;
@@ -326,6 +327,10 @@ static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
         resp = VG_BUF_HTTP_RESPONSE_HEADER;
     else if (l->buf == VG_BUF_HTTP_HEADER_RAW)
         resp = VG_BUF_HTTP_RESPONSE_HEADER_RAW;
+    else if (l->buf == VG_BUF_SSH_PROTO)
+        resp = VG_BUF_SSH_PROTO_TC;
+    else if (l->buf == VG_BUF_SSH_SOFTWARE)
+        resp = VG_BUF_SSH_SOFTWARE_TC;
     else if (l->buf == VG_PBUF_FILE_DATA) {
         l->buf = VG_BUF_HTTP_RESPONSE_BODY;
         if (ts) {
@@ -384,7 +389,9 @@ static int finalize(vg_pctx_t *pc)
     r->pm = vg_arena_dup(&rs->arena, s->pm, s->n_pm * sizeof(*s->pm));
     for (uint32_t i = 0; i < s->n_pm && r->n_lists == 0; i++)
         if (s->pm[i].type == VG_PM_APP_PROTO)
-            r->flags |= VG_RULE_PD_ONLY;
+            r->flags |= s->pm[i].mask ? VG_RULE_PD_DIR : VG_RULE_PD_ONLY;
+    if (r->flags & VG_RULE_PD_DIR) /* judged when a direction's own protocol is decided */
+        r->flags &= ~(uint32_t)VG_RULE_PD_ONLY;
     r->n_flowbits = s->n_fb;
     r->flowbits = vg_arena_dup(&rs->arena, s->fb, s->n_fb * sizeof(*s->fb));
     r->n_flowints = s->n_fi;

@@ -4,8 +4,11 @@
  * to the buffer the regex inspects (U, I, P, Q, H, D, M, C, S, Y, V, W, Z). B is accepted as
  * Suricata accepts it (no effect). O (use the library's default match limits) is accepted, but
  * Vigil keeps its own limits: a pathological regex must never stall a worker.
- * Named captures into flow/packet variables (?P<flow_x>...) are not implemented: such rules are
- * skipped.
+ * Captures into flow variables: a group named flow_NAME, or the list after the flags
+ * (`"/(a)(b)/flags, flow:x,flow:y"`: group 1 into x, group 2 into y), stores what the group
+ * matched into the flow variable NAME when the whole rule matches (Suricata's pcre flowvars).
+ * Captures into packet or alert variables (pkt_NAME, alert_NAME) are not implemented: such
+ * rules are skipped.
  */
 
 #include "detect/rule_int.h"
@@ -34,6 +37,68 @@ static int flag_buffer(char f)
     }
 }
 
+/* The groups that capture into variables: groups named flow_NAME, then the `flow:NAME` list
+ * (item i is group i+1). Other variable kinds skip the rule. */
+static int pcre_captures(vg_pctx_t *pc, pcre2_code *code, const char *list, const char *list_end,
+                         vg_pcre_t *out)
+{
+    vg_pcre_cap_t caps[32];
+    uint32_t n = 0, groups = 0, count = 0, esize = 0;
+    PCRE2_SPTR table = NULL;
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
+    pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &count);
+    pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &esize);
+    pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &table);
+    for (uint32_t i = 0; i < count; i++) {
+        PCRE2_SPTR e = table + (size_t)i * esize;
+        uint32_t g = (uint32_t)e[0] << 8 | e[1];
+        const char *name = (const char *)e + 2;
+        if (strncmp(name, "pkt_", 4) == 0 || strncmp(name, "alert_", 6) == 0)
+            return vg_pc_fail(pc, VG_DIAG_SKIPPED,
+                              "unsupported: pcre capture into packet/alert variables",
+                              "pcre capture into '%s': packet and alert variables are not "
+                              "implemented", name);
+        if (strncmp(name, "flow_", 5) != 0 || !name[5] || n == VG_ARRAY_LEN(caps))
+            continue;
+        caps[n].group = g;
+        caps[n++].name = vg_rs_intern(pc->rs, name + 5, strlen(name + 5));
+    }
+    uint32_t g = 1;
+    while (list && list < list_end) {
+        const char *next = memchr(list, ',', (size_t)(list_end - list));
+        size_t len = next ? (size_t)(next - list) : (size_t)(list_end - list);
+        while (len && (*list == ' ' || *list == '\t'))
+            list++, len--;
+        while (len && (list[len - 1] == ' ' || list[len - 1] == '\t'))
+            len--;
+        if (len > 5 && strncmp(list, "flow:", 5) == 0) {
+            if (g > groups)
+                return VG_PC_SYNTAX(pc, "pcre: more capture variables than groups");
+            if (n < VG_ARRAY_LEN(caps)) {
+                caps[n].group = g;
+                caps[n++].name = vg_rs_intern(pc->rs, list + 5, len - 5);
+            }
+        } else if ((len > 4 && strncmp(list, "pkt:", 4) == 0) ||
+                   (len > 6 && strncmp(list, "alert:", 6) == 0)) {
+            return vg_pc_fail(pc, VG_DIAG_SKIPPED,
+                              "unsupported: pcre capture into packet/alert variables",
+                              "pcre capture into '%.*s': packet and alert variables are not "
+                              "implemented", (int)len, list);
+        } else {
+            return VG_PC_SYNTAX(pc, "pcre: bad capture variable '%.*s'", (int)len, list);
+        }
+        g++;
+        list = next ? next + 1 : NULL;
+    }
+    if (n) {
+        out->caps = vg_arena_dup(&pc->rs->arena, caps, n * sizeof(*caps));
+        out->n_caps = n;
+        pc->r->flags |= VG_RULE_CAPTURES;
+        pc->rs->n_capture_rules++;
+    }
+    return 0;
+}
+
 int vg_pcre_compile_rule(vg_pctx_t *pc, const char *src, vg_pcre_t *out, int *buf_out)
 {
     const char *p = src;
@@ -50,6 +115,9 @@ int vg_pcre_compile_rule(vg_pctx_t *pc, const char *src, vg_pcre_t *out, int *bu
     }
     if (n < 2 || p[0] != '/')
         return VG_PC_SYNTAX(pc, "pcre must look like \"/regex/flags\"");
+    /* "/regex/flags, flow:NAME,...": the capture list follows the first comma after the
+     * flags (names never contain '/') */
+    const char *list = NULL;
     const char *end = NULL;
     for (size_t i = n; i-- > 1;)
         if (p[i] == '/') {
@@ -58,8 +126,13 @@ int vg_pcre_compile_rule(vg_pctx_t *pc, const char *src, vg_pcre_t *out, int *bu
         }
     if (!end)
         return VG_PC_SYNTAX(pc, "pcre regex is not terminated by '/'");
+    const char *flags_end = memchr(end, ',', (size_t)(p + n - end));
+    if (flags_end)
+        list = flags_end + 1;
+    else
+        flags_end = p + n;
     uint32_t opts = 0;
-    for (const char *f = end + 1; f < p + n; f++) {
+    for (const char *f = end + 1; f < flags_end; f++) {
         int b;
         switch (*f) {
         case 'i': opts |= PCRE2_CASELESS; break;
@@ -70,7 +143,7 @@ int vg_pcre_compile_rule(vg_pctx_t *pc, const char *src, vg_pcre_t *out, int *bu
         case 'E': opts |= PCRE2_DOLLAR_ENDONLY; break;
         case 'G': opts |= PCRE2_UNGREEDY; break;
         case 'R': out->flags |= VG_PCRE_RELATIVE; break;
-        case 'B': case 'O': break;
+        case 'B': case 'O': case ' ': break;
         default:
             b = flag_buffer(*f);
             if (b < 0)
@@ -83,15 +156,6 @@ int vg_pcre_compile_rule(vg_pctx_t *pc, const char *src, vg_pcre_t *out, int *bu
     }
     size_t re_len = (size_t)(end - p) - 1;
     const char *re = p + 1;
-    /* Suricata's special named groups capture into variables: not implemented. */
-    for (size_t i = 0; i + 8 < re_len; i++) {
-        if (re[i] == '(' && re[i + 1] == '?' &&
-            (strncmp(re + i + 2, "P<flow_", 7) == 0 || strncmp(re + i + 2, "P<pkt_", 6) == 0 ||
-             strncmp(re + i + 2, "<flow_", 6) == 0 || strncmp(re + i + 2, "<pkt_", 5) == 0))
-            return vg_pc_fail(pc, VG_DIAG_SKIPPED,
-                              "unsupported: pcre capture into flow/packet variables",
-                              "pcre named capture into a variable is not implemented");
-    }
     int errcode;
     PCRE2_SIZE erroff;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, re_len, opts, &errcode, &erroff, NULL);
@@ -101,9 +165,11 @@ int vg_pcre_compile_rule(vg_pctx_t *pc, const char *src, vg_pcre_t *out, int *bu
         return vg_pc_fail(pc, VG_DIAG_FAILED, "pcre does not compile",
                           "pcre compile error at offset %zu: %s", (size_t)erroff, (char *)msg);
     }
+    vg_rs_add_pcre(pc->rs, code); /* freed with the ruleset from here on */
+    if (pcre_captures(pc, code, list, p + n, out) != 0)
+        return -1;
     if (pc->rs->pcre_jit)
         (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-    vg_rs_add_pcre(pc->rs, code);
     out->code = code;
     out->opts = opts;
     out->source = vg_arena_strndup(&pc->rs->arena, src, strlen(src));

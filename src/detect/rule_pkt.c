@@ -180,12 +180,56 @@ int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* ssl_version:[!]V[,[!]V...] with V one of sslv2, sslv3, tls1.0 .. tls1.3 (case-insensitive) —
+ * the TLS version of the side whose direction is inspected: the client's toward the server, the
+ * server's toward the client (VG_BUF_TLS_CLIENT/SERVER_VERSION). A version listed plainly
+ * matches; when some are negated, every other known version matches too (`!sslv3` is any version
+ * but SSLv3, `!tls1.3,tls1.2` any but 1.3). A side whose version is unknown matches nothing. */
+int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    static const char *const names[] = {
+        [VG_SSLV_2] = "sslv2", [VG_SSLV_3] = "sslv3", [VG_SSLV_TLS10] = "tls1.0",
+        [VG_SSLV_TLS11] = "tls1.1", [VG_SSLV_TLS12] = "tls1.2", [VG_SSLV_TLS13] = "tls1.3",
+    };
+    uint8_t pos = 0, neg = 0;
+    char *p = vg_unquote(vg_trim(val));
+    while (p) {
+        char *rest = vg_split(p, ',');
+        char *v = vg_trim(p);
+        bool n = *v == '!';
+        if (n)
+            v = vg_trim(v + 1);
+        size_t i;
+        for (i = 0; i < VG_ARRAY_LEN(names); i++)
+            if (strcasecmp(v, names[i]) == 0)
+                break;
+        if (i == VG_ARRAY_LEN(names))
+            return VG_PC_SYNTAX(pc, "%s: unknown version '%s'", kw->name, v);
+        if (((pos | neg) >> i) & 1)
+            return VG_PC_SYNTAX(pc, "%s: version '%s' given twice", kw->name, v);
+        if (n)
+            neg |= (uint8_t)(1u << i);
+        else
+            pos |= (uint8_t)(1u << i);
+        p = rest;
+    }
+    if (pc->r->app_proto != VG_APP_TLS && pc->r->app_proto != VG_APP_UNKNOWN)
+        return VG_PC_SYNTAX(pc, "%s in a non-TLS rule", kw->name);
+    pc->r->app_proto = VG_APP_TLS;
+    pc->r->flags |= VG_RULE_TX_PER_DIR;
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_SSL_VERSION);
+    pm->bits = pos;
+    pm->mask = neg;
+    return 0;
+}
+
 /* app-layer-protocol:[!]NAME[,MODE] — the flow's application protocol. Vigil decides one
  * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls
  * and ssh; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
  * protocols Vigil has no parser for). So the modes final, original, either and exact all compare
- * with that one protocol; to_server/to_client (per-direction results) and names of protocols
- * Vigil does not detect skip the rule rather than match wrongly. */
+ * with that one protocol. to_server/to_client compare with that direction's own detection (TCP:
+ * the other direction's first bytes are still probed once the flow's protocol is known). Names
+ * of protocols Vigil does not detect skip the rule rather than match wrongly. */
 int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     static const struct { const char *s; uint8_t id; } names[] = {
@@ -197,13 +241,14 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     bool neg = *v == '!';
     if (neg)
         v = vg_trim(v + 1);
+    uint8_t side = 0;
     if (mode) {
         mode = vg_trim(mode);
-        if (!strcmp(mode, "to_server") || !strcmp(mode, "to_client"))
-            return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol per direction",
-                              "%s mode %s: protocols are not decided per direction", kw->name,
-                              mode);
-        if (strcmp(mode, "final") && strcmp(mode, "original") && strcmp(mode, "either") &&
+        if (!strcmp(mode, "to_server"))
+            side = 1;
+        else if (!strcmp(mode, "to_client"))
+            side = 2;
+        else if (strcmp(mode, "final") && strcmp(mode, "original") && strcmp(mode, "either") &&
             strcmp(mode, "exact") && strcmp(mode, "direction"))
             return VG_PC_SYNTAX(pc, "%s: unknown mode '%s'", kw->name, mode);
     }
@@ -222,6 +267,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     pm->cmp.mode = VG_CMP_EQ;
     pm->cmp.a = names[i].id;
     pm->bits_mode = neg;
+    pm->mask = side;
     return 0;
 }
 

@@ -108,6 +108,7 @@ uint32_t vg_rs_flowint_id(vg_ruleset_t *rs, const char *name, size_t n)
 uint32_t vg_ruleset_n_flowbits(const vg_ruleset_t *rs) { return rs->n_flowbit_names; }
 uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs) { return rs->n_flowint_names; }
 uint32_t vg_ruleset_n_flow_thresholds(const vg_ruleset_t *rs) { return rs->n_flow_thresholds; }
+uint32_t vg_ruleset_n_capture_rules(const vg_ruleset_t *rs) { return rs->n_capture_rules; }
 
 /* For each id of from's names, the id of the same name in to (VG_VAR_NONE: to does not use it). */
 static uint32_t *name_map(const vg_strmap_t *to, const char *const *names, uint32_t n)

@@ -565,6 +565,8 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->eve.community_id = true;
     r->eve.community_id_seed = 0;
     r->eve.sensor_name = vg_config_str(cfg, "sensor-name");
+    r->eve.alert_packet = vg_config_bool(cfg, "outputs.eve.types.alert.packet");
+    r->eve.ethernet = vg_config_bool(cfg, "outputs.eve.ethernet");
     r->log_flow = vg_config_bool(cfg, "outputs.eve.types.flow");
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");

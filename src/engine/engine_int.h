@@ -84,7 +84,9 @@ typedef struct worker {
     vg_buf_t chunk;
     vg_buf_t fast_line;      /* scratch for one fast.log line */
     vg_buf_t traffic;        /* scratch: the "traffic" object of an alert or flow event */
-    bool traffic_set;        /* wapp_flow_end left the ending flow's object in traffic */          /* stream bytes delivered while processing the current packet */
+    bool traffic_set;        /* wapp_flow_end left the ending flow's object in traffic */
+    vg_buf_t metadata;       /* scratch: the "metadata" object (flow variables) likewise */
+    bool metadata_set;          /* stream bytes delivered while processing the current packet */
     int chunk_dir;
     const vg_app_ops_t *cur_ops; /* transaction being inspected (alerts log its object) */
     void *cur_tx;

@@ -60,7 +60,7 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
 {
     worker_t *w = user;
     wapp_flow_end(w, f); /* leaves the flow's traffic tags in w->traffic (w->traffic_set) */
-    bool traffic = w->traffic_set;
+    bool traffic = w->traffic_set, metadata = w->metadata_set;
     vg_evid_sealed_t sealed;
     if (w->evid && vg_evid_flow_end(w->evid, &f->evidence, &sealed))
         log_evidence(w, f, &sealed);
@@ -69,7 +69,9 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
     if (w->run->log_flow) {
         worker_ev_begin(w);
         vg_eve_flow(&w->jw, &w->run->eve, f, reason, wapp_app_proto_name(f), wapp_tcp_state(f),
-                    traffic ? (const char *)w->traffic.data : NULL, traffic ? w->traffic.len : 0);
+                    traffic ? (const char *)w->traffic.data : NULL, traffic ? w->traffic.len : 0,
+                    metadata ? (const char *)w->metadata.data : NULL,
+                    metadata ? w->metadata.len : 0);
         worker_ev_end(w);
         w->counters[W_FLOW_EVENTS]++;
     }

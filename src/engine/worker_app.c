@@ -4,6 +4,8 @@
  * vg_app_detect() until a parser claims them or all decline. When one direction is detected the
  * parser gets the bytes kept so far for both directions, then everything that follows. If no
  * parser claims either direction, the flow's app_proto is "failed" and nothing more is kept.
+ * Each direction also keeps its own result (dir_proto, for app-layer-protocol to_server /
+ * to_client): the other direction's first bytes are still probed once the parser runs.
  * Logging: transactions are logged in id order once complete (or at flow end), then released.
  */
 #include "engine/worker_app.h"
@@ -30,7 +32,7 @@ typedef struct app_flow {
     unsigned ts_gen;
     /* (transaction, rule) pairs that already alerted: a transaction is inspected when its
      * request is complete and again when it is complete, and alerts once per rule */
-    struct { uint64_t tx; uint32_t rule; } *alerted;
+    struct { uint64_t tx; uint32_t rule; uint8_t dir; /* 0/1, 2 = either */ } *alerted;
     size_t n_alerted, cap_alerted;
     size_t mem;               /* the state's memuse when last asked, counted in app_memuse */
     bool failed;              /* no parser wants this flow */
@@ -45,6 +47,12 @@ typedef struct app_flow {
                                * any more (Suricata's flow pass) */
     uint8_t pd_done;          /* bit dir: a packet of that direction was inspected with the
                                * protocol decided (VG_DIN_PROTO_DONE given once) */
+    /* Each direction's own detection result (Suricata's alproto_ts/alproto_tc): the direction
+     * that decided the flow's protocol, and the other one probed on its own first bytes while
+     * the parser already runs (UNKNOWN until decided; FAILED when nothing claims it). */
+    uint8_t dir_proto[2];
+    uint8_t dir_pd_new;       /* bit dir: this direction's protocol was decided by the data of
+                               * the packet being processed (VG_DIN_DIR_PROTO_DONE) */
     uint16_t probe_len[2];
     uint8_t probe[2][PROBE_MAX];
 } app_flow_t;
@@ -368,7 +376,7 @@ static vg_flowvars_t *flowvars_make(void *user)
         return fv;
     const vg_ruleset_t *rs = vg_detect_engine_ruleset(w->detect_engine);
     if (!vg_ruleset_n_flowbits(rs) && !vg_ruleset_n_flowints(rs) &&
-        !vg_ruleset_n_flow_thresholds(rs))
+        !vg_ruleset_n_flow_thresholds(rs) && !vg_ruleset_n_capture_rules(rs))
         return NULL;
     flow_detect_t *fd = vg_xmalloc(sizeof *fd);
     fd->fv = vg_flowvars_new(rs);
@@ -379,20 +387,24 @@ static vg_flowvars_t *flowvars_make(void *user)
 
 /* True when rule r already matched the transaction being inspected (its actions, threshold and
  * alert were handled then); records it otherwise. Asked by the engine (vg_detect_tx_seen_fn). */
-static bool tx_already_matched(void *user, const vg_rule_t *r)
+static bool tx_already_matched(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
     app_flow_t *a = w->cur_flow ? w->cur_flow->app : NULL;
     if (!w->cur_tx || !a)
         return false;
+    /* a rule matching once per direction (VG_RULE_TX_PER_DIR) is recorded per direction */
+    uint8_t d = (r->flags & VG_RULE_TX_PER_DIR) ? (uint8_t)(dir & 1) : 2;
     for (size_t i = 0; i < a->n_alerted; i++)
-        if (a->alerted[i].tx == w->cur_tx_id && a->alerted[i].rule == r->id)
+        if (a->alerted[i].tx == w->cur_tx_id && a->alerted[i].rule == r->id &&
+            a->alerted[i].dir == d)
             return true;
     if (a->n_alerted == a->cap_alerted) {
         a->cap_alerted = a->cap_alerted ? 2 * a->cap_alerted : 8;
         a->alerted = vg_xrealloc(a->alerted, a->cap_alerted * sizeof(*a->alerted));
     }
     a->alerted[a->n_alerted].tx = w->cur_tx_id;
+    a->alerted[a->n_alerted].dir = d;
     a->alerted[a->n_alerted++].rule = r->id;
     return false;
 }
@@ -443,6 +455,10 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         a.extra_key = "traffic";
         a.extra_json = (const char *)w->traffic.data;
         a.extra_len = w->traffic.len;
+    }
+    if (f && wapp_metadata(w, f, &w->metadata)) {
+        a.metadata_json = (const char *)w->metadata.data;
+        a.metadata_len = w->metadata.len;
     }
     vg_evid_ref_t eref;
     if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
@@ -525,6 +541,10 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         tx_header(f, d, &hdr[d]);
         in[d].pkt = &hdr[d];
         in[d].app_proto = (uint8_t)f->app_proto;
+        if (f->app) {
+            in[d].dir_proto[0] = ((const app_flow_t *)f->app)->dir_proto[0];
+            in[d].dir_proto[1] = ((const app_flow_t *)f->app)->dir_proto[1];
+        }
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
     }
@@ -570,6 +590,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     in.stream_len = st ? (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX) : 0;
     in.flow = st ? VG_DIN_STREAM : 0;
     in.app_proto = 0;
+    in.dir_proto[0] = in.dir_proto[1] = VG_APP_UNKNOWN;
     vg_flowvars_t *fv = NULL;
     if (f) {
         in.app_proto = (uint8_t)f->app_proto;
@@ -579,6 +600,13 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         if (a && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
             a->pd_done |= (uint8_t)(1u << dir);
             in.flow |= VG_DIN_PROTO_DONE;
+        }
+        if (a) {
+            in.dir_proto[0] = a->dir_proto[0];
+            in.dir_proto[1] = a->dir_proto[1];
+            if (a->dir_pd_new & (1u << dir))
+                in.flow |= VG_DIN_DIR_PROTO_DONE;
+            a->dir_pd_new &= (uint8_t)~(1u << dir); /* the other side's waits for its packet */
         }
         fv = flowvars_of(w, f);
     }
@@ -623,6 +651,37 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
 }
 
 
+/* The direction's own protocol, once decided. */
+static void set_dir_proto(app_flow_t *a, int dir, enum vg_app_proto id)
+{
+    if (a->dir_proto[dir] != VG_APP_UNKNOWN)
+        return;
+    a->dir_proto[dir] = (uint8_t)id;
+    a->dir_pd_new |= (uint8_t)(1u << dir);
+}
+
+/* While the flow's parser runs: the first bytes of the direction that did not decide the
+ * protocol are still probed for that direction's own protocol (app-layer-protocol with
+ * to_server/to_client), as Suricata detects each direction. TCP only; bounded by PROBE_MAX. */
+static void probe_kept(vg_flow_t *f, app_flow_t *a, int dir)
+{
+    enum vg_app_proto id = vg_app_detect(true, f->port[0], f->port[1], a->probe[dir],
+                                         a->probe_len[dir], dir);
+    if (id == VG_APP_UNKNOWN && a->probe_len[dir] < PROBE_MAX)
+        return;
+    set_dir_proto(a, dir, id == VG_APP_UNKNOWN ? VG_APP_FAILED : id);
+}
+
+static void probe_other_dir(vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
+{
+    if (f->proto != 6 || a->dir_proto[dir] != VG_APP_UNKNOWN)
+        return;
+    size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
+    memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
+    a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + keep);
+    probe_kept(f, a, dir);
+}
+
 /* In-order bytes of one direction (TCP role dir, or the datagram direction for UDP). */
 static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t n)
 {
@@ -630,6 +689,7 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     if (a->failed || a->dead)
         return;
     if (a->state) {
+        probe_other_dir(f, a, dir, d, n);
         feed(w, f, a, dir, d, n);
         log_txs(w, f, a, false);
         return;
@@ -646,6 +706,8 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
         return; /* wait for more bytes */
     if (id == VG_APP_UNKNOWN || id == VG_APP_FAILED) {
         a->dir_failed[dir] = true;
+        if (tcp)
+            set_dir_proto(a, dir, VG_APP_FAILED);
         if (a->dir_failed[0] && a->dir_failed[1]) {
             a->failed = true;
             f->app_proto = VG_APP_FAILED;
@@ -660,6 +722,10 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     start_parser(w, f, a, id);
     if (!a->state)
         return;
+    set_dir_proto(a, dir, id);
+    /* the other direction's kept bytes, if any, are probed for its own protocol */
+    if (tcp && a->probe_len[!dir] && a->dir_proto[!dir] == VG_APP_UNKNOWN)
+        probe_kept(f, a, !dir);
     /* Replay what was kept: the other direction's bytes first when it started earlier is not
      * known, so the toserver side goes first (requests before responses). */
     if (tcp) {
@@ -807,6 +873,7 @@ void wapp_fini(worker_t *w)
     vg_buf_fini(&w->chunk);
     vg_buf_fini(&w->fast_line);
     vg_buf_fini(&w->traffic);
+    vg_buf_fini(&w->metadata);
 }
 
 void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
@@ -847,10 +914,9 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         vg_stream_flow_end(w->stream, f->tcp, &stream_cb, w);
     app_flow_t *a = f->app;
     if (a) {
-        if (a->state && !a->dead && a->ops->eof) {
+        if (a->state && !a->dead && a->ops->end) {
             w->actx.now = f->last;
-            for (int dir = 0; dir < 2; dir++)
-                a->ops->eof(a->state, dir, &w->actx);
+            a->ops->end(a->state, &w->actx);
             mem_refresh(w, a);
         }
         log_txs(w, f, a, true);
@@ -866,9 +932,34 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
     /* the traffic tags for the flow event, read after the last inspection, before the flow's
      * variables go */
     w->traffic_set = w->run->log_flow && wapp_traffic(w, f, &w->traffic);
+    w->metadata_set = w->run->log_flow && wapp_metadata(w, f, &w->metadata);
     flow_detect_free(f);
     w->cur_pkt = saved;
     w->cur_flow = saved_f;
+}
+
+bool wapp_metadata(worker_t *w, vg_flow_t *f, vg_buf_t *out)
+{
+    vg_buf_reset(out);
+    flow_detect_t *fd = f->detect;
+    if (!fd || !fd->fv || !fd->fv->n_strs)
+        return false;
+    (void)w;
+    vg_jw_t jw;
+    vg_jw_init(&jw, out);
+    vg_jw_obj_open(&jw);
+    vg_jw_key(&jw, "flowvars");
+    vg_jw_arr_open(&jw);
+    for (uint32_t i = 0; i < fd->fv->n_strs; i++) {
+        const struct vg_flow_str *s = &fd->fv->strs[i];
+        vg_jw_obj_open(&jw);
+        vg_jw_key(&jw, s->name);
+        vg_jw_strn(&jw, s->val, s->len);
+        vg_jw_obj_close(&jw);
+    }
+    vg_jw_arr_close(&jw);
+    vg_jw_obj_close(&jw);
+    return true;
 }
 
 /* Suricata's traffic tagging: flowbits named traffic/id/NAME and traffic/label/NAME that are

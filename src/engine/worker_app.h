@@ -24,5 +24,9 @@ const char *wapp_tcp_state(const vg_flow_t *f);
 /* The flow's "traffic" object (flowbits traffic/id/NAME, traffic/label/NAME), JSON in out;
  * false when it has none. wapp_flow_end leaves the ending flow's in w->traffic. */
 bool wapp_traffic(struct worker *w, vg_flow_t *f, vg_buf_t *out);
+/* The flow's "metadata" object as Suricata writes it in alerts and flow events:
+ * {"flowvars":[{"NAME":"value"},...]} (the flow variables pcre captures set), JSON in out; false
+ * when it has none. wapp_flow_end leaves the ending flow's in w->metadata. */
+bool wapp_metadata(struct worker *w, vg_flow_t *f, vg_buf_t *out);
 
 #endif

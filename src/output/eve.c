@@ -239,7 +239,8 @@ static inline void put_hex8(vg_buf_t *b, uint8_t v)
 
 void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
                  enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state,
-                 const char *traffic, size_t traffic_len)
+                 const char *traffic, size_t traffic_len, const char *metadata,
+                 size_t metadata_len)
 {
     vg_eve_begin_flow(w, o, "flow", f->start, f, 0, 0, app_proto);
     vg_buf_t *b = w->b;
@@ -302,6 +303,10 @@ void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
         }
         b->data[b->len++] = '}';
     }
+    if (metadata && metadata_len) {
+        vg_jw_key(w, "metadata");
+        vg_jw_raw(w, metadata, metadata_len);
+    }
     if (traffic && traffic_len) {
         vg_jw_key(w, "traffic");
         vg_jw_raw(w, traffic, traffic_len);
@@ -309,10 +314,25 @@ void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
     vg_jw_obj_close(w);
 }
 
-void vg_eve_tagged_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f, int dir,
-                          const vg_packet_t *p, const char *app_proto)
+/* libpcap's names of the link types Vigil reads (Suricata 8 writes them as linktype_name). */
+static const char *linktype_name(int lt)
 {
-    vg_eve_begin_flow(w, o, "packet", p->ts, f, dir, p->pcap_cnt, app_proto);
+    switch (lt) {
+    case 0: return "NULL";
+    case 1: return "EN10MB";
+    case 9: return "PPP";
+    case 12: case 14: case 101: return "RAW";
+    case 108: return "LOOP";
+    case 113: return "LINUX_SLL";
+    case 228: return "IPv4";
+    case 229: return "IPv6";
+    case 276: return "LINUX_SLL2";
+    default: return NULL;
+    }
+}
+
+void vg_eve_packet_fields(vg_jw_t *w, const vg_packet_t *p)
+{
     char *b64 = vg_xmalloc(4 * ((size_t)p->caplen + 2) / 3 + 8);
     size_t n = vg_base64(p->data, p->caplen, b64);
     vg_jw_key(w, "packet");
@@ -321,7 +341,34 @@ void vg_eve_tagged_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f
     vg_jw_key(w, "packet_info");
     vg_jw_obj_open(w);
     vg_jw_kv_int(w, "linktype", p->linktype);
+    const char *name = linktype_name(p->linktype);
+    if (name)
+        vg_jw_kv_str(w, "linktype_name", name);
     vg_jw_obj_close(w);
+}
+
+void vg_eve_ether(vg_jw_t *w, const vg_packet_t *p)
+{
+    if (p->linktype != 1 || p->caplen < 14)
+        return;
+    char mac[2][18];
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *m = p->data + (k ? 0 : 6); /* source, then destination */
+        snprintf(mac[k], sizeof mac[k], "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+                 m[4], m[5]);
+    }
+    vg_jw_key(w, "ether");
+    vg_jw_obj_open(w);
+    vg_jw_kv_str(w, "src_mac", mac[0]);
+    vg_jw_kv_str(w, "dest_mac", mac[1]);
+    vg_jw_obj_close(w);
+}
+
+void vg_eve_tagged_packet(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f, int dir,
+                          const vg_packet_t *p, const char *app_proto)
+{
+    vg_eve_begin_flow(w, o, "packet", p->ts, f, dir, p->pcap_cnt, app_proto);
+    vg_eve_packet_fields(w, p);
     vg_jw_obj_close(w);
 }
 

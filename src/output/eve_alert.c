@@ -141,6 +141,14 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
         vg_jw_key(w, a->extra_key);
         vg_jw_raw(w, a->extra_json, a->extra_len);
     }
+    if (o->ethernet && a->pkt)
+        vg_eve_ether(w, a->pkt);
+    if (o->alert_packet && a->pkt)
+        vg_eve_packet_fields(w, a->pkt);
+    if (a->metadata_json && a->metadata_len) {
+        vg_jw_key(w, "metadata");
+        vg_jw_raw(w, a->metadata_json, a->metadata_len);
+    }
     vg_jw_obj_close(w);
 }
 

@@ -21,7 +21,15 @@ typedef struct vg_eve_opts {
     bool community_id;      /* add community_id to flow-linked events (default true) */
     uint16_t community_id_seed;
     const char *sensor_name;/* "host" field when set */
+    bool alert_packet;      /* alerts carry "packet" (base64) and "packet_info" (default false) */
+    bool ethernet;          /* alerts on Ethernet carry "ether" {src_mac, dest_mac} (false) */
 } vg_eve_opts_t;
+
+/* "packet": p's bytes in base64 (a reassembled datagram: the link header of the packet that
+ * completed it, then the datagram) and "packet_info": {linktype, linktype_name}. */
+void vg_eve_packet_fields(vg_jw_t *w, const vg_packet_t *p);
+/* "ether": {src_mac, dest_mac} of p's Ethernet header; nothing for other link types. */
+void vg_eve_ether(vg_jw_t *w, const vg_packet_t *p);
 
 /* Opens the event object and writes the common header for an event tied to a flow:
  * timestamp, flow_id, [pcap_cnt], event_type, vlan, addresses/ports oriented by dir
@@ -36,10 +44,11 @@ void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_t
 
 /* The complete EVE "flow" event of a flow that ended. tcp_state may be NULL for non-TCP. */
 /* traffic: the JSON text of the "traffic" object (Suricata's traffic/id/ and traffic/label/
- * flowbits), or NULL. */
+ * flowbits), or NULL; metadata: that of the "metadata" object (flow variables), or NULL. */
 void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
                  enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state,
-                 const char *traffic, size_t traffic_len);
+                 const char *traffic, size_t traffic_len, const char *metadata,
+                 size_t metadata_len);
 
 /* A "packet" event: a packet of a flow tagged by an alert's `tag:session` (Suricata's tagged
  * packets), the captured bytes in base64 with the link type. */
@@ -79,6 +88,9 @@ typedef struct vg_eve_alert {
     const char *extra_key;
     const char *extra_json;
     size_t extra_len;
+    /* the flow's "metadata" object (flow variables set by pcre captures), JSON text or NULL */
+    const char *metadata_json;
+    size_t metadata_len;
 } vg_eve_alert_t;
 
 /* The EVE "alert" event (a complete object). */

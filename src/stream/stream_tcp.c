@@ -291,6 +291,11 @@ static void handle_none(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_
             s->flags |= SSN_REVERSED;
         half_syn(&s->half[VG_STREAM_CLIENT], p->tcp_seq);
         start_tracking(o, s, VG_TCP_SYN_SENT, false);
+        /* TCP Fast Open: data on the SYN is the stream's first bytes (ISN+1 on), as Suricata
+         * queues it; the SYN-ACK may then acknowledge it. */
+        if (p->payload_len && p->payload)
+            vg_stream_reasm_segment(o, &s->half[VG_STREAM_CLIENT], VG_STREAM_CLIENT, 0,
+                                    p->payload, p->payload_len);
         return;
     }
     if ((fl & SYNACK) == SYNACK) {
@@ -314,6 +319,14 @@ static void handle_none(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_
     handle_established(o, s, p, dir);
 }
 
+/* Whether `seq` is where the client's SYN ends: ISN+1, or with TCP Fast Open also after the
+ * SYN's data (what a SYN-ACK acknowledges, and where the client's next segment starts). */
+static bool at_syn_end(const vg_stream_half_t *c, uint32_t seq)
+{
+    int64_t off = vg_stream_seq_off(c, seq);
+    return off == 0 || (off > 0 && (uint64_t)off == VG_MAX(c->max_end, c->next_off));
+}
+
 static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_packet_t *p,
                             int role)
 {
@@ -330,7 +343,9 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
         if ((fl & SYNACK) == SYNACK) {
             vg_stream_event(o, "stream.3whs_synack_in_wrong_direction");
         } else if (fl & VG_TCP_SYN) {
-            if (p->tcp_seq != c->isn) /* a new attempt: follow the latest ISN */
+            /* a new attempt: follow the latest ISN, unless data of the first SYN (TCP Fast
+             * Open) was delivered already — it cannot be taken back */
+            if (p->tcp_seq != c->isn && c->next_off == 0 && !c->buf)
                 half_syn(c, p->tcp_seq);
         } else if ((fl & VG_TCP_ACK) && o->ctx->cfg.async_oneside) {
             half_sync(&s->half[VG_STREAM_SERVER], p->tcp_ack);
@@ -341,12 +356,15 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
     }
     if ((fl & SYNACK) != SYNACK)
         return; /* server SYN (simultaneous open) or server data before its SYN-ACK: ignored */
-    if (p->tcp_ack != c->isn + 1) {
+    int64_t acked = vg_stream_seq_off(c, p->tcp_ack);
+    if (!at_syn_end(c, p->tcp_ack)) {
         vg_stream_event(o, "stream.3whs_synack_with_wrong_ack");
         return;
     }
     half_syn(&s->half[VG_STREAM_SERVER], p->tcp_seq);
     s->state = VG_TCP_SYN_RECV;
+    if (acked > 0)
+        vg_stream_reasm_ack(o, c, VG_STREAM_CLIENT, (uint64_t)acked);
 }
 
 static void syn_recv_from_server(const vg_stream_out_t *o, vg_tcp_session_t *s,
@@ -357,7 +375,7 @@ static void syn_recv_from_server(const vg_stream_out_t *o, vg_tcp_session_t *s,
     if ((fl & SYNACK) == SYNACK) {
         if (p->tcp_seq != sv->isn)
             vg_stream_event(o, "stream.3whs_synack_resend_with_diff_seq");
-        else if (p->tcp_ack != c->base_seq)
+        else if (!at_syn_end(c, p->tcp_ack))
             vg_stream_event(o, "stream.3whs_synack_resend_with_diff_ack");
     } else if (fl & VG_TCP_SYN) {
         vg_stream_event(o, "stream.3whs_syn_toclient_on_syn_recv");
@@ -391,7 +409,7 @@ static void handle_syn_recv(const vg_stream_out_t *o, vg_tcp_session_t *s, const
     if (!(fl & VG_TCP_ACK))
         return;
     bool ack_ok = p->tcp_ack == sv->isn + 1;
-    bool seq_ok = p->tcp_seq == c->base_seq;
+    bool seq_ok = at_syn_end(c, p->tcp_seq);
     if (!ack_ok) {
         vg_stream_event(o, seq_ok ? "stream.3whs_right_seq_wrong_ack_evasion"
                                   : "stream.3whs_wrong_seq_wrong_ack");

@@ -111,15 +111,22 @@ static void test_buffers(void **s_)
     void *tx = ops()->tx_get(s, 0);
     const uint8_t *d;
     size_t n;
-    assert_true(ops()->get_buffer(tx, VG_BUF_SSH_SOFTWARE, &d, &n));
+    /* each side's banner in its own buffers: the client's, then the server's (_TC) */
+    assert_false(ops()->get_buffer(tx, VG_BUF_SSH_SOFTWARE, &d, &n));
+    assert_true(ops()->get_buffer(tx, VG_BUF_SSH_SOFTWARE_TC, &d, &n));
     assert_int_equal(n, strlen("dropbear_2022.83"));
     assert_memory_equal(d, "dropbear_2022.83", n);
-    feed(s, VG_DIR_TOSERVER, "SSH-2.0-PuTTY_Release_0.78\n", 27, 27);
+    feed(s, VG_DIR_TOSERVER, "SSH-1.99-PuTTY_Release_0.78\n", 28, 28);
     assert_true(ops()->get_buffer(tx, VG_BUF_SSH_SOFTWARE, &d, &n));
     assert_memory_equal(d, "PuTTY_Release_0.78", n);
     assert_true(ops()->get_buffer(tx, VG_BUF_SSH_PROTO, &d, &n));
+    assert_int_equal(n, 4);
+    assert_memory_equal(d, "1.99", 4);
+    assert_true(ops()->get_buffer(tx, VG_BUF_SSH_PROTO_TC, &d, &n));
     assert_int_equal(n, 3);
     assert_memory_equal(d, "2.0", 3);
+    assert_true(ops()->get_buffer(tx, VG_BUF_SSH_SOFTWARE_TC, &d, &n));
+    assert_memory_equal(d, "dropbear_2022.83", n);
     assert_false(ops()->get_buffer(tx, VG_BUF_TLS_SNI, &d, &n));
     json_t *j = apptest_log_json(tx);
     assert_null(json_object_get(json_object_get(j, "client"), "comment"));

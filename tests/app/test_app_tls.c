@@ -569,6 +569,62 @@ static void test_tls13_handshake(void **s_)
     ops()->state_free(s);
 }
 
+static void assert_wire(void *tx, enum vg_app_buf b, unsigned v)
+{
+    const uint8_t *d;
+    size_t n;
+    assert_true(ops()->get_buffer(tx, b, &d, &n));
+    assert_int_equal(n, 2);
+    assert_int_equal((unsigned)d[0] << 8 | d[1], v);
+}
+
+/* Each side's version for ssl_version: the client's supported_versions (first valid entry) or
+ * hello version, the server's selected version; an SSLv2-framed ClientHello gives its version
+ * and the records after it are read as usual. */
+static void test_side_versions(void **s_)
+{
+    (void)s_;
+    void *s = ops()->state_new(true);
+    feed(s, VG_DIR_TOSERVER, tls13_client, rec_len(tls13_client), 7);
+    void *tx = ops()->tx_get(s, 0);
+    assert_wire(tx, VG_BUF_TLS_CLIENT_VERSION, 0x0304);
+    const uint8_t *d;
+    size_t n;
+    assert_false(ops()->get_buffer(tx, VG_BUF_TLS_SERVER_VERSION, &d, &n));
+    feed(s, VG_DIR_TOCLIENT, tls13_server, sizeof tls13_server, 5);
+    assert_wire(tx, VG_BUF_TLS_SERVER_VERSION, 0x0304);
+    ops()->state_free(s);
+
+    s = ops()->state_new(true);
+    size_t first = rec_len(tls12_client);
+    feed(s, VG_DIR_TOSERVER, tls12_client, first, first);
+    feed(s, VG_DIR_TOCLIENT, tls12_server, sizeof tls12_server, sizeof tls12_server);
+    tx = ops()->tx_get(s, 0);
+    assert_wire(tx, VG_BUF_TLS_CLIENT_VERSION, 0x0303);
+    assert_wire(tx, VG_BUF_TLS_SERVER_VERSION, 0x0303);
+    ops()->state_free(s);
+
+    /* SSLv2 framing: length 0x8000|n, CLIENT-HELLO (1), version 3.1, cipher specs, session id,
+     * challenge; then an ordinary TLS 1.0 record */
+    static const uint8_t v2[] = {0x80, 0x1c, 0x01, 0x03, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00,
+                                 0x10, 0x00, 0x00, 0x2f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                 12, 13, 14, 15, 16};
+    static const uint8_t ccs[] = {20, 3, 1, 0, 1, 1};
+    apptest.n_events = 0;
+    s = ops()->state_new(true);
+    feed(s, VG_DIR_TOSERVER, v2, sizeof v2, 3);
+    feed(s, VG_DIR_TOSERVER, ccs, sizeof ccs, 6);
+    assert_int_equal(apptest.n_events, 0);
+    assert_int_equal(ops()->tx_count(s), 1);
+    tx = ops()->tx_get(s, 0);
+    assert_wire(tx, VG_BUF_TLS_CLIENT_VERSION, 0x0301);
+    /* no server hello: the first record's version stands for the server */
+    static const uint8_t alert[] = {21, 3, 0, 0, 2, 2, 40};
+    feed(s, VG_DIR_TOCLIENT, alert, sizeof alert, 1);
+    assert_wire(tx, VG_BUF_TLS_SERVER_VERSION, 0x0300);
+    ops()->state_free(s);
+}
+
 static void test_ja4_foxio_example(void **s_)
 {
     (void)s_;
@@ -918,6 +974,7 @@ int main(void)
         cmocka_unit_test_setup(test_tls12_handshake, setup),
         cmocka_unit_test_setup(test_tls12_chunking, setup),
         cmocka_unit_test_setup(test_tls13_handshake, setup),
+        cmocka_unit_test_setup(test_side_versions, setup),
         cmocka_unit_test_setup(test_ja4_foxio_example, setup),
         cmocka_unit_test_setup(test_ja4_minimal, setup),
         cmocka_unit_test_setup(test_ja4_alpn_hex, setup),

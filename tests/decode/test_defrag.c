@@ -267,9 +267,14 @@ static void test_max_frags_and_too_large(void **st)
     vg_decoder_t *d = dt_new(true);
     uint8_t b[2000];
     vg_packet_t p;
-    for (uint32_t i = 0; i < 300; i++)
-        send4(d, &p, b, 5, i * 8, 8, true, 1);
-    assert_int_equal(dt_stat(d, "defrag.max_frag_hits"), 300 - 256);
+    /* 8192 fragments of a datagram are kept; the 8193rd and later are dropped. One byte at each
+     * of the 8189 offsets a datagram has, then fragments of 2 bytes that each add one more. */
+    static const uint8_t two[2] = {0x41, 0x42};
+    for (uint32_t i = 0; i < 8200; i++) {
+        size_t n = frag4(b, 5, 0, (i % 8189) * 8, true, two, i < 8189 ? 1 : 2);
+        dt_decode_ts(d, &p, b, n, DLT_EN10MB_, 1);
+    }
+    assert_int_equal(dt_stat(d, "defrag.max_frag_hits"), 8200 - 8192);
     assert_true(dt_has(&p, "ipv4.frag_ignored"));
 
     size_t n = frag4(b, 6, 0, 65528, false, dgram4, 100);

@@ -489,9 +489,10 @@ static void test_tx_once_and_direction(void **state)
 /* tx_seen for the test below: the sids that matched the current transaction */
 static uint32_t seen_sids[8];
 static int n_seen;
-static bool seen_fn(void *user, const vg_rule_t *r)
+static bool seen_fn(void *user, const vg_rule_t *r, int dir)
 {
     (void)user;
+    (void)dir;
     for (int i = 0; i < n_seen; i++)
         if (seen_sids[i] == r->sid)
             return true;

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static vg_ruleset_t *rs;
@@ -475,6 +476,17 @@ static void test_threshold_unique_on(void **st)
                                         "sid:998;)", "t", 1));
 }
 
+/* Three rules that must not load, each with its diagnostic; returns the first one's index. */
+static size_t assert_rejected(const char *a, const char *b, const char *c)
+{
+    size_t d0 = vg_ruleset_n_diags(rs);
+    assert_null(vg_ruleset_add_rule(rs, a, "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, b, "t", 1));
+    assert_null(vg_ruleset_add_rule(rs, c, "t", 1));
+    assert_int_equal(vg_ruleset_n_diags(rs), d0 + 3);
+    return d0;
+}
+
 /* app-layer-protocol: the flow's decided protocol; alone in a rule it is judged only on the
  * packet that decides it (VG_DIN_PROTO_DONE), as Suricata's protocol-detection-only rules */
 static void test_app_layer_protocol(void **st)
@@ -505,16 +517,150 @@ static void test_app_layer_protocol(void **st)
     assert_true(vg_detect_eval_rule(th, c, &in));
     in.app_proto = VG_APP_DNS;
     assert_false(vg_detect_eval_rule(th, c, &in));
-    /* protocols Vigil does not detect, and per-direction modes, skip the rule */
-    size_t d0 = vg_ruleset_n_diags(rs);
-    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:!smb; "
-                                        "sid:993;)", "t", 1));
-    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:http,"
-                                        "to_server; sid:994;)", "t", 1));
-    assert_null(vg_ruleset_add_rule(rs, "alert tcp any any -> any any (app-layer-protocol:http,"
-                                        "sideways; sid:995;)", "t", 1));
-    assert_int_equal(vg_ruleset_n_diags(rs), d0 + 3);
+    /* per direction: each direction's own detection, judged when that direction's protocol is
+     * decided (VG_DIN_DIR_PROTO_DONE) */
+    const vg_rule_t *pd = rule("app-layer-protocol:http1,to_server; app-layer-protocol:ssh,"
+                               "to_client;");
+    assert_true(pd->flags & VG_RULE_PD_DIR);
+    memset(&in, 0, sizeof in);
+    in.app_proto = VG_APP_HTTP;
+    in.dir_proto[0] = VG_APP_HTTP;
+    in.flow = VG_DIN_PROTO_DONE | VG_DIN_DIR_PROTO_DONE;
+    assert_false(vg_detect_eval_rule(th, pd, &in)); /* to-client side not decided yet */
+    in.dir_proto[1] = VG_APP_SSH;
+    assert_true(vg_detect_eval_rule(th, pd, &in));
+    in.flow = VG_DIN_PROTO_DONE; /* not the packet that decided a direction */
+    assert_false(vg_detect_eval_rule(th, pd, &in));
+    in.flow = VG_DIN_DIR_PROTO_DONE;
+    in.dir_proto[1] = VG_APP_HTTP;
+    assert_false(vg_detect_eval_rule(th, pd, &in));
+    /* protocols Vigil does not detect, unknown modes and an empty name skip the rule */
+    size_t d0 = assert_rejected("alert tcp any any -> any any (app-layer-protocol:!smb; sid:993;)",
+                                "alert tcp any any -> any any (app-layer-protocol:,to_server; "
+                                "sid:994;)",
+                                "alert tcp any any -> any any (app-layer-protocol:http,sideways; "
+                                "sid:995;)");
     assert_non_null(strstr(vg_ruleset_diag(rs, d0)->detail, "smb"));
+}
+
+/* ssl_version: the inspected direction's side; listed versions match, and with negated ones
+ * every other known version matches too; an unknown side matches nothing */
+static void test_ssl_version(void **st)
+{
+    (void)st;
+    const vg_rule_t *not3 = rule("ssl_version:!sslv3;");
+    const vg_rule_t *mix = rule("ssl_version:!tls1.3,tls1.2;");
+    const vg_rule_t *t10 = rule("ssl_version:tls1.0;");
+    const vg_rule_t *t1011 = rule("ssl_version:TLS1.0, tls1.1;");
+    const vg_rule_t *not10 = rule("ssl_version:!tls1.0;");
+    assert_non_null(not3);
+    assert_int_equal(not3->app_proto, VG_APP_TLS);
+    assert_true(not3->flags & VG_RULE_TX_PER_DIR);
+    static const uint8_t tls10[2] = {3, 1}, tls13[2] = {3, 4}, ssl3[2] = {3, 0},
+                         d28[2] = {0x7f, 28}, odd[2] = {9, 9};
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof in);
+    in.app_proto = VG_APP_TLS;
+    in.flow = VG_DIN_HAS_FLOW | VG_DIN_TOSERVER;
+    assert_false(vg_detect_eval_rule(th, not3, &in)); /* no version known */
+    in.buf[VG_BUF_TLS_CLIENT_VERSION] = tls10;
+    in.len[VG_BUF_TLS_CLIENT_VERSION] = 2;
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = tls13;
+    in.len[VG_BUF_TLS_SERVER_VERSION] = 2;
+    assert_true(vg_detect_eval_rule(th, not3, &in));
+    assert_true(vg_detect_eval_rule(th, mix, &in));
+    assert_true(vg_detect_eval_rule(th, t10, &in));
+    assert_true(vg_detect_eval_rule(th, t1011, &in));
+    assert_false(vg_detect_eval_rule(th, not10, &in));
+    in.flow = VG_DIN_HAS_FLOW | VG_DIN_TOCLIENT; /* the server's side: TLS 1.3 */
+    assert_true(vg_detect_eval_rule(th, not3, &in));
+    assert_false(vg_detect_eval_rule(th, mix, &in));
+    assert_false(vg_detect_eval_rule(th, t10, &in));
+    assert_true(vg_detect_eval_rule(th, not10, &in));
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = d28; /* a 1.3 draft is 1.3 */
+    assert_false(vg_detect_eval_rule(th, mix, &in));
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = ssl3;
+    assert_false(vg_detect_eval_rule(th, not3, &in));
+    assert_true(vg_detect_eval_rule(th, mix, &in));
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = odd;
+    assert_false(vg_detect_eval_rule(th, not10, &in));
+    in.app_proto = VG_APP_HTTP;
+    in.buf[VG_BUF_TLS_SERVER_VERSION] = tls13;
+    assert_false(vg_detect_eval_rule(th, not10, &in));
+    /* bad values are syntax errors */
+    assert_rejected("alert tcp any any -> any any (ssl_version:tls2.0; sid:980;)",
+                    "alert tcp any any -> any any (ssl_version:tls1.2,!tls1.2; sid:981;)",
+                    "alert http any any -> any any (ssl_version:tls1.2; sid:982;)");
+}
+
+/* pcre captures into flow variables: named groups flow_NAME and the `, flow:NAME` list; stored
+ * by vg_detect_apply_captures() after the rule matched, replaced by a later match, kept across a
+ * rule reload (by name) */
+static void test_pcre_flowvars(void **st)
+{
+    (void)st;
+    const vg_rule_t *named = rule("pcre:\"/UA: (?P<flow_ua>[a-z]+)/\";");
+    const vg_rule_t *listed = rule("pcre:\"/^(\\w+)\\/(\\d+\\.\\d+)/, flow:key,flow:value\";");
+    assert_true(named->flags & VG_RULE_CAPTURES);
+    assert_true(listed->flags & VG_RULE_CAPTURES);
+    assert_true(vg_ruleset_n_capture_rules(rs) >= 2);
+    vg_flowvars_t *fv = vg_flowvars_new(rs);
+    vg_detect_input_t in;
+    memset(&in, 0, sizeof in);
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"xx UA: curl yy";
+    in.len[VG_DBUF_PAYLOAD] = 14;
+    assert_true(vg_detect_eval_rule(th, named, &in));
+    vg_detect_apply_captures(th, fv);
+    const struct vg_flow_str *s = vg_flowvars_get_str(fv, "ua");
+    assert_non_null(s);
+    assert_int_equal(s->len, 4);
+    assert_memory_equal(s->val, "curl", 4);
+    /* a rule that does not match leaves nothing to store */
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"nothing";
+    in.len[VG_DBUF_PAYLOAD] = 7;
+    assert_false(vg_detect_eval_rule(th, listed, &in));
+    vg_detect_apply_captures(th, fv);
+    assert_int_equal(fv->n_strs, 1);
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"Mozilla/5.0 (X11)";
+    in.len[VG_DBUF_PAYLOAD] = 17;
+    assert_true(vg_detect_eval_rule(th, listed, &in));
+    vg_detect_apply_captures(th, fv);
+    assert_int_equal(fv->n_strs, 3);
+    assert_string_equal(fv->strs[1].name, "key");
+    assert_memory_equal(fv->strs[1].val, "Mozilla", 7);
+    assert_string_equal(fv->strs[2].name, "value");
+    assert_memory_equal(fv->strs[2].val, "5.0", 3);
+    vg_flowvars_set_str(fv, "ua", (const uint8_t *)"wget", 4); /* replaced in place */
+    assert_int_equal(fv->n_strs, 3);
+    assert_memory_equal(fv->strs[0].val, "wget", 4);
+    uint32_t *bm = vg_ruleset_flowbit_map(rs, rs), *im = vg_ruleset_flowint_map(rs, rs);
+    vg_flowvars_t *n = vg_flowvars_remap(fv, bm, im, rs);
+    assert_int_equal(n->n_strs, 3);
+    assert_memory_equal(vg_flowvars_get_str(n, "value")->val, "5.0", 3);
+    free(bm);
+    free(im);
+    vg_flowvars_free(n);
+    /* long captures are kept up to VG_FLOWVAR_MAX_LEN bytes; a pcre retried many times (the
+     * relative content after it fails) keeps its scratch bounded */
+    size_t big = 100000;
+    uint8_t *a = malloc(big + 2);
+    memset(a, 'a', big);
+    const vg_rule_t *retry =
+        rule("pcre:\"/(?P<flow_run>a{1000,})/\"; content:\"zz\"; distance:0;");
+    in.buf[VG_DBUF_PAYLOAD] = a;
+    in.len[VG_DBUF_PAYLOAD] = (uint32_t)big;
+    assert_false(vg_detect_eval_rule(th, retry, &in));
+    memcpy(a + big, "zz", 2);
+    in.len[VG_DBUF_PAYLOAD] = (uint32_t)big + 2;
+    assert_true(vg_detect_eval_rule(th, retry, &in));
+    vg_detect_apply_captures(th, fv);
+    assert_int_equal(vg_flowvars_get_str(fv, "run")->len, VG_FLOWVAR_MAX_LEN);
+    free(a);
+    vg_flowvars_free(fv);
+    /* packet/alert variables are not implemented; more names than groups is an error */
+    assert_rejected("alert tcp any any -> any any (pcre:\"/(?P<pkt_x>a)/\"; sid:970;)",
+                    "alert tcp any any -> any any (pcre:\"/(a)/, pkt:x\"; sid:971;)",
+                    "alert tcp any any -> any any (pcre:\"/(a)/, flow:x,flow:y\"; sid:972;)");
 }
 
 /* track by_flow: counted in each flow's variables; backoff alerts at count, count*m, ... */
@@ -598,6 +744,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threshold_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_by_flow_and_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_layer_protocol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ssl_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcre_flowvars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_unique_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_and_pkt, setup, teardown),
     };

@@ -267,7 +267,7 @@ static void test_pcre_parse(void **st)
     assert_non_null(strstr(last_diag()->detail, "unknown pcre modifier 'K'"));
     assert_null(parse("alert tcp any any -> any any (pcre:\"/a(/\"; sid:34;)"));
     assert_non_null(strstr(last_diag()->detail, "pcre compile error"));
-    assert_null(parse("alert tcp any any -> any any (pcre:\"/(?P<flow_x>a)/\"; sid:35;)"));
+    assert_null(parse("alert tcp any any -> any any (pcre:\"/(?P<pkt_x>a)/\"; sid:35;)"));
     assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
     assert_null(parse("alert http any any -> any any (http.uri; pcre:\"/a/H\"; sid:36;)"));
 }

@@ -9,6 +9,7 @@ import collections
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,23 @@ def fresh(name):
     d = os.path.join(TMP, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
+    return d
+
+
+def rules_file(name, text):
+    """A rule file named name in the test's directory, with text."""
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def read_packets(name, pkts, rules, *args):
+    """pkts (time-sorted here) written as NAME.pcap and read with rules; returns the log dir."""
+    pcap = os.path.join(TMP, name + ".pcap")
+    P.write_pcap(pcap, sorted(pkts, key=lambda p: p[0]))
+    d = fresh(name)
+    vigil(pcap, "-S", rules, *args, logdir=d)
     return d
 
 
@@ -466,6 +484,166 @@ def case_encrypted_payload():
     got = sorted((e["src_port"], e["dest_port"]) for e in events(d, "alert")
                  if e["alert"]["signature_id"] == 1000001)
     assert got == [(22, 40002), (40001, 9999), (40002, 22), (40003, 443)], got
+
+
+def case_app_layer_protocol_dirs():
+    """app-layer-protocol with to_server/to_client: each direction's own protocol. A client
+    speaking HTTP to an SSH server gives http toward the server and ssh toward the client; the
+    rule is judged on the packet that decides the server side's protocol."""
+    rules = rules_file("alpd.rules", 'alert tcp any any -> any any (msg:"http client, ssh server"; '
+                       'flow:to_client; app-layer-protocol:http1,to_server; '
+                       'app-layer-protocol:ssh,to_client; sid:9100051; rev:1;)\n')
+    t0 = 1_700_000_000_000_000
+    a = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 22, ts=t0)
+    a.handshake().send(True, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    a._pkt(False, 0x10)  # a bare ACK first: not where the server side is decided
+    a.send(False, b"SSH-2.0-OpenSSH_9.6\r\n").close()
+    b = P.TcpConv("10.1.1.3", 40001, "10.2.2.4", 80, ts=t0 + 1000)
+    b.handshake().send(True, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    b.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    d = read_packets("alpd", a.pkts + b.pkts, rules)
+    got = [(e["src_ip"], e["alert"]["signature_id"]) for e in events(d, "alert")]
+    assert got == [("10.2.2.2", 9100051)], got
+
+
+def case_pcre_flowvars():
+    """pcre captures into flow variables: the flow's variables as Suricata writes them, in
+    "metadata.flowvars" of the alerts after the capture and of the flow event."""
+    rules = rules_file("fvar.rules", 'alert http any any -> any any (msg:"ua"; content:"Mozilla"; '
+                       'http_user_agent; pcre:"/^(.*)\\/(\\d+\\.\\d+)/V, flow:key,flow:value"; '
+                       'sid:9100061; rev:1;)\n'
+                       'alert http any any -> any any (msg:"host"; http.host; '
+                       'pcre:"/^(?P<flow_site>[a-z]+)\\./"; sid:9100062; rev:1;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=1_700_000_000_000_000)
+    c.handshake().send(True, b"GET / HTTP/1.1\r\nHost: example.test\r\n"
+                             b"User-Agent: Mozilla/5.0 (X11)\r\n\r\n")
+    c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    other = P.TcpConv("10.1.1.3", 40001, "10.2.2.4", 80, ts=1_700_000_000_500_000)
+    other.handshake().send(True, b"GET / HTTP/1.1\r\nHost: 1.2.3.4\r\n\r\n")
+    other.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    d = read_packets("fvar", c.pkts + other.pkts, rules)
+    want = [{"key": "Mozilla"}, {"value": "5.0"}, {"site": "example"}]
+    alerts = events(d, "alert")
+    assert sorted(e["alert"]["signature_id"] for e in alerts) == [9100061, 9100062], alerts
+    last = max(alerts, key=lambda e: e["alert"]["signature_id"])
+    assert last["metadata"]["flowvars"] == want, last
+    flows = {e["src_port"]: e for e in events(d, "flow")}
+    assert flows[40000]["metadata"]["flowvars"] == want, flows[40000]
+    assert "metadata" not in flows[40001], flows[40001]
+
+
+def case_tcp_fast_open():
+    """A request carried on the SYN (TCP Fast Open) reaches HTTP and its rules: the SYN-ACK
+    acknowledges the SYN's data, which is no handshake anomaly."""
+    rules = rules_file("tfo.rules", 'alert http any any -> any any (msg:"tfo uri"; '
+                       'content:"/etc/passwd"; http_uri; sid:9100031; rev:1;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=1_700_000_000_000_000)
+    c._pkt(True, 0x02, b"GET /?f=/etc/passwd HTTP/1.0\r\n\r\n")  # SYN with data
+    c._pkt(False, 0x12)  # its ACK covers the data
+    c._pkt(True, 0x10)
+    c.send(False, b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    d = read_packets("tfo", c.pkts, rules)
+    assert [e["alert"]["signature_id"] for e in events(d, "alert")] == [9100031]
+    assert [e["http"]["url"] for e in events(d, "http")] == ["/?f=/etc/passwd"]
+    bad = [e for e in events(d, "anomaly") if "3whs" in e["anomaly"]["event"]]
+    assert not bad, bad
+
+
+def case_http_headers_cut_by_close():
+    """A response whose header block the server's close ends (no empty line): its headers are
+    still the response's headers for http_header rules, as libhtp finishes them."""
+    rules = rules_file("cut.rules", 'alert http any any -> any any (msg:"server"; '
+                       'flow:established,from_server; content:"ng1nx"; http_header; '
+                       'sid:9100032; rev:1;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=1_700_000_000_000_000)
+    c.handshake().send(True, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    c.send(False, b"HTTP/1.0 200 OK\r\nServer:ng1nx\r\n")
+    c._pkt(False, 0x11)
+    c._pkt(True, 0x11)
+    c._pkt(False, 0x10)
+    d = read_packets("cut", c.pkts, rules)
+    alerts = events(d, "alert")
+    assert [e["alert"]["signature_id"] for e in alerts] == [9100032], alerts
+    assert alerts[0]["src_ip"] == "10.2.2.2", alerts[0]
+
+
+def _tls_record(hs_type, body, rec_ver=0x0301):
+    hs = bytes([hs_type]) + len(body).to_bytes(3, "big") + body
+    return struct.pack("!BHH", 22, rec_ver, len(hs)) + hs
+
+
+def case_ssl_version():
+    """ssl_version judges each side's version: the client's hello toward the server, the
+    server's toward the client, each direction once per flow."""
+    rules = rules_file("sslv.rules",
+                       'alert tcp any any -> any any (msg:"1.2"; ssl_version:tls1.2; '
+                       'sid:9100041;)\n'
+                       'alert tcp any any -> any any (msg:"not 1.2"; ssl_version:!tls1.2; '
+                       'sid:9100042;)\n')
+    ch = struct.pack("!H", 0x0303) + b"\x11" * 32 + b"\x00" + struct.pack("!HH", 2, 0x002f)
+    ch += b"\x01\x00" + struct.pack("!H", 0)  # null compression, no extensions
+    pkts = []
+    for n, server_ver in enumerate((0x0303, 0x0301)):
+        sh = struct.pack("!H", server_ver) + b"\x22" * 32 + b"\x00" + struct.pack("!H", 0x002f)
+        c = P.TcpConv("10.1.1.1", 40000 + n, "10.2.2.2", 443, ts=1_700_000_000_000_000 + n * 10**6)
+        c.handshake().send(True, _tls_record(1, ch))
+        c.send(False, _tls_record(2, sh + b"\x00") + _tls_record(14, b""))
+        c.send(True, bytes([20, 3, 1, 0, 1, 1])).send(True, bytes([23, 3, 3, 0, 1, 0]))
+        c.send(False, bytes([23, 3, 3, 0, 1, 0])).close()
+        pkts += c.pkts
+    d = read_packets("sslv", pkts, rules)
+    got = sorted((e["src_port"] if e["direction"] == "to_server" else e["dest_port"],
+                  e["alert"]["signature_id"], e["direction"]) for e in events(d, "alert"))
+    # flow 1 (client 1.2, server 1.2): sid 41 once each way; flow 2 (server 1.0): sid 41 to the
+    # server, sid 42 (not 1.2) to the client
+    assert got == [(40000, 9100041, "to_client"), (40000, 9100041, "to_server"),
+                   (40001, 9100041, "to_server"), (40001, 9100042, "to_client")], got
+
+
+def case_alert_packet_fields():
+    """outputs.eve.types.alert.packet and outputs.eve.ethernet: the alerting packet in base64
+    with its link type, and the MAC addresses. For a datagram reassembled from IP fragments the
+    packet is the link header of the fragment that completed it, then the whole datagram (as
+    Suricata writes it). Both are off by default."""
+    import base64
+    rules = rules_file("pkt.rules", "alert tcp any any -> any any (tcp.flags:S; sid:9100071;)\n")
+    seg = P.l4(6, "1.1.1.1", "2.2.2.2", sport=12345, dport=8080, flags=0x02, seq=1,
+               payload=b"A" * 40)
+    whole = P.ipv4("1.1.1.1", "2.2.2.2", 6, seg, ident=77)
+    frags = [P.ipv4("1.1.1.1", "2.2.2.2", 6, seg[:32], ident=77, more=True, total_len=52),
+             P.ipv4("1.1.1.1", "2.2.2.2", 6, seg[32:], ident=77, frag_off=32)]
+    t0 = 1_700_000_000_000_000
+    pkts = [(t0 + i, P.eth(fr, 0x0800, vlans=(6,))) for i, fr in enumerate(frags)]
+    d = read_packets("pkt", pkts, rules, "-k", "none", "--set",
+                     "outputs.eve.types.alert.packet=true", "--set", "outputs.eve.ethernet=true")
+    alerts = events(d, "alert")
+    assert len(alerts) == 1, alerts
+    a = alerts[0]
+    assert base64.b64decode(a["packet"]) == P.eth(whole, 0x0800, vlans=(6,)), a["packet"]
+    assert a["packet_info"] == {"linktype": 1, "linktype_name": "EN10MB"}, a["packet_info"]
+    assert a["ether"] == {"src_mac": "00:06:07:08:09:10", "dest_mac": "00:01:02:03:04:05"}, a
+    d = read_packets("pkt-default", pkts, rules, "-k", "none")
+    a = events(d, "alert")[0]
+    assert "packet" not in a and "ether" not in a, a
+
+
+def case_ssh_banner_sides():
+    """ssh.proto and ssh.software: the client's banner toward the server, the server's toward
+    the client, either without a direction (the server's used to be seen only when the client
+    sent no banner)."""
+    rules = rules_file("sshb.rules",
+                       'alert ssh any any -> any any (ssh.software; content:"Srv_1"; sid:9100081;)\n'
+                       'alert ssh any any -> any any (flow:to_server; ssh.software; '
+                       'content:"Srv_1"; sid:9100082;)\n'
+                       'alert ssh any any -> any any (flow:to_client; ssh.proto; content:"1.99"; '
+                       'sid:9100083;)\n'
+                       'alert ssh any any -> any any (flow:to_server; ssh.software; '
+                       'content:"Cli_2"; sid:9100084;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 22, ts=1_700_000_000_000_000)
+    c.handshake().send(False, b"SSH-1.99-Srv_1\r\n").send(True, b"SSH-2.0-Cli_2\r\n").close()
+    d = read_packets("sshb", c.pkts, rules)
+    got = sorted(e["alert"]["signature_id"] for e in events(d, "alert"))
+    assert got == [9100081, 9100083, 9100084], got
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}

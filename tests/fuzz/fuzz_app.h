@@ -109,6 +109,7 @@ static void fz_app_run(enum vg_app_proto proto, bool over_tcp, const uint8_t *da
     fz_t f = {data, size};
     uint64_t next = 0;
     bool probed[2] = {false, false};
+    bool dead = false;
     for (int i = 0; fz_more(&f) && i < 4096; i++) {
         uint8_t ctl = fz_u8(&f);
         int dir = ctl & 1;
@@ -125,8 +126,10 @@ static void fz_app_run(enum vg_app_proto proto, bool over_tcp, const uint8_t *da
             }
             enum vg_app_parse_result r = o->parse(st, dir, copy, len, &ctx);
             free(copy);
-            if (r == VG_APP_PARSE_ERROR)
+            if (r == VG_APP_PARSE_ERROR) {
+                dead = true;
                 break;
+            }
         }
         ctx.now += 1000;
         fz_app_txs(o, st, &next, false);
@@ -135,6 +138,8 @@ static void fz_app_run(enum vg_app_proto proto, bool over_tcp, const uint8_t *da
         if (o->state_memuse && o->state_memuse(st) == 0)
             abort();
     }
+    if (o->end && !dead) /* the flow is over, as the worker ends a parser that did not give up */
+        o->end(st, &ctx);
     fz_app_txs(o, st, &next, true);
     o->state_free(st);
 }

@@ -64,6 +64,46 @@ static void test_synack_wrong_ack(void **state)
     h_fini(&h);
 }
 
+/* TCP Fast Open: the SYN's data is the stream's first bytes, and a SYN-ACK acknowledging it is
+ * a valid answer; a SYN-ACK acknowledging only the SYN is too (the server refused the data). */
+static void test_fast_open(void **state)
+{
+    harness_t h;
+    h_init(&h, NULL);
+    h_send(&h, C2S, F_S, 1000, 0, "GET /a");
+    assert_string_equal(h_out(&h, VG_STREAM_CLIENT), "GET /a");
+    h_send(&h, C2S, F_S, 1000, 0, "GET /a"); /* SYN retransmission: nothing twice */
+    h_send(&h, S2C, F_SA, 5000, 1007, NULL);
+    assert_false(h_has_event(&h, "stream.3whs_synack_with_wrong_ack"));
+    assert_string_equal(vg_stream_state_name(h.s), "syn_recv");
+    h_send(&h, S2C, F_SA, 5000, 1007, NULL); /* SYN-ACK resent */
+    assert_false(h_has_event(&h, "stream.3whs_synack_resend_with_diff_ack"));
+    h_send(&h, C2S, F_A, 1007, 5001, NULL);
+    assert_true(vg_stream_handshake_complete(h.s));
+    h_send(&h, C2S, F_PA, 1007, 5001, " HTTP/1.0\r\n\r\n");
+    assert_string_equal(h_out(&h, VG_STREAM_CLIENT), "GET /a HTTP/1.0\r\n\r\n");
+    assert_int_equal(h.n_events, 0);
+    h_fini(&h);
+
+    /* Refused data: the SYN-ACK acknowledges the SYN only, the client sends the bytes again. */
+    h_init(&h, NULL);
+    h_send(&h, C2S, F_S, 1000, 0, "GET /a");
+    h_send(&h, S2C, F_SA, 5000, 1001, NULL);
+    assert_false(h_has_event(&h, "stream.3whs_synack_with_wrong_ack"));
+    h_send(&h, C2S, F_A, 1001, 5001, NULL);
+    assert_true(vg_stream_handshake_complete(h.s));
+    h_send(&h, C2S, F_PA, 1001, 5001, "GET /a HTTP/1.0\r\n\r\n");
+    assert_string_equal(h_out(&h, VG_STREAM_CLIENT), "GET /a HTTP/1.0\r\n\r\n");
+    h_fini(&h);
+
+    /* Acknowledging part of the SYN's data, or more, is still wrong. */
+    h_init(&h, NULL);
+    h_send(&h, C2S, F_S, 1000, 0, "GET /a");
+    h_send(&h, S2C, F_SA, 5000, 1004, NULL);
+    assert_true(h_has_event(&h, "stream.3whs_synack_with_wrong_ack"));
+    h_fini(&h);
+}
+
 static void test_final_ack_wrong(void **state)
 {
     harness_t h;
@@ -397,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_handshake_complete),
         cmocka_unit_test(test_handshake_incomplete),
         cmocka_unit_test(test_synack_wrong_ack),
+        cmocka_unit_test(test_fast_open),
         cmocka_unit_test(test_final_ack_wrong),
         cmocka_unit_test(test_data_both_directions),
         cmocka_unit_test(test_synack_first_midstream),

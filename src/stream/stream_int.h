@@ -99,6 +99,7 @@ enum {
     SSN_HANDSHAKE = 1u << 2,
     SSN_TRACKED = 1u << 3,
     SSN_ENDED = 1u << 4,
+    SSN_4WHS = 1u << 5,      /* split handshake: the server answered the SYN with a SYN */
 };
 
 struct vg_tcp_session {

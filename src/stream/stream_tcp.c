@@ -340,7 +340,16 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
         return;
     }
     if (role == VG_STREAM_CLIENT) {
-        if ((fl & SYNACK) == SYNACK) {
+        if ((fl & SYNACK) == SYNACK && (s->flags & SSN_4WHS)) {
+            /* split handshake, step 3: the client's SYN-ACK to the server's SYN */
+            const vg_stream_half_t *sv = &s->half[VG_STREAM_SERVER];
+            if (p->tcp_ack != sv->isn + 1)
+                vg_stream_event(o, "stream.4whs_synack_with_wrong_ack");
+            else if (p->tcp_seq != c->isn)
+                vg_stream_event(o, "stream.4whs_synack_with_wrong_syn");
+            else
+                s->state = VG_TCP_SYN_RECV;
+        } else if ((fl & SYNACK) == SYNACK) {
             vg_stream_event(o, "stream.3whs_synack_in_wrong_direction");
         } else if (fl & VG_TCP_SYN) {
             /* a new attempt: follow the latest ISN, unless data of the first SYN (TCP Fast
@@ -354,8 +363,16 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
         }
         return;
     }
+    if ((fl & SYNACK) == VG_TCP_SYN) {
+        /* The server answers the SYN with a SYN of its own: a split handshake (SYN, SYN,
+         * SYN-ACK from the client, ACK from the server), as Suricata follows it ("4WHS"); the
+         * roles stay as the first SYN set them. */
+        half_syn(&s->half[VG_STREAM_SERVER], p->tcp_seq);
+        s->flags |= SSN_4WHS;
+        return;
+    }
     if ((fl & SYNACK) != SYNACK)
-        return; /* server SYN (simultaneous open) or server data before its SYN-ACK: ignored */
+        return; /* server data before its SYN-ACK: ignored */
     int64_t acked = vg_stream_seq_off(c, p->tcp_ack);
     if (!at_syn_end(c, p->tcp_ack)) {
         vg_stream_event(o, "stream.3whs_synack_with_wrong_ack");
@@ -363,6 +380,7 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
     }
     half_syn(&s->half[VG_STREAM_SERVER], p->tcp_seq);
     s->state = VG_TCP_SYN_RECV;
+    s->flags &= (uint8_t)~SSN_4WHS; /* a SYN-ACK after all: the 3-way handshake goes on */
     if (acked > 0)
         vg_stream_reasm_ack(o, c, VG_STREAM_CLIENT, (uint64_t)acked);
 }
@@ -391,6 +409,23 @@ static void handle_syn_recv(const vg_stream_out_t *o, vg_tcp_session_t *s, const
     uint8_t fl = p->tcp_flags;
     if (fl & VG_TCP_RST) {
         on_rst(o, s, p, role);
+        return;
+    }
+    if (s->flags & SSN_4WHS) {
+        /* split handshake, step 4: the server's ACK of the client's SYN-ACK */
+        if (role != VG_STREAM_SERVER || (fl & VG_TCP_SYN) || !(fl & VG_TCP_ACK))
+            return;
+        if (!at_syn_end(c, p->tcp_ack)) {
+            vg_stream_event(o, "stream.4whs_invalid_ack");
+            return;
+        }
+        if (p->tcp_seq != sv->base_seq) {
+            vg_stream_event(o, "stream.4whs_wrong_seq");
+            return;
+        }
+        s->state = VG_TCP_ESTABLISHED;
+        s->flags |= SSN_HANDSHAKE;
+        handle_established(o, s, p, role);
         return;
     }
     if (role == VG_STREAM_SERVER) {

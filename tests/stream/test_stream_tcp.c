@@ -32,6 +32,40 @@ static void test_handshake_complete(void **state)
     h_fini(&h);
 }
 
+/* Split handshake (Suricata's 4WHS): SYN, a SYN back from the server, the client's SYN-ACK, the
+ * server's ACK; the stream then carries data as after a 3-way handshake, the roles as the first
+ * SYN set them. A wrong ACK in the last step is an event and does not establish. */
+static void test_split_handshake(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_init(&h, NULL);
+    h_send(&h, C2S, F_S, 1000, 0, NULL);
+    h_send(&h, S2C, F_S, 5000, 0, NULL);
+    assert_string_equal(vg_stream_state_name(h.s), "syn_sent");
+    h_send(&h, C2S, F_SA, 1000, 5001, NULL);
+    assert_string_equal(vg_stream_state_name(h.s), "syn_recv");
+    h_send(&h, S2C, F_A, 5001, 1001, NULL);
+    assert_string_equal(vg_stream_state_name(h.s), "established");
+    assert_true(vg_stream_handshake_complete(h.s));
+    assert_false(vg_stream_is_reversed(h.s));
+    h_send(&h, C2S, F_PA, 1001, 5001, "EVIL");
+    assert_int_equal(h.out[0].len, 4);
+    assert_memory_equal(h.out[0].data, "EVIL", 4);
+    assert_int_equal(h.n_events, 0);
+    h_fini(&h);
+
+    h_init(&h, NULL);
+    h_send(&h, C2S, F_S, 1000, 0, NULL);
+    h_send(&h, S2C, F_S, 5000, 0, NULL);
+    h_send(&h, C2S, F_SA, 1000, 5001, NULL);
+    h_send(&h, S2C, F_A, 5001, 777, NULL);
+    assert_true(h_has_event(&h, "stream.4whs_invalid_ack"));
+    assert_string_equal(vg_stream_state_name(h.s), "syn_recv");
+    h_send(&h, C2S, F_SA, 1000, 4000, NULL);
+    h_fini(&h);
+}
+
 static void test_handshake_incomplete(void **state)
 {
     harness_t h;
@@ -435,6 +469,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake_complete),
+        cmocka_unit_test(test_split_handshake),
         cmocka_unit_test(test_handshake_incomplete),
         cmocka_unit_test(test_synack_wrong_ack),
         cmocka_unit_test(test_fast_open),

@@ -171,6 +171,8 @@ enum {
     /* this packet's data decided its own direction's protocol (dir_proto[]): rules on one
      * direction's protocol (app-layer-protocol:X,to_server / to_client) are judged there */
     VG_DIN_DIR_PROTO_DONE = 1u << 7,
+    /* stream_size[] holds the TCP session's byte counts (stream_size keyword) */
+    VG_DIN_STREAM_SIZE = 1u << 8,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is
@@ -185,6 +187,10 @@ typedef struct vg_detect_input {
     uint32_t flow;              /* VG_DIN_* */
     uint8_t app_proto;          /* enum vg_app_proto detected on the flow */
     uint8_t dir_proto[2];       /* each direction's own detection (to server, to client) */
+    /* with VG_DIN_STREAM_SIZE: bytes each TCP role has sent, counted as Suricata's stream_size
+     * does (next expected sequence number minus the ISN, so the SYN counts as one);
+     * [0] the client, [1] the server */
+    uint64_t stream_size[2];
     const vg_flowvars_t *fv;    /* NULL: no flowbit set, no flowint present */
     /* One multi-buffer (several instances of buffer multi_buf, e.g. each certificate of
      * tls.certs): a rule inspecting it matches when it matches with any one instance in

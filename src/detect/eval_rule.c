@@ -252,6 +252,18 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
             return false;
         return ((m->bits >> sv) & 1) || (m->mask && !((m->mask >> sv) & 1));
     }
+    case VG_PM_STREAM_SIZE: {
+        if (!(in->flow & VG_DIN_STREAM_SIZE))
+            return false; /* no TCP session: no match, as in Suricata */
+        bool c = vg_cmp_eval(&m->cmp, in->stream_size[0]);
+        bool sv = vg_cmp_eval(&m->cmp, in->stream_size[1]);
+        switch (m->bits) {
+        case VG_SSZ_SERVER: return sv;
+        case VG_SSZ_CLIENT: return c;
+        case VG_SSZ_BOTH: return c && sv;
+        default: return c || sv;
+        }
+    }
     case VG_PM_APP_PROTO: {
         /* the flow's protocol, or with to_server/to_client that direction's own; an undecided
          * protocol matches neither the name nor its negation (as Suricata) */

@@ -125,6 +125,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW("window", vg_kw_pkt_cmp, VG_KWF_VAL, VG_PM_WINDOW),
     ROW("tcp.mss", vg_kw_pkt_cmp, VG_KWF_VAL, VG_PM_TCP_MSS),
     ROW("ip_proto", vg_kw_ip_proto, VG_KWF_VAL, 0),
+    ROW("stream_size", vg_kw_stream_size, VG_KWF_VAL, 0),
     ROW("flags", vg_kw_flags, VG_KWF_VAL, 0),
     ROW("tcp.flags", vg_kw_flags, VG_KWF_VAL, 0), /* Suricata 8 name, same syntax */
     ROW("fragbits", vg_kw_fragbits, VG_KWF_VAL, 0),
@@ -159,7 +160,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("http.request_header", "HTTP/2 only"),
     ROW_NO("xbits", "needs per-IP / IP-pair variable state"),
     ROW_NO("hostbits", "needs per-host variable state"),
-    ROW_NO("stream_size", "needs stream byte counters"),
     ROW_NO("base64_decode", "base64 decoding buffer not implemented"),
     ROW_NO("base64_data", "base64 decoding buffer not implemented"),
     ROW_NO("app-layer-event", "app-layer events are not exposed to rules"),

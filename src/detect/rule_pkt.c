@@ -30,6 +30,37 @@ int vg_kw_pkt_cmp(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* stream_size:<server|client|both|either>,<op>,<number>; op one of < > = != <= >= */
+int vg_kw_stream_size(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    char *v = vg_unquote(val);
+    char *save = NULL, *which = strtok_r(v, ",", &save), *op = strtok_r(NULL, ",", &save),
+         *num = strtok_r(NULL, ",", &save);
+    if (!which || !op || !num || strtok_r(NULL, ",", &save))
+        return VG_PC_SYNTAX(pc, "stream_size: expected <server|client|both|either>,<op>,<number>");
+    which = vg_trim(which), op = vg_trim(op), num = vg_trim(num);
+    static const char *const names[] = {"server", "client", "both", "either"};
+    int w = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(which, names[i]))
+            w = i;
+    static const char *const ops[] = {"<", ">", "=", "!=", "<=", ">="};
+    bool op_ok = false;
+    for (size_t i = 0; i < VG_ARRAY_LEN(ops); i++)
+        op_ok |= !strcmp(op, ops[i]);
+    char expr[64];
+    vg_cmp_t c;
+    if (w < 0 || !op_ok || !isdigit((unsigned char)num[0]) ||
+        snprintf(expr, sizeof expr, "%s%s", strcmp(op, "=") ? op : "", num) >= (int)sizeof expr ||
+        !vg_parse_cmp(expr, UINT32_MAX, &c))
+        return VG_PC_SYNTAX(pc, "stream_size: invalid value '%s,%s,%s'", which, op, num);
+    vg_pkt_match_t *m = vg_pc_add_pm(pc, VG_PM_STREAM_SIZE);
+    m->bits = (uint8_t)w;
+    m->cmp = c;
+    return 0;
+}
+
 int vg_kw_ip_proto(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     (void)kw;

@@ -547,6 +547,11 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         }
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
+        if (f->tcp && vg_stream_is_tracked(f->tcp)) {
+            in[d].flow |= VG_DIN_STREAM_SIZE;
+            in[d].stream_size[0] = vg_stream_size(f->tcp, VG_STREAM_CLIENT);
+            in[d].stream_size[1] = vg_stream_size(f->tcp, VG_STREAM_SERVER);
+        }
     }
     if (mode == DETECT_FULL_TS_DONE && flow_established(f))
         in[0].flow |= VG_DIN_TS_DONE;
@@ -589,6 +594,11 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     in.stream = st ? (const uint8_t *)w->chunk.data : NULL;
     in.stream_len = st ? (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX) : 0;
     in.flow = st ? VG_DIN_STREAM : 0;
+    if (f && f->tcp && vg_stream_is_tracked(f->tcp)) {
+        in.flow |= VG_DIN_STREAM_SIZE;
+        in.stream_size[0] = vg_stream_size(f->tcp, VG_STREAM_CLIENT);
+        in.stream_size[1] = vg_stream_size(f->tcp, VG_STREAM_SERVER);
+    }
     in.app_proto = 0;
     in.dir_proto[0] = in.dir_proto[1] = VG_APP_UNKNOWN;
     vg_flowvars_t *fv = NULL;

@@ -120,6 +120,11 @@ bool vg_stream_is_tracked(const vg_tcp_session_t *s);
 const char *vg_stream_state_name(const vg_tcp_session_t *s);
 /* OR of the TCP flags of all packets sent by role dir (for EVE tcp_flags_ts / tcp_flags_tc). */
 uint8_t vg_stream_tcp_flags(const vg_tcp_session_t *s, int dir);
+/* Bytes role dir has sent so far, as Suricata's stream_size keyword counts them: its next
+ * expected sequence number minus its ISN, so the SYN counts as one, only in-order data counts,
+ * and a FIN counts as one once the peer has acknowledged it (as measured against Suricata
+ * 7.0.10). 0 while the role's sequence numbers are unknown. */
+uint64_t vg_stream_size(const vg_tcp_session_t *s, int dir);
 
 /* Which flow timeout applies, from the TCP state (as Suricata maps tcp states to flow states). */
 enum vg_stream_timeout_class {

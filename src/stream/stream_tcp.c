@@ -549,6 +549,12 @@ uint8_t vg_stream_tcp_flags(const vg_tcp_session_t *s, int dir)
     return s->half[dir & 1].flags_seen;
 }
 
+uint64_t vg_stream_size(const vg_tcp_session_t *s, int dir)
+{
+    const vg_stream_half_t *h = &s->half[dir & 1];
+    return h->synced ? h->next_off + 1 + (h->has_fin && h->fin_acked) : 0;
+}
+
 enum vg_stream_timeout_class vg_stream_timeout_class(const vg_tcp_session_t *s)
 {
     switch (s->state) {

@@ -10,6 +10,7 @@
 #include "detect/detect.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 static vg_ruleset_t *rs;
@@ -366,6 +367,29 @@ static void test_misc_keywords(void **st)
     assert_null(parse("alert tcp any any -> any any (msg:\"no sid\";)"));
     assert_null(parse("alert tcp any any -> any any (sid:48)"));
     assert_null(parse("alert udp any any -> any any (flags:S; sid:49;)"));
+    /* stream_size: side, operator, number */
+    r = parse("alert tcp any any -> any any (stream_size:server,<,5; stream_size:either, >= ,10; "
+              "stream_size:client,=,7; sid:50;)");
+    assert_non_null(r);
+    assert_int_equal(r->n_pm, 3);
+    assert_int_equal(r->pm[0].type, VG_PM_STREAM_SIZE);
+    assert_int_equal(r->pm[0].bits, VG_SSZ_SERVER);
+    assert_int_equal(r->pm[0].cmp.mode, VG_CMP_LT);
+    assert_int_equal(r->pm[0].cmp.a, 5);
+    assert_int_equal(r->pm[1].bits, VG_SSZ_EITHER);
+    assert_int_equal(r->pm[1].cmp.mode, VG_CMP_GE);
+    assert_int_equal(r->pm[2].cmp.mode, VG_CMP_EQ);
+    assert_int_equal(r->pm[2].cmp.a, 7);
+    static const char *const bad_ss[] = {"stream_size:server,<;", "stream_size:up,<,5;",
+                                         "stream_size:server,=<,5;", "stream_size:server,<,x;",
+                                         "stream_size:server,<,5,6;"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad_ss); i++) {
+        char txt[160];
+        snprintf(txt, sizeof txt, "alert tcp any any -> any any (%s sid:51;)", bad_ss[i]);
+        assert_null(parse(txt));
+        assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+        assert_non_null(strstr(last_diag()->reason, "stream_size"));
+    }
 }
 
 static void test_load_str_lines(void **st)

@@ -204,6 +204,38 @@ def case_flow_established():
     assert not any(n in at for n in (2, 5, 7)), at
 
 
+def case_stream_size():
+    """stream_size on a generated conversation: every (sid, packet) below is what Suricata 7.0.10
+    raised on the same capture and rules (run side by side when the keyword was written). Sizes
+    count the SYN as one byte (the client's 3-byte request makes it 4) and a FIN as one once
+    the peer has acknowledged it."""
+    rules = os.path.join(TMP, "ss.rules")
+    with open(rules, "w") as f:
+        f.write('alert tcp any any -> any any (msg:"s<5"; flow:established,to_server; '
+                'stream_size:server,<,5; sid:1;)\n'
+                'alert tcp any any -> any any (msg:"c>3"; stream_size:client,>,3; sid:2;)\n'
+                'alert tcp any any -> any any (msg:"both>=1"; stream_size:both,>=,1; sid:3;)\n'
+                'alert tcp any any -> any any (msg:"either=4"; stream_size:either,=,4; sid:4;)\n'
+                'alert tcp any any -> any any (msg:"s!=1"; stream_size:server,!=,1; sid:5;)\n'
+                'alert tcp any any -> any any (msg:"c<=1"; stream_size:client,<=,1; sid:6;)\n'
+                'alert tcp any any -> any any (msg:"c=9"; stream_size:client,=,9; sid:7;)\n'
+                'alert tcp any any -> any any (msg:"c=10"; stream_size:client,=,10; sid:8;)\n'
+                'alert tcp any any -> any any (msg:"s=12"; stream_size:server,=,12; sid:9;)\n')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 8080)
+    c.handshake().send(True, b"abc").send(False, b"0123456789").send(True, b"defgh").close()
+    pcap = os.path.join(TMP, "ss.pcap")
+    P.write_pcap(pcap, c.pkts)
+    d = fresh("ss")
+    vigil(pcap, "-S", rules, logdir=d)
+    got = sorted((e["alert"]["signature_id"], e["pcap_cnt"]) for e in events(d, "alert"))
+    want = sorted([(1, 4)] + [(2, n) for n in range(4, 10)] + [(3, n) for n in range(2, 10)] +
+                  [(4, 4), (4, 5)] + [(5, 1)] + [(5, n) for n in range(5, 10)] +
+                  [(6, 1), (6, 2), (6, 3)] +
+                  # the client's FIN (packet 7) counts once the server acknowledged it (8)
+                  [(7, 6), (7, 7), (8, 8), (8, 9), (9, 9)])
+    assert got == want, (got, want)
+
+
 def case_traffic_tags():
     """Suricata's traffic tagging: flowbits traffic/id/NAME and traffic/label/NAME appear as a
     "traffic" object in the flow's alerts (once set) and in its flow event; a pass rule sets its

@@ -79,7 +79,9 @@ int vg_ruleset_load_file(vg_ruleset_t *rs, const char *path, char *err, size_t e
 /* Same for text in memory; name is used as the file name in diagnostics. */
 int vg_ruleset_load_str(vg_ruleset_t *rs, const char *text, const char *name);
 /* Parse one rule. Returns the loaded rule (owned by rs) or NULL; on NULL the reason is the last
- * diagnostic. */
+ * diagnostic. A rule with the gid and sid of one already loaded replaces it (same id, the old
+ * one counted as skipped) when its rev is higher, and is refused ("duplicate signature")
+ * otherwise, as in Suricata. */
 const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const char *file,
                                      uint32_t line);
 

@@ -93,6 +93,7 @@ struct vg_ruleset {
     vg_strmap_t flowints;
     vg_strmap_t classes;        /* name -> vg_class_t* */
     vg_strmap_t keywords;       /* keyword name -> const vg_kw_t* */
+    vg_strmap_t sids;           /* "gid:sid" -> (uintptr_t)(index in rules) + 1 */
     const char **flowbit_names;
     uint32_t n_flowbit_names, cap_flowbit_names;
     const char **flowint_names;

@@ -28,6 +28,7 @@ vg_ruleset_t *vg_ruleset_new(void)
     vg_strmap_init(&rs->port_cache);
     vg_strmap_init(&rs->strings);
     vg_strmap_init(&rs->flowbits);
+    vg_strmap_init(&rs->sids);
     vg_strmap_init(&rs->flowints);
     vg_strmap_init(&rs->classes);
     vg_strmap_init(&rs->keywords);
@@ -79,6 +80,7 @@ void vg_ruleset_free(vg_ruleset_t *rs)
     vg_strmap_fini(&rs->strings);
     vg_strmap_fini(&rs->flowbits);
     vg_strmap_fini(&rs->flowints);
+    vg_strmap_fini(&rs->sids);
     vg_strmap_fini(&rs->classes);
     vg_strmap_fini(&rs->keywords);
     scratch_free(rs->scratch);
@@ -417,7 +419,8 @@ static int finalize(vg_pctx_t *pc)
 
 /* ---- one rule ---- */
 
-static void add_diag(vg_ruleset_t *rs, const vg_pctx_t *pc, const char *file, uint32_t line)
+static void add_diag_raw(vg_ruleset_t *rs, const char *file, uint32_t line, uint32_t col,
+                         uint32_t sid, uint8_t kind, const char *reason, const char *detail)
 {
     if (rs->n_diags == rs->cap_diags) {
         rs->cap_diags = rs->cap_diags ? rs->cap_diags * 2 : 64;
@@ -426,15 +429,21 @@ static void add_diag(vg_ruleset_t *rs, const vg_pctx_t *pc, const char *file, ui
     vg_rule_diag_t *d = &rs->diags[rs->n_diags++];
     d->file = file ? vg_rs_intern(rs, file, strlen(file)) : "";
     d->line = line;
-    d->col = pc->err_col;
-    d->sid = pc->r ? pc->r->sid : 0;
-    d->kind = pc->err_kind;
-    d->reason = vg_rs_intern(rs, pc->reason, strlen(pc->reason));
-    d->detail = vg_xstrdup(pc->detail);
+    d->col = col;
+    d->sid = sid;
+    d->kind = kind;
+    d->reason = vg_rs_intern(rs, reason, strlen(reason));
+    d->detail = vg_xstrdup(detail);
     if (d->kind == VG_DIAG_SKIPPED)
         rs->n_skipped++;
     else
         rs->n_failed++;
+}
+
+static void add_diag(vg_ruleset_t *rs, const vg_pctx_t *pc, const char *file, uint32_t line)
+{
+    add_diag_raw(rs, file, line, pc->err_col, pc->r ? pc->r->sid : 0, pc->err_kind, pc->reason,
+                 pc->detail);
 }
 
 /* Scan sid early so a diagnostic can name it even when parsing stopped before `sid:`. */
@@ -517,6 +526,25 @@ const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const c
         vg_arena_rollback(&rs->arena, mark);
         return NULL;
     }
+    /* A second rule with the same gid and sid, as Suricata treats it: with a higher rev it
+     * replaces the first (in its place), otherwise it is refused as a duplicate. */
+    char key[32];
+    int kl = snprintf(key, sizeof key, "%u:%u", r->gid, r->sid);
+    vg_strmap_ent_t *dup = vg_strmap_get(&rs->sids, key, (size_t)kl);
+    vg_rule_t *old = dup && dup->val ? rs->rules[(uintptr_t)dup->val - 1] : NULL;
+    if (old && r->rev <= old->rev) {
+        vg_pc_fail(&pc, VG_DIAG_FAILED, "duplicate signature",
+                   "duplicate signature: gid %u sid %u rev %u is already loaded from %s:%u "
+                   "(a later copy replaces it only with a higher rev)",
+                   r->gid, r->sid, old->rev, old->file, old->line);
+        add_diag(rs, &pc, file, line);
+        free(copy);
+        for (uint32_t i = n_pcres; i < rs->n_pcres; i++)
+            pcre2_code_free(rs->pcres[i]);
+        rs->n_pcres = n_pcres;
+        vg_arena_rollback(&rs->arena, mark);
+        return NULL;
+    }
     const char *t = text;
     while (isspace((unsigned char)*t))
         t++;
@@ -524,14 +552,27 @@ const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const c
     r->file = file ? vg_rs_intern(rs, file, strlen(file)) : "";
     r->line = line;
     free(copy);
+    if (r->threshold.track == VG_TRACK_FLOW)
+        rs->n_flow_thresholds++;
+    if (old) { /* the newer rev takes the older one's place (its memory stays in the arena) */
+        char detail[512];
+        snprintf(detail, sizeof detail, "gid %u sid %u rev %u is replaced by rev %u from %s:%u",
+                 old->gid, old->sid, old->rev, r->rev, r->file, r->line);
+        add_diag_raw(rs, old->file, old->line, 0, old->sid, VG_DIAG_SKIPPED,
+                     "replaced by a higher rev", detail);
+        if (old->threshold.track == VG_TRACK_FLOW)
+            rs->n_flow_thresholds--;
+        r->id = old->id;
+        rs->rules[r->id] = r;
+        return r;
+    }
     if (rs->n_rules == rs->cap_rules) {
         rs->cap_rules = rs->cap_rules ? rs->cap_rules * 2 : 1024;
         rs->rules = vg_xrealloc(rs->rules, rs->cap_rules * sizeof(*rs->rules));
     }
     r->id = rs->n_rules;
     rs->rules[rs->n_rules++] = r;
-    if (r->threshold.track == VG_TRACK_FLOW)
-        rs->n_flow_thresholds++;
+    vg_strmap_put(&rs->sids, &rs->perm, key, (size_t)kl)->val = (void *)(uintptr_t)(r->id + 1);
     return r;
 }
 

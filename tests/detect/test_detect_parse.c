@@ -367,6 +367,23 @@ static void test_misc_keywords(void **st)
     assert_null(parse("alert tcp any any -> any any (msg:\"no sid\";)"));
     assert_null(parse("alert tcp any any -> any any (sid:48)"));
     assert_null(parse("alert udp any any -> any any (flags:S; sid:49;)"));
+    /* the same gid and sid twice: a higher rev replaces the first in its place, an equal or
+     * lower one is refused; another gid is another rule */
+    uint32_t n0 = vg_ruleset_count(rs);
+    const vg_rule_t *d1 = parse("alert tcp any any -> any any (msg:\"one\"; sid:60; rev:1;)");
+    assert_non_null(d1);
+    const vg_rule_t *d2 = parse("alert tcp any any -> any any (msg:\"two\"; sid:60; rev:2;)");
+    assert_non_null(d2);
+    assert_int_equal(vg_ruleset_count(rs), n0 + 1);
+    assert_int_equal(d2->id, d1->id);
+    assert_ptr_equal(vg_ruleset_rule(rs, d2->id), d2);
+    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    assert_string_equal(last_diag()->reason, "replaced by a higher rev");
+    assert_null(parse("alert tcp any any -> any any (msg:\"three\"; sid:60; rev:2;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    assert_string_equal(last_diag()->reason, "duplicate signature");
+    assert_non_null(parse("alert tcp any any -> any any (msg:\"gid 3\"; gid:3; sid:60;)"));
+    assert_int_equal(vg_ruleset_count(rs), n0 + 2);
     /* stream_size: side, operator, number */
     r = parse("alert tcp any any -> any any (stream_size:server,<,5; stream_size:either, >= ,10; "
               "stream_size:client,=,7; sid:50;)");

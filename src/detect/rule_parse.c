@@ -517,26 +517,21 @@ const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const c
         if (vg_parse_header(&pc, copy) == 0 && parse_options(&pc, open + 1) == 0)
             finalize(&pc);
     }
-    if (pc.failed) {
-        add_diag(rs, &pc, file, line);
-        free(copy);
-        for (uint32_t i = n_pcres; i < rs->n_pcres; i++)
-            pcre2_code_free(rs->pcres[i]);
-        rs->n_pcres = n_pcres;
-        vg_arena_rollback(&rs->arena, mark);
-        return NULL;
-    }
     /* A second rule with the same gid and sid, as Suricata treats it: with a higher rev it
      * replaces the first (in its place), otherwise it is refused as a duplicate. */
     char key[32];
     int kl = snprintf(key, sizeof key, "%u:%u", r->gid, r->sid);
-    vg_strmap_ent_t *dup = vg_strmap_get(&rs->sids, key, (size_t)kl);
-    vg_rule_t *old = dup && dup->val ? rs->rules[(uintptr_t)dup->val - 1] : NULL;
-    if (old && r->rev <= old->rev) {
-        vg_pc_fail(&pc, VG_DIAG_FAILED, "duplicate signature",
-                   "duplicate signature: gid %u sid %u rev %u is already loaded from %s:%u "
-                   "(a later copy replaces it only with a higher rev)",
-                   r->gid, r->sid, old->rev, old->file, old->line);
+    vg_rule_t *old = NULL;
+    if (!pc.failed) {
+        vg_strmap_ent_t *dup = vg_strmap_get(&rs->sids, key, (size_t)kl);
+        old = dup && dup->val ? rs->rules[(uintptr_t)dup->val - 1] : NULL;
+        if (old && r->rev <= old->rev)
+            vg_pc_fail(&pc, VG_DIAG_FAILED, "duplicate signature",
+                       "duplicate signature: gid %u sid %u rev %u is already loaded from %s:%u "
+                       "(a later copy replaces it only with a higher rev)",
+                       r->gid, r->sid, old->rev, old->file, old->line);
+    }
+    if (pc.failed) {
         add_diag(rs, &pc, file, line);
         free(copy);
         for (uint32_t i = n_pcres; i < rs->n_pcres; i++)

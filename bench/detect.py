@@ -26,6 +26,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus_mix import corpus_mix  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -63,23 +66,7 @@ def main():
         sys.exit("no ET Open rules under %s" % a.corpus)
     out = os.path.join(HERE, "out")
     os.makedirs(out, exist_ok=True)
-    mix = os.path.join(out, "corpus-mix-x%d.pcap" % a.repeat)
-    if not os.path.exists(mix):
-        eth = []
-        for p in sorted(glob.glob(os.path.join(a.corpus, "pcaps", "**", "*.pcap*"), recursive=True)):
-            r = subprocess.run(["capinfos", "-E", "-T", p], capture_output=True, text=True)
-            if "\tether" in r.stdout:
-                eth.append(p)
-        one = os.path.join(out, "corpus-mix-x1.pcap")
-        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", one] + eth, check=True)
-        parts = []
-        for i in range(a.repeat):
-            part = os.path.join(out, "part%d.pcap" % i)
-            subprocess.run(["editcap", "-t", str(i * 86400 * 400), one, part], check=True)
-            parts.append(part)
-        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", mix] + parts, check=True)
-        for p in parts:
-            os.unlink(p)
+    mix = corpus_mix(a.corpus, out, a.repeat)
     tiny = os.path.join(out, "one-packet.pcap")
     subprocess.run(["editcap", "-r", mix, tiny, "1"], check=True)
     srules = []

@@ -22,6 +22,8 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,11 +435,46 @@ static vg_rtable_t *cache_load(const char *cpath, uint64_t key, uint64_t size)
     }
     t->kind = kinds[hd.fmt];
     t->cached = true;
+    utimensat(AT_FDCWD, cpath, NULL, 0); /* recently used: kept by prune() */
     memcpy(t->build, hd.build, sizeof t->build);
     t->build[sizeof t->build - 1] = 0;
 out:
     fclose(f);
     return t;
+}
+
+/* Entries are never stale (content keys) but pile up as the geo files are updated: only the
+ * RT_KEEP most recently used are kept (a hit refreshes an entry's time, see cache_load). */
+#define RT_KEEP 8
+
+static void prune(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct { char name[256]; time_t t; } e[64];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < VG_ARRAY_LEN(e)) {
+        size_t l = strlen(de->d_name);
+        if (strncmp(de->d_name, "geo-", 4) || l < 8 || strcmp(de->d_name + l - 3, ".rt") ||
+            l >= sizeof e[0].name)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, 0) != 0)
+            continue;
+        memcpy(e[n].name, de->d_name, l + 1);
+        e[n++].t = st.st_mtime;
+    }
+    while (n > RT_KEEP) { /* drop the oldest */
+        size_t o = 0;
+        for (size_t i = 1; i < n; i++)
+            if (e[i].t < e[o].t)
+                o = i;
+        unlinkat(dirfd(d), e[o].name, 0);
+        e[o] = e[--n];
+    }
+    closedir(d);
 }
 
 static void cache_store(const char *cpath, uint64_t key, uint64_t size, const vg_rtable_t *t,
@@ -473,6 +510,8 @@ static void cache_store(const char *cpath, uint64_t key, uint64_t size, const vg
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, cpath) != 0)
         unlink(tmp);
+    else
+        prune(dir);
 }
 
 int vg_rtable_load(vg_rtable_t **out, const char *path, char *err, size_t err_len)

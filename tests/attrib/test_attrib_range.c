@@ -171,6 +171,20 @@ static void test_cache(void **st)
     only_cache_file(cpath, (int)sizeof cpath);
     assert_int_equal(truncate(cpath, 40), 0);
     expect_cc(p, "1.0.0.1", "NZ", false);
+    /* entries pile up as files change: only the 8 most recently used are kept */
+    clear_cache();
+    for (int i = 0; i < 11; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "%d,%d,AU\n", 16777216 + i * 256, 16777471 + i * 256);
+        expect_cc(tmp_write(3, text), "1.0.0.1", i == 0 ? "AU" : "??", false);
+    }
+    int n = 0;
+    DIR *d = opendir(cache_sub);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        n += !strncmp(e->d_name, "geo-", 4);
+    closedir(d);
+    assert_int_equal(n, 8);
 }
 
 static void test_iptoasn(void **st)

@@ -99,6 +99,7 @@ enum {
     SSN_HANDSHAKE = 1u << 2,
     SSN_TRACKED = 1u << 3,
     SSN_ENDED = 1u << 4,
+    SSN_PKT_ADDED = 1u << 5, /* the packet being processed gave data to reassembly */
 };
 
 struct vg_tcp_session {

@@ -60,7 +60,10 @@ typedef struct app_flow {
      * acknowledged) is inspected when ready (raw_window), then consumed. */
     struct {
         vg_buf_t b;           /* bytes from stream offset off on (at most RAW_MAX) */
-        uint64_t off;         /* the raw progress: stream offset of b.data[0] */
+        uint64_t off;         /* stream offset of b.data[0]: the raw progress when pre is empty */
+        vg_buf_t pre;         /* bytes before the last gap, not inspected yet (the peer
+                               * acknowledged them, or the flow ends): inspected with the next
+                               * window, as a window of their own */
         bool trigger;         /* the parser completed a transaction on this side */
     } raw[2];
 } app_flow_t;
@@ -596,7 +599,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
      * thread; every field a packet uses is assigned on every call. */
     static _Thread_local vg_detect_input_t in;
     in.pkt = p;
-    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque;
+    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque && !w->pseudo;
     in.buf[VG_DBUF_PAYLOAD] = pay ? p->payload : NULL;
     in.len[VG_DBUF_PAYLOAD] = pay ? p->payload_len : 0;
     bool st = win && win_len && !opaque;
@@ -698,13 +701,29 @@ static void raw_add(worker_t *w, app_flow_t *a, int role, const uint8_t *d, size
     raw_gauge(w);
 }
 
-/* len bytes of role are lost: what waits before them is given up (partial: Suricata would still
- * inspect it up to the gap), and the raw progress moves past the gap. */
+/* len bytes of role are lost: what waits before them becomes the role's pre-gap bytes,
+ * inspected with its next window (as Suricata inspects up to a gap, then after it); bytes still
+ * waiting before an earlier gap are given up then (counted). */
 static void raw_gap(worker_t *w, app_flow_t *a, int role, size_t len)
 {
-    raw_drop(w, a->raw[role].b.len);
-    raw_consume(w, a, role, a->raw[role].b.len);
-    a->raw[role].off += len;
+    vg_buf_t *pre = &a->raw[role].pre, *b = &a->raw[role].b;
+    raw_drop(w, pre->len);
+    w->raw_memuse -= pre->len;
+    pre->len = 0;
+    vg_buf_t t = *pre;
+    *pre = *b;
+    *b = t;
+    a->raw[role].off += pre->len + len;
+    raw_gauge(w);
+}
+
+/* The pre-gap bytes of role were inspected. */
+static void raw_pre_done(worker_t *w, app_flow_t *a, int role)
+{
+    w->raw_memuse -= a->raw[role].pre.len;
+    vg_buf_fini(&a->raw[role].pre);
+    vg_buf_init(&a->raw[role].pre, 0);
+    raw_gauge(w);
 }
 
 /* The raw window of role to inspect with a packet of that role, or 0 when it is not ready: the
@@ -714,20 +733,56 @@ static void raw_gap(worker_t *w, app_flow_t *a, int role, size_t len)
  * took the session out of ESTABLISHED; or when at least RAW_CHUNK acknowledged bytes wait.
  * A flow whose protocol detection failed is not ready sooner: Suricata gives up detection only
  * after much more data (its bail-out sizes), which is not modelled. */
-static size_t raw_window(const vg_flow_t *f, const app_flow_t *a, int role, bool flow_end)
+static size_t raw_window(const vg_flow_t *f, const app_flow_t *a, int role, bool flow_end,
+                         bool *pre_ready)
 {
     const vg_buf_t *b = &a->raw[role].b;
-    if (!b->len || !f->tcp)
+    size_t pre = a->raw[role].pre.len;
+    *pre_ready = false;
+    if ((!b->len && !pre) || !f->tcp)
         return 0;
+    *pre_ready = pre > 0;
     if (flow_end)
         return b->len;
     uint64_t acked = vg_stream_acked(f->tcp, role), off = a->raw[role].off;
-    if (acked <= off)
-        return 0;
-    size_t n = (size_t)VG_MIN(acked - off, (uint64_t)b->len);
-    if (a->raw[role].trigger || vg_stream_closing(f->tcp) || n >= RAW_CHUNK)
+    size_t n = acked > off ? (size_t)VG_MIN(acked - off, (uint64_t)b->len) : 0;
+    if (a->raw[role].trigger || vg_stream_closing(f->tcp) || n + pre >= RAW_CHUNK)
         return n;
+    *pre_ready = false;
     return 0;
+}
+
+/* Inspects role's ready windows (bytes before a gap, then the window after it) with packet p
+ * (the flow-end pseudo packet when w->pseudo), then moves the raw progress past them. The first
+ * inspection also sees p's payload; a second one (after a gap) only payload-list rules on the
+ * window, so that header rules do not alert twice for one packet. Partial: a rule matching on
+ * both sides of a gap alerts twice on that packet. */
+static void raw_inspect(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_packet_t *p, int dir,
+                        int role, bool opaque, bool est, bool flow_end)
+{
+    bool pre;
+    size_t win = raw_window(f, a, role, flow_end, &pre);
+    bool was_pseudo = w->pseudo;
+    if (pre) {
+        detect_packet(w, f, p, dir, opaque, est, (const uint8_t *)a->raw[role].pre.data,
+                      a->raw[role].pre.len);
+        if (f->app != a)
+            return;
+        raw_pre_done(w, a, role);
+        if (!win)
+            goto done;
+        w->pseudo = true;
+    }
+    detect_packet(w, f, p, dir, opaque, est, win ? (const uint8_t *)a->raw[role].b.data : NULL,
+                  win);
+    w->pseudo = was_pseudo;
+    if (f->app != a)
+        return;
+    if (win)
+        raw_consume(w, a, role, win);
+done:
+    if (win || pre)
+        a->raw[role].trigger = false;
 }
 
 /* --- feeding --- */
@@ -1019,13 +1074,10 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
         /* TCP on an established session: the raw window of the packet's role, if ready */
         app_flow_t *a = f->app;
         int role = f->tcp && vg_stream_is_reversed(f->tcp) ? !dir : dir;
-        size_t win = a && est && p->proto == 6 && !opaque ? raw_window(f, a, role, false) : 0;
-        detect_packet(w, f, p, dir, opaque, est, win ? (const uint8_t *)a->raw[role].b.data : NULL,
-                      win);
-        if (win && f->app == a) {
-            raw_consume(w, a, role, win);
-            a->raw[role].trigger = false;
-        }
+        if (a && est && p->proto == 6 && !opaque)
+            raw_inspect(w, f, a, p, dir, role, opaque, est, false);
+        else
+            detect_packet(w, f, p, dir, opaque, est, NULL, 0);
     }
     w->cur_pkt = NULL;
 }
@@ -1048,9 +1100,9 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
         log_txs(w, f, a, true);
         /* What each role kept and did not inspect yet: one last inspection without a packet
          * (Suricata's "stream (flow timeout)" pseudo packet), header fields from the flow. */
-        for (int role = 0; role < 2 && w->detect && f->tcp; role++) {
-            size_t win = raw_window(f, a, role, true);
-            if (!win || f->app != a)
+        for (int role = 0; role < 2 && w->detect && f->tcp && f->app == a; role++) {
+            bool pre;
+            if (!raw_window(f, a, role, true, &pre) && !pre)
                 continue;
             int dir = vg_stream_is_reversed(f->tcp) ? !role : role;
             vg_packet_t ph;
@@ -1058,13 +1110,13 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
             ph.ts = f->last;
             ph.tcp_flags = VG_TCP_ACK; /* as Suricata's pseudo packet */
             w->pseudo = true;
-            detect_packet(w, f, &ph, dir, false, flow_established(f),
-                          (const uint8_t *)a->raw[role].b.data, win);
+            raw_inspect(w, f, a, &ph, dir, role, false, flow_established(f), true);
             w->pseudo = false;
         }
         for (int role = 0; role < 2; role++) {
-            w->raw_memuse -= a->raw[role].b.len;
+            w->raw_memuse -= a->raw[role].b.len + a->raw[role].pre.len;
             vg_buf_fini(&a->raw[role].b);
+            vg_buf_fini(&a->raw[role].pre);
         }
         raw_gauge(w);
         if (a->state && a->ops->state_free)

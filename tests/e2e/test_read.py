@@ -632,6 +632,28 @@ def case_raw_stream_flow_end():
     assert _raw_alerts(d) == [(None, 9100044)], _raw_alerts(d)
 
 
+def case_raw_stream_gap():
+    """Bytes before a gap are inspected as a window of their own, then the bytes after it.
+    First capture: 10 client bytes are never seen and the server's ACK declares the gap; the
+    client's FIN (packet 8) makes the windows ready: EVIL before the gap and bbbb after it, both
+    at packet 8 as Suricata 7.0.10 does. (Suricata also raises bbbb again at packet 10, the
+    client's last ACK: a re-inspection after the gap that Vigil does not make.) Second capture:
+    nothing acknowledged, the gap is declared at flow end, both found there, as Suricata."""
+    rules = _tcp_rules("rawgap.rules", 9100049, 'content:"EVIL";', 'content:"bbbb";')
+    c = P.TcpConv("10.1.1.1", 40020, "10.2.2.2", 9999, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"aaEVILaa")
+    c.cseq += 10  # lost
+    c.send(True, b"bbbb").send(False, b"ok").send(True, b"zz").close()
+    d = read_packets("rawgap", c.pkts, rules)
+    assert _raw_alerts(d) == [(8, 9100049), (8, 9100050)], _raw_alerts(d)
+    c = P.TcpConv("10.1.1.1", 40021, "10.2.2.2", 9999, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"aaEVILaa")
+    c.cseq += 10
+    c.send(True, b"bbbb")
+    d = read_packets("rawgap2", c.pkts, rules)
+    assert _raw_alerts(d) == [(None, 9100049), (None, 9100050)], _raw_alerts(d)
+
+
 def case_raw_stream_ready():
     """When a window is ready with a parser on the flow. Suricata 7.0.10 on these captures:
     HTTP, the first request complete (a transaction done on that side) makes the client's window
@@ -639,7 +661,9 @@ def case_raw_stream_ready():
     there, and GET (depth 3) both on packet 4's payload and in that window; the second request's
     completion makes the window ready again at the client's FIN, 9. Then a POST body in 1,000-byte
     segments, each acknowledged: the window is ready once 2,560 acknowledged bytes wait (packet
-    11), not at packet 9 whose payload holds EVIL."""
+    11), not at packet 9 whose payload holds EVIL. Suricata draws its chunk size at random within
+    10% of 2,560 (stream.reassembly.randomize-chunk-size): the acknowledged bytes here (about
+    2,050 at packet 9, 3,050 at 11) are outside that band, so its answer does not vary."""
     rules = _tcp_rules("rawready.rules", 9100046, 'content:"EVIL";', 'content:"GET"; depth:3;',
                        'content:"POST"; depth:4;')
     c = P.TcpConv("10.1.1.1", 40005, "10.2.2.2", 80, ts=1_700_000_000_000_000).handshake()

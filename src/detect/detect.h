@@ -159,7 +159,7 @@ enum {
     VG_DIN_ESTABLISHED = 1u << 1,
     VG_DIN_TOSERVER = 1u << 2,  /* packet direction */
     VG_DIN_TOCLIENT = 1u << 3,
-    VG_DIN_STREAM = 1u << 4,    /* `stream` holds reassembled data */
+    VG_DIN_STREAM = 1u << 4,    /* `stream` holds a raw-stream window (reassembled data) */
     /* vg_detect_tx() with in_tc: an earlier call for the same transaction with in_tc NULL
      * already inspected its to-server side, with the same request buffers, flow flags
      * (established) and application protocol. Rules that see nothing else are not verified on
@@ -173,8 +173,15 @@ enum {
     /* this packet's data decided its own direction's protocol (dir_proto[]): rules on one
      * direction's protocol (app-layer-protocol:X,to_server / to_client) are judged there */
     VG_DIN_DIR_PROTO_DONE = 1u << 7,
+    /* the packet's payload went into a tracked TCP stream (Suricata's PKT_STREAM_ADD): payload
+     * lists inspect it only for VG_RULE_REQ_PACKET rules; the others see its bytes in a later
+     * raw-stream window */
+    VG_DIN_STREAM_ADD = 1u << 8,
+    /* no packet: the flow-end inspection of a raw-stream window (Suricata's flow timeout pseudo
+     * packet); only rules with a payload list are considered */
+    VG_DIN_PSEUDO = 1u << 9,
     /* stream_size[] holds the TCP session's byte counts (stream_size keyword) */
-    VG_DIN_STREAM_SIZE = 1u << 8,
+    VG_DIN_STREAM_SIZE = 1u << 10,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

@@ -27,6 +27,7 @@ typedef struct pf_slot {
     uint32_t *pos;           /* prefilter index -> position in the group */
     const vg_rule_t **rules; /* what the prefilter was built over */
     bool ts_stable;          /* transaction slots: every rule is TXF_TS_STABLE and to_server */
+    bool has_pkt_only;       /* some rule is VG_RULE_REQ_PACKET (sees payloads beside a window) */
 } pf_slot_t;
 
 /* Transaction rules: per position. TXF_TS_STABLE: the rule sees only request buffers that no
@@ -152,6 +153,8 @@ struct vg_detect_ctx {
     uint64_t *mark;          /* candidate bitset over group positions */
     uint32_t mark_lo, mark_hi; /* words touched since the last finish */
     const vg_packet_t *pre;  /* packet for the port pre-check of packet rules, or NULL */
+    bool pkt_only;           /* scan_slot keeps only VG_RULE_REQ_PACKET rules: the payload
+                              * scan beside a raw-stream window */
     uint32_t *cand;          /* max_group entries */
     uint32_t *scan;          /* max_group entries: prefilter output */
     uint8_t *tx_done;        /* per position: already alerted in this tx */
@@ -573,6 +576,8 @@ static int add_slot(group_t *g, int buf, const uint32_t *pos, uint32_t n, const 
     for (uint32_t i = 0; i < n; i++) {
         sl->pos[i] = pos[i];
         sl->rules[i] = g->rules[pos[i]];
+        if (sl->rules[i]->flags & VG_RULE_REQ_PACKET)
+            sl->has_pkt_only = true;
     }
     if (what) /* NULL: a slot without prefilter (every rule a candidate) */
         build_slot(sl, buf, cache_dir, what);
@@ -1186,6 +1191,8 @@ static void scan_slot(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, 
     for (size_t i = 0; i < k; i++) {
         if (c->pre && !ports_ok(s->rules[c->scan[i]], c->pre))
             continue;
+        if (c->pkt_only && !(s->rules[c->scan[i]]->flags & VG_RULE_REQ_PACKET))
+            continue;
         mark_pos(c, n, s->pos[c->scan[i]]);
     }
 }
@@ -1316,6 +1323,14 @@ static vg_flowvars_t *fv_for(vg_detect_ctx_t *c, const vg_rule_t *r, vg_flowvars
     return c->fv_make(user);
 }
 
+static bool uses_buf(const vg_rule_t *r, unsigned buf)
+{
+    for (uint32_t i = 0; i < r->n_lists; i++)
+        if (r->lists[i].buf == buf)
+            return true;
+    return false;
+}
+
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user)
 {
@@ -1348,11 +1363,11 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         for (uint32_t i = 0; i < grp->n_v6; i++)
             mark_pos(c, &n, grp->v6[i]);
     }
-    /* In-order TCP data usually arrives as exactly this packet's payload: the same bytes give
-     * the same candidates, so they are scanned once (both are still inspected in full). */
-    bool stream_is_payload = in->stream && in->buf[VG_DBUF_PAYLOAD] &&
-                             in->stream_len == in->len[VG_DBUF_PAYLOAD] &&
-                             memcmp(in->stream, in->buf[VG_DBUF_PAYLOAD], in->stream_len) == 0;
+    /* As Suricata's stream prefilter: with a raw-stream window, the window is scanned, and the
+     * payload only for the rules that inspect it beside a window (VG_RULE_REQ_PACKET); else the
+     * payload. Another rule whose pattern is only in the payload is then not a candidate: the
+     * window that will hold this packet's bytes finds it later. */
+    bool win = in->stream && in->stream_len;
     int pick[4], n_pick = 0; /* the payload slots that apply to this packet */
     bool ts = in->flow & VG_DIN_TOSERVER, tc = in->flow & VG_DIN_TOCLIENT;
     /* Without data and without literal-less payload rules, no payload slot can add a candidate
@@ -1373,10 +1388,13 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         const pf_slot_t *sl = &grp->slots[pick[s]];
         if (!in->len[VG_DBUF_PAYLOAD] && !in->stream_len)
             scan_slot(c, sl, (const uint8_t *)"", 0, &n, false); /* its "always" rules */
-        if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD])
-            scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n, false);
-        if (in->stream && in->stream_len && !stream_is_payload)
+        if (win)
             scan_slot(c, sl, in->stream, in->stream_len, &n, false);
+        if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD] && (!win || sl->has_pkt_only)) {
+            c->pkt_only = win;
+            scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n, false);
+            c->pkt_only = false;
+        }
     }
     c->pre = NULL;
     finish_candidates(c, n);
@@ -1393,6 +1411,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     }
     for (uint32_t i = 0; i < n; i++) {
         const vg_rule_t *r = grp->rules[c->cand[i]];
+        if ((in->flow & VG_DIN_PSEUDO) && !uses_buf(r, VG_DBUF_PAYLOAD))
+            continue;
         if (!eval_one(c, r, use))
             continue;
         vg_flowvars_t *nfv = fv_for(c, r, fv, user);
@@ -1415,14 +1435,6 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
             cb(user, r, dir);
         }
     }
-}
-
-static bool uses_buf(const vg_rule_t *r, unsigned buf)
-{
-    for (uint32_t i = 0; i < r->n_lists; i++)
-        if (r->lists[i].buf == buf)
-            return true;
-    return false;
 }
 
 /* The rule's flow direction against the input's (a cheap early reject, the same test as the

@@ -114,11 +114,16 @@ static bool eval_list(vg_detect_thread_t *t, const vg_rule_t *r, const vg_rule_l
                       const vg_detect_input_t *in, uint64_t *vars)
 {
     if (l->buf == VG_DBUF_PAYLOAD) {
-        bool pkt = !(r->flags & VG_RULE_TCP_STREAM) && !(r->flow & VG_RFLOW_ONLY_STREAM);
-        bool stream = !(r->flags & VG_RULE_TCP_PKT) && !(r->flow & VG_RFLOW_NO_STREAM);
-        if (pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars))
+        /* a packet whose data went into the stream: its payload is for the rules that require
+         * the packet (the others see those bytes in a raw-stream window), as Suricata skips
+         * SIG_FLAG_REQUIRE_STREAM-only rules on PKT_STREAM_ADD packets */
+        bool pkt = !(r->flags & VG_RULE_TCP_STREAM) && !(r->flow & VG_RFLOW_ONLY_STREAM) &&
+                   (!(in->flow & VG_DIN_STREAM_ADD) || (r->flags & VG_RULE_REQ_PACKET));
+        bool stream = !(r->flags & VG_RULE_PKT_ONLY);
+        /* the raw-stream window first, then the packet's payload, as Suricata */
+        if (stream && in->stream && eval_on(t, l, in->stream, in->stream_len, vars))
             return true;
-        return stream && in->stream && eval_on(t, l, in->stream, in->stream_len, vars);
+        return pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars);
     }
     if (eval_on(t, l, in->buf[l->buf], in->len[l->buf], vars))
         return true;

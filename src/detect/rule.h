@@ -52,6 +52,13 @@ enum {
     VG_RULE_PD_DIR = 1u << 10,    /* app-layer-protocol per direction with nothing to inspect:
                                    * judged when a direction's own protocol is decided */
     VG_RULE_CAPTURES = 1u << 11,  /* a pcre stores captures into flow variables */
+    /* TCP payload inspection as Suricata's SIG_FLAG_REQUIRE_PACKET/STREAM: PKT_ONLY rules
+     * (tcp-pkt, flow:no_stream, dsize) see only packet payloads, never a raw-stream window;
+     * REQ_PACKET rules (those, and rules with a payload content anchored by depth/offset/
+     * startswith) see the payload of a packet whose data went into the stream too; the others
+     * see such a packet's bytes only in a raw-stream window (VG_DIN_STREAM_ADD). */
+    VG_RULE_PKT_ONLY = 1u << 12,
+    VG_RULE_REQ_PACKET = 1u << 13,
     VG_RULE_TX_PER_DIR = 1u << 9, /* a transaction rule that matches at most once per direction
                                    * (ssl_version: each side's own version), not once per tx */
 };

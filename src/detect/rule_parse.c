@@ -385,9 +385,20 @@ static int finalize(vg_pctx_t *pc)
             const vg_sm_t *sm = &l->sm[k];
             if (sm->type == VG_SM_CONTENT && (sm->u.content.flags & VG_CT_FAST_PATTERN))
                 r->flags |= VG_RULE_HAS_FP;
+            if (o->buf == VG_DBUF_PAYLOAD && sm->type == VG_SM_CONTENT &&
+                (sm->u.content.flags & (VG_CT_DEPTH | VG_CT_OFFSET | VG_CT_STARTSWITH |
+                                        VG_CT_DEPTH_VAR | VG_CT_OFFSET_VAR)))
+                r->flags |= VG_RULE_REQ_PACKET;
         }
     }
     r->n_pm = s->n_pm;
+    for (uint32_t i = 0; i < s->n_pm; i++)
+        if (s->pm[i].type == VG_PM_DSIZE)
+            r->flags |= VG_RULE_PKT_ONLY;
+    if ((r->flags & VG_RULE_TCP_PKT) || (r->flow & VG_RFLOW_NO_STREAM))
+        r->flags |= VG_RULE_PKT_ONLY;
+    if (r->flags & VG_RULE_PKT_ONLY)
+        r->flags |= VG_RULE_REQ_PACKET;
     r->pm = vg_arena_dup(&rs->arena, s->pm, s->n_pm * sizeof(*s->pm));
     for (uint32_t i = 0; i < s->n_pm && r->n_lists == 0; i++)
         if (s->pm[i].type == VG_PM_APP_PROTO)

@@ -81,13 +81,14 @@ typedef struct worker {
     unsigned n_fv_remap;
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_evid_ctx_t *evid;          /* NULL without evidence capture */
-    vg_buf_t chunk;
+    uint64_t raw_memuse;     /* bytes kept for raw-stream inspection (worker_app.c) */
+    uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
+    bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */
     vg_buf_t fast_line;      /* scratch for one fast.log line */
     vg_buf_t traffic;        /* scratch: the "traffic" object of an alert or flow event */
     bool traffic_set;        /* wapp_flow_end left the ending flow's object in traffic */
     vg_buf_t metadata;       /* scratch: the "metadata" object (flow variables) likewise */
-    bool metadata_set;          /* stream bytes delivered while processing the current packet */
-    int chunk_dir;
+    bool metadata_set;
     const vg_app_ops_t *cur_ops; /* transaction being inspected (alerts log its object) */
     void *cur_tx;
     uint64_t cur_tx_id;

@@ -55,6 +55,17 @@ typedef struct app_flow {
                                * the packet being processed (VG_DIN_DIR_PROTO_DONE) */
     uint16_t probe_len[2];
     uint8_t probe[2][PROBE_MAX];
+    /* Raw-stream inspection, per TCP role (0 client, 1 server), as Suricata's IDS mode: the
+     * delivered bytes from the role's raw progress on. A window of them (up to what the peer
+     * acknowledged) is inspected when ready (raw_window), then consumed. */
+    struct {
+        vg_buf_t b;           /* bytes from stream offset off on (at most RAW_MAX) */
+        uint64_t off;         /* stream offset of b.data[0]: the raw progress when pre is empty */
+        vg_buf_t pre;         /* bytes before the last gap, not inspected yet (the peer
+                               * acknowledged them, or the flow ends): inspected with the next
+                               * window, as a window of their own */
+        bool trigger;         /* the parser completed a transaction on this side */
+    } raw[2];
 } app_flow_t;
 
 static app_flow_t *app_of(vg_flow_t *f)
@@ -109,7 +120,8 @@ static bool flow_passed(const vg_flow_t *f)
     return a && a->passed;
 }
 
-enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_MEMUSE, A_MEMCAP, A_N };
+enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_MEMUSE, A_MEMCAP, A_RAW_MEMUSE,
+       A_RAW_DROPPED, A_N };
 static const char *a_names[A_N];
 static const char *a_sorted[A_N];
 static size_t a_n;
@@ -137,6 +149,8 @@ const vg_stats_table_t *wapp_stats_table(void)
     a_names[A_FAILED] = "app_layer.flow.failed_tcp";
     a_names[A_MEMUSE] = "app_layer.memuse";          /* gauge */
     a_names[A_MEMCAP] = "app_layer.memcap_exceeded"; /* flows left unparsed */
+    a_names[A_RAW_MEMUSE] = "detect.raw_stream.memuse";       /* gauge: bytes kept */
+    a_names[A_RAW_DROPPED] = "detect.raw_stream.bytes_dropped"; /* never in a window */
     for (size_t i = 0; i < A_N; i++)
         if (a_names[i])
             a_sorted[a_n++] = a_names[i];
@@ -262,6 +276,7 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
             if (tx && !o->tx_side_done(tx, VG_DIR_TOSERVER))
                 break;
             if (tx) {
+                a->raw[VG_DIR_TOSERVER].trigger = true; /* as libhtp's request-complete callback */
                 if (a->ts_gen != w->detect_gen || !flow_established(f)) {
                     a->ts_same_from = a->next_req + !flow_established(f);
                     a->ts_gen = w->detect_gen;
@@ -276,6 +291,8 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
         if (tx) {
             if (!o->tx_complete(tx, flow_end))
                 break;
+            if (o->tx_side_done) /* HTTP: as libhtp's response-complete callback */
+                a->raw[VG_DIR_TOCLIENT].trigger = true;
             detect_tx(w, f, o, tx, a->next_log,
                       o->tx_side_done && w->detect && a->next_log < a->next_req &&
                           a->next_log >= a->ts_same_from && a->ts_gen == w->detect_gen
@@ -579,7 +596,7 @@ static bool payload_encrypted(const vg_flow_t *f)
  * found, before the stream stage processed it (Suricata sets FLOW_PKT_ESTABLISHED before stream
  * processing): the ACK that completes the handshake is not yet "established". */
 static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir, bool opaque,
-                          bool est)
+                          bool est, const uint8_t *win, size_t win_len)
 {
     if (f && flow_passed(f))
         return;
@@ -587,13 +604,15 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
      * thread; every field a packet uses is assigned on every call. */
     static _Thread_local vg_detect_input_t in;
     in.pkt = p;
-    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque;
+    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque && !w->pseudo;
     in.buf[VG_DBUF_PAYLOAD] = pay ? p->payload : NULL;
     in.len[VG_DBUF_PAYLOAD] = pay ? p->payload_len : 0;
-    bool st = w->chunk.len && !opaque;
-    in.stream = st ? (const uint8_t *)w->chunk.data : NULL;
-    in.stream_len = st ? (uint32_t)VG_MIN(w->chunk.len, UINT32_MAX) : 0;
-    in.flow = st ? VG_DIN_STREAM : 0;
+    bool st = win && win_len && !opaque;
+    in.stream = st ? win : NULL;
+    in.stream_len = st ? (uint32_t)VG_MIN(win_len, UINT32_MAX) : 0;
+    in.flow = (st ? VG_DIN_STREAM : 0) | (w->pseudo ? VG_DIN_PSEUDO : 0);
+    if (pay && p->payload_len && p->proto == 6 && f && f->tcp && vg_stream_pkt_added(f->tcp))
+        in.flow |= VG_DIN_STREAM_ADD;
     if (f && f->tcp && vg_stream_is_tracked(f->tcp)) {
         in.flow |= VG_DIN_STREAM_SIZE;
         in.stream_size[0] = vg_stream_size(f->tcp, VG_STREAM_CLIENT);
@@ -626,6 +645,154 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     in.buf[VG_DBUF_PAYLOAD] = NULL;
     in.stream = NULL;
     in.fv = NULL;
+}
+
+/* --- raw-stream inspection --- */
+
+/* Suricata's stream.reassembly.toserver/toclient-chunk-size (default 2560): with a parser on the
+ * flow, a role's acknowledged bytes are inspected once at least this many wait. */
+#define RAW_CHUNK 2560u
+/* Bytes kept per role for raw inspection (the former per-packet stream chunk's bound); older
+ * bytes are given up first and counted in detect.raw_stream.bytes_dropped. All roles of a worker
+ * together keep at most its share of stream.memcap (raw_memcap); beyond, a role's window is
+ * given up (counted likewise). */
+#define RAW_MAX (1u << 20)
+
+static void raw_gauge(worker_t *w)
+{
+    if (a_map[A_RAW_MEMUSE] != SIZE_MAX)
+        w->app_counters[a_map[A_RAW_MEMUSE]] = w->raw_memuse;
+}
+
+static void raw_drop(worker_t *w, size_t n)
+{
+    if (n && a_map[A_RAW_DROPPED] != SIZE_MAX)
+        w->app_counters[a_map[A_RAW_DROPPED]] += n;
+}
+
+/* The first n kept bytes of role are done with (inspected or given up). */
+static void raw_consume(worker_t *w, app_flow_t *a, int role, size_t n)
+{
+    vg_buf_t *b = &a->raw[role].b;
+    n = VG_MIN(n, b->len);
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+    a->raw[role].off += n;
+    w->raw_memuse -= n;
+    if (!b->len && b->cap > 4 * RAW_CHUNK) { /* a burst's buffer is not kept for the flow's life */
+        vg_buf_fini(b);
+        vg_buf_init(b, 0);
+    }
+    raw_gauge(w);
+}
+
+/* Bytes of role delivered in order by the stream stage. */
+static void raw_add(worker_t *w, app_flow_t *a, int role, const uint8_t *d, size_t n)
+{
+    vg_buf_t *b = &a->raw[role].b;
+    if (w->raw_memcap && w->raw_memuse + n > w->raw_memcap) {
+        /* over the worker's share of stream.memcap: this role's window is given up */
+        raw_drop(w, b->len + n);
+        raw_consume(w, a, role, b->len);
+        a->raw[role].off += n;
+        return;
+    }
+    if (b->len + n > RAW_MAX) {
+        size_t over = b->len + n - RAW_MAX;
+        size_t old = VG_MIN(over, b->len);
+        raw_drop(w, over);
+        raw_consume(w, a, role, old);
+        a->raw[role].off += over - old; /* the rest of the excess comes from d */
+        d += over - old;
+        n -= over - old;
+    }
+    vg_buf_append(b, d, n);
+    w->raw_memuse += n;
+    raw_gauge(w);
+}
+
+/* len bytes of role are lost: what waits before them becomes the role's pre-gap bytes,
+ * inspected with its next window (as Suricata inspects up to a gap, then after it); bytes still
+ * waiting before an earlier gap are given up then (counted). */
+static void raw_gap(worker_t *w, app_flow_t *a, int role, size_t len)
+{
+    vg_buf_t *pre = &a->raw[role].pre, *b = &a->raw[role].b;
+    raw_drop(w, pre->len);
+    w->raw_memuse -= pre->len;
+    pre->len = 0;
+    vg_buf_t t = *pre;
+    *pre = *b;
+    *b = t;
+    a->raw[role].off += pre->len + len;
+    raw_gauge(w);
+}
+
+/* The pre-gap bytes of role were inspected. */
+static void raw_pre_done(worker_t *w, app_flow_t *a, int role)
+{
+    w->raw_memuse -= a->raw[role].pre.len;
+    vg_buf_fini(&a->raw[role].pre);
+    vg_buf_init(&a->raw[role].pre, 0);
+    raw_gauge(w);
+}
+
+/* The raw window of role to inspect with a packet of that role, or 0 when it is not ready: the
+ * kept bytes up to what the peer acknowledged (all of them at flow end). Ready as Suricata 7.0.10
+ * behaves on generated captures (tests/e2e/test_read.py, cases raw_stream_*): at flow end; when
+ * the parser completed a transaction on that side (HTTP request or response); once a FIN or RST
+ * took the session out of ESTABLISHED; or when at least RAW_CHUNK acknowledged bytes wait.
+ * A flow whose protocol detection failed is not ready sooner: Suricata gives up detection only
+ * after much more data (its bail-out sizes), which is not modelled. */
+static size_t raw_window(const vg_flow_t *f, const app_flow_t *a, int role, bool flow_end,
+                         bool *pre_ready)
+{
+    const vg_buf_t *b = &a->raw[role].b;
+    size_t pre = a->raw[role].pre.len;
+    *pre_ready = false;
+    if ((!b->len && !pre) || !f->tcp)
+        return 0;
+    *pre_ready = pre > 0;
+    if (flow_end)
+        return b->len;
+    uint64_t acked = vg_stream_acked(f->tcp, role), off = a->raw[role].off;
+    size_t n = acked > off ? (size_t)VG_MIN(acked - off, (uint64_t)b->len) : 0;
+    if (a->raw[role].trigger || vg_stream_closing(f->tcp) || n + pre >= RAW_CHUNK)
+        return n;
+    *pre_ready = false;
+    return 0;
+}
+
+/* Inspects role's ready windows (bytes before a gap, then the window after it) with packet p
+ * (the flow-end pseudo packet when w->pseudo), then moves the raw progress past them. The first
+ * inspection also sees p's payload; a second one (after a gap) only payload-list rules on the
+ * window, so that header rules do not alert twice for one packet. Partial: a rule matching on
+ * both sides of a gap alerts twice on that packet. */
+static void raw_inspect(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_packet_t *p, int dir,
+                        int role, bool opaque, bool est, bool flow_end)
+{
+    bool pre;
+    size_t win = raw_window(f, a, role, flow_end, &pre);
+    bool was_pseudo = w->pseudo;
+    if (pre) {
+        detect_packet(w, f, p, dir, opaque, est, (const uint8_t *)a->raw[role].pre.data,
+                      a->raw[role].pre.len);
+        if (f->app != a)
+            return;
+        raw_pre_done(w, a, role);
+        if (!win)
+            goto done;
+        w->pseudo = true;
+    }
+    detect_packet(w, f, p, dir, opaque, est, win ? (const uint8_t *)a->raw[role].b.data : NULL,
+                  win);
+    w->pseudo = was_pseudo;
+    if (f->app != a)
+        return;
+    if (win)
+        raw_consume(w, a, role, win);
+done:
+    if (win || pre)
+        a->raw[role].trigger = false;
 }
 
 /* --- feeding --- */
@@ -757,9 +924,11 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
 static void cb_data(void *user, int dir, const uint8_t *d, size_t n)
 {
     worker_t *w = user;
-    /* Keep what this packet made available in its own direction for stream inspection. */
-    if (w->detect && w->cur_pkt && dir == w->cur_dir && w->chunk.len < (1u << 20))
-        vg_buf_append(&w->chunk, d, n);
+    /* dir is the TCP role here: kept for that role's raw-stream inspection, up to where the
+     * flow's data turns encrypted (as Suricata stops raw reassembly there; what was kept before
+     * is still inspected at flow end) */
+    if (w->detect && !payload_encrypted(w->cur_flow))
+        raw_add(w, app_of(w->cur_flow), dir, d, n);
     on_data(w, w->cur_flow, dir, d, n);
 }
 
@@ -767,6 +936,9 @@ static void cb_gap(void *user, int dir, size_t len)
 {
     worker_t *w = user;
     app_flow_t *a = w->cur_flow->app;
+    if (w->detect && w->cur_flow->proto == 6)
+        raw_gap(w, app_of(w->cur_flow), dir, len);
+    a = w->cur_flow->app;
     if (a && a->state && a->ops->gap) {
         a->ops->gap(a->state, dir, len);
         mem_refresh(w, a);
@@ -788,6 +960,7 @@ void wapp_init(worker_t *w)
     sc.ssn_memcap = vg_config_uint(cfg, "stream.session-memcap") / nw;
     sc.reassembly_depth = (uint32_t)VG_MIN(vg_config_uint(cfg, "stream.reassembly.depth"), UINT32_MAX);
     w->stream = vg_stream_ctx_new(&sc);
+    w->raw_memcap = sc.memcap;
     vg_app_config_defaults(&w->app_cfg);
     w->app_cfg.http_request_body_limit =
         (uint32_t)vg_config_uint(cfg, "app-layer.protocols.http.request-body-limit");
@@ -806,7 +979,6 @@ void wapp_init(worker_t *w)
     }
     if (w->detect && w->run->opts->attrib)
         w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
-    vg_buf_init(&w->chunk, 0);
     vg_buf_init(&w->fast_line, 256);
 }
 
@@ -880,7 +1052,6 @@ void wapp_fini(worker_t *w)
     free(w->app_counters);
     vg_detect_ctx_free(w->detect);
     vg_attrib_ctx_free(w->attrib);
-    vg_buf_fini(&w->chunk);
     vg_buf_fini(&w->fast_line);
     vg_buf_fini(&w->traffic);
     vg_buf_fini(&w->metadata);
@@ -892,7 +1063,6 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     w->cur_pkt = p;
     w->cur_dir = dir;
     bool opaque = w->detect && payload_encrypted(f);
-    vg_buf_reset(&w->chunk);
     app_flow_t *ta = f->app;
     if (ta && ta->tag_metric != VG_TAG_NONE)
         tagged_packet(w, f, ta, p, dir);
@@ -909,8 +1079,16 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     } else if (p->proto == 17 && p->payload_len && !(p->flags & VG_PKT_INVALID)) {
         on_data(w, f, dir, p->payload, p->payload_len);
     }
-    if (w->detect)
-        detect_packet(w, f, p, dir, opaque, p->proto == 6 ? was_established : flow_established(f));
+    if (w->detect) {
+        bool est = p->proto == 6 ? was_established : flow_established(f);
+        /* TCP on an established session: the raw window of the packet's role, if ready */
+        app_flow_t *a = f->app;
+        int role = f->tcp && vg_stream_is_reversed(f->tcp) ? !dir : dir;
+        if (a && est && p->proto == 6 && !opaque)
+            raw_inspect(w, f, a, p, dir, role, opaque, est, false);
+        else
+            detect_packet(w, f, p, dir, opaque, est, NULL, 0);
+    }
     w->cur_pkt = NULL;
 }
 
@@ -930,6 +1108,27 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
             mem_refresh(w, a);
         }
         log_txs(w, f, a, true);
+        /* What each role kept and did not inspect yet: one last inspection without a packet
+         * (Suricata's "stream (flow timeout)" pseudo packet), header fields from the flow. */
+        for (int role = 0; role < 2 && w->detect && f->tcp && f->app == a; role++) {
+            bool pre;
+            if (!raw_window(f, a, role, true, &pre) && !pre)
+                continue;
+            int dir = vg_stream_is_reversed(f->tcp) ? !role : role;
+            vg_packet_t ph;
+            tx_header(f, dir, &ph);
+            ph.ts = f->last;
+            ph.tcp_flags = VG_TCP_ACK; /* as Suricata's pseudo packet */
+            w->pseudo = true;
+            raw_inspect(w, f, a, &ph, dir, role, false, flow_established(f), true);
+            w->pseudo = false;
+        }
+        for (int role = 0; role < 2; role++) {
+            w->raw_memuse -= a->raw[role].b.len + a->raw[role].pre.len;
+            vg_buf_fini(&a->raw[role].b);
+            vg_buf_fini(&a->raw[role].pre);
+        }
+        raw_gauge(w);
         if (a->state && a->ops->state_free)
             a->ops->state_free(a->state);
         w->app_memuse -= a->mem;

@@ -106,6 +106,17 @@ void vg_stream_flow_end(vg_stream_ctx_t *ctx, vg_tcp_session_t *s, const vg_stre
 
 /* --- queries (s may not be NULL) --- */
 
+/* Bytes of TCP role `role` (VG_STREAM_CLIENT/SERVER) the peer has acknowledged: the stream offset
+ * just past the last acknowledged byte (a FIN's sequence number may be counted in it). Raw-stream
+ * inspection reads up to here, as Suricata's IDS mode reads up to the last ACK. */
+uint64_t vg_stream_acked(const vg_tcp_session_t *s, int role);
+/* The last packet given to vg_stream_packet() had its payload taken into reassembly (Suricata's
+ * PKT_STREAM_ADD): not when it was ignored (bad checksum, untracked or ended session, ...). */
+bool vg_stream_pkt_added(const vg_tcp_session_t *s);
+/* A FIN or RST took the session out of ESTABLISHED (any closing state, or closed): Suricata
+ * inspects the raw stream at every packet then, whatever its size. */
+bool vg_stream_closing(const vg_tcp_session_t *s);
+
 /* Client SYN, server SYN-ACK acknowledging it, and client ACK acknowledging the SYN-ACK were
  * all seen, in that order. False for midstream pickups. */
 bool vg_stream_handshake_complete(const vg_tcp_session_t *s);

@@ -100,6 +100,7 @@ enum {
     SSN_TRACKED = 1u << 3,
     SSN_ENDED = 1u << 4,
     SSN_4WHS = 1u << 5,      /* split handshake: the server answered the SYN with a SYN */
+    SSN_PKT_ADDED = 1u << 6, /* the packet being processed gave data to reassembly */
 };
 
 struct vg_tcp_session {

@@ -266,7 +266,10 @@ static void handle_established(const vg_stream_out_t *o, vg_tcp_session_t *s,
         half_sync(h, p->tcp_seq);
     int64_t off = vg_stream_seq_off(h, p->tcp_seq);
     if (p->payload_len && p->payload)
+    {
         vg_stream_reasm_segment(o, h, role, off, p->payload, p->payload_len);
+        s->flags |= SSN_PKT_ADDED;
+    }
     if (fl & VG_TCP_ACK)
         on_ack(o, s, role, p->tcp_ack);
     if (fl & VG_TCP_FIN)
@@ -293,9 +296,11 @@ static void handle_none(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_
         start_tracking(o, s, VG_TCP_SYN_SENT, false);
         /* TCP Fast Open: data on the SYN is the stream's first bytes (ISN+1 on), as Suricata
          * queues it; the SYN-ACK may then acknowledge it. */
-        if (p->payload_len && p->payload)
+        if (p->payload_len && p->payload) {
             vg_stream_reasm_segment(o, &s->half[VG_STREAM_CLIENT], VG_STREAM_CLIENT, 0,
                                     p->payload, p->payload_len);
+            s->flags |= SSN_PKT_ADDED;
+        }
         return;
     }
     if ((fl & SYNACK) == SYNACK) {
@@ -471,6 +476,8 @@ static void count_flags(vg_stream_ctx_t *ctx, uint8_t fl)
 void vg_stream_packet(vg_stream_ctx_t *ctx, vg_tcp_session_t *s, const vg_packet_t *p, int dir,
                       const vg_stream_cb_t *cb, void *user)
 {
+    if (s)
+        s->flags &= (uint8_t)~SSN_PKT_ADDED;
     if (!s || p->proto != 6 || (p->flags & (VG_PKT_INVALID | VG_PKT_FRAGMENT)))
         return;
     if (p->flags & VG_PKT_L4_CSUM_BAD) {
@@ -579,4 +586,19 @@ const vg_stats_table_t *vg_stream_stats_table(void)
 const uint64_t *vg_stream_stats_values(const vg_stream_ctx_t *ctx)
 {
     return ctx->stats;
+}
+
+uint64_t vg_stream_acked(const vg_tcp_session_t *s, int role)
+{
+    return s->half[role & 1].acked_off;
+}
+
+bool vg_stream_closing(const vg_tcp_session_t *s)
+{
+    return s->state > VG_TCP_ESTABLISHED;
+}
+
+bool vg_stream_pkt_added(const vg_tcp_session_t *s)
+{
+    return s->flags & SSN_PKT_ADDED;
 }

@@ -599,6 +599,123 @@ def case_http_headers_cut_by_close():
     assert alerts[0]["src_ip"] == "10.2.2.2", alerts[0]
 
 
+def _tcp_rules(name, sid, *options):
+    """A rule file of `alert tcp any any -> any any (OPTIONS sid:N;)`, sids from sid on."""
+    return rules_file(name, "".join("alert tcp any any -> any any (%s sid:%d; rev:1;)\n"
+                                    % (o, sid + i) for i, o in enumerate(options)))
+
+
+def _raw_alerts(d):
+    """(pcap_cnt or None for the flow-end inspection, sid) of each alert, in order."""
+    return sorted(((e.get("pcap_cnt"), e["alert"]["signature_id"]) for e in events(d, "alert")),
+                  key=lambda a: (a[0] is None, a[0] or 0, a[1]))
+
+
+def case_raw_stream_split():
+    """Raw-stream inspection: a pattern split over two segments is found in the reassembled
+    window, on no single packet. Expected numbers are Suricata 7.0.10's on this capture
+    (suricata -r X -S R -k none): port 9999 has no parser and the window (8 acknowledged
+    client bytes, below the 2,560-byte chunk size) is ready only once the client's FIN takes the
+    session out of ESTABLISHED: packet 8, not packet 7 (the client's "zz")."""
+    rules = _tcp_rules("rawsplit.rules", 9100040, 'content:"EVIL";')
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 9999, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"xxEV").send(True, b"ILyy").send(False, b"ok").send(True, b"zz").close()
+    d = read_packets("rawsplit", c.pkts, rules)
+    assert _raw_alerts(d) == [(8, 9100040)], _raw_alerts(d)
+
+
+def case_raw_stream_double():
+    """A message is inspected as its packet and again in a later window. Suricata 7.0.10 on this
+    capture: sid 9100041 (content anchored by depth, so also inspected on the payload of packets
+    whose data went into the stream) alerts on packets 4 and 6 (their payloads) and 8 (the
+    client's FIN: the window of both messages, depth counted from its start); sid 9100042
+    (unanchored: payloads of stream packets are not inspected for it) only at 8, where the
+    window holds "submit" and the earlier "login" for its non-relative pcre; sid 9100043
+    (dsize: packet only) on packets 4 and 6, never on the window."""
+    rules = _tcp_rules("rawdouble.rules", 9100041, 'content:"{\\"method\\":"; depth:10;',
+                       'content:"submit"; pcre:"/login/";', 'content:"method"; dsize:>5;')
+    c = P.TcpConv("10.1.1.1", 40001, "10.2.2.2", 3333, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b'{"method":"login"}\n').send(False, b'{"result":1}\n')
+    c.send(True, b'{"method":"submit"}\n').send(False, b'{"result":2}\n').close()
+    d = read_packets("rawdouble", c.pkts, rules)
+    want = [(4, 9100041), (4, 9100043), (6, 9100041), (6, 9100043), (8, 9100041), (8, 9100042)]
+    assert _raw_alerts(d) == want, _raw_alerts(d)
+
+
+def case_raw_stream_flow_end():
+    """What is left in a window is inspected at flow end, without a packet (Suricata's "stream
+    (flow timeout)" pseudo packet: no pcap_cnt). Suricata 7.0.10 on both captures: one alert each,
+    at flow end. First an HTTP POST whose body never completes (no transaction done, 56 bytes:
+    no trigger, no chunk); then a flow with no parser whose data the server never acknowledged."""
+    rules = _tcp_rules("rawend.rules", 9100044, 'content:"EVIL";', 'content:"POST"; depth:4;')
+    c = P.TcpConv("10.1.1.1", 40002, "10.2.2.2", 80, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n")
+    c._pkt(False, 0x10)
+    c.send(True, b"xxEVILxx")  # stream packet: EVIL is not looked for in its payload
+    c._pkt(False, 0x10)
+    d = read_packets("rawend", c.pkts, rules)
+    # POST on packet 4 (anchored: its payload), both again in the flow-end window from offset 0
+    assert _raw_alerts(d) == [(4, 9100045), (None, 9100044), (None, 9100045)], _raw_alerts(d)
+    a = [e for e in events(d, "alert") if "pcap_cnt" not in e]
+    assert all(e["src_ip"] == "10.1.1.1" and e["dest_port"] == 80 for e in a), a
+    c = P.TcpConv("10.1.1.1", 40004, "10.2.2.2", 9999, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"abcEV").send(True, b"ILdef")
+    d = read_packets("rawend2", c.pkts, rules)
+    assert _raw_alerts(d) == [(None, 9100044)], _raw_alerts(d)
+
+
+def case_raw_stream_gap():
+    """Bytes before a gap are inspected as a window of their own, then the bytes after it.
+    First capture: 10 client bytes are never seen and the server's ACK declares the gap; the
+    client's FIN (packet 8) makes the windows ready: EVIL before the gap and bbbb after it, both
+    at packet 8 as Suricata 7.0.10 does. (Suricata also raises bbbb again at packet 10, the
+    client's last ACK: a re-inspection after the gap that Vigil does not make.) Second capture:
+    nothing acknowledged, the gap is declared at flow end, both found there, as Suricata."""
+    rules = _tcp_rules("rawgap.rules", 9100049, 'content:"EVIL";', 'content:"bbbb";')
+    c = P.TcpConv("10.1.1.1", 40020, "10.2.2.2", 9999, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"aaEVILaa")
+    c.cseq += 10  # lost
+    c.send(True, b"bbbb").send(False, b"ok").send(True, b"zz").close()
+    d = read_packets("rawgap", c.pkts, rules)
+    assert _raw_alerts(d) == [(8, 9100049), (8, 9100050)], _raw_alerts(d)
+    c = P.TcpConv("10.1.1.1", 40021, "10.2.2.2", 9999, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"aaEVILaa")
+    c.cseq += 10
+    c.send(True, b"bbbb")
+    d = read_packets("rawgap2", c.pkts, rules)
+    assert _raw_alerts(d) == [(None, 9100049), (None, 9100050)], _raw_alerts(d)
+
+
+def case_raw_stream_ready():
+    """When a window is ready with a parser on the flow. Suricata 7.0.10 on these captures:
+    HTTP, the first request complete (a transaction done on that side) makes the client's window
+    ready at its next packet, 7 (the second request): "EV"+"IL" split over packets 4 and 5 found
+    there, and GET (depth 3) both on packet 4's payload and in that window; the second request's
+    completion makes the window ready again at the client's FIN, 9. Then a POST body in 1,000-byte
+    segments, each acknowledged: the window is ready once 2,560 acknowledged bytes wait (packet
+    11), not at packet 9 whose payload holds EVIL. Suricata draws its chunk size at random within
+    10% of 2,560 (stream.reassembly.randomize-chunk-size): the acknowledged bytes here (about
+    2,050 at packet 9, 3,050 at 11) are outside that band, so its answer does not vary."""
+    rules = _tcp_rules("rawready.rules", 9100046, 'content:"EVIL";', 'content:"GET"; depth:3;',
+                       'content:"POST"; depth:4;')
+    c = P.TcpConv("10.1.1.1", 40005, "10.2.2.2", 80, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"GET /a HTTP/1.1\r\nHost: EV").send(True, b"IL\r\n\r\n")
+    c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    c.send(True, b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
+    d = read_packets("rawready", c.pkts, rules)
+    want = [(4, 9100047), (7, 9100046), (7, 9100047), (9, 9100047)]
+    assert _raw_alerts(d) == want, _raw_alerts(d)
+    c = P.TcpConv("10.1.1.1", 40006, "10.2.2.2", 80, ts=1_700_000_000_000_000).handshake()
+    c.send(True, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9000\r\n\r\n")
+    for i in range(6):
+        c.send(True, b"A" * 1000 + (b"EVIL" if i == 2 else b""))
+        c._pkt(False, 0x10)
+    d = read_packets("rawchunk", c.pkts, rules)
+    want = [(4, 9100048), (11, 9100046), (11, 9100048)]
+    assert _raw_alerts(d) == want, _raw_alerts(d)
+
+
 def _tls_record(hs_type, body, rec_ver=0x0301):
     hs = bytes([hs_type]) + len(body).to_bytes(3, "big") + body
     return struct.pack("!BHH", 22, rec_ver, len(hs)) + hs

@@ -179,6 +179,49 @@ static void test_data_both_directions(void **state)
     h_fini(&h);
 }
 
+/* The queries raw-stream inspection uses: what the peer acknowledged, whether the last packet's
+ * data went into reassembly, and when the session leaves ESTABLISHED. */
+static void test_raw_queries(void **state)
+{
+    harness_t h;
+    h_init(&h, NULL);
+    h_handshake(&h, 1000, 5000);
+    assert_int_equal(vg_stream_acked(h.s, VG_STREAM_CLIENT), 0);
+    h_send(&h, C2S, F_PA, 1001, 5001, "abcd");
+    assert_true(vg_stream_pkt_added(h.s));
+    assert_int_equal(vg_stream_acked(h.s, VG_STREAM_CLIENT), 0); /* not acknowledged yet */
+    h_send(&h, S2C, F_A, 5001, 1003, NULL);
+    assert_false(vg_stream_pkt_added(h.s));                       /* no payload */
+    assert_int_equal(vg_stream_acked(h.s, VG_STREAM_CLIENT), 2);  /* partial ACK */
+    h_send(&h, S2C, F_PA, 5001, 1005, "xy");
+    assert_int_equal(vg_stream_acked(h.s, VG_STREAM_CLIENT), 4);
+    assert_int_equal(vg_stream_acked(h.s, VG_STREAM_SERVER), 0);
+    assert_false(vg_stream_closing(h.s));
+    h_send(&h, C2S, F_FA, 1005, 5003, NULL);
+    assert_true(vg_stream_closing(h.s)); /* fin_wait1 */
+    assert_int_equal(vg_stream_acked(h.s, VG_STREAM_SERVER), 2);
+    h_fini(&h);
+    /* a packet the stream ignores (bad checksum) is not added */
+    h_init(&h, NULL);
+    h_handshake(&h, 1000, 5000);
+    h_send(&h, C2S, F_PA, 1001, 5001, "ab");
+    assert_true(vg_stream_pkt_added(h.s));
+    vg_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.proto = 6;
+    p.ip_ver = 4;
+    p.tcp_flags = F_PA;
+    p.tcp_seq = 1003;
+    p.tcp_ack = 5001;
+    p.payload = (const uint8_t *)"cd";
+    p.payload_len = 2;
+    p.flags = VG_PKT_L4_CSUM_BAD;
+    vg_stream_packet(h.ctx, h.s, &p, C2S, &h.cb, &h);
+    assert_false(vg_stream_pkt_added(h.s));
+    assert_string_equal(h_out(&h, VG_STREAM_CLIENT), "ab");
+    h_fini(&h);
+}
+
 static void test_synack_first_midstream(void **state)
 {
     vg_stream_config_t cfg;
@@ -475,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_fast_open),
         cmocka_unit_test(test_final_ack_wrong),
         cmocka_unit_test(test_data_both_directions),
+        cmocka_unit_test(test_raw_queries),
         cmocka_unit_test(test_synack_first_midstream),
         cmocka_unit_test(test_synack_first_no_midstream),
         cmocka_unit_test(test_midstream_on),

@@ -19,6 +19,7 @@
  * a truncated or wrong file is noticed at start. Ranges are sorted and must not overlap.
  */
 #include "attrib/attrib_int.h"
+#include "common/hash.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -329,7 +330,7 @@ static void mtime_build(vg_rtable_t *t, FILE *fp)
  * contents; anything that does not match is ignored and the text parsed as before. Writing it
  * is best effort. */
 
-#define RT_MAGIC "VGRTAB02"
+#define RT_MAGIC "VGRTAB03"
 
 typedef struct rt_head {
     char magic[8];
@@ -337,34 +338,17 @@ typedef struct rt_head {
     uint64_t size, key;    /* the source's size and content hash */
     uint64_t n[2], pool_len;
     char build[16];
-    uint64_t sum;          /* of the arrays and the pool */
+    uint64_t sum;          /* vg_hash_bytes of the arrays and the pool */
 } rt_head_t;
-
-/* FNV-1a over 8-byte words (then the tail bytes): a checksum, fast enough for 30 MB. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        h = (h ^ w) * 1099511628211ull;
-    }
-    for (; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
-#define FNV_INIT 14695981039346656037ull
 
 /* The content hash of the file fp (rewound afterwards); false on a read error. */
 static bool content_key(FILE *fp, uint64_t *key, uint64_t *size)
 {
     static _Thread_local uint8_t buf[1 << 16];
-    uint64_t h = FNV_INIT, n = 0;
+    uint64_t h = 0, n = 0;
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
-        h = fnv(h, buf, got);
+        h = vg_hash_bytes(buf, got, h);
         n += got;
     }
     bool ok = !ferror(fp);
@@ -397,9 +381,10 @@ static void head_of(rt_head_t *hd, uint64_t key, uint64_t size)
 
 static uint64_t table_sum(const vg_rtable_t *t)
 {
-    uint64_t h = fnv(FNV_INIT, t->r[0], t->n[0] * sizeof(vg_rrange_t));
-    h = fnv(h, t->r[1], t->n[1] * sizeof(vg_rrange_t));
-    return fnv(h, t->pool, t->pool_len);
+    uint64_t h = t->n[0] ? vg_hash_bytes(t->r[0], t->n[0] * sizeof(vg_rrange_t), 0) : 0;
+    if (t->n[1])
+        h = vg_hash_bytes(t->r[1], t->n[1] * sizeof(vg_rrange_t), h);
+    return vg_hash_bytes(t->pool, t->pool_len, h);
 }
 
 static bool read_all(FILE *f, void *p, size_t n) { return !n || fread(p, 1, n, f) == n; }

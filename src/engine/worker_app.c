@@ -190,6 +190,16 @@ static void mem_refresh(worker_t *w, app_flow_t *a)
 /* detect_tx() modes: the request side only; the whole transaction; the whole transaction
  * whose request side was inspected already (with the same flow state and rules). */
 enum { DETECT_REQUEST, DETECT_FULL, DETECT_FULL_TS_DONE };
+/* The TCP session's byte counts for stream_size, when the flow has a tracked session. */
+static void set_stream_size(vg_detect_input_t *in, const vg_flow_t *f)
+{
+    if (!f->tcp || !vg_stream_is_tracked(f->tcp))
+        return;
+    in->flow |= VG_DIN_STREAM_SIZE;
+    in->stream_size[0] = vg_stream_size(f->tcp, VG_STREAM_CLIENT);
+    in->stream_size[1] = vg_stream_size(f->tcp, VG_STREAM_SERVER);
+}
+
 static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
                       int mode);
 static bool flow_established(const vg_flow_t *f);
@@ -564,11 +574,7 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         }
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
-        if (f->tcp && vg_stream_is_tracked(f->tcp)) {
-            in[d].flow |= VG_DIN_STREAM_SIZE;
-            in[d].stream_size[0] = vg_stream_size(f->tcp, VG_STREAM_CLIENT);
-            in[d].stream_size[1] = vg_stream_size(f->tcp, VG_STREAM_SERVER);
-        }
+        set_stream_size(&in[d], f);
     }
     if (mode == DETECT_FULL_TS_DONE && flow_established(f))
         in[0].flow |= VG_DIN_TS_DONE;
@@ -613,11 +619,8 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     in.flow = (st ? VG_DIN_STREAM : 0) | (w->pseudo ? VG_DIN_PSEUDO : 0);
     if (pay && p->payload_len && p->proto == 6 && f && f->tcp && vg_stream_pkt_added(f->tcp))
         in.flow |= VG_DIN_STREAM_ADD;
-    if (f && f->tcp && vg_stream_is_tracked(f->tcp)) {
-        in.flow |= VG_DIN_STREAM_SIZE;
-        in.stream_size[0] = vg_stream_size(f->tcp, VG_STREAM_CLIENT);
-        in.stream_size[1] = vg_stream_size(f->tcp, VG_STREAM_SERVER);
-    }
+    if (f)
+        set_stream_size(&in, f);
     in.app_proto = 0;
     in.dir_proto[0] = in.dir_proto[1] = VG_APP_UNKNOWN;
     vg_flowvars_t *fv = NULL;

@@ -93,6 +93,9 @@ uint32_t vg_ruleset_n_diags(const vg_ruleset_t *rs);
 const vg_rule_diag_t *vg_ruleset_diag(const vg_ruleset_t *rs, uint32_t i);
 /* Interned flowbit / flowint names: ids are 0..n-1. */
 uint32_t vg_ruleset_n_flowbits(const vg_ruleset_t *rs);
+/* xbit names, "h:NAME" (host bits) or "p:NAME" (address-pair bits), by id */
+uint32_t vg_ruleset_n_xbits(const vg_ruleset_t *rs);
+const char *vg_ruleset_xbit_name(const vg_ruleset_t *rs, uint32_t id);
 const char *vg_ruleset_flowbit_name(const vg_ruleset_t *rs, uint32_t id);
 uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs);
 /* Rules with a `track by_flow` threshold: their state is kept in each flow's vg_flowvars_t. */

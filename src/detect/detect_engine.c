@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "detect/prefilter.h"
 #include "detect/prefilter_int.h"
+#include "detect/xbits.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -107,6 +108,8 @@ typedef struct group {
 typedef struct thr_shared {
     pthread_mutex_t mu;
     vg_threshold_table_t *t;
+    vg_xbit_table_t *xb;     /* xbits (host and address-pair bits); NULL when no rule has them.
+                              * Shared for the same reason; behind the same lock. */
 } thr_shared_t;
 
 struct vg_detect_engine {
@@ -118,11 +121,12 @@ struct vg_detect_engine {
 };
 
 enum { S_ALERT, S_SUPPRESSED, S_THRESHOLDED, S_CANDIDATES, S_EVALS, S_PCRE_LIMIT, S_MEMO_HITS,
-       S_BITMAP_FAIL, S_BITMAP_MEMUSE, S_N };
+       S_BITMAP_FAIL, S_BITMAP_MEMUSE, S_XBIT_EVICT, S_N };
 static const char *const stat_names[S_N] = {
     "detect.alert", "detect.alerts_suppressed", "detect.alerts_thresholded",
     "detect.candidates", "detect.evals", "detect.pcre_limit_hits", "detect.scan_memo_hits",
     "detect.thresholds.bitmap_alloc_fail", "detect.thresholds.bitmap_memuse",
+    "detect.xbits.evictions",
 };
 static const vg_stats_table_t stats_table = {stat_names, S_N};
 
@@ -160,6 +164,7 @@ struct vg_detect_ctx {
     uint8_t *tx_done;        /* per position: already alerted in this tx */
     vg_detect_tx_seen_fn tx_seen; /* matched in an earlier inspection of the tx (may be NULL) */
     vg_detect_fv_make_fn fv_make; /* makes the flow's variables on demand (may be NULL) */
+    vg_time_t now;           /* the inspection's packet time (xbits) */
     uint64_t stats[S_N];
 };
 
@@ -197,6 +202,9 @@ static bool buf_request_only(int b)
 
 static bool has_flowvar_condition(const vg_rule_t *r)
 {
+    for (uint32_t i = 0; i < r->n_xbits; i++)
+        if (r->xbits[i].cmd == VG_FB_ISSET || r->xbits[i].cmd == VG_FB_ISNOTSET)
+            return true;
     for (uint32_t i = 0; i < r->n_flowbits; i++)
         if (r->flowbits[i].cmd == VG_FB_ISSET || r->flowbits[i].cmd == VG_FB_ISNOTSET)
             return true;
@@ -246,17 +254,25 @@ static enum vg_app_proto tx_proto_of(const vg_rule_t *r)
 
 /* Suricata's ordering: action (pass, drop, reject, alert), then rules that set flowbits before
  * rules that read them, then priority, then sid. */
+static int bit_rank(bool sets, bool reads) { return sets && !reads ? 0 : sets ? 1 : reads ? 2 : 3; }
+
+static bool is_check(uint8_t cmd) { return cmd == VG_FB_ISSET || cmd == VG_FB_ISNOTSET; }
+
 static int flowbit_rank(const vg_rule_t *r)
 {
     bool sets = false, reads = false;
-    for (uint32_t i = 0; i < r->n_flowbits; i++) {
-        uint8_t c = r->flowbits[i].cmd;
-        if (c == VG_FB_ISSET || c == VG_FB_ISNOTSET)
-            reads = true;
-        else
-            sets = true;
-    }
-    return sets && !reads ? 0 : sets ? 1 : reads ? 2 : 3;
+    for (uint32_t i = 0; i < r->n_flowbits; i++)
+        *(is_check(r->flowbits[i].cmd) ? &reads : &sets) = true;
+    return bit_rank(sets, reads);
+}
+
+/* The same for xbits (Suricata orders host and IP-pair bits the same way, after flowbits). */
+static int xbit_rank(const vg_rule_t *r)
+{
+    bool sets = false, reads = false;
+    for (uint32_t i = 0; i < r->n_xbits; i++)
+        *(is_check(r->xbits[i].cmd) ? &reads : &sets) = true;
+    return bit_rank(sets, reads);
 }
 
 static int action_rank(const vg_rule_t *r)
@@ -275,6 +291,8 @@ static int cmp_rule_order(const void *a, const void *b)
     int d = action_rank(x) - action_rank(y);
     if (!d)
         d = flowbit_rank(x) - flowbit_rank(y);
+    if (!d)
+        d = xbit_rank(x) - xbit_rank(y);
     if (!d)
         d = x->priority - y->priority;
     if (!d)
@@ -934,6 +952,8 @@ vg_detect_engine_t *vg_detect_engine_new(vg_ruleset_t *rs, const char *cache_dir
     e->thr = vg_xcalloc(1, sizeof *e->thr);
     pthread_mutex_init(&e->thr->mu, NULL);
     e->thr->t = vg_threshold_table_new(65536);
+    if (vg_ruleset_n_xbits(rs))
+        e->thr->xb = vg_xbit_table_new(65536);
     e->rs = rs;
     uint32_t n = vg_ruleset_count(rs);
     for (uint32_t i = 0; i < n; i++) {
@@ -1045,9 +1065,22 @@ size_t vg_detect_engine_inherit(vg_detect_engine_t *e, const vg_detect_engine_t 
             nt.unique_on == ot.unique_on)
             map[i] = n->id;
     }
+    /* xbits by name: a bit the new rules still name keeps its state */
+    uint32_t nxo = vg_ruleset_n_xbits(ors);
+    uint32_t *xmap = vg_xcalloc(nxo + 1, sizeof *xmap);
+    for (uint32_t i = 0; i < nxo; i++) {
+        const char *nm = vg_ruleset_xbit_name(ors, i);
+        xmap[i] = UINT32_MAX;
+        for (uint32_t j = 0; j < vg_ruleset_n_xbits(nrs) && xmap[i] == UINT32_MAX; j++)
+            if (strcmp(nm, vg_ruleset_xbit_name(nrs, j)) == 0)
+                xmap[i] = j;
+    }
     pthread_mutex_lock(&old->thr->mu);
     size_t carried = vg_threshold_table_carry(e->thr->t, old->thr->t, map, no);
+    if (old->thr->xb && e->thr->xb)
+        carried += vg_xbit_table_carry(e->thr->xb, old->thr->xb, xmap, nxo);
     pthread_mutex_unlock(&old->thr->mu);
+    free(xmap);
     free(map);
     free(by);
     return carried;
@@ -1064,6 +1097,7 @@ void vg_detect_engine_free(vg_detect_engine_t *e)
     vg_ruleset_free(e->rs);
     if (e->thr) {
         vg_threshold_table_free(e->thr->t);
+        vg_xbit_table_free(e->thr->xb);
         pthread_mutex_destroy(&e->thr->mu);
         free(e->thr);
     }
@@ -1277,6 +1311,64 @@ static bool thr_check(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_threshold
     return ok;
 }
 
+/* The key a rule's xbit uses for packet p. */
+static void xbit_key(const vg_xbit_t *x, const vg_packet_t *p, vg_xbit_key_t *k)
+{
+    k->pair = x->track == VG_XB_IPPAIR;
+    k->a = x->track == VG_XB_IPDST ? p->dst : p->src;
+    k->b = p->dst;
+}
+
+/* isset / isnotset conditions of r (all must hold). Without a packet there is no address: no
+ * bit is set for it. */
+static bool xbit_conditions(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_t *p)
+{
+    thr_shared_t *s = c->e->thr;
+    if (!s->xb)
+        return true;
+    bool ok = true;
+    uint32_t now_s = (uint32_t)(c->now / VG_USEC_PER_SEC);
+    pthread_mutex_lock(&s->mu);
+    for (uint32_t i = 0; i < r->n_xbits && ok; i++) {
+        const vg_xbit_t *x = &r->xbits[i];
+        if (x->cmd != VG_FB_ISSET && x->cmd != VG_FB_ISNOTSET)
+            continue;
+        bool set = false;
+        if (p) {
+            vg_xbit_key_t k;
+            xbit_key(x, p, &k);
+            set = vg_xbit_isset(s->xb, x->id, &k, now_s);
+        }
+        ok = set == (x->cmd == VG_FB_ISSET);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+/* set / unset / toggle of a rule that matched (before thresholds, as flowbits). */
+static void xbit_actions(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_t *p)
+{
+    thr_shared_t *s = c->e->thr;
+    if (!s->xb || !p)
+        return;
+    uint32_t now_s = (uint32_t)(c->now / VG_USEC_PER_SEC);
+    pthread_mutex_lock(&s->mu);
+    uint64_t ev = vg_xbit_table_evictions(s->xb);
+    for (uint32_t i = 0; i < r->n_xbits; i++) {
+        const vg_xbit_t *x = &r->xbits[i];
+        vg_xbit_key_t k;
+        xbit_key(x, p, &k);
+        if (x->cmd == VG_FB_SET)
+            vg_xbit_set(s->xb, x->id, &k, now_s, x->expire);
+        else if (x->cmd == VG_FB_UNSET)
+            vg_xbit_unset(s->xb, x->id, &k);
+        else if (x->cmd == VG_FB_TOGGLE)
+            vg_xbit_toggle(s->xb, x->id, &k, now_s, x->expire);
+    }
+    c->stats[S_XBIT_EVICT] += vg_xbit_table_evictions(s->xb) - ev;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_t *p,
                         vg_flowvars_t *fv, vg_time_t now)
 {
@@ -1286,6 +1378,8 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
         return false; /* detection_filter: the match does not count yet (no actions either) */
     if (fv)
         vg_detect_apply_actions(r, fv);
+    if (r->n_xbits)
+        xbit_actions(c, r, p);
     if (fv && (r->flags & VG_RULE_CAPTURES))
         vg_detect_apply_captures(c->t, fv);
     if (!vg_detect_should_alert(r))
@@ -1306,7 +1400,7 @@ static bool after_match(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_packet_
 static bool eval_one(vg_detect_ctx_t *c, const vg_rule_t *r, const vg_detect_input_t *in)
 {
     c->stats[S_EVALS]++;
-    return vg_detect_eval_rule(c->t, r, in);
+    return vg_detect_eval_rule(c->t, r, in) && (!r->n_xbits || xbit_conditions(c, r, in->pkt));
 }
 
 void vg_detect_ctx_set_tx_seen(vg_detect_ctx_t *c, vg_detect_tx_seen_fn fn) { c->tx_seen = fn; }
@@ -1335,6 +1429,7 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
                       vg_time_t now, vg_detect_alert_fn cb, void *user)
 {
     const vg_packet_t *p = in->pkt;
+    c->now = now;
     int g;
     switch (p ? p->proto : 0) {
     case 6: g = G_TCP; break;
@@ -1426,6 +1521,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         if (r->action == VG_ACT_PASS) { /* a pass rule ends inspection and is not an alert */
             if (fv)
                 vg_detect_apply_actions(r, fv);
+            if (r->n_xbits)
+                xbit_actions(c, r, p);
             if (fv && (r->flags & VG_RULE_CAPTURES))
                 vg_detect_apply_captures(c->t, fv);
             break;
@@ -1467,6 +1564,7 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                   const vg_detect_input_t *in_tc, vg_flowvars_t *fv, vg_time_t now,
                   vg_detect_alert_fn cb, void *user)
 {
+    c->now = now;
     uint8_t proto = in_ts->app_proto;
     if (proto >= VG_APP_MAX)
         return;
@@ -1527,6 +1625,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
                  * passes a flow when a stateful pass rule matches) */
                 if (fv)
                     vg_detect_apply_actions(r, fv);
+                if (r->n_xbits)
+                    xbit_actions(c, r, ins[d]->pkt);
                 if (fv && (r->flags & VG_RULE_CAPTURES))
                     vg_detect_apply_captures(c->t, fv);
                 cb(user, r, d);

@@ -265,6 +265,16 @@ typedef struct vg_flowbit {
     uint32_t *ids;         /* interned ids, see vg_ruleset_flowbit_name() */
 } vg_flowbit_t;
 
+/* xbits: bits kept per host (track ip_src / ip_dst) or per address pair (track ip_pair, either
+ * order) for the whole process, with an expiry in packet time. cmd is a VG_FB_* command. */
+enum vg_xbit_track { VG_XB_IPSRC, VG_XB_IPDST, VG_XB_IPPAIR };
+typedef struct vg_xbit {
+    uint8_t cmd;
+    uint8_t track;
+    uint32_t id;           /* interned; host bits and pair bits are separate name spaces */
+    uint32_t expire;       /* seconds after the setting packet (Suricata's default: 30) */
+} vg_xbit_t;
+
 enum vg_fi_op { VG_FI_ADD, VG_FI_SUB, VG_FI_SET, VG_FI_EQ, VG_FI_NE, VG_FI_LT, VG_FI_GT,
                 VG_FI_LE, VG_FI_GE, VG_FI_ISSET, VG_FI_NOTSET };
 typedef struct vg_flowint {
@@ -320,6 +330,8 @@ typedef struct vg_rule {
     vg_flowbit_t *flowbits;     /* conditions checked, actions applied after a match */
     uint32_t n_flowints;
     vg_flowint_t *flowints;
+    uint32_t n_xbits;
+    vg_xbit_t *xbits;           /* like flowbits, on the shared host / address-pair table */
     vg_threshold_t threshold;   /* threshold: or detection_filter: (type NONE when absent) */
     uint8_t tag_metric;         /* tag:session — VG_TAG_* (NONE: no tag) */
     uint32_t tag_count;         /* packets, seconds or bytes tagged after the alert */

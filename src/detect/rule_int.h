@@ -91,6 +91,7 @@ struct vg_ruleset {
     vg_strmap_t strings;        /* interned strings (classtype, reasons) */
     vg_strmap_t flowbits;       /* name -> (uintptr_t)id+1 */
     vg_strmap_t flowints;
+    vg_strmap_t xbits;          /* "h:" or "p:" + name -> id+1 */
     vg_strmap_t classes;        /* name -> vg_class_t* */
     vg_strmap_t keywords;       /* keyword name -> const vg_kw_t* */
     vg_strmap_t sids;           /* "gid:sid" -> (uintptr_t)(index in rules) + 1 */
@@ -98,6 +99,8 @@ struct vg_ruleset {
     uint32_t n_flowbit_names, cap_flowbit_names;
     const char **flowint_names;
     uint32_t n_flowint_names, cap_flowint_names;
+    const char **xbit_names;    /* with their "h:"/"p:" prefix */
+    uint32_t n_xbit_names, cap_xbit_names;
     uint32_t n_flow_thresholds; /* rules with a track by_flow threshold (kept in flowvars) */
     uint32_t n_capture_rules;   /* rules whose pcre captures into flow variables */
 
@@ -118,6 +121,7 @@ struct vg_ruleset {
 const char *vg_rs_intern(vg_ruleset_t *rs, const char *s, size_t n);
 uint32_t vg_rs_flowbit_id(vg_ruleset_t *rs, const char *name, size_t n);
 uint32_t vg_rs_flowint_id(vg_ruleset_t *rs, const char *name, size_t n);
+uint32_t vg_rs_xbit_id(vg_ruleset_t *rs, bool pair, const char *name, size_t n);
 void vg_rs_add_pcre(vg_ruleset_t *rs, void *code);
 void vg_rs_vars_defaults(vg_ruleset_t *rs);
 const char *vg_rs_var(const vg_ruleset_t *rs, const char *name, size_t n);
@@ -142,6 +146,8 @@ typedef struct vg_pscratch {
     uint32_t n_fb, cap_fb;
     vg_flowint_t *fi;
     uint32_t n_fi, cap_fi;
+    vg_xbit_t *xb;
+    uint32_t n_xb, cap_xb;
     vg_reference_t *refs;
     uint32_t n_refs, cap_refs;
     char *meta;
@@ -253,6 +259,7 @@ int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_flow(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_flowbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_xbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_noalert(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_flowint(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val);

@@ -158,7 +158,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("http.cookie.raw", "buffer not exposed by the HTTP parser"),
     ROW_NO("http_raw_cookie", "buffer not exposed by the HTTP parser"),
     ROW_NO("http.request_header", "HTTP/2 only"),
-    ROW_NO("xbits", "needs per-IP / IP-pair variable state"),
+    ROW("xbits", vg_kw_xbits, VG_KWF_VAL, 0),
     ROW_NO("hostbits", "needs per-host variable state"),
     ROW_NO("base64_decode", "base64 decoding buffer not implemented"),
     ROW_NO("base64_data", "base64 decoding buffer not implemented"),

@@ -30,6 +30,7 @@ vg_ruleset_t *vg_ruleset_new(void)
     vg_strmap_init(&rs->flowbits);
     vg_strmap_init(&rs->sids);
     vg_strmap_init(&rs->flowints);
+    vg_strmap_init(&rs->xbits);
     vg_strmap_init(&rs->classes);
     vg_strmap_init(&rs->keywords);
     rs->pcre_jit = true;
@@ -55,6 +56,7 @@ static void scratch_free(vg_pscratch_t *s)
     free(s->pm);
     free(s->fb);
     free(s->fi);
+    free(s->xb);
     free(s->refs);
     free(s->meta);
     free(s);
@@ -74,12 +76,14 @@ void vg_ruleset_free(vg_ruleset_t *rs)
     free(rs->tcfg);
     free(rs->flowbit_names);
     free(rs->flowint_names);
+    free(rs->xbit_names);
     vg_strmap_fini(&rs->vars);
     vg_strmap_fini(&rs->addr_cache);
     vg_strmap_fini(&rs->port_cache);
     vg_strmap_fini(&rs->strings);
     vg_strmap_fini(&rs->flowbits);
     vg_strmap_fini(&rs->flowints);
+    vg_strmap_fini(&rs->xbits);
     vg_strmap_fini(&rs->sids);
     vg_strmap_fini(&rs->classes);
     vg_strmap_fini(&rs->keywords);
@@ -409,6 +413,8 @@ static int finalize(vg_pctx_t *pc)
     r->flowbits = vg_arena_dup(&rs->arena, s->fb, s->n_fb * sizeof(*s->fb));
     r->n_flowints = s->n_fi;
     r->flowints = vg_arena_dup(&rs->arena, s->fi, s->n_fi * sizeof(*s->fi));
+    r->n_xbits = s->n_xb;
+    r->xbits = vg_arena_dup(&rs->arena, s->xb, s->n_xb * sizeof(*s->xb));
     r->n_refs = s->n_refs;
     r->refs = vg_arena_dup(&rs->arena, s->refs, s->n_refs * sizeof(*s->refs));
     if (s->meta_len)
@@ -480,7 +486,7 @@ static uint32_t scan_sid(const char *opts)
 static void pscratch_reset(vg_pscratch_t *s)
 {
     s->n_lists = 0;
-    s->n_pm = s->n_fb = s->n_fi = s->n_refs = 0;
+    s->n_pm = s->n_fb = s->n_fi = s->n_xb = s->n_refs = 0;
     s->meta_len = 0;
 }
 

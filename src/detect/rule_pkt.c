@@ -7,6 +7,8 @@
 #include "detect/rule_int.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -351,6 +353,19 @@ static bool valid_var_name(const char *s)
     return true;
 }
 
+/* A flowbits/xbits command word: VG_FB_*, -1 when unknown. */
+static int bit_cmd(const char *s)
+{
+    static const struct { const char *s; uint8_t c; } cmds[] = {
+        {"set", VG_FB_SET}, {"unset", VG_FB_UNSET}, {"toggle", VG_FB_TOGGLE},
+        {"isset", VG_FB_ISSET}, {"isnotset", VG_FB_ISNOTSET},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cmds); i++)
+        if (strcmp(s, cmds[i].s) == 0)
+            return cmds[i].c;
+    return -1;
+}
+
 int vg_kw_flowbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     (void)kw;
@@ -362,20 +377,13 @@ int vg_kw_flowbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         pc->r->flags |= VG_RULE_NOALERT;
         return 0;
     }
-    static const struct { const char *s; uint8_t c; } cmds[] = {
-        {"set", VG_FB_SET}, {"unset", VG_FB_UNSET}, {"toggle", VG_FB_TOGGLE},
-        {"isset", VG_FB_ISSET}, {"isnotset", VG_FB_ISNOTSET},
-    };
-    size_t i;
-    for (i = 0; i < VG_ARRAY_LEN(cmds); i++)
-        if (strcmp(cmd, cmds[i].s) == 0)
-            break;
-    if (i == VG_ARRAY_LEN(cmds))
+    int c = bit_cmd(cmd);
+    if (c < 0)
         return VG_PC_SYNTAX(pc, "flowbits: unknown command '%s'", cmd);
     if (!name || !*vg_trim(name))
         return VG_PC_SYNTAX(pc, "flowbits:%s needs a name", cmd);
     name = vg_trim(name);
-    bool cond = cmds[i].c == VG_FB_ISSET || cmds[i].c == VG_FB_ISNOTSET;
+    bool cond = c == VG_FB_ISSET || c == VG_FB_ISNOTSET;
     uint32_t ids[16];
     uint8_t n = 0;
     char *p = name;
@@ -402,9 +410,74 @@ int vg_kw_flowbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         s->fb = vg_xrealloc(s->fb, s->cap_fb * sizeof(*s->fb));
     }
     vg_flowbit_t *fb = &s->fb[s->n_fb++];
-    fb->cmd = cmds[i].c;
+    fb->cmd = (uint8_t)c;
     fb->n = n;
     fb->ids = vg_arena_dup(&pc->rs->arena, ids, n * sizeof(*ids));
+    return 0;
+}
+
+/* xbits:CMD,NAME,track ip_src|ip_dst|ip_pair[,expire SECONDS] and xbits:noalert, as
+ * Suricata 7 reads them: the track is required, the expiry defaults to 30 s and must be above
+ * 0; set/unset/toggle act after the whole rule matched, isset/isnotset are conditions. */
+int vg_kw_xbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    char *parts[4] = {0};
+    unsigned np = 0;
+    for (char *p = val; p && np < 4;) {
+        char *rest = vg_split(p, ',');
+        parts[np++] = vg_trim(p);
+        p = rest;
+        if (p && np == 4)
+            return VG_PC_SYNTAX(pc, "xbits: too many parts (CMD,NAME,track T[,expire S])");
+    }
+    const char *cmd = parts[0] ? parts[0] : "";
+    if (strcmp(cmd, "noalert") == 0) {
+        if (np > 1)
+            return VG_PC_SYNTAX(pc, "xbits:noalert takes nothing else");
+        pc->r->flags |= VG_RULE_NOALERT;
+        return 0;
+    }
+    int c = bit_cmd(cmd);
+    if (c < 0)
+        return VG_PC_SYNTAX(pc, "xbits: unknown command '%s'", cmd);
+    if (np < 2 || !valid_var_name(parts[1]) || strlen(parts[1]) > 255)
+        return VG_PC_SYNTAX(pc, "xbits:%s needs a name", cmd);
+    if (np < 3 || strncmp(parts[2], "track", 5) != 0 || !isspace((unsigned char)parts[2][5]))
+        return VG_PC_SYNTAX(pc, "xbits:%s,%s needs 'track ip_src|ip_dst|ip_pair'", cmd, parts[1]);
+    const char *tr = vg_trim(parts[2] + 5);
+    uint8_t track;
+    if (strcmp(tr, "ip_src") == 0)
+        track = VG_XB_IPSRC;
+    else if (strcmp(tr, "ip_dst") == 0)
+        track = VG_XB_IPDST;
+    else if (strcmp(tr, "ip_pair") == 0)
+        track = VG_XB_IPPAIR;
+    else
+        return VG_PC_SYNTAX(pc, "xbits: unknown track '%s' (ip_src, ip_dst or ip_pair)", tr);
+    uint32_t expire = 30;
+    if (np == 4) {
+        if (strncmp(parts[3], "expire", 6) != 0 || !isspace((unsigned char)parts[3][6]))
+            return VG_PC_SYNTAX(pc, "xbits: expected 'expire SECONDS', got '%s'", parts[3]);
+        const char *e = vg_trim(parts[3] + 6);
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(e, &end, 10);
+        if (!isdigit((unsigned char)*e) || *end || errno || v == 0 || v > UINT32_MAX)
+            return VG_PC_SYNTAX(pc, "xbits: expire must be a number of seconds above 0, got '%s'",
+                                e);
+        expire = (uint32_t)v;
+    }
+    vg_pscratch_t *s = pc->s;
+    if (s->n_xb == s->cap_xb) {
+        s->cap_xb = s->cap_xb ? s->cap_xb * 2 : 4;
+        s->xb = vg_xrealloc(s->xb, s->cap_xb * sizeof(*s->xb));
+    }
+    vg_xbit_t *xb = &s->xb[s->n_xb++];
+    xb->cmd = (uint8_t)c;
+    xb->track = track;
+    xb->id = vg_rs_xbit_id(pc->rs, track == VG_XB_IPPAIR, parts[1], strlen(parts[1]));
+    xb->expire = expire;
     return 0;
 }
 

@@ -105,7 +105,24 @@ uint32_t vg_rs_flowint_id(vg_ruleset_t *rs, const char *name, size_t n)
                    &rs->cap_flowint_names, name, n);
 }
 
+uint32_t vg_rs_xbit_id(vg_ruleset_t *rs, bool pair, const char *name, size_t n)
+{
+    char key[260];
+    if (n > sizeof key - 3)
+        n = sizeof key - 3; /* the parser refuses longer names before this */
+    key[0] = pair ? 'p' : 'h';
+    key[1] = ':';
+    memcpy(key + 2, name, n);
+    return name_id(rs, &rs->xbits, &rs->xbit_names, &rs->n_xbit_names, &rs->cap_xbit_names, key,
+                   n + 2);
+}
+
 uint32_t vg_ruleset_n_flowbits(const vg_ruleset_t *rs) { return rs->n_flowbit_names; }
+uint32_t vg_ruleset_n_xbits(const vg_ruleset_t *rs) { return rs->n_xbit_names; }
+const char *vg_ruleset_xbit_name(const vg_ruleset_t *rs, uint32_t id)
+{
+    return id < rs->n_xbit_names ? rs->xbit_names[id] : NULL;
+}
 uint32_t vg_ruleset_n_flowints(const vg_ruleset_t *rs) { return rs->n_flowint_names; }
 uint32_t vg_ruleset_n_flow_thresholds(const vg_ruleset_t *rs) { return rs->n_flow_thresholds; }
 uint32_t vg_ruleset_n_capture_rules(const vg_ruleset_t *rs) { return rs->n_capture_rules; }

@@ -52,7 +52,8 @@ static vg_packet_t tcp_pkt(const char *src, uint16_t sp, const char *dst, uint16
     return p;
 }
 
-static void run_pkt(vg_detect_ctx_t *c, const vg_packet_t *p, vg_flowvars_t *fv, hits_t *h)
+static void run_pkt_fv_at(vg_detect_ctx_t *c, const vg_packet_t *p, vg_flowvars_t *fv, hits_t *h,
+                          vg_time_t now)
 {
     vg_detect_input_t in;
     memset(&in, 0, sizeof in);
@@ -60,7 +61,12 @@ static void run_pkt(vg_detect_ctx_t *c, const vg_packet_t *p, vg_flowvars_t *fv,
     in.buf[VG_DBUF_PAYLOAD] = p->payload;
     in.len[VG_DBUF_PAYLOAD] = p->payload_len;
     in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOSERVER;
-    vg_detect_packet(c, &in, fv, 0, 1000000, on_alert, h);
+    vg_detect_packet(c, &in, fv, 0, now, on_alert, h);
+}
+
+static void run_pkt(vg_detect_ctx_t *c, const vg_packet_t *p, vg_flowvars_t *fv, hits_t *h)
+{
+    run_pkt_fv_at(c, p, fv, h, 1000000);
 }
 
 static void test_payload_ports_and_order(void **state)
@@ -771,6 +777,122 @@ static void test_reload_carry(void **state)
     vg_detect_engine_free(e2);
 }
 
+/* xbits: per host and per address pair, for the whole engine (any context), with expiry in
+ * packet time; set keeps an unexpired bit's expiry; rules that set run before rules that check
+ * on the same packet; a reload keeps bits the new rules still name. */
+static void run_pkt_at(vg_detect_ctx_t *c, const vg_packet_t *p, hits_t *h, uint64_t sec)
+{
+    run_pkt_fv_at(c, p, NULL, h, sec * 1000000 + 123);
+}
+
+static int fired(const hits_t *h, uint32_t sid)
+{
+    int n = 0;
+    for (int i = 0; i < h->n; i++)
+        n += h->sid[i] == sid;
+    return n;
+}
+
+static void test_xbits(void **state)
+{
+    (void)state;
+    const char *rules =
+        "alert tcp any any -> any any (msg:\"chk src\"; content:\"CHK\"; xbits:isset,b,track ip_src; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"not src\"; content:\"NOT\"; xbits:isnotset,b,track ip_src; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"set src\"; content:\"SET\"; xbits:set,b,track ip_src,expire 10; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"unset\"; content:\"UNS\"; xbits:unset,b,track ip_src; sid:4;)\n"
+        "alert tcp any any -> any any (msg:\"set pair\"; content:\"SPAIR\"; xbits:set,b,track ip_pair,expire 5; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"chk pair\"; content:\"CPAIR\"; xbits:isset,b,track ip_pair; sid:6;)\n"
+        "alert tcp any any -> any any (msg:\"chk dst\"; content:\"CDST\"; xbits:isset,b,track ip_dst; sid:7;)\n"
+        "alert tcp any any -> any any (msg:\"tog\"; content:\"TGL\"; xbits:toggle,t,track ip_src; xbits:noalert; sid:8;)\n"
+        "alert tcp any any -> any any (msg:\"chk tog\"; content:\"CTOG\"; xbits:isset,t,track ip_src; sid:9;)\n";
+    vg_detect_engine_t *e = engine(rules);
+    vg_detect_ctx_t *c1 = vg_detect_ctx_new(e), *c2 = vg_detect_ctx_new(e);
+    hits_t h = {0};
+    vg_packet_t a_set = tcp_pkt("10.0.0.1", 1, "10.0.0.9", 80, "SET");
+    vg_packet_t a_chk = tcp_pkt("10.0.0.1", 2, "10.0.0.9", 80, "CHK NOT");
+    vg_packet_t b_chk = tcp_pkt("10.0.0.2", 3, "10.0.0.9", 80, "CHK NOT");
+    vg_packet_t srv_dst = tcp_pkt("10.0.0.9", 80, "10.0.0.1", 4, "CDST");
+    run_pkt_at(c1, &a_set, &h, 100);            /* b on 10.0.0.1 up to second 110 */
+    h.n = 0;
+    run_pkt_at(c2, &a_chk, &h, 102);            /* another context (worker) sees it */
+    assert_int_equal(fired(&h, 2), 1);
+    assert_int_equal(fired(&h, 3), 0);
+    h.n = 0;
+    run_pkt_at(c2, &b_chk, &h, 102);            /* another host does not */
+    assert_int_equal(fired(&h, 2), 0);
+    assert_int_equal(fired(&h, 3), 1);
+    h.n = 0;
+    run_pkt_at(c1, &srv_dst, &h, 103);          /* ip_dst of the reply is the host with the bit */
+    assert_int_equal(fired(&h, 7), 1);
+    h.n = 0;
+    run_pkt_at(c1, &a_set, &h, 105);            /* set again: the expiry stays at 110 */
+    run_pkt_at(c1, &a_chk, &h, 110);            /* the expiry second itself is still set */
+    assert_int_equal(fired(&h, 2), 1);
+    h.n = 0;
+    run_pkt_at(c1, &a_chk, &h, 111);            /* expired */
+    assert_int_equal(fired(&h, 2), 0);
+    assert_int_equal(fired(&h, 3), 1);
+    h.n = 0;
+    run_pkt_at(c1, &a_set, &h, 120);            /* set afresh, then unset */
+    vg_packet_t a_uns = tcp_pkt("10.0.0.1", 5, "10.0.0.9", 80, "UNS");
+    run_pkt_at(c1, &a_uns, &h, 121);
+    h.n = 0;
+    run_pkt_at(c1, &a_chk, &h, 122);
+    assert_int_equal(fired(&h, 2), 0);
+    /* one packet that sets and checks: the setting rule runs first */
+    vg_packet_t c_both = tcp_pkt("10.0.0.3", 6, "10.0.0.9", 80, "CHK SET");
+    h.n = 0;
+    run_pkt_at(c1, &c_both, &h, 130);
+    assert_int_equal(fired(&h, 1), 1);
+    assert_int_equal(fired(&h, 2), 1);
+    /* pairs: either direction; the host bit of the same name is another bit */
+    vg_packet_t p_set = tcp_pkt("10.0.0.4", 7, "10.0.0.9", 80, "SPAIR");
+    vg_packet_t p_rev = tcp_pkt("10.0.0.9", 80, "10.0.0.4", 7, "CPAIR CHK");
+    vg_packet_t p_other = tcp_pkt("10.0.0.9", 80, "10.0.0.5", 7, "CPAIR");
+    run_pkt_at(c1, &p_set, &h, 140);
+    h.n = 0;
+    run_pkt_at(c2, &p_rev, &h, 145);
+    assert_int_equal(fired(&h, 6), 1);
+    assert_int_equal(fired(&h, 2), 0);
+    h.n = 0;
+    run_pkt_at(c2, &p_other, &h, 145);
+    assert_int_equal(fired(&h, 6), 0);
+    h.n = 0;
+    run_pkt_at(c2, &p_rev, &h, 146);
+    assert_int_equal(fired(&h, 6), 0);
+    /* toggle on, then off */
+    vg_packet_t tog = tcp_pkt("10.0.0.6", 8, "10.0.0.9", 80, "TGL");
+    vg_packet_t ctog = tcp_pkt("10.0.0.6", 8, "10.0.0.9", 80, "CTOG");
+    h.n = 0;
+    run_pkt_at(c1, &tog, &h, 150);
+    assert_int_equal(h.n, 0); /* noalert */
+    run_pkt_at(c1, &ctog, &h, 151);
+    assert_int_equal(fired(&h, 9), 1);
+    run_pkt_at(c1, &tog, &h, 152);
+    h.n = 0;
+    run_pkt_at(c1, &ctog, &h, 153);
+    assert_int_equal(fired(&h, 9), 0);
+    /* a reload: the new rules name host bit b (kept) but not t */
+    run_pkt_at(c1, &a_set, &h, 200);
+    run_pkt_at(c1, &tog, &h, 200);
+    vg_detect_engine_t *e2 = engine(
+        "alert tcp any any -> any any (msg:\"x\"; content:\"CTOG\"; xbits:isset,t2,track ip_src; sid:19;)\n"
+        "alert tcp any any -> any any (msg:\"chk src\"; content:\"CHK\"; xbits:isset,b,track ip_src; sid:12;)\n");
+    /* host bit b of 10.0.0.1 and of 10.0.0.3 (expired, carried as it is); not the pair bit b,
+     * not t */
+    assert_int_equal(vg_detect_engine_inherit(e2, e), 2);
+    vg_detect_ctx_t *c3 = vg_detect_ctx_new(e2);
+    h.n = 0;
+    run_pkt_at(c3, &a_chk, &h, 201);
+    assert_int_equal(fired(&h, 12), 1);
+    vg_detect_ctx_free(c3);
+    vg_detect_engine_free(e2);
+    vg_detect_ctx_free(c1);
+    vg_detect_ctx_free(c2);
+    vg_detect_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -783,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_threshold_limit),
         cmocka_unit_test(test_threshold_bitmap_memuse),
         cmocka_unit_test(test_reload_carry),
+        cmocka_unit_test(test_xbits),
         cmocka_unit_test(test_tx_inspected_twice),
         cmocka_unit_test(test_tx_ts_done),
         cmocka_unit_test(test_address_classes),

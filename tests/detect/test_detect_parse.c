@@ -312,6 +312,50 @@ static void test_byte_parse(void **st)
     assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
 }
 
+static void test_xbits_parse(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = parse("alert tcp any any -> any any (msg:\"x\"; content:\"a\"; "
+                               "xbits:set, ET.x, track ip_pair, expire 15; "
+                               "xbits:isset,ET.x,track ip_src; xbits:toggle,y,track ip_dst,expire 9; "
+                               "sid:60;)");
+    assert_non_null(r);
+    assert_int_equal(r->n_xbits, 3);
+    assert_int_equal(r->xbits[0].cmd, VG_FB_SET);
+    assert_int_equal(r->xbits[0].track, VG_XB_IPPAIR);
+    assert_int_equal(r->xbits[0].expire, 15);
+    assert_int_equal(r->xbits[1].cmd, VG_FB_ISSET);
+    assert_int_equal(r->xbits[1].track, VG_XB_IPSRC);
+    assert_int_equal(r->xbits[1].expire, 30); /* Suricata's default */
+    /* the same name tracked per host and per pair are two different bits */
+    assert_int_not_equal(r->xbits[0].id, r->xbits[1].id);
+    assert_string_equal(vg_ruleset_xbit_name(rs, r->xbits[0].id), "p:ET.x");
+    assert_string_equal(vg_ruleset_xbit_name(rs, r->xbits[1].id), "h:ET.x");
+    assert_int_equal(r->xbits[2].track, VG_XB_IPDST);
+    r = parse("alert tcp any any -> any any (content:\"a\"; xbits:noalert; sid:61;)");
+    assert_non_null(r);
+    assert_true(r->flags & VG_RULE_NOALERT);
+    static const char *bad[] = {
+        "xbits:set,a",                          /* the track is required */
+        "xbits:set,a,track ip_source",
+        "xbits:set,a,track ip_src,expire 0",
+        "xbits:set,a,track ip_src,expire -1",
+        "xbits:set,a,track ip_src,expire 5x",
+        "xbits:set,a,track ip_src,expire 5,more",
+        "xbits:set,a,track ip_src,after 5",
+        "xbits:frob,a,track ip_src",
+        "xbits:set,,track ip_src",
+        "xbits:noalert,a",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char txt[256];
+        snprintf(txt, sizeof txt, "alert tcp any any -> any any (content:\"a\"; %s; sid:%zu;)",
+                 bad[i], 70 + i);
+        assert_null(parse(txt));
+        assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    }
+}
+
 static void test_misc_keywords(void **st)
 {
     (void)st;
@@ -500,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcre_parse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_parse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misc_keywords, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xbits_parse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_str_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threshold_config, setup, teardown),

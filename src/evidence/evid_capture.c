@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #define FLUSH_AT (64 * 1024) /* buffered file bytes before an append */
-#define FDS_KEPT 16          /* files of alerted flows kept open per worker; more: open per write */
 #define PCAP_SNAPLEN 262144u
 
 enum { S_FILES, S_FLOWS_UNTRACKED, S_LINKTYPE_SKIPS, S_PACKETS, S_REREAD_ERRORS, S_REREADS,
@@ -67,7 +66,7 @@ typedef struct afile {
     size_t olen, ocap;
     uint64_t packets, size;  /* in the file, buffered bytes included */
     uint64_t last_cnt, last_idx;
-    int fd;                  /* kept open from creation to sealing when under FDS_KEPT, else -1 */
+    int fd;                  /* kept open from creation to sealing when under cfg.fds_kept, else -1 */
     bool sealed, truncated, werr;
     char final_hex[65];      /* once sealed */
 } afile_t;
@@ -145,10 +144,13 @@ struct vg_evid_ctx {
         ino_t ino;
         off_t size;
         struct timespec mtime;
+        uint64_t checked;    /* the read-back (c->rereads_gen) that last checked the identity */
+        bool checked_ok;     /* ... and what it found */
     } *src;
     size_t n_src;
     struct { int idx, fd; } fdc[FD_CACHE]; /* open input files (idx -1: free slot) */
     unsigned fdc_next;
+    uint64_t rereads_gen;    /* one per ring read back: a file's identity is checked once in it */
     uint8_t *rbuf;           /* a record read back */
     size_t rbuf_cap;
 };
@@ -744,6 +746,14 @@ static int src_fd(vg_evid_ctx_t *c, size_t idx, const char **why)
         c->fdc[slot].idx = (int)idx;
         c->fdc[slot].fd = fd;
     }
+    if (s->state != 0 && s->checked == c->rereads_gen) { /* checked already for this ring */
+        if (s->checked_ok)
+            return fd;
+        *why = "the capture file changed during the run";
+        return -1;
+    }
+    s->checked = c->rereads_gen;
+    s->checked_ok = false;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         *why = strerror(errno);
@@ -761,6 +771,7 @@ static int src_fd(vg_evid_ctx_t *c, size_t idx, const char **why)
         *why = "the capture file changed during the run";
         return -1;
     }
+    s->checked_ok = true;
     return fd;
 }
 
@@ -963,7 +974,7 @@ static bool create_file(vg_evid_ctx_t *c, afile_t *af, uint64_t flow_id)
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
             /* kept open while few are (saves an open and a close per write) */
-            if (c->fds_open < FDS_KEPT) {
+            if (c->fds_open < (c->cfg.fds_kept ? c->cfg.fds_kept : 16)) {
                 af->fd = fd;
                 c->fds_open++;
             } else if (close(fd) != 0) {
@@ -1041,6 +1052,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     obuf_put(c, af, gh, sizeof gh);
     if (ef->ring) {
         const rec_t *r;
+        c->rereads_gen++;
         RING_FOREACH(ef, r) {
             const uint8_t *d = r->span ? reread(c, r) : (const uint8_t *)(r + 1);
             if (d)

@@ -27,6 +27,8 @@
 typedef struct vg_evid_config {
     uint32_t ring_packets;  /* latest packets kept per flow before any alert (>= 1) */
     uint64_t memcap;        /* bytes of ring packets and write buffers, this worker */
+    uint32_t fds_kept;      /* files of alerted flows kept open, this worker (0: 16); beyond,
+                             * a file is opened for each append */
     uint32_t ring_idle;     /* seconds of packet time: a ring that got no packet for that long is
                              * released rather than taking new memory (0: only at the memcap) */
     uint64_t max_packets;   /* per file: the file is sealed when it holds this many packets */

@@ -74,6 +74,7 @@ struct vg_decoder {
     uint8_t *reasm_buf; /* VG_REASM_BUF_LEN bytes: the last reassembled packet */
     /* per-packet scratch */
     bool in_tunnel;  /* decoding the payload of a GRE/VXLAN/IP-in-IP layer */
+    uint8_t tunnel;  /* VG_TUN_* of the innermost such layer entered */
     bool reasm_used; /* reasm_buf already holds this packet's datagram */
 };
 

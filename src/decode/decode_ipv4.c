@@ -168,8 +168,10 @@ int vg_dec_ipv4(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     d->stats[VG_DS_IPV4]++;
 
     /* This header now describes the packet (innermost so far). */
-    if (d->in_tunnel)
+    if (d->in_tunnel) {
         p->flags |= VG_PKT_TUNNELLED;
+        p->tunnel = d->tunnel;
+    }
     vg_dec_reset_l4(p);
     p->ip_ver = 4;
     p->ip_tos = vg_rd_u8(&r, 1);

@@ -236,8 +236,10 @@ int vg_dec_ipv6(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     r = vg_rd_head(&r, tot);
     d->stats[VG_DS_IPV6]++;
 
-    if (d->in_tunnel)
+    if (d->in_tunnel) {
         p->flags |= VG_PKT_TUNNELLED;
+        p->tunnel = d->tunnel;
+    }
     vg_dec_reset_l4(p);
     p->ip_ver = 6;
     p->ip_tos = (uint8_t)(vg_rd_be16(&r, 0) >> 4);

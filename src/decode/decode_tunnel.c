@@ -68,6 +68,7 @@ static int gre_v1(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r, unsigned de
     if (!vg_rd_has(&ppp, 1) || vg_dec_too_deep(d, p, depth))
         return VG_DECODE_OK; /* an acknowledgement without payload */
     d->in_tunnel = true;
+    d->tunnel = VG_TUN_GRE;
     return vg_dec_ppp(d, p, ppp, depth + 1);
 }
 
@@ -114,6 +115,7 @@ int vg_dec_gre(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     if (vg_dec_too_deep(d, p, depth))
         return VG_DECODE_OK;
     d->in_tunnel = true;
+    d->tunnel = VG_TUN_GRE;
     if (type == 0x6558)
         return vg_dec_ethernet(d, p, in, depth + 1);
     if (type == 0x880B)
@@ -133,6 +135,7 @@ int vg_dec_vxlan(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
             vg_dec_event(d, p, VG_DEV_VXLAN_UNKNOWN_PAYLOAD_TYPE);
     }
     d->in_tunnel = true;
+    d->tunnel = VG_TUN_VXLAN;
     return vg_dec_ethernet(d, p, eth, depth + 1);
 }
 
@@ -156,5 +159,6 @@ int vg_dec_ipip(vg_decoder_t *d, vg_packet_t *p, int inner_ver, vg_rd_t r, unsig
         }
     }
     d->in_tunnel = true;
+    d->tunnel = (uint8_t)(p->ip_ver == 6 ? VG_TUN_IPV6 : VG_TUN_IPV4);
     return inner_ver == 4 ? vg_dec_ipv4(d, p, r, depth + 1) : vg_dec_ipv6(d, p, r, depth + 1);
 }

@@ -17,6 +17,10 @@
 #define VG_PKT_MAX_EVENTS 8
 #define VG_PKT_MAX_VLAN 2
 
+/* p->tunnel: what the innermost IP header was decapsulated from (EVE alerts' pkt_src, as
+ * Suricata names the pseudo packet it makes for each inner layer) */
+enum { VG_TUN_NONE, VG_TUN_GRE, VG_TUN_VXLAN, VG_TUN_IPV4, VG_TUN_IPV6 };
+
 /* p->flags */
 enum {
     VG_PKT_IPV4_CSUM_BAD = 1u << 0,
@@ -56,6 +60,7 @@ typedef struct vg_packet {
     uint16_t vlan[VG_PKT_MAX_VLAN];
     uint16_t ip_id;        /* IPv4 identification (IPv6: low 16 bits of fragment id, if any) */
     uint8_t ip_tos;
+    uint8_t tunnel;        /* VG_TUN_*: the encapsulation the innermost IP header came out of */
     vg_addr_t src, dst;
     uint16_t sp, dp;       /* TCP/UDP ports; ICMP: 0 (see icmp_type/icmp_code) */
 

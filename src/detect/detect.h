@@ -228,6 +228,9 @@ const vg_detect_counters_t *vg_detect_thread_counters(const vg_detect_thread_t *
  * rule's flowbit/flowint actions with vg_detect_apply_actions() and thresholds with
  * vg_threshold_check() afterwards. Thread-safe with one t per thread. */
 bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in);
+/* Whether the rule t evaluated last matched on the raw-stream window (in->stream) rather than
+ * on the packet's payload. */
+bool vg_detect_thread_stream_match(const vg_detect_thread_t *t);
 /* Just the inspection lists (content, pcre, byte_*, isdataat/bsize/urilen with transforms). */
 bool vg_detect_eval_lists(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in);
 

@@ -1106,6 +1106,11 @@ void vg_detect_engine_free(vg_detect_engine_t *e)
 
 const vg_ruleset_t *vg_detect_engine_ruleset(const vg_detect_engine_t *e) { return e->rs; }
 
+bool vg_detect_ctx_stream_match(const vg_detect_ctx_t *c)
+{
+    return vg_detect_thread_stream_match(c->t);
+}
+
 vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e)
 {
     vg_detect_ctx_t *c = vg_xcalloc(1, sizeof *c);

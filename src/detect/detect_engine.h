@@ -37,6 +37,9 @@ const vg_ruleset_t *vg_detect_engine_ruleset(const vg_detect_engine_t *e);
 
 vg_detect_ctx_t *vg_detect_ctx_new(const vg_detect_engine_t *e);
 void vg_detect_ctx_free(vg_detect_ctx_t *c);
+/* Inside an alert callback: whether the alerting rule matched on the raw-stream window given
+ * with the packet (EVE alert "stream": 1 and the window as its payload). */
+bool vg_detect_ctx_stream_match(const vg_detect_ctx_t *c);
 
 /* Called for each alert: the rule, and the direction of the inspected data (VG_DIR_TOSERVER:
  * the alert's source is the flow's client). */

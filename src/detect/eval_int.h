@@ -20,6 +20,8 @@ struct vg_detect_thread {
     uint32_t n_cap;
     struct { const char *name; uint32_t off, len; } cap[VG_MAX_CAPS];
     vg_buf_t capbuf;
+    bool stream_match;          /* the rule evaluated last matched a payload list on the
+                                 * raw-stream window (not the packet's own payload) */
 };
 
 /* A new evaluation: no captures yet. */

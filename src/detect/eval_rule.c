@@ -121,8 +121,10 @@ static bool eval_list(vg_detect_thread_t *t, const vg_rule_t *r, const vg_rule_l
                    (!(in->flow & VG_DIN_STREAM_ADD) || (r->flags & VG_RULE_REQ_PACKET));
         bool stream = !(r->flags & VG_RULE_PKT_ONLY);
         /* the raw-stream window first, then the packet's payload, as Suricata */
-        if (stream && in->stream && eval_on(t, l, in->stream, in->stream_len, vars))
+        if (stream && in->stream && eval_on(t, l, in->stream, in->stream_len, vars)) {
+            t->stream_match = true;
             return true;
+        }
         return pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars);
     }
     if (eval_on(t, l, in->buf[l->buf], in->len[l->buf], vars))
@@ -483,10 +485,13 @@ bool vg_detect_should_alert(const vg_rule_t *r) { return !(r->flags & VG_RULE_NO
 
 /* ---- the rule ---- */
 
+bool vg_detect_thread_stream_match(const vg_detect_thread_t *t) { return t->stream_match; }
+
 bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in)
 {
     if (t->n_cap)
         vg_detect_caps_reset(t);
+    t->stream_match = false;
     const vg_packet_t *p = in->pkt;
     if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
         return false;

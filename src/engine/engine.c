@@ -588,6 +588,11 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->eve.sensor_name = vg_config_str(cfg, "sensor-name");
     r->eve.alert_packet = vg_config_bool(cfg, "outputs.eve.types.alert.packet");
     r->eve.ethernet = vg_config_bool(cfg, "outputs.eve.ethernet");
+    r->eve.alert_payload = vg_config_bool(cfg, "outputs.eve.types.alert.payload");
+    r->eve.alert_payload_printable = vg_config_bool(cfg, "outputs.eve.types.alert.payload-printable");
+    r->eve.payload_buffer_size =
+        (uint32_t)VG_MIN(vg_config_uint(cfg, "outputs.eve.types.alert.payload-buffer-size"),
+                         UINT32_MAX);
     r->log_flow = vg_config_bool(cfg, "outputs.eve.types.flow");
     r->log_anomaly = vg_config_bool(cfg, "outputs.eve.types.anomaly");
     r->log_stats = vg_config_bool(cfg, "outputs.eve.types.stats");

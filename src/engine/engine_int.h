@@ -84,6 +84,14 @@ typedef struct worker {
     uint64_t raw_memuse;     /* bytes kept for raw-stream inspection (worker_app.c) */
     uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
     bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */
+    /* what detect_packet gave the engine, for the alerts' payload fields (valid during it) */
+    const uint8_t *det_win, *det_pay;
+    size_t det_win_len, det_pay_len;
+    /* raw_inspect: the pre-gap bytes, the gap and the window, and the payload made of them */
+    const uint8_t *show_pre, *show_win;
+    size_t show_pre_len, show_win_len;
+    uint64_t show_gap;
+    vg_buf_t pay_show;
     vg_buf_t fast_line;      /* scratch for one fast.log line */
     vg_buf_t traffic;        /* scratch: the "traffic" object of an alert or flow event */
     bool traffic_set;        /* wapp_flow_end left the ending flow's object in traffic */

@@ -65,6 +65,8 @@ typedef struct app_flow {
                                * acknowledged them, or the flow ends): inspected with the next
                                * window, as a window of their own */
         bool trigger;         /* the parser completed a transaction on this side */
+        uint64_t gap;         /* bytes missing just before b.data[0] (after pre, if any), since
+                               * the last window inspected: for alert payloads only */
     } raw[2];
 } app_flow_t;
 
@@ -436,6 +438,58 @@ static bool tx_already_matched(void *user, const vg_rule_t *r, int dir)
     return false;
 }
 
+/* The payload an alert shows, as Suricata picks it: a match on the raw-stream window shows the
+ * window ("stream": 1); a transaction match on TCP shows the stream bytes of its direction that
+ * are still kept (else the packet's payload), also as "stream": 1; a packet match the packet's
+ * payload. A window next to a gap shows the bytes before the gap, "[N bytes missing]" and the
+ * window after it, as Suricata dumps the segments it holds. Partial: Suricata shows every
+ * segment it still holds for the direction, Vigil the windows being inspected (or, for a
+ * transaction, the bytes it keeps). */
+static void alert_payload(worker_t *w, const vg_flow_t *f, int dir, vg_eve_alert_t *a)
+{
+    if (w->det_win && vg_detect_ctx_stream_match(w->detect)) {
+        a->stream = true;
+        if (!w->show_gap && !w->show_pre) {
+            a->payload = w->det_win;
+            a->payload_len = w->det_win_len;
+            return;
+        }
+        vg_buf_t *s = &w->pay_show;
+        vg_buf_reset(s);
+        if (w->show_pre_len)
+            vg_buf_append(s, w->show_pre, w->show_pre_len);
+        if (w->show_gap) {
+            char m[48];
+            int k = snprintf(m, sizeof m, "[%llu bytes missing]",
+                             (unsigned long long)w->show_gap);
+            vg_buf_append(s, m, (size_t)k);
+        }
+        if (w->show_win_len)
+            vg_buf_append(s, w->show_win, w->show_win_len);
+        a->payload = (const uint8_t *)s->data;
+        a->payload_len = s->len;
+        return;
+    }
+    if (w->cur_tx && f && f->proto == 6) {
+        a->stream = true;
+        const app_flow_t *af = f->app;
+        int role = f->tcp && vg_stream_is_reversed(f->tcp) ? !dir : dir;
+        if (af && af->raw[role].b.len) {
+            a->payload = (const uint8_t *)af->raw[role].b.data;
+            a->payload_len = af->raw[role].b.len;
+            return;
+        }
+    }
+    if (w->det_pay) {
+        a->payload = w->det_pay;
+        a->payload_len = w->det_pay_len;
+    } else if (w->cur_pkt && w->cur_pkt->payload && !(w->cur_pkt->flags & VG_PKT_INVALID) &&
+               (w->cur_dir ? 1 : 0) == (dir ? 1 : 0)) {
+        a->payload = w->cur_pkt->payload;
+        a->payload_len = w->cur_pkt->payload_len;
+    }
+}
+
 static void on_alert(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
@@ -487,6 +541,8 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         a.metadata_json = (const char *)w->metadata.data;
         a.metadata_len = w->metadata.len;
     }
+    if (w->run->eve.alert_payload || w->run->eve.alert_payload_printable)
+        alert_payload(w, f, dir, &a);
     vg_evid_ref_t eref;
     if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
         a.evidence_file = eref.file;
@@ -643,7 +699,13 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         fv = flowvars_of(w, f);
     }
     in.fv = fv;
+    w->det_win = in.stream;
+    w->det_win_len = in.stream_len;
+    w->det_pay = in.buf[VG_DBUF_PAYLOAD];
+    w->det_pay_len = in.len[VG_DBUF_PAYLOAD];
     vg_detect_packet(w->detect, &in, fv, dir, p->ts, on_alert, w);
+    w->det_win = w->det_pay = NULL;
+    w->det_win_len = w->det_pay_len = 0;
     in.pkt = NULL; /* no pointer into this packet outlives the call */
     in.buf[VG_DBUF_PAYLOAD] = NULL;
     in.stream = NULL;
@@ -681,6 +743,8 @@ static void raw_consume(worker_t *w, app_flow_t *a, int role, size_t n)
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
     a->raw[role].off += n;
+    if (n)
+        a->raw[role].gap = 0;
     w->raw_memuse -= n;
     if (!b->len && b->cap > 4 * RAW_CHUNK) { /* a burst's buffer is not kept for the flow's life */
         vg_buf_fini(b);
@@ -720,6 +784,8 @@ static void raw_add(worker_t *w, app_flow_t *a, int role, const uint8_t *d, size
 static void raw_gap(worker_t *w, app_flow_t *a, int role, size_t len)
 {
     vg_buf_t *pre = &a->raw[role].pre, *b = &a->raw[role].b;
+    /* consecutive gaps with nothing between them add up */
+    a->raw[role].gap = (b->len ? 0 : a->raw[role].gap) + len;
     raw_drop(w, pre->len);
     w->raw_memuse -= pre->len;
     pre->len = 0;
@@ -776,26 +842,40 @@ static void raw_inspect(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_packe
     bool pre;
     size_t win = raw_window(f, a, role, flow_end, &pre);
     bool was_pseudo = w->pseudo;
+    /* what an alert on these windows shows as its payload: both sides of the gap (Suricata
+     * dumps the segments it holds, the gap as "[N bytes missing]") */
+    w->show_pre = pre ? (const uint8_t *)a->raw[role].pre.data : NULL;
+    w->show_pre_len = pre ? a->raw[role].pre.len : 0;
+    w->show_gap = a->raw[role].gap;
+    w->show_win = win ? (const uint8_t *)a->raw[role].b.data : NULL;
+    w->show_win_len = win;
     if (pre) {
         detect_packet(w, f, p, dir, opaque, est, (const uint8_t *)a->raw[role].pre.data,
                       a->raw[role].pre.len);
         if (f->app != a)
-            return;
-        raw_pre_done(w, a, role);
-        if (!win)
+            goto out;
+        if (!win) {
+            raw_pre_done(w, a, role);
             goto done;
+        }
         w->pseudo = true;
     }
     detect_packet(w, f, p, dir, opaque, est, win ? (const uint8_t *)a->raw[role].b.data : NULL,
                   win);
     w->pseudo = was_pseudo;
     if (f->app != a)
-        return;
+        goto out;
+    if (pre)
+        raw_pre_done(w, a, role);
     if (win)
         raw_consume(w, a, role, win);
 done:
     if (win || pre)
         a->raw[role].trigger = false;
+out:
+    w->show_pre = w->show_win = NULL;
+    w->show_pre_len = w->show_win_len = 0;
+    w->show_gap = 0;
 }
 
 /* --- feeding --- */
@@ -983,6 +1063,7 @@ void wapp_init(worker_t *w)
     if (w->detect && w->run->opts->attrib)
         w->attrib = vg_attrib_ctx_new(w->run->opts->attrib);
     vg_buf_init(&w->fast_line, 256);
+    vg_buf_init(&w->pay_show, 0);
 }
 
 static void fv_remap_clear(worker_t *w)
@@ -1056,6 +1137,7 @@ void wapp_fini(worker_t *w)
     vg_detect_ctx_free(w->detect);
     vg_attrib_ctx_free(w->attrib);
     vg_buf_fini(&w->fast_line);
+    vg_buf_fini(&w->pay_show);
     vg_buf_fini(&w->traffic);
     vg_buf_fini(&w->metadata);
 }

@@ -3,6 +3,7 @@
 #include "common/timefmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* metadata: "key value, key value, ..." → {"key": ["value", ...], ...} with keys in first-seen
@@ -71,15 +72,54 @@ static void endpoint(vg_jw_t *w, const char *key, const vg_addr_t *a, int ip_ver
     vg_jw_obj_close(w);
 }
 
+/* Suricata 7's pkt_src: what made the packet the alert is on. Vigil decodes an encapsulated
+ * packet in place where Suricata makes a pseudo packet per inner layer; both name the layer it
+ * came out of. */
+static const char *pkt_src(const vg_eve_alert_t *a)
+{
+    const vg_packet_t *p = a->pkt;
+    if (!p) /* the flow-end inspection (or a transaction completed by it) */
+        return "stream (flow timeout)";
+    if (p->flags & VG_PKT_REASSEMBLED)
+        return "defrag";
+    switch (p->tunnel) {
+    case VG_TUN_GRE: return "gre tunnel";
+    case VG_TUN_VXLAN: return "vxlan encapsulation";
+    case VG_TUN_IPV4: return "ipv4 tunnel";
+    case VG_TUN_IPV6: return "ipv6 tunnel";
+    default: return "wire/pcap";
+    }
+}
+
+/* "payload" (base64) and Suricata's "payload_printable": printable ASCII, CR and LF as they
+ * are, any other byte '.'. */
+static void put_payload(vg_jw_t *w, const vg_eve_opts_t *o, const uint8_t *d, size_t n)
+{
+    char *t = vg_xmalloc(4 * (n + 2) / 3 + 8);
+    if (o->alert_payload) {
+        vg_jw_key(w, "payload");
+        vg_jw_strn(w, t, vg_base64(d, n, t));
+    }
+    if (o->alert_payload_printable) {
+        for (size_t i = 0; i < n; i++)
+            t[i] = (d[i] >= 0x20 && d[i] < 0x7f) || d[i] == '\n' || d[i] == '\r' ? (char)d[i] : '.';
+        vg_jw_key(w, "payload_printable");
+        vg_jw_strn(w, t, n);
+    }
+    free(t);
+}
+
 void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
 {
     const vg_rule_t *r = a->rule;
     const vg_flow_t *f = a->flow;
     int dir = a->dir;
-    if (f)
+    if (f) {
         vg_eve_begin_flow(w, o, "alert", a->ts, f, dir, a->pcap_cnt, NULL);
-    else
-        vg_eve_begin_packet(w, o, "alert", a->pkt);
+        vg_jw_kv_str(w, "pkt_src", pkt_src(a));
+    } else {
+        vg_eve_begin_packet(w, o, "alert", a->pkt); /* writes pkt_src */
+    }
     if (a->has_tx)
         vg_jw_kv_uint(w, "tx_id", a->tx_id);
     vg_jw_key(w, "alert");
@@ -123,7 +163,28 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
         size_t n = vg_time_format(f->start, ts);
         vg_jw_key(w, "start");
         vg_jw_strn(w, ts, n);
+        /* the flow's own orientation (the initiator is src), whatever the alert's */
+        char s[48];
+        vg_jw_key(w, "src_ip");
+        vg_jw_strn(w, s, vg_addr_format(&f->addr[0], f->ip_ver, s));
+        vg_jw_key(w, "dest_ip");
+        vg_jw_strn(w, s, vg_addr_format(&f->addr[1], f->ip_ver, s));
+        if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
+            vg_jw_kv_uint(w, "src_port", f->port[0]);
+            vg_jw_kv_uint(w, "dest_port", f->port[1]);
+        }
         vg_jw_obj_close(w);
+    }
+    if (o->alert_payload || o->alert_payload_printable) {
+        /* a stream match shows the raw-stream bytes, up to payload_buffer_size; a packet match
+         * the packet's whole payload (as Suricata) */
+        const uint8_t *d = a->payload;
+        size_t n = d ? a->payload_len : 0;
+        if (a->stream && o->payload_buffer_size && n > o->payload_buffer_size)
+            n = o->payload_buffer_size;
+        if (n)
+            put_payload(w, o, d, n);
+        vg_jw_kv_uint(w, "stream", a->stream ? 1 : 0);
     }
     if (a->evidence_file) {
         vg_jw_key(w, "evidence");

@@ -23,6 +23,9 @@ typedef struct vg_eve_opts {
     const char *sensor_name;/* "host" field when set */
     bool alert_packet;      /* alerts carry "packet" (base64) and "packet_info" (default false) */
     bool ethernet;          /* alerts on Ethernet carry "ether" {src_mac, dest_mac} (false) */
+    bool alert_payload;     /* alerts carry "payload" (base64) and "stream" (false) */
+    bool alert_payload_printable; /* ... "payload_printable" (false) */
+    uint32_t payload_buffer_size; /* bytes of a stream payload logged (Suricata: 4 KiB) */
 } vg_eve_opts_t;
 
 /* "packet": p's bytes in base64 (a reassembled datagram: the link header of the packet that
@@ -91,6 +94,11 @@ typedef struct vg_eve_alert {
     /* the flow's "metadata" object (flow variables set by pcre captures), JSON text or NULL */
     const char *metadata_json;
     size_t metadata_len;
+    /* what the alert's payload fields show: the raw-stream bytes the rule matched (stream true)
+     * or the packet's payload; NULL: none */
+    const uint8_t *payload;
+    size_t payload_len;
+    bool stream;
 } vg_eve_alert_t;
 
 /* The EVE "alert" event (a complete object). */

@@ -865,6 +865,67 @@ def case_alert_packet_fields():
     assert "packet" not in a and "ether" not in a, a
 
 
+def case_alert_payload():
+    """outputs.eve.types.alert.payload / payload-printable: what an alert matched, as Suricata
+    7.0.10 logs it on the same capture and rules (run side by side when this was written): a
+    packet match shows the packet's payload ("stream": 0); a raw-stream match the window, and
+    next to a gap the bytes before it, "[N bytes missing]" and the bytes after (the flow-end
+    inspection: pkt_src "stream (flow timeout)"); an HTTP transaction match the stream bytes of
+    its direction ("stream": 1). Every alert has pkt_src and the flow's own src/dest in "flow";
+    payload fields only when asked for."""
+    import base64
+    rules = rules_file("payload.rules",
+                       'alert http any any -> any any (msg:"uri"; http.uri; content:"evil.php"; '
+                       'sid:1;)\n'
+                       'alert tcp any any -> any 9999 (msg:"raw"; content:"EVILSTUFF"; sid:3;)\n'
+                       'alert udp any any -> any any (msg:"udp"; content:"EVILUDP"; sid:4;)\n'
+                       'alert tcp-stream any any -> any 7777 (content:"VERY"; sid:6;)\n'
+                       'alert tcp-stream any any -> any 7777 (content:"DATA"; sid:7;)\n'
+                       'alert tcp-pkt any any -> any 7777 (content:"DATA"; sid:8;)\n')
+    t0 = 1_700_000_000_000_000
+    pkts = []
+    req = b"GET /evil.php?x=1 HTTP/1.1\r\nHost: a.example\r\nUser-Agent: curl/8\r\n\r\n"
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=t0)
+    c.handshake().send(True, req).send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    pkts += c.close().pkts
+    c = P.TcpConv("10.1.1.1", 40001, "10.2.2.2", 9999, ts=t0 + 10_000)
+    pkts += c.handshake().send(True, b"HELLO raw bytes EVILSTUFF more").send(False, b"ok").close().pkts
+    pkts.append((t0 + 50_000, P.frame(17, "10.1.1.1", "10.2.2.2", sport=5000, dport=6000,
+                                      payload=b"udp EVILUDP\x00\x01")))
+    c = P.TcpConv("10.1.1.1", 40002, "10.2.2.2", 7777, ts=t0 + 60_000)
+    c.handshake().send(True, b"VERY")
+    c._pkt(False, 0x10)            # the server acknowledges VERY
+    c.cseq += 4                    # four bytes never seen
+    c.send(True, b"DATA")
+    c._pkt(False, 0x10)            # a duplicate ACK; the flow ends with the capture
+    pkts += c.pkts
+    d = read_packets("payload", pkts, rules, "-k", "none",
+                     "--set", "outputs.eve.types.alert.payload=true",
+                     "--set", "outputs.eve.types.alert.payload-printable=true")
+    got = {}
+    for e in events(d, "alert"):
+        got.setdefault(e["alert"]["signature_id"], []).append(e)
+    gap = b"VERY[4 bytes missing]DATA"
+    want = {1: (req, 1, "wire/pcap"), 3: (b"HELLO raw bytes EVILSTUFF more", 1, "wire/pcap"),
+            4: (b"udp EVILUDP\x00\x01", 0, "wire/pcap"),
+            6: (gap, 1, "stream (flow timeout)"), 7: (gap, 1, "stream (flow timeout)"),
+            8: (b"DATA", 0, "wire/pcap")}
+    assert sorted(got) == sorted(want), sorted(got)
+    for sid, (pay, stream, src) in want.items():
+        assert len(got[sid]) == 1, (sid, got[sid])
+        e = got[sid][0]
+        assert base64.b64decode(e["payload"]) == pay, (sid, e["payload"])
+        printable = "".join(chr(b) if 32 <= b < 127 or b in (10, 13) else "." for b in pay)
+        assert e["payload_printable"] == printable, (sid, e["payload_printable"])
+        assert e["stream"] == stream and e["pkt_src"] == src, (sid, e)
+        assert e["flow"]["src_ip"] == "10.1.1.1" and e["flow"]["dest_ip"] == "10.2.2.2", e["flow"]
+    assert got[4][0]["flow"]["dest_port"] == 6000, got[4][0]["flow"]
+    d = read_packets("payload-default", pkts, rules, "-k", "none")
+    for e in events(d, "alert"):
+        assert "payload" not in e and "payload_printable" not in e and "stream" not in e, e
+        assert e["pkt_src"] in ("wire/pcap", "stream (flow timeout)"), e
+
+
 def case_ssh_banner_sides():
     """ssh.proto and ssh.software: the client's banner toward the server, the server's toward
     the client, either without a direction (the server's used to be seen only when the client

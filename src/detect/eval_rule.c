@@ -127,10 +127,19 @@ static bool eval_list(vg_detect_thread_t *t, const vg_rule_t *r, const vg_rule_l
         }
         return pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars);
     }
-    if (eval_on(t, l, in->buf[l->buf], in->len[l->buf], vars))
-        return true;
-    return (l->flags & VG_LIST_ALT_BUF) && eval_on(t, l, in->buf[l->alt_buf],
-                                                   in->len[l->alt_buf], vars);
+    if (l->flags & VG_LIST_ALT_BUF) {
+        /* a rule without a direction: each direction inspects its own side's buffer (request
+         * or response headers, client or server banner), as Suricata's engines per direction
+         * do, so that the alert has the direction the match came from */
+        bool tc = in->flow & VG_DIN_TOCLIENT, ts = in->flow & VG_DIN_TOSERVER;
+        if (tc && !ts)
+            return eval_on(t, l, in->buf[l->alt_buf], in->len[l->alt_buf], vars);
+        if (ts && !tc)
+            return eval_on(t, l, in->buf[l->buf], in->len[l->buf], vars);
+        return eval_on(t, l, in->buf[l->buf], in->len[l->buf], vars) ||
+               eval_on(t, l, in->buf[l->alt_buf], in->len[l->alt_buf], vars);
+    }
+    return eval_on(t, l, in->buf[l->buf], in->len[l->buf], vars);
 }
 
 bool vg_detect_eval_lists(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in)

@@ -943,6 +943,10 @@ def case_ssh_banner_sides():
     d = read_packets("sshb", c.pkts, rules)
     got = sorted(e["alert"]["signature_id"] for e in events(d, "alert"))
     assert got == [9100081, 9100083, 9100084], got
+    # without a direction, the server's banner matches in the server's direction (Suricata's
+    # per-direction engines): the alert is to_client, from the server
+    a = [e for e in events(d, "alert") if e["alert"]["signature_id"] == 9100081][0]
+    assert a["direction"] == "to_client" and a["src_ip"] == "10.2.2.2", a
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}

@@ -35,7 +35,11 @@ typedef struct pf_slot {
  * longer change once the request is complete (no payload, no response twin, no flowbit or
  * flowint condition), so a second to-server verification of the same transaction (VG_DIN_TS_DONE)
  * would give the same result. */
-enum { TXF_TS_STABLE = 1 };
+enum { TXF_TS_STABLE = 1,
+       /* a rule without a flow direction that inspects a response-side buffer: inspected (and
+        * its alert raised) to_client only, as Suricata registers those buffers for that
+        * direction alone */
+       TXF_TC_ONLY = 2 };
 
 /* Address index for packet rules without a fast pattern (IP reputation lists and other
  * header-only rules, about 1,200 in ET Open): each rule is keyed on the side of its header that
@@ -200,6 +204,22 @@ static bool buf_request_only(int b)
     }
 }
 
+/* Buffers only the server's side of a transaction fills (Suricata's to-client engines). */
+static bool buf_response_only(int b)
+{
+    switch (b) {
+    case VG_BUF_HTTP_STAT_CODE: case VG_BUF_HTTP_STAT_MSG: case VG_BUF_HTTP_RESPONSE_LINE:
+    case VG_BUF_HTTP_RESPONSE_HEADER: case VG_BUF_HTTP_RESPONSE_HEADER_RAW:
+    case VG_BUF_HTTP_RESPONSE_BODY: case VG_BUF_HTTP_SERVER: case VG_BUF_HTTP_LOCATION:
+    case VG_BUF_TLS_CERT_SUBJECT: case VG_BUF_TLS_CERT_ISSUER: case VG_BUF_TLS_CERT_SERIAL:
+    case VG_BUF_TLS_CERT_FINGERPRINT: case VG_BUF_TLS_CERTS: case VG_BUF_JA3S_HASH:
+    case VG_BUF_JA3S_STRING: case VG_BUF_SSH_PROTO_TC: case VG_BUF_SSH_SOFTWARE_TC:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static bool has_flowvar_condition(const vg_rule_t *r)
 {
     for (uint32_t i = 0; i < r->n_xbits; i++)
@@ -217,6 +237,10 @@ static bool has_flowvar_condition(const vg_rule_t *r)
 
 static uint8_t tx_flags_of(const vg_rule_t *r)
 {
+    if (!(r->flow & (VG_RFLOW_TOSERVER | VG_RFLOW_TOCLIENT)))
+        for (uint32_t i = 0; i < r->n_lists; i++)
+            if (buf_response_only(r->lists[i].buf) && !(r->lists[i].flags & VG_LIST_ALT_BUF))
+                return TXF_TC_ONLY;
     if (has_flowvar_condition(r))
         return 0;
     for (uint32_t i = 0; i < r->n_lists; i++)
@@ -1612,7 +1636,8 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
     for (int d = 0; d < (in_tc ? 2 : 1) && !passed; d++) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t pos = c->cand[i];
-            if (c->tx_done[pos] || (d == 0 && ts_done && (grp->txf[pos] & TXF_TS_STABLE)))
+            if (c->tx_done[pos] || (d == 0 && ts_done && (grp->txf[pos] & TXF_TS_STABLE)) ||
+                ((grp->txf[pos] & TXF_TC_ONLY) && !(cur[d].flow & VG_DIN_TOCLIENT)))
                 continue;
             const vg_rule_t *r = grp->rules[pos];
             if (!flow_dir_ok(r, cur[d].flow)) /* what flow_match() would reject first */

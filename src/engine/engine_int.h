@@ -84,6 +84,7 @@ typedef struct worker {
     uint64_t raw_memuse;     /* bytes kept for raw-stream inspection (worker_app.c) */
     uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
     bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */
+    bool midstream;          /* stream.midstream */
     /* what detect_packet gave the engine, for the alerts' payload fields (valid during it) */
     const uint8_t *det_win, *det_pay;
     size_t det_win_len, det_pay_len;

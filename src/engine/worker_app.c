@@ -1028,6 +1028,24 @@ static void cb_gap(void *user, int dir, size_t len)
     }
 }
 
+/* A TCP flow seen first midstream (stream.midstream) from a packet with data: whether that data
+ * is a server's (an HTTP response, an SMTP greeting, ...) and no client's, so that its sender is
+ * the server. Suricata reverses such a flow when protocol detection recognises the data only in
+ * the other direction. */
+bool wapp_server_first(const worker_t *w, const vg_flow_t *f, const vg_packet_t *p)
+{
+    if (!w->midstream || p->proto != 6 || !p->payload || !p->payload_len ||
+        (p->flags & VG_PKT_INVALID) || (p->tcp_flags & (VG_TCP_SYN | VG_TCP_ACK)) != VG_TCP_ACK)
+        return false;
+    const uint8_t *d = p->payload;
+    size_t n = p->payload_len;
+    enum vg_app_proto c = vg_app_detect(true, f->port[0], f->port[1], d, n, VG_DIR_TOSERVER);
+    if (c != VG_APP_UNKNOWN && c != VG_APP_FAILED)
+        return false;
+    enum vg_app_proto s = vg_app_detect(true, f->port[1], f->port[0], d, n, VG_DIR_TOCLIENT);
+    return s != VG_APP_UNKNOWN && s != VG_APP_FAILED;
+}
+
 static const vg_stream_cb_t stream_cb = {cb_data, cb_gap, stream_event};
 
 void wapp_init(worker_t *w)
@@ -1036,6 +1054,7 @@ void wapp_init(worker_t *w)
     vg_stream_config_defaults(&sc);
     const vg_config_t *cfg = w->run->opts->cfg;
     sc.midstream = vg_config_bool(cfg, "stream.midstream");
+    w->midstream = sc.midstream;
     sc.async_oneside = vg_config_bool(cfg, "stream.async-oneside");
     /* process-wide caps, an equal share per worker (see split_caps in engine.c) */
     unsigned nw = w->run->n_workers ? w->run->n_workers : 1;

@@ -17,6 +17,9 @@ void wapp_init(struct worker *w);
 void wapp_fini(struct worker *w);
 /* A decoded packet of flow f (dir = flow direction). */
 void wapp_packet(struct worker *w, vg_flow_t *f, const vg_packet_t *p, int dir);
+/* A new TCP flow's first packet, picked up midstream, carries a server's data: its sender is the
+ * server (the caller swaps the flow's sides). */
+bool wapp_server_first(const struct worker *w, const vg_flow_t *f, const vg_packet_t *p);
 /* Flow f ends: flush the stream, log what is left, free per-flow state. */
 void wapp_flow_end(struct worker *w, vg_flow_t *f);
 const char *wapp_app_proto_name(const vg_flow_t *f);

@@ -104,6 +104,10 @@ uint32_t vg_flow_key_hash(const vg_packet_t *p);
 void vg_flow_prefetch(const vg_flow_table_t *t, uint32_t hash, int step);
 vg_flow_t *vg_flow_lookup_hash(vg_flow_table_t *t, const vg_packet_t *p, uint32_t hash, int *dir);
 
+/* Swaps the flow's sides (addresses, ports, per-direction counters and flags): the responder
+ * turned out to be the client. Only before any later stage keeps per-direction state. */
+void vg_flow_swap(vg_flow_table_t *t, vg_flow_t *f);
+
 /* Marks a flow's protocol state (decides its timeout class). */
 void vg_flow_set_state(vg_flow_table_t *t, vg_flow_t *f, enum vg_flow_state st);
 

@@ -561,6 +561,22 @@ vg_flow_t *vg_flow_lookup_hash(vg_flow_table_t *t, const vg_packet_t *p, uint32_
     return f;
 }
 
+#define SWAP(a, b) do { __typeof__(a) t_ = (a); (a) = (b); (b) = t_; } while (0)
+
+void vg_flow_swap(vg_flow_table_t *t, vg_flow_t *f)
+{
+    (void)t; /* the hash and the chain are symmetric: nothing in the table moves */
+    SWAP(f->addr[0], f->addr[1]);
+    SWAP(f->port[0], f->port[1]);
+    SWAP(f->pkts[0], f->pkts[1]);
+    SWAP(f->bytes[0], f->bytes[1]);
+    SWAP(f->tcp_flags[0], f->tcp_flags[1]);
+    SWAP(f->icmp_type[0], f->icmp_type[1]);
+    SWAP(f->icmp_code[0], f->icmp_code[1]);
+    SWAP(f->app_detect_done[0], f->app_detect_done[1]);
+    f->dir_seen = (uint8_t)(((f->dir_seen & 1) << 1) | ((f->dir_seen >> 1) & 1));
+}
+
 void vg_flow_set_state(vg_flow_table_t *t, vg_flow_t *f, enum vg_flow_state st)
 {
     if (f->state == st)

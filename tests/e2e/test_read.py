@@ -926,6 +926,39 @@ def case_alert_payload():
         assert e["pkt_src"] in ("wire/pcap", "stream (flow timeout)"), e
 
 
+def case_midstream_server_first():
+    """stream.midstream: a flow whose first packet carries a server's data (an HTTP response),
+    with no client data before it, is reversed as Suricata 7.0.10 reverses it (compared side by
+    side on this capture): the flow's source is the client, the response is parsed as one (http
+    event, status), and a response rule alerts to_client from the server. Without midstream the
+    flow is left as it came."""
+    rules = rules_file("mid.rules",
+                       'alert http any any -> any any (msg:"status"; http.stat_code; '
+                       'content:"200"; sid:9100091;)\n')
+    t0 = 1_700_000_000_000_000
+    resp = b"HTTP/1.1 200 OK\r\nServer: test\r\nContent-Length: 2\r\n\r\nok"
+    pkts = [(t0, P.frame(6, "10.2.2.2", "10.1.1.1", sport=80, dport=40000, flags=0x18,
+                         seq=5000, ack=1000, payload=resp)),
+            (t0 + 1000, P.frame(6, "10.1.1.1", "10.2.2.2", sport=40000, dport=80, flags=0x10,
+                                seq=1000, ack=5000 + len(resp)))]
+    d = read_packets("mid", pkts, rules, "-k", "none", "--set", "stream.midstream=true")
+    flows = events(d, "flow")
+    assert len(flows) == 1, flows
+    f = flows[0]
+    assert (f["src_ip"], f["src_port"], f["dest_port"]) == ("10.1.1.1", 40000, 80), f
+    assert f["flow"]["pkts_toserver"] == 1 and f["flow"]["pkts_toclient"] == 1, f["flow"]
+    assert f.get("app_proto") == "http", f
+    http = events(d, "http")
+    assert len(http) == 1 and http[0]["http"].get("status") == 200, http
+    alerts = events(d, "alert")
+    assert len(alerts) == 1, alerts
+    a = alerts[0]
+    assert a["direction"] == "to_client" and a["src_ip"] == "10.2.2.2", a
+    d = read_packets("mid-off", pkts, rules, "-k", "none")
+    f = events(d, "flow")[0]
+    assert f["src_ip"] == "10.2.2.2" and not events(d, "alert"), f
+
+
 def case_ssh_banner_sides():
     """ssh.proto and ssh.software: the client's banner toward the server, the server's toward
     the client, either without a direction (the server's used to be seen only when the client

@@ -185,6 +185,11 @@ enum {
     VG_DIN_PSEUDO = 1u << 9,
     /* stream_size[] holds the TCP session's byte counts (stream_size keyword) */
     VG_DIN_STREAM_SIZE = 1u << 10,
+    /* the flow's protocol counts as known for this packet's VG_RULE_APP_BARE rules: over TCP
+     * from the first packet of the other side after the data that decided it (Suricata in IDS
+     * mode decides it on the packet that acknowledges the data), over UDP from the packet that
+     * decided it */
+    VG_DIN_PROTO_PRIOR = 1u << 11,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

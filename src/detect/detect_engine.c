@@ -269,9 +269,11 @@ static enum vg_app_proto tx_proto_of(const vg_rule_t *r)
             p = VG_APP_TLS;
     if (p != VG_APP_UNKNOWN)
         return r->app_proto != VG_APP_UNKNOWN ? (enum vg_app_proto)r->app_proto : p;
-    /* An application-protocol rule with no buffer at all is a transaction rule too (one alert
-     * per transaction, not one per packet). */
-    if (!payload && r->app_proto != VG_APP_UNKNOWN && r->app_proto < VG_APP_FAILED)
+    /* An application-protocol rule with no buffer at all: a transaction rule when it has
+     * something judged per transaction side (tls.version), else a packet rule
+     * (VG_RULE_APP_BARE: every packet once the protocol is known, as Suricata 7). */
+    if (!payload && r->app_proto != VG_APP_UNKNOWN && r->app_proto < VG_APP_FAILED &&
+        !(r->flags & VG_RULE_APP_BARE))
         return (enum vg_app_proto)r->app_proto;
     return VG_APP_UNKNOWN;
 }

@@ -504,6 +504,8 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
     const vg_packet_t *p = in->pkt;
     if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
         return false;
+    if ((r->flags & VG_RULE_APP_BARE) && !(in->flow & VG_DIN_PROTO_PRIOR))
+        return false;
     if ((r->flags & VG_RULE_PD_ONLY) && !(in->flow & VG_DIN_PROTO_DONE))
         return false;
     if ((r->flags & VG_RULE_PD_DIR) && !(in->flow & VG_DIN_DIR_PROTO_DONE))

@@ -61,6 +61,10 @@ enum {
     VG_RULE_REQ_PACKET = 1u << 13,
     VG_RULE_TX_PER_DIR = 1u << 9, /* a transaction rule that matches at most once per direction
                                    * (ssl_version: each side's own version), not once per tx */
+    /* an application-protocol rule (alert http ...) with nothing to inspect: as in Suricata 7, a
+     * packet rule that matches every packet of a flow whose protocol is known (see
+     * VG_DIN_PROTO_PRIOR) */
+    VG_RULE_APP_BARE = 1u << 14,
 };
 
 /* flow: keyword bits (vg_rule_t.flow). */

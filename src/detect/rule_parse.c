@@ -409,6 +409,14 @@ static int finalize(vg_pctx_t *pc)
             r->flags |= s->pm[i].mask ? VG_RULE_PD_DIR : VG_RULE_PD_ONLY;
     if (r->flags & VG_RULE_PD_DIR) /* judged when a direction's own protocol is decided */
         r->flags &= ~(uint32_t)VG_RULE_PD_ONLY;
+    if (r->app_proto != VG_APP_UNKNOWN && r->app_proto < VG_APP_FAILED && r->n_lists == 0 &&
+        !(r->flags & (VG_RULE_PD_ONLY | VG_RULE_PD_DIR))) {
+        bool tx = false; /* ssl_version / tls.version are judged per transaction side */
+        for (uint32_t i = 0; i < s->n_pm; i++)
+            tx |= s->pm[i].type == VG_PM_TLS_VERSION || s->pm[i].type == VG_PM_SSL_VERSION;
+        if (!tx)
+            r->flags |= VG_RULE_APP_BARE;
+    }
     r->n_flowbits = s->n_fb;
     r->flowbits = vg_arena_dup(&rs->arena, s->fb, s->n_fb * sizeof(*s->fb));
     r->n_flowints = s->n_fi;

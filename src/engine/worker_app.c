@@ -68,6 +68,12 @@ typedef struct app_flow {
         uint64_t gap;         /* bytes missing just before b.data[0] (after pre, if any), since
                                * the last window inspected: for alert payloads only */
     } raw[2];
+    /* Bare application-protocol rules (VG_RULE_APP_BARE) see the protocol from the packet
+     * Suricata in IDS mode would have decided it on: over TCP, the first packet of the other
+     * role, on an established session, after the data that decided it (the packet whose ACK
+     * lets Suricata parse that data); over UDP at once. */
+    uint8_t detect_role;      /* the TCP role whose data decided the protocol */
+    bool proto_visible;
 } app_flow_t;
 
 static app_flow_t *app_of(vg_flow_t *f)
@@ -679,6 +685,8 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         set_stream_size(&in, f);
     in.app_proto = 0;
     in.dir_proto[0] = in.dir_proto[1] = VG_APP_UNKNOWN;
+    if (f && f->app && ((const app_flow_t *)f->app)->proto_visible)
+        in.flow |= VG_DIN_PROTO_PRIOR;
     vg_flowvars_t *fv = NULL;
     if (f) {
         in.app_proto = (uint8_t)f->app_proto;
@@ -982,6 +990,8 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     start_parser(w, f, a, id);
     if (!a->state)
         return;
+    a->detect_role = (uint8_t)dir;
+    a->proto_visible = !tcp;
     set_dir_proto(a, dir, id);
     /* the other direction's kept bytes, if any, are probed for its own protocol */
     if (tcp && a->probe_len[!dir] && a->dir_proto[!dir] == VG_APP_UNKNOWN)
@@ -1183,6 +1193,10 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     } else if (p->proto == 17 && p->payload_len && !(p->flags & VG_PKT_INVALID)) {
         on_data(w, f, dir, p->payload, p->payload_len);
     }
+    app_flow_t *va = f->app;
+    if (va && !va->proto_visible && va->state && f->tcp && flow_established(f) &&
+        (vg_stream_is_reversed(f->tcp) ? !dir : dir) != va->detect_role)
+        va->proto_visible = true;
     if (w->detect) {
         bool est = p->proto == 6 ? was_established : flow_established(f);
         /* TCP on an established session: the raw window of the packet's role, if ready */

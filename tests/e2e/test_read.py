@@ -959,6 +959,36 @@ def case_midstream_server_first():
     assert f["src_ip"] == "10.2.2.2" and not events(d, "alert"), f
 
 
+def case_app_bare_rules():
+    """An application-protocol rule with nothing to inspect (alert http ... (sid:1;)) matches
+    every packet of the flow once its protocol is known, as Suricata 7.0.10 does on this
+    capture (side by side, every (sid, packet) equal): over TCP from the first packet of the
+    other side after the data that decided it (Suricata in IDS mode parses data once it is
+    acknowledged); over UDP from the datagram itself."""
+    rules = rules_file("bare.rules",
+                       'alert http any any -> any any (msg:"http"; sid:1;)\n'
+                       'alert http any any -> any any (msg:"http ts"; flow:to_server; sid:2;)\n'
+                       'alert http any any -> any any (msg:"http tc est"; flow:established,'
+                       'to_client; sid:3;)\n'
+                       'alert tls any any -> any any (msg:"tls"; sid:4;)\n'
+                       'alert dns any any -> any any (msg:"dns"; sid:5;)\n')
+    t0 = 1_700_000_000_000_000
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 80, ts=t0)
+    c.handshake().send(True, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    c._pkt(True, 0x10)
+    c.send(True, b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
+    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03abc\x03com\x00\x00\x01\x00\x01"
+    pkts = c.pkts + [(t0 + 100_000, P.frame(17, "10.1.1.1", "10.3.3.3", sport=5353, dport=53,
+                                            payload=q))]
+    d = read_packets("bare", pkts, rules, "-k", "none")
+    got = sorted((e["alert"]["signature_id"], e["pcap_cnt"]) for e in events(d, "alert"))
+    want = sorted([(1, n) for n in range(5, 12)] + [(2, n) for n in (6, 7, 9, 11)] +
+                  [(3, n) for n in (5, 8, 10)] + [(5, 12)])
+    assert got == want, (got, want)
+
+
 def case_ssh_banner_sides():
     """ssh.proto and ssh.software: the client's banner toward the server, the server's toward
     the client, either without a direction (the server's used to be seen only when the client

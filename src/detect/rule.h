@@ -339,6 +339,10 @@ typedef struct vg_rule {
     vg_threshold_t threshold;   /* threshold: or detection_filter: (type NONE when absent) */
     uint8_t tag_metric;         /* tag:session — VG_TAG_* (NONE: no tag) */
     uint32_t tag_count;         /* packets, seconds or bytes tagged after the alert */
+    struct {                    /* tag:host on the alerting packet's [0] source, [1] destination */
+        uint8_t metric;         /* VG_TAG_* (NONE: none) */
+        uint32_t count;
+    } host_tag[2];
     uint8_t n_byte_vars;        /* byte_extract/byte_math slots used */
 
     const char *file;           /* where it was read */

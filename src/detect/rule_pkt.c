@@ -607,20 +607,19 @@ int vg_kw_threshold(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 }
 
 /* tag:session[,COUNT,packets|seconds|bytes] — log the flow's next packets after the alert as
- * EVE "packet" events (default 256 packets). tag:host is not implemented: tagging a host's
- * packets across flows needs state shared by the workers in packet order, which the per-flow
- * workers do not have (the result would depend on their number), so such rules are skipped. */
+ * EVE "packet" events (default 256 packets). tag:host[,COUNT,METRIC[,src|dst]] — the same for
+ * every packet of the alerting packet's destination (default) or source host, across flows
+ * (src/engine/host_tags.c); packet counts above 256 are 256, as in Suricata. */
 int vg_kw_tag(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     char *rest = vg_split(val, ',');
     char *scope = vg_trim(val);
-    if (!strcmp(scope, "host"))
-        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "tag:host",
-                          "%s:host (tagging across flows) is not implemented", kw->name);
-    if (strcmp(scope, "session"))
+    bool host = !strcmp(scope, "host");
+    if (!host && strcmp(scope, "session"))
         return VG_PC_SYNTAX(pc, "%s: scope must be session or host", kw->name);
     uint64_t count = 256;
     uint8_t metric = VG_TAG_PACKETS;
+    int side = 1; /* host: the destination unless src is given */
     if (rest) {
         char *m = vg_split(rest, ',');
         char *c = vg_trim(rest);
@@ -628,12 +627,26 @@ int vg_kw_tag(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
             return VG_PC_SYNTAX(pc, "%s: expected session,COUNT,METRIC", kw->name);
         char *extra = vg_split(m, ',');
         m = vg_trim(m);
-        if (extra)
+        if (extra && !host)
             return VG_PC_SYNTAX(pc, "%s: a direction only goes with host", kw->name);
+        if (extra) {
+            extra = vg_trim(extra);
+            if (!strcmp(extra, "src"))
+                side = 0;
+            else if (strcmp(extra, "dst"))
+                return VG_PC_SYNTAX(pc, "%s: direction must be src or dst", kw->name);
+        }
         if (!strcmp(m, "packets")) metric = VG_TAG_PACKETS;
         else if (!strcmp(m, "seconds")) metric = VG_TAG_SECONDS;
         else if (!strcmp(m, "bytes")) metric = VG_TAG_BYTES;
         else return VG_PC_SYNTAX(pc, "%s: metric must be packets, seconds or bytes", kw->name);
+    }
+    if (host) {
+        if (metric == VG_TAG_PACKETS && count > 256)
+            count = 256;
+        pc->r->host_tag[side].metric = metric;
+        pc->r->host_tag[side].count = (uint32_t)count;
+        return 0;
     }
     /* several session tags: the one that tags most (compared within one metric) */
     if (pc->r->tag_metric == VG_TAG_NONE || (pc->r->tag_metric == metric && count > pc->r->tag_count)) {

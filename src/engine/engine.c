@@ -1,5 +1,6 @@
 /* engine.c — run set-up, the reader loop, the output thread, stats and progress. */
 #include "engine/engine_int.h"
+#include "engine/host_tags.h"
 #include "engine/worker_app.h"
 #include "engine/engine_behave.h"
 #include "capture/capture.h"
@@ -722,6 +723,8 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     }
     stats_merge_init(&r->sm);
     evq_init(&r->evq, 16 + 4 * r->n_workers, r->n_workers + (r->behave ? 1 : 0));
+    if (o->detect) /* zeroed pages: memory only once tags are set */
+        r->host_tags = host_tags_new(16384);
     if (r->behave)
         engine_behave_start(r->behave, r->n_workers);
     if (o->detect && vg_config_bool(o->cfg, "outputs.fast.enabled")) {
@@ -869,6 +872,7 @@ int vg_engine_run_capture(const vg_run_opts_t *o, vg_capture_t *cap, vg_run_resu
     engine_behave_free(r->behave);
     free(rd.cur);
     evq_fini(&r->evq);
+    host_tags_free(r->host_tags);
     stats_merge_fini(&r->sm);
     free(r->evid_files);
     free(r->ifs);

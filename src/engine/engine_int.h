@@ -85,6 +85,7 @@ typedef struct worker {
     uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
     bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */
     bool midstream;          /* stream.midstream */
+    bool pkt_tag_logged;     /* the flow's tag:session logged the packet being processed */
     /* what detect_packet gave the engine, for the alerts' payload fields (valid during it) */
     const uint8_t *det_win, *det_pay;
     size_t det_win_len, det_pay_len;
@@ -144,6 +145,7 @@ typedef struct run {
     unsigned n_workers;
     worker_t *workers;
     evq_t evq;
+    struct host_tags *host_tags; /* tag:host, when detection is on (host_tags.h) */
     stats_merge_t sm;
     atomic_uint stats_epoch;  /* bumped by the output thread to ask workers for a snapshot */
     atomic_ullong last_ts;    /* latest packet time read */

@@ -9,6 +9,7 @@
  * Logging: transactions are logged in id order once complete (or at flow end), then released.
  */
 #include "engine/worker_app.h"
+#include "engine/host_tags.h"
 #include "engine/engine_behave.h"
 #include "common/common.h"
 #include "engine/engine_int.h"
@@ -40,8 +41,9 @@ typedef struct app_flow {
     bool dir_failed[2];
     /* tag:session of an alert: the flow's later packets are logged as EVE "packet" events */
     uint8_t tag_metric;       /* VG_TAG_* (NONE: not tagged) */
-    uint64_t tag_left;        /* packets or bytes still to log */
-    vg_time_t tag_until;      /* seconds: packets up to this time */
+    uint32_t tag_count;       /* packets, bytes or seconds the tag lasts */
+    uint64_t tag_seen;        /* packets or bytes since the alert, the alerting packet included */
+    vg_time_t tag_first;      /* the alerting packet's time */
     uint64_t tag_from;        /* pcap_cnt of the packet that alerted (not itself logged) */
     bool passed;              /* a pass rule matched a transaction: the flow is not inspected
                                * any more (Suricata's flow pass) */
@@ -83,24 +85,22 @@ static app_flow_t *app_of(vg_flow_t *f)
     return f->app;
 }
 
-/* An alert of a rule with tag:session: the flow's packets after this one are logged. A second
- * tag with the same metric extends the first; one with another metric replaces it. */
+/* An alert of a rule with tag:session: the flow's packets after this one are logged while the
+ * tag lasts, counted as Suricata counts them: from the alerting packet on (its packet or its
+ * bytes count, it is not logged itself), whole seconds of packet time. A new alert starts the
+ * count again (Vigil keeps one tag per flow: the latest alert's). */
 static void tag_flow(worker_t *w, vg_flow_t *f, const vg_rule_t *r)
 {
     if (!w->run->log_packet)
         return;
     app_flow_t *a = app_of(f);
-    vg_time_t now = w->cur_pkt ? w->cur_pkt->ts : f->last;
-    if (a->tag_metric != r->tag_metric) {
-        a->tag_metric = r->tag_metric;
-        a->tag_left = 0;
-        a->tag_until = 0;
-    }
-    if (r->tag_metric == VG_TAG_SECONDS)
-        a->tag_until = VG_MAX(a->tag_until, now + (vg_time_t)r->tag_count * VG_USEC_PER_SEC);
-    else
-        a->tag_left = VG_MAX(a->tag_left, (uint64_t)r->tag_count);
-    a->tag_from = w->cur_pkt ? w->cur_pkt->pcap_cnt : 0;
+    const vg_packet_t *p = w->cur_pkt;
+    a->tag_metric = r->tag_metric;
+    a->tag_count = r->tag_metric == VG_TAG_PACKETS ? VG_MIN(r->tag_count, 256u) : r->tag_count;
+    a->tag_seen = r->tag_metric == VG_TAG_PACKETS ? 1 : r->tag_metric == VG_TAG_BYTES && p
+                                                            ? p->caplen : 0;
+    a->tag_first = p ? p->ts : f->last;
+    a->tag_from = p ? p->pcap_cnt : 0;
 }
 
 /* A packet of a tagged flow, after the one that alerted: log it while the tag lasts. */
@@ -108,18 +108,21 @@ static void tagged_packet(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_pac
 {
     if (p->pcap_cnt <= a->tag_from)
         return;
-    bool on = a->tag_metric == VG_TAG_SECONDS ? p->ts <= a->tag_until : a->tag_left > 0;
-    if (!on) {
+    if (a->tag_metric == VG_TAG_PACKETS)
+        a->tag_seen++;
+    else if (a->tag_metric == VG_TAG_BYTES)
+        a->tag_seen += p->caplen;
+    bool over = a->tag_metric == VG_TAG_SECONDS
+                    ? p->ts / VG_USEC_PER_SEC - a->tag_first / VG_USEC_PER_SEC > a->tag_count
+                    : a->tag_seen > a->tag_count;
+    if (over) {
         a->tag_metric = VG_TAG_NONE;
         return;
     }
-    if (a->tag_metric == VG_TAG_PACKETS)
-        a->tag_left--;
-    else if (a->tag_metric == VG_TAG_BYTES)
-        a->tag_left -= VG_MIN(a->tag_left, (uint64_t)p->wirelen);
     worker_ev_begin(w);
     vg_eve_tagged_packet(&w->jw, &w->run->eve, f, dir, p, wapp_app_proto_name(f));
     worker_ev_end(w);
+    w->pkt_tag_logged = true;
 }
 
 static bool flow_passed(const vg_flow_t *f)
@@ -511,6 +514,10 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         f->alerted = true;
     if (f && r->tag_metric != VG_TAG_NONE)
         tag_flow(w, f, r);
+    if (w->run->host_tags && w->cur_pkt &&
+        (r->host_tag[0].metric != VG_TAG_NONE || r->host_tag[1].metric != VG_TAG_NONE))
+        host_tags_alert(w->run->host_tags, r, &w->cur_pkt->src, &w->cur_pkt->dst,
+                        w->cur_pkt->ts);
     vg_eve_alert_t a = {
         .rule = r,
         .flow = f,
@@ -1178,6 +1185,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     w->cur_dir = dir;
     bool opaque = w->detect && payload_encrypted(f);
     app_flow_t *ta = f->app;
+    w->pkt_tag_logged = false;
     if (ta && ta->tag_metric != VG_TAG_NONE)
         tagged_packet(w, f, ta, p, dir);
     bool was_established = flow_established(f);
@@ -1206,6 +1214,15 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
             raw_inspect(w, f, a, p, dir, role, opaque, est, false);
         else
             detect_packet(w, f, p, dir, opaque, est, NULL, 0);
+        /* tag:host: after detection, so that the alerting packet is the tag's first (not
+         * logged); a packet the flow's own tag logged is not logged twice */
+        if (w->run->host_tags && w->run->log_packet &&
+            host_tags_packet(w->run->host_tags, &p->src, &p->dst, p->wirelen, p->ts) &&
+            !w->pkt_tag_logged) {
+            worker_ev_begin(w);
+            vg_eve_tagged_packet(&w->jw, &w->run->eve, f, dir, p, wapp_app_proto_name(f));
+            worker_ev_end(w);
+        }
     }
     w->cur_pkt = NULL;
 }

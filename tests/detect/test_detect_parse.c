@@ -393,9 +393,14 @@ static void test_misc_keywords(void **st)
     assert_null(parse("alert tcp any any -> any any (foo:bar; sid:45;)"));
     assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
     assert_string_equal(last_diag()->reason, "unsupported keyword 'foo'");
-    assert_null(parse("alert tcp any any -> any any (tag:host,10,packets,src; sid:46;)"));
-    assert_non_null(strstr(last_diag()->reason, "tag:host"));
-    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    r = parse("alert tcp any any -> any any (tag:host,10,packets,src; tag:host,300,packets; "
+              "sid:46;)");
+    assert_non_null(r);
+    assert_int_equal(r->host_tag[0].metric, VG_TAG_PACKETS);
+    assert_int_equal(r->host_tag[0].count, 10);
+    assert_int_equal(r->host_tag[1].count, 256); /* dst by default; packets capped at 256 */
+    assert_null(parse("alert tcp any any -> any any (tag:host,10,packets,both; sid:47;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
     r = parse("alert tcp any any -> any any (tag:session,10,seconds; sid:146;)");
     assert_non_null(r);
     assert_int_equal(r->tag_metric, VG_TAG_SECONDS);

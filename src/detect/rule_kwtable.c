@@ -36,6 +36,8 @@ const vg_kw_t vg_kw_table[] = {
     ROW("byte_math", vg_kw_byte_math, VG_KWF_VAL, 0),
     ROW("bsize", vg_kw_bsize, VG_KWF_VAL, 0),
     ROW("urilen", vg_kw_urilen, VG_KWF_VAL, 0),
+    ROW("base64_decode", vg_kw_base64_decode, 0, 0),
+    ROW("base64_data", vg_kw_base64_data, VG_KWF_NOVAL, 0),
     ROW("tls.issuerdn", vg_kw_tls_legacy_dn, VG_KWF_VAL, VG_BUF_TLS_CERT_ISSUER),
     ROW("tls.subject", vg_kw_tls_legacy_dn, VG_KWF_VAL, VG_BUF_TLS_CERT_SUBJECT),
 
@@ -160,8 +162,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("http.request_header", "HTTP/2 only"),
     ROW_NO("xbits", "needs per-IP / IP-pair variable state"),
     ROW_NO("hostbits", "needs per-host variable state"),
-    ROW_NO("base64_decode", "base64 decoding buffer not implemented"),
-    ROW_NO("base64_data", "base64 decoding buffer not implemented"),
     ROW_NO("app-layer-event", "app-layer events are not exposed to rules"),
     ROW_NO("asn1", "ASN.1 decoder not implemented"),
     ROW_NO("ftpbounce", "no FTP parser"),

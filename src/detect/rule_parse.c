@@ -299,6 +299,8 @@ static void mark_relative(vg_blist_t *l)
             continue;
         for (uint32_t j = i; j-- > 0;) {
             vg_sm_t *prev = &l->sm[j];
+            if (prev->type == VG_SM_BASE64_DATA || prev->type == VG_SM_BASE64_DECODE)
+                break; /* the decoded bytes start afresh */
             if (prev->type == VG_SM_CONTENT) {
                 bool within_only_dist = sm->type == VG_SM_CONTENT &&
                                         !(sm->u.content.flags & VG_CT_WITHIN);
@@ -383,6 +385,8 @@ static int finalize(vg_pctx_t *pc)
         o->sm = vg_arena_dup(&rs->arena, l->sm, l->n * sizeof(*l->sm));
         for (uint32_t k = 0; k < l->n; k++) {
             const vg_sm_t *sm = &l->sm[k];
+            if (sm->type == VG_SM_BASE64_DECODE)
+                break; /* the decoded bytes are neither prefiltered nor packet-bound */
             if (sm->type == VG_SM_CONTENT && (sm->u.content.flags & VG_CT_FAST_PATTERN))
                 r->flags |= VG_RULE_HAS_FP;
             if (o->buf == VG_DBUF_PAYLOAD && sm->type == VG_SM_CONTENT &&
@@ -494,7 +498,7 @@ const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const c
     pc.rs = rs;
     pc.s = rs->scratch;
     pscratch_reset(pc.s);
-    pc.cur_list = pc.last_list = pc.last_any_list = -1;
+    pc.cur_list = pc.last_list = pc.last_any_list = pc.b64_list = -1;
     pc.last_sm = pc.last_any_sm = -1;
     pc.pend_buf = -1;
 

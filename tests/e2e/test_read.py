@@ -795,6 +795,127 @@ def case_ssh_banner_sides():
     assert got == [9100081, 9100083, 9100084], got
 
 
+# (payload, {sid: rule options}) for case_base64: one UDP datagram per payload; the expected
+# packets per sid are Suricata 7.0.10's on the same capture and rules (suricata -r X -S R -k
+# none), except sid 16: 7.0.10 starts base64_data's first relative keyword at the outer
+# buffer's offset (its bug 7842, fixed in 7.0.15 and suricata-verify bug-7842-01), Vigil at 0.
+_B64_PAYLOADS = [b"SGVsbG8gV29ybGQ=", b"Zg==Zm8=", b"Zg=", b"SGVsbG8*V29y", b"SGVs bG8g",
+                 b"xxxxAUTH:SGVsbG8gV29ybGQ=", b"AAAA'SGVsbG8gV29ybGQ=", b"ABBBQUJDRA==",
+                 b"A:!!!! A:SGVsbG8=", b"QUJD\r\nREVG", b"SGVsb*", b"SGVsbG*", b"SGVsb", b"S*",
+                 b"SGV=*", b"===="]
+_B64_RULES = [
+    (1, 'base64_decode;', []),  # no base64_data: never matches
+    (2, 'base64_decode; base64_data; content:"Hello World";', [1]),
+    (3, 'base64_decode; base64_data; content:"ffo"; isdataat:!3;', [2]),  # padding mid-input
+    (6, 'base64_decode; base64_data; content:"f|00|"; startswith; isdataat:!2;', [3]),
+    (7, 'base64_decode; base64_data; content:"Hel"; startswith; isdataat:!3;', [5, 13]),
+    (8, 'base64_decode; base64_data; content:"Hello";', [1, 4]),
+    (9, 'base64_decode; base64_data; content:"Hel"; isdataat:3; isdataat:!4;', [11, 12]),
+    (10, 'content:"AUTH:"; base64_decode:relative; base64_data; content:"Hello"; startswith;',
+     [6]),
+    (11, 'content:"xxxx"; base64_decode: offset 5, relative; base64_data; content:"Hello"; '
+         'startswith;', [6]),
+    (12, 'content:"AUTH"; base64_decode:bytes 4, offset 9; base64_data; content:"Hel"; '
+         'isdataat:!3;', [6]),
+    (13, 'content:"AUTH"; base64_decode:bytes 5, offset 9; base64_data; content:"Hel"; '
+         'isdataat:!3;', [6]),
+    (14, 'content:"AUTH"; base64_decode:bytes 6, offset 9; base64_data; content:"Hell"; '
+         'isdataat:!4;', [6]),
+    (15, 'content:"AUTH"; base64_decode:offset 25; base64_data; content:"|00|";', []),
+    (16, 'content:"\'"; base64_decode:relative; base64_data; content:"Hel"; within:3;', [7]),
+    (18, 'content:"AUTH"; base64_decode:offset 9; base64_data; content:"Hello"; fast_pattern;',
+     [6]),
+    (20, 'content:"AUTH"; base64_decode:offset 9; base64_data; pcre:"/^Hello\\s+World$/";', [6]),
+    (21, 'base64_decode; base64_data; byte_test:2,=,16,0; content:"ABCD"; distance:0;', [8]),
+    (22, 'content:"A:"; base64_decode:relative; base64_data; content:"Hello";', []),  # no retry
+    (23, 'content:"AUTH"; base64_decode:bytes 0, offset 9; base64_data; content:"World";', [6]),
+    (25, 'content:"AUTH:"; base64_decode:relative, foo; base64_data; content:"World";', [6]),
+    (27, 'content:"AUTH"; base64_decode:offset 9; base64_data;', []),
+    (28, 'content:"AUTH"; base64_decode:offset 9; base64_data; content:!"Bye";', [6]),
+    (30, 'base64_decode; base64_data; content:"ABC"; isdataat:!3;', [10]),
+    (34, 'content:"AUTH"; base64_decode:bytes 100 offset 9 relative; base64_data; '
+         'content:"World";', [6]),
+    (37, 'content:"AUTH"; base64_decode:offset 9; base64_data; content:"Hello"; '
+         'pcre:"/^\\s+World/R";', [6]),
+    (40, 'base64_decode:  bytes  20 ,  offset 9 ; base64_data; content:"World";', [1]),
+    (42, 'pcre:"/AUTH:/"; base64_decode:relative; base64_data; content:"World";', [6]),
+    (46, 'base64_decode:relative; base64_data; content:"Hello";', [1, 4]),
+    (50, 'base64_decode; base64_data; isdataat:0; isdataat:!1;', [9, 14]),
+    (51, 'base64_decode; base64_data; isdataat:1; isdataat:!2;', [3, 15]),
+]
+
+
+def case_base64():
+    """base64_decode / base64_data on UDP payloads (decoding, bytes, offset, relative, invalid
+    characters, padding, keywords after base64_data), as Suricata 7.0.10 on this capture."""
+    rules = rules_file("b64.rules", "".join(
+        "alert udp any any -> any 5555 (%s sid:%d;)\n" % (o, sid) for sid, o, _ in _B64_RULES))
+    pkts = [(1_600_000_000_000_000 + i * 1000,
+             P.frame(17, "10.0.0.1", "10.0.0.2", sport=4000 + i, dport=5555, payload=pl))
+            for i, pl in enumerate(_B64_PAYLOADS)]
+    d = read_packets("b64", pkts, rules, "-k", "none")
+    got = collections.defaultdict(list)
+    for e in events(d, "alert"):
+        got[e["alert"]["signature_id"]].append(e["pcap_cnt"])
+    want = {sid: pk for sid, _, pk in _B64_RULES if pk}
+    assert {k: sorted(v) for k, v in got.items()} == want, dict(got)
+
+
+def case_base64_http():
+    """base64_decode in HTTP request bodies, as ET Open writes it (relative to a content,
+    startswith, nocase, byte_test and pcre on the decoded bytes, bytes and offset limits,
+    file.data, the raw stream): the sids Suricata 7.0.10 raises on this capture, plus 9100503
+    (bug 7842, see _B64_RULES). Alerts come at other packets than Suricata's (request bodies
+    are inspected at different moments), so only (flow, sid) are compared."""
+    import base64 as b64
+    pre = 'alert http any any -> any any (flow:established,to_server; http.request_body; '
+    rules = rules_file("b64h.rules", "".join(l + "\n" for l in [
+        pre + 'content:"SAMLResponse="; startswith; fast_pattern; nocase; base64_decode:offset 0, '
+        'relative; base64_data; content:"|3a|getRuntime|28 29|"; nocase; content:"|3a|exec|28|"; '
+        'nocase; sid:9100501;)',
+        pre + 'content:"<m:RouteComplaint|20|"; content:"<m:Data>"; distance:0; base64_decode:'
+        'bytes 300, offset 0, relative; base64_data; content:"<!DOCTYPE"; content:"SYSTEM"; '
+        'distance:0; sid:9100502;)',
+        pre + 'content:"|27|"; base64_decode:relative; base64_data; content:"|ff ff ff ff|"; '
+        'within:16; content:".PSObject"; distance:0; sid:9100503;)',
+        pre + 'content:"<?"; content:"<base64>"; distance:0; base64_decode:offset 0,relative; '
+        'base64_data; content:"|60|"; startswith; sid:9100504;)',
+        pre + 'content:"n="; base64_decode:relative; base64_data; byte_test:2,=,16,0; '
+        'byte_test:2,>,40,2; content:"ABCD"; distance:0; sid:9100505;)',
+        pre + 'content:"n="; base64_decode:relative; base64_data; pcre:"/^\\x00\\x10.{2}AB/s"; '
+        'sid:9100506;)',
+        pre + 'content:"SAMLResponse="; base64_decode:bytes 8,relative; base64_data; '
+        'content:"getRuntime"; sid:9100507;)',
+        pre + 'content:"SAMLResponse="; base64_decode:offset 4,relative; base64_data; '
+        'content:"ava.lang"; startswith; sid:9100508;)',
+        pre + 'content:"SAMLResponse="; base64_decode:relative; base64_data; content:!"bash"; '
+        'sid:9100509;)',
+        'alert tcp any any -> any 80 (flow:to_server; content:"SAMLResponse="; base64_decode:'
+        'relative; base64_data; content:"getRuntime"; sid:9100510;)',
+        'alert http any any -> any any (flow:to_server; file.data; content:"data=\'"; '
+        'base64_decode:relative; base64_data; content:"RunspaceInvoke"; sid:9100511;)']))
+    bodies = [b"SAMLResponse=" + b64.b64encode(b"<x>java.lang.Runtime:getRuntime():exec(c)</x>"),
+              b"<m:RouteComplaint <m:Data>" + b64.b64encode(b"<!DOCTYPE foo SYSTEM 'x'>") +
+              b"</m:Data>",
+              b"data='" + b64.b64encode(b"\x00\x01\x00\x00\x00\xff\xff\xff\xff\x01 .PSObject "
+                                        b"/RunspaceInvoke") + b"'",
+              b"<?xml <base64>" + b64.b64encode(b"`id`") + b"</base64>",
+              b"n=" + b64.b64encode(b"\x00\x10\x00\x2aABCD")]
+    pkts = []
+    for i, body in enumerate(bodies):
+        c = P.TcpConv("10.1.1.1", 40001 + i, "10.2.2.2", 80,
+                      ts=1_700_000_000_000_000 + i * 10**8).handshake()
+        c.send(True, b"POST /ews/Exchange.asmx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+               % len(body) + body)
+        c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
+        pkts += c.pkts
+    d = read_packets("b64h", pkts, rules, "-k", "none")
+    got = sorted((e["src_port"], e["alert"]["signature_id"]) for e in events(d, "alert"))
+    assert got == [(40001, 9100501), (40001, 9100509), (40001, 9100510), (40002, 9100502),
+                   (40003, 9100503), (40003, 9100511), (40004, 9100504), (40005, 9100505),
+                   (40005, 9100506)], got
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

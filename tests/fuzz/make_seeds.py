@@ -558,6 +558,7 @@ alert ip any any -> any any (msg:"ip"; fragbits:M+D; sameip; target:dest_ip; sid
 alert tls any any -> any any (msg:"tls version"; tls.version:1.2; flowbits:noalert; noalert; sid:24;)
 alert tcp any any -> any any (msg:"bitmask"; byte_test:2,&,0x0f,0,bitmask 0xff00; sid:25;)
 alert tcp any any -> any any (msg:"hex"; content:"|de ad BE EF|"; content:!"|0a|"; sid:26;)
+alert http any any -> any any (msg:"base64"; http.request_body; content:"a="; base64_decode:bytes 100, offset 2, relative; base64_data; content:"x"; within:4; byte_test:1,=,1,0,relative; sid:27;)
 alert tcp any any -> any any (msg:"noterm"; content:"x"
 """
 

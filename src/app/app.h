@@ -1,4 +1,4 @@
-/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, ...).
+/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, FTP).
  *
  * Every protocol is one table row (vg_app_ops_t) registered in app_registry.c's list; nothing
  * else in the program switches on protocols. A parser receives the in-order bytes of one
@@ -31,6 +31,7 @@ enum vg_app_proto {
     VG_APP_DNS,
     VG_APP_TLS,
     VG_APP_SSH,
+    VG_APP_FTP,
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };
@@ -155,6 +156,10 @@ typedef struct vg_app_ops {
                                       vg_app_ctx_t *ctx);
     /* Gap in the stream (lost bytes); parsers resynchronise or give up. May be NULL. */
     void (*gap)(void *state, int dir, size_t len);
+    /* A packet of TCP role dir (VG_DIR_TOSERVER: the client) was processed, data or not, after
+     * its bytes were fed (FTP: Suricata finalises completed transactions on the client's next
+     * packet). May be NULL. */
+    void (*packet)(void *state, int dir);
     /* The flow is over: no more bytes in either direction. Finish what the end of a stream
      * finishes (HTTP, as libhtp does: a header block the close cut short counts as complete; a
      * response whose first line never ended is body), before the last transactions are

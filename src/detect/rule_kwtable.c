@@ -164,7 +164,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("hostbits", "needs per-host variable state"),
     ROW_NO("app-layer-event", "app-layer events are not exposed to rules"),
     ROW_NO("asn1", "ASN.1 decoder not implemented"),
-    ROW_NO("ftpbounce", "no FTP parser"),
+    ROW_NO("ftpbounce", "FTP state keyword not implemented"),
     ROW_NO("dataset", "datasets not implemented"),
     ROW_NO("datarep", "datasets not implemented"),
     ROW_NO("iprep", "IP reputation not implemented"),

@@ -255,8 +255,8 @@ int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 }
 
 /* app-layer-protocol:[!]NAME[,MODE] — the flow's application protocol. Vigil decides one
- * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls
- * and ssh; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
+ * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls,
+ * ssh and ftp; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
  * protocols Vigil has no parser for). So the modes final, original, either and exact all compare
  * with that one protocol. to_server/to_client compare with that direction's own detection (TCP:
  * the other direction's first bytes are still probed once the flow's protocol is known). Names
@@ -265,7 +265,8 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     static const struct { const char *s; uint8_t id; } names[] = {
         {"http", VG_APP_HTTP}, {"http1", VG_APP_HTTP}, {"dns", VG_APP_DNS},
-        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"failed", VG_APP_FAILED},
+        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"ftp", VG_APP_FTP},
+        {"failed", VG_APP_FAILED},
     };
     char *mode = vg_split(val, ',');
     char *v = vg_trim(vg_unquote(vg_trim(val)));
@@ -291,7 +292,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         if (!*v)
             return VG_PC_SYNTAX(pc, "%s needs a protocol name", kw->name);
         return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol of a protocol not detected",
-                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh)",
+                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh, ftp)",
                           kw->name, v);
     }
     vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_PROTO);

@@ -54,6 +54,8 @@ typedef struct app_flow {
     uint8_t dir_pd_new;       /* bit dir: this direction's protocol was decided by the data of
                                * the packet being processed (VG_DIN_DIR_PROTO_DONE) */
     uint16_t probe_len[2];
+    int8_t first_dir;         /* the direction whose bytes came first (-1: none yet): its kept
+                               * bytes are replayed first (FTP: the server's greeting) */
     uint8_t probe[2][PROBE_MAX];
     /* Raw-stream inspection, per TCP role (0 client, 1 server), as Suricata's IDS mode: the
      * delivered bytes from the role's raw progress on. A window of them (up to what the peer
@@ -70,8 +72,11 @@ typedef struct app_flow {
 
 static app_flow_t *app_of(vg_flow_t *f)
 {
-    if (!f->app)
-        f->app = vg_xcalloc(1, sizeof(app_flow_t));
+    if (!f->app) {
+        app_flow_t *a = vg_xcalloc(1, sizeof(app_flow_t));
+        a->first_dir = -1;
+        f->app = a;
+    }
     return f->app;
 }
 
@@ -874,8 +879,19 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
         log_txs(w, f, a, false);
         return;
     }
-    if (a->dir_failed[dir])
+    if (a->dir_failed[dir]) {
+        /* no parser wants this direction's first bytes, but the other direction may still
+         * decide the flow: keep them (bounded) so the parser gets them too (an FTP server's
+         * multi-line greeting that came in several segments) */
+        if (f->proto == 6) {
+            size_t k = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
+            memcpy(a->probe[dir] + a->probe_len[dir], d, k);
+            a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + k);
+        }
         return;
+    }
+    if (a->first_dir < 0 && n)
+        a->first_dir = (int8_t)dir;
     bool tcp = f->proto == 6;
     size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
     memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
@@ -906,10 +922,12 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     /* the other direction's kept bytes, if any, are probed for its own protocol */
     if (tcp && a->probe_len[!dir] && a->dir_proto[!dir] == VG_APP_UNKNOWN)
         probe_kept(f, a, !dir);
-    /* Replay what was kept: the other direction's bytes first when it started earlier is not
-     * known, so the toserver side goes first (requests before responses). */
+    /* Replay what was kept, the direction that sent first going first (a server's greeting
+     * before the client's first command); how the two interleaved after that is not kept. */
     if (tcp) {
-        for (int d2 = 0; d2 < 2; d2++) {
+        int first = a->first_dir == !dir ? !dir : dir;
+        for (int k = 0; k < 2; k++) {
+            int d2 = k == 0 ? first : !first;
             if (d2 == dir) {
                 /* the bytes beyond what the probe buffer holds come from this call */
                 feed(w, f, a, dir, a->probe[dir], a->probe_len[dir] - keep);
@@ -1075,6 +1093,11 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
             f->tcp = vg_stream_session_new(w->stream);
         if (f->tcp) {
             vg_stream_packet(w->stream, f->tcp, p, dir, &stream_cb, w);
+            app_flow_t *pa = f->app;
+            if (pa && pa->state && !pa->dead && pa->ops->packet) {
+                pa->ops->packet(pa->state, vg_stream_is_reversed(f->tcp) ? !dir : dir);
+                log_txs(w, f, pa, false);
+            }
             static const enum vg_flow_state map[] = {VG_FLOW_NEW, VG_FLOW_ESTABLISHED,
                                                      VG_FLOW_CLOSED};
             vg_flow_set_state(w->flows, f, map[vg_stream_timeout_class(f->tcp)]);

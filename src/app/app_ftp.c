@@ -182,8 +182,8 @@ static uint16_t six_numbers(const char *p, const char *end, const char **after)
 /* "PORT h1,h2,h3,h4,p1,p2" (PORT in capitals, as Suricata's parser wants it). */
 static uint16_t parse_port(const char *s, uint32_t n)
 {
-    const char *end = s + n, *after;
-    if (n < 5 || memcmp(s, "PORT ", 5) != 0)
+    const char *end = s + n, *after = NULL;
+    if (!s || n < 5 || memcmp(s, "PORT ", 5) != 0)
         return 0;
     uint16_t port = six_numbers(s + 5, end, &after);
     return after == end ? port : 0;
@@ -192,9 +192,9 @@ static uint16_t parse_port(const char *s, uint32_t n)
 /* "EPRT <d><af><d><address><d><port><d>" */
 static uint16_t parse_eprt(const char *s, uint32_t n)
 {
-    const char *p = s + 5, *end = s + n;
-    if (n < 6 || memcmp(s, "EPRT ", 5) != 0)
+    if (!s || n < 6 || memcmp(s, "EPRT ", 5) != 0)
         return 0;
+    const char *p = s + 5, *end = s + n;
     char d = *p++;
     if (p >= end || !isdigit((unsigned char)*p))
         return 0;
@@ -219,11 +219,11 @@ static uint16_t parse_eprt(const char *s, uint32_t n)
 /* "227 text (h1,h2,h3,h4,p1,p2)..." */
 static uint16_t parse_pasv(const char *s, uint32_t n)
 {
-    const char *end = s + n, *p = memchr(s, '(', n), *after;
+    const char *end = s + n, *p = memchr(s, '(', n), *after = NULL;
     if (!p)
         return 0;
     uint16_t port = six_numbers(p + 1, end, &after);
-    return after < end && *after == ')' ? port : 0;
+    return port && after < end && *after == ')' ? port : 0;
 }
 
 /* "229 text (|||port|)" */
@@ -256,7 +256,7 @@ static enum vg_app_parse_result request_line(ftp_state_t *st, const char *s, uin
         return VG_APP_PARSE_OK;
     ftp_tx_t *tx = tx_new(st);
     if (!tx)
-        return VG_APP_PARSE_OK;
+        return VG_APP_PARSE_ERROR; /* too many waiting: Suricata gives up too */
     tx->cmd = c;
     str_set(&tx->req, s, n, truncated);
     if (c == C_PORT || c == C_EPRT) {
@@ -283,11 +283,12 @@ static ftp_tx_t *reply_tx(ftp_state_t *st)
     return tx_new(st);
 }
 
-static void reply_line(ftp_state_t *st, const char *s, uint32_t n, bool truncated)
+static enum vg_app_parse_result reply_line(ftp_state_t *st, const char *s, uint32_t n,
+                                           bool truncated)
 {
     ftp_tx_t *tx = reply_tx(st);
     if (!tx)
-        return;
+        return VG_APP_PARSE_ERROR;
     if (st->command == C_NONE)
         tx->cmd = C_NONE;
     uint16_t port;
@@ -302,7 +303,7 @@ static void reply_line(ftp_state_t *st, const char *s, uint32_t n, bool truncate
                                      : parse_eprt(st->port_line, st->port_line_len);
         if (port == 0) {
             tx->done = true; /* Suricata records no reply then */
-            return;
+            return VG_APP_PARSE_OK;
         }
         st->dyn_port = tx->dyn_port = port;
         st->active = tx->active = true;
@@ -332,6 +333,7 @@ static void reply_line(ftp_state_t *st, const char *s, uint32_t n, bool truncate
                isdigit((unsigned char)s[2]) && isspace((unsigned char)s[3]);
     if (!ppr)
         tx->done = true;
+    return VG_APP_PARSE_OK;
 }
 
 /* ---- ops ---- */
@@ -421,7 +423,10 @@ static enum vg_app_parse_result ftp_parse(void *state, int dir, const uint8_t *d
                 return VG_APP_PARSE_ERROR;
             }
         } else {
-            reply_line(st, l->buf, n, tr);
+            if (reply_line(st, l->buf, n, tr) == VG_APP_PARSE_ERROR) {
+                st->dead = true;
+                return VG_APP_PARSE_ERROR;
+            }
             if (st->tls)
                 return VG_APP_PARSE_OK;
         }

@@ -92,6 +92,11 @@ enum vg_app_buf {
     VG_BUF_MAX,
 };
 
+/* State keywords a parser may answer for the signature engine (vg_app_ops_t.state_kw). */
+enum vg_app_state_kw {
+    VG_APP_KW_FTPBOUNCE, /* ftpbounce: the last command is PORT with an address not the client's */
+};
+
 /* What a parser may report back while parsing. Owned by the caller (the worker). */
 typedef struct vg_app_ctx {
     vg_time_t now;              /* packet time */
@@ -160,6 +165,10 @@ typedef struct vg_app_ops {
      * its bytes were fed (FTP: Suricata finalises completed transactions on the client's next
      * packet). May be NULL. */
     void (*packet)(void *state, int dir);
+    /* Optional: whether state keyword kw (enum vg_app_state_kw) holds for transaction tx, or
+     * with tx NULL for the state as it is now (packet rules); client is the flow's initiator
+     * address. False for keywords the protocol does not know. */
+    bool (*state_kw)(const void *state, const void *tx, int kw, const vg_addr_t *client);
     /* The flow is over: no more bytes in either direction. Finish what the end of a stream
      * finishes (HTTP, as libhtp does: a header block the close cut short counts as complete; a
      * response whose first line never ended is body), before the last transactions are

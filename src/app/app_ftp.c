@@ -561,6 +561,53 @@ static size_t ftp_state_memuse(const void *state)
     return m;
 }
 
+/* ftpbounce as Suricata 7 checks it on a PORT line: the first four numbers (after the
+ * non-digits before them; spaces allowed before each comma; a number over 256 or of four digits
+ * ends the check) are not the client's address. The client's first four address bytes are
+ * compared, whatever its family, as Suricata does. */
+static bool port_bounce(const char *c, uint32_t n, const vg_addr_t *client)
+{
+    uint32_t i = 0, octet = 0, digits = 0, noctet = 0;
+    uint8_t ip[4];
+    if (!c || n < 8)
+        return false;
+    while (i < n && !isdigit((unsigned char)c[i]))
+        i++;
+    for (; i < n && digits < 4; i++) {
+        if (isdigit((unsigned char)c[i])) {
+            octet = octet * 10 + (uint32_t)(c[i] - '0');
+            digits++;
+            continue;
+        }
+        if (octet > 256)
+            return false;
+        while (i < n && isspace((unsigned char)c[i]))
+            i++;
+        if (i >= n || c[i] != ',')
+            return false;
+        ip[noctet++] = (uint8_t)octet;
+        octet = digits = 0;
+        if (noctet == 4)
+            return memcmp(ip, client->b, 4) != 0;
+    }
+    return false;
+}
+
+/* ftpbounce: for a packet, the state's last command is PORT (Suricata's check, on its state);
+ * for a transaction, it is a PORT transaction (Suricata inspects a PORT transaction while its
+ * command is still the state's last one: it parses a client's data once the server has
+ * acknowledged it, and inspects the transaction on the client's next packet). */
+static bool ftp_state_kw(const void *state, const void *txp, int kw, const vg_addr_t *client)
+{
+    const ftp_state_t *st = state;
+    const ftp_tx_t *tx = txp;
+    if (kw != VG_APP_KW_FTPBOUNCE)
+        return false;
+    if (tx)
+        return tx->cmd == C_PORT && port_bounce(tx->req.s, tx->req.len, client);
+    return st->command == C_PORT && port_bounce(st->port_line, st->port_line_len, client);
+}
+
 static bool ftp_payload_encrypted(const void *state)
 {
     return ((const ftp_state_t *)state)->tls;
@@ -578,6 +625,7 @@ const vg_app_ops_t vg_app_ftp_ops = {
     .parse = ftp_parse,
     .gap = ftp_gap,
     .packet = ftp_packet,
+    .state_kw = ftp_state_kw,
     .tx_count = ftp_tx_count,
     .tx_get = ftp_tx_get,
     .tx_complete = ftp_tx_complete,

@@ -182,6 +182,8 @@ enum {
     VG_DIN_PSEUDO = 1u << 9,
     /* stream_size[] holds the TCP session's byte counts (stream_size keyword) */
     VG_DIN_STREAM_SIZE = 1u << 10,
+    /* the flow's FTP state says ftpbounce (VG_APP_KW_FTPBOUNCE) for this packet */
+    VG_DIN_FTPBOUNCE = 1u << 11,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

@@ -132,6 +132,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW("tcp.flags", vg_kw_flags, VG_KWF_VAL, 0), /* Suricata 8 name, same syntax */
     ROW("fragbits", vg_kw_fragbits, VG_KWF_VAL, 0),
     ROW("sameip", vg_kw_sameip, VG_KWF_NOVAL, 0),
+    ROW("ftpbounce", vg_kw_ftpbounce, VG_KWF_NOVAL, 0),
     ROW("tls.version", vg_kw_tls_version, VG_KWF_VAL, 0),
     ROW("ssl_version", vg_kw_ssl_version, VG_KWF_VAL, 0),
     ROW("app-layer-protocol", vg_kw_app_layer_protocol, VG_KWF_VAL, 0),
@@ -164,7 +165,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("hostbits", "needs per-host variable state"),
     ROW_NO("app-layer-event", "app-layer events are not exposed to rules"),
     ROW_NO("asn1", "ASN.1 decoder not implemented"),
-    ROW_NO("ftpbounce", "FTP state keyword not implemented"),
     ROW_NO("dataset", "datasets not implemented"),
     ROW_NO("datarep", "datasets not implemented"),
     ROW_NO("iprep", "IP reputation not implemented"),

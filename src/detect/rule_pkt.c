@@ -184,6 +184,19 @@ int vg_kw_sameip(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* ftpbounce — the flow's FTP state: its last command is PORT with an address that is not the
+ * client's (docs/APP_FTP.md). Makes the rule an FTP rule, as Suricata does. */
+int vg_kw_ftpbounce(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    (void)val;
+    if (pc->r->app_proto != VG_APP_UNKNOWN && pc->r->app_proto != VG_APP_FTP)
+        return VG_PC_SYNTAX(pc, "ftpbounce in a rule for another application protocol");
+    pc->r->app_proto = VG_APP_FTP;
+    vg_pc_add_pm(pc, VG_PM_FTPBOUNCE);
+    return 0;
+}
+
 /* tls.version:1.2 — compared with the VG_BUF_TLS_VERSION buffer (see eval.c). */
 int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {

@@ -579,6 +579,10 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         }
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
+        const app_flow_t *fa = f->app;
+        if (fa && fa->state && o->state_kw &&
+            o->state_kw(fa->state, tx, VG_APP_KW_FTPBOUNCE, &f->addr[0]))
+            in[d].flow |= VG_DIN_FTPBOUNCE;
         set_stream_size(&in[d], f);
     }
     if (mode == DETECT_FULL_TS_DONE && flow_established(f))
@@ -638,6 +642,9 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
             a->pd_done |= (uint8_t)(1u << dir);
             in.flow |= VG_DIN_PROTO_DONE;
         }
+        if (a && a->state && a->ops->state_kw &&
+            a->ops->state_kw(a->state, NULL, VG_APP_KW_FTPBOUNCE, &f->addr[0]))
+            in.flow |= VG_DIN_FTPBOUNCE;
         if (a) {
             in.dir_proto[0] = a->dir_proto[0];
             in.dir_proto[1] = a->dir_proto[1];

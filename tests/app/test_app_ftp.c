@@ -366,6 +366,43 @@ static void test_gap_and_garbage(void **st)
     ops()->state_free(s);
 }
 
+/* ftpbounce: the PORT address against the client's first four address bytes. */
+static void test_ftpbounce(void **st)
+{
+    (void)st;
+    vg_addr_t cli;
+    memset(&cli, 0, sizeof cli);
+    cli.b[0] = 10, cli.b[1] = 1, cli.b[2] = 1, cli.b[3] = 1;
+    const struct { const char *line; bool want; } cases[] = {
+        {"PORT 10,9,9,9,4,1\r\n", true},
+        {"PORT 10,1,1,1,4,1\r\n", false},
+        {"port 10,9,9,9,4,1\r\n", true},       /* any case: the command is found so */
+        {"PORT 10 ,9 ,9,9,4,1\r\n", true},     /* spaces before commas */
+        {"PORT 10 , 9 ,9,9,4,1\r\n", false},   /* ... not after them (as Suricata) */
+        {"PORT 10,1,1,1\r\n", false},          /* the fourth number needs a comma after it */
+        {"PORT 1000,9,9,9,4,1\r\n", false},    /* four digits end the check */
+        {"PORT 257,9,9,9,4,1\r\n", false},     /* over 256 */
+        {"PORT 10,1;1,1,4,1\r\n", false},
+        {"PORT 1,2\r\n", false},               /* too short */
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        void *s = ops()->state_new(true);
+        pkt(s, C, cases[i].line);
+        bool got = ops()->state_kw(s, NULL, VG_APP_KW_FTPBOUNCE, &cli);
+        if (got != cases[i].want)
+            fail_msg("\"%s\": %d", cases[i].line, got);
+        /* the PORT transaction says the same; a later command ends the state's answer */
+        assert_int_equal(ops()->state_kw(s, ops()->tx_get(s, 0), VG_APP_KW_FTPBOUNCE, &cli),
+                         cases[i].want);
+        pkt(s, C, "NOOP\r\n");
+        assert_false(ops()->state_kw(s, NULL, VG_APP_KW_FTPBOUNCE, &cli));
+        assert_int_equal(ops()->state_kw(s, ops()->tx_get(s, 0), VG_APP_KW_FTPBOUNCE, &cli),
+                         cases[i].want);
+        assert_false(ops()->state_kw(s, ops()->tx_get(s, 1), VG_APP_KW_FTPBOUNCE, &cli));
+        ops()->state_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +415,7 @@ int main(void)
         cmocka_unit_test_setup(test_long_lines, setup),
         cmocka_unit_test_setup(test_auth_tls, setup),
         cmocka_unit_test_setup(test_gap_and_garbage, setup),
+        cmocka_unit_test_setup(test_ftpbounce, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1040,6 +1040,47 @@ FTP_ALERTS = [(9100601, 32), (9100602, 33), (9100603, 32), (9100604, 32), (91006
               (9100606, 58), (9100607, 33)]
 
 
+def case_ftpbounce():
+    """ftpbounce (a PORT address that is not the client's), as ET Open's GPL FTP PORT bounce
+    rule (content + ftpbounce + pcre) and alone (judged per transaction), on six FTP flows from
+    10.1.1.1: PORT to another address answered, then close (40041); PORT to itself (40042);
+    PORT answered, then a pure ACK and LIST (40043) or LIST at once (40044); PORT as the last
+    command, unanswered (40045); spaces in the address (40046). Expected: Suricata 7.0.10's
+    alerts on this capture, except (9100611, 40045): Vigil parses the client's PORT when it
+    arrives, Suricata only once the server acknowledged it, after the stream window holding
+    it was inspected, so Suricata raises only the transaction rule there (at flow end)."""
+    rules = rules_file("bounce.rules", "".join(l + "\n" for l in [
+        'alert tcp any any -> any 21 (msg:"GPL FTP PORT bounce attempt"; flow:to_server,'
+        'established; content:"PORT"; nocase; ftpbounce; pcre:"/^PORT/smi"; sid:9100611;)',
+        'alert tcp any any -> any 21 (msg:"bounce"; flow:to_server,established; ftpbounce; '
+        'sid:9100612;)']))
+    S, C = False, True
+    g = [(S, b"220 hi\r\n"), (C, b"USER a\r\n"), (S, b"331 x\r\n")]
+    port = (C, b"PORT 10,9,9,9,4,1\r\n")
+    flows = [g + [port, (S, b"200 ok\r\n")],
+             g + [(C, b"PORT 10,1,1,1,4,1\r\n"), (S, b"200 ok\r\n")],
+             g + [port, (S, b"200 ok\r\n"), (None, b""), (C, b"LIST\r\n"),
+                  (S, b"150 x\r\n226 y\r\n")],
+             g + [port, (S, b"200 ok\r\n"), (C, b"LIST\r\n"), (S, b"150 x\r\n226 y\r\n")],
+             g + [port],
+             g + [(C, b"PORT 10 , 9 ,9,9,4,1\r\n"), (S, b"200 ok\r\n")]]
+    pkts = []
+    for i, script in enumerate(flows):
+        c = P.TcpConv("10.1.1.1", 40041 + i, "10.2.2.2", 21,
+                      ts=1_700_001_000_000_000 + i * 10**9).handshake()
+        for to_server, data in script:
+            if to_server is None:
+                c._pkt(True, 0x10)
+            else:
+                c.send(to_server, data)
+        pkts += c.close().pkts
+    d = read_packets("bounce", pkts, rules, "-k", "none")
+    got = sorted((e["alert"]["signature_id"], e["src_port"], e.get("pcap_cnt"))
+                 for e in events(d, "alert"))
+    assert got == [(9100611, 40041, 9), (9100611, 40045, 59), (9100612, 40041, 9),
+                   (9100612, 40043, 31), (9100612, 40044, 45), (9100612, 40045, None)], got
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -85,6 +85,11 @@ static void fz_app_txs(const vg_app_ops_t *o, void *st, uint64_t *next, bool flo
         if (!tx)
             continue;
         fz_app_inspect(o, tx, flow_end);
+        if (o->state_kw) { /* state keywords (ftpbounce), for the transaction and the state */
+            vg_addr_t client = {{10, 1, 1, 1}};
+            (void)o->state_kw(st, tx, VG_APP_KW_FTPBOUNCE, &client);
+            (void)o->state_kw(st, NULL, VG_APP_KW_FTPBOUNCE, &client);
+        }
         if (!o->tx_complete(tx, flow_end))
             break;
         if (o->log_tx)

@@ -31,6 +31,10 @@
 
 #define FTP_LINE_MAX 4096
 #define FTP_MAX_TX 1024 /* transactions kept waiting (Suricata's ftp max-tx) */
+/* Reply text kept per transaction: a server's lines join the last transaction until the
+ * client's next packet, so without a bound one flow could grow without end. Past it lines are
+ * dropped and the transaction logs reply_truncated (Suricata keeps them all). */
+#define FTP_MAX_REPLY_BYTES (1u << 20)
 
 enum {
     C_PORT, C_EPRT, C_AUTH_TLS, C_PASV, C_RETR, C_EPSV, C_STOR, C_ABOR, C_ACCT, C_ALLO, C_APPE,
@@ -63,6 +67,8 @@ typedef struct ftp_tx {
     bool done;                  /* a final (non-1yz) reply line came */
     bool final;                 /* done, and a client packet came since: nothing joins it now */
     bool active;
+    bool rep_dropped;           /* reply lines past FTP_MAX_REPLY_BYTES were not kept */
+    uint32_t rep_bytes;
     uint16_t dyn_port;
 } ftp_tx_t;
 
@@ -131,22 +137,28 @@ static ftp_tx_t *tx_new(ftp_state_t *st)
 }
 
 /* The command a request line carries: the known name (case-insensitive) whose first occurrence
- * in the line ends first (Suricata looks them up with a multi-pattern search over the line). */
+ * in the line ends first, the table's first on a tie (Suricata looks them up with a
+ * multi-pattern search over the line). One pass: at each end position only the names ending
+ * with that letter are compared. */
 static int find_command(const char *s, uint32_t n)
 {
-    int best = C_NONE;
-    uint32_t best_end = UINT32_MAX;
+    uint64_t by_last[26] = {0};
+    uint8_t len[C_N];
     for (int c = 0; c < C_N; c++) {
-        uint32_t k = (uint32_t)strlen(cmd_names[c]);
-        for (uint32_t i = 0; i + k <= n && i + k < best_end; i++) {
-            if (strncasecmp(s + i, cmd_names[c], k) == 0) {
-                best_end = i + k;
-                best = c;
-                break;
-            }
+        len[c] = (uint8_t)strlen(cmd_names[c]);
+        by_last[cmd_names[c][len[c] - 1] - 'A'] |= 1ULL << c;
+    }
+    for (uint32_t e = 1; e <= n; e++) {
+        int u = toupper((unsigned char)s[e - 1]);
+        if (u < 'A' || u > 'Z')
+            continue;
+        for (uint64_t m = by_last[u - 'A']; m; m &= m - 1) {
+            int c = __builtin_ctzll(m);
+            if (len[c] <= e && strncasecmp(s + e - len[c], cmd_names[c], len[c]) == 0)
+                return c;
         }
     }
-    return best;
+    return C_NONE;
 }
 
 /* ---- data port parsing (the reply to PORT/EPRT, 227 and 229 replies) ---- */
@@ -321,7 +333,10 @@ static enum vg_app_parse_result reply_line(ftp_state_t *st, const char *s, uint3
     default:
         break;
     }
-    if (n) {
+    if (n && tx->rep_bytes + n > FTP_MAX_REPLY_BYTES) {
+        tx->rep_dropped = true;
+    } else if (n) {
+        tx->rep_bytes += n;
         if (tx->n_rep == tx->cap_rep) {
             tx->cap_rep = tx->cap_rep ? 2 * tx->cap_rep : 2;
             tx->rep = vg_xrealloc(tx->rep, tx->cap_rep * sizeof *tx->rep);
@@ -507,7 +522,7 @@ static void ftp_log_tx(void *txp, vg_jw_t *w)
             vg_jw_kv_bool(w, "command_truncated", tx->req.truncated);
         }
     }
-    bool any_code = false, truncated = false;
+    bool any_code = false, truncated = tx->rep_dropped;
     for (uint32_t i = 0; i < tx->n_rep; i++) {
         any_code |= has_code(&tx->rep[i]);
         truncated |= tx->rep[i].truncated;

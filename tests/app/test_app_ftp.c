@@ -307,6 +307,22 @@ static void test_long_lines(void **st)
     json_decref(j);
     free(big);
     ops()->state_free(s);
+    /* a server that never stops talking to one transaction: the reply text kept is bounded,
+     * the rest dropped and flagged */
+    s = ops()->state_new(true);
+    pkt(s, C, "STAT\r\n");
+    char line[4001];
+    memset(line, 'x', 3998);
+    memcpy(line + 3998, "\r\n", 3);
+    for (int i = 0; i < 400; i++)
+        pkt(s, S, line);
+    assert_true(ops()->state_memuse(s) < (1u << 20) + 64 * 1024);
+    pkt(s, C, "");
+    j = apptest_log_json(ops()->tx_get(s, 0));
+    assert_true(json_is_true(json_object_get(j, "reply_truncated")));
+    assert_int_equal(json_array_size(json_object_get(j, "reply")), (1u << 20) / 3998);
+    json_decref(j);
+    ops()->state_free(s);
 }
 
 /* AUTH TLS accepted: the rest is encrypted and not parsed. */

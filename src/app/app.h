@@ -162,9 +162,11 @@ typedef struct vg_app_ops {
     /* Gap in the stream (lost bytes); parsers resynchronise or give up. May be NULL. */
     void (*gap)(void *state, int dir, size_t len);
     /* A packet of TCP role dir (VG_DIR_TOSERVER: the client) was processed, data or not, after
-     * its bytes were fed (FTP: Suricata finalises completed transactions on the client's next
-     * packet). May be NULL. */
-    void (*packet)(void *state, int dir);
+     * its bytes were fed; peer_acked is the other role's stream offset it acknowledges
+     * (UINT64_MAX: everything). FTP parses each direction's bytes only once the peer has
+     * acknowledged them, as Suricata's IDS mode does, since its transactions depend on what
+     * arrives together. May be NULL. */
+    void (*packet)(void *state, int dir, uint64_t peer_acked, vg_app_ctx_t *ctx);
     /* Optional: whether state keyword kw (enum vg_app_state_kw) holds for transaction tx, or
      * with tx NULL for the state as it is now (packet rules); client is the flow's initiator
      * address. False for keywords the protocol does not know. */

@@ -1,8 +1,8 @@
 /* app_ftp.c — FTP control connections (RFC 959, 2428): commands and replies as transactions,
  * the data-connection port each PORT/EPRT/PASV/EPSV negotiates, EVE "ftp" events.
  *
- * The semantics are Suricata 7's (checked side by side with Suricata 7.0.10 on generated
- * captures, docs/APP_FTP.md), including its quirks, because EVE consumers and rules expect them:
+ * The semantics are Suricata 7's (checked side by side with Suricata 7.0.10 on generated and
+ * real captures, docs/APP_FTP.md), including its quirks, because EVE consumers and rules expect them:
  *
  * Lines: each direction is cut at LF (a CR before it dropped); a line is kept up to 4096 bytes,
  *   the rest of it dropped (request_command_too_long / response_command_too_long anomalies, the
@@ -13,17 +13,21 @@
  *   the next replies' transaction commandless. RETR/STOR with no negotiated data port (or a line
  *   shorter than 6) ends parsing of the flow, as in Suricata.
  * Replies: a line goes to the oldest transaction still waiting for its reply, else to the last
- *   transaction while it is still open for unsolicited lines (see below), else to a new
- *   commandless one (a greeting). A 1yz line (positive preliminary) keeps the transaction open;
+ *   transaction if the same batch completed it (see below), else to a new commandless one (a
+ *   greeting, an unsolicited line). A 1yz line (positive preliminary) keeps the transaction open;
  *   any other line completes it. The reply to PORT/EPRT (whatever it says) and a 227/229 reply
  *   to PASV/EPSV set the dynamic port; a PORT/EPRT line that does not parse leaves the reply
  *   unrecorded. A 234 reply to AUTH TLS ends parsing: the rest is TLS (Suricata switches the
  *   flow to its TLS parser; Vigil marks the payload encrypted and does not parse TLS there).
- * Completion: Suricata frees (and logs) a completed transaction only once a later packet from
- *   the client has been inspected; server lines until then still join it. The worker reports
- *   every client packet (ftp_packet), and a transaction is final after that or at flow end.
+ * Batches: Suricata (IDS mode) parses a direction's bytes once the peer acknowledged them, and
+ *   frees a completed transaction after that packet: server lines acknowledged together join
+ *   the transaction the first of them completed, lines acknowledged by a later client packet
+ *   do not. So bytes are kept (ftp_parse) until the worker reports a packet of the other role
+ *   acknowledging them (ftp_packet), then parsed as one batch; what remains is parsed at flow
+ *   end (ftp_end). A transaction completed in a batch is final when the batch ends.
  */
 #include "app/app.h"
+#include "common/buf.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -35,6 +39,9 @@
  * client's next packet, so without a bound one flow could grow without end. Past it lines are
  * dropped and the transaction logs reply_truncated (Suricata keeps them all). */
 #define FTP_MAX_REPLY_BYTES (1u << 20)
+/* Bytes kept per direction waiting for the peer's acknowledgement; past this the oldest are
+ * parsed at once (a one-sided capture, a peer that never acknowledges). */
+#define FTP_PEND_MAX (256u * 1024)
 
 enum {
     C_PORT, C_EPRT, C_AUTH_TLS, C_PASV, C_RETR, C_EPSV, C_STOR, C_ABOR, C_ACCT, C_ALLO, C_APPE,
@@ -65,7 +72,7 @@ typedef struct ftp_tx {
     ftp_str_t *rep;             /* reply lines, trimmed */
     uint32_t n_rep, cap_rep;
     bool done;                  /* a final (non-1yz) reply line came */
-    bool final;                 /* done, and a client packet came since: nothing joins it now */
+    bool final;                 /* done in an earlier batch: nothing joins it now */
     bool active;
     bool rep_dropped;           /* reply lines past FTP_MAX_REPLY_BYTES were not kept */
     uint32_t rep_bytes;
@@ -80,6 +87,8 @@ typedef struct ftp_line {
 
 typedef struct ftp_state {
     ftp_line_t line[2];
+    vg_buf_t pend[2];           /* bytes not acknowledged by the peer yet, per direction */
+    uint64_t pend_off[2];       /* stream offset of pend[dir]'s first byte */
     ftp_tx_t **txs;             /* transactions base .. base+n-1 (released ones are gone) */
     uint64_t base;
     uint32_t n, cap;
@@ -388,6 +397,8 @@ static void *ftp_state_new(bool over_tcp)
     (void)over_tcp;
     ftp_state_t *st = vg_xcalloc(1, sizeof *st);
     st->command = C_NONE;
+    vg_buf_init(&st->pend[0], 0);
+    vg_buf_init(&st->pend[1], 0);
     return st;
 }
 
@@ -400,21 +411,16 @@ static void ftp_state_free(void *state)
         tx_free(st->txs[i]);
     free(st->txs);
     free(st->port_line);
+    vg_buf_fini(&st->pend[0]);
+    vg_buf_fini(&st->pend[1]);
     free(st);
 }
 
-static enum vg_app_parse_result ftp_parse(void *state, int dir, const uint8_t *data, size_t len,
-                                          vg_app_ctx_t *ctx)
+/* Parses a batch of one direction's bytes. */
+static void process(ftp_state_t *st, int dir, const uint8_t *data, size_t len, vg_app_ctx_t *ctx)
 {
-    ftp_state_t *st = state;
-    if (dir != VG_DIR_TOSERVER && dir != VG_DIR_TOCLIENT)
-        return VG_APP_PARSE_ERROR;
-    if (st->dead)
-        return VG_APP_PARSE_ERROR;
-    if (st->tls)
-        return VG_APP_PARSE_OK; /* encrypted: not parsed */
     ftp_line_t *l = &st->line[dir];
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len && !st->dead && !st->tls; i++) {
         uint8_t c = data[i];
         if (c != '\n') {
             if (l->len < FTP_LINE_MAX)
@@ -432,21 +438,50 @@ static enum vg_app_parse_result ftp_parse(void *state, int dir, const uint8_t *d
         if (tr)
             anomaly(ctx, dir == VG_DIR_TOSERVER ? "request_command_too_long"
                                                 : "response_command_too_long");
-        if (dir == VG_DIR_TOSERVER) {
-            if (request_line(st, l->buf, n, tr) == VG_APP_PARSE_ERROR) {
-                st->dead = true;
-                return VG_APP_PARSE_ERROR;
-            }
-        } else {
-            if (reply_line(st, l->buf, n, tr) == VG_APP_PARSE_ERROR) {
-                st->dead = true;
-                return VG_APP_PARSE_ERROR;
-            }
-            if (st->tls)
-                return VG_APP_PARSE_OK;
-        }
+        enum vg_app_parse_result r = dir == VG_DIR_TOSERVER ? request_line(st, l->buf, n, tr)
+                                                            : reply_line(st, l->buf, n, tr);
+        if (r == VG_APP_PARSE_ERROR)
+            st->dead = true;
     }
-    return VG_APP_PARSE_OK;
+}
+
+/* The end of a batch: what it completed is final (later lines make a new transaction). */
+static void batch_done(ftp_state_t *st)
+{
+    for (uint32_t i = 0; i < st->n; i++)
+        if (st->txs[i]->done)
+            st->txs[i]->final = true;
+}
+
+/* Parses dir's kept bytes up to stream offset upto. */
+static void flush(ftp_state_t *st, int dir, uint64_t upto, vg_app_ctx_t *ctx)
+{
+    vg_buf_t *b = &st->pend[dir];
+    if (upto <= st->pend_off[dir] || !b->len)
+        return;
+    size_t k = (size_t)VG_MIN(upto - st->pend_off[dir], (uint64_t)b->len);
+    if (!st->dead && !st->tls)
+        process(st, dir, (const uint8_t *)b->data, k, ctx);
+    memmove(b->data, b->data + k, b->len - k);
+    b->len -= k;
+    st->pend_off[dir] += k;
+    batch_done(st);
+}
+
+static enum vg_app_parse_result ftp_parse(void *state, int dir, const uint8_t *data, size_t len,
+                                          vg_app_ctx_t *ctx)
+{
+    ftp_state_t *st = state;
+    if (dir != VG_DIR_TOSERVER && dir != VG_DIR_TOCLIENT)
+        return VG_APP_PARSE_ERROR;
+    if (st->dead)
+        return VG_APP_PARSE_ERROR;
+    if (st->tls)
+        return VG_APP_PARSE_OK; /* encrypted: not parsed */
+    vg_buf_append(&st->pend[dir], data, len);
+    if (st->pend[dir].len > FTP_PEND_MAX)
+        flush(st, dir, st->pend_off[dir] + (st->pend[dir].len - FTP_PEND_MAX), ctx);
+    return st->dead ? VG_APP_PARSE_ERROR : VG_APP_PARSE_OK;
 }
 
 /* Lines cannot be resynchronised after lost bytes: parsing stops (Suricata's FTP parser does
@@ -458,16 +493,20 @@ static void ftp_gap(void *state, int dir, size_t len)
     ((ftp_state_t *)state)->dead = true;
 }
 
-/* A packet from the client was inspected: completed transactions are final (Suricata frees and
- * logs them then; later server lines go to a new transaction). */
-static void ftp_packet(void *state, int dir)
+/* A packet of role dir acknowledging peer_acked bytes of the other role: those are parsed. */
+static void ftp_packet(void *state, int dir, uint64_t peer_acked, vg_app_ctx_t *ctx)
 {
     ftp_state_t *st = state;
-    if (dir != VG_DIR_TOSERVER)
-        return;
-    for (uint32_t i = 0; i < st->n; i++)
-        if (st->txs[i]->done)
-            st->txs[i]->final = true;
+    if (dir == VG_DIR_TOSERVER || dir == VG_DIR_TOCLIENT)
+        flush(st, !dir, peer_acked, ctx);
+}
+
+/* The flow is over: what was never acknowledged is parsed, the client's first. */
+static void ftp_end(void *state, vg_app_ctx_t *ctx)
+{
+    ftp_state_t *st = state;
+    flush(st, VG_DIR_TOSERVER, UINT64_MAX, ctx);
+    flush(st, VG_DIR_TOCLIENT, UINT64_MAX, ctx);
 }
 
 static uint64_t ftp_tx_count(void *state)
@@ -566,7 +605,8 @@ static bool ftp_get_buffer(void *tx, enum vg_app_buf buf, const uint8_t **data, 
 static size_t ftp_state_memuse(const void *state)
 {
     const ftp_state_t *st = state;
-    size_t m = sizeof *st + st->cap * sizeof *st->txs + st->port_line_len;
+    size_t m = sizeof *st + st->cap * sizeof *st->txs + st->port_line_len + st->pend[0].cap +
+               st->pend[1].cap;
     for (uint32_t i = 0; i < st->n; i++) {
         const ftp_tx_t *tx = st->txs[i];
         m += sizeof *tx + tx->req.len + 1 + tx->cap_rep * sizeof *tx->rep;
@@ -640,6 +680,7 @@ const vg_app_ops_t vg_app_ftp_ops = {
     .parse = ftp_parse,
     .gap = ftp_gap,
     .packet = ftp_packet,
+    .end = ftp_end,
     .state_kw = ftp_state_kw,
     .tx_count = ftp_tx_count,
     .tx_get = ftp_tx_get,

@@ -1102,7 +1102,10 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
             vg_stream_packet(w->stream, f->tcp, p, dir, &stream_cb, w);
             app_flow_t *pa = f->app;
             if (pa && pa->state && !pa->dead && pa->ops->packet) {
-                pa->ops->packet(pa->state, vg_stream_is_reversed(f->tcp) ? !dir : dir);
+                int role = vg_stream_is_reversed(f->tcp) ? !dir : dir;
+                w->actx.now = p->ts;
+                pa->ops->packet(pa->state, role, vg_stream_acked(f->tcp, !role), &w->actx);
+                mem_refresh(w, pa);
                 log_txs(w, f, pa, false);
             }
             static const enum vg_flow_state map[] = {VG_FLOW_NEW, VG_FLOW_ESTABLISHED,

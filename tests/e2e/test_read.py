@@ -1046,9 +1046,9 @@ def case_ftpbounce():
     10.1.1.1: PORT to another address answered, then close (40041); PORT to itself (40042);
     PORT answered, then a pure ACK and LIST (40043) or LIST at once (40044); PORT as the last
     command, unanswered (40045); spaces in the address (40046). Expected: Suricata 7.0.10's
-    alerts on this capture, except (9100611, 40045): Vigil parses the client's PORT when it
-    arrives, Suricata only once the server acknowledged it, after the stream window holding
-    it was inspected, so Suricata raises only the transaction rule there (at flow end)."""
+    alerts on this capture, except (9100611, 40045), where PORT is acknowledged only by the
+    server's FIN: Suricata's payload inspection of that window came before it parsed the PORT,
+    so it raises only the transaction rule there (at flow end)."""
     rules = rules_file("bounce.rules", "".join(l + "\n" for l in [
         'alert tcp any any -> any 21 (msg:"GPL FTP PORT bounce attempt"; flow:to_server,'
         'established; content:"PORT"; nocase; ftpbounce; pcre:"/^PORT/smi"; sid:9100611;)',

@@ -136,8 +136,9 @@ static void fz_app_run(enum vg_app_proto proto, bool over_tcp, const uint8_t *da
                 break;
             }
         }
-        if (o->packet) /* the worker reports the chunk's packet after its bytes */
-            o->packet(st, dir);
+        if (o->packet) /* the worker reports the chunk's packet after its bytes; ctl bit 2:
+                        * it acknowledges nothing of the other direction, else everything */
+            o->packet(st, dir, (ctl & 4) ? 0 : UINT64_MAX, &ctx);
         ctx.now += 1000;
         fz_app_txs(o, st, &next, false);
         /* the memory count walks every transaction and buffer: it must read only live state,

@@ -32,6 +32,7 @@ enum vg_app_proto {
     VG_APP_TLS,
     VG_APP_SSH,
     VG_APP_FTP,
+    VG_APP_FTP_DATA,   /* a data connection an FTP control connection announced */
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };
@@ -96,6 +97,18 @@ enum vg_app_buf {
 enum vg_app_state_kw {
     VG_APP_KW_FTPBOUNCE, /* ftpbounce: the last command is PORT with an address not the client's */
 };
+
+/* An expectation (Suricata's term): a parser announces that a later TCP flow between the same
+ * two addresses, to responder port dport, carries protocol proto; the worker gives that flow's
+ * parser the blob through expect_init. dir: the direction the data goes in that flow
+ * (VG_DIR_TOSERVER: from its initiator). */
+typedef struct vg_app_expect {
+    uint16_t dport;
+    uint8_t proto;              /* enum vg_app_proto */
+    uint8_t dir;
+    uint16_t len;
+    uint8_t data[256];
+} vg_app_expect_t;
 
 /* What a parser may report back while parsing. Owned by the caller (the worker). */
 typedef struct vg_app_ctx {
@@ -167,6 +180,15 @@ typedef struct vg_app_ops {
      * acknowledged them, as Suricata's IDS mode does, since its transactions depend on what
      * arrives together. May be NULL. */
     void (*packet)(void *state, int dir, uint64_t peer_acked, vg_app_ctx_t *ctx);
+    /* Optional: the next expectation the state announced since the last call (FTP: RETR/STOR
+     * with a negotiated data port), false when none. */
+    bool (*expect_take)(void *state, vg_app_expect_t *out);
+    /* Optional: a flow started from an expectation gets its blob before any byte. */
+    void (*expect_init)(void *state, const vg_app_expect_t *e);
+    /* EVE event_type and object key when not `name` (ftp-data logs "ftp_data"). */
+    const char *eve_name;
+    /* fileinfo events carry no transaction object (ftp-data, as Suricata). */
+    bool fileinfo_bare;
     /* Optional: whether state keyword kw (enum vg_app_state_kw) holds for transaction tx, or
      * with tx NULL for the state as it is now (packet rules); client is the flow's initiator
      * address. False for keywords the protocol does not know. */

@@ -99,6 +99,9 @@ typedef struct ftp_state {
     bool active;
     bool dead;                  /* parsing stopped (RETR/STOR without port, gap) */
     bool tls;                   /* AUTH TLS accepted: the rest is encrypted */
+    /* data connections announced by RETR/STOR, not yet taken by the worker (ftp-data) */
+    vg_app_expect_t expect[4];
+    uint8_t n_expect;
 } ftp_state_t;
 
 static const uint16_t ftp_ports[] = {21, 0};
@@ -288,6 +291,21 @@ static enum vg_app_parse_result request_line(ftp_state_t *st, const char *s, uin
     } else if (c == C_RETR || c == C_STOR) {
         if (st->dyn_port == 0 || n < 6)
             return VG_APP_PARSE_ERROR; /* Suricata gives up on the flow here */
+        /* the data connection (docs/APP_FTP.md, "ftp-data"): to the negotiated port, the file
+         * named by the rest of the line; its data goes from the data flow's initiator unless
+         * the server sends a file in passive mode or receives one in active mode */
+        if (st->n_expect < VG_ARRAY_LEN(st->expect)) {
+            vg_app_expect_t *e = &st->expect[st->n_expect++];
+            memset(e, 0, sizeof *e);
+            e->dport = st->dyn_port;
+            e->proto = VG_APP_FTP_DATA;
+            e->dir = (st->active && c == C_STOR) || (!st->active && c == C_RETR)
+                         ? VG_DIR_TOCLIENT : VG_DIR_TOSERVER;
+            uint32_t k = VG_MIN(n - 5, (uint32_t)sizeof e->data - 1);
+            e->data[0] = c == C_RETR ? 0 : 1;
+            memcpy(e->data + 1, s + 5, k);
+            e->len = (uint16_t)(k + 1);
+        }
         st->dyn_port = 0;
         st->active = false;
     }
@@ -509,6 +527,16 @@ static void ftp_end(void *state, vg_app_ctx_t *ctx)
     flush(st, VG_DIR_TOCLIENT, UINT64_MAX, ctx);
 }
 
+static bool ftp_expect_take(void *state, vg_app_expect_t *out)
+{
+    ftp_state_t *st = state;
+    if (!st->n_expect)
+        return false;
+    *out = st->expect[0];
+    memmove(st->expect, st->expect + 1, --st->n_expect * sizeof *st->expect);
+    return true;
+}
+
 static uint64_t ftp_tx_count(void *state)
 {
     ftp_state_t *st = state;
@@ -682,6 +710,7 @@ const vg_app_ops_t vg_app_ftp_ops = {
     .packet = ftp_packet,
     .end = ftp_end,
     .state_kw = ftp_state_kw,
+    .expect_take = ftp_expect_take,
     .tx_count = ftp_tx_count,
     .tx_get = ftp_tx_get,
     .tx_complete = ftp_tx_complete,

@@ -278,7 +278,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     static const struct { const char *s; uint8_t id; } names[] = {
         {"http", VG_APP_HTTP}, {"http1", VG_APP_HTTP}, {"dns", VG_APP_DNS},
-        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"ftp", VG_APP_FTP},
+        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"ftp", VG_APP_FTP}, {"ftp-data", VG_APP_FTP_DATA},
         {"failed", VG_APP_FAILED},
     };
     char *mode = vg_split(val, ',');

@@ -265,8 +265,8 @@ static void log_files(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
             .pcap_cnt = w->cur_pkt ? w->cur_pkt->pcap_cnt : 0,
             .app_proto = o->name,
             .tx_id = id,
-            .app_name = o->name,
-            .log_tx = o->log_tx,
+            .app_name = o->fileinfo_bare ? NULL : o->name,
+            .log_tx = o->fileinfo_bare ? NULL : o->log_tx,
             .tx = tx,
             .file = &file,
         };
@@ -316,12 +316,13 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
                 engine_behave_tx(w, f, o, tx, w->cur_pkt ? w->cur_pkt->ts : f->last);
             if (w->run->log_app && o->log_tx) {
                 worker_ev_begin(w);
-                vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,
+                const char *ev = o->eve_name ? o->eve_name : o->name;
+                vg_eve_begin_flow(&w->jw, &w->run->eve, ev,
                                   w->cur_pkt ? w->cur_pkt->ts : f->last, f,
                                   o->tx_dir ? o->tx_dir(tx) : VG_DIR_TOSERVER,
                                   w->cur_pkt ? w->cur_pkt->pcap_cnt : 0, NULL);
                 vg_jw_kv_uint(&w->jw, "tx_id", a->next_log);
-                vg_jw_key(&w->jw, o->name);
+                vg_jw_key(&w->jw, ev);
                 o->log_tx(tx, &w->jw);
                 vg_jw_obj_close(&w->jw);
                 worker_ev_end(w);
@@ -479,7 +480,7 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     if (w->cur_tx) {
         a.has_tx = true;
         a.tx_id = w->cur_tx_id;
-        a.app_name = w->cur_ops->name;
+        a.app_name = w->cur_ops->eve_name ? w->cur_ops->eve_name : w->cur_ops->name;
         a.log_tx = w->cur_ops->log_tx;
         a.tx = w->cur_tx;
     }
@@ -832,6 +833,63 @@ static void start_parser(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_p
     mem_refresh(w, a);
 }
 
+/* --- expectations: data connections a parser announced (FTP's RETR/STOR) --- */
+
+#define EXPECT_MAX 256                      /* per worker; the oldest goes first */
+#define EXPECT_TIMEOUT (300 * VG_USEC_PER_SEC)
+
+struct wapp_expect {
+    vg_addr_t a, b;                         /* the announcing flow's addresses */
+    uint8_t ip_ver;
+    vg_time_t when;
+    vg_app_expect_t e;
+};
+
+/* Takes what a's parser announced since the last call. */
+static void take_expectations(worker_t *w, vg_flow_t *f, app_flow_t *a)
+{
+    vg_app_expect_t e;
+    while (a->state && a->ops->expect_take && a->ops->expect_take(a->state, &e)) {
+        if (!w->expects)
+            w->expects = vg_xcalloc(EXPECT_MAX, sizeof *w->expects);
+        if (w->n_expects == EXPECT_MAX)
+            memmove(w->expects, w->expects + 1, --w->n_expects * sizeof *w->expects);
+        struct wapp_expect *x = &w->expects[w->n_expects++];
+        x->a = f->addr[0];
+        x->b = f->addr[1];
+        x->ip_ver = f->ip_ver;
+        x->when = w->cur_pkt ? w->cur_pkt->ts : f->last;
+        x->e = e;
+    }
+}
+
+/* The expectation a new TCP flow fulfils (same two addresses, responder port), removed from the
+ * table; expired ones are dropped on the way. */
+static bool expectation_for(worker_t *w, const vg_flow_t *f, vg_app_expect_t *out)
+{
+    vg_time_t now = w->cur_pkt ? w->cur_pkt->ts : f->last;
+    bool found = false;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < w->n_expects; i++) {
+        struct wapp_expect *x = &w->expects[i];
+        if (now > x->when + EXPECT_TIMEOUT)
+            continue;
+        bool same = x->ip_ver == f->ip_ver &&
+                    ((!memcmp(&x->a, &f->addr[0], sizeof x->a) &&
+                      !memcmp(&x->b, &f->addr[1], sizeof x->b)) ||
+                     (!memcmp(&x->a, &f->addr[1], sizeof x->a) &&
+                      !memcmp(&x->b, &f->addr[0], sizeof x->b)));
+        if (!found && same && x->e.dport == f->port[1]) {
+            *out = x->e;
+            found = true;
+            continue;
+        }
+        w->expects[k++] = *x;
+    }
+    w->n_expects = k;
+    return found;
+}
+
 static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
 {
     if (a->dead || !a->state || !n)
@@ -840,6 +898,7 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
     if (a->ops->parse(a->state, dir, d, n, &w->actx) == VG_APP_PARSE_ERROR)
         a->dead = true;
     mem_refresh(w, a);
+    take_expectations(w, f, a);
 }
 
 
@@ -900,6 +959,20 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     if (a->first_dir < 0 && n)
         a->first_dir = (int8_t)dir;
     bool tcp = f->proto == 6;
+    /* a data connection another flow announced: its protocol is known from the start */
+    vg_app_expect_t ex;
+    if (tcp && w->n_expects && !a->probe_len[0] && !a->probe_len[1] &&
+        expectation_for(w, f, &ex)) {
+        start_parser(w, f, a, (enum vg_app_proto)ex.proto);
+        if (!a->state)
+            return;
+        if (a->ops->expect_init)
+            a->ops->expect_init(a->state, &ex);
+        set_dir_proto(a, dir, (enum vg_app_proto)ex.proto);
+        feed(w, f, a, dir, d, n);
+        log_txs(w, f, a, false);
+        return;
+    }
     size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
     memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
     a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + keep);
@@ -1081,6 +1154,7 @@ void wapp_fini(worker_t *w)
     vg_detect_ctx_free(w->detect);
     vg_attrib_ctx_free(w->attrib);
     vg_buf_fini(&w->fast_line);
+    free(w->expects);
     vg_buf_fini(&w->traffic);
     vg_buf_fini(&w->metadata);
 }
@@ -1106,6 +1180,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
                 w->actx.now = p->ts;
                 pa->ops->packet(pa->state, role, vg_stream_acked(f->tcp, !role), &w->actx);
                 mem_refresh(w, pa);
+                take_expectations(w, f, pa);
                 log_txs(w, f, pa, false);
             }
             static const enum vg_flow_state map[] = {VG_FLOW_NEW, VG_FLOW_ESTABLISHED,

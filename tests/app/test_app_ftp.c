@@ -463,6 +463,78 @@ static void test_ftpbounce(void **st)
     }
 }
 
+/* RETR/STOR with a negotiated port announce a data connection (the expectation): its port, the
+ * direction its data goes (in its own terms: from its initiator or not) and the file name. */
+static void test_expectations(void **st)
+{
+    (void)st;
+    const struct { const char *setup, *reply, *cmd; uint16_t port; int dir; } cases[] = {
+        {"PASV\r\n", "227 Entering Passive Mode (10,2,2,2,195,80)\r\n", "RETR a.pdf\r\n",
+         50000, VG_DIR_TOCLIENT},
+        {"EPSV\r\n", "229 Entering Extended Passive Mode (|||6000|)\r\n", "STOR b.txt\r\n",
+         6000, VG_DIR_TOSERVER},
+        {"PORT 10,1,1,1,4,1\r\n", "200 ok\r\n", "STOR c\r\n", 1025, VG_DIR_TOCLIENT},
+        {"EPRT |1|10.1.1.1|5001|\r\n", "200 ok\r\n", "RETR d\r\n", 5001, VG_DIR_TOSERVER},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        void *s = ops()->state_new(true);
+        vg_app_expect_t e;
+        pkt(s, C, cases[i].setup);
+        pkt(s, S, cases[i].reply);
+        pkt(s, C, cases[i].cmd);
+        assert_false(ops()->expect_take(s, &e)); /* not before the server acknowledged it */
+        ack(s, S);
+        assert_true(ops()->expect_take(s, &e));
+        assert_false(ops()->expect_take(s, &e));
+        assert_int_equal(e.dport, cases[i].port);
+        assert_int_equal(e.proto, VG_APP_FTP_DATA);
+        assert_int_equal(e.dir, cases[i].dir);
+        size_t nl = strlen(cases[i].cmd) - 7; /* "RETR " and CR LF */
+        assert_int_equal(e.len, 1 + nl);
+        assert_int_equal(e.data[0], cases[i].cmd[0] == 'R' ? 0 : 1);
+        assert_memory_equal(e.data + 1, cases[i].cmd + 5, nl);
+        ops()->state_free(s);
+    }
+
+    /* the data connection's parser: the announced direction's bytes are the file */
+    const vg_app_ops_t *d = vg_app_ops(VG_APP_FTP_DATA);
+    assert_non_null(d);
+    assert_null(d->probe); /* never detected on its own */
+    assert_string_equal(d->eve_name, "ftp_data");
+    void *s = d->state_new(true);
+    assert_int_equal(d->parse(s, VG_DIR_TOCLIENT, (const uint8_t *)"x", 1, &apptest.ctx),
+                     VG_APP_PARSE_ERROR); /* no expectation: nothing to parse */
+    d->state_free(s);
+    s = d->state_new(true);
+    vg_app_expect_t e = {.dport = 50000, .proto = VG_APP_FTP_DATA, .dir = VG_DIR_TOCLIENT,
+                         .len = 6, .data = {0, 'a', '.', 'p', 'd', 'f'}};
+    d->expect_init(s, &e);
+    assert_int_equal(d->parse(s, VG_DIR_TOCLIENT, (const uint8_t *)"%PDF-1", 6, &apptest.ctx),
+                     VG_APP_PARSE_OK);
+    assert_int_equal(d->parse(s, VG_DIR_TOSERVER, (const uint8_t *)"junk", 4, &apptest.ctx),
+                     VG_APP_PARSE_OK);
+    assert_int_equal(d->tx_count(s), 1);
+    void *tx = d->tx_get(s, 0);
+    assert_false(d->tx_complete(tx, false));
+    vg_app_file_t f;
+    assert_true(d->tx_file(tx, 0, true, &f));
+    assert_false(d->tx_file(tx, 1, true, &f));
+    assert_int_equal(f.size, 6);
+    assert_int_equal(f.dir, VG_DIR_TOCLIENT);
+    assert_int_equal(f.state, VG_APP_FILE_CLOSED);
+    assert_int_equal(f.name_len, 5);
+    assert_memory_equal(f.name, "a.pdf", 5);
+    vg_buf_t b;
+    vg_jw_t w;
+    vg_buf_init(&b, 64);
+    vg_jw_init(&w, &b);
+    d->log_tx(tx, &w);
+    assert_int_equal(b.len, strlen("{\"filename\":\"a.pdf\",\"command\":\"RETR\"}"));
+    assert_memory_equal(b.data, "{\"filename\":\"a.pdf\",\"command\":\"RETR\"}", b.len);
+    vg_buf_fini(&b);
+    d->state_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +548,7 @@ int main(void)
         cmocka_unit_test_setup(test_auth_tls, setup),
         cmocka_unit_test_setup(test_gap_and_garbage, setup),
         cmocka_unit_test_setup(test_ftpbounce, setup),
+        cmocka_unit_test_setup(test_expectations, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

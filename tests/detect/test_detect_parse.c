@@ -429,8 +429,9 @@ static void test_ftp_keywords(void **st)
     r = parse("alert tcp any any -> any any (app-layer-protocol:ftp; sid:75;)");
     assert_non_null(r);
     assert_int_equal(r->pm[0].cmp.a, VG_APP_FTP);
-    assert_null(parse("alert ftp-data any any -> any any (content:\"x\"; sid:76;)"));
-    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    r = parse("alert ftp-data any any -> any any (content:\"x\"; sid:76;)");
+    assert_non_null(r);
+    assert_int_equal(r->app_proto, VG_APP_FTP_DATA);
 }
 
 static void test_load_str_lines(void **st)

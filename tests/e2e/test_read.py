@@ -1081,6 +1081,98 @@ def case_ftpbounce():
                    (9100612, 40043, 31), (9100612, 40044, 45), (9100612, 40045, None)], got
 
 
+def _ftp_data_capture():
+    """An FTP control connection with two data connections: passive RETR (the client connects
+    to the PASV port before sending RETR, as clients do) and active STOR after PORT (the server
+    connects from port 20 to the client's port); each data byte acknowledged by its receiver."""
+    S, C = False, True
+    cli, srv = "10.1.1.1", "10.2.2.2"
+    ctl = P.TcpConv(cli, 40061, srv, 21, ts=1_700_009_000_000_000).handshake()
+    clock = [ctl.ts]
+
+    def send(conv, to_server, data):
+        conv.ts = max(conv.ts, clock[0])
+        conv.send(to_server, data)
+        conv._pkt(not to_server, 0x10)  # the receiver's ACK
+        clock[0] = conv.ts
+
+    send(ctl, S, b"220 hi\r\n")
+    send(ctl, C, b"USER a\r\n")
+    send(ctl, S, b"331 x\r\n")
+    send(ctl, C, b"PASV\r\n")
+    send(ctl, S, b"227 Entering Passive Mode (10,2,2,2,195,80).\r\n")
+    d1 = P.TcpConv(cli, 40062, srv, 50000, ts=clock[0]).handshake()
+    clock[0] = d1.ts
+    send(ctl, C, b"RETR report.pdf\r\n")
+    send(ctl, S, b"150 Opening BINARY mode\r\n")
+    send(d1, S, b"%PDF-1.4 " + b"A" * 1000)
+    send(d1, S, b'CreateObject("WScript.Shell") reg add ftp://abcdefgh.exe ' + b"B" * 500)
+    d1.ts = max(d1.ts, clock[0])
+    d1.close()
+    clock[0] = d1.ts
+    send(ctl, S, b"226 Transfer complete\r\n")
+    send(ctl, C, b"PORT 10,1,1,1,4,1\r\n")
+    send(ctl, S, b"200 ok\r\n")
+    send(ctl, C, b"STOR up.txt\r\n")
+    send(ctl, S, b"150 Ok to send\r\n")
+    d2 = P.TcpConv(srv, 20, cli, 1025, ts=clock[0]).handshake()
+    clock[0] = d2.ts
+    send(d2, False, b"uploaded bytes " * 100)  # from the client (d2's responder)
+    d2.ts = max(d2.ts, clock[0])
+    d2.close()
+    clock[0] = d2.ts
+    send(ctl, S, b"226 done\r\n")
+    send(ctl, C, b"QUIT\r\n")
+    send(ctl, S, b"221 bye\r\n")
+    ctl.ts = max(ctl.ts, clock[0])
+    ctl.close()
+    return ctl.pkts + d1.pkts + d2.pkts
+
+
+def case_ftp_data():
+    """ftp-data: the data connections an FTP control connection announced (RETR/STOR with a
+    PASV or PORT port) are detected as such. On the passive RETR connection the ftp_data and
+    fileinfo events and the alert of ET Open's Kimsuky rule are Suricata 7.0.10's on this
+    capture (but Suricata's parent_id, the control flow's flow_id, which Vigil does not write).
+    Differences: Suricata 7.0.10 did not recognise the active STOR connection (the server's,
+    opened after the STOR was acknowledged; it also missed a passive one opened that late in
+    another generated capture, and recognised others: not understood), so it logs no events
+    for it; app-layer-protocol:ftp-data (sid 9100622) is judged per direction by Suricata
+    (docs/APP_FTP.md), once here, where Vigil alerts once per direction of each data flow."""
+    rules = rules_file("ftpdata.rules", "".join(l + "\n" for l in [
+        'alert ftp-data any any -> any any (msg:"Kimsuky"; flow:established,to_client; '
+        'content:"CreateObject(|22|WScript.Shell|22|)"; content:"reg add"; nocase; fast_pattern; '
+        'content:"ftp://"; distance:0; within:200; pcre:"/[a-z]{8}.[a-z]{3}/Ri"; sid:9100621;)',
+        'alert tcp any any -> any any (msg:"proto"; app-layer-protocol:ftp-data; sid:9100622;)',
+        'alert ftp any any -> any any (msg:"not on data"; content:"uploaded"; sid:9100623;)']))
+    d = read_packets("ftpdata", _ftp_data_capture(), rules, "-k", "none")
+    got = sorted((e["event_type"], e["src_port"], e["dest_port"],
+                  json.dumps(e.get("ftp_data") or e.get("fileinfo"), sort_keys=True))
+                 for e in events(d) if e["event_type"] in ("ftp_data", "fileinfo"))
+    assert got == [
+        ("fileinfo", 1025, 20, json.dumps({"filename": "up.txt", "gaps": False, "size": 1500,
+                                           "state": "CLOSED", "stored": False, "tx_id": 0},
+                                          sort_keys=True)),
+        ("fileinfo", 50000, 40062, json.dumps({"filename": "report.pdf", "gaps": False,
+                                               "size": 1566, "state": "CLOSED",
+                                               "stored": False, "tx_id": 0}, sort_keys=True)),
+        ("ftp_data", 20, 1025, json.dumps({"command": "STOR", "filename": "up.txt"},
+                                          sort_keys=True)),
+        ("ftp_data", 40062, 50000, json.dumps({"command": "RETR", "filename": "report.pdf"},
+                                              sort_keys=True))], got
+    protos = {e["dest_port"]: e.get("app_proto") for e in events(d, "flow")}
+    assert protos == {21: "ftp", 50000: "ftp-data", 1025: "ftp-data"}, protos
+    alerts = sorted((e["alert"]["signature_id"], e["src_port"], e.get("pcap_cnt"))
+                    for e in events(d, "alert"))
+    assert alerts == FTP_DATA_ALERTS, alerts
+
+
+# Vigil's alerts on _ftp_data_capture(); Suricata 7.0.10 raised (9100621, 50000, 26) and
+# (9100622, 50000, 23) (see case_ftp_data for the differences)
+FTP_DATA_ALERTS = [(9100621, 50000, 26), (9100622, 20, 42), (9100622, 1025, 41),
+                   (9100622, 40062, 22), (9100622, 50000, 21)]
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

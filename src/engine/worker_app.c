@@ -840,6 +840,7 @@ static void start_parser(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_p
 
 struct wapp_expect {
     vg_addr_t a, b;                         /* the announcing flow's addresses */
+    uint64_t parent_id;                     /* and its flow_id */
     uint8_t ip_ver;
     vg_time_t when;
     vg_app_expect_t e;
@@ -858,14 +859,15 @@ static void take_expectations(worker_t *w, vg_flow_t *f, app_flow_t *a)
         x->a = f->addr[0];
         x->b = f->addr[1];
         x->ip_ver = f->ip_ver;
+        x->parent_id = vg_flow_id(f);
         x->when = w->cur_pkt ? w->cur_pkt->ts : f->last;
         x->e = e;
     }
 }
 
 /* The expectation a new TCP flow fulfils (same two addresses, responder port), removed from the
- * table; expired ones are dropped on the way. */
-static bool expectation_for(worker_t *w, const vg_flow_t *f, vg_app_expect_t *out)
+ * table (the flow takes its parent's flow_id); expired ones are dropped on the way. */
+static bool expectation_for(worker_t *w, vg_flow_t *f, vg_app_expect_t *out)
 {
     vg_time_t now = w->cur_pkt ? w->cur_pkt->ts : f->last;
     bool found = false;
@@ -881,6 +883,7 @@ static bool expectation_for(worker_t *w, const vg_flow_t *f, vg_app_expect_t *ou
                       !memcmp(&x->b, &f->addr[0], sizeof x->b)));
         if (!found && same && x->e.dport == f->port[1]) {
             *out = x->e;
+            f->parent_id = x->parent_id;
             found = true;
             continue;
         }

@@ -1132,8 +1132,8 @@ def _ftp_data_capture():
 def case_ftp_data():
     """ftp-data: the data connections an FTP control connection announced (RETR/STOR with a
     PASV or PORT port) are detected as such. On the passive RETR connection the ftp_data and
-    fileinfo events and the alert of ET Open's Kimsuky rule are Suricata 7.0.10's on this
-    capture (but Suricata's parent_id, the control flow's flow_id, which Vigil does not write).
+    fileinfo events (with parent_id, the control flow's flow_id) and the alert of ET Open's
+    Kimsuky rule are Suricata 7.0.10's on this capture.
     Differences: Suricata 7.0.10 did not recognise the active STOR connection (the server's,
     opened after the STOR was acknowledged; it also missed a passive one opened that late in
     another generated capture, and recognised others: not understood), so it logs no events
@@ -1162,6 +1162,12 @@ def case_ftp_data():
                                               sort_keys=True))], got
     protos = {e["dest_port"]: e.get("app_proto") for e in events(d, "flow")}
     assert protos == {21: "ftp", 50000: "ftp-data", 1025: "ftp-data"}, protos
+    # every event of a data flow names the control flow as its parent; others have none
+    ctl_id = [e["flow_id"] for e in events(d, "flow") if e["dest_port"] == 21][0]
+    for e in events(d):
+        data_flow = e.get("app_proto") == "ftp-data" or e["event_type"] in ("ftp_data",
+                                                                              "fileinfo")
+        assert e.get("parent_id") == (ctl_id if data_flow else None), e
     alerts = sorted((e["alert"]["signature_id"], e["src_port"], e.get("pcap_cnt"))
                     for e in events(d, "alert"))
     assert alerts == FTP_DATA_ALERTS, alerts

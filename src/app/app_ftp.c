@@ -11,7 +11,8 @@
  *   one ending first wins) opens a transaction; its command_data is the line after the
  *   command's length plus one, counted from the line's start. Other lines open nothing and make
  *   the next replies' transaction commandless. RETR/STOR with no negotiated data port (or a line
- *   shorter than 6) ends parsing of the flow, as in Suricata.
+ *   shorter than 6) ends parsing of the flow, as in Suricata; with one, it announces the data
+ *   connection (expect_take: the worker gives that flow to app_ftpdata.c).
  * Replies: a line goes to the oldest transaction still waiting for its reply, else to the last
  *   transaction if the same batch completed it (see below), else to a new commandless one (a
  *   greeting, an unsolicited line). A 1yz line (positive preliminary) keeps the transaction open;

@@ -96,6 +96,9 @@ enum vg_app_buf {
 /* State keywords a parser may answer for the signature engine (vg_app_ops_t.state_kw). */
 enum vg_app_state_kw {
     VG_APP_KW_FTPBOUNCE, /* ftpbounce: the last command is PORT with an address not the client's */
+    VG_APP_KW_FTPDATA_RETR, /* ftpdata_command:retr — an ftp-data flow announced by RETR */
+    VG_APP_KW_FTPDATA_STOR, /* ftpdata_command:stor */
+    VG_APP_KW_MAX,
 };
 
 /* An expectation (Suricata's term): a parser announces that a later TCP flow between the same

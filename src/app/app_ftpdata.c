@@ -105,6 +105,18 @@ static bool ftpdata_get_buffer(void *tx, enum vg_app_buf buf, const uint8_t **da
     return false;
 }
 
+/* ftpdata_command: the command that announced this data connection. */
+static bool ftpdata_state_kw(const void *state, const void *tx, int kw, const vg_addr_t *client)
+{
+    (void)tx;
+    (void)client;
+    const ftpdata_state_t *st = state;
+    if (!st->have)
+        return false;
+    return (kw == VG_APP_KW_FTPDATA_RETR && st->e.data[0] == 0) ||
+           (kw == VG_APP_KW_FTPDATA_STOR && st->e.data[0] == 1);
+}
+
 static size_t ftpdata_state_memuse(const void *state)
 {
     (void)state;
@@ -130,4 +142,5 @@ const vg_app_ops_t vg_app_ftpdata_ops = {
     .state_memuse = ftpdata_state_memuse,
     .get_buffer = ftpdata_get_buffer,
     .tx_file = ftpdata_tx_file,
+    .state_kw = ftpdata_state_kw,
 };

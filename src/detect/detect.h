@@ -184,6 +184,9 @@ enum {
     VG_DIN_STREAM_SIZE = 1u << 10,
     /* the flow's FTP state says ftpbounce (VG_APP_KW_FTPBOUNCE) for this packet */
     VG_DIN_FTPBOUNCE = 1u << 11,
+    /* an ftp-data flow announced by RETR / by STOR (ftpdata_command) */
+    VG_DIN_FTPDATA_RETR = 1u << 12,
+    VG_DIN_FTPDATA_STOR = 1u << 13,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

@@ -256,6 +256,7 @@ enum vg_pm_type {
                             * bit each: VG_SSLV_*), the current direction's side compared */
     VG_PM_STREAM_SIZE,     /* stream_size: bits = VG_SSZ_*, cmp against the byte count(s) */
     VG_PM_FTPBOUNCE,       /* ftpbounce: the flow's FTP state (VG_DIN_FTPBOUNCE) */
+    VG_PM_FTPDATA_CMD,     /* ftpdata_command: bits = VG_DIN_FTPDATA_RETR or _STOR */
 };
 enum { VG_SSZ_SERVER, VG_SSZ_CLIENT, VG_SSZ_BOTH, VG_SSZ_EITHER };
 enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSLV_TLS13,

@@ -133,6 +133,7 @@ const vg_kw_t vg_kw_table[] = {
     ROW("fragbits", vg_kw_fragbits, VG_KWF_VAL, 0),
     ROW("sameip", vg_kw_sameip, VG_KWF_NOVAL, 0),
     ROW("ftpbounce", vg_kw_ftpbounce, VG_KWF_NOVAL, 0),
+    ROW("ftpdata_command", vg_kw_ftpdata_command, VG_KWF_VAL, 0),
     ROW("tls.version", vg_kw_tls_version, VG_KWF_VAL, 0),
     ROW("ssl_version", vg_kw_ssl_version, VG_KWF_VAL, 0),
     ROW("app-layer-protocol", vg_kw_app_layer_protocol, VG_KWF_VAL, 0),

@@ -197,6 +197,23 @@ int vg_kw_ftpbounce(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* ftpdata_command:retr|stor — an ftp-data flow announced by that command, inspected toward the
+ * client for retr and toward the server for stor (Suricata's check, whatever the data
+ * direction: an active-mode STOR's data goes toward the client and never matches); makes the
+ * rule an ftp-data rule, as Suricata does. */
+int vg_kw_ftpdata_command(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    if (pc->r->app_proto != VG_APP_UNKNOWN && pc->r->app_proto != VG_APP_FTP_DATA)
+        return VG_PC_SYNTAX(pc, "ftpdata_command in a rule for another application protocol");
+    bool stor = strcmp(val, "stor") == 0;
+    if (!stor && strcmp(val, "retr") != 0)
+        return VG_PC_SYNTAX(pc, "ftpdata_command: '%s' is neither retr nor stor", val);
+    pc->r->app_proto = VG_APP_FTP_DATA;
+    vg_pc_add_pm(pc, VG_PM_FTPDATA_CMD)->bits = stor;
+    return 0;
+}
+
 /* tls.version:1.2 — compared with the VG_BUF_TLS_VERSION buffer (see eval.c). */
 int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {

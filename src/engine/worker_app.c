@@ -512,6 +512,23 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
 }
 
 /* A header-only packet for transaction inspection, oriented for direction dir. */
+/* The VG_DIN_* bits of the state keywords the parser answers (ftpbounce, ftpdata_command), for
+ * transaction tx or (NULL) the state as it is. */
+static uint32_t state_kw_bits(const vg_app_ops_t *o, const void *state, const void *tx,
+                              const vg_flow_t *f)
+{
+    static const uint32_t bit[VG_APP_KW_MAX] = {
+        [VG_APP_KW_FTPBOUNCE] = VG_DIN_FTPBOUNCE,
+        [VG_APP_KW_FTPDATA_RETR] = VG_DIN_FTPDATA_RETR,
+        [VG_APP_KW_FTPDATA_STOR] = VG_DIN_FTPDATA_STOR,
+    };
+    uint32_t b = 0;
+    for (int k = 0; k < VG_APP_KW_MAX; k++)
+        if (o->state_kw(state, tx, k, &f->addr[0]))
+            b |= bit[k];
+    return b;
+}
+
 static void tx_header(const vg_flow_t *f, int dir, vg_packet_t *h)
 {
     memset(h, 0, sizeof *h);
@@ -581,9 +598,8 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
         const app_flow_t *fa = f->app;
-        if (fa && fa->state && o->state_kw &&
-            o->state_kw(fa->state, tx, VG_APP_KW_FTPBOUNCE, &f->addr[0]))
-            in[d].flow |= VG_DIN_FTPBOUNCE;
+        if (fa && fa->state && o->state_kw)
+            in[d].flow |= state_kw_bits(o, fa->state, tx, f);
         set_stream_size(&in[d], f);
     }
     if (mode == DETECT_FULL_TS_DONE && flow_established(f))
@@ -643,9 +659,8 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
             a->pd_done |= (uint8_t)(1u << dir);
             in.flow |= VG_DIN_PROTO_DONE;
         }
-        if (a && a->state && a->ops->state_kw &&
-            a->ops->state_kw(a->state, NULL, VG_APP_KW_FTPBOUNCE, &f->addr[0]))
-            in.flow |= VG_DIN_FTPBOUNCE;
+        if (a && a->state && a->ops->state_kw)
+            in.flow |= state_kw_bits(a->ops, a->state, NULL, f);
         if (a) {
             in.dir_proto[0] = a->dir_proto[0];
             in.dir_proto[1] = a->dir_proto[1];

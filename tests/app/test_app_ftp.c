@@ -532,6 +532,10 @@ static void test_expectations(void **st)
     assert_int_equal(b.len, strlen("{\"filename\":\"a.pdf\",\"command\":\"RETR\"}"));
     assert_memory_equal(b.data, "{\"filename\":\"a.pdf\",\"command\":\"RETR\"}", b.len);
     vg_buf_fini(&b);
+    /* ftpdata_command: the announcing command */
+    assert_true(d->state_kw(s, NULL, VG_APP_KW_FTPDATA_RETR, NULL));
+    assert_false(d->state_kw(s, NULL, VG_APP_KW_FTPDATA_STOR, NULL));
+    assert_false(d->state_kw(s, NULL, VG_APP_KW_FTPBOUNCE, NULL));
     d->state_free(s);
 }
 

@@ -432,6 +432,19 @@ static void test_ftp_keywords(void **st)
     r = parse("alert ftp-data any any -> any any (content:\"x\"; sid:76;)");
     assert_non_null(r);
     assert_int_equal(r->app_proto, VG_APP_FTP_DATA);
+    r = parse("alert tcp any any -> any any (ftpdata_command:stor; sid:77;)");
+    assert_non_null(r);
+    assert_int_equal(r->app_proto, VG_APP_FTP_DATA);
+    assert_int_equal(r->pm[0].type, VG_PM_FTPDATA_CMD);
+    assert_int_equal(r->pm[0].bits, 1);
+    r = parse("alert ftp-data any any -> any any (ftpdata_command: retr ; sid:78;)");
+    assert_non_null(r);
+    assert_int_equal(r->pm[0].bits, 0);
+    assert_null(parse("alert tcp any any -> any any (ftpdata_command:RETR; sid:79;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    assert_null(parse("alert tcp any any -> any any (ftpdata_command:list; sid:80;)"));
+    assert_null(parse("alert ftp any any -> any any (ftpdata_command:retr; sid:81;)"));
+    assert_null(parse("alert tcp any any -> any any (ftpdata_command; sid:82;)"));
 }
 
 static void test_load_str_lines(void **st)

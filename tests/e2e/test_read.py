@@ -1131,20 +1131,27 @@ def _ftp_data_capture():
 
 def case_ftp_data():
     """ftp-data: the data connections an FTP control connection announced (RETR/STOR with a
-    PASV or PORT port) are detected as such. On the passive RETR connection the ftp_data and
-    fileinfo events (with parent_id, the control flow's flow_id) and the alert of ET Open's
-    Kimsuky rule are Suricata 7.0.10's on this capture.
-    Differences: Suricata 7.0.10 did not recognise the active STOR connection (the server's,
-    opened after the STOR was acknowledged; it also missed a passive one opened that late in
-    another generated capture, and recognised others: not understood), so it logs no events
-    for it; app-layer-protocol:ftp-data (sid 9100622) is judged per direction by Suricata
-    (docs/APP_FTP.md), once here, where Vigil alerts once per direction of each data flow."""
+    PASV or PORT port) are detected as such. The ftp_data and fileinfo events (with parent_id,
+    the control flow's flow_id), and the alerts of ET Open's Kimsuky rule and of
+    ftpdata_command (retr matches toward the client, stor toward the server: the active STOR's
+    data goes toward the client, so 9100625 and 9100626 never match) are those of
+    `suricata --runmode=single -r X -S R -k none` (7.0.10; its default multi-threaded run
+    sometimes misses a data connection: the announcement and the data flow can be on two
+    threads). Difference: app-layer-protocol:ftp-data (9100622) is judged per direction by
+    Suricata (docs/APP_FTP.md), once per data flow here, where Vigil alerts once per direction
+    of each; Suricata alerted (9100622, 50000, 23) and (9100622, 1025, 44)."""
     rules = rules_file("ftpdata.rules", "".join(l + "\n" for l in [
         'alert ftp-data any any -> any any (msg:"Kimsuky"; flow:established,to_client; '
         'content:"CreateObject(|22|WScript.Shell|22|)"; content:"reg add"; nocase; fast_pattern; '
         'content:"ftp://"; distance:0; within:200; pcre:"/[a-z]{8}.[a-z]{3}/Ri"; sid:9100621;)',
         'alert tcp any any -> any any (msg:"proto"; app-layer-protocol:ftp-data; sid:9100622;)',
-        'alert ftp any any -> any any (msg:"not on data"; content:"uploaded"; sid:9100623;)']))
+        'alert ftp any any -> any any (msg:"not on data"; content:"uploaded"; sid:9100623;)',
+        'alert ftp-data any any -> any any (msg:"pdf"; content:"%PDF"; ftpdata_command:retr; '
+        'sid:9100624;)',
+        'alert ftp-data any any -> any any (msg:"upload"; ftpdata_command:stor; '
+        'content:"uploaded"; sid:9100625;)',
+        'alert ftp-data any any -> any any (msg:"retr"; ftpdata_command:retr; content:"%PDF"; '
+        'ftpdata_command:stor; sid:9100626;)']))
     d = read_packets("ftpdata", _ftp_data_capture(), rules, "-k", "none")
     got = sorted((e["event_type"], e["src_port"], e["dest_port"],
                   json.dumps(e.get("ftp_data") or e.get("fileinfo"), sort_keys=True))
@@ -1173,10 +1180,10 @@ def case_ftp_data():
     assert alerts == FTP_DATA_ALERTS, alerts
 
 
-# Vigil's alerts on _ftp_data_capture(); Suricata 7.0.10 raised (9100621, 50000, 26) and
-# (9100622, 50000, 23) (see case_ftp_data for the differences)
+# Vigil's alerts on _ftp_data_capture() with case_ftp_data's rules (see its docstring for
+# Suricata's)
 FTP_DATA_ALERTS = [(9100621, 50000, 26), (9100622, 20, 42), (9100622, 1025, 41),
-                   (9100622, 40062, 22), (9100622, 50000, 21)]
+                   (9100622, 40062, 22), (9100622, 50000, 21), (9100624, 50000, 26)]
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}

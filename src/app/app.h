@@ -1,4 +1,4 @@
-/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, ...).
+/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, FTP).
  *
  * Every protocol is one table row (vg_app_ops_t) registered in app_registry.c's list; nothing
  * else in the program switches on protocols. A parser receives the in-order bytes of one
@@ -31,6 +31,8 @@ enum vg_app_proto {
     VG_APP_DNS,
     VG_APP_TLS,
     VG_APP_SSH,
+    VG_APP_FTP,
+    VG_APP_FTP_DATA,   /* a data connection an FTP control connection announced */
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };
@@ -90,6 +92,26 @@ enum vg_app_buf {
     VG_BUF_SSH_SOFTWARE_TC,
     VG_BUF_MAX,
 };
+
+/* State keywords a parser may answer for the signature engine (vg_app_ops_t.state_kw). */
+enum vg_app_state_kw {
+    VG_APP_KW_FTPBOUNCE, /* ftpbounce: the last command is PORT with an address not the client's */
+    VG_APP_KW_FTPDATA_RETR, /* ftpdata_command:retr — an ftp-data flow announced by RETR */
+    VG_APP_KW_FTPDATA_STOR, /* ftpdata_command:stor */
+    VG_APP_KW_MAX,
+};
+
+/* An expectation (Suricata's term): a parser announces that a later TCP flow between the same
+ * two addresses, to responder port dport, carries protocol proto; the worker gives that flow's
+ * parser the blob through expect_init. dir: the direction the data goes in that flow
+ * (VG_DIR_TOSERVER: from its initiator). */
+typedef struct vg_app_expect {
+    uint16_t dport;
+    uint8_t proto;              /* enum vg_app_proto */
+    uint8_t dir;
+    uint16_t len;
+    uint8_t data[256];
+} vg_app_expect_t;
 
 /* What a parser may report back while parsing. Owned by the caller (the worker). */
 typedef struct vg_app_ctx {
@@ -155,6 +177,25 @@ typedef struct vg_app_ops {
                                       vg_app_ctx_t *ctx);
     /* Gap in the stream (lost bytes); parsers resynchronise or give up. May be NULL. */
     void (*gap)(void *state, int dir, size_t len);
+    /* A packet of TCP role dir (VG_DIR_TOSERVER: the client) was processed, data or not, after
+     * its bytes were fed; peer_acked is the other role's stream offset it acknowledges
+     * (UINT64_MAX: everything). FTP parses each direction's bytes only once the peer has
+     * acknowledged them, as Suricata's IDS mode does, since its transactions depend on what
+     * arrives together. May be NULL. */
+    void (*packet)(void *state, int dir, uint64_t peer_acked, vg_app_ctx_t *ctx);
+    /* Optional: the next expectation the state announced since the last call (FTP: RETR/STOR
+     * with a negotiated data port), false when none. */
+    bool (*expect_take)(void *state, vg_app_expect_t *out);
+    /* Optional: a flow started from an expectation gets its blob before any byte. */
+    void (*expect_init)(void *state, const vg_app_expect_t *e);
+    /* EVE event_type and object key when not `name` (ftp-data logs "ftp_data"). */
+    const char *eve_name;
+    /* fileinfo events carry no transaction object (ftp-data, as Suricata). */
+    bool fileinfo_bare;
+    /* Optional: whether state keyword kw (enum vg_app_state_kw) holds for transaction tx, or
+     * with tx NULL for the state as it is now (packet rules); client is the flow's initiator
+     * address. False for keywords the protocol does not know. */
+    bool (*state_kw)(const void *state, const void *tx, int kw, const vg_addr_t *client);
     /* The flow is over: no more bytes in either direction. Finish what the end of a stream
      * finishes (HTTP, as libhtp does: a header block the close cut short counts as complete; a
      * response whose first line never ended is body), before the last transactions are

@@ -189,7 +189,12 @@ enum {
      * from the first packet of the other side after the data that decided it (Suricata in IDS
      * mode decides it on the packet that acknowledges the data), over UDP from the packet that
      * decided it */
-    VG_DIN_PROTO_PRIOR = 1u << 11,
+    VG_DIN_PROTO_PRIOR = 1u << 14,
+    /* the flow's FTP state says ftpbounce (VG_APP_KW_FTPBOUNCE) for this packet */
+    VG_DIN_FTPBOUNCE = 1u << 11,
+    /* an ftp-data flow announced by RETR / by STOR (ftpdata_command) */
+    VG_DIN_FTPDATA_RETR = 1u << 12,
+    VG_DIN_FTPDATA_STOR = 1u << 13,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

@@ -345,7 +345,7 @@ static int best_list(const vg_rule_t *r, bool payload_only)
         if (!vg_pf_pick_pattern(r, l->buf, &p))
             continue;
         bool fp = false;
-        for (uint32_t k = 0; k < l->n_sm; k++)
+        for (uint32_t k = 0; k < l->n_sm && l->sm[k].type != VG_SM_BASE64_DECODE; k++)
             if (l->sm[k].type == VG_SM_CONTENT && (l->sm[k].u.content.flags & VG_CT_FAST_PATTERN))
                 fp = true;
         long score = (long)p.len + (fp ? 100000 : 0);

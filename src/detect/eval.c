@@ -32,6 +32,7 @@ vg_detect_thread_t *vg_detect_thread_new(void)
     for (int i = 0; i < 2; i++)
         vg_buf_init(&t->xf[i], 256);
     vg_buf_init(&t->capbuf, 0);
+    vg_buf_init(&t->b64, 256);
     return t;
 }
 
@@ -44,6 +45,7 @@ void vg_detect_thread_free(vg_detect_thread_t *t)
     for (int i = 0; i < 2; i++)
         vg_buf_fini(&t->xf[i]);
     vg_buf_fini(&t->capbuf);
+    vg_buf_fini(&t->b64);
     free(t);
 }
 
@@ -475,6 +477,102 @@ static int inspect_isdataat(ictx_t *x, uint32_t i, const vg_isdataat_t *d)
     return var ? 0 : -1;
 }
 
+/* ---- base64_decode / base64_data ---- */
+
+static int b64_value(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Decodes in[0..n) as Suricata 7's detection does (its "relaxed" mode, checked side by side
+ * with 7.0.10): groups of four characters give three bytes, less one per '=' in the group
+ * (a '=' counts as a zero digit, and decoding goes on after it); the first character outside
+ * the alphabet and '=' (whitespace included) ends the input. A last incomplete group gives
+ * one byte less than its characters when the input ended, and max(1, characters - 1) when an
+ * invalid character ended it. out holds at least n bytes. Returns the decoded length. */
+uint32_t vg_detect_base64_decode(const uint8_t *in, uint32_t n, uint8_t *out)
+{
+    uint32_t o = 0, q = 0, pad = 0;
+    uint8_t g[4] = {0, 0, 0, 0};
+    bool invalid = false;
+    for (uint32_t i = 0; i < n; i++) {
+        int v = b64_value(in[i]);
+        if (v < 0) {
+            if (in[i] != '=') {
+                invalid = true;
+                break;
+            }
+            pad++;
+            v = 0;
+        }
+        g[q++] = (uint8_t)v;
+        if (q == 4) {
+            uint8_t b[3] = {(uint8_t)(g[0] << 2 | g[1] >> 4), (uint8_t)(g[1] << 4 | g[2] >> 2),
+                            (uint8_t)(g[2] << 6 | g[3])};
+            uint32_t k = 3 - VG_MIN(pad, 3u);
+            memcpy(out + o, b, k);
+            o += k;
+            q = pad = 0;
+            memset(g, 0, sizeof g);
+        }
+    }
+    if (q > 0) {
+        uint8_t b[3] = {(uint8_t)(g[0] << 2 | g[1] >> 4), (uint8_t)(g[1] << 4 | g[2] >> 2),
+                        (uint8_t)(g[2] << 6 | g[3])};
+        uint32_t k = invalid ? (q > 1 ? q - 1 : 1) : q - 1;
+        memcpy(out + o, b, k);
+        o += k;
+    }
+    return o;
+}
+
+/* base64_decode at i: decode, then run the keywords after the list's base64_data marker on the
+ * decoded bytes from their start (Suricata >= 7.0.15; 7.0.10 let a relative first keyword
+ * start at the outer buffer's offset, its bug 7842). No marker or no keyword after it: no
+ * match, as in Suricata. A failure is a plain no-match: the keyword before is not retried. */
+static int inspect_base64(ictx_t *x, uint32_t i, const vg_b64_t *b)
+{
+    const uint8_t *p = x->buf;
+    uint32_t n = x->len;
+    if (b->relative) {
+        if (x->buffer_offset > n)
+            return 0;
+        p += x->buffer_offset;
+        n -= x->buffer_offset;
+    }
+    if (b->offset) {
+        if (b->offset >= n)
+            return 0;
+        p += b->offset;
+        n -= b->offset;
+    }
+    uint32_t d = i + 1;
+    if (d >= x->l->n_sm || x->l->sm[d].type != VG_SM_BASE64_DATA || d + 1 >= x->l->n_sm)
+        return 0;
+    n = VG_MIN(n, (uint32_t)b->bytes);
+    if (n == 0)
+        return 0;
+    vg_buf_t *o = &x->t->b64;
+    vg_buf_reset(o);
+    vg_buf_reserve(o, n);
+    uint32_t dl = vg_detect_base64_decode(p, n, (uint8_t *)o->data);
+    o->len = dl;
+    if (dl == 0)
+        return 0;
+    vg_rule_list_t sub = *x->l;
+    sub.sm = &x->l->sm[d + 1];
+    sub.n_sm = x->l->n_sm - d - 1;
+    ictx_t y = {x->t, &sub, (const uint8_t *)o->data, dl, 0, 0, x->rec, x->vars};
+    int r = inspect(&y, 0);
+    x->rec = y.rec;
+    return r == 1 ? 1 : 0;
+}
+
 static int inspect(ictx_t *x, uint32_t i)
 {
     if (++x->rec >= VG_INSPECT_RECURSION) {
@@ -498,6 +596,10 @@ static int inspect(ictx_t *x, uint32_t i)
         return byte_math(x, &sm->u.byte) ? next(x, i) : 0;
     case VG_SM_ISDATAAT:
         return inspect_isdataat(x, i, &sm->u.isdataat);
+    case VG_SM_BASE64_DECODE:
+        return inspect_base64(x, i, &sm->u.b64);
+    case VG_SM_BASE64_DATA: /* reached only through inspect_base64 */
+        return 0;
     case VG_SM_BSIZE:
     case VG_SM_URILEN: /* independent of position: a failure cannot be fixed by a retry */
         return vg_cmp_eval(&sm->u.cmp, sm->type == VG_SM_URILEN && x->len > 65535 ? 65535

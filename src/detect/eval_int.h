@@ -14,6 +14,7 @@ struct vg_detect_thread {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     vg_buf_t xf[2];             /* transform output, ping-pong */
+    vg_buf_t b64;               /* base64_decode output (one per rule: never nested) */
     vg_detect_counters_t c;
     /* pcre captures into flow variables made by the rule evaluated last (its latest
      * successful pcre matches), bytes in capbuf; stored by vg_detect_apply_captures() */
@@ -34,6 +35,10 @@ static inline void vg_detect_caps_reset(vg_detect_thread_t *t)
 /* Run list l's keywords on buf (already transformed). vars: the rule's byte_extract slots. */
 bool vg_detect_inspect_buffer(vg_detect_thread_t *t, const vg_rule_list_t *l, const uint8_t *buf,
                               uint32_t len, uint64_t *vars);
+
+/* base64_decode's decoder (Suricata 7's relaxed mode): out holds at least n bytes; returns the
+ * decoded length. */
+uint32_t vg_detect_base64_decode(const uint8_t *in, uint32_t n, uint8_t *out);
 
 /* Apply l's transforms to (buf,len); returns the buffer to inspect (maybe t's scratch). */
 const uint8_t *vg_detect_transform(vg_detect_thread_t *t, const vg_rule_list_t *l,

@@ -280,6 +280,11 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
         default: return c || sv;
         }
     }
+    case VG_PM_FTPBOUNCE:
+        return in->flow & VG_DIN_FTPBOUNCE;
+    case VG_PM_FTPDATA_CMD: /* as Suricata: RETR only toward the client, STOR toward the server */
+        return m->bits ? (in->flow & VG_DIN_FTPDATA_STOR) && (in->flow & VG_DIN_TOSERVER)
+                       : (in->flow & VG_DIN_FTPDATA_RETR) && (in->flow & VG_DIN_TOCLIENT);
     case VG_PM_APP_PROTO: {
         /* the flow's protocol, or with to_server/to_client that direction's own; an undecided
          * protocol matches neither the name nor its negation (as Suricata) */
@@ -518,7 +523,8 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
     }
     for (uint32_t i = 0; i < r->n_pm; i++) {
         if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_APP_PROTO ||
-            r->pm[i].type == VG_PM_SSL_VERSION) {
+            r->pm[i].type == VG_PM_SSL_VERSION || r->pm[i].type == VG_PM_FTPBOUNCE ||
+            r->pm[i].type == VG_PM_FTPDATA_CMD) {
             vg_packet_t none;
             memset(&none, 0, sizeof(none));
             if (!pm_match(&r->pm[i], p ? p : &none, in))

@@ -159,6 +159,8 @@ bool vg_pf_pick_pattern(const vg_rule_t *r, int buf, vg_pf_pattern_t *out)
         for (uint32_t k = 0; k < l->n_sm; k++) {
             const vg_content_t *c = &l->sm[k].u.content;
             vg_pf_pattern_t p;
+            if (l->sm[k].type == VG_SM_BASE64_DECODE)
+                break; /* contents after it inspect the decoded bytes, not buf */
             if (l->sm[k].type != VG_SM_CONTENT || (c->flags & VG_CT_NEGATED) ||
                 !content_window(c, &v, &p))
                 continue;

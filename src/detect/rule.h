@@ -127,6 +127,10 @@ static inline bool vg_cmp_eval(const vg_cmp_t *c, uint64_t v)
 enum vg_sm_type {
     VG_SM_CONTENT, VG_SM_PCRE, VG_SM_BYTE_TEST, VG_SM_BYTE_JUMP, VG_SM_BYTE_EXTRACT,
     VG_SM_BYTE_MATH, VG_SM_ISDATAAT, VG_SM_BSIZE, VG_SM_URILEN,
+    /* base64_decode decodes part of the list's buffer; the keywords after the list's
+     * VG_SM_BASE64_DATA marker (base64_data) are inspected on the decoded bytes, and the list
+     * matches when they do (Suricata's terminal base64 list). At most one per rule. */
+    VG_SM_BASE64_DECODE, VG_SM_BASE64_DATA,
 };
 
 /* vg_content_t.flags */
@@ -196,6 +200,14 @@ typedef struct vg_byte {
 enum { VG_ISDATAAT_RELATIVE = 1u << 0, VG_ISDATAAT_NEGATED = 1u << 1, VG_ISDATAAT_VAR = 1u << 2 };
 typedef struct vg_isdataat { uint32_t flags; uint32_t value; } vg_isdataat_t;
 
+/* base64_decode: bytes (input bytes to decode, 1..65535, 65535 when not given), offset (from
+ * the buffer's start, or from the previous match with relative). */
+typedef struct vg_b64 {
+    uint32_t offset;
+    uint16_t bytes;
+    bool relative;
+} vg_b64_t;
+
 typedef struct vg_sm {
     uint8_t type; /* vg_sm_type */
     union {
@@ -204,6 +216,7 @@ typedef struct vg_sm {
         vg_byte_t byte;
         vg_isdataat_t isdataat;
         vg_cmp_t cmp; /* bsize, urilen */
+        vg_b64_t b64; /* base64_decode */
     } u;
 } vg_sm_t;
 
@@ -246,6 +259,8 @@ enum vg_pm_type {
     VG_PM_SSL_VERSION,     /* ssl_version: bits = versions listed, mask = versions negated (one
                             * bit each: VG_SSLV_*), the current direction's side compared */
     VG_PM_STREAM_SIZE,     /* stream_size: bits = VG_SSZ_*, cmp against the byte count(s) */
+    VG_PM_FTPBOUNCE,       /* ftpbounce: the flow's FTP state (VG_DIN_FTPBOUNCE) */
+    VG_PM_FTPDATA_CMD,     /* ftpdata_command: bits = VG_DIN_FTPDATA_RETR or _STOR */
 };
 enum { VG_SSZ_SERVER, VG_SSZ_CLIENT, VG_SSZ_BOTH, VG_SSZ_EITHER };
 enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSLV_TLS13,

@@ -208,6 +208,13 @@ int vg_kw_fast_pattern(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 int vg_kw_sticky(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     (void)val;
+    if (pc->b64_data && kw->arg < 0)
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "pkt_data after base64_data",
+                          "keywords after base64_data and pkt_data are not inspected by "
+                          "Suricata (base64_data is a terminal list)");
+    if (pc->b64_data)
+        return VG_PC_SYNTAX(pc, "rule buffer cannot be reset after base64_data ('%s')",
+                            kw->name);
     pc->cur_list = -1;
     pc->pend_n_xform = 0;
     if (kw->arg < 0) { /* pkt_data: back to the payload */
@@ -263,7 +270,7 @@ static int hexval(int c)
 
 int vg_kw_transform(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
-    if (!pc->sticky)
+    if (!pc->sticky || pc->b64_data)
         return VG_PC_SYNTAX(pc, "transform '%s' must follow a sticky buffer", kw->name);
     /* As in Suricata, a transform after matches starts a new (buffer + transforms) list for
      * the keywords that follow. */

@@ -175,6 +175,8 @@ typedef struct vg_pctx {
     int last_list, last_sm;     /* last content (for modifiers) */
     int last_any_list, last_any_sm; /* last content/pcre/byte keyword (for relative) */
     bool legacy_used;           /* http_uri-style modifier used */
+    int b64_list;               /* list holding the rule's base64_decode, or -1 */
+    bool b64_data;              /* base64_data seen: later keywords inspect the decoded bytes */
     int n_fp;
     bool has_classtype_prio;
     uint32_t classtype_col;     /* for the unknown-classtype diagnostic */
@@ -238,6 +240,11 @@ int vg_kw_tls_legacy_dn(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_legacy_mod(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_transform(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_fast_pattern(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+/* rule_base64.c */
+int vg_kw_base64_decode(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_base64_data(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+/* Parse base64_decode's value as Suricata 7 does; false with a message in err. */
+bool vg_parse_base64_decode(const char *val, vg_b64_t *out, char *err, size_t errlen);
 /* rule_pcre.c */
 int vg_kw_pcre(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 /* rule_byte.c */
@@ -255,6 +262,8 @@ int vg_kw_fragbits(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_ip_proto(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_stream_size(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_sameip(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_ftpbounce(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_ftpdata_command(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_flow(vg_pctx_t *pc, const vg_kw_t *kw, char *val);

@@ -303,6 +303,8 @@ static void mark_relative(vg_blist_t *l)
             continue;
         for (uint32_t j = i; j-- > 0;) {
             vg_sm_t *prev = &l->sm[j];
+            if (prev->type == VG_SM_BASE64_DATA || prev->type == VG_SM_BASE64_DECODE)
+                break; /* the decoded bytes start afresh */
             if (prev->type == VG_SM_CONTENT) {
                 bool within_only_dist = sm->type == VG_SM_CONTENT &&
                                         !(sm->u.content.flags & VG_CT_WITHIN);
@@ -387,6 +389,8 @@ static int finalize(vg_pctx_t *pc)
         o->sm = vg_arena_dup(&rs->arena, l->sm, l->n * sizeof(*l->sm));
         for (uint32_t k = 0; k < l->n; k++) {
             const vg_sm_t *sm = &l->sm[k];
+            if (sm->type == VG_SM_BASE64_DECODE)
+                break; /* the decoded bytes are neither prefiltered nor packet-bound */
             if (sm->type == VG_SM_CONTENT && (sm->u.content.flags & VG_CT_FAST_PATTERN))
                 r->flags |= VG_RULE_HAS_FP;
             if (o->buf == VG_DBUF_PAYLOAD && sm->type == VG_SM_CONTENT &&
@@ -411,9 +415,12 @@ static int finalize(vg_pctx_t *pc)
         r->flags &= ~(uint32_t)VG_RULE_PD_ONLY;
     if (r->app_proto != VG_APP_UNKNOWN && r->app_proto < VG_APP_FAILED && r->n_lists == 0 &&
         !(r->flags & (VG_RULE_PD_ONLY | VG_RULE_PD_DIR))) {
-        bool tx = false; /* ssl_version / tls.version are judged per transaction side */
+        /* ssl_version / tls.version (per transaction side), ftpbounce and ftpdata_command (the
+         * parser's state) are judged per transaction */
+        bool tx = false;
         for (uint32_t i = 0; i < s->n_pm; i++)
-            tx |= s->pm[i].type == VG_PM_TLS_VERSION || s->pm[i].type == VG_PM_SSL_VERSION;
+            tx |= s->pm[i].type == VG_PM_TLS_VERSION || s->pm[i].type == VG_PM_SSL_VERSION ||
+                  s->pm[i].type == VG_PM_FTPBOUNCE || s->pm[i].type == VG_PM_FTPDATA_CMD;
         if (!tx)
             r->flags |= VG_RULE_APP_BARE;
     }
@@ -508,7 +515,7 @@ const vg_rule_t *vg_ruleset_add_rule(vg_ruleset_t *rs, const char *text, const c
     pc.rs = rs;
     pc.s = rs->scratch;
     pscratch_reset(pc.s);
-    pc.cur_list = pc.last_list = pc.last_any_list = -1;
+    pc.cur_list = pc.last_list = pc.last_any_list = pc.b64_list = -1;
     pc.last_sm = pc.last_any_sm = -1;
     pc.pend_buf = -1;
 

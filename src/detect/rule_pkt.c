@@ -186,6 +186,36 @@ int vg_kw_sameip(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* ftpbounce — the flow's FTP state: its last command is PORT with an address that is not the
+ * client's (docs/APP_FTP.md). Makes the rule an FTP rule, as Suricata does. */
+int vg_kw_ftpbounce(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    (void)val;
+    if (pc->r->app_proto != VG_APP_UNKNOWN && pc->r->app_proto != VG_APP_FTP)
+        return VG_PC_SYNTAX(pc, "ftpbounce in a rule for another application protocol");
+    pc->r->app_proto = VG_APP_FTP;
+    vg_pc_add_pm(pc, VG_PM_FTPBOUNCE);
+    return 0;
+}
+
+/* ftpdata_command:retr|stor — an ftp-data flow announced by that command, inspected toward the
+ * client for retr and toward the server for stor (Suricata's check, whatever the data
+ * direction: an active-mode STOR's data goes toward the client and never matches); makes the
+ * rule an ftp-data rule, as Suricata does. */
+int vg_kw_ftpdata_command(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    (void)kw;
+    if (pc->r->app_proto != VG_APP_UNKNOWN && pc->r->app_proto != VG_APP_FTP_DATA)
+        return VG_PC_SYNTAX(pc, "ftpdata_command in a rule for another application protocol");
+    bool stor = strcmp(val, "stor") == 0;
+    if (!stor && strcmp(val, "retr") != 0)
+        return VG_PC_SYNTAX(pc, "ftpdata_command: '%s' is neither retr nor stor", val);
+    pc->r->app_proto = VG_APP_FTP_DATA;
+    vg_pc_add_pm(pc, VG_PM_FTPDATA_CMD)->bits = stor;
+    return 0;
+}
+
 /* tls.version:1.2 — compared with the VG_BUF_TLS_VERSION buffer (see eval.c). */
 int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
@@ -257,8 +287,8 @@ int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 }
 
 /* app-layer-protocol:[!]NAME[,MODE] — the flow's application protocol. Vigil decides one
- * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls
- * and ssh; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
+ * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls,
+ * ssh and ftp; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
  * protocols Vigil has no parser for). So the modes final, original, either and exact all compare
  * with that one protocol. to_server/to_client compare with that direction's own detection (TCP:
  * the other direction's first bytes are still probed once the flow's protocol is known). Names
@@ -267,7 +297,8 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     static const struct { const char *s; uint8_t id; } names[] = {
         {"http", VG_APP_HTTP}, {"http1", VG_APP_HTTP}, {"dns", VG_APP_DNS},
-        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"failed", VG_APP_FAILED},
+        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"ftp", VG_APP_FTP}, {"ftp-data", VG_APP_FTP_DATA},
+        {"failed", VG_APP_FAILED},
     };
     char *mode = vg_split(val, ',');
     char *v = vg_trim(vg_unquote(vg_trim(val)));
@@ -293,7 +324,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         if (!*v)
             return VG_PC_SYNTAX(pc, "%s needs a protocol name", kw->name);
         return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol of a protocol not detected",
-                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh)",
+                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh, ftp)",
                           kw->name, v);
     }
     vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_PROTO);

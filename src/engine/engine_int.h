@@ -66,6 +66,10 @@ typedef struct worker {
     uint64_t *app_counters;  /* wapp_stats_table() order */
     uint64_t app_memuse;     /* bytes held by this worker's parser states (state_memuse) */
     uint64_t app_memcap;     /* this worker's share of app-layer.memcap; 0 = none */
+    /* data connections announced by this worker's flows (FTP), waiting for their flow; a flow
+     * and its data connection share an address pair, hence a worker (worker_app.c) */
+    struct wapp_expect *expects;
+    uint32_t n_expects;
     /* what is being processed, for events raised from callbacks */
     vg_flow_t *cur_flow;
     const vg_packet_t *cur_pkt;

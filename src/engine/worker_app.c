@@ -56,6 +56,8 @@ typedef struct app_flow {
     uint8_t dir_pd_new;       /* bit dir: this direction's protocol was decided by the data of
                                * the packet being processed (VG_DIN_DIR_PROTO_DONE) */
     uint16_t probe_len[2];
+    int8_t first_dir;         /* the direction whose bytes came first (-1: none yet): its kept
+                               * bytes are replayed first (FTP: the server's greeting) */
     uint8_t probe[2][PROBE_MAX];
     /* Raw-stream inspection, per TCP role (0 client, 1 server), as Suricata's IDS mode: the
      * delivered bytes from the role's raw progress on. A window of them (up to what the peer
@@ -80,8 +82,11 @@ typedef struct app_flow {
 
 static app_flow_t *app_of(vg_flow_t *f)
 {
-    if (!f->app)
-        f->app = vg_xcalloc(1, sizeof(app_flow_t));
+    if (!f->app) {
+        app_flow_t *a = vg_xcalloc(1, sizeof(app_flow_t));
+        a->first_dir = -1;
+        f->app = a;
+    }
     return f->app;
 }
 
@@ -271,8 +276,8 @@ static void log_files(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
             .pcap_cnt = w->cur_pkt ? w->cur_pkt->pcap_cnt : 0,
             .app_proto = o->name,
             .tx_id = id,
-            .app_name = o->name,
-            .log_tx = o->log_tx,
+            .app_name = o->fileinfo_bare ? NULL : o->name,
+            .log_tx = o->fileinfo_bare ? NULL : o->log_tx,
             .tx = tx,
             .file = &file,
         };
@@ -322,12 +327,13 @@ static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end)
                 engine_behave_tx(w, f, o, tx, w->cur_pkt ? w->cur_pkt->ts : f->last);
             if (w->run->log_app && o->log_tx) {
                 worker_ev_begin(w);
-                vg_eve_begin_flow(&w->jw, &w->run->eve, o->name,
+                const char *ev = o->eve_name ? o->eve_name : o->name;
+                vg_eve_begin_flow(&w->jw, &w->run->eve, ev,
                                   w->cur_pkt ? w->cur_pkt->ts : f->last, f,
                                   o->tx_dir ? o->tx_dir(tx) : VG_DIR_TOSERVER,
                                   w->cur_pkt ? w->cur_pkt->pcap_cnt : 0, NULL);
                 vg_jw_kv_uint(&w->jw, "tx_id", a->next_log);
-                vg_jw_key(&w->jw, o->name);
+                vg_jw_key(&w->jw, ev);
                 o->log_tx(tx, &w->jw);
                 vg_jw_obj_close(&w->jw);
                 worker_ev_end(w);
@@ -541,7 +547,7 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     if (w->cur_tx) {
         a.has_tx = true;
         a.tx_id = w->cur_tx_id;
-        a.app_name = w->cur_ops->name;
+        a.app_name = w->cur_ops->eve_name ? w->cur_ops->eve_name : w->cur_ops->name;
         a.log_tx = w->cur_ops->log_tx;
         a.tx = w->cur_tx;
     }
@@ -575,6 +581,23 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
 }
 
 /* A header-only packet for transaction inspection, oriented for direction dir. */
+/* The VG_DIN_* bits of the state keywords the parser answers (ftpbounce, ftpdata_command), for
+ * transaction tx or (NULL) the state as it is. */
+static uint32_t state_kw_bits(const vg_app_ops_t *o, const void *state, const void *tx,
+                              const vg_flow_t *f)
+{
+    static const uint32_t bit[VG_APP_KW_MAX] = {
+        [VG_APP_KW_FTPBOUNCE] = VG_DIN_FTPBOUNCE,
+        [VG_APP_KW_FTPDATA_RETR] = VG_DIN_FTPDATA_RETR,
+        [VG_APP_KW_FTPDATA_STOR] = VG_DIN_FTPDATA_STOR,
+    };
+    uint32_t b = 0;
+    for (int k = 0; k < VG_APP_KW_MAX; k++)
+        if (o->state_kw(state, tx, k, &f->addr[0]))
+            b |= bit[k];
+    return b;
+}
+
 static void tx_header(const vg_flow_t *f, int dir, vg_packet_t *h)
 {
     memset(h, 0, sizeof *h);
@@ -643,6 +666,9 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         }
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
+        const app_flow_t *fa = f->app;
+        if (fa && fa->state && o->state_kw)
+            in[d].flow |= state_kw_bits(o, fa->state, tx, f);
         set_stream_size(&in[d], f);
     }
     if (mode == DETECT_FULL_TS_DONE && flow_established(f))
@@ -704,6 +730,8 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
             a->pd_done |= (uint8_t)(1u << dir);
             in.flow |= VG_DIN_PROTO_DONE;
         }
+        if (a && a->state && a->ops->state_kw)
+            in.flow |= state_kw_bits(a->ops, a->state, NULL, f);
         if (a) {
             in.dir_proto[0] = a->dir_proto[0];
             in.dir_proto[1] = a->dir_proto[1];
@@ -915,6 +943,66 @@ static void start_parser(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_p
     mem_refresh(w, a);
 }
 
+/* --- expectations: data connections a parser announced (FTP's RETR/STOR) --- */
+
+#define EXPECT_MAX 256                      /* per worker; the oldest goes first */
+#define EXPECT_TIMEOUT (300 * VG_USEC_PER_SEC)
+
+struct wapp_expect {
+    vg_addr_t a, b;                         /* the announcing flow's addresses */
+    uint64_t parent_id;                     /* and its flow_id */
+    uint8_t ip_ver;
+    vg_time_t when;
+    vg_app_expect_t e;
+};
+
+/* Takes what a's parser announced since the last call. */
+static void take_expectations(worker_t *w, vg_flow_t *f, app_flow_t *a)
+{
+    vg_app_expect_t e;
+    while (a->state && a->ops->expect_take && a->ops->expect_take(a->state, &e)) {
+        if (!w->expects)
+            w->expects = vg_xcalloc(EXPECT_MAX, sizeof *w->expects);
+        if (w->n_expects == EXPECT_MAX)
+            memmove(w->expects, w->expects + 1, --w->n_expects * sizeof *w->expects);
+        struct wapp_expect *x = &w->expects[w->n_expects++];
+        x->a = f->addr[0];
+        x->b = f->addr[1];
+        x->ip_ver = f->ip_ver;
+        x->parent_id = vg_flow_id(f);
+        x->when = w->cur_pkt ? w->cur_pkt->ts : f->last;
+        x->e = e;
+    }
+}
+
+/* The expectation a new TCP flow fulfils (same two addresses, responder port), removed from the
+ * table (the flow takes its parent's flow_id); expired ones are dropped on the way. */
+static bool expectation_for(worker_t *w, vg_flow_t *f, vg_app_expect_t *out)
+{
+    vg_time_t now = w->cur_pkt ? w->cur_pkt->ts : f->last;
+    bool found = false;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < w->n_expects; i++) {
+        struct wapp_expect *x = &w->expects[i];
+        if (now > x->when + EXPECT_TIMEOUT)
+            continue;
+        bool same = x->ip_ver == f->ip_ver &&
+                    ((!memcmp(&x->a, &f->addr[0], sizeof x->a) &&
+                      !memcmp(&x->b, &f->addr[1], sizeof x->b)) ||
+                     (!memcmp(&x->a, &f->addr[1], sizeof x->a) &&
+                      !memcmp(&x->b, &f->addr[0], sizeof x->b)));
+        if (!found && same && x->e.dport == f->port[1]) {
+            *out = x->e;
+            f->parent_id = x->parent_id;
+            found = true;
+            continue;
+        }
+        w->expects[k++] = *x;
+    }
+    w->n_expects = k;
+    return found;
+}
+
 static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
 {
     if (a->dead || !a->state || !n)
@@ -923,6 +1011,7 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
     if (a->ops->parse(a->state, dir, d, n, &w->actx) == VG_APP_PARSE_ERROR)
         a->dead = true;
     mem_refresh(w, a);
+    take_expectations(w, f, a);
 }
 
 
@@ -969,9 +1058,34 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
         log_txs(w, f, a, false);
         return;
     }
-    if (a->dir_failed[dir])
+    if (a->dir_failed[dir]) {
+        /* no parser wants this direction's first bytes, but the other direction may still
+         * decide the flow: keep them (bounded) so the parser gets them too (an FTP server's
+         * multi-line greeting that came in several segments) */
+        if (f->proto == 6) {
+            size_t k = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
+            memcpy(a->probe[dir] + a->probe_len[dir], d, k);
+            a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + k);
+        }
         return;
+    }
+    if (a->first_dir < 0 && n)
+        a->first_dir = (int8_t)dir;
     bool tcp = f->proto == 6;
+    /* a data connection another flow announced: its protocol is known from the start */
+    vg_app_expect_t ex;
+    if (tcp && w->n_expects && !a->probe_len[0] && !a->probe_len[1] &&
+        expectation_for(w, f, &ex)) {
+        start_parser(w, f, a, (enum vg_app_proto)ex.proto);
+        if (!a->state)
+            return;
+        if (a->ops->expect_init)
+            a->ops->expect_init(a->state, &ex);
+        set_dir_proto(a, dir, (enum vg_app_proto)ex.proto);
+        feed(w, f, a, dir, d, n);
+        log_txs(w, f, a, false);
+        return;
+    }
     size_t keep = VG_MIN(n, (size_t)(PROBE_MAX - a->probe_len[dir]));
     memcpy(a->probe[dir] + a->probe_len[dir], d, keep);
     a->probe_len[dir] = (uint16_t)(a->probe_len[dir] + keep);
@@ -1003,10 +1117,12 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     /* the other direction's kept bytes, if any, are probed for its own protocol */
     if (tcp && a->probe_len[!dir] && a->dir_proto[!dir] == VG_APP_UNKNOWN)
         probe_kept(f, a, !dir);
-    /* Replay what was kept: the other direction's bytes first when it started earlier is not
-     * known, so the toserver side goes first (requests before responses). */
+    /* Replay what was kept, the direction that sent first going first (a server's greeting
+     * before the client's first command); how the two interleaved after that is not kept. */
     if (tcp) {
-        for (int d2 = 0; d2 < 2; d2++) {
+        int first = a->first_dir == !dir ? !dir : dir;
+        for (int k = 0; k < 2; k++) {
+            int d2 = k == 0 ? first : !first;
             if (d2 == dir) {
                 /* the bytes beyond what the probe buffer holds come from this call */
                 feed(w, f, a, dir, a->probe[dir], a->probe_len[dir] - keep);
@@ -1174,6 +1290,7 @@ void wapp_fini(worker_t *w)
     vg_attrib_ctx_free(w->attrib);
     vg_buf_fini(&w->fast_line);
     vg_buf_fini(&w->pay_show);
+    free(w->expects);
     vg_buf_fini(&w->traffic);
     vg_buf_fini(&w->metadata);
 }
@@ -1194,6 +1311,15 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
             f->tcp = vg_stream_session_new(w->stream);
         if (f->tcp) {
             vg_stream_packet(w->stream, f->tcp, p, dir, &stream_cb, w);
+            app_flow_t *pa = f->app;
+            if (pa && pa->state && !pa->dead && pa->ops->packet) {
+                int role = vg_stream_is_reversed(f->tcp) ? !dir : dir;
+                w->actx.now = p->ts;
+                pa->ops->packet(pa->state, role, vg_stream_acked(f->tcp, !role), &w->actx);
+                mem_refresh(w, pa);
+                take_expectations(w, f, pa);
+                log_txs(w, f, pa, false);
+            }
             static const enum vg_flow_state map[] = {VG_FLOW_NEW, VG_FLOW_ESTABLISHED,
                                                      VG_FLOW_CLOSED};
             vg_flow_set_state(w->flows, f, map[vg_stream_timeout_class(f->tcp)]);

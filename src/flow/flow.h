@@ -37,6 +37,7 @@ typedef struct vg_flow {
     uint32_t hash;          /* symmetric hash of the key (part of flow_id) */
 
     vg_time_t start, last;  /* first and last packet time */
+    uint64_t parent_id;     /* flow_id of the flow that announced this one (FTP data), or 0 */
     uint64_t pkts[2], bytes[2];
     uint8_t tcp_flags[2];   /* TCP flags seen per direction, OR-ed */
     uint8_t icmp_type[2], icmp_code[2]; /* first ICMP type/code per direction */

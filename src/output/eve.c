@@ -156,6 +156,10 @@ void vg_eve_begin_flow(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_typ
     put_time(b, ts);
     PUT_LIT(b, ",\"flow_id\":");
     put_u64(b, vg_flow_id(f));
+    if (f->parent_id) {
+        PUT_LIT(b, ",\"parent_id\":");
+        put_u64(b, f->parent_id);
+    }
     if (pcap_cnt) {
         PUT_LIT(b, ",\"pcap_cnt\":");
         put_u64(b, pcap_cnt);

@@ -458,6 +458,44 @@ static void test_misc_keywords(void **st)
     }
 }
 
+/* ftp rules and ftpbounce (which makes a rule an FTP rule, as in Suricata) */
+static void test_ftp_keywords(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = parse("alert ftp any any -> any any (content:\"SITE\"; sid:70;)");
+    assert_non_null(r);
+    assert_int_equal(r->app_proto, VG_APP_FTP);
+    assert_int_equal(r->l4, VG_L4_TCP);
+    r = parse("alert tcp any any -> any 21 (content:\"PORT\"; ftpbounce; sid:71;)");
+    assert_non_null(r);
+    assert_int_equal(r->app_proto, VG_APP_FTP);
+    assert_int_equal(r->n_pm, 1);
+    assert_int_equal(r->pm[0].type, VG_PM_FTPBOUNCE);
+    assert_non_null(parse("alert ftp any any -> any any (ftpbounce; sid:72;)"));
+    assert_null(parse("alert http any any -> any any (ftpbounce; sid:73;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    assert_null(parse("alert tcp any any -> any any (ftpbounce:1; sid:74;)"));
+    r = parse("alert tcp any any -> any any (app-layer-protocol:ftp; sid:75;)");
+    assert_non_null(r);
+    assert_int_equal(r->pm[0].cmp.a, VG_APP_FTP);
+    r = parse("alert ftp-data any any -> any any (content:\"x\"; sid:76;)");
+    assert_non_null(r);
+    assert_int_equal(r->app_proto, VG_APP_FTP_DATA);
+    r = parse("alert tcp any any -> any any (ftpdata_command:stor; sid:77;)");
+    assert_non_null(r);
+    assert_int_equal(r->app_proto, VG_APP_FTP_DATA);
+    assert_int_equal(r->pm[0].type, VG_PM_FTPDATA_CMD);
+    assert_int_equal(r->pm[0].bits, 1);
+    r = parse("alert ftp-data any any -> any any (ftpdata_command: retr ; sid:78;)");
+    assert_non_null(r);
+    assert_int_equal(r->pm[0].bits, 0);
+    assert_null(parse("alert tcp any any -> any any (ftpdata_command:RETR; sid:79;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    assert_null(parse("alert tcp any any -> any any (ftpdata_command:list; sid:80;)"));
+    assert_null(parse("alert ftp any any -> any any (ftpdata_command:retr; sid:81;)"));
+    assert_null(parse("alert tcp any any -> any any (ftpdata_command; sid:82;)"));
+}
+
 static void test_load_str_lines(void **st)
 {
     (void)st;
@@ -539,6 +577,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_header_vars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ftp_keywords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_lists_nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_var_override, setup, teardown),

@@ -1050,6 +1050,397 @@ def case_ssh_banner_sides():
     assert a["direction"] == "to_client" and a["src_ip"] == "10.2.2.2", a
 
 
+# (payload, {sid: rule options}) for case_base64: one UDP datagram per payload; the expected
+# packets per sid are Suricata 7.0.10's on the same capture and rules (suricata -r X -S R -k
+# none), except sid 16: 7.0.10 starts base64_data's first relative keyword at the outer
+# buffer's offset (its bug 7842, fixed in 7.0.15 and suricata-verify bug-7842-01), Vigil at 0.
+_B64_PAYLOADS = [b"SGVsbG8gV29ybGQ=", b"Zg==Zm8=", b"Zg=", b"SGVsbG8*V29y", b"SGVs bG8g",
+                 b"xxxxAUTH:SGVsbG8gV29ybGQ=", b"AAAA'SGVsbG8gV29ybGQ=", b"ABBBQUJDRA==",
+                 b"A:!!!! A:SGVsbG8=", b"QUJD\r\nREVG", b"SGVsb*", b"SGVsbG*", b"SGVsb", b"S*",
+                 b"SGV=*", b"===="]
+_B64_RULES = [
+    (1, 'base64_decode;', []),  # no base64_data: never matches
+    (2, 'base64_decode; base64_data; content:"Hello World";', [1]),
+    (3, 'base64_decode; base64_data; content:"ffo"; isdataat:!3;', [2]),  # padding mid-input
+    (6, 'base64_decode; base64_data; content:"f|00|"; startswith; isdataat:!2;', [3]),
+    (7, 'base64_decode; base64_data; content:"Hel"; startswith; isdataat:!3;', [5, 13]),
+    (8, 'base64_decode; base64_data; content:"Hello";', [1, 4]),
+    (9, 'base64_decode; base64_data; content:"Hel"; isdataat:3; isdataat:!4;', [11, 12]),
+    (10, 'content:"AUTH:"; base64_decode:relative; base64_data; content:"Hello"; startswith;',
+     [6]),
+    (11, 'content:"xxxx"; base64_decode: offset 5, relative; base64_data; content:"Hello"; '
+         'startswith;', [6]),
+    (12, 'content:"AUTH"; base64_decode:bytes 4, offset 9; base64_data; content:"Hel"; '
+         'isdataat:!3;', [6]),
+    (13, 'content:"AUTH"; base64_decode:bytes 5, offset 9; base64_data; content:"Hel"; '
+         'isdataat:!3;', [6]),
+    (14, 'content:"AUTH"; base64_decode:bytes 6, offset 9; base64_data; content:"Hell"; '
+         'isdataat:!4;', [6]),
+    (15, 'content:"AUTH"; base64_decode:offset 25; base64_data; content:"|00|";', []),
+    (16, 'content:"\'"; base64_decode:relative; base64_data; content:"Hel"; within:3;', [7]),
+    (18, 'content:"AUTH"; base64_decode:offset 9; base64_data; content:"Hello"; fast_pattern;',
+     [6]),
+    (20, 'content:"AUTH"; base64_decode:offset 9; base64_data; pcre:"/^Hello\\s+World$/";', [6]),
+    (21, 'base64_decode; base64_data; byte_test:2,=,16,0; content:"ABCD"; distance:0;', [8]),
+    (22, 'content:"A:"; base64_decode:relative; base64_data; content:"Hello";', []),  # no retry
+    (23, 'content:"AUTH"; base64_decode:bytes 0, offset 9; base64_data; content:"World";', [6]),
+    (25, 'content:"AUTH:"; base64_decode:relative, foo; base64_data; content:"World";', [6]),
+    (27, 'content:"AUTH"; base64_decode:offset 9; base64_data;', []),
+    (28, 'content:"AUTH"; base64_decode:offset 9; base64_data; content:!"Bye";', [6]),
+    (30, 'base64_decode; base64_data; content:"ABC"; isdataat:!3;', [10]),
+    (34, 'content:"AUTH"; base64_decode:bytes 100 offset 9 relative; base64_data; '
+         'content:"World";', [6]),
+    (37, 'content:"AUTH"; base64_decode:offset 9; base64_data; content:"Hello"; '
+         'pcre:"/^\\s+World/R";', [6]),
+    (40, 'base64_decode:  bytes  20 ,  offset 9 ; base64_data; content:"World";', [1]),
+    (42, 'pcre:"/AUTH:/"; base64_decode:relative; base64_data; content:"World";', [6]),
+    (46, 'base64_decode:relative; base64_data; content:"Hello";', [1, 4]),
+    (50, 'base64_decode; base64_data; isdataat:0; isdataat:!1;', [9, 14]),
+    (51, 'base64_decode; base64_data; isdataat:1; isdataat:!2;', [3, 15]),
+]
+
+
+def case_base64():
+    """base64_decode / base64_data on UDP payloads (decoding, bytes, offset, relative, invalid
+    characters, padding, keywords after base64_data), as Suricata 7.0.10 on this capture."""
+    rules = rules_file("b64.rules", "".join(
+        "alert udp any any -> any 5555 (%s sid:%d;)\n" % (o, sid) for sid, o, _ in _B64_RULES))
+    pkts = [(1_600_000_000_000_000 + i * 1000,
+             P.frame(17, "10.0.0.1", "10.0.0.2", sport=4000 + i, dport=5555, payload=pl))
+            for i, pl in enumerate(_B64_PAYLOADS)]
+    d = read_packets("b64", pkts, rules, "-k", "none")
+    got = collections.defaultdict(list)
+    for e in events(d, "alert"):
+        got[e["alert"]["signature_id"]].append(e["pcap_cnt"])
+    want = {sid: pk for sid, _, pk in _B64_RULES if pk}
+    assert {k: sorted(v) for k, v in got.items()} == want, dict(got)
+
+
+def case_base64_http():
+    """base64_decode in HTTP request bodies, as ET Open writes it (relative to a content,
+    startswith, nocase, byte_test and pcre on the decoded bytes, bytes and offset limits,
+    file.data, the raw stream): the sids Suricata 7.0.10 raises on this capture, plus 9100503
+    (bug 7842, see _B64_RULES). Alerts come at other packets than Suricata's (request bodies
+    are inspected at different moments), so only (flow, sid) are compared."""
+    import base64 as b64
+    pre = 'alert http any any -> any any (flow:established,to_server; http.request_body; '
+    rules = rules_file("b64h.rules", "".join(l + "\n" for l in [
+        pre + 'content:"SAMLResponse="; startswith; fast_pattern; nocase; base64_decode:offset 0, '
+        'relative; base64_data; content:"|3a|getRuntime|28 29|"; nocase; content:"|3a|exec|28|"; '
+        'nocase; sid:9100501;)',
+        pre + 'content:"<m:RouteComplaint|20|"; content:"<m:Data>"; distance:0; base64_decode:'
+        'bytes 300, offset 0, relative; base64_data; content:"<!DOCTYPE"; content:"SYSTEM"; '
+        'distance:0; sid:9100502;)',
+        pre + 'content:"|27|"; base64_decode:relative; base64_data; content:"|ff ff ff ff|"; '
+        'within:16; content:".PSObject"; distance:0; sid:9100503;)',
+        pre + 'content:"<?"; content:"<base64>"; distance:0; base64_decode:offset 0,relative; '
+        'base64_data; content:"|60|"; startswith; sid:9100504;)',
+        pre + 'content:"n="; base64_decode:relative; base64_data; byte_test:2,=,16,0; '
+        'byte_test:2,>,40,2; content:"ABCD"; distance:0; sid:9100505;)',
+        pre + 'content:"n="; base64_decode:relative; base64_data; pcre:"/^\\x00\\x10.{2}AB/s"; '
+        'sid:9100506;)',
+        pre + 'content:"SAMLResponse="; base64_decode:bytes 8,relative; base64_data; '
+        'content:"getRuntime"; sid:9100507;)',
+        pre + 'content:"SAMLResponse="; base64_decode:offset 4,relative; base64_data; '
+        'content:"ava.lang"; startswith; sid:9100508;)',
+        pre + 'content:"SAMLResponse="; base64_decode:relative; base64_data; content:!"bash"; '
+        'sid:9100509;)',
+        'alert tcp any any -> any 80 (flow:to_server; content:"SAMLResponse="; base64_decode:'
+        'relative; base64_data; content:"getRuntime"; sid:9100510;)',
+        'alert http any any -> any any (flow:to_server; file.data; content:"data=\'"; '
+        'base64_decode:relative; base64_data; content:"RunspaceInvoke"; sid:9100511;)']))
+    bodies = [b"SAMLResponse=" + b64.b64encode(b"<x>java.lang.Runtime:getRuntime():exec(c)</x>"),
+              b"<m:RouteComplaint <m:Data>" + b64.b64encode(b"<!DOCTYPE foo SYSTEM 'x'>") +
+              b"</m:Data>",
+              b"data='" + b64.b64encode(b"\x00\x01\x00\x00\x00\xff\xff\xff\xff\x01 .PSObject "
+                                        b"/RunspaceInvoke") + b"'",
+              b"<?xml <base64>" + b64.b64encode(b"`id`") + b"</base64>",
+              b"n=" + b64.b64encode(b"\x00\x10\x00\x2aABCD")]
+    pkts = []
+    for i, body in enumerate(bodies):
+        c = P.TcpConv("10.1.1.1", 40001 + i, "10.2.2.2", 80,
+                      ts=1_700_000_000_000_000 + i * 10**8).handshake()
+        c.send(True, b"POST /ews/Exchange.asmx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+               % len(body) + body)
+        c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
+        pkts += c.pkts
+    d = read_packets("b64h", pkts, rules, "-k", "none")
+    got = sorted((e["src_port"], e["alert"]["signature_id"]) for e in events(d, "alert"))
+    assert got == [(40001, 9100501), (40001, 9100509), (40001, 9100510), (40002, 9100502),
+                   (40003, 9100503), (40003, 9100511), (40004, 9100504), (40005, 9100505),
+                   (40005, 9100506)], got
+
+
+def _ftp_capture():
+    """Three control connections: an FTP session on port 21 (multi-line greeting that no
+    pattern claims, so the client's USER decides; commands with and without arguments, a
+    multi-line reply, PASV/PORT/EPSV data ports, a preliminary reply, an unknown command, a
+    server line after the client's pure ACK), vsftpd's greeting on port 2121 (decided by the
+    server's "220 ("), and an SMTP session on 2525 that greets with 220 too and must not be FTP.
+    """
+    S, C, ACK = False, True, None
+    flows = [
+        (40001, 21, [(S, b"220-Welcome\r\n220 ProFTPD 1.3.5 Server\r\n"),
+                     (C, b"USER anonymous\r\n"), (S, b"331 Send your password\r\n"),
+                     (C, b"PASS guest@example.com\r\n"), (S, b"230 Logged in\r\n"),
+                     (C, b"SYST\r\n"), (S, b"215 UNIX Type: L8\r\n"), (ACK, b""),
+                     (S, b"hello\r\n"),
+                     (C, b"FEAT\r\n"), (S, b"211-Features:\r\n MDTM\r\n211 End\r\n"),
+                     (C, b"PASV\r\n"), (S, b"227 Entering Passive Mode (10,2,2,2,195,80).\r\n"),
+                     (C, b"LIST\r\n"), (S, b"150 Opening data connection\r\n"),
+                     (S, b"226 Transfer complete\r\n"),
+                     (C, b"PORT 10,1,1,1,4,1\r\n"), (S, b"200 PORT command successful\r\n"),
+                     (C, b"RETR /etc/passwd\r\n"), (S, b"550 No such file\r\n"),
+                     (C, b"EPSV\r\n"), (S, b"229 Entering Extended Passive Mode (|||50000|)\r\n"),
+                     (C, b"XYZZ arg\r\n"), (S, b"500 XYZZ not understood\r\n"),
+                     (C, b"site exec /bin/sh\r\n"), (S, b"500 SITE EXEC not understood\r\n"),
+                     (C, b"QUIT\r\n"), (S, b"221 Goodbye.\r\n")]),
+        (40002, 2121, [(S, b"220 (vsFTPd 3.0.3)\r\n"), (C, b"USER ftp\r\n"),
+                       (S, b"331 Please specify the password.\r\n"), (C, b"PASS x\r\n"),
+                       (S, b"530 Login incorrect.\r\n"), (C, b"QUIT\r\n"), (S, b"221 Bye.\r\n")]),
+        (40003, 2525, [(S, b"220 mail.example.com ESMTP Postfix\r\n"), (C, b"EHLO client\r\n"),
+                       (S, b"250 mail.example.com\r\n"), (C, b"USER x\r\n"),
+                       (S, b"502 unknown\r\n"), (C, b"QUIT\r\n"), (S, b"221 Bye\r\n")]),
+    ]
+    pkts = []
+    for i, (cport, sport, script) in enumerate(flows):
+        c = P.TcpConv("10.1.1.1", cport, "10.2.2.2", sport,
+                      ts=1_700_000_000_000_000 + i * 10**8).handshake()
+        for to_server, data in script:
+            if to_server is None:
+                c._pkt(True, 0x10)
+            else:
+                c.send(to_server, data)
+        pkts += c.close().pkts
+    return pkts
+
+
+def case_ftp():
+    """FTP: EVE ftp events and alerts of `alert ftp` rules, as Suricata 7.0.10 writes and
+    raises them on the same capture and rules (suricata -r X -S R -k none): every transaction's
+    ftp object is identical, the alerts are the same sids on the same packets."""
+    rules = rules_file("ftp.rules", "".join(l + "\n" for l in [
+        'alert ftp any any -> any any (msg:"SITE EXEC"; flow:to_server,established; '
+        'content:"SITE"; nocase; content:"EXEC"; distance:0; nocase; pcre:"/^SITE\\s+EXEC/smi"; '
+        'sid:9100601;)',
+        'alert ftp any any -> any any (msg:"220- banner"; flow:from_server,established; '
+        'content:"220-"; depth:4; sid:9100602;)',
+        'alert ftp any any -> any any (msg:"passwd"; flow:to_server,established; '
+        'content:"RETR"; nocase; content:"passwd"; sid:9100603;)',
+        'alert ftp any any -> any any (msg:"USER"; flow:to_server; content:"USER"; '
+        'sid:9100604;)',
+        'alert ftp any any -> any any (msg:"not ftp"; content:"EHLO"; sid:9100605;)',
+        'alert tcp any any -> any any (msg:"EHLO"; content:"EHLO"; sid:9100606;)',
+        'alert ftp any any -> any any (msg:"PASV reply"; flow:to_client; '
+        'content:"227 Entering Passive"; sid:9100607;)']))
+    d = read_packets("ftp", _ftp_capture(), rules, "-k", "none")
+    got = collections.defaultdict(list)
+    for e in events(d, "ftp"):
+        assert (e["src_ip"], e["dest_ip"]) == ("10.1.1.1", "10.2.2.2"), e
+        got[e["dest_port"]].append((e["tx_id"], e["ftp"]))
+    ftp = {port: [o for _, o in sorted(txs, key=lambda t: t[0])] for port, txs in got.items()}
+
+    def tx(cmd=None, data=None, codes=(), replies=(), done=True, **extra):
+        o = {}
+        if cmd:
+            o["command"] = cmd
+        if data is not None:
+            o["command_data"] = data
+            o["command_truncated"] = False
+        if codes:
+            o["completion_code"] = list(codes)
+        if replies:
+            o["reply"] = list(replies)
+        o.update(extra)
+        o["reply_received"] = "yes" if done else "no"
+        o["reply_truncated"] = False
+        return o
+    want21 = [
+        tx(codes=["220", "220"], replies=["Welcome", "ProFTPD 1.3.5 Server"]),
+        tx("USER", "anonymous", ["331"], ["Send your password"]),
+        tx("PASS", "guest@example.com", ["230"], ["Logged in"]),
+        tx("SYST", None, ["215"], ["UNIX Type: L8"]),
+        tx(replies=["hello"]),  # after the client's ACK: a transaction of its own
+        tx(codes=["211", "211"], replies=["Features:", " MDTM", "End"]),  # FEAT: unknown
+        tx("PASV", None, ["227"], ["Entering Passive Mode (10,2,2,2,195,80)."],
+           dynamic_port=50000),
+        tx("LIST", None, ["150", "226"], ["Opening data connection", "Transfer complete"]),
+        tx("PORT", "10,1,1,1,4,1", ["200"], ["PORT command successful"], dynamic_port=1025,
+           mode="active"),
+        tx("RETR", "/etc/passwd", ["550"], ["No such file"]),
+        tx("EPSV", None, ["229"], ["Entering Extended Passive Mode (|||50000|)"],
+           dynamic_port=50000),
+        tx(codes=["500"], replies=["XYZZ not understood"]),
+        tx("SITE", "exec /bin/sh", ["500"], ["SITE EXEC not understood"]),
+        tx("QUIT", None, ["221"], ["Goodbye."]),
+    ]
+    want2121 = [tx(codes=["220"], replies=["(vsFTPd 3.0.3)"]),
+                tx("USER", "ftp", ["331"], ["Please specify the password."]),
+                tx("PASS", "x", ["530"], ["Login incorrect."]),
+                tx("QUIT", None, ["221"], ["Bye."])]
+    assert sorted(ftp) == [21, 2121], sorted(ftp)
+    for port, want in ((21, want21), (2121, want2121)):
+        for i, (a, b) in enumerate(zip(ftp[port], want)):
+            assert a == b, (port, i, a, b)
+        assert len(ftp[port]) == len(want), (port, len(ftp[port]))
+    protos = {e["dest_port"]: e.get("app_proto") for e in events(d, "flow")}
+    # 2525 is SMTP (Suricata: smtp; here whatever Vigil's SMTP support says, never ftp)
+    assert protos[21] == "ftp" and protos[2121] == "ftp" and protos[2525] != "ftp", protos
+    alerts = sorted((e["alert"]["signature_id"], e["pcap_cnt"]) for e in events(d, "alert"))
+    assert alerts == FTP_ALERTS, alerts
+
+
+# Suricata 7.0.10's alerts on _ftp_capture() with case_ftp's rules: (sid, pcap_cnt)
+FTP_ALERTS = [(9100601, 32), (9100602, 33), (9100603, 32), (9100604, 32), (9100604, 45),
+              (9100606, 58), (9100607, 33)]
+
+
+def case_ftpbounce():
+    """ftpbounce (a PORT address that is not the client's), as ET Open's GPL FTP PORT bounce
+    rule (content + ftpbounce + pcre) and alone (judged per transaction), on six FTP flows from
+    10.1.1.1: PORT to another address answered, then close (40041); PORT to itself (40042);
+    PORT answered, then a pure ACK and LIST (40043) or LIST at once (40044); PORT as the last
+    command, unanswered (40045); spaces in the address (40046). Expected: Suricata 7.0.10's
+    alerts on this capture, except (9100611, 40045), where PORT is acknowledged only by the
+    server's FIN: Suricata's payload inspection of that window came before it parsed the PORT,
+    so it raises only the transaction rule there (at flow end)."""
+    rules = rules_file("bounce.rules", "".join(l + "\n" for l in [
+        'alert tcp any any -> any 21 (msg:"GPL FTP PORT bounce attempt"; flow:to_server,'
+        'established; content:"PORT"; nocase; ftpbounce; pcre:"/^PORT/smi"; sid:9100611;)',
+        'alert tcp any any -> any 21 (msg:"bounce"; flow:to_server,established; ftpbounce; '
+        'sid:9100612;)']))
+    S, C = False, True
+    g = [(S, b"220 hi\r\n"), (C, b"USER a\r\n"), (S, b"331 x\r\n")]
+    port = (C, b"PORT 10,9,9,9,4,1\r\n")
+    flows = [g + [port, (S, b"200 ok\r\n")],
+             g + [(C, b"PORT 10,1,1,1,4,1\r\n"), (S, b"200 ok\r\n")],
+             g + [port, (S, b"200 ok\r\n"), (None, b""), (C, b"LIST\r\n"),
+                  (S, b"150 x\r\n226 y\r\n")],
+             g + [port, (S, b"200 ok\r\n"), (C, b"LIST\r\n"), (S, b"150 x\r\n226 y\r\n")],
+             g + [port],
+             g + [(C, b"PORT 10 , 9 ,9,9,4,1\r\n"), (S, b"200 ok\r\n")]]
+    pkts = []
+    for i, script in enumerate(flows):
+        c = P.TcpConv("10.1.1.1", 40041 + i, "10.2.2.2", 21,
+                      ts=1_700_001_000_000_000 + i * 10**9).handshake()
+        for to_server, data in script:
+            if to_server is None:
+                c._pkt(True, 0x10)
+            else:
+                c.send(to_server, data)
+        pkts += c.close().pkts
+    d = read_packets("bounce", pkts, rules, "-k", "none")
+    got = sorted((e["alert"]["signature_id"], e["src_port"], e.get("pcap_cnt"))
+                 for e in events(d, "alert"))
+    assert got == [(9100611, 40041, 9), (9100611, 40045, 59), (9100612, 40041, 9),
+                   (9100612, 40043, 31), (9100612, 40044, 45), (9100612, 40045, None)], got
+
+
+def _ftp_data_capture():
+    """An FTP control connection with two data connections: passive RETR (the client connects
+    to the PASV port before sending RETR, as clients do) and active STOR after PORT (the server
+    connects from port 20 to the client's port); each data byte acknowledged by its receiver."""
+    S, C = False, True
+    cli, srv = "10.1.1.1", "10.2.2.2"
+    ctl = P.TcpConv(cli, 40061, srv, 21, ts=1_700_009_000_000_000).handshake()
+    clock = [ctl.ts]
+
+    def send(conv, to_server, data):
+        conv.ts = max(conv.ts, clock[0])
+        conv.send(to_server, data)
+        conv._pkt(not to_server, 0x10)  # the receiver's ACK
+        clock[0] = conv.ts
+
+    send(ctl, S, b"220 hi\r\n")
+    send(ctl, C, b"USER a\r\n")
+    send(ctl, S, b"331 x\r\n")
+    send(ctl, C, b"PASV\r\n")
+    send(ctl, S, b"227 Entering Passive Mode (10,2,2,2,195,80).\r\n")
+    d1 = P.TcpConv(cli, 40062, srv, 50000, ts=clock[0]).handshake()
+    clock[0] = d1.ts
+    send(ctl, C, b"RETR report.pdf\r\n")
+    send(ctl, S, b"150 Opening BINARY mode\r\n")
+    send(d1, S, b"%PDF-1.4 " + b"A" * 1000)
+    send(d1, S, b'CreateObject("WScript.Shell") reg add ftp://abcdefgh.exe ' + b"B" * 500)
+    d1.ts = max(d1.ts, clock[0])
+    d1.close()
+    clock[0] = d1.ts
+    send(ctl, S, b"226 Transfer complete\r\n")
+    send(ctl, C, b"PORT 10,1,1,1,4,1\r\n")
+    send(ctl, S, b"200 ok\r\n")
+    send(ctl, C, b"STOR up.txt\r\n")
+    send(ctl, S, b"150 Ok to send\r\n")
+    d2 = P.TcpConv(srv, 20, cli, 1025, ts=clock[0]).handshake()
+    clock[0] = d2.ts
+    send(d2, False, b"uploaded bytes " * 100)  # from the client (d2's responder)
+    d2.ts = max(d2.ts, clock[0])
+    d2.close()
+    clock[0] = d2.ts
+    send(ctl, S, b"226 done\r\n")
+    send(ctl, C, b"QUIT\r\n")
+    send(ctl, S, b"221 bye\r\n")
+    ctl.ts = max(ctl.ts, clock[0])
+    ctl.close()
+    return ctl.pkts + d1.pkts + d2.pkts
+
+
+def case_ftp_data():
+    """ftp-data: the data connections an FTP control connection announced (RETR/STOR with a
+    PASV or PORT port) are detected as such. The ftp_data and fileinfo events (with parent_id,
+    the control flow's flow_id), and the alerts of ET Open's Kimsuky rule and of
+    ftpdata_command (retr matches toward the client, stor toward the server: the active STOR's
+    data goes toward the client, so 9100625 and 9100626 never match) are those of
+    `suricata --runmode=single -r X -S R -k none` (7.0.10; its default multi-threaded run
+    sometimes misses a data connection: the announcement and the data flow can be on two
+    threads). Difference: app-layer-protocol:ftp-data (9100622) is judged per direction by
+    Suricata (docs/APP_FTP.md), once per data flow here, where Vigil alerts once per direction
+    of each; Suricata alerted (9100622, 50000, 23) and (9100622, 1025, 44)."""
+    rules = rules_file("ftpdata.rules", "".join(l + "\n" for l in [
+        'alert ftp-data any any -> any any (msg:"Kimsuky"; flow:established,to_client; '
+        'content:"CreateObject(|22|WScript.Shell|22|)"; content:"reg add"; nocase; fast_pattern; '
+        'content:"ftp://"; distance:0; within:200; pcre:"/[a-z]{8}.[a-z]{3}/Ri"; sid:9100621;)',
+        'alert tcp any any -> any any (msg:"proto"; app-layer-protocol:ftp-data; sid:9100622;)',
+        'alert ftp any any -> any any (msg:"not on data"; content:"uploaded"; sid:9100623;)',
+        'alert ftp-data any any -> any any (msg:"pdf"; content:"%PDF"; ftpdata_command:retr; '
+        'sid:9100624;)',
+        'alert ftp-data any any -> any any (msg:"upload"; ftpdata_command:stor; '
+        'content:"uploaded"; sid:9100625;)',
+        'alert ftp-data any any -> any any (msg:"retr"; ftpdata_command:retr; content:"%PDF"; '
+        'ftpdata_command:stor; sid:9100626;)']))
+    d = read_packets("ftpdata", _ftp_data_capture(), rules, "-k", "none")
+    got = sorted((e["event_type"], e["src_port"], e["dest_port"],
+                  json.dumps(e.get("ftp_data") or e.get("fileinfo"), sort_keys=True))
+                 for e in events(d) if e["event_type"] in ("ftp_data", "fileinfo"))
+    assert got == [
+        ("fileinfo", 1025, 20, json.dumps({"filename": "up.txt", "gaps": False, "size": 1500,
+                                           "state": "CLOSED", "stored": False, "tx_id": 0},
+                                          sort_keys=True)),
+        ("fileinfo", 50000, 40062, json.dumps({"filename": "report.pdf", "gaps": False,
+                                               "size": 1566, "state": "CLOSED",
+                                               "stored": False, "tx_id": 0}, sort_keys=True)),
+        ("ftp_data", 20, 1025, json.dumps({"command": "STOR", "filename": "up.txt"},
+                                          sort_keys=True)),
+        ("ftp_data", 40062, 50000, json.dumps({"command": "RETR", "filename": "report.pdf"},
+                                              sort_keys=True))], got
+    protos = {e["dest_port"]: e.get("app_proto") for e in events(d, "flow")}
+    assert protos == {21: "ftp", 50000: "ftp-data", 1025: "ftp-data"}, protos
+    # every event of a data flow names the control flow as its parent; others have none
+    ctl_id = [e["flow_id"] for e in events(d, "flow") if e["dest_port"] == 21][0]
+    for e in events(d):
+        data_flow = e.get("app_proto") == "ftp-data" or e["event_type"] in ("ftp_data",
+                                                                              "fileinfo")
+        assert e.get("parent_id") == (ctl_id if data_flow else None), e
+    alerts = sorted((e["alert"]["signature_id"], e["src_port"], e.get("pcap_cnt"))
+                    for e in events(d, "alert"))
+    assert alerts == FTP_DATA_ALERTS, alerts
+
+
+# Vigil's alerts on _ftp_data_capture() with case_ftp_data's rules (see its docstring for
+# Suricata's)
+FTP_DATA_ALERTS = [(9100621, 50000, 26), (9100622, 20, 42), (9100622, 1025, 41),
+                   (9100622, 40062, 22), (9100622, 50000, 21), (9100624, 50000, 26)]
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -85,6 +85,11 @@ static void fz_app_txs(const vg_app_ops_t *o, void *st, uint64_t *next, bool flo
         if (!tx)
             continue;
         fz_app_inspect(o, tx, flow_end);
+        if (o->state_kw) { /* state keywords (ftpbounce), for the transaction and the state */
+            vg_addr_t client = {{10, 1, 1, 1}};
+            (void)o->state_kw(st, tx, VG_APP_KW_FTPBOUNCE, &client);
+            (void)o->state_kw(st, NULL, VG_APP_KW_FTPBOUNCE, &client);
+        }
         if (!o->tx_complete(tx, flow_end))
             break;
         if (o->log_tx)
@@ -131,6 +136,9 @@ static void fz_app_run(enum vg_app_proto proto, bool over_tcp, const uint8_t *da
                 break;
             }
         }
+        if (o->packet) /* the worker reports the chunk's packet after its bytes; ctl bit 2:
+                        * it acknowledges nothing of the other direction, else everything */
+            o->packet(st, dir, (ctl & 4) ? 0 : UINT64_MAX, &ctx);
         ctx.now += 1000;
         fz_app_txs(o, st, &next, false);
         /* the memory count walks every transaction and buffer: it must read only live state,

@@ -527,6 +527,29 @@ def gen_ssh():
     seed("app_ssh", "huge_len", chunks((0, cli), (1, srv), (0, b"\x7f\xff\xff\xff\x04\x14")))
 
 
+def gen_ftp():
+    greet = b"220 ProFTPD Server ready\r\n"
+    seed("app_ftp", "session", chunks(
+        (1, greet), (0, b"USER anonymous\r\n"), (1, b"331 Password\r\n"), (0, b"PASS x@\r\n"),
+        (1, b"230 ok\r\n"), (0, b"FEAT\r\n"), (1, b"211-Features:\r\n MDTM\r\n211 End\r\n"),
+        (0, b"PASV\r\n"), (1, b"227 Entering Passive Mode (10,2,2,2,195,80).\r\n"),
+        (0, b"RETR a\r\n"), (1, b"150 Opening\r\n"), (1, b"226 done\r\n"),
+        (0, b"EPRT |2|::1|5002|\r\n"), (1, b"200 ok\r\n"), (0, b"STOR b\r\n"),
+        (1, b"150 ok\r\n226 ok\r\n"), (0, b"EPSV\r\n"),
+        (1, b"229 Entering Extended Passive Mode (|||50000|)\r\n"),
+        (0, b"PORT 10,1,1,1,4,1\r\n"), (1, b"200 ok\r\n"), (0, b"site exec x\r\n"),
+        (1, b"500 no\r\n"), (0, b"QUIT\r\n"), (1, b"221 bye\r\n")))
+    seed("app_ftp", "bytewise", chunks(*split_bytes(1, greet, 3),
+                                       *split_bytes(0, b"USER a\r\nPASS b\r\n", 2),
+                                       *split_bytes(1, b"331 x\r\n230 y\r\n", 5)))
+    seed("app_ftp", "long_lines", chunks((0, b"STOR " + b"A" * 5000 + b"\r\n"),
+                                         (1, b"553 " + b"R" * 4200 + b"\n")))
+    seed("app_ftp", "retr_no_port", chunks((1, greet), (0, b"RETR x\r\n"), (1, b"550 no\r\n")))
+    seed("app_ftp", "auth_tls", chunks((0, b"AUTH TLS\r\n"), (1, b"234 go\r\n"),
+                                       (0, b"\x16\x03\x01\x00\x05hello")))
+    seed("app_ftp", "gap", chunks((0, b"USER a\r\n"), (1, None), (1, b"331 x\r\n"), gap=7))
+
+
 # ---- rules, config, pcap -------------------------------------------------------------------
 
 OWN_RULES = r"""
@@ -558,6 +581,7 @@ alert ip any any -> any any (msg:"ip"; fragbits:M+D; sameip; target:dest_ip; sid
 alert tls any any -> any any (msg:"tls version"; tls.version:1.2; flowbits:noalert; noalert; sid:24;)
 alert tcp any any -> any any (msg:"bitmask"; byte_test:2,&,0x0f,0,bitmask 0xff00; sid:25;)
 alert tcp any any -> any any (msg:"hex"; content:"|de ad BE EF|"; content:!"|0a|"; sid:26;)
+alert http any any -> any any (msg:"base64"; http.request_body; content:"a="; base64_decode:bytes 100, offset 2, relative; base64_data; content:"x"; within:4; byte_test:1,=,1,0,relative; sid:27;)
 alert tcp any any -> any any (msg:"noterm"; content:"x"
 """
 
@@ -719,6 +743,9 @@ def gen_dicts():
                        b"\x17\x03\x03", b"\x15\x03\x03", b"\x00\x00", b"\x00\x10", b"\x00\x2b",
                        b"\x00\x0a", b"\x00\x0b", b"\x00\x0d", b"\x0a\x0a", b"\x30\x82",
                        b"\x06\x03\x55\x04\x03", b"\x06\x03\x55\x1d\x11", b"\x03\x04", b"\x13\x01"])
+    write_dict("ftp", ["USER ", "PASS ", "PORT ", "EPRT |1|", "PASV", "EPSV", "RETR ", "STOR ",
+                       "AUTH TLS", "FEAT", "\r\n", "220 (", "227 ", "229 ", "234 ", "150 ",
+                       "211-", "(|||", "|)", ",", "1,2,3,4,5,6"])
     write_dict("ssh", ["SSH-2.0-", "SSH-1.99-", "SSH-1.5-", "\r\n", "OpenSSH_", b"\x14",
                        b"\x15", b"\x00\x00\x00\x0c\x0a\x15", "curve25519-sha256", "ssh-ed25519"])
     write_dict("geo", [b"\xab\xcd\xefMaxMind.com", "binary_format_major_version",
@@ -942,7 +969,7 @@ def gen_web():
 
 
 def main():
-    for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_rules,
+    for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_ftp, gen_rules,
               gen_config, gen_pcap, gen_geo, gen_ledger, gen_web):
         g()
     total = 0

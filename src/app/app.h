@@ -31,6 +31,7 @@ enum vg_app_proto {
     VG_APP_DNS,
     VG_APP_TLS,
     VG_APP_SSH,
+    VG_APP_SMTP,
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };
@@ -88,6 +89,8 @@ enum vg_app_buf {
     VG_BUF_SSH_SOFTWARE,
     VG_BUF_SSH_PROTO_TC,          /* the server's banner (ssh.proto toward the client) */
     VG_BUF_SSH_SOFTWARE_TC,
+    VG_BUF_SMTP_FILE_DATA,        /* file.data of smtp rules: one decoded attachment per instance
+                                   * (multi-buffer) */
     VG_BUF_MAX,
 };
 
@@ -99,6 +102,10 @@ typedef struct vg_app_ctx {
     void (*anomaly)(void *user, enum vg_app_proto proto, const char *event);
     void *user;
     const struct vg_app_config *cfg;
+    /* Ask for raw-stream inspection of direction dir's bytes delivered so far, once the peer has
+     * acknowledged them (Suricata's AppLayerParserTriggerRawStreamReassembly: SMTP at the end
+     * of a message). May be NULL (unit tests). */
+    void (*raw_trigger)(void *user, int dir);
 } vg_app_ctx_t;
 
 typedef struct vg_app_config {
@@ -169,7 +176,9 @@ typedef struct vg_app_ops {
      * rules on that side can be inspected before the other side arrives, as Suricata does. */
     bool (*tx_side_done)(void *tx, int dir);
     /* Write the EVE object for this tx: the caller has written the common header and an open
-     * key named by `name`; log_tx writes exactly one JSON value (usually an object). */
+     * key named by `name`; log_tx writes exactly one JSON value (usually an object). It may then
+     * add further keys beside it in the event object (SMTP's "email", as Suricata writes it):
+     * every caller has the event object open around the call. */
     void (*log_tx)(void *tx, vg_jw_t *w);
     /* Direction of the message a transaction logs (VG_DIR_TOSERVER or VG_DIR_TOCLIENT), for the
      * event's src/dest orientation; NULL means a request/response pair logged client → server. */
@@ -193,6 +202,9 @@ typedef struct vg_app_ops {
      * May be NULL (the protocol has none). Borrowed like get_buffer. */
     bool (*get_buffer_multi)(void *tx, enum vg_app_buf buf, uint32_t idx, const uint8_t **data,
                              size_t *len);
+    /* The one buffer get_buffer_multi serves (tls.certs, smtp file.data); meaningful only when
+     * get_buffer_multi is set. */
+    enum vg_app_buf multi_buf;
     /* Files of a transaction, index i of [0, n): fills *out and returns true, false past the
      * last one. flow_end says the flow is over (a file still open is then closed or truncated
      * the way Suricata closes it). Borrowed like get_buffer. May be NULL (no files). */

@@ -11,11 +11,13 @@ extern const vg_app_ops_t vg_app_http_ops;
 extern const vg_app_ops_t vg_app_dns_ops;
 extern const vg_app_ops_t vg_app_tls_ops;
 extern const vg_app_ops_t vg_app_ssh_ops;
+extern const vg_app_ops_t vg_app_smtp_ops;
 
 static const vg_app_ops_t *const protocols[] = {
     &vg_app_http_ops,
     &vg_app_tls_ops,
     &vg_app_ssh_ops,
+    &vg_app_smtp_ops,
     &vg_app_dns_ops,
 };
 

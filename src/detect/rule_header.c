@@ -494,10 +494,11 @@ protos[] = {
     {"dns", VG_L4_TCP | VG_L4_UDP, VG_APP_DNS, 0, NULL},
     {"tls", VG_L4_TCP, VG_APP_TLS, 0, NULL},
     {"ssh", VG_L4_TCP, VG_APP_SSH, 0, NULL},
+    {"smtp", VG_L4_TCP, VG_APP_SMTP, 0, NULL},
 };
 
 static const char *const unsupported_protos[] = {
-    "smb", "smtp", "ftp", "ftp-data", "dcerpc", "krb5", "nfs", "dhcp", "ntp", "snmp", "sip", "rdp",
+    "smb", "ftp", "ftp-data", "dcerpc", "krb5", "nfs", "dhcp", "ntp", "snmp", "sip", "rdp",
     "rfb", "mqtt", "modbus", "dnp3", "enip", "ike", "ikev2", "tftp", "http2", "imap", "pop3",
     "pgsql", "telnet", "bittorrent-dht", "quic", "websocket", "ldap", "doh2", "sctp", "nntp",
     "irc", "pop", "dcerpc-udp", "smb2", "msn", "jabber", "template", "arp", "mdns", "llmnr",

@@ -65,6 +65,8 @@ typedef struct app_flow {
                                * acknowledged them, or the flow ends): inspected with the next
                                * window, as a window of their own */
         bool trigger;         /* the parser completed a transaction on this side */
+        uint64_t trigger_at;  /* the parser asked for inspection up to this stream offset
+                               * (end + 1; 0: not asked): ready once the peer acknowledged it */
     } raw[2];
 } app_flow_t;
 
@@ -538,19 +540,20 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
             in[0].len[b] = (uint32_t)VG_MIN(n, UINT32_MAX);
         }
     }
-    /* The multi-buffer (only tls.certs so far): every instance, up to MULTI_MAX. */
+    /* The protocol's multi-buffer (tls.certs, smtp file.data): every instance, up to
+     * MULTI_MAX. */
     const uint8_t *mb[MULTI_MAX];
     uint32_t mlen[MULTI_MAX];
     if (o->get_buffer_multi) {
         uint32_t k = 0;
         const uint8_t *d;
         size_t n;
-        while (k < MULTI_MAX && o->get_buffer_multi(tx, VG_BUF_TLS_CERTS, k, &d, &n)) {
-            mb[k] = d;
+        while (k < MULTI_MAX && o->get_buffer_multi(tx, o->multi_buf, k, &d, &n)) {
+            mb[k] = d ? d : (const uint8_t *)"";
             mlen[k++] = (uint32_t)VG_MIN(n, UINT32_MAX);
         }
         in[0].n_multi = k;
-        in[0].multi_buf = VG_BUF_TLS_CERTS;
+        in[0].multi_buf = (uint8_t)o->multi_buf;
         in[0].multi = mb;
         in[0].multi_len = mlen;
     }
@@ -759,7 +762,8 @@ static size_t raw_window(const vg_flow_t *f, const app_flow_t *a, int role, bool
         return b->len;
     uint64_t acked = vg_stream_acked(f->tcp, role), off = a->raw[role].off;
     size_t n = acked > off ? (size_t)VG_MIN(acked - off, (uint64_t)b->len) : 0;
-    if (a->raw[role].trigger || vg_stream_closing(f->tcp) || n + pre >= RAW_CHUNK)
+    bool asked = a->raw[role].trigger_at && acked + 1 >= a->raw[role].trigger_at;
+    if (a->raw[role].trigger || asked || vg_stream_closing(f->tcp) || n + pre >= RAW_CHUNK)
         return n;
     *pre_ready = false;
     return 0;
@@ -796,6 +800,8 @@ static void raw_inspect(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_packe
 done:
     if (win || pre)
         a->raw[role].trigger = false;
+    if (a->raw[role].trigger_at && a->raw[role].off + 1 >= a->raw[role].trigger_at)
+        a->raw[role].trigger_at = 0; /* inspected up to where the parser asked */
 }
 
 /* --- feeding --- */
@@ -924,6 +930,18 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     log_txs(w, f, a, false);
 }
 
+/* vg_app_ctx_t.raw_trigger: the bytes of role dir delivered so far are to be inspected once
+ * acknowledged (raw_window). */
+static void app_raw_trigger(void *user, int dir)
+{
+    worker_t *w = user;
+    vg_flow_t *f = w->cur_flow;
+    if (!f || !f->app || f->proto != 6 || (dir != 0 && dir != 1))
+        return;
+    app_flow_t *a = f->app;
+    a->raw[dir].trigger_at = a->raw[dir].off + a->raw[dir].b.len + 1;
+}
+
 static void cb_data(void *user, int dir, const uint8_t *d, size_t n)
 {
     worker_t *w = user;
@@ -971,6 +989,7 @@ void wapp_init(worker_t *w)
         (uint32_t)vg_config_uint(cfg, "app-layer.protocols.http.response-body-limit");
     w->app_memcap = vg_config_uint(cfg, "app-layer.memcap") / nw;
     w->actx.anomaly = app_anomaly;
+    w->actx.raw_trigger = app_raw_trigger;
     w->actx.user = w;
     w->actx.cfg = &w->app_cfg;
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));

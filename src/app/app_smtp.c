@@ -8,9 +8,10 @@
  * state's `helo`), MAIL FROM: and RCPT TO: theirs (the rest of the line, leading spaces
  * skipped). DATA switches to the message at once (as Suricata: a rejecting reply switches
  * back): lines up to "." alone, dot-unstuffed, go to the MIME parser. BDAT <size> [LAST]: the
- * next <size> bytes are message bytes as they are. STARTTLS answered 220: the rest of the flow
- * is TLS; it is not parsed and payload_encrypted() turns true (Suricata hands the flow to its
- * TLS parser instead: see docs/APP_SMTP.md).
+ * next <size> bytes are skipped (Suricata 7.0.10 does not decode them either). RSET ends the
+ * transaction at its reply. STARTTLS answered 220: the rest of the flow is TLS; it is not
+ * parsed and payload_encrypted() turns true (Suricata hands the flow to its TLS parser
+ * instead: see docs/APP_SMTP.md).
  *
  * Server: replies "ddd text", multi-line "ddd-text"...; each complete reply answers the oldest
  * command not answered yet (commands may be pipelined). The first reply with no command before
@@ -18,7 +19,7 @@
  *
  * Transactions (as Suricata's): a command when there is no transaction, or the last one is
  * complete, opens a new one; a transaction is complete once the reply to the end of its message
- * (the "." of DATA, the last BDAT chunk) is seen, or at flow end. So EHLO/MAIL/RCPT/DATA/... of a
+ * (the "." of DATA) or to RSET is seen, or at flow end. So EHLO/MAIL/RCPT/DATA/... of a
  * mail are one transaction, and the commands after it (QUIT, the next mail) the next one.
  *
  * Bounds: lines kept up to SMTP_LINE_MAX bytes (the rest of a longer line is skipped; lines
@@ -37,7 +38,7 @@
 #define SMTP_RCPT_MAX 256
 #define SMTP_TXS_MAX 1024   /* unreleased transactions; beyond, commands join the last one */
 
-enum smtp_cmd { C_OTHER = 0, C_DATA, C_BDAT, C_STARTTLS, C_DATA_END };
+enum smtp_cmd { C_OTHER = 0, C_DATA, C_BDAT, C_STARTTLS, C_DATA_END, C_RSET };
 enum smtp_mode { M_CMD = 0, M_DATA, M_BDAT, M_OFF };
 /* DATA dot-unstuffing: where in a line the last byte left us */
 enum { D_MID = 0, D_BOL, D_DOT, D_DOT_CR };
@@ -72,7 +73,6 @@ typedef struct smtp_state {
     uint8_t mode;                /* enum smtp_mode, the client's */
     uint8_t dstate;
     uint64_t bdat_left;
-    bool bdat_last;
     bool greeting_seen;
     bool tls;                    /* STARTTLS accepted: nothing more is SMTP */
     uint8_t pending[SMTP_PENDING_MAX];
@@ -223,30 +223,22 @@ static void command(smtp_state_t *st, const uint8_t *p, size_t n, vg_app_ctx_t *
         st->mode = M_DATA;
         st->dstate = D_BOL;
     } else if (ci_prefix(p, n, "bdat ")) {
+        /* The chunk's bytes are skipped, not decoded: Suricata 7.0.10 does not parse BDAT
+         * content into the mail either (no email object, no files, the transaction stays open
+         * to flow end; checked with a generated capture), and file.data parity matters more here
+         * than decoding what it does not. */
         arg_of(p, n, 5, &a, &al);
         uint64_t size = 0;
         size_t i = 0;
-        bool ok = false;
-        while (i < al && isdigit(a[i]) && size < (UINT64_C(1) << 40)) {
+        while (i < al && isdigit(a[i]) && size < (UINT64_C(1) << 40))
             size = size * 10 + (uint64_t)(a[i++] - '0');
-            ok = true;
-        }
-        if (ok) {
-            arg_of(a, al, i, &a, &al);
-            st->bdat_last = ci_eq(a, al, "last");
-            message_start(st, tx);
+        if (i > 0 && size > 0) {
             st->bdat_left = size;
             st->mode = M_BDAT;
-            cmd = st->bdat_last ? C_DATA_END : C_BDAT;
-            if (size == 0) {
-                if (st->bdat_last) {
-                    raw_trigger(ctx);
-                    smtp_mime_end(tx->mime, ctx);
-                    tx->data_ended = true;
-                }
-                st->mode = M_CMD;
-            }
         }
+        cmd = C_BDAT;
+    } else if (ci_eq(p, n, "rset")) {
+        cmd = C_RSET;
     } else if (ci_eq(p, n, "starttls")) {
         cmd = C_STARTTLS;
     }
@@ -272,12 +264,8 @@ static void reply(smtp_state_t *st, int code, vg_app_ctx_t *ctx)
         if (code != 354) {
             smtp_anomaly(ctx, "DATA_COMMAND_REJECTED");
             if (st->mode == M_DATA)
-                st->mode = M_CMD;
-            smtp_tx_t *tx = cur_tx(st);
-            if (tx && tx->mime && !tx->mime->done) {
-                smtp_mime_free(tx->mime);
-                tx->mime = NULL;
-            }
+                st->mode = M_CMD; /* the message (nothing of it) stays: Suricata logs its
+                                   * email object with status HEADER_READY */
         }
         break;
     case C_DATA_END:
@@ -288,6 +276,14 @@ static void reply(smtp_state_t *st, int code, vg_app_ctx_t *ctx)
             }
         }
         break;
+    case C_RSET: {
+        /* RSET ends the mail transaction (Suricata logs it then); the next command opens a new
+         * one */
+        smtp_tx_t *tx = cur_tx(st);
+        if (tx)
+            tx->done = true;
+        break;
+    }
     case C_STARTTLS:
         if (code == 220) {
             st->tls = true;
@@ -402,22 +398,12 @@ static size_t data_bytes(smtp_state_t *st, const uint8_t *d, size_t n, vg_app_ct
     return i;
 }
 
-static size_t bdat_bytes(smtp_state_t *st, const uint8_t *d, size_t n, vg_app_ctx_t *ctx)
+static size_t bdat_bytes(smtp_state_t *st, size_t n)
 {
-    smtp_tx_t *tx = cur_tx(st);
     size_t k = (size_t)VG_MIN((uint64_t)n, st->bdat_left);
-    if (tx && tx->mime)
-        smtp_mime_feed(tx->mime, d, k, ctx);
     st->bdat_left -= k;
-    if (st->bdat_left == 0) {
+    if (st->bdat_left == 0)
         st->mode = M_CMD;
-        if (st->bdat_last && tx) {
-            raw_trigger(ctx);
-            if (tx->mime)
-                smtp_mime_end(tx->mime, ctx);
-            tx->data_ended = true;
-        }
-    }
     return k;
 }
 
@@ -471,7 +457,7 @@ static enum vg_app_parse_result smtp_parse(void *state, int dir, const uint8_t *
         else if (st->mode == M_DATA)
             used = data_bytes(st, data, len, ctx);
         else if (st->mode == M_BDAT)
-            used = bdat_bytes(st, data, len, ctx);
+            used = bdat_bytes(st, len);
         else if (st->mode == M_CMD)
             used = lines(st, dir, data, len, ctx);
         else
@@ -498,15 +484,14 @@ static void smtp_gap(void *state, int dir, size_t len)
     if (dir != VG_DIR_TOSERVER)
         return;
     smtp_tx_t *tx = cur_tx(st);
-    if (st->mode == M_DATA || st->mode == M_BDAT) {
+    if (st->mode == M_DATA) {
         if (tx && tx->mime)
             smtp_mime_gap(tx->mime);
-        if (st->mode == M_DATA)
-            st->dstate = D_MID;
-        else
-            st->bdat_left -= VG_MIN((uint64_t)len, st->bdat_left);
-        if (st->mode == M_BDAT && st->bdat_left == 0)
-            st->mode = M_CMD;
+        st->dstate = D_MID;
+        return;
+    }
+    if (st->mode == M_BDAT) {
+        bdat_bytes(st, len);
         return;
     }
     st->cl.len = st->cl.total = 0;
@@ -597,13 +582,19 @@ static void smtp_log_tx(void *txp, vg_jw_t *w)
     }
     log_list(w, "to", &m->to, m->n_to);
     log_list(w, "cc", &m->cc, m->n_cc);
-    if (m->n_files) {
-        vg_jw_key(w, "attachment");
-        vg_jw_arr_open(w);
-        for (size_t i = 0; i < m->n_files; i++)
-            vg_jw_strn(w, m->files[i].name, m->files[i].name_len);
-        vg_jw_arr_close(w);
+    bool any = false; /* parts only: a message that is itself a file is not listed */
+    for (size_t i = 0; i < m->n_files; i++) {
+        if (m->files[i].top)
+            continue;
+        if (!any) {
+            vg_jw_key(w, "attachment");
+            vg_jw_arr_open(w);
+            any = true;
+        }
+        vg_jw_strn(w, m->files[i].name, m->files[i].name_len);
     }
+    if (any)
+        vg_jw_arr_close(w);
     vg_jw_obj_close(w);
 }
 

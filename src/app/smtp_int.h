@@ -25,6 +25,8 @@ typedef struct smtp_file {
     uint16_t name_len;
     uint64_t size;               /* decoded bytes seen */
     bool gaps;
+    bool top;                    /* the message itself is the file (not one of its parts): not
+                                  * listed in email.attachment, as Suricata lists parts only */
     uint8_t state;               /* enum vg_app_file_state */
     vg_buf_t data;               /* the first SMTP_FILE_KEEP decoded bytes */
 } smtp_file_t;
@@ -66,7 +68,8 @@ typedef struct smtp_mime {
     bool epilogue;               /* after the outermost closing boundary, or in a preamble */
     smtp_entity_t ent;
     bool top;                    /* the current entity is the message itself */
-    bool done;                   /* the message ended (end of DATA / last BDAT) */
+    bool done;                   /* the message ended (end of DATA) */
+    bool fed;                    /* some of the message was seen */
     bool broken;                 /* bytes were lost: the rest is not decoded */
     /* the message's own headers that EVE logs */
     vg_buf_t from;

@@ -70,6 +70,8 @@ const char *smtp_mime_status(const smtp_mime_t *m)
 {
     if (m->done)
         return "PARSE_DONE";
+    if (!m->fed)
+        return "HEADER_READY"; /* DATA seen, nothing of the message (or DATA rejected) */
     return m->top && !m->ent.in_body ? "HEADER_STARTED" : "BODY_STARTED";
 }
 
@@ -411,6 +413,7 @@ static void headers_end(smtp_mime_t *m)
             memcpy(f->name, m->fname, m->fname_len);
             f->name_len = (uint16_t)m->fname_len;
             f->state = VG_APP_FILE_OPEN;
+            f->top = m->top;
             e->file = (int)m->n_files++;
         } else {
             m->files_over = true;
@@ -510,6 +513,7 @@ void smtp_mime_feed(smtp_mime_t *m, const uint8_t *d, size_t n, vg_app_ctx_t *ct
     if (m->done)
         return;
     m->ctx = ctx;
+    m->fed |= n > 0;
     while (n) {
         const uint8_t *nl = memchr(d, '\n', n);
         size_t take = nl ? (size_t)(nl - d) + 1 : n;
@@ -560,6 +564,10 @@ void smtp_mime_end(smtp_mime_t *m, vg_app_ctx_t *ctx)
     }
     if (!m->ent.in_body)
         header_done(m);
+    /* The line break before the end of DATA ends the message's last line, which belongs to the
+     * entity the end closes (a boundary would have taken it): Suricata counts it too. */
+    if (m->ent.pending_crlf && !m->epilogue && !m->broken)
+        file_put(m, (const uint8_t *)"\r\n", 2);
     entity_close(m);
     for (size_t i = 0; i < m->n_files; i++)
         if (m->files[i].state == VG_APP_FILE_OPEN)

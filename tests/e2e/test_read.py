@@ -795,6 +795,73 @@ def case_ssh_banner_sides():
     assert got == [9100081, 9100083, 9100084], got
 
 
+def case_smtp_mail():
+    """SMTP on a port of its own (detected from the client's EHLO): the EVE smtp event with
+    Suricata's smtp/email fields, the attachment decoded into a fileinfo event and file.data,
+    stream content of smtp rules, and smtp rules not applying to other flows. Compared with
+    Suricata 7.0.10 on the same traffic: the same sids fire (docs/APP_SMTP.md)."""
+    import base64
+    att = b"MZ\x00\x01payload-in-attachment\x00\xff"
+    enc = base64.encodebytes(att).replace(b"\n", b"\r\n")
+    msg = (b"From: Alice <alice@example.org>\r\nTo: bob@example.com, carol@example.com\r\n"
+           b"Subject: hi\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+           b"--B\r\nContent-Type: text/plain\r\n\r\nbody text\r\n"
+           b"--B\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Disposition: attachment; filename=\"a.bin\"\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + enc + b"--B--\r\n.\r\n")
+    c = P.TcpConv("10.3.3.1", 40100, "10.4.4.4", 2525, ts=1_700_000_000_000_000)
+    c.handshake()
+    for to_server, data in [
+            (False, b"220 mx ESMTP\r\n"), (True, b"EHLO client.example\r\n"),
+            (False, b"250-mx\r\n250 PIPELINING\r\n"),
+            (True, b"MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n"),
+            (False, b"250 ok\r\n250 ok\r\n354 go\r\n"), (True, msg),
+            (False, b"250 queued\r\n"), (True, b"QUIT\r\n"), (False, b"221 bye\r\n")]:
+        c.send(to_server, data)
+    c.close()
+    # the same client bytes on a flow that is not SMTP (no EHLO first)
+    o = P.TcpConv("10.3.3.1", 40101, "10.4.4.4", 2526, ts=1_700_000_001_000_000)
+    o.handshake().send(True, b"HELLO\r\n" + msg).send(False, b"ok\r\n").close()
+    rules = rules_file("smtp.rules",
+                       'alert smtp any any -> any any (msg:"ehlo"; flow:to_server; '
+                       'content:"EHLO client"; sid:9100091;)\n'
+                       'alert smtp any any -> any any (msg:"attachment"; flow:to_server; '
+                       'file.data; content:"payload-in-attachment"; sid:9100092;)\n'
+                       'alert smtp any any -> any any (msg:"encoded is not file.data"; '
+                       'file.data; content:"TVoAAX"; sid:9100093;)\n'
+                       'alert smtp any any -> any any (msg:"text part is not file.data"; '
+                       'file_data; content:"body text"; sid:9100094;)\n'
+                       'alert smtp any any -> any any (msg:"reply"; flow:to_client; '
+                       'content:"250 queued"; sid:9100095;)\n'
+                       'alert tcp any any -> any any (msg:"tcp"; flow:to_server; '
+                       'content:"Subject: hi"; sid:9100096;)\n')
+    d = read_packets("smtp", c.pkts + o.pkts, rules)
+    got = sorted((e["src_port"] if e["src_port"] > 30000 else e["dest_port"],
+                  e["alert"]["signature_id"]) for e in events(d, "alert"))
+    assert got == [(40100, 9100091), (40100, 9100092), (40100, 9100095), (40100, 9100096),
+                   (40101, 9100096)], got
+    tx = [e for e in events(d, "smtp")]
+    assert len(tx) == 2, tx
+    assert tx[0]["dest_port"] == 2525 and tx[0]["tx_id"] == 0, tx[0]
+    assert tx[0]["smtp"] == {"helo": "client.example", "mail_from": "<alice@example.org>",
+                             "rcpt_to": ["<bob@example.com>"]}, tx[0]
+    assert tx[0]["email"] == {"status": "PARSE_DONE", "from": "Alice <alice@example.org>",
+                              "to": ["bob@example.com", "carol@example.com"],
+                              "attachment": ["a.bin"]}, tx[0]
+    assert tx[1]["smtp"] == {"helo": "client.example"} and "email" not in tx[1], tx[1]
+    files = events(d, "fileinfo")
+    assert len(files) == 1, files
+    fi = files[0]["fileinfo"]
+    assert (fi["filename"], fi["size"], fi["state"], fi["gaps"]) == ("a.bin", len(att), "CLOSED",
+                                                                     False), fi
+    assert files[0]["app_proto"] == "smtp" and files[0]["email"]["attachment"] == ["a.bin"]
+    alert = [e for e in events(d, "alert") if e["alert"]["signature_id"] == 9100092][0]
+    assert alert["app_proto"] == "smtp" and alert["smtp"]["helo"] == "client.example", alert
+    assert alert["email"]["attachment"] == ["a.bin"], alert
+    flows = {e["dest_port"]: e for e in events(d, "flow")}
+    assert flows[2525]["app_proto"] == "smtp" and flows[2526].get("app_proto") != "smtp", flows
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -194,6 +194,12 @@ typedef struct vg_app_ops {
      * signature engine then no longer inspects the flow's packet payload or stream content;
      * header rules and the transaction's buffers still apply. May be NULL (never). */
     bool (*payload_encrypted)(const void *state);
+    /* In-band upgrade: the protocol the flow continues as (SMTP after an accepted STARTTLS:
+     * VG_APP_TLS), else VG_APP_UNKNOWN. Asked after each parse call; once it answers, the worker
+     * ends this parser as at flow end (end, then its transactions logged), frees its state and
+     * hands the flow's later bytes to the new protocol's parser, as Suricata's protocol change.
+     * May be NULL (never). */
+    enum vg_app_proto (*handover)(const void *state);
     /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse
      * call on this state. */
     bool (*get_buffer)(void *tx, enum vg_app_buf buf, const uint8_t **data, size_t *len);

@@ -9,9 +9,8 @@
  * skipped). DATA switches to the message at once (as Suricata: a rejecting reply switches
  * back): lines up to "." alone, dot-unstuffed, go to the MIME parser. BDAT <size> [LAST]: the
  * next <size> bytes are skipped (Suricata 7.0.10 does not decode them either). RSET ends the
- * transaction at its reply. STARTTLS answered 220: the rest of the flow is TLS; it is not
- * parsed and payload_encrypted() turns true (Suricata hands the flow to its TLS parser
- * instead: see docs/APP_SMTP.md).
+ * transaction at its reply. STARTTLS answered 220: the rest of the flow is TLS; handover()
+ * says so and the worker gives the flow to the TLS parser (Suricata's protocol change).
  *
  * Server: replies "ddd text", multi-line "ddd-text"...; each complete reply answers the oldest
  * command not answered yet (commands may be pipelined). The first reply with no command before
@@ -635,10 +634,11 @@ static bool smtp_tx_file(void *txp, size_t i, bool flow_end, vg_app_file_t *out)
     return true;
 }
 
-static bool smtp_payload_encrypted(const void *state)
+/* After an accepted STARTTLS the flow is TLS (Suricata changes the flow's protocol there). */
+static enum vg_app_proto smtp_handover(const void *state)
 {
     const smtp_state_t *st = state;
-    return st->tls;
+    return st->tls ? VG_APP_TLS : VG_APP_UNKNOWN;
 }
 
 static size_t smtp_state_memuse(const void *state)
@@ -672,7 +672,7 @@ const vg_app_ops_t vg_app_smtp_ops = {
     .log_tx = smtp_log_tx,
     .tx_release = smtp_tx_release,
     .state_memuse = smtp_state_memuse,
-    .payload_encrypted = smtp_payload_encrypted,
+    .handover = smtp_handover,
     .get_buffer = smtp_get_buffer,
     .get_buffer_multi = smtp_get_buffer_multi,
     .multi_buf = VG_BUF_SMTP_FILE_DATA,

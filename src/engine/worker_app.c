@@ -36,6 +36,7 @@ typedef struct app_flow {
     size_t n_alerted, cap_alerted;
     size_t mem;               /* the state's memuse when last asked, counted in app_memuse */
     bool failed;              /* no parser wants this flow */
+    uint8_t proto_orig;       /* the protocol before an in-band upgrade (handover), else 0 */
     bool dead;                /* the parser gave up (parse error) */
     bool dir_failed[2];
     /* tag:session of an alert: the flow's later packets are logged as EVE "packet" events */
@@ -826,6 +827,53 @@ static void start_parser(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_p
     mem_refresh(w, a);
 }
 
+static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end);
+
+/* What each role kept and did not inspect yet: one last inspection without a packet (Suricata's
+ * "stream (flow timeout)" pseudo packet), header fields from the flow. At flow end, and at a
+ * protocol handover (the old protocol's bytes are inspected as that protocol's). */
+static void raw_flush(worker_t *w, vg_flow_t *f, app_flow_t *a)
+{
+    const vg_packet_t *saved = w->cur_pkt;
+    w->cur_pkt = NULL;
+    for (int role = 0; role < 2 && w->detect && f->tcp && f->app == a; role++) {
+        bool pre;
+        if (!raw_window(f, a, role, true, &pre) && !pre)
+            continue;
+        int dir = vg_stream_is_reversed(f->tcp) ? !role : role;
+        vg_packet_t ph;
+        tx_header(f, dir, &ph);
+        ph.ts = f->last;
+        ph.tcp_flags = VG_TCP_ACK; /* as Suricata's pseudo packet */
+        w->pseudo = true;
+        raw_inspect(w, f, a, &ph, dir, role, false, flow_established(f), true);
+        w->pseudo = false;
+    }
+    w->cur_pkt = saved;
+}
+
+/* The parser asked to hand the flow over to protocol id (app.h, handover): it is finished as at
+ * flow end, its transactions are logged, and id's parser takes the bytes that follow. */
+static void handover(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_proto id)
+{
+    if (a->ops->end)
+        a->ops->end(a->state, &w->actx);
+    log_txs(w, f, a, true);
+    /* The bytes kept so far are the old protocol's: inspected now, while the flow is still
+     * that protocol (Suricata alerts on them as SMTP, at flow end, after a STARTTLS). */
+    raw_flush(w, f, a);
+    if (f->app != a || !a->state)
+        return;
+    a->proto_orig = (uint8_t)f->app_proto;
+    a->ops->state_free(a->state);
+    a->state = NULL;
+    w->app_memuse -= a->mem;
+    a->mem = 0;
+    a->next_log = a->next_req = a->ts_same_from = 0;
+    a->n_alerted = 0;
+    start_parser(w, f, a, id);
+}
+
 static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
 {
     if (a->dead || !a->state || !n)
@@ -834,6 +882,10 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
     if (a->ops->parse(a->state, dir, d, n, &w->actx) == VG_APP_PARSE_ERROR)
         a->dead = true;
     mem_refresh(w, a);
+    enum vg_app_proto to = a->ops->handover && !a->dead ? a->ops->handover(a->state)
+                                                        : VG_APP_UNKNOWN;
+    if (to != VG_APP_UNKNOWN && to != VG_APP_FAILED && to != f->app_proto)
+        handover(w, f, a, to);
 }
 
 
@@ -1123,6 +1175,7 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
     if (f->tcp)
         vg_stream_flow_end(w->stream, f->tcp, &stream_cb, w);
     app_flow_t *a = f->app;
+    w->proto_orig = a ? a->proto_orig : 0;
     if (a) {
         if (a->state && !a->dead && a->ops->end) {
             w->actx.now = f->last;
@@ -1130,21 +1183,7 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
             mem_refresh(w, a);
         }
         log_txs(w, f, a, true);
-        /* What each role kept and did not inspect yet: one last inspection without a packet
-         * (Suricata's "stream (flow timeout)" pseudo packet), header fields from the flow. */
-        for (int role = 0; role < 2 && w->detect && f->tcp && f->app == a; role++) {
-            bool pre;
-            if (!raw_window(f, a, role, true, &pre) && !pre)
-                continue;
-            int dir = vg_stream_is_reversed(f->tcp) ? !role : role;
-            vg_packet_t ph;
-            tx_header(f, dir, &ph);
-            ph.ts = f->last;
-            ph.tcp_flags = VG_TCP_ACK; /* as Suricata's pseudo packet */
-            w->pseudo = true;
-            raw_inspect(w, f, a, &ph, dir, role, false, flow_established(f), true);
-            w->pseudo = false;
-        }
+        raw_flush(w, f, a);
         for (int role = 0; role < 2; role++) {
             w->raw_memuse -= a->raw[role].b.len + a->raw[role].pre.len;
             vg_buf_fini(&a->raw[role].b);
@@ -1238,6 +1277,13 @@ const char *wapp_app_proto_name(const vg_flow_t *f)
     if (f->app_proto == VG_APP_UNKNOWN)
         return NULL;
     return vg_app_proto_name((enum vg_app_proto)f->app_proto);
+}
+
+/* The ending flow's protocol before an in-band upgrade (EVE flow app_proto_orig), or NULL;
+ * valid after wapp_flow_end, until the next one. */
+const char *wapp_app_proto_orig_name(const struct worker *w)
+{
+    return w->proto_orig ? vg_app_proto_name((enum vg_app_proto)w->proto_orig) : NULL;
 }
 
 const char *wapp_tcp_state(const vg_flow_t *f)

@@ -862,6 +862,53 @@ def case_smtp_mail():
     assert flows[2525]["app_proto"] == "smtp" and flows[2526].get("app_proto") != "smtp", flows
 
 
+def case_smtp_starttls():
+    """SMTP after an accepted STARTTLS is TLS (Suricata's protocol change): the TLS handshake is
+    parsed (tls event, tls.sni), the flow event says app_proto tls / app_proto_orig smtp, smtp
+    rules match the SMTP part only, and a refused STARTTLS leaves the flow SMTP. Same sids as
+    Suricata 7.0.10 on this traffic."""
+    sni = b"mail.example.com"
+    ext = b"\x00\x00" + (len(sni) + 5).to_bytes(2, "big") + (len(sni) + 3).to_bytes(2, "big") \
+        + b"\x00" + len(sni).to_bytes(2, "big") + sni
+    body = b"\x03\x03" + b"\x11" * 32 + b"\x00" + b"\x00\x02\x00\x2f" + b"\x01\x00" \
+        + len(ext).to_bytes(2, "big") + ext
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    hello = b"\x16\x03\x01" + len(hs).to_bytes(2, "big") + hs
+    c = P.TcpConv("10.3.3.1", 40200, "10.4.4.4", 587, ts=1_700_000_000_000_000).handshake()
+    for to_server, data in [(False, b"220 mx ESMTP\r\n"), (True, b"EHLO client.example\r\n"),
+                            (False, b"250-mx\r\n250 STARTTLS\r\n"), (True, b"STARTTLS\r\n"),
+                            (False, b"220 Ready to start TLS\r\n"), (True, hello)]:
+        c.send(to_server, data)
+    c.close()
+    r = P.TcpConv("10.3.3.1", 40201, "10.4.4.4", 587, ts=1_700_000_001_000_000).handshake()
+    for to_server, data in [(False, b"220 mx ESMTP\r\n"), (True, b"EHLO client.example\r\n"),
+                            (False, b"250 mx\r\n"), (True, b"STARTTLS\r\n"),
+                            (False, b"454 TLS not available\r\n"), (True, b"QUIT\r\n")]:
+        r.send(to_server, data)
+    r.close()
+    rules = rules_file("starttls.rules",
+                       'alert smtp any any -> any any (msg:"ehlo"; flow:to_server; '
+                       'content:"EHLO client"; sid:9100101;)\n'
+                       'alert tls any any -> any any (msg:"sni"; tls.sni; '
+                       'content:"mail.example.com"; sid:9100102;)\n'
+                       'alert smtp any any -> any any (msg:"smtp on tls bytes"; '
+                       'content:"mail.example.com"; sid:9100103;)\n')
+    d = read_packets("starttls", c.pkts + r.pkts, rules)
+    got = sorted((e["src_port"] if e["src_port"] > 30000 else e["dest_port"],
+                  e["alert"]["signature_id"]) for e in events(d, "alert"))
+    assert got == [(40200, 9100101), (40200, 9100102), (40201, 9100101)], got
+    flows = {e["src_port"]: e for e in events(d, "flow")}
+    assert flows[40200]["app_proto"] == "tls" and flows[40200]["app_proto_orig"] == "smtp", flows
+    assert flows[40201]["app_proto"] == "smtp" and "app_proto_orig" not in flows[40201], flows
+    tls = events(d, "tls")
+    assert len(tls) == 1 and tls[0]["tls"]["sni"] == "mail.example.com", tls
+    smtp = [e for e in events(d, "smtp") if e["src_port"] == 40200]
+    assert len(smtp) == 1 and smtp[0]["smtp"] == {"helo": "client.example"}, smtp
+    anomalies = [e["anomaly"]["event"] for e in events(d, "anomaly") if e["src_port"] == 40201
+                 or e["dest_port"] == 40201]
+    assert "TLS_REJECTED" in anomalies, anomalies
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -18,6 +18,7 @@
 #define SMTP_FILES_MAX 64           /* attachments tracked per mail */
 #define SMTP_FILE_NAME_MAX 255      /* bytes of a file name kept (MIME_LONG_FILENAME) */
 #define SMTP_FILE_KEEP (100 * 1024) /* decoded bytes of an attachment kept for file.data */
+#define SMTP_MSG_KEEP (1024 * 1024) /* and of all a message's attachments together */
 #define SMTP_ADDR_LIST_MAX 256      /* entries of to/cc kept */
 
 typedef struct smtp_file {
@@ -78,7 +79,7 @@ typedef struct smtp_mime {
     /* attachments */
     smtp_file_t files[SMTP_FILES_MAX];
     uint16_t n_files;
-    bool files_over;             /* more attachments than SMTP_FILES_MAX */
+    size_t kept;                 /* decoded bytes kept over all files (<= SMTP_MSG_KEEP) */
     vg_app_ctx_t *ctx;           /* for anomalies, valid during a feed call only */
     unsigned raised;             /* anomalies already raised for this message (bits) */
     size_t line_total;           /* bytes of the current line so far, all pieces */

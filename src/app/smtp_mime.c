@@ -9,8 +9,9 @@
  *   - every MIME entity with a file name (Content-Disposition filename=, else Content-Type
  *     name=) that is not itself multipart is an attachment: a file whose content is the entity
  *     body decoded by its Content-Transfer-Encoding (base64, quoted-printable, else as it is),
- *     of which the first SMTP_FILE_KEEP bytes are kept for file.data. Its size counts every
- *     decoded byte. Text parts without a file name are not decoded: Suricata 7 does not inspect
+ *     of which the first SMTP_FILE_KEEP bytes are kept for file.data (and at most SMTP_MSG_KEEP
+ *     over all attachments of a message: file.data of attachments past that is cut, partial).
+ *     Its size counts every decoded byte. Text parts without a file name are not decoded: Suricata 7 does not inspect
  *     them as file data either (checked with a generated mail, see docs/APP_SMTP.md).
  *   - multipart entities nest up to SMTP_MIME_DEPTH levels; the line break before a boundary
  *     belongs to the boundary (RFC 2046 5.1.1), so it is not part of the attachment.
@@ -186,8 +187,11 @@ static void file_put(smtp_mime_t *m, const uint8_t *d, size_t n)
         return;
     smtp_file_t *f = &m->files[m->ent.file];
     f->size += n;
-    if (f->data.len < SMTP_FILE_KEEP)
-        vg_buf_append(&f->data, d, VG_MIN(n, SMTP_FILE_KEEP - f->data.len));
+    size_t room = VG_MIN(SMTP_FILE_KEEP - VG_MIN(f->data.len, (size_t)SMTP_FILE_KEEP),
+                         SMTP_MSG_KEEP - m->kept);
+    size_t k = VG_MIN(n, room);
+    vg_buf_append(&f->data, d, k);
+    m->kept += k;
 }
 
 static int b64_val(uint8_t c)
@@ -407,17 +411,13 @@ static void headers_end(smtp_mime_t *m)
         m->depth++;
         e->multipart = true;
         m->epilogue = true; /* the preamble, up to the first boundary */
-    } else if (m->has_fname) {
-        if (m->n_files < SMTP_FILES_MAX) {
-            smtp_file_t *f = &m->files[m->n_files];
-            memcpy(f->name, m->fname, m->fname_len);
-            f->name_len = (uint16_t)m->fname_len;
-            f->state = VG_APP_FILE_OPEN;
-            f->top = m->top;
-            e->file = (int)m->n_files++;
-        } else {
-            m->files_over = true;
-        }
+    } else if (m->has_fname && m->n_files < SMTP_FILES_MAX) { /* more: not tracked (bound) */
+        smtp_file_t *f = &m->files[m->n_files];
+        memcpy(f->name, m->fname, m->fname_len);
+        f->name_len = (uint16_t)m->fname_len;
+        f->state = VG_APP_FILE_OPEN;
+        f->top = m->top;
+        e->file = (int)m->n_files++;
     }
     fields_reset(m);
 }

@@ -499,11 +499,10 @@ static void smtp_gap(void *state, int dir, size_t len)
 
 static void smtp_end(void *state, vg_app_ctx_t *ctx)
 {
-    (void)ctx;
     smtp_state_t *st = state;
     for (size_t i = 0; i < st->n; i++)
         if (st->txs[i]->mime)
-            smtp_mime_flow_end(st->txs[i]->mime);
+            smtp_mime_flow_end(st->txs[i]->mime, ctx);
 }
 
 static uint64_t smtp_tx_count(void *state)
@@ -581,9 +580,11 @@ static void smtp_log_tx(void *txp, vg_jw_t *w)
     }
     log_list(w, "to", &m->to, m->n_to);
     log_list(w, "cc", &m->cc, m->n_cc);
-    bool any = false; /* parts only: a message that is itself a file is not listed */
+    /* Parts that ended (a boundary or the end of the message) only, as Suricata lists them: not a
+     * message that is itself a file, nor a part the flow's end cut short. */
+    bool any = false;
     for (size_t i = 0; i < m->n_files; i++) {
-        if (m->files[i].top)
+        if (m->files[i].top || m->files[i].state != VG_APP_FILE_CLOSED)
             continue;
         if (!any) {
             vg_jw_key(w, "attachment");

@@ -12,7 +12,8 @@
 #include <string.h>
 
 #define SMTP_MIME_LINE_MAX 4096     /* a longer message line is handled in pieces */
-#define SMTP_MIME_HEADER_MAX 2000   /* bytes of a header kept (Suricata's header-value-depth) */
+#define SMTP_MIME_HEADER_MAX 2000   /* bytes of a header value kept (Suricata's header-value-depth) */
+#define SMTP_MIME_NAME_MAX 256      /* and room for its name */
 #define SMTP_MIME_DEPTH 8           /* nested multipart levels followed */
 #define SMTP_MIME_BOUNDARY_MAX 254  /* longer boundaries are cut (anomaly MIME_LONG_BOUNDARY) */
 #define SMTP_FILES_MAX 64           /* attachments tracked per mail */
@@ -94,8 +95,9 @@ void smtp_mime_feed(smtp_mime_t *m, const uint8_t *d, size_t n, vg_app_ctx_t *ct
 void smtp_mime_end(smtp_mime_t *m, vg_app_ctx_t *ctx);
 /* Bytes of the message were lost: open files get gaps and decoding stops. */
 void smtp_mime_gap(smtp_mime_t *m);
-/* The flow ended before the message did: open files are TRUNCATED. */
-void smtp_mime_flow_end(smtp_mime_t *m);
+/* The flow ended before the message did: its unfinished last line is decoded, open files are
+ * TRUNCATED. */
+void smtp_mime_flow_end(smtp_mime_t *m, vg_app_ctx_t *ctx);
 /* EVE email.status: PARSE_DONE, else HEADER_STARTED / BODY_STARTED. */
 const char *smtp_mime_status(const smtp_mime_t *m);
 size_t smtp_mime_memuse(const smtp_mime_t *m);

@@ -354,6 +354,10 @@ static void header_done(smtp_mime_t *m)
     size_t nl = (size_t)(colon - h), vl = n - nl - 1;
     trim(&name, &nl);
     trim(&val, &vl);
+    if (vl > SMTP_MIME_HEADER_MAX) { /* Suricata's header-value-depth: the value is cut */
+        raise_once(m, AN_HDR, "MIME_LONG_HEADER_VALUE");
+        vl = SMTP_MIME_HEADER_MAX;
+    }
     if (ieq(name, nl, "content-type")) {
         size_t k = 0;
         while (k < vl && val[k] != ';' && !is_ws(val[k]) && k + 1 < sizeof m->ctype) {
@@ -497,7 +501,9 @@ static void line(smtp_mime_t *m, const uint8_t *p, size_t n, bool start, bool eo
         }
         if (start && !(n && (p[0] == ' ' || p[0] == '\t')))
             header_done(m);
-        size_t room = m->hdr.len < SMTP_MIME_HEADER_MAX ? SMTP_MIME_HEADER_MAX - m->hdr.len : 0;
+        /* kept: the name and up to SMTP_MIME_HEADER_MAX bytes of value (cut in header_done) */
+        size_t cap = SMTP_MIME_HEADER_MAX + SMTP_MIME_NAME_MAX;
+        size_t room = m->hdr.len < cap ? cap - m->hdr.len : 0;
         if (n > room && !m->hdr_long) {
             m->hdr_long = true;
             raise_once(m, AN_HDR, "MIME_LONG_HEADER_VALUE");
@@ -588,11 +594,17 @@ void smtp_mime_gap(smtp_mime_t *m)
     m->line_cont = true; /* the next line's start is unknown */
 }
 
-void smtp_mime_flow_end(smtp_mime_t *m)
+void smtp_mime_flow_end(smtp_mime_t *m, vg_app_ctx_t *ctx)
 {
     if (m->done)
         return;
+    m->ctx = ctx;
+    /* the unfinished last line is still content (Suricata decodes it too), without a break */
+    if (m->line_len && !m->broken && m->ent.in_body)
+        line(m, m->line, m->line_len, !m->line_cont, false);
+    m->line_len = 0;
     for (size_t i = 0; i < m->n_files; i++)
         if (m->files[i].state == VG_APP_FILE_OPEN)
             m->files[i].state = VG_APP_FILE_TRUNCATED;
+    m->ctx = NULL;
 }

@@ -401,6 +401,46 @@ static void test_flow_end_and_gap(void **s_)
     ops()->state_free(s);
 }
 
+/* Checked against Suricata 7.0.10 on real captures: a header value is cut at 2,000 bytes
+ * (not counting its name), a part the flow's end cut short is a TRUNCATED file with its
+ * unfinished last line decoded, and it is not listed in email.attachment. */
+static void test_real_capture_rules(void **s_)
+{
+    (void)s_;
+    void *s = ops()->state_new(true);
+    cli(s, "EHLO a\r\nDATA\r\n", 1000);
+    srv(s, "220 x\r\n250 a\r\n354 go\r\n", 1000);
+    char to[2600];
+    size_t o = (size_t)snprintf(to, sizeof to, "To: ");
+    for (int i = 0; o + 12 < sizeof to - 4; i++)
+        o += (size_t)snprintf(to + o, sizeof to - o, "%s%08d@x", i ? ", " : "", i);
+    snprintf(to + o, sizeof to - o, "\r\n");
+    cli(s, to, 333);
+    cli(s, "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+           "Content-Disposition: attachment; filename=cut.bin\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\nREVG", 1000);
+    assert_true(apptest_saw("MIME_LONG_HEADER_VALUE"));
+    ops()->end(s, &apptest.ctx);
+    void *tx = ops()->tx_get(s, 0);
+    json_t *j = event_json(tx);
+    size_t n = jarr_n(j, "email", "to");
+    assert_true(n > 100);
+    /* the entries fill exactly 2,000 bytes of value: 12 bytes each with ", ", the last cut */
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(jarr(j, "email", "to", i)) + (i ? 2 : 0);
+    assert_int_equal(total, 2000);
+    assert_null(json_object_get(json_object_get(j, "email"), "attachment"));
+    assert_string_equal(jstr(j, "email", "status"), "BODY_STARTED");
+    json_decref(j);
+    vg_app_file_t f;
+    assert_true(ops()->tx_file(tx, 0, true, &f));
+    assert_int_equal(f.state, VG_APP_FILE_TRUNCATED);
+    assert_int_equal(f.size, 6);
+    assert_memory_equal(f.data, "ABCDEF", 6);
+    ops()->state_free(s);
+}
+
 static void test_anomalies(void **s_)
 {
     (void)s_;
@@ -502,6 +542,7 @@ int main(void)
         cmocka_unit_test_setup(test_bdat, setup),
         cmocka_unit_test_setup(test_rset, setup),
         cmocka_unit_test_setup(test_flow_end_and_gap, setup),
+        cmocka_unit_test_setup(test_real_capture_rules, setup),
         cmocka_unit_test_setup(test_anomalies, setup),
         cmocka_unit_test_setup(test_probe, setup),
         cmocka_unit_test_setup(test_fuzz, setup),

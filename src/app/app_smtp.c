@@ -154,17 +154,28 @@ static bool pending_pop(smtp_state_t *st, uint8_t *cmd)
     return true;
 }
 
-/* The argument of a command: after the prefix, leading spaces skipped, trailing ones dropped. */
+/* The argument of a command as Suricata takes it: after the prefix, spaces skipped, up to the
+ * next space ("MAIL FROM:<a@b> SIZE=10" gives "<a@b>"). */
 static void arg_of(const uint8_t *p, size_t n, size_t skip, const uint8_t **a, size_t *al)
 {
-    size_t i = skip;
-    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+    size_t i = VG_MIN(skip, n);
+    while (i < n && p[i] == ' ')
         i++;
-    size_t e = n;
-    while (e > i && (p[e - 1] == ' ' || p[e - 1] == '\t'))
-        e--;
+    size_t e = i;
+    while (e < n && p[e] != ' ')
+        e++;
     *a = p + i;
     *al = e - i;
+}
+
+/* The BDAT size argument: spaces skipped, then digits. */
+static void bdat_arg(const uint8_t *p, size_t n, const uint8_t **a, size_t *al)
+{
+    size_t i = 5;
+    while (i < n && p[i] == ' ')
+        i++;
+    *a = p + i;
+    *al = n - i;
 }
 
 static void message_start(smtp_state_t *st, smtp_tx_t *tx)
@@ -176,17 +187,8 @@ static void message_start(smtp_state_t *st, smtp_tx_t *tx)
     (void)st;
 }
 
-/* The message ended: as Suricata, the client's stream is then inspected (raw) once acknowledged,
- * so stream rules see the whole message with it. */
-static void raw_trigger(vg_app_ctx_t *ctx)
-{
-    if (ctx && ctx->raw_trigger)
-        ctx->raw_trigger(ctx->user, VG_DIR_TOSERVER);
-}
-
 static void message_end(smtp_state_t *st, smtp_tx_t *tx, vg_app_ctx_t *ctx)
 {
-    raw_trigger(ctx);
     if (tx->mime)
         smtp_mime_end(tx->mime, ctx);
     tx->data_ended = true;
@@ -203,7 +205,7 @@ static void command(smtp_state_t *st, const uint8_t *p, size_t n, vg_app_ctx_t *
     uint8_t cmd = C_OTHER;
     if ((ci_prefix(p, n, "helo") || ci_prefix(p, n, "ehlo")) &&
         (n == 4 || p[4] == ' ' || p[4] == '\t')) {
-        arg_of(p, n, 4, &a, &al);
+        arg_of(p, n, 5, &a, &al); /* as Suricata: the character after the verb skipped */
         vg_buf_reset(&st->helo);
         vg_buf_append(&st->helo, a, al);
         st->has_helo = true;
@@ -226,7 +228,7 @@ static void command(smtp_state_t *st, const uint8_t *p, size_t n, vg_app_ctx_t *
          * content into the mail either (no email object, no files, the transaction stays open
          * to flow end; checked with a generated capture), and file.data parity matters more here
          * than decoding what it does not. */
-        arg_of(p, n, 5, &a, &al);
+        bdat_arg(p, n, &a, &al);
         uint64_t size = 0;
         size_t i = 0;
         while (i < al && isdigit(a[i]) && size < (UINT64_C(1) << 40))

@@ -299,9 +299,15 @@ static void qp_line(smtp_mime_t *m, const uint8_t *p, size_t n, bool eol)
             on = 0;
         }
     }
+    if (eol && !soft) { /* every hard line break is content, the last one too (Suricata) */
+        if (on + 2 > sizeof out) {
+            file_put(m, out, on);
+            on = 0;
+        }
+        out[on++] = '\r';
+        out[on++] = '\n';
+    }
     file_put(m, out, on);
-    if (eol && !soft)
-        m->ent.pending_crlf = true;
 }
 
 /* ---- entities ---- */
@@ -312,8 +318,13 @@ static void entity_close(smtp_mime_t *m)
     if (e->file >= 0) {
         if (e->enc == ENC_BASE64)
             b64_flush(m);
-        if (m->files[e->file].state == VG_APP_FILE_OPEN)
+        if (m->files[e->file].state == VG_APP_FILE_OPEN) {
             m->files[e->file].state = VG_APP_FILE_CLOSED;
+            /* As Suricata's SMTP parser on closing a file: the client's stream is inspected
+             * (raw) once acknowledged. A mail without attachments triggers nothing. */
+            if (m->ctx && m->ctx->raw_trigger)
+                m->ctx->raw_trigger(m->ctx->user, VG_DIR_TOSERVER);
+        }
     }
     memset(e, 0, sizeof *e);
     e->file = -1;
@@ -458,13 +469,13 @@ static void body_piece(smtp_mime_t *m, const uint8_t *p, size_t n, bool eol)
         b64_line(m, p, n);
         return;
     }
-    if (e->pending_crlf) {
-        file_put(m, (const uint8_t *)"\r\n", 2);
-        e->pending_crlf = false;
-    }
     if (e->enc == ENC_QP) {
         qp_line(m, p, n, eol);
         return;
+    }
+    if (e->pending_crlf) {
+        file_put(m, (const uint8_t *)"\r\n", 2);
+        e->pending_crlf = false;
     }
     file_put(m, p, n);
     if (eol)
@@ -570,10 +581,6 @@ void smtp_mime_end(smtp_mime_t *m, vg_app_ctx_t *ctx)
     }
     if (!m->ent.in_body)
         header_done(m);
-    /* The line break before the end of DATA ends the message's last line, which belongs to the
-     * entity the end closes (a boundary would have taken it): Suricata counts it too. */
-    if (m->ent.pending_crlf && !m->epilogue && !m->broken)
-        file_put(m, (const uint8_t *)"\r\n", 2);
     entity_close(m);
     for (size_t i = 0; i < m->n_files; i++)
         if (m->files[i].state == VG_APP_FILE_OPEN)

@@ -52,6 +52,7 @@ typedef struct smtp_tx {
     uint16_t n_rcpt;
     smtp_mime_t *mime;           /* the message, once DATA/BDAT started it */
     bool data_ended;             /* the message is complete; the transaction is at its reply */
+    bool reset;                  /* RSET sent; the transaction is complete at its reply */
     bool done;
 } smtp_tx_t;
 
@@ -118,11 +119,12 @@ static void tx_free(smtp_tx_t *tx)
 }
 
 /* The transaction a command belongs to: the current one, or a new one when there is none or
- * it is complete. */
+ * it is complete, or only waits for the reply that completes it (commands pipelined after the
+ * end of a message or after RSET belong to the next one, as Suricata completes it there). */
 static smtp_tx_t *tx_for_command(smtp_state_t *st)
 {
     smtp_tx_t *tx = cur_tx(st);
-    if (tx && (!tx->done || st->n >= SMTP_TXS_MAX))
+    if (tx && ((!tx->done && !tx->data_ended && !tx->reset) || st->n >= SMTP_TXS_MAX))
         return tx;
     if (st->n == st->cap) {
         st->cap = st->cap ? st->cap * 2 : 4;
@@ -240,6 +242,7 @@ static void command(smtp_state_t *st, const uint8_t *p, size_t n, vg_app_ctx_t *
         cmd = C_BDAT;
     } else if (ci_eq(p, n, "rset")) {
         cmd = C_RSET;
+        tx->reset = true;
     } else if (ci_eq(p, n, "starttls")) {
         cmd = C_STARTTLS;
     }
@@ -280,9 +283,12 @@ static void reply(smtp_state_t *st, int code, vg_app_ctx_t *ctx)
     case C_RSET: {
         /* RSET ends the mail transaction (Suricata logs it then); the next command opens a new
          * one */
-        smtp_tx_t *tx = cur_tx(st);
-        if (tx)
-            tx->done = true;
+        for (size_t i = 0; i < st->n; i++) {
+            if (st->txs[i]->reset && !st->txs[i]->done) {
+                st->txs[i]->done = true;
+                break;
+            }
+        }
         break;
     }
     case C_STARTTLS:

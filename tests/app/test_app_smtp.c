@@ -376,6 +376,25 @@ static void test_rset(void **s_)
     json_t *j = event_json(ops()->tx_get(s, 1));
     assert_string_equal(jstr(j, "smtp", "mail_from"), "<second@x>");
     json_decref(j);
+    /* pipelined: the commands after RSET, or after the end of a message, before their replies
+     * belong to the next transaction */
+    cli(s, "RSET\r\nMAIL FROM:<third@x>\r\nDATA\r\n", 1000);
+    assert_int_equal(ops()->tx_count(s), 3);
+    srv(s, "250 ok\r\n250 reset\r\n250 ok\r\n354 go\r\n", 1000);
+    assert_true(ops()->tx_complete(ops()->tx_get(s, 1), false));
+    cli(s, "Subject: x\r\n\r\nbody\r\n.\r\nMAIL FROM:<fourth@x>\r\n", 1000);
+    assert_int_equal(ops()->tx_count(s), 4);
+    assert_false(ops()->tx_complete(ops()->tx_get(s, 2), false));
+    srv(s, "250 queued\r\n", 1000);
+    assert_true(ops()->tx_complete(ops()->tx_get(s, 2), false));
+    assert_false(ops()->tx_complete(ops()->tx_get(s, 3), false));
+    j = event_json(ops()->tx_get(s, 2));
+    assert_string_equal(jstr(j, "smtp", "mail_from"), "<third@x>");
+    assert_string_equal(jstr(j, "email", "status"), "PARSE_DONE");
+    json_decref(j);
+    j = event_json(ops()->tx_get(s, 3));
+    assert_string_equal(jstr(j, "smtp", "mail_from"), "<fourth@x>");
+    json_decref(j);
     ops()->state_free(s);
 }
 

@@ -432,6 +432,7 @@ static void headers_end(smtp_mime_t *m)
         f->name_len = (uint16_t)m->fname_len;
         f->state = VG_APP_FILE_OPEN;
         f->top = m->top;
+        f->gaps = m->broken; /* after lost bytes nothing is decoded: say so */
         e->file = (int)m->n_files++;
     }
     fields_reset(m);

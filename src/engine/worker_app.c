@@ -573,6 +573,7 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         in[d].pkt = &hdr[d];
         in[d].app_proto = (uint8_t)f->app_proto;
         if (f->app) {
+            in[d].app_proto_orig = ((const app_flow_t *)f->app)->proto_orig;
             in[d].dir_proto[0] = ((const app_flow_t *)f->app)->dir_proto[0];
             in[d].dir_proto[1] = ((const app_flow_t *)f->app)->dir_proto[1];
         }
@@ -625,7 +626,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         in.flow |= VG_DIN_STREAM_ADD;
     if (f)
         set_stream_size(&in, f);
-    in.app_proto = 0;
+    in.app_proto = in.app_proto_orig = 0;
     in.dir_proto[0] = in.dir_proto[1] = VG_APP_UNKNOWN;
     vg_flowvars_t *fv = NULL;
     if (f) {
@@ -638,6 +639,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
             in.flow |= VG_DIN_PROTO_DONE;
         }
         if (a) {
+            in.app_proto_orig = a->proto_orig;
             in.dir_proto[0] = a->dir_proto[0];
             in.dir_proto[1] = a->dir_proto[1];
             if (a->dir_pd_new & (1u << dir))

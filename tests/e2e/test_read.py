@@ -892,11 +892,17 @@ def case_smtp_starttls():
                        'alert tls any any -> any any (msg:"sni"; tls.sni; '
                        'content:"mail.example.com"; sid:9100102;)\n'
                        'alert smtp any any -> any any (msg:"smtp on tls bytes"; '
-                       'content:"mail.example.com"; sid:9100103;)\n')
+                       'content:"mail.example.com"; sid:9100103;)\n'
+                       # the flow's protocol is tls once handed over (Suricata 7.0.10 agrees)...
+                       'alert tcp any any -> any any (msg:"current"; flow:to_server; '
+                       'app-layer-protocol:smtp; content:"|16 03 01|"; sid:9100104;)\n'
+                       # ...and smtp before (mode original is Suricata 8's: not compared)
+                       'alert tcp any any -> any any (msg:"original"; flow:to_server; '
+                       'app-layer-protocol:smtp,original; content:"|16 03 01|"; sid:9100105;)\n')
     d = read_packets("starttls", c.pkts + r.pkts, rules)
     got = sorted((e["src_port"] if e["src_port"] > 30000 else e["dest_port"],
                   e["alert"]["signature_id"]) for e in events(d, "alert"))
-    assert got == [(40200, 9100101), (40200, 9100102), (40201, 9100101)], got
+    assert got == [(40200, 9100101), (40200, 9100102), (40200, 9100105), (40201, 9100101)], got
     flows = {e["src_port"]: e for e in events(d, "flow")}
     assert flows[40200]["app_proto"] == "tls" and flows[40200]["app_proto_orig"] == "smtp", flows
     assert flows[40201]["app_proto"] == "smtp" and "app_proto_orig" not in flows[40201], flows

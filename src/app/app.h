@@ -1,10 +1,10 @@
-/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, ...).
+/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, SMTP).
  *
  * Every protocol is one table row (vg_app_ops_t) registered in app_registry.c's list; nothing
  * else in the program switches on protocols. A parser receives the in-order bytes of one
  * direction of a flow (TCP: from the stream stage after reassembly; UDP: each datagram's payload)
  * and keeps per-flow state that it owns. It produces transactions (an HTTP request/response pair,
- * a DNS query or response, a TLS handshake, SSH banners) which the output stage logs through the
+ * a DNS query or response, a TLS handshake, SSH banners, a mail) which the output stage logs through the
  * row's log_tx callback and the detect stage inspects through get_buffer.
  *
  * Threads: all parser state belongs to one flow, hence to one worker; no locks. The ops table
@@ -145,7 +145,7 @@ enum vg_app_parse_result {
 };
 
 typedef struct vg_app_ops {
-    const char *name;          /* EVE app_proto name: "http", "dns", "tls", "ssh" */
+    const char *name;          /* EVE app_proto name: "http", "dns", "tls", "ssh", "smtp" */
     enum vg_app_proto id;
     bool over_tcp, over_udp;
     const uint16_t *ports;     /* port hints (0-terminated), may be NULL */

@@ -4,8 +4,8 @@
  * else in the program switches on protocols. A parser receives the in-order bytes of one
  * direction of a flow (TCP: from the stream stage after reassembly; UDP: each datagram's payload)
  * and keeps per-flow state that it owns. It produces transactions (an HTTP request/response pair,
- * a DNS query or response, a TLS handshake, SSH banners, a mail) which the output stage logs through the
- * row's log_tx callback and the detect stage inspects through get_buffer.
+ * a DNS query or response, a TLS handshake, SSH banners, a mail) which the output stage logs
+ * through the row's log_tx callback and the detect stage inspects through get_buffer.
  *
  * Threads: all parser state belongs to one flow, hence to one worker; no locks. The ops table
  * itself is immutable after start-up.

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define SMTP_MIME_LINE_MAX 4096     /* a longer message line is handled in pieces */
-#define SMTP_MIME_HEADER_MAX 2000   /* bytes of a header value kept (Suricata's header-value-depth) */
+#define SMTP_MIME_HEADER_MAX 2000   /* bytes of a header value kept (header-value-depth) */
 #define SMTP_MIME_NAME_MAX 256      /* and room for its name */
 #define SMTP_MIME_DEPTH 8           /* nested multipart levels followed */
 #define SMTP_MIME_BOUNDARY_MAX 254  /* longer boundaries are cut (anomaly MIME_LONG_BOUNDARY) */

@@ -11,10 +11,12 @@
  *     body decoded by its Content-Transfer-Encoding (base64, quoted-printable, else as it is),
  *     of which the first SMTP_FILE_KEEP bytes are kept for file.data (and at most SMTP_MSG_KEEP
  *     over all attachments of a message: file.data of attachments past that is cut, partial).
- *     Its size counts every decoded byte. Text parts without a file name are not decoded: Suricata 7 does not inspect
- *     them as file data either (checked with a generated mail, see docs/APP_SMTP.md).
- *   - multipart entities nest up to SMTP_MIME_DEPTH levels; the line break before a boundary
- *     belongs to the boundary (RFC 2046 5.1.1), so it is not part of the attachment.
+ *     Its size counts every decoded byte. Text parts without a file name are not decoded:
+ *     Suricata 7 does not inspect them as file data either (checked with a generated mail, see
+ *     docs/APP_SMTP.md).
+ *   - multipart entities nest up to SMTP_MIME_DEPTH levels. Line breaks as Suricata counts
+ *     them: quoted-printable keeps every hard line break, the last one too; other encodings
+ *     drop the last line's, which belongs to the boundary (RFC 2046 5.1.1) or the end of DATA.
  *
  * Anomalies use Suricata's SMTP event names: MIME_INVALID_BASE64, MIME_INVALID_QP,
  * MIME_LONG_LINE (a line over 998 bytes), MIME_LONG_HEADER_VALUE, MIME_LONG_BOUNDARY,

@@ -259,9 +259,10 @@ int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
  * flow whose detection gave up (which, unlike in Suricata, includes the protocols Vigil has no
  * parser for). The one change is an in-band upgrade (SMTP STARTTLS to TLS): `original` compares
  * with the protocol before it (the flow's protocol when there was none), the modes final,
- * either and exact, and no mode, with the current one. to_server/to_client compare with that direction's own detection (TCP:
- * the other direction's first bytes are still probed once the flow's protocol is known). Names
- * of protocols Vigil does not detect skip the rule rather than match wrongly. */
+ * either and exact, and no mode, with the current one. to_server/to_client compare with that
+ * direction's own detection (TCP: the other direction's first bytes are still probed once the
+ * flow's protocol is known). Names of protocols Vigil does not detect skip the rule rather than
+ * match wrongly. */
 int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     static const struct { const char *s; uint8_t id; } names[] = {

@@ -45,8 +45,15 @@ static void feed(void *s, int dir, const void *p, size_t n, size_t step)
                          VG_APP_PARSE_OK);
 }
 
-static void cli(void *s, const char *t, size_t step) { feed(s, VG_DIR_TOSERVER, t, strlen(t), step); }
-static void srv(void *s, const char *t, size_t step) { feed(s, VG_DIR_TOCLIENT, t, strlen(t), step); }
+static void cli(void *s, const char *t, size_t step)
+{
+    feed(s, VG_DIR_TOSERVER, t, strlen(t), step);
+}
+
+static void srv(void *s, const char *t, size_t step)
+{
+    feed(s, VG_DIR_TOCLIENT, t, strlen(t), step);
+}
 
 /* The event object as the worker writes it: {"smtp": ..., "email": ...}. */
 static json_t *event_json(void *tx)

@@ -41,8 +41,8 @@ typedef struct smtp_entity {
     bool multipart;              /* its Content-Type is multipart/... with a boundary */
     uint8_t enc;                 /* enum smtp_enc */
     int file;                    /* index in files, -1: not an attachment */
-    bool pending_crlf;           /* a line break held back: it belongs to a boundary if one
-                                  * follows */
+    bool pending_crlf;           /* a line break held back (not quoted-printable): content if
+                                  * another line follows, dropped at a boundary or the end */
     uint8_t b64[4];              /* base64 quantum being collected */
     uint8_t b64_n;
 } smtp_entity_t;

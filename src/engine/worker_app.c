@@ -873,6 +873,7 @@ static void handover(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_proto
     a->mem = 0;
     a->next_log = a->next_req = a->ts_same_from = 0;
     a->n_alerted = 0;
+    a->pd_done = 0; /* rules on the protocol alone are judged again for the new one */
     start_parser(w, f, a, id);
 }
 

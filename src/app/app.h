@@ -103,8 +103,8 @@ typedef struct vg_app_ctx {
     void *user;
     const struct vg_app_config *cfg;
     /* Ask for raw-stream inspection of direction dir's bytes delivered so far, once the peer has
-     * acknowledged them (Suricata's AppLayerParserTriggerRawStreamReassembly: SMTP at the end
-     * of a message). May be NULL (unit tests). */
+     * acknowledged them (Suricata's AppLayerParserTriggerRawStreamReassembly: SMTP when an
+     * attachment closes). May be NULL (unit tests). */
     void (*raw_trigger)(void *user, int dir);
 } vg_app_ctx_t;
 

@@ -588,10 +588,18 @@ static void smtp_log_tx(void *txp, vg_jw_t *w)
     }
     log_list(w, "to", &m->to, m->n_to);
     log_list(w, "cc", &m->cc, m->n_cc);
-    /* Parts that ended (a boundary or the end of the message) only, as Suricata lists them: not a
-     * message that is itself a file, nor a part the flow's end cut short. */
+    if (m->n_top_urls) { /* the message's own URLs come with Suricata's flags */
+        vg_jw_kv_bool(w, "has_ipv6_url", m->url_ip6);
+        vg_jw_kv_bool(w, "has_ipv4_url", m->url_ip4);
+        vg_jw_kv_bool(w, "has_exe_url", m->url_exe);
+        log_list(w, "url", &m->top_urls, m->n_top_urls);
+    }
+    /* Parts only, as Suricata lists them: not a message that is itself a file; and none of a
+     * multipart message the flow's end cut short (Suricata logs only the entity it was in then;
+     * ndpi_emotet.pcap). */
+    bool parts = m->done || m->top;
     bool any = false;
-    for (size_t i = 0; i < m->n_files; i++) {
+    for (size_t i = 0; parts && i < m->n_files; i++) {
         if (m->files[i].top || m->files[i].state != VG_APP_FILE_CLOSED)
             continue;
         if (!any) {
@@ -603,6 +611,8 @@ static void smtp_log_tx(void *txp, vg_jw_t *w)
     }
     if (any)
         vg_jw_arr_close(w);
+    if (parts)
+        log_list(w, "url", &m->part_urls, m->n_part_urls);
     vg_jw_obj_close(w);
 }
 

@@ -20,7 +20,7 @@
 #define SMTP_FILE_NAME_MAX 255      /* bytes of a file name kept (MIME_LONG_FILENAME) */
 #define SMTP_FILE_KEEP (100 * 1024) /* decoded bytes of an attachment kept for file.data */
 #define SMTP_MSG_KEEP (1024 * 1024) /* and of all a message's attachments together */
-#define SMTP_ADDR_LIST_MAX 256      /* entries of to/cc kept */
+#define SMTP_ADDR_LIST_MAX 256      /* entries of to/cc kept, and URLs per message */
 
 typedef struct smtp_file {
     char name[SMTP_FILE_NAME_MAX];
@@ -41,6 +41,8 @@ typedef struct smtp_entity {
     bool multipart;              /* its Content-Type is multipart/... with a boundary */
     uint8_t enc;                 /* enum smtp_enc */
     int file;                    /* index in files, -1: not an attachment */
+    bool text;                   /* text/plain, text/html, message/..., or no type; not a file:
+                                  * its decoded lines are searched for URLs */
     bool pending_crlf;           /* a line break held back (not quoted-printable): content if
                                   * another line follows, dropped at a boundary or the end */
     uint8_t b64[4];              /* base64 quantum being collected */
@@ -81,6 +83,13 @@ typedef struct smtp_mime {
     smtp_file_t files[SMTP_FILES_MAX];
     uint16_t n_files;
     size_t kept;                 /* decoded bytes kept over all files (<= SMTP_MSG_KEEP) */
+    /* URLs (Suricata's extract-urls with its default scheme http://, scheme stripped,
+     * lowercased, unique per entity): the current entity's in tline/cur_urls; then the message's
+     * own (when it is not multipart) or its parts', each entity's newest first as Suricata */
+    vg_buf_t tline;              /* the decoded text line being assembled */
+    vg_buf_t cur_urls, top_urls, part_urls;   /* smtp_list_add() lists */
+    uint16_t n_cur_urls, n_top_urls, n_part_urls;
+    bool url_ip4, url_ip6, url_exe;           /* of the message's own URLs */
     vg_app_ctx_t *ctx;           /* for anomalies, valid during a feed call only */
     unsigned raised;             /* anomalies already raised for this message (bits) */
     size_t line_total;           /* bytes of the current line so far, all pieces */

@@ -24,7 +24,9 @@
  */
 #include "app/smtp_int.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +58,10 @@ void smtp_mime_free(smtp_mime_t *m)
     vg_buf_fini(&m->from);
     vg_buf_fini(&m->to);
     vg_buf_fini(&m->cc);
+    vg_buf_fini(&m->tline);
+    vg_buf_fini(&m->cur_urls);
+    vg_buf_fini(&m->top_urls);
+    vg_buf_fini(&m->part_urls);
     for (size_t i = 0; i < m->n_files; i++)
         vg_buf_fini(&m->files[i].data);
     free(m);
@@ -63,7 +69,8 @@ void smtp_mime_free(smtp_mime_t *m)
 
 size_t smtp_mime_memuse(const smtp_mime_t *m)
 {
-    size_t n = sizeof *m + m->hdr.cap + m->from.cap + m->to.cap + m->cc.cap;
+    size_t n = sizeof *m + m->hdr.cap + m->from.cap + m->to.cap + m->cc.cap + m->tline.cap +
+               m->cur_urls.cap + m->top_urls.cap + m->part_urls.cap;
     for (size_t i = 0; i < m->n_files; i++)
         n += m->files[i].data.cap;
     return n;
@@ -181,10 +188,126 @@ static void list_add(vg_buf_t *b, uint16_t *count, const uint8_t *v, size_t n)
     }
 }
 
+/* ---- URLs ---- */
+
+/* One decoded text line (no line break): every "http://" (any case) followed by at least one
+ * byte that is not a delimiter gives a URL up to the next delimiter, as Suricata's
+ * FindUrlStrings with its default configuration. */
+static void url_line(smtp_mime_t *m, const uint8_t *p, size_t n)
+{
+    static const char scheme[] = "http://";
+    const size_t sl = sizeof scheme - 1;
+    size_t i = 0;
+    while (i + sl <= n) {
+        size_t k = 0;
+        while (k < sl && tolower(p[i + k]) == scheme[k])
+            k++;
+        if (k < sl) {
+            i++;
+            continue;
+        }
+        size_t s = i + sl, e = s;
+        while (e < n && !memchr(" \"'<>]\t", p[e], 7))
+            e++;
+        i = e > s ? e : s;
+        if (e == s || m->n_top_urls + m->n_part_urls + m->n_cur_urls >= SMTP_ADDR_LIST_MAX)
+            continue;
+        char url[SMTP_MIME_LINE_MAX];
+        size_t ul = VG_MIN(e - s, sizeof url);
+        for (size_t j = 0; j < ul; j++)
+            url[j] = (char)tolower(p[s + j]);
+        size_t off = 0, ln;
+        const char *q;
+        bool seen = false;
+        while (!seen && smtp_list_next(&m->cur_urls, &off, &q, &ln))
+            seen = ln == ul && memcmp(q, url, ul) == 0;
+        if (!seen)
+            smtp_list_add(&m->cur_urls, &m->n_cur_urls, (const uint8_t *)url, ul);
+    }
+}
+
+/* Decoded text bytes of the current entity, split into lines. */
+static void text_put(smtp_mime_t *m, const uint8_t *d, size_t n)
+{
+    while (n) {
+        const uint8_t *nl = memchr(d, '\n', n);
+        size_t k = nl ? (size_t)(nl - d) : n;
+        size_t room = SMTP_MIME_LINE_MAX - VG_MIN(m->tline.len, (size_t)SMTP_MIME_LINE_MAX);
+        vg_buf_append(&m->tline, d, VG_MIN(k, room));
+        if (!nl)
+            return;
+        size_t l = m->tline.len;
+        if (l && m->tline.data[l - 1] == '\r')
+            l--;
+        url_line(m, (const uint8_t *)m->tline.data, l);
+        vg_buf_reset(&m->tline);
+        d += k + 1, n -= k + 1;
+    }
+}
+
+/* The host of a URL without its scheme, up to the first '/', as an address of family af. */
+static bool url_host_is(const char *u, size_t n, int af)
+{
+    char h[64];
+    size_t k = 0;
+    while (k < n && u[k] != '/')
+        k++;
+    if (k >= sizeof h)
+        return false;
+    memcpy(h, u, k);
+    h[k] = '\0';
+    uint8_t a[16];
+    return inet_pton(af, h, a) == 1;
+}
+
+static bool url_is_exe(const char *u, size_t n)
+{
+    static const char *const ext[] = {".exe", ".vbs", ".bin", ".cmd", ".bat", ".jar", ".js"};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t l = strlen(ext[i]);
+        if (n >= l && memcmp(u + n - l, ext[i], l) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The entity ended: its last line, then its URLs (newest first) into the message's lists: the
+ * message's own (with the flags) when own, else the parts'. */
+static void urls_close(smtp_mime_t *m, bool own)
+{
+    if (m->tline.len) {
+        url_line(m, (const uint8_t *)m->tline.data, m->tline.len);
+        vg_buf_reset(&m->tline);
+    }
+    if (!m->n_cur_urls)
+        return;
+    const char *u[SMTP_ADDR_LIST_MAX];
+    size_t ul[SMTP_ADDR_LIST_MAX], n = 0, off = 0;
+    while (n < SMTP_ADDR_LIST_MAX && smtp_list_next(&m->cur_urls, &off, &u[n], &ul[n]))
+        n++;
+    for (size_t i = n; i-- > 0;) {
+        if (own) {
+            smtp_list_add(&m->top_urls, &m->n_top_urls, (const uint8_t *)u[i], ul[i]);
+            m->url_ip4 |= url_host_is(u[i], ul[i], AF_INET);
+            m->url_ip6 |= url_host_is(u[i], ul[i], AF_INET6);
+            m->url_exe |= url_is_exe(u[i], ul[i]);
+        } else {
+            smtp_list_add(&m->part_urls, &m->n_part_urls, (const uint8_t *)u[i], ul[i]);
+        }
+    }
+    vg_buf_reset(&m->cur_urls);
+    m->n_cur_urls = 0;
+}
+
 /* ---- files ---- */
 
+/* Decoded body bytes of the current entity: to its file, or to the URL search of a text. */
 static void file_put(smtp_mime_t *m, const uint8_t *d, size_t n)
 {
+    if (m->ent.text && n) {
+        text_put(m, d, n);
+        return;
+    }
     if (m->ent.file < 0 || !n)
         return;
     smtp_file_t *f = &m->files[m->ent.file];
@@ -317,6 +440,11 @@ static void qp_line(smtp_mime_t *m, const uint8_t *p, size_t n, bool eol)
 static void entity_close(smtp_mime_t *m)
 {
     smtp_entity_t *e = &m->ent;
+    if (e->text) {
+        if (e->enc == ENC_BASE64)
+            b64_flush(m);
+        urls_close(m, m->top);
+    }
     if (e->file >= 0) {
         if (e->enc == ENC_BASE64)
             b64_flush(m);
@@ -428,7 +556,11 @@ static void headers_end(smtp_mime_t *m)
         m->depth++;
         e->multipart = true;
         m->epilogue = true; /* the preamble, up to the first boundary */
-    } else if (m->has_fname && m->n_files < SMTP_FILES_MAX) { /* more: not tracked (bound) */
+    } else if (!m->has_fname) {
+        /* a text (or no type: text/plain by default) is searched for URLs */
+        e->text = !m->ctype[0] || strncmp(m->ctype, "text/plain", 10) == 0 ||
+                  strncmp(m->ctype, "text/html", 9) == 0 || strncmp(m->ctype, "message/", 8) == 0;
+    } else if (m->n_files < SMTP_FILES_MAX) { /* more: not tracked (bound) */
         smtp_file_t *f = &m->files[m->n_files];
         memcpy(f->name, m->fname, m->fname_len);
         f->name_len = (uint16_t)m->fname_len;
@@ -466,7 +598,7 @@ static int boundary_of(const smtp_mime_t *m, const uint8_t *p, size_t n, bool *c
 static void body_piece(smtp_mime_t *m, const uint8_t *p, size_t n, bool eol)
 {
     smtp_entity_t *e = &m->ent;
-    if (m->epilogue || e->file < 0 || m->broken)
+    if (m->epilogue || (e->file < 0 && !e->text) || m->broken)
         return;
     if (e->enc == ENC_BASE64) {
         b64_line(m, p, n);
@@ -613,6 +745,11 @@ void smtp_mime_flow_end(smtp_mime_t *m, vg_app_ctx_t *ctx)
     if (m->line_len && !m->broken && m->ent.in_body)
         line(m, m->line, m->line_len, !m->line_cont, false);
     m->line_len = 0;
+    /* A message cut short: Suricata logs the entity it was in as the message (its URLs with the
+     * flags; seen on a generated capture for the message itself, and on ndpi_emotet.pcap, cut
+     * in an attachment, where it logs neither the earlier parts' URLs nor attachments) */
+    if (m->ent.text)
+        urls_close(m, true);
     for (size_t i = 0; i < m->n_files; i++)
         if (m->files[i].state == VG_APP_FILE_OPEN)
             m->files[i].state = VG_APP_FILE_TRUNCATED;

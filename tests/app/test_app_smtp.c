@@ -505,6 +505,59 @@ static void test_suricata_details(void **s_)
     ops()->state_free(s);
 }
 
+/* email.url as Suricata 7.0.10 writes it by default (compared on generated mails): http://
+ * URLs of text parts (and of a message without a type), scheme stripped, lowercased, cut at
+ * a delimiter, unique per entity, each entity's newest first; the message's own come with
+ * has_ipv6_url/has_ipv4_url/has_exe_url. Attachments and non-text parts are not searched. */
+static json_t *one_mail(const char *body)
+{
+    void *s = ops()->state_new(true);
+    srv(s, "220 x\r\n", 1000);
+    cli(s, "EHLO a\r\nDATA\r\n", 1000);
+    srv(s, "250 a\r\n354 go\r\n", 1000);
+    cli(s, body, 9);
+    cli(s, ".\r\n", 1000);
+    json_t *j = event_json(ops()->tx_get(s, 0));
+    ops()->state_free(s);
+    return j;
+}
+
+static void test_urls(void **s_)
+{
+    (void)s_;
+    json_t *j = one_mail("Subject: x\r\n\r\nsee http://noctype.example/a here\r\n");
+    assert_int_equal(jarr_n(j, "email", "url"), 1);
+    assert_string_equal(jarr(j, "email", "url", 0), "noctype.example/a");
+    assert_true(json_is_false(json_object_get(json_object_get(j, "email"), "has_exe_url")));
+    json_decref(j);
+    j = one_mail("Content-Type: text/plain\r\n\r\nHTTP://Upper.Example/B x http://dup.example "
+                 "http://dup.example\r\nhttp://dup.example\r\nhttp:// empty\r\n"
+                 "<a href=\"http://1.2.3.4/x.exe\">https://no.example/</a>\r\n");
+    assert_int_equal(jarr_n(j, "email", "url"), 3);
+    assert_string_equal(jarr(j, "email", "url", 0), "1.2.3.4/x.exe");
+    assert_string_equal(jarr(j, "email", "url", 1), "dup.example");
+    assert_string_equal(jarr(j, "email", "url", 2), "upper.example/b");
+    json_t *e = json_object_get(j, "email");
+    assert_true(json_is_true(json_object_get(e, "has_ipv4_url")));
+    assert_true(json_is_false(json_object_get(e, "has_ipv6_url")));
+    assert_true(json_is_true(json_object_get(e, "has_exe_url")));
+    json_decref(j);
+    j = one_mail("Content-Type: multipart/mixed; boundary=B\r\n\r\npre http://pre.example/\r\n"
+                 "--B\r\nContent-Type: text/plain\r\n\r\nhttp://one.example/ http://x.example/a]b\r\n"
+                 "--B\r\nContent-Type: text/plain\r\n\r\nhttp://one.example/\r\n"
+                 "--B\r\nContent-Disposition: attachment; filename=t.txt\r\n\r\nhttp://att.example/\r\n"
+                 "--B\r\nContent-Type: application/octet-stream\r\n\r\nhttp://octet.example/\r\n"
+                 "--B\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                 "aHR0cDovL2I2NC5leGFtcGxlL3AgeA0K\r\n--B--\r\n");
+    assert_int_equal(jarr_n(j, "email", "url"), 4);
+    assert_string_equal(jarr(j, "email", "url", 0), "x.example/a");
+    assert_string_equal(jarr(j, "email", "url", 1), "one.example/");
+    assert_string_equal(jarr(j, "email", "url", 2), "one.example/");
+    assert_string_equal(jarr(j, "email", "url", 3), "b64.example/p");
+    assert_null(json_object_get(json_object_get(j, "email"), "has_exe_url"));
+    json_decref(j);
+}
+
 static void test_anomalies(void **s_)
 {
     (void)s_;
@@ -608,6 +661,7 @@ int main(void)
         cmocka_unit_test_setup(test_flow_end_and_gap, setup),
         cmocka_unit_test_setup(test_real_capture_rules, setup),
         cmocka_unit_test_setup(test_suricata_details, setup),
+        cmocka_unit_test_setup(test_urls, setup),
         cmocka_unit_test_setup(test_anomalies, setup),
         cmocka_unit_test_setup(test_probe, setup),
         cmocka_unit_test_setup(test_fuzz, setup),

@@ -543,9 +543,11 @@ static void test_urls(void **s_)
     assert_true(json_is_true(json_object_get(e, "has_exe_url")));
     json_decref(j);
     j = one_mail("Content-Type: multipart/mixed; boundary=B\r\n\r\npre http://pre.example/\r\n"
-                 "--B\r\nContent-Type: text/plain\r\n\r\nhttp://one.example/ http://x.example/a]b\r\n"
+                 "--B\r\nContent-Type: text/plain\r\n\r\n"
+                 "http://one.example/ http://x.example/a]b\r\n"
                  "--B\r\nContent-Type: text/plain\r\n\r\nhttp://one.example/\r\n"
-                 "--B\r\nContent-Disposition: attachment; filename=t.txt\r\n\r\nhttp://att.example/\r\n"
+                 "--B\r\nContent-Disposition: attachment; filename=t.txt\r\n\r\n"
+                 "http://att.example/\r\n"
                  "--B\r\nContent-Type: application/octet-stream\r\n\r\nhttp://octet.example/\r\n"
                  "--B\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
                  "aHR0cDovL2I2NC5leGFtcGxlL3AgeA0K\r\n--B--\r\n");

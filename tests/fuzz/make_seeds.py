@@ -534,7 +534,7 @@ def gen_smtp():
             b"Content-Type: multipart/mixed; boundary=\"OUT\"\r\n\r\npre\r\n"
             b"--OUT\r\nContent-Type: multipart/alternative; boundary=IN\r\n\r\n"
             b"--IN\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable"
-            b"\r\n\r\ncaf=C3=A9 =\r\nsoft\r\n--IN--\r\n"
+            b"\r\n\r\ncaf=C3=A9 =\r\nsoft http://A.example/b.exe\r\n--IN--\r\n"
             b"--OUT\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\n"
             b"Content-Transfer-Encoding: base64\r\n\r\n" + enc +
             b"--OUT\r\nContent-Type: text/plain; name=b.txt\r\n\r\n..stuffed\r\nline\r\n"
@@ -749,7 +749,8 @@ def gen_dicts():
                         "250-", "250 ", "354 ", "554 ", "Content-Type: ", "multipart/mixed",
                         "; boundary=", "--", "Content-Transfer-Encoding: ", "base64",
                         "quoted-printable", "Content-Disposition: attachment; filename=",
-                        "; name=", "=\r\n", "=3D", "From: ", "To: ", "Cc: ", "\r\n\t"])
+                        "; name=", "=\r\n", "=3D", "From: ", "To: ", "Cc: ", "\r\n\t", "http://",
+                        "text/html"])
     write_dict("dns", [b"\xc0\x0c", b"\x00\x01\x00\x01", b"\x00\x1c\x00\x01", b"\x00\x29",
                        b"\x81\x80", b"\x01\x00", b"\x03www", b"\x07example\x03com\x00"])
     write_dict("tls", [b"\x16\x03\x01", b"\x16\x03\x03", b"\x14\x03\x03\x00\x01\x01",

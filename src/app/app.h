@@ -1,11 +1,12 @@
-/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, FTP).
+/* app.h — the application layer: protocol detection and parsers (HTTP/1.x, DNS, TLS, SSH, FTP,
+ * SMTP).
  *
  * Every protocol is one table row (vg_app_ops_t) registered in app_registry.c's list; nothing
  * else in the program switches on protocols. A parser receives the in-order bytes of one
  * direction of a flow (TCP: from the stream stage after reassembly; UDP: each datagram's payload)
  * and keeps per-flow state that it owns. It produces transactions (an HTTP request/response pair,
- * a DNS query or response, a TLS handshake, SSH banners) which the output stage logs through the
- * row's log_tx callback and the detect stage inspects through get_buffer.
+ * a DNS query or response, a TLS handshake, SSH banners, a mail) which the output stage logs
+ * through the row's log_tx callback and the detect stage inspects through get_buffer.
  *
  * Threads: all parser state belongs to one flow, hence to one worker; no locks. The ops table
  * itself is immutable after start-up.
@@ -33,6 +34,7 @@ enum vg_app_proto {
     VG_APP_SSH,
     VG_APP_FTP,
     VG_APP_FTP_DATA,   /* a data connection an FTP control connection announced */
+    VG_APP_SMTP,
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };
@@ -90,6 +92,8 @@ enum vg_app_buf {
     VG_BUF_SSH_SOFTWARE,
     VG_BUF_SSH_PROTO_TC,          /* the server's banner (ssh.proto toward the client) */
     VG_BUF_SSH_SOFTWARE_TC,
+    VG_BUF_SMTP_FILE_DATA,        /* file.data of smtp rules: one decoded attachment per instance
+                                   * (multi-buffer) */
     VG_BUF_MAX,
 };
 
@@ -121,6 +125,10 @@ typedef struct vg_app_ctx {
     void (*anomaly)(void *user, enum vg_app_proto proto, const char *event);
     void *user;
     const struct vg_app_config *cfg;
+    /* Ask for raw-stream inspection of direction dir's bytes delivered so far, once the peer has
+     * acknowledged them (Suricata's AppLayerParserTriggerRawStreamReassembly: SMTP when an
+     * attachment closes). May be NULL (unit tests). */
+    void (*raw_trigger)(void *user, int dir);
 } vg_app_ctx_t;
 
 typedef struct vg_app_config {
@@ -160,7 +168,7 @@ enum vg_app_parse_result {
 };
 
 typedef struct vg_app_ops {
-    const char *name;          /* EVE app_proto name: "http", "dns", "tls", "ssh" */
+    const char *name;          /* EVE app_proto name: "http", "dns", "tls", "ssh", "smtp" */
     enum vg_app_proto id;
     bool over_tcp, over_udp;
     const uint16_t *ports;     /* port hints (0-terminated), may be NULL */
@@ -210,7 +218,9 @@ typedef struct vg_app_ops {
      * rules on that side can be inspected before the other side arrives, as Suricata does. */
     bool (*tx_side_done)(void *tx, int dir);
     /* Write the EVE object for this tx: the caller has written the common header and an open
-     * key named by `name`; log_tx writes exactly one JSON value (usually an object). */
+     * key named by `name`; log_tx writes exactly one JSON value (usually an object). It may then
+     * add further keys beside it in the event object (SMTP's "email", as Suricata writes it):
+     * every caller has the event object open around the call. */
     void (*log_tx)(void *tx, vg_jw_t *w);
     /* Direction of the message a transaction logs (VG_DIR_TOSERVER or VG_DIR_TOCLIENT), for the
      * event's src/dest orientation; NULL means a request/response pair logged client → server. */
@@ -226,6 +236,12 @@ typedef struct vg_app_ops {
      * signature engine then no longer inspects the flow's packet payload or stream content;
      * header rules and the transaction's buffers still apply. May be NULL (never). */
     bool (*payload_encrypted)(const void *state);
+    /* In-band upgrade: the protocol the flow continues as (SMTP after an accepted STARTTLS:
+     * VG_APP_TLS), else VG_APP_UNKNOWN. Asked after each parse call; once it answers, the worker
+     * ends this parser as at flow end (end, then its transactions logged), frees its state and
+     * hands the flow's later bytes to the new protocol's parser, as Suricata's protocol change.
+     * May be NULL (never). */
+    enum vg_app_proto (*handover)(const void *state);
     /* Buffer for detection; false when this tx has no such buffer. Borrowed until the next parse
      * call on this state. */
     bool (*get_buffer)(void *tx, enum vg_app_buf buf, const uint8_t **data, size_t *len);
@@ -234,6 +250,9 @@ typedef struct vg_app_ops {
      * May be NULL (the protocol has none). Borrowed like get_buffer. */
     bool (*get_buffer_multi)(void *tx, enum vg_app_buf buf, uint32_t idx, const uint8_t **data,
                              size_t *len);
+    /* The one buffer get_buffer_multi serves (tls.certs, smtp file.data); meaningful only when
+     * get_buffer_multi is set. */
+    enum vg_app_buf multi_buf;
     /* Files of a transaction, index i of [0, n): fills *out and returns true, false past the
      * last one. flow_end says the flow is over (a file still open is then closed or truncated
      * the way Suricata closes it). Borrowed like get_buffer. May be NULL (no files). */

@@ -13,6 +13,7 @@ extern const vg_app_ops_t vg_app_tls_ops;
 extern const vg_app_ops_t vg_app_ssh_ops;
 extern const vg_app_ops_t vg_app_ftp_ops;
 extern const vg_app_ops_t vg_app_ftpdata_ops;
+extern const vg_app_ops_t vg_app_smtp_ops;
 
 static const vg_app_ops_t *const protocols[] = {
     &vg_app_http_ops,
@@ -20,6 +21,7 @@ static const vg_app_ops_t *const protocols[] = {
     &vg_app_ssh_ops,
     &vg_app_ftp_ops,
     &vg_app_ftpdata_ops,
+    &vg_app_smtp_ops,
     &vg_app_dns_ops,
 };
 

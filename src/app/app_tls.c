@@ -684,5 +684,6 @@ const vg_app_ops_t vg_app_tls_ops = {
     .state_memuse = tls_state_memuse,
     .get_buffer = tls_get_buffer,
     .get_buffer_multi = tls_get_buffer_multi,
+    .multi_buf = VG_BUF_TLS_CERTS,
     .payload_encrypted = tls_payload_encrypted,
 };

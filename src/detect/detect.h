@@ -207,7 +207,8 @@ typedef struct vg_detect_input {
     const uint8_t *stream;      /* reassembled stream data for payload lists (may be NULL) */
     uint32_t stream_len;
     uint32_t flow;              /* VG_DIN_* */
-    uint8_t app_proto;          /* enum vg_app_proto detected on the flow */
+    uint8_t app_proto;          /* enum vg_app_proto detected on the flow (the current one) */
+    uint8_t app_proto_orig;     /* the protocol before an in-band change (SMTP STARTTLS), or 0 */
     uint8_t dir_proto[2];       /* each direction's own detection (to server, to client) */
     /* with VG_DIN_STREAM_SIZE: bytes each TCP role has sent, counted as Suricata's stream_size
      * does (next expected sequence number minus the ISN, so the SYN counts as one);

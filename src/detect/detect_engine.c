@@ -184,6 +184,8 @@ static enum vg_app_proto buf_proto(int b)
         return VG_APP_TLS;
     if (b >= VG_BUF_SSH_PROTO && b <= VG_BUF_SSH_SOFTWARE_TC)
         return VG_APP_SSH;
+    if (b == VG_BUF_SMTP_FILE_DATA)
+        return VG_APP_SMTP;
     return VG_APP_UNKNOWN;
 }
 

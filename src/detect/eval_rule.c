@@ -289,6 +289,8 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
         /* the flow's protocol, or with to_server/to_client that direction's own; an undecided
          * protocol matches neither the name nor its negation (as Suricata) */
         uint8_t ap = m->mask ? in->dir_proto[(m->mask - 1) & 1] : in->app_proto;
+        if (!m->mask && m->bits && in->app_proto_orig) /* mode original, after a change */
+            ap = in->app_proto_orig;
         if (ap == VG_APP_UNKNOWN)
             return false;
         return (ap == m->cmp.a) != (m->bits_mode != 0);

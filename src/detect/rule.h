@@ -255,7 +255,8 @@ enum vg_pm_type {
     VG_PM_IP_PROTO, VG_PM_IP_ID, VG_PM_TCP_SEQ, VG_PM_TCP_ACK, VG_PM_WINDOW, VG_PM_TCP_MSS,
     VG_PM_FLAGS, VG_PM_FRAGBITS, VG_PM_TLS_VERSION,
     VG_PM_APP_PROTO,       /* app-layer-protocol: cmp.a = enum vg_app_proto, bits_mode = negated,
-                            * mask = 0 the flow's protocol, 1 to_server's, 2 to_client's */
+                            * mask = 0 the flow's protocol, 1 to_server's, 2 to_client's;
+                            * bits = 1: mode original (the protocol before an in-band change) */
     VG_PM_SSL_VERSION,     /* ssl_version: bits = versions listed, mask = versions negated (one
                             * bit each: VG_SSLV_*), the current direction's side compared */
     VG_PM_STREAM_SIZE,     /* stream_size: bits = VG_SSZ_*, cmp against the byte count(s) */

@@ -324,8 +324,9 @@ static void mark_relative(vg_blist_t *l)
     }
 }
 
-/* http.header and file.data inspect the request or the response depending on the direction;
- * ssh.proto and ssh.software the client's or the server's banner. */
+/* http.header and file.data inspect the request or the response depending on the direction
+ * (file.data of an smtp rule: the mail's attachments); ssh.proto and ssh.software the client's
+ * or the server's banner. */
 static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
 {
     uint8_t flow = pc->r->flow;
@@ -339,7 +340,12 @@ static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
         resp = VG_BUF_SSH_PROTO_TC;
     else if (l->buf == VG_BUF_SSH_SOFTWARE)
         resp = VG_BUF_SSH_SOFTWARE_TC;
-    else if (l->buf == VG_PBUF_FILE_DATA) {
+    else if (l->buf == VG_PBUF_FILE_DATA && pc->r->app_proto == VG_APP_SMTP) {
+        /* smtp: the decoded attachments of the mail (client to server only, as Suricata's
+         * SMTP files; a to_client rule then never matches) */
+        l->buf = VG_BUF_SMTP_FILE_DATA;
+        return;
+    } else if (l->buf == VG_PBUF_FILE_DATA) {
         l->buf = VG_BUF_HTTP_RESPONSE_BODY;
         if (ts) {
             l->buf = VG_BUF_HTTP_REQUEST_BODY;

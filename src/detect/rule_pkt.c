@@ -287,17 +287,20 @@ int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 }
 
 /* app-layer-protocol:[!]NAME[,MODE] — the flow's application protocol. Vigil decides one
- * protocol per flow (both directions), never changes it afterwards, and detects http, dns, tls,
- * ssh and ftp; `failed` is a flow whose detection gave up (which, unlike in Suricata, includes the
- * protocols Vigil has no parser for). So the modes final, original, either and exact all compare
- * with that one protocol. to_server/to_client compare with that direction's own detection (TCP:
- * the other direction's first bytes are still probed once the flow's protocol is known). Names
- * of protocols Vigil does not detect skip the rule rather than match wrongly. */
+ * protocol per flow (both directions) and detects http, dns, tls, ssh, ftp, ftp-data and smtp; `failed` is a
+ * flow whose detection gave up (which, unlike in Suricata, includes the protocols Vigil has no
+ * parser for). The one change is an in-band upgrade (SMTP STARTTLS to TLS): `original` compares
+ * with the protocol before it (the flow's protocol when there was none), the modes final,
+ * either and exact, and no mode, with the current one. to_server/to_client compare with that
+ * direction's own detection (TCP: the other direction's first bytes are still probed once the
+ * flow's protocol is known). Names of protocols Vigil does not detect skip the rule rather than
+ * match wrongly. */
 int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     static const struct { const char *s; uint8_t id; } names[] = {
         {"http", VG_APP_HTTP}, {"http1", VG_APP_HTTP}, {"dns", VG_APP_DNS},
         {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"ftp", VG_APP_FTP}, {"ftp-data", VG_APP_FTP_DATA},
+        {"smtp", VG_APP_SMTP},
         {"failed", VG_APP_FAILED},
     };
     char *mode = vg_split(val, ',');
@@ -305,13 +308,15 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     bool neg = *v == '!';
     if (neg)
         v = vg_trim(v + 1);
-    uint8_t side = 0;
+    uint8_t side = 0, original = 0;
     if (mode) {
         mode = vg_trim(mode);
         if (!strcmp(mode, "to_server"))
             side = 1;
         else if (!strcmp(mode, "to_client"))
             side = 2;
+        else if (!strcmp(mode, "original"))
+            original = 1;
         else if (strcmp(mode, "final") && strcmp(mode, "original") && strcmp(mode, "either") &&
             strcmp(mode, "exact") && strcmp(mode, "direction"))
             return VG_PC_SYNTAX(pc, "%s: unknown mode '%s'", kw->name, mode);
@@ -324,7 +329,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         if (!*v)
             return VG_PC_SYNTAX(pc, "%s needs a protocol name", kw->name);
         return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol of a protocol not detected",
-                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh, ftp)",
+                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh, ftp, smtp)",
                           kw->name, v);
     }
     vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_PROTO);
@@ -332,6 +337,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     pm->cmp.a = names[i].id;
     pm->bits_mode = neg;
     pm->mask = side;
+    pm->bits = original;
     return 0;
 }
 

@@ -103,6 +103,8 @@ typedef struct worker {
     bool traffic_set;        /* wapp_flow_end left the ending flow's object in traffic */
     vg_buf_t metadata;       /* scratch: the "metadata" object (flow variables) likewise */
     bool metadata_set;
+    uint8_t proto_orig;      /* wapp_flow_end: the ending flow's protocol before an in-band
+                              * upgrade (SMTP STARTTLS), 0 when none */
     const vg_app_ops_t *cur_ops; /* transaction being inspected (alerts log its object) */
     void *cur_tx;
     uint64_t cur_tx_id;

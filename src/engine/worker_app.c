@@ -37,6 +37,7 @@ typedef struct app_flow {
     size_t n_alerted, cap_alerted;
     size_t mem;               /* the state's memuse when last asked, counted in app_memuse */
     bool failed;              /* no parser wants this flow */
+    uint8_t proto_orig;       /* the protocol before an in-band upgrade (handover), else 0 */
     bool dead;                /* the parser gave up (parse error) */
     bool dir_failed[2];
     /* tag:session of an alert: the flow's later packets are logged as EVE "packet" events */
@@ -71,6 +72,8 @@ typedef struct app_flow {
         bool trigger;         /* the parser completed a transaction on this side */
         uint64_t gap;         /* bytes missing just before b.data[0] (after pre, if any), since
                                * the last window inspected: for alert payloads only */
+        uint64_t trigger_at;  /* the parser asked for inspection up to this stream offset
+                               * (end + 1; 0: not asked): ready once the peer acknowledged it */
     } raw[2];
     /* Bare application-protocol rules (VG_RULE_APP_BARE) see the protocol from the packet
      * Suricata in IDS mode would have decided it on: over TCP, the first packet of the other
@@ -630,19 +633,20 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
             in[0].len[b] = (uint32_t)VG_MIN(n, UINT32_MAX);
         }
     }
-    /* The multi-buffer (only tls.certs so far): every instance, up to MULTI_MAX. */
+    /* The protocol's multi-buffer (tls.certs, smtp file.data): every instance, up to
+     * MULTI_MAX. */
     const uint8_t *mb[MULTI_MAX];
     uint32_t mlen[MULTI_MAX];
     if (o->get_buffer_multi) {
         uint32_t k = 0;
         const uint8_t *d;
         size_t n;
-        while (k < MULTI_MAX && o->get_buffer_multi(tx, VG_BUF_TLS_CERTS, k, &d, &n)) {
-            mb[k] = d;
+        while (k < MULTI_MAX && o->get_buffer_multi(tx, o->multi_buf, k, &d, &n)) {
+            mb[k] = d ? d : (const uint8_t *)"";
             mlen[k++] = (uint32_t)VG_MIN(n, UINT32_MAX);
         }
         in[0].n_multi = k;
-        in[0].multi_buf = VG_BUF_TLS_CERTS;
+        in[0].multi_buf = (uint8_t)o->multi_buf;
         in[0].multi = mb;
         in[0].multi_len = mlen;
     }
@@ -661,6 +665,7 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         in[d].pkt = &hdr[d];
         in[d].app_proto = (uint8_t)f->app_proto;
         if (f->app) {
+            in[d].app_proto_orig = ((const app_flow_t *)f->app)->proto_orig;
             in[d].dir_proto[0] = ((const app_flow_t *)f->app)->dir_proto[0];
             in[d].dir_proto[1] = ((const app_flow_t *)f->app)->dir_proto[1];
         }
@@ -716,7 +721,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         in.flow |= VG_DIN_STREAM_ADD;
     if (f)
         set_stream_size(&in, f);
-    in.app_proto = 0;
+    in.app_proto = in.app_proto_orig = 0;
     in.dir_proto[0] = in.dir_proto[1] = VG_APP_UNKNOWN;
     if (f && f->app && ((const app_flow_t *)f->app)->proto_visible)
         in.flow |= VG_DIN_PROTO_PRIOR;
@@ -733,6 +738,7 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         if (a && a->state && a->ops->state_kw)
             in.flow |= state_kw_bits(a->ops, a->state, NULL, f);
         if (a) {
+            in.app_proto_orig = a->proto_orig;
             in.dir_proto[0] = a->dir_proto[0];
             in.dir_proto[1] = a->dir_proto[1];
             if (a->dir_pd_new & (1u << dir))
@@ -868,7 +874,8 @@ static size_t raw_window(const vg_flow_t *f, const app_flow_t *a, int role, bool
         return b->len;
     uint64_t acked = vg_stream_acked(f->tcp, role), off = a->raw[role].off;
     size_t n = acked > off ? (size_t)VG_MIN(acked - off, (uint64_t)b->len) : 0;
-    if (a->raw[role].trigger || vg_stream_closing(f->tcp) || n + pre >= RAW_CHUNK)
+    bool asked = a->raw[role].trigger_at && acked + 1 >= a->raw[role].trigger_at;
+    if (a->raw[role].trigger || asked || vg_stream_closing(f->tcp) || n + pre >= RAW_CHUNK)
         return n;
     *pre_ready = false;
     return 0;
@@ -915,6 +922,8 @@ static void raw_inspect(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_packe
 done:
     if (win || pre)
         a->raw[role].trigger = false;
+    if (a->raw[role].trigger_at && a->raw[role].off + 1 >= a->raw[role].trigger_at)
+        a->raw[role].trigger_at = 0; /* inspected up to where the parser asked */
 out:
     w->show_pre = w->show_win = NULL;
     w->show_pre_len = w->show_win_len = 0;
@@ -1003,6 +1012,54 @@ static bool expectation_for(worker_t *w, vg_flow_t *f, vg_app_expect_t *out)
     return found;
 }
 
+static void log_txs(worker_t *w, vg_flow_t *f, app_flow_t *a, bool flow_end);
+
+/* What each role kept and did not inspect yet: one last inspection without a packet (Suricata's
+ * "stream (flow timeout)" pseudo packet), header fields from the flow. At flow end, and at a
+ * protocol handover (the old protocol's bytes are inspected as that protocol's). */
+static void raw_flush(worker_t *w, vg_flow_t *f, app_flow_t *a)
+{
+    const vg_packet_t *saved = w->cur_pkt;
+    w->cur_pkt = NULL;
+    for (int role = 0; role < 2 && w->detect && f->tcp && f->app == a; role++) {
+        bool pre;
+        if (!raw_window(f, a, role, true, &pre) && !pre)
+            continue;
+        int dir = vg_stream_is_reversed(f->tcp) ? !role : role;
+        vg_packet_t ph;
+        tx_header(f, dir, &ph);
+        ph.ts = f->last;
+        ph.tcp_flags = VG_TCP_ACK; /* as Suricata's pseudo packet */
+        w->pseudo = true;
+        raw_inspect(w, f, a, &ph, dir, role, false, flow_established(f), true);
+        w->pseudo = false;
+    }
+    w->cur_pkt = saved;
+}
+
+/* The parser asked to hand the flow over to protocol id (app.h, handover): it is finished as at
+ * flow end, its transactions are logged, and id's parser takes the bytes that follow. */
+static void handover(worker_t *w, vg_flow_t *f, app_flow_t *a, enum vg_app_proto id)
+{
+    if (a->ops->end)
+        a->ops->end(a->state, &w->actx);
+    log_txs(w, f, a, true);
+    /* The bytes kept so far are the old protocol's: inspected now, while the flow is still
+     * that protocol (Suricata alerts on them as SMTP, at flow end, after a STARTTLS). */
+    raw_flush(w, f, a);
+    if (f->app != a || !a->state)
+        return;
+    a->proto_orig = (uint8_t)f->app_proto;
+    a->ops->state_free(a->state);
+    a->state = NULL;
+    w->app_memuse -= a->mem;
+    a->mem = 0;
+    a->next_log = a->next_req = a->ts_same_from = 0;
+    a->n_alerted = 0;
+    a->pd_done = 0; /* rules on the protocol alone are judged again for the new one */
+    start_parser(w, f, a, id);
+}
+
 static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_t *d, size_t n)
 {
     if (a->dead || !a->state || !n)
@@ -1012,6 +1069,10 @@ static void feed(worker_t *w, vg_flow_t *f, app_flow_t *a, int dir, const uint8_
         a->dead = true;
     mem_refresh(w, a);
     take_expectations(w, f, a);
+    enum vg_app_proto to = a->ops->handover && !a->dead ? a->ops->handover(a->state)
+                                                        : VG_APP_UNKNOWN;
+    if (to != VG_APP_UNKNOWN && to != VG_APP_FAILED && to != f->app_proto)
+        handover(w, f, a, to);
 }
 
 
@@ -1137,6 +1198,18 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
     log_txs(w, f, a, false);
 }
 
+/* vg_app_ctx_t.raw_trigger: the bytes of role dir delivered so far are to be inspected once
+ * acknowledged (raw_window). */
+static void app_raw_trigger(void *user, int dir)
+{
+    worker_t *w = user;
+    vg_flow_t *f = w->cur_flow;
+    if (!f || !f->app || f->proto != 6 || (dir != 0 && dir != 1))
+        return;
+    app_flow_t *a = f->app;
+    a->raw[dir].trigger_at = a->raw[dir].off + a->raw[dir].b.len + 1;
+}
+
 static void cb_data(void *user, int dir, const uint8_t *d, size_t n)
 {
     worker_t *w = user;
@@ -1203,6 +1276,7 @@ void wapp_init(worker_t *w)
         (uint32_t)vg_config_uint(cfg, "app-layer.protocols.http.response-body-limit");
     w->app_memcap = vg_config_uint(cfg, "app-layer.memcap") / nw;
     w->actx.anomaly = app_anomaly;
+    w->actx.raw_trigger = app_raw_trigger;
     w->actx.user = w;
     w->actx.cfg = &w->app_cfg;
     w->app_counters = vg_xcalloc(wapp_stats_table()->n + 1, sizeof(uint64_t));
@@ -1362,6 +1436,7 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
     if (f->tcp)
         vg_stream_flow_end(w->stream, f->tcp, &stream_cb, w);
     app_flow_t *a = f->app;
+    w->proto_orig = a ? a->proto_orig : 0;
     if (a) {
         if (a->state && !a->dead && a->ops->end) {
             w->actx.now = f->last;
@@ -1369,21 +1444,7 @@ void wapp_flow_end(worker_t *w, vg_flow_t *f)
             mem_refresh(w, a);
         }
         log_txs(w, f, a, true);
-        /* What each role kept and did not inspect yet: one last inspection without a packet
-         * (Suricata's "stream (flow timeout)" pseudo packet), header fields from the flow. */
-        for (int role = 0; role < 2 && w->detect && f->tcp && f->app == a; role++) {
-            bool pre;
-            if (!raw_window(f, a, role, true, &pre) && !pre)
-                continue;
-            int dir = vg_stream_is_reversed(f->tcp) ? !role : role;
-            vg_packet_t ph;
-            tx_header(f, dir, &ph);
-            ph.ts = f->last;
-            ph.tcp_flags = VG_TCP_ACK; /* as Suricata's pseudo packet */
-            w->pseudo = true;
-            raw_inspect(w, f, a, &ph, dir, role, false, flow_established(f), true);
-            w->pseudo = false;
-        }
+        raw_flush(w, f, a);
         for (int role = 0; role < 2; role++) {
             w->raw_memuse -= a->raw[role].b.len + a->raw[role].pre.len;
             vg_buf_fini(&a->raw[role].b);
@@ -1477,6 +1538,13 @@ const char *wapp_app_proto_name(const vg_flow_t *f)
     if (f->app_proto == VG_APP_UNKNOWN)
         return NULL;
     return vg_app_proto_name((enum vg_app_proto)f->app_proto);
+}
+
+/* The ending flow's protocol before an in-band upgrade (EVE flow app_proto_orig), or NULL;
+ * valid after wapp_flow_end, until the next one. */
+const char *wapp_app_proto_orig_name(const struct worker *w)
+{
+    return w->proto_orig ? vg_app_proto_name((enum vg_app_proto)w->proto_orig) : NULL;
 }
 
 const char *wapp_tcp_state(const vg_flow_t *f)

@@ -24,6 +24,9 @@ bool wapp_server_first(const struct worker *w, const vg_flow_t *f, const vg_pack
 void wapp_flow_end(struct worker *w, vg_flow_t *f);
 const char *wapp_app_proto_name(const vg_flow_t *f);
 const char *wapp_tcp_state(const vg_flow_t *f);
+/* The ending flow's protocol before an in-band upgrade (SMTP STARTTLS → TLS), or NULL; set by
+ * wapp_flow_end. */
+const char *wapp_app_proto_orig_name(const struct worker *w);
 /* The flow's "traffic" object (flowbits traffic/id/NAME, traffic/label/NAME), JSON in out;
  * false when it has none. wapp_flow_end leaves the ending flow's in w->traffic. */
 bool wapp_traffic(struct worker *w, vg_flow_t *f, vg_buf_t *out);

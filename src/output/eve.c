@@ -242,12 +242,16 @@ static inline void put_hex8(vg_buf_t *b, uint8_t v)
 }
 
 void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
-                 enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state,
-                 const char *traffic, size_t traffic_len, const char *metadata,
-                 size_t metadata_len)
+                 enum vg_flow_end_reason reason, const char *app_proto,
+                 const char *app_proto_orig, const char *tcp_state, const char *traffic,
+                 size_t traffic_len, const char *metadata, size_t metadata_len)
 {
     vg_eve_begin_flow(w, o, "flow", f->start, f, 0, 0, app_proto);
     vg_buf_t *b = w->b;
+    if (app_proto_orig) { /* the protocol before an in-band upgrade, as Suricata */
+        PUT_LIT(b, ",\"app_proto_orig\":");
+        put_str(b, app_proto_orig, strlen(app_proto_orig));
+    }
     if ((f->proto == 1 || f->proto == 58) && (f->dir_seen & 1)) {
         PUT_LIT(b, ",\"icmp_type\":");
         put_u64(b, f->icmp_type[0]);

@@ -46,12 +46,13 @@ void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_t
                          const vg_packet_t *p);
 
 /* The complete EVE "flow" event of a flow that ended. tcp_state may be NULL for non-TCP. */
-/* traffic: the JSON text of the "traffic" object (Suricata's traffic/id/ and traffic/label/
+/* app_proto_orig: the protocol before an in-band upgrade (Suricata's app_proto_orig), or NULL.
+ * traffic: the JSON text of the "traffic" object (Suricata's traffic/id/ and traffic/label/
  * flowbits), or NULL; metadata: that of the "metadata" object (flow variables), or NULL. */
 void vg_eve_flow(vg_jw_t *w, const vg_eve_opts_t *o, const vg_flow_t *f,
-                 enum vg_flow_end_reason reason, const char *app_proto, const char *tcp_state,
-                 const char *traffic, size_t traffic_len, const char *metadata,
-                 size_t metadata_len);
+                 enum vg_flow_end_reason reason, const char *app_proto,
+                 const char *app_proto_orig, const char *tcp_state, const char *traffic,
+                 size_t traffic_len, const char *metadata, size_t metadata_len);
 
 /* A "packet" event: a packet of a flow tagged by an alert's `tag:session` (Suricata's tagged
  * packets), the captured bytes in base64 with the link type. */

@@ -1441,6 +1441,126 @@ FTP_DATA_ALERTS = [(9100621, 50000, 26), (9100622, 20, 42), (9100622, 1025, 41),
                    (9100622, 40062, 22), (9100622, 50000, 21), (9100624, 50000, 26)]
 
 
+def case_smtp_mail():
+    """SMTP on a port of its own (detected from the client's EHLO): the EVE smtp event with
+    Suricata's smtp/email fields, the attachment decoded into a fileinfo event and file.data,
+    stream content of smtp rules, and smtp rules not applying to other flows. Compared with
+    Suricata 7.0.10 on the same traffic: the same sids fire (docs/APP_SMTP.md)."""
+    import base64
+    att = b"MZ\x00\x01payload-in-attachment\x00\xff"
+    enc = base64.encodebytes(att).replace(b"\n", b"\r\n")
+    msg = (b"From: Alice <alice@example.org>\r\nTo: bob@example.com, carol@example.com\r\n"
+           b"Subject: hi\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+           b"--B\r\nContent-Type: text/plain\r\n\r\nbody text\r\n"
+           b"--B\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Disposition: attachment; filename=\"a.bin\"\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + enc + b"--B--\r\n.\r\n")
+    c = P.TcpConv("10.3.3.1", 40100, "10.4.4.4", 2525, ts=1_700_000_000_000_000)
+    c.handshake()
+    for to_server, data in [
+            (False, b"220 mx ESMTP\r\n"), (True, b"EHLO client.example\r\n"),
+            (False, b"250-mx\r\n250 PIPELINING\r\n"),
+            (True, b"MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n"),
+            (False, b"250 ok\r\n250 ok\r\n354 go\r\n"), (True, msg),
+            (False, b"250 queued\r\n"), (True, b"QUIT\r\n"), (False, b"221 bye\r\n")]:
+        c.send(to_server, data)
+    c.close()
+    # the same client bytes on a flow that is not SMTP (no EHLO first)
+    o = P.TcpConv("10.3.3.1", 40101, "10.4.4.4", 2526, ts=1_700_000_001_000_000)
+    o.handshake().send(True, b"HELLO\r\n" + msg).send(False, b"ok\r\n").close()
+    rules = rules_file("smtp.rules",
+                       'alert smtp any any -> any any (msg:"ehlo"; flow:to_server; '
+                       'content:"EHLO client"; sid:9100091;)\n'
+                       'alert smtp any any -> any any (msg:"attachment"; flow:to_server; '
+                       'file.data; content:"payload-in-attachment"; sid:9100092;)\n'
+                       'alert smtp any any -> any any (msg:"encoded is not file.data"; '
+                       'file.data; content:"TVoAAX"; sid:9100093;)\n'
+                       'alert smtp any any -> any any (msg:"text part is not file.data"; '
+                       'file_data; content:"body text"; sid:9100094;)\n'
+                       'alert smtp any any -> any any (msg:"reply"; flow:to_client; '
+                       'content:"250 queued"; sid:9100095;)\n'
+                       'alert tcp any any -> any any (msg:"tcp"; flow:to_server; '
+                       'content:"Subject: hi"; sid:9100096;)\n')
+    d = read_packets("smtp", c.pkts + o.pkts, rules)
+    got = sorted((e["src_port"] if e["src_port"] > 30000 else e["dest_port"],
+                  e["alert"]["signature_id"]) for e in events(d, "alert"))
+    assert got == [(40100, 9100091), (40100, 9100092), (40100, 9100095), (40100, 9100096),
+                   (40101, 9100096)], got
+    tx = [e for e in events(d, "smtp")]
+    assert len(tx) == 2, tx
+    assert tx[0]["dest_port"] == 2525 and tx[0]["tx_id"] == 0, tx[0]
+    assert tx[0]["smtp"] == {"helo": "client.example", "mail_from": "<alice@example.org>",
+                             "rcpt_to": ["<bob@example.com>"]}, tx[0]
+    assert tx[0]["email"] == {"status": "PARSE_DONE", "from": "Alice <alice@example.org>",
+                              "to": ["bob@example.com", "carol@example.com"],
+                              "attachment": ["a.bin"]}, tx[0]
+    assert tx[1]["smtp"] == {"helo": "client.example"} and "email" not in tx[1], tx[1]
+    files = events(d, "fileinfo")
+    assert len(files) == 1, files
+    fi = files[0]["fileinfo"]
+    assert (fi["filename"], fi["size"], fi["state"], fi["gaps"]) == ("a.bin", len(att), "CLOSED",
+                                                                     False), fi
+    assert files[0]["app_proto"] == "smtp" and files[0]["email"]["attachment"] == ["a.bin"]
+    alert = [e for e in events(d, "alert") if e["alert"]["signature_id"] == 9100092][0]
+    assert alert["app_proto"] == "smtp" and alert["smtp"]["helo"] == "client.example", alert
+    assert alert["email"]["attachment"] == ["a.bin"], alert
+    flows = {e["dest_port"]: e for e in events(d, "flow")}
+    assert flows[2525]["app_proto"] == "smtp" and flows[2526].get("app_proto") != "smtp", flows
+
+
+def case_smtp_starttls():
+    """SMTP after an accepted STARTTLS is TLS (Suricata's protocol change): the TLS handshake is
+    parsed (tls event, tls.sni), the flow event says app_proto tls / app_proto_orig smtp, smtp
+    rules match the SMTP part only, and a refused STARTTLS leaves the flow SMTP. Same sids as
+    Suricata 7.0.10 on this traffic."""
+    sni = b"mail.example.com"
+    ext = b"\x00\x00" + (len(sni) + 5).to_bytes(2, "big") + (len(sni) + 3).to_bytes(2, "big") \
+        + b"\x00" + len(sni).to_bytes(2, "big") + sni
+    body = b"\x03\x03" + b"\x11" * 32 + b"\x00" + b"\x00\x02\x00\x2f" + b"\x01\x00" \
+        + len(ext).to_bytes(2, "big") + ext
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    hello = b"\x16\x03\x01" + len(hs).to_bytes(2, "big") + hs
+    c = P.TcpConv("10.3.3.1", 40200, "10.4.4.4", 587, ts=1_700_000_000_000_000).handshake()
+    for to_server, data in [(False, b"220 mx ESMTP\r\n"), (True, b"EHLO client.example\r\n"),
+                            (False, b"250-mx\r\n250 STARTTLS\r\n"), (True, b"STARTTLS\r\n"),
+                            (False, b"220 Ready to start TLS\r\n"), (True, hello)]:
+        c.send(to_server, data)
+    c.close()
+    r = P.TcpConv("10.3.3.1", 40201, "10.4.4.4", 587, ts=1_700_000_001_000_000).handshake()
+    for to_server, data in [(False, b"220 mx ESMTP\r\n"), (True, b"EHLO client.example\r\n"),
+                            (False, b"250 mx\r\n"), (True, b"STARTTLS\r\n"),
+                            (False, b"454 TLS not available\r\n"), (True, b"QUIT\r\n")]:
+        r.send(to_server, data)
+    r.close()
+    rules = rules_file("starttls.rules",
+                       'alert smtp any any -> any any (msg:"ehlo"; flow:to_server; '
+                       'content:"EHLO client"; sid:9100101;)\n'
+                       'alert tls any any -> any any (msg:"sni"; tls.sni; '
+                       'content:"mail.example.com"; sid:9100102;)\n'
+                       'alert smtp any any -> any any (msg:"smtp on tls bytes"; '
+                       'content:"mail.example.com"; sid:9100103;)\n'
+                       # the flow's protocol is tls once handed over (Suricata 7.0.10 agrees)...
+                       'alert tcp any any -> any any (msg:"current"; flow:to_server; '
+                       'app-layer-protocol:smtp; content:"|16 03 01|"; sid:9100104;)\n'
+                       # ...and smtp before (mode original is Suricata 8's: not compared)
+                       'alert tcp any any -> any any (msg:"original"; flow:to_server; '
+                       'app-layer-protocol:smtp,original; content:"|16 03 01|"; sid:9100105;)\n')
+    d = read_packets("starttls", c.pkts + r.pkts, rules)
+    got = sorted((e["src_port"] if e["src_port"] > 30000 else e["dest_port"],
+                  e["alert"]["signature_id"]) for e in events(d, "alert"))
+    assert got == [(40200, 9100101), (40200, 9100102), (40200, 9100105), (40201, 9100101)], got
+    flows = {e["src_port"]: e for e in events(d, "flow")}
+    assert flows[40200]["app_proto"] == "tls" and flows[40200]["app_proto_orig"] == "smtp", flows
+    assert flows[40201]["app_proto"] == "smtp" and "app_proto_orig" not in flows[40201], flows
+    tls = events(d, "tls")
+    assert len(tls) == 1 and tls[0]["tls"]["sni"] == "mail.example.com", tls
+    smtp = [e for e in events(d, "smtp") if e["src_port"] == 40200]
+    assert len(smtp) == 1 and smtp[0]["smtp"] == {"helo": "client.example"}, smtp
+    anomalies = [e["anomaly"]["event"] for e in events(d, "anomaly") if e["src_port"] == 40201
+                 or e["dest_port"] == 40201]
+    assert "TLS_REJECTED" in anomalies, anomalies
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -29,6 +29,7 @@ declare -A files=(
   [app_dns]="$root/src/app/app_dns.c"
   [app_tls]="$(ls "$root"/src/app/app_tls.c "$root"/src/app/tls_*.c)"
   [app_ssh]="$root/src/app/app_ssh.c"
+  [app_smtp]="$root/src/app/app_smtp.c $root/src/app/smtp_mime.c"
   [rules]="$(ls "$root"/src/detect/rule_*.c "$root"/src/detect/classification.c "$root"/src/detect/threshold.c)"
   [config]="$root/src/common/config.c"
   [pcap]="$root/src/capture/capture_file.c"
@@ -41,7 +42,7 @@ declare -A files=(
 )
 mkdir -p "$build/prof"
 printf '%-9s %-24s %-24s %s\n' harness "lines (covered/total)" "branches (covered/total)" "functions"
-for h in ${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_ssh rules config pcap geo ledger bundle report web evscan}; do
+for h in ${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_ssh app_smtp rules config pcap geo ledger bundle report web evscan}; do
     inputs=("$here/corpus/$h" "$here/crashes/$h")
     long="$root/build-fuzz/tests/fuzz/work-long/$h"
     [ "${WITH_LONG:-0}" = 1 ] && [ -d "$long" ] && inputs+=("$long")

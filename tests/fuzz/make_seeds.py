@@ -550,6 +550,37 @@ def gen_ftp():
     seed("app_ftp", "gap", chunks((0, b"USER a\r\n"), (1, None), (1, b"331 x\r\n"), gap=7))
 
 
+def gen_smtp():
+    import base64
+    enc = base64.encodebytes(b"MZ\x00attachment bytes\xff" * 4).replace(b"\n", b"\r\n")
+    mail = (b"From: a@b\r\nTo: c@d, e@f\r\nCc: g@h\r\nSubject: s\r\n"
+            b"Content-Type: multipart/mixed; boundary=\"OUT\"\r\n\r\npre\r\n"
+            b"--OUT\r\nContent-Type: multipart/alternative; boundary=IN\r\n\r\n"
+            b"--IN\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable"
+            b"\r\n\r\ncaf=C3=A9 =\r\nsoft http://A.example/b.exe\r\n--IN--\r\n"
+            b"--OUT\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + enc +
+            b"--OUT\r\nContent-Type: text/plain; name=b.txt\r\n\r\n..stuffed\r\nline\r\n"
+            b"--OUT--\r\nepilogue\r\n.\r\n")
+    hello = [(1, b"220 mx ESMTP\r\n"), (0, b"EHLO client\r\n"),
+             (1, b"250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n")]
+    env = [(0, b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nDATA\r\n"),
+           (1, b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n")]
+    seed("app_smtp", "full", chunks(*hello, *env, (0, mail), (1, b"250 queued\r\n"),
+                                    (0, b"RSET\r\nQUIT\r\n"), (1, b"250 ok\r\n221 bye\r\n")))
+    seed("app_smtp", "bytewise", chunks(*hello, *env, *split_bytes(0, mail, 5),
+                                        (1, b"250 queued\r\n")))
+    seed("app_smtp", "starttls", chunks(*hello, (0, b"STARTTLS\r\n"), (1, b"220 go\r\n"),
+                                        (0, b"\x16\x03\x01\x00\x05hello")))
+    seed("app_smtp", "bdat", chunks(*hello, (0, b"MAIL FROM:<a@b>\r\nBDAT 12\r\nDATA\r\n.\r\nxx"
+                                                 b"BDAT 4 LAST\r\nabcd"),
+                                    (1, b"250 ok\r\n250 ok\r\n250 ok\r\n")))
+    seed("app_smtp", "gap", chunks(*hello, *env, (0, mail[:200]), (0, None), (0, mail[300:]),
+                                   (1, b"250 ok\r\n"), gap=77))
+    seed("app_smtp", "rejected", chunks(*hello, (0, b"DATA\r\n"), (1, b"554 no\r\nbad\r\n"),
+                                        (0, b"NOOP " + b"A" * 700 + b"\r\n")))
+
+
 # ---- rules, config, pcap -------------------------------------------------------------------
 
 OWN_RULES = r"""
@@ -737,6 +768,13 @@ def gen_dicts():
                + [": ", "\n  ", "- ", "yes", "no", "true", "false", "64mb", "1gb", "512kb",
                   "vars", "address-groups", "port-groups", "HOME_NET", "---", "...", "&a", "*a",
                   "<<", "!!str", "{", "}", "[", "]", "%YAML 1.1", "\"", "'"])
+    write_dict("smtp", ["EHLO ", "HELO ", "MAIL FROM:", "RCPT TO:", "DATA\r\n", "BDAT ", " LAST",
+                        "STARTTLS\r\n", "RSET\r\n", "QUIT\r\n", "\r\n.\r\n", "\r\n", "220 ",
+                        "250-", "250 ", "354 ", "554 ", "Content-Type: ", "multipart/mixed",
+                        "; boundary=", "--", "Content-Transfer-Encoding: ", "base64",
+                        "quoted-printable", "Content-Disposition: attachment; filename=",
+                        "; name=", "=\r\n", "=3D", "From: ", "To: ", "Cc: ", "\r\n\t", "http://",
+                        "text/html"])
     write_dict("dns", [b"\xc0\x0c", b"\x00\x01\x00\x01", b"\x00\x1c\x00\x01", b"\x00\x29",
                        b"\x81\x80", b"\x01\x00", b"\x03www", b"\x07example\x03com\x00"])
     write_dict("tls", [b"\x16\x03\x01", b"\x16\x03\x03", b"\x14\x03\x03\x00\x01\x01",
@@ -969,7 +1007,8 @@ def gen_web():
 
 
 def main():
-    for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_ftp, gen_rules,
+    for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_ftp, gen_smtp,
+              gen_rules,
               gen_config, gen_pcap, gen_geo, gen_ledger, gen_web):
         g()
     total = 0

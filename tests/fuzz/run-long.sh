@@ -14,8 +14,8 @@ build="${1:-$here/../../build-fuzz}"
 bin="$build/tests/fuzz"
 secs="${FUZZ_SECONDS:-600}"
 jobs="${FUZZ_JOBS:-$(nproc)}"
-harnesses="${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_ssh rules config pcap geo ledger bundle report web evscan}"
-declare -A dict=([app_http]=http [app_dns]=dns [app_tls]=tls [app_ssh]=ssh [rules]=rules
+harnesses="${FUZZ_HARNESSES:-decode defrag stream app_http app_dns app_tls app_ssh app_smtp rules config pcap geo ledger bundle report web evscan}"
+declare -A dict=([app_http]=http [app_dns]=dns [app_tls]=tls [app_ssh]=ssh [app_smtp]=smtp [rules]=rules
                  [config]=config [pcap]=pcap [geo]=geo [ledger]=ledger [bundle]=bundle [web]=web
                  [evscan]=evscan)
 mkdir -p "$bin/artifacts" "$bin/logs"

@@ -319,16 +319,6 @@ static void file_put(smtp_mime_t *m, const uint8_t *d, size_t n)
     m->kept += k;
 }
 
-static int b64_val(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 /* The quantum collected so far, as padding would end it (2 chars: 1 byte, 3: 2 bytes). */
 static void b64_flush(smtp_mime_t *m)
 {
@@ -361,7 +351,7 @@ static void b64_line(smtp_mime_t *m, const uint8_t *p, size_t n)
             b64_flush(m);
             continue;
         }
-        int v = b64_val(c);
+        int v = vg_base64_value(c);
         if (v < 0) {
             raise_once(m, AN_B64, "MIME_INVALID_BASE64");
             continue;

@@ -56,5 +56,7 @@ size_t vg_addr_format(const vg_addr_t *a, int ip_ver, char *out);
 /* Standard base64 with padding of n bytes into out (4 * ((n + 2) / 3) + 1 bytes); returns the
  * length written, NUL-terminated. */
 size_t vg_base64(const uint8_t *in, size_t n, char *out);
+/* The value of one base64 digit (RFC 4648's alphabet), -1 for any other byte. */
+int vg_base64_value(uint8_t c);
 
 #endif

@@ -479,16 +479,6 @@ static int inspect_isdataat(ictx_t *x, uint32_t i, const vg_isdataat_t *d)
 
 /* ---- base64_decode / base64_data ---- */
 
-static int b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 /* Decodes in[0..n) as Suricata 7's detection does (its "relaxed" mode, checked side by side
  * with 7.0.10): groups of four characters give three bytes, less one per '=' in the group
  * (a '=' counts as a zero digit, and decoding goes on after it); the first character outside
@@ -501,7 +491,7 @@ uint32_t vg_detect_base64_decode(const uint8_t *in, uint32_t n, uint8_t *out)
     uint8_t g[4] = {0, 0, 0, 0};
     bool invalid = false;
     for (uint32_t i = 0; i < n; i++) {
-        int v = b64_value(in[i]);
+        int v = vg_base64_value(in[i]);
         if (v < 0) {
             if (in[i] != '=') {
                 invalid = true;

@@ -69,7 +69,8 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
     if (w->run->log_flow) {
         worker_ev_begin(w);
         vg_eve_flow(&w->jw, &w->run->eve, f, reason, wapp_app_proto_name(f),
-                    wapp_app_proto_orig_name(w), wapp_tcp_state(f), traffic ? (const char *)w->traffic.data : NULL, traffic ? w->traffic.len : 0,
+                    wapp_app_proto_orig_name(w), wapp_tcp_state(f),
+                    traffic ? (const char *)w->traffic.data : NULL, traffic ? w->traffic.len : 0,
                     metadata ? (const char *)w->metadata.data : NULL,
                     metadata ? w->metadata.len : 0);
         worker_ev_end(w);

@@ -165,8 +165,9 @@ static bool read_rss(uint64_t *rss, uint64_t *peak)
     return got == 3;
 }
 
-/* The counters with detect.engines[] / detect.reloads[] (Suricata's place for reloads) inside
- * the "detect" object: the sorted table is written in three parts around the detect.* names. */
+/* The counters with detect.engines[] / detect.reloads[] (Suricata's place for reloads) and
+ * detect.tag_host (the process-wide host tags) inside the "detect" object: the sorted table is
+ * written in three parts around the detect.* names. */
 static void write_counters_with_engines(vg_jw_t *jw, run_t *r, const uint64_t *sum)
 {
     const stats_merge_t *sm = &r->sm;
@@ -183,7 +184,18 @@ static void write_counters_with_engines(vg_jw_t *jw, run_t *r, const uint64_t *s
     vg_jw_key(jw, "detect");
     vg_jw_obj_open(jw);
     vg_stats_write(jw, &mid, sum + a);
-    reload_write_stats(r->opts->reload, jw);
+    if (r->opts->reload)
+        reload_write_stats(r->opts->reload, jw);
+    if (r->host_tags) {
+        uint64_t active, evictions, dropped;
+        host_tags_stats(r->host_tags, &active, &evictions, &dropped);
+        vg_jw_key(jw, "tag_host");
+        vg_jw_obj_open(jw);
+        vg_jw_kv_uint(jw, "active", active);
+        vg_jw_kv_uint(jw, "evictions", evictions);
+        vg_jw_kv_uint(jw, "dropped", dropped);
+        vg_jw_obj_close(jw);
+    }
     vg_jw_obj_close(jw);
     vg_stats_write(jw, &tail, sum + b);
     free(inner);
@@ -224,7 +236,7 @@ static void write_stats(out_ctx_t *o, bool final)
     vg_jw_obj_open(&jw);
     vg_jw_kv_uint(&jw, "uptime", (uint64_t)(now_wall() - o->start_wall));
     vg_jw_kv_bool(&jw, "final", final);
-    if (r->opts->reload)
+    if (r->opts->reload || r->host_tags)
         write_counters_with_engines(&jw, r, sum);
     else
         vg_stats_write(&jw, &r->sm.table, sum);

@@ -33,7 +33,8 @@ struct host_tags {
     host_t *h;
     uint32_t mask;
     atomic_uint active;      /* tags in the table */
-    uint64_t evictions;
+    uint64_t evictions;      /* hosts with tags replaced for want of room */
+    uint64_t dropped;        /* tags not set: their host had TAGS_PER_HOST already */
 };
 
 host_tags_t *host_tags_new(uint32_t max_hosts)
@@ -121,8 +122,10 @@ static void add_tag(host_tags_t *t, const vg_addr_t *a, const vg_rule_t *r, uint
             return;
         }
     }
-    if (e->n == TAGS_PER_HOST)
-        return; /* Suricata keeps a bounded number per host too */
+    if (e->n == TAGS_PER_HOST) {
+        t->dropped++; /* Suricata keeps a bounded number per host too */
+        return;
+    }
     e->tag[e->n++] = (tag_t){r->gid, r->sid, metric, false, count, 0, now};
     atomic_fetch_add(&t->active, 1);
 }
@@ -186,4 +189,11 @@ bool host_tags_packet(host_tags_t *t, const vg_addr_t *src, const vg_addr_t *dst
     return log;
 }
 
-uint64_t host_tags_evictions(const host_tags_t *t) { return t->evictions; }
+void host_tags_stats(host_tags_t *t, uint64_t *active, uint64_t *evictions, uint64_t *dropped)
+{
+    pthread_mutex_lock(&t->mu);
+    *active = atomic_load(&t->active);
+    *evictions = t->evictions;
+    *dropped = t->dropped;
+    pthread_mutex_unlock(&t->mu);
+}

@@ -8,7 +8,8 @@
  *
  * One table for the process (tags follow hosts across flows, hence across workers), behind a
  * mutex; packets look it up only while some tag is active (an atomic count). Fixed size: a host
- * that finds its probe run full replaces the one seen longest ago (counted). With several
+ * that finds its probe run full replaces the one seen longest ago, and a host keeps at most 8
+ * tags (both counted: detect.tag_host in stats events). With several
  * workers, which of a host's packets fall within its count depends on how the workers
  * interleave, as Suricata says of its own threads. */
 #ifndef VG_ENGINE_HOST_TAGS_H
@@ -31,6 +32,7 @@ void host_tags_alert(host_tags_t *t, const vg_rule_t *r, const vg_addr_t *src, c
 /* A packet after detection: true when it is to be logged as tagged. */
 bool host_tags_packet(host_tags_t *t, const vg_addr_t *src, const vg_addr_t *dst, uint32_t len,
                       vg_time_t now);
-uint64_t host_tags_evictions(const host_tags_t *t);
+/* For the stats event (detect.tag_host): tags active, hosts replaced, tags not set. */
+void host_tags_stats(host_tags_t *t, uint64_t *active, uint64_t *evictions, uint64_t *dropped);
 
 #endif

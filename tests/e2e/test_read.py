@@ -1025,6 +1025,8 @@ def case_tag_host():
             assert got == want, (got, want)
         else:
             assert [g for g in got if g[0] == "alert"] == [w for w in want if w[0] == "alert"], got
+        th = events(d, "stats")[-1]["stats"]["detect"]["tag_host"]
+        assert th["evictions"] == 0 and th["dropped"] == 0 and th["active"] <= 2, th
 
 
 def case_ssh_banner_sides():

@@ -524,9 +524,7 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
             return false;
     }
     for (uint32_t i = 0; i < r->n_pm; i++) {
-        if (r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_APP_PROTO ||
-            r->pm[i].type == VG_PM_SSL_VERSION || r->pm[i].type == VG_PM_FTPBOUNCE ||
-            r->pm[i].type == VG_PM_FTPDATA_CMD) {
+        if (vg_pm_is_app_state(r->pm[i].type) || r->pm[i].type == VG_PM_APP_PROTO) {
             vg_packet_t none;
             memset(&none, 0, sizeof(none));
             if (!pm_match(&r->pm[i], p ? p : &none, in))

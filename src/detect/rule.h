@@ -276,6 +276,15 @@ typedef struct vg_pkt_match {
     vg_cmp_t cmp;
 } vg_pkt_match_t;
 
+/* Packet matches judged on the flow's application-layer state rather than the packet's header
+ * (tls.version, ssl_version, ftpbounce, ftpdata_command): evaluated without a packet too, and
+ * they keep an otherwise bare application-protocol rule a transaction rule. */
+static inline bool vg_pm_is_app_state(uint8_t type)
+{
+    return type == VG_PM_TLS_VERSION || type == VG_PM_SSL_VERSION || type == VG_PM_FTPBOUNCE ||
+           type == VG_PM_FTPDATA_CMD;
+}
+
 /* --- flow state keywords ----------------------------------------------------------------- */
 
 enum vg_fb_cmd { VG_FB_SET, VG_FB_UNSET, VG_FB_TOGGLE, VG_FB_ISSET, VG_FB_ISNOTSET };

@@ -421,12 +421,9 @@ static int finalize(vg_pctx_t *pc)
         r->flags &= ~(uint32_t)VG_RULE_PD_ONLY;
     if (r->app_proto != VG_APP_UNKNOWN && r->app_proto < VG_APP_FAILED && r->n_lists == 0 &&
         !(r->flags & (VG_RULE_PD_ONLY | VG_RULE_PD_DIR))) {
-        /* ssl_version / tls.version (per transaction side), ftpbounce and ftpdata_command (the
-         * parser's state) are judged per transaction */
-        bool tx = false;
+        bool tx = false; /* something judged per transaction (vg_pm_is_app_state) */
         for (uint32_t i = 0; i < s->n_pm; i++)
-            tx |= s->pm[i].type == VG_PM_TLS_VERSION || s->pm[i].type == VG_PM_SSL_VERSION ||
-                  s->pm[i].type == VG_PM_FTPBOUNCE || s->pm[i].type == VG_PM_FTPDATA_CMD;
+            tx |= vg_pm_is_app_state(s->pm[i].type);
         if (!tx)
             r->flags |= VG_RULE_APP_BARE;
     }

@@ -148,19 +148,12 @@ static bool host_packet(host_tags_t *t, host_t *e, uint32_t len, vg_time_t now)
     e->last = now;
     for (uint8_t i = 0; i < e->n;) {
         tag_t *g = &e->tag[i];
-        if (g->metric == VG_TAG_PACKETS)
-            g->seen++;
-        else if (g->metric == VG_TAG_BYTES)
-            g->seen += len;
+        bool expired = tag_step(g->metric, g->count, &g->seen, g->first, now, len);
         if (!g->skipped_first) { /* the alerting packet: the alert logs it */
             g->skipped_first = true;
             i++;
             continue;
         }
-        /* seconds as Suricata counts them: whole seconds of the two timestamps */
-        bool expired = g->metric == VG_TAG_SECONDS
-                           ? now / VG_USEC_PER_SEC - g->first / VG_USEC_PER_SEC > g->count
-                           : g->seen > g->count;
         if (expired) {
             e->tag[i] = e->tag[--e->n];
             atomic_fetch_sub(&t->active, 1);

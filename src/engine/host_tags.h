@@ -21,6 +21,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* One packet more for a tag (session or host) of metric counting since first: its packets or
+ * captured bytes added to *seen; true when the tag is over (Suricata's counting: the alerting
+ * packet counts, more than count packets/bytes, or more than count whole seconds). */
+static inline bool tag_step(uint8_t metric, uint32_t count, uint64_t *seen, vg_time_t first,
+                            vg_time_t now, uint32_t caplen)
+{
+    if (metric == VG_TAG_PACKETS)
+        ++*seen;
+    else if (metric == VG_TAG_BYTES)
+        *seen += caplen;
+    return metric == VG_TAG_SECONDS ? now / VG_USEC_PER_SEC - first / VG_USEC_PER_SEC > count
+                                    : *seen > count;
+}
+
 typedef struct host_tags host_tags_t;
 
 host_tags_t *host_tags_new(uint32_t max_hosts);
@@ -30,6 +44,7 @@ void host_tags_free(host_tags_t *t);
 void host_tags_alert(host_tags_t *t, const vg_rule_t *r, const vg_addr_t *src, const vg_addr_t *dst,
                      vg_time_t now);
 /* A packet after detection: true when it is to be logged as tagged. */
+/* len: the packet's captured length (the bytes metric, as Suricata's GET_PKT_LEN) */
 bool host_tags_packet(host_tags_t *t, const vg_addr_t *src, const vg_addr_t *dst, uint32_t len,
                       vg_time_t now);
 /* For the stats event (detect.tag_host): tags active, hosts replaced, tags not set. */

@@ -116,14 +116,7 @@ static void tagged_packet(worker_t *w, vg_flow_t *f, app_flow_t *a, const vg_pac
 {
     if (p->pcap_cnt <= a->tag_from)
         return;
-    if (a->tag_metric == VG_TAG_PACKETS)
-        a->tag_seen++;
-    else if (a->tag_metric == VG_TAG_BYTES)
-        a->tag_seen += p->caplen;
-    bool over = a->tag_metric == VG_TAG_SECONDS
-                    ? p->ts / VG_USEC_PER_SEC - a->tag_first / VG_USEC_PER_SEC > a->tag_count
-                    : a->tag_seen > a->tag_count;
-    if (over) {
+    if (tag_step(a->tag_metric, a->tag_count, &a->tag_seen, a->tag_first, p->ts, p->caplen)) {
         a->tag_metric = VG_TAG_NONE;
         return;
     }
@@ -1417,7 +1410,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
         /* tag:host: after detection, so that the alerting packet is the tag's first (not
          * logged); a packet the flow's own tag logged is not logged twice */
         if (w->run->host_tags && w->run->log_packet &&
-            host_tags_packet(w->run->host_tags, &p->src, &p->dst, p->wirelen, p->ts) &&
+            host_tags_packet(w->run->host_tags, &p->src, &p->dst, p->caplen, p->ts) &&
             !w->pkt_tag_logged) {
             worker_ev_begin(w);
             vg_eve_tagged_packet(&w->jw, &w->run->eve, f, dir, p, wapp_app_proto_name(f));

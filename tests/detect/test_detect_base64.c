@@ -17,55 +17,7 @@
 /* private to src/detect (eval_int.h, which needs PCRE2's width macro) */
 uint32_t vg_detect_base64_decode(const uint8_t *in, uint32_t n, uint8_t *out);
 
-static vg_ruleset_t *rs;
-static vg_detect_thread_t *th;
-
-static int setup(void **st)
-{
-    (void)st;
-    rs = vg_ruleset_new();
-    th = vg_detect_thread_new();
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    vg_detect_thread_free(th);
-    vg_ruleset_free(rs);
-    return 0;
-}
-
-static uint32_t next_sid(void) { return vg_ruleset_count(rs) + vg_ruleset_n_diags(rs) + 1; }
-
-static const vg_rule_t *try_rule(const char *hdr, const char *opts)
-{
-    char txt[2048];
-    snprintf(txt, sizeof(txt), "alert %s any any -> any any (%s sid:%u;)", hdr, opts, next_sid());
-    return vg_ruleset_add_rule(rs, txt, "t", 1);
-}
-
-static const vg_rule_diag_t *last_diag(void)
-{
-    return vg_ruleset_diag(rs, vg_ruleset_n_diags(rs) - 1);
-}
-
-static const vg_rule_t *rule(const char *opts)
-{
-    const vg_rule_t *r = try_rule("tcp", opts);
-    if (!r)
-        fail_msg("rule did not load: %s: %s", opts, last_diag()->detail);
-    return r;
-}
-
-static bool on_buf(const vg_rule_t *r, int b, const char *data)
-{
-    vg_detect_input_t in;
-    memset(&in, 0, sizeof(in));
-    in.buf[b] = (const uint8_t *)data;
-    in.len[b] = (uint32_t)strlen(data);
-    return vg_detect_eval_rule(th, r, &in);
-}
+#include "detect_fixture.h"
 
 static bool P(const char *opts, const char *data)
 {

@@ -14,57 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static vg_ruleset_t *rs;
-static vg_detect_thread_t *th;
-
-static int setup(void **st)
-{
-    (void)st;
-    rs = vg_ruleset_new();
-    th = vg_detect_thread_new();
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    vg_detect_thread_free(th);
-    vg_ruleset_free(rs);
-    return 0;
-}
-
-static const vg_rule_t *rule(const char *opts)
-{
-    char txt[2048];
-    snprintf(txt, sizeof(txt), "alert tcp any any -> any any (%s sid:%u;)", opts,
-             vg_ruleset_count(rs) + vg_ruleset_n_diags(rs) + 1);
-    const vg_rule_t *r = vg_ruleset_add_rule(rs, txt, "t", 1);
-    if (!r)
-        fail_msg("rule did not load: %s: %s", opts,
-                 vg_ruleset_diag(rs, vg_ruleset_n_diags(rs) - 1)->detail);
-    return r;
-}
+#include "detect_fixture.h"
 
 /* payload-only evaluation (no packet header) */
 static bool pay(const char *opts, const char *data, size_t n)
 {
-    const vg_rule_t *r = rule(opts);
-    vg_detect_input_t in;
-    memset(&in, 0, sizeof(in));
-    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)data;
-    in.len[VG_DBUF_PAYLOAD] = (uint32_t)n;
-    return vg_detect_eval_rule(th, r, &in);
+    return on_buf_n(rule(opts), VG_DBUF_PAYLOAD, data, n);
 }
 #define P(opts, s) pay(opts, s, sizeof(s) - 1)
 
 static bool buf(const char *opts, int b, const char *data)
 {
-    const vg_rule_t *r = rule(opts);
-    vg_detect_input_t in;
-    memset(&in, 0, sizeof(in));
-    in.buf[b] = (const uint8_t *)data;
-    in.len[b] = (uint32_t)strlen(data);
-    return vg_detect_eval_rule(th, r, &in);
+    return on_buf(rule(opts), b, data);
 }
 
 static void test_content_basic(void **st)

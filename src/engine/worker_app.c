@@ -1373,14 +1373,15 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     if (ta && ta->tag_metric != VG_TAG_NONE)
         tagged_packet(w, f, ta, p, dir);
     bool was_established = flow_established(f);
+    int role = dir; /* the packet's TCP role (0 client, 1 server), once the stream has seen it */
     if (p->proto == 6) {
         if (!f->tcp)
             f->tcp = vg_stream_session_new(w->stream);
         if (f->tcp) {
             vg_stream_packet(w->stream, f->tcp, p, dir, &stream_cb, w);
+            role = vg_stream_is_reversed(f->tcp) ? !dir : dir;
             app_flow_t *pa = f->app;
             if (pa && pa->state && !pa->dead && pa->ops->packet) {
-                int role = vg_stream_is_reversed(f->tcp) ? !dir : dir;
                 w->actx.now = p->ts;
                 pa->ops->packet(pa->state, role, vg_stream_acked(f->tcp, !role), &w->actx);
                 mem_refresh(w, pa);
@@ -1396,13 +1397,12 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     }
     app_flow_t *va = f->app;
     if (va && !va->proto_visible && va->state && f->tcp && flow_established(f) &&
-        (vg_stream_is_reversed(f->tcp) ? !dir : dir) != va->detect_role)
+        role != va->detect_role)
         va->proto_visible = true;
     if (w->detect) {
         bool est = p->proto == 6 ? was_established : flow_established(f);
         /* TCP on an established session: the raw window of the packet's role, if ready */
         app_flow_t *a = f->app;
-        int role = f->tcp && vg_stream_is_reversed(f->tcp) ? !dir : dir;
         if (a && est && p->proto == 6 && !opaque)
             raw_inspect(w, f, a, p, dir, role, opaque, est, false);
         else

@@ -29,6 +29,13 @@ typedef struct pf_slot {
     const vg_rule_t **rules; /* what the prefilter was built over */
     bool ts_stable;          /* transaction slots: every rule is TXF_TS_STABLE and to_server */
     bool has_pkt_only;       /* some rule is VG_RULE_REQ_PACKET (sees payloads beside a window) */
+    /* Payload slots with VG_RULE_REQ_PACKET rules and others: a prefilter over only the former,
+     * for a payload whose bytes went into the stream (the others see those bytes in a raw-stream
+     * window, so scanning them again with the whole slot's database only finds candidates that
+     * cannot match: Suricata's separate packet and stream pattern matchers). */
+    vg_prefilter_t *pkt_pf;
+    uint32_t n_pkt;
+    uint32_t *pkt_idx;       /* pkt_pf index -> slot index */
 } pf_slot_t;
 
 /* Transaction rules: per position. TXF_TS_STABLE: the rule sees only request buffers that no
@@ -601,6 +608,34 @@ static void build_addr_index(group_t *g, bool ports)
     free(dp);
 }
 
+/* The REQ_PACKET part of payload slot sl (see pf_slot_t), when it is not the whole slot. */
+static void build_pkt_slot(pf_slot_t *sl, const char *cache_dir, const char *what)
+{
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < sl->n; i++)
+        m += (sl->rules[i]->flags & VG_RULE_REQ_PACKET) != 0;
+    if (m == sl->n)
+        return;
+    const vg_rule_t **sub = vg_xcalloc(m, sizeof(*sub));
+    sl->pkt_idx = vg_xcalloc(m, sizeof(uint32_t));
+    for (uint32_t i = 0, k = 0; i < sl->n; i++) {
+        if (!(sl->rules[i]->flags & VG_RULE_REQ_PACKET))
+            continue;
+        sub[k] = sl->rules[i];
+        sl->pkt_idx[k++] = i;
+    }
+    char err[256] = "";
+    sl->pkt_pf = vg_prefilter_build(sub, m, VG_DBUF_PAYLOAD, cache_dir, err, sizeof err);
+    sl->n_pkt = m;
+    free(sub);
+    if (!sl->pkt_pf) { /* the whole slot's prefilter, filtered, still gives the right rules */
+        vg_log(VG_LOG_WARN, "detect: no packet prefilter for %s (%u rules): %s", what, m, err);
+        free(sl->pkt_idx);
+        sl->pkt_idx = NULL;
+        sl->n_pkt = 0;
+    }
+}
+
 /* Fills g->slots from the rules of g (positions 0..n-1). payload: the packet groups. */
 #define PORT_SLOT_MAX 64  /* ports a payload rule may name to get port-keyed prefilters */
 
@@ -629,6 +664,8 @@ static int add_slot(group_t *g, int buf, const uint32_t *pos, uint32_t n, const 
         build_slot(sl, buf, cache_dir, what);
     else
         sl->buf = buf;
+    if (sl->pf && buf == VG_DBUF_PAYLOAD && sl->has_pkt_only)
+        build_pkt_slot(sl, cache_dir, what);
     return (int)g->n_slots++;
 }
 
@@ -1030,6 +1067,8 @@ static void group_free(group_t *g)
 {
     for (uint32_t s = 0; s < g->n_slots; s++) {
         vg_prefilter_free(g->slots[s].pf);
+        vg_prefilter_free(g->slots[s].pkt_pf);
+        free(g->slots[s].pkt_idx);
         free(g->slots[s].rules);
         free(g->slots[s].pos);
     }
@@ -1251,6 +1290,15 @@ static void scan_slot(vg_detect_ctx_t *c, const pf_slot_t *s, const uint8_t *d, 
     if (!s->pf) {
         for (uint32_t i = 0; i < s->n; i++)
             mark_pos(c, n, s->pos[i]);
+        return;
+    }
+    if (c->pkt_only && s->pkt_pf) { /* only the slot's REQ_PACKET rules can be candidates */
+        size_t k = vg_prefilter_scan(s->pkt_pf, c->pfs, d, len, c->scan, s->n_pkt);
+        for (size_t i = 0; i < k; i++) {
+            uint32_t r = s->pkt_idx[c->scan[i]];
+            if (!c->pre || ports_ok(s->rules[r], c->pre))
+                mark_pos(c, n, s->pos[r]);
+        }
         return;
     }
     size_t k = memo ? scan_memo(c, s, d, len)
@@ -1492,10 +1540,12 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
             mark_pos(c, &n, grp->v6[i]);
     }
     /* As Suricata's stream prefilter: with a raw-stream window, the window is scanned, and the
-     * payload only for the rules that inspect it beside a window (VG_RULE_REQ_PACKET); else the
+     * payload only for the rules that inspect it beside a window (VG_RULE_REQ_PACKET); so is the
+     * payload of a packet whose bytes went into the stream without a window ready; else the
      * payload. Another rule whose pattern is only in the payload is then not a candidate: the
      * window that will hold this packet's bytes finds it later. */
     bool win = in->stream && in->stream_len;
+    bool pkt_only = win || (in->flow & VG_DIN_STREAM_ADD);
     int pick[4], n_pick = 0; /* the payload slots that apply to this packet */
     bool ts = in->flow & VG_DIN_TOSERVER, tc = in->flow & VG_DIN_TOCLIENT;
     /* Without data and without literal-less payload rules, no payload slot can add a candidate
@@ -1518,8 +1568,9 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
             scan_slot(c, sl, (const uint8_t *)"", 0, &n, false); /* its "always" rules */
         if (win)
             scan_slot(c, sl, in->stream, in->stream_len, &n, false);
-        if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD] && (!win || sl->has_pkt_only)) {
-            c->pkt_only = win;
+        if (in->buf[VG_DBUF_PAYLOAD] && in->len[VG_DBUF_PAYLOAD] &&
+            (!pkt_only || sl->has_pkt_only)) {
+            c->pkt_only = pkt_only;
             scan_slot(c, sl, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], &n, false);
             c->pkt_only = false;
         }

@@ -153,6 +153,54 @@ static void test_split_prefilters(void **state)
 
 /* Address classes of the direction prefilters: whatever the addresses (home/outside, both
  * ways, IPv6), the engine raises exactly the rules the reference evaluator matches. */
+/* A TCP payload that went into the stream (VG_DIN_STREAM_ADD) is inspected only by the rules
+ * that require the packet (dsize, no_stream, a content anchored by depth/offset); the others see
+ * its bytes in a raw-stream window. The slot's packet database must find exactly those: the
+ * anchored rule and the dsize rule on the payload alone, before a window is ready and beside
+ * one, and the other rules only in the window. */
+static void test_packet_and_stream_prefilters(void **state)
+{
+    (void)state;
+    vg_detect_engine_t *e = engine(
+        "alert tcp any any -> any 80 (msg:\"anchored\"; content:\"GET\"; depth:3; sid:1;)\n"
+        "alert tcp any any -> any 80 (msg:\"stream\"; content:\"evilpath\"; sid:2;)\n"
+        "alert tcp any any -> any 80 (msg:\"dsize\"; dsize:>10; content:\"evil\"; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"any port, stream\"; content:\"evilpath\"; sid:4;)\n"
+        "alert tcp any any -> any any (msg:\"any port, anchored\"; content:\"GET /e\"; depth:6; sid:5;)\n");
+    vg_detect_ctx_t *c = vg_detect_ctx_new(e);
+    vg_packet_t p = tcp_pkt("10.0.0.1", 1234, "10.0.0.2", 80, "GET /evilpath HTTP/1.0");
+    static const char win[] = "POST /x HTTP/1.0\r\n\r\nGET /evilpath HTTP/1.0";
+    for (int mode = 0; mode < 3; mode++) { /* not added; added, no window; added, window */
+        vg_detect_input_t in;
+        memset(&in, 0, sizeof in);
+        in.pkt = &p;
+        in.buf[VG_DBUF_PAYLOAD] = p.payload;
+        in.len[VG_DBUF_PAYLOAD] = p.payload_len;
+        in.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOSERVER |
+                  (mode ? VG_DIN_STREAM_ADD : 0);
+        if (mode == 2) {
+            in.stream = (const uint8_t *)win;
+            in.stream_len = sizeof win - 1;
+            in.flow |= VG_DIN_STREAM;
+        }
+        hits_t h = {0};
+        vg_detect_packet(c, &in, NULL, 0, 1000000, on_alert, &h);
+        uint32_t got = 0;
+        for (int i = 0; i < h.n; i++)
+            got |= 1u << h.sid[i];
+        static const uint32_t want[3] = {
+            1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5, /* every rule on the payload */
+            1u << 1 | 1u << 3 | 1u << 5,                     /* only the packet-bound ones */
+            1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5, /* the others in the window */
+        };
+        if (got != want[mode])
+            fail_msg("mode %d: alerts 0x%x, want 0x%x", mode, got, want[mode]);
+        assert_int_equal(h.n, __builtin_popcount(want[mode]));
+    }
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+}
+
 static void test_address_classes(void **state)
 {
     (void)state;
@@ -903,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_tx_once_and_direction),
         cmocka_unit_test(test_multi_buffer),
         cmocka_unit_test(test_split_prefilters),
+        cmocka_unit_test(test_packet_and_stream_prefilters),
         cmocka_unit_test(test_threshold_limit),
         cmocka_unit_test(test_threshold_bitmap_memuse),
         cmocka_unit_test(test_reload_carry),

@@ -108,6 +108,7 @@
     X(GRE_VERSION1_MALFORMED_SRE_HDR, "gre.version1_malformed_sre_hdr")          \
     X(GRE_VERSION1_HDR_TOO_BIG, "gre.version1_hdr_too_big")                      \
     X(VXLAN_UNKNOWN_PAYLOAD_TYPE, "vxlan.unknown_payload_type")                  \
+    X(GENEVE_UNKNOWN_PAYLOAD_TYPE, "geneve.unknown_payload_type")                \
     X(GENERIC_TOO_MANY_LAYERS, "too_many_layers")
 
 enum vg_decode_event {

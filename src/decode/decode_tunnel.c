@@ -1,4 +1,4 @@
-/* decode_tunnel.c — encapsulations: GRE, VXLAN, IP-in-IP.
+/* decode_tunnel.c — encapsulations: GRE, VXLAN, Geneve, IP-in-IP.
  *
  * The packet keeps a single set of L3/L4 fields: an inner IP header that decodes overwrites the
  * outer one's (addresses, ports, l3/l4, proto) and sets VG_PKT_TUNNELLED. Suricata instead makes a
@@ -13,6 +13,10 @@
  *   payload decoded (decode_eth.c) when the packet carries one.
  * VXLAN (RFC 7348), UDP port 4789: | flags:8 (I=0x08) | reserved:24 | VNI:24 | reserved:8 |
  *   followed by an Ethernet frame.
+ * Geneve (RFC 8926), UDP port 6081:
+ *   | ver:2 optlen:6 | O C rsvd:6 | protocol type:16 | VNI:24 | reserved:8 | options (optlen*4) |
+ *   each option | class:16 | type:8 | rsvd:3 len:5 | data (len*4) |; the payload after the
+ *   options is an Ethernet frame (0x6558) or what its EtherType says.
  * IP-in-IP: IPv4 protocol 4 / IPv6 next header 4 (IPv4 inside), protocol 41 (IPv6 inside)
  *   (RFC 2003, RFC 2473, RFC 4213).
  */
@@ -137,6 +141,43 @@ int vg_dec_vxlan(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     d->in_tunnel = true;
     d->tunnel = VG_TUN_VXLAN;
     return vg_dec_ethernet(d, p, eth, depth + 1);
+}
+
+bool vg_dec_is_geneve(vg_rd_t r)
+{
+    if (!vg_rd_has(&r, 8) || vg_rd_u8(&r, 0) >> 6 != 0)
+        return false;
+    size_t end = 8 + (size_t)(vg_rd_u8(&r, 0) & 0x3F) * 4;
+    if (!vg_rd_has(&r, end))
+        return false;
+    for (size_t off = 8; off < end;) { /* the options must fill their space exactly */
+        if (off + 4 > end)
+            return false;
+        off += 4 + (size_t)(vg_rd_u8(&r, off + 3) & 0x1F) * 4;
+        if (off > end)
+            return false;
+    }
+    return true;
+}
+
+/* r: a Geneve header vg_dec_is_geneve() accepted. */
+int vg_dec_geneve(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
+{
+    if (vg_dec_too_deep(d, p, depth))
+        return VG_DECODE_OK;
+    d->stats[VG_DS_GENEVE]++;
+    uint16_t type = vg_rd_be16(&r, 2);
+    vg_rd_t in = vg_rd_from(&r, 8 + (size_t)(vg_rd_u8(&r, 0) & 0x3F) * 4);
+    if (type != 0x6558 && type != 0x0800 && type != 0x86DD && type != 0x0806 && type != 0x8100 &&
+        type != 0x88A8) {
+        vg_dec_event(d, p, VG_DEV_GENEVE_UNKNOWN_PAYLOAD_TYPE);
+        return VG_DECODE_OK;
+    }
+    d->in_tunnel = true;
+    d->tunnel = VG_TUN_GENEVE;
+    if (type == 0x6558)
+        return vg_dec_ethernet(d, p, in, depth + 1);
+    return vg_dec_ethertype(d, p, type, in, depth + 1, false);
 }
 
 int vg_dec_ipip(vg_decoder_t *d, vg_packet_t *p, int inner_ver, vg_rd_t r, unsigned depth)

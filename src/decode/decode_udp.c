@@ -1,4 +1,5 @@
-/* decode_udp.c — UDP (RFC 768), with VXLAN detection on port 4789.
+/* decode_udp.c — UDP (RFC 768), with VXLAN detection on port 4789 and Geneve on port 6081
+ * (the IANA ports, which Suricata's default configuration also uses).
  *
  *   0                16               31
  *   | source port:16 | dest port:16    |
@@ -10,6 +11,7 @@
 #include "decode/decode_int.h"
 
 #define VXLAN_PORT 4789
+#define GENEVE_PORT 6081
 
 int vg_dec_udp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
 {
@@ -45,5 +47,9 @@ int vg_dec_udp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     /* VXLAN (RFC 7348): 8-byte header whose flags have the I bit (0x08) set. */
     if (p->dp == VXLAN_PORT && vg_rd_has(&pl, 8) && (vg_rd_u8(&pl, 0) & 0x08))
         return vg_dec_vxlan(d, p, pl, depth);
+    /* Geneve (RFC 8926): version 0, its options within the datagram; anything else to that port
+     * is plain UDP, as Suricata decides */
+    if (p->dp == GENEVE_PORT && vg_dec_is_geneve(pl))
+        return vg_dec_geneve(d, p, pl, depth);
     return VG_DECODE_OK;
 }

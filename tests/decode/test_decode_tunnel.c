@@ -206,6 +206,67 @@ static void test_vxlan(void **st)
     vg_decoder_free(d);
 }
 
+/* Geneve header (version 0, protocol type), the options given, then an inner IPv4 packet (behind
+ * an Ethernet header when type is 0x6558), in UDP to dport. */
+static size_t geneve_pkt(uint8_t *b, uint8_t ver_optlen, uint16_t type, const uint8_t *opts,
+                         size_t n_opts, uint16_t dport)
+{
+    uint8_t g[300] = {ver_optlen, 0, (uint8_t)(type >> 8), (uint8_t)type, 0, 0, 0x2A, 0};
+    if (n_opts)
+        memcpy(g + 8, opts, n_opts);
+    size_t o = 8 + n_opts;
+    if (type == 0x6558)
+        o += dt_eth(g + o, 0x0800);
+    o += inner4(g + o);
+    uint8_t udp[400];
+    size_t ul = dt_udp(udp, 40000, dport, g, o);
+    return dt_ipv4(b, 20, "1.1.1.1", "2.2.2.2", 17, 1, 0, udp, ul);
+}
+
+static void test_geneve(void **st)
+{
+    (void)st;
+    vg_decoder_t *d = dt_new(true);
+    uint8_t b[500];
+    vg_packet_t p;
+    /* inner Ethernet, no options */
+    size_t n = geneve_pkt(b, 0x00, 0x6558, NULL, 0, 6081);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    check_inner(&p);
+    assert_int_equal(p.tunnel, VG_TUN_GENEVE);
+    assert_int_equal(dt_stat(d, "decoder.geneve"), 1);
+    assert_int_equal(dt_stat(d, "decoder.udp"), 2);
+    /* inner IPv4 without Ethernet, behind two options (4 + 8 bytes: optlen 3 words) */
+    const uint8_t opts[12] = {0x01, 0x02, 0x80, 0x00, 0x01, 0x03, 0x01, 0x01, 1, 2, 3, 4};
+    n = geneve_pkt(b, 0x03, 0x0800, opts, sizeof opts, 6081);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    check_inner(&p);
+    assert_int_equal(dt_stat(d, "decoder.geneve"), 2);
+    /* options that overrun their space (the second claims 8 bytes of data, 4 are left): UDP */
+    uint8_t bad[12];
+    memcpy(bad, opts, sizeof bad);
+    bad[7] = 0x02;
+    n = geneve_pkt(b, 0x03, 0x0800, bad, sizeof bad, 6081);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(p.flags & VG_PKT_TUNNELLED);
+    assert_int_equal(p.dp, 6081);
+    /* version 1, or another port: plain UDP */
+    n = geneve_pkt(b, 0x40, 0x6558, NULL, 0, 6081);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(p.flags & VG_PKT_TUNNELLED);
+    n = geneve_pkt(b, 0x00, 0x6558, NULL, 0, 6082);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(p.flags & VG_PKT_TUNNELLED);
+    assert_int_equal(dt_stat(d, "decoder.geneve"), 2);
+    /* an unknown protocol type: counted as Geneve, the event, the packet stays UDP */
+    n = geneve_pkt(b, 0x00, 0x88CC, NULL, 0, 6081);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_true(dt_has(&p, "geneve.unknown_payload_type"));
+    assert_false(p.flags & VG_PKT_TUNNELLED);
+    assert_int_equal(p.dp, 6081);
+    vg_decoder_free(d);
+}
+
 static void test_ip_in_ip(void **st)
 {
     (void)st;
@@ -277,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_gre_anomalies),
         cmocka_unit_test(test_gre_ppp),
         cmocka_unit_test(test_vxlan),
+        cmocka_unit_test(test_geneve),
         cmocka_unit_test(test_ip_in_ip),
         cmocka_unit_test(test_too_many_layers),
     };

@@ -190,6 +190,9 @@ enum {
      * mode decides it on the packet that acknowledges the data), over UDP from the packet that
      * decided it */
     VG_DIN_PROTO_PRIOR = 1u << 14,
+    /* the packet's flow direction already had its IP-only inspection: VG_RULE_IP_ONLY rules
+     * are not inspected (Suricata's FLOW_PKT_TO{SERVER,CLIENT}_IPONLY_SET) */
+    VG_DIN_IPONLY_DONE = 1u << 15,
     /* the flow's FTP state says ftpbounce (VG_APP_KW_FTPBOUNCE) for this packet */
     VG_DIN_FTPBOUNCE = 1u << 11,
     /* an ftp-data flow announced by RETR / by STOR (ftpdata_command) */

@@ -1592,6 +1592,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         const vg_rule_t *r = grp->rules[c->cand[i]];
         if ((in->flow & VG_DIN_PSEUDO) && !uses_buf(r, VG_DBUF_PAYLOAD))
             continue;
+        if ((r->flags & VG_RULE_IP_ONLY) && (in->flow & VG_DIN_IPONLY_DONE))
+            continue;
         if (!eval_one(c, r, use))
             continue;
         vg_flowvars_t *nfv = fv_for(c, r, fv, user);
@@ -1609,6 +1611,8 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
                 xbit_actions(c, r, p);
             if (fv && (r->flags & VG_RULE_CAPTURES))
                 vg_detect_apply_captures(c->t, fv);
+            if (r->flags & VG_RULE_IP_ONLY) /* its action applies to the flow, as Suricata's */
+                cb(user, r, dir);
             break;
         }
         if (after_match(c, r, p, fv, now)) {

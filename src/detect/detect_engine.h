@@ -48,7 +48,10 @@ typedef void (*vg_detect_alert_fn)(void *user, const vg_rule_t *r, int dir);
 /* Packet rules over one packet. in->pkt is the packet; in->buf[VG_DBUF_PAYLOAD] its payload;
  * in->stream the in-order stream bytes this packet made available (may be NULL). fv: the flow's
  * variables (NULL without a flow, or while it has none: see vg_detect_ctx_set_fv_make); pass it
- * in in->fv too to spare a copy of in. dir: the packet's direction in its flow. */
+ * in in->fv too to spare a copy of in. dir: the packet's direction in its flow. A matching
+ * `pass` rule ends the packet's inspection; when it is an IP-only rule (VG_RULE_IP_ONLY) it is
+ * handed to cb too, since its action applies to the flow as in Suricata (the caller passes the
+ * flow). VG_RULE_IP_ONLY rules are skipped with VG_DIN_IPONLY_DONE. */
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user);
 

@@ -65,6 +65,11 @@ enum {
      * packet rule that matches every packet of a flow whose protocol is known (see
      * VG_DIN_PROTO_PRIOR) */
     VG_RULE_APP_BARE = 1u << 14,
+    /* Suricata 7's IP-only and "like IP-only" rules: nothing but addresses, ports (any protocol),
+     * flowbits set, xbits, tag and threshold/detection_filter (no content or buffer, no flow,
+     * no packet keyword, no other flowbits, no flowint, no app protocol). Inspected once per
+     * flow direction, on its first packet (VG_DIN_IPONLY_DONE on the later ones). */
+    VG_RULE_IP_ONLY = 1u << 15,
 };
 
 /* flow: keyword bits (vg_rule_t.flow). */

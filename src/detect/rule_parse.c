@@ -365,6 +365,22 @@ static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
     }
 }
 
+/* Suricata 7's SignatureIsIPOnly(), with the port restriction lifted as for its "like IP-only"
+ * rules (which it inspects as seldom): every keyword must be compatible with IP-only inspection
+ * — flowbits only when every one sets, xbits, tag, threshold/detection_filter and the ones
+ * without match semantics. */
+static bool ip_only(const vg_rule_t *r)
+{
+    if (r->app_proto != VG_APP_UNKNOWN || r->n_lists || r->n_pm || r->flow || r->n_flowints ||
+        (r->flags & (VG_RULE_TCP_PKT | VG_RULE_TCP_STREAM | VG_RULE_SAMEIP | VG_RULE_PD_ONLY |
+                     VG_RULE_PD_DIR | VG_RULE_APP_BARE)))
+        return false;
+    for (uint32_t i = 0; i < r->n_flowbits; i++)
+        if (r->flowbits[i].cmd != VG_FB_SET)
+            return false;
+    return true;
+}
+
 static int finalize(vg_pctx_t *pc)
 {
     vg_rule_t *r = pc->r;
@@ -433,6 +449,8 @@ static int finalize(vg_pctx_t *pc)
     r->flowints = vg_arena_dup(&rs->arena, s->fi, s->n_fi * sizeof(*s->fi));
     r->n_xbits = s->n_xb;
     r->xbits = vg_arena_dup(&rs->arena, s->xb, s->n_xb * sizeof(*s->xb));
+    if (ip_only(r))
+        r->flags |= VG_RULE_IP_ONLY;
     r->n_refs = s->n_refs;
     r->refs = vg_arena_dup(&rs->arena, s->refs, s->n_refs * sizeof(*s->refs));
     if (s->meta_len)

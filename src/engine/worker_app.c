@@ -505,10 +505,9 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
 {
     worker_t *w = user;
     vg_flow_t *f = w->cur_flow;
-    if (r->action == VG_ACT_PASS) { /* vg_detect_tx's flow pass: not an alert */
-        app_flow_t *a = f ? f->app : NULL;
-        if (a)
-            a->passed = true;
+    if (r->action == VG_ACT_PASS) { /* a flow pass (transaction or IP-only rule): no alert */
+        if (f)
+            app_of(f)->passed = true;
         return;
     }
     w->counters[W_ALERTS]++;
@@ -722,7 +721,8 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     if (f) {
         in.app_proto = (uint8_t)f->app_proto;
         in.flow |= VG_DIN_HAS_FLOW | (dir ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
-                   (est ? VG_DIN_ESTABLISHED : 0);
+                   (est ? VG_DIN_ESTABLISHED : 0) |
+                   (f->iponly_dirs & (1u << dir) ? VG_DIN_IPONLY_DONE : 0);
         app_flow_t *a = f->app;
         if (a && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
             a->pd_done |= (uint8_t)(1u << dir);
@@ -746,6 +746,8 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     w->det_pay = in.buf[VG_DBUF_PAYLOAD];
     w->det_pay_len = in.len[VG_DBUF_PAYLOAD];
     vg_detect_packet(w->detect, &in, fv, dir, p->ts, on_alert, w);
+    if (f && !w->pseudo) /* a direction's first packet had the IP-only rules (Suricata) */
+        f->iponly_dirs |= (uint8_t)(1u << dir);
     w->det_win = w->det_pay = NULL;
     w->det_win_len = w->det_pay_len = 0;
     in.pkt = NULL; /* no pointer into this packet outlives the call */

@@ -53,6 +53,8 @@ typedef struct vg_flow {
     uint16_t echo_req_digest[2];
     uint16_t echo_mismatch, echo_size_changes, echo_last_size;
 
+    uint8_t iponly_dirs;    /* detection: bit d set once direction d had its IP-only inspection */
+
     /* table internals (these two here for packing; the rest below) */
     uint8_t _tclass;        /* timeout class (list) */
     uint8_t _in_use;

@@ -575,6 +575,7 @@ void vg_flow_swap(vg_flow_table_t *t, vg_flow_t *f)
     SWAP(f->icmp_code[0], f->icmp_code[1]);
     SWAP(f->app_detect_done[0], f->app_detect_done[1]);
     f->dir_seen = (uint8_t)(((f->dir_seen & 1) << 1) | ((f->dir_seen >> 1) & 1));
+    f->iponly_dirs = (uint8_t)(((f->iponly_dirs & 1) << 1) | ((f->iponly_dirs >> 1) & 1));
 }
 
 void vg_flow_set_state(vg_flow_table_t *t, vg_flow_t *f, enum vg_flow_state st)

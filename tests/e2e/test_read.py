@@ -1563,6 +1563,73 @@ def case_smtp_starttls():
     assert "TLS_REJECTED" in anomalies, anomalies
 
 
+IP_ONLY_RULES = "".join(l + "\n" for l in [
+    'alert ip any any -> any any (msg:"ip"; sid:1;)',
+    'alert tcp any any -> any any (msg:"tcp"; sid:2;)',
+    'alert tcp any any -> any 80 (msg:"port 80"; sid:3;)',
+    'alert tcp any any -> any !80 (msg:"not port 80"; sid:4;)',
+    'alert tcp any any <> any any (msg:"both ways"; sid:5;)',
+    'alert udp any any -> any any (msg:"udp"; sid:6;)',
+    'alert ip any any -> any any (msg:"sets"; flowbits:set,seen; sid:7;)',
+    'alert ip any any -> any any (msg:"isset"; flowbits:isset,seen; sid:8;)',
+    'alert ip any any -> any any (msg:"xbits"; xbits:set,x,track ip_src; sid:9;)',
+    'alert ip any any -> any any (msg:"threshold"; threshold:type threshold, track by_src, '
+    'count 2, seconds 600; sid:10;)',
+    'alert tcp any any -> any any (msg:"established"; flow:established; sid:11;)',
+    'alert tcp any any -> any any (msg:"to server"; flow:to_server; sid:12;)',
+    'alert ip any any -> any any (msg:"ttl"; ttl:64; sid:13;)',
+    'alert tcp any any -> any any (msg:"ack"; flags:A; sid:14;)',
+    'alert ip any any -> any any (msg:"flowint"; flowint:cnt,+,1; sid:15;)',
+    'alert ip any any -> any any (msg:"tag"; tag:session,2,packets; sid:16;)',
+])
+
+
+def _ip_only_capture():
+    """Two TCP conversations from one client (to ports 80 and 8080, 9 and 8 packets), a UDP
+    query and answer, and a lone UDP datagram."""
+    pkts = []
+    for i, port in enumerate((80, 8080)):
+        c = P.TcpConv("10.1.1.1", 40000 + i, "10.2.2.2", port, ts=1_700_002_000_000_000 + i * 10**8)
+        c.handshake().send(True, b"hello").send(False, b"world")
+        if port == 80:
+            c.send(True, b"again")
+        pkts += c.close().pkts
+    t = 1_700_002_500_000_000
+    pkts.append((t, P.frame(17, "10.1.1.1", "10.3.3.3", sport=5353, dport=53, payload=b"q")))
+    pkts.append((t + 1000, P.frame(17, "10.3.3.3", "10.1.1.1", sport=53, dport=5353,
+                                   payload=b"a")))
+    pkts.append((t + 2000, P.frame(17, "10.1.1.1", "10.4.4.4", sport=5000, dport=6000,
+                                   payload=b"x")))
+    return pkts
+
+
+SURICATA_IP_ONLY = {1: 7, 2: 4, 3: 1, 4: 3, 5: 4, 6: 3, 7: 7, 8: 20, 9: 7, 10: 3, 11: 11, 12: 11,
+                    13: 20, 14: 4, 15: 20, 16: 7}
+
+
+def case_ip_only():
+    """Rules with nothing but addresses and ports (and flowbits set, xbits, tag, threshold) are
+    Suricata's IP-only and "like IP-only" rules: inspected once per flow direction, on its first
+    packet, so `alert tcp any any -> any any` alerts twice per TCP conversation, not once per
+    packet. Rules with any packet keyword, flow keyword, other flowbits or flowint stay per
+    packet. Expected: Suricata 7.0.10's alerts on this capture (single runmode, side by side),
+    per sid, with and without an IP-only pass rule."""
+    d = read_packets("iponly", _ip_only_capture(), rules_file("iponly.rules", IP_ONLY_RULES),
+                     "-k", "none")
+    got = collections.Counter(e["alert"]["signature_id"] for e in events(d, "alert"))
+    want = SURICATA_IP_ONLY
+    assert dict(got) == want, (sorted(got.items()), sorted(want.items()))
+    # an IP-only pass rule passes the whole flow (both directions), as Suricata applies an
+    # IP-only rule's action to the flow: nothing more of the 8080 conversation alerts
+    rules = rules_file("iponly_pass.rules",
+                       IP_ONLY_RULES + 'pass tcp any any -> any 8080 (msg:"pass"; sid:20;)\n')
+    d = read_packets("iponly_pass", _ip_only_capture(), rules, "-k", "none")
+    got = collections.Counter(e["alert"]["signature_id"] for e in events(d, "alert"))
+    want = {1: 5, 2: 2, 3: 1, 4: 1, 5: 2, 6: 3, 7: 5, 8: 12, 9: 5, 10: 1, 11: 6, 12: 6, 13: 12,
+            14: 2, 15: 12, 16: 5}
+    assert dict(got) == want, (sorted(got.items()), sorted(want.items()))
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -5,6 +5,7 @@
 #include "attrib/attrib_int.h"
 
 #include "app/app.h"
+#include "common/hash.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -307,15 +308,36 @@ static void fill_end(vg_attrib_ctx_t *ctx, vg_attrib_end_t *e, const vg_addr_t *
     vg_attrib_geo(ctx, ip, in->ip_ver, &e->geo);
 }
 
+static uint64_t text_hash(const char *s, uint64_t seed)
+{
+    return s ? vg_hash_bytes(s, strlen(s), seed) : vg_hash_mix64(seed ^ 0x5bd1e995u);
+}
+
+/* The category and exfiltration flag of a rule text, through the context's memo. */
+static void classify(vg_attrib_ctx_t *ctx, const char *msg, const char *classtype,
+                     const char *metadata, enum vg_attrib_cat *cat, bool *exfil)
+{
+    uint64_t h = text_hash(metadata, text_hash(classtype, text_hash(msg, 1)));
+    vg_attrib_cat_memo_t *m = &ctx->cat_memo[h % VG_ATTRIB_CAT_MEMO];
+    if (m->valid && m->h == h && m->msg == msg) {
+        *cat = (enum vg_attrib_cat)m->cat;
+        *exfil = m->exfil;
+        return;
+    }
+    *cat = vg_attrib_category(ctx->a, msg, classtype, metadata);
+    *exfil = vg_attrib_is_exfil(ctx->a, msg, metadata);
+    *m = (vg_attrib_cat_memo_t){.msg = msg, .h = h, .cat = (uint8_t)*cat, .exfil = *exfil,
+                                .valid = true};
+}
+
 void vg_attrib_alert_fields(vg_attrib_ctx_t *ctx, const vg_attrib_input_t *in, const char *msg,
                             const char *classtype, const char *metadata, uint32_t target_flags,
                             vg_attrib_result_t *out)
 {
     const vg_attrib_t *a = ctx->a;
     memset(out, 0, sizeof *out);
-    out->category = vg_attrib_category(a, msg, classtype, metadata);
+    classify(ctx, msg, classtype, metadata, &out->category, &out->exfil);
     out->counted = vg_attrib_cat_counted(out->category);
-    out->exfil = vg_attrib_is_exfil(a, msg, metadata);
     bool src_home = vg_attrib_is_home(a, &in->src, in->ip_ver);
     bool dst_home = vg_attrib_is_home(a, &in->dst, in->ip_ver);
     bool src_att = src_is_attacker(out, msg, classtype, target_flags, src_home, dst_home,

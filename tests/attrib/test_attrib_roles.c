@@ -230,6 +230,28 @@ static void test_input_from_flow(void **st)
     assert_int_equal(in.src_is_client, 1);
 }
 
+/* The category memo (per context) answers for the rule text, not for where it is stored: the
+ * same buffers rewritten with another rule's text (a reloaded rule set reusing memory) are
+ * classified afresh, and repeated alerts of one rule keep their answer. */
+static void test_category_memo(void **st)
+{
+    fx_t *f = *st;
+    vg_attrib_input_t in = input("1.0.0.5", 40000, "10.0.0.1", 80, 6, 1, true);
+    vg_attrib_result_t r;
+    char msg[64], meta[96];
+    for (int round = 0; round < 3; round++) {
+        strcpy(msg, "ET POLICY something");
+        strcpy(meta, "mitre_tactic_name Exfiltration, created_at 2024");
+        vg_attrib_alert_fields(f->c, &in, msg, NULL, meta, 0, &r);
+        assert_true(r.exfil);
+        strcpy(msg, "ET SCAN something");
+        strcpy(meta, "mitre_tactic_name Reconnaissance, created_at 2024");
+        vg_attrib_alert_fields(f->c, &in, msg, NULL, meta, 0, &r);
+        assert_false(r.exfil);
+        assert_int_equal(r.category, VG_CAT_SCAN);
+    }
+}
+
 static void test_categories(void **st)
 {
     fx_t *f = *st;
@@ -331,6 +353,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inbound_exploit_verified),
+        cmocka_unit_test(test_category_memo),
         cmocka_unit_test(test_udp_flood_spoofable),
         cmocka_unit_test(test_syn_and_midstream_spoofable),
         cmocka_unit_test(test_c2_checkin),

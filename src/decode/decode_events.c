@@ -36,6 +36,7 @@ static const char *const stat_names[VG_DS_COUNT] = {
     [VG_DS_VLAN_QINQ] = "decoder.vlan_qinq",
     [VG_DS_VXLAN] = "decoder.vxlan",
     [VG_DS_GENEVE] = "decoder.geneve",
+    [VG_DS_TEREDO] = "decoder.teredo",
     [VG_DS_IPV4_IN_IPV6] = "decoder.ipv4_in_ipv6",
     [VG_DS_IPV6_IN_IPV6] = "decoder.ipv6_in_ipv6",
     [VG_DS_UNKNOWN_ETHERTYPE] = "decoder.unknown_ethertype",

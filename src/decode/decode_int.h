@@ -42,6 +42,7 @@ enum vg_dstat {
     VG_DS_VLAN_QINQ,
     VG_DS_VXLAN,
     VG_DS_GENEVE,
+    VG_DS_TEREDO,
     VG_DS_IPV4_IN_IPV6,
     VG_DS_IPV6_IN_IPV6,
     VG_DS_UNKNOWN_ETHERTYPE,
@@ -126,6 +127,7 @@ int vg_dec_gre(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth);
 int vg_dec_vxlan(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth);
 bool vg_dec_is_geneve(vg_rd_t r);
 int vg_dec_geneve(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth);
+bool vg_dec_teredo(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth);
 /* IP-in-IP: inner_ver 4 or 6 inside an outer IP packet. */
 int vg_dec_ipip(vg_decoder_t *d, vg_packet_t *p, int inner_ver, vg_rd_t r, unsigned depth);
 

@@ -1,4 +1,4 @@
-/* decode_tunnel.c — encapsulations: GRE, VXLAN, Geneve, IP-in-IP.
+/* decode_tunnel.c — encapsulations: GRE, VXLAN, Geneve, Teredo, IP-in-IP.
  *
  * The packet keeps a single set of L3/L4 fields: an inner IP header that decodes overwrites the
  * outer one's (addresses, ports, l3/l4, proto) and sets VG_PKT_TUNNELLED. Suricata instead makes a
@@ -17,6 +17,11 @@
  *   | ver:2 optlen:6 | O C rsvd:6 | protocol type:16 | VNI:24 | reserved:8 | options (optlen*4) |
  *   each option | class:16 | type:8 | rsvd:3 len:5 | data (len*4) |; the payload after the
  *   options is an Ethernet frame (0x6558) or what its EtherType says.
+ * Teredo (RFC 4380), UDP port 3544 either way: [origin indication: 0x0000, port:16,
+ *   address:32] then an IPv6 packet whose payload length fills the datagram exactly. Teredo has
+ *   no magic number, so a datagram is taken for Teredo only when it looks like that (and not
+ *   with hop limit 0, nor a hop-by-hop header with less than 8 bytes behind it); an
+ *   authentication indication (0x0001: qualification, no tunnelled packet) is plain UDP.
  * IP-in-IP: IPv4 protocol 4 / IPv6 next header 4 (IPv4 inside), protocol 41 (IPv6 inside)
  *   (RFC 2003, RFC 2473, RFC 4213).
  */
@@ -178,6 +183,30 @@ int vg_dec_geneve(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     if (type == 0x6558)
         return vg_dec_ethernet(d, p, in, depth + 1);
     return vg_dec_ethertype(d, p, type, in, depth + 1, false);
+}
+
+/* Returns whether r was taken for Teredo (and decoded). */
+bool vg_dec_teredo(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
+{
+    size_t off = 0;
+    if (vg_rd_has(&r, 2) && vg_rd_u8(&r, 0) == 0) {
+        if (vg_rd_u8(&r, 1) != 0)
+            return false;
+        off = 8; /* origin indication */
+    }
+    vg_rd_t in = vg_rd_from(&r, off);
+    if (!vg_rd_has(&in, 40) || vg_rd_u8(&in, 0) >> 4 != 6 || vg_rd_u8(&in, 7) == 0)
+        return false;
+    size_t plen = vg_rd_be16(&in, 4);
+    if ((vg_rd_u8(&in, 6) == 0 && plen < 8) || in.len != 40 + plen)
+        return false;
+    if (vg_dec_too_deep(d, p, depth))
+        return true;
+    d->stats[VG_DS_TEREDO]++;
+    d->in_tunnel = true;
+    d->tunnel = VG_TUN_TEREDO;
+    vg_dec_ipv6(d, p, in, depth + 1);
+    return true;
 }
 
 int vg_dec_ipip(vg_decoder_t *d, vg_packet_t *p, int inner_ver, vg_rd_t r, unsigned depth)

@@ -1,5 +1,6 @@
-/* decode_udp.c — UDP (RFC 768), with VXLAN detection on port 4789 and Geneve on port 6081
- * (the IANA ports, which Suricata's default configuration also uses).
+/* decode_udp.c — UDP (RFC 768), with VXLAN detection on port 4789, Geneve on port 6081 and
+ * Teredo from or to port 3544 (the IANA ports, which Suricata's default configuration also
+ * uses).
  *
  *   0                16               31
  *   | source port:16 | dest port:16    |
@@ -12,6 +13,7 @@
 
 #define VXLAN_PORT 4789
 #define GENEVE_PORT 6081
+#define TEREDO_PORT 3544
 
 int vg_dec_udp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
 {
@@ -51,5 +53,9 @@ int vg_dec_udp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
      * is plain UDP, as Suricata decides */
     if (p->dp == GENEVE_PORT && vg_dec_is_geneve(pl))
         return vg_dec_geneve(d, p, pl, depth);
+    /* Teredo (RFC 4380): an IPv6 packet that fills the datagram, after an optional origin
+     * indication; anything else is plain UDP */
+    if (p->sp == TEREDO_PORT || p->dp == TEREDO_PORT)
+        vg_dec_teredo(d, p, pl, depth);
     return VG_DECODE_OK;
 }

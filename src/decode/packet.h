@@ -19,7 +19,8 @@
 
 /* p->tunnel: what the innermost IP header was decapsulated from (EVE alerts' pkt_src, as
  * Suricata names the pseudo packet it makes for each inner layer) */
-enum { VG_TUN_NONE, VG_TUN_GRE, VG_TUN_VXLAN, VG_TUN_IPV4, VG_TUN_IPV6, VG_TUN_GENEVE };
+enum { VG_TUN_NONE, VG_TUN_GRE, VG_TUN_VXLAN, VG_TUN_IPV4, VG_TUN_IPV6, VG_TUN_GENEVE,
+       VG_TUN_TEREDO };
 
 /* p->flags */
 enum {

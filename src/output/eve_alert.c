@@ -86,6 +86,7 @@ static const char *pkt_src(const vg_eve_alert_t *a)
     case VG_TUN_GRE: return "gre tunnel";
     case VG_TUN_VXLAN: return "vxlan encapsulation";
     case VG_TUN_GENEVE: return "geneve encapsulation";
+    case VG_TUN_TEREDO: return "teredo tunnel";
     case VG_TUN_IPV4: return "ipv4 tunnel";
     case VG_TUN_IPV6: return "ipv6 tunnel";
     default: return "wire/pcap";

@@ -267,6 +267,58 @@ static void test_geneve(void **st)
     vg_decoder_free(d);
 }
 
+/* An inner IPv6 packet after pre[0..npre) (an origin or authentication indication) in UDP
+ * sport -> dport; cut: bytes taken off the end (a length that no longer fills the datagram). */
+static size_t teredo_pkt(uint8_t *b, const uint8_t *pre, size_t npre, uint16_t sport,
+                         uint16_t dport, size_t cut)
+{
+    uint8_t t[300];
+    if (npre)
+        memcpy(t, pre, npre);
+    size_t n = npre + inner6(t + npre) - cut;
+    uint8_t udp[400];
+    size_t ul = dt_udp(udp, sport, dport, t, n);
+    return dt_ipv4(b, 20, "1.1.1.1", "2.2.2.2", 17, 1, 0, udp, ul);
+}
+
+static void test_teredo(void **st)
+{
+    (void)st;
+    vg_decoder_t *d = dt_new(true);
+    uint8_t b[500];
+    vg_packet_t p;
+    /* bare IPv6, to the Teredo port and from it */
+    size_t n = teredo_pkt(b, NULL, 0, 40000, 3544, 0);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    check_inner(&p);
+    assert_int_equal(p.ip_ver, 6);
+    assert_int_equal(p.tunnel, VG_TUN_TEREDO);
+    n = teredo_pkt(b, NULL, 0, 3544, 40000, 0);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    check_inner(&p);
+    /* behind an origin indication */
+    const uint8_t origin[8] = {0, 0, 0x12, 0x34, 1, 2, 3, 4};
+    n = teredo_pkt(b, origin, sizeof origin, 40000, 3544, 0);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    check_inner(&p);
+    assert_int_equal(dt_stat(d, "decoder.teredo"), 3);
+    /* not Teredo: an authentication indication, an IPv6 length that does not fill the
+     * datagram, another port */
+    const uint8_t auth[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+    n = teredo_pkt(b, auth, sizeof auth, 40000, 3544, 0);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(p.flags & VG_PKT_TUNNELLED);
+    assert_int_equal(p.dp, 3544);
+    n = teredo_pkt(b, NULL, 0, 40000, 3544, 1);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(p.flags & VG_PKT_TUNNELLED);
+    n = teredo_pkt(b, NULL, 0, 40000, 3545, 0);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(p.flags & VG_PKT_TUNNELLED);
+    assert_int_equal(dt_stat(d, "decoder.teredo"), 3);
+    vg_decoder_free(d);
+}
+
 static void test_ip_in_ip(void **st)
 {
     (void)st;
@@ -339,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_gre_ppp),
         cmocka_unit_test(test_vxlan),
         cmocka_unit_test(test_geneve),
+        cmocka_unit_test(test_teredo),
         cmocka_unit_test(test_ip_in_ip),
         cmocka_unit_test(test_too_many_layers),
     };

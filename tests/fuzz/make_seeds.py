@@ -84,7 +84,8 @@ def l3_samples():
                             bad_csum=True),
         "frag4": pl.ipv4(C4, S4, 17, b"A" * 16, frag_off=0, more=True),
     }
-    # Tunnels: GRE (v0, key+seq) with IPv4 inside, VXLAN with Ethernet inside, IP-in-IP.
+    # Tunnels: GRE (v0, key+seq) with IPv4 inside, VXLAN and Geneve with Ethernet inside, Teredo
+    # (origin indication, then IPv6), IP-in-IP.
     inner = pl.ip_packet(6, "172.16.0.1", "172.16.0.2", sport=1, dport=80, payload=b"in")
     gre = struct.pack("!HHII", 0x3000, 0x0800, 42, 1) + inner
     out["gre"] = pl.ipv4(C4, S4, 47, gre)
@@ -92,6 +93,12 @@ def l3_samples():
     out["gre_v1"] = pl.ipv4(C4, S4, 47, struct.pack("!HHHHI", 0x3001, 0x880B, 0, 0, 1))
     vx = struct.pack("!II", 0x08000000, 0x00012300) + pl.eth(inner)
     out["vxlan"] = pl.ipv4(C4, S4, 17, pl.l4(17, C4, S4, sport=5000, dport=4789, payload=vx))
+    gen = struct.pack("!BBHI", 1, 0, 0x6558, 0x00012300) + struct.pack("!HBB", 0x0102, 0x80, 0) \
+        + pl.eth(inner)  # Geneve: one empty option, then Ethernet
+    out["geneve"] = pl.ipv4(C4, S4, 17, pl.l4(17, C4, S4, sport=5000, dport=6081, payload=gen))
+    in6 = pl.ip_packet(17, "2001:db8::1", "2001:db8::2", sport=1, dport=2, payload=b"in")
+    out["teredo"] = pl.ipv4(C4, S4, 17, pl.l4(17, C4, S4, sport=5000, dport=3544,
+                                                 payload=bytes([0, 0, 0x12, 0x34, 1, 2, 3, 4]) + in6))
     out["ipip"] = pl.ipv4(C4, S4, 4, inner)
     out["ip6in4"] = pl.ipv4(C4, S4, 41, pl.ip_packet(17, C6, S6, sport=1, dport=2))
     return out

@@ -13,21 +13,35 @@
 static vg_ruleset_t *rs;
 static vg_detect_thread_t *th;
 
+static inline void dfx_open(void)
+{
+    rs = vg_ruleset_new();
+    th = vg_detect_thread_new();
+}
+
+static inline void dfx_close(void)
+{
+    vg_detect_thread_free(th);
+    vg_ruleset_free(rs);
+}
+
+/* A test file with more per-test state defines DFX_OWN_SETUP and its own setup/teardown around
+ * dfx_open()/dfx_close(). */
+#ifndef DFX_OWN_SETUP
 static int setup(void **st)
 {
     (void)st;
-    rs = vg_ruleset_new();
-    th = vg_detect_thread_new();
+    dfx_open();
     return 0;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    vg_detect_thread_free(th);
-    vg_ruleset_free(rs);
+    dfx_close();
     return 0;
 }
+#endif
 
 static inline const vg_rule_diag_t *last_diag(void)
 {

@@ -23,15 +23,15 @@
 
 #define MAXR 1024
 
-static vg_ruleset_t *rs;
-static vg_detect_thread_t *th;
+#define DFX_OWN_SETUP
+#include "detect_fixture.h"
+
 static vg_prefilter_scratch_t *sc;
 
 static int setup(void **st)
 {
     (void)st;
-    rs = vg_ruleset_new();
-    th = vg_detect_thread_new();
+    dfx_open();
     sc = vg_prefilter_scratch_new();
     return 0;
 }
@@ -40,21 +40,15 @@ static int teardown(void **st)
 {
     (void)st;
     vg_prefilter_scratch_free(sc);
-    vg_detect_thread_free(th);
-    vg_ruleset_free(rs);
+    dfx_close();
     return 0;
 }
 
 /* Adds "alert <proto> any any -> any any (opts sid:N;)"; returns its index in rs. */
 static uint32_t add_proto(const char *proto, const char *opts)
 {
-    char txt[2048];
-    snprintf(txt, sizeof(txt), "alert %s any any -> any any (%s sid:%u;)", proto, opts,
-             vg_ruleset_count(rs) + vg_ruleset_n_diags(rs) + 1);
-    const vg_rule_t *r = vg_ruleset_add_rule(rs, txt, "t", 1);
-    if (!r)
-        fail_msg("rule did not load: %s: %s", opts,
-                 vg_ruleset_diag(rs, vg_ruleset_n_diags(rs) - 1)->detail);
+    if (!try_rule(proto, opts))
+        fail_msg("rule did not load: %s: %s", opts, last_diag()->detail);
     return vg_ruleset_count(rs) - 1;
 }
 #define ADD(opts) add_proto("tcp", opts)

@@ -1506,6 +1506,16 @@ static bool uses_buf(const vg_rule_t *r, unsigned buf)
     return false;
 }
 
+/* Whether a matching packet rule's pass applies to the whole flow, as Suricata 7 decides
+ * (FlowApplySignatureActions): an IP-only or like-IP-only rule, a protocol-detection-only rule,
+ * a rule on an application protocol, or a match in the raw-stream window. Otherwise only the
+ * packet is passed. */
+static bool pass_flow(const vg_detect_ctx_t *c, const vg_rule_t *r)
+{
+    return (r->flags & (VG_RULE_IP_ONLY | VG_RULE_PD_ONLY | VG_RULE_PD_DIR | VG_RULE_APP_BARE)) ||
+           r->app_proto != VG_APP_UNKNOWN || vg_detect_thread_stream_match(c->t);
+}
+
 void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowvars_t *fv, int dir,
                       vg_time_t now, vg_detect_alert_fn cb, void *user)
 {
@@ -1611,7 +1621,7 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
                 xbit_actions(c, r, p);
             if (fv && (r->flags & VG_RULE_CAPTURES))
                 vg_detect_apply_captures(c->t, fv);
-            if (r->flags & VG_RULE_IP_ONLY) /* its action applies to the flow, as Suricata's */
+            if (pass_flow(c, r)) /* the action applies to the flow: the caller passes it */
                 cb(user, r, dir);
             break;
         }

@@ -457,11 +457,22 @@ static void test_pass_stops(void **state)
     hits_t h = {0};
     vg_packet_t p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, "attack");
     run_pkt(c, &p, NULL, &h);
-    assert_int_equal(h.n, 0);
+    /* no alert; the pass (an IP-only rule: its action applies to the flow) is handed over */
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.sid[0], 1);
     vg_packet_t q = tcp_pkt("10.0.0.9", 1, "10.0.0.2", 2, "attack");
     run_pkt(c, &q, NULL, &h);
-    assert_int_equal(h.n, 1);
-    assert_int_equal(h.sid[0], 2);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.sid[1], 2);
+    vg_detect_ctx_free(c);
+    vg_detect_engine_free(e);
+    /* a packet rule's pass (no window, no application protocol) stays the packet's own */
+    e = engine("pass tcp 10.0.0.1 any -> any any (msg:\"trusted\"; dsize:>0; sid:1;)\n"
+               "alert tcp any any -> any any (msg:\"x\"; content:\"attack\"; sid:2;)\n");
+    c = vg_detect_ctx_new(e);
+    h.n = 0;
+    run_pkt(c, &p, NULL, &h);
+    assert_int_equal(h.n, 0);
     vg_detect_ctx_free(c);
     vg_detect_engine_free(e);
 }

@@ -1630,6 +1630,24 @@ def case_ip_only():
     assert dict(got) == want, (sorted(got.items()), sorted(want.items()))
 
 
+def case_pass_scope():
+    """Which pass rules pass the whole flow, as Suricata 7 decides: a match in the raw-stream
+    window (or an IP-only, protocol-only or application-protocol rule) passes the flow, a plain
+    packet match passes only its packet. On the ip_only capture: the port-80 conversation stops
+    alerting once the window holding "hello" was inspected (packet 9's ACK alerts no more); on
+    port 8080 only the data packets the dsize rule matched are passed. Expected: Suricata 7.0.10's
+    (sid, packet) list on this capture, side by side."""
+    rules = rules_file("pscope.rules", "".join(l + "\n" for l in [
+        'pass tcp any any -> any 80 (msg:"stream pass"; content:"hello"; sid:30;)',
+        'pass tcp any any -> any 8080 (msg:"packet pass"; flow:to_server; dsize:>0; sid:31;)',
+        'alert tcp any any -> any any (msg:"ack"; flags:A; sid:2;)',
+        'alert tcp any any -> any any (msg:"psh"; flags:AP; sid:3;)']))
+    d = read_packets("pscope", _ip_only_capture(), rules, "-k", "none")
+    got = sorted((e["alert"]["signature_id"], e.get("pcap_cnt")) for e in events(d, "alert"))
+    want = [(2, 3), (2, 12), (2, 17), (3, 4), (3, 5), (3, 6), (3, 14)]
+    assert got == want, got
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

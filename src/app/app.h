@@ -35,6 +35,8 @@ enum vg_app_proto {
     VG_APP_FTP,
     VG_APP_FTP_DATA,   /* a data connection an FTP control connection announced */
     VG_APP_SMTP,
+    VG_APP_SMB,        /* recognised only (app_smb.c): no transactions */
+    VG_APP_DCERPC,     /* recognised only (app_dcerpc.c): no transactions */
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };

@@ -14,6 +14,8 @@ extern const vg_app_ops_t vg_app_ssh_ops;
 extern const vg_app_ops_t vg_app_ftp_ops;
 extern const vg_app_ops_t vg_app_ftpdata_ops;
 extern const vg_app_ops_t vg_app_smtp_ops;
+extern const vg_app_ops_t vg_app_smb_ops;
+extern const vg_app_ops_t vg_app_dcerpc_ops;
 
 static const vg_app_ops_t *const protocols[] = {
     &vg_app_http_ops,
@@ -22,6 +24,8 @@ static const vg_app_ops_t *const protocols[] = {
     &vg_app_ftp_ops,
     &vg_app_ftpdata_ops,
     &vg_app_smtp_ops,
+    &vg_app_smb_ops,
+    &vg_app_dcerpc_ops,
     &vg_app_dns_ops,
 };
 

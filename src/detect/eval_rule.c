@@ -293,7 +293,8 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
             ap = in->app_proto_orig;
         if (ap == VG_APP_UNKNOWN)
             return false;
-        return (ap == m->cmp.a) != (m->bits_mode != 0);
+        bool same = ap == m->cmp.a || (m->cmp.a == VG_APP_DCERPC && ap == VG_APP_SMB);
+        return same != (m->bits_mode != 0);
     }
     default:
         return false;
@@ -509,7 +510,10 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
         vg_detect_caps_reset(t);
     t->stream_match = false;
     const vg_packet_t *p = in->pkt;
-    if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto)
+    /* a dcerpc rule also applies to SMB flows (DCE/RPC over named pipes), as Suricata's
+     * AppProtoEquals(); so does app-layer-protocol:dcerpc (VG_PM_APP_PROTO) */
+    if (r->app_proto != VG_APP_UNKNOWN && in->app_proto != r->app_proto &&
+        !(r->app_proto == VG_APP_DCERPC && in->app_proto == VG_APP_SMB))
         return false;
     if ((r->flags & VG_RULE_APP_BARE) && !(in->flow & VG_DIN_PROTO_PRIOR))
         return false;

@@ -495,13 +495,36 @@ static void test_app_layer_protocol(void **st)
     in.flow = VG_DIN_DIR_PROTO_DONE;
     in.dir_proto[1] = VG_APP_HTTP;
     assert_false(vg_detect_eval_rule(th, pd, &in));
+    /* dcerpc (recognised only) also matches SMB flows, as Suricata's AppProtoEquals: the
+     * keyword and the rule protocol */
+    const vg_rule_t *dk = vg_ruleset_add_rule(rs, "alert tcp any any -> any any "
+                                                  "(app-layer-protocol:dcerpc; sid:990;)", "t", 1);
+    const vg_rule_t *dr = vg_ruleset_add_rule(rs, "alert dcerpc any any -> any any "
+                                                  "(content:\"abc\"; sid:991;)", "t", 1);
+    const vg_rule_t *sr = vg_ruleset_add_rule(rs, "alert smb any any -> any any "
+                                                  "(content:\"abc\"; sid:992;)", "t", 1);
+    assert_non_null(dk);
+    assert_non_null(dr);
+    assert_non_null(sr);
+    memset(&in, 0, sizeof in);
+    in.buf[VG_DBUF_PAYLOAD] = (const uint8_t *)"xabcx";
+    in.len[VG_DBUF_PAYLOAD] = 5;
+    in.flow = VG_DIN_PROTO_DONE; /* the packet the flow's protocol was decided on */
+    const enum vg_app_proto flows[] = {VG_APP_SMB, VG_APP_DCERPC, VG_APP_HTTP};
+    const bool want[3][3] = {{true, true, true}, {true, true, false}, {false, false, false}};
+    for (int f = 0; f < 3; f++) {
+        in.app_proto = (uint8_t)flows[f];
+        assert_int_equal(vg_detect_eval_rule(th, dk, &in), want[f][0]);
+        assert_int_equal(vg_detect_eval_rule(th, dr, &in), want[f][1]);
+        assert_int_equal(vg_detect_eval_rule(th, sr, &in), want[f][2]);
+    }
     /* protocols Vigil does not detect, unknown modes and an empty name skip the rule */
-    size_t d0 = assert_rejected("alert tcp any any -> any any (app-layer-protocol:!smb; sid:993;)",
+    size_t d0 = assert_rejected("alert tcp any any -> any any (app-layer-protocol:!krb5; sid:993;)",
                                 "alert tcp any any -> any any (app-layer-protocol:,to_server; "
                                 "sid:994;)",
                                 "alert tcp any any -> any any (app-layer-protocol:http,sideways; "
                                 "sid:995;)");
-    assert_non_null(strstr(vg_ruleset_diag(rs, d0)->detail, "smb"));
+    assert_non_null(strstr(vg_ruleset_diag(rs, d0)->detail, "krb5"));
 }
 
 /* ssl_version: the inspected direction's side; listed versions match, and with negated ones

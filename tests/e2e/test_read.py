@@ -1648,6 +1648,53 @@ def case_pass_scope():
     assert got == want, got
 
 
+def _smb_dcerpc_capture():
+    """An SMB2 conversation on port 445 (negotiate, then a CREATE of a file under
+    Windows\\System32, each answered) and a DCE/RPC bind on port 135, answered."""
+    def nbss(b):
+        return struct.pack("!I", len(b)) + b
+    hdr = b"\xfeSMB" + b"\x40\x00" + b"\x00\x00" + b"\x00" * 4  # id, size, credits, status
+    neg = hdr + b"\x00\x00" + b"\x00" * 50 + b"\x24\x00\x02\x00" + b"\x00" * 32
+    resp = hdr + b"\x00\x00" + b"\x00" * 50 + b"\x41\x00" + b"\x00" * 40
+    create = hdr + b"\x05\x00" + b"\x00" * 50 + "Windows\\System32\\evil.exe".encode("utf-16-le")
+    c = P.TcpConv("10.1.1.1", 40000, "10.2.2.2", 445, ts=1_700_003_000_000_000)
+    c.handshake().send(True, nbss(neg)).send(False, nbss(resp)).send(True, nbss(create))
+    c.send(False, nbss(resp)).close()
+    d = P.TcpConv("10.1.1.1", 40001, "10.2.2.2", 135, ts=1_700_003_100_000_000)
+    d.handshake().send(True, bytes([5, 0, 11, 3, 0x10, 0, 0, 0, 0x48, 0, 0, 0, 1, 0, 0, 0]) +
+                       b"\x00" * 56)
+    d.send(False, bytes([5, 0, 12, 3, 0x10, 0, 0, 0, 0x44, 0, 0, 0, 1, 0, 0, 0]) + b"\x00" * 52)
+    return c.pkts + d.close().pkts
+
+
+def case_smb_dcerpc_recognised():
+    """SMB and DCE/RPC are recognised (no parser): `alert smb` / `alert dcerpc` payload rules (ET
+    Open's 36 smb rules are of this kind: this is sid 2027267's content) and app-layer-protocol
+    apply, a dcerpc rule and app-layer-protocol:dcerpc also to SMB flows, as Suricata's
+    AppProtoEquals. Expected: Suricata 7.0.10's alerts on this capture (side by side) — the same
+    packets for the payload rules; the app-layer-protocol rules alert as often, on the packet
+    where Vigil decides the protocol, before Suricata's IDS mode does (its detection waits for
+    the peer's ACK: docs/RULES.md), so only their counts are compared."""
+    rules = rules_file("smbrec.rules", "".join(l + "\n" for l in [
+        'alert smb any any -> $HOME_NET any (msg:"smb system32"; flow:established,to_server; '
+        'content:"|05 00|"; offset:16; depth:2; content:"|00|W|00|i|00|n|00|d|00|o|00|w|00|s|00 5c '
+        '00|S|00|y|00|s|00|t|00|e|00|m|00|3|00|2|00|"; fast_pattern; sid:1;)',
+        'alert dcerpc any any -> any any (msg:"dcerpc bind"; content:"|05 00 0b|"; sid:2;)',
+        'alert dcerpc any any -> any any (msg:"dcerpc rule on smb"; content:"|fe|SMB"; sid:3;)',
+        'alert tcp any any -> any any (msg:"smb"; app-layer-protocol:smb; flow:to_server; sid:4;)',
+        'alert tcp any any -> any any (msg:"dcerpc"; app-layer-protocol:dcerpc; flow:to_client; '
+        'sid:5;)',
+        'alert smb any any -> any any (msg:"smb rule, dcerpc flow"; content:"|05 00 0b|"; sid:6;)']))
+    d = read_packets("smbrec", _smb_dcerpc_capture(), rules, "-k", "none",
+                     "--var", "HOME_NET=10.2.2.0/24")
+    got = sorted((e["alert"]["signature_id"], e.get("pcap_cnt")) for e in events(d, "alert"))
+    assert [g for g in got if g[0] <= 3] == [(1, 6), (2, 16), (3, 8), (3, 9)], got
+    counts = collections.Counter(g[0] for g in got)
+    assert counts == {1: 1, 2: 1, 3: 2, 4: 1, 5: 2}, got
+    protos = sorted((e["dest_port"], e.get("app_proto")) for e in events(d, "flow"))
+    assert protos == [(135, "dcerpc"), (445, "smb")], protos
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -1,0 +1,91 @@
+/* test_app_recognised.c — protocols Vigil recognises without parsing them (app_smb.c,
+ * app_dcerpc.c): what their first bytes must look like, through vg_app_detect() as the worker
+ * calls it, and that they make no transactions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "app/app.h"
+
+#include <string.h>
+
+#define C VG_DIR_TOSERVER
+
+static enum vg_app_proto det(uint16_t dp, const void *d, size_t n)
+{
+    return vg_app_detect(true, 40000, dp, d, n, C);
+}
+
+static void test_smb(void **st)
+{
+    (void)st;
+    /* NBSS session message, then SMB2 negotiate ("\xfeSMB"), SMB1 ("\xffSMB"), on any port */
+    static const uint8_t smb2[] = {0, 0, 0, 0x44, 0xfe, 'S', 'M', 'B', 0x40, 0};
+    static const uint8_t smb1[] = {0, 0, 0, 0x2f, 0xff, 'S', 'M', 'B', 0x72, 0};
+    assert_int_equal(det(445, smb2, sizeof smb2), VG_APP_SMB);
+    assert_int_equal(det(8445, smb1, sizeof smb1), VG_APP_SMB);
+    /* too short to tell: undecided; not SMB after the NBSS header: another protocol or failed */
+    assert_int_equal(det(445, smb2, 6), VG_APP_UNKNOWN);
+    static const uint8_t notsmb[] = {0, 0, 0, 0x44, 0xfe, 'S', 'M', 'X', 0x40, 0};
+    assert_int_not_equal(det(445, notsmb, sizeof notsmb), VG_APP_SMB);
+    /* a NetBIOS session request (port 139) first: the next record decides */
+    uint8_t req[4 + 68 + 10];
+    memset(req, 0x20, sizeof req);
+    req[0] = 0x81, req[1] = 0, req[2] = 0, req[3] = 68;
+    memcpy(req + 72, smb1, sizeof smb1);
+    assert_int_equal(det(139, req, sizeof req), VG_APP_SMB);
+    assert_int_equal(det(139, req, 72), VG_APP_UNKNOWN); /* the session request alone */
+    req[72 + 5] = 'X';
+    assert_int_not_equal(det(139, req, sizeof req), VG_APP_SMB);
+    /* reserved NBSS flag bits set: not NetBIOS */
+    uint8_t bad[sizeof smb2];
+    memcpy(bad, smb2, sizeof bad);
+    bad[1] = 0x02;
+    assert_int_not_equal(det(445, bad, sizeof bad), VG_APP_SMB);
+}
+
+static void test_dcerpc(void **st)
+{
+    (void)st;
+    /* bind: version 5.0, type 11, little-endian ASCII IEEE data representation */
+    static const uint8_t bind[16] = {5, 0, 11, 3, 0x10, 0, 0, 0, 0x48, 0, 0, 0, 1, 0, 0, 0};
+    assert_int_equal(det(135, bind, sizeof bind), VG_APP_DCERPC);
+    assert_int_equal(det(49667, bind, sizeof bind), VG_APP_DCERPC);
+    assert_int_equal(det(135, bind, 10), VG_APP_UNKNOWN);
+    uint8_t v4[16];
+    memcpy(v4, bind, sizeof v4);
+    v4[1] = 1; /* minor version 1: Suricata's probe takes 5.0 only */
+    assert_int_not_equal(det(135, v4, sizeof v4), VG_APP_DCERPC);
+    memcpy(v4, bind, sizeof v4);
+    v4[4] = 0x20; /* an unknown integer/character format */
+    assert_int_not_equal(det(135, v4, sizeof v4), VG_APP_DCERPC);
+}
+
+static void test_no_transactions(void **st)
+{
+    (void)st;
+    const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC};
+    for (size_t i = 0; i < 2; i++) {
+        const vg_app_ops_t *o = vg_app_ops(ids[i]);
+        assert_non_null(o);
+        assert_null(o->tx_count);
+        assert_null(o->log_tx);
+        void *s = o->state_new(true);
+        assert_int_equal(o->parse(s, C, (const uint8_t *)"anything", 8, NULL), VG_APP_PARSE_OK);
+        o->state_free(s);
+    }
+    assert_string_equal(vg_app_proto_name(VG_APP_SMB), "smb");
+    assert_string_equal(vg_app_proto_name(VG_APP_DCERPC), "dcerpc");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smb),
+        cmocka_unit_test(test_dcerpc),
+        cmocka_unit_test(test_no_transactions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

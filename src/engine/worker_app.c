@@ -56,6 +56,7 @@ typedef struct app_flow {
     uint8_t dir_proto[2];
     uint8_t dir_pd_new;       /* bit dir: this direction's protocol was decided by the data of
                                * the packet being processed (VG_DIN_DIR_PROTO_DONE) */
+    uint8_t data_roles;       /* bit role: the stream delivered data of that TCP role */
     uint16_t probe_len[2];
     int8_t first_dir;         /* the direction whose bytes came first (-1: none yet): its kept
                                * bytes are replayed first (FTP: the server's greeting) */
@@ -690,6 +691,17 @@ static bool payload_encrypted(const vg_flow_t *f)
            a->ops->payload_encrypted(a->state);
 }
 
+/* Whether direction dir's data has been seen as Suricata's IDS mode sees it: some of it
+ * acknowledged by the peer (TCP with a tracked session; anything else at once). */
+static bool pd_seen(const vg_flow_t *f, int dir)
+{
+    if (!f->tcp || !vg_stream_is_tracked(f->tcp))
+        return true;
+    int role = vg_stream_is_reversed(f->tcp) ? !dir : dir;
+    const app_flow_t *a = f->app;
+    return a && (a->data_roles & (1u << role)) && vg_stream_acked(f->tcp, role) > 0;
+}
+
 /* est: the flow counts as established for this packet. For TCP that is the state the packet
  * found, before the stream stage processed it (Suricata sets FLOW_PKT_ESTABLISHED before stream
  * processing): the ACK that completes the handshake is not yet "established". */
@@ -724,7 +736,11 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
                    (est ? VG_DIN_ESTABLISHED : 0) |
                    (f->iponly_dirs & (1u << dir) ? VG_DIN_IPONLY_DONE : 0);
         app_flow_t *a = f->app;
-        if (a && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
+        /* Suricata's IDS mode parses (and detects the protocol of) a direction's bytes once the
+         * peer acknowledged them: rules on the protocol alone see it decided for a TCP direction
+         * from that direction's first packet after an ACK of its data; over UDP at once. */
+        bool seen = pd_seen(f, dir);
+        if (a && seen && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
             a->pd_done |= (uint8_t)(1u << dir);
             in.flow |= VG_DIN_PROTO_DONE;
         }
@@ -734,9 +750,10 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
             in.app_proto_orig = a->proto_orig;
             in.dir_proto[0] = a->dir_proto[0];
             in.dir_proto[1] = a->dir_proto[1];
-            if (a->dir_pd_new & (1u << dir))
+            if (seen && (a->dir_pd_new & (1u << dir))) { /* the other side's waits for its packet */
                 in.flow |= VG_DIN_DIR_PROTO_DONE;
-            a->dir_pd_new &= (uint8_t)~(1u << dir); /* the other side's waits for its packet */
+                a->dir_pd_new &= (uint8_t)~(1u << dir);
+            }
         }
         fv = flowvars_of(w, f);
     }
@@ -1211,6 +1228,8 @@ static void cb_data(void *user, int dir, const uint8_t *d, size_t n)
     /* dir is the TCP role here: kept for that role's raw-stream inspection, up to where the
      * flow's data turns encrypted (as Suricata stops raw reassembly there; what was kept before
      * is still inspected at flow end) */
+    if (n)
+        app_of(w->cur_flow)->data_roles |= (uint8_t)(1u << (dir & 1));
     if (w->detect && !payload_encrypted(w->cur_flow))
         raw_add(w, app_of(w->cur_flow), dir, d, n);
     on_data(w, w->cur_flow, dir, d, n);

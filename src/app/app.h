@@ -37,6 +37,7 @@ enum vg_app_proto {
     VG_APP_SMTP,
     VG_APP_SMB,        /* recognised only (app_smb.c): no transactions */
     VG_APP_DCERPC,     /* recognised only (app_dcerpc.c): no transactions */
+    VG_APP_KRB5,       /* recognised only (app_krb5.c): no transactions */
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };

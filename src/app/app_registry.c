@@ -16,6 +16,7 @@ extern const vg_app_ops_t vg_app_ftpdata_ops;
 extern const vg_app_ops_t vg_app_smtp_ops;
 extern const vg_app_ops_t vg_app_smb_ops;
 extern const vg_app_ops_t vg_app_dcerpc_ops;
+extern const vg_app_ops_t vg_app_krb5_ops;
 
 static const vg_app_ops_t *const protocols[] = {
     &vg_app_http_ops,
@@ -26,6 +27,7 @@ static const vg_app_ops_t *const protocols[] = {
     &vg_app_smtp_ops,
     &vg_app_smb_ops,
     &vg_app_dcerpc_ops,
+    &vg_app_krb5_ops,
     &vg_app_dns_ops,
 };
 

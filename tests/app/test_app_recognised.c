@@ -1,6 +1,6 @@
 /* test_app_recognised.c — protocols Vigil recognises without parsing them (app_smb.c,
- * app_dcerpc.c): what their first bytes must look like, through vg_app_detect() as the worker
- * calls it, and that they make no transactions. */
+ * app_dcerpc.c, app_krb5.c): what their first bytes must look like, through vg_app_detect() as
+ * the worker calls it, and that they make no transactions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,11 +63,35 @@ static void test_dcerpc(void **st)
     assert_int_not_equal(det(135, v4, sizeof v4), VG_APP_DCERPC);
 }
 
+static void test_krb5(void **st)
+{
+    (void)st;
+    /* AS-REQ: [APPLICATION 10] { SEQUENCE { [1] { INTEGER 5 } ... } } */
+    static const uint8_t asreq[] = {0x6a, 0x81, 0x20, 0x30, 0x81, 0x1d, 0xa1, 0x03, 0x02, 0x01,
+                                    0x05, 0xa2, 0x03, 0x02, 0x01, 0x0a};
+    assert_int_equal(vg_app_detect(false, 40000, 88, asreq, sizeof asreq, C), VG_APP_KRB5);
+    /* only on port 88 (as Suricata's detection ports) */
+    assert_int_not_equal(vg_app_detect(false, 40000, 89, asreq, sizeof asreq, C), VG_APP_KRB5);
+    /* over TCP after the 4-byte record length */
+    uint8_t tcp[4 + sizeof asreq] = {0, 0, 0, 0x23};
+    memcpy(tcp + 4, asreq, sizeof asreq);
+    assert_int_equal(det(88, tcp, sizeof tcp), VG_APP_KRB5);
+    assert_int_equal(det(88, tcp, 6), VG_APP_UNKNOWN);
+    /* version 4, or a universal-class element: not Kerberos 5 */
+    uint8_t v4[sizeof asreq];
+    memcpy(v4, asreq, sizeof v4);
+    v4[10] = 4;
+    assert_int_not_equal(vg_app_detect(false, 40000, 88, v4, sizeof v4, C), VG_APP_KRB5);
+    memcpy(v4, asreq, sizeof v4);
+    v4[0] = 0x30;
+    assert_int_not_equal(vg_app_detect(false, 40000, 88, v4, sizeof v4, C), VG_APP_KRB5);
+}
+
 static void test_no_transactions(void **st)
 {
     (void)st;
-    const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC};
-    for (size_t i = 0; i < 2; i++) {
+    const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC, VG_APP_KRB5};
+    for (size_t i = 0; i < 3; i++) {
         const vg_app_ops_t *o = vg_app_ops(ids[i]);
         assert_non_null(o);
         assert_null(o->tx_count);
@@ -85,6 +109,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smb),
         cmocka_unit_test(test_dcerpc),
+        cmocka_unit_test(test_krb5),
         cmocka_unit_test(test_no_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

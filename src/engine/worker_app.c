@@ -133,7 +133,8 @@ static bool flow_passed(const vg_flow_t *f)
     return a && a->passed;
 }
 
-enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_MEMUSE, A_MEMCAP, A_RAW_MEMUSE,
+enum { A_FLOW = 0, A_TX = VG_APP_MAX, A_FAILED = 2 * VG_APP_MAX, A_FAILED_UDP, A_MEMUSE, A_MEMCAP,
+       A_RAW_MEMUSE,
        A_RAW_DROPPED, A_N };
 static const char *a_names[A_N];
 static const char *a_sorted[A_N];
@@ -160,6 +161,7 @@ const vg_stats_table_t *wapp_stats_table(void)
         a_names[A_TX + id] = storage[A_TX + id];
     }
     a_names[A_FAILED] = "app_layer.flow.failed_tcp";
+    a_names[A_FAILED_UDP] = "app_layer.flow.failed_udp";
     a_names[A_MEMUSE] = "app_layer.memuse";          /* gauge */
     a_names[A_MEMCAP] = "app_layer.memcap_exceeded"; /* flows left unparsed */
     a_names[A_RAW_MEMUSE] = "detect.raw_stream.memuse";       /* gauge: bytes kept */
@@ -1170,15 +1172,16 @@ static void on_data(worker_t *w, vg_flow_t *f, int dir, const uint8_t *d, size_t
         a->dir_failed[dir] = true;
         if (tcp)
             set_dir_proto(a, dir, VG_APP_FAILED);
-        if (a->dir_failed[0] && a->dir_failed[1]) {
+        if (tcp && a->dir_failed[0] && a->dir_failed[1]) {
             a->failed = true;
             f->app_proto = VG_APP_FAILED;
             count(w, A_FAILED);
         }
-        if (!tcp)
-            a->dir_failed[dir] = false; /* UDP: each datagram is probed on its own */
-        if (!tcp)
-            a->probe_len[dir] = 0;
+        if (!tcp) { /* UDP: the first datagram decides, as Suricata's detection */
+            a->failed = true;
+            f->app_proto = VG_APP_FAILED;
+            count(w, A_FAILED_UDP);
+        }
         return;
     }
     start_parser(w, f, a, id);

@@ -164,11 +164,21 @@ typedef struct vg_app_file {
 
 const char *vg_app_file_state_name(enum vg_app_file_state st);
 
+/* For protocols recognised but not parsed (app_smb.c, app_dcerpc.c, app_krb5.c): a one-byte
+ * state (the worker takes a non-NULL state as "the parser runs") and a parse that accepts
+ * everything and makes nothing. */
+void *vg_app_nostate_new(bool over_tcp);
+void vg_app_nostate_free(void *state);
+
 /* Result of feeding bytes to a parser. */
 enum vg_app_parse_result {
     VG_APP_PARSE_OK = 0,
     VG_APP_PARSE_ERROR = -1, /* the stream is not this protocol any more; stop parsing the flow */
 };
+
+/* The parse of a recognised-only protocol (see vg_app_nostate_new). */
+enum vg_app_parse_result vg_app_parse_nothing(void *state, int dir, const uint8_t *data,
+                                              size_t len, vg_app_ctx_t *ctx);
 
 typedef struct vg_app_ops {
     const char *name;          /* EVE app_proto name: "http", "dns", "tls", "ssh", "smtp" */

@@ -13,7 +13,6 @@
  */
 #include "app/app.h"
 
-#include <stdlib.h>
 
 static int dcerpc_probe(const uint8_t *d, size_t n, int dir)
 {
@@ -27,21 +26,6 @@ static int dcerpc_probe(const uint8_t *d, size_t n, int dir)
     return (d[4] & 0xEE) == 0 && d[5] <= 3;
 }
 
-static void *dcerpc_state_new(bool over_tcp)
-{
-    (void)over_tcp;
-    return vg_xcalloc(1, 1);
-}
-
-static void dcerpc_state_free(void *state) { free(state); }
-
-static enum vg_app_parse_result dcerpc_parse(void *state, int dir, const uint8_t *data,
-                                             size_t len, vg_app_ctx_t *ctx)
-{
-    (void)state, (void)dir, (void)data, (void)len, (void)ctx;
-    return VG_APP_PARSE_OK;
-}
-
 static const uint16_t dcerpc_ports[] = {135, 0};
 
 const vg_app_ops_t vg_app_dcerpc_ops = {
@@ -50,7 +34,7 @@ const vg_app_ops_t vg_app_dcerpc_ops = {
     .over_tcp = true,
     .ports = dcerpc_ports,
     .probe = dcerpc_probe,
-    .state_new = dcerpc_state_new,
-    .state_free = dcerpc_state_free,
-    .parse = dcerpc_parse,
+    .state_new = vg_app_nostate_new,
+    .state_free = vg_app_nostate_free,
+    .parse = vg_app_parse_nothing,
 };

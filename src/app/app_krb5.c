@@ -11,7 +11,6 @@
  */
 #include "app/app.h"
 
-#include <stdlib.h>
 
 /* Length of the DER header (identifier and length octets) at d, 0 when malformed or short;
  * *cls_tag receives the identifier octet. Only the low-tag-number form is accepted (Kerberos
@@ -77,21 +76,6 @@ static int krb5_probe(const uint8_t *d, size_t n, int dir)
     return krb5_probe_tcp(d, n, dir);
 }
 
-static void *krb5_state_new(bool over_tcp)
-{
-    (void)over_tcp;
-    return vg_xcalloc(1, 1);
-}
-
-static void krb5_state_free(void *state) { free(state); }
-
-static enum vg_app_parse_result krb5_parse(void *state, int dir, const uint8_t *data, size_t len,
-                                           vg_app_ctx_t *ctx)
-{
-    (void)state, (void)dir, (void)data, (void)len, (void)ctx;
-    return VG_APP_PARSE_OK;
-}
-
 static const uint16_t krb5_ports[] = {88, 0};
 
 const vg_app_ops_t vg_app_krb5_ops = {
@@ -102,7 +86,7 @@ const vg_app_ops_t vg_app_krb5_ops = {
     .ports = krb5_ports,
     .needs_port = true,
     .probe = krb5_probe,
-    .state_new = krb5_state_new,
-    .state_free = krb5_state_free,
-    .parse = krb5_parse,
+    .state_new = vg_app_nostate_new,
+    .state_free = vg_app_nostate_free,
+    .parse = vg_app_parse_nothing,
 };

@@ -5,6 +5,7 @@
  */
 #include "app/app.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 extern const vg_app_ops_t vg_app_http_ops;
@@ -36,6 +37,21 @@ void vg_app_config_defaults(vg_app_config_t *cfg)
     cfg->http_request_body_limit = 100 * 1024;
     cfg->http_response_body_limit = 100 * 1024;
     cfg->max_tx_per_flow = 512;
+}
+
+void *vg_app_nostate_new(bool over_tcp)
+{
+    (void)over_tcp;
+    return vg_xcalloc(1, 1);
+}
+
+void vg_app_nostate_free(void *state) { free(state); }
+
+enum vg_app_parse_result vg_app_parse_nothing(void *state, int dir, const uint8_t *data,
+                                              size_t len, vg_app_ctx_t *ctx)
+{
+    (void)state, (void)dir, (void)data, (void)len, (void)ctx;
+    return VG_APP_PARSE_OK;
 }
 
 const char *vg_app_file_state_name(enum vg_app_file_state st)

@@ -13,7 +13,6 @@
  */
 #include "app/app.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* 1: an NBSS header of a known type at d; 0: not one. *len: the record's payload length. */
@@ -50,21 +49,6 @@ static int smb_probe(const uint8_t *d, size_t n, int dir)
     return len < 256 ? -1 : 0;
 }
 
-static void *smb_state_new(bool over_tcp)
-{
-    (void)over_tcp;
-    return vg_xcalloc(1, 1);
-}
-
-static void smb_state_free(void *state) { free(state); }
-
-static enum vg_app_parse_result smb_parse(void *state, int dir, const uint8_t *data, size_t len,
-                                          vg_app_ctx_t *ctx)
-{
-    (void)state, (void)dir, (void)data, (void)len, (void)ctx;
-    return VG_APP_PARSE_OK;
-}
-
 static const uint16_t smb_ports[] = {139, 445, 0};
 
 const vg_app_ops_t vg_app_smb_ops = {
@@ -73,7 +57,7 @@ const vg_app_ops_t vg_app_smb_ops = {
     .over_tcp = true,
     .ports = smb_ports,
     .probe = smb_probe,
-    .state_new = smb_state_new,
-    .state_free = smb_state_free,
-    .parse = smb_parse,
+    .state_new = vg_app_nostate_new,
+    .state_free = vg_app_nostate_free,
+    .parse = vg_app_parse_nothing,
 };

@@ -741,7 +741,9 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
         /* Suricata's IDS mode parses (and detects the protocol of) a direction's bytes once the
          * peer acknowledged them: rules on the protocol alone see it decided for a TCP direction
          * from that direction's first packet after an ACK of its data; over UDP at once. */
-        bool seen = pd_seen(f, dir);
+        bool pd_wait = a && ((f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) ||
+                             (a->dir_pd_new & (1u << dir)));
+        bool seen = pd_wait && pd_seen(f, dir); /* asked only while something waits for it */
         if (a && seen && f->app_proto != VG_APP_UNKNOWN && !(a->pd_done & (1u << dir))) {
             a->pd_done |= (uint8_t)(1u << dir);
             in.flow |= VG_DIN_PROTO_DONE;

@@ -10,7 +10,7 @@ be wrong). It is a gate that every alert carries Vigil's attribution (category, 
 ends, and a country — "??" when unknown — for the external end): exit 1 otherwise. Exit 77 when
 the corpus is absent.
 
-usage: et_parity.py --vigil PATH [--corpus DIR] [--report FILE]
+usage: et_parity.py --vigil PATH [--corpus DIR] [--report FILE] [--reference TSV]
 """
 import argparse
 import collections
@@ -30,8 +30,10 @@ def main():
     ap.add_argument("--vigil", required=True)
     ap.add_argument("--corpus", default=os.path.join(here, "..", "..", "..", "shared", "corpus"))
     ap.add_argument("--report")
+    ap.add_argument("--reference", help="an alert TSV in the same format instead of the shipped "
+                    "one, e.g. made by suricata_et_reference.py with the Suricata on this machine")
     a = ap.parse_args()
-    tsv = os.path.join(a.corpus, "expected", "suricata7-et-open-alerts.tsv")
+    tsv = a.reference or os.path.join(a.corpus, "expected", "suricata7-et-open-alerts.tsv")
     rules = sorted(glob.glob(os.path.join(a.corpus, "rules", "et-open-2024", "*.rules")))
     if not os.path.exists(tsv) or not rules:
         print("corpus absent: skipped")

@@ -270,7 +270,19 @@ typedef struct vg_app_ops {
      * last one. flow_end says the flow is over (a file still open is then closed or truncated
      * the way Suricata closes it). Borrowed like get_buffer. May be NULL (no files). */
     bool (*tx_file)(void *tx, size_t i, bool flow_end, vg_app_file_t *out);
+    /* Optional: the anomalies (app-layer events) raised while this transaction was parsed, one
+     * bit per index of `events` (Suricata's per-transaction decoder events, which the
+     * app-layer-event keyword inspects). */
+    uint64_t (*tx_events)(const void *tx);
+    /* The event names tx_events' bits stand for, as Suricata spells them in EVE (upper case);
+     * at most 64. NULL when the protocol keeps no events per transaction. */
+    const char *const *events;
+    uint8_t n_events;
 } vg_app_ops_t;
+
+/* The index of event `name` (compared without regard to case) in o->events, -1 when o keeps no
+ * such event per transaction. */
+int vg_app_event_id(const vg_app_ops_t *o, const char *name);
 
 /* DNS: the record type of a request transaction's first question; 0 for a response or none
  * (the behavioural DNS-tunnel detector counts TXT/NULL queries). */

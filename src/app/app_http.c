@@ -8,6 +8,7 @@
  */
 #include "app/http_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +22,48 @@ static vg_app_config_t config_of(const vg_app_ctx_t *ctx)
     return c;
 }
 
-void vg_http_anomaly(vg_app_ctx_t *ctx, const char *event)
+/* Every anomaly the HTTP parser raises, by Suricata's name; a transaction's events are bits of
+ * this table (app-layer-event:http.<name>). */
+static const char *const http_events[] = {
+    "GZIP_DECOMPRESSION_FAILED", "COMPRESSION_BOMB",
+    "REQUEST_FIELD_MISSING_COLON", "RESPONSE_FIELD_MISSING_COLON",
+    "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN",
+    "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST",
+    "RESPONSE_ABNORMAL_TRANSFER_ENCODING", "RESPONSE_CHUNKED_OLD_PROTO",
+    "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST", "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE",
+    "DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST", "DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE",
+    "100_CONTINUE_ALREADY_SEEN", "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST",
+    "REQUEST_HEADER_INVALID", "RESPONSE_HEADER_INVALID",
+    "MISSING_HOST_HEADER", "HOST_HEADER_AMBIGUOUS",
+    "INVALID_REQUEST_FIELD_FOLDING", "INVALID_RESPONSE_FIELD_FOLDING",
+    "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG",
+    "REQUEST_LINE_INVALID", "REQUEST_LINE_INCOMPLETE", "REQUEST_LINE_LEADING_WHITESPACE",
+    "REQUEST_URI_HOST_INVALID", "REQUEST_HEADER_HOST_INVALID",
+    "URI_DELIM_NON_COMPLIANT", "METHOD_DELIM_NON_COMPLIANT",
+    "RESPONSE_INVALID_PROTOCOL", "RESPONSE_INVALID_STATUS",
+    "REQUEST_TOO_MANY_HEADERS", "RESPONSE_TOO_MANY_HEADERS",
+};
+_Static_assert(sizeof http_events / sizeof http_events[0] <= 64, "events are bits of a uint64");
+
+void vg_http_anomaly(vg_app_ctx_t *ctx, uint64_t *ev, const char *event)
 {
+    if (ev) {
+        size_t i = 0;
+        while (i < VG_ARRAY_LEN(http_events) && strcmp(http_events[i], event) != 0)
+            i++;
+        assert(i < VG_ARRAY_LEN(http_events) && "an HTTP anomaly missing from http_events");
+        if (i < VG_ARRAY_LEN(http_events))
+            *ev |= 1ull << i;
+    }
     if (ctx && ctx->anomaly)
         ctx->anomaly(ctx->user, VG_APP_HTTP, event);
+}
+
+static uint64_t http_tx_events(const void *txp)
+{
+    const vg_http_tx_t *tx = txp;
+    return tx->events | tx->req.events | tx->req.body.events | tx->res.events |
+           tx->res.body.events;
 }
 
 /* ---- probe -------------------------------------------------------------------------------- */
@@ -446,4 +485,7 @@ const vg_app_ops_t vg_app_http_ops = {
     .state_memuse = http_state_memuse,
     .get_buffer = http_get_buffer,
     .tx_file = vg_http_tx_file,
+    .tx_events = http_tx_events,
+    .events = http_events,
+    .n_events = (uint8_t)VG_ARRAY_LEN(http_events),
 };

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 extern const vg_app_ops_t vg_app_http_ops;
 extern const vg_app_ops_t vg_app_dns_ops;
@@ -79,6 +80,14 @@ const vg_app_ops_t *vg_app_ops_by_name(const char *name)
         if (strcmp(protocols[i]->name, name) == 0)
             return protocols[i];
     return NULL;
+}
+
+int vg_app_event_id(const vg_app_ops_t *o, const char *name)
+{
+    for (int i = 0; o && o->events && i < o->n_events; i++)
+        if (strcasecmp(o->events[i], name) == 0)
+            return i;
+    return -1;
 }
 
 const char *vg_app_proto_name(enum vg_app_proto id)

@@ -241,7 +241,7 @@ static size_t gzip_skip_header(vg_http_zlayer_t *l, const uint8_t *p, size_t n)
 static void report_failure(vg_http_body_t *b, vg_app_ctx_t *ctx)
 {
     if (!b->failed_reported)
-        vg_http_anomaly(ctx, "GZIP_DECOMPRESSION_FAILED");
+        vg_http_anomaly(ctx, &b->events, "GZIP_DECOMPRESSION_FAILED");
     b->failed_reported = true;
 }
 
@@ -256,7 +256,7 @@ static void check_capped(vg_http_body_t *b, vg_app_ctx_t *ctx)
     if (!in)
         in = 1;
     if (b->entity_len / in >= VG_HTTP_BOMB_RATIO)
-        vg_http_anomaly(ctx, "COMPRESSION_BOMB");
+        vg_http_anomaly(ctx, &b->events, "COMPRESSION_BOMB");
     for (unsigned k = 0; k < b->n_layers; k++)
         layer_end(&b->layer[k]);
 }

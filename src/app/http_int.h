@@ -77,6 +77,7 @@ typedef struct vg_http_body {
     bool capped;            /* decoding stopped for good at the limit */
     bool truncated;         /* some bytes were not kept because of the limit (or a gap) */
     bool gaps;              /* bytes of the body were lost in the stream */
+    uint64_t events;        /* anomalies raised decoding it (bits of vg_http_events) */
     vg_http_zlayer_t layer[VG_HTTP_MAX_LAYERS];
 } vg_http_body_t;
 
@@ -95,6 +96,7 @@ typedef struct vg_http_msg {
     int32_t empty_next;     /* 1 + header whose empty value the next line may give (responses) */
     bool cl_last;           /* the last header line was a Content-Length: a fold continues it */
     uint64_t cl;
+    uint64_t events;        /* anomalies raised reading its headers (bits of vg_http_events) */
 } vg_http_msg_t;
 
 typedef struct vg_http_tx {
@@ -125,6 +127,8 @@ typedef struct vg_http_tx {
     vg_buf_t cache[VG_BUF_MAX];
     bool cached[VG_BUF_MAX];
     bool released;          /* caller released it while a parser still fills it */
+    uint64_t events;        /* anomalies of the request/status line and the pairing; with
+                             * those of req, res and their bodies: the tx's app-layer events */
 } vg_http_tx_t;
 
 /* Per-direction parser states. */
@@ -178,7 +182,9 @@ void vg_http_dir_fini(vg_http_dir_t *d);
 /* --- app_http.c (transaction queue) --- */
 vg_http_tx_t *vg_http_tx_new(vg_http_state_t *s, vg_app_ctx_t *ctx);
 vg_http_tx_t *vg_http_tx_for_response(vg_http_state_t *s);
-void vg_http_anomaly(vg_app_ctx_t *ctx, const char *event);
+/* Raise an HTTP anomaly: an EVE anomaly event through ctx, and the event's bit in *ev (the
+ * transaction's, a message's or a body's events; NULL when no transaction exists yet). */
+void vg_http_anomaly(vg_app_ctx_t *ctx, uint64_t *ev, const char *event);
 
 /* --- http_file.c --- */
 /* The transaction's files as Suricata tracks them (app.h tx_file). */

@@ -94,8 +94,10 @@ void vg_http_msg_fini(vg_http_msg_t *m)
 void vg_http_msg_reset(vg_http_msg_t *m)
 {
     uint32_t limit = m->body.limit;
+    uint64_t events = m->events | m->body.events; /* an interim response's stay the tx's */
     vg_http_msg_fini(m);
     vg_http_msg_init(m, limit);
+    m->events = events;
 }
 
 /* ---- headers ------------------------------------------------------------------------------ */
@@ -183,6 +185,34 @@ static bool contains_nozero(const uint8_t *p, size_t n, const char *w)
     return false;
 }
 
+/* Whether a comma-separated header value lists `tok` as one of its elements (case-insensitive,
+ * white space around elements ignored): "gzip, chunked" does, "xchunked" and "chunked;q=1" do
+ * not, as libhtp's htp_header_has_token. */
+static bool lists_token(const uint8_t *p, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok), i = 0;
+    while (i <= n) {
+        size_t e = i;
+        while (e < n && p[e] != ',')
+            e++;
+        const uint8_t *el = p + i;
+        size_t el_n = e - i;
+        trim(&el, &el_n);
+        if (el_n == tl && vg_http_ieq(el, tl, tok))
+            return true;
+        i = e + 1;
+    }
+    return false;
+}
+
+/* The protocol as libhtp numbers it, compared against 1.1: "HTTP/1.1" and anything else it
+ * reads as 1.1; false for "HTTP/1.0", "HTTP/0.9" and what it cannot read ("HTTP/1.2", "HTTP/2.0",
+ * "XTTP/1.1", which libhtp counts as invalid, below every version). */
+static bool proto_is_11(const vg_http_str_t *pr)
+{
+    return pr->len == 8 && memcmp(pr->p, "HTTP/1.1", 8) == 0;
+}
+
 /* Transfer-Encoding decides from the complete (merged, unfolded) value, as libhtp does. */
 static void set_transfer_coding(vg_http_msg_t *m)
 {
@@ -208,10 +238,10 @@ static void framing_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_
         uint64_t v;
         if (!parse_cl(val, vl, &v)) {
             m->cl_invalid = true;
-            vg_http_anomaly(ctx, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
+            vg_http_anomaly(ctx, &m->events, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
                                     "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
         } else if (m->has_cl && v != m->cl) {
-            vg_http_anomaly(ctx, EV(dir, "DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST",
+            vg_http_anomaly(ctx, &m->events, EV(dir, "DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST",
                                     "DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
         } else {
             m->has_cl = true;
@@ -230,7 +260,8 @@ static void append_value(vg_http_msg_t *m, vg_http_header_t *h, const char *sep,
     size_t sl = strlen(sep);
     if (m->hdr_bytes + sl + vl > VG_HTTP_MAX_HDR_BYTES) {
         if (!m->warned_bytes)
-            vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
+            vg_http_anomaly(ctx, &m->events,
+                            EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
         m->warned_bytes = true;
         m->n_dropped++;
         return;
@@ -258,14 +289,16 @@ static void store_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_t 
     m->last_hdr = -1;
     if (m->n_hdrs >= VG_HTTP_MAX_HEADERS) {
         if (!m->warned_count)
-            vg_http_anomaly(ctx, EV(dir, "REQUEST_TOO_MANY_HEADERS", "RESPONSE_TOO_MANY_HEADERS"));
+            vg_http_anomaly(ctx, &m->events,
+                            EV(dir, "REQUEST_TOO_MANY_HEADERS", "RESPONSE_TOO_MANY_HEADERS"));
         m->warned_count = true;
         m->n_dropped++;
         return;
     }
     if (m->hdr_bytes + nl + vl > VG_HTTP_MAX_HDR_BYTES) {
         if (!m->warned_bytes)
-            vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
+            vg_http_anomaly(ctx, &m->events,
+                            EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
         m->warned_bytes = true;
         m->n_dropped++;
         return;
@@ -311,7 +344,7 @@ static void continue_value(vg_http_msg_t *m, vg_http_header_t *h, const char *se
             m->cl = v;
         } else {
             if (!m->cl_invalid)
-                vg_http_anomaly(ctx, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
+                vg_http_anomaly(ctx, &m->events, EV(dir, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST",
                                         "INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE"));
             m->cl_invalid = true;
             m->has_cl = false;
@@ -346,7 +379,7 @@ static void header_line(vg_http_msg_t *m, int dir, const uint8_t *line, size_t n
                            line, n, dir, trailer, ctx);
             return;
         }
-        vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_FIELD_FOLDING",
+        vg_http_anomaly(ctx, &m->events, EV(dir, "INVALID_REQUEST_FIELD_FOLDING",
                                 "INVALID_RESPONSE_FIELD_FOLDING"));
         if (n == 0)
             return;
@@ -356,7 +389,8 @@ header:;
     const uint8_t *name = line, *val = line + n;
     size_t nl = n, vl = 0;
     if (!colon) {
-        vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_MISSING_COLON", "RESPONSE_FIELD_MISSING_COLON"));
+        vg_http_anomaly(ctx, &m->events,
+                        EV(dir, "REQUEST_FIELD_MISSING_COLON", "RESPONSE_FIELD_MISSING_COLON"));
     } else {
         nl = (size_t)(colon - line);
         val = colon + 1;
@@ -374,7 +408,8 @@ header:;
     for (size_t i = 0; i < nl && !bad; i++)
         bad = !is_token(name[i]);
     if (bad && colon)
-        vg_http_anomaly(ctx, EV(dir, "REQUEST_HEADER_INVALID", "RESPONSE_HEADER_INVALID"));
+        vg_http_anomaly(ctx, &m->events,
+                        EV(dir, "REQUEST_HEADER_INVALID", "RESPONSE_HEADER_INVALID"));
     m->cl_last = !trailer && colon && name_is(name, nl, "content-length");
     if (!trailer)
         framing_header(m, dir, name, nl, val, vl, ctx);
@@ -480,18 +515,18 @@ static void resolve_host(vg_http_tx_t *tx, vg_app_ctx_t *ctx)
     if (uri_host) {
         vg_http_host_parse(auth, al, &h, &port);
         if (port == -2 || h.len == 0)
-            vg_http_anomaly(ctx, "REQUEST_URI_HOST_INVALID");
+            vg_http_anomaly(ctx, &tx->events, "REQUEST_URI_HOST_INVALID");
         if (hh) {
             vg_http_host_parse(hh->value.p, hh->value.len, &h2, &port2);
             if (h2.len != h.len || (h.len && memcmp(h.data, h2.data, h.len) != 0))
-                vg_http_anomaly(ctx, "HOST_HEADER_AMBIGUOUS");
+                vg_http_anomaly(ctx, &tx->events, "HOST_HEADER_AMBIGUOUS");
         }
     } else if (hh) {
         vg_http_host_parse(hh->value.p, hh->value.len, &h, &port);
         if (port == -2 || h.len == 0)
-            vg_http_anomaly(ctx, "REQUEST_HEADER_HOST_INVALID");
+            vg_http_anomaly(ctx, &tx->events, "REQUEST_HEADER_HOST_INVALID");
     } else if (!tx->is_09 && vg_http_ieq(tx->protocol.p, tx->protocol.len, "HTTP/1.1")) {
-        vg_http_anomaly(ctx, "MISSING_HOST_HEADER");
+        vg_http_anomaly(ctx, &tx->events, "MISSING_HOST_HEADER");
     }
     if (h.len)
         vg_http_str_set(&tx->host, h.data, h.len);
@@ -518,9 +553,9 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
         i++;
     if (i == n)
         return; /* empty lines between requests are ignored */
-    if (i)
-        vg_http_anomaly(ctx, "REQUEST_LINE_LEADING_WHITESPACE");
     vg_http_tx_t *tx = vg_http_tx_new(s, ctx);
+    if (i)
+        vg_http_anomaly(ctx, &tx->events, "REQUEST_LINE_LEADING_WHITESPACE");
     vg_http_str_set(&tx->request_line, p, n);
     size_t ms = i;
     while (i < n && !is_ws(p[i]))
@@ -530,7 +565,7 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
     while (i < n && is_ws(p[i]))
         i++;
     if (i < n && (i - sep != 1 || p[sep] != ' '))
-        vg_http_anomaly(ctx, "METHOD_DELIM_NON_COMPLIANT");
+        vg_http_anomaly(ctx, &tx->events, "METHOD_DELIM_NON_COMPLIANT");
     size_t us = i, ue = i;
     bool odd_ws = false;
     /* Suricata 8 (htp-rs) keeps spaces inside the URI when the line ends in an "HTTP/x.y"
@@ -547,7 +582,7 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
         for (size_t q = us; q < lk; q++) /* the URI and its delimiter before the protocol */
             odd_ws |= is_ws(p[q]) && p[q] != ' ';
         if (odd_ws)
-            vg_http_anomaly(ctx, "URI_DELIM_NON_COMPLIANT");
+            vg_http_anomaly(ctx, &tx->events, "URI_DELIM_NON_COMPLIANT");
         goto have_uri;
     }
     while (ue < n && p[ue] != ' ') {
@@ -555,7 +590,7 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
         ue++;
     }
     if (odd_ws) {
-        vg_http_anomaly(ctx, "URI_DELIM_NON_COMPLIANT");
+        vg_http_anomaly(ctx, &tx->events, "URI_DELIM_NON_COMPLIANT");
         if (ue == n) /* no space at all: the first other whitespace byte ends the URI */
             for (ue = us; ue < n && !is_ws(p[ue]); ue++)
                 ;
@@ -571,11 +606,11 @@ have_uri:
     if (ps < e) {
         vg_http_str_set(&tx->protocol, p + ps, e - ps);
         if (!starts_http(p + ps, e - ps))
-            vg_http_anomaly(ctx, "REQUEST_LINE_INVALID");
+            vg_http_anomaly(ctx, &tx->events, "REQUEST_LINE_INVALID");
     } else {
         tx->is_09 = true;
         if (ue == us)
-            vg_http_anomaly(ctx, "REQUEST_LINE_INCOMPLETE");
+            vg_http_anomaly(ctx, &tx->events, "REQUEST_LINE_INCOMPLETE");
     }
     tx->is_head = tx->method.len == 4 && memcmp(tx->method.p, "HEAD", 4) == 0;
     tx->is_connect = tx->method.len == 7 && memcmp(tx->method.p, "CONNECT", 7) == 0;
@@ -608,8 +643,14 @@ static void req_headers_done(vg_http_dir_t *d, vg_app_ctx_t *ctx)
     resolve_host(tx, ctx);
     set_coding(m);
     set_transfer_coding(m);
-    if (m->te_present && !m->te_chunked)
-        vg_http_anomaly(ctx, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
+    /* As libhtp (and so Suricata): a Transfer-Encoding that does not list "chunked", or chunked
+     * on a protocol below HTTP/1.1. The framing itself still follows set_transfer_coding. */
+    if (m->te_present) {
+        const vg_http_header_t *te = find_nozero(m, "transfer-encoding");
+        if (!te || !lists_token(te->value.p, te->value.len, "chunked") ||
+            !proto_is_11(&tx->protocol))
+            vg_http_anomaly(ctx, &tx->events, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST");
+    }
     if (m->te_chunked) {
         d->st = VG_HTTP_P_CHUNK_LEN;
     } else if (m->has_cl && m->cl > 0) {
@@ -630,8 +671,8 @@ static vg_http_tx_t *pair_response(vg_http_state_t *s, vg_http_dir_t *d, vg_app_
         return d->tx;
     vg_http_tx_t *tx = vg_http_tx_for_response(s);
     if (!tx) {
-        vg_http_anomaly(ctx, "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST");
         tx = vg_http_tx_new(s, ctx);
+        vg_http_anomaly(ctx, &tx->events, "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST");
         tx->has_request = false;
         tx->req_hdrs_done = tx->req_done = true;
     }
@@ -678,7 +719,7 @@ static void response_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ct
     vg_http_tx_t *tx = pair_response(s, d, ctx);
     if (!http) {
         /* Not a status line: like libhtp, take everything as a body that ends with the flow. */
-        vg_http_anomaly(ctx, "RESPONSE_INVALID_PROTOCOL");
+        vg_http_anomaly(ctx, &tx->events, "RESPONSE_INVALID_PROTOCOL");
         tx->res_hdrs_done = true;
         tx->res_until_close = true;
         d->st = VG_HTTP_P_BODY_CLOSE;
@@ -705,7 +746,7 @@ static void response_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ct
         ok = sc[k] >= '0' && sc[k] <= '9';
     tx->status = ok ? (sc[0] - '0') * 100 + (sc[1] - '0') * 10 + (sc[2] - '0') : 0;
     if (!ok || tx->status < 100)
-        vg_http_anomaly(ctx, "RESPONSE_INVALID_STATUS");
+        vg_http_anomaly(ctx, &tx->events, "RESPONSE_INVALID_STATUS");
     d->st = VG_HTTP_P_HEADERS;
 }
 
@@ -719,7 +760,7 @@ static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t 
     /* As libhtp: only 100 is interim, and not when it announces a body (Content-Length > 0). */
     if (st == 100 && !m->te_present && !(m->has_cl && m->cl > 0)) {
         if (tx->seen_100)
-            vg_http_anomaly(ctx, "100_CONTINUE_ALREADY_SEEN");
+            vg_http_anomaly(ctx, &tx->events, "100_CONTINUE_ALREADY_SEEN");
         tx->seen_100 = true;
         vg_http_msg_reset(m);
         d->st = VG_HTTP_P_LINE;
@@ -733,8 +774,15 @@ static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t 
         tunnel(s);
         return;
     }
-    if (m->te_present && !m->te_chunked)
-        vg_http_anomaly(ctx, "INVALID_TRANSFER_ENCODING_VALUE_IN_RESPONSE");
+    /* As libhtp: a chunked response whose Transfer-Encoding is not just "chunked", or that is
+     * below HTTP/1.1, is flagged; one without chunked is not (it is framed otherwise). */
+    if (m->te_chunked) {
+        const vg_http_header_t *te = find_nozero(m, "transfer-encoding");
+        if (te && !(te->value.len == 7 && vg_http_ieq(te->value.p, 7, "chunked")))
+            vg_http_anomaly(ctx, &tx->events, "RESPONSE_ABNORMAL_TRANSFER_ENCODING");
+        if (!proto_is_11(&tx->res_protocol))
+            vg_http_anomaly(ctx, &tx->events, "RESPONSE_CHUNKED_OLD_PROTO");
+    }
     /* 1xx, 204 and 304 have no body, unless the headers announce one: browsers read it. */
     bool no_body_status = (st >= 100 && st < 200) || st == 204 || st == 304;
     if (tx->is_head || (no_body_status && !m->te_present && !has_cl)) {
@@ -786,7 +834,8 @@ static void chunk_len_line(vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
         if (v <= 0x7fffffffu)
             v = v << 4 | (uint64_t)hexv(p[i]);
     if (digits == 0) {
-        vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN"));
+        vg_http_anomaly(ctx, &cur_msg(d, dir)->events,
+                        EV(dir, "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN"));
         if (dir == VG_DIR_TOSERVER) {
             request_done(d);
         } else {
@@ -801,7 +850,8 @@ static void chunk_len_line(vg_http_dir_t *d, int dir, vg_app_ctx_t *ctx)
     }
     if (v > 0x7fffffffu) {
         /* libhtp ignores such a line and keeps reading lengths */
-        vg_http_anomaly(ctx, EV(dir, "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN"));
+        vg_http_anomaly(ctx, &cur_msg(d, dir)->events,
+                        EV(dir, "INVALID_REQUEST_CHUNK_LEN", "INVALID_RESPONSE_CHUNK_LEN"));
         return;
     }
     if (v == 0) {
@@ -887,7 +937,9 @@ static void line_append(vg_http_dir_t *d, int dir, const uint8_t *p, size_t n, v
     vg_buf_append(&d->line, p, keep);
     if (keep < n && !d->line_long) {
         d->line_long = true;
-        vg_http_anomaly(ctx, EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
+        /* a request line has no transaction yet: the event is not kept for one */
+        vg_http_anomaly(ctx, d->tx ? &cur_msg(d, dir)->events : NULL,
+                        EV(dir, "REQUEST_FIELD_TOO_LONG", "RESPONSE_FIELD_TOO_LONG"));
     }
 }
 
@@ -1005,7 +1057,7 @@ void vg_http_parse_dir(vg_http_state_t *s, int dir, const uint8_t *data, size_t 
                 break;
             if (d->st == VG_HTTP_P_CHUNK_LEN && dir == VG_DIR_TOCLIENT && d->line.len == 0 &&
                 !d->cr_pending && chunk_len_invalid(data + i, len - i)) {
-                vg_http_anomaly(ctx, "INVALID_RESPONSE_CHUNK_LEN");
+                vg_http_anomaly(ctx, &d->tx->res.events, "INVALID_RESPONSE_CHUNK_LEN");
                 d->tx->res_until_close = true;
                 d->st = VG_HTTP_P_BODY_CLOSE;
                 break;

@@ -213,6 +213,8 @@ typedef struct vg_detect_input {
     uint8_t app_proto;          /* enum vg_app_proto detected on the flow (the current one) */
     uint8_t app_proto_orig;     /* the protocol before an in-band change (SMTP STARTTLS), or 0 */
     uint8_t dir_proto[2];       /* each direction's own detection (to server, to client) */
+    uint64_t app_events;        /* the inspected transaction's app-layer events (bits of its
+                                 * protocol's vg_app_ops_t.events); 0 without a transaction */
     /* with VG_DIN_STREAM_SIZE: bytes each TCP role has sent, counted as Suricata's stream_size
      * does (next expected sequence number minus the ISN, so the SYN counts as one);
      * [0] the client, [1] the server */

@@ -276,6 +276,11 @@ static enum vg_app_proto tx_proto_of(const vg_rule_t *r)
         if ((r->pm[i].type == VG_PM_TLS_VERSION || r->pm[i].type == VG_PM_SSL_VERSION) &&
             p == VG_APP_UNKNOWN)
             p = VG_APP_TLS;
+    /* app-layer-event is judged on a transaction, even beside a payload content (which then
+     * sees the packet that completed the transaction, as in a mixed buffer rule) */
+    for (uint32_t i = 0; i < r->n_pm; i++)
+        if (r->pm[i].type == VG_PM_APP_EVENT && p == VG_APP_UNKNOWN)
+            p = (enum vg_app_proto)r->app_proto;
     if (p != VG_APP_UNKNOWN)
         return r->app_proto != VG_APP_UNKNOWN ? (enum vg_app_proto)r->app_proto : p;
     /* An application-protocol rule with no buffer at all: a transaction rule when it has

@@ -282,6 +282,8 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
     }
     case VG_PM_FTPBOUNCE:
         return in->flow & VG_DIN_FTPBOUNCE;
+    case VG_PM_APP_EVENT: /* the rule's protocol is the transaction's (rule app_proto) */
+        return (in->app_events >> m->cmp.a) & 1;
     case VG_PM_FTPDATA_CMD: /* as Suricata: RETR only toward the client, STOR toward the server */
         return m->bits ? (in->flow & VG_DIN_FTPDATA_STOR) && (in->flow & VG_DIN_TOSERVER)
                        : (in->flow & VG_DIN_FTPDATA_RETR) && (in->flow & VG_DIN_TOCLIENT);

@@ -267,6 +267,8 @@ enum vg_pm_type {
     VG_PM_STREAM_SIZE,     /* stream_size: bits = VG_SSZ_*, cmp against the byte count(s) */
     VG_PM_FTPBOUNCE,       /* ftpbounce: the flow's FTP state (VG_DIN_FTPBOUNCE) */
     VG_PM_FTPDATA_CMD,     /* ftpdata_command: bits = VG_DIN_FTPDATA_RETR or _STOR */
+    VG_PM_APP_EVENT,       /* app-layer-event: cmp.a = the event's bit in the transaction's
+                            * events (vg_detect_input_t.app_events) */
 };
 enum { VG_SSZ_SERVER, VG_SSZ_CLIENT, VG_SSZ_BOTH, VG_SSZ_EITHER };
 enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSLV_TLS13,
@@ -282,12 +284,12 @@ typedef struct vg_pkt_match {
 } vg_pkt_match_t;
 
 /* Packet matches judged on the flow's application-layer state rather than the packet's header
- * (tls.version, ssl_version, ftpbounce, ftpdata_command): evaluated without a packet too, and
+ * (tls.version, ssl_version, ftpbounce, ftpdata_command, app-layer-event): evaluated without a packet too, and
  * they keep an otherwise bare application-protocol rule a transaction rule. */
 static inline bool vg_pm_is_app_state(uint8_t type)
 {
     return type == VG_PM_TLS_VERSION || type == VG_PM_SSL_VERSION || type == VG_PM_FTPBOUNCE ||
-           type == VG_PM_FTPDATA_CMD;
+           type == VG_PM_FTPDATA_CMD || type == VG_PM_APP_EVENT;
 }
 
 /* --- flow state keywords ----------------------------------------------------------------- */

@@ -443,6 +443,12 @@ static int finalize(vg_pctx_t *pc)
         if (!tx)
             r->flags |= VG_RULE_APP_BARE;
     }
+    /* An app-layer-event rule with nothing else to inspect is inspected in each direction of a
+     * transaction and can match in both, as Suricata registers the event list both ways; with a
+     * buffer, the buffer's side decides as for any transaction rule. */
+    for (uint32_t i = 0; i < s->n_pm && r->n_lists == 0; i++)
+        if (s->pm[i].type == VG_PM_APP_EVENT)
+            r->flags |= VG_RULE_TX_PER_DIR;
     r->n_flowbits = s->n_fb;
     r->flowbits = vg_arena_dup(&rs->arena, s->fb, s->n_fb * sizeof(*s->fb));
     r->n_flowints = s->n_fi;

@@ -199,6 +199,42 @@ int vg_kw_ftpbounce(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+/* app-layer-event:<proto>.<event> — the transaction being inspected had that anomaly raised by
+ * the protocol's parser (Suricata's per-transaction decoder events). Makes the rule a
+ * transaction rule of that protocol, as Suricata does. Only protocols that keep their events per
+ * transaction (HTTP) and events their parser raises are accepted; anything else is skipped with
+ * the reason, so that no rule waits for an event Vigil never raises. */
+int vg_kw_app_layer_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    char *v = vg_trim(vg_unquote(vg_trim(val)));
+    if (*v == '!')
+        return VG_PC_SYNTAX(pc, "%s cannot be negated", kw->name);
+    char *dot = strchr(v, '.');
+    if (!dot || dot == v || !dot[1])
+        return VG_PC_SYNTAX(pc, "%s: '%s' is not <protocol>.<event>", kw->name, v);
+    *dot = '\0';
+    const char *ev = dot + 1;
+    for (char *c = v; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    const vg_app_ops_t *o = vg_app_ops_by_name(v);
+    if (!o || !o->events)
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-event of a protocol without "
+                          "per-transaction events", "%s: '%s.%s': Vigil keeps app-layer events "
+                          "per transaction for http only", kw->name, v, ev);
+    int id = vg_app_event_id(o, ev);
+    if (id < 0)
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-event Vigil's parser never raises",
+                          "%s: '%s.%s' is not an event Vigil's %s parser raises", kw->name, v,
+                          ev, o->name);
+    if (pc->r->app_proto != VG_APP_UNKNOWN && pc->r->app_proto != o->id)
+        return VG_PC_SYNTAX(pc, "%s in a rule for another application protocol", kw->name);
+    pc->r->app_proto = o->id;
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_EVENT);
+    pm->cmp.mode = VG_CMP_EQ;
+    pm->cmp.a = (uint64_t)id;
+    return 0;
+}
+
 /* ftpdata_command:retr|stor — an ftp-data flow announced by that command, inspected toward the
  * client for retr and toward the server for stor (Suricata's check, whatever the data
  * direction: an active-mode STOR's data goes toward the client and never matches); makes the

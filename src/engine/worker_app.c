@@ -669,6 +669,7 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         const app_flow_t *fa = f->app;
         if (fa && fa->state && o->state_kw)
             in[d].flow |= state_kw_bits(o, fa->state, tx, f);
+        in[d].app_events = o->tx_events ? o->tx_events(tx) : 0;
         set_stream_size(&in[d], f);
     }
     if (mode == DETECT_FULL_TS_DONE && flow_established(f))

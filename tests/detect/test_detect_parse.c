@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "app/app.h"
 #include "detect/detect.h"
 
 #include <arpa/inet.h>
@@ -496,6 +497,46 @@ static void test_ftp_keywords(void **st)
     assert_null(parse("alert tcp any any -> any any (ftpdata_command; sid:82;)"));
 }
 
+/* app-layer-event: an HTTP transaction event makes the rule an HTTP rule; protocols without
+ * per-transaction events and events Vigil never raises are skipped with the reason */
+static void test_app_layer_event(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = parse("alert tcp any any -> any any (app-layer-event:"
+                               "http.invalid_transfer_encoding_value_in_request; sid:90;)");
+    assert_non_null(r);
+    assert_int_equal(r->app_proto, VG_APP_HTTP);
+    assert_int_equal(r->n_pm, 1);
+    assert_int_equal(r->pm[0].type, VG_PM_APP_EVENT);
+    const vg_app_ops_t *o = vg_app_ops(VG_APP_HTTP);
+    assert_int_equal(r->pm[0].cmp.a,
+                     vg_app_event_id(o, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST"));
+    assert_true(r->flags & VG_RULE_TX_PER_DIR); /* nothing else: inspected both ways */
+    r = parse("alert http any any -> any any (app-layer-event:HTTP.Missing_Host_Header; "
+              "http.method; content:\"GET\"; sid:91;)");
+    assert_non_null(r);
+    assert_false(r->flags & VG_RULE_TX_PER_DIR); /* the buffer's side decides */
+    assert_null(parse("alert http any any -> any any (app-layer-event:http.double_encoded_uri; "
+                      "sid:92;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    assert_non_null(strstr(last_diag()->reason, "never raises"));
+    assert_null(parse("alert dns any any -> any any (app-layer-event:dns.malformed_data; "
+                      "sid:93;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    assert_null(parse("alert tcp any any -> any any (app-layer-event:applayer.mismatch_protocol_"
+                      "both_directions; sid:94;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    assert_null(parse("alert tls any any -> any any (app-layer-event:http.missing_host_header; "
+                      "sid:95;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    assert_null(parse("alert http any any -> any any (app-layer-event:missing_host_header; "
+                      "sid:96;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    assert_null(parse("alert http any any -> any any (app-layer-event:!http.missing_host_header;"
+                      " sid:97;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+}
+
 static void test_load_str_lines(void **st)
 {
     (void)st;
@@ -578,6 +619,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_header_vars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ftp_keywords, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_layer_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_lists_nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_var_override, setup, teardown),

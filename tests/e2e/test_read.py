@@ -1692,6 +1692,71 @@ def case_smb_dcerpc_recognised():
     assert protos == [(135, "dcerpc"), (445, "smb")], protos
 
 
+def _app_event_capture():
+    """HTTP conversations to port 80, one request (and answer) each, from client ports 40001..:
+    Transfer-Encoding "xchunked" (not the chunked token); chunked on HTTP/1.0; chunked on
+    HTTP/1.1 (valid); identity; a valid request answered with "Transfer-Encoding: foo"; no Host;
+    a Qlik-style tunnelling request (cookie, TE "chunked;q=1"); two Content-Lengths."""
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    convs = [
+        (b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", ok),
+        (b"POST /b HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"5\r\nhello\r\n0\r\n\r\n", ok),
+        (b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"5\r\nhello\r\n0\r\n\r\n", ok),
+        (b"GET /d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n", ok),
+        (b"GET /e HTTP/1.1\r\nHost: x\r\n\r\n",
+         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\nok"),
+        (b"GET /f HTTP/1.1\r\n\r\n", ok),
+        (b"GET /resources/x.js HTTP/1.1\r\nHost: x\r\nCookie: X-Qlik-Session=1\r\n"
+         b"Transfer-Encoding: chunked;q=1\r\n\r\n", ok),
+        (b"POST /i HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+         b"hello!", ok),
+    ]
+    pkts = []
+    for i, (req, resp) in enumerate(convs):
+        c = P.TcpConv("10.1.1.1", 40001 + i, "10.2.2.2", 80, ts=1_700_004_000_000_000 + i * 10**7)
+        pkts += c.handshake().send(True, req).send(False, resp).close().pkts
+    return pkts
+
+
+def case_app_layer_event():
+    """app-layer-event on HTTP transactions: the events libhtp raises (a Transfer-Encoding
+    without the chunked token, or chunked below HTTP/1.1; no Host; two Content-Lengths), kept per
+    transaction; a rule with nothing else is inspected both ways (two alerts for one event), one
+    with a buffer or flow:to_server once; a payload content beside the event sees the request's
+    packet. Sid 7 is ET Open's 2048367 shape (Qlik CVE-2023-41265). Expected: Suricata 7.0.10's
+    (sid, client port, direction) list on this capture, side by side. (Suricata raises them on the
+    next client packet after the server's ACK, Vigil on the request's packet: not compared.)"""
+    rules = rules_file("ale.rules", "".join(l + "\n" for l in [
+        'alert http any any -> any any (msg:"te req"; flow:to_server; '
+        'app-layer-event:http.invalid_transfer_encoding_value_in_request; sid:1;)',
+        'alert http any any -> any any (msg:"te resp"; flow:to_client; '
+        'app-layer-event:http.response_abnormal_transfer_encoding; sid:2;)',
+        'alert http any any -> any any (msg:"no host"; app-layer-event:http.missing_host_header; '
+        'sid:3;)',
+        'alert http any any -> any any (msg:"te post"; flow:established,to_server; '
+        'app-layer-event:http.invalid_transfer_encoding_value_in_request; http.method; '
+        'content:"POST"; sid:4;)',
+        'alert http any any -> any any (msg:"dup cl"; '
+        'app-layer-event:http.duplicate_content_length_field_in_request; sid:5;)',
+        'alert tcp any any -> any any (msg:"te hello"; '
+        'app-layer-event:http.invalid_transfer_encoding_value_in_request; content:"hello"; sid:6;)',
+        'alert http any any -> any any (msg:"qlik"; flow:established,to_server; '
+        'app-layer-event:http.invalid_transfer_encoding_value_in_request; http.cookie; '
+        'content:"X-Qlik-Session="; fast_pattern; sid:7;)']))
+    d = read_packets("ale", _app_event_capture(), rules, "-k", "none")
+    got = sorted((e["alert"]["signature_id"], max(e["src_port"], e["dest_port"]) - 40000,
+                  "ts" if e["dest_port"] == 80 else "tc") for e in events(d, "alert"))
+    want = [(1, 1, "ts"), (1, 2, "ts"), (1, 4, "ts"), (1, 7, "ts"), (3, 6, "tc"), (3, 6, "ts"),
+            (4, 1, "ts"), (4, 2, "ts"), (5, 8, "tc"), (5, 8, "ts"), (6, 2, "ts"), (7, 7, "ts")]
+    assert got == want, got
+    anomalies = sorted((e["anomaly"]["event"], max(e["src_port"], e["dest_port"]) - 40000)
+                       for e in events(d, "anomaly"))
+    assert ("INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST", 3) not in anomalies, anomalies
+    assert ("INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST", 7) in anomalies, anomalies
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

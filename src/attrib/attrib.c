@@ -246,6 +246,20 @@ void vg_attrib_input_from_flow(vg_attrib_input_t *in, const vg_flow_t *f, int di
     in->handshake_complete = handshake_complete && f->proto == 6;
 }
 
+void vg_attrib_input_from_packet(vg_attrib_input_t *in, const vg_packet_t *p, int src_is_client)
+{
+    memset(in, 0, sizeof *in);
+    in->src = p->src;
+    in->dst = p->dst;
+    if (p->proto == 6 || p->proto == 17 || p->proto == 132) {
+        in->sp = p->sp;
+        in->dp = p->dp;
+    }
+    in->ip_ver = p->ip_ver;
+    in->proto = p->proto;
+    in->src_is_client = (int8_t)src_is_client;
+}
+
 const char *vg_attrib_role_by_name(enum vg_attrib_role_by r)
 {
     static const char *const n[] = {"target", "c2", "exfiltration", "response", "external",

@@ -148,6 +148,10 @@ typedef struct vg_attrib_input {
  * (vg_stream_is_reversed). handshake_complete as above (false for non-TCP). */
 void vg_attrib_input_from_flow(vg_attrib_input_t *in, const vg_flow_t *f, int dir, bool reversed,
                                bool handshake_complete);
+/* Fills in from a packet's own header, for an alert on a packet without a flow or on an ICMP
+ * error that joined a TCP/UDP flow: src_is_client as given (1, 0 or -1 unknown); never a
+ * completed handshake. */
+void vg_attrib_input_from_packet(vg_attrib_input_t *in, const vg_packet_t *p, int src_is_client);
 
 /* Why the roles are what they are (written as "role_by" in events). */
 enum vg_attrib_role_by {

@@ -567,6 +567,7 @@ int vg_behave_obs_cmp(const vg_behave_obs_t *a, const char *an, const vg_behave_
         CMP(a->tcp_flags[i], b->tcp_flags[i]);
     }
     CMP(a->icmp_type, b->icmp_type);
+    CMP(a->icmp_id, b->icmp_id);
     CMP(a->flags, b->flags);
     CMP(a->name_len, b->name_len);
     if (a->name_len && an && bn)

@@ -105,6 +105,7 @@ typedef struct vg_behave_obs {
     uint8_t kind, proto, ip_ver;
     uint8_t tcp_flags[2];    /* OR of TCP flags per direction */
     uint8_t icmp_type;       /* first ICMP type from the client */
+    uint16_t icmp_id;        /* ICMP: the flow's first message's identifier (echo id) */
     uint8_t flags;           /* VG_BOBS_* */
     uint8_t name_len;        /* DNS: qname length (at most 255) */
     uint16_t echo_mismatch;  /* ICMP echo flow: replies that did not echo a request's payload */

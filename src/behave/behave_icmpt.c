@@ -72,7 +72,7 @@ void icmpt_observe(vg_behave_t *b, struct icmpt_state *s, const vg_behave_obs_t 
     e->mismatch += o->echo_mismatch;
     e->size_changes += o->echo_size_changes;
     e->flows++;
-    e->id = o->sp;
+    e->id = o->icmp_id;
     if (e->alerted || e->requests < c->icmpt_min_packets)
         return;
     bool by_mismatch = c->icmpt_mismatches && e->mismatch >= c->icmpt_mismatches &&

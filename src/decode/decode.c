@@ -193,6 +193,16 @@ static uint64_t hash_ip(vg_rd_t r, uint64_t seed)
     uint64_t h;
     if (v == 4 && vg_rd_has(&r, 20)) {
         uint64_t a = vg_rd_be32(&r, 12), b = vg_rd_be32(&r, 16);
+        /* An ICMP destination unreachable (not a fragment) goes with the pair it quotes, which
+         * is the flow it joins (vg_icmp4_quote; this test accepts a superset: a quote the flow
+         * stage refuses just gets no flow, wherever it is). */
+        size_t ihl = (size_t)(vg_rd_u8(&r, 0) & 0x0F) * 4;
+        if (vg_rd_u8(&r, 9) == 1 && ihl >= 20 && (vg_rd_be16(&r, 6) & 0x3FFF) == 0 &&
+            vg_rd_has(&r, ihl + 8 + 20) && vg_rd_u8(&r, ihl) == 3 &&
+            vg_rd_u8(&r, ihl + 8) >> 4 == 4) {
+            a = vg_rd_be32(&r, ihl + 8 + 12);
+            b = vg_rd_be32(&r, ihl + 8 + 16);
+        }
         h = vg_hash_mix64(a ^ seed) + vg_hash_mix64(b ^ seed);
     } else if (v == 6 && vg_rd_has(&r, 40)) {
         h = vg_hash_bytes(r.p + 8, 16, seed) + vg_hash_bytes(r.p + 24, 16, seed);

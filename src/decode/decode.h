@@ -56,9 +56,31 @@ const char *vg_decode_event_name(uint16_t code);
  * VG_DEV_NONE (0) when unknown. Linear scan: for setup (rule parsing), not per packet. */
 uint16_t vg_decode_event_by_name(const char *name);
 
+/* The connection an ICMPv4 destination-unreachable message (type 3) quotes, as Suricata 7 reads
+ * it to join the error to that connection's flow: the quoted IPv4 header (taken as 20 bytes
+ * long, options or not, as Suricata does) and a complete TCP header (20 bytes) or UDP header (8)
+ * after it. src/sp are the quoted packet's sender, i.e. usually the receiver of the error. */
+typedef struct vg_icmp_quote {
+    vg_addr_t src, dst;
+    uint16_t sp, dp;
+    uint8_t proto;         /* 6 or 17 */
+} vg_icmp_quote_t;
+
+/* ICMPv4 error messages (3, 4, 5, 11, 12): Suricata creates no flow for them. */
+static inline bool vg_icmp4_is_error(uint8_t type)
+{
+    return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/* Fills *q and returns true when p is a valid (not VG_PKT_INVALID) ICMPv4 type 3 message whose
+ * quoted packet is IPv4 with a complete TCP or UDP header. */
+bool vg_icmp4_quote(const vg_packet_t *p, vg_icmp_quote_t *q);
+
 /* Minimal parse used by the reader thread to pick a worker: the outermost IP pair (src, dst) of
  * the packet, hashed symmetrically with the VLAN ids. Fragments of one datagram and both
- * directions of a flow land on the same worker. Returns 0 for non-IP packets. */
+ * directions of a flow land on the same worker; so does an ICMPv4 destination-unreachable
+ * message, hashed on the pair it quotes, with the flow it belongs to (vg_icmp4_quote). Returns 0
+ * for non-IP packets. */
 uint64_t vg_decode_worker_hash(const vg_packet_t *p);
 
 #endif

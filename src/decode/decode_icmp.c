@@ -70,6 +70,27 @@ void vg_dec_icmpv4(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r)
     csum_check(d, p, 0, &r, VG_DS_CSUM_ICMPV4);
 }
 
+bool vg_icmp4_quote(const vg_packet_t *p, vg_icmp_quote_t *q)
+{
+    if (p->ip_ver != 4 || p->proto != 1 || p->icmp_type != 3 || (p->flags & VG_PKT_INVALID) ||
+        !p->payload)
+        return false;
+    vg_rd_t r = vg_rd_make(p->payload, p->payload_len); /* the quoted packet */
+    if (!vg_rd_has(&r, 20) || vg_rd_u8(&r, 0) >> 4 != 4)
+        return false;
+    uint8_t proto = vg_rd_u8(&r, 9);
+    size_t need = proto == 6 ? 20 : proto == 17 ? 8 : 0;
+    if (!need || !vg_rd_has(&r, 20 + need)) /* the L4 header right after 20 bytes, as Suricata */
+        return false;
+    memset(q, 0, sizeof *q);
+    vg_rd_copy(&r, 12, q->src.b, 4);
+    vg_rd_copy(&r, 16, q->dst.b, 4);
+    q->sp = vg_rd_be16(&r, 20);
+    q->dp = vg_rd_be16(&r, 22);
+    q->proto = proto;
+    return true;
+}
+
 /* ICMPv6 type classes (IANA icmpv6-parameters). */
 static uint16_t icmp6_type_event(uint8_t t)
 {

@@ -131,7 +131,10 @@ void engine_behave_flow(worker_t *w, const vg_flow_t *f)
     int c = hs && vg_stream_is_reversed(s) ? 1 : 0;
     /* a one-sided flow seen only in the to-client direction (the flow table took a lone SYN-ACK
      * for an answer): its sender is the source */
-    if (f->pkts[c] == 0 && f->pkts[1 - c] > 0)
+    /* the flow's own packets: ICMP errors that joined it (f->icmp_errs) are answers about it,
+     * not its traffic (a UDP probe answered by port-unreachable is still unanswered) */
+    uint64_t own[2] = {f->pkts[0] - f->icmp_errs[0], f->pkts[1] - f->icmp_errs[1]};
+    if (own[c] == 0 && own[1 - c] > 0)
         c = 1 - c;
     o.kind = VG_BOBS_FLOW;
     o.ts = f->start;
@@ -144,11 +147,12 @@ void engine_behave_flow(worker_t *w, const vg_flow_t *f)
     o.ip_ver = f->ip_ver;
     for (int i = 0; i < 2; i++) {
         int side = i == 0 ? c : 1 - c;
-        o.pkts[i] = f->pkts[side];
+        o.pkts[i] = own[side];
         o.bytes[i] = f->bytes[side];
         o.tcp_flags[i] = f->tcp_flags[side];
     }
     o.icmp_type = f->icmp_type[c];
+    o.icmp_id = f->icmp_id;
     o.echo_mismatch = f->echo_mismatch;
     o.echo_size_changes = f->echo_size_changes;
     if (hs)

@@ -115,16 +115,22 @@ static void process_decoded(worker_t *w, vg_packet_t *p, enum vg_decode_result d
         return;
     int dir;
     vg_flow_t *f = vg_flow_lookup_hash(w->flows, p, hash, &dir);
-    if (f && dir == 0 && f->pkts[0] == 1 && !f->pkts[1] && !f->tcp && wapp_server_first(w, f, p)) {
+    if (!f) { /* an ICMP error that joined no flow, or no memory: still inspected, as Suricata */
+        if (w->run->opts->stage != VG_STAGE_FLOW)
+            wapp_packet_noflow(w, p);
+        return;
+    }
+    if (dir == 0 && f->pkts[0] == 1 && !f->pkts[1] && !f->tcp && p->proto == f->proto &&
+        wapp_server_first(w, f, p)) {
         vg_flow_swap(w->flows, f); /* the first packet is the server's: it is to_client */
         dir = 1;
     }
     vg_evid_sealed_t sealed;
-    if (f && w->evid && vg_evid_packet(w->evid, &f->evidence, p, &sealed))
+    if (w->evid && vg_evid_packet(w->evid, &f->evidence, p, &sealed))
         log_evidence(w, f, &sealed);
-    if (f && w->run->opts->stage != VG_STAGE_FLOW)
+    if (w->run->opts->stage != VG_STAGE_FLOW)
         wapp_packet(w, f, p, dir);
-    if (f && w->evid && f->state == VG_FLOW_CLOSED)
+    if (w->evid && f->state == VG_FLOW_CLOSED)
         vg_evid_flow_closed(w->evid, &f->evidence);
 }
 

@@ -532,12 +532,18 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
         .app_proto = f ? wapp_app_proto_name(f) : NULL,
     };
     vg_attrib_result_t ar;
-    if (w->attrib && f) {
+    const vg_packet_t *cp = w->cur_pkt;
+    if (w->attrib && (f || cp)) {
         vg_attrib_input_t ai;
-        const vg_tcp_session_t *s = f->tcp;
-        bool reversed = s && vg_stream_is_reversed(s);
-        bool verified = s && vg_stream_handshake_complete(s) && !vg_stream_is_midstream(s);
-        vg_attrib_input_from_flow(&ai, f, dir, reversed, verified);
+        if (f && !(cp && cp->proto != f->proto)) {
+            const vg_tcp_session_t *s = f->tcp;
+            bool reversed = s && vg_stream_is_reversed(s);
+            bool verified = s && vg_stream_handshake_complete(s) && !vg_stream_is_midstream(s);
+            vg_attrib_input_from_flow(&ai, f, dir, reversed, verified);
+        } else { /* no flow, or an ICMP error on the flow it quotes: the packet's own ends; its
+                  * sender is on the flow's client side when it goes to_server */
+            vg_attrib_input_from_packet(&ai, cp, f ? (dir == VG_DIR_TOSERVER) : -1);
+        }
         vg_attrib_alert(w->attrib, &ai, r, &ar);
         a.attrib = w->run->opts->attrib;
         a.attrib_res = &ar;
@@ -1444,6 +1450,17 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
             worker_ev_end(w);
         }
     }
+    w->cur_pkt = NULL;
+}
+
+void wapp_packet_noflow(worker_t *w, const vg_packet_t *p)
+{
+    if (!w->detect)
+        return;
+    w->cur_flow = NULL;
+    w->cur_pkt = p;
+    w->cur_dir = 0;
+    detect_packet(w, NULL, p, 0, false, false, NULL, 0);
     w->cur_pkt = NULL;
 }
 

@@ -52,6 +52,10 @@ typedef struct vg_flow {
      * request payload size changed; counters saturate. */
     uint16_t echo_req_digest[2];
     uint16_t echo_mismatch, echo_size_changes, echo_last_size;
+    /* ICMPv4 destination-unreachable messages that joined this TCP/UDP flow, per direction
+     * (counted in pkts[] as well; saturates) */
+    uint16_t icmp_errs[2];
+    uint16_t icmp_id;       /* ICMP flows: the identifier of the first message (echo, ...) */
 
     uint8_t iponly_dirs;    /* detection: bit d set once direction d had its IP-only inspection */
 
@@ -92,7 +96,8 @@ void vg_flow_table_free(vg_flow_table_t *t);
 /* Finds or creates the flow of a decoded IP packet (TCP, UDP, ICMP or other IP protocol).
  * *dir is set to VG_DIR_TOSERVER (0) when the packet comes from the initiator, 1 otherwise.
  * Updates packet/byte counters, flags and last-seen time. Returns NULL when the packet has no
- * flow (not IP). */
+ * flow: not IP, an ICMPv4 error message (it only joins the existing TCP/UDP flow it quotes, as
+ * in Suricata 7: vg_icmp4_quote; its direction is its sender's side), or no memory. */
 vg_flow_t *vg_flow_lookup(vg_flow_table_t *t, const vg_packet_t *p, int *dir);
 
 /* The same lookup in steps, so that a worker can warm the cache for a packet a few packets before

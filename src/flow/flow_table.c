@@ -15,6 +15,7 @@
  */
 #include "flow/flow.h"
 #include "common/common.h"
+#include "decode/decode.h"
 #include "common/hash.h"
 
 #include <stddef.h>
@@ -207,26 +208,58 @@ static void echo_check(vg_flow_t *f, const vg_packet_t *p)
     }
 }
 
-/* Ports of a packet as the flow key uses them: TCP/UDP ports; for ICMP echo both "ports" are the
- * echo id so that request and reply meet; other protocols and other ICMP types use 0. */
+/* The ICMP type answering `type` (echo → echo reply, ...), 0 when none: Suricata 7's
+ * ICMPv4GetCounterpart / ICMPv6GetCounterpart pairs. */
+static uint8_t icmp_answer(uint8_t proto, uint8_t type)
+{
+    static const uint8_t v4[][2] = {{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}};
+    static const uint8_t v6[][2] = {{128, 129}, {130, 131}, {133, 134}, {135, 136}, {139, 140},
+                                    {144, 145}, {146, 147}};
+    const uint8_t(*tab)[2] = proto == 1 ? v4 : v6;
+    size_t n = proto == 1 ? VG_ARRAY_LEN(v4) : VG_ARRAY_LEN(v6);
+    for (size_t i = 0; i < n; i++) {
+        if (tab[i][0] == type)
+            return tab[i][1];
+        if (tab[i][1] == type)
+            return tab[i][0];
+    }
+    return 0;
+}
+
+/* Ports of a packet as the flow key uses them: TCP/UDP/SCTP ports. ICMP, as Suricata 7 keys it:
+ * the "source port" is the message's type (ICMPv6: type + 256 x code, Suricata's icmp_s union
+ * over the port) and the "destination port" the type answering it (0 when none), so a request
+ * and its answer meet in one flow (the answer matches the request's key reversed), a request
+ * the other way starts another, and messages of unrelated types are flows of their own. Other
+ * protocols use 0. */
 static inline void pkt_ports(const vg_packet_t *p, uint16_t *sp, uint16_t *dp)
 {
     if (p->proto == 6 || p->proto == 17 || p->proto == 132) {
         *sp = p->sp;
         *dp = p->dp;
-    } else if ((p->proto == 1 || p->proto == 58) && icmp_is_echo(p->proto, p->icmp_type)) {
-        *sp = *dp = p->icmp_id;
+    } else if (p->proto == 1) {
+        *sp = p->icmp_type;
+        *dp = icmp_answer(1, p->icmp_type);
+    } else if (p->proto == 58) {
+        *sp = (uint16_t)(p->icmp_type | p->icmp_code << 8);
+        *dp = icmp_answer(58, p->icmp_type);
     } else {
         *sp = *dp = 0;
     }
 }
 
+static inline uint32_t key_hash_of(const vg_addr_t *src, const vg_addr_t *dst, uint16_t sp,
+                                   uint16_t dp, uint8_t proto, const uint16_t *vlan)
+{
+    uint64_t a = vg_hash_bytes(src->b, 16, sp);
+    uint64_t b = vg_hash_bytes(dst->b, 16, dp);
+    uint64_t h = (a + b) ^ ((uint64_t)proto << 40) ^ ((uint64_t)vlan[0] << 16) ^ vlan[1];
+    return (uint32_t)vg_hash_mix64(h);
+}
+
 static inline uint32_t key_hash(const vg_packet_t *p, uint16_t sp, uint16_t dp)
 {
-    uint64_t a = vg_hash_bytes(p->src.b, 16, sp);
-    uint64_t b = vg_hash_bytes(p->dst.b, 16, dp);
-    uint64_t h = (a + b) ^ ((uint64_t)p->proto << 40) ^ ((uint64_t)p->vlan[0] << 16) ^ p->vlan[1];
-    return (uint32_t)vg_hash_mix64(h);
+    return key_hash_of(&p->src, &p->dst, sp, dp, p->proto, p->vlan);
 }
 
 static inline bool addr_eq(const vg_addr_t *a, const vg_addr_t *b)
@@ -447,6 +480,8 @@ static void update(vg_flow_table_t *t, uint32_t idx, const vg_packet_t *p, int d
             f->icmp_type[dir] = p->icmp_type;
             f->icmp_code[dir] = p->icmp_code;
         }
+        if (f->pkts[0] + f->pkts[1] == 1)
+            f->icmp_id = p->icmp_id;
         if (icmp_is_echo(p->proto, p->icmp_type))
             echo_check(f, p);
     }
@@ -462,6 +497,9 @@ static void update(vg_flow_table_t *t, uint32_t idx, const vg_packet_t *p, int d
 
 uint32_t vg_flow_key_hash(const vg_packet_t *p)
 {
+    vg_icmp_quote_t q;
+    if (p->proto == 1 && p->icmp_type == 3 && vg_icmp4_quote(p, &q)) /* the flow it quotes */
+        return key_hash_of(&q.src, &q.dst, q.sp, q.dp, q.proto, p->vlan);
     uint16_t sp, dp;
     pkt_ports(p, &sp, &dp);
     return key_hash(p, sp, dp);
@@ -491,10 +529,53 @@ vg_flow_t *vg_flow_lookup(vg_flow_table_t *t, const vg_packet_t *p, int *dir)
     return vg_flow_lookup_hash(t, p, vg_flow_key_hash(p), dir);
 }
 
+/* An ICMPv4 error message, as Suricata 7 treats it: it never starts a flow; a destination
+ * unreachable quoting a TCP or UDP packet joins that packet's flow, either way round, as a
+ * packet of the direction its sender is on (a router's error goes to_client like the server's);
+ * it counts in the flow's packets and bytes but not as the direction being seen (a UDP flow
+ * answered only by an error stays "new"). NULL: no flow. */
+static vg_flow_t *icmp_error_flow(vg_flow_table_t *t, const vg_packet_t *p, uint32_t h, int *dir)
+{
+    vg_icmp_quote_t q;
+    if (!vg_icmp4_quote(p, &q))
+        return NULL;
+    uint32_t *bucket = &t->buckets[h & t->bucket_mask];
+    for (uint32_t idx = *bucket; idx; idx = slot(t, idx)->_next) {
+        vg_flow_t *f = slot(t, idx);
+        if (f->hash != h || f->proto != q.proto || f->ip_ver != 4 || f->n_vlan != p->n_vlan ||
+            f->vlan[0] != p->vlan[0] || f->vlan[1] != p->vlan[1])
+            continue;
+        bool fwd = f->port[0] == q.sp && f->port[1] == q.dp && addr_eq(&f->addr[0], &q.src) &&
+                   addr_eq(&f->addr[1], &q.dst);
+        bool rev = f->port[0] == q.dp && f->port[1] == q.sp && addr_eq(&f->addr[0], &q.dst) &&
+                   addr_eq(&f->addr[1], &q.src);
+        if (!fwd && !rev)
+            continue;
+        if (is_expired(t, f, p->ts)) { /* ended; the error starts nothing */
+            end_flow(t, idx, VG_FLOW_END_TIMEOUT);
+            return NULL;
+        }
+        int d = addr_eq(&f->addr[0], &p->src) ? 0 : 1;
+        f->pkts[d]++;
+        f->bytes[d] += p->wirelen;
+        if (f->icmp_errs[d] != UINT16_MAX)
+            f->icmp_errs[d]++;
+        if (p->ts > f->last)
+            f->last = p->ts;
+        list_remove(t, idx);
+        list_append(t, idx);
+        *dir = d;
+        return f;
+    }
+    return NULL;
+}
+
 vg_flow_t *vg_flow_lookup_hash(vg_flow_table_t *t, const vg_packet_t *p, uint32_t h, int *dir)
 {
     if (p->ip_ver != 4 && p->ip_ver != 6)
         return NULL;
+    if (p->proto == 1 && vg_icmp4_is_error(p->icmp_type))
+        return icmp_error_flow(t, p, h, dir);
     uint16_t sp, dp;
     pkt_ports(p, &sp, &dp);
     uint32_t *bucket = &t->buckets[h & t->bucket_mask];
@@ -572,6 +653,7 @@ void vg_flow_swap(vg_flow_table_t *t, vg_flow_t *f)
     SWAP(f->bytes[0], f->bytes[1]);
     SWAP(f->tcp_flags[0], f->tcp_flags[1]);
     SWAP(f->icmp_type[0], f->icmp_type[1]);
+    SWAP(f->icmp_errs[0], f->icmp_errs[1]);
     SWAP(f->icmp_code[0], f->icmp_code[1]);
     SWAP(f->app_detect_done[0], f->app_detect_done[1]);
     f->dir_seen = (uint8_t)(((f->dir_seen & 1) << 1) | ((f->dir_seen >> 1) & 1));

@@ -195,13 +195,17 @@ void vg_eve_begin_flow(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_typ
     }
 }
 
-void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_type,
-                         const vg_packet_t *p)
+void vg_eve_begin_packet_in(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_type,
+                            const vg_packet_t *p, const vg_flow_t *f, const char *pkt_src)
 {
     vg_buf_t *b = w->b;
     open_event(w);
     PUT_LIT(b, "\"timestamp\":");
     put_time(b, p->ts);
+    if (f) {
+        PUT_LIT(b, ",\"flow_id\":");
+        put_u64(b, vg_flow_id(f));
+    }
     if (p->pcap_cnt) {
         PUT_LIT(b, ",\"pcap_cnt\":");
         put_u64(b, p->pcap_cnt);
@@ -228,8 +232,21 @@ void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_t
             put_u64(b, p->dp);
         }
         put_proto(b, p->proto);
+        if ((p->proto == 1 || p->proto == 58) && p->l4 && !(p->flags & VG_PKT_INVALID)) {
+            PUT_LIT(b, ",\"icmp_type\":"); /* as Suricata writes them for an ICMP packet */
+            put_u64(b, p->icmp_type);
+            PUT_LIT(b, ",\"icmp_code\":");
+            put_u64(b, p->icmp_code);
+        }
     }
-    PUT_LIT(b, ",\"pkt_src\":\"wire/pcap\"");
+    PUT_LIT(b, ",\"pkt_src\":");
+    put_str(b, pkt_src, strlen(pkt_src));
+}
+
+void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_type,
+                         const vg_packet_t *p)
+{
+    vg_eve_begin_packet_in(w, o, event_type, p, NULL, "wire/pcap");
 }
 
 static inline void put_hex8(vg_buf_t *b, uint8_t v)

@@ -116,11 +116,18 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
     const vg_rule_t *r = a->rule;
     const vg_flow_t *f = a->flow;
     int dir = a->dir;
-    if (f) {
-        vg_eve_begin_flow(w, o, "alert", a->ts, f, dir, a->pcap_cnt, NULL);
-        vg_jw_kv_str(w, "pkt_src", pkt_src(a));
+    /* an ICMP error that joined the TCP/UDP flow it quotes: its own header, the flow's id */
+    const vg_packet_t *hp = a->pkt && (!f || a->pkt->proto != f->proto) ? a->pkt : NULL;
+    if (hp) {
+        vg_eve_begin_packet_in(w, o, "alert", hp, f, pkt_src(a));
     } else {
-        vg_eve_begin_packet(w, o, "alert", a->pkt); /* writes pkt_src */
+        vg_eve_begin_flow(w, o, "alert", a->ts, f, dir, a->pcap_cnt, NULL);
+        const vg_packet_t *p = a->pkt;
+        if (p && (p->proto == 1 || p->proto == 58) && !(p->flags & VG_PKT_INVALID)) {
+            vg_jw_kv_uint(w, "icmp_type", p->icmp_type); /* the packet's, as Suricata */
+            vg_jw_kv_uint(w, "icmp_code", p->icmp_code);
+        }
+        vg_jw_kv_str(w, "pkt_src", pkt_src(a));
     }
     if (a->has_tx)
         vg_jw_kv_uint(w, "tx_id", a->tx_id);
@@ -133,7 +140,12 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
     vg_jw_kv_str(w, "signature", r->msg ? r->msg : "");
     vg_jw_kv_str(w, "category", r->class_desc ? r->class_desc : "");
     vg_jw_kv_int(w, "severity", r->priority);
-    if ((r->flags & (VG_RULE_TARGET_SRC | VG_RULE_TARGET_DST)) && f) {
+    if ((r->flags & (VG_RULE_TARGET_SRC | VG_RULE_TARGET_DST)) && hp) {
+        bool ports = (hp->proto == 6 || hp->proto == 17) && !(hp->flags & VG_PKT_INVALID);
+        bool ts = r->flags & VG_RULE_TARGET_SRC;
+        endpoint(w, "source", ts ? &hp->dst : &hp->src, hp->ip_ver, ts ? hp->dp : hp->sp, ports);
+        endpoint(w, "target", ts ? &hp->src : &hp->dst, hp->ip_ver, ts ? hp->sp : hp->dp, ports);
+    } else if ((r->flags & (VG_RULE_TARGET_SRC | VG_RULE_TARGET_DST)) && f) {
         /* target:src_ip means the packet's (here: the inspected direction's) source is the
          * target of the attack */
         int s = dir ? 1 : 0, d = 1 - s;
@@ -171,7 +183,8 @@ void vg_eve_alert(vg_jw_t *w, const vg_eve_opts_t *o, const vg_eve_alert_t *a)
         vg_jw_strn(w, s, vg_addr_format(&f->addr[0], f->ip_ver, s));
         vg_jw_key(w, "dest_ip");
         vg_jw_strn(w, s, vg_addr_format(&f->addr[1], f->ip_ver, s));
-        if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
+        if ((f->proto == 6 || f->proto == 17 || f->proto == 132) && !hp) { /* as Suricata: not
+                                                                             * for an ICMP error */
             vg_jw_kv_uint(w, "src_port", f->port[0]);
             vg_jw_kv_uint(w, "dest_port", f->port[1]);
         }
@@ -227,7 +240,7 @@ void vg_fast_alert(vg_buf_t *b, const vg_eve_alert_t *a)
     int ipv;
     uint16_t sp = 0, dp = 0;
     uint8_t proto;
-    if (a->flow) {
+    if (a->flow && !(a->pkt && a->pkt->proto != a->flow->proto)) {
         int si = a->dir ? 1 : 0;
         sa = &a->flow->addr[si];
         da = &a->flow->addr[1 - si];

@@ -44,6 +44,11 @@ void vg_eve_begin_flow(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_typ
 /* Same for an event tied to a packet only (no flow, e.g. a decode anomaly of a non-IP packet). */
 void vg_eve_begin_packet(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_type,
                          const vg_packet_t *p);
+/* The same with the flow_id of f (may be NULL) and pkt_src given: for a packet of another
+ * protocol than its flow's (an ICMP error that joined the TCP/UDP flow it quotes), described by
+ * its own header as Suricata does. */
+void vg_eve_begin_packet_in(vg_jw_t *w, const vg_eve_opts_t *o, const char *event_type,
+                            const vg_packet_t *p, const vg_flow_t *f, const char *pkt_src);
 
 /* The complete EVE "flow" event of a flow that ended. tcp_state may be NULL for non-TCP. */
 /* app_proto_orig: the protocol before an in-band upgrade (Suricata's app_proto_orig), or NULL.

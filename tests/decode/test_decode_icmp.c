@@ -136,12 +136,59 @@ static void test_icmpv6(void **st)
     vg_decoder_free(d);
 }
 
+/* The connection a destination unreachable quotes (vg_icmp4_quote), and the reader's worker hash:
+ * the error goes to the worker of that connection */
+static void test_icmpv4_quote(void **st)
+{
+    (void)st;
+    vg_decoder_t *d = dt_new(false);
+    uint8_t q[64], u[16], b[256], e[256];
+    vg_packet_t p, orig;
+    /* the quoted datagram 10.0.0.2:5353 -> 10.0.0.1:53, as on the wire */
+    size_t un = dt_udp(u, 5353, 53, "x", 1);
+    size_t qn = dt_ipv4(q, 20, "10.0.0.2", "10.0.0.1", 17, 9, 0, u, un);
+    dt_decode(d, &orig, q, qn, DLT_RAW_);
+    size_t n = icmp4(b, 3, 3, q, 28); /* from 10.0.0.1 to 10.0.0.2: header + 8 bytes quoted */
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    vg_icmp_quote_t qt;
+    assert_true(vg_icmp4_quote(&p, &qt));
+    assert_int_equal(qt.proto, 17);
+    assert_int_equal(qt.sp, 5353);
+    assert_int_equal(qt.dp, 53);
+    assert_memory_equal(qt.src.b, orig.src.b, 16);
+    assert_memory_equal(qt.dst.b, orig.dst.b, 16);
+    assert_int_equal(vg_decode_worker_hash(&p), vg_decode_worker_hash(&orig));
+    /* a time exceeded message quotes too, but only type 3 joins a flow */
+    n = icmp4(e, 11, 0, q, 28);
+    dt_decode(d, &p, e, n, DLT_RAW_);
+    assert_false(vg_icmp4_quote(&p, &qt));
+    /* TCP needs its whole 20-byte header quoted (Suricata's rule), UDP 8 bytes */
+    uint8_t t[20] = {0x13, 0x88, 0x00, 0x50};
+    qn = dt_ipv4(q, 20, "10.0.0.2", "10.0.0.1", 6, 9, 0, t, sizeof t);
+    n = icmp4(b, 3, 1, q, 28);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(vg_icmp4_quote(&p, &qt));
+    n = icmp4(b, 3, 1, q, 40);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_true(vg_icmp4_quote(&p, &qt));
+    assert_int_equal(qt.proto, 6);
+    assert_int_equal(qt.sp, 5000);
+    assert_int_equal(qt.dp, 80);
+    /* not IPv4 inside */
+    q[0] = 0x65;
+    n = icmp4(b, 3, 1, q, 40);
+    dt_decode(d, &p, b, n, DLT_RAW_);
+    assert_false(vg_icmp4_quote(&p, &qt));
+    vg_decoder_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_icmpv4_echo),
         cmocka_unit_test(test_icmpv4_anomalies),
         cmocka_unit_test(test_icmpv6),
+        cmocka_unit_test(test_icmpv4_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* Tests for flow/flow_table.c and flow/flow_id.c: direction, reversal on a SYN-ACK first,
- * timeouts in packet time, port reuse, eviction at the memcap, the identifiers, and the echo
- * payload checks of ICMP echo flows. */
+ * timeouts in packet time, port reuse, eviction at the memcap, the identifiers, the echo
+ * payload checks of ICMP echo flows, ICMP keys and ICMP errors joining the flow they quote. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +242,112 @@ static void test_icmp_echo_checks(void **state)
     vg_flow_table_free(t);
 }
 
+/* ICMP flows as Suricata 7 keys them: by type and the type answering it, not by echo id */
+static void test_icmp_keys(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    int dir;
+    vg_time_t ts = 1000000;
+    vg_packet_t p = echo("10.0.0.1", "10.0.0.2", 8, 1, NULL, 0, ts++);
+    vg_flow_t *f = vg_flow_lookup(t, &p, &dir);
+    assert_int_equal(f->icmp_id, 1);
+    p = echo("10.0.0.1", "10.0.0.2", 8, 2, NULL, 0, ts++); /* another id: the same flow */
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), f);
+    p = echo("10.0.0.2", "10.0.0.1", 0, 2, NULL, 0, ts++); /* the reply */
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), f);
+    assert_int_equal(dir, 1);
+    p = echo("10.0.0.2", "10.0.0.1", 8, 3, NULL, 0, ts++); /* a request the other way */
+    vg_flow_t *g = vg_flow_lookup(t, &p, &dir);
+    assert_ptr_not_equal(g, f);
+    assert_int_equal(dir, 0);
+    p = echo("10.0.0.1", "10.0.0.2", 13, 4, NULL, 0, ts++); /* timestamp */
+    vg_flow_t *h = vg_flow_lookup(t, &p, &dir);
+    assert_ptr_not_equal(h, f);
+    p = echo("10.0.0.2", "10.0.0.1", 14, 4, NULL, 0, ts++); /* its reply */
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), h);
+    p = echo("10.0.0.1", "10.0.0.2", 17, 5, NULL, 0, ts++); /* address mask: its own */
+    vg_flow_t *m = vg_flow_lookup(t, &p, &dir);
+    assert_ptr_not_equal(m, h);
+    /* ICMPv6: the code is part of the key; errors are flows of their own */
+    p = pkt("2001:db8::2", 0, "2001:db8::1", 0, 58, 0, ts++);
+    p.icmp_type = 1;
+    p.icmp_code = 4;
+    vg_flow_t *u = vg_flow_lookup(t, &p, &dir);
+    assert_non_null(u);
+    p.icmp_code = 3;
+    assert_ptr_not_equal(vg_flow_lookup(t, &p, &dir), u);
+    vg_flow_table_free(t);
+}
+
+/* An ICMPv4 destination unreachable carrying the IPv4 + UDP header of a packet src:sp → dst:dp */
+static vg_packet_t unreach(const char *from, const char *to, const char *src, uint16_t sp,
+                           const char *dst, uint16_t dp, uint8_t type, uint8_t *buf,
+                           vg_time_t ts)
+{
+    vg_packet_t p = pkt(from, 0, to, 0, 1, 0, ts);
+    p.icmp_type = type;
+    p.icmp_code = 3;
+    memset(buf, 0, 28);
+    buf[0] = 0x45;
+    buf[9] = 17;
+    inet_pton(AF_INET, src, buf + 12);
+    inet_pton(AF_INET, dst, buf + 16);
+    buf[20] = (uint8_t)(sp >> 8);
+    buf[21] = (uint8_t)sp;
+    buf[22] = (uint8_t)(dp >> 8);
+    buf[23] = (uint8_t)dp;
+    p.payload = buf;
+    p.payload_len = 28;
+    return p;
+}
+
+/* ICMPv4 errors, as Suricata 7: a destination unreachable joins the UDP/TCP flow it quotes (either
+ * way round), as a packet of its sender's side, without making the flow established; no error
+ * message ever starts a flow */
+static void test_icmp_errors(void **state)
+{
+    (void)state;
+    ended_t e;
+    vg_flow_table_t *t = table(&e, 0);
+    int dir;
+    uint8_t buf[28];
+    vg_time_t ts = 1000000;
+    vg_packet_t p = pkt("10.0.0.1", 40000, "10.0.0.2", 53, 17, 0, ts++);
+    vg_flow_t *f = vg_flow_lookup(t, &p, &dir);
+    /* from the server: to_client */
+    p = unreach("10.0.0.2", "10.0.0.1", "10.0.0.1", 40000, "10.0.0.2", 53, 3, buf, ts++);
+    assert_int_equal(vg_flow_key_hash(&p), f->hash);
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), f);
+    assert_int_equal(dir, 1);
+    assert_int_equal(f->pkts[1], 1);
+    assert_int_equal(f->icmp_errs[1], 1);
+    assert_int_equal(f->state, VG_FLOW_NEW); /* not an answer that establishes it */
+    /* from a router, about the same packet: to_client as well */
+    p = unreach("10.9.9.9", "10.0.0.1", "10.0.0.1", 40000, "10.0.0.2", 53, 3, buf, ts++);
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), f);
+    assert_int_equal(dir, 1);
+    /* quoting a packet of the server's: the client sent it, to_server */
+    p = unreach("10.0.0.1", "10.0.0.2", "10.0.0.2", 53, "10.0.0.1", 40000, 3, buf, ts++);
+    assert_ptr_equal(vg_flow_lookup(t, &p, &dir), f);
+    assert_int_equal(dir, 0);
+    assert_int_equal(f->pkts[0], 2);
+    uint64_t total = e.n;
+    /* no flow quoted: none made; time exceeded (type 11) joins nothing */
+    p = unreach("10.0.0.2", "10.0.0.5", "10.0.0.5", 1, "10.0.0.2", 53, 3, buf, ts++);
+    assert_null(vg_flow_lookup(t, &p, &dir));
+    p = unreach("10.9.9.9", "10.0.0.1", "10.0.0.1", 40000, "10.0.0.2", 53, 11, buf, ts++);
+    assert_null(vg_flow_lookup(t, &p, &dir));
+    assert_int_equal(f->pkts[1], 2);
+    /* a truncated quote (no complete UDP header) joins nothing either */
+    p = unreach("10.0.0.2", "10.0.0.1", "10.0.0.1", 40000, "10.0.0.2", 53, 3, buf, ts++);
+    p.payload_len = 27;
+    assert_null(vg_flow_lookup(t, &p, &dir));
+    assert_int_equal(e.n, total);
+    vg_flow_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +358,8 @@ int main(void)
         cmocka_unit_test(test_memcap_eviction),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_icmp_echo_checks),
+        cmocka_unit_test(test_icmp_keys),
+        cmocka_unit_test(test_icmp_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,8 +121,8 @@ static uint32_t rnd(uint32_t n)
 static size_t make_msg(char *o, size_t cap)
 {
     static const char *ua[] = {
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/120.0 Safari/537.36",
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0 Safari/537.36"),
         "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
         "curl/8.4.0", "python-requests/2.31.0",
     };

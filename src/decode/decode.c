@@ -174,6 +174,7 @@ int vg_dec_reassembled(vg_decoder_t *d, vg_packet_t *p, const uint8_t *frag_l3, 
         /* Too much encapsulation to keep: present the datagram as raw IP. */
         prefix = 0;
         p->linktype = LT_RAW;
+        p->tun_in = p->tun_l3 = 0; /* offsets into the headers not kept */
     }
     d->reasm_used = true;
     p->data = buf;

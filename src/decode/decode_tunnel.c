@@ -27,6 +27,22 @@
  */
 #include "decode/decode_int.h"
 
+/* Entering a tunnel whose payload starts at `in`: the packet's encapsulation, where the payload
+ * starts (the inner flow counts the bytes from there, as Suricata's pseudo packet holds them),
+ * and for the outermost UDP tunnel where its IP header is (the tunnel's own flow). */
+static void enter(vg_decoder_t *d, vg_packet_t *p, uint8_t tun, const vg_rd_t *in)
+{
+    d->in_tunnel = true;
+    d->tunnel = tun;
+    size_t off = (size_t)(in->p - p->data);
+    p->tun_in = off < UINT16_MAX ? (uint16_t)(off + 1) : 0;
+    if ((tun == VG_TUN_VXLAN || tun == VG_TUN_GENEVE || tun == VG_TUN_TEREDO) && !p->tun_l3 &&
+        p->l3 && p->proto == 17 && (size_t)(p->l3 - p->data) < UINT16_MAX) {
+        p->tun_l3 = (uint16_t)(p->l3 - p->data + 1);
+        p->tun_n_vlan = p->n_vlan;
+    }
+}
+
 enum {
     GRE_C = 0x80, GRE_R = 0x40, GRE_K = 0x20, GRE_S = 0x10, GRE_SSR = 0x08, GRE_RECUR = 0x07,
     GRE1_A = 0x80, GRE_FLAGS = 0x78, GRE_VER = 0x07,
@@ -76,8 +92,7 @@ static int gre_v1(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r, unsigned de
     vg_rd_t ppp = vg_rd_from(r, 8 + ((b0 & GRE_S) ? 4 : 0) + ((b1 & GRE1_A) ? 4 : 0));
     if (!vg_rd_has(&ppp, 1) || vg_dec_too_deep(d, p, depth))
         return VG_DECODE_OK; /* an acknowledgement without payload */
-    d->in_tunnel = true;
-    d->tunnel = VG_TUN_GRE;
+    enter(d, p, VG_TUN_GRE, &ppp);
     return vg_dec_ppp(d, p, ppp, depth + 1);
 }
 
@@ -123,8 +138,7 @@ int vg_dec_gre(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
         return VG_DECODE_OK;
     if (vg_dec_too_deep(d, p, depth))
         return VG_DECODE_OK;
-    d->in_tunnel = true;
-    d->tunnel = VG_TUN_GRE;
+    enter(d, p, VG_TUN_GRE, &in);
     if (type == 0x6558)
         return vg_dec_ethernet(d, p, in, depth + 1);
     if (type == 0x880B)
@@ -143,8 +157,10 @@ int vg_dec_vxlan(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
         if (t != 0x0800 && t != 0x86DD && t != 0x0806 && t != 0x8100 && t != 0x88A8)
             vg_dec_event(d, p, VG_DEV_VXLAN_UNKNOWN_PAYLOAD_TYPE);
     }
-    d->in_tunnel = true;
-    d->tunnel = VG_TUN_VXLAN;
+    /* Suricata's VXLAN pseudo packet starts after the inner Ethernet header (at the IP header
+     * or a VLAN tag): the inner flow counts its bytes from there */
+    vg_rd_t after_eth = vg_rd_from(&eth, 14);
+    enter(d, p, VG_TUN_VXLAN, &after_eth);
     return vg_dec_ethernet(d, p, eth, depth + 1);
 }
 
@@ -178,8 +194,7 @@ int vg_dec_geneve(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
         vg_dec_event(d, p, VG_DEV_GENEVE_UNKNOWN_PAYLOAD_TYPE);
         return VG_DECODE_OK;
     }
-    d->in_tunnel = true;
-    d->tunnel = VG_TUN_GENEVE;
+    enter(d, p, VG_TUN_GENEVE, &in);
     if (type == 0x6558)
         return vg_dec_ethernet(d, p, in, depth + 1);
     return vg_dec_ethertype(d, p, type, in, depth + 1, false);
@@ -203,8 +218,7 @@ bool vg_dec_teredo(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     if (vg_dec_too_deep(d, p, depth))
         return true;
     d->stats[VG_DS_TEREDO]++;
-    d->in_tunnel = true;
-    d->tunnel = VG_TUN_TEREDO;
+    enter(d, p, VG_TUN_TEREDO, &in);
     vg_dec_ipv6(d, p, in, depth + 1);
     return true;
 }
@@ -228,7 +242,6 @@ int vg_dec_ipip(vg_decoder_t *d, vg_packet_t *p, int inner_ver, vg_rd_t r, unsig
             return VG_DECODE_OK;
         }
     }
-    d->in_tunnel = true;
-    d->tunnel = (uint8_t)(p->ip_ver == 6 ? VG_TUN_IPV6 : VG_TUN_IPV4);
+    enter(d, p, (uint8_t)(p->ip_ver == 6 ? VG_TUN_IPV6 : VG_TUN_IPV4), &r);
     return inner_ver == 4 ? vg_dec_ipv4(d, p, r, depth + 1) : vg_dec_ipv6(d, p, r, depth + 1);
 }

@@ -62,6 +62,12 @@ typedef struct vg_packet {
     uint16_t ip_id;        /* IPv4 identification (IPv6: low 16 bits of fragment id, if any) */
     uint8_t ip_tos;
     uint8_t tunnel;        /* VG_TUN_*: the encapsulation the innermost IP header came out of */
+    uint8_t tun_n_vlan;    /* with tun_l3: the VLAN ids (of vlan[]) outside that tunnel */
+    uint16_t tun_in;       /* 1 + offset in data where the innermost tunnel's payload starts (its
+                            * Ethernet or IP header), 0 when not tunnelled: see vg_pkt_flow_len */
+    uint16_t tun_l3;       /* 1 + offset in data of the IP header of the outermost UDP tunnel
+                            * (VXLAN, Geneve, Teredo) the packet came through, 0 when none: the
+                            * tunnel's own UDP flow is kept too, as Suricata keeps it */
     vg_addr_t src, dst;
     uint16_t sp, dp;       /* TCP/UDP ports; ICMP: 0 (see icmp_type/icmp_code) */
 
@@ -91,5 +97,15 @@ typedef struct vg_packet {
     uint8_t n_events;
     uint16_t events[VG_PKT_MAX_EVENTS];
 } vg_packet_t;
+
+/* The bytes a packet counts for in its flow: its length on the wire, or for a packet that came
+ * out of a tunnel what Suricata's pseudo packet holds, from the innermost tunnel's payload (an
+ * inner Ethernet header included) to the end of the inner IP packet. */
+static inline uint32_t vg_pkt_flow_len(const vg_packet_t *p)
+{
+    if (p->tun_in && p->l3 && p->l3 >= p->data + p->tun_in - 1)
+        return (uint32_t)(p->l3 + p->l3_len - (p->data + p->tun_in - 1));
+    return p->wirelen;
+}
 
 #endif

@@ -64,7 +64,7 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
     vg_evid_sealed_t sealed;
     if (w->evid && vg_evid_flow_end(w->evid, &f->evidence, &sealed))
         log_evidence(w, f, &sealed);
-    if (w->run->behave)
+    if (w->run->behave && !f->tunnel)
         engine_behave_flow(w, f);
     if (w->run->log_flow) {
         worker_ev_begin(w);
@@ -107,12 +107,57 @@ static bool wants_flow(const worker_t *w, const vg_packet_t *p, enum vg_decode_r
            w->run->opts->stage != VG_STAGE_DECODE && (p->ip_ver == 4 || p->ip_ver == 6);
 }
 
+/* A packet that came through a UDP tunnel (VXLAN, Geneve, Teredo) also counts in the tunnel's
+ * own UDP flow, as Suricata keeps it (a flow event with app_proto "failed"). Only counted: the
+ * outer packet is not inspected by the rules (Suricata inspects it as a packet of its own;
+ * docs/DECODE.md), nor seen by the behavioural detectors (a mirror tunnel is not a flood). Its
+ * header was checked by the decoder on the way in. */
+static void tunnel_flow(worker_t *w, const vg_packet_t *p)
+{
+    const uint8_t *ip = p->data + p->tun_l3 - 1;
+    size_t n = p->caplen - (size_t)(p->tun_l3 - 1);
+    vg_packet_t o;
+    memset(&o, 0, sizeof o);
+    size_t l4;
+    if (n >= 20 && ip[0] >> 4 == 4) {
+        o.ip_ver = 4;
+        memcpy(o.src.b, ip + 12, 4);
+        memcpy(o.dst.b, ip + 16, 4);
+        l4 = (size_t)(ip[0] & 0x0F) * 4;
+    } else if (n >= 40 && ip[0] >> 4 == 6 && ip[6] == 17) {
+        o.ip_ver = 6;
+        memcpy(o.src.b, ip + 8, 16);
+        memcpy(o.dst.b, ip + 24, 16);
+        l4 = 40;
+    } else {
+        return; /* an IPv6 extension header before the UDP header: not followed here */
+    }
+    if (l4 < 20 || n < l4 + 8)
+        return;
+    o.proto = 17;
+    o.sp = (uint16_t)(ip[l4] << 8 | ip[l4 + 1]);
+    o.dp = (uint16_t)(ip[l4 + 2] << 8 | ip[l4 + 3]);
+    o.ts = p->ts;
+    o.pcap_cnt = p->pcap_cnt;
+    o.wirelen = p->wirelen;
+    o.n_vlan = p->tun_n_vlan;
+    memcpy(o.vlan, p->vlan, sizeof o.vlan[0] * p->tun_n_vlan);
+    int dir;
+    vg_flow_t *f = vg_flow_lookup_hash(w->flows, &o, vg_flow_key_hash(&o), &dir);
+    if (f) {
+        f->tunnel = true;
+        f->app_proto = VG_APP_FAILED;
+    }
+}
+
 /* Everything after decoding; hash is vg_flow_key_hash(p) when wants_flow(). */
 static void process_decoded(worker_t *w, vg_packet_t *p, enum vg_decode_result dr, uint32_t hash)
 {
     log_decode_anomalies(w, p);
     if (!wants_flow(w, p, dr))
         return;
+    if (p->tun_l3)
+        tunnel_flow(w, p);
     int dir;
     vg_flow_t *f = vg_flow_lookup_hash(w->flows, p, hash, &dir);
     if (!f) { /* an ICMP error that joined no flow, or no memory: still inspected, as Suricata */

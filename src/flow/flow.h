@@ -43,6 +43,8 @@ typedef struct vg_flow {
     uint8_t icmp_type[2], icmp_code[2]; /* first ICMP type/code per direction */
     uint8_t dir_seen;       /* bit 0: a packet toserver, bit 1: toclient */
     bool alerted;
+    bool tunnel;            /* the outer UDP flow of a tunnel (VXLAN, Geneve, Teredo): counted,
+                             * not inspected (the engine's, see worker.c tunnel_flow) */
     uint16_t app_proto;     /* enum vg_app_proto */
     uint8_t app_detect_done[2];
 

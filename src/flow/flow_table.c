@@ -469,7 +469,7 @@ static void update(vg_flow_table_t *t, uint32_t idx, const vg_packet_t *p, int d
 {
     vg_flow_t *f = slot(t, idx);
     f->pkts[dir]++;
-    f->bytes[dir] += p->wirelen;
+    f->bytes[dir] += vg_pkt_flow_len(p);
     if (p->ts > f->last)
         f->last = p->ts;
     f->dir_seen |= (uint8_t)(1u << dir);
@@ -557,7 +557,7 @@ static vg_flow_t *icmp_error_flow(vg_flow_table_t *t, const vg_packet_t *p, uint
         }
         int d = addr_eq(&f->addr[0], &p->src) ? 0 : 1;
         f->pkts[d]++;
-        f->bytes[d] += p->wirelen;
+        f->bytes[d] += vg_pkt_flow_len(p);
         if (f->icmp_errs[d] != UINT16_MAX)
             f->icmp_errs[d]++;
         if (p->ts > f->last)

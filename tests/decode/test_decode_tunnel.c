@@ -193,11 +193,19 @@ static void test_vxlan(void **st)
     assert_int_equal(p.src.b[0], 10);
     assert_int_equal(dt_stat(d, "decoder.vxlan"), 1);
     assert_int_equal(dt_stat(d, "decoder.udp"), 2);
+    /* the tunnel's own UDP flow starts at the outer IP header; the inner flow counts from the
+     * inner IP header on, as Suricata's VXLAN pseudo packet (no inner Ethernet) */
+    assert_int_equal(p.tun_l3, 1);
+    assert_int_equal(p.tun_n_vlan, 0);
+    assert_ptr_equal(p.data + p.tun_in - 1, p.l3);
+    assert_int_equal(vg_pkt_flow_len(&p), p.l3_len);
     /* I flag clear: plain UDP on 4789 */
     n = vxlan_pkt(b, 0x00, 0x0800);
     dt_decode(d, &p, b, n, DLT_RAW_);
     assert_false(p.flags & VG_PKT_TUNNELLED);
     assert_int_equal(p.dp, 4789);
+    assert_int_equal(p.tun_l3, 0);
+    assert_int_equal(vg_pkt_flow_len(&p), p.wirelen);
     /* unknown inner EtherType */
     n = vxlan_pkt(b, 0x08, 0x88CC);
     dt_decode(d, &p, b, n, DLT_RAW_);
@@ -234,6 +242,8 @@ static void test_geneve(void **st)
     dt_decode(d, &p, b, n, DLT_RAW_);
     check_inner(&p);
     assert_int_equal(p.tunnel, VG_TUN_GENEVE);
+    assert_int_equal(p.tun_l3, 1);
+    assert_int_equal(vg_pkt_flow_len(&p), 14 + p.l3_len); /* the inner Ethernet counts here */
     assert_int_equal(dt_stat(d, "decoder.geneve"), 1);
     assert_int_equal(dt_stat(d, "decoder.udp"), 2);
     /* inner IPv4 without Ethernet, behind two options (4 + 8 bytes: optlen 3 words) */

@@ -1838,6 +1838,63 @@ def case_icmp_errors():
     assert same[0] == same[1], "1 and 2 workers differ"
 
 
+def _tunnel_capture():
+    """One HTTP conversation 192.168.1.1:4100N -> 192.168.1.2:80 through each of: VXLAN (UDP
+    10.0.0.1:5555 -> 10.0.0.2:4789, inner Ethernet), GRE with IPv4 inside, GRE with Ethernet
+    inside (0x6558), Geneve with IPv4 inside (UDP 10.0.4.1:6000 -> 10.0.4.2:6081)."""
+    pk, ts = [], [1_700_006_000_000_000]
+
+    def add(f):
+        pk.append((ts[0], f))
+        ts[0] += 1000
+
+    def inner(cport):
+        c = P.TcpConv("192.168.1.1", cport, "192.168.1.2", 80)
+        c.handshake().send(True, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
+        return [f for _, f in c.pkts]
+
+    for f in inner(41000):
+        vx = struct.pack("!BxxxI", 0x08, 42 << 8) + f
+        add(P.eth(P.ipv4("10.0.0.1", "10.0.0.2", 17, P.l4(17, "10.0.0.1", "10.0.0.2", sport=5555,
+                                                         dport=4789, payload=vx))))
+    for f in inner(41001):
+        add(P.eth(P.ipv4("10.0.1.1", "10.0.1.2", 47, struct.pack("!HH", 0, 0x0800) + f[14:])))
+    for f in inner(41002):
+        add(P.eth(P.ipv4("10.0.2.1", "10.0.2.2", 47, struct.pack("!HH", 0, 0x6558) + f)))
+    for f in inner(41004):
+        gv = struct.pack("!BBHI", 0, 0, 0x0800, 7 << 8) + f[14:]
+        add(P.eth(P.ipv4("10.0.4.1", "10.0.4.2", 17, P.l4(17, "10.0.4.1", "10.0.4.2", sport=6000,
+                                                         dport=6081, payload=gv))))
+    return pk
+
+
+def case_tunnel_flows():
+    """Tunnels as Suricata 7 counts them: a UDP tunnel (VXLAN, Geneve) keeps a flow of its own
+    (app_proto "failed", every outer packet); the inner flow counts the bytes of Suricata's
+    pseudo packet (from the inner IP header for VXLAN and for GRE or Geneve carrying IP, from the
+    inner Ethernet header for GRE carrying Ethernet). Expected: Suricata 7.0.10's flow events on
+    this capture, side by side; the same with 1 and 2 workers."""
+    pcap = os.path.join(TMP, "tunnels.pcap")
+    P.write_pcap(pcap, _tunnel_capture())
+    runs = {}
+    for n in (1, 2):
+        d = fresh("tunnels%d" % n)
+        vigil(pcap, "-k", "none", "--workers", str(n), logdir=d)
+        runs[n] = sorted((e["proto"], e["src_port"], e["dest_port"], e.get("app_proto"),
+                          e["flow"]["pkts_toserver"], e["flow"]["pkts_toclient"],
+                          e["flow"]["bytes_toserver"], e["flow"]["bytes_toclient"])
+                         for e in events(d, "flow"))
+    want = [("TCP", 41000, 80, "http", 5, 3, 227, 160),
+            ("TCP", 41001, 80, "http", 5, 3, 227, 160),
+            ("TCP", 41002, 80, "http", 5, 3, 297, 202),
+            ("TCP", 41004, 80, "http", 5, 3, 227, 160),
+            ("UDP", 5555, 4789, "failed", 8, 0, 899, 0),
+            ("UDP", 6000, 6081, "failed", 8, 0, 787, 0)]
+    assert runs[1] == want, runs[1]
+    assert runs[2] == want, runs[2]
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

@@ -38,6 +38,7 @@ enum vg_app_proto {
     VG_APP_SMB,        /* recognised only (app_smb.c): no transactions */
     VG_APP_DCERPC,     /* recognised only (app_dcerpc.c): no transactions */
     VG_APP_KRB5,       /* recognised only (app_krb5.c): no transactions */
+    VG_APP_NTP,        /* recognised only (app_ntp.c): no transactions */
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };
@@ -164,8 +165,8 @@ typedef struct vg_app_file {
 
 const char *vg_app_file_state_name(enum vg_app_file_state st);
 
-/* For protocols recognised but not parsed (app_smb.c, app_dcerpc.c, app_krb5.c): a one-byte
- * state (the worker takes a non-NULL state as "the parser runs") and a parse that accepts
+/* For protocols recognised but not parsed (app_smb.c, app_dcerpc.c, app_krb5.c, app_ntp.c): a
+ * one-byte state (the worker takes a non-NULL state as "the parser runs") and a parse that accepts
  * everything and makes nothing. */
 void *vg_app_nostate_new(bool over_tcp);
 void vg_app_nostate_free(void *state);
@@ -185,9 +186,10 @@ typedef struct vg_app_ops {
     enum vg_app_proto id;
     bool over_tcp, over_udp;
     const uint16_t *ports;     /* port hints (0-terminated), may be NULL */
-    /* Only probe when a port matches the hints (like Suricata's detection-ports for DNS): a
-     * protocol without a signature in its first bytes would otherwise claim unrelated traffic
-     * (mDNS, NetBIOS name service, industrial protocols over TCP). */
+    /* Only probe when the flow's responder port (the server's) is one of the hints, like
+     * Suricata's probing parsers registered by destination port for DNS: a protocol without a
+     * signature in its first bytes would otherwise claim unrelated traffic (mDNS, NetBIOS name
+     * service, industrial protocols over TCP, DNS responses reflected to a victim's port). */
     bool needs_port;
     /* Probe the first bytes of one direction. Returns 1 (mine), 0 (not mine), -1 (need more). */
     int (*probe)(const uint8_t *data, size_t len, int dir);

@@ -19,6 +19,7 @@ extern const vg_app_ops_t vg_app_smtp_ops;
 extern const vg_app_ops_t vg_app_smb_ops;
 extern const vg_app_ops_t vg_app_dcerpc_ops;
 extern const vg_app_ops_t vg_app_krb5_ops;
+extern const vg_app_ops_t vg_app_ntp_ops;
 
 static const vg_app_ops_t *const protocols[] = {
     &vg_app_http_ops,
@@ -30,6 +31,7 @@ static const vg_app_ops_t *const protocols[] = {
     &vg_app_smb_ops,
     &vg_app_dcerpc_ops,
     &vg_app_krb5_ops,
+    &vg_app_ntp_ops,
     &vg_app_dns_ops,
 };
 
@@ -122,7 +124,10 @@ enum vg_app_proto vg_app_detect(bool tcp, uint16_t sp, uint16_t dp, const uint8_
             bool hint = port_hint(o, sp, dp);
             if (hint != (pass == 0))
                 continue;
-            if (o->needs_port && !hint)
+            /* a port-bound protocol only on its server port: the flow's responder's, as Suricata
+             * registers its probing parsers (a DNS response from port 53 to a victim's port 22,
+             * seen first, is not DNS) */
+            if (o->needs_port && !port_hint(o, dp, dp))
                 continue;
             int r = o->probe(data, len, dir);
             if (r == 1)

@@ -98,14 +98,16 @@ typedef struct vg_packet {
     uint16_t events[VG_PKT_MAX_EVENTS];
 } vg_packet_t;
 
-/* The bytes a packet counts for in its flow: its length on the wire, or for a packet that came
- * out of a tunnel what Suricata's pseudo packet holds, from the innermost tunnel's payload (an
- * inner Ethernet header included) to the end of the inner IP packet. */
+/* The bytes a packet counts for in its flow, as Suricata counts them (its packet length): the
+ * bytes captured (not the length on the wire: a frame check sequence or a snapshot length the
+ * capture left out is not counted), or for a packet that came out of a tunnel what Suricata's
+ * pseudo packet holds, from the innermost tunnel's payload (an inner Ethernet header included)
+ * to the end of the inner IP packet. */
 static inline uint32_t vg_pkt_flow_len(const vg_packet_t *p)
 {
     if (p->tun_in && p->l3 && p->l3 >= p->data + p->tun_in - 1)
         return (uint32_t)(p->l3 + p->l3_len - (p->data + p->tun_in - 1));
-    return p->wirelen;
+    return p->caplen;
 }
 
 #endif

@@ -140,6 +140,7 @@ static void tunnel_flow(worker_t *w, const vg_packet_t *p)
     o.ts = p->ts;
     o.pcap_cnt = p->pcap_cnt;
     o.wirelen = p->wirelen;
+    o.caplen = p->caplen; /* the whole frame counts in the tunnel's flow */
     o.n_vlan = p->tun_n_vlan;
     memcpy(o.vlan, p->vlan, sizeof o.vlan[0] * p->tun_n_vlan);
     int dir;

@@ -1425,8 +1425,12 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
                                                      VG_FLOW_CLOSED};
             vg_flow_set_state(w->flows, f, map[vg_stream_timeout_class(f->tcp)]);
         }
-    } else if (p->proto == 17 && p->payload_len && !(p->flags & VG_PKT_INVALID)) {
-        on_data(w, f, dir, p->payload, p->payload_len);
+    } else if (p->proto == 17 && !(p->flags & VG_PKT_INVALID)) {
+        if (p->payload_len)
+            on_data(w, f, dir, p->payload, p->payload_len);
+        else if (!app_of(f)->state) /* an empty first datagram decides too (no protocol claims
+                                     * it: failed), as Suricata's detection; parsers get none */
+            on_data(w, f, dir, (const uint8_t *)"", 0);
     }
     app_flow_t *va = f->app;
     if (va && !va->proto_visible && va->state && f->tcp && flow_established(f) &&

@@ -1,5 +1,5 @@
 /* test_app_recognised.c — protocols Vigil recognises without parsing them (app_smb.c,
- * app_dcerpc.c, app_krb5.c): what their first bytes must look like, through vg_app_detect() as
+ * app_dcerpc.c, app_krb5.c, app_ntp.c): what their first bytes must look like, through vg_app_detect() as
  * the worker calls it, and that they make no transactions. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,11 +87,41 @@ static void test_krb5(void **st)
     assert_int_not_equal(vg_app_detect(false, 40000, 88, v4, sizeof v4, C), VG_APP_KRB5);
 }
 
+/* NTP: a datagram of 48 bytes or more to port 123 whose version is 3 or 4 (Suricata's probe) */
+static void test_ntp(void **st)
+{
+    (void)st;
+    uint8_t m[48] = {0x23}; /* LI 0, version 4, mode 3 (client) */
+    assert_int_equal(vg_app_detect(false, 50796, 123, m, sizeof m, C), VG_APP_NTP);
+    m[0] = 0x1b; /* version 3 */
+    assert_int_equal(vg_app_detect(false, 50796, 123, m, sizeof m, C), VG_APP_NTP);
+    m[0] = 0x13; /* version 2 */
+    assert_int_equal(vg_app_detect(false, 50796, 123, m, sizeof m, C), VG_APP_FAILED);
+    m[0] = 0x23;
+    assert_int_equal(vg_app_detect(false, 50796, 123, m, 47, C), VG_APP_FAILED);
+    /* only the server's port counts: from port 123 to another port, it is not NTP */
+    assert_int_equal(vg_app_detect(false, 123, 50796, m, sizeof m, C), VG_APP_FAILED);
+    assert_int_equal(vg_app_detect(true, 50796, 123, m, sizeof m, C), VG_APP_FAILED); /* UDP */
+}
+
+/* A port-bound protocol is probed on the flow's server port only: a DNS response from port 53
+ * to a victim's port (reflection) is not DNS, a query to port 53 is (Suricata 7.0.10's
+ * decisions on the same datagrams) */
+static void test_server_port_only(void **st)
+{
+    (void)st;
+    static const uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x',
+                                'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1};
+    assert_int_equal(vg_app_detect(false, 5353, 53, q, sizeof q, C), VG_APP_DNS);
+    assert_int_equal(vg_app_detect(false, 53, 22, q, sizeof q, C), VG_APP_FAILED);
+    assert_int_equal(vg_app_detect(false, 53, 53, q, sizeof q, C), VG_APP_DNS);
+}
+
 static void test_no_transactions(void **st)
 {
     (void)st;
-    const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC, VG_APP_KRB5};
-    for (size_t i = 0; i < 3; i++) {
+    const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC, VG_APP_KRB5, VG_APP_NTP};
+    for (size_t i = 0; i < VG_ARRAY_LEN(ids); i++) {
         const vg_app_ops_t *o = vg_app_ops(ids[i]);
         assert_non_null(o);
         assert_null(o->tx_count);
@@ -102,6 +132,7 @@ static void test_no_transactions(void **st)
     }
     assert_string_equal(vg_app_proto_name(VG_APP_SMB), "smb");
     assert_string_equal(vg_app_proto_name(VG_APP_DCERPC), "dcerpc");
+    assert_string_equal(vg_app_proto_name(VG_APP_NTP), "ntp");
 }
 
 int main(void)
@@ -110,6 +141,8 @@ int main(void)
         cmocka_unit_test(test_smb),
         cmocka_unit_test(test_dcerpc),
         cmocka_unit_test(test_krb5),
+        cmocka_unit_test(test_ntp),
+        cmocka_unit_test(test_server_port_only),
         cmocka_unit_test(test_no_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

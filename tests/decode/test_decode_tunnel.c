@@ -205,7 +205,7 @@ static void test_vxlan(void **st)
     assert_false(p.flags & VG_PKT_TUNNELLED);
     assert_int_equal(p.dp, 4789);
     assert_int_equal(p.tun_l3, 0);
-    assert_int_equal(vg_pkt_flow_len(&p), p.wirelen);
+    assert_int_equal(vg_pkt_flow_len(&p), p.caplen);
     /* unknown inner EtherType */
     n = vxlan_pkt(b, 0x08, 0x88CC);
     dt_decode(d, &p, b, n, DLT_RAW_);

@@ -20,6 +20,7 @@ extern const vg_app_ops_t vg_app_smb_ops;
 extern const vg_app_ops_t vg_app_dcerpc_ops;
 extern const vg_app_ops_t vg_app_krb5_ops;
 extern const vg_app_ops_t vg_app_ntp_ops;
+extern const vg_app_ops_t vg_app_dhcp_ops;
 
 static const vg_app_ops_t *const protocols[] = {
     &vg_app_http_ops,
@@ -32,6 +33,7 @@ static const vg_app_ops_t *const protocols[] = {
     &vg_app_dcerpc_ops,
     &vg_app_krb5_ops,
     &vg_app_ntp_ops,
+    &vg_app_dhcp_ops,
     &vg_app_dns_ops,
 };
 

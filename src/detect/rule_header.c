@@ -501,10 +501,11 @@ protos[] = {
     {"dcerpc", VG_L4_TCP, VG_APP_DCERPC, 0, NULL},
     {"krb5", VG_L4_TCP | VG_L4_UDP, VG_APP_KRB5, 0, NULL},
     {"ntp", VG_L4_UDP, VG_APP_NTP, 0, NULL},     /* recognised only: payload rules */
+    {"dhcp", VG_L4_UDP, VG_APP_DHCP, 0, NULL},
 };
 
 static const char *const unsupported_protos[] = {
-    "nfs", "dhcp", "snmp", "sip", "rdp",
+    "nfs", "snmp", "sip", "rdp",
     "rfb", "mqtt", "modbus", "dnp3", "enip", "ike", "ikev2", "tftp", "http2", "imap", "pop3",
     "pgsql", "telnet", "bittorrent-dht", "quic", "websocket", "ldap", "doh2", "sctp", "nntp",
     "irc", "pop", "dcerpc-udp", "smb2", "msn", "jabber", "template", "arp", "mdns", "llmnr",

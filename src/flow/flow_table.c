@@ -576,6 +576,11 @@ vg_flow_t *vg_flow_lookup_hash(vg_flow_table_t *t, const vg_packet_t *p, uint32_
         return NULL;
     if (p->proto == 1 && vg_icmp4_is_error(p->icmp_type))
         return icmp_error_flow(t, p, h, dir);
+    /* Suricata 7 keeps flows for these protocols only (IGMP, OSPF, PIM, an undecoded GRE... have
+     * none there: their packets are inspected without a flow) */
+    if (p->proto != 6 && p->proto != 17 && p->proto != 1 && p->proto != 58 && p->proto != 132 &&
+        p->proto != 50)
+        return NULL;
     uint16_t sp, dp;
     pkt_ports(p, &sp, &dp);
     uint32_t *bucket = &t->buckets[h & t->bucket_mask];

@@ -1,5 +1,5 @@
 /* test_app_recognised.c — protocols Vigil recognises without parsing them (app_smb.c,
- * app_dcerpc.c, app_krb5.c, app_ntp.c): what their first bytes must look like, through vg_app_detect() as
+ * app_dcerpc.c, app_krb5.c, app_ntp.c, app_dhcp.c): what their first bytes must look like, through vg_app_detect() as
  * the worker calls it, and that they make no transactions. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,6 +104,24 @@ static void test_ntp(void **st)
     assert_int_equal(vg_app_detect(true, 50796, 123, m, sizeof m, C), VG_APP_FAILED); /* UDP */
 }
 
+/* DHCP: a BOOTP message with the magic cookie to port 67 or 68 (Suricata's probe) */
+static void test_dhcp(void **st)
+{
+    (void)st;
+    uint8_t m[300] = {1, 1, 6, 0};
+    m[236] = 0x63, m[237] = 0x82, m[238] = 0x53, m[239] = 0x63;
+    assert_int_equal(vg_app_detect(false, 68, 67, m, sizeof m, C), VG_APP_DHCP);
+    m[0] = 2; /* a server's reply, broadcast to the client port */
+    assert_int_equal(vg_app_detect(false, 67, 68, m, sizeof m, C), VG_APP_DHCP);
+    m[0] = 3;
+    assert_int_equal(vg_app_detect(false, 68, 67, m, sizeof m, C), VG_APP_FAILED);
+    m[0] = 1;
+    m[239] = 0;
+    assert_int_equal(vg_app_detect(false, 68, 67, m, sizeof m, C), VG_APP_FAILED);
+    m[239] = 0x63;
+    assert_int_equal(vg_app_detect(false, 68, 6767, m, sizeof m, C), VG_APP_FAILED);
+}
+
 /* A port-bound protocol is probed on the flow's server port only: a DNS response from port 53
  * to a victim's port (reflection) is not DNS, a query to port 53 is (Suricata 7.0.10's
  * decisions on the same datagrams) */
@@ -120,7 +138,8 @@ static void test_server_port_only(void **st)
 static void test_no_transactions(void **st)
 {
     (void)st;
-    const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC, VG_APP_KRB5, VG_APP_NTP};
+    const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC, VG_APP_KRB5, VG_APP_NTP,
+                                     VG_APP_DHCP};
     for (size_t i = 0; i < VG_ARRAY_LEN(ids); i++) {
         const vg_app_ops_t *o = vg_app_ops(ids[i]);
         assert_non_null(o);
@@ -142,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_dcerpc),
         cmocka_unit_test(test_krb5),
         cmocka_unit_test(test_ntp),
+        cmocka_unit_test(test_dhcp),
         cmocka_unit_test(test_server_port_only),
         cmocka_unit_test(test_no_transactions),
     };

@@ -345,6 +345,11 @@ static void test_icmp_errors(void **state)
     p.payload_len = 27;
     assert_null(vg_flow_lookup(t, &p, &dir));
     assert_int_equal(e.n, total);
+    /* IGMP (like any protocol but TCP, UDP, ICMP, SCTP and ESP) has no flow, as in Suricata */
+    p = pkt("10.0.0.1", 0, "224.0.0.22", 0, 2, 0, ts++);
+    assert_null(vg_flow_lookup(t, &p, &dir));
+    p = pkt("10.0.0.1", 0, "10.0.0.2", 0, 50, 0, ts++);
+    assert_non_null(vg_flow_lookup(t, &p, &dir));
     vg_flow_table_free(t);
 }
 

@@ -157,7 +157,9 @@ int vg_kw_asn1(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     (void)kw;
     vg_asn1_t a;
     char err[192];
-    if (!vg_parse_asn1(vg_unquote(val), &a, err, sizeof err))
+    if (val[0] == '"') /* as Suricata: the keyword does not take a quoted value */
+        return VG_PC_SYNTAX(pc, "asn1: quotes are not allowed around its options");
+    if (!vg_parse_asn1(val, &a, err, sizeof err))
         return VG_PC_SYNTAX(pc, "asn1: %s", err);
     vg_pc_add_pm(pc, VG_PM_ASN1)->asn1 = a;
     return 0;

@@ -1761,7 +1761,10 @@ def case_app_layer_event():
 
 def _der(tag, body):
     n = len(body)
-    ln = bytes([n]) if n < 0x80 else bytes([0x81, n]) if n < 0x100 else bytes([0x82, n >> 8, n & 255])
+    if n < 0x80:
+        ln = bytes([n])
+    else:
+        ln = bytes([0x81, n]) if n < 0x100 else bytes([0x82, n >> 8, n & 255])
     return bytes([tag]) + ln + body
 
 
@@ -1828,6 +1831,22 @@ _ASN1_UDP = [
 ]
 
 
+def _smb1_andx_139(blob, unicode=False, jump=10):
+    """An SMB1 request shaped for ET Open's port-139 "andx" NTLMSSP rules: command 0x75, an "s"
+    at payload offset 39, a 16-bit little-endian jump after it that lands on a session-setup
+    parameter block (capabilities 21 bytes in, the blob 27 bytes in)."""
+    b = bytearray(60)
+    b[4:9] = b"\xffSMB\x75"
+    b[14:16] = struct.pack("<H", 0xc807 if unicode else 0x4807)
+    b[39] = ord("s")
+    b[40:42] = struct.pack("<H", jump)
+    j = 42 + jump
+    b += bytes(max(0, j + 27 - len(b)))
+    b[j + 21:j + 25] = struct.pack("<I", 0x80000000)
+    b = bytes(b[:j + 27]) + blob + b"Unix\x00"
+    return struct.pack("!I", len(b) - 4) + b[4:]
+
+
 def _asn1_rules():
     lines = []
     for i, (_, opts) in enumerate(_ASN1_UDP):
@@ -1856,6 +1875,17 @@ def _asn1_rules():
         'alert tcp any any -> any 445 (msg:"sticky"; content:"|FF|SMBs"; depth:9; http.uri; '
         'content:"x"; asn1:bitstring_overflow, relative_offset 54; sid:6;)',
     ]
+    # ET Open sids 2103001 and 2103002 (port 139, "andx"): their options
+    andx = ('flow:established,to_server; content:"|00|"; depth:1; content:"|FF|SMB"; within:4; '
+            'distance:3; pcre:"/^(\\x75|\\x2d|\\x2f|\\xa2|\\x2e|\\x24|\\x74)/sR"; '
+            'byte_test:1,%s,128,6,relative; content:"s"; depth:1; offset:39; '
+            'byte_jump:2,0,little,relative; byte_test:4,&,2147483648,21,relative,little; '
+            'content:!"NTLMSSP"; within:7; distance:27; asn1:double_overflow, bitstring_overflow, '
+            'relative_offset 27, oversize_length 2048;')
+    lines += ['alert tcp $EXTERNAL_NET any -> $HOME_NET 139 (msg:"et-like andx"; %s sid:7;)'
+              % (andx % "!&"),
+              'alert tcp $EXTERNAL_NET any -> $HOME_NET 139 (msg:"et-like andx unicode"; %s sid:8;)'
+              % (andx % "&")]
     return "".join(l + "\n" for l in lines)
 
 
@@ -1864,7 +1894,8 @@ def _asn1_capture():
     own client port 41001..): a GSS token over 2,048 bytes sent twice (answered in between),
     once then closed, a small one twice, the Unicode flavour, a BIT STRING overflow as the
     blob, a raw NTLMSSP blob (not SPNEGO), big then small, small then big, big twice without
-    an answer."""
+    an answer; then the same kinds of blob on port 139 in _smb1_andx_139's shape, each sent
+    twice with an answer between."""
     t = 1_700_000_000_000_000
     pkts = [(t + i * 1000, P.frame(17, "10.1.1.1", "10.2.2.2", sport=40000, dport=7000 + i,
                                    payload=bytes.fromhex(h)))
@@ -1885,6 +1916,13 @@ def _asn1_capture():
                 c.send(False, b"\x00\x00\x00\x08\xffSMBs\x00\x00\x00")
             else:
                 c.send(True, st)
+        pkts += c.close().pkts
+    for k, blob in enumerate([_spnego(2100), _spnego(10), _spnego(2100), bytes.fromhex("030110"),
+                              b"NTLMSSP\x00" + bytes(3000)]):
+        req = _smb1_andx_139(blob, unicode=k == 2)
+        c = P.TcpConv("10.1.1.%d" % (k + 20), 42001 + k, "10.2.2.2", 139,
+                      ts=t + (k + 20) * 1_000_000_000)
+        c.handshake().send(True, req).send(False, b"\x00\x00\x00\x04\xffSMB").send(True, req)
         pkts += c.close().pkts
     return pkts
 
@@ -1909,9 +1947,10 @@ _ASN1_WANT = [
     (1, 41), (1, 43), (1, 50), (1, 76), (1, 77), (1, 92), (1, 103), (1, 110),
     (1, 111), (2, 67), (2, 69), (4, 41), (4, 43), (4, 50), (4, 67), (4, 69),
     (4, 92), (4, 103), (4, 110), (4, 111), (5, 41), (5, 43), (5, 50), (5, 67),
-    (5, 69), (5, 92), (5, 103), (5, 110), (5, 111), (7000, 1), (7002, 3), (7006, 7),
-    (7009, 10), (7012, 13), (7014, 15), (7017, 18), (7020, 21), (7022, 23), (7023, 24), (7026, 27),
-    (7028, 29), (7030, 31), (7032, 33), (7033, 34), (7034, 35), (7036, 37)]
+    (5, 69), (5, 92), (5, 103), (5, 110), (5, 111), (7, 118), (7, 120), (7, 145),
+    (7, 147), (8, 136), (8, 138), (7000, 1), (7002, 3), (7006, 7), (7009, 10), (7012, 13),
+    (7014, 15), (7017, 18), (7020, 21), (7022, 23), (7023, 24), (7026, 27), (7028, 29), (7030, 31),
+    (7032, 33), (7033, 34), (7034, 35), (7036, 37)]
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}

@@ -339,32 +339,32 @@ static bool utctime_ok(const uint8_t *c, size_t n)
     return n == 17 && (c[12] == '+' || c[12] == '-') && digits(c + 13, 4);
 }
 
-/* GeneralizedTime: YYYYMMDDhh[mm[ss[(.|,)fraction]]] then nothing, Z or +hhmm/-hhmm. Only the
- * forms seen in the side-by-side checks are certain (docs/RULES.md). */
+/* GeneralizedTime as Suricata's decoder takes it (observed, docs/RULES.md): YYYYMMDDhhmmZ, or
+ * YYYYMMDDhhmmss, then optionally a fraction ('.' or ',' and digits), then nothing, Z or a
+ * +hhmm/-hhmm offset. With nothing after it the fraction has 1 to 4 digits; before Z or an
+ * offset, 0 to 3. */
 static bool gentime_ok(const uint8_t *c, size_t n)
 {
-    if (n < 10 || !digits(c, 10) || two(c + 4) > 12 || two(c + 6) > 31 || two(c + 8) > 23)
+    if (n < 13 || !digits(c, 12) || !time_fields(c + 4, false))
         return false;
-    size_t i = 10;
-    if (i + 2 <= n && digits(c + i, 2)) {
-        if (two(c + i) > 59)
-            return false;
-        i += 2;
-        if (i + 2 <= n && digits(c + i, 2)) {
-            if (two(c + i) > 59)
-                return false;
-            i += 2;
-            if (i < n && (c[i] == '.' || c[i] == ',')) {
-                size_t f = ++i;
-                while (i < n && c[i] >= '0' && c[i] <= '9')
-                    i++;
-                if (i == f)
-                    return false;
-            }
+    if (n == 13)
+        return c[12] == 'Z';
+    if (!digits(c + 12, 2) || !time_fields(c + 4, true))
+        return false;
+    size_t i = 14, frac = 0;
+    bool has_frac = false;
+    if (i < n && (c[i] == '.' || c[i] == ',')) {
+        has_frac = true;
+        i++;
+        while (i < n && c[i] >= '0' && c[i] <= '9') {
+            i++;
+            frac++;
         }
     }
     if (i == n)
-        return true;
+        return !has_frac || (frac >= 1 && frac <= 4);
+    if (frac > 3)
+        return false;
     if (c[i] == 'Z')
         return i + 1 == n;
     return (c[i] == '+' || c[i] == '-') && n - i == 5 && digits(c + i + 1, 4);

@@ -6,7 +6,7 @@
  *  - options: bitstring_overflow, double_overflow, oversize_length <u32>, absolute_offset <u16>,
  *    relative_offset <-65535..65535>, separated by whitespace and/or commas. Both offsets may be
  *    given: the absolute one wins. An unknown word, a missing or out-of-range number, an empty
- *    value or a dangling separator is an error.
+ *    value, an empty option between separators or a quoted value is an error.
  *  - the keyword is a packet keyword: it always decodes the packet's own payload (whatever
  *    sticky buffer precedes it), after the rule's other lists matched, and relative_offset
  *    counts from where the payload match left off (on the raw-stream window when that is what

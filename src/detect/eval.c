@@ -603,8 +603,13 @@ static int inspect(ictx_t *x, uint32_t i)
 bool vg_detect_inspect_buffer(vg_detect_thread_t *t, const vg_rule_list_t *l, const uint8_t *buf,
                               uint32_t len, uint64_t *vars)
 {
-    if (l->n_sm == 0)
+    if (l->n_sm == 0) {
+        t->last_offset = 0;
         return true;
+    }
     ictx_t x = {t, l, buf, len, 0, 0, 0, vars};
-    return inspect(&x, 0) == 1;
+    if (inspect(&x, 0) != 1)
+        return false;
+    t->last_offset = x.buffer_offset;
+    return true;
 }

@@ -23,6 +23,9 @@ struct vg_detect_thread {
     vg_buf_t capbuf;
     bool stream_match;          /* the rule evaluated last matched a payload list on the
                                  * raw-stream window (not the packet's own payload) */
+    uint32_t last_offset;       /* where the last matching list's inspection left off
+                                 * (Suricata's buffer_offset after it) */
+    uint32_t payload_offset;    /* the same for the rule's payload list (asn1's relative_offset) */
 };
 
 /* A new evaluation: no captures yet. */

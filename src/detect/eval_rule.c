@@ -123,9 +123,14 @@ static bool eval_list(vg_detect_thread_t *t, const vg_rule_t *r, const vg_rule_l
         /* the raw-stream window first, then the packet's payload, as Suricata */
         if (stream && in->stream && eval_on(t, l, in->stream, in->stream_len, vars)) {
             t->stream_match = true;
+            t->payload_offset = t->last_offset;
             return true;
         }
-        return pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars);
+        if (pkt && eval_on(t, l, in->buf[VG_DBUF_PAYLOAD], in->len[VG_DBUF_PAYLOAD], vars)) {
+            t->payload_offset = t->last_offset;
+            return true;
+        }
+        return false;
     }
     if (l->flags & VG_LIST_ALT_BUF) {
         /* a rule without a direction: each direction inspects its own side's buffer (request
@@ -506,11 +511,30 @@ bool vg_detect_should_alert(const vg_rule_t *r) { return !(r->flags & VG_RULE_NO
 
 bool vg_detect_thread_stream_match(const vg_detect_thread_t *t) { return t->stream_match; }
 
+/* asn1 (packet keywords judged after the lists, as Suricata's packet match list runs after its
+ * payload inspection): on the packet's own payload, relative to where the payload list's match
+ * ended. A rule without a payload list counts from 0 (Suricata would use whatever offset an
+ * earlier inspection left behind). */
+static bool asn1_match(const vg_detect_thread_t *t, const vg_rule_t *r,
+                       const vg_detect_input_t *in)
+{
+    const uint8_t *pay = in->buf[VG_DBUF_PAYLOAD];
+    uint32_t n = in->len[VG_DBUF_PAYLOAD];
+    for (uint32_t i = 0; i < r->n_pm; i++) {
+        if (r->pm[i].type != VG_PM_ASN1)
+            continue;
+        if (!pay || n == 0 || !vg_asn1_match(&r->pm[i].asn1, pay, n, t->payload_offset))
+            return false;
+    }
+    return true;
+}
+
 bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_detect_input_t *in)
 {
     if (t->n_cap)
         vg_detect_caps_reset(t);
     t->stream_match = false;
+    t->payload_offset = 0;
     const vg_packet_t *p = in->pkt;
     /* a dcerpc rule also applies to SMB flows (DCE/RPC over named pipes), as Suricata's
      * AppProtoEquals(); so does app-layer-protocol:dcerpc (VG_PM_APP_PROTO) */
@@ -529,8 +553,11 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
         if ((r->flags & VG_RULE_SAMEIP) && memcmp(&p->src, &p->dst, sizeof(p->src)) != 0)
             return false;
     }
+    bool has_asn1 = false;
     for (uint32_t i = 0; i < r->n_pm; i++) {
-        if (vg_pm_is_app_state(r->pm[i].type) || r->pm[i].type == VG_PM_APP_PROTO) {
+        if (r->pm[i].type == VG_PM_ASN1) {
+            has_asn1 = true;
+        } else if (vg_pm_is_app_state(r->pm[i].type) || r->pm[i].type == VG_PM_APP_PROTO) {
             vg_packet_t none;
             memset(&none, 0, sizeof(none));
             if (!pm_match(&r->pm[i], p ? p : &none, in))
@@ -541,5 +568,7 @@ bool vg_detect_eval_rule(vg_detect_thread_t *t, const vg_rule_t *r, const vg_det
     }
     if (!flow_match(r, in) || !flowvar_conditions(r, in->fv))
         return false;
-    return vg_detect_eval_lists(t, r, in);
+    if (!vg_detect_eval_lists(t, r, in))
+        return false;
+    return !has_asn1 || asn1_match(t, r, in);
 }

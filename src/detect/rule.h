@@ -269,6 +269,8 @@ enum vg_pm_type {
     VG_PM_FTPDATA_CMD,     /* ftpdata_command: bits = VG_DIN_FTPDATA_RETR or _STOR */
     VG_PM_APP_EVENT,       /* app-layer-event: cmp.a = the event's bit in the transaction's
                             * events (vg_detect_input_t.app_events) */
+    VG_PM_ASN1,            /* asn1: the checks in .asn1 on the packet's payload, judged after
+                            * the rule's lists matched (Suricata's packet match list) */
 };
 enum { VG_SSZ_SERVER, VG_SSZ_CLIENT, VG_SSZ_BOTH, VG_SSZ_EITHER };
 enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSLV_TLS13,
@@ -276,11 +278,26 @@ enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSL
 /* flags/fragbits modifier */
 enum { VG_BITS_EXACT, VG_BITS_PLUS /* + all of, others allowed */, VG_BITS_ANY /* * */,
        VG_BITS_NOT /* ! none of */ };
+/* asn1: which checks and where decoding starts (vg_asn1_t.flags) */
+enum {
+    VG_ASN1_BITSTRING_OVERFLOW = 1u << 0, VG_ASN1_DOUBLE_OVERFLOW = 1u << 1,
+    VG_ASN1_OVERSIZE = 1u << 2,        /* oversize_length given */
+    VG_ASN1_ABSOLUTE = 1u << 3,        /* absolute_offset given (wins over relative_offset) */
+    VG_ASN1_RELATIVE = 1u << 4,        /* relative_offset given */
+};
+typedef struct vg_asn1 {
+    uint8_t flags;
+    uint16_t absolute_offset;
+    int32_t relative_offset;           /* -65535..65535, from the payload match's end */
+    uint32_t oversize_length;
+} vg_asn1_t;
+
 typedef struct vg_pkt_match {
     uint8_t type;          /* vg_pm_type */
     uint8_t bits_mode;     /* flags/fragbits */
     uint8_t bits, mask;    /* flags/fragbits: wanted bits, ignored bits */
     vg_cmp_t cmp;
+    vg_asn1_t asn1;        /* VG_PM_ASN1 */
 } vg_pkt_match_t;
 
 /* Packet matches judged on the flow's application-layer state rather than the packet's header

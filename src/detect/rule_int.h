@@ -243,8 +243,14 @@ int vg_kw_fast_pattern(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 /* rule_base64.c */
 int vg_kw_base64_decode(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_base64_data(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_asn1(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 /* Parse base64_decode's value as Suricata 7 does; false with a message in err. */
 bool vg_parse_base64_decode(const char *val, vg_b64_t *out, char *err, size_t errlen);
+/* asn1's value (Suricata 7's option grammar); false with a message in err. */
+bool vg_parse_asn1(const char *val, vg_asn1_t *out, char *err, size_t errlen);
+/* asn1's checks on a packet payload: decoding starts at the absolute offset, or at
+ * buffer_offset (the end of the rule's payload match) plus the relative offset, else at 0. */
+bool vg_asn1_match(const vg_asn1_t *a, const uint8_t *buf, uint32_t len, uint32_t buffer_offset);
 /* rule_pcre.c */
 int vg_kw_pcre(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 /* rule_byte.c */

@@ -1895,6 +1895,202 @@ def case_tunnel_flows():
     assert runs[2] == want, runs[2]
 
 
+# --- asn1 ------------------------------------------------------------------------------------
+
+def _der(tag, body):
+    n = len(body)
+    if n < 0x80:
+        ln = bytes([n])
+    else:
+        ln = bytes([0x81, n]) if n < 0x100 else bytes([0x82, n >> 8, n & 255])
+    return bytes([tag]) + ln + body
+
+
+def _spnego(pad):
+    """A GSS-API [APPLICATION 0] token with SPNEGO's NegTokenInit, its mechToken an NTLMSSP
+    NEGOTIATE message followed by pad zero bytes (2,048 < length of the token for pad 2100)."""
+    mech = _der(0xa0, _der(0x30, _der(0x06, bytes.fromhex("2b06010401823702020a"))))
+    tok = _der(0xa2, _der(0x04, b"NTLMSSP\x00\x01\x00\x00\x00" + b"\x00" * pad))
+    return _der(0x60, _der(0x06, bytes.fromhex("2b0601050502")) +
+                _der(0xa0, _der(0x30, mech + tok)))
+
+
+def _smb1_session_setup(blob, unicode=False):
+    """An SMB1 SESSION_SETUP_ANDX request (extended security) carrying blob, in its NetBIOS
+    session header: the security blob starts 54 bytes after the header's "\xffSMBs"."""
+    hdr = (b"\xffSMBs" + b"\x00" * 4 + b"\x18" + struct.pack("<H", 0xc807 if unicode else 0x4807)
+           + b"\x00" * 12 + b"\x00\x00\xff\xfe\x00\x00\x10\x00")
+    words = struct.pack("<BBBHHHHIHII", 12, 0xff, 0, 0, 4356, 50, 0, 0, len(blob), 0, 0x800000d4)
+    data = blob + b"Unix\x00Samba\x00"
+    body = hdr + words + struct.pack("<H", len(data)) + data
+    return struct.pack("!I", len(body)) + body
+
+
+# (payload hex, asn1 options) on UDP, one datagram each to port 7000 + index; the first word of
+# a comment is what the payload is about.
+_ASN1_UDP = [
+    ("030110", "bitstring_overflow"),             # BIT STRING, 16 unused bits of 8: overflow
+    ("030107", "bitstring_overflow"),             # 7 unused bits: fine
+    ("030211ff", "bitstring_overflow"),           # 17 unused bits of 16: overflow
+    ("0302ff", "bitstring_overflow"),             # truncated: no object
+    ("2301ff030110", "bitstring_overflow"),       # constructed BIT STRING: decoding stops
+    ("c30110", "bitstring_overflow"),             # private class: not a BIT STRING
+    ("098201010505" + "05" * 255, "double_overflow"),  # REAL, 257 bytes, decimal form
+    ("098201000505" + "05" * 254, "double_overflow"),  # 256 bytes: not over
+    ("09820101" + "45" * 257, "double_overflow"),     # binary form (0x40 set)
+    ("04820101" + "41" * 257, "oversize_length 256"),  # OCTET STRING of 257
+    ("04820101" + "41" * 257, "oversize_length 257"),
+    ("04820101" + "41" * 100, "oversize_length 10"),   # truncated: nothing decoded
+    ("3006" + "3004" + "0402ffff", "oversize_length 3"),  # nested SEQUENCE over 3
+    ("3003" + "0500" + "030110", "bitstring_overflow"),   # child past the parent's end: dropped
+    ("3080" + "030110" + "0000", "bitstring_overflow"),   # indefinite SEQUENCE
+    ("3080" + "030110", "bitstring_overflow"),            # ... without its end: nothing
+    ("a080" + "030110" + "0000", "bitstring_overflow"),   # context class: opaque
+    ("a003" + "030110", "oversize_length 2"),
+    ("6080" + "0401ff" + "0000", "oversize_length 2"),    # indefinite length is never oversize
+    ("0480" + "0000" + "030110", "bitstring_overflow"),   # primitive indefinite: stops
+    ("1f8101020000" + "030110", "bitstring_overflow"),    # long-form tag
+    ("0c02c328" + "030110", "bitstring_overflow"),        # invalid UTF-8: stops
+    ("13024142" + "030110", "bitstring_overflow"),        # PrintableString
+    ("170d3931303530363233343534305a" + "030110", "bitstring_overflow"),  # UTCTime
+    ("1703313233" + "030110", "bitstring_overflow"),      # not a UTCTime: stops
+    ("0100" + "030110", "bitstring_overflow"),            # BOOLEAN without a byte: stops
+    ("0500" * 255 + "030110", "bitstring_overflow"),      # 256 objects: the limit
+    ("0500" * 256 + "030110", "bitstring_overflow"),      # 257: nothing at all
+    ("3080" * 49 + "030110" + "0000" * 49, "bitstring_overflow"),  # 49 levels deep
+    ("3080" * 50 + "030110" + "0000" * 50, "bitstring_overflow"),  # 50: too deep
+    ("4141030110", "bitstring_overflow, absolute_offset 2"),
+    ("4141030110", "bitstring_overflow, absolute_offset 5"),      # at the end: nothing
+    ("41410301ff", "bitstring_overflow, relative_offset 0"),       # after content "AA"
+    ("41417803010f", "bitstring_overflow, relative_offset 1"),
+    ("0301ff4141", "bitstring_overflow, relative_offset -5"),      # before the content
+    ("0301ff4141", "bitstring_overflow, relative_offset -6"),      # before the payload
+    ("41417803010f", "absolute_offset 3, bitstring_overflow, relative_offset 0"),  # absolute wins
+]
+
+
+def _smb1_andx_139(blob, unicode=False, jump=10):
+    """An SMB1 request shaped for ET Open's port-139 "andx" NTLMSSP rules: command 0x75, an "s"
+    at payload offset 39, a 16-bit little-endian jump after it that lands on a session-setup
+    parameter block (capabilities 21 bytes in, the blob 27 bytes in)."""
+    b = bytearray(60)
+    b[4:9] = b"\xffSMB\x75"
+    b[14:16] = struct.pack("<H", 0xc807 if unicode else 0x4807)
+    b[39] = ord("s")
+    b[40:42] = struct.pack("<H", jump)
+    j = 42 + jump
+    b += bytes(max(0, j + 27 - len(b)))
+    b[j + 21:j + 25] = struct.pack("<I", 0x80000000)
+    b = bytes(b[:j + 27]) + blob + b"Unix\x00"
+    return struct.pack("!I", len(b) - 4) + b[4:]
+
+
+def _asn1_rules():
+    lines = []
+    for i, (_, opts) in enumerate(_ASN1_UDP):
+        pre = 'content:"AA"; ' if "relative_offset" in opts else ""
+        lines.append('alert udp any any -> any %d (msg:"asn1 %d"; %sasn1:%s; sid:%d;)'
+                     % (7000 + i, i, pre, opts, 7000 + i))
+    et = ('flow:established,to_server; content:"|00|"; depth:1; content:"|FF|SMBs"; within:5; '
+          'distance:3; byte_test:1,%s,128,6,relative; byte_test:4,&,2147483648,48,relative,little; '
+          'content:!"NTLMSSP"; within:7; distance:54; asn1:double_overflow, bitstring_overflow, '
+          'relative_offset 54, oversize_length 2048;')
+    lines += [
+        # ET Open sids 2102383 and 2103003 (NTLMSSP asn1 overflow, ASCII and Unicode): their
+        # options, under sids of this test
+        'alert tcp $EXTERNAL_NET any -> $HOME_NET 445 (msg:"et-like"; %s sid:1;)' % (et % "!&"),
+        'alert tcp $EXTERNAL_NET any -> $HOME_NET 445 (msg:"et-like unicode"; %s sid:2;)'
+        % (et % "&"),
+        # the raw stream only (no depth): inspected when the data is acknowledged, on packets
+        # without a payload of their own to decode, so never
+        'alert tcp any any -> any 445 (msg:"stream"; flow:established,to_server; '
+        'content:"|FF|SMBs"; asn1:oversize_length 2048, relative_offset 54; sid:3;)',
+        'alert tcp any any -> any 445 (msg:"alone"; flow:to_server; asn1:oversize_length 2048, '
+        'absolute_offset 63; sid:4;)',
+        'alert tcp any any -> any 445 (msg:"dsize"; dsize:>100; content:"|FF|SMBs"; '
+        'asn1:oversize_length 2048, relative_offset 54; sid:5;)',
+        # after a sticky buffer: still the packet's payload, relative to the payload match
+        'alert tcp any any -> any 445 (msg:"sticky"; content:"|FF|SMBs"; depth:9; http.uri; '
+        'content:"x"; asn1:bitstring_overflow, relative_offset 54; sid:6;)',
+    ]
+    # ET Open sids 2103001 and 2103002 (port 139, "andx"): their options
+    andx = ('flow:established,to_server; content:"|00|"; depth:1; content:"|FF|SMB"; within:4; '
+            'distance:3; pcre:"/^(\\x75|\\x2d|\\x2f|\\xa2|\\x2e|\\x24|\\x74)/sR"; '
+            'byte_test:1,%s,128,6,relative; content:"s"; depth:1; offset:39; '
+            'byte_jump:2,0,little,relative; byte_test:4,&,2147483648,21,relative,little; '
+            'content:!"NTLMSSP"; within:7; distance:27; asn1:double_overflow, bitstring_overflow, '
+            'relative_offset 27, oversize_length 2048;')
+    lines += ['alert tcp $EXTERNAL_NET any -> $HOME_NET 139 (msg:"et-like andx"; %s sid:7;)'
+              % (andx % "!&"),
+              'alert tcp $EXTERNAL_NET any -> $HOME_NET 139 (msg:"et-like andx unicode"; %s sid:8;)'
+              % (andx % "&")]
+    return "".join(l + "\n" for l in lines)
+
+
+def _asn1_capture():
+    """_ASN1_UDP's datagrams, then SMB1 session setups on port 445 (each conversation from its
+    own client port 41001..): a GSS token over 2,048 bytes sent twice (answered in between),
+    once then closed, a small one twice, the Unicode flavour, a BIT STRING overflow as the
+    blob, a raw NTLMSSP blob (not SPNEGO), big then small, small then big, big twice without
+    an answer; then the same kinds of blob on port 139 in _smb1_andx_139's shape, each sent
+    twice with an answer between."""
+    t = 1_700_000_000_000_000
+    pkts = [(t + i * 1000, P.frame(17, "10.1.1.1", "10.2.2.2", sport=40000, dport=7000 + i,
+                                   payload=bytes.fromhex(h)))
+            for i, (h, _) in enumerate(_ASN1_UDP)]
+    big, small = _smb1_session_setup(_spnego(2100)), _smb1_session_setup(_spnego(10))
+    convs = [[big, "resp", big], [big, "resp"], [small, "resp", small],
+             [_smb1_session_setup(_spnego(2100), unicode=True), "resp",
+              _smb1_session_setup(_spnego(2100), unicode=True)],
+             [_smb1_session_setup(bytes.fromhex("030201ff03010f"))] * 2,
+             [_smb1_session_setup(b"NTLMSSP\x00\x01" + b"\x00" * 3000), "resp"],
+             [big, "resp", small], [small, "resp", big], [big, big]]
+    for k, steps in enumerate(convs):
+        c = P.TcpConv("10.1.1.%d" % (k + 2), 41001 + k, "10.2.2.2", 445,
+                      ts=t + (k + 1) * 1_000_000_000)
+        c.handshake()
+        for st in steps:
+            if st == "resp":
+                c.send(False, b"\x00\x00\x00\x08\xffSMBs\x00\x00\x00")
+            else:
+                c.send(True, st)
+        pkts += c.close().pkts
+    for k, blob in enumerate([_spnego(2100), _spnego(10), _spnego(2100), bytes.fromhex("030110"),
+                              b"NTLMSSP\x00" + bytes(3000)]):
+        req = _smb1_andx_139(blob, unicode=k == 2)
+        c = P.TcpConv("10.1.1.%d" % (k + 20), 42001 + k, "10.2.2.2", 139,
+                      ts=t + (k + 20) * 1_000_000_000)
+        c.handshake().send(True, req).send(False, b"\x00\x00\x00\x04\xffSMB").send(True, req)
+        pkts += c.close().pkts
+    return pkts
+
+
+def case_asn1():
+    """asn1 on generated BER payloads (UDP: each check, truncation, indefinite lengths, classes,
+    long tags, per-type validity, the 256-object and 50-level limits, absolute and relative
+    offsets) and on SMB1 session setups carrying a SPNEGO/NTLMSSP blob with ET Open's NTLMSSP
+    asn1 overflow rules' options. Expected: Suricata 7.0.10's (sid, pcap_cnt) list on this
+    capture (HOME_NET 10.2.2.0/24), side by side."""
+    rules = rules_file("asn1.rules", _asn1_rules())
+    d = read_packets("asn1", _asn1_capture(), rules, "-k", "none",
+                     "--var", "HOME_NET=10.2.2.0/24")
+    got = sorted((e["alert"]["signature_id"], e.get("pcap_cnt")) for e in events(d, "alert")
+                 if e["alert"]["gid"] == 1)
+    assert got == _ASN1_WANT, got
+
+
+# Suricata 7.0.10 on _asn1_capture() with _asn1_rules() (suricata --runmode single -k none
+# --set vars.address-groups.HOME_NET=10.2.2.0/24), its (sid, pcap_cnt) list.
+_ASN1_WANT = [
+    (1, 41), (1, 43), (1, 50), (1, 76), (1, 77), (1, 92), (1, 103), (1, 110),
+    (1, 111), (2, 67), (2, 69), (4, 41), (4, 43), (4, 50), (4, 67), (4, 69),
+    (4, 92), (4, 103), (4, 110), (4, 111), (5, 41), (5, 43), (5, 50), (5, 67),
+    (5, 69), (5, 92), (5, 103), (5, 110), (5, 111), (7, 118), (7, 120), (7, 145),
+    (7, 147), (8, 136), (8, 138), (7000, 1), (7002, 3), (7006, 7), (7009, 10), (7012, 13),
+    (7014, 15), (7017, 18), (7020, 21), (7022, 23), (7023, 24), (7026, 27), (7028, 29), (7030, 31),
+    (7032, 33), (7033, 34), (7034, 35), (7036, 37)]
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 

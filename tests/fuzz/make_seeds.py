@@ -10,6 +10,7 @@ Input framings are the harnesses' (see each fuzz_*.c):
   stream  [config][ctl][flags][seq:4][ack:4][len:2][payload]...
   app_*   ([dns mode])[ctl][len:2][bytes]...
   rules   [mode][classification/threshold text NUL][rules text]
+  asn1    [flags][absolute_offset:2][relative_offset:2][oversize_length:4][buffer_offset:2][payload]
   config  YAML text;  pcap  capture file bytes
 """
 import json
@@ -620,6 +621,7 @@ alert tls any any -> any any (msg:"tls version"; tls.version:1.2; flowbits:noale
 alert tcp any any -> any any (msg:"bitmask"; byte_test:2,&,0x0f,0,bitmask 0xff00; sid:25;)
 alert tcp any any -> any any (msg:"hex"; content:"|de ad BE EF|"; content:!"|0a|"; sid:26;)
 alert http any any -> any any (msg:"base64"; http.request_body; content:"a="; base64_decode:bytes 100, offset 2, relative; base64_data; content:"x"; within:4; byte_test:1,=,1,0,relative; sid:27;)
+alert tcp any any -> any 445 (msg:"asn1"; content:"|FF|SMBs"; asn1:double_overflow, bitstring_overflow, relative_offset 54, oversize_length 2048; sid:28;)
 alert tcp any any -> any any (msg:"noterm"; content:"x"
 """
 
@@ -653,6 +655,31 @@ def gen_rules():
     seed("rules", "classification", b"\x01" + (cls + CLASSIFICATION).encode() + b"\0"
          + joined[14].encode() + b"\n")
     seed("rules", "threshold", b"\x02" + THRESHOLD.encode() + b"\0" + OWN_RULES.encode())
+
+
+def gen_asn1():
+    """[flags][absolute_offset:2][relative_offset:2][oversize_length:4][buffer_offset:2][payload]
+    (fuzz_asn1.c) with BER payloads: nested definite and indefinite containers, a GSS token,
+    the three checks' triggers, strings and times of each checked type."""
+    def hdr(flags, ab=0, rel=0, over=0, boff=0):
+        return struct.pack("!BHhIH", flags, ab, rel, over, boff)
+    ber = {
+        "bitstring": "030110",
+        "real": "09820101" + "05" * 257,
+        "seq": "3011" + "0201050403414243" + "0500" + "0603550403",
+        "indef": "3080" + "3080" + "030110" + "0000" + "a080" + "0401ff" + "0000" + "0000",
+        "gss": "6032" + "06062b0601050502" + "a028" + "3026" + "a00e300c060a2b06010401823702020a"
+               + "a2140412" + "4e544c4d5353500001000000" + "00" * 6,
+        "strings": "0c02c3a4" "13024142" "16014a" "1a0141" "1e020041" "1203313233"
+                   "170d3931303530363233343534305a" "180f32303231303530363233343534305a",
+        "tags": "1f8101020000" + "9f8080808101" + "00" + "c30110" + "0a0400ffffff",
+        "deep": "3080" * 60 + "030110" + "0000" * 60,
+    }
+    for name, h in sorted(ber.items()):
+        seed("asn1", name, hdr(0x07) + bytes.fromhex(h))
+    seed("asn1", "absolute", hdr(0x0f, ab=2) + bytes.fromhex("4141030110"))
+    seed("asn1", "relative", hdr(0x17, rel=-2, boff=4) + bytes.fromhex("4141030110"))
+    seed("asn1", "frames", hdr(0x01) + bytes.fromhex("0500" * 300 + "030110"))
 
 
 def gen_config():
@@ -1015,7 +1042,7 @@ def gen_web():
 
 def main():
     for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_ftp, gen_smtp,
-              gen_rules,
+              gen_rules, gen_asn1,
               gen_config, gen_pcap, gen_geo, gen_ledger, gen_web):
         g()
     total = 0

@@ -40,6 +40,8 @@ enum vg_app_proto {
     VG_APP_KRB5,       /* recognised only (app_krb5.c): no transactions */
     VG_APP_NTP,        /* recognised only (app_ntp.c): no transactions */
     VG_APP_DHCP,       /* recognised only (app_dhcp.c): no transactions */
+    VG_APP_SIP,        /* recognised only (app_sip.c): no transactions */
+    VG_APP_TELNET,     /* recognised only (app_telnet.c): no transactions */
     VG_APP_FAILED, /* detection gave up on this flow */
     VG_APP_MAX,
 };
@@ -167,7 +169,7 @@ typedef struct vg_app_file {
 const char *vg_app_file_state_name(enum vg_app_file_state st);
 
 /* For protocols recognised but not parsed (app_smb.c, app_dcerpc.c, app_krb5.c, app_ntp.c,
- * app_dhcp.c): a one-byte state (the worker takes a non-NULL state as "the parser runs") and a parse that accepts
+ * app_dhcp.c, app_sip.c, app_telnet.c): a one-byte state (the worker takes a non-NULL state as "the parser runs") and a parse that accepts
  * everything and makes nothing. */
 void *vg_app_nostate_new(bool over_tcp);
 void vg_app_nostate_free(void *state);

@@ -21,6 +21,8 @@ extern const vg_app_ops_t vg_app_dcerpc_ops;
 extern const vg_app_ops_t vg_app_krb5_ops;
 extern const vg_app_ops_t vg_app_ntp_ops;
 extern const vg_app_ops_t vg_app_dhcp_ops;
+extern const vg_app_ops_t vg_app_sip_ops;
+extern const vg_app_ops_t vg_app_telnet_ops;
 
 static const vg_app_ops_t *const protocols[] = {
     &vg_app_http_ops,
@@ -34,6 +36,8 @@ static const vg_app_ops_t *const protocols[] = {
     &vg_app_krb5_ops,
     &vg_app_ntp_ops,
     &vg_app_dhcp_ops,
+    &vg_app_sip_ops,
+    &vg_app_telnet_ops,
     &vg_app_dns_ops,
 };
 

@@ -502,12 +502,14 @@ protos[] = {
     {"krb5", VG_L4_TCP | VG_L4_UDP, VG_APP_KRB5, 0, NULL},
     {"ntp", VG_L4_UDP, VG_APP_NTP, 0, NULL},     /* recognised only: payload rules */
     {"dhcp", VG_L4_UDP, VG_APP_DHCP, 0, NULL},
+    {"sip", VG_L4_UDP, VG_APP_SIP, 0, NULL},
+    {"telnet", VG_L4_TCP, VG_APP_TELNET, 0, NULL},
 };
 
 static const char *const unsupported_protos[] = {
-    "nfs", "snmp", "sip", "rdp",
+    "nfs", "snmp", "rdp",
     "rfb", "mqtt", "modbus", "dnp3", "enip", "ike", "ikev2", "tftp", "http2", "imap", "pop3",
-    "pgsql", "telnet", "bittorrent-dht", "quic", "websocket", "ldap", "doh2", "sctp", "nntp",
+    "pgsql", "bittorrent-dht", "quic", "websocket", "ldap", "doh2", "sctp", "nntp",
     "irc", "pop", "dcerpc-udp", "smb2", "msn", "jabber", "template", "arp", "mdns", "llmnr",
 };
 

@@ -324,7 +324,7 @@ int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 
 /* app-layer-protocol:[!]NAME[,MODE] — the flow's application protocol. Vigil decides one
  * protocol per flow (both directions) and detects http, dns, tls, ssh, ftp, ftp-data, smtp, smb,
- * dcerpc, krb5, ntp and dhcp (the last five recognised without a parser); `failed` is a
+ * dcerpc, krb5, ntp, dhcp, sip and telnet (the last seven recognised without a parser); `failed` is a
  * flow whose detection gave up (which, unlike in Suricata, includes the protocols Vigil has no
  * parser for). The one change is an in-band upgrade (SMTP STARTTLS to TLS): `original` compares
  * with the protocol before it (the flow's protocol when there was none), the modes final,
@@ -339,6 +339,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"ftp", VG_APP_FTP}, {"ftp-data", VG_APP_FTP_DATA},
         {"smtp", VG_APP_SMTP}, {"smb", VG_APP_SMB}, {"dcerpc", VG_APP_DCERPC},
         {"krb5", VG_APP_KRB5}, {"ntp", VG_APP_NTP}, {"dhcp", VG_APP_DHCP},
+        {"sip", VG_APP_SIP}, {"telnet", VG_APP_TELNET},
         {"failed", VG_APP_FAILED},
     };
     char *mode = vg_split(val, ',');
@@ -368,7 +369,7 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
             return VG_PC_SYNTAX(pc, "%s needs a protocol name", kw->name);
         return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol of a protocol not detected",
                           "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh, "
-                          "ftp, smtp, smb, dcerpc, krb5, ntp, dhcp)",
+                          "ftp, smtp, smb, dcerpc, krb5, ntp, dhcp, sip, telnet)",
                           kw->name, v);
     }
     vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_PROTO);

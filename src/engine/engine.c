@@ -602,6 +602,7 @@ static void run_config(run_t *r, const vg_config_t *cfg)
     r->dec_cfg.defrag_timeout_s = (uint32_t)vg_config_uint(cfg, "defrag.timeout");
     vg_flow_config_defaults(&r->flow_cfg);
     r->flow_cfg.memcap = vg_config_uint(cfg, "flow.memcap");
+    r->flow_cfg.synack_reverses = vg_config_bool(cfg, "stream.midstream");
     static const char *const kinds[] = {"tcp", "udp", "icmp", "default"};
     static const char *const states[] = {"new", "established", "closed"};
     for (int k = 0; k < 4; k++) {

@@ -81,6 +81,9 @@ typedef struct vg_flow_config {
     uint64_t memcap;               /* bytes for flow structs and table per worker */
     /* seconds, by class: [proto kind][state]; proto kind 0 tcp, 1 udp, 2 icmp, 3 other */
     uint32_t timeout[4][3];
+    /* a TCP SYN-ACK seen first makes its receiver the initiator (Suricata does so only with
+     * stream.midstream on; without it the first packet's sender stays the flow's source) */
+    bool synack_reverses;
 } vg_flow_config_t;
 
 void vg_flow_config_defaults(vg_flow_config_t *cfg);

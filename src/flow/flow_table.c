@@ -69,6 +69,7 @@ void vg_flow_config_defaults(vg_flow_config_t *cfg)
     cfg->memcap = 128ULL << 20;
     static const uint32_t t[4][3] = {{60, 600, 60}, {30, 300, 30}, {30, 300, 30}, {30, 300, 30}};
     memcpy(cfg->timeout, t, sizeof t);
+    cfg->synack_reverses = false;
 }
 
 static inline vg_flow_t *slot(const vg_flow_table_t *t, uint32_t idx)
@@ -612,8 +613,10 @@ vg_flow_t *vg_flow_lookup_hash(vg_flow_table_t *t, const vg_packet_t *p, uint32_
     vg_flow_t *f = slot(t, idx);
     memset(f, 0, sizeof *f);
     /* The initiator is the sender of the first packet, except that a TCP SYN-ACK seen first
-     * (the SYN was missed) makes its receiver the initiator. */
-    bool reverse = p->proto == 6 && (p->tcp_flags & (VG_TCP_SYN | VG_TCP_ACK)) == (VG_TCP_SYN | VG_TCP_ACK);
+     * (the SYN was missed) makes its receiver the initiator when the configuration says so
+     * (stream.midstream, as Suricata). */
+    bool reverse = t->cfg.synack_reverses && p->proto == 6 &&
+                   (p->tcp_flags & (VG_TCP_SYN | VG_TCP_ACK)) == (VG_TCP_SYN | VG_TCP_ACK);
     int d = reverse ? 1 : 0;
     f->addr[d] = p->src;
     f->addr[1 - d] = p->dst;

@@ -1,6 +1,7 @@
 /* test_app_recognised.c — protocols Vigil recognises without parsing them (app_smb.c,
- * app_dcerpc.c, app_krb5.c, app_ntp.c, app_dhcp.c): what their first bytes must look like, through vg_app_detect() as
- * the worker calls it, and that they make no transactions. */
+ * app_dcerpc.c, app_krb5.c, app_ntp.c, app_dhcp.c, app_sip.c, app_telnet.c): what their first
+ * bytes must look like, through vg_app_detect() as the worker calls it, and that they make no
+ * transactions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #define C VG_DIR_TOSERVER
+#define U8(s) ((const uint8_t *)(s))
 
 static enum vg_app_proto det(uint16_t dp, const void *d, size_t n)
 {
@@ -122,6 +124,24 @@ static void test_dhcp(void **st)
     assert_int_equal(vg_app_detect(false, 68, 6767, m, sizeof m, C), VG_APP_FAILED);
 }
 
+/* SIP on UDP 5060: a request line of a known method ending in SIP/2.0, or a status line; Telnet on
+ * TCP 23: an IAC command first */
+static void test_sip_telnet(void **st)
+{
+    (void)st;
+    static const char reg[] = "REGISTER sip:188.40.96.200 SIP/2.0\r\nVia: SIP/2.0/UDP x\r\n\r\n";
+    assert_int_equal(vg_app_detect(false, 4040, 5060, U8(reg), sizeof reg - 1, C), VG_APP_SIP);
+    static const char ok[] = "SIP/2.0 200 OK\r\n\r\n";
+    assert_int_equal(vg_app_detect(false, 4040, 5060, U8(ok), sizeof ok - 1, C), VG_APP_SIP);
+    static const char bad[] = "REGISTER sip:x HTTP/1.1\r\n\r\n";
+    assert_int_equal(vg_app_detect(false, 4040, 5060, U8(bad), sizeof bad - 1, C), VG_APP_FAILED);
+    assert_int_equal(vg_app_detect(false, 4040, 5061, U8(reg), sizeof reg - 1, C), VG_APP_FAILED);
+    static const uint8_t iac[] = {0xff, 0xfd, 0x03, 0xff, 0xfb, 0x18};
+    assert_int_equal(vg_app_detect(true, 1550, 23, iac, sizeof iac, C), VG_APP_TELNET);
+    assert_int_equal(vg_app_detect(true, 1550, 2323, iac, sizeof iac, C), VG_APP_FAILED);
+    assert_int_equal(vg_app_detect(true, 1550, 23, U8("login: "), 7, C), VG_APP_FAILED);
+}
+
 /* A port-bound protocol is probed on the flow's server port only: a DNS response from port 53
  * to a victim's port (reflection) is not DNS, a query to port 53 is (Suricata 7.0.10's
  * decisions on the same datagrams) */
@@ -139,7 +159,7 @@ static void test_no_transactions(void **st)
 {
     (void)st;
     const enum vg_app_proto ids[] = {VG_APP_SMB, VG_APP_DCERPC, VG_APP_KRB5, VG_APP_NTP,
-                                     VG_APP_DHCP};
+                                     VG_APP_DHCP, VG_APP_SIP, VG_APP_TELNET};
     for (size_t i = 0; i < VG_ARRAY_LEN(ids); i++) {
         const vg_app_ops_t *o = vg_app_ops(ids[i]);
         assert_non_null(o);
@@ -162,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_krb5),
         cmocka_unit_test(test_ntp),
         cmocka_unit_test(test_dhcp),
+        cmocka_unit_test(test_sip_telnet),
         cmocka_unit_test(test_server_port_only),
         cmocka_unit_test(test_no_transactions),
     };

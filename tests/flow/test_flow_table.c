@@ -81,17 +81,28 @@ static void test_directions(void **state)
     assert_int_equal(e.reasons[VG_FLOW_END_SHUTDOWN], 3);
 }
 
+/* A SYN-ACK seen first: its receiver is the initiator with synack_reverses (stream.midstream, as
+ * Suricata), else its sender is the flow's source like any first packet's */
 static void test_synack_first_reverses(void **state)
 {
     (void)state;
     ended_t e;
-    vg_flow_table_t *t = table(&e, 0);
+    vg_flow_config_t cfg;
+    vg_flow_config_defaults(&cfg);
+    cfg.synack_reverses = true;
+    memset(&e, 0, sizeof e);
+    vg_flow_table_t *t = vg_flow_table_new(&cfg, on_end, &e);
     int dir;
     vg_packet_t a = pkt("10.0.0.2", 80, "10.0.0.1", 1234, 6, VG_TCP_SYN | VG_TCP_ACK, 1000000);
     vg_flow_t *f = vg_flow_lookup(t, &a, &dir);
     assert_int_equal(dir, 1);
     assert_int_equal(f->port[0], 1234);
     assert_int_equal(f->port[1], 80);
+    vg_flow_table_free(t);
+    t = table(&e, 0); /* the default */
+    f = vg_flow_lookup(t, &a, &dir);
+    assert_int_equal(dir, 0);
+    assert_int_equal(f->port[0], 80);
     vg_flow_table_free(t);
 }
 

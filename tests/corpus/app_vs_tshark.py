@@ -8,7 +8,9 @@ corpus. Every disagreement is listed. Exit 77 (CTest skip) when the corpus or ts
 Matching is by multiset: for each capture and kind, the values tshark reports and the values
 Vigil logs are compared as multisets; agreement = |intersection| / |tshark's|. Hosts are
 compared lowercased without the port (what Suricata's `hostname` holds); DNS names lowercased
-without the trailing dot, one per message (query or response), as tshark shows them.
+without the trailing dot, one per message (query or response), as tshark shows them, leaving out
+UDP responses whose request is not in the capture (no IDS takes their flow for DNS: Suricata
+probes DNS on the server's port, and such a flow starts from port 53).
 
 usage: app_vs_tshark.py --vigil PATH [--corpus DIR] [--min 0.99]
 """
@@ -56,8 +58,13 @@ def tshark_values(path):
     # An IP fragment with more to come that tshark dissects on its own belongs to a datagram
     # that never completed (a completed one is dissected at its last fragment): no IDS has
     # that transaction.
+    # A DNS response whose request is not in the capture (dns.response_to unset): over UDP its
+    # datagram starts the flow from port 53 toward a client port, which Suricata's detection
+    # (probing on the server's port) and Vigil's leave "failed" — responses reflected to a
+    # victim in an amplification attack; tshark dissects them by port.
     cmd += ["-Y", "((http.request and tcp) or dns or tls.handshake.type == 1) and not icmp and "
-                  "not icmpv6 and not (ip.flags.mf == 1 and ip.frag_offset == 0)"]
+                  "not icmpv6 and not (ip.flags.mf == 1 and ip.frag_offset == 0) and "
+                  "not (udp and dns.flags.response == 1 and not dns.response_to)"]
     r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=600)
     out = {k: collections.Counter() for k in ("uri", "host", "dns", "sni")}
     for line in r.stdout.splitlines():

@@ -1590,5 +1590,8 @@ const char *wapp_app_proto_orig_name(const struct worker *w)
 
 const char *wapp_tcp_state(const vg_flow_t *f)
 {
-    return f->tcp ? vg_stream_state_name(f->tcp) : NULL;
+    /* no TCP session (no SYN seen, midstream off): Suricata writes no state */
+    if (!f->tcp || !strcmp(vg_stream_state_name(f->tcp), "none"))
+        return NULL;
+    return vg_stream_state_name(f->tcp);
 }

@@ -1428,8 +1428,10 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     } else if (p->proto == 17 && !(p->flags & VG_PKT_INVALID)) {
         if (p->payload_len)
             on_data(w, f, dir, p->payload, p->payload_len);
-        else if (!app_of(f)->state) /* an empty first datagram decides too (no protocol claims
-                                     * it: failed), as Suricata's detection; parsers get none */
+        else if (p->l4 && !(p->flags & VG_PKT_FRAGMENT) && !app_of(f)->state)
+            /* an empty first datagram decides too (no protocol claims it: failed), as Suricata's
+             * detection; parsers get none. Not a fragment that was not reassembled (no UDP
+             * header of its own: it says nothing, and needs no per-flow state) */
             on_data(w, f, dir, (const uint8_t *)"", 0);
     }
     app_flow_t *va = f->app;

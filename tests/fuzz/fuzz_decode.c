@@ -2,7 +2,8 @@
  *
  * Input: [selector][packet bytes]. selector % 8 picks the link type (Ethernet, raw IP, Linux
  * SLL, SLL2, BSD NULL, LOOP, IPv4, IPv6); bit 3 turns checksum validation off. Every pointer
- * the decoder leaves in the packet (l3, l4, payload) is read over its stated length.
+ * the decoder leaves in the packet (l3, l4, payload) is read over its stated length, and what the
+ * flow stage reads of it (vg_icmp4_quote, vg_pkt_flow_len, the tunnel offsets) stays inside it.
  */
 #include "fuzz_common.h"
 
@@ -23,6 +24,14 @@ static void check_packet(const vg_packet_t *p)
     for (unsigned i = 0; i < p->n_events; i++)
         if (!vg_decode_event_name(p->events[i]))
             abort();
+    /* what the flow stage reads of a packet: the connection an ICMP error quotes, the bytes a
+     * tunnelled packet counts for (within the captured bytes), the tunnel's own header */
+    vg_icmp_quote_t q;
+    (void)vg_icmp4_quote(p, &q);
+    if (vg_pkt_flow_len(p) > p->caplen)
+        abort();
+    if (p->tun_l3 && p->tun_l3 - 1u >= p->caplen)
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -169,8 +169,8 @@ typedef struct vg_app_file {
 const char *vg_app_file_state_name(enum vg_app_file_state st);
 
 /* For protocols recognised but not parsed (app_smb.c, app_dcerpc.c, app_krb5.c, app_ntp.c,
- * app_dhcp.c, app_sip.c, app_telnet.c): a one-byte state (the worker takes a non-NULL state as "the parser runs") and a parse that accepts
- * everything and makes nothing. */
+ * app_dhcp.c, app_sip.c, app_telnet.c): a one-byte state (the worker takes a non-NULL state as
+ * "the parser runs") and a parse that accepts everything and makes nothing. */
 void *vg_app_nostate_new(bool over_tcp);
 void vg_app_nostate_free(void *state);
 
@@ -183,6 +183,15 @@ enum vg_app_parse_result {
 /* The parse of a recognised-only protocol (see vg_app_nostate_new). */
 enum vg_app_parse_result vg_app_parse_nothing(void *state, int dir, const uint8_t *data,
                                               size_t len, vg_app_ctx_t *ctx);
+
+/* The ops table of a recognised-only protocol: its name, id, transports, port hints (whether
+ * they are required: needs_port) and probe; the no-op state and parse above. */
+#define VG_APP_RECOGNISED(nm, pid, tcp, udp, port_list, port_needed, probe_fn)                   \
+    {                                                                                             \
+        .name = (nm), .id = (pid), .over_tcp = (tcp), .over_udp = (udp), .ports = (port_list),   \
+        .needs_port = (port_needed), .probe = (probe_fn), .state_new = vg_app_nostate_new,       \
+        .state_free = vg_app_nostate_free, .parse = vg_app_parse_nothing,                        \
+    }
 
 typedef struct vg_app_ops {
     const char *name;          /* EVE app_proto name: "http", "dns", "tls", "ssh", "smtp" */
@@ -296,6 +305,8 @@ uint16_t vg_app_dns_qtype(const void *dns_tx);
 /* The registered protocols, and lookup. */
 const vg_app_ops_t *vg_app_ops(enum vg_app_proto id);
 const vg_app_ops_t *vg_app_ops_by_name(const char *name);
+/* The same, the name compared without regard to case (rule headers: "alert HTTP ..."). */
+const vg_app_ops_t *vg_app_ops_by_name_ci(const char *name);
 const char *vg_app_proto_name(enum vg_app_proto id);
 
 /* Port-independent detection over the first bytes of a direction: tries the protocols whose

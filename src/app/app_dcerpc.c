@@ -28,13 +28,5 @@ static int dcerpc_probe(const uint8_t *d, size_t n, int dir)
 
 static const uint16_t dcerpc_ports[] = {135, 0};
 
-const vg_app_ops_t vg_app_dcerpc_ops = {
-    .name = "dcerpc",
-    .id = VG_APP_DCERPC,
-    .over_tcp = true,
-    .ports = dcerpc_ports,
-    .probe = dcerpc_probe,
-    .state_new = vg_app_nostate_new,
-    .state_free = vg_app_nostate_free,
-    .parse = vg_app_parse_nothing,
-};
+const vg_app_ops_t vg_app_dcerpc_ops =
+    VG_APP_RECOGNISED("dcerpc", VG_APP_DCERPC, true, false, dcerpc_ports, false, dcerpc_probe);

@@ -21,15 +21,5 @@ static int dhcp_probe(const uint8_t *d, size_t n, int dir)
 
 static const uint16_t dhcp_ports[] = {67, 68, 0};
 
-const vg_app_ops_t vg_app_dhcp_ops = {
-    .name = "dhcp",
-    .id = VG_APP_DHCP,
-    .over_tcp = false,
-    .over_udp = true,
-    .ports = dhcp_ports,
-    .needs_port = true,
-    .probe = dhcp_probe,
-    .state_new = vg_app_nostate_new,
-    .state_free = vg_app_nostate_free,
-    .parse = vg_app_parse_nothing,
-};
+const vg_app_ops_t vg_app_dhcp_ops =
+    VG_APP_RECOGNISED("dhcp", VG_APP_DHCP, false, true, dhcp_ports, true, dhcp_probe);

@@ -78,15 +78,5 @@ static int krb5_probe(const uint8_t *d, size_t n, int dir)
 
 static const uint16_t krb5_ports[] = {88, 0};
 
-const vg_app_ops_t vg_app_krb5_ops = {
-    .name = "krb5",
-    .id = VG_APP_KRB5,
-    .over_tcp = true,
-    .over_udp = true,
-    .ports = krb5_ports,
-    .needs_port = true,
-    .probe = krb5_probe,
-    .state_new = vg_app_nostate_new,
-    .state_free = vg_app_nostate_free,
-    .parse = vg_app_parse_nothing,
-};
+const vg_app_ops_t vg_app_krb5_ops =
+    VG_APP_RECOGNISED("krb5", VG_APP_KRB5, true, true, krb5_ports, true, krb5_probe);

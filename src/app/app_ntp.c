@@ -16,15 +16,5 @@ static int ntp_probe(const uint8_t *d, size_t n, int dir)
 
 static const uint16_t ntp_ports[] = {123, 0};
 
-const vg_app_ops_t vg_app_ntp_ops = {
-    .name = "ntp",
-    .id = VG_APP_NTP,
-    .over_tcp = false,
-    .over_udp = true,
-    .ports = ntp_ports,
-    .needs_port = true,
-    .probe = ntp_probe,
-    .state_new = vg_app_nostate_new,
-    .state_free = vg_app_nostate_free,
-    .parse = vg_app_parse_nothing,
-};
+const vg_app_ops_t vg_app_ntp_ops =
+    VG_APP_RECOGNISED("ntp", VG_APP_NTP, false, true, ntp_ports, true, ntp_probe);

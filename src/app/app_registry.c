@@ -98,6 +98,14 @@ int vg_app_event_id(const vg_app_ops_t *o, const char *name)
     return -1;
 }
 
+const vg_app_ops_t *vg_app_ops_by_name_ci(const char *name)
+{
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+        if (strcasecmp(protocols[i]->name, name) == 0)
+            return protocols[i];
+    return NULL;
+}
+
 const char *vg_app_proto_name(enum vg_app_proto id)
 {
     if (id == VG_APP_FAILED)

@@ -40,15 +40,5 @@ static int sip_probe(const uint8_t *d, size_t n, int dir)
 
 static const uint16_t sip_ports[] = {5060, 0};
 
-const vg_app_ops_t vg_app_sip_ops = {
-    .name = "sip",
-    .id = VG_APP_SIP,
-    .over_tcp = false,
-    .over_udp = true,
-    .ports = sip_ports,
-    .needs_port = true,
-    .probe = sip_probe,
-    .state_new = vg_app_nostate_new,
-    .state_free = vg_app_nostate_free,
-    .parse = vg_app_parse_nothing,
-};
+const vg_app_ops_t vg_app_sip_ops =
+    VG_APP_RECOGNISED("sip", VG_APP_SIP, false, true, sip_ports, true, sip_probe);

@@ -51,13 +51,5 @@ static int smb_probe(const uint8_t *d, size_t n, int dir)
 
 static const uint16_t smb_ports[] = {139, 445, 0};
 
-const vg_app_ops_t vg_app_smb_ops = {
-    .name = "smb",
-    .id = VG_APP_SMB,
-    .over_tcp = true,
-    .ports = smb_ports,
-    .probe = smb_probe,
-    .state_new = vg_app_nostate_new,
-    .state_free = vg_app_nostate_free,
-    .parse = vg_app_parse_nothing,
-};
+const vg_app_ops_t vg_app_smb_ops =
+    VG_APP_RECOGNISED("smb", VG_APP_SMB, true, false, smb_ports, false, smb_probe);

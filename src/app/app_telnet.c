@@ -17,15 +17,5 @@ static int telnet_probe(const uint8_t *d, size_t n, int dir)
 
 static const uint16_t telnet_ports[] = {23, 0};
 
-const vg_app_ops_t vg_app_telnet_ops = {
-    .name = "telnet",
-    .id = VG_APP_TELNET,
-    .over_tcp = true,
-    .over_udp = false,
-    .ports = telnet_ports,
-    .needs_port = true,
-    .probe = telnet_probe,
-    .state_new = vg_app_nostate_new,
-    .state_free = vg_app_nostate_free,
-    .parse = vg_app_parse_nothing,
-};
+const vg_app_ops_t vg_app_telnet_ops =
+    VG_APP_RECOGNISED("telnet", VG_APP_TELNET, true, false, telnet_ports, true, telnet_probe);

@@ -489,21 +489,8 @@ protos[] = {
     {"icmpv6", VG_L4_ICMP6, VG_APP_UNKNOWN, 0, NULL},
     {"tcp-pkt", VG_L4_TCP, VG_APP_UNKNOWN, VG_RULE_TCP_PKT, NULL},
     {"tcp-stream", VG_L4_TCP, VG_APP_UNKNOWN, VG_RULE_TCP_STREAM, NULL},
-    {"http", VG_L4_TCP, VG_APP_HTTP, 0, NULL},
-    {"http1", VG_L4_TCP, VG_APP_HTTP, 0, NULL},
-    {"dns", VG_L4_TCP | VG_L4_UDP, VG_APP_DNS, 0, NULL},
-    {"tls", VG_L4_TCP, VG_APP_TLS, 0, NULL},
-    {"ssh", VG_L4_TCP, VG_APP_SSH, 0, NULL},
-    {"ftp", VG_L4_TCP, VG_APP_FTP, 0, NULL},
-    {"ftp-data", VG_L4_TCP, VG_APP_FTP_DATA, 0, NULL},
-    {"smtp", VG_L4_TCP, VG_APP_SMTP, 0, NULL},
-    {"smb", VG_L4_TCP, VG_APP_SMB, 0, NULL},     /* recognised only: payload rules */
-    {"dcerpc", VG_L4_TCP, VG_APP_DCERPC, 0, NULL},
-    {"krb5", VG_L4_TCP | VG_L4_UDP, VG_APP_KRB5, 0, NULL},
-    {"ntp", VG_L4_UDP, VG_APP_NTP, 0, NULL},     /* recognised only: payload rules */
-    {"dhcp", VG_L4_UDP, VG_APP_DHCP, 0, NULL},
-    {"sip", VG_L4_UDP, VG_APP_SIP, 0, NULL},
-    {"telnet", VG_L4_TCP, VG_APP_TELNET, 0, NULL},
+    {"http1", VG_L4_TCP, VG_APP_HTTP, 0, NULL}, /* Suricata's other name for http */
+    /* every other application protocol by its registered name (app_registry.c) */
 };
 
 static const char *const unsupported_protos[] = {
@@ -522,6 +509,13 @@ static int parse_proto(vg_pctx_t *pc, const char *p)
             pc->r->flags |= protos[i].flags;
             return 0;
         }
+    }
+    /* an application protocol Vigil detects: its transports from its registration */
+    const vg_app_ops_t *o = vg_app_ops_by_name_ci(p);
+    if (o) {
+        pc->r->l4 = (uint8_t)((o->over_tcp ? VG_L4_TCP : 0) | (o->over_udp ? VG_L4_UDP : 0));
+        pc->r->app_proto = (uint8_t)o->id;
+        return 0;
     }
     for (size_t i = 0; i < VG_ARRAY_LEN(unsupported_protos); i++) {
         if (strcasecmp(p, unsupported_protos[i]) == 0) {

@@ -334,14 +334,6 @@ int vg_kw_ssl_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
  * match wrongly. */
 int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
-    static const struct { const char *s; uint8_t id; } names[] = {
-        {"http", VG_APP_HTTP}, {"http1", VG_APP_HTTP}, {"dns", VG_APP_DNS},
-        {"tls", VG_APP_TLS}, {"ssh", VG_APP_SSH}, {"ftp", VG_APP_FTP}, {"ftp-data", VG_APP_FTP_DATA},
-        {"smtp", VG_APP_SMTP}, {"smb", VG_APP_SMB}, {"dcerpc", VG_APP_DCERPC},
-        {"krb5", VG_APP_KRB5}, {"ntp", VG_APP_NTP}, {"dhcp", VG_APP_DHCP},
-        {"sip", VG_APP_SIP}, {"telnet", VG_APP_TELNET},
-        {"failed", VG_APP_FAILED},
-    };
     char *mode = vg_split(val, ',');
     char *v = vg_trim(vg_unquote(vg_trim(val)));
     bool neg = *v == '!';
@@ -360,21 +352,18 @@ int vg_kw_app_layer_protocol(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
             strcmp(mode, "exact") && strcmp(mode, "direction"))
             return VG_PC_SYNTAX(pc, "%s: unknown mode '%s'", kw->name, mode);
     }
-    size_t i;
-    for (i = 0; i < VG_ARRAY_LEN(names); i++)
-        if (!strcmp(v, names[i].s))
-            break;
-    if (i == VG_ARRAY_LEN(names)) {
+    /* the registered protocols by name (app_registry.c), Suricata's alias http1, and failed */
+    const vg_app_ops_t *o = vg_app_ops_by_name(strcmp(v, "http1") ? v : "http");
+    enum vg_app_proto id = o ? o->id : !strcmp(v, "failed") ? VG_APP_FAILED : VG_APP_UNKNOWN;
+    if (id == VG_APP_UNKNOWN) {
         if (!*v)
             return VG_PC_SYNTAX(pc, "%s needs a protocol name", kw->name);
         return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-protocol of a protocol not detected",
-                          "%s: '%s' is not a protocol Vigil detects (http, dns, tls, ssh, "
-                          "ftp, smtp, smb, dcerpc, krb5, ntp, dhcp, sip, telnet)",
-                          kw->name, v);
+                          "%s: '%s' is not a protocol Vigil detects", kw->name, v);
     }
     vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_PROTO);
     pm->cmp.mode = VG_CMP_EQ;
-    pm->cmp.a = names[i].id;
+    pm->cmp.a = id;
     pm->bits_mode = neg;
     pm->mask = side;
     pm->bits = original;

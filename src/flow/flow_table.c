@@ -268,19 +268,27 @@ static inline bool addr_eq(const vg_addr_t *a, const vg_addr_t *b)
     return memcmp(a->b, b->b, 16) == 0;
 }
 
-/* 0 when p matches f from the initiator side, 1 from the responder side, -1 no match. */
-static inline int key_match(const vg_flow_t *f, const vg_packet_t *p, uint16_t sp, uint16_t dp)
+/* 0 when the key (src, sp) -> (dst, dp) of protocol proto, with p's IP version and VLANs, is
+ * f's from the initiator side, 1 from the responder side, -1 no match. */
+static inline int key_match_of(const vg_flow_t *f, const vg_packet_t *p, const vg_addr_t *src,
+                               const vg_addr_t *dst, uint16_t sp, uint16_t dp, uint8_t proto)
 {
-    if (f->proto != p->proto || f->ip_ver != p->ip_ver || f->n_vlan != p->n_vlan ||
+    if (f->proto != proto || f->ip_ver != p->ip_ver || f->n_vlan != p->n_vlan ||
         f->vlan[0] != p->vlan[0] || f->vlan[1] != p->vlan[1])
         return -1;
-    if (f->port[0] == sp && f->port[1] == dp && addr_eq(&f->addr[0], &p->src) &&
-        addr_eq(&f->addr[1], &p->dst))
+    if (f->port[0] == sp && f->port[1] == dp && addr_eq(&f->addr[0], src) &&
+        addr_eq(&f->addr[1], dst))
         return 0;
-    if (f->port[0] == dp && f->port[1] == sp && addr_eq(&f->addr[0], &p->dst) &&
-        addr_eq(&f->addr[1], &p->src))
+    if (f->port[0] == dp && f->port[1] == sp && addr_eq(&f->addr[0], dst) &&
+        addr_eq(&f->addr[1], src))
         return 1;
     return -1;
+}
+
+/* The same for p's own key. */
+static inline int key_match(const vg_flow_t *f, const vg_packet_t *p, uint16_t sp, uint16_t dp)
+{
+    return key_match_of(f, p, &p->src, &p->dst, sp, dp, p->proto);
 }
 
 /* --- timeout lists --- */
@@ -543,15 +551,8 @@ static vg_flow_t *icmp_error_flow(vg_flow_table_t *t, const vg_packet_t *p, uint
     uint32_t *bucket = &t->buckets[h & t->bucket_mask];
     for (uint32_t idx = *bucket; idx; idx = slot(t, idx)->_next) {
         vg_flow_t *f = slot(t, idx);
-        if (f->hash != h || f->proto != q.proto || f->ip_ver != 4 || f->n_vlan != p->n_vlan ||
-            f->vlan[0] != p->vlan[0] || f->vlan[1] != p->vlan[1])
-            continue;
-        bool fwd = f->port[0] == q.sp && f->port[1] == q.dp && addr_eq(&f->addr[0], &q.src) &&
-                   addr_eq(&f->addr[1], &q.dst);
-        bool rev = f->port[0] == q.dp && f->port[1] == q.sp && addr_eq(&f->addr[0], &q.dst) &&
-                   addr_eq(&f->addr[1], &q.src);
-        if (!fwd && !rev)
-            continue;
+        if (f->hash != h || key_match_of(f, p, &q.src, &q.dst, q.sp, q.dp, q.proto) < 0)
+            continue; /* (the quoted packet's own direction does not matter, its sender's does) */
         if (is_expired(t, f, p->ts)) { /* ended; the error starts nothing */
             end_flow(t, idx, VG_FLOW_END_TIMEOUT);
             return NULL;

@@ -85,6 +85,10 @@ typedef struct worker {
     unsigned n_fv_remap;
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_evid_ctx_t *evid;          /* NULL without evidence capture */
+    /* wapp_packet_noflow: the evidence of the flowless packet being inspected (its alerts' file,
+     * sealed when its detection is done); noflow_evid_on says the slot is in use */
+    void *noflow_evid;
+    bool noflow_evid_on;
     uint64_t raw_memuse;     /* bytes kept for raw-stream inspection (worker_app.c) */
     uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
     bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */
@@ -195,6 +199,9 @@ void worker_ev_begin(worker_t *w);
 void worker_ev_end(worker_t *w);
 /* Append a fast.log line (no-op when fast.log is off). */
 void worker_fast_log(worker_t *w, const char *line, size_t len);
+/* The "evidence" event of a sealed file: of flow f, or (f NULL) of the flowless packet p. */
+void worker_log_evidence(worker_t *w, const vg_flow_t *f, const vg_packet_t *p,
+                         const vg_evid_sealed_t *s);
 
 int worker_start(run_t *r, worker_t *w, unsigned id);
 void worker_join(worker_t *w);

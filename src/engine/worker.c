@@ -33,13 +33,17 @@ void worker_ev_end(worker_t *w)
     }
 }
 
-/* The "evidence" event: a flow's evidence file is complete (written, closed, hashed); the ledger
- * records it when the output thread reaches this line. */
-static void log_evidence(worker_t *w, const vg_flow_t *f, const vg_evid_sealed_t *s)
+/* The "evidence" event: a flow's (or a flowless packet's) evidence file is complete (written,
+ * closed, hashed); the ledger records it when the output thread reaches this line. */
+void worker_log_evidence(worker_t *w, const vg_flow_t *f, const vg_packet_t *p,
+                         const vg_evid_sealed_t *s)
 {
     worker_ev_begin(w);
-    vg_eve_begin_flow(&w->jw, &w->run->eve, "evidence", w->cur_pkt ? w->cur_pkt->ts : f->last, f,
-                      0, 0, NULL);
+    if (f)
+        vg_eve_begin_flow(&w->jw, &w->run->eve, "evidence",
+                          w->cur_pkt ? w->cur_pkt->ts : f->last, f, 0, 0, NULL);
+    else
+        vg_eve_begin_packet(&w->jw, &w->run->eve, "evidence", p);
     vg_jw_key(&w->jw, "evidence");
     vg_jw_obj_open(&w->jw);
     vg_jw_kv_str(&w->jw, "file", s->file);
@@ -63,7 +67,7 @@ static void on_flow_end(void *user, vg_flow_t *f, enum vg_flow_end_reason reason
     bool traffic = w->traffic_set, metadata = w->metadata_set;
     vg_evid_sealed_t sealed;
     if (w->evid && vg_evid_flow_end(w->evid, &f->evidence, &sealed))
-        log_evidence(w, f, &sealed);
+        worker_log_evidence(w, f, NULL, &sealed);
     if (w->run->behave && !f->tunnel)
         engine_behave_flow(w, f);
     if (w->run->log_flow) {
@@ -173,7 +177,7 @@ static void process_decoded(worker_t *w, vg_packet_t *p, enum vg_decode_result d
     }
     vg_evid_sealed_t sealed;
     if (w->evid && vg_evid_packet(w->evid, &f->evidence, p, &sealed))
-        log_evidence(w, f, &sealed);
+        worker_log_evidence(w, f, NULL, &sealed);
     if (w->run->opts->stage != VG_STAGE_FLOW)
         wapp_packet(w, f, p, dir);
     if (w->evid && f->state == VG_FLOW_CLOSED)

@@ -567,7 +567,12 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     if (w->run->eve.alert_payload || w->run->eve.alert_payload_printable)
         alert_payload(w, f, dir, &a);
     vg_evid_ref_t eref;
-    if (w->evid && f && vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref)) {
+    bool eok = false;
+    if (w->evid && f)
+        eok = vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref);
+    else if (w->evid && cp && w->noflow_evid_on)
+        eok = vg_evid_packet_alert(w->evid, &w->noflow_evid, cp, &eref);
+    if (eok) {
         a.evidence_file = eref.file;
         a.evidence_packet = eref.packet;
         a.evidence_bytes = eref.bytes;
@@ -1466,7 +1471,13 @@ void wapp_packet_noflow(worker_t *w, const vg_packet_t *p)
     w->cur_flow = NULL;
     w->cur_pkt = p;
     w->cur_dir = 0;
+    w->noflow_evid = NULL;
+    w->noflow_evid_on = w->evid != NULL;
     detect_packet(w, NULL, p, 0, false, false, NULL, 0);
+    w->noflow_evid_on = false;
+    vg_evid_sealed_t sealed;
+    if (w->noflow_evid && vg_evid_flow_end(w->evid, &w->noflow_evid, &sealed))
+        worker_log_evidence(w, NULL, p, &sealed);
     w->cur_pkt = NULL;
 }
 

@@ -962,14 +962,16 @@ bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid
     return false;
 }
 
-static bool create_file(vg_evid_ctx_t *c, afile_t *af, uint64_t flow_id)
+/* "<kind>-<id>.pcap", or "<kind>-<id>-<i>.pcap" when the name is taken. */
+static bool create_file(vg_evid_ctx_t *c, afile_t *af, const char *kind, uint64_t id)
 {
     char path[4096];
     for (int i = 0; i < 1000; i++) {
         if (i == 0)
-            snprintf(af->name, sizeof af->name, "flow-%llu.pcap", (unsigned long long)flow_id);
+            snprintf(af->name, sizeof af->name, "%s-%llu.pcap", kind, (unsigned long long)id);
         else
-            snprintf(af->name, sizeof af->name, "flow-%llu-%d.pcap", (unsigned long long)flow_id, i);
+            snprintf(af->name, sizeof af->name, "%s-%llu-%d.pcap", kind, (unsigned long long)id,
+                     i);
         snprintf(path, sizeof path, "%s/%s", c->dir, af->name);
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
@@ -1011,8 +1013,8 @@ static void alert_ref(vg_evid_ctx_t *c, afile_t *af, uint64_t pcap_cnt, vg_evid_
         ref->bytes = af->size;
 }
 
-bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,
-                   vg_evid_ref_t *ref)
+static bool alert_file(vg_evid_ctx_t *c, void **slot, const char *kind, uint64_t id,
+                       uint64_t pcap_cnt, vg_evid_ref_t *ref)
 {
     eflow_t *ef = *slot;
     if (!ef || ef == UNTRACKED)
@@ -1036,7 +1038,7 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
         af->sealed = true;
         return false;
     }
-    if (!create_file(c, af, flow_id)) {
+    if (!create_file(c, af, kind, id)) {
         af->name[0] = '\0';
         af->sealed = true;
         return false;
@@ -1064,6 +1066,22 @@ bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pca
     ring_free(c, ef);
     alert_ref(c, af, pcap_cnt, ref);
     return true;
+}
+
+bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,
+                   vg_evid_ref_t *ref)
+{
+    return alert_file(c, slot, "flow", flow_id, pcap_cnt, ref);
+}
+
+bool vg_evid_packet_alert(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p,
+                          vg_evid_ref_t *ref)
+{
+    if (!*slot) {
+        vg_evid_sealed_t unused;
+        vg_evid_packet(c, slot, p, &unused); /* a ring of this one packet (no file yet: no cap) */
+    }
+    return alert_file(c, slot, "packet", p->pcap_cnt, p->pcap_cnt, ref);
 }
 
 void vg_evid_flow_closed(vg_evid_ctx_t *c, void **slot)

@@ -8,7 +8,8 @@
  * flows idle for cfg.ring_idle are taken back; at the memcap, the least recently active rings
  * are released (all counted).
  *
- * Files: "flow-<flow_id>.pcap" (a "-N" suffix when the name is taken, e.g. a second run into the
+ * Files: "flow-<flow_id>.pcap", or "packet-<pcap_cnt>.pcap" for an alerted packet that has no
+ * flow (a "-N" suffix when the name is taken, e.g. a second run into the
  * same log directory). Up to 16 files per worker stay open from creation to sealing; further
  * ones are opened, appended to and closed per flush, so descriptors stay bounded. A file is
  * sealed (written, closed, SHA-256 final) when its flow ends or when it
@@ -83,6 +84,13 @@ bool vg_evid_packet(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p, vg_evid
  * this flow (no state: memcap, or the file could not be created — logged and counted). */
 bool vg_evid_alert(vg_evid_ctx_t *c, void **slot, uint64_t flow_id, uint64_t pcap_cnt,
                    vg_evid_ref_t *ref);
+
+/* An alert on packet p, which has no flow (an ICMP error that joined none, or the flow table's
+ * memcap): the first call (*slot NULL) keeps p and creates "packet-<pcap_cnt>.pcap" holding it;
+ * further alerts on the same packet name that file. The caller seals it with vg_evid_flow_end()
+ * once the packet's detection is done. Returns false as vg_evid_alert() does. */
+bool vg_evid_packet_alert(vg_evid_ctx_t *c, void **slot, const vg_packet_t *p,
+                          vg_evid_ref_t *ref);
 
 /* The flow closed (TCP: FIN both ways, or RST) and has not alerted: its ring stays (an alert at
  * the flow's end, e.g. on a transaction the close completed, still finds it) but goes to the

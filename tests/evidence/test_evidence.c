@@ -568,6 +568,54 @@ static void test_file_cap(void **st)
     vg_evid_ctx_free(c);
 }
 
+/* A packet with no flow: the first alert keeps it and makes packet-<pcap_cnt>.pcap holding it
+ * alone; a second alert on it names the same file; the end seals it; the memory goes back. */
+static void test_packet_alert(void **st)
+{
+    (void)st;
+    char dir[300], path[400], hex[65];
+    subdir(dir, sizeof dir, "noflow");
+    vg_evid_config_t cfg = {.ring_packets = 8, .memcap = 1 << 20, .max_packets = 100,
+                            .max_bytes = 1 << 20, .dir = dir};
+    vg_evid_ctx_t *c = vg_evid_ctx_new(&cfg);
+    uint64_t mem0 = vg_evid_mem_flows(c);
+    uint8_t buf[100];
+    vg_packet_t p = mkpkt(buf, 70, 42);
+    void *slot = NULL;
+    vg_evid_ref_t r1, r2;
+    assert_true(vg_evid_packet_alert(c, &slot, &p, &r1));
+    assert_string_equal(r1.file, "packet-42.pcap");
+    assert_int_equal(r1.packet, 1);
+    assert_int_equal(r1.bytes, 24 + 16 + 70);
+    assert_true(vg_evid_packet_alert(c, &slot, &p, &r2));
+    assert_string_equal(r2.file, "packet-42.pcap");
+    assert_int_equal(r2.packet, 1);
+    assert_string_equal(r1.sha256, r2.sha256);
+    vg_evid_sealed_t s;
+    assert_true(vg_evid_flow_end(c, &slot, &s));
+    assert_null(slot);
+    assert_string_equal(s.file, "packet-42.pcap");
+    assert_int_equal(s.packets, 1);
+    assert_int_equal(s.size, 24 + 16 + 70);
+    assert_false(s.truncated);
+    snprintf(path, sizeof path, "%s/packet-42.pcap", dir);
+    uint8_t first[4];
+    uint32_t lt = 0;
+    assert_int_equal(read_pcap(path, first, 4, &lt), 1);
+    assert_int_equal(first[0], 42);
+    assert_int_equal(lt, 1);
+    file_sha(path, hex);
+    assert_string_equal(hex, s.sha256);
+    assert_string_equal(hex, r1.sha256); /* the whole file is what the alert hashed */
+    assert_int_equal(vg_evid_mem_flows(c), mem0);
+    /* the same packet number again (e.g. a second run into the directory): a new name */
+    slot = NULL;
+    assert_true(vg_evid_packet_alert(c, &slot, &p, &r1));
+    assert_string_equal(r1.file, "packet-42-1.pcap");
+    assert_true(vg_evid_flow_end(c, &slot, &s));
+    vg_evid_ctx_free(c);
+}
+
 static void test_keys(void **st)
 {
     (void)st;
@@ -802,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_memcap),
         cmocka_unit_test(test_ring_reclaim),
         cmocka_unit_test(test_file_cap),
+        cmocka_unit_test(test_packet_alert),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_ledger_chain_and_signatures),
         cmocka_unit_test(test_ledger_event_fields),

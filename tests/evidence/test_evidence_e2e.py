@@ -19,11 +19,17 @@
           request (a reassembled datagram, which rings copy), the evidence pcaps are byte for byte
           those of the copying path (evidence.ring-copy=true), with 1 and 2 workers; each holds
           the tail of its flow's packets as they are in the input, and the run verifies.
+  flowless: alerts on packets that have no flow (ICMP errors that join none): each alerted packet
+          gets its own pcap, "packet-<pcap_cnt>.pcap", holding exactly that packet (one file
+          however many rules fire on it), with an "evidence" event of the packet; an ICMP error
+          that joined a flow goes into that flow's pcap; the run verifies, with 1 and 2 workers
+          and with rings of references or of copies.
   corpus: the same comparison on real captures (every pcap and pcapng file under CORPUS/pcaps
           below 30 MB, in one run, with the ET Open rules there), with 1 and with 2 workers;
           with 2, a flow alerted in only one run must owe it to a host-tracked threshold (its
           one alert per window goes to whichever worker comes first): skipped (77) without them.
-usage: test_evidence_e2e.py --vigil PATH [--gen PATH] [--corpus DIR] tamper|crash|reread|corpus
+usage: test_evidence_e2e.py --vigil PATH [--gen PATH] [--corpus DIR]
+       tamper|crash|reread|flowless|corpus
 """
 import argparse
 import hashlib
@@ -706,14 +712,114 @@ def corpus(a):
     return t.status()
 
 
+def _icmp4(src, dst, typ, code, rest):
+    body = struct.pack("!BBH", typ, code, 0) + rest
+    body = body[:2] + struct.pack("!H", P.csum(body)) + body[4:]
+    return P.eth(P.ipv4(src, dst, 1, body))
+
+
+FLOWLESS_RULES = r"""
+alert icmp any any -> any any (msg:"EVID unreachable"; itype:3; sid:2000001; rev:1;)
+alert icmp any any -> any any (msg:"EVID port unreachable"; itype:3; icode:3; sid:2000002; rev:1;)
+"""
+
+
+def flowless(a):
+    """Evidence of alerts on packets without a flow (see the module's text)."""
+    t = T(a.vigil, tempfile.mkdtemp(prefix="vg-evid-nf-"))
+    try:
+        subprocess.run([a.vigil, "keygen", "--out", t.keys], check=True, capture_output=True)
+        pk, ts = [], [BASE]
+
+        def add(f):
+            pk.append((ts[0], f))
+            ts[0] += 1000
+
+        def quote(src, dst, sport, dport):
+            return P.ipv4(src, dst, 17, P.l4(17, src, dst, sport=sport, dport=dport,
+                                             payload=b"probe"))[:28]
+
+        # 1: a datagram; 2: its port unreachable (joins its flow); 3, 4: port unreachables quoting
+        # datagrams never seen (no flow: two rules fire on each); 5: a host unreachable quoting
+        # one never seen (no flow, one rule)
+        add(P.frame(17, "10.1.1.1", "10.2.2.2", sport=40000, dport=1001, payload=b"probe"))
+        add(_icmp4("10.2.2.2", "10.1.1.1", 3, 3, b"\0" * 4 + quote("10.1.1.1", "10.2.2.2",
+                                                                  40000, 1001)))
+        add(_icmp4("10.2.2.3", "10.1.1.5", 3, 3, b"\0" * 4 + quote("10.1.1.5", "10.2.2.3",
+                                                                  5555, 53)))
+        add(_icmp4("10.2.2.4", "10.1.1.6", 3, 3, b"\0" * 4 + quote("10.1.1.6", "10.2.2.4",
+                                                                  5556, 53)))
+        add(_icmp4("10.9.9.9", "10.1.1.7", 3, 1, b"\0" * 4 + quote("10.1.1.7", "10.2.2.5",
+                                                                  5557, 123)))
+        pcap = os.path.join(t.tmp, "icmp.pcap")
+        P.write_pcap(pcap, pk)
+        rules = os.path.join(t.tmp, "nf.rules")
+        open(rules, "w").write(FLOWLESS_RULES)
+        frames = [f for _, f in pk]
+        runs = {}
+        for name, extra in (("ref1", ["--workers", "1"]), ("ref2", ["--workers", "2"]),
+                            ("copy1", ["--workers", "1", "--set", "evidence.ring-copy=true"])):
+            out = os.path.join(t.tmp, name)
+            r = subprocess.run([a.vigil, "read", pcap, "-l", out, "-S", rules, "-q", "-k", "none",
+                                "--evidence", "--set", "evidence.key-dir=" + t.keys,
+                                "--set", "behave.enabled=false", *extra],
+                               capture_output=True, text=True)
+            if not t.check(r.returncode == 0, "%s: vigil read failed: %s" % (name, r.stderr)):
+                continue
+            evs = [json.loads(x) for x in open(os.path.join(out, "eve.json"))]
+            alerts = [e for e in evs if e["event_type"] == "alert"]
+            got = sorted((e["pcap_cnt"], e["alert"]["signature_id"], "flow_id" in e,
+                          e.get("evidence", {}).get("file"), e.get("evidence", {}).get("packet"))
+                         for e in alerts)
+            fl = next((e["evidence"]["file"] for e in alerts if e["pcap_cnt"] == 2), None)
+            want = [(2, 2000001, True, fl, 2), (2, 2000002, True, fl, 2),
+                    (3, 2000001, False, "packet-3.pcap", 1),
+                    (3, 2000002, False, "packet-3.pcap", 1),
+                    (4, 2000001, False, "packet-4.pcap", 1),
+                    (4, 2000002, False, "packet-4.pcap", 1),
+                    (5, 2000001, False, "packet-5.pcap", 1)]
+            t.check(fl and fl.startswith("flow-") and got == want,
+                    "%s: alerts and their evidence %s, want %s" % (name, got, want))
+            sealed = sorted((e["evidence"]["file"], e["evidence"]["packets"], "flow_id" in e,
+                             e.get("src_ip"), e.get("pcap_cnt"))
+                            for e in evs if e["event_type"] == "evidence")
+            want = sorted([(fl, 2, True, "10.1.1.1", None),
+                           ("packet-3.pcap", 1, False, "10.2.2.3", 3),
+                           ("packet-4.pcap", 1, False, "10.2.2.4", 4),
+                           ("packet-5.pcap", 1, False, "10.9.9.9", 5)], key=str)
+            t.check(sorted(sealed, key=str) == want,
+                    "%s: evidence events %s, want %s" % (name, sealed, want))
+            ed = os.path.join(out, "evidence")
+            for cnt in (3, 4, 5):
+                f = os.path.join(ed, "packet-%d.pcap" % cnt)
+                t.check(os.path.exists(f) and read_pcap(f) == [frames[cnt - 1]],
+                        "%s: %s does not hold exactly packet %d" % (name, f, cnt))
+            if fl:
+                t.check(read_pcap(os.path.join(ed, fl)) == frames[:2],
+                        "%s: the flow's pcap does not hold the datagram and its error" % name)
+            rc, rep = t.verify(out)
+            t.check(rc == 0 and rep.get("status") == "ok" and rep.get("files_checked") == 4,
+                    "%s: verify %d %s" % (name, rc, rep))
+            runs[name] = {n: open(os.path.join(ed, n), "rb").read()
+                          for n in os.listdir(ed) if n.endswith(".pcap")}
+        if len(runs) == 3:
+            t.check(runs["ref1"] == runs["copy1"], "references and copies give different pcaps")
+            t.check(runs["ref1"] == runs["ref2"], "1 and 2 workers give different pcaps")
+        print("flowless: %d runs checked" % len(runs))
+    finally:
+        t.cleanup()
+    return t.status()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigil", required=True)
     ap.add_argument("--gen")
     ap.add_argument("--corpus")
-    ap.add_argument("case", choices=["tamper", "crash", "reread", "corpus"])
+    ap.add_argument("case", choices=["tamper", "crash", "reread", "flowless", "corpus"])
     a = ap.parse_args()
-    return {"tamper": tamper, "crash": crash, "reread": reread, "corpus": corpus}[a.case](a)
+    return {"tamper": tamper, "crash": crash, "reread": reread, "flowless": flowless,
+            "corpus": corpus}[a.case](a)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,12 @@ Starts its own redis-server (loopback) and PostgreSQL cluster (unix socket) like
 (tests/collect/servers.py) and stops them at the end.
 
 usage: bench/collect.py [--vigil build/vigil] [--gen build/vigil-gen] [--flows 100000] [--runs 3]
-                        [--sensor-only] [--vs OTHER-VIGIL]
+                        [--sensor-only] [--vs OTHER-VIGIL] [--pcap FILE] [-S RULES]
+
+The sensor's runs use a vigil-gen web mix of --flows flows (every flow ends in a flow event and
+most carry an HTTP event: an EVE-dense worst case, ~190,000 events per second per sensor here),
+or --pcap FILE (e.g. bench/out/synthetic-web-1G.pcap of bench/pipeline.py, or the corpus mix of
+bench/corpus_mix.py with -S and ET Open) for the cost on a given capture and rule set.
 """
 import argparse
 import os
@@ -37,7 +42,7 @@ def children_cpu():
 
 def report_sensor(a, n_events, off, on, spool_only, cpu, sensor_cpu, vs):
     med = statistics.median
-    print("events per sensor run: %d (%s flows, --mix web)" % (n_events, a.flows))
+    print("events per sensor run: %d (%s)" % (n_events, a.pcap or "%s flows, --mix web" % a.flows))
     mo, mn, ms = med(off), med(on), med(spool_only)
     print("sensor, spool only (Redis unreachable): median %.3f s; throughput %.3f of off"
           % (ms, mo / ms))
@@ -66,15 +71,19 @@ def main():
     ap.add_argument("--flows", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--pcap", help="the sensor's capture (default: a vigil-gen web mix)")
+    ap.add_argument("-S", dest="rules", action="append", default=[],
+                    help="rule files for the sensor's runs (default: the bundled rules)")
     ap.add_argument("--sensor-only", action="store_true",
                     help="only the sensor's runs (shipping off / spool only / on), no collectors")
     ap.add_argument("--vs", help="a second vigil binary: its shipping runs are interleaved with"
                     " the first's, for before/after ratios measured in the same run")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vigil-bench-collect-")
-    pcap = os.path.join(tmp, "mix.pcap")
-    subprocess.run([a.gen, "--flows", str(a.flows), "--seed", "9", "--mix", "web", "-o", pcap],
-                   check=True, capture_output=True)
+    pcap = a.pcap or os.path.join(tmp, "mix.pcap")
+    if not a.pcap:
+        subprocess.run([a.gen, "--flows", str(a.flows), "--seed", "9", "--mix", "web", "-o",
+                        pcap], check=True, capture_output=True)
     def on_term(sig, frame):
         raise SystemExit("terminated")
     signal.signal(signal.SIGTERM, on_term)
@@ -96,6 +105,8 @@ def main():
                 binary = a.vs if ship == "vs" else a.vigil
                 cmd = [binary, "read", pcap, "-l", d, "--workers", "2", "-q", "--no-progress",
                        "--set", "store.enabled=false", "--set", "sensor-name=bench%d" % i]
+                for r in a.rules:
+                    cmd += ["-S", r]
                 if ship == "spool":
                     # the spool alone: Redis unreachable (a closed loopback port), no drain
                     cmd += ["--redis", "redis://127.0.0.1:1", "--set",

@@ -205,6 +205,16 @@ int vg_kw_fast_pattern(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
+int vg_pc_sticky_unused(vg_pctx_t *pc)
+{
+    if (pc->sticky && pc->sticky_fresh) {
+        pc->col = pc->sticky_col; /* the error points at the buffer's keyword */
+        return VG_PC_SYNTAX(pc, "sticky buffer '%s' has no match keyword after it (Suricata "
+                            "refuses a buffer that gets no matches)", pc->sticky_kw);
+    }
+    return 0;
+}
+
 int vg_kw_sticky(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
     (void)val;
@@ -215,8 +225,12 @@ int vg_kw_sticky(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     if (pc->b64_data)
         return VG_PC_SYNTAX(pc, "rule buffer cannot be reset after base64_data ('%s')",
                             kw->name);
+    if (vg_pc_sticky_unused(pc) < 0) /* even the same buffer again, as in Suricata */
+        return -1;
     pc->cur_list = -1;
     pc->pend_n_xform = 0;
+    pc->sticky_kw = kw->name;
+    pc->sticky_col = pc->col;
     if (kw->arg < 0) { /* pkt_data: back to the payload */
         pc->sticky = false;
         pc->sticky_fresh = false;

@@ -170,6 +170,8 @@ typedef struct vg_pctx {
     bool sticky;                /* a sticky buffer is active */
     bool sticky_fresh;          /* sticky set and no match keyword yet (transforms allowed) */
     int pend_buf;               /* sticky buffer chosen but list not yet created */
+    const char *sticky_kw;      /* the keyword that set the active sticky buffer */
+    uint32_t sticky_col;        /* and its column */
     uint8_t pend_n_xform;
     vg_xform_t pend_xform[VG_MAX_XFORMS];
     int last_list, last_sm;     /* last content (for modifiers) */
@@ -236,6 +238,9 @@ int vg_kw_content(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_uricontent(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_content_mod(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_sticky(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+/* A sticky buffer set and left without a match keyword (at the next buffer or the rule's end):
+ * an error, as in Suricata ("setup buffer ... but didn't add matches to it"). */
+int vg_pc_sticky_unused(vg_pctx_t *pc);
 int vg_kw_tls_legacy_dn(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_legacy_mod(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_transform(vg_pctx_t *pc, const vg_kw_t *kw, char *val);

@@ -389,6 +389,8 @@ static int finalize(vg_pctx_t *pc)
     pc->col = 0;
     if (r->sid == 0)
         return VG_PC_SYNTAX(pc, "rule has no sid");
+    if (vg_pc_sticky_unused(pc) < 0)
+        return -1;
     if (!r->msg)
         r->msg = "";
     uint32_t n = 0;

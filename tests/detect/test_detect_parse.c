@@ -250,6 +250,30 @@ static void test_sticky_and_legacy(void **st)
     r = parse("alert http any any -> any any (http.uri; xor:\"0102\"; content:\"a\"; sid:31;)");
     assert_non_null(r);
     assert_int_equal(r->lists[0].xform[0].key_len, 2);
+    /* a sticky buffer that gets no match keyword is an error, as in Suricata 7 ("setup buffer
+     * but didn't add matches to it"): at the rule's end, before another buffer (the same one
+     * again included), before pkt_data, and with only transforms; the column is the buffer's */
+    static const char *const unused[] = {
+        "alert http any any -> any any (msg:\"x\"; http.uri; sid:32;)",
+        "alert http any any -> any any (msg:\"x\"; content:\"a\"; http.uri; sid:33;)",
+        "alert http any any -> any any (msg:\"x\"; http.uri; content:\"a\"; http.host; sid:34;)",
+        "alert http any any -> any any (msg:\"x\"; http.uri; http.uri; content:\"a\"; sid:35;)",
+        "alert http any any -> any any (msg:\"x\"; http.uri; pkt_data; content:\"a\"; sid:36;)",
+        "alert http any any -> any any (msg:\"x\"; http.uri; to_lowercase; sid:37;)",
+    };
+    for (size_t i = 0; i < sizeof unused / sizeof *unused; i++) {
+        assert_null(parse(unused[i]));
+        const vg_rule_diag_t *d = last_diag();
+        assert_non_null(d);
+        assert_int_equal(d->sid, 32 + i);
+        assert_non_null(strstr(d->detail, "has no match keyword"));
+        const char *kw = strstr(unused[i], i == 2 ? "http.host" : "http.uri");
+        assert_int_equal(d->col, (uint32_t)(kw - unused[i]) + 1);
+    }
+    /* ... while any match keyword, bsize included, makes it used */
+    assert_non_null(parse("alert http any any -> any any (http.uri; bsize:3; sid:38;)"));
+    assert_non_null(parse("alert http any any -> any any (http.uri; content:\"a\"; http.host; "
+                          "pcre:\"/b/\"; pkt_data; sid:39;)"));
 }
 
 static void test_pcre_parse(void **st)

@@ -104,18 +104,26 @@ t() {
     echo 1 > /proc/sys/vm/drop_caches
     cat "$PCAP" > /dev/null
   fi
-  /usr/bin/time -f "%e %U %S" "$bin" read "$PCAP" -l "$LOG/$N" -S "$RULES" -q -k none --workers 2 \
-    --set evidence.key-dir="$KEYS" ${EXTRA:-} "$@" 2>&1 >/dev/null | tail -1
+  # a failed run (e.g. the log file system full: every run keeps its directory, about 150 MB,
+  # until the end) stops the bench instead of counting as a fast run
+  local out
+  out=$(/usr/bin/time -f "%e %U %S" "$bin" read "$PCAP" -l "$LOG/$N" -S "$RULES" -q -k none \
+        --workers 2 --set evidence.key-dir="$KEYS" ${EXTRA:-} "$@" 2>&1 >/dev/null)
+  if grep -q "non-zero status" <<<"$out"; then
+    echo "bench/evidence.sh: run $N failed ($bin $*): $out" >&2
+    return 1
+  fi
+  tail -1 <<<"$out"
 }
 for i in $(seq "$RUNS"); do
-  echo "off $(t build/vigil)"
-  echo "on $(t build/vigil --evidence)"
+  r=$(t build/vigil) || exit 1; echo "off $r"
+  r=$(t build/vigil --evidence) || exit 1; echo "on $r"
   if [ -n "${COPY:-}" ]; then
-    echo "copy $(t build/vigil --evidence --set evidence.ring-copy=true)"
+    r=$(t build/vigil --evidence --set evidence.ring-copy=true) || exit 1; echo "copy $r"
   fi
   if [ -n "${BASE_VIGIL:-}" ]; then
-    echo "base-off $(t "$BASE_VIGIL")"
-    echo "base-on $(t "$BASE_VIGIL" --evidence)"
+    r=$(t "$BASE_VIGIL") || exit 1; echo "base-off $r"
+    r=$(t "$BASE_VIGIL" --evidence) || exit 1; echo "base-on $r"
   fi
 done > "$OUT/evidence-times.txt"
 rm -rf "$LOG"; mkdir -p "$LOG"

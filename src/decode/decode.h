@@ -56,6 +56,18 @@ const char *vg_decode_event_name(uint16_t code);
  * VG_DEV_NONE (0) when unknown. Linear scan: for setup (rule parsing), not per packet. */
 uint16_t vg_decode_event_by_name(const char *name);
 
+/* The checksums Suricata's checksum keywords ask about (ipv4-csum, tcpv4-csum, ...). */
+enum vg_csum_kind {
+    VG_CSUM_IPV4, VG_CSUM_TCPV4, VG_CSUM_TCPV6, VG_CSUM_UDPV4, VG_CSUM_UDPV6, VG_CSUM_ICMPV4,
+    VG_CSUM_ICMPV6,
+};
+
+/* Is the packet's checksum of kind k valid? 1 valid, 0 invalid, -1 the packet has none of that
+ * kind (another IP version or protocol, a header that could not be decoded, a reassembled
+ * datagram — Suricata's pseudo packet —, a UDPv4 checksum of 0: "not used"). Computed from the
+ * bytes captured, whatever checksum validation (-k) is set to, as Suricata's keywords do. */
+int vg_decode_csum_valid(const vg_packet_t *p, enum vg_csum_kind k);
+
 /* The connection an ICMPv4 destination-unreachable message (type 3) quotes, as Suricata 7 reads
  * it to join the error to that connection's flow: the quoted IPv4 header (taken as 20 bytes
  * long, options or not, as Suricata does) and a complete TCP header (20 bytes) or UDP header (8)

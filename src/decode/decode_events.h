@@ -91,7 +91,7 @@
     X(TCP_OPT_DUPLICATE, "tcp.opt_duplicate")                                    \
     X(UDP_PKT_TOO_SMALL, "udp.pkt_too_small")                                    \
     X(UDP_HLEN_TOO_SMALL, "udp.hlen_too_small")                                  \
-    X(UDP_HLEN_INVALID, "udp.hlen_invalid")                                      \
+    X(UDP_LEN_INVALID, "udp.len_invalid")                                        \
     X(GRE_PKT_TOO_SMALL, "gre.pkt_too_small")                                    \
     X(GRE_WRONG_VERSION, "gre.wrong_version")                                    \
     X(GRE_VERSION0_RECUR, "gre.version0_recur")                                  \

@@ -5,9 +5,10 @@
  *   0                16               31
  *   | source port:16 | dest port:16    |
  *   | length:16      | checksum:16     |   length includes this 8-byte header
- * Checks, as Suricata: 8 bytes (udp.pkt_too_small), length >= 8 (udp.hlen_too_small), length
- * not beyond the IP payload (udp.pkt_too_small), length equal to the IP payload
- * (udp.hlen_invalid). Checksum 0 means "none" over IPv4; over IPv6 it is always verified.
+ * Checks, as Suricata 7.0.10: 8 bytes (udp.hlen_too_small), length >= 8 (udp.len_invalid),
+ * length not beyond the IP payload (udp.pkt_too_small). A length short of the IP payload is
+ * accepted, the datagram being its first `length` bytes (Suricata retired udp.hlen_invalid).
+ * Checksum 0 means "none" over IPv4; over IPv6 it is always verified.
  */
 #include "decode/decode_int.h"
 
@@ -18,22 +19,20 @@
 int vg_dec_udp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
 {
     if (!vg_rd_has(&r, 8)) {
-        vg_dec_invalid(d, p, VG_DEV_UDP_PKT_TOO_SMALL);
+        vg_dec_invalid(d, p, VG_DEV_UDP_HLEN_TOO_SMALL);
         return VG_DECODE_OK;
     }
     size_t ulen = vg_rd_be16(&r, 4);
     if (ulen < 8) {
-        vg_dec_invalid(d, p, VG_DEV_UDP_HLEN_TOO_SMALL);
+        vg_dec_invalid(d, p, VG_DEV_UDP_LEN_INVALID);
         return VG_DECODE_OK;
     }
     if (ulen > r.len) {
         vg_dec_invalid(d, p, VG_DEV_UDP_PKT_TOO_SMALL);
         return VG_DECODE_OK;
     }
-    if (ulen != r.len) {
-        vg_dec_invalid(d, p, VG_DEV_UDP_HLEN_INVALID);
-        return VG_DECODE_OK;
-    }
+    r.len = ulen; /* bytes after the datagram (padding) are not its payload */
+    p->l4_len = (uint32_t)ulen;
     d->stats[VG_DS_UDP]++;
     p->sp = vg_rd_be16(&r, 0);
     p->dp = vg_rd_be16(&r, 2);

@@ -198,6 +198,11 @@ enum {
     /* an ftp-data flow announced by RETR / by STOR (ftpdata_command) */
     VG_DIN_FTPDATA_RETR = 1u << 12,
     VG_DIN_FTPDATA_STOR = 1u << 13,
+    /* a packet too malformed for a flow (VG_PKT_INVALID, or not IP) that the decoder raised an
+     * event on: only its decode-event rules without buffers (Suricata's "decoder event only"
+     * rules) and, for an IP packet, its IP-only rules are inspected, as Suricata inspects such
+     * a packet with its decoder-event rule group and its IP-only engine */
+    VG_DIN_DECODER = 1u << 16,
 };
 
 /* What one evaluation sees. Every pointer is borrowed for the call. A buffer with ptr NULL is

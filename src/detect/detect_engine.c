@@ -111,6 +111,10 @@ typedef struct group {
     uint32_t *sp_slot;
     uint32_t cap_slots;
     uint8_t *txf;            /* transaction groups: TXF_* per position */
+    /* packet groups: decode-event rules (VG_RULE_DECODE_EV), candidates only for a packet the
+     * decoder raised an event on; none of the structures above holds them */
+    uint32_t n_on_event;
+    uint32_t *on_event;
 } group_t;
 
 /* Threshold and detection_filter state is the engine's, shared by every worker's context: a
@@ -946,12 +950,17 @@ static void build_group(group_t *g, bool payload, bool ports, const char *cache_
         lists[b] = vg_xcalloc(g->n + 1, sizeof(uint32_t));
     }
     g->always = vg_xcalloc(g->n + 1, sizeof(uint32_t));
+    g->on_event = vg_xcalloc(g->n + 1, sizeof(uint32_t));
     for (int d = 0; d < 2; d++) {
         g->cls_fallback[d] = -1;
         for (int k = 0; k < ADDR_CLASSES; k++)
             g->pay_dir[d][k] = -1;
     }
     for (uint32_t i = 0; i < g->n; i++) {
+        if (payload && (g->rules[i]->flags & VG_RULE_DECODE_EV)) {
+            g->on_event[g->n_on_event++] = i;
+            continue;
+        }
         int li = best_list(g->rules[i], payload);
         if (li < 0) {
             g->always[g->n_always++] = i;
@@ -1080,6 +1089,7 @@ static void group_free(group_t *g)
     free(g->slots);
     free(g->rules);
     free(g->always);
+    free(g->on_event);
     index_free(&g->by_src);
     index_free(&g->by_dst);
     free(g->by_dp.off);
@@ -1539,6 +1549,9 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         return;
     uint32_t n = 0;
     c->pre = p;
+    if (p && p->n_events)
+        for (uint32_t i = 0; i < grp->n_on_event; i++)
+            mark_pos(c, &n, grp->on_event[i]);
     for (uint32_t i = 0; i < grp->n_always; i++)
         mark_pos(c, &n, grp->always[i]);
     if (p && grp->by_dp.off)
@@ -1608,6 +1621,10 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
         if ((in->flow & VG_DIN_PSEUDO) && !uses_buf(r, VG_DBUF_PAYLOAD))
             continue;
         if ((r->flags & VG_RULE_IP_ONLY) && (in->flow & VG_DIN_IPONLY_DONE))
+            continue;
+        if ((in->flow & VG_DIN_DECODER) &&
+            !((r->flags & VG_RULE_DECODE_EV) ? r->n_lists == 0
+                                              : (r->flags & VG_RULE_IP_ONLY) && p && p->ip_ver))
             continue;
         if (!eval_one(c, r, use))
             continue;

@@ -4,6 +4,7 @@
  * (flowbits set/unset/toggle, flowint arithmetic) and the per-flow variable store.
  */
 #include "detect/eval_int.h"
+#include "decode/decode.h"
 #include "detect/rule_int.h"
 
 #include <ctype.h>
@@ -287,6 +288,19 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
     }
     case VG_PM_FTPBOUNCE:
         return in->flow & VG_DIN_FTPBOUNCE;
+    case VG_PM_DECODE_EVENT:
+        for (unsigned i = 0; i < p->n_events; i++)
+            if (p->events[i] == m->cmp.a)
+                return true;
+        return false;
+    case VG_PM_CSUM: {
+        if (in->flow & VG_DIN_PSEUDO)
+            return false; /* no packet of its own (Suricata's pseudo packet) */
+        int ok = vg_decode_csum_valid(p, (enum vg_csum_kind)m->bits);
+        return ok >= 0 && ok == m->bits_mode;
+    }
+    case VG_PM_IP_VER:
+        return p->ip_ver == m->cmp.a;
     case VG_PM_APP_EVENT: /* the rule's protocol is the transaction's (rule app_proto) */
         return (in->app_events >> m->cmp.a) & 1;
     case VG_PM_FTPDATA_CMD: /* as Suricata: RETR only toward the client, STOR toward the server */

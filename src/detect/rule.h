@@ -70,6 +70,11 @@ enum {
      * no packet keyword, no other flowbits, no flowint, no app protocol). Inspected once per
      * flow direction, on its first packet (VG_DIN_IPONLY_DONE on the later ones). */
     VG_RULE_IP_ONLY = 1u << 15,
+    /* a decode-event rule: it can only match a packet the decoder raised an event on, so it is
+     * a candidate for those packets only; with nothing but header keywords besides (Suricata's
+     * "decoder event only" rules) it is also inspected on packets too malformed for a flow
+     * (VG_DIN_DECODER) */
+    VG_RULE_DECODE_EV = 1u << 16,
 };
 
 /* flow: keyword bits (vg_rule_t.flow). */
@@ -271,6 +276,11 @@ enum vg_pm_type {
                             * events (vg_detect_input_t.app_events) */
     VG_PM_ASN1,            /* asn1: the checks in .asn1 on the packet's payload, judged after
                             * the rule's lists matched (Suricata's packet match list) */
+    VG_PM_DECODE_EVENT,    /* decode-event: cmp.a = the decoder's event code, raised on the
+                            * packet (vg_packet_t.events) */
+    VG_PM_CSUM,            /* ipv4-csum, tcpv4-csum, ...: bits = enum vg_csum_kind, bits_mode =
+                            * 1 valid / 0 invalid (vg_decode_csum_valid) */
+    VG_PM_IP_VER,          /* header protocol ipv4/ip4, ipv6/ip6: cmp.a = 4 or 6 */
 };
 enum { VG_SSZ_SERVER, VG_SSZ_CLIENT, VG_SSZ_BOTH, VG_SSZ_EITHER };
 enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSLV_TLS13,
@@ -362,7 +372,7 @@ typedef struct vg_rule {
     uint8_t action;             /* vg_rule_action */
     uint8_t l4;                 /* VG_L4_* */
     uint8_t app_proto;          /* enum vg_app_proto; VG_APP_UNKNOWN = none required */
-    uint16_t flags;             /* VG_RULE_* */
+    uint32_t flags;             /* VG_RULE_* */
     uint8_t flow;               /* VG_FLOW_* */
 
     const vg_addr_set_t *src, *dst;

@@ -478,18 +478,23 @@ bool vg_port_set_match(const vg_port_set_t *s, uint16_t port)
 
 /* ---- header ---- */
 
-static const struct { const char *name; uint8_t l4, app; uint16_t flags; const char *why; }
+static const struct { const char *name; uint8_t l4, app; uint16_t flags; uint8_t ip_ver; }
 protos[] = {
-    {"ip", VG_L4_ANY, VG_APP_UNKNOWN, 0, NULL},
-    {"pkthdr", VG_L4_ANY, VG_APP_UNKNOWN, 0, NULL},
-    {"tcp", VG_L4_TCP, VG_APP_UNKNOWN, 0, NULL},
-    {"udp", VG_L4_UDP, VG_APP_UNKNOWN, 0, NULL},
-    {"icmp", VG_L4_ICMP4 | VG_L4_ICMP6, VG_APP_UNKNOWN, 0, NULL},
-    {"icmpv4", VG_L4_ICMP4, VG_APP_UNKNOWN, 0, NULL},
-    {"icmpv6", VG_L4_ICMP6, VG_APP_UNKNOWN, 0, NULL},
-    {"tcp-pkt", VG_L4_TCP, VG_APP_UNKNOWN, VG_RULE_TCP_PKT, NULL},
-    {"tcp-stream", VG_L4_TCP, VG_APP_UNKNOWN, VG_RULE_TCP_STREAM, NULL},
-    {"http1", VG_L4_TCP, VG_APP_HTTP, 0, NULL}, /* Suricata's other name for http */
+    {"ip", VG_L4_ANY, VG_APP_UNKNOWN, 0, 0},
+    {"pkthdr", VG_L4_ANY, VG_APP_UNKNOWN, 0, 0},
+    {"tcp", VG_L4_TCP, VG_APP_UNKNOWN, 0, 0},
+    {"udp", VG_L4_UDP, VG_APP_UNKNOWN, 0, 0},
+    {"icmp", VG_L4_ICMP4 | VG_L4_ICMP6, VG_APP_UNKNOWN, 0, 0},
+    {"icmpv4", VG_L4_ICMP4, VG_APP_UNKNOWN, 0, 0},
+    {"icmpv6", VG_L4_ICMP6, VG_APP_UNKNOWN, 0, 0},
+    {"tcp-pkt", VG_L4_TCP, VG_APP_UNKNOWN, VG_RULE_TCP_PKT, 0},
+    {"tcp-stream", VG_L4_TCP, VG_APP_UNKNOWN, VG_RULE_TCP_STREAM, 0},
+    {"http1", VG_L4_TCP, VG_APP_HTTP, 0, 0}, /* Suricata's other name for http */
+    /* any protocol over one IP version (a VG_PM_IP_VER match, parse_proto) */
+    {"ipv4", VG_L4_ANY, VG_APP_UNKNOWN, 0, 4},
+    {"ip4", VG_L4_ANY, VG_APP_UNKNOWN, 0, 4},
+    {"ipv6", VG_L4_ANY, VG_APP_UNKNOWN, 0, 6},
+    {"ip6", VG_L4_ANY, VG_APP_UNKNOWN, 0, 6},
     /* every other application protocol by its registered name (app_registry.c) */
 };
 
@@ -507,6 +512,11 @@ static int parse_proto(vg_pctx_t *pc, const char *p)
             pc->r->l4 = protos[i].l4;
             pc->r->app_proto = protos[i].app;
             pc->r->flags |= protos[i].flags;
+            if (protos[i].ip_ver) { /* ipv4/ipv6: any protocol over that IP version */
+                vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_IP_VER);
+                pm->cmp.mode = VG_CMP_EQ;
+                pm->cmp.a = protos[i].ip_ver;
+            }
             return 0;
         }
     }

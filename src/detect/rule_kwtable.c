@@ -8,6 +8,7 @@
  * either matched as written or reported as not loaded.
  */
 #include "detect/rule_int.h"
+#include "decode/decode.h"
 
 #define ROW_BUF(n, a1, a2, b) {n, {a1, a2, NULL, NULL}, vg_kw_sticky, VG_KWF_NOVAL | VG_KWF_STICKY, b, NULL}
 #define ROW_MOD(n, b) {n, {NULL, NULL, NULL, NULL}, vg_kw_legacy_mod, VG_KWF_NOVAL | VG_KWF_MODIFIER, b, NULL}
@@ -135,6 +136,14 @@ const vg_kw_t vg_kw_table[] = {
     ROW("sameip", vg_kw_sameip, VG_KWF_NOVAL, 0),
     ROW("ftpbounce", vg_kw_ftpbounce, VG_KWF_NOVAL, 0),
     ROW("app-layer-event", vg_kw_app_layer_event, VG_KWF_VAL, 0),
+    ROW("decode-event", vg_kw_decode_event, VG_KWF_VAL, 0),
+    ROW("ipv4-csum", vg_kw_csum, VG_KWF_VAL, VG_CSUM_IPV4),
+    ROW("tcpv4-csum", vg_kw_csum, VG_KWF_VAL, VG_CSUM_TCPV4),
+    ROW("tcpv6-csum", vg_kw_csum, VG_KWF_VAL, VG_CSUM_TCPV6),
+    ROW("udpv4-csum", vg_kw_csum, VG_KWF_VAL, VG_CSUM_UDPV4),
+    ROW("udpv6-csum", vg_kw_csum, VG_KWF_VAL, VG_CSUM_UDPV6),
+    ROW("icmpv4-csum", vg_kw_csum, VG_KWF_VAL, VG_CSUM_ICMPV4),
+    ROW("icmpv6-csum", vg_kw_csum, VG_KWF_VAL, VG_CSUM_ICMPV6),
     ROW("ftpdata_command", vg_kw_ftpdata_command, VG_KWF_VAL, 0),
     ROW("tls.version", vg_kw_tls_version, VG_KWF_VAL, 0),
     ROW("ssl_version", vg_kw_ssl_version, VG_KWF_VAL, 0),
@@ -218,7 +227,6 @@ const vg_kw_t vg_kw_table[] = {
     ROW_NO("rpc", "RPC decoding not implemented"),
     ROW_NO("icmpv6.mtu", "not implemented"),
     ROW_NO("stream-event", "stream events are not exposed to rules"),
-    ROW_NO("decode-event", "decoder events are not exposed to rules"),
     ROW_NO("engine-event", "engine events are not exposed to rules"),
     ROW_NO("config", "not implemented"),
     ROW_NO("requires", "not implemented"),

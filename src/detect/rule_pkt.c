@@ -5,6 +5,7 @@
  * keywords intern their variable names to small ids so the per-flow state is a bit array.
  */
 #include "detect/rule_int.h"
+#include "decode/decode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static uint64_t pm_max(int type)
 {
@@ -232,6 +234,51 @@ int vg_kw_app_layer_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_APP_EVENT);
     pm->cmp.mode = VG_CMP_EQ;
     pm->cmp.a = (uint64_t)id;
+    return 0;
+}
+
+/* decode-event:<layer>.<event> (also with the "decoder." prefix) — the decoder raised that
+ * anomaly on the packet (Suricata's decoder events, the names of the EVE anomaly events). An
+ * event Vigil's decoder never raises skips the rule, with the reason. */
+int vg_kw_decode_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    char *v = vg_trim(vg_unquote(vg_trim(val)));
+    if (*v == '!')
+        return VG_PC_SYNTAX(pc, "%s cannot be negated", kw->name);
+    if (!*v)
+        return VG_PC_SYNTAX(pc, "%s needs an event name", kw->name);
+    for (char *c = v; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    /* Suricata adds the prefix itself: "decoder.ipv4.trunc_pkt" is an unknown event there */
+    if (!strncmp(v, "decoder.", 8))
+        return VG_PC_SYNTAX(pc, "%s: unknown decode event '%s' (name the event without the "
+                            "decoder. prefix)", kw->name, v);
+    uint16_t code = vg_decode_event_by_name(v);
+    if (code == VG_DEV_NONE)
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "decode-event Vigil's decoder never raises",
+                          "%s: '%s' is not an event Vigil's decoder raises (it does not decode "
+                          "that layer, or does not check that)", kw->name, v);
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_DECODE_EVENT);
+    pm->cmp.mode = VG_CMP_EQ;
+    pm->cmp.a = code;
+    pc->r->flags |= VG_RULE_DECODE_EV;
+    return 0;
+}
+
+/* ipv4-csum, tcpv4-csum, tcpv6-csum, udpv4-csum, udpv6-csum, icmpv4-csum, icmpv6-csum:
+ * valid|invalid — the packet has that checksum and it is (in)valid. Quotes are an error, as in
+ * Suricata 7. */
+int vg_kw_csum(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    char *v = vg_trim(val);
+    if (*v == '"')
+        return VG_PC_SYNTAX(pc, "%s does not take a quoted value", kw->name);
+    bool valid = strcasecmp(v, "valid") == 0;
+    if (!valid && strcasecmp(v, "invalid") != 0)
+        return VG_PC_SYNTAX(pc, "%s: '%s' is neither valid nor invalid", kw->name, v);
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_CSUM);
+    pm->bits = (uint8_t)kw->arg;
+    pm->bits_mode = valid;
     return 0;
 }
 

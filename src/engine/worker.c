@@ -159,8 +159,11 @@ static void tunnel_flow(worker_t *w, const vg_packet_t *p)
 static void process_decoded(worker_t *w, vg_packet_t *p, enum vg_decode_result dr, uint32_t hash)
 {
     log_decode_anomalies(w, p);
-    if (!wants_flow(w, p, dr))
+    if (!wants_flow(w, p, dr)) {
+        if (p->n_events && w->run->opts->stage == VG_STAGE_ALL)
+            wapp_packet_decoder(w, p);
         return;
+    }
     if (p->tun_l3)
         tunnel_flow(w, p);
     int dir;

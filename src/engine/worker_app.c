@@ -533,7 +533,7 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     };
     vg_attrib_result_t ar;
     const vg_packet_t *cp = w->cur_pkt;
-    if (w->attrib && (f || cp)) {
+    if (w->attrib && (f || (cp && cp->ip_ver))) { /* not for a packet that is not IP */
         vg_attrib_input_t ai;
         if (f && !(cp && cp->proto != f->proto)) {
             const vg_tcp_session_t *s = f->tcp;
@@ -728,13 +728,15 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
      * thread; every field a packet uses is assigned on every call. */
     static _Thread_local vg_detect_input_t in;
     in.pkt = p;
-    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque && !w->pseudo;
+    bool pay = p->payload && !(p->flags & VG_PKT_INVALID) && !opaque && !w->pseudo &&
+               !w->decoder_only;
     in.buf[VG_DBUF_PAYLOAD] = pay ? p->payload : NULL;
     in.len[VG_DBUF_PAYLOAD] = pay ? p->payload_len : 0;
     bool st = win && win_len && !opaque;
     in.stream = st ? win : NULL;
     in.stream_len = st ? (uint32_t)VG_MIN(win_len, UINT32_MAX) : 0;
-    in.flow = (st ? VG_DIN_STREAM : 0) | (w->pseudo ? VG_DIN_PSEUDO : 0);
+    in.flow = (st ? VG_DIN_STREAM : 0) | (w->pseudo ? VG_DIN_PSEUDO : 0) |
+              (w->decoder_only ? VG_DIN_DECODER : 0);
     if (pay && p->payload_len && p->proto == 6 && f && f->tcp && vg_stream_pkt_added(f->tcp))
         in.flow |= VG_DIN_STREAM_ADD;
     if (f)
@@ -1479,6 +1481,15 @@ void wapp_packet_noflow(worker_t *w, const vg_packet_t *p)
     if (w->noflow_evid && vg_evid_flow_end(w->evid, &w->noflow_evid, &sealed))
         worker_log_evidence(w, NULL, p, &sealed);
     w->cur_pkt = NULL;
+}
+
+void wapp_packet_decoder(worker_t *w, const vg_packet_t *p)
+{
+    if (!w->detect)
+        return;
+    w->decoder_only = true;
+    wapp_packet_noflow(w, p);
+    w->decoder_only = false;
 }
 
 void wapp_flow_end(worker_t *w, vg_flow_t *f)

@@ -20,6 +20,10 @@ void wapp_packet(struct worker *w, vg_flow_t *f, const vg_packet_t *p, int dir);
 /* An IP packet with no flow (an ICMPv4 error that joined none, or the flow memcap): packet
  * rules only, as Suricata inspects such packets. */
 void wapp_packet_noflow(struct worker *w, const vg_packet_t *p);
+/* A packet too malformed for a flow (VG_PKT_INVALID, a held IP fragment, not IP) that the decoder
+ * raised an event on: its decode-event rules and, when it is IP, its IP-only rules
+ * (VG_DIN_DECODER), as Suricata inspects such packets. */
+void wapp_packet_decoder(struct worker *w, const vg_packet_t *p);
 /* A new TCP flow's first packet, picked up midstream, carries a server's data: its sender is the
  * server (the caller swaps the flow's sides). */
 bool wapp_server_first(const struct worker *w, const vg_flow_t *f, const vg_packet_t *p);

@@ -218,18 +218,19 @@ void vg_eve_begin_packet_in(vg_jw_t *w, const vg_eve_opts_t *o, const char *even
     }
     put_vlan(b, p->n_vlan, p->vlan);
     if (p->ip_ver == 4 || p->ip_ver == 6) {
-        bool ports = has_ports(p->proto) && p->l4 && !(p->flags & VG_PKT_INVALID);
+        /* a TCP/UDP header too short to read: ports 0, as Suricata writes them */
+        bool ports = has_ports(p->proto), valid = p->l4 && !(p->flags & VG_PKT_INVALID);
         PUT_LIT(b, ",\"src_ip\":");
         put_addr(b, &p->src, p->ip_ver);
         if (ports) {
             PUT_LIT(b, ",\"src_port\":");
-            put_u64(b, p->sp);
+            put_u64(b, valid ? p->sp : 0);
         }
         PUT_LIT(b, ",\"dest_ip\":");
         put_addr(b, &p->dst, p->ip_ver);
         if (ports) {
             PUT_LIT(b, ",\"dest_port\":");
-            put_u64(b, p->dp);
+            put_u64(b, valid ? p->dp : 0);
         }
         put_proto(b, p->proto);
         if ((p->proto == 1 || p->proto == 58) && p->l4 && !(p->flags & VG_PKT_INVALID)) {

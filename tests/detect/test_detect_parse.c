@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "decode/decode.h"
 #include "detect/detect.h"
 
 #include <arpa/inet.h>
@@ -561,6 +562,52 @@ static void test_app_layer_event(void **st)
     assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
 }
 
+/* decode-event, the checksum keywords, the ipv4/ipv6 protocols (as Suricata 7.0.10 parses them) */
+static void test_decoder_keywords(void **st)
+{
+    (void)st;
+    const vg_rule_t *r = parse("alert pkthdr any any -> any any (decode-event:ipv4.trunc_pkt; "
+                               "sid:120;)");
+    assert_non_null(r);
+    assert_true(r->flags & VG_RULE_DECODE_EV);
+    assert_int_equal(r->n_pm, 1);
+    assert_int_equal(r->pm[0].type, VG_PM_DECODE_EVENT);
+    assert_int_equal(r->pm[0].cmp.a, vg_decode_event_by_name("ipv4.trunc_pkt"));
+    assert_false(r->flags & VG_RULE_IP_ONLY);
+    /* the prefix is Suricata's own (it adds it): an unknown event there, an error here */
+    assert_null(parse("alert pkthdr any any -> any any (decode-event:decoder.ipv4.trunc_pkt; "
+                      "sid:121;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    /* a layer Vigil does not decode: skipped with the reason */
+    assert_null(parse("alert pkthdr any any -> any any (decode-event:mpls.bad_label_reserved; "
+                      "sid:122;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    assert_non_null(strstr(last_diag()->reason, "never raises"));
+    assert_null(parse("alert pkthdr any any -> any any (decode-event:!ipv4.trunc_pkt; sid:123;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    r = parse("alert tcp any any -> any any (tcpv4-csum:invalid; sid:124;)");
+    assert_non_null(r);
+    assert_int_equal(r->pm[0].type, VG_PM_CSUM);
+    assert_int_equal(r->pm[0].bits, VG_CSUM_TCPV4);
+    assert_int_equal(r->pm[0].bits_mode, 0);
+    r = parse("alert ip any any -> any any (ipv4-csum:valid; sid:125;)");
+    assert_non_null(r);
+    assert_int_equal(r->pm[0].bits, VG_CSUM_IPV4);
+    assert_int_equal(r->pm[0].bits_mode, 1);
+    assert_null(parse("alert tcp any any -> any any (tcpv4-csum:\"valid\"; sid:126;)"));
+    assert_null(parse("alert tcp any any -> any any (udpv6-csum:maybe; sid:127;)"));
+    r = parse("alert ipv6 any any -> any any (msg:\"x\"; sid:128;)");
+    assert_non_null(r);
+    assert_int_equal(r->l4, VG_L4_ANY);
+    assert_int_equal(r->n_pm, 1);
+    assert_int_equal(r->pm[0].type, VG_PM_IP_VER);
+    assert_int_equal(r->pm[0].cmp.a, 6);
+    r = parse("alert ip4 any any -> any any (ttl:3; sid:129;)");
+    assert_non_null(r);
+    assert_int_equal(r->n_pm, 2);
+    assert_int_equal(r->pm[0].cmp.a, 4);
+}
+
 static void test_load_str_lines(void **st)
 {
     (void)st;
@@ -644,6 +691,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_vars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ftp_keywords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_layer_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decoder_keywords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_lists_nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_var_override, setup, teardown),

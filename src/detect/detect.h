@@ -220,6 +220,9 @@ typedef struct vg_detect_input {
     uint8_t dir_proto[2];       /* each direction's own detection (to server, to client) */
     uint64_t app_events;        /* the inspected transaction's app-layer events (bits of its
                                  * protocol's vg_app_ops_t.events); 0 without a transaction */
+    /* the stream events (vg_stream_event_by_name codes) the stream stage raised on the packet */
+    const uint16_t *stream_ev;
+    uint32_t n_stream_ev;
     /* with VG_DIN_STREAM_SIZE: bytes each TCP role has sent, counted as Suricata's stream_size
      * does (next expected sequence number minus the ISN, so the SYN counts as one);
      * [0] the client, [1] the server */

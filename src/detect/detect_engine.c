@@ -115,6 +115,8 @@ typedef struct group {
      * decoder raised an event on; none of the structures above holds them */
     uint32_t n_on_event;
     uint32_t *on_event;
+    uint32_t n_on_stream_ev; /* likewise stream-event rules (VG_RULE_STREAM_EV) */
+    uint32_t *on_stream_ev;
 } group_t;
 
 /* Threshold and detection_filter state is the engine's, shared by every worker's context: a
@@ -951,6 +953,7 @@ static void build_group(group_t *g, bool payload, bool ports, const char *cache_
     }
     g->always = vg_xcalloc(g->n + 1, sizeof(uint32_t));
     g->on_event = vg_xcalloc(g->n + 1, sizeof(uint32_t));
+    g->on_stream_ev = vg_xcalloc(g->n + 1, sizeof(uint32_t));
     for (int d = 0; d < 2; d++) {
         g->cls_fallback[d] = -1;
         for (int k = 0; k < ADDR_CLASSES; k++)
@@ -959,6 +962,10 @@ static void build_group(group_t *g, bool payload, bool ports, const char *cache_
     for (uint32_t i = 0; i < g->n; i++) {
         if (payload && (g->rules[i]->flags & VG_RULE_DECODE_EV)) {
             g->on_event[g->n_on_event++] = i;
+            continue;
+        }
+        if (payload && (g->rules[i]->flags & VG_RULE_STREAM_EV)) {
+            g->on_stream_ev[g->n_on_stream_ev++] = i;
             continue;
         }
         int li = best_list(g->rules[i], payload);
@@ -1090,6 +1097,7 @@ static void group_free(group_t *g)
     free(g->rules);
     free(g->always);
     free(g->on_event);
+    free(g->on_stream_ev);
     index_free(&g->by_src);
     index_free(&g->by_dst);
     free(g->by_dp.off);
@@ -1552,6 +1560,9 @@ void vg_detect_packet(vg_detect_ctx_t *c, const vg_detect_input_t *in, vg_flowva
     if (p && p->n_events)
         for (uint32_t i = 0; i < grp->n_on_event; i++)
             mark_pos(c, &n, grp->on_event[i]);
+    if (in->n_stream_ev)
+        for (uint32_t i = 0; i < grp->n_on_stream_ev; i++)
+            mark_pos(c, &n, grp->on_stream_ev[i]);
     for (uint32_t i = 0; i < grp->n_always; i++)
         mark_pos(c, &n, grp->always[i]);
     if (p && grp->by_dp.off)

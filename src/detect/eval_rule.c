@@ -301,6 +301,11 @@ static bool pm_match(const vg_pkt_match_t *m, const vg_packet_t *p, const vg_det
     }
     case VG_PM_IP_VER:
         return p->ip_ver == m->cmp.a;
+    case VG_PM_STREAM_EVENT:
+        for (uint32_t i = 0; i < in->n_stream_ev; i++)
+            if (in->stream_ev[i] == m->cmp.a)
+                return true;
+        return false;
     case VG_PM_APP_EVENT: /* the rule's protocol is the transaction's (rule app_proto) */
         return (in->app_events >> m->cmp.a) & 1;
     case VG_PM_FTPDATA_CMD: /* as Suricata: RETR only toward the client, STOR toward the server */

@@ -75,6 +75,8 @@ enum {
      * "decoder event only" rules) it is also inspected on packets too malformed for a flow
      * (VG_DIN_DECODER) */
     VG_RULE_DECODE_EV = 1u << 16,
+    /* a stream-event rule: a candidate only for a packet the stream stage raised an event on */
+    VG_RULE_STREAM_EV = 1u << 17,
 };
 
 /* flow: keyword bits (vg_rule_t.flow). */
@@ -281,6 +283,8 @@ enum vg_pm_type {
     VG_PM_CSUM,            /* ipv4-csum, tcpv4-csum, ...: bits = enum vg_csum_kind, bits_mode =
                             * 1 valid / 0 invalid (vg_decode_csum_valid) */
     VG_PM_IP_VER,          /* header protocol ipv4/ip4, ipv6/ip6: cmp.a = 4 or 6 */
+    VG_PM_STREAM_EVENT,    /* stream-event: cmp.a = the stream event's code, raised on the
+                            * packet (vg_detect_input_t.stream_ev) */
 };
 enum { VG_SSZ_SERVER, VG_SSZ_CLIENT, VG_SSZ_BOTH, VG_SSZ_EITHER };
 enum { VG_SSLV_2, VG_SSLV_3, VG_SSLV_TLS10, VG_SSLV_TLS11, VG_SSLV_TLS12, VG_SSLV_TLS13,

@@ -276,6 +276,7 @@ int vg_kw_sameip(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_ftpbounce(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_app_layer_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_decode_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
+int vg_kw_stream_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_csum(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_ftpdata_command(vg_pctx_t *pc, const vg_kw_t *kw, char *val);
 int vg_kw_tls_version(vg_pctx_t *pc, const vg_kw_t *kw, char *val);

@@ -6,6 +6,7 @@
  */
 #include "detect/rule_int.h"
 #include "decode/decode.h"
+#include "stream/stream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -212,6 +213,17 @@ int vg_kw_app_layer_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     if (*v == '!')
         return VG_PC_SYNTAX(pc, "%s cannot be negated", kw->name);
     char *dot = strchr(v, '.');
+    /* Suricata's generic, per-packet events (applayer_mismatch_protocol_both_directions, ...)
+     * have no protocol part; Vigil raises none of them */
+    static const char *const generic[] = {
+        "applayer_mismatch_protocol_both_directions", "applayer_wrong_direction_first_data",
+        "applayer_detect_protocol_only_one_direction", "applayer_proto_detection_skipped",
+        "applayer_no_tls_after_starttls", "applayer_unexpected_protocol"};
+    for (size_t i = 0; !dot && i < VG_ARRAY_LEN(generic); i++)
+        if (!strcasecmp(v, generic[i]))
+            return vg_pc_fail(pc, VG_DIAG_SKIPPED, "app-layer-event Vigil never raises",
+                              "%s: '%s' is a generic application-layer event Vigil does not "
+                              "raise", kw->name, v);
     if (!dot || dot == v || !dot[1])
         return VG_PC_SYNTAX(pc, "%s: '%s' is not <protocol>.<event>", kw->name, v);
     *dot = '\0';
@@ -262,6 +274,32 @@ int vg_kw_decode_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     pm->cmp.mode = VG_CMP_EQ;
     pm->cmp.a = code;
     pc->r->flags |= VG_RULE_DECODE_EV;
+    return 0;
+}
+
+/* stream-event:<event> — the stream stage raised that event (Suricata's name, without "stream.")
+ * on the packet. An event Vigil's stream stage never raises skips the rule, with the reason. */
+int vg_kw_stream_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    char *v = vg_trim(vg_unquote(vg_trim(val)));
+    if (*v == '!')
+        return VG_PC_SYNTAX(pc, "%s cannot be negated", kw->name);
+    if (!*v)
+        return VG_PC_SYNTAX(pc, "%s needs an event name", kw->name);
+    for (char *c = v; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (!strncmp(v, "stream.", 7)) /* Suricata adds the prefix itself */
+        return VG_PC_SYNTAX(pc, "%s: unknown stream event '%s' (name the event without the "
+                            "stream. prefix)", kw->name, v);
+    uint16_t code = vg_stream_event_by_name(v);
+    if (!code)
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "stream-event Vigil's stream stage never raises",
+                          "%s: '%s' is not an event Vigil's TCP stream stage raises", kw->name,
+                          v);
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_STREAM_EVENT);
+    pm->cmp.mode = VG_CMP_EQ;
+    pm->cmp.a = code;
+    pc->r->flags |= VG_RULE_STREAM_EV;
     return 0;
 }
 

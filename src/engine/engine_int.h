@@ -93,6 +93,8 @@ typedef struct worker {
     uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
     bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */
     bool decoder_only;       /* detect_packet: wapp_packet_decoder's inspection (VG_DIN_DECODER) */
+    uint16_t sev[8];         /* the stream events raised on the packet being processed (codes) */
+    uint32_t n_sev;
     bool midstream;          /* stream.midstream */
     bool pkt_tag_logged;     /* the flow's tag:session logged the packet being processed */
     /* what detect_packet gave the engine, for the alerts' payload fields (valid during it) */

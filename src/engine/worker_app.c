@@ -247,6 +247,8 @@ static void stream_event(void *user, const char *event)
     worker_t *w = user;
     vg_flow_t *f = w->cur_flow;
     w->counters[W_ANOMALIES]++;
+    if (w->cur_pkt && w->n_sev < VG_ARRAY_LEN(w->sev)) /* for stream-event rules */
+        w->sev[w->n_sev++] = vg_stream_event_by_name(event);
     if (!w->run->log_anomaly || !f)
         return;
     worker_ev_begin(w);
@@ -737,6 +739,8 @@ static void detect_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int d
     in.stream_len = st ? (uint32_t)VG_MIN(win_len, UINT32_MAX) : 0;
     in.flow = (st ? VG_DIN_STREAM : 0) | (w->pseudo ? VG_DIN_PSEUDO : 0) |
               (w->decoder_only ? VG_DIN_DECODER : 0);
+    in.stream_ev = w->sev;
+    in.n_stream_ev = w->pseudo ? 0 : w->n_sev;
     if (pay && p->payload_len && p->proto == 6 && f && f->tcp && vg_stream_pkt_added(f->tcp))
         in.flow |= VG_DIN_STREAM_ADD;
     if (f)
@@ -1407,6 +1411,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
     w->cur_flow = f;
     w->cur_pkt = p;
     w->cur_dir = dir;
+    w->n_sev = 0;
     bool opaque = w->detect && payload_encrypted(f);
     app_flow_t *ta = f->app;
     w->pkt_tag_logged = false;
@@ -1464,6 +1469,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
         }
     }
     w->cur_pkt = NULL;
+    w->n_sev = 0;
 }
 
 void wapp_packet_noflow(worker_t *w, const vg_packet_t *p)

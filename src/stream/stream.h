@@ -77,6 +77,26 @@ typedef struct vg_stream_cb {
     void (*event)(void *user, const char *event);
 } vg_stream_cb_t;
 
+/* Every stream event the stage raises (Suricata's names, without the "stream." the callback's
+ * names carry). Codes: 1 + the index in this list; 0 is none. */
+#define VG_STREAM_EVENT_LIST(X)                                                                   \
+    X(3whs_ack_in_wrong_dir) X(3whs_right_seq_wrong_ack_evasion)                                  \
+    X(3whs_syn_resend_diff_seq_on_syn_recv) X(3whs_syn_toclient_on_syn_recv)                      \
+    X(3whs_synack_in_wrong_direction) X(3whs_synack_resend_with_different_ack)                    \
+    X(3whs_synack_resend_with_diff_seq) X(3whs_synack_toserver_on_syn_recv)                       \
+    X(3whs_synack_with_wrong_ack) X(3whs_wrong_seq_wrong_ack) X(4whs_invalid_ack)                 \
+    X(4whs_synack_with_wrong_ack) X(4whs_synack_with_wrong_syn) X(4whs_wrong_seq)                 \
+    X(est_packet_out_of_window) X(est_syn_resend) X(est_syn_resend_diff_seq) X(est_syn_toclient)  \
+    X(est_synack_resend) X(est_synack_resend_with_different_ack)                                  \
+    X(est_synack_resend_with_diff_seq) X(est_synack_toserver) X(fin_but_no_session)               \
+    X(pkt_broken_ack) X(pkt_invalid_ack) X(pkt_retransmission) X(reassembly_overlap_different_data)                  \
+    X(reassembly_segment_before_base_seq) X(reassembly_seq_gap) X(rst_but_no_session)             \
+    X(rst_invalid_ack) X(shutdown_syn_resend)
+
+/* The code of a stream event by name, with the callback's "stream." prefix or without it; 0 when
+ * the stage never raises it. Linear: for rule parsing and for the (rare) events themselves. */
+uint16_t vg_stream_event_by_name(const char *name);
+
 typedef struct vg_stream_ctx vg_stream_ctx_t;
 typedef struct vg_tcp_session vg_tcp_session_t;
 

@@ -8,6 +8,7 @@
  */
 #include "stream/stream_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 static const char *const stat_names[] = {
@@ -103,8 +104,22 @@ void vg_stream_session_free(vg_stream_ctx_t *ctx, vg_tcp_session_t *s)
     free(s);
 }
 
+uint16_t vg_stream_event_by_name(const char *name)
+{
+#define VG_SE_NAME_(n) #n,
+    static const char *const names[] = {VG_STREAM_EVENT_LIST(VG_SE_NAME_)};
+#undef VG_SE_NAME_
+    if (!strncmp(name, "stream.", 7))
+        name += 7;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(names[i], name))
+            return (uint16_t)(i + 1);
+    return 0;
+}
+
 void vg_stream_event(const vg_stream_out_t *o, const char *name)
 {
+    assert(vg_stream_event_by_name(name)); /* every event raised is in VG_STREAM_EVENT_LIST */
     if (o->cb && o->cb->event)
         o->cb->event(o->user, name);
 }
@@ -212,6 +227,15 @@ static void advance_close(vg_tcp_session_t *s, int role, bool fin_now)
         s->state = VG_TCP_CLOSED;
 }
 
+/* A RST whose ack Vigil rejects: Suricata's ack validation raises pkt_invalid_ack, then its RST
+ * check rst_invalid_ack. (Suricata judges the ack of other packets too, raising pkt_invalid_ack
+ * and the state's own *_invalid_ack event; Vigil does not: partial.) */
+static void rst_invalid_ack(const vg_stream_out_t *o)
+{
+    vg_stream_event(o, "stream.pkt_invalid_ack");
+    vg_stream_event(o, "stream.rst_invalid_ack");
+}
+
 /* RST: accepted unless it acknowledges data the peer never sent (a blind reset guess). */
 static void on_rst(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_packet_t *p, int role)
 {
@@ -219,7 +243,7 @@ static void on_rst(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_packe
     if ((p->tcp_flags & VG_TCP_ACK) && peer->synced) {
         int64_t a = vg_stream_seq_off(peer, p->tcp_ack);
         if (a < 0 || (uint64_t)a > VG_MAX(peer->max_end, peer->next_off) + 1) {
-            vg_stream_event(o, "stream.rst_invalid_ack");
+            rst_invalid_ack(o);
             return;
         }
     }
@@ -243,7 +267,7 @@ static void syn_in_session(const vg_stream_out_t *o, const vg_tcp_session_t *s,
     else if (sv->syn_seen && p->tcp_seq != sv->isn)
         ev = "stream.est_synack_resend_with_diff_seq";
     else if (c->syn_seen && p->tcp_ack != c->isn + 1)
-        ev = "stream.est_synack_resend_with_diff_ack";
+        ev = "stream.est_synack_resend_with_different_ack";
     else
         ev = "stream.est_synack_resend";
     vg_stream_event(o, ev);
@@ -339,7 +363,7 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
     uint8_t fl = p->tcp_flags;
     if (fl & VG_TCP_RST) {
         if (role == VG_STREAM_SERVER && (fl & VG_TCP_ACK) && p->tcp_ack != c->isn + 1)
-            vg_stream_event(o, "stream.rst_invalid_ack");
+            rst_invalid_ack(o);
         else
             close_session(o, s);
         return;
@@ -399,7 +423,7 @@ static void syn_recv_from_server(const vg_stream_out_t *o, vg_tcp_session_t *s,
         if (p->tcp_seq != sv->isn)
             vg_stream_event(o, "stream.3whs_synack_resend_with_diff_seq");
         else if (!at_syn_end(c, p->tcp_ack))
-            vg_stream_event(o, "stream.3whs_synack_resend_with_diff_ack");
+            vg_stream_event(o, "stream.3whs_synack_resend_with_different_ack");
     } else if (fl & VG_TCP_SYN) {
         vg_stream_event(o, "stream.3whs_syn_toclient_on_syn_recv");
     } else if (fl & VG_TCP_ACK) {

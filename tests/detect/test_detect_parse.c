@@ -10,6 +10,7 @@
 #include "app/app.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
+#include "stream/stream.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -606,6 +607,19 @@ static void test_decoder_keywords(void **st)
     assert_non_null(r);
     assert_int_equal(r->n_pm, 2);
     assert_int_equal(r->pm[0].cmp.a, 4);
+    r = parse("alert tcp any any -> any any (stream-event:rst_invalid_ack; sid:130;)");
+    assert_non_null(r);
+    assert_true(r->flags & VG_RULE_STREAM_EV);
+    assert_int_equal(r->pm[0].type, VG_PM_STREAM_EVENT);
+    assert_int_equal(r->pm[0].cmp.a, vg_stream_event_by_name("stream.rst_invalid_ack"));
+    assert_true(r->pm[0].cmp.a != 0);
+    assert_null(parse("alert tcp any any -> any any (stream-event:stream.rst_invalid_ack; "
+                      "sid:131;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_FAILED);
+    assert_null(parse("alert tcp any any -> any any (stream-event:closewait_invalid_ack; "
+                      "sid:132;)"));
+    assert_int_equal(last_diag()->kind, VG_DIAG_SKIPPED);
+    assert_non_null(strstr(last_diag()->reason, "never raises"));
 }
 
 static void test_load_str_lines(void **st)

@@ -111,7 +111,7 @@ static void test_fast_open(void **state)
     assert_false(h_has_event(&h, "stream.3whs_synack_with_wrong_ack"));
     assert_string_equal(vg_stream_state_name(h.s), "syn_recv");
     h_send(&h, S2C, F_SA, 5000, 1007, NULL); /* SYN-ACK resent */
-    assert_false(h_has_event(&h, "stream.3whs_synack_resend_with_diff_ack"));
+    assert_false(h_has_event(&h, "stream.3whs_synack_resend_with_different_ack"));
     h_send(&h, C2S, F_A, 1007, 5001, NULL);
     assert_true(vg_stream_handshake_complete(h.s));
     h_send(&h, C2S, F_PA, 1007, 5001, " HTTP/1.0\r\n\r\n");
@@ -145,7 +145,7 @@ static void test_final_ack_wrong(void **state)
     h_send(&h, C2S, F_S, 1000, 0, NULL);
     h_send(&h, S2C, F_SA, 5000, 1001, NULL);
     h_send(&h, S2C, F_SA, 5000, 1002, NULL);
-    assert_true(h_has_event(&h, "stream.3whs_synack_resend_with_diff_ack"));
+    assert_true(h_has_event(&h, "stream.3whs_synack_resend_with_different_ack"));
     h_send(&h, S2C, F_SA, 6000, 1001, NULL);
     assert_true(h_has_event(&h, "stream.3whs_synack_resend_with_diff_seq"));
     h_send(&h, C2S, F_A, 1001, 9999, NULL);
@@ -433,7 +433,7 @@ static void test_syn_in_established(void **state)
     h_send(&h, S2C, F_SA, 5000, 1001, NULL);
     assert_true(h_has_event(&h, "stream.est_synack_resend"));
     h_send(&h, S2C, F_SA, 5000, 1002, NULL);
-    assert_true(h_has_event(&h, "stream.est_synack_resend_with_diff_ack"));
+    assert_true(h_has_event(&h, "stream.est_synack_resend_with_different_ack"));
     h_send(&h, S2C, F_S, 5000, 0, NULL);
     assert_true(h_has_event(&h, "stream.est_syn_toclient"));
     h_send(&h, C2S, F_SA, 1000, 5001, NULL);

@@ -622,6 +622,11 @@ alert tcp any any -> any any (msg:"bitmask"; byte_test:2,&,0x0f,0,bitmask 0xff00
 alert tcp any any -> any any (msg:"hex"; content:"|de ad BE EF|"; content:!"|0a|"; sid:26;)
 alert http any any -> any any (msg:"base64"; http.request_body; content:"a="; base64_decode:bytes 100, offset 2, relative; base64_data; content:"x"; within:4; byte_test:1,=,1,0,relative; sid:27;)
 alert tcp any any -> any 445 (msg:"asn1"; content:"|FF|SMBs"; asn1:double_overflow, bitstring_overflow, relative_offset 54, oversize_length 2048; sid:28;)
+alert pkthdr any any -> any any (msg:"decoder event"; decode-event:udp.len_invalid; sid:29;)
+alert ipv6 any any -> any any (msg:"checksums"; udpv6-csum:invalid; tcpv6-csum:valid; icmpv6-csum:invalid; sid:30;)
+alert ip4 any any -> any any (msg:"checksums 4"; ipv4-csum:invalid; tcpv4-csum:valid; udpv4-csum:invalid; icmpv4-csum:valid; sid:31;)
+alert tcp any any -> any any (msg:"stream event"; stream-event:rst_invalid_ack; flow:established; sid:32;)
+alert http any any -> any any (msg:"sticky unused"; content:"x"; http.uri; sid:33;)
 alert tcp any any -> any any (msg:"noterm"; content:"x"
 """
 

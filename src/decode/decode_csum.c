@@ -57,7 +57,7 @@ int vg_decode_csum_valid(const vg_packet_t *p, enum vg_csum_kind k)
         return -1;
     if (k == VG_CSUM_IPV4) {
         size_t hlen = (size_t)(p->l3[0] & 0x0F) * 4;
-        if (hlen < 20 || hlen > p->l3_len)
+        if (hlen < 20 || hlen > p->l3_len || hlen > (size_t)(p->data + p->caplen - p->l3))
             return -1;
         return vg_csum_fold(vg_csum_add(0, p->l3, hlen)) == 0;
     }

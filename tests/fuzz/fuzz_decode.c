@@ -3,7 +3,8 @@
  * Input: [selector][packet bytes]. selector % 8 picks the link type (Ethernet, raw IP, Linux
  * SLL, SLL2, BSD NULL, LOOP, IPv4, IPv6); bit 3 turns checksum validation off. Every pointer
  * the decoder leaves in the packet (l3, l4, payload) is read over its stated length, and what the
- * flow stage reads of it (vg_icmp4_quote, vg_pkt_flow_len, the tunnel offsets) stays inside it.
+ * flow stage reads of it (vg_icmp4_quote, vg_pkt_flow_len, the tunnel offsets) and what the
+ * checksum keywords compute over (vg_decode_csum_valid) stay inside it.
  */
 #include "fuzz_common.h"
 
@@ -32,6 +33,9 @@ static void check_packet(const vg_packet_t *p)
         abort();
     if (p->tun_l3 && p->tun_l3 - 1u >= p->caplen)
         abort();
+    for (int k = VG_CSUM_IPV4; k <= VG_CSUM_ICMPV6; k++)
+        if (vg_decode_csum_valid(p, (enum vg_csum_kind)k) > 1)
+            abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -101,6 +101,7 @@ enum {
     SSN_ENDED = 1u << 4,
     SSN_4WHS = 1u << 5,      /* split handshake: the server answered the SYN with a SYN */
     SSN_PKT_ADDED = 1u << 6, /* the packet being processed gave data to reassembly */
+    SSN_3WHS_CONFIRMED = 1u << 7, /* the server sent an ACK (no FIN) in established */
 };
 
 struct vg_tcp_session {

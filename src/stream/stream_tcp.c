@@ -264,12 +264,18 @@ static void syn_in_session(const vg_stream_out_t *o, const vg_tcp_session_t *s,
                                                       : "stream.est_syn_resend_diff_seq";
     else if (!synack)
         ev = "stream.est_syn_toclient";
+    /* a server's SYN-ACK, in Suricata's order: an ack other than the server's last ack, a
+     * sequence number other than its ISN, else a resend — an event only once the server has
+     * sent an ACK in the session (Suricata's 3WHS_CONFIRMED): before, a SYN-ACK resent because
+     * the client's ACK was lost is normal */
+    else if (c->syn_seen && p->tcp_ack != (uint32_t)(c->base_seq + c->acked_off))
+        ev = "stream.est_synack_resend_with_different_ack";
     else if (sv->syn_seen && p->tcp_seq != sv->isn)
         ev = "stream.est_synack_resend_with_diff_seq";
-    else if (c->syn_seen && p->tcp_ack != c->isn + 1)
-        ev = "stream.est_synack_resend_with_different_ack";
-    else
+    else if (s->flags & SSN_3WHS_CONFIRMED)
         ev = "stream.est_synack_resend";
+    else
+        return;
     vg_stream_event(o, ev);
 }
 
@@ -285,6 +291,8 @@ static void handle_established(const vg_stream_out_t *o, vg_tcp_session_t *s,
         syn_in_session(o, s, p, role);
         return;
     }
+    if (role == VG_STREAM_SERVER && (fl & VG_TCP_ACK) && !(fl & VG_TCP_FIN))
+        s->flags |= SSN_3WHS_CONFIRMED; /* the server's first ACK in the session (Suricata) */
     vg_stream_half_t *h = &s->half[role];
     if (!h->synced)
         half_sync(h, p->tcp_seq);
@@ -362,10 +370,21 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
     vg_stream_half_t *c = &s->half[VG_STREAM_CLIENT];
     uint8_t fl = p->tcp_flags;
     if (fl & VG_TCP_RST) {
-        if (role == VG_STREAM_SERVER && (fl & VG_TCP_ACK) && p->tcp_ack != c->isn + 1)
+        /* As Suricata 7 handles a RST here: the server's must acknowledge the SYN (ISN+1), or
+         * it is invalid and ignored. The client's is invalid when it acknowledges something
+         * other than ISN+1 (nothing came from the server to acknowledge); a valid one closes
+         * the session only in the form some stacks abort a connect (sequence number the ISN,
+         * window 0, ack ISN+1) and is otherwise ignored: the session stays in syn_sent. */
+        if (role == VG_STREAM_SERVER) {
+            if ((fl & VG_TCP_ACK) && p->tcp_ack != c->isn + 1)
+                rst_invalid_ack(o);
+            else
+                close_session(o, s);
+        } else if ((fl & VG_TCP_ACK) && p->tcp_ack != 0 && p->tcp_ack != c->isn + 1) {
             rst_invalid_ack(o);
-        else
+        } else if (p->tcp_seq == c->isn && p->tcp_win == 0 && p->tcp_ack == c->isn + 1) {
             close_session(o, s);
+        }
         return;
     }
     if (role == VG_STREAM_CLIENT) {

@@ -5,7 +5,10 @@ events compared flow by flow: protocol, both ends, packets and bytes each way, a
 ordered, so a flow oriented the other way still meets its twin; the orientation itself is
 compared by eye with --show). Prints the captures that differ and the total of equal flows.
 
-usage: flows_vs_suricata.py --vigil PATH [--corpus DIR] [--suricata PATH] [--show N]
+With --state, a flow also needs the same TCP state (`tcp.state`) and flow state
+(`flow.state`) to count as equal.
+
+usage: flows_vs_suricata.py --vigil PATH [--corpus DIR] [--suricata PATH] [--show N] [--state]
 """
 import argparse
 import collections
@@ -16,6 +19,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+
+STATE = False
 
 
 def flows(path):
@@ -29,7 +35,10 @@ def flows(path):
         c = (f["pkts_toserver"], f["pkts_toclient"], f["bytes_toserver"], f["bytes_toclient"])
         if a > b:
             a, b, c = b, a, (c[1], c[0], c[3], c[2])
-        out[(e["proto"], a, b, c, e.get("app_proto"))] += 1
+        k = (e["proto"], a, b, c, e.get("app_proto"))
+        if STATE:
+            k += (e.get("tcp", {}).get("state"), f.get("state"))
+        out[k] += 1
     return out
 
 
@@ -40,7 +49,10 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(here, "..", "..", "..", "shared", "corpus"))
     ap.add_argument("--suricata", default="suricata")
     ap.add_argument("--show", type=int, default=0, help="print up to N differing flows per capture")
+    ap.add_argument("--state", action="store_true", help="compare the TCP and flow states too")
     a = ap.parse_args()
+    global STATE
+    STATE = a.state
     base = os.path.join(a.corpus, "pcaps")
     if not os.path.isdir(base) or shutil.which(a.suricata) is None:
         print("corpus or suricata absent")

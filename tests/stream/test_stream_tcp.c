@@ -343,9 +343,31 @@ static void test_rst_in_syn_sent(void **state)
     h_send(&h, S2C, F_R | F_A, 0, 777, NULL);
     assert_true(h_has_event(&h, "stream.rst_invalid_ack"));
     assert_string_equal(vg_stream_state_name(h.s), "syn_sent");
+    assert_true(h_has_event(&h, "stream.pkt_invalid_ack")); /* raised with it, as Suricata */
     h_send(&h, S2C, F_R | F_A, 0, 1001, NULL); /* connection refused */
     assert_string_equal(vg_stream_state_name(h.s), "closed");
     assert_false(vg_stream_handshake_complete(h.s));
+    h_fini(&h);
+    /* the client's RST, as Suricata 7 takes it: one that acknowledges something (nothing came
+     * from the server) is invalid; a plain one is ignored; only ISN, window 0, ack ISN+1
+     * closes */
+    h_init(&h, NULL);
+    h_send(&h, C2S, F_S, 1000, 0, NULL);
+    h_send(&h, C2S, F_R | F_A, 1001, 2578577687u, NULL);
+    assert_true(h_has_event(&h, "stream.rst_invalid_ack"));
+    assert_string_equal(vg_stream_state_name(h.s), "syn_sent");
+    h_send(&h, C2S, F_R, 1001, 0, NULL);
+    assert_string_equal(vg_stream_state_name(h.s), "syn_sent");
+    vg_packet_t p; /* the accepted form: ISN, window 0, ack ISN+1 */
+    memset(&p, 0, sizeof p);
+    p.proto = 6;
+    p.ip_ver = 4;
+    p.tcp_flags = F_R | F_A;
+    p.tcp_seq = 1000;
+    p.tcp_ack = 1001;
+    p.tcp_wscale = 0xFF;
+    vg_stream_packet(h.ctx, h.s, &p, C2S, &h.cb, &h);
+    assert_string_equal(vg_stream_state_name(h.s), "closed");
     h_fini(&h);
 }
 
@@ -430,6 +452,11 @@ static void test_syn_in_established(void **state)
     assert_true(h_has_event(&h, "stream.est_syn_resend"));
     h_send(&h, C2S, F_S, 3000, 0, NULL);
     assert_true(h_has_event(&h, "stream.est_syn_resend_diff_seq"));
+    /* a SYN-ACK resent before the server sent any ACK: the client's ACK may have been lost, no
+     * event (Suricata's 3WHS_CONFIRMED); once the server has sent an ACK, a resend is one */
+    h_send(&h, S2C, F_SA, 5000, 1001, NULL);
+    assert_false(h_has_event(&h, "stream.est_synack_resend"));
+    h_send(&h, S2C, F_A, 5001, 1001, NULL);
     h_send(&h, S2C, F_SA, 5000, 1001, NULL);
     assert_true(h_has_event(&h, "stream.est_synack_resend"));
     h_send(&h, S2C, F_SA, 5000, 1002, NULL);

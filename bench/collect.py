@@ -16,6 +16,7 @@ bench/corpus_mix.py with -S and ET Open) for the cost on a given capture and rul
 import argparse
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -124,12 +125,21 @@ def main():
                     vs["wall"].append(dt)
                     vs["cpu"].append(sc + proc_cpu(redis.proc.pid) - r0)
                     vs["sensor_cpu"].append(sc)
+                    shutil.rmtree(d, ignore_errors=True)
+                    subprocess.run(redis.prefix + [redis.cli, "-p", str(redis.port), "DEL",
+                                                   "bench:sensor"], capture_output=True)
                     continue
                 cpu[ship].append(sc + proc_cpu(redis.proc.pid) - r0)
                 sensor_cpu[ship].append(sc)
                 (spool_only if ship == "spool" else on if ship else off).append(dt)
                 with open(os.path.join(d, "eve.json")) as f:
                     n_events = sum(1 for _ in f)
+                # Each run starts from the same state: its log directory (eve.json and the spool,
+                # hundreds of MB for a large capture) goes, and so does what it shipped, or the
+                # page cache and Redis's memory grow run after run and the later runs measure that.
+                shutil.rmtree(d, ignore_errors=True)
+                subprocess.run(redis.prefix + [redis.cli, "-p", str(redis.port), "DEL",
+                                               "bench:sensor"], capture_output=True)
         if a.sensor_only:
             report_sensor(a, n_events, off, on, spool_only, cpu, sensor_cpu, vs)
             return

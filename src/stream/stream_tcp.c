@@ -189,35 +189,38 @@ static void on_fin(vg_stream_half_t *h, int64_t fin_off)
 
 /* Close states, as Suricata names them: the client closing first goes through fin_wait1/2, the
  * server closing first through close_wait/last_ack. */
+/* The close states are named as Suricata names them, from the server's side: a FIN from the
+ * client first is close_wait (then last_ack, closed), a FIN from the server first fin_wait1
+ * (then fin_wait2 or closing, time_wait, closed). */
 static void advance_close(vg_tcp_session_t *s, int role, bool fin_now)
 {
     const vg_stream_half_t *c = &s->half[VG_STREAM_CLIENT], *sv = &s->half[VG_STREAM_SERVER];
-    bool from_server = role == VG_STREAM_SERVER;
+    bool from_client = role == VG_STREAM_CLIENT;
     switch (s->state) {
     case VG_TCP_ESTABLISHED:
         if (fin_now)
-            s->state = from_server ? VG_TCP_CLOSE_WAIT : VG_TCP_FIN_WAIT1;
+            s->state = from_client ? VG_TCP_CLOSE_WAIT : VG_TCP_FIN_WAIT1;
         break;
     case VG_TCP_FIN_WAIT1:
-        if (from_server && fin_now)
-            s->state = c->fin_acked ? VG_TCP_TIME_WAIT : VG_TCP_CLOSING;
-        else if (from_server && c->fin_acked)
+        if (from_client && fin_now)
+            s->state = sv->fin_acked ? VG_TCP_TIME_WAIT : VG_TCP_CLOSING;
+        else if (from_client && sv->fin_acked)
             s->state = VG_TCP_FIN_WAIT2;
         break;
     case VG_TCP_FIN_WAIT2:
-        if (from_server && fin_now)
+        if (from_client && fin_now)
             s->state = VG_TCP_TIME_WAIT;
         break;
     case VG_TCP_CLOSING:
-        if (c->fin_acked)
+        if (sv->fin_acked)
             s->state = VG_TCP_TIME_WAIT;
         break;
     case VG_TCP_CLOSE_WAIT:
-        if (!from_server && fin_now)
+        if (!from_client && fin_now)
             s->state = VG_TCP_LAST_ACK;
         break;
     case VG_TCP_LAST_ACK:
-        if (c->fin_acked)
+        if (sv->fin_acked)
             s->state = VG_TCP_CLOSED;
         break;
     default:

@@ -379,9 +379,13 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
          * the session only in the form some stacks abort a connect (sequence number the ISN,
          * window 0, ack ISN+1) and is otherwise ignored: the session stays in syn_sent. */
         if (role == VG_STREAM_SERVER) {
+            /* Suricata's RST check (its default, BSD, policy) also wants the sequence number
+             * the server's next one: none is known yet (0), unless the server sent a SYN */
+            const vg_stream_half_t *sv = &s->half[VG_STREAM_SERVER];
+            uint32_t next = sv->syn_seen ? sv->isn + 1 : 0;
             if ((fl & VG_TCP_ACK) && p->tcp_ack != c->isn + 1)
                 rst_invalid_ack(o);
-            else
+            else if (p->tcp_seq == next)
                 close_session(o, s);
         } else if ((fl & VG_TCP_ACK) && p->tcp_ack != 0 && p->tcp_ack != c->isn + 1) {
             rst_invalid_ack(o);

@@ -344,6 +344,10 @@ static void test_rst_in_syn_sent(void **state)
     assert_true(h_has_event(&h, "stream.rst_invalid_ack"));
     assert_string_equal(vg_stream_state_name(h.s), "syn_sent");
     assert_true(h_has_event(&h, "stream.pkt_invalid_ack")); /* raised with it, as Suricata */
+    size_t ev = h.n_events;
+    h_send(&h, S2C, F_R | F_A, 777777, 1001, NULL); /* a sequence number the server never had */
+    assert_string_equal(vg_stream_state_name(h.s), "syn_sent"); /* ignored, as Suricata */
+    assert_int_equal(h.n_events, ev);
     h_send(&h, S2C, F_R | F_A, 0, 1001, NULL); /* connection refused */
     assert_string_equal(vg_stream_state_name(h.s), "closed");
     assert_false(vg_stream_handshake_complete(h.s));

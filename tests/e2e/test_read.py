@@ -1998,6 +1998,61 @@ def case_stream_events():
     assert st[90] == "skipped" and st[91] == "failed", st
 
 
+def _tcp_close_capture():
+    """Sessions ending mid-close or reset in syn_sent: the server's FIN acked; the client's FIN
+    acked; the server's FIN then the client's FIN acking it; the client's FIN alone; a refusal
+    (RST+ACK) with sequence number 0; one with another sequence number; the client's RST+ACK
+    acknowledging a random number; the client's plain RST."""
+    pk, ts = [], [1_700_009_000_000_000]
+    C, S = "10.6.0.1", "10.6.0.2"
+
+    def t(src, dst, sp, dp, fl, seq, ack):
+        pk.append((ts[0], P.frame(6, src, dst, sport=sp, dport=dp, flags=fl, seq=seq, ack=ack)))
+        ts[0] += 1000
+
+    for cp, how in ((41001, "server"), (41002, "client"), (41003, "server-client"),
+                    (41004, "client-alone")):
+        t(C, S, cp, 80, 0x02, 100, 0)
+        t(S, C, 80, cp, 0x12, 900, 101)
+        t(C, S, cp, 80, 0x10, 101, 901)
+        if how == "server":
+            t(S, C, 80, cp, 0x11, 901, 101)
+            t(C, S, cp, 80, 0x10, 101, 902)
+        elif how == "client":
+            t(C, S, cp, 80, 0x11, 101, 901)
+            t(S, C, 80, cp, 0x10, 901, 102)
+        elif how == "server-client":
+            t(S, C, 80, cp, 0x11, 901, 101)
+            t(C, S, cp, 80, 0x11, 101, 902)
+        else:
+            t(C, S, cp, 80, 0x11, 101, 901)
+    t(C, S, 41005, 81, 0x02, 100, 0)
+    t(S, C, 81, 41005, 0x14, 0, 101)
+    t(C, S, 41006, 82, 0x02, 100, 0)
+    t(S, C, 82, 41006, 0x14, 511470441, 101)
+    t(C, S, 41007, 83, 0x02, 100, 0)
+    t(C, S, 41007, 83, 0x14, 101, 2578577687)
+    t(C, S, 41008, 84, 0x02, 100, 0)
+    t(C, S, 41008, 84, 0x04, 101, 0)
+    return pk
+
+
+def case_tcp_close_states():
+    """TCP states in flow events as Suricata 7.0.10 names them (the close states from the
+    server's side) and RSTs in syn_sent as it takes them. Expected: the (tcp.state, flow.state)
+    Suricata 7.0.10 writes for each session of this capture."""
+    pcap = os.path.join(TMP, "tcpclose.pcap")
+    P.write_pcap(pcap, _tcp_close_capture())
+    d = fresh("tcpclose")
+    vigil(pcap, "-k", "none", "-S", "/dev/null", "--set", "behave.enabled=false", logdir=d)
+    got = sorted((e["src_port"], e["tcp"].get("state"), e["flow"]["state"])
+                 for e in events(d, "flow"))
+    assert got == [(41001, "fin_wait2", "established"), (41002, "close_wait", "established"),
+                   (41003, "time_wait", "closed"), (41004, "close_wait", "established"),
+                   (41005, "closed", "closed"), (41006, "syn_sent", "new"),
+                   (41007, "syn_sent", "new"), (41008, "syn_sent", "new")], got
+
+
 def _tunnel_capture():
     """One HTTP conversation 192.168.1.1:4100N -> 192.168.1.2:80 through each of: VXLAN (UDP
     10.0.0.1:5555 -> 10.0.0.2:4789, inner Ethernet), GRE with IPv4 inside, GRE with Ethernet

@@ -249,11 +249,14 @@ int vg_kw_app_layer_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
     return 0;
 }
 
-/* decode-event:<layer>.<event> (also with the "decoder." prefix) — the decoder raised that
- * anomaly on the packet (Suricata's decoder events, the names of the EVE anomaly events). An
- * event Vigil's decoder never raises skips the rule, with the reason. */
-int vg_kw_decode_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+/* decode-event and stream-event: the event named (a decoder event "<layer>.<event>", a stream
+ * event "<event>"; Suricata's names, which it prefixes itself with "decoder." / "stream.", so a
+ * prefixed name is unknown there and an error here) was raised on the packet. An event Vigil
+ * never raises skips the rule, with the reason. Candidates only for packets with such events
+ * (VG_RULE_DECODE_EV / VG_RULE_STREAM_EV). */
+static int packet_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val, bool stream)
 {
+    const char *prefix = stream ? "stream." : "decoder.";
     char *v = vg_trim(vg_unquote(vg_trim(val)));
     if (*v == '!')
         return VG_PC_SYNTAX(pc, "%s cannot be negated", kw->name);
@@ -261,46 +264,32 @@ int vg_kw_decode_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
         return VG_PC_SYNTAX(pc, "%s needs an event name", kw->name);
     for (char *c = v; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    /* Suricata adds the prefix itself: "decoder.ipv4.trunc_pkt" is an unknown event there */
-    if (!strncmp(v, "decoder.", 8))
-        return VG_PC_SYNTAX(pc, "%s: unknown decode event '%s' (name the event without the "
-                            "decoder. prefix)", kw->name, v);
-    uint16_t code = vg_decode_event_by_name(v);
-    if (code == VG_DEV_NONE)
-        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "decode-event Vigil's decoder never raises",
-                          "%s: '%s' is not an event Vigil's decoder raises (it does not decode "
-                          "that layer, or does not check that)", kw->name, v);
-    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_DECODE_EVENT);
+    if (!strncmp(v, prefix, strlen(prefix)))
+        return VG_PC_SYNTAX(pc, "%s: unknown event '%s' (name the event without the %s prefix)",
+                            kw->name, v, prefix);
+    uint16_t code = stream ? vg_stream_event_by_name(v) : vg_decode_event_by_name(v);
+    if (!code)
+        return vg_pc_fail(pc, VG_DIAG_SKIPPED,
+                          stream ? "stream-event Vigil's stream stage never raises"
+                                 : "decode-event Vigil's decoder never raises",
+                          "%s: '%s' is not an event Vigil's %s raises", kw->name, v,
+                          stream ? "TCP stream stage" : "decoder (it does not decode that layer, "
+                                                        "or does not check that)");
+    vg_pkt_match_t *pm = vg_pc_add_pm(pc, stream ? VG_PM_STREAM_EVENT : VG_PM_DECODE_EVENT);
     pm->cmp.mode = VG_CMP_EQ;
     pm->cmp.a = code;
-    pc->r->flags |= VG_RULE_DECODE_EV;
+    pc->r->flags |= stream ? VG_RULE_STREAM_EV : VG_RULE_DECODE_EV;
     return 0;
 }
 
-/* stream-event:<event> — the stream stage raised that event (Suricata's name, without "stream.")
- * on the packet. An event Vigil's stream stage never raises skips the rule, with the reason. */
+int vg_kw_decode_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
+{
+    return packet_event(pc, kw, val, false);
+}
+
 int vg_kw_stream_event(vg_pctx_t *pc, const vg_kw_t *kw, char *val)
 {
-    char *v = vg_trim(vg_unquote(vg_trim(val)));
-    if (*v == '!')
-        return VG_PC_SYNTAX(pc, "%s cannot be negated", kw->name);
-    if (!*v)
-        return VG_PC_SYNTAX(pc, "%s needs an event name", kw->name);
-    for (char *c = v; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    if (!strncmp(v, "stream.", 7)) /* Suricata adds the prefix itself */
-        return VG_PC_SYNTAX(pc, "%s: unknown stream event '%s' (name the event without the "
-                            "stream. prefix)", kw->name, v);
-    uint16_t code = vg_stream_event_by_name(v);
-    if (!code)
-        return vg_pc_fail(pc, VG_DIAG_SKIPPED, "stream-event Vigil's stream stage never raises",
-                          "%s: '%s' is not an event Vigil's TCP stream stage raises", kw->name,
-                          v);
-    vg_pkt_match_t *pm = vg_pc_add_pm(pc, VG_PM_STREAM_EVENT);
-    pm->cmp.mode = VG_CMP_EQ;
-    pm->cmp.a = code;
-    pc->r->flags |= VG_RULE_STREAM_EV;
-    return 0;
+    return packet_event(pc, kw, val, true);
 }
 
 /* ipv4-csum, tcpv4-csum, tcpv6-csum, udpv4-csum, udpv6-csum, icmpv4-csum, icmpv6-csum:

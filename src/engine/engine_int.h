@@ -86,9 +86,8 @@ typedef struct worker {
     vg_attrib_ctx_t *attrib;      /* NULL without attribution */
     vg_evid_ctx_t *evid;          /* NULL without evidence capture */
     /* wapp_packet_noflow: the evidence of the flowless packet being inspected (its alerts' file,
-     * sealed when its detection is done); noflow_evid_on says the slot is in use */
+     * sealed when its detection is done; an alert without a flow comes only from there) */
     void *noflow_evid;
-    bool noflow_evid_on;
     uint64_t raw_memuse;     /* bytes kept for raw-stream inspection (worker_app.c) */
     uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
     bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */

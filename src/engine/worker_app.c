@@ -242,13 +242,13 @@ static void app_anomaly(void *user, enum vg_app_proto proto, const char *event)
     worker_ev_end(w);
 }
 
-static void stream_event(void *user, const char *event)
+static void stream_event(void *user, uint16_t code)
 {
     worker_t *w = user;
     vg_flow_t *f = w->cur_flow;
     w->counters[W_ANOMALIES]++;
     if (w->cur_pkt && w->n_sev < VG_ARRAY_LEN(w->sev)) /* for stream-event rules */
-        w->sev[w->n_sev++] = vg_stream_event_by_name(event);
+        w->sev[w->n_sev++] = code;
     if (!w->run->log_anomaly || !f)
         return;
     worker_ev_begin(w);
@@ -257,7 +257,7 @@ static void stream_event(void *user, const char *event)
     vg_jw_key(&w->jw, "anomaly");
     vg_jw_obj_open(&w->jw);
     vg_jw_kv_str(&w->jw, "type", "stream");
-    vg_jw_kv_str(&w->jw, "event", event);
+    vg_jw_kv_str(&w->jw, "event", vg_stream_event_name(code));
     vg_jw_obj_close(&w->jw);
     vg_jw_obj_close(&w->jw);
     worker_ev_end(w);
@@ -572,7 +572,7 @@ static void on_alert(void *user, const vg_rule_t *r, int dir)
     bool eok = false;
     if (w->evid && f)
         eok = vg_evid_alert(w->evid, &f->evidence, vg_flow_id(f), a.pcap_cnt, &eref);
-    else if (w->evid && cp && w->noflow_evid_on)
+    else if (w->evid && cp) /* no flow: wapp_packet_noflow's packet */
         eok = vg_evid_packet_alert(w->evid, &w->noflow_evid, cp, &eref);
     if (eok) {
         a.evidence_file = eref.file;
@@ -1480,9 +1480,7 @@ void wapp_packet_noflow(worker_t *w, const vg_packet_t *p)
     w->cur_pkt = p;
     w->cur_dir = 0;
     w->noflow_evid = NULL;
-    w->noflow_evid_on = w->evid != NULL;
     detect_packet(w, NULL, p, 0, false, false, NULL, 0);
-    w->noflow_evid_on = false;
     vg_evid_sealed_t sealed;
     if (w->noflow_evid && vg_evid_flow_end(w->evid, &w->noflow_evid, &sealed))
         worker_log_evidence(w, NULL, p, &sealed);

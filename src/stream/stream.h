@@ -73,12 +73,13 @@ typedef struct vg_stream_cb {
     /* `len` bytes of this direction were lost (never seen, dropped by a limit, or not resent
      * before the peer acknowledged them / the flow ended). The next data follows the gap. */
     void (*gap)(void *user, int dir, size_t len);
-    /* A stream anomaly, named as Suricata's stream events ("stream.3whs_synack_with_wrong_ack"). */
-    void (*event)(void *user, const char *event);
+    /* A stream anomaly: an enum vg_stream_event code (vg_stream_event_name() gives Suricata's
+     * name, "stream.3whs_synack_with_wrong_ack"). */
+    void (*event)(void *user, uint16_t code);
 } vg_stream_cb_t;
 
-/* Every stream event the stage raises (Suricata's names, without the "stream." the callback's
- * names carry). Codes: 1 + the index in this list; 0 is none. */
+/* Every stream event the stage raises (Suricata's names, without their "stream." prefix). Codes:
+ * enum vg_stream_event, 1 + the index in this list; 0 is none. */
 #define VG_STREAM_EVENT_LIST(X)                                                                   \
     X(3whs_ack_in_wrong_dir) X(3whs_right_seq_wrong_ack_evasion)                                  \
     X(3whs_syn_resend_diff_seq_on_syn_recv) X(3whs_syn_toclient_on_syn_recv)                      \
@@ -93,8 +94,14 @@ typedef struct vg_stream_cb {
     X(reassembly_segment_before_base_seq) X(reassembly_seq_gap) X(rst_but_no_session)             \
     X(rst_invalid_ack) X(shutdown_syn_resend)
 
-/* The code of a stream event by name, with the callback's "stream." prefix or without it; 0 when
- * the stage never raises it. Linear: for rule parsing and for the (rare) events themselves. */
+#define VG_SE_ENUM_(n) VG_SE_##n,
+enum vg_stream_event { VG_SE_NONE, VG_STREAM_EVENT_LIST(VG_SE_ENUM_) VG_SE_MAX };
+#undef VG_SE_ENUM_
+
+/* Suricata's name of a stream event code, with its "stream." prefix (NULL for none). */
+const char *vg_stream_event_name(uint16_t code);
+/* The code of a stream event by name, with the "stream." prefix or without it; 0 when the stage
+ * never raises it. Linear: for rule parsing. */
 uint16_t vg_stream_event_by_name(const char *name);
 
 typedef struct vg_stream_ctx vg_stream_ctx_t;

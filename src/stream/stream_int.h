@@ -117,7 +117,7 @@ typedef struct vg_stream_out {
     void *user;
 } vg_stream_out_t;
 
-void vg_stream_event(const vg_stream_out_t *o, const char *name);
+void vg_stream_event(const vg_stream_out_t *o, uint16_t code);
 
 /* Offset of sequence number seq in half h (may be negative: before the stream start). */
 static inline int64_t vg_stream_seq_off(const vg_stream_half_t *h, uint32_t seq)

@@ -269,7 +269,7 @@ static void count_overlap(const vg_stream_out_t *o, bool overlap, bool diff)
         o->ctx->stats[ST_OVERLAP]++;
     if (diff) {
         o->ctx->stats[ST_OVERLAP_DIFF_DATA]++;
-        vg_stream_event(o, "stream.reassembly_overlap_different_data");
+        vg_stream_event(o, VG_SE_reassembly_overlap_different_data);
     }
 }
 
@@ -279,7 +279,7 @@ static bool clip_segment(const vg_stream_out_t *o, const vg_stream_half_t *h, in
 {
     int64_t end = start + (int64_t)len;
     if (start < 0)
-        vg_stream_event(o, "stream.reassembly_segment_before_base_seq");
+        vg_stream_event(o, VG_SE_reassembly_segment_before_base_seq);
     if (end <= 0)
         return false;
     *s = start < 0 ? 0 : (uint64_t)start;
@@ -291,7 +291,7 @@ static bool clip_segment(const vg_stream_out_t *o, const vg_stream_half_t *h, in
         *e = h->fin_off;
     uint64_t lim = h->next_off + o->ctx->cfg.window_limit;
     if (*s >= lim && *s < *e) {
-        vg_stream_event(o, "stream.est_packet_out_of_window");
+        vg_stream_event(o, VG_SE_est_packet_out_of_window);
         return false;
     }
     *e = VG_MIN(*e, lim);
@@ -317,7 +317,7 @@ void vg_stream_reasm_segment(const vg_stream_out_t *o, vg_stream_half_t *h, int 
         if (e <= h->next_off) {
             count_overlap(o, overlap, diff);
             if (!diff)
-                vg_stream_event(o, "stream.pkt_retransmission");
+                vg_stream_event(o, VG_SE_pkt_retransmission);
             return;
         }
         data += h->next_off - s;
@@ -357,7 +357,7 @@ static void gap_to(const vg_stream_out_t *o, vg_stream_half_t *h, int dir, uint6
             uint64_t len = g - h->next_off;
             h->next_off = g;
             o->ctx->stats[ST_REASSEMBLY_GAP]++;
-            vg_stream_event(o, "stream.reassembly_seq_gap");
+            vg_stream_event(o, VG_SE_reassembly_seq_gap);
             if (o->cb && o->cb->gap)
                 o->cb->gap(o->user, dir, (size_t)len);
             if (h->buf)

@@ -8,7 +8,6 @@
  */
 #include "stream/stream_int.h"
 
-#include <assert.h>
 #include <stdlib.h>
 
 static const char *const stat_names[] = {
@@ -104,24 +103,28 @@ void vg_stream_session_free(vg_stream_ctx_t *ctx, vg_tcp_session_t *s)
     free(s);
 }
 
+#define VG_SE_NAME_(n) "stream." #n,
+static const char *const se_names[VG_SE_MAX] = {NULL, VG_STREAM_EVENT_LIST(VG_SE_NAME_)};
+#undef VG_SE_NAME_
+
+const char *vg_stream_event_name(uint16_t code)
+{
+    return code < VG_SE_MAX ? se_names[code] : NULL;
+}
+
 uint16_t vg_stream_event_by_name(const char *name)
 {
-#define VG_SE_NAME_(n) #n,
-    static const char *const names[] = {VG_STREAM_EVENT_LIST(VG_SE_NAME_)};
-#undef VG_SE_NAME_
-    if (!strncmp(name, "stream.", 7))
-        name += 7;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (!strcmp(names[i], name))
-            return (uint16_t)(i + 1);
+    const char *bare = strncmp(name, "stream.", 7) ? name : name + 7;
+    for (uint16_t c = 1; c < VG_SE_MAX; c++)
+        if (!strcmp(se_names[c] + 7, bare))
+            return c;
     return 0;
 }
 
-void vg_stream_event(const vg_stream_out_t *o, const char *name)
+void vg_stream_event(const vg_stream_out_t *o, uint16_t code)
 {
-    assert(vg_stream_event_by_name(name)); /* every event raised is in VG_STREAM_EVENT_LIST */
     if (o->cb && o->cb->event)
-        o->cb->event(o->user, name);
+        o->cb->event(o->user, code);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -235,8 +238,8 @@ static void advance_close(vg_tcp_session_t *s, int role, bool fin_now)
  * and the state's own *_invalid_ack event; Vigil does not: partial.) */
 static void rst_invalid_ack(const vg_stream_out_t *o)
 {
-    vg_stream_event(o, "stream.pkt_invalid_ack");
-    vg_stream_event(o, "stream.rst_invalid_ack");
+    vg_stream_event(o, VG_SE_pkt_invalid_ack);
+    vg_stream_event(o, VG_SE_rst_invalid_ack);
 }
 
 /* RST: accepted unless it acknowledges data the peer never sent (a blind reset guess). */
@@ -258,25 +261,25 @@ static void syn_in_session(const vg_stream_out_t *o, const vg_tcp_session_t *s,
 {
     const vg_stream_half_t *c = &s->half[VG_STREAM_CLIENT], *sv = &s->half[VG_STREAM_SERVER];
     bool synack = (p->tcp_flags & SYNACK) == SYNACK;
-    const char *ev;
+    uint16_t ev;
     if (s->state != VG_TCP_ESTABLISHED)
-        ev = "stream.shutdown_syn_resend";
+        ev = VG_SE_shutdown_syn_resend;
     else if (role == VG_STREAM_CLIENT)
-        ev = synack ? "stream.est_synack_toserver"
-             : (!c->syn_seen || p->tcp_seq == c->isn) ? "stream.est_syn_resend"
-                                                      : "stream.est_syn_resend_diff_seq";
+        ev = synack ? VG_SE_est_synack_toserver
+             : (!c->syn_seen || p->tcp_seq == c->isn) ? VG_SE_est_syn_resend
+                                                      : VG_SE_est_syn_resend_diff_seq;
     else if (!synack)
-        ev = "stream.est_syn_toclient";
+        ev = VG_SE_est_syn_toclient;
     /* a server's SYN-ACK, in Suricata's order: an ack other than the server's last ack, a
      * sequence number other than its ISN, else a resend — an event only once the server has
      * sent an ACK in the session (Suricata's 3WHS_CONFIRMED): before, a SYN-ACK resent because
      * the client's ACK was lost is normal */
     else if (c->syn_seen && p->tcp_ack != (uint32_t)(c->base_seq + c->acked_off))
-        ev = "stream.est_synack_resend_with_different_ack";
+        ev = VG_SE_est_synack_resend_with_different_ack;
     else if (sv->syn_seen && p->tcp_seq != sv->isn)
-        ev = "stream.est_synack_resend_with_diff_seq";
+        ev = VG_SE_est_synack_resend_with_diff_seq;
     else if (s->flags & SSN_3WHS_CONFIRMED)
-        ev = "stream.est_synack_resend";
+        ev = VG_SE_est_synack_resend;
     else
         return;
     vg_stream_event(o, ev);
@@ -320,7 +323,7 @@ static void handle_none(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_
     const vg_stream_config_t *cfg = &o->ctx->cfg;
     uint8_t fl = p->tcp_flags;
     if (fl & VG_TCP_RST) {
-        vg_stream_event(o, "stream.rst_but_no_session");
+        vg_stream_event(o, VG_SE_rst_but_no_session);
         return;
     }
     if ((fl & SYNACK) == VG_TCP_SYN) {
@@ -349,7 +352,7 @@ static void handle_none(const vg_stream_out_t *o, vg_tcp_session_t *s, const vg_
         return;
     }
     if (fl & VG_TCP_FIN)
-        vg_stream_event(o, "stream.fin_but_no_session");
+        vg_stream_event(o, VG_SE_fin_but_no_session);
     if (!(fl & VG_TCP_ACK) || !cfg->midstream)
         return;
     /* Midstream: the flow's view of who started is all we have. */
@@ -399,13 +402,13 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
             /* split handshake, step 3: the client's SYN-ACK to the server's SYN */
             const vg_stream_half_t *sv = &s->half[VG_STREAM_SERVER];
             if (p->tcp_ack != sv->isn + 1)
-                vg_stream_event(o, "stream.4whs_synack_with_wrong_ack");
+                vg_stream_event(o, VG_SE_4whs_synack_with_wrong_ack);
             else if (p->tcp_seq != c->isn)
-                vg_stream_event(o, "stream.4whs_synack_with_wrong_syn");
+                vg_stream_event(o, VG_SE_4whs_synack_with_wrong_syn);
             else
                 s->state = VG_TCP_SYN_RECV;
         } else if ((fl & SYNACK) == SYNACK) {
-            vg_stream_event(o, "stream.3whs_synack_in_wrong_direction");
+            vg_stream_event(o, VG_SE_3whs_synack_in_wrong_direction);
         } else if (fl & VG_TCP_SYN) {
             /* a new attempt: follow the latest ISN, unless data of the first SYN (TCP Fast
              * Open) was delivered already — it cannot be taken back */
@@ -430,7 +433,7 @@ static void handle_syn_sent(const vg_stream_out_t *o, vg_tcp_session_t *s, const
         return; /* server data before its SYN-ACK: ignored */
     int64_t acked = vg_stream_seq_off(c, p->tcp_ack);
     if (!at_syn_end(c, p->tcp_ack)) {
-        vg_stream_event(o, "stream.3whs_synack_with_wrong_ack");
+        vg_stream_event(o, VG_SE_3whs_synack_with_wrong_ack);
         return;
     }
     half_syn(&s->half[VG_STREAM_SERVER], p->tcp_seq);
@@ -447,13 +450,13 @@ static void syn_recv_from_server(const vg_stream_out_t *o, vg_tcp_session_t *s,
     uint8_t fl = p->tcp_flags;
     if ((fl & SYNACK) == SYNACK) {
         if (p->tcp_seq != sv->isn)
-            vg_stream_event(o, "stream.3whs_synack_resend_with_diff_seq");
+            vg_stream_event(o, VG_SE_3whs_synack_resend_with_diff_seq);
         else if (!at_syn_end(c, p->tcp_ack))
-            vg_stream_event(o, "stream.3whs_synack_resend_with_different_ack");
+            vg_stream_event(o, VG_SE_3whs_synack_resend_with_different_ack);
     } else if (fl & VG_TCP_SYN) {
-        vg_stream_event(o, "stream.3whs_syn_toclient_on_syn_recv");
+        vg_stream_event(o, VG_SE_3whs_syn_toclient_on_syn_recv);
     } else if (fl & VG_TCP_ACK) {
-        vg_stream_event(o, "stream.3whs_ack_in_wrong_dir");
+        vg_stream_event(o, VG_SE_3whs_ack_in_wrong_dir);
     }
 }
 
@@ -471,11 +474,11 @@ static void handle_syn_recv(const vg_stream_out_t *o, vg_tcp_session_t *s, const
         if (role != VG_STREAM_SERVER || (fl & VG_TCP_SYN) || !(fl & VG_TCP_ACK))
             return;
         if (!at_syn_end(c, p->tcp_ack)) {
-            vg_stream_event(o, "stream.4whs_invalid_ack");
+            vg_stream_event(o, VG_SE_4whs_invalid_ack);
             return;
         }
         if (p->tcp_seq != sv->base_seq) {
-            vg_stream_event(o, "stream.4whs_wrong_seq");
+            vg_stream_event(o, VG_SE_4whs_wrong_seq);
             return;
         }
         s->state = VG_TCP_ESTABLISHED;
@@ -488,12 +491,12 @@ static void handle_syn_recv(const vg_stream_out_t *o, vg_tcp_session_t *s, const
         return;
     }
     if ((fl & SYNACK) == SYNACK) {
-        vg_stream_event(o, "stream.3whs_synack_toserver_on_syn_recv");
+        vg_stream_event(o, VG_SE_3whs_synack_toserver_on_syn_recv);
         return;
     }
     if (fl & VG_TCP_SYN) {
         if (c->syn_seen && p->tcp_seq != c->isn)
-            vg_stream_event(o, "stream.3whs_syn_resend_diff_seq_on_syn_recv");
+            vg_stream_event(o, VG_SE_3whs_syn_resend_diff_seq_on_syn_recv);
         return;
     }
     if (!(fl & VG_TCP_ACK))
@@ -501,8 +504,8 @@ static void handle_syn_recv(const vg_stream_out_t *o, vg_tcp_session_t *s, const
     bool ack_ok = p->tcp_ack == sv->isn + 1;
     bool seq_ok = at_syn_end(c, p->tcp_seq);
     if (!ack_ok) {
-        vg_stream_event(o, seq_ok ? "stream.3whs_right_seq_wrong_ack_evasion"
-                                  : "stream.3whs_wrong_seq_wrong_ack");
+        vg_stream_event(o, seq_ok ? VG_SE_3whs_right_seq_wrong_ack_evasion
+                                  : VG_SE_3whs_wrong_seq_wrong_ack);
         return;
     }
     s->state = VG_TCP_ESTABLISHED;
@@ -540,7 +543,7 @@ void vg_stream_packet(vg_stream_ctx_t *ctx, vg_tcp_session_t *s, const vg_packet
     count_flags(ctx, fl);
     if (!(s->flags & SSN_ENDED)) {
         if (!(fl & (VG_TCP_ACK | VG_TCP_RST)) && p->tcp_ack != 0)
-            vg_stream_event(&o, "stream.pkt_broken_ack");
+            vg_stream_event(&o, VG_SE_pkt_broken_ack);
         switch (s->state) {
         case VG_TCP_NONE:
             handle_none(&o, s, p, dir);

@@ -57,9 +57,10 @@ static inline void h_on_gap(void *user, int dir, size_t len)
         vg_buf_putc(&h->out[dir], '#');
 }
 
-static inline void h_on_event(void *user, const char *ev)
+static inline void h_on_event(void *user, uint16_t code)
 {
     harness_t *h = user;
+    const char *ev = vg_stream_event_name(code);
     size_t used = strlen(h->events);
     if (used + strlen(ev) + 2 < sizeof h->events)
         snprintf(h->events + used, sizeof h->events - used, "%s,", ev);

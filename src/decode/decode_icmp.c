@@ -25,7 +25,10 @@ static bool icmp4_has_id(uint8_t t) { return t == 0 || t == 8 || (t >= 13 && t <
 
 static void csum_check(vg_decoder_t *d, vg_packet_t *p, uint32_t init, const vg_rd_t *r, int stat)
 {
-    if (d->cfg.checksum_validate && vg_csum_fold(vg_csum_add(init, r->p, r->len)) != 0) {
+    if (!d->cfg.checksum_validate)
+        return;
+    vg_dec_l4_csum_done(p, r);
+    if (vg_csum_fold(vg_csum_add(init, r->p, r->len)) != 0) {
         p->flags |= VG_PKT_L4_CSUM_BAD;
         d->stats[stat]++;
     }

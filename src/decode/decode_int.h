@@ -138,6 +138,13 @@ void vg_dec_reset_l4(vg_packet_t *p);
 
 /* Checksums (decode_csum.c). Sums are 32-bit one's-complement accumulators. */
 uint32_t vg_csum_add(uint32_t sum, const uint8_t *b, size_t n);
+/* Marks that the decoder is computing the L4 checksum over r, when r is exactly p's whole L4
+ * datagram (p->l4, p->l4_len): the checksum keywords then reuse its result. */
+static inline void vg_dec_l4_csum_done(vg_packet_t *p, const vg_rd_t *r)
+{
+    if (r->p == p->l4 && r->len == p->l4_len)
+        p->flags |= VG_PKT_L4_CSUM_DONE;
+}
 uint16_t vg_csum_fold(uint32_t sum); /* folded and complemented: 0 means a valid checksum */
 /* Pseudo-header sum for the IP packet in p (p->ip_ver, src, dst). */
 uint32_t vg_csum_pseudo(const vg_packet_t *p, uint8_t proto, uint32_t l4_len);

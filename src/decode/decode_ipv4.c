@@ -187,9 +187,12 @@ int vg_dec_ipv4(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
 
     if (hlen > 20)
         dec_options(d, p, &r, hlen);
-    if (d->cfg.checksum_validate && vg_csum_fold(vg_csum_add(0, r.p, hlen)) != 0) {
-        p->flags |= VG_PKT_IPV4_CSUM_BAD;
-        d->stats[VG_DS_CSUM_IPV4]++;
+    if (d->cfg.checksum_validate) {
+        p->flags |= VG_PKT_IPV4_CSUM_DONE;
+        if (vg_csum_fold(vg_csum_add(0, r.p, hlen)) != 0) {
+            p->flags |= VG_PKT_IPV4_CSUM_BAD;
+            d->stats[VG_DS_CSUM_IPV4]++;
+        }
     }
     if (vg_rd_be16(&r, 6) & 0x3FFF) /* MF or a fragment offset */
         return dec_fragment(d, p, r, hlen, depth);

@@ -30,6 +30,10 @@ enum {
     VG_PKT_TUNNELLED = 1u << 3,   /* addresses/ports are of the inner packet (GRE, VXLAN, IP-in-IP) */
     VG_PKT_FRAGMENT = 1u << 4,    /* an IP fragment held for reassembly: no L4 yet */
     VG_PKT_INVALID = 1u << 5,     /* a header was malformed; l4 fields are not trustworthy */
+    /* the decoder computed the checksum (-k all): VG_PKT_*_CSUM_BAD then says whether it was
+     * valid (vg_decode_csum_valid reuses it) */
+    VG_PKT_IPV4_CSUM_DONE = 1u << 6,
+    VG_PKT_L4_CSUM_DONE = 1u << 7,
 };
 
 /* TCP flag bits as on the wire (byte 13). */

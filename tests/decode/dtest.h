@@ -18,6 +18,9 @@
 enum { DLT_EN10MB_ = 1, DLT_RAW_ = 12, DLT_RAW101_ = 101, DLT_NULL_ = 0, DLT_LOOP_ = 108,
        DLT_SLL_ = 113, DLT_SLL2_ = 276, DLT_IPV4_ = 228, DLT_IPV6_ = 229 };
 
+/* p's flags without the marks of what the decoder checked (VG_PKT_*_CSUM_DONE) */
+#define DT_FLAGS(p) ((p).flags & ~(uint32_t)(VG_PKT_IPV4_CSUM_DONE | VG_PKT_L4_CSUM_DONE))
+
 static inline vg_decoder_t *dt_new(bool csum)
 {
     vg_decode_config_t cfg;

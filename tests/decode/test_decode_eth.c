@@ -21,7 +21,7 @@ static void test_ethernet_ipv4_tcp(void **st)
     assert_int_equal(p.sp, 1234);
     assert_int_equal(p.dp, 80);
     assert_int_equal(p.n_events, 0);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(DT_FLAGS(p), 0);
     assert_ptr_equal(p.l3, b + 14);
     assert_ptr_equal(p.l4, b + 34);
     assert_int_equal(p.l3_len, 40);
@@ -51,7 +51,7 @@ static void test_ethernet_padding_trimmed(void **st)
     assert_int_equal(p.n_events, 0);
     assert_int_equal(p.l3_len, 28);
     assert_int_equal(p.payload_len, 0);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(DT_FLAGS(p), 0);
     vg_decoder_free(d);
 }
 
@@ -374,7 +374,7 @@ static void test_reset_between_packets(void **st)
     p.caplen = p.wirelen = (uint32_t)n;
     vg_decode_packet(d, &p);
     assert_int_equal(p.n_events, 0);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(DT_FLAGS(p), 0);
     assert_int_equal(p.n_vlan, 1);
     assert_int_equal(p.tcp_wscale, 0xFF);
     vg_decoder_free(d);

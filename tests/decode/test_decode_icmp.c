@@ -37,7 +37,7 @@ static void test_icmpv4_echo(void **st)
     assert_int_equal(p.icmp_seq, 7);
     assert_int_equal(p.sp, 0);
     assert_int_equal(p.payload_len, 4);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(DT_FLAGS(p), 0);
     assert_int_equal(p.n_events, 0);
     assert_int_equal(dt_stat(d, "decoder.icmpv4"), 1);
     b[n - 1] ^= 1;
@@ -92,7 +92,7 @@ static void test_icmpv6(void **st)
     assert_int_equal(p.icmp_type, 128);
     assert_int_equal(p.icmp_id, 0xABCD);
     assert_int_equal(p.icmp_seq, 2);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(DT_FLAGS(p), 0);
     assert_int_equal(p.n_events, 0);
     b[n - 1] ^= 1;
     dt_decode(d, &p, b, n, DLT_RAW_);

@@ -33,7 +33,7 @@ static void test_basic_fields(void **st)
     assert_int_equal(p.payload_len, 4);
     assert_memory_equal(p.payload, "abcd", 4);
     assert_int_equal(p.l4_len, 12);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(DT_FLAGS(p), 0);
     assert_int_equal(p.n_events, 0);
     uint8_t a[16] = {192, 168, 1, 2};
     assert_memory_equal(p.dst.b, a, 16);

@@ -29,7 +29,7 @@ static void test_basic(void **st)
     assert_int_equal(p.sp, 1000);
     assert_int_equal(p.ttl, 64);
     assert_int_equal(p.n_events, 0);
-    assert_int_equal(p.flags, 0);
+    assert_int_equal(DT_FLAGS(p), 0);
     assert_int_equal(p.l3_len, n);
     assert_int_equal(p.src.b[0], 0x20);
     assert_int_equal(p.src.b[15], 1);

@@ -34,7 +34,7 @@ static void test_fields_and_options(void **st)
         vg_packet_t p;
         dt_decode(d, &p, b, n, DLT_RAW_);
         assert_int_equal(p.n_events, 0);
-        assert_int_equal(p.flags, 0);
+        assert_int_equal(DT_FLAGS(p), 0);
         assert_int_equal(p.sp, 40000);
         assert_int_equal(p.dp, 443);
         assert_int_equal(p.tcp_seq, 0x01020304);

@@ -25,7 +25,7 @@ static void test_fields(void **st)
         assert_int_equal(p.dp, 53);
         assert_int_equal(p.payload_len, 5);
         assert_memory_equal(p.payload, "query", 5);
-        assert_int_equal(p.flags, 0);
+        assert_int_equal(DT_FLAGS(p), 0);
         assert_int_equal(p.n_events, 0);
     }
     assert_int_equal(dt_stat(d, "decoder.udp"), 2);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -34,6 +35,11 @@ struct vigil_store_run {
 static void *hash_main(void *arg)
 {
     vigil_store_run_t *r = arg;
+    /* Idle priority: the hash (SHA-256 of every capture, ~2 GB/s) only takes CPU time the
+     * pipeline leaves, instead of an equal share of it; the run's end waits for it (then there
+     * is nothing else to run). Best effort: without it the hash runs at normal priority. */
+    struct sched_param sp = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
     for (size_t i = 0; i < r->n_caps; i++)
         if (vg_store_sha256_file(r->caps[i].path, r->caps[i].sha256, &r->caps[i].size, r->hash_err,
                                  sizeof r->hash_err))

@@ -17,6 +17,7 @@
 #        BASE_VIGIL=PATH: also run that binary (e.g. a build of an older commit) in the same
 #        interleaved rounds, for a before/after under the same load.
 #        DROP_CACHES=1 (root): empty the page cache before every run (see t() below).
+#        FIXED_ORDER=1: every round runs off, then on (as before session 12).
 #        COPY=1: also run this build with evidence.ring-copy=true (rings keep packet copies, as
 #        before they kept references into the capture) in the same rounds.
 set -euo pipefail
@@ -115,9 +116,17 @@ t() {
   fi
   tail -1 <<<"$out"
 }
+# Rounds alternate the order (off, on / on, off): a run's place in the round changed its time
+# by as much as the cost measured (session 12: off first in every round, 14.9%; alternated, see
+# bench/RESULTS.md), so neither mode always follows the other.
 for i in $(seq "$RUNS"); do
-  r=$(t build/vigil) || exit 1; echo "off $r"
-  r=$(t build/vigil --evidence) || exit 1; echo "on $r"
+  if [ $((i % 2)) = 1 ] || [ -n "${FIXED_ORDER:-}" ]; then
+    r=$(t build/vigil) || exit 1; echo "off $r"
+    r=$(t build/vigil --evidence) || exit 1; echo "on $r"
+  else
+    r=$(t build/vigil --evidence) || exit 1; echo "on $r"
+    r=$(t build/vigil) || exit 1; echo "off $r"
+  fi
   if [ -n "${COPY:-}" ]; then
     r=$(t build/vigil --evidence --set evidence.ring-copy=true) || exit 1; echo "copy $r"
   fi
@@ -154,6 +163,12 @@ print("CPU time (user+sys, less sensitive to other load): off %.2f s, on %.2f s;
       (coff, con, 100 * coff / con, 100 * (con - coff) / coff))
 print("  per run, off: %s; on: %s" % (" ".join("%.2f" % x for x in cpu["off"]),
                                       " ".join("%.2f" % x for x in cpu["on"])))
+if len(d["on"]) > 1 and not os.environ.get("FIXED_ORDER"):
+    # rounds 1, 3, ... ran off first; 2, 4, ... on first
+    for first, sl in (("off", slice(0, None, 2)), ("on", slice(1, None, 2))):
+        e_on, e_off = statistics.median(d["on"][sl]), statistics.median(d["off"][sl])
+        print("  rounds with %s first (%d): elapsed cost %.1f%%" %
+              (first, len(d["on"][sl]), 100 * (e_on - e_off) / e_off))
 if "base-on" in cpu:
     bon, boff = statistics.median(cpu["base-on"]), statistics.median(cpu["base-off"])
     print("BASE_VIGIL, same rounds: CPU off %.2f s, on %.2f s; ratio %.1f%%, cost %.1f%%" %

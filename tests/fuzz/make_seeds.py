@@ -10,6 +10,7 @@ Input framings are the harnesses' (see each fuzz_*.c):
   stream  [config][ctl][flags][seq:4][ack:4][len:2][payload]...
   app_*   ([dns mode])[ctl][len:2][bytes]...
   rules   [mode][classification/threshold text NUL][rules text]
+  detect  [flags][app_proto][sp:2][dp:2][rules text NUL]([buf][len:2][bytes])...
   asn1    [flags][absolute_offset:2][relative_offset:2][oversize_length:4][buffer_offset:2][payload]
   config  YAML text;  pcap  capture file bytes
 """
@@ -662,6 +663,89 @@ def gen_rules():
     seed("rules", "threshold", b"\x02" + THRESHOLD.encode() + b"\0" + OWN_RULES.encode())
 
 
+def app_enum(name):
+    """The members of enum `name` in src/app/app.h, in order (their values)."""
+    with open(os.path.join(ROOT, "src", "app", "app.h")) as f:
+        src = f.read()
+    body = re.search(r"enum %s \{(.*?)\};" % name, src, re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    return [m.split("=")[0].strip() for m in body.split(",") if m.strip()]
+
+
+def gen_detect():
+    """[flags][app_proto][sp:2][dp:2][rules NUL][buf][len:2][bytes]... (fuzz_detect.c): rules of
+    each payload keyword family with buffers that reach their evaluation (matching and not)."""
+    bufs = app_enum("vg_app_buf")
+    bid = {b: i for i, b in enumerate(bufs)}
+    payload = len(bufs) - 1  # VG_BUF_MAX: the value of VG_DBUF_PAYLOAD
+    assert bufs[-1] == "VG_BUF_MAX"
+    protos = {p: i for i, p in enumerate(app_enum("vg_app_proto"))}
+
+    def inp(flags, proto, sp, dp, rules, chunks):
+        out = struct.pack("!BBHH", flags, protos[proto], sp, dp) + rules.encode() + b"\0"
+        for b, d in chunks:
+            out += struct.pack("!BH", payload if b == "payload" else bid[b], len(d)) + d
+        return out
+    get = b"GET /admin/../etc/passwd?id=1%27%20OR%201=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    dns = bytes.fromhex("1234010000010000000000000465766976076578616d706c6503636f6d0000010001")
+    cases = {
+        "content": (2, "VG_APP_UNKNOWN", 40000, 80,
+                    'alert tcp any any -> any 80 (content:"GET"; depth:3; content:"/admin"; '
+                    'distance:1; within:20; nocase; content:!"|0a 0b|"; isdataat:5,relative; '
+                    'sid:1;)', [("payload", get)]),
+        "pcre": (2, "VG_APP_UNKNOWN", 40000, 80,
+                 'alert tcp any any -> any any (pcre:"/^GET\\s+\\/[a-z]{3,}\\/(\\.\\.\\/)+/i"; '
+                 'pcre:"/(?P<flow_x>id=\\d+)/"; sid:2;)', [("payload", get)]),
+        "bytes": (0x12, "VG_APP_DNS", 5353, 53,
+                  'alert udp any any -> any 53 (byte_test:2,>,0x100,0,big; byte_extract:1,12,len; '
+                  'byte_jump:1,12; isdataat:len,relative; '
+                  'byte_math:bytes 2, offset 0, oper +, rvalue 10, result var; '
+                  'byte_test:2,<,var,0; sid:3;)', [("payload", dns)]),
+        "dns": (0x12, "VG_APP_DNS", 5353, 53,
+                'alert dns any any -> any any (dns.query; content:"evil"; nocase; bsize:<64; '
+                'dotprefix; content:".evil."; sid:4;)', [("VG_BUF_DNS_QUERY", b"evil.example.com")]),
+        "http": (2, "VG_APP_HTTP", 40000, 80,
+                 'alert http any any -> any any (http.uri; to_lowercase; url_decode; '
+                 'strip_whitespace; compress_whitespace; content:"/admin/../"; urilen:>5; '
+                 'http.method; content:"GET"; startswith; http.host; content:"x"; endswith; '
+                 'sid:5;)\n'
+                 'alert http any any -> any any (http.request_body; content:"a="; '
+                 'base64_decode:bytes 100, offset 0, relative; base64_data; content:"hello"; '
+                 'within:8; byte_test:1,=,104,0; sid:6;)',
+                 [("VG_BUF_HTTP_URI", b"/Admin/%2e%2e/ ETC"), ("VG_BUF_HTTP_METHOD", b"GET"),
+                  ("VG_BUF_HTTP_HOST", b"x"), ("VG_BUF_HTTP_REQUEST_BODY", b"a=aGVsbG8gd29ybGQ="),
+                  ("payload", get)]),
+        "asn1": (2, "VG_APP_UNKNOWN", 40000, 445,
+                 'alert tcp any any -> any 445 (content:"|FF|SMBs"; asn1:double_overflow, '
+                 'bitstring_overflow, relative_offset 0, oversize_length 2048; sid:7;)',
+                 [("payload", b"\xffSMBs" + bytes.fromhex("3080" * 8 + "030110" + "0000" * 8))]),
+        "flowbits": (2, "VG_APP_UNKNOWN", 40000, 80,
+                     'alert tcp any any -> any any (content:"a"; flowbits:set,seen; '
+                     'flowint:cnt,=,1; flowbits:noalert; sid:8;)\n'
+                     'alert tcp any any -> any any (flowbits:isset,seen; flowint:cnt,+,1; '
+                     'dsize:>0; sid:9;)\n'
+                     'alert tcp any any -> any any (threshold:type both, track by_src, count 1, '
+                     'seconds 60; content:"a"; sid:10;)', [("payload", b"aaaa")]),
+        "header": (0x06, "VG_APP_UNKNOWN", 1, 2,
+                   'alert tcp any any -> any any (flags:PA; window:512; ttl:64; dsize:1; sid:11;)', [("payload", b"x")]),
+        "tls": (2, "VG_APP_TLS", 40000, 443,
+                'alert tls any any -> any any (tls.sni; content:"bad"; tls.cert_subject; '
+                'content:"CN="; ja3.hash; content:"e7d705a3286e19ea42f587b344ee6865"; '
+                'ssl_version:tls1.2; sid:12;)',
+                [("VG_BUF_TLS_SNI", b"bad.example"), ("VG_BUF_TLS_CERT_SUBJECT", b"CN=bad"),
+                 ("VG_BUF_JA3_HASH", b"e7d705a3286e19ea42f587b344ee6865"),
+                 ("VG_BUF_TLS_CLIENT_VERSION", b"\x03\x03")]),
+        "stream": (0x0a, "VG_APP_UNKNOWN", 40000, 80,
+                   'alert tcp any any -> any any (flow:established,only_stream; content:"GET"; '
+                   'content:"passwd"; distance:0; sid:13;)', [("payload", get)]),
+    }
+    for name, (flags, proto, sp, dp, rules, chunks) in sorted(cases.items()):
+        seed("detect", name, inp(flags, proto, sp, dp, rules, chunks))
+    # the whole own set (the first 8 of them) over an HTTP request
+    seed("detect", "own", inp(2, "VG_APP_HTTP", 40000, 80, OWN_RULES.strip("\n"),
+                              [("payload", get), ("VG_BUF_HTTP_URI", b"/login")]))
+
+
 def gen_asn1():
     """[flags][absolute_offset:2][relative_offset:2][oversize_length:4][buffer_offset:2][payload]
     (fuzz_asn1.c) with BER payloads: nested definite and indefinite containers, a GSS token,
@@ -1047,7 +1131,7 @@ def gen_web():
 
 def main():
     for g in (gen_decode, gen_defrag, gen_stream, gen_http, gen_dns, gen_tls, gen_ssh, gen_ftp, gen_smtp,
-              gen_rules, gen_asn1,
+              gen_rules, gen_detect, gen_asn1,
               gen_config, gen_pcap, gen_geo, gen_ledger, gen_web):
         g()
     total = 0

@@ -1998,6 +1998,56 @@ def case_stream_events():
     assert st[90] == "skipped" and st[91] == "failed", st
 
 
+def _overlap_capture():
+    """Three sessions whose client resends its first 8 bytes with other bytes at the same
+    sequence number and length: before the server acknowledged them (port 42001), after (42002),
+    and before, followed by a segment half over them with other bytes again (42003)."""
+    pk, ts = [], [1_700_010_000_000_000]
+    C, S = "10.7.0.1", "10.7.0.2"
+
+    def t(src, dst, sp, dp, fl, seq, ack, data=b""):
+        pk.append((ts[0], P.frame(6, src, dst, sport=sp, dport=dp, flags=fl, seq=seq, ack=ack,
+                                  payload=data)))
+        ts[0] += 1000
+
+    for cp, how in ((42001, "unacked"), (42002, "acked"), (42003, "partial")):
+        t(C, S, cp, 80, 0x02, 100, 0)
+        t(S, C, 80, cp, 0x12, 900, 101)
+        t(C, S, cp, 80, 0x10, 101, 901)
+        t(C, S, cp, 80, 0x18, 101, 901, b"AAAAAAAA")
+        if how == "acked":
+            t(S, C, 80, cp, 0x10, 901, 109)
+        t(C, S, cp, 80, 0x18, 101, 901, b"BBBBBBBB")
+        end = 109
+        if how == "partial":
+            t(C, S, cp, 80, 0x18, 105, 901, b"CCCCDDDD")
+            end = 113
+        t(S, C, 80, cp, 0x10, 901, end)
+        t(C, S, cp, 80, 0x11, end, 901)
+        t(S, C, 80, cp, 0x11, 901, end + 1)
+        t(C, S, cp, 80, 0x10, end + 1, 902)
+    return pk
+
+
+def case_stream_overlap_diff():
+    """stream-event:reassembly_overlap_different_data on resent bytes that differ. Vigil raises
+    it on every packet whose bytes differ from bytes it still holds: the exact resend (same
+    sequence number and length) in 42001 and 42003, and the half-overlapping segment in 42003;
+    nothing in 42002, whose first bytes were acknowledged (and delivered) before the resend.
+    Suricata 7.0.10 raises it only on 42003's half-overlapping segment: for an exact duplicate
+    it compares the bytes but drops the result (docs/STREAM.md, "Overlap policy")."""
+    rules = rules_file("ovl.rules", 'alert tcp any any -> any any (msg:"o"; '
+                       'stream-event:reassembly_overlap_different_data; sid:50;)\n')
+    pcap = os.path.join(TMP, "ovl.pcap")
+    P.write_pcap(pcap, _overlap_capture())
+    d = fresh("ovl")
+    vigil(pcap, "-S", rules, "-k", "none", "--set", "behave.enabled=false", logdir=d)
+    alerts = sorted((e["src_port"], e["pcap_cnt"]) for e in events(d, "alert"))
+    assert alerts == [(42001, 5), (42003, 24), (42003, 25)], alerts
+    st = [e for e in events(d, "stats")][-1]["stats"]
+    assert st["tcp"]["overlap_diff_data"] == 3, st["tcp"]
+
+
 def _tcp_close_capture():
     """Sessions ending mid-close or reset in syn_sent: the server's FIN acked; the client's FIN
     acked; the server's FIN then the client's FIN acking it; the client's FIN alone; a refusal

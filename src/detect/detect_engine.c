@@ -1727,6 +1727,14 @@ void vg_detect_tx(vg_detect_ctx_t *c, const vg_detect_input_t *in_ts,
             scan_slot(c, sl, in_tc->buf[sl->buf], in_tc->len[sl->buf], &n, true);
         if (sl->alt_buf >= 0 && in_ts->buf[sl->alt_buf])
             scan_slot(c, sl, in_ts->buf[sl->alt_buf], in_ts->len[sl->alt_buf], &n, true);
+        /* payload lists of rules that mix a plain content with transaction buffers: each
+         * side's raw-stream bytes too, which the evaluator matches them on */
+        if (sl->buf == VG_DBUF_PAYLOAD) {
+            if (in_ts->stream_len)
+                scan_slot(c, sl, in_ts->stream, in_ts->stream_len, &n, true);
+            if (in_tc && in_tc->stream_len && in_tc->stream != in_ts->stream)
+                scan_slot(c, sl, in_tc->stream, in_tc->stream_len, &n, true);
+        }
     }
     finish_candidates(c, n);
     if (!n)

@@ -346,11 +346,11 @@ static void map_direction(vg_pctx_t *pc, vg_blist_t *l)
         l->buf = VG_BUF_SMTP_FILE_DATA;
         return;
     } else if (l->buf == VG_PBUF_FILE_DATA) {
-        l->buf = VG_BUF_HTTP_RESPONSE_BODY;
-        if (ts) {
-            l->buf = VG_BUF_HTTP_REQUEST_BODY;
-        } else if (!tc) {
-            l->alt_buf = VG_BUF_HTTP_REQUEST_BODY;
+        /* as the others: buf the request side, alt_buf its to-client twin (a rule without a
+         * direction matches a response body in its to-client inspection) */
+        l->buf = tc ? VG_BUF_HTTP_RESPONSE_BODY : VG_BUF_HTTP_REQUEST_BODY;
+        if (!tc && !ts) {
+            l->alt_buf = VG_BUF_HTTP_RESPONSE_BODY;
             l->flags |= VG_LIST_ALT_BUF;
         }
         return;

@@ -1998,6 +1998,63 @@ def case_stream_events():
     assert st[90] == "skipped" and st[91] == "failed", st
 
 
+def _file_data_capture():
+    """One HTTP exchange 10.8.0.1:43001 -> 10.8.0.2:80 whose response comes in two segments:
+    the headers and the start of the body (with a meta tag), then the rest of the body."""
+    pk, ts = [], [1_700_011_000_000_000]
+    C, S, cp = "10.8.0.1", "10.8.0.2", 43001
+
+    def t(src, dst, sp, dp, fl, seq, ack, data=b""):
+        pk.append((ts[0], P.frame(6, src, dst, sport=sp, dport=dp, flags=fl, seq=seq, ack=ack,
+                                  payload=data)))
+        ts[0] += 1000
+
+    req = b"GET / HTTP/1.1\r\nHost: example.test\r\n\r\n"
+    body = b"<html><head><meta http-equiv=X-UA-Compatible content=IE=Edge></head>" + \
+        b"<body>" + b"x" * 600 + b"</body></html>"
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body)
+    first, rest = head + body[:100], body[100:]
+    t(C, S, cp, 80, 0x02, 100, 0)
+    t(S, C, 80, cp, 0x12, 900, 101)
+    t(C, S, cp, 80, 0x10, 101, 901)
+    t(C, S, cp, 80, 0x18, 101, 901, req)
+    c2 = 101 + len(req)
+    t(S, C, 80, cp, 0x10, 901, c2)
+    t(S, C, 80, cp, 0x18, 901, c2, first)
+    t(C, S, cp, 80, 0x10, c2, 901 + len(first))
+    t(S, C, 80, cp, 0x18, 901 + len(first), c2, rest)
+    s2 = 901 + len(first) + len(rest)
+    t(C, S, cp, 80, 0x10, c2, s2)
+    t(C, S, cp, 80, 0x11, c2, s2)
+    t(S, C, 80, cp, 0x11, s2, c2 + 1)
+    t(C, S, cp, 80, 0x10, c2 + 1, s2 + 1)
+    return pk
+
+
+def case_file_data_sides():
+    """file_data in a rule without a flow direction inspects the response body in the
+    to-client inspection (the alert goes server -> client), and a rule mixing a plain content
+    with file_data matches the plain content on the raw stream, so a content in an earlier
+    segment of the response than the one completing it counts. Expected: what Suricata 7.0.10
+    raises on this capture with these rules (sids 1, 2 and 3, each once, from the server; it
+    raises them at packet 11, the client's ACK of the response's end, Vigil at packet 8, the
+    segment that completes the response, so packets are not compared)."""
+    rules = rules_file("fdsides.rules", "".join(l + "\n" for l in [
+        'alert ip any any -> any any (msg:"fd"; file_data; content:"content=IE=Edge"; sid:1;)',
+        'alert ip any any -> any any (msg:"mix"; content:"content=IE=Edge"; file_data; '
+        'content:"content=IE=Edge"; sid:2;)',
+        'alert http any any -> any any (msg:"fd tc"; flow:to_client; file_data; '
+        'content:"content=IE=Edge"; sid:3;)',
+        'alert http any any -> any any (msg:"fd ts"; flow:to_server; file_data; '
+        'content:"content=IE=Edge"; sid:4;)']))
+    pcap = os.path.join(TMP, "fdsides.pcap")
+    P.write_pcap(pcap, _file_data_capture())
+    d = fresh("fdsides")
+    vigil(pcap, "-S", rules, "-k", "none", "--set", "behave.enabled=false", logdir=d)
+    alerts = sorted((e["alert"]["signature_id"], e["src_port"]) for e in events(d, "alert"))
+    assert alerts == [(1, 80), (2, 80), (3, 80)], alerts
+
+
 def _overlap_capture():
     """Three sessions whose client resends its first 8 bytes with other bytes at the same
     sequence number and length: before the server acknowledged them (port 42001), after (42002),

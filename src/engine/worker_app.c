@@ -669,19 +669,19 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
         in[pd].buf[VG_DBUF_PAYLOAD] = cp->payload;
         in[pd].len[VG_DBUF_PAYLOAD] = cp->payload_len;
     }
-    /* Over TCP they also see each side's stream bytes that raw-stream inspection has not
-     * consumed yet, as Suricata matches such a rule's payload part on the raw stream: a content
-     * in an earlier segment of the request or response than the one that completed it still
-     * counts. Not for encrypted data (see payload_encrypted). */
+    /* Over TCP that side also sees its stream bytes that raw-stream inspection has not
+     * consumed yet, as Suricata matches such a rule's payload part on the packet's raw stream:
+     * a content in an earlier segment of the request or response than the one that completed
+     * it still counts. Not for encrypted data (see payload_encrypted). */
     const app_flow_t *ra = f->app;
-    if (f->tcp && ra && !payload_encrypted(f))
-        for (int d = 0; d < 2; d++) {
-            int role = vg_stream_is_reversed(f->tcp) ? !d : d;
-            if (ra->raw[role].b.len) {
-                in[d].stream = (const uint8_t *)ra->raw[role].b.data;
-                in[d].stream_len = (uint32_t)VG_MIN(ra->raw[role].b.len, UINT32_MAX);
-            }
+    if (cp && f->tcp && ra && !payload_encrypted(f)) {
+        int pd = w->cur_dir ? 1 : 0;
+        int role = vg_stream_is_reversed(f->tcp) ? !pd : pd;
+        if (ra->raw[role].b.len) {
+            in[pd].stream = (const uint8_t *)ra->raw[role].b.data;
+            in[pd].stream_len = (uint32_t)VG_MIN(ra->raw[role].b.len, UINT32_MAX);
         }
+    }
     for (int d = 0; d < 2; d++) {
         tx_header(f, d, &hdr[d]);
         in[d].pkt = &hdr[d];

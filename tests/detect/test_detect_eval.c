@@ -244,6 +244,22 @@ static void test_app_buffers(void **st)
                     "Server: x\r\n"));
     assert_true(buf("file_data; content:\"MZ\";", VG_BUF_HTTP_RESPONSE_BODY, "MZ\x90"));
     assert_true(buf("file_data; content:\"MZ\";", VG_BUF_HTTP_REQUEST_BODY, "MZ\x90"));
+    /* ... each direction its own side's body: the response in the to-client pass, the request
+     * in the to-server pass, so that the alert has the direction of the match */
+    {
+        const vg_rule_t *fr = rule("file_data; content:\"MZ\";");
+        vg_detect_input_t fi;
+        memset(&fi, 0, sizeof(fi));
+        fi.buf[VG_BUF_HTTP_RESPONSE_BODY] = (const uint8_t *)"MZ\x90";
+        fi.len[VG_BUF_HTTP_RESPONSE_BODY] = 3;
+        fi.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOCLIENT;
+        assert_true(vg_detect_eval_rule(th, fr, &fi));
+        fi.flow = VG_DIN_HAS_FLOW | VG_DIN_ESTABLISHED | VG_DIN_TOSERVER;
+        assert_false(vg_detect_eval_rule(th, fr, &fi));
+        fi.buf[VG_BUF_HTTP_REQUEST_BODY] = (const uint8_t *)"MZ";
+        fi.len[VG_BUF_HTTP_REQUEST_BODY] = 2;
+        assert_true(vg_detect_eval_rule(th, fr, &fi));
+    }
     /* legacy tls.issuerdn / tls.subject: substring of the certificate field, negatable */
     assert_true(buf("tls.issuerdn:\"O=Stamus\";", VG_BUF_TLS_CERT_ISSUER, "C=FR, O=Stamus, CN=x"));
     assert_false(buf("tls.issuerdn:\"o=stamus\";", VG_BUF_TLS_CERT_ISSUER, "C=FR, O=Stamus"));

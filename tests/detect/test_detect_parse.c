@@ -248,6 +248,17 @@ static void test_sticky_and_legacy(void **st)
     assert_non_null(r);
     assert_true(r->lists[0].flags & VG_LIST_ALT_BUF);
     assert_int_equal(r->lists[0].alt_buf, VG_BUF_HTTP_RESPONSE_HEADER);
+    /* file.data without a direction as http.header: the request side, its to-client twin the
+     * response (before session 12 the two were the other way round) */
+    r = parse("alert http any any -> any any (file_data; content:\"a\"; sid:9129;)");
+    assert_non_null(r);
+    assert_int_equal(r->lists[0].buf, VG_BUF_HTTP_REQUEST_BODY);
+    assert_true(r->lists[0].flags & VG_LIST_ALT_BUF);
+    assert_int_equal(r->lists[0].alt_buf, VG_BUF_HTTP_RESPONSE_BODY);
+    r = parse("alert http any any -> any any (flow:to_server; file_data; content:\"a\"; sid:9130;)");
+    assert_non_null(r);
+    assert_int_equal(r->lists[0].buf, VG_BUF_HTTP_REQUEST_BODY);
+    assert_false(r->lists[0].flags & VG_LIST_ALT_BUF);
     assert_null(parse("alert tcp any any -> any any (dotprefix; content:\"a\"; sid:30;)"));
     r = parse("alert http any any -> any any (http.uri; xor:\"0102\"; content:\"a\"; sid:31;)");
     assert_non_null(r);

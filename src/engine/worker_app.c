@@ -662,38 +662,36 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
     in[1] = in[0];
     /* Rules that mix a plain content with transaction buffers ("alert dns ... content:|..|;
      * dns.query; ...") see the payload of the packet that completed the transaction, in that
-     * packet's direction (for DNS over UDP: the message itself). */
+     * packet's direction (for DNS over UDP: the message itself). Over TCP that side also sees
+     * its stream bytes that raw-stream inspection has not consumed yet, as Suricata matches such
+     * a rule's payload part on the packet's raw stream: a content in an earlier segment of the
+     * request or response than the one that completed it still counts. Not for encrypted data
+     * (see payload_encrypted). */
     const vg_packet_t *cp = w->cur_pkt;
-    if (cp && cp->payload && cp->payload_len && !(cp->flags & VG_PKT_INVALID)) {
+    const app_flow_t *fa = f->app;
+    if (cp) {
         int pd = w->cur_dir ? 1 : 0;
-        in[pd].buf[VG_DBUF_PAYLOAD] = cp->payload;
-        in[pd].len[VG_DBUF_PAYLOAD] = cp->payload_len;
-    }
-    /* Over TCP that side also sees its stream bytes that raw-stream inspection has not
-     * consumed yet, as Suricata matches such a rule's payload part on the packet's raw stream:
-     * a content in an earlier segment of the request or response than the one that completed
-     * it still counts. Not for encrypted data (see payload_encrypted). */
-    const app_flow_t *ra = f->app;
-    if (cp && f->tcp && ra && !payload_encrypted(f)) {
-        int pd = w->cur_dir ? 1 : 0;
-        int role = vg_stream_is_reversed(f->tcp) ? !pd : pd;
-        if (ra->raw[role].b.len) {
-            in[pd].stream = (const uint8_t *)ra->raw[role].b.data;
-            in[pd].stream_len = (uint32_t)VG_MIN(ra->raw[role].b.len, UINT32_MAX);
+        if (cp->payload && cp->payload_len && !(cp->flags & VG_PKT_INVALID)) {
+            in[pd].buf[VG_DBUF_PAYLOAD] = cp->payload;
+            in[pd].len[VG_DBUF_PAYLOAD] = cp->payload_len;
+        }
+        int role = f->tcp && vg_stream_is_reversed(f->tcp) ? !pd : pd;
+        if (f->tcp && fa && fa->raw[role].b.len && !payload_encrypted(f)) {
+            in[pd].stream = (const uint8_t *)fa->raw[role].b.data;
+            in[pd].stream_len = (uint32_t)VG_MIN(fa->raw[role].b.len, UINT32_MAX);
         }
     }
     for (int d = 0; d < 2; d++) {
         tx_header(f, d, &hdr[d]);
         in[d].pkt = &hdr[d];
         in[d].app_proto = (uint8_t)f->app_proto;
-        if (f->app) {
-            in[d].app_proto_orig = ((const app_flow_t *)f->app)->proto_orig;
-            in[d].dir_proto[0] = ((const app_flow_t *)f->app)->dir_proto[0];
-            in[d].dir_proto[1] = ((const app_flow_t *)f->app)->dir_proto[1];
+        if (fa) {
+            in[d].app_proto_orig = fa->proto_orig;
+            in[d].dir_proto[0] = fa->dir_proto[0];
+            in[d].dir_proto[1] = fa->dir_proto[1];
         }
         in[d].flow = VG_DIN_HAS_FLOW | (d ? VG_DIN_TOCLIENT : VG_DIN_TOSERVER) |
                      (flow_established(f) ? VG_DIN_ESTABLISHED : 0);
-        const app_flow_t *fa = f->app;
         if (fa && fa->state && o->state_kw)
             in[d].flow |= state_kw_bits(o, fa->state, tx, f);
         in[d].app_events = o->tx_events ? o->tx_events(tx) : 0;

@@ -1940,18 +1940,25 @@ def case_decoder_events():
     assert same[0] == same[1], "1 and 2 workers differ"
 
 
-def _stream_events_capture():
-    """TCP anomalies the stream stage names as Suricata does: a SYN-ACK with a wrong ack; a SYN
-    resent with another sequence number on an established session; a RST with an ack nobody
-    sent; a SYN-ACK sent toward the server while the client's SYN waits; a SYN-ACK toward the
-    server on an established session."""
-    pk, ts = [], [1_700_008_000_000_000]
-    C, S = "10.5.0.1", "10.5.0.2"
+def _tcp_writer(t0):
+    """A capture being built: the list of (time, frame) and t(src, dst, sp, dp, flags, seq, ack,
+    data=b""), which appends one TCP segment 1 ms after the previous one (from t0)."""
+    pk, ts = [], [t0]
 
     def t(src, dst, sp, dp, flags, seq, ack, data=b""):
         pk.append((ts[0], P.frame(6, src, dst, sport=sp, dport=dp, flags=flags, seq=seq, ack=ack,
                                   payload=data)))
         ts[0] += 1000
+    return pk, t
+
+
+def _stream_events_capture():
+    """TCP anomalies the stream stage names as Suricata does: a SYN-ACK with a wrong ack; a SYN
+    resent with another sequence number on an established session; a RST with an ack nobody
+    sent; a SYN-ACK sent toward the server while the client's SYN waits; a SYN-ACK toward the
+    server on an established session."""
+    pk, t = _tcp_writer(1_700_008_000_000_000)
+    C, S = "10.5.0.1", "10.5.0.2"
 
     def est(cp):
         t(C, S, cp, 80, 0x02, 100, 0)
@@ -2001,13 +2008,8 @@ def case_stream_events():
 def _file_data_capture():
     """One HTTP exchange 10.8.0.1:43001 -> 10.8.0.2:80 whose response comes in two segments:
     the headers and the start of the body (with a meta tag), then the rest of the body."""
-    pk, ts = [], [1_700_011_000_000_000]
+    pk, t = _tcp_writer(1_700_011_000_000_000)
     C, S, cp = "10.8.0.1", "10.8.0.2", 43001
-
-    def t(src, dst, sp, dp, fl, seq, ack, data=b""):
-        pk.append((ts[0], P.frame(6, src, dst, sport=sp, dport=dp, flags=fl, seq=seq, ack=ack,
-                                  payload=data)))
-        ts[0] += 1000
 
     req = b"GET / HTTP/1.1\r\nHost: example.test\r\n\r\n"
     body = b"<html><head><meta http-equiv=X-UA-Compatible content=IE=Edge></head>" + \
@@ -2059,13 +2061,8 @@ def _overlap_capture():
     """Three sessions whose client resends its first 8 bytes with other bytes at the same
     sequence number and length: before the server acknowledged them (port 42001), after (42002),
     and before, followed by a segment half over them with other bytes again (42003)."""
-    pk, ts = [], [1_700_010_000_000_000]
+    pk, t = _tcp_writer(1_700_010_000_000_000)
     C, S = "10.7.0.1", "10.7.0.2"
-
-    def t(src, dst, sp, dp, fl, seq, ack, data=b""):
-        pk.append((ts[0], P.frame(6, src, dst, sport=sp, dport=dp, flags=fl, seq=seq, ack=ack,
-                                  payload=data)))
-        ts[0] += 1000
 
     for cp, how in ((42001, "unacked"), (42002, "acked"), (42003, "partial")):
         t(C, S, cp, 80, 0x02, 100, 0)
@@ -2110,12 +2107,8 @@ def _tcp_close_capture():
     acked; the server's FIN then the client's FIN acking it; the client's FIN alone; a refusal
     (RST+ACK) with sequence number 0; one with another sequence number; the client's RST+ACK
     acknowledging a random number; the client's plain RST."""
-    pk, ts = [], [1_700_009_000_000_000]
+    pk, t = _tcp_writer(1_700_009_000_000_000)
     C, S = "10.6.0.1", "10.6.0.2"
-
-    def t(src, dst, sp, dp, fl, seq, ack):
-        pk.append((ts[0], P.frame(6, src, dst, sport=sp, dport=dp, flags=fl, seq=seq, ack=ack)))
-        ts[0] += 1000
 
     for cp, how in ((41001, "server"), (41002, "client"), (41003, "server-client"),
                     (41004, "client-alone")):

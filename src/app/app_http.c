@@ -115,12 +115,7 @@ static void *http_state_new(bool over_tcp)
 
 static void tx_free(vg_http_tx_t *tx)
 {
-    vg_http_str_t *strs[] = {&tx->method,      &tx->uri_raw,    &tx->protocol,
-                             &tx->request_line, &tx->uri_norm,   &tx->host, &tx->path,
-                             &tx->host_raw,    &tx->res_protocol, &tx->status_str,
-                             &tx->status_msg,  &tx->response_line};
-    for (size_t i = 0; i < VG_ARRAY_LEN(strs); i++)
-        vg_http_str_free(strs[i]);
+    vg_http_arena_fini(&tx->arena);
     vg_http_msg_fini(&tx->req);
     vg_http_msg_fini(&tx->res);
     for (int i = 0; i < VG_BUF_MAX; i++)
@@ -147,13 +142,9 @@ static void http_state_free(void *state)
  * not report it). */
 #define ZLIB_INFLATE_BYTES (7u * 1024 + 32u * 1024)
 
-static size_t str_mem(const vg_http_str_t *s) { return s->p ? s->len + 1 : 0; }
-
 static size_t msg_mem(const vg_http_msg_t *m)
 {
     size_t n = m->cap_hdrs * sizeof *m->hdrs + m->raw.cap + m->body.data.cap;
-    for (uint32_t i = 0; i < m->n_hdrs; i++)
-        n += str_mem(&m->hdrs[i].name) + str_mem(&m->hdrs[i].value);
     for (unsigned i = 0; i < VG_HTTP_MAX_LAYERS; i++)
         if (m->body.layer[i].active)
             n += ZLIB_INFLATE_BYTES;
@@ -162,13 +153,8 @@ static size_t msg_mem(const vg_http_msg_t *m)
 
 static size_t tx_mem(const vg_http_tx_t *tx)
 {
-    const vg_http_str_t *strs[] = {&tx->method,      &tx->uri_raw,    &tx->protocol,
-                                   &tx->request_line, &tx->uri_norm,   &tx->host, &tx->path,
-                                   &tx->host_raw,    &tx->res_protocol, &tx->status_str,
-                                   &tx->status_msg,  &tx->response_line};
-    size_t n = sizeof *tx + msg_mem(&tx->req) + msg_mem(&tx->res);
-    for (size_t i = 0; i < VG_ARRAY_LEN(strs); i++)
-        n += str_mem(strs[i]);
+    /* the strings: the inline part of the arena is in sizeof *tx, then its heap chunks */
+    size_t n = sizeof *tx + tx->arena.heap + msg_mem(&tx->req) + msg_mem(&tx->res);
     for (int i = 0; i < VG_BUF_MAX; i++)
         n += tx->cache[i].cap;
     return n;
@@ -216,8 +202,8 @@ vg_http_tx_t *vg_http_tx_new(vg_http_state_t *s, vg_app_ctx_t *ctx)
     tx->id = s->next_id++;
     tx->port = -1;
     tx->has_request = true;
-    vg_http_msg_init(&tx->req, cfg.http_request_body_limit);
-    vg_http_msg_init(&tx->res, cfg.http_response_body_limit);
+    vg_http_msg_init(&tx->req, tx, cfg.http_request_body_limit);
+    vg_http_msg_init(&tx->res, tx, cfg.http_response_body_limit);
     s->txs[s->n_txs++] = tx;
     return tx;
 }

@@ -21,21 +21,158 @@
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-void vg_http_str_set(vg_http_str_t *s, const void *p, size_t n)
+/* ---- the transaction's string arena (http_int.h) ------------------------------------------ */
+
+#define ARENA_FIRST_CHUNK 2048u
+#define ARENA_MAX_CHUNK (64u * 1024u)
+#define ARENA_SLACK (16u * 1024u) /* waste tolerated beyond the live bytes */
+
+static uint8_t *arena_alloc(vg_http_arena_t *a, size_t n)
 {
-    free(s->p);
-    s->p = vg_xmalloc(n + 1);
-    if (n)
-        memcpy(s->p, p, n);
-    s->p[n] = 0;
-    s->len = n;
+    if (!a->cur) {
+        a->cur = a->inl;
+        a->left = sizeof a->inl;
+        a->next_chunk = ARENA_FIRST_CHUNK;
+    }
+    if (a->left < n) {
+        size_t sz = a->next_chunk;
+        if (sz < n)
+            sz = n;
+        void **c = vg_xmalloc(sizeof(void *) + sz);
+        *c = a->chunks;
+        a->chunks = c;
+        a->heap += sz;
+        a->cur = (uint8_t *)(c + 1);
+        a->left = sz;
+        if (a->next_chunk < ARENA_MAX_CHUNK)
+            a->next_chunk *= 2;
+    }
+    uint8_t *p = a->cur;
+    a->cur += n;
+    a->left -= n;
+    return p;
 }
 
-void vg_http_str_free(vg_http_str_t *s)
+static void arena_free_chunks(void *c)
 {
-    free(s->p);
+    while (c) {
+        void *next = *(void **)c;
+        free(c);
+        c = next;
+    }
+}
+
+void vg_http_arena_fini(vg_http_arena_t *a)
+{
+    arena_free_chunks(a->chunks);
+    a->chunks = NULL;
+    a->cur = NULL;
+    a->left = a->heap = a->live = a->waste = 0;
+}
+
+/* Every string of tx in the arena. */
+static size_t tx_strings(vg_http_tx_t *tx, vg_http_str_t **out, size_t max)
+{
+    vg_http_str_t *fixed[] = {&tx->method,       &tx->uri_raw,      &tx->protocol,
+                              &tx->request_line, &tx->uri_norm,     &tx->host,
+                              &tx->path,         &tx->host_raw,     &tx->res_protocol,
+                              &tx->status_str,   &tx->status_msg,   &tx->response_line};
+    size_t n = 0;
+    for (size_t i = 0; i < VG_ARRAY_LEN(fixed) && n < max; i++)
+        out[n++] = fixed[i];
+    vg_http_msg_t *msgs[] = {&tx->req, &tx->res};
+    for (size_t k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < msgs[k]->n_hdrs && n + 2 <= max; i++) {
+            out[n++] = &msgs[k]->hdrs[i].name;
+            out[n++] = &msgs[k]->hdrs[i].value;
+        }
+    return n;
+}
+
+/* The live strings copied into one new chunk, the old chunks freed (the waste dropped). */
+static void arena_compact(vg_http_tx_t *tx)
+{
+    vg_http_arena_t *a = &tx->arena;
+    vg_http_str_t *strs[12 + 4 * VG_HTTP_MAX_HEADERS];
+    size_t n = tx_strings(tx, strs, VG_ARRAY_LEN(strs));
+    size_t sz = a->live + ARENA_FIRST_CHUNK;
+    void **c = vg_xmalloc(sizeof(void *) + sz);
+    *c = NULL;
+    uint8_t *q = (uint8_t *)(c + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (!strs[i]->p)
+            continue;
+        memcpy(q, strs[i]->p, strs[i]->len + 1);
+        strs[i]->p = q;
+        q += strs[i]->len + 1;
+    }
+    arena_free_chunks(a->chunks);
+    a->chunks = c;
+    a->heap = sz;
+    a->cur = q;
+    a->left = sz - (size_t)(q - (uint8_t *)(c + 1));
+    a->live = (size_t)(q - (uint8_t *)(c + 1));
+    a->waste = 0;
+}
+
+/* Compaction happens only here, called where no pointer into the strings is held (callers reach
+ * them through the header or transaction): after a header is stored or extended, and after an
+ * interim response's headers are dropped. */
+static void arena_check(vg_http_tx_t *tx)
+{
+    if (tx->arena.waste > tx->arena.live + ARENA_SLACK)
+        arena_compact(tx);
+}
+
+void vg_http_str_drop(vg_http_tx_t *tx, vg_http_str_t *s)
+{
+    if (s->p) {
+        tx->arena.live -= s->len + 1;
+        tx->arena.waste += s->len + 1;
+    }
     s->p = NULL;
     s->len = 0;
+}
+
+void vg_http_str_set(vg_http_tx_t *tx, vg_http_str_t *s, const void *p, size_t n)
+{
+    uint8_t *q = arena_alloc(&tx->arena, n + 1);
+    if (n)
+        memcpy(q, p, n); /* before the drop: p may be s's old bytes, which stay where they are */
+    q[n] = 0;
+    vg_http_str_drop(tx, s);
+    s->p = q;
+    s->len = n;
+    tx->arena.live += n + 1;
+}
+
+void vg_http_str_append(vg_http_tx_t *tx, vg_http_str_t *s, const char *sep, const void *v,
+                        size_t n)
+{
+    vg_http_arena_t *a = &tx->arena;
+    size_t sl = strlen(sep), add = sl + n;
+    if (s->p && s->p + s->len + 1 == a->cur && a->left >= add) {
+        /* the newest string (a folded header line continues the last header): in place */
+        memcpy(s->p + s->len, sep, sl);
+        memcpy(s->p + s->len + sl, v, n);
+        s->len += add;
+        s->p[s->len] = 0;
+        a->cur += add;
+        a->left -= add;
+        a->live += add;
+        return;
+    }
+    uint8_t *q = arena_alloc(a, s->len + add + 1);
+    if (s->len)
+        memcpy(q, s->p, s->len);
+    memcpy(q + s->len, sep, sl);
+    memcpy(q + s->len + sl, v, n);
+    size_t len = s->len + add;
+    q[len] = 0;
+    vg_http_str_drop(tx, s);
+    s->p = q;
+    s->len = len;
+    a->live += len + 1;
 }
 
 bool vg_http_ieq(const uint8_t *a, size_t an, const char *b)
@@ -73,19 +210,17 @@ const vg_http_header_t *vg_http_msg_find(const vg_http_msg_t *m, const char *nam
     return NULL;
 }
 
-void vg_http_msg_init(vg_http_msg_t *m, uint32_t body_limit)
+void vg_http_msg_init(vg_http_msg_t *m, vg_http_tx_t *tx, uint32_t body_limit)
 {
     memset(m, 0, sizeof *m);
+    m->tx = tx;
     m->last_hdr = -1;
     vg_http_body_init(&m->body, body_limit);
 }
 
+/* (The header strings are the transaction's: its arena goes with it.) */
 void vg_http_msg_fini(vg_http_msg_t *m)
 {
-    for (uint32_t i = 0; i < m->n_hdrs; i++) {
-        vg_http_str_free(&m->hdrs[i].name);
-        vg_http_str_free(&m->hdrs[i].value);
-    }
     free(m->hdrs);
     vg_buf_fini(&m->raw);
     vg_http_body_fini(&m->body);
@@ -95,8 +230,14 @@ void vg_http_msg_reset(vg_http_msg_t *m)
 {
     uint32_t limit = m->body.limit;
     uint64_t events = m->events | m->body.events; /* an interim response's stay the tx's */
+    vg_http_tx_t *tx = m->tx;
+    for (uint32_t i = 0; i < m->n_hdrs; i++) {
+        vg_http_str_drop(tx, &m->hdrs[i].name);
+        vg_http_str_drop(tx, &m->hdrs[i].value);
+    }
     vg_http_msg_fini(m);
-    vg_http_msg_init(m, limit);
+    vg_http_msg_init(m, tx, limit);
+    arena_check(tx);
     m->events = events;
 }
 
@@ -266,13 +407,9 @@ static void append_value(vg_http_msg_t *m, vg_http_header_t *h, const char *sep,
         m->n_dropped++;
         return;
     }
-    uint8_t *nv = vg_xrealloc(h->value.p, h->value.len + sl + vl + 1);
-    memcpy(nv + h->value.len, sep, sl);
-    memcpy(nv + h->value.len + sl, v, vl);
-    h->value.len += sl + vl;
-    nv[h->value.len] = 0;
-    h->value.p = nv;
+    vg_http_str_append(m->tx, &h->value, sep, v, vl);
     m->hdr_bytes += sl + vl;
+    arena_check(m->tx);
 }
 
 static void store_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_t nl,
@@ -309,9 +446,10 @@ static void store_header(vg_http_msg_t *m, int dir, const uint8_t *name, size_t 
     }
     vg_http_header_t *h = &m->hdrs[m->n_hdrs];
     memset(h, 0, sizeof *h);
-    vg_http_str_set(&h->name, name, nl);
-    vg_http_str_set(&h->value, val, vl);
+    vg_http_str_set(m->tx, &h->name, name, nl);
+    vg_http_str_set(m->tx, &h->value, val, vl);
     m->hdr_bytes += nl + vl;
+    arena_check(m->tx);
     m->last_hdr = (int32_t)m->n_hdrs++;
 }
 
@@ -509,9 +647,9 @@ static void resolve_host(vg_http_tx_t *tx, vg_app_ctx_t *ctx)
     vg_buf_init(&h, 0);
     vg_buf_init(&h2, 0);
     if (hh)
-        vg_http_str_set(&tx->host_raw, hh->value.p, hh->value.len);
+        vg_http_str_set(tx, &tx->host_raw, hh->value.p, hh->value.len);
     else if (uri_host)
-        vg_http_str_set(&tx->host_raw, auth, al);
+        vg_http_str_set(tx, &tx->host_raw, auth, al);
     if (uri_host) {
         vg_http_host_parse(auth, al, &h, &port);
         if (port == -2 || h.len == 0)
@@ -529,7 +667,7 @@ static void resolve_host(vg_http_tx_t *tx, vg_app_ctx_t *ctx)
         vg_http_anomaly(ctx, &tx->events, "MISSING_HOST_HEADER");
     }
     if (h.len)
-        vg_http_str_set(&tx->host, h.data, h.len);
+        vg_http_str_set(tx, &tx->host, h.data, h.len);
     tx->port = port > 0 ? port : -1;
     vg_buf_fini(&h);
     vg_buf_fini(&h2);
@@ -556,11 +694,11 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
     vg_http_tx_t *tx = vg_http_tx_new(s, ctx);
     if (i)
         vg_http_anomaly(ctx, &tx->events, "REQUEST_LINE_LEADING_WHITESPACE");
-    vg_http_str_set(&tx->request_line, p, n);
+    vg_http_str_set(tx, &tx->request_line, p, n);
     size_t ms = i;
     while (i < n && !is_ws(p[i]))
         i++;
-    vg_http_str_set(&tx->method, p + ms, i - ms);
+    vg_http_str_set(tx, &tx->method, p + ms, i - ms);
     size_t sep = i;
     while (i < n && is_ws(p[i]))
         i++;
@@ -596,7 +734,7 @@ static void request_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ctx
                 ;
     }
 have_uri:
-    vg_http_str_set(&tx->uri_raw, p + us, ue - us);
+    vg_http_str_set(tx, &tx->uri_raw, p + us, ue - us);
     size_t ps = ue;
     while (ps < n && is_ws(p[ps]))
         ps++;
@@ -604,7 +742,7 @@ have_uri:
     while (e > ps && is_ws(p[e - 1]))
         e--;
     if (ps < e) {
-        vg_http_str_set(&tx->protocol, p + ps, e - ps);
+        vg_http_str_set(tx, &tx->protocol, p + ps, e - ps);
         if (!starts_http(p + ps, e - ps))
             vg_http_anomaly(ctx, &tx->events, "REQUEST_LINE_INVALID");
     } else {
@@ -615,14 +753,14 @@ have_uri:
     tx->is_head = tx->method.len == 4 && memcmp(tx->method.p, "HEAD", 4) == 0;
     tx->is_connect = tx->method.len == 7 && memcmp(tx->method.p, "CONNECT", 7) == 0;
     vg_http_uri_normalize(tx->uri_raw.p, tx->uri_raw.len, tx->is_connect, &s->out);
-    vg_http_str_set(&tx->uri_norm, s->out.data, s->out.len);
+    vg_http_str_set(tx, &tx->uri_norm, s->out.data, s->out.len);
     if (!tx->is_connect && tx->uri_raw.len) {
         size_t pl = 0;
         while (pl < tx->uri_raw.len && tx->uri_raw.p[pl] != '?' && tx->uri_raw.p[pl] != '#')
             pl++;
         vg_http_uri_normalize(tx->uri_raw.p, pl, false, &s->out);
         if (s->out.len)
-            vg_http_str_set(&tx->path, s->out.data, s->out.len);
+            vg_http_str_set(tx, &tx->path, s->out.data, s->out.len);
     }
     if (tx->is_09) {
         /* A simple request has no headers and nothing may follow it on this connection. */
@@ -729,17 +867,17 @@ static void response_line(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t *ct
                        d->line_cr ? 2 : 1, ctx);
         return;
     }
-    vg_http_str_set(&tx->response_line, p, n);
+    vg_http_str_set(tx, &tx->response_line, p, n);
     size_t ps = next_token(p, n, &i);
-    vg_http_str_set(&tx->res_protocol, p + ps, i - ps);
+    vg_http_str_set(tx, &tx->res_protocol, p + ps, i - ps);
     size_t ss = next_token(p, n, &i);
-    vg_http_str_set(&tx->status_str, p + ss, i - ss);
+    vg_http_str_set(tx, &tx->status_str, p + ss, i - ss);
     while (i < n && is_ws(p[i]))
         i++;
     size_t e = n;
     while (e > i && is_ws(p[e - 1]))
         e--;
-    vg_http_str_set(&tx->status_msg, p + i, e - i);
+    vg_http_str_set(tx, &tx->status_msg, p + i, e - i);
     const uint8_t *sc = tx->status_str.p;
     bool ok = tx->status_str.len == 3;
     for (size_t k = 0; ok && k < 3; k++)

@@ -862,6 +862,70 @@ static void test_folding_and_repetition(void **state)
     fx_free(f);
 }
 
+/* The transaction's strings live in one arena (http_int.h): a value extended again and again is
+ * copied or grown in place, and what it gives up is taken back by compaction, so the values stay
+ * right and the state's memory stays within a bound of the bytes kept. */
+static void test_string_arena(void **state)
+{
+    (void)state;
+    /* a repeated header (joined with ", ": copied each time, since others follow it) between
+     * new headers, and a folded one (the newest string: extended in place) */
+    fx_t *f = fx_new();
+    feeds(f, VG_DIR_TOSERVER, "GET /a HTTP/1.1\r\nHost: h\r\nX-Fold: f\r\n", 0);
+    char line[160], want_rep[300 * 101] = "", want_fold[8192] = "f";
+    for (int i = 0; i < 200; i++)
+        feeds(f, VG_DIR_TOSERVER, " more\r\n", 0), strcat(want_fold, " more");
+    for (int i = 0; i < 300; i++) {
+        char v[100];
+        memset(v, 'a' + i % 26, sizeof v - 1);
+        v[sizeof v - 1] = 0;
+        snprintf(line, sizeof line, "X-Rep: %s\r\nX-N%d: n\r\n", v, i);
+        feeds(f, VG_DIR_TOSERVER, line, 0);
+        if (i)
+            strcat(want_rep, ", ");
+        strcat(want_rep, v);
+    }
+    feeds(f, VG_DIR_TOSERVER, "\r\n", 0);
+    void *t = tx(f, 0);
+    json_t *j = log_json(f, t);
+    json_t *hs = json_object_get(j, "request_headers");
+    const char *rep = NULL, *fold = NULL;
+    for (size_t i = 0; i < json_array_size(hs); i++) {
+        json_t *h = json_array_get(hs, i);
+        if (strcmp(jstr(h, "name"), "X-Rep") == 0)
+            rep = jstr(h, "value");
+        if (strcmp(jstr(h, "name"), "X-Fold") == 0)
+            fold = jstr(h, "value");
+    }
+    assert_non_null(rep);
+    assert_non_null(fold);
+    /* every value (the X-N headers beyond 256 are not kept; X-Rep's are still joined) */
+    assert_string_equal(rep, want_rep);
+    assert_int_equal(has_ev(f, "REQUEST_TOO_MANY_HEADERS"), 1);
+    assert_string_equal(fold, want_fold);
+    json_decref(j);
+    assert_buf(f, t, VG_BUF_HTTP_URI, "/a");
+    assert_buf(f, t, VG_BUF_HTTP_HOST, "h");
+    /* copying the growing value each time gave up about 150 * 7.5 KB on average; compaction
+     * keeps the state near what is kept (64 KB of header bytes, the raw block, the line) */
+    assert_true(f->ops->state_memuse(f->st) < 400 * 1024);
+    fx_free(f);
+
+    /* many interim responses: each one's headers given up, the last status kept */
+    f = fx_new();
+    feeds(f, VG_DIR_TOSERVER, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+    for (int i = 0; i < 3000; i++)
+        feeds(f, VG_DIR_TOCLIENT, "HTTP/1.1 100 Continue\r\nX-Interim: "
+                                  "0123456789012345678901234567890123456789\r\n\r\n", 0);
+    feeds(f, VG_DIR_TOCLIENT, "HTTP/1.1 200 OK\r\nServer: s\r\nContent-Length: 0\r\n\r\n", 0);
+    t = tx(f, 0);
+    assert_buf(f, t, VG_BUF_HTTP_STAT_CODE, "200");
+    assert_buf(f, t, VG_BUF_HTTP_RESPONSE_HEADER, "Server: s\r\nContent-Length: 0\r\n");
+    assert_buf(f, t, VG_BUF_HTTP_HOST, "h");
+    assert_true(f->ops->state_memuse(f->st) < 200 * 1024);
+    fx_free(f);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -1294,6 +1358,7 @@ int main(void)
         cmocka_unit_test(test_malformed_events),
         cmocka_unit_test(test_transfer_encoding_accepted),
         cmocka_unit_test(test_folding_and_repetition),
+        cmocka_unit_test(test_string_arena),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_unmatched_response),
         cmocka_unit_test(test_tx_bound_and_release),

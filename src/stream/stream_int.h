@@ -37,11 +37,24 @@ enum vg_stream_stat {
     ST_MAX,
 };
 
+/* Reassembly buffers given back are kept for the next direction that needs one, up to this many
+ * and this many bytes per context (outside stream.reassembly.memcap, which counts the buffers
+ * in use): a direction's buffer is freed as soon as everything in it is acknowledged and
+ * delivered, so short flows took one calloc and two reallocs per burst of data, and glibc's
+ * paths for these sizes (above its per-thread cache) were a measured part of a worker's time. */
+#define VG_STREAM_POOL_N 64u
+#define VG_STREAM_POOL_BYTES (512u * 1024u)
+#define VG_STREAM_POOL_MAX_CAP (64u * 1024u) /* larger buffers are freed */
+
+struct vg_stream_buf;
 struct vg_stream_ctx {
     vg_stream_config_t cfg;
     uint64_t stats[ST_MAX];
     uint64_t ssn_memuse;   /* bytes of live sessions */
     uint64_t reasm_memuse; /* bytes of live reassembly buffers */
+    struct vg_stream_buf *pool[VG_STREAM_POOL_N]; /* a stack: the latest given back is warm */
+    uint32_t pool_n;
+    uint64_t pool_bytes;
 };
 
 /* A byte range [start, end) of stream offsets. */
@@ -139,5 +152,7 @@ void vg_stream_reasm_ack(const vg_stream_out_t *o, vg_stream_half_t *h, int dir,
 void vg_stream_reasm_flush(const vg_stream_out_t *o, vg_stream_half_t *h, int dir);
 /* Free the half's buffer (no delivery). */
 void vg_stream_reasm_free(vg_stream_ctx_t *ctx, vg_stream_half_t *h);
+/* Frees the buffers kept for reuse (at the context's end). */
+void vg_stream_reasm_pool_free(vg_stream_ctx_t *ctx);
 
 #endif

@@ -42,22 +42,57 @@ static bool memcap_allows(const vg_stream_ctx_t *ctx, uint64_t add)
     return ctx->cfg.memcap == 0 || ctx->reasm_memuse + add <= ctx->cfg.memcap;
 }
 
+static uint64_t buf_bytes(const vg_stream_buf_t *b)
+{
+    return b->cap + (uint64_t)b->rcap * sizeof(vg_stream_range_t) + sizeof *b;
+}
+
+static void buf_destroy(vg_stream_buf_t *b)
+{
+    free(b->data);
+    free(b->r);
+    free(b);
+}
+
 void vg_stream_reasm_free(vg_stream_ctx_t *ctx, vg_stream_half_t *h)
 {
     vg_stream_buf_t *b = h->buf;
     if (!b)
         return;
-    account(ctx, -(int64_t)(b->cap + (uint64_t)b->rcap * sizeof(vg_stream_range_t) + sizeof *b));
-    free(b->data);
-    free(b->r);
-    free(b);
+    account(ctx, -(int64_t)buf_bytes(b));
     h->buf = NULL;
+    if (ctx->pool_n < VG_STREAM_POOL_N && b->cap <= VG_STREAM_POOL_MAX_CAP &&
+        ctx->pool_bytes + buf_bytes(b) <= VG_STREAM_POOL_BYTES) {
+        ctx->pool[ctx->pool_n++] = b; /* data and ranges kept with their capacities */
+        ctx->pool_bytes += buf_bytes(b);
+        return;
+    }
+    buf_destroy(b);
+}
+
+void vg_stream_reasm_pool_free(vg_stream_ctx_t *ctx)
+{
+    while (ctx->pool_n)
+        buf_destroy(ctx->pool[--ctx->pool_n]);
+    ctx->pool_bytes = 0;
 }
 
 static vg_stream_buf_t *buf_get(vg_stream_ctx_t *ctx, vg_stream_half_t *h)
 {
     if (h->buf)
         return h->buf;
+    if (ctx->pool_n) {
+        vg_stream_buf_t *b = ctx->pool[--ctx->pool_n];
+        ctx->pool_bytes -= buf_bytes(b);
+        if (memcap_allows(ctx, buf_bytes(b))) {
+            b->off = h->next_off;
+            b->n = 0;
+            account(ctx, (int64_t)buf_bytes(b));
+            h->buf = b;
+            return b;
+        }
+        buf_destroy(b); /* too large for what the memcap leaves: a fresh one may fit */
+    }
     if (!memcap_allows(ctx, sizeof(vg_stream_buf_t)))
         return NULL;
     vg_stream_buf_t *b = calloc(1, sizeof *b);

@@ -74,6 +74,9 @@ vg_stream_ctx_t *vg_stream_ctx_new(const vg_stream_config_t *cfg)
 
 void vg_stream_ctx_free(vg_stream_ctx_t *ctx)
 {
+    if (!ctx)
+        return;
+    vg_stream_reasm_pool_free(ctx);
     free(ctx);
 }
 

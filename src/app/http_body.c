@@ -124,11 +124,18 @@ void vg_http_body_set_encoding(vg_http_body_t *b, const uint8_t *v, size_t n)
 }
 
 /* Keep decoded bytes up to the limit; everything produced is counted in entity_len. */
+/* A Content-Length is believed only this far for the first allocation: a peer announcing a
+ * large body and sending little does not get more memory than growing would give it. */
+#define HINT_MAX (64u * 1024u)
+
 static void keep(vg_http_body_t *b, const uint8_t *p, size_t n)
 {
     b->entity_len += n;
     size_t room = b->data.len < b->limit ? b->limit - b->data.len : 0;
     size_t take = n < room ? n : room;
+    if (take && !b->data.cap && b->size_hint > take) /* room for what is announced at once */
+        vg_buf_reserve(&b->data, (size_t)VG_MIN(VG_MIN(b->size_hint, (uint64_t)b->limit),
+                                               (uint64_t)HINT_MAX));
     if (take)
         vg_buf_append(&b->data, p, take);
     if (take < n)

@@ -97,6 +97,8 @@ typedef struct vg_http_body {
     uint64_t entity_len;    /* bytes after de-chunking and decoding that were produced */
     uint64_t encoded_in;    /* compressed bytes given to the decoders */
     uint32_t limit;
+    uint64_t size_hint;     /* the Content-Length, when known: the kept bytes' first allocation
+                             * is that (up to limit and 64 KB) instead of doubling from 256 */
     uint8_t n_layers;       /* decoders, applied from layer[0] (last coding listed) outwards */
     bool failed_reported;   /* GZIP_DECOMPRESSION_FAILED raised */
     bool capped;            /* decoding stopped for good at the limit */

@@ -793,6 +793,7 @@ static void req_headers_done(vg_http_dir_t *d, vg_app_ctx_t *ctx)
         d->st = VG_HTTP_P_CHUNK_LEN;
     } else if (m->has_cl && m->cl > 0) {
         d->remaining = m->cl;
+        m->body.size_hint = m->cl;
         d->st = VG_HTTP_P_BODY_CL;
     } else {
         request_done(d);
@@ -929,6 +930,7 @@ static void res_headers_done(vg_http_state_t *s, vg_http_dir_t *d, vg_app_ctx_t 
         d->st = VG_HTTP_P_CHUNK_LEN;
     } else if (m->has_cl) {
         d->remaining = m->cl;
+        m->body.size_hint = m->cl;
         if (m->cl)
             d->st = VG_HTTP_P_BODY_CL;
         else

@@ -144,8 +144,9 @@ static void http_state_free(void *state)
 
 static size_t msg_mem(const vg_http_msg_t *m)
 {
-    size_t n = m->cap_hdrs * sizeof *m->hdrs + m->raw.cap + m->body.data.cap;
-    for (unsigned i = 0; i < VG_HTTP_MAX_LAYERS; i++)
+    size_t n = m->cap_hdrs * sizeof *m->hdrs + m->raw.cap + m->body.data.cap +
+               (m->body.layer ? VG_HTTP_MAX_LAYERS * sizeof *m->body.layer : 0);
+    for (unsigned i = 0; m->body.layer && i < VG_HTTP_MAX_LAYERS; i++)
         if (m->body.layer[i].active)
             n += ZLIB_INFLATE_BYTES;
     return n;

@@ -22,6 +22,7 @@
  */
 #include "app/http_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { GZ_START = 0, GZ_XLEN, GZ_EXTRA, GZ_NAME, GZ_COMMENT, GZ_HCRC, GZ_DONE };
@@ -44,6 +45,8 @@ void vg_http_body_fini(vg_http_body_t *b)
     for (unsigned i = 0; i < b->n_layers; i++)
         layer_end(&b->layer[i]);
     b->n_layers = 0;
+    free(b->layer);
+    b->layer = NULL;
     vg_buf_fini(&b->data);
 }
 
@@ -75,6 +78,8 @@ static void add_layer(vg_http_body_t *b, enum vg_http_enc e)
 {
     if (b->n_layers >= VG_HTTP_MAX_LAYERS)
         return;
+    if (!b->layer)
+        b->layer = vg_xcalloc(VG_HTTP_MAX_LAYERS, sizeof *b->layer);
     /* prepend: the coding listed last is undone first */
     memmove(&b->layer[1], &b->layer[0], b->n_layers * sizeof b->layer[0]);
     memset(&b->layer[0], 0, sizeof b->layer[0]);

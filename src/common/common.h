@@ -36,16 +36,44 @@ char *vg_xstrdup(const char *s);
 /* Writes all n bytes to fd, going on after EINTR and short writes. 0, or -1 with errno set. */
 int vg_write_all(int fd, const void *p, size_t n);
 
-/* The decimal digits of v into out (20 bytes, not NUL-terminated); returns how many. */
+/* How many decimal digits v has (1 for 0): the bit length times log10(2), then one compare. */
+static inline size_t vg_u64_digits(uint64_t v)
+{
+    static const uint64_t pow10[20] = {
+        1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+        100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+        10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+        100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull};
+    if (!v)
+        return 1;
+    unsigned t = ((unsigned)(64 - __builtin_clzll(v)) * 1233u) >> 12; /* 1233/4096 ~ log10(2) */
+    return t + 1 - (v < pow10[t]);
+}
+
+/* The decimal digits of v into out (20 bytes, not NUL-terminated); returns how many. Written
+ * from the end, two digits per division (an EVE flow event has about twenty numbers, and the
+ * digit-a-division loop was about a tenth of a worker's instructions on attack traffic with
+ * --stage flow). */
 static inline size_t vg_u64_dec(uint64_t v, char out[20])
 {
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[19 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(out, tmp + 20 - n, n);
+    static const char d2[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "62636465666768697071727374757677787980818283848586878889909192"
+                                "93949596979899";
+    size_t n = vg_u64_digits(v);
+    char *p = out + n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, d2 + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, d2 + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
     return n;
 }
 

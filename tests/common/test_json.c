@@ -5,8 +5,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "common/json.h"
 
 static json_t *parse(vg_buf_t *b)
@@ -16,6 +19,40 @@ static json_t *parse(vg_buf_t *b)
     if (!j)
         print_error("invalid JSON: %s: %.*s\n", e.text, (int)b->len, b->data);
     return j;
+}
+
+/* vg_u64_dec against printf: every edge of the digit count (powers of ten and one less), both
+ * ends of the range, and random values of every bit length. */
+static void check_dec(uint64_t v)
+{
+    char want[32], got[21];
+    int wn = snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+    size_t n = vg_u64_dec(v, got);
+    got[n] = 0;
+    assert_int_equal(n, (size_t)wn);
+    assert_int_equal(vg_u64_digits(v), (size_t)wn);
+    assert_string_equal(got, want);
+}
+
+static void test_u64_dec(void **state)
+{
+    (void)state;
+    check_dec(0);
+    check_dec(UINT64_MAX);
+    for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {
+        check_dec(p);
+        check_dec(p - 1);
+        check_dec(p + 1);
+        if (p <= UINT64_MAX / 10)
+            check_dec(p * 10 - 1);
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_dec(x >> (i % 64)); /* every bit length */
+    }
 }
 
 static void test_nested(void **state)
@@ -83,6 +120,7 @@ static void test_escapes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_u64_dec),
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_escapes),
     };

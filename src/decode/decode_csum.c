@@ -62,6 +62,20 @@ uint32_t vg_csum_add(uint32_t sum, const uint8_t *b, size_t n)
     return (uint32_t)t;
 }
 
+void vg_dec_l4_csum(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r, uint8_t pseudo_proto,
+                    int stat)
+{
+    if (!d->cfg.checksum_validate)
+        return;
+    if (r->p == p->l4 && r->len == p->l4_len)
+        p->flags |= VG_PKT_L4_CSUM_DONE;
+    uint32_t init = pseudo_proto ? vg_csum_pseudo(p, pseudo_proto, (uint32_t)r->len) : 0;
+    if (vg_csum_fold(vg_csum_add(init, r->p, r->len)) != 0) {
+        p->flags |= VG_PKT_L4_CSUM_BAD;
+        d->stats[stat]++;
+    }
+}
+
 uint16_t vg_csum_fold(uint32_t sum)
 {
     while (sum >> 16)

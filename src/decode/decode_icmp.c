@@ -23,17 +23,6 @@ static bool icmp4_is_error(uint8_t t) { return t == 3 || t == 4 || t == 5 || t =
 
 static bool icmp4_has_id(uint8_t t) { return t == 0 || t == 8 || (t >= 13 && t <= 18); }
 
-static void csum_check(vg_decoder_t *d, vg_packet_t *p, uint32_t init, const vg_rd_t *r, int stat)
-{
-    if (!d->cfg.checksum_validate)
-        return;
-    vg_dec_l4_csum_done(p, r);
-    if (vg_csum_fold(vg_csum_add(init, r->p, r->len)) != 0) {
-        p->flags |= VG_PKT_L4_CSUM_BAD;
-        d->stats[stat]++;
-    }
-}
-
 static void set_common(vg_packet_t *p, const vg_rd_t *r)
 {
     p->icmp_type = vg_rd_u8(r, 0);
@@ -70,7 +59,7 @@ void vg_dec_icmpv4(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r)
                 vg_dec_event(d, p, VG_DEV_ICMPV4_IPV4_UNKNOWN_VER);
         }
     }
-    csum_check(d, p, 0, &r, VG_DS_CSUM_ICMPV4);
+    vg_dec_l4_csum(d, p, &r, 0, VG_DS_CSUM_ICMPV4);
 }
 
 bool vg_icmp4_quote(const vg_packet_t *p, vg_icmp_quote_t *q)
@@ -162,5 +151,5 @@ void vg_dec_icmpv6(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r)
         else if (vg_rd_u8(&in, 0) >> 4 != 6)
             vg_dec_event(d, p, VG_DEV_ICMPV6_IPV6_UNKNOWN_VER);
     }
-    csum_check(d, p, vg_csum_pseudo(p, 58, (uint32_t)r.len), &r, VG_DS_CSUM_ICMPV6);
+    vg_dec_l4_csum(d, p, &r, 58, VG_DS_CSUM_ICMPV6);
 }

@@ -138,13 +138,12 @@ void vg_dec_reset_l4(vg_packet_t *p);
 
 /* Checksums (decode_csum.c). Sums are 32-bit one's-complement accumulators. */
 uint32_t vg_csum_add(uint32_t sum, const uint8_t *b, size_t n);
-/* Marks that the decoder is computing the L4 checksum over r, when r is exactly p's whole L4
- * datagram (p->l4, p->l4_len): the checksum keywords then reuse its result. */
-static inline void vg_dec_l4_csum_done(vg_packet_t *p, const vg_rd_t *r)
-{
-    if (r->p == p->l4 && r->len == p->l4_len)
-        p->flags |= VG_PKT_L4_CSUM_DONE;
-}
+/* The decoder's L4 checksum check (TCP, UDP, ICMP, ICMPv6) when validation is on: over r, with
+ * the pseudo-header of pseudo_proto (0: none, ICMPv4); a bad sum sets VG_PKT_L4_CSUM_BAD and
+ * counts in stats[stat]. When r is p's whole L4 datagram it marks VG_PKT_L4_CSUM_DONE, and the
+ * checksum keywords reuse the result. */
+void vg_dec_l4_csum(vg_decoder_t *d, vg_packet_t *p, const vg_rd_t *r, uint8_t pseudo_proto,
+                    int stat);
 uint16_t vg_csum_fold(uint32_t sum); /* folded and complemented: 0 means a valid checksum */
 /* Pseudo-header sum for the IP packet in p (p->ip_ver, src, dst). */
 uint32_t vg_csum_pseudo(const vg_packet_t *p, uint8_t proto, uint32_t l4_len);

@@ -114,11 +114,5 @@ void vg_dec_tcp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r)
     vg_rd_t pl = vg_rd_from(&r, hlen);
     p->payload = pl.p;
     p->payload_len = (uint32_t)pl.len;
-    if (d->cfg.checksum_validate) {
-        vg_dec_l4_csum_done(p, &r);
-        if (vg_csum_fold(vg_csum_add(vg_csum_pseudo(p, 6, (uint32_t)r.len), r.p, r.len)) != 0) {
-            p->flags |= VG_PKT_L4_CSUM_BAD;
-            d->stats[VG_DS_CSUM_TCP]++;
-        }
-    }
+    vg_dec_l4_csum(d, p, &r, 6, VG_DS_CSUM_TCP);
 }

@@ -40,13 +40,8 @@ int vg_dec_udp(vg_decoder_t *d, vg_packet_t *p, vg_rd_t r, unsigned depth)
     p->payload = pl.p;
     p->payload_len = (uint32_t)pl.len;
     uint16_t stored = vg_rd_be16(&r, 6);
-    if (d->cfg.checksum_validate && (stored != 0 || p->ip_ver == 6)) {
-        vg_dec_l4_csum_done(p, &r);
-        if (vg_csum_fold(vg_csum_add(vg_csum_pseudo(p, 17, (uint32_t)r.len), r.p, r.len)) != 0) {
-            p->flags |= VG_PKT_L4_CSUM_BAD;
-            d->stats[VG_DS_CSUM_UDP]++;
-        }
-    }
+    if (stored != 0 || p->ip_ver == 6) /* 0 over IPv4: no checksum sent */
+        vg_dec_l4_csum(d, p, &r, 17, VG_DS_CSUM_UDP);
     /* VXLAN (RFC 7348): 8-byte header whose flags have the I bit (0x08) set. */
     if (p->dp == VXLAN_PORT && vg_rd_has(&pl, 8) && (vg_rd_u8(&pl, 0) & 0x08))
         return vg_dec_vxlan(d, p, pl, depth);

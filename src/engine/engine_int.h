@@ -3,6 +3,7 @@
 #define VG_ENGINE_ENGINE_INT_H
 
 #include "common/config.h"
+#include "common/spares.h"
 #include "common/json.h"
 #include "common/ring.h"
 #include "common/stats.h"
@@ -90,11 +91,7 @@ typedef struct worker {
     void *noflow_evid;
     uint64_t raw_memuse;     /* bytes kept for raw-stream inspection (worker_app.c) */
     uint64_t raw_memcap;     /* bound of raw_memuse: this worker's share of stream.memcap */
-    /* raw-stream buffers given back (empty), reused by the next role that keeps bytes
-     * (worker_app.c raw_take/raw_give): a stack, the latest given back first */
-    struct raw_spare { char *data; size_t cap; } raw_spare[64];
-    unsigned n_raw_spare;
-    size_t raw_spare_bytes;
+    vg_spares_t raw_spares;  /* raw-stream buffers given back, empty (worker_app.c raw_give) */
     bool pseudo;             /* detect_packet: the flow-end window inspection, no packet */
     bool decoder_only;       /* detect_packet: wapp_packet_decoder's inspection (VG_DIN_DECODER) */
     uint16_t sev[8];         /* the stream events raised on the packet being processed (codes) */

@@ -831,7 +831,8 @@ static void raw_drop(worker_t *w, size_t n)
 }
 
 /* Raw-stream buffers are not freed when a role's bytes are all inspected or its flow ends: up
- * to 64 of at most RAW_SPARE_MAX bytes (1 MB in all) wait for the next role that keeps bytes.
+ * to 64 of at most RAW_SPARE_MAX bytes (1 MB in all, common/spares.h) wait for the next role
+ * that keeps bytes.
  * Growing each flow's buffer from 256 bytes by doubling, and freeing it at the flow's end, was
  * about 6% of a worker's samples on web traffic (perf). A role holds a buffer only while it has
  * bytes waiting, and one starts at RAW_FIRST bytes. The spares are outside raw_memuse, which
@@ -842,33 +843,21 @@ static void raw_drop(worker_t *w, size_t n)
 
 static void raw_give(worker_t *w, vg_buf_t *b)
 {
-    if (b->cap && b->cap <= RAW_SPARE_MAX && w->n_raw_spare < VG_ARRAY_LEN(w->raw_spare) &&
-        w->raw_spare_bytes + b->cap <= RAW_SPARE_BYTES) {
-        w->raw_spare[w->n_raw_spare++] = (struct raw_spare){b->data, b->cap};
-        w->raw_spare_bytes += b->cap;
-    } else {
+    if (!vg_spares_put(&w->raw_spares, b->data, b->cap))
         vg_buf_fini(b);
-    }
     vg_buf_init(b, 0);
 }
 
 static void raw_take(worker_t *w, vg_buf_t *b, size_t n)
 {
-    if (w->n_raw_spare) {
-        struct raw_spare s = w->raw_spare[--w->n_raw_spare];
-        w->raw_spare_bytes -= s.cap;
-        b->data = s.data;
-        b->cap = s.cap;
+    size_t cap;
+    char *d = vg_spares_take(&w->raw_spares, &cap);
+    if (d) {
+        b->data = d;
+        b->cap = cap;
         b->len = 0;
     }
     vg_buf_reserve(b, VG_MAX((size_t)RAW_FIRST, n));
-}
-
-static void raw_spares_free(worker_t *w)
-{
-    while (w->n_raw_spare)
-        free(w->raw_spare[--w->n_raw_spare].data);
-    w->raw_spare_bytes = 0;
 }
 
 /* The first n kept bytes of role are done with (inspected or given up). */
@@ -1357,6 +1346,7 @@ void wapp_init(worker_t *w)
     sc.ssn_memcap = vg_config_uint(cfg, "stream.session-memcap") / nw;
     sc.reassembly_depth = (uint32_t)VG_MIN(vg_config_uint(cfg, "stream.reassembly.depth"), UINT32_MAX);
     w->stream = vg_stream_ctx_new(&sc);
+    vg_spares_init(&w->raw_spares, RAW_SPARE_MAX, RAW_SPARE_BYTES);
     w->raw_memcap = sc.memcap;
     vg_app_config_defaults(&w->app_cfg);
     w->app_cfg.http_request_body_limit =
@@ -1447,7 +1437,7 @@ void wapp_detect_swap(worker_t *w, unsigned gen)
 void wapp_fini(worker_t *w)
 {
     fv_remap_clear(w);
-    raw_spares_free(w);
+    vg_spares_fini(&w->raw_spares, NULL);
     vg_stream_ctx_free(w->stream);
     free(w->app_counters);
     vg_detect_ctx_free(w->detect);

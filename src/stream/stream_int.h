@@ -9,6 +9,7 @@
 #ifndef VG_STREAM_STREAM_INT_H
 #define VG_STREAM_STREAM_INT_H
 
+#include "common/spares.h"
 #include "stream/stream.h"
 
 #include <stdbool.h>
@@ -37,24 +38,20 @@ enum vg_stream_stat {
     ST_MAX,
 };
 
-/* Reassembly buffers given back are kept for the next direction that needs one, up to this many
- * and this many bytes per context (outside stream.reassembly.memcap, which counts the buffers
- * in use): a direction's buffer is freed as soon as everything in it is acknowledged and
- * delivered, so short flows took one calloc and two reallocs per burst of data, and glibc's
- * paths for these sizes (above its per-thread cache) were a measured part of a worker's time. */
-#define VG_STREAM_POOL_N 64u
-#define VG_STREAM_POOL_BYTES (512u * 1024u)
-#define VG_STREAM_POOL_MAX_CAP (64u * 1024u) /* larger buffers are freed */
+/* Reassembly buffers given back are kept for the next direction that needs one (common/spares.h:
+ * up to 64 per context, each at most this many bytes with its range list, this many in all;
+ * outside stream.reassembly.memcap, which counts the buffers in use): a direction's buffer is
+ * freed as soon as everything in it is acknowledged and delivered, so short flows took one
+ * calloc and two reallocs per burst of data. */
+#define VG_STREAM_SPARE_MAX (64u * 1024u)
+#define VG_STREAM_SPARES_BYTES (512u * 1024u)
 
-struct vg_stream_buf;
 struct vg_stream_ctx {
     vg_stream_config_t cfg;
     uint64_t stats[ST_MAX];
     uint64_t ssn_memuse;   /* bytes of live sessions */
     uint64_t reasm_memuse; /* bytes of live reassembly buffers */
-    struct vg_stream_buf *pool[VG_STREAM_POOL_N]; /* a stack: the latest given back is warm */
-    uint32_t pool_n;
-    uint64_t pool_bytes;
+    vg_spares_t spares;    /* vg_stream_buf_t given back, with their data and ranges */
 };
 
 /* A byte range [start, end) of stream offsets. */
@@ -153,6 +150,6 @@ void vg_stream_reasm_flush(const vg_stream_out_t *o, vg_stream_half_t *h, int di
 /* Free the half's buffer (no delivery). */
 void vg_stream_reasm_free(vg_stream_ctx_t *ctx, vg_stream_half_t *h);
 /* Frees the buffers kept for reuse (at the context's end). */
-void vg_stream_reasm_pool_free(vg_stream_ctx_t *ctx);
+void vg_stream_reasm_spares_free(vg_stream_ctx_t *ctx);
 
 #endif

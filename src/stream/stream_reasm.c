@@ -47,8 +47,9 @@ static uint64_t buf_bytes(const vg_stream_buf_t *b)
     return b->cap + (uint64_t)b->rcap * sizeof(vg_stream_range_t) + sizeof *b;
 }
 
-static void buf_destroy(vg_stream_buf_t *b)
+static void buf_destroy(void *p)
 {
+    vg_stream_buf_t *b = p;
     free(b->data);
     free(b->r);
     free(b);
@@ -61,29 +62,22 @@ void vg_stream_reasm_free(vg_stream_ctx_t *ctx, vg_stream_half_t *h)
         return;
     account(ctx, -(int64_t)buf_bytes(b));
     h->buf = NULL;
-    if (ctx->pool_n < VG_STREAM_POOL_N && b->cap <= VG_STREAM_POOL_MAX_CAP &&
-        ctx->pool_bytes + buf_bytes(b) <= VG_STREAM_POOL_BYTES) {
-        ctx->pool[ctx->pool_n++] = b; /* data and ranges kept with their capacities */
-        ctx->pool_bytes += buf_bytes(b);
-        return;
-    }
-    buf_destroy(b);
+    if (!vg_spares_put(&ctx->spares, b, buf_bytes(b))) /* kept: data and ranges with it */
+        buf_destroy(b);
 }
 
-void vg_stream_reasm_pool_free(vg_stream_ctx_t *ctx)
+void vg_stream_reasm_spares_free(vg_stream_ctx_t *ctx)
 {
-    while (ctx->pool_n)
-        buf_destroy(ctx->pool[--ctx->pool_n]);
-    ctx->pool_bytes = 0;
+    vg_spares_fini(&ctx->spares, buf_destroy);
 }
 
 static vg_stream_buf_t *buf_get(vg_stream_ctx_t *ctx, vg_stream_half_t *h)
 {
     if (h->buf)
         return h->buf;
-    if (ctx->pool_n) {
-        vg_stream_buf_t *b = ctx->pool[--ctx->pool_n];
-        ctx->pool_bytes -= buf_bytes(b);
+    size_t kept;
+    vg_stream_buf_t *b = vg_spares_take(&ctx->spares, &kept);
+    if (b) { /* kept == buf_bytes(b) */
         if (memcap_allows(ctx, buf_bytes(b))) {
             b->off = h->next_off;
             b->n = 0;
@@ -95,7 +89,7 @@ static vg_stream_buf_t *buf_get(vg_stream_ctx_t *ctx, vg_stream_half_t *h)
     }
     if (!memcap_allows(ctx, sizeof(vg_stream_buf_t)))
         return NULL;
-    vg_stream_buf_t *b = calloc(1, sizeof *b);
+    b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
     b->off = h->next_off;

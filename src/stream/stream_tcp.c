@@ -69,6 +69,7 @@ vg_stream_ctx_t *vg_stream_ctx_new(const vg_stream_config_t *cfg)
         vg_stream_config_defaults(&ctx->cfg);
     if (ctx->cfg.window_limit == 0)
         ctx->cfg.window_limit = 1u << 20;
+    vg_spares_init(&ctx->spares, VG_STREAM_SPARE_MAX, VG_STREAM_SPARES_BYTES);
     return ctx;
 }
 
@@ -76,7 +77,7 @@ void vg_stream_ctx_free(vg_stream_ctx_t *ctx)
 {
     if (!ctx)
         return;
-    vg_stream_reasm_pool_free(ctx);
+    vg_stream_reasm_spares_free(ctx);
     free(ctx);
 }
 

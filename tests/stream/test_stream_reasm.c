@@ -428,7 +428,7 @@ static void test_buffer_reuse(void **state)
         assert_int_equal(h.gaps[0], 0);
         assert_int_equal(h_stat(&h, "tcp.reassembly_memuse"), 0);
     }
-    assert_true(h.ctx->pool_n > 0 && h.ctx->pool_bytes <= VG_STREAM_POOL_BYTES);
+    assert_true(h.ctx->spares.n > 0 && h.ctx->spares.bytes <= VG_STREAM_SPARES_BYTES);
     h_fini(&h);
 
     /* a reused buffer larger than the memcap leaves is not used: a fresh one is */
@@ -438,8 +438,8 @@ static void test_buffer_reuse(void **state)
         h_sendn(&h, C2S, F_PA, CI + 1 + off, SI + 1, seg, 1400);
     h_end(&h); /* the hole at 0 stays: a gap, then the ~32 KB buffer goes back */
     assert_int_equal(h_stat(&h, "tcp.reassembly_memuse"), 0);
-    assert_int_equal(h.ctx->pool_n, 1);
-    assert_true(h.ctx->pool_bytes > 32768);
+    assert_int_equal(h.ctx->spares.n, 1);
+    assert_true(h.ctx->spares.bytes > 32768);
     vg_stream_session_free(h.ctx, h.s);
     h.s = vg_stream_session_new(h.ctx);
     h.out[0].len = 0;
@@ -447,7 +447,7 @@ static void test_buffer_reuse(void **state)
     h_handshake(&h, CI, SI);
     memset(seg, 'z', sizeof seg);
     h_sendn(&h, C2S, F_PA, CI + 1 + 100, SI + 1, seg, 1000);
-    assert_int_equal(h.ctx->pool_n, 0); /* given up, not kept */
+    assert_int_equal(h.ctx->spares.n, 0); /* given up, not kept */
     uint64_t used = h_stat(&h, "tcp.reassembly_memuse");
     assert_true(used > 0 && used <= 8192);
     h_sendn(&h, C2S, F_PA, CI + 1, SI + 1, seg, 100);

@@ -128,11 +128,11 @@ void vg_http_body_set_encoding(vg_http_body_t *b, const uint8_t *v, size_t n)
     }
 }
 
-/* Keep decoded bytes up to the limit; everything produced is counted in entity_len. */
 /* A Content-Length is believed only this far for the first allocation: a peer announcing a
  * large body and sending little does not get more memory than growing would give it. */
 #define HINT_MAX (64u * 1024u)
 
+/* Keep decoded bytes up to the limit; everything produced is counted in entity_len. */
 static void keep(vg_http_body_t *b, const uint8_t *p, size_t n)
 {
     b->entity_len += n;

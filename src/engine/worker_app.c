@@ -218,6 +218,13 @@ static void set_stream_size(vg_detect_input_t *in, const vg_flow_t *f)
 static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx, uint64_t id,
                       int mode);
 static bool flow_established(const vg_flow_t *f);
+
+/* The TCP role (0 initiator, 1 responder) of flow direction dir: they differ when the stream
+ * stage found the flow the other way round (its first packet was the server's). */
+static int role_of(const vg_flow_t *f, int dir)
+{
+    return f->tcp && vg_stream_is_reversed(f->tcp) ? !dir : dir;
+}
 static bool payload_encrypted(const vg_flow_t *f);
 
 /* --- events --- */
@@ -490,7 +497,7 @@ static void alert_payload(worker_t *w, const vg_flow_t *f, int dir, vg_eve_alert
     if (w->cur_tx && f && f->proto == 6) {
         a->stream = true;
         const app_flow_t *af = f->app;
-        int role = f->tcp && vg_stream_is_reversed(f->tcp) ? !dir : dir;
+        int role = role_of(f, dir);
         if (af && af->raw[role].b.len) {
             a->payload = (const uint8_t *)af->raw[role].b.data;
             a->payload_len = af->raw[role].b.len;
@@ -675,7 +682,7 @@ static void detect_tx(worker_t *w, vg_flow_t *f, const vg_app_ops_t *o, void *tx
             in[pd].buf[VG_DBUF_PAYLOAD] = cp->payload;
             in[pd].len[VG_DBUF_PAYLOAD] = cp->payload_len;
         }
-        int role = f->tcp && vg_stream_is_reversed(f->tcp) ? !pd : pd;
+        int role = role_of(f, pd);
         if (f->tcp && fa && fa->raw[role].b.len && !payload_encrypted(f)) {
             in[pd].stream = (const uint8_t *)fa->raw[role].b.data;
             in[pd].stream_len = (uint32_t)VG_MIN(fa->raw[role].b.len, UINT32_MAX);
@@ -725,7 +732,7 @@ static bool pd_seen(const vg_flow_t *f, int dir)
 {
     if (!f->tcp || !vg_stream_is_tracked(f->tcp))
         return true;
-    int role = vg_stream_is_reversed(f->tcp) ? !dir : dir;
+    int role = role_of(f, dir);
     const app_flow_t *a = f->app;
     return a && (a->data_roles & (1u << role)) && vg_stream_acked(f->tcp, role) > 0;
 }
@@ -1467,7 +1474,7 @@ void wapp_packet(worker_t *w, vg_flow_t *f, const vg_packet_t *p, int dir)
             f->tcp = vg_stream_session_new(w->stream);
         if (f->tcp) {
             vg_stream_packet(w->stream, f->tcp, p, dir, &stream_cb, w);
-            role = vg_stream_is_reversed(f->tcp) ? !dir : dir;
+            role = role_of(f, dir);
             app_flow_t *pa = f->app;
             if (pa && pa->state && !pa->dead && pa->ops->packet) {
                 w->actx.now = p->ts;
